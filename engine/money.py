@@ -1,0 +1,160 @@
+"""Exact money: ``Decimal`` amounts, Excel-compatible rounding and splits that add up.
+
+Amounts in the engine are ``Decimal`` values in the municipality's currency (EUR, SEK, ...),
+quantized to the cent when they come in. Nothing here knows a currency; the rounding *unit* is a
+parameter (``CENT``, ``UNIT`` = whole currency units, ``THOUSAND``).
+
+Rules (spec §4):
+
+* Excel gives binary floats; round them to cents once, on the way in (:func:`to_money`).
+* Rounding is half away from zero, as Excel's ``ROUND`` (Python's ``round()`` rounds half to even
+  and works on the binary value, so ``round(2.675, 2) == 2.67`` while Excel says 2.68).
+* A division into parts (the ⅓ splits of resultatbalansering) gives parts that add up exactly to
+  the whole, by largest-remainder rounding (:func:`allocate`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from fractions import Fraction
+
+__all__ = [
+    "CENT",
+    "D",
+    "THOUSAND",
+    "UNIT",
+    "ZERO",
+    "MoneyError",
+    "allocate",
+    "excel_round",
+    "quantize",
+    "to_money",
+]
+
+ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+UNIT = Decimal("1")
+THOUSAND = Decimal("1000")
+
+#: Rounding units by the names used in rule files and settings sheets.
+ROUNDING_UNITS: dict[str, Decimal] = {
+    "cent": CENT,
+    "öre": CENT,
+    "0.01": CENT,
+    "krona": UNIT,
+    "euro": UNIT,
+    "unit": UNIT,
+    "1": UNIT,
+    "tusen": THOUSAND,
+    "thousand": THOUSAND,
+    "1000": THOUSAND,
+}
+
+
+class MoneyError(ValueError):
+    """A value that cannot be read as an amount (text, NaN, an Excel error value, ...)."""
+
+
+def D(value: object = 0) -> Decimal:
+    """Exact ``Decimal`` from an int, a ``Decimal``, a numeric string or a float.
+
+    A float is converted through its shortest repr (``0.1`` -> ``Decimal('0.1')``), which is the
+    number the user typed in Excel, not the binary expansion. Bool is refused (``True`` is not an
+    amount).
+    """
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise MoneyError(f"inte ett ändligt tal: {value}")
+        return value
+    if isinstance(value, bool):
+        raise MoneyError(f"ett sanningsvärde är inte ett belopp: {value}")
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise MoneyError(f"inte ett ändligt tal: {value}")
+        return Decimal(repr(value))
+    if isinstance(value, Fraction):
+        return Decimal(value.numerator) / Decimal(value.denominator)
+    if isinstance(value, str):
+        text = value.strip().replace("\u00a0", "").replace(" ", "").replace("\u2212", "-")
+        if text.count(",") == 1 and "." not in text:
+            text = text.replace(",", ".")  # decimal comma
+        try:
+            result = Decimal(text)
+        except InvalidOperation:
+            raise MoneyError(f"inte ett tal: {value!r}") from None
+        if not result.is_finite():
+            raise MoneyError(f"inte ett ändligt tal: {value!r}")
+        return result
+    raise MoneyError(f"inte ett tal: {value!r}")
+
+
+def quantize(value: Decimal, unit: Decimal = CENT) -> Decimal:
+    """Round ``value`` to a multiple of ``unit``, half away from zero (Excel's rule).
+
+    ``unit`` may be ``CENT``, ``UNIT``, ``THOUSAND`` or any positive step.
+    """
+    if unit <= 0:
+        raise ValueError("rounding unit must be positive")
+    steps = (value / unit).quantize(UNIT, rounding=ROUND_HALF_UP)
+    result = steps * unit
+    # keep the exponent of the unit for units < 1 (0.01 -> two decimals), integers otherwise
+    return result.quantize(unit) if unit < 1 else result.quantize(UNIT)
+
+
+def excel_round(value: object, digits: int = 0) -> Decimal:
+    """Excel's ``ROUND(value, digits)``: half away from zero, negative ``digits`` allowed."""
+    number = D(value)
+    return quantize(number, Decimal(1).scaleb(-digits))
+
+
+def to_money(value: object) -> Decimal:
+    """An amount as it enters the engine: exact, rounded once to the cent (half away from zero).
+
+    ``None`` and text raise :class:`MoneyError`; callers that accept blanks decide that themselves
+    (a blank is not silently a zero).
+    """
+    if value is None:
+        raise MoneyError("tom cell")
+    return quantize(D(value), CENT)
+
+
+def allocate(
+    total: Decimal,
+    weights: Sequence[Fraction | Decimal | int],
+    unit: Decimal = CENT,
+) -> list[Decimal]:
+    """Split ``total`` into parts proportional to ``weights`` that add up exactly to ``total``.
+
+    Largest-remainder (Hamilton) method at the rounding ``unit``: each part is first truncated
+    toward zero to a whole number of units, then the leftover units go one each to the parts with
+    the largest remainders (ties: the earlier part). ``total`` itself must be a multiple of
+    ``unit`` (round it first with :func:`quantize`); otherwise the result could not add up.
+
+    Negative totals are split symmetrically (the split of ``-x`` is minus the split of ``x``).
+    Weights must be non-negative and not all zero.
+    """
+    if not weights:
+        raise ValueError("allocate needs at least one weight")
+    fracs = [Fraction(w) if not isinstance(w, Decimal) else Fraction(w) for w in weights]
+    if any(f < 0 for f in fracs):
+        raise ValueError("weights must be non-negative")
+    weight_sum = sum(fracs, Fraction(0))
+    if weight_sum == 0:
+        raise ValueError("weights must not all be zero")
+    units_total = Fraction(total) / Fraction(unit)
+    if units_total.denominator != 1:
+        raise ValueError(f"total {total} is not a multiple of the rounding unit {unit}")
+    n_units = int(units_total)
+    sign = -1 if n_units < 0 else 1
+    n_abs = abs(n_units)
+    exact = [n_abs * f / weight_sum for f in fracs]
+    floors = [math.floor(x) for x in exact]
+    leftover = n_abs - sum(floors)
+    order = sorted(range(len(exact)), key=lambda i: (-(exact[i] - floors[i]), i))
+    for i in order[:leftover]:
+        floors[i] += 1
+    return [quantize(Decimal(sign * k) * unit, unit) for k in floors]
