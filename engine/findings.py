@@ -1,0 +1,102 @@
+"""Findings: errors are values that carry their location (spec §8, V10).
+
+Every check in the engine and every input problem in the workbook layer produces a
+:class:`Finding` instead of raising. A finding names the rule (``V1``..``V10``, ``R1``..``R8``, or
+``IN`` for plain input hygiene), how serious it is, what object and year it concerns, a message
+in Swedish that says what is wrong *and what to do*, and, when the input came from a workbook,
+the sheet and cell. One bad item never hides the others: checks collect findings and go on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from enum import Enum
+
+__all__ = ["Finding", "Location", "Severity", "count_by_severity", "has_errors", "located"]
+
+
+class Severity(str, Enum):
+    """How serious a finding is. ``error`` blocks a trustworthy result; ``warning`` needs a look;
+    ``info`` is for the record."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def svenska(self) -> str:
+        return {"error": "fel", "warning": "varning", "info": "info"}[self.value]
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where in a workbook an input came from. All parts optional; ``cell`` is an A1 address."""
+
+    workbook: str | None = None
+    sheet: str | None = None
+    cell: str | None = None
+    table: str | None = None
+
+    def __str__(self) -> str:
+        parts = []
+        if self.workbook:
+            parts.append(self.workbook)
+        if self.sheet and self.cell:
+            parts.append(f"{self.sheet}!{self.cell}")
+        elif self.sheet:
+            parts.append(self.sheet)
+        elif self.cell:
+            parts.append(self.cell)
+        if self.table and not self.cell:
+            parts.append(f"tabell {self.table}")
+        return " ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem or observation. ``message`` is Swedish and says what to do about it."""
+
+    rule: str
+    severity: Severity
+    message: str
+    object: str | None = None
+    year: int | None = None
+    location: Location | None = None
+
+    def __str__(self) -> str:
+        head = f"[{self.rule} {self.severity.svenska}]"
+        where = f" {self.location}:" if self.location and str(self.location) else ""
+        what = f" {self.object}" if self.object else ""
+        year = f" ({self.year})" if self.year is not None else ""
+        return f"{head}{where}{what}{year} {self.message}"
+
+    def as_dict(self) -> dict[str, object]:
+        loc = self.location or Location()
+        return {
+            "rule": self.rule,
+            "severity": self.severity.value,
+            "message": self.message,
+            "object": self.object,
+            "year": self.year,
+            "workbook": loc.workbook,
+            "sheet": loc.sheet,
+            "cell": loc.cell,
+            "table": loc.table,
+        }
+
+
+def located(finding: Finding, location: Location | None) -> Finding:
+    """The same finding with a location attached (used by the workbook layer)."""
+    return replace(finding, location=location) if location is not None else finding
+
+
+def has_errors(findings: Iterable[Finding]) -> bool:
+    return any(f.severity is Severity.ERROR for f in findings)
+
+
+def count_by_severity(findings: Iterable[Finding]) -> dict[str, int]:
+    counts = {s.value: 0 for s in Severity}
+    for f in findings:
+        counts[f.severity.value] += 1
+    return counts
