@@ -1,0 +1,294 @@
+"""Statements: resultaträkningsdel, finansieringsdel, investeringsdel, driftsekonomidel (spec §5–6).
+
+Everything here is a function of plain data. Amounts are ``Decimal`` in the published sign
+convention (income +, costs −), one value per year column; any number of year columns.
+
+The core is :func:`compute`: given amounts for some lines (by catalogue code), it evaluates every
+line of the requested parts. The semantics for computed lines (issue 2):
+
+* a computed line is the plain sum of its children in the catalogue;
+* given *with* (some of) its components, it is checked: a mismatch is a finding with both figures,
+  and the computed value is used (the leaves are the truth);
+* given *without* any of its components, it is taken as given (a budget that only has the total
+  "Övriga förändringar av likviditeten", a finansieringsdel without the income statement);
+* a transfer line (``FD.VK.AB`` ← ``RR.AB``) takes its source's value when the source's part is in
+  the same computation and has data; if it is given as well, the two must agree to the cent (V4).
+
+Input lines that are not given count as zero in the sums (as in a published statement, where an
+empty line is a zero); blank cells in the workbook are therefore zeros, but text and error values
+never are: those are refused before they reach this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from engine.catalogue import Catalogue, catalogue
+from engine.findings import Finding, Severity
+from engine.money import ZERO
+
+__all__ = [
+    "Amounts",
+    "Row",
+    "Statement",
+    "compute",
+    "finansieringsdel",
+    "resultatrakning",
+    "sum_amounts",
+]
+
+Amounts = Mapping[str, Sequence[Decimal | None]]
+"""Given amounts: line code -> one value per year column (``None`` = not given that year)."""
+
+#: Transfer lines whose source may differ legitimately (disposal gains are corrected in, §6.6).
+_SOFT_TRANSFERS = frozenset({"FD.IK.FORS"})
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One row of a computed statement."""
+
+    code: str
+    label: str
+    values: tuple[Decimal, ...]
+    computed: bool  # the value was computed from components or taken from a source line
+    given: bool  # the user gave a value for this line
+    depth: int
+
+
+@dataclass(frozen=True)
+class Statement:
+    """The lines of one or more parts, evaluated for every year column."""
+
+    parts: tuple[str, ...]
+    years: tuple[str, ...]
+    values: dict[str, tuple[Decimal, ...]]
+    given: frozenset[str]
+    has_data: frozenset[str]
+    findings: tuple[Finding, ...] = field(default=())
+
+    def __getitem__(self, code: str) -> tuple[Decimal, ...]:
+        return self.values[code]
+
+    def get(self, code: str, year: int = 0) -> Decimal:
+        return self.values[code][year]
+
+    def rows(self, part: str | None = None, wording: str = "sv_budget", *, full: bool = False
+             ) -> list[Row]:
+        """Rows in the standard order: lines shown by default, lines with data, or all (``full``)."""
+        cat = catalogue()
+        out = []
+        for line in cat.lines.values():
+            if line.part not in self.parts or (part is not None and line.part != part):
+                continue
+            if line.code not in self.values:
+                continue
+            if not (full or line.show or line.code in self.has_data):
+                continue
+            out.append(
+                Row(
+                    code=line.code,
+                    label=line.label_in(wording),
+                    values=self.values[line.code],
+                    computed=line.code not in self.given or line.computed,
+                    given=line.code in self.given,
+                    depth=_depth(cat, line.code),
+                )
+            )
+        return out
+
+
+def _depth(cat: Catalogue, code: str) -> int:
+    """Indentation level: group members are indented below their group header."""
+    line = cat[code]
+    depth = 0
+    while line.parent is not None:
+        parent = cat[line.parent]
+        # a result line (shown after its children) does not indent its children
+        if parent.order > line.order:
+            break
+        depth += 1
+        line = parent
+    return depth
+
+
+def _fmt(value: Decimal) -> str:
+    return f"{value:,.2f}".replace(",", "\u00a0").replace(".", ",")
+
+
+def compute(
+    given: Amounts,
+    years: Sequence[str | int],
+    parts: Sequence[str] = ("RR",),
+    *,
+    cat: Catalogue | None = None,
+) -> Statement:
+    """Evaluate every line of ``parts`` from the ``given`` amounts (see the module docstring)."""
+    cat = cat or catalogue()
+    year_labels = tuple(str(y) for y in years)
+    n = len(year_labels)
+    findings: list[Finding] = []
+    given_vals: dict[str, tuple[Decimal | None, ...]] = {}
+    for code, vals in given.items():
+        if code not in cat:
+            findings.append(
+                Finding("V10", Severity.ERROR, f"okänd radkod {code!r}; rätta koden", object=code)
+            )
+            continue
+        vals = tuple(vals)
+        if len(vals) != n:
+            raise ValueError(f"{code}: {len(vals)} values for {n} year columns")
+        if any(v is not None for v in vals):
+            given_vals[code] = vals
+
+    part_set = set(parts)
+    values: dict[str, tuple[Decimal, ...]] = {}
+    has_data: set[str] = set()
+
+    def evaluate(code: str) -> tuple[Decimal, ...]:
+        if code in values:
+            return values[code]
+        line = cat[code]
+        kids = cat.children(code)
+        own = given_vals.get(code)
+        result: tuple[Decimal, ...]
+        if kids:
+            kid_vals = [evaluate(k) for k in kids]
+            if any(k in has_data for k in kids):
+                result = tuple(sum((kv[i] for kv in kid_vals), ZERO) for i in range(n))
+                has_data.add(code)
+                if own is not None:
+                    _compare(code, own, result, "SUM", Severity.ERROR)
+            elif own is not None:
+                result = tuple(v if v is not None else ZERO for v in own)
+                has_data.add(code)
+            else:
+                result = (ZERO,) * n
+        elif line.source is not None and line.source in cat and cat[line.source].part in part_set:
+            src = evaluate(line.source)
+            if line.source in has_data:
+                result = src
+                has_data.add(code)
+                if own is not None:
+                    sev = Severity.WARNING if code in _SOFT_TRANSFERS else Severity.ERROR
+                    _compare(code, own, result, "V4", sev)
+            elif own is not None:
+                result = tuple(v if v is not None else ZERO for v in own)
+                has_data.add(code)
+            else:
+                result = (ZERO,) * n
+        elif own is not None:
+            result = tuple(v if v is not None else ZERO for v in own)
+            has_data.add(code)
+        else:
+            result = (ZERO,) * n
+        values[code] = result
+        return result
+
+    def _compare(code: str, own: Sequence[Decimal | None], result: Sequence[Decimal],
+                 rule: str, severity: Severity) -> None:
+        line = cat[code]
+        for i, (g, c) in enumerate(zip(own, result, strict=True)):
+            if g is not None and g != c:
+                if rule == "V4":
+                    src = cat[line.source].label if line.source else ""
+                    msg = (
+                        f"'{line.label}' är angiven som {_fmt(g)} men '{src}' är {_fmt(c)} "
+                        f"(skillnad {_fmt(g - c)}); överföringsraden ska vara lika med sin källa, "
+                        "rätta den ena"
+                    )
+                else:
+                    msg = (
+                        f"'{line.label}' är angiven som {_fmt(g)} men summan av dess delposter är "
+                        f"{_fmt(c)} (skillnad {_fmt(g - c)}); rätta delposterna eller summan"
+                    )
+                findings.append(
+                    Finding(rule, severity, msg, object=code, year=_year_int(year_labels[i]))
+                )
+
+    for line in cat.lines.values():
+        if line.part in part_set:
+            evaluate(line.code)
+    # given lines of other parts (e.g. BAL figures for ratios) are carried along as given
+    for code, vals in given_vals.items():
+        if code not in values:
+            values[code] = tuple(v if v is not None else ZERO for v in vals)
+            has_data.add(code)
+    return Statement(
+        parts=tuple(parts),
+        years=year_labels,
+        values=values,
+        given=frozenset(given_vals),
+        has_data=frozenset(has_data),
+        findings=tuple(findings),
+    )
+
+
+def _year_int(label: str) -> int | None:
+    digits = "".join(ch for ch in label if ch.isdigit())
+    return int(digits) if len(digits) == 4 else None
+
+
+def resultatrakning(given: Amounts, years: Sequence[str | int]) -> Statement:
+    """The resultaträkningsdel (spec §5.2): verksamhetsbidrag, årsbidrag, resultat, överskott."""
+    return compute(given, years, ("RR",))
+
+
+def finansieringsdel(
+    given: Amounts,
+    years: Sequence[str | int],
+    *,
+    accounts: bool = False,
+) -> Statement:
+    """The finansieringsdel (spec §5.4), with the resultaträkningsdel and investeringsdel lines
+    that feed it when they are given (årsbidrag, extraordinary items, investment flows).
+
+    ``accounts=True`` is the accounts variant (finansieringsanalys / rahoituslaskelma): the
+    bottom line must then reconcile to the change in cash (``BAL.LIKV`` − ``BAL.LIKV.START``); a
+    difference is an error finding, missing cash figures a warning.
+    """
+    st = compute(given, years, ("RR", "IN", "FD"))
+    if not accounts:
+        return st
+    findings = list(st.findings)
+    if "BAL.LIKV" in st.given and "BAL.LIKV.START" in st.given:
+        for i, year in enumerate(st.years):
+            change = st.get("BAL.LIKV", i) - st.get("BAL.LIKV.START", i)
+            bottom = st.get("FD.INV", i)
+            if change != bottom:
+                findings.append(
+                    Finding(
+                        "SUM",
+                        Severity.ERROR,
+                        f"Förändring av likvida medel är {_fmt(bottom)} men likvida medel 31.12 − "
+                        f"1.1 är {_fmt(change)} (skillnad {_fmt(bottom - change)}); kontrollera "
+                        "kassaflödesraderna och kassan",
+                        object="FD.INV",
+                        year=_year_int(year),
+                    )
+                )
+    else:
+        findings.append(
+            Finding(
+                "SUM",
+                Severity.WARNING,
+                "Likvida medel 1.1 och 31.12 saknas: bokslutets finansieringsanalys kan inte "
+                "stämmas av mot kassan; ange båda",
+                object="FD.INV",
+            )
+        )
+    return Statement(st.parts, st.years, st.values, st.given, st.has_data, tuple(findings))
+
+
+def sum_amounts(parts: Sequence[Amounts], n: int) -> dict[str, tuple[Decimal | None, ...]]:
+    """Line-by-line sum of several amount maps (a year is ``None`` only if no part gave it)."""
+    out: dict[str, list[Decimal | None]] = {}
+    for amounts in parts:
+        for code, vals in amounts.items():
+            acc = out.setdefault(code, [None] * n)
+            for i, v in enumerate(vals):
+                if v is not None:
+                    acc[i] = v if acc[i] is None else acc[i] + v
+    return {code: tuple(vals) for code, vals in out.items()}
