@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from enum import Enum
+from enum import StrEnum
 
 __all__ = ["Finding", "Location", "Severity", "count_by_severity", "has_errors", "located"]
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """How serious a finding is. ``error`` blocks a trustworthy result; ``warning`` needs a look;
     ``info`` is for the record."""
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from engine.statements import Statement
 
@@ -207,6 +207,14 @@ for _n in (ACKUMULERAT_KASSAFLODE, ACKUMULERAT_KASSAFLODE_FI,
     _BY_KEY[_key(_n)] = ACKUMULERAT_KASSAFLODE
 
 
+PRECISION = Decimal("1e-10")
+
+
+def _q(value: Decimal) -> Decimal:
+    """Ratios keep ten decimals (exact enough for any published rounding, and stable)."""
+    return value.quantize(PRECISION, rounding=ROUND_HALF_UP)
+
+
 def find_ratio(name: str) -> str | None:
     """The Swedish name of the ratio called ``name`` (Swedish or Finnish, any case), or None."""
     return _BY_KEY.get(_key(name))
@@ -241,7 +249,7 @@ def nyckeltal(st: Statement, year: int = 0, invanare: object = None) -> dict[str
             out[r.name] = Ratio(r.name, None, missing)
             continue
         try:
-            out[r.name] = Ratio(r.name, r.formula(v, inv))
+            out[r.name] = Ratio(r.name, _q(r.formula(v, inv)))
         except _NotDefined as nd:
             out[r.name] = Ratio(r.name, None, nd.reason)
     return out

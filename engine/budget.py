@@ -1,0 +1,291 @@
+"""A municipality's budget as data, and its consolidation into the statements (spec §2, §5–6).
+
+* :class:`Uppgift` — a task of the driftsekonomidel with its lines per year and how it is
+  financed (budget-financed, net unit, other balance unit, enterprise).
+* :class:`Projekt` — an investment project (investeringsdel) with its yearly flows and the total
+  cost estimate (kostnadskalkyl) the council approved.
+* :class:`Budget` — the whole: tasks, projects, the centrally budgeted lines (taxes, state shares,
+  financial and extraordinary items, bokslutsdispositioner, financing rows, balance figures),
+  inhabitants.
+
+:func:`berakna` consolidates (§6): the resultaträkningsdel is the sum of every task's operating and
+result-budget lines, enterprises excluded and internal items eliminated, plus the central lines; the
+finansieringsdel takes årsbidrag and extraordinary items from it and the investment flows (gross)
+from the investeringsdel; enterprises enter only the separate comparison of §9.3
+(:func:`affarsverk_inverkan`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+
+from engine.catalogue import catalogue
+from engine.findings import Finding, Severity
+from engine.money import ZERO
+from engine.ratios import Ratio, ackumulerat_kassaflode, nyckeltal
+from engine.statements import Amounts, Statement, compute, sum_amounts
+
+__all__ = [
+    "Berakning",
+    "Budget",
+    "Finansiering",
+    "Investeringsdel",
+    "Projekt",
+    "Uppgift",
+    "affarsverk_inverkan",
+    "berakna",
+    "driftsekonomidel",
+    "investeringsdel",
+]
+
+
+class Finansiering(StrEnum):
+    """How a task is financed (spec §2)."""
+
+    BUDGETFINANSIERAD = "budgetfinansierad"
+    NETTOENHET = "nettoenhet"
+    BALANSENHET = "balansenhet"  # annan balansenhet
+    AFFARSVERK = "affärsverk"
+
+    @classmethod
+    def parse(cls, text: str) -> Finansiering:
+        key = str(text).strip().casefold().replace("annan ", "").replace("affarsverk", "affärsverk")
+        for member in cls:
+            if member.value == key:
+                return member
+        raise ValueError(f"okänd finansieringsform {text!r}")
+
+
+@dataclass(frozen=True)
+class Uppgift:
+    """A task (uppgift) of the driftsekonomidel: line code -> amounts per year column."""
+
+    namn: str
+    namnd: str
+    finansiering: Finansiering = Finansiering.BUDGETFINANSIERAD
+    belopp: Mapping[str, Sequence[Decimal | None]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Projekt:
+    """An investment project: IN.UTG / IN.FA / IN.FORS per year column.
+
+    ``kostnadskalkyl`` is the approved total cost estimate (a positive amount of expenditure);
+    ``tidigare`` what was spent before the first year column (positive).
+    """
+
+    namn: str
+    namnd: str
+    netto: bool = False
+    kostnadskalkyl: Decimal | None = None
+    tidigare: Decimal = ZERO
+    uppgift: str | None = None  # the enterprise or unit that owns it, if any
+    belopp: Mapping[str, Sequence[Decimal | None]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Budget:
+    kommun: str
+    years: tuple[str, ...]
+    uppgifter: tuple[Uppgift, ...] = ()
+    projekt: tuple[Projekt, ...] = ()
+    central: Mapping[str, Sequence[Decimal | None]] = field(default_factory=dict)
+    invanare: Sequence[int | None] = ()
+    samkommun: bool = False
+
+    @property
+    def n(self) -> int:
+        return len(self.years)
+
+    def affarsverk(self) -> set[str]:
+        return {u.namn for u in self.uppgifter if u.finansiering is Finansiering.AFFARSVERK}
+
+
+@dataclass(frozen=True)
+class Investeringsdel:
+    """Per project: its statement (IN lines); totals per year; findings on cost estimates."""
+
+    years: tuple[str, ...]
+    projekt: dict[str, Statement]
+    totals: Statement
+    findings: tuple[Finding, ...]
+
+
+def driftsekonomidel(uppgift: Uppgift, years: Sequence[str]) -> Statement:
+    """One task's statement: its operating lines, verksamhetsbidrag and (for result budgets) the
+    lines below it. Internal items (DR.INT.*) are shown but are not part of verksamhetsbidrag."""
+    return compute(uppgift.belopp, years, ("RR", "DR"))
+
+
+def investeringsdel(projekt: Sequence[Projekt], years: Sequence[str]) -> Investeringsdel:
+    """The investeringsdel (spec §5.3): per project and in total, gross flows and net.
+
+    A project whose earlier spending plus the year columns exceeds its kostnadskalkyl is an error
+    finding (the council approved the estimate; exceeding it needs a new decision)."""
+    years = tuple(str(y) for y in years)
+    per: dict[str, Statement] = {}
+    findings: list[Finding] = []
+    for p in projekt:
+        st = compute(p.belopp, years, ("IN",))
+        per[p.namn] = st
+        findings.extend(st.findings)
+        if p.kostnadskalkyl is not None:
+            planned = p.tidigare - sum(st["IN.UTG"], ZERO)
+            if planned > p.kostnadskalkyl:
+                findings.append(
+                    Finding(
+                        "V1",
+                        Severity.ERROR,
+                        f"investeringsutgifterna ({planned:,.2f} inkl. tidigare år) överskrider "
+                        f"kostnadskalkylen {p.kostnadskalkyl:,.2f}; fullmäktige ska godkänna en "
+                        "ny kostnadskalkyl eller så ska utgifterna minskas",
+                        object=p.namn,
+                    )
+                )
+    totals = compute(sum_amounts([p.belopp for p in projekt], len(years)), years, ("IN",))
+    return Investeringsdel(years, per, totals, tuple(findings))
+
+
+@dataclass(frozen=True)
+class Berakning:
+    """Everything computed for one budget."""
+
+    budget: Budget
+    statement: Statement  # RR + IN + FD (+ BAL given), municipality without enterprises
+    uppgifter: dict[str, Statement]
+    investeringar: Investeringsdel
+    nyckeltal: list[dict[str, Ratio]]  # one dict per year column
+    ackumulerat_kassaflode: list[Ratio]
+    findings: tuple[Finding, ...]
+
+
+def _operating_amounts(budget: Budget, include_enterprises: bool) -> list[Amounts]:
+    """Task lines that enter the resultaträkningsdel: RR part only (internal DR lines eliminated)."""
+    cat = catalogue()
+    out: list[Amounts] = []
+    for u in budget.uppgifter:
+        if u.finansiering is Finansiering.AFFARSVERK and not include_enterprises:
+            continue
+        out.append({c: v for c, v in u.belopp.items() if c in cat and cat[c].part == "RR"})
+    return out
+
+
+def _internal_balance(budget: Budget) -> list[Finding]:
+    """Internal income and expenses are budgeted per task and eliminated in the external view; in
+    total they should cancel out (one unit's internal sale is another's internal purchase)."""
+    n = budget.n
+    ink = sum_amounts([{"x": u.belopp.get("DR.INT.INK", (None,) * n)} for u in budget.uppgifter
+                       if u.finansiering is not Finansiering.AFFARSVERK], n).get("x", ())
+    utg = sum_amounts([{"x": u.belopp.get("DR.INT.UTG", (None,) * n)} for u in budget.uppgifter
+                       if u.finansiering is not Finansiering.AFFARSVERK], n).get("x", ())
+    findings = []
+    for i, year in enumerate(budget.years):
+        a = ink[i] if ink and ink[i] is not None else ZERO
+        b = utg[i] if utg and utg[i] is not None else ZERO
+        if a + b != 0:
+            findings.append(
+                Finding(
+                    "V5",
+                    Severity.WARNING,
+                    f"interna inkomster ({a:,.2f}) och interna utgifter ({b:,.2f}) tar inte ut "
+                    "varandra; kontrollera att varje intern försäljning har en motsvarande intern "
+                    "köpare",
+                    object="DR.INT",
+                    year=int(year) if year.isdigit() else None,
+                )
+            )
+    return findings
+
+
+def berakna(budget: Budget) -> Berakning:
+    """Consolidate the budget into the resultaträkningsdel, investeringsdel and finansieringsdel
+    (enterprises excluded, §6.3.1) and compute the key ratios for every year column."""
+    n = budget.n
+    findings: list[Finding] = []
+    per_task = {u.namn: driftsekonomidel(u, budget.years) for u in budget.uppgifter}
+    for name, st in per_task.items():
+        findings.extend(_with_object(f, name) for f in st.findings)
+    inv = investeringsdel(
+        [p for p in budget.projekt if p.uppgift not in budget.affarsverk()], budget.years
+    )
+    findings.extend(inv.findings)
+    in_totals = {c: inv.totals[c] for c in ("IN.UTG", "IN.FA", "IN.FORS")
+                 if c in inv.totals.has_data}
+    given = sum_amounts([*_operating_amounts(budget, False), budget.central, in_totals], n)
+    st = compute(given, budget.years, ("RR", "IN", "FD"))
+    findings.extend(st.findings)
+    findings.extend(_internal_balance(budget))
+    ratios = [
+        nyckeltal(st, i, budget.invanare[i] if i < len(budget.invanare) else None)
+        for i in range(n)
+    ]
+    return Berakning(
+        budget=budget,
+        statement=st,
+        uppgifter=per_task,
+        investeringar=inv,
+        nyckeltal=ratios,
+        ackumulerat_kassaflode=ackumulerat_kassaflode(st),
+        findings=tuple(findings),
+    )
+
+
+def _with_object(f: Finding, name: str) -> Finding:
+    from dataclasses import replace
+
+    return replace(f, object=f"{name}: {f.object}" if f.object else name)
+
+
+#: Lines whose change the enterprise-impact comparison reports (§9.3).
+INVERKAN_RADER = ("RR.VB", "RR.AB", "RR.AVS", "RR.RES", "FD.VK", "FD.IK", "FD.VIK", "FD.FK",
+                  "FD.INV")
+
+
+@dataclass(frozen=True)
+class InverkanRad:
+    code: str
+    label: str
+    utan: tuple[Decimal, ...]  # municipality without enterprises
+    affarsverk: tuple[Decimal, ...]  # enterprises summed
+    elimineringar: tuple[Decimal, ...]
+    med: tuple[Decimal, ...]  # municipality including enterprises
+    inverkan: tuple[Decimal, ...]  # med − utan
+
+
+def affarsverk_inverkan(
+    budget: Budget, elimineringar: Amounts | None = None
+) -> list[InverkanRad]:
+    """The enterprise-impact comparison (§9.3): for the income statement and the financing part,
+    the municipality without enterprises, the enterprises summed, the eliminations of internal
+    items between them, the municipality including enterprises, and the difference.
+
+    ``elimineringar`` are given per line in the published sign convention as the amounts to *add*
+    (e.g. the municipality's purchases from its water enterprise: RR.VI −x and RR.VU +x).
+    """
+    n = budget.n
+    elim = dict(elimineringar or {})
+    without = berakna(budget).statement
+    ent_tasks = [u for u in budget.uppgifter if u.finansiering is Finansiering.AFFARSVERK]
+    ent_projects = [p for p in budget.projekt if p.uppgift in budget.affarsverk()]
+    ent_inv = investeringsdel(ent_projects, budget.years).totals
+    ent_given = sum_amounts(
+        [*(u.belopp for u in ent_tasks),
+         {c: ent_inv[c] for c in ("IN.UTG", "IN.FA", "IN.FORS") if c in ent_inv.has_data}],
+        n,
+    )
+    ent = compute({c: v for c, v in ent_given.items() if not c.startswith("DR.")},
+                  budget.years, ("RR", "IN", "FD"))
+    el = compute(elim, budget.years, ("RR", "IN", "FD"))
+    cat = catalogue()
+    rows = []
+    for code in INVERKAN_RADER:
+        utan, a, e = without[code], ent[code], el[code]
+        med = tuple(x + y + z for x, y, z in zip(utan, a, e, strict=True))
+        rows.append(
+            InverkanRad(code, cat[code].label, utan, a, e, med,
+                        tuple(m - u for m, u in zip(med, utan, strict=True)))
+        )
+    return rows

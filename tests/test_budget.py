@@ -1,0 +1,108 @@
+"""Consolidation of tasks into the statements, investeringsdel, enterprise impact (spec §5–6)."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+from engine.budget import (
+    Budget,
+    Finansiering,
+    Projekt,
+    Uppgift,
+    affarsverk_inverkan,
+    berakna,
+    investeringsdel,
+)
+
+Y = ("2025", "2026")
+
+
+def _budget(**kw) -> Budget:
+    skola = Uppgift("Grundskola", "Bildningsnämnden", Finansiering.BUDGETFINANSIERAD, {
+        "RR.VI.AVG": (D("100"), D("100")),
+        "RR.VU.PERS.LON": (D("-900"), D("-950")),
+        "DR.INT.UTG": (D("-50"), D("-50")),  # rents paid to the property unit
+    })
+    fastighet = Uppgift("Lokalservice", "Tekniska nämnden", Finansiering.NETTOENHET, {
+        "RR.VI.FORS": (D("20"), D("20")),
+        "RR.VU.TJ": (D("-60"), D("-60")),
+        "DR.INT.INK": (D("50"), D("50")),  # rents received
+    })
+    vatten = Uppgift("Vattenverket", "Tekniska nämnden", Finansiering.AFFARSVERK, {
+        "RR.VI.FORS": (D("400"), D("420")),
+        "RR.VU.TJ": (D("-250"), D("-260")),
+        "RR.FIN.RU": (D("-10"), D("-10")),
+        "RR.AVS.PLAN": (D("-90"), D("-95")),
+        "FD.LAN.OKL": (D("100"), D("0")),
+    })
+    central = {
+        "RR.SKATT": (D("1000"), D("1040")),
+        "RR.SA": (D("200"), D("200")),
+        "RR.AVS.PLAN": (D("-150"), D("-160")),
+        "FD.LAN.OKL": (D("300"), D("100")),
+        "FD.LAN.MINL": (D("-80"), D("-80")),
+    }
+    projekt = (
+        Projekt("Skola Norr", "Bildningsnämnden", kostnadskalkyl=D("500"), tidigare=D("100"),
+                belopp={"IN.UTG": (D("-250"), D("-150")), "IN.FA": (D("40"), None)}),
+        Projekt("Ledningsnät", "Tekniska nämnden", uppgift="Vattenverket",
+                belopp={"IN.UTG": (D("-120"), D("-80"))}),
+    )
+    return Budget("Exempelby", Y, (skola, fastighet, vatten), projekt, central, (5000, 4990), **kw)
+
+
+def test_consolidation_excludes_enterprises_and_eliminates_internal_items() -> None:
+    r = berakna(_budget())
+    st = r.statement
+    # VI = 100 + 20 = 120 ; VU = −900 − 60 = −960 ; VB = −840 (vatten and interna out)
+    assert st["RR.VB"][0] == D("-840")
+    # ÅB = −840 + 1000 + 200 = 360 ; 2026: VB = 120 − 1010 = −890 ; ÅB = −890 + 1240 = 350
+    assert st["RR.AB"] == (D("360"), D("350"))
+    assert st["RR.RES"] == (D("210"), D("190"))
+    # investments of the municipality only: −250 + 40 ; VIK = 360 − 210 = 150
+    assert st["FD.IK"] == (D("-210"), D("-150"))
+    assert st["FD.VIK"] == (D("150"), D("200"))
+    # FK = 300 − 80 ; inverkan = 150 + 220 = 370 ; 2026: 200 + 20 = 220
+    assert st["FD.INV"] == (D("370"), D("220"))
+    assert [f for f in r.findings if f.severity.value == "error"] == []
+    assert r.nyckeltal[0]["Årsbidrag, €/inv"].value == D("0.072")  # 360 / 5000
+
+
+def test_internal_items_that_do_not_cancel_are_reported() -> None:
+    b = _budget()
+    skola = b.uppgifter[0]
+    skola2 = type(skola)(skola.namn, skola.namnd, skola.finansiering,
+                         {**skola.belopp, "DR.INT.UTG": (D("-40"), D("-50"))})
+    r = berakna(Budget(b.kommun, Y, (skola2, *b.uppgifter[1:]), b.projekt, b.central, b.invanare))
+    (f,) = [f for f in r.findings if f.object == "DR.INT"]
+    assert f.year == 2025 and "50,00" in f.message.replace(".", ",")
+
+
+def test_investeringsdel_per_project_and_cost_estimate() -> None:
+    b = _budget()
+    inv = investeringsdel(b.projekt, Y)
+    assert inv.projekt["Skola Norr"]["IN.NETTO"] == (D("-210"), D("-150"))
+    assert inv.totals["IN.UTG"] == (D("-370"), D("-230"))
+    # Skola Norr: 100 earlier + 250 + 150 = 500 = kostnadskalkyl -> fine
+    assert inv.findings == ()
+    over = Projekt("X", "N", kostnadskalkyl=D("399.99"), belopp={"IN.UTG": (D("-400"), None)})
+    (f,) = investeringsdel([over], Y).findings
+    assert f.object == "X" and "kostnadskalkyl" in f.message
+
+
+def test_enterprise_impact_comparison() -> None:
+    b = _budget()
+    # the school buys water for 30 from the enterprise: eliminate the enterprise's sale and the
+    # municipality's purchase (both part of the sums above)
+    elim = {"RR.VI.FORS": (D("-30"), D("-30")), "RR.VU.TJ": (D("30"), D("30"))}
+    rows = {r.code: r for r in affarsverk_inverkan(b, elim)}
+    # enterprise VB = 400 − 250 = 150 ; eliminations net 0 -> impact on VB +150
+    assert rows["RR.VB"].affarsverk[0] == D("150")
+    assert rows["RR.VB"].inverkan == (D("150"), D("160"))
+    # ÅB +140 (interest −10) ; depreciation +(−90) ; result impact 140 − 90 = 50
+    assert rows["RR.AB"].inverkan[0] == D("140")
+    assert rows["RR.AVS"].inverkan[0] == D("-90")
+    assert rows["RR.RES"].inverkan[0] == D("50")
+    # financing: VK +140, IK −120, FK +100 -> liquidity +120
+    assert rows["FD.INV"].inverkan[0] == D("120")
+    assert rows["FD.INV"].med[0] == rows["FD.INV"].utan[0] + D("120")

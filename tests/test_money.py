@@ -1,0 +1,102 @@
+"""Money: exact amounts, Excel rounding, largest-remainder splits (spec §4)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from engine.money import (
+    CENT,
+    THOUSAND,
+    UNIT,
+    D,
+    MoneyError,
+    allocate,
+    excel_round,
+    quantize,
+    to_money,
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "digits", "excel", "python_round"),
+    [
+        # Python rounds half to even on the binary value; Excel rounds half away from zero on
+        # the decimal value the user sees.
+        (2.675, 2, "2.68", 2.67),  # binary 2.67499999... -> round() says 2.67
+        (0.5, 0, "1", 0),  # half to even -> 0
+        (2.5, 0, "3", 2),
+        (-2.5, 0, "-3", -2),
+        (-0.5, 0, "-1", 0),
+        (1.005, 2, "1.01", 1.0),
+        (0.125, 2, "0.13", 0.12),  # exact binary half: Python goes to even
+        (1235, -1, "1240", 1240),  # half of ten, Python also rounds to even: 1240
+        (1225, -1, "1230", 1220),  # here they differ
+    ],
+)
+def test_excel_round_differs_from_python_round(value, digits, excel, python_round) -> None:
+    assert excel_round(value, digits) == Decimal(excel)
+    assert round(value, digits) == python_round
+
+
+def test_to_money_rounds_once_to_cents() -> None:
+    assert to_money(0.1 + 0.2) == Decimal("0.30")  # 0.30000000000000004
+    assert to_money("1 234,565") == Decimal("1234.57")  # decimal comma, space thousands
+    assert to_money(-0.005) == Decimal("-0.01")
+    assert str(to_money(7)) == "7.00"
+
+
+@pytest.mark.parametrize("bad", [None, "abc", "#REF!", float("nan"), float("inf"), True, [1]])
+def test_to_money_refuses_non_amounts(bad) -> None:
+    with pytest.raises(MoneyError):
+        to_money(bad)
+
+
+def test_quantize_units() -> None:
+    assert quantize(Decimal("1499.5"), UNIT) == Decimal("1500")
+    assert quantize(Decimal("-1500"), THOUSAND) == Decimal("-2000")  # half away from zero
+    assert quantize(Decimal("1499.99"), THOUSAND) == Decimal("1000")
+
+
+def test_allocate_thirds() -> None:
+    # 100 in thirds: 33.33.. each, one unit left over -> the first part (ties: earliest).
+    assert allocate(Decimal("100"), [1, 1, 1], UNIT) == [Decimal(34), Decimal(33), Decimal(33)]
+    assert allocate(Decimal("-100"), [1, 1, 1], UNIT) == [Decimal(-34), Decimal(-33), Decimal(-33)]
+    assert allocate(Decimal("0.10"), [1, 1, 1], CENT) == [Decimal("0.04"), Decimal("0.03"),
+                                                           Decimal("0.03")]
+    # largest remainder, not first: 10 split 1:2 = 3.33 / 6.67 -> 3 / 7
+    assert allocate(Decimal("10"), [1, 2], UNIT) == [Decimal(3), Decimal(7)]
+
+
+def test_allocate_refuses_total_off_the_unit() -> None:
+    with pytest.raises(ValueError):
+        allocate(Decimal("10.5"), [1, 1], UNIT)
+
+
+@given(
+    st.integers(min_value=-10**12, max_value=10**12),
+    st.lists(st.integers(min_value=0, max_value=1000), min_size=1, max_size=8).filter(any),
+    st.sampled_from([CENT, UNIT, THOUSAND]),
+)
+def test_allocate_sums_exactly_and_stays_within_one_unit(units, weights, unit) -> None:
+    total = Decimal(units) * unit
+    parts = allocate(total, weights, unit)
+    assert sum(parts, Decimal(0)) == total
+    wsum = sum(weights)
+    for part, w in zip(parts, weights, strict=True):
+        exact = Fraction(total) * w / wsum
+        assert abs(Fraction(part) - exact) < Fraction(unit)
+        assert Fraction(part) / Fraction(unit) == int(Fraction(part) / Fraction(unit))
+
+
+@given(st.decimals(min_value=-10**9, max_value=10**9, places=4, allow_nan=False))
+def test_excel_round_is_half_away_from_zero(x: Decimal) -> None:
+    r = excel_round(x, 2)
+    assert abs(r - x) <= Decimal("0.005")
+    if abs(r - x) == Decimal("0.005"):
+        assert abs(r) > abs(x)
+    assert D(str(r)) == r
