@@ -1,0 +1,221 @@
+"""Excel worksheet functions (xlwings UDFs): thin wrappers over the engine.
+
+Registered through the workbook's ``xlwings.conf`` sheet (``UDF Modules`` = ``addin.udfs``); every
+function here, including those imported from the other ``addin.udfs_*`` modules, becomes an Excel
+function. On Linux the xlwings decorators leave the functions plain, so the tests call them with
+exactly what Excel would hand them.
+
+Every function returns a value or a ``#KB: ...`` message; none raises into Excel.
+
+Statement functions take ``rader`` (line labels in any of the four wordings, Swedish or Finnish, or
+line codes such as ``RR.AB``) and ``belopp`` (amounts in the published sign convention: income +,
+costs −; one or more year columns) and return one number per year column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from typing import Any
+
+import xlwings as xw
+
+from addin.excel_values import (
+    UdfInputError,
+    amount,
+    as_column,
+    as_matrix,
+    kb_error,
+    label_text,
+    row_result,
+    to_excel,
+)
+from engine.catalogue import WORDINGS, LabelError, catalogue, normalize_label
+from engine.findings import Severity
+from engine.ratios import ACKUMULERAT_KASSAFLODE, ackumulerat_kassaflode, find_ratio, nyckeltal
+from engine.statements import Statement, compute
+
+__all__ = [
+    "KB_ARSBIDRAG",
+    "KB_FINANSIERINGSDEL",
+    "KB_INVERKAN_LIKVIDITET",
+    "KB_NYCKELTAL",
+    "KB_OVERSKOTT",
+    "KB_RESULTAT",
+    "KB_RESULTATRAKNING",
+    "KB_TACKNINGSAR",
+    "KB_VERKSAMHETSBIDRAG",
+]
+
+ALL_PARTS = ("RR", "IN", "FD", "BAL")
+
+
+def _statement(rader: object, belopp: object) -> tuple[Statement, list[str]]:
+    """Read labels and amounts as Excel gives them and compute every part. Raises
+    :class:`UdfInputError` for bad input or an inconsistent statement."""
+    labels = as_column(rader, "rader")
+    rows = as_matrix(belopp, len(labels), "belopp")
+    n_years = len(rows[0]) if rows else 1
+    cat = catalogue()
+    given: dict[str, list[Decimal | None]] = {}
+    first_row: dict[str, int] = {}
+    texts: list[str] = []
+    for i, (raw, row) in enumerate(zip(labels, rows, strict=True), start=1):
+        text = label_text(raw)
+        vals = [amount(v, f"belopp rad {i}" + (f" kolumn {j}" if n_years > 1 else ""))
+                for j, v in enumerate(row, start=1)]
+        if text is None:
+            if any(v is not None for v in vals):
+                raise UdfInputError(f"rad {i} har belopp men ingen radbeteckning")
+            continue
+        try:
+            code = cat.resolve(text, ALL_PARTS)
+        except LabelError as err:
+            raise UdfInputError(f"rad {i}: {err.message}") from None
+        texts.append(text)
+        if code in given:
+            if given[code] != vals:
+                raise UdfInputError(
+                    f"rad {i} ({text}) och rad {first_row[code]} avser samma post "
+                    f"({code}) men har olika belopp"
+                )
+            continue
+        given[code] = vals
+        first_row[code] = i
+    if not given:
+        raise UdfInputError("inga rader med belopp")
+    st = compute(given, [str(j) for j in range(1, n_years + 1)], ALL_PARTS)
+    errors = [f for f in st.findings if f.severity is Severity.ERROR]
+    if errors:
+        raise UdfInputError(errors[0].message)
+    return st, texts
+
+
+def _wording(texts: Sequence[str]) -> str:
+    """The wording most of the given labels are in (so a Finnish input gives a Finnish table)."""
+    cat = catalogue()
+    counts = dict.fromkeys(WORDINGS, 0)
+    wanted = {normalize_label(t) for t in texts}
+    for line in cat.lines.values():
+        for w in WORDINGS:
+            if normalize_label(line.labels[w]) in wanted:
+                counts[w] += 1
+    return max(WORDINGS, key=lambda w: (counts[w], -WORDINGS.index(w)))
+
+
+def _line_udf(code: str) -> Callable[[object, object], Any]:
+    def udf(rader: object, belopp: object) -> Any:
+        try:
+            st, _ = _statement(rader, belopp)
+        except UdfInputError as err:
+            return kb_error(str(err))
+        return row_result([to_excel(v) for v in st[code]])
+
+    return udf
+
+
+def _decorate(func: Callable[..., Any], name: str, doc: str) -> Callable[..., Any]:
+    func.__name__ = func.__qualname__ = name
+    func.__doc__ = doc
+    func = xw.arg("belopp", ndim=2, err_to_str=True)(func)
+    func = xw.arg("rader", ndim=2, err_to_str=True)(func)
+    return xw.func(func)
+
+
+KB_VERKSAMHETSBIDRAG = _decorate(
+    _line_udf("RR.VB"), "KB_VERKSAMHETSBIDRAG",
+    "Verksamhetsbidrag per year column: verksamhetsinkomster + tillverkning för eget bruk + "
+    "verksamhetsutgifter.")
+KB_ARSBIDRAG = _decorate(
+    _line_udf("RR.AB"), "KB_ARSBIDRAG",
+    "Årsbidrag per year column: verksamhetsbidrag + skatteinkomster + statsandelar + finansiella "
+    "poster.")
+KB_RESULTAT = _decorate(
+    _line_udf("RR.RES"), "KB_RESULTAT",
+    "Räkenskapsperiodens resultat per year column: årsbidrag + avskrivningar + extraordinära poster.")
+KB_OVERSKOTT = _decorate(
+    _line_udf("RR.OVERSKOTT"), "KB_OVERSKOTT",
+    "Räkenskapsperiodens överskott (underskott): resultat + bokslutsdispositioner.")
+KB_INVERKAN_LIKVIDITET = _decorate(
+    _line_udf("FD.INV"), "KB_INVERKAN_LIKVIDITET",
+    "Inverkan på likviditeten: verksamhetens och investeringarnas kassaflöde + finansieringens "
+    "kassaflöde.")
+
+
+def _table_udf(part: str) -> Callable[[object, object], Any]:
+    def udf(rader: object, belopp: object) -> Any:
+        try:
+            st, texts = _statement(rader, belopp)
+        except UdfInputError as err:
+            return kb_error(str(err))
+        wording = _wording(texts)
+        return [[row.label, *(to_excel(v) for v in row.values)]
+                for row in st.rows(part, wording)]
+
+    return udf
+
+
+KB_RESULTATRAKNING = xw.ret(expand="table")(_decorate(
+    _table_udf("RR"), "KB_RESULTATRAKNING",
+    "The resultaträkningsdel as a table: label and one column per year, computed rows included."))
+KB_FINANSIERINGSDEL = xw.ret(expand="table")(_decorate(
+    _table_udf("FD"), "KB_FINANSIERINGSDEL",
+    "The finansieringsdel as a table: label and one column per year, computed rows included."))
+
+
+@xw.func
+@xw.arg("rader", ndim=2, err_to_str=True)
+@xw.arg("belopp", ndim=2, err_to_str=True)
+@xw.arg("invanare", err_to_str=True)
+def KB_NYCKELTAL(namn: object, rader: object, belopp: object, invanare: object = None) -> Any:
+    """A key ratio (spec §7) by its Swedish or Finnish name, one value per year column.
+    A ratio that is not defined for a year shows 'ej definierat: ...'."""
+    name = find_ratio(str(namn)) if namn is not None else None
+    if name is None:
+        return kb_error(f"okänt nyckeltal: {namn!r}")
+    try:
+        st, _ = _statement(rader, belopp)
+        n = len(st.years)
+        inv_values = as_column(invanare, "invånare") if invanare is not None else []
+        if len(inv_values) not in (0, 1, n):
+            raise UdfInputError(f"invånare: ge ett tal eller ett per årskolumn ({n})")
+        inhabitants: list[Decimal | None] = []
+        for j in range(n):
+            raw = inv_values[0] if len(inv_values) == 1 else (inv_values[j] if inv_values else None)
+            inhabitants.append(amount(raw, "invånare"))
+    except UdfInputError as err:
+        return kb_error(str(err))
+    if name == ACKUMULERAT_KASSAFLODE:
+        ratios = ackumulerat_kassaflode(st)
+    else:
+        ratios = [nyckeltal(st, j, inhabitants[j])[name] for j in range(n)]
+    return row_result([to_excel(r.value) if r.defined else r.reason for r in ratios])
+
+
+@xw.func
+def KB_TACKNINGSAR(bokslutsar: object, faststallelsear: object = None) -> Any:
+    """The last year by which a deficit shown in the accounts of ``bokslutsar`` must be covered
+    (spec V8): the end of the fourth year after the year the accounts were approved; approval
+    defaults to the year after the accounts."""
+    from engine.balance import tackningsar
+
+    try:
+        year = _year(bokslutsar, "bokslutsår")
+        approved = None if faststallelsear is None else _year(faststallelsear, "fastställelseår")
+    except UdfInputError as err:
+        return kb_error(str(err))
+    if approved is not None and approved < year:
+        return kb_error("fastställelseåret kan inte ligga före bokslutsåret")
+    return tackningsar(year, approved)
+
+
+def _year(value: object, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise UdfInputError(f"{name} ska vara ett årtal")
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        raise UdfInputError(f"{name} ska vara ett årtal, inte {value!r}") from None
+    if not number.is_integer() or not 1900 <= number <= 2200:
+        raise UdfInputError(f"{name} ska vara ett årtal, inte {value!r}")
+    return int(number)

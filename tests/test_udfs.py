@@ -1,0 +1,114 @@
+"""The statement UDFs, called exactly as Excel calls them (issue 2).
+
+xlwings hands a UDF 2-D lists for ranges declared ``ndim=2`` (one inner list per row), ``None``
+for blank cells, floats for numbers and, with ``err_to_str``, error values as strings.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from addin.udfs import (
+    KB_ARSBIDRAG,
+    KB_FINANSIERINGSDEL,
+    KB_INVERKAN_LIKVIDITET,
+    KB_NYCKELTAL,
+    KB_OVERSKOTT,
+    KB_RESULTAT,
+    KB_RESULTATRAKNING,
+    KB_VERKSAMHETSBIDRAG,
+)
+
+RADER = [["Verksamhetsinkomster"], ["Verksamhetsutgifter (-)"], ["Skatteinkomster"],
+         ["Statsandelar"], [None], ["Ränteutgifter"], ["Avskrivningar enligt plan"],
+         ["Extraordinära inkomster"], ["Förändring av avskrivningsdifferens"]]
+BELOPP = [[150.0, 160.0], [-600.0, -610.0], [500.0, 520.0], [100.0, 100.0], [None, None],
+          [-10.0, -10.0], [-40.0, -45.0], [5.0, None], [2.0, 2.0]]
+# VB = −450, −450 ; ÅB = −450 + 600 − 10 = 140 ; 2: −450 + 620 − 10 = 160
+# RES = 140 − 40 + 5 = 105 ; 160 − 45 = 115 ; ÖVERSKOTT = 107, 117
+
+
+def test_line_functions_two_year_columns() -> None:
+    assert KB_VERKSAMHETSBIDRAG(RADER, BELOPP) == [[-450.0, -450.0]]
+    assert KB_ARSBIDRAG(RADER, BELOPP) == [[140.0, 160.0]]
+    assert KB_RESULTAT(RADER, BELOPP) == [[105.0, 115.0]]
+    assert KB_OVERSKOTT(RADER, BELOPP) == [[107.0, 117.0]]
+
+
+def test_one_year_column_as_1d_lists_gives_a_scalar() -> None:
+    rader = ["Vuosikate", "Investointimenot", "Pitkäaikaisten lainojen lisäys"]
+    assert KB_INVERKAN_LIKVIDITET(rader, [100.0, -300.0, 250.0]) == 50.0
+    assert KB_ARSBIDRAG(["RR.SKATT", "rr.vu"], [10.0, -3.0]) == 7.0
+
+
+def test_float_noise_is_rounded_once_to_cents() -> None:
+    assert KB_ARSBIDRAG(["Skatteinkomster", "Verksamhetsutgifter"], [0.1 + 0.2, -0.1]) == 0.2
+
+
+@pytest.mark.parametrize(
+    ("rader", "belopp", "fragment"),
+    [
+        (["Skatteinkomster", "Glass"], [1.0, 2.0], "rad 2: okänd rad: 'Glass'"),
+        (["Skatteinkomster", "Statsandelar"], [1.0, "#REF!"], "#REF!"),
+        (["Skatteinkomster", "Statsandelar"], [1.0, "abc"], "rad 2 är inte ett belopp"),
+        (["Skatteinkomster", "Statsandelar"], [1.0], "1 rader men radbeteckningarna 2"),
+        ([None, "Statsandelar"], [1.0, 2.0], "rad 1 har belopp men ingen radbeteckning"),
+        (["Verotulot", "Skatteinkomster"], [1.0, 2.0], "avser samma post"),
+        (["Verksamhetsinkomster", "Försäljningsinkomster"], [10.0, 9.0], "summan av dess delposter"),
+        ([], [], "inga rader"),
+    ],
+)
+def test_bad_input_returns_a_kb_message_naming_the_position(rader, belopp, fragment) -> None:
+    result = KB_ARSBIDRAG(rader, belopp)
+    assert isinstance(result, str) and result.startswith("#KB:")
+    assert fragment in result
+
+
+def test_resultatrakning_table_in_standard_order() -> None:
+    table = KB_RESULTATRAKNING(RADER, BELOPP)
+    labels = [row[0] for row in table]
+    assert labels[:3] == ["Verksamhetsinkomster", "Tillverkning för eget bruk",
+                          "Verksamhetsutgifter"]
+    assert ["Årsbidrag", 140.0, 160.0] in table
+    assert table[-1] == ["Räkenskapsperiodens överskott (underskott)", 107.0, 117.0]
+    assert all(len(row) == 3 for row in table)
+
+
+def test_finansieringsdel_table_in_finnish_when_the_input_is_finnish() -> None:
+    table = KB_FINANSIERINGSDEL(["Vuosikate", "Investointimenot", "Pitkäaikaisten lainojen lisäys"],
+                                [[100.0], [-300.0], [250.0]])
+    rows = {row[0]: row[1] for row in table}
+    assert rows["Toiminnan ja investointien rahavirta"] == -200.0
+    assert rows["Vaikutus maksuvalmiuteen"] == 50.0
+
+
+def test_nyckeltal_by_swedish_and_finnish_name() -> None:
+    rader = ["Verksamhetsinkomster", "Verksamhetsutgifter", "Skatteinkomster",
+             "Avskrivningar och nedskrivningar"]
+    # ÅB = 200 − 1000 + 890 = 90 ; year 2: 200 − 1000 + 800 = 0
+    belopp = [[200.0, 200.0], [-1000.0, -1000.0], [890.0, 800.0], [-60.0, 0.0]]
+    assert KB_NYCKELTAL("årsbidrag / avskrivningar, %", rader, belopp) == [[150.0,
+                                                                             "ej definierat: "
+                                                                             "avskrivningar och "
+                                                                             "nedskrivningar är "
+                                                                             "noll"]]
+    assert KB_NYCKELTAL("Vuosikate, €/asukas", rader, belopp, 30) == [[3.0, 0.0]]
+    assert KB_NYCKELTAL("Vuosikate, €/asukas", rader, belopp, [[30, 20]]) == [[3.0, 0.0]]
+    assert KB_NYCKELTAL("Toimintatuotot / toimintakulut, %", rader, belopp) == [[20.0, 20.0]]
+    assert KB_NYCKELTAL("Okänt", rader, belopp).startswith("#KB: okänt nyckeltal")
+    assert KB_NYCKELTAL("Vuosikate, €/asukas", rader, belopp, "#N/A").startswith("#KB:")
+
+
+def test_jyvaskyla_through_the_udfs() -> None:
+    path = Path(__file__).resolve().parents[2] / "shared/spec/testdata/jyvaskyla-2018.json"
+    if not path.exists():
+        pytest.skip("testdata not found")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    lines = data["tuloslaskelma_2018"]["lines"]
+    rader = [[label] for label, _ in lines]
+    belopp = [[float(amount)] for _, amount in lines]  # as Excel would hold them: doubles
+    assert KB_ARSBIDRAG(rader, belopp) == 49051244.59
+    assert KB_OVERSKOTT(rader, belopp) == 300332.87
