@@ -1,0 +1,425 @@
+"""Binding items (bindande poster) and budget changes (budgetändringar), spec §8–9, seed §7.1, §7.4.
+
+A binding item says which figure of the budget the council (or a committee, or an enterprise's
+board) holds an organ to: the *part* of the budget it sits in (drift / resultat / investering /
+finansiering), the *object* (a task, a project, or a line code of the resultaträkningsdel or
+finansieringsdel), the *kind* (anslag = spending limit, beräknad inkomst = revenue target, netto =
+a net figure), the *principle* (brutto: each side bound separately; netto: the difference bound),
+whom it binds towards (fullmäktige, nämnd, direktion) and the years it covers.
+
+Amounts everywhere in this package are in *published signs*: income positive, costs negative
+(spec §4). An anslag is therefore a negative number, a beräknad inkomst a positive one, and a netto
+item is negative when it is a net appropriation (nettoanslag) and positive when it is a net revenue
+estimate (beräknad nettoinkomst). A budget change that makes an item "worse" for the finances
+(raises an appropriation, lowers a revenue estimate) is negative.
+
+This module holds the data model, the defaults by task type (spec §2, seed §6.3.3.7, §9.2.3) and
+the budget-change log:
+
+* budget after changes = original + Σ changes (exact, ``Decimal``);
+* rule **B1** (seed §7.1.2.1, §7.4): raising an appropriation (also a net one) or lowering a revenue
+  estimate on an item binding towards fullmäktige must be decided by fullmäktige; a change decided
+  by a nämnd or the executive board in such a case is an error.
+
+The checks V1–V6 live in :mod:`engine.checks`, V7–V9 in :mod:`engine.balance`, V10 in
+:mod:`engine.input_hygiene`, the outturn statement in :mod:`engine.outturn`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from engine.findings import Finding, Location, Severity
+from engine.money import ZERO
+
+__all__ = [
+    "AFFARSVERK_POSTER",
+    "BindingItem",
+    "BudgetChange",
+    "BudgetObject",
+    "ItemKey",
+    "Kind",
+    "ObjectType",
+    "Organ",
+    "Part",
+    "Principle",
+    "TaskType",
+    "budget_after_changes",
+    "change_log",
+    "changes_for",
+    "check_changes",
+    "default_binding_items",
+    "sum_changes",
+]
+
+
+class Part(StrEnum):
+    """The part of the budget a binding item sits in."""
+
+    DRIFT = "drift"
+    RESULTAT = "resultat"
+    INVESTERING = "investering"
+    FINANSIERING = "finansiering"
+
+    @property
+    def svenska(self) -> str:
+        return {
+            "drift": "driftsekonomidelen",
+            "resultat": "resultaträkningsdelen",
+            "investering": "investeringsdelen",
+            "finansiering": "finansieringsdelen",
+        }[self.value]
+
+
+class Kind(StrEnum):
+    """What the bound figure is: a spending limit, a revenue target, or a net amount."""
+
+    ANSLAG = "anslag"
+    BERAKNAD_INKOMST = "beräknad inkomst"
+    NETTO = "netto"
+
+
+class Principle(StrEnum):
+    """Bruttoprincipen binds each side; nettoprincipen binds the difference (seed §5.2.2)."""
+
+    BRUTTO = "brutto"
+    NETTO = "netto"
+
+
+class Organ(StrEnum):
+    """Who decides / whom an item binds towards. A joint authority's stämma acts as fullmäktige."""
+
+    FULLMAKTIGE = "fullmäktige"
+    KOMMUNSTYRELSEN = "kommunstyrelsen"
+    NAMND = "nämnd"
+    DIREKTION = "direktion"
+
+    @property
+    def genitiv(self) -> str:
+        return {
+            "fullmäktige": "fullmäktiges",
+            "kommunstyrelsen": "kommunstyrelsens",
+            "nämnd": "nämndens",
+            "direktion": "direktionens",
+        }[self.value]
+
+
+class TaskType(StrEnum):
+    """How a task is financed (spec §2, seed §6.3.1)."""
+
+    BUDGETFINANSIERAD = "budgetfinansierad"
+    NETTOENHET = "nettoenhet"
+    ANNAN_BALANSENHET = "annan balansenhet"
+    AFFARSVERK = "affärsverk"
+
+
+class ObjectType(StrEnum):
+    """What a binding item's ``object`` names."""
+
+    UPPGIFT = "uppgift"
+    PROJEKT = "projekt"
+    RAD = "rad"  # a line code of the resultaträkningsdel or finansieringsdel
+
+
+#: The items of an enterprise (affärsverk) that bind towards the council and therefore appear in
+#: the municipality's budget (KL 120 §, seed §5.2.2, §9.2.3): detalj -> (part, kind, label).
+AFFARSVERK_POSTER: dict[str, tuple[Part, Kind, str]] = {
+    "kapitalersattning": (Part.RESULTAT, Kind.BERAKNAD_INKOMST, "ersättning för grundkapital"),
+    "ranta_interna_lan": (Part.RESULTAT, Kind.BERAKNAD_INKOMST, "ränta på interna lån"),
+    "driftsbidrag": (Part.DRIFT, Kind.ANSLAG, "kommunens driftsbidrag (understöd)"),
+    "utlaning": (Part.FINANSIERING, Kind.NETTO, "utlåning mellan kommunen och affärsverket"),
+    "kapitalforandring": (Part.FINANSIERING, Kind.NETTO, "ökning/återbetalning av grundkapital"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetObject:
+    """A task (uppgift) or investment project that binding items can name.
+
+    ``task_type`` matters for tasks (and for projects owned by an enterprise: set it to
+    ``AFFARSVERK`` there). ``namnd`` is the owning committee, for messages.
+    """
+
+    id: str
+    object_type: ObjectType = ObjectType.UPPGIFT
+    task_type: TaskType = TaskType.BUDGETFINANSIERAD
+    label: str | None = None
+    namnd: str | None = None
+    location: Location | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.id} {self.label}" if self.label else self.id
+
+
+#: (part, object, detalj, kind): what identifies a binding item (years aside).
+ItemKey = tuple[Part, str, str | None, Kind]
+
+
+@dataclass(frozen=True, slots=True)
+class BindingItem:
+    """One binding item (bindande post).
+
+    ``detalj`` narrows the object when one object has several bound figures: the council-binding
+    post of an enterprise (a key of :data:`AFFARSVERK_POSTER`), the figure an other balance unit
+    is bound on (``"RR.AB"`` årsbidrag by default, ``"RR.RES"`` if the council binds the result),
+    or a specification of a finansieringsdel line. ``years`` empty means every year of the plan.
+    """
+
+    part: Part
+    object: str
+    kind: Kind
+    principle: Principle
+    towards: Organ = Organ.FULLMAKTIGE
+    years: tuple[int, ...] = ()
+    object_type: ObjectType = ObjectType.UPPGIFT
+    detalj: str | None = None
+    label: str | None = None
+    location: Location | None = None
+
+    @property
+    def key(self) -> ItemKey:
+        return (self.part, self.object, self.detalj, self.kind)
+
+    @property
+    def name(self) -> str:
+        """Human-readable name for messages, e.g. ``"drift U10 (anslag)"``."""
+        obj = f"{self.object}/{self.detalj}" if self.detalj else self.object
+        lbl = f" {self.label}" if self.label else ""
+        return f"{self.part.value} {obj}{lbl} ({self.kind.value}, {self.principle.value})"
+
+    def covers(self, year: int) -> bool:
+        return not self.years or year in self.years
+
+
+def default_binding_items(
+    obj: BudgetObject, years: Sequence[int] = (), part: Part | None = None
+) -> list[BindingItem]:
+    """The binding items a task or project gets when the council says nothing else (spec §2).
+
+    * budgetfinansierad task / a project: brutto, two items: anslag and beräknad inkomst;
+    * nettoenhet: one netto item (its verksamhetsbidrag);
+    * annan balansenhet: one netto item on its årsbidrag (``detalj="RR.AB"``, seed §7.1.2.3);
+    * affärsverk: only its council-binding posts (:data:`AFFARSVERK_POSTER`), no task-level item.
+    """
+    yrs = tuple(years)
+    if obj.object_type is ObjectType.PROJEKT:
+        p = part or Part.INVESTERING
+        return [
+            BindingItem(p, obj.id, Kind.ANSLAG, Principle.BRUTTO, years=yrs,
+                        object_type=ObjectType.PROJEKT, label=obj.label),
+            BindingItem(p, obj.id, Kind.BERAKNAD_INKOMST, Principle.BRUTTO, years=yrs,
+                        object_type=ObjectType.PROJEKT, label=obj.label),
+        ]
+    p = part or Part.DRIFT
+    if obj.task_type is TaskType.BUDGETFINANSIERAD:
+        return [
+            BindingItem(p, obj.id, Kind.ANSLAG, Principle.BRUTTO, years=yrs, label=obj.label),
+            BindingItem(p, obj.id, Kind.BERAKNAD_INKOMST, Principle.BRUTTO, years=yrs,
+                        label=obj.label),
+        ]
+    if obj.task_type is TaskType.NETTOENHET:
+        return [BindingItem(p, obj.id, Kind.NETTO, Principle.NETTO, years=yrs, label=obj.label)]
+    if obj.task_type is TaskType.ANNAN_BALANSENHET:
+        return [
+            BindingItem(p, obj.id, Kind.NETTO, Principle.NETTO, years=yrs, detalj="RR.AB",
+                        label=obj.label)
+        ]
+    # affärsverk
+    items = []
+    for detalj, (post_part, kind, label) in AFFARSVERK_POSTER.items():
+        principle = Principle.NETTO if kind is Kind.NETTO else Principle.BRUTTO
+        items.append(
+            BindingItem(post_part, obj.id, kind, principle, years=yrs, detalj=detalj,
+                        label=f"{obj.label or obj.id}: {label}")
+        )
+    return items
+
+
+# ---------------------------------------------------------------------------------------------
+# Budget changes
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetChange:
+    """One decision changing one binding item's budget for one year (seed §7.4).
+
+    ``belopp`` is in published signs: raising an anslag by 100 is ``-100``; lowering a beräknad
+    inkomst by 100 is ``-100``; raising a beräknad inkomst by 100 is ``+100``.
+    """
+
+    item: ItemKey
+    year: int
+    datum: date
+    paragraf: str
+    belopp: Decimal
+    motivering: str = ""
+    beslutat_av: Organ = Organ.FULLMAKTIGE
+    location: Location | None = None
+
+
+def change_log(changes: Iterable[BudgetChange]) -> list[BudgetChange]:
+    """The changes in decision order (date, then § reference as given, then input order)."""
+    indexed = list(enumerate(changes))
+    indexed.sort(key=lambda ic: (ic[1].datum, _paragraf_sort_key(ic[1].paragraf), ic[0]))
+    return [c for _, c in indexed]
+
+
+def _paragraf_sort_key(paragraf: str) -> tuple[int, str]:
+    digits = "".join(ch for ch in paragraf if ch.isdigit())
+    return (int(digits) if digits else 0, paragraf)
+
+
+def changes_for(
+    changes: Iterable[BudgetChange], item: ItemKey, year: int
+) -> list[BudgetChange]:
+    """The changes to one item in one year, in decision order."""
+    return change_log(c for c in changes if c.item == item and c.year == year)
+
+
+def sum_changes(changes: Iterable[BudgetChange]) -> Decimal:
+    """Σ of the change amounts, exact."""
+    return sum((c.belopp for c in changes), ZERO)
+
+
+def budget_after_changes(original: Decimal, changes: Iterable[BudgetChange]) -> Decimal:
+    """Budget after changes = original + Σ changes (spec §3, §9)."""
+    return original + sum_changes(changes)
+
+
+def _is_worsening(item: BindingItem, change: BudgetChange) -> bool:
+    """Raises an appropriation (also a net one) or lowers a revenue estimate: belopp < 0."""
+    return change.belopp < 0
+
+
+def check_changes(
+    changes: Sequence[BudgetChange],
+    items: Iterable[BindingItem],
+    *,
+    budgetar: int | None = None,
+) -> list[Finding]:
+    """Rule B1: every change names a known item and is decided by the right organ.
+
+    * a change naming an item that does not exist: error;
+    * a change on an item binding towards fullmäktige that raises an appropriation (also a net
+      appropriation) or lowers a revenue estimate, decided by anyone but fullmäktige: error
+      (seed §7.1.2.1, §7.4: "oavsett om avvikelsen beror på en överskridning av beräknade
+      bruttoutgifter eller en underskridning av bruttoinkomster");
+    * any other change to a fullmäktige item decided by someone else: warning (budget changes
+      are the council's, seed §7.4);
+    * a change on a direktion item (an enterprise's own budget) decided by a nämnd: error;
+    * a change dated outside its budget year (when ``budgetar`` is given): warning;
+    * the same § reference twice on the same item and year: warning (entered twice?).
+    """
+    by_key: dict[ItemKey, BindingItem] = {}
+    for it in items:
+        by_key.setdefault(it.key, it)
+    findings: list[Finding] = []
+    seen: set[tuple[ItemKey, int, str]] = set()
+    for ch in changes:
+        name = _key_name(ch.item)
+        item = by_key.get(ch.item)
+        if item is None:
+            findings.append(Finding(
+                "B1", Severity.ERROR,
+                f"Budgetändringen {ch.paragraf} ({ch.datum.isoformat()}) gäller en bindande post "
+                "som inte finns. Kontrollera del, objekt och slag, eller lägg till posten.",
+                name, ch.year, ch.location))
+            continue
+        if not item.covers(ch.year):
+            findings.append(Finding(
+                "B1", Severity.ERROR,
+                f"Budgetändringen {ch.paragraf} gäller år {ch.year}, men posten är bindande bara "
+                f"för {', '.join(map(str, item.years))}. Rätta året.",
+                item.name, ch.year, ch.location))
+        dup = (ch.item, ch.year, ch.paragraf.strip())
+        if ch.paragraf.strip() and dup in seen:
+            findings.append(Finding(
+                "B1", Severity.WARNING,
+                f"Beslutet {ch.paragraf} finns två gånger för samma post och år. Kontrollera att "
+                "ändringen inte har förts in dubbelt.",
+                item.name, ch.year, ch.location))
+        seen.add(dup)
+        if item.towards is Organ.FULLMAKTIGE and ch.beslutat_av is not Organ.FULLMAKTIGE:
+            if _is_worsening(item, ch):
+                what = _worsening_text(item)
+                findings.append(Finding(
+                    "B1", Severity.ERROR,
+                    f"{what} (ändring {ch.belopp}) har beslutats av {ch.beslutat_av.value} "
+                    f"({ch.paragraf}). Posten är bindande gentemot fullmäktige, så ändringen "
+                    "kräver fullmäktiges beslut oavsett om den beror på högre bruttoutgifter "
+                    "eller lägre bruttoinkomster. För ändringen till fullmäktige.",
+                    item.name, ch.year, ch.location))
+            else:
+                findings.append(Finding(
+                    "B1", Severity.WARNING,
+                    f"Ändringen {ch.paragraf} av en post som är bindande gentemot fullmäktige har "
+                    f"beslutats av {ch.beslutat_av.value}. Budgetändringar beslutas av "
+                    "fullmäktige; kontrollera delegeringen.",
+                    item.name, ch.year, ch.location))
+        elif item.towards is Organ.DIREKTION and ch.beslutat_av not in (
+            Organ.DIREKTION, Organ.FULLMAKTIGE
+        ):
+            findings.append(Finding(
+                "B1", Severity.ERROR,
+                f"Ändringen {ch.paragraf} av affärsverkets egen budget har beslutats av "
+                f"{ch.beslutat_av.value}; den beslutas av direktionen (seed §9.2.4).",
+                item.name, ch.year, ch.location))
+        if budgetar is not None and ch.year == budgetar and ch.datum.year != budgetar:
+            findings.append(Finding(
+                "B1", Severity.WARNING,
+                f"Budgetändringen {ch.paragraf} är daterad {ch.datum.isoformat()}, utanför "
+                f"budgetåret {budgetar}. Ändringar ska föreläggas fullmäktige under budgetåret.",
+                item.name, ch.year, ch.location))
+    return findings
+
+
+def _worsening_text(item: BindingItem) -> str:
+    if item.principle is Principle.NETTO or item.kind is Kind.NETTO:
+        return "Höjning av nettoanslaget / sänkning av den beräknade nettoinkomsten"
+    if item.kind is Kind.BERAKNAD_INKOMST:
+        return "Sänkning av den beräknade inkomsten"
+    return "Höjning av anslaget"
+
+
+def _key_name(key: ItemKey) -> str:
+    part, obj, detalj, kind = key
+    o = f"{obj}/{detalj}" if detalj else obj
+    return f"{part.value} {o} ({kind.value})"
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeSummary:
+    """Original budget, the changes and the budget after them for one item and year."""
+
+    item: ItemKey
+    year: int
+    ursprunglig: Decimal
+    andringar: tuple[BudgetChange, ...] = field(default_factory=tuple)
+
+    @property
+    def summa_andringar(self) -> Decimal:
+        return sum_changes(self.andringar)
+
+    @property
+    def efter_andringar(self) -> Decimal:
+        return self.ursprunglig + self.summa_andringar
+
+
+def summarise_changes(
+    original: Mapping[tuple[ItemKey, int], Decimal], changes: Iterable[BudgetChange]
+) -> list[ChangeSummary]:
+    """One :class:`ChangeSummary` per (item, year) of ``original``, changes in decision order."""
+    ch = list(changes)
+    return [
+        ChangeSummary(key, year, amount, tuple(changes_for(ch, key, year)))
+        for (key, year), amount in original.items()
+    ]
+
+
+__all__ += ["ChangeSummary", "summarise_changes"]

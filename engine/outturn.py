@@ -1,0 +1,527 @@
+"""The budget outturn statement (tablå över budgetens utfall) and the sammandrag, spec §8 V5, §9.
+
+Per binding item: original budget, changes, budget after changes, outturn, deviation, utilisation %,
+overrun right (överskridningsrätt) and a status that applies the binding principle:
+
+* brutto items are judged per side: an anslag is exceeded when the outturn cost is larger than
+  the appropriation; a beräknad inkomst is missed when the outturn income is smaller;
+* netto items are judged on the net figure only: a net appropriation is exceeded (or a net revenue
+  estimate missed) whether the cause is higher gross expenses or lower gross income; a net figure
+  within budget is "inom ramen" even if gross expenses went over.
+
+Signs: published signs throughout (income +, costs −). **Deviation = outturn − budget after
+changes**, so a *negative* deviation is always unfavourable (more cost or less income than
+budgeted) and a positive one favourable, for anslag, beräknad inkomst and netto items alike.
+
+Mid-year: pass ``prognos`` (the full-year forecast) with the outturn to date; the status is then
+judged on the forecast, the utilisation % shows outturn to date against the full-year budget.
+
+Findings from the statement carry rule **U1** (an item needs a decision or an explanation).
+
+The sammandrag (seed §7.1.2.3) lists the binding appropriations and revenue estimates of all
+parts, enterprises excluded, other balance units as one net item, and the financing of the gap
+through liquidity; rule **V5** requires the two totals to be equal (see :func:`sammandrag`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from engine.binding import (
+    AFFARSVERK_POSTER,
+    BindingItem,
+    BudgetChange,
+    Kind,
+    Organ,
+    Part,
+    Principle,
+    TaskType,
+    sum_changes,
+)
+from engine.findings import Finding, Location, Severity
+from engine.money import ZERO, excel_round
+
+__all__ = [
+    "OutturnInput",
+    "OutturnRow",
+    "PartTotal",
+    "Sammandrag",
+    "SammandragPost",
+    "SammandragRow",
+    "Status",
+    "Tabla",
+    "bindning_status",
+    "outturn_row",
+    "sammandrag",
+    "status_text",
+    "tabla",
+    "utnyttjandegrad",
+]
+
+
+class Status(StrEnum):
+    """Outcome of one binding item (codes; :func:`status_text` gives the Swedish sentence)."""
+
+    INOM = "inom"
+    INOM_OVERSKRIDNINGSRATT = "inom_overskridningsratt"
+    ANSLAG_OVERSKRIDS = "anslag_overskrids"
+    INKOMST_UNDERSKRIDS = "inkomst_underskrids"
+    NETTOANSLAG_OVERSKRIDS = "nettoanslag_overskrids"
+    NETTOINKOMST_UNDERSKRIDS = "nettoinkomst_underskrids"
+
+    @property
+    def needs_decision(self) -> bool:
+        return self not in (Status.INOM, Status.INOM_OVERSKRIDNINGSRATT)
+
+
+def status_text(status: Status, towards: Organ = Organ.FULLMAKTIGE) -> str:
+    """The Swedish status text shown in the statement and returned by ``KB_BINDNING_STATUS``."""
+    beslut = f"kräver {towards.genitiv} beslut"
+    return {
+        Status.INOM: "inom ramen",
+        Status.INOM_OVERSKRIDNINGSRATT: "överskrids inom beviljad överskridningsrätt",
+        Status.ANSLAG_OVERSKRIDS: f"anslaget överskrids – {beslut}",
+        Status.INKOMST_UNDERSKRIDS: "beräknad inkomst underskrids – kräver förklaring/beslut",
+        Status.NETTOANSLAG_OVERSKRIDS: f"nettoanslaget överskrids – {beslut}",
+        Status.NETTOINKOMST_UNDERSKRIDS: f"beräknad nettoinkomst underskrids – {beslut}",
+    }[status]
+
+
+def bindning_status(
+    principle: Principle,
+    kind: Kind,
+    budget: Decimal,
+    bedomt: Decimal,
+    overskridningsratt: Decimal | None = None,
+) -> Status:
+    """The status of one item: ``budget`` after changes vs the judged figure ``bedomt`` (outturn,
+    or the full-year forecast mid-year), both in published signs.
+
+    Brutto items must be ``anslag`` or ``beräknad inkomst`` (V2); a netto item may be given as
+    ``netto`` (the sign of the budget says net appropriation or net revenue estimate), ``anslag``
+    (nettoanslag) or ``beräknad inkomst`` (beräknad nettoinkomst). ``overskridningsratt`` is the
+    amount (≥ 0) by which the council allowed the appropriation to be exceeded; it does not apply
+    to a brutto revenue estimate.
+
+    Raises ``ValueError`` for a brutto item of kind netto (callers turn it into a finding).
+    """
+    avvikelse = bedomt - budget
+    if principle is Principle.BRUTTO:
+        if kind is Kind.NETTO:
+            raise ValueError("en bruttopost ska vara antingen anslag eller beräknad inkomst")
+        if avvikelse >= 0:
+            return Status.INOM
+        if kind is Kind.BERAKNAD_INKOMST:
+            return Status.INKOMST_UNDERSKRIDS
+        bad = Status.ANSLAG_OVERSKRIDS
+    else:
+        if avvikelse >= 0:
+            return Status.INOM
+        if kind is Kind.ANSLAG:
+            net_appropriation = True
+        elif kind is Kind.BERAKNAD_INKOMST:
+            net_appropriation = False
+        else:
+            net_appropriation = budget <= 0
+        bad = (
+            Status.NETTOANSLAG_OVERSKRIDS if net_appropriation else Status.NETTOINKOMST_UNDERSKRIDS
+        )
+    if overskridningsratt is not None and overskridningsratt > 0 and -avvikelse <= overskridningsratt:
+        return Status.INOM_OVERSKRIDNINGSRATT
+    return bad
+
+
+def utnyttjandegrad(budget: Decimal, utfall: Decimal) -> Decimal | None:
+    """Utilisation % = 100 × utfall / budget, one decimal (Excel rounding).
+
+    Not defined (``None``) when the budget is zero or the two have opposite signs (a cost
+    item with a net income outturn has no meaningful "share used").
+    """
+    if budget == 0 or (utfall != 0 and (utfall > 0) != (budget > 0)):
+        return None
+    return excel_round(Decimal(100) * utfall / budget, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class OutturnInput:
+    """What the outturn statement needs for one binding item and year (published signs).
+
+    For netto items the gross sides (``*_inkomster`` ≥ 0, ``*_utgifter`` ≤ 0) are optional; when
+    given they explain *why* the net figure moved ("inkomsterna underskrids" etc.).
+    ``utfall`` is the outturn to date when ``prognos`` (full-year forecast) is given.
+    """
+
+    item: BindingItem
+    year: int
+    ursprunglig: Decimal
+    utfall: Decimal
+    andringar: tuple[BudgetChange, ...] = ()
+    prognos: Decimal | None = None
+    overskridningsratt: Decimal | None = None
+    budget_inkomster: Decimal | None = None
+    budget_utgifter: Decimal | None = None
+    utfall_inkomster: Decimal | None = None
+    utfall_utgifter: Decimal | None = None
+    location: Location | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutturnRow:
+    """One row of the tablå över budgetens utfall."""
+
+    item: BindingItem
+    year: int
+    ursprunglig: Decimal
+    andringar: Decimal
+    budget_efter: Decimal
+    utfall: Decimal
+    prognos: Decimal | None
+    avvikelse: Decimal  # utfall − budget_efter
+    prognosavvikelse: Decimal | None  # prognos − budget_efter
+    utnyttjandegrad: Decimal | None  # % of budget_efter used (to date)
+    overskridningsratt: Decimal | None
+    status: Status
+    forklaring: str  # e.g. "bruttoutgifterna överskrids men nettot håller"
+    location: Location | None = None
+
+    @property
+    def bedomd_pa(self) -> str:
+        return "prognos" if self.prognos is not None else "utfall"
+
+    @property
+    def status_text(self) -> str:
+        text = status_text(self.status, self.item.towards)
+        if self.prognos is not None and self.status is not Status.INOM:
+            text = f"enligt prognos: {text}"
+        return text
+
+
+def _gross_explanation(inp: OutturnInput, status: Status, net_dev: Decimal) -> str:
+    """Why a netto figure moved, from the gross sides (when given)."""
+    if inp.item.principle is not Principle.NETTO:
+        return ""
+    parts = []
+    if inp.budget_inkomster is not None and inp.utfall_inkomster is not None:
+        d = inp.utfall_inkomster - inp.budget_inkomster
+        if d < 0:
+            parts.append(f"bruttoinkomsterna underskrids med {-d}")
+    if inp.budget_utgifter is not None and inp.utfall_utgifter is not None:
+        d = inp.utfall_utgifter - inp.budget_utgifter
+        if d < 0:
+            parts.append(f"bruttoutgifterna överskrids med {-d}")
+    if not parts:
+        return ""
+    text = " och ".join(parts)
+    if status is Status.INOM:
+        return f"{text}, men nettot håller sig inom ramen"
+    return text
+
+
+def outturn_row(inp: OutturnInput) -> tuple[OutturnRow | None, list[Finding]]:
+    """Build one statement row; findings (U1) for items that need a decision or explanation."""
+    item = inp.item
+    andringar = sum_changes(inp.andringar)
+    budget_efter = inp.ursprunglig + andringar
+    bedomt = inp.prognos if inp.prognos is not None else inp.utfall
+    findings: list[Finding] = []
+    try:
+        status = bindning_status(
+            item.principle, item.kind, budget_efter, bedomt, inp.overskridningsratt
+        )
+    except ValueError as exc:
+        findings.append(Finding(
+            "V2", Severity.ERROR,
+            f"Posten kan inte bedömas: {exc}. Dela bruttoposten i anslag och beräknad inkomst.",
+            item.name, inp.year, inp.location or item.location))
+        return None, findings
+    avvikelse = inp.utfall - budget_efter
+    prognosavvikelse = inp.prognos - budget_efter if inp.prognos is not None else None
+    judged_dev = prognosavvikelse if prognosavvikelse is not None else avvikelse
+    row = OutturnRow(
+        item=item,
+        year=inp.year,
+        ursprunglig=inp.ursprunglig,
+        andringar=andringar,
+        budget_efter=budget_efter,
+        utfall=inp.utfall,
+        prognos=inp.prognos,
+        avvikelse=avvikelse,
+        prognosavvikelse=prognosavvikelse,
+        utnyttjandegrad=utnyttjandegrad(budget_efter, inp.utfall),
+        overskridningsratt=inp.overskridningsratt,
+        status=status,
+        forklaring=_gross_explanation(inp, status, judged_dev),
+        location=inp.location or item.location,
+    )
+    if status.needs_decision:
+        basis = "prognosen" if inp.prognos is not None else "utfallet"
+        cause = f" ({row.forklaring})" if row.forklaring else ""
+        if status is Status.INKOMST_UNDERSKRIDS:
+            todo = (
+                "Om avvikelsen är väsentlig: föreslå en budgetändring till fullmäktige, annars "
+                "förklara den i verksamhetsberättelsen."
+            )
+            sev = Severity.WARNING
+        else:
+            todo = (
+                f"Föreslå en budgetändring till {item.towards.value} under budgetåret (visa hur "
+                "finansieringen täcks), eller förklara avvikelsen i verksamhetsberättelsen."
+            )
+            sev = Severity.ERROR
+        findings.append(Finding(
+            "U1", sev,
+            f"{row.status_text[0].upper()}{row.status_text[1:]}: enligt {basis} avviker posten "
+            f"med {judged_dev} från budgeten efter ändringar {budget_efter}{cause}. {todo}",
+            item.name, inp.year, row.location))
+    elif status is Status.INOM_OVERSKRIDNINGSRATT:
+        findings.append(Finding(
+            "U1", Severity.INFO,
+            f"Posten överskrids med {-judged_dev}, inom den beviljade överskridningsrätten "
+            f"{inp.overskridningsratt}. Redovisa användningen i verksamhetsberättelsen.",
+            item.name, inp.year, row.location))
+    return row, findings
+
+
+@dataclass(frozen=True, slots=True)
+class PartTotal:
+    """Column sums of one part (published signs, so anslag and inkomster net off)."""
+
+    part: Part
+    ursprunglig: Decimal
+    andringar: Decimal
+    budget_efter: Decimal
+    utfall: Decimal
+    prognos: Decimal | None
+    avvikelse: Decimal
+    antal_som_kraver_beslut: int
+
+
+@dataclass(frozen=True, slots=True)
+class Tabla:
+    """The tablå över budgetens utfall: rows in input (= original budget layout) order."""
+
+    rows: tuple[OutturnRow, ...]
+    parts: tuple[PartTotal, ...]
+    findings: tuple[Finding, ...]
+
+    def rows_for(self, part: Part) -> list[OutturnRow]:
+        return [r for r in self.rows if r.item.part is part]
+
+    def needs_decision(self) -> list[OutturnRow]:
+        return [r for r in self.rows if r.status.needs_decision]
+
+
+def tabla(inputs: Iterable[OutturnInput]) -> Tabla:
+    """The outturn statement for any number of items; one bad item never hides the others."""
+    rows: list[OutturnRow] = []
+    findings: list[Finding] = []
+    for inp in inputs:
+        row, f = outturn_row(inp)
+        findings.extend(f)
+        if row is not None:
+            rows.append(row)
+    totals = []
+    for part in Part:
+        pr = [r for r in rows if r.item.part is part]
+        if not pr:
+            continue
+        has_prognos = any(r.prognos is not None for r in pr)
+        totals.append(PartTotal(
+            part=part,
+            ursprunglig=sum((r.ursprunglig for r in pr), ZERO),
+            andringar=sum((r.andringar for r in pr), ZERO),
+            budget_efter=sum((r.budget_efter for r in pr), ZERO),
+            utfall=sum((r.utfall for r in pr), ZERO),
+            prognos=(
+                sum((r.prognos if r.prognos is not None else r.utfall for r in pr), ZERO)
+                if has_prognos else None
+            ),
+            avvikelse=sum((r.avvikelse for r in pr), ZERO),
+            antal_som_kraver_beslut=sum(1 for r in pr if r.status.needs_decision),
+        ))
+    return Tabla(tuple(rows), tuple(totals), tuple(findings))
+
+
+# ---------------------------------------------------------------------------------------------
+# Sammandrag av anslag och beräknade inkomster (V5, seed §7.1.2.3)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SammandragPost:
+    """One binding item's figure for the sammandrag (published signs).
+
+    ``task_type`` is the owning task's type: enterprise items are excluded unless ``detalj`` is
+    one of the council-binding posts; an other balance unit must come as one netto item (its
+    årsbidrag). For the resultaträkningsdel's financial items give the amounts budgeted *directly*
+    there, without the balance units' financial items (they are inside their årsbidrag).
+    """
+
+    item: BindingItem
+    budget: Decimal
+    andringar: Decimal = ZERO
+    utfall: Decimal | None = None
+    task_type: TaskType | None = None
+    location: Location | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SammandragRow:
+    """A row of the sammandrag: the amount in the anslag column or the inkomst column."""
+
+    part: Part
+    name: str
+    principle: Principle | None
+    anslag: Decimal  # ≥ 0 magnitude (0 if the row is an income)
+    inkomst: Decimal  # ≥ 0 magnitude (0 if the row is an appropriation)
+    andringar: Decimal  # published signs
+    budget_efter: Decimal  # published signs
+    utfall: Decimal | None
+    avvikelse: Decimal | None  # utfall − budget_efter
+
+
+@dataclass(frozen=True, slots=True)
+class Sammandrag:
+    rows: tuple[SammandragRow, ...]
+    anslag_per_del: dict[Part, Decimal]
+    inkomster_per_del: dict[Part, Decimal]
+    summa_anslag: Decimal
+    summa_inkomster: Decimal
+    findings: tuple[Finding, ...]
+
+    @property
+    def skillnad(self) -> Decimal:
+        """Σ beräknade inkomster − Σ anslag; zero when the sammandrag balances."""
+        return self.summa_inkomster - self.summa_anslag
+
+    @property
+    def i_balans(self) -> bool:
+        return self.skillnad == 0
+
+
+def _columns(item: BindingItem, amount: Decimal) -> tuple[Decimal, Decimal]:
+    """(anslag, inkomst) magnitudes. Brutto rows go by their kind, netto rows by their sign."""
+    if item.principle is Principle.BRUTTO and item.kind is Kind.ANSLAG:
+        return (-amount, ZERO)
+    if item.principle is Principle.BRUTTO and item.kind is Kind.BERAKNAD_INKOMST:
+        return (ZERO, amount)
+    return (-amount, ZERO) if amount < 0 else (ZERO, amount)
+
+
+LIKVIDITET_RAD = "Minskning (ökning) av likvida medel – finansiering av skillnaden"
+
+
+def sammandrag(
+    posts: Sequence[SammandragPost],
+    inverkan_pa_likviditeten: Decimal,
+    *,
+    utfall_inverkan: Decimal | None = None,
+    location: Location | None = None,
+) -> Sammandrag:
+    """V5: the sammandrag of binding appropriations and revenue estimates, and its balance check.
+
+    ``posts`` are the binding items of all four parts with their budget-year figures.
+    ``inverkan_pa_likviditeten`` is the finansieringsdel's bottom line for the budget year: a
+    negative effect means liquidity finances the gap, so it enters as −inverkan in the financing
+    part (a weakening of liquidity is a source of funds, shown in the inkomst column).
+
+    Rules applied (seed §7.1.2.3): enterprise posts are left out (except their council-binding
+    posts, which are the municipality's own items); an other balance unit must be one netto item;
+    then Σ anslag must equal Σ beräknade inkomster to the cent. Findings: V5 (imbalance, a balance
+    unit with several items) and V6 (an enterprise item that was left out).
+
+    Interpretation: depreciation and bokslutsdispositioner are not cash items; leave them out
+    of ``posts`` (they would otherwise unbalance the summary by their amount). A warning is given
+    when a post sits on RR.AVS or an RR.BD.* line.
+    """
+    findings: list[Finding] = []
+    rows: list[SammandragRow] = []
+    balance_units: dict[str, int] = {}
+    for p in posts:
+        item = p.item
+        loc = p.location or item.location
+        if p.task_type is TaskType.AFFARSVERK and item.detalj not in AFFARSVERK_POSTER:
+            findings.append(Finding(
+                "V6", Severity.WARNING,
+                "Posten hör till ett affärsverk och ingår inte i sammandraget (affärsverk ligger "
+                "utanför kommunens budget). Ta bort den ur kommunens bindande poster, eller ange "
+                "vilken av fullmäktiges bindande poster för affärsverket den är.",
+                item.name, None, loc))
+            continue
+        if p.task_type is TaskType.ANNAN_BALANSENHET and item.part is Part.DRIFT:
+            balance_units[item.object] = balance_units.get(item.object, 0) + 1
+            if item.principle is not Principle.NETTO:
+                findings.append(Finding(
+                    "V5", Severity.ERROR,
+                    "En annan balansenhet ska i sammandraget vara en enda bindande nettopost "
+                    "(dess årsbidrag), inte en bruttopost. Ändra bindningen till netto.",
+                    item.name, None, loc))
+        if item.part is Part.RESULTAT and (
+            item.object == "RR.AVS" or item.object.startswith("RR.BD.")
+        ):
+            findings.append(Finding(
+                "V5", Severity.WARNING,
+                f"{item.object} påverkar inte likviditeten och bör inte ingå i sammandraget; "
+                "den rubbar annars balansen med sitt belopp.",
+                item.name, None, loc))
+        budget_efter = p.budget + p.andringar
+        anslag, inkomst = _columns(item, budget_efter)
+        rows.append(SammandragRow(
+            part=item.part,
+            name=item.name,
+            principle=item.principle,
+            anslag=anslag,
+            inkomst=inkomst,
+            andringar=p.andringar,
+            budget_efter=budget_efter,
+            utfall=p.utfall,
+            avvikelse=(p.utfall - budget_efter) if p.utfall is not None else None,
+        ))
+    for unit, n in balance_units.items():
+        if n > 1:
+            findings.append(Finding(
+                "V5", Severity.ERROR,
+                f"Den andra balansenheten {unit} har {n} poster i driftsekonomidelen; i "
+                "sammandraget ska den vara en enda bindande nettopost (årsbidraget).",
+                unit, None, None))
+    liq = -inverkan_pa_likviditeten
+    liq_utfall = -utfall_inverkan if utfall_inverkan is not None else None
+    rows.append(SammandragRow(
+        part=Part.FINANSIERING,
+        name=LIKVIDITET_RAD,
+        principle=None,
+        anslag=-liq if liq < 0 else ZERO,
+        inkomst=liq if liq > 0 else ZERO,
+        andringar=ZERO,
+        budget_efter=liq,
+        utfall=liq_utfall,
+        avvikelse=(liq_utfall - liq) if liq_utfall is not None else None,
+    ))
+    anslag_per_del = {part: ZERO for part in Part}
+    ink_per_del = {part: ZERO for part in Part}
+    for r in rows:
+        anslag_per_del[r.part] += r.anslag
+        ink_per_del[r.part] += r.inkomst
+    s_anslag = sum(anslag_per_del.values(), ZERO)
+    s_ink = sum(ink_per_del.values(), ZERO)
+    if s_anslag != s_ink:
+        diff = s_ink - s_anslag
+        findings.append(Finding(
+            "V5", Severity.ERROR,
+            f"Sammandraget balanserar inte: beräknade inkomster {s_ink} och anslag {s_anslag} "
+            f"skiljer sig med {diff}. Kontrollera att alla bindande poster finns med, att "
+            "affärsverk inte ingår, att andra balansenheter är med endast med sitt årsbidrag "
+            "(deras finansiella poster inte dubbelt i resultaträkningsdelen) och att inverkan på "
+            "likviditeten är finansieringsdelens slutrad.",
+            "sammandrag", None, location))
+    return Sammandrag(
+        rows=tuple(rows),
+        anslag_per_del=anslag_per_del,
+        inkomster_per_del=ink_per_del,
+        summa_anslag=s_anslag,
+        summa_inkomster=s_ink,
+        findings=tuple(findings),
+    )

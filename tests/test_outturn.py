@@ -1,0 +1,304 @@
+"""Outturn statement (tablå över budgetens utfall), spec §9, and sammandrag (V5, seed §7.1.2.3).
+
+All amounts in published signs: income +, costs −. Deviation = utfall − budget efter ändringar,
+so negative deviations are unfavourable.
+"""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from engine.binding import (
+    BindingItem,
+    BudgetChange,
+    Kind,
+    ObjectType,
+    Organ,
+    Part,
+    Principle,
+    TaskType,
+)
+from engine.findings import Location, Severity
+from engine.outturn import (
+    OutturnInput,
+    SammandragPost,
+    Status,
+    bindning_status,
+    outturn_row,
+    sammandrag,
+    status_text,
+    tabla,
+    utnyttjandegrad,
+)
+
+D = Decimal
+B, N = Principle.BRUTTO, Principle.NETTO
+ANSLAG, INK, NETTO = Kind.ANSLAG, Kind.BERAKNAD_INKOMST, Kind.NETTO
+
+SKOLA_A = BindingItem(Part.DRIFT, "U10", ANSLAG, B, label="Grundskola")
+SKOLA_I = BindingItem(Part.DRIFT, "U10", INK, B, label="Grundskola")
+KOST = BindingItem(Part.DRIFT, "N20", NETTO, N, label="Kosthåll")
+STAD = BindingItem(Part.DRIFT, "N21", NETTO, N, label="Lokalvård")
+PROJ_A = BindingItem(Part.INVESTERING, "P1", ANSLAG, B, object_type=ObjectType.PROJEKT)
+HAMN = BindingItem(Part.DRIFT, "B30", NETTO, N, detalj="RR.AB", label="Hamnen")
+
+
+def change(item, belopp, datum=date(2025, 6, 10), par="§ 45", by=Organ.FULLMAKTIGE):
+    return BudgetChange(item.key, 2025, datum, par, D(belopp), "tilläggsanslag", by)
+
+
+# --- status per principle -------------------------------------------------------------------
+
+
+def test_brutto_anslag_exceeded_needs_council():
+    # budget −1 000 000 − 50 000 (change) = −1 050 000; utfall −1 080 000
+    # avvikelse = −1 080 000 − (−1 050 000) = −30 000; utilisation 1 080/1 050 = 102.857 → 102.9
+    row, findings = outturn_row(OutturnInput(
+        SKOLA_A, 2025, D("-1000000"), D("-1080000"), (change(SKOLA_A, "-50000"),),
+        location=Location(sheet="Utfall", cell="F7")))
+    assert row.budget_efter == D("-1050000")
+    assert row.andringar == D("-50000")
+    assert row.avvikelse == D("-30000")
+    assert row.utnyttjandegrad == D("102.9")
+    assert row.status is Status.ANSLAG_OVERSKRIDS
+    assert row.status_text == "anslaget överskrids – kräver fullmäktiges beslut"
+    [f] = findings
+    assert (f.rule, f.severity, f.year) == ("U1", Severity.ERROR, 2025)
+    assert f.location.cell == "F7"
+    assert "-30000" in f.message and "budgetändring" in f.message
+
+
+def test_brutto_income_missed():
+    # 200 000 budgeted, 180 000 received: avvikelse −20 000, 90.0 %
+    row, findings = outturn_row(OutturnInput(SKOLA_I, 2025, D("200000"), D("180000")))
+    assert row.avvikelse == D("-20000")
+    assert row.utnyttjandegrad == D("90.0")
+    assert row.status is Status.INKOMST_UNDERSKRIDS
+    assert row.status_text == "beräknad inkomst underskrids – kräver förklaring/beslut"
+    assert findings[0].severity is Severity.WARNING
+
+
+def test_brutto_income_exceeded_is_within():
+    row, findings = outturn_row(OutturnInput(SKOLA_I, 2025, D("200000"), D("230000")))
+    assert row.status is Status.INOM and row.avvikelse == D("30000") and findings == []
+
+
+def test_netto_over_because_income_fell():
+    # budget: 400 000 − 500 000 = −100 000 net; utfall: 370 000 − 495 000 = −125 000
+    # net deviation −25 000 although gross expenses were 5 000 *under* budget
+    row, findings = outturn_row(OutturnInput(
+        KOST, 2025, D("-100000"), D("-125000"),
+        budget_inkomster=D("400000"), budget_utgifter=D("-500000"),
+        utfall_inkomster=D("370000"), utfall_utgifter=D("-495000")))
+    assert row.avvikelse == D("-25000")
+    assert row.status is Status.NETTOANSLAG_OVERSKRIDS
+    assert row.status_text == "nettoanslaget överskrids – kräver fullmäktiges beslut"
+    assert row.forklaring == "bruttoinkomsterna underskrids med 30000"
+    assert findings[0].rule == "U1" and "bruttoinkomsterna underskrids" in findings[0].message
+
+
+def test_netto_within_although_gross_expense_over():
+    # budget 400 000 − 500 000 = −100 000; utfall 450 000 − 540 000 = −90 000 → +10 000, within
+    row, findings = outturn_row(OutturnInput(
+        STAD, 2025, D("-100000"), D("-90000"),
+        budget_inkomster=D("400000"), budget_utgifter=D("-500000"),
+        utfall_inkomster=D("450000"), utfall_utgifter=D("-540000")))
+    assert row.status is Status.INOM
+    assert row.avvikelse == D("10000")
+    assert row.forklaring == (
+        "bruttoutgifterna överskrids med 40000, men nettot håller sig inom ramen"
+    )
+    assert findings == []
+
+
+def test_overrun_within_granted_right():
+    # anslag −300 000, utfall −310 000: over by 10 000; right 15 000 → within the right
+    row, findings = outturn_row(OutturnInput(
+        PROJ_A, 2025, D("-300000"), D("-310000"), overskridningsratt=D("15000")))
+    assert row.status is Status.INOM_OVERSKRIDNINGSRATT
+    assert row.status_text == "överskrids inom beviljad överskridningsrätt"
+    assert [f.severity for f in findings] == [Severity.INFO]
+    # right 5 000 is not enough: 10 000 > 5 000
+    row2, _ = outturn_row(OutturnInput(
+        PROJ_A, 2025, D("-300000"), D("-310000"), overskridningsratt=D("5000")))
+    assert row2.status is Status.ANSLAG_OVERSKRIDS
+
+
+def test_mid_year_forecast_judges_status():
+    # August: 850 000 used of 1 200 000 (70.8 %), forecast 1 260 000 → −60 000 over
+    row, findings = outturn_row(OutturnInput(
+        SKOLA_A, 2025, D("-1200000"), D("-850000"), prognos=D("-1260000")))
+    assert row.avvikelse == D("350000")  # to date, not judged
+    assert row.prognosavvikelse == D("-60000")
+    assert row.utnyttjandegrad == D("70.8")  # 850/1200 = 0.70833…
+    assert row.status is Status.ANSLAG_OVERSKRIDS
+    assert row.bedomd_pa == "prognos"
+    assert row.status_text.startswith("enligt prognos: anslaget överskrids")
+    assert "prognosen" in findings[0].message and "-60000" in findings[0].message
+
+
+def test_mid_year_forecast_within_although_to_date_looks_bad():
+    # income to date 40 000 of 200 000, forecast 205 000 → within
+    row, findings = outturn_row(OutturnInput(
+        SKOLA_I, 2025, D("200000"), D("40000"), prognos=D("205000")))
+    assert row.status is Status.INOM and findings == []
+
+
+def test_net_revenue_estimate_missed_and_nämnd_text():
+    # balance unit bound on årsbidrag +50 000; outturn +20 000 → −30 000
+    row, _ = outturn_row(OutturnInput(HAMN, 2025, D("50000"), D("20000")))
+    assert row.status is Status.NETTOINKOMST_UNDERSKRIDS
+    assert row.status_text == "beräknad nettoinkomst underskrids – kräver fullmäktiges beslut"
+    item = BindingItem(Part.DRIFT, "U11", ANSLAG, B, towards=Organ.NAMND)
+    row2, _ = outturn_row(OutturnInput(item, 2025, D("-10"), D("-11")))
+    assert row2.status_text == "anslaget överskrids – kräver nämndens beslut"
+
+
+def test_exactly_on_budget_is_within():
+    assert bindning_status(B, ANSLAG, D("-100"), D("-100")) is Status.INOM
+    assert bindning_status(N, NETTO, D("-100"), D("-100.01")) is Status.NETTOANSLAG_OVERSKRIDS
+
+
+def test_netto_kind_from_sign_or_explicit():
+    # net item with a positive budget is a net revenue estimate
+    assert bindning_status(N, NETTO, D("10"), D("5")) is Status.NETTOINKOMST_UNDERSKRIDS
+    # explicit nettoanslag
+    assert bindning_status(N, ANSLAG, D("10"), D("5")) is Status.NETTOANSLAG_OVERSKRIDS
+
+
+def test_brutto_netto_kind_is_v2_finding_not_crash():
+    bad = BindingItem(Part.DRIFT, "U99", NETTO, B)
+    row, findings = outturn_row(OutturnInput(bad, 2025, D("-1"), D("-2")))
+    assert row is None and findings[0].rule == "V2"
+    with pytest.raises(ValueError):
+        bindning_status(B, NETTO, D("-1"), D("-2"))
+
+
+def test_utnyttjandegrad_not_defined():
+    assert utnyttjandegrad(D("0"), D("5")) is None
+    assert utnyttjandegrad(D("-100"), D("20")) is None  # cost item with net income outturn
+    assert utnyttjandegrad(D("-100"), D("0")) == D("0.0")
+
+
+def test_status_text_for_every_status():
+    texts = {s: status_text(s) for s in Status}
+    assert texts[Status.INOM] == "inom ramen"
+    assert all(texts[s].endswith("beslut") for s in Status if s.needs_decision)
+
+
+# --- the whole statement ----------------------------------------------------------------------
+
+
+def test_tabla_rows_parts_and_one_bad_item_does_not_hide_others():
+    inputs = [
+        OutturnInput(SKOLA_A, 2025, D("-1000000"), D("-1080000"), (change(SKOLA_A, "-50000"),)),
+        OutturnInput(SKOLA_I, 2025, D("200000"), D("180000")),
+        OutturnInput(BindingItem(Part.DRIFT, "X", NETTO, B), 2025, D("-1"), D("-1")),  # bad
+        OutturnInput(KOST, 2025, D("-100000"), D("-125000")),
+        OutturnInput(PROJ_A, 2025, D("-300000"), D("-310000"), overskridningsratt=D("15000")),
+    ]
+    t = tabla(inputs)
+    assert len(t.rows) == 4
+    assert {f.rule for f in t.findings} == {"U1", "V2"}
+    drift, inv = t.parts
+    # drift: ursprunglig −1 000 000 + 200 000 − 100 000 = −900 000; changes −50 000
+    # utfall −1 080 000 + 180 000 − 125 000 = −1 025 000; avvikelse −30 000 − 20 000 − 25 000
+    assert drift.part is Part.DRIFT
+    assert drift.ursprunglig == D("-900000")
+    assert drift.andringar == D("-50000")
+    assert drift.budget_efter == D("-950000")
+    assert drift.utfall == D("-1025000")
+    assert drift.avvikelse == D("-75000")
+    assert drift.antal_som_kraver_beslut == 3
+    assert inv.part is Part.INVESTERING and inv.antal_som_kraver_beslut == 0
+    assert [r.item.object for r in t.needs_decision()] == ["U10", "U10", "N20"]
+    assert [r.item.object for r in t.rows_for(Part.INVESTERING)] == ["P1"]
+
+
+# --- sammandrag (V5) --------------------------------------------------------------------------
+
+
+def _multi_part_posts():
+    def p(part, obj, kind, principle, amount, tt=None, detalj=None, ot=ObjectType.UPPGIFT):
+        return SammandragPost(
+            BindingItem(part, obj, kind, principle, detalj=detalj, object_type=ot), D(amount),
+            task_type=tt)
+
+    R, F = ObjectType.RAD, Part.FINANSIERING
+    return [
+        p(Part.DRIFT, "U10", ANSLAG, B, "-1000", TaskType.BUDGETFINANSIERAD),
+        p(Part.DRIFT, "U10", INK, B, "200", TaskType.BUDGETFINANSIERAD),
+        p(Part.DRIFT, "N20", NETTO, N, "-100", TaskType.NETTOENHET),
+        p(Part.DRIFT, "B30", NETTO, N, "50", TaskType.ANNAN_BALANSENHET, "RR.AB"),
+        p(Part.RESULTAT, "RR.SKATT", INK, B, "700", ot=R),
+        p(Part.RESULTAT, "RR.SA", INK, B, "300", ot=R),
+        p(Part.RESULTAT, "RR.FIN.RI", INK, B, "10", ot=R),
+        p(Part.RESULTAT, "RR.FIN.RU", ANSLAG, B, "-40", ot=R),
+        p(Part.INVESTERING, "P1", ANSLAG, B, "-400", ot=ObjectType.PROJEKT),
+        p(Part.INVESTERING, "P1", INK, B, "100", ot=ObjectType.PROJEKT),
+        p(F, "FD.LAN.OKL", INK, B, "300", ot=R),
+        p(F, "FD.LAN.MINL", ANSLAG, B, "-150", ot=R),
+    ]
+
+
+def test_v5_sammandrag_balances():
+    # Σ published = −1000+200−100+50+700+300+10−40−400+100+300−150 = −30 = inverkan
+    # anslag 1000+100+40+400+150 = 1690; inkomster 200+50+700+300+10+100+300 + 30 (liquidity)
+    s = sammandrag(_multi_part_posts(), D("-30"))
+    assert s.summa_anslag == D("1690") and s.summa_inkomster == D("1690")
+    assert s.i_balans and s.findings == ()
+    assert s.anslag_per_del[Part.DRIFT] == D("1100")
+    assert s.inkomster_per_del[Part.DRIFT] == D("250")
+    assert s.inkomster_per_del[Part.FINANSIERING] == D("330")  # 300 loans + 30 liquidity
+    assert s.rows[-1].inkomst == D("30")
+
+
+def test_v5_sammandrag_does_not_balance():
+    # inverkan −20 (e.g. finansieringsdel out of date): inkomster 1680 vs anslag 1690
+    s = sammandrag(_multi_part_posts(), D("-20"), location=Location(sheet="Sammandrag"))
+    assert s.skillnad == D("-10") and not s.i_balans
+    [f] = s.findings
+    assert (f.rule, f.severity) == ("V5", Severity.ERROR)
+    assert "-10" in f.message and f.location.sheet == "Sammandrag"
+
+
+def test_v5_sammandrag_excludes_enterprise_but_keeps_council_posts():
+    posts = _multi_part_posts() + [
+        # the water utility's own revenue leaked in: excluded, V6 warning
+        SammandragPost(BindingItem(Part.DRIFT, "AV1", INK, B), D("500"),
+                       task_type=TaskType.AFFARSVERK),
+        # its capital return to the municipality is a municipal revenue estimate: kept
+        SammandragPost(BindingItem(Part.RESULTAT, "AV1", INK, B, detalj="kapitalersattning"),
+                       D("20"), task_type=TaskType.AFFARSVERK),
+    ]
+    # Σ = −30 + 20 = −10
+    s = sammandrag(posts, D("-10"))
+    assert s.i_balans
+    assert [f.rule for f in s.findings] == ["V6"]
+    assert s.summa_anslag == D("1690") and s.summa_inkomster == D("1690")
+
+
+def test_v5_balance_unit_must_be_one_net_item():
+    posts = _multi_part_posts() + [
+        SammandragPost(BindingItem(Part.DRIFT, "B30", ANSLAG, B), D("-5"),
+                       task_type=TaskType.ANNAN_BALANSENHET),
+    ]
+    s = sammandrag(posts, D("-35"))
+    msgs = [f.message for f in s.findings if f.rule == "V5"]
+    assert len(msgs) == 2  # brutto item, and two items for B30
+    assert s.i_balans
+
+
+def test_v5_changes_and_outturn_columns():
+    posts = [
+        SammandragPost(BindingItem(Part.DRIFT, "U10", ANSLAG, B), D("-100"), D("-10"), D("-105")),
+        SammandragPost(BindingItem(Part.RESULTAT, "RR.SKATT", INK, B, object_type=ObjectType.RAD),
+                       D("100"), D("10"), D("112")),
+    ]
+    s = sammandrag(posts, D("0"), utfall_inverkan=D("7"))
+    u10, skatt, liq = s.rows
+    assert u10.budget_efter == D("-110") and u10.anslag == D("110") and u10.avvikelse == D("5")
+    assert skatt.budget_efter == D("110") and skatt.avvikelse == D("2")
+    assert liq.utfall == D("-7")
+    assert s.i_balans
