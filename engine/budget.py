@@ -24,7 +24,7 @@ from enum import StrEnum
 
 from engine.catalogue import catalogue
 from engine.findings import Finding, Severity
-from engine.money import ZERO
+from engine.money import ZERO, format_sv
 from engine.ratios import Ratio, ackumulerat_kassaflode, nyckeltal
 from engine.statements import Amounts, Statement, compute, sum_amounts
 
@@ -139,8 +139,8 @@ def investeringsdel(projekt: Sequence[Projekt], years: Sequence[str]) -> Investe
                     Finding(
                         "V1",
                         Severity.ERROR,
-                        f"investeringsutgifterna ({planned:,.2f} inkl. tidigare år) överskrider "
-                        f"kostnadskalkylen {p.kostnadskalkyl:,.2f}; fullmäktige ska godkänna en "
+                        f"investeringsutgifterna ({format_sv(planned)} inkl. tidigare år) överskrider"
+                        f" kostnadskalkylen {format_sv(p.kostnadskalkyl)}; fullmäktige ska godkänna en "
                         "ny kostnadskalkyl eller så ska utgifterna minskas",
                         object=p.namn,
                     )
@@ -190,7 +190,7 @@ def _internal_balance(budget: Budget) -> list[Finding]:
                 Finding(
                     "V5",
                     Severity.WARNING,
-                    f"interna inkomster ({a:,.2f}) och interna utgifter ({b:,.2f}) tar inte ut "
+                    f"interna inkomster ({format_sv(a)}) och interna utgifter ({format_sv(b)}) tar inte ut "
                     "varandra; kontrollera att varje intern försäljning har en motsvarande intern "
                     "köpare",
                     object="DR.INT",

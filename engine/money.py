@@ -29,6 +29,7 @@ __all__ = [
     "MoneyError",
     "allocate",
     "excel_round",
+    "format_sv",
     "quantize",
     "to_money",
 ]
@@ -158,3 +159,10 @@ def allocate(
     for i in order[:leftover]:
         floors[i] += 1
     return [quantize(Decimal(sign * k) * unit, unit) for k in floors]
+
+
+def format_sv(value: Decimal, decimals: int = 2) -> str:
+    """An amount for a Swedish message: ``-1 234 567,50`` (no-break space, decimal comma),
+    rounded half away from zero to ``decimals``."""
+    rounded = quantize(value, Decimal(1).scaleb(-decimals)) if decimals > 0 else quantize(value, UNIT)
+    return f"{rounded:,.{decimals}f}".replace(",", "\u00a0").replace(".", ",")

@@ -28,6 +28,7 @@ from decimal import Decimal
 from engine.catalogue import Catalogue, catalogue
 from engine.findings import Finding, Severity
 from engine.money import ZERO
+from engine.money import format_sv as _fmt
 
 __all__ = [
     "Amounts",
@@ -112,10 +113,6 @@ def _depth(cat: Catalogue, code: str) -> int:
         depth += 1
         line = parent
     return depth
-
-
-def _fmt(value: Decimal) -> str:
-    return f"{value:,.2f}".replace(",", "\u00a0").replace(".", ",")
 
 
 def compute(
