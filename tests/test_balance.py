@@ -1,0 +1,312 @@
+"""Liquidity (V7), balance and deficit coverage (V8), evaluation procedure (V9)."""
+
+from decimal import Decimal
+
+import pytest
+
+from engine.balance import (
+    V9_2019,
+    V9_FORE_2019,
+    Atgard,
+    Bokslutsbalans,
+    KrisNyckeltal,
+    bedom_v9,
+    check_v7_likviditet,
+    check_v8_balans,
+    check_v9_utvarderingsforfarande,
+    tackningsar,
+    underskottets_tackningsar,
+)
+from engine.findings import Location, Severity
+
+D = Decimal
+
+
+# --- deadline ---------------------------------------------------------------------------------
+
+
+def test_v8_deadline_seed_example_2016_approved_2017_is_2021():
+    # four years from the start of 2018 (the year after approval) → end of 2021
+    assert tackningsar(2016, 2017) == 2021
+
+
+def test_v8_deadline_kuntaliitto_example_2015_is_2020():
+    # approved (by default) 2016 → four years from 1.1.2017 → 31.12.2020
+    assert tackningsar(2015) == 2020
+
+
+def test_v8_deadline_late_approval_moves_it():
+    assert tackningsar(2016, 2018) == 2022
+
+
+def test_v8_deadline_rejects_impossible_approval_year():
+    with pytest.raises(ValueError, match="fastställelseåret"):
+        tackningsar(2016, 2016)
+    with pytest.raises(ValueError):
+        tackningsar("2016")  # type: ignore[arg-type]
+
+
+def test_v8_deadline_runs_from_first_deficit_of_the_run():
+    hist = [
+        Bokslutsbalans(2013, D("100")),
+        Bokslutsbalans(2014, D("-50")),  # first deficit of the run → 2014 + 1 + 4 = 2019
+        Bokslutsbalans(2015, D("-300")),
+        Bokslutsbalans(2016, D("-200")),
+    ]
+    assert underskottets_tackningsar(hist) == 2019
+    # covered in 2015, new deficit in 2016 → runs from 2016
+    hist2 = [Bokslutsbalans(2014, D("-50")), Bokslutsbalans(2015, D("10")),
+             Bokslutsbalans(2016, D("-5"), faststallelsear=2017)]
+    assert underskottets_tackningsar(hist2) == 2021
+    assert underskottets_tackningsar([Bokslutsbalans(2016, D("5"))]) is None
+    # accounts fine, forecast of 2024 shows a deficit → 2024 accounts approved 2025 → 2029
+    assert underskottets_tackningsar([], ackumulerat_prognos=D("-1"), prognosar=2024) == 2029
+
+
+# --- V7 ---------------------------------------------------------------------------------------
+
+
+def test_v7_negative_effect_larger_than_liquid_assets():
+    # liquid assets 1.1.2025 = 5 000 000; inverkan −6 200 000 → short by 1 200 000
+    findings = check_v7_likviditet(
+        {2025: D("-6200000"), 2026: D("0"), 2027: D("0")}, D("5000000"), 2025,
+        locations={2025: Location(sheet="Finansieringsdel", cell="D30")})
+    [f] = findings
+    assert (f.rule, f.severity, f.year) == ("V7", Severity.ERROR, 2025)
+    assert "1200000" in f.message and f.location.cell == "D30"
+
+
+def test_v7_exactly_all_liquid_assets_is_allowed():
+    assert check_v7_likviditet({2025: D("-5000000")}, D("5000000"), 2025) == []
+
+
+def test_v7_plan_years_carry_liquidity_forward():
+    # 5 000 − 3 000 = 2 000 after 2025; − 1 500 = 500 after 2026; − 800 = −300 after 2027
+    findings = check_v7_likviditet(
+        {2025: D("-3000"), 2026: D("-1500"), 2027: D("-800")}, D("5000"), 2025)
+    [f] = findings
+    assert (f.severity, f.year) == (Severity.WARNING, 2027) and "-300" in f.message
+
+
+def test_v7_missing_budget_year_and_negative_liquidity_are_findings():
+    assert check_v7_likviditet({2026: D("1")}, D("10"), 2025)[0].severity is Severity.ERROR
+    assert "negativa" in check_v7_likviditet({2025: D("1")}, D("-1"), 2025)[0].message
+
+
+# --- V8 ---------------------------------------------------------------------------------------
+
+
+PLAN = {2025: D("100"), 2026: D("-50"), 2027: D("200")}
+
+
+def test_v8_balanced_plan_no_deficit():
+    assert check_v8_balans(2025, PLAN, D("1000")) == []
+
+
+def test_v8_plan_deficit_within_accumulated_surplus_is_info():
+    # Σ = −300 + 100 + 50 = −150 ≤ accumulated surplus 150 in the 2024 forecast
+    plan = {2025: D("-300"), 2026: D("100"), 2027: D("50")}
+    [f] = check_v8_balans(2025, plan, D("150"))
+    assert f.severity is Severity.INFO
+    # surplus only 149.99 → error
+    [g] = check_v8_balans(2025, plan, D("149.99"))
+    assert g.severity is Severity.ERROR and "0.01" in g.message
+
+
+def test_v8_deficit_covered_in_time_with_measures():
+    # 2023 accounts (approved 2024) show −400 → deadline 2028; forecast 2024: −300
+    # plan: 2025 +100, 2026 +100, 2027 +150 → −300 + 350 = +50 by end of 2027 ≤ 2028 ✓
+    hist = [Bokslutsbalans(2022, D("20")), Bokslutsbalans(2023, D("-400"), 2024)]
+    plan = {2025: D("100"), 2026: D("100"), 2027: D("150")}
+    measures = [Atgard("Skolnätet", D("200"), 2025), Atgard("Avgifter", D("100"), 2026)]
+    assert check_v8_balans(2025, plan, D("-300"), hist, measures) == []
+
+
+def test_v8_deficit_not_covered_by_deadline_within_plan():
+    # 2020 accounts (approved 2021) first deficit → deadline 2025; budget year 2025
+    # forecast 2024 −500; 2025 result +300 → −200 at end of 2025 → error
+    hist = [Bokslutsbalans(2020, D("-100")), Bokslutsbalans(2021, D("-300")),
+            Bokslutsbalans(2022, D("-450")), Bokslutsbalans(2023, D("-600"))]
+    plan = {2025: D("300"), 2026: D("300"), 2027: D("300")}
+    findings = check_v8_balans(2025, plan, D("-500"), hist, [Atgard("Sparpaket", D("500"), 2025)])
+    [f] = findings
+    assert (f.severity, f.year) == (Severity.ERROR, 2025)
+    assert "-200" in f.message and "31.12.2025" in f.message
+
+
+def test_v8_deadline_already_passed():
+    # first deficit in 2018 accounts → deadline 2023 < budget year 2025
+    hist = [Bokslutsbalans(y, D("-10")) for y in range(2018, 2024)]
+    findings = check_v8_balans(2025, PLAN, D("-10"), hist, [Atgard("x", D("10"), 2025)])
+    assert [(f.severity, f.year) for f in findings] == [(Severity.ERROR, 2023)]
+    assert "gått ut" in findings[0].message
+
+
+def test_v8_plan_ends_before_deadline_with_deficit_left():
+    # forecast 2024 is the first deficit → 2024 + 1 + 4 = 2029, plan ends 2027 at −100
+    plan = {2025: D("100"), 2026: D("100"), 2027: D("100")}
+    findings = check_v8_balans(2025, plan, D("-400"), [], [Atgard("Plan", D("400"), 2029)])
+    [f] = findings
+    assert (f.severity, f.year) == (Severity.WARNING, 2027) and "2029" in f.message
+
+
+def test_v8_measures_required_complete_and_in_time():
+    hist = [Bokslutsbalans(2023, D("-400"))]  # deadline 2028
+    plan = {2025: D("200"), 2026: D("200"), 2027: D("200")}
+    # no measures
+    [f] = check_v8_balans(2025, plan, D("-400"), hist, [])
+    assert "saknar specificerade åtgärder" in f.message
+    measures = [
+        Atgard("Utan belopp", None, 2026, Location(sheet="Åtgärder", cell="C4")),
+        Atgard("Negativ", D("-5"), 2026),
+        Atgard("För sent", D("300"), 2029),
+        Atgard("Redan i prognosen", D("50"), 2024),
+        Atgard("Räknas", D("250"), 2026),
+    ]
+    findings = check_v8_balans(2025, plan, D("-400"), hist, measures)
+    sev = [(f.severity, f.object) for f in findings]
+    assert sev == [
+        (Severity.ERROR, "åtgärd: Utan belopp"),
+        (Severity.ERROR, "åtgärd: Negativ"),
+        (Severity.WARNING, "åtgärd: För sent"),
+        (Severity.WARNING, "åtgärd: Redan i prognosen"),
+        (Severity.ERROR, "åtgärder"),
+    ]
+    assert findings[0].location.cell == "C4"
+    # counted 250 of 400 → 150 missing
+    assert "saknas 150" in findings[-1].message
+
+
+def test_v8_short_plan_and_missing_budget_year():
+    [f] = check_v8_balans(2025, {2025: D("1"), 2026: D("1")}, D("0"))
+    assert f.severity is Severity.WARNING and "två planår" in f.message
+    [g] = check_v8_balans(2025, {2026: D("1")}, D("0"))
+    assert g.severity is Severity.ERROR
+
+
+# --- V9 ---------------------------------------------------------------------------------------
+
+
+def crisis_2019(ar, **over):
+    base = dict(
+        koncern_ackumulerat_per_inv=D("-100"),
+        skattesats=D("22.50"), skattesats_vagt_medel=D("20.00"),  # +2.5 pp ≥ 2.0
+        koncern_arsbidrag_per_avskrivningar_pct=D("75"),  # < 80
+        koncern_lan_och_hyresansvar_per_inv=D("9000"),
+        koncern_lan_och_hyresansvar_per_inv_medel=D("6000"),  # 9000 ≥ 1.5 × 6000 = 9000
+        koncern_kalkylerat_lanehanteringsbidrag=D("0.7"),  # < 0.8
+    )
+    base.update(over)
+    return KrisNyckeltal(ar, **base)
+
+
+def crisis_pre(ar, **over):
+    base = dict(
+        skattesats=D("21.0"), skattesats_vagt_medel=D("20.0"),  # +1.0 pp ≥ 1.0
+        koncern_arsbidrag_utan_provning=D("-1"),  # negative
+        koncern_lan_per_inv=D("7500"), koncern_lan_per_inv_medel=D("5000"),  # 7500 = 1.5 × 5000
+        koncern_relativ_skuldsattning_pct=D("50"),  # ≥ 50
+    )
+    base.update(over)
+    return KrisNyckeltal(ar, **base)
+
+
+def test_v9_2019_set_all_four_two_years_in_a_row():
+    res = bedom_v9([crisis_2019(2022), crisis_2019(2023)])
+    assert res.version == "2019" and res.nyckeltal is True and res.varning
+    [f] = res.findings
+    assert (f.rule, f.severity, f.year) == ("V9", Severity.WARNING, 2023)
+    assert "2022 och 2023" in f.message
+
+
+def test_v9_2019_set_one_year_only_is_not_enough():
+    # 2022: årsbidrag/avskrivningar 80 % exactly (not < 80) → the pair fails
+    res = bedom_v9([crisis_2019(2022, koncern_arsbidrag_per_avskrivningar_pct=D("80")),
+                    crisis_2019(2023)])
+    assert res.nyckeltal is False and not res.varning and res.findings == ()
+    assert res.per_ar[2022]["arsbidrag_avskrivningar"] is False
+    assert res.per_ar[2023]["arsbidrag_avskrivningar"] is True
+
+
+def test_v9_2019_set_boundaries():
+    # tax only +1.99 pp → not met under 2019 set
+    res = bedom_v9([crisis_2019(2022), crisis_2019(2023, skattesats=D("21.99"))])
+    assert res.nyckeltal is False
+    # loans 8999.99 < 9000 → not met
+    res2 = bedom_v9([crisis_2019(2022),
+                     crisis_2019(2023, koncern_lan_och_hyresansvar_per_inv=D("8999.99"))])
+    assert res2.nyckeltal is False
+
+
+def test_v9_pre_2019_set():
+    res = bedom_v9([crisis_pre(2016), crisis_pre(2017)], version="före 2019")
+    assert res.version == "före 2019" and res.nyckeltal is True
+    # the 2019 set on the same figures: tax +1.0 pp < 2.0 → not met, whatever else is missing
+    res19 = bedom_v9([crisis_pre(2016), crisis_pre(2017)])
+    assert res19.nyckeltal is False and res19.per_ar[2017]["skattesats"] is False
+    # auto picks the set by the latest accounts year
+    assert bedom_v9([crisis_pre(2016), crisis_pre(2017)], version="auto").version == "före 2019"
+    assert bedom_v9([crisis_2019(2022), crisis_2019(2023)], version="auto").version == "2019"
+    # relative indebtedness 49.9 % → not met
+    res3 = bedom_v9([crisis_pre(2016),
+                     crisis_pre(2017, koncern_relativ_skuldsattning_pct=D("49.9"))],
+                    version="före 2019")
+    assert res3.nyckeltal is False
+
+
+def test_v9_versions_are_dated():
+    assert V9_2019.giltig_fran == 2019 and V9_FORE_2019.giltig_fran < 2019
+    assert len(V9_2019.kriterier) == len(V9_FORE_2019.kriterier) == 4
+
+
+def test_v9_missing_figure_is_info_not_a_silent_no():
+    res = bedom_v9([crisis_2019(2022),
+                    crisis_2019(2023, koncern_kalkylerat_lanehanteringsbidrag=None)])
+    assert res.nyckeltal is None
+    [f] = res.findings
+    assert f.severity is Severity.INFO and "lanehanteringsbidrag (2023)" in f.message
+
+
+def test_v9_years_must_be_consecutive():
+    res = bedom_v9([crisis_2019(2021), crisis_2019(2023)])
+    assert res.nyckeltal is None and "två på varandra följande" in res.findings[0].message
+
+
+def test_v9_accumulated_deficit_per_inhabitant():
+    # −1 000 €/inv latest and −500 previous: both limits met exactly
+    ny = [crisis_2019(2022, koncern_ackumulerat_per_inv=D("-500"),
+                      koncern_kalkylerat_lanehanteringsbidrag=D("1.2")),
+          crisis_2019(2023, koncern_ackumulerat_per_inv=D("-1000"))]
+    res = bedom_v9(ny)
+    assert res.underskott_per_inv is True and res.nyckeltal is False
+    [f] = res.findings
+    assert "1000" in f.message and "500" in f.message
+    ny[0] = crisis_2019(2022, koncern_ackumulerat_per_inv=D("-499.99"),
+                        koncern_kalkylerat_lanehanteringsbidrag=D("1.2"))
+    assert bedom_v9(ny).underskott_per_inv is False
+
+
+def test_v9_deadline_criterion():
+    # first deficit in 2018 accounts → deadline 2023; 2023 accounts still negative
+    hist = [Bokslutsbalans(y, D("-10")) for y in range(2018, 2024)]
+    res = bedom_v9([], historik=hist)
+    assert res.tidsfrist == 2023 and res.tidsfrist_overskriden is True
+    assert any("31.12.2023" in f.message for f in res.findings)
+    # same deficit but latest accounts 2022: deadline not yet reached
+    assert bedom_v9([], historik=hist[:-1]).tidsfrist_overskriden is False
+
+
+def test_v9_joint_authority_only_deadline_criterion():
+    hist = [Bokslutsbalans(y, D("-10")) for y in range(2018, 2024)]
+    ny = [crisis_2019(2022, koncern_ackumulerat_per_inv=D("-2000")),
+          crisis_2019(2023, koncern_ackumulerat_per_inv=D("-2000"))]
+    res = bedom_v9(ny, historik=hist, samkommun=True)
+    assert res.tidsfrist_overskriden is True
+    assert res.underskott_per_inv is None and res.nyckeltal is None
+    assert len(res.findings) == 1
+    assert bedom_v9(ny, samkommun=True).findings == ()
+
+
+def test_v9_unknown_version_is_a_finding():
+    [f] = check_v9_utvarderingsforfarande([], version="1999")
+    assert f.severity is Severity.ERROR and "1999" in f.message
