@@ -28,7 +28,7 @@ from decimal import Decimal
 import xlwings as xw
 
 from engine.findings import Finding, Severity
-from engine.money import MoneyError, quantize, to_money
+from engine.money import D, MoneyError, quantize, to_money
 from engine.rb_rules import DEFAULT_RULES, Regelverk, load_rules, normalize_key, rules_from_table
 from engine.resultatbalansering import (
     Balansering,
@@ -61,6 +61,9 @@ _COLUMNS: dict[str, tuple[set[str], str]] = {
     "handlingsplan": ({"handlingsplan"}, "Handlingsplan"),
 }
 
+#: Amounts at or above this are refused (beyond any municipal budget; keeps Decimal exact).
+_MAX_AMOUNT = Decimal(10) ** 15
+
 _YES = {"ja", "j", "x", "true", "sant", "yes", "1"}
 _NO = {"nej", "n", "false", "falskt", "no", "0"}
 
@@ -88,7 +91,7 @@ def _text(v: object, where: str) -> str:
     _check_error(v, where)
     if _blank(v):
         raise _InputError(f"#KB: {where}: tom cell. Fyll i ett namn.")
-    if isinstance(v, float) and v == int(v):
+    if isinstance(v, float) and v.is_integer():
         v = int(v)
     return " ".join(str(v).split())
 
@@ -100,9 +103,13 @@ def _amount(v: object, where: str, blank_zero: bool = False) -> Decimal:
             return Decimal("0.00")
         raise _InputError(f"#KB: {where}: tom cell. Fyll i ett belopp (0 om inget).")
     try:
-        return to_money(v)
-    except MoneyError:
+        number = D(v)
+    except (MoneyError, ArithmeticError):
         raise _InputError(f"#KB: {where}: {v!r} är inte ett tal. Skriv ett belopp.") from None
+    if abs(number) >= _MAX_AMOUNT:
+        raise _InputError(f"#KB: {where}: {v!r} är orimligt stort (gräns 10^15). Kontrollera "
+                          f"beloppet.")
+    return to_money(number)
 
 
 def _yes_no(v: object, where: str, blank: bool | None = None) -> bool:
@@ -113,7 +120,7 @@ def _yes_no(v: object, where: str, blank: bool | None = None) -> bool:
         return blank
     if isinstance(v, bool):
         return v
-    norm = normalize_key(int(v) if isinstance(v, float) and v == int(v) else v)
+    norm = normalize_key(int(v) if isinstance(v, float) and v.is_integer() else v)
     if norm in _YES:
         return True
     if norm in _NO:

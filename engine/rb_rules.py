@@ -301,7 +301,10 @@ def _parse_rounding(value: object) -> Decimal:
             return UNIT
         if norm in {"tkr", "teur", "tusental"}:
             return THOUSAND
-    number = _parse_number(value)
+    try:
+        number = D(value)
+    except MoneyError:
+        number = Decimal(-1)
     for unit in (CENT, UNIT, THOUSAND):
         if number == unit:
             return unit
@@ -546,10 +549,11 @@ def _load_file(source: str | Path) -> tuple[Regelverk, list[Finding]]:
     name = path.name
     try:
         raw = path.read_bytes()
-    except OSError as exc:
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or exc
         return DEFAULT_RULES, [Finding(
             RULE_CONFIG, Severity.ERROR,
-            f"regelfilen {text!r} kan inte läsas ({exc.strerror or exc}). Kontrollera sökvägen; "
+            f"regelfilen {text!r} kan inte läsas ({reason}). Kontrollera sökvägen; "
             f"inbyggda regelverk: standard, variant_tak, variant_flerar. Standardregelverket används.",
             object=text,
         )]
