@@ -17,8 +17,9 @@ Public API (all paths are ``pathlib.Path`` or ``str``):
     read_values(path) -> dict[sheet, dict[A1, value]]           xlsx/xlsm only
     error_cells(path) -> list[ErrorCell]                        cells holding an error value
     formula_cells(path) -> dict[sheet, dict[A1, formula]]       formulas of a source workbook
-    render_pdf(src, out_dir, sheets=None) -> list[Path]         one PDF per sheet
-    render_png(src, out_dir, sheets=None, dpi=80) -> list[Path] one PNG per printed page
+    render_pdf(src, out_dir, sheets=None, whole_sheet=False) -> list[Path]   one PDF per sheet
+    render_png(src, out_dir, sheets=None, dpi=80, whole_sheet=False) -> list[Path]
+                                               one PNG per printed page (or per sheet)
 
 Every soffice call runs with its own fresh profile directory (parallel calls never collide and
 never hand the job to an already running instance), a timeout (default 120 s) after which the
@@ -66,6 +67,8 @@ _TARGETS = {
     "ods": ("ods", "ods:calc8"),
     "pdf": ("pdf", "pdf:calc_pdf_Export"),
 }
+
+_WHOLE_SHEET_PDF = 'pdf:calc_pdf_Export:{"SinglePageSheets":{"type":"boolean","value":"true"}}'
 
 _SHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
@@ -404,12 +407,16 @@ def render_pdf(
     out_dir: str | Path,
     sheets: Sequence[str] | None = None,
     *,
+    whole_sheet: bool = False,
     timeout: float = SOFFICE_TIMEOUT_S,
 ) -> list[Path]:
     """One PDF per sheet, ``<stem>-<sheet-slug>.pdf``, in one soffice run (recalculated first).
 
-    ``sheets=None`` means every visible sheet. The sheet's own page setup decides the pages (see
-    docs/LIBREOFFICE.md: landscape + fit to width makes wide sheets readable).
+    ``sheets=None`` means every visible sheet. By default the sheet's own page setup decides the
+    pages, as when the user prints (see docs/LIBREOFFICE.md: landscape + fit to width makes wide
+    sheets readable). ``whole_sheet=True`` instead puts each sheet's used range on one page of
+    exactly its size, without margins (Calc's SinglePageSheets PDF option, LibreOffice >= 7.4;
+    needs poppler's pdfinfo and pdfseparate): the tightest picture for the user guide.
     """
     src = Path(src)
     out_dir = Path(out_dir)
@@ -426,6 +433,10 @@ def render_pdf(
     if len(set(slugs)) != len(slugs):
         raise ValueError(f"sheet names {wanted} give colliding file names {slugs}")
     with tempfile.TemporaryDirectory(prefix="kb-lo-render-") as tmp:
+        if whole_sheet:
+            return _render_whole_sheets(
+                src, Path(tmp), out_dir, wanted, slugs, list(states), timeout
+            )
         copies = []
         for sheet, slug in zip(wanted, slugs, strict=True):
             copy = Path(tmp) / f"{src.stem}-{slug}{src.suffix}"
@@ -434,15 +445,63 @@ def render_pdf(
         return _convert(copies, out_dir, "pdf", recalc_mode=RECALC_ALWAYS, timeout=timeout)
 
 
+def _render_whole_sheets(
+    src: Path,
+    tmp: Path,
+    out_dir: Path,
+    wanted: list[str],
+    slugs: list[str],
+    all_sheets: list[str],
+    timeout: float,
+) -> list[Path]:
+    """SinglePageSheets export: page i is sheet i, for EVERY sheet (hidden and empty ones too,
+    LibreOffice 7.4), so export the workbook once and split out the wanted pages."""
+    for tool in ("pdfinfo", "pdfseparate"):
+        if shutil.which(tool) is None:
+            raise LibreOfficeError(f"{tool} (poppler-utils) is not installed")
+    (whole,) = _convert(
+        [src],
+        tmp / "whole",
+        "pdf",
+        recalc_mode=RECALC_ALWAYS,
+        timeout=timeout,
+        target=_WHOLE_SHEET_PDF,
+    )
+    info = subprocess.run(
+        ["pdfinfo", str(whole)], check=True, capture_output=True, text=True, timeout=timeout
+    ).stdout
+    pages = int(re.search(r"^Pages:\s+(\d+)", info, re.MULTILINE).group(1))  # type: ignore[union-attr]
+    if pages != len(all_sheets):
+        raise LibreOfficeError(
+            f"{src.name}: expected one page per sheet ({len(all_sheets)}), got {pages}"
+        )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    pdfs = []
+    for sheet, slug in zip(wanted, slugs, strict=True):
+        page = all_sheets.index(sheet) + 1
+        pdf = out_dir / f"{src.stem}-{slug}.pdf"
+        subprocess.run(
+            ["pdfseparate", "-f", str(page), "-l", str(page), str(whole), str(pdf)],
+            check=True,
+            capture_output=True,
+            timeout=timeout,
+        )
+        pdfs.append(pdf)
+    return pdfs
+
+
 def render_png(
     src: str | Path,
     out_dir: str | Path,
     sheets: Sequence[str] | None = None,
     *,
     dpi: int = 80,
+    whole_sheet: bool = False,
     timeout: float = SOFFICE_TIMEOUT_S,
 ) -> list[Path]:
     """Render sheets to PNG: ``<stem>-<sheet-slug>-p<page>.png``, one per printed page.
+
+    ``whole_sheet=True``: one PNG per sheet, cropped to the used range (see render_pdf).
 
     xlsx -> PDF (LibreOffice, recalculated) -> PNG (pdftoppm). The PDFs stay in out_dir next to
     the PNGs (``pdftotext`` on them is a cheap way to check what a render shows).
@@ -452,7 +511,7 @@ def render_png(
         raise LibreOfficeError("pdftoppm (poppler-utils) is not installed")
     out_dir = Path(out_dir)
     pngs: list[Path] = []
-    for pdf in render_pdf(src, out_dir, sheets, timeout=timeout):
+    for pdf in render_pdf(src, out_dir, sheets, whole_sheet=whole_sheet, timeout=timeout):
         for old in out_dir.glob(f"{pdf.stem}-p*.png"):
             if re.fullmatch(rf"{re.escape(pdf.stem)}-p\d+\.png", old.name):
                 old.unlink()

@@ -485,3 +485,17 @@ def test_render_unknown_sheet_is_refused(tmp_path: Path) -> None:
     build_missing_ref(src)
     with pytest.raises(ValueError, match="Budget"):
         render_pdf(src, tmp_path / "out", sheets=["Budget"])
+
+
+@needs_renderer
+def test_render_whole_sheet_is_cropped_to_the_used_range(tmp_path: Path) -> None:
+    src = tmp_path / "exempel.xlsx"
+    build_render(src)
+    pngs = render_png(src, tmp_path / "out", sheets=["Balans räkning"], whole_sheet=True)
+    assert [p.name for p in pngs] == ["exempel-balans-rakning-p1.png"]
+    data = pngs[0].read_bytes()
+    assert data[:8] == PNG_SIGNATURE
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    # two cells (A1:B1) instead of an A4 page (936 x 662 at 80 dpi)
+    assert 0 < width < 300
+    assert 0 < height < 50
