@@ -1,0 +1,323 @@
+"""Input hygiene: raw cell values to exact amounts or findings (rule V10, spec §8).
+
+The workbook reader hands each input cell to :func:`parse_amount` and gets back either a
+``Decimal`` (rounded to the cent once, spec §4) or a :class:`~engine.findings.Finding` that names
+the cell and says what to do. Never a traceback, never a silent zero:
+
+* text in a number cell (also numbers stored as text, unless the reader opts in);
+* Excel error values (#REF!, #VALUE!, #N/A, #DIV/0!, #NAME?, #NUM!, #NULL!, #SPILL!, #CALC!, …);
+* a blank cell, according to an explicit policy (``blank="noll" | "saknas" | "fel"``);
+* an amount with the wrong sign for its line (:data:`LINE_SIGNS`), after the sheet's explicit
+  sign convention is applied (``konvention="publicerat"``: income +, costs −; ``"positiva
+  utgifter"``: the user types costs as positive numbers and the engine negates them per line);
+
+and for headers and codes:
+
+* a year column that is missing, duplicated, or a header cell that is empty (merged) or not a
+  year (:func:`check_year_columns`, :func:`parse_year_header`);
+* an unknown line code, with a suggestion (:func:`check_line_codes`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+
+from engine.checks import FD_ALLA, RR_ALLA
+from engine.findings import Finding, Location, Severity
+from engine.money import ZERO, MoneyError, to_money
+
+__all__ = [
+    "EXCEL_ERRORS",
+    "LINE_SIGNS",
+    "check_amount_sign",
+    "check_line_codes",
+    "check_year_columns",
+    "excel_error",
+    "parse_amount",
+    "parse_year_header",
+]
+
+#: Excel error values and what they usually mean (for the message).
+EXCEL_ERRORS: dict[str, str] = {
+    "#REF!": "en formel hänvisar till en cell som inte längre finns",
+    "#VALUE!": "en formel räknar med text eller fel typ av värde",
+    "#N/A": "ett uppslag (t.ex. LETARAD/XLOOKUP) hittade inget värde",
+    "#DIV/0!": "division med noll",
+    "#NAME?": "formeln använder ett okänt namn eller en okänd funktion",
+    "#NUM!": "ett ogiltigt tal i en beräkning",
+    "#NULL!": "ett områdesuttryck som inte skär något område",
+    "#SPILL!": "en dynamisk matris kan inte spillas ut",
+    "#CALC!": "ett beräkningsfel i en matrisformel",
+    "#GETTING_DATA": "data hämtas fortfarande",
+    "#FIELD!": "ett fält som inte finns i en datatyp",
+    "#BLOCKED!": "en blockerad extern källa",
+    "#CONNECT!": "en extern källa som inte kan nås",
+    "#BUSY!": "en beräkning som inte är klar",
+    "#UNKNOWN!": "en okänd datatyp",
+}
+# Finnish and Swedish Excel display some errors localised.
+_LOCAL_ERRORS: dict[str, str] = {
+    "#PUUTTUU!": "#N/A",
+    "#SAKNAS!": "#N/A",
+    "#VIITTAUS!": "#REF!",
+    "#REFERENS!": "#REF!",
+    "#ARVO!": "#VALUE!",
+    "#VÄRDEFEL!": "#VALUE!",
+    "#JAKO/0!": "#DIV/0!",
+    "#DIVISION/0!": "#DIV/0!",
+    "#NIMI?": "#NAME?",
+    "#NAMN?": "#NAME?",
+    "#LUKU!": "#NUM!",
+    "#OGILTIGT!": "#NUM!",
+    "#TYHJÄ!": "#NULL!",
+    "#SKÄRNING!": "#NULL!",
+}
+
+# mirror of engine/catalogue signs; the lead will replace with a catalogue lookup
+#: Published sign of each line: "+" income (≥ 0), "-" cost (≤ 0), "±" either.
+LINE_SIGNS: dict[str, str] = {
+    "RR.VI": "+", "RR.TEB": "+", "RR.VU": "-", "RR.VB": "±", "RR.SKATT": "+", "RR.SA": "±",
+    "RR.FIN.RI": "+", "RR.FIN.OFI": "+", "RR.FIN.RU": "-", "RR.FIN.OFU": "-", "RR.AB": "±",
+    "RR.AVS": "-", "RR.EXTRA.INK": "+", "RR.EXTRA.UTG": "-", "RR.RES": "±", "RR.BD.AVSD": "±",
+    "RR.BD.RES": "±", "RR.BD.FOND": "±", "RR.OVERSKOTT": "±",
+    "FD.VK.AB": "±", "FD.VK.EXTRA": "±", "FD.VK.KORR": "±", "FD.IK.UTG": "-", "FD.IK.FA": "+",
+    "FD.IK.FORS": "+", "FD.UTL.OKN": "-", "FD.UTL.MIN": "+", "FD.LAN.OKL": "+",
+    "FD.LAN.MINL": "-", "FD.LAN.KORT": "±", "FD.EK": "±", "FD.OVR": "±", "FD.INV": "±",
+}
+
+PUBLICERAT = "publicerat"
+POSITIVA_UTGIFTER = "positiva utgifter"
+_CONVENTIONS = (PUBLICERAT, POSITIVA_UTGIFTER)
+
+
+def excel_error(value: object) -> str | None:
+    """The canonical Excel error code if ``value`` is one (also localised FI/SV forms)."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip().upper()
+    if text in EXCEL_ERRORS:
+        return text
+    return _LOCAL_ERRORS.get(text)
+
+
+def _where(location: Location | None) -> str:
+    return f" i {location}" if location and str(location) else ""
+
+
+def parse_amount(
+    value: object,
+    *,
+    location: Location | None = None,
+    line: str | None = None,
+    object: str | None = None,  # noqa: A002 - the Finding field's name
+    year: int | None = None,
+    blank: str = "saknas",
+    konvention: str = PUBLICERAT,
+    accept_numeric_text: bool = False,
+    line_signs: Mapping[str, str] | None = None,
+) -> Decimal | Finding | None:
+    """A raw cell value as an amount in published signs, or a V10 finding.
+
+    ``blank``: what an empty cell (``None`` or only spaces) is: ``"noll"`` → 0 (the sheet says
+    blanks are zeros), ``"saknas"`` → ``None`` (the caller decides), ``"fel"`` → a finding.
+    ``konvention``: ``"publicerat"`` (income +, costs −) or ``"positiva utgifter"`` (costs typed
+    positive; an amount on a ``-`` line is negated). ``line`` enables the sign check.
+    ``accept_numeric_text``: read "1 234,50" stored as text as a number instead of a finding.
+    """
+    obj = object or line
+    signs = line_signs if line_signs is not None else LINE_SIGNS
+    if konvention not in _CONVENTIONS:
+        return Finding("V10", Severity.ERROR,
+                       f"Okänd teckenkonvention {konvention!r}; använd 'publicerat' eller "
+                       "'positiva utgifter'.", obj, year, location)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if blank == "noll":
+            return ZERO
+        if blank == "fel":
+            return Finding("V10", Severity.ERROR,
+                           f"Cellen{_where(location)} är tom. Fyll i beloppet (0 om inget "
+                           "budgeteras).", obj, year, location)
+        return None
+    err = excel_error(value)
+    if err is not None:
+        return Finding("V10", Severity.ERROR,
+                       f"Cellen{_where(location)} innehåller felvärdet {err} ({EXCEL_ERRORS[err]})"
+                       ". Rätta formeln eller ersätt den med ett belopp.", obj, year, location)
+    if isinstance(value, bool):
+        return Finding("V10", Severity.ERROR,
+                       f"Cellen{_where(location)} innehåller ett sanningsvärde ({value}), inte ett "
+                       "belopp. Ange beloppet som tal.", obj, year, location)
+    if isinstance(value, (date, datetime)):
+        return Finding("V10", Severity.ERROR,
+                       f"Cellen{_where(location)} innehåller ett datum ({value}), inte ett belopp. "
+                       "Ändra cellformatet till tal och skriv in beloppet.", obj, year, location)
+    if isinstance(value, float) and not math.isfinite(value):
+        return Finding("V10", Severity.ERROR,
+                       f"Cellen{_where(location)} innehåller inget ändligt tal ({value}). Ange "
+                       "beloppet.", obj, year, location)
+    if isinstance(value, str):
+        if not accept_numeric_text:
+            try:
+                to_money(value)
+                numeric = True
+            except MoneyError:
+                numeric = False
+            hint = (
+                "Talet är lagrat som text; konvertera cellen till tal."
+                if numeric else "Skriv in ett belopp (bara siffror)."
+            )
+            return Finding("V10", Severity.ERROR,
+                           f"Cellen{_where(location)} innehåller text ({value!r}) där ett belopp "
+                           f"ska stå. {hint}", obj, year, location)
+    try:
+        amount = to_money(value)
+    except (MoneyError, TypeError, ValueError):
+        return Finding("V10", Severity.ERROR,
+                       f"Cellen{_where(location)} innehåller {value!r}, som inte är ett belopp. "
+                       "Skriv in ett belopp.", obj, year, location)
+    if line is not None:
+        sign = signs.get(line)
+        if sign is None:
+            return Finding("V10", Severity.ERROR,
+                           f"Radkoden {line} är okänd.{_suggest(line, signs)} Rätta koden.",
+                           obj, year, location)
+        if konvention == POSITIVA_UTGIFTER and sign == "-":
+            amount = -amount
+        wrong = check_amount_sign(line, amount, location=location, year=year, object=obj,
+                                  konvention=konvention, line_signs=signs)
+        if wrong is not None:
+            return wrong
+    return amount
+
+
+def check_amount_sign(
+    line: str,
+    amount: Decimal,
+    *,
+    location: Location | None = None,
+    year: int | None = None,
+    object: str | None = None,  # noqa: A002
+    konvention: str = PUBLICERAT,
+    line_signs: Mapping[str, str] | None = None,
+) -> Finding | None:
+    """V10: a finding when ``amount`` (published signs) has the wrong sign for ``line``."""
+    signs = line_signs if line_signs is not None else LINE_SIGNS
+    sign = signs.get(line)
+    if sign is None or sign == "±" or amount == 0:
+        return None
+    if (sign == "+" and amount > 0) or (sign == "-" and amount < 0):
+        return None
+    label = RR_ALLA.get(line) or FD_ALLA.get(line) or line
+    if konvention == POSITIVA_UTGIFTER:
+        typed = -amount if sign == "-" else amount
+        rule = "utgifter skrivs som positiva belopp i detta blad"
+    else:
+        typed = amount
+        rule = "inkomster anges positiva och utgifter negativa"
+    expected = "positivt" if sign == "+" else "negativt" if konvention == PUBLICERAT else "positivt"
+    return Finding("V10", Severity.ERROR,
+                   f"{label}: beloppet {typed}{_where(location)} har fel tecken ({rule}; här ska "
+                   f"det vara {expected}). Rätta tecknet, eller bokför en verklig negativ post på "
+                   "en egen rad med förklaring.", object or line, year, location)
+
+
+def _suggest(code: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(code, list(known), n=1, cutoff=0.6)
+    return f" Menade du {close[0]}?" if close else ""
+
+
+def check_line_codes(
+    codes: Iterable[tuple[object, Location | None]],
+    known: Iterable[str] | None = None,
+) -> list[Finding]:
+    """V10: every line code in an input sheet is known (default: RR and FD catalogue codes).
+
+    ``codes``: (raw cell value, location) per row. Blank codes and Excel errors are findings too.
+    """
+    known_set = set(known) if known is not None else set(RR_ALLA) | set(FD_ALLA)
+    findings: list[Finding] = []
+    for raw, loc in codes:
+        err = excel_error(raw)
+        if err is not None:
+            findings.append(Finding("V10", Severity.ERROR,
+                                    f"Radkoden{_where(loc)} är felvärdet {err}. Skriv in koden.",
+                                    None, None, loc))
+            continue
+        code = str(raw).strip() if raw is not None else ""
+        if not code:
+            findings.append(Finding("V10", Severity.ERROR,
+                                    f"Radkoden saknas{_where(loc)}. Fyll i koden för raden.",
+                                    None, None, loc))
+        elif code not in known_set:
+            findings.append(Finding("V10", Severity.ERROR,
+                                    f"Radkoden {code}{_where(loc)} är okänd."
+                                    f"{_suggest(code, known_set)} Rätta koden.",
+                                    code, None, loc))
+    return findings
+
+
+def parse_year_header(value: object, *, location: Location | None = None) -> int | Finding:
+    """A year column header as an int: 2025, 2025.0, "2025", "TB 2025", "EP 2026", "BS 2023"."""
+    err = excel_error(value)
+    if err is not None:
+        return Finding("V10", Severity.ERROR,
+                       f"Årsrubriken{_where(location)} är felvärdet {err}. Skriv in året.",
+                       None, None, location)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return Finding("V10", Severity.ERROR,
+                       f"Årsrubriken{_where(location)} är tom (sammanslagen eller saknad "
+                       "rubrikcell?). Skriv in året i varje kolumns rubrik; undvik sammanslagna "
+                       "celler.", None, None, location)
+    year: int | None = None
+    if isinstance(value, bool):
+        year = None
+    elif isinstance(value, int):
+        year = value
+    elif isinstance(value, float) and value.is_integer():
+        year = int(value)
+    elif isinstance(value, str):
+        digits = [tok for tok in value.replace("/", " ").split() if tok.isdigit()]
+        if len(digits) == 1:
+            year = int(digits[0])
+    if year is None or not 1900 <= year <= 2200:
+        return Finding("V10", Severity.ERROR,
+                       f"Årsrubriken {value!r}{_where(location)} är inte ett år. Skriv in året "
+                       "(t.ex. 2026).", None, None, location)
+    return year
+
+
+def check_year_columns(
+    headers: Sequence[tuple[object, Location | None]],
+    expected_years: Iterable[int],
+    *,
+    table: str | None = None,
+) -> tuple[dict[int, Location | None], list[Finding]]:
+    """V10: the year columns of an input table: each expected year exactly once, headers readable.
+
+    Returns (year -> header location, findings). Extra years are fine (comparison columns).
+    """
+    findings: list[Finding] = []
+    found: dict[int, Location | None] = {}
+    for raw, loc in headers:
+        parsed = parse_year_header(raw, location=loc)
+        if isinstance(parsed, Finding):
+            findings.append(parsed)
+            continue
+        if parsed in found:
+            findings.append(Finding("V10", Severity.ERROR,
+                                    f"Året {parsed} finns i två kolumner{_where(loc)}. Ta bort den "
+                                    "ena kolumnen eller rätta rubriken.", table, parsed, loc))
+            continue
+        found[parsed] = loc
+    for year in expected_years:
+        if year not in found:
+            where = f" i tabellen {table}" if table else ""
+            findings.append(Finding("V10", Severity.ERROR,
+                                    f"Kolumnen för år {year} saknas{where}. Lägg till kolumnen "
+                                    "(budgetåret och planåren ska alla finnas).",
+                                    table, year, None))
+    return found, findings

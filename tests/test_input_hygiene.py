@@ -1,0 +1,139 @@
+"""Input hygiene (V10): raw cell values become exact amounts or findings with their cell."""
+
+from datetime import datetime
+from decimal import Decimal
+
+import pytest
+
+from engine.findings import Finding, Location, Severity
+from engine.input_hygiene import (
+    EXCEL_ERRORS,
+    check_amount_sign,
+    check_line_codes,
+    check_year_columns,
+    excel_error,
+    parse_amount,
+    parse_year_header,
+)
+
+D = Decimal
+C7 = Location(sheet="Drift", cell="C7")
+
+
+def test_v10_numbers_rounded_once_to_cent():
+    assert parse_amount(1234.5) == D("1234.50")
+    assert parse_amount(2.675) == D("2.68")  # Excel rounding, not binary float rounding
+    assert parse_amount(-0.005) == D("-0.01")
+    assert parse_amount(7) == D("7.00")
+    assert parse_amount(D("1.234")) == D("1.23")
+
+
+@pytest.mark.parametrize("err", sorted(EXCEL_ERRORS))
+def test_v10_every_excel_error_value_is_a_finding(err):
+    f = parse_amount(err, location=C7, year=2025)
+    assert isinstance(f, Finding)
+    assert (f.rule, f.severity, f.year, f.location) == ("V10", Severity.ERROR, 2025, C7)
+    assert err in f.message and "Drift!C7" in f.message
+
+
+@pytest.mark.parametrize("err", ["#REF!", "#VALUE!", "#N/A", "#DIV/0!", "#NAME?", "#NUM!",
+                                 "#NULL!"])
+def test_v10_the_seven_classic_errors(err):
+    assert excel_error(err) == err
+    assert isinstance(parse_amount(f" {err.lower()} "), Finding)
+
+
+def test_v10_localised_error_values():
+    assert excel_error("#PUUTTUU!") == "#N/A"
+    assert excel_error("#VIITTAUS!") == "#REF!"
+    assert excel_error("#SAKNAS!") == "#N/A"
+    assert excel_error("hej") is None and excel_error(3) is None
+
+
+def test_v10_text_in_number_cell():
+    f = parse_amount("ca 500", location=C7)
+    assert isinstance(f, Finding) and "text" in f.message and "'ca 500'" in f.message
+    g = parse_amount("1 234,50", location=C7)
+    assert isinstance(g, Finding) and "lagrat som text" in g.message
+    assert parse_amount("1 234,50", accept_numeric_text=True) == D("1234.50")
+
+
+def test_v10_blank_policy_is_explicit():
+    assert parse_amount(None) is None
+    assert parse_amount("   ") is None
+    assert parse_amount(None, blank="noll") == D("0.00")
+    f = parse_amount(None, blank="fel", location=C7)
+    assert isinstance(f, Finding) and "tom" in f.message
+
+
+def test_v10_other_junk_values():
+    assert isinstance(parse_amount(True), Finding)
+    assert isinstance(parse_amount(datetime(2025, 1, 1)), Finding)
+    assert isinstance(parse_amount(float("nan")), Finding)
+    assert isinstance(parse_amount(float("inf")), Finding)
+    assert isinstance(parse_amount([1, 2]), Finding)
+    assert isinstance(parse_amount(1, konvention="okänd"), Finding)
+
+
+def test_v10_wrong_sign_published_convention():
+    # verksamhetsutgifter are negative in published signs
+    assert parse_amount(-500.0, line="RR.VU") == D("-500.00")
+    f = parse_amount(500.0, line="RR.VU", location=C7, year=2026)
+    assert isinstance(f, Finding) and f.year == 2026
+    assert "fel tecken" in f.message and "negativt" in f.message
+    # income negative
+    assert isinstance(parse_amount(-1, line="RR.SKATT"), Finding)
+    # ± lines accept both, zero is fine everywhere
+    assert parse_amount(-3, line="RR.SA") == D("-3.00")
+    assert parse_amount(0, line="RR.VU") == D("0.00")
+
+
+def test_v10_positive_costs_convention_negates_per_line():
+    # the sheet says costs are typed positive: 500 on RR.VU means −500
+    assert parse_amount(500, line="RR.VU", konvention="positiva utgifter") == D("-500.00")
+    # income lines unchanged
+    assert parse_amount(80, line="RR.VI", konvention="positiva utgifter") == D("80.00")
+    # a negative typed cost is the wrong sign in this convention
+    f = parse_amount(-500, line="RR.VU", konvention="positiva utgifter", location=C7)
+    assert isinstance(f, Finding) and "positiva belopp" in f.message and "-500" in f.message
+
+
+def test_v10_unknown_line_in_parse_and_sign_check():
+    f = parse_amount(1, line="RR.SKAT")
+    assert isinstance(f, Finding) and "RR.SKATT" in f.message
+    assert check_amount_sign("X.Y", D("1")) is None
+    assert parse_amount(1, line="DR.X", line_signs={"DR.X": "+"}) == D("1.00")
+
+
+def test_v10_unknown_and_missing_line_codes():
+    codes = [("RR.VI", None), ("RR.VU ", None), ("RR.SKAT", Location(sheet="S", cell="A5")),
+             (None, Location(sheet="S", cell="A6")), ("#REF!", None), ("ZZ", None)]
+    findings = check_line_codes(codes)
+    assert len(findings) == 4
+    assert "Menade du RR.SKATT?" in findings[0].message and findings[0].location.cell == "A5"
+    assert "saknas" in findings[1].message
+    assert "#REF!" in findings[2].message
+    assert findings[3].object == "ZZ"
+    assert check_line_codes([("DR.A", None)], known={"DR.A"}) == []
+
+
+def test_v10_year_headers():
+    assert parse_year_header(2025) == 2025
+    assert parse_year_header(2025.0) == 2025
+    assert parse_year_header("TB 2025") == 2025
+    assert parse_year_header("EP 2027") == 2027
+    assert isinstance(parse_year_header(None), Finding)  # merged / empty header
+    assert isinstance(parse_year_header("Budget"), Finding)
+    assert isinstance(parse_year_header(25), Finding)
+    assert isinstance(parse_year_header("#NAME?"), Finding)
+
+
+def test_v10_missing_and_duplicate_year_columns():
+    hdr = [(2024, Location(cell="C1")), ("TB 2025", Location(cell="D1")),
+           (None, Location(cell="E1")), (2025, Location(cell="F1"))]
+    found, findings = check_year_columns(hdr, [2025, 2026, 2027], table="Drift")
+    assert found == {2024: Location(cell="C1"), 2025: Location(cell="D1")}
+    msgs = [(f.location.cell if f.location else None, f.year) for f in findings]
+    assert msgs == [("E1", None), ("F1", 2025), (None, 2026), (None, 2027)]
+    assert "sammanslagen" in findings[0].message
+    assert "Kolumnen för år 2026 saknas i tabellen Drift" in findings[2].message

@@ -1,0 +1,96 @@
+"""UDFs KB_BINDNING_STATUS and KB_AVVIKELSE fed exactly what Excel hands a UDF (floats, None,
+error strings, 1-D and 2-D lists). They never raise; bad input returns "#KB: <argument>: …"."""
+
+import pytest
+
+from addin.udfs_binding import KB_AVVIKELSE, KB_BINDNING_STATUS
+
+
+def test_status_brutto_anslag_over_with_changes_column():
+    # budget −1 000, changes −50 and −20 (a column: 2-D list) → −1 070; utfall −1 100 → over
+    assert KB_BINDNING_STATUS("brutto", "anslag", -1000.0, -1100.0, [[-50.0], [-20.0], [None]]) \
+        == "anslaget överskrids – kräver fullmäktiges beslut"
+    # changes −150 → budget −1 150 → within
+    assert KB_BINDNING_STATUS("Brutto", "Anslag", -1000.0, -1100.0, [-100.0, -50.0]) \
+        == "inom ramen"
+
+
+def test_status_brutto_income_missed():
+    assert KB_BINDNING_STATUS("brutto", "beräknad inkomst", 500.0, 450.0) \
+        == "beräknad inkomst underskrids – kräver förklaring/beslut"
+
+
+def test_status_netto_over_and_net_revenue():
+    assert KB_BINDNING_STATUS("netto", "netto", -100.0, -125.0) \
+        == "nettoanslaget överskrids – kräver fullmäktiges beslut"
+    assert KB_BINDNING_STATUS("netto", "netto", 50.0, 20.0) \
+        == "beräknad nettoinkomst underskrids – kräver fullmäktiges beslut"
+    assert KB_BINDNING_STATUS("netto", "netto", -100.0, -90.0) == "inom ramen"
+
+
+def test_status_overrun_right():
+    assert KB_BINDNING_STATUS("brutto", "anslag", -300.0, -310.0, None, 15.0) \
+        == "överskrids inom beviljad överskridningsrätt"
+
+
+def test_status_positive_costs_convention():
+    # controller's table: anslag 1 000 typed positive, used 1 100 → over
+    assert KB_BINDNING_STATUS("brutto", "anslag", 1000.0, 1100.0, None, None,
+                              "positiva utgifter") \
+        == "anslaget överskrids – kräver fullmäktiges beslut"
+    # a net expense of 100 positive, outturn 90 → within
+    assert KB_BINDNING_STATUS("netto", "netto", 100.0, 90.0, 0.0, None, "positiva utgifter") \
+        == "inom ramen"
+    # income stays positive
+    assert KB_BINDNING_STATUS("brutto", "inkomst", 100.0, 90.0, None, None, "positiva utgifter") \
+        .startswith("beräknad inkomst underskrids")
+
+
+def test_status_float_noise_rounded_to_cent():
+    # 0.1 + 0.2 in Excel: −0.30000000000000004 vs budget −0.3 → equal after rounding to cent
+    assert KB_BINDNING_STATUS("brutto", "anslag", -0.3, -(0.1 + 0.2)) == "inom ramen"
+
+
+@pytest.mark.parametrize(
+    "args, expected_start",
+    [
+        (("bruto", "anslag", -1.0, -1.0), "#KB: principle: okänt värde"),
+        (("brutto", "utgift", -1.0, -1.0), "#KB: kind: okänt värde"),
+        (("brutto", "netto", -1.0, -1.0), "#KB: kind: en bruttopost"),
+        (("brutto", "anslag", None, -1.0), "#KB: budget: cellen är tom"),
+        (("brutto", "anslag", "#REF!", -1.0), "#KB: budget: felvärde #REF!"),
+        (("brutto", "anslag", -1.0, "#N/A"), "#KB: utfall: felvärde #N/A"),
+        (("brutto", "anslag", -1.0, "abc"), "#KB: utfall: inte ett tal"),
+        (("brutto", "anslag", -1.0, -1.0, [[1.0], ["x"]]), "#KB: andringar rad 2 kolumn 1"),
+        (("brutto", "anslag", -1.0, -1.0, ["#DIV/0!"]), "#KB: andringar nr 1: felvärde"),
+        (("brutto", "anslag", -1.0, -1.0, None, -5.0), "#KB: overskridningsratt"),
+        (("brutto", "anslag", -1.0, -1.0, None, None, "minus"), "#KB: tecken"),
+        (("#VALUE!", "anslag", -1.0, -1.0), "#KB: principle: felvärde #VALUE!"),
+        ((None, "anslag", -1.0, -1.0), "#KB: principle: saknas"),
+        (("brutto", "anslag", [1.0, 2.0], -1.0), "#KB: budget: ange en enda cell"),
+    ],
+)
+def test_status_bad_input_never_raises(args, expected_start):
+    result = KB_BINDNING_STATUS(*args)
+    assert isinstance(result, str) and result.startswith(expected_start), result
+
+
+def test_status_accepts_1x1_blocks():
+    assert KB_BINDNING_STATUS([["brutto"]], [["anslag"]], [[-1.0]], [-2.0]) \
+        .startswith("anslaget överskrids")
+
+
+def test_avvikelse():
+    # utfall −1 100 − (−1 000 − 50) = −50
+    assert KB_AVVIKELSE(-1000.0, -1100.0, -50.0) == -50.0
+    assert KB_AVVIKELSE(500.0, 450.0) == -50.0
+    # 2-D changes with blanks: 200 + 10 + 5 = 215; utfall 230 → +15
+    assert KB_AVVIKELSE(200.0, 230.0, [[10.0, None], [5.0, None]]) == 15.0
+    # float noise rounded to cent once: 0.1 + 0.2 − 0.3 → 0.0
+    assert KB_AVVIKELSE(0.3, 0.1 + 0.2) == 0.0
+
+
+def test_avvikelse_bad_input():
+    assert KB_AVVIKELSE(None, 1.0) == "#KB: budget: cellen är tom"
+    assert KB_AVVIKELSE(1.0, "#NAME?") == "#KB: utfall: felvärde #NAME?"
+    assert KB_AVVIKELSE(1.0, 1.0, [[1.0], [True]]).startswith("#KB: andringar rad 2")
