@@ -1,0 +1,92 @@
+"""The contract between the workbooks and the code: sheet names, table names, header names.
+
+Input areas are Excel tables (ListObjects) read by table name and header, never by position, so
+users may move them, insert rows and columns. Output sheets are owned by the tool: it writes their
+values (and only them) on every refresh, from :data:`OUTPUT_ANCHOR` down.
+
+Year columns are named by the ``Kolumn`` column of the ``tblAr`` table (e.g. "Budget 2026"); the
+data tables have one column per such name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "KOMMUN_OUTPUTS",
+    "NAMND_OUTPUTS",
+    "OUTPUT_ANCHOR",
+    "OUTPUT_CLEAR",
+    "OWNED_MARK",
+    "T",
+    "TableSpec",
+]
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    sheet: str
+    headers: tuple[str, ...]  # fixed headers; year columns follow where ``years`` is set
+    years: bool = False
+
+
+class T:
+    """The input tables."""
+
+    INSTALLNINGAR = TableSpec("tblInstallningar", "Inställningar", ("Inställning", "Värde"))
+    AR = TableSpec("tblAr", "Inställningar", ("Kolumn", "År", "Typ", "Invånare"))
+    # municipality workbook
+    CENTRALA = TableSpec("tblCentrala", "Centrala poster", ("Kod", "Rad"), years=True)
+    INVESTERINGAR = TableSpec(
+        "tblInvesteringar", "Investeringar",
+        ("Projekt", "Nämnd", "Uppgift", "Princip", "Kostnadskalkyl", "Tidigare år", "Kod", "Rad"),
+        years=True,
+    )
+    ANDRINGAR = TableSpec(
+        "tblAndringar", "Budgetändringar",
+        ("Datum", "Paragraf", "Bindande post", "År", "Belopp", "Orsak", "Beslutat av"),
+    )
+    REGLER = TableSpec("tblRegler", "Regler RB", ("Inställning", "Värde"))
+    NAMNDER = TableSpec("tblNamnder", "Resultatbalansering in",
+                        ("Nämnd", "Måluppfyllelse", "Kommentar"))
+    JUSTERINGAR = TableSpec("tblJusteringar", "Resultatbalansering in",
+                            ("Nämnd", "Resultatenhet", "Nivå", "Belopp", "Orsak"))
+    TIDPLAN = TableSpec("tblTidplan", "Resultatbalansering in", ("Steg", "Datum"))
+    # committee workbook
+    UPPGIFTER = TableSpec("tblUppgifter", "Uppgifter",
+                          ("Uppgift", "Finansiering", "Princip", "Bindande mot"))
+    DRIFT = TableSpec("tblDrift", "Driftsbudget", ("Uppgift", "Kod", "Rad"), years=True)
+    UTFALL = TableSpec("tblUtfall", "Utfall",
+                       ("Uppgift", "Kod", "Rad", "Utfall hittills", "Prognos helår"))
+    RESULTATENHETER = TableSpec(
+        "tblResultatenheter", "Resultatenheter",
+        ("Resultatenhet", "Central", "Budget", "Utfall", "Måluppfyllelse", "Justering",
+         "Handlingsplan", "Planerad användning", "Kommentar"),
+    )
+
+
+#: Output sheets of the municipality workbook, in order.
+KOMMUN_OUTPUTS = ("Resultaträkning", "Finansieringsdel", "Investeringsdel", "Nyckeltal",
+                  "Affärsverk", "Budgetutfall", "Sammandrag", "Resultatbalansering", "Kontroll")
+#: Output sheets of a committee workbook.
+NAMND_OUTPUTS = ("Resultat", "Kontroll")
+
+OWNED_MARK = "Utdata – skrivs av kommunbudget vid varje uppdatering. Skriv inte här."
+OUTPUT_ANCHOR = "A3"  # title in A1, the mark in A2, the tables from A3 down
+OUTPUT_CLEAR = "A3:P600"  # what a refresh clears before writing (so shrinking leaves nothing)
+
+SHEET_INSTRUKTIONER = "Instruktioner"
+SHEET_LISTOR = "Listor"
+SHEET_XLWINGS = "xlwings.conf"
+
+JA_NEJ = ("ja", "nej")
+PRINCIPER = ("brutto", "netto")
+FINANSIERING = ("budgetfinansierad", "nettoenhet", "balansenhet", "affärsverk")
+BINDANDE_MOT = ("fullmäktige", "nämnd", "direktion")
+AR_TYPER = ("bokslut", "budget", "prognos", "plan")
+RB_NIVAER = ("enhet", "nämnd")
+RB_STEG = ("Bokslutsgenomgång kommunledning–förvaltningsledning",
+           "Kommunstyrelsens beslut per nämnd",
+           "Bokslutsgenomgång med resultatenheterna",
+           "Återrapportering till kommunstyrelsen")
