@@ -1,0 +1,925 @@
+"""Read workbook input by table name and header name, never by fixed position (spec V10).
+
+Users may insert rows and columns anywhere: input areas are Excel tables (ListObjects) and are
+found through the package structure (workbook.xml → sheet part → sheet rels → ``xl/tables/*.xml``),
+columns by their header text. Values come from python-calamine (the fast path, see
+``benchmarks/bench_reader.py``), with two corrections calamine does not make by itself:
+
+* Excel error values (``#REF!``, ``#VALUE!``, …) come through as :class:`CellError`, never as an
+  empty cell or a zero (calamine reports them as ``""``; we find them in the sheet XML).
+* Numbers are :class:`~decimal.Decimal` by default (``Decimal(repr(float))``: the shortest decimal
+  that is the stored double, i.e. what Excel shows at full precision), so the engine gets exact
+  money. Dates come as ``datetime.date``/``datetime.datetime``.
+
+Every cell carries its sheet and A1 address, so findings can point at it. Input problems (missing
+table, missing or duplicated header, merged header cells, an error value or text where a number
+belongs) are :class:`~engine.findings.Finding` values with Swedish messages (rule ``V10``), not
+exceptions. Only a file that cannot be opened at all raises :class:`WorkbookReadError`, which
+carries a ready finding for the caller to record before it goes on with the next workbook.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import posixpath
+import re
+import zipfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Literal
+
+import python_calamine
+from lxml import etree
+
+from engine.findings import Finding, Location, Severity
+
+__all__ = [
+    "Cell",
+    "CellError",
+    "RangeResult",
+    "SheetInfo",
+    "Table",
+    "TableInfo",
+    "TableResult",
+    "TableRow",
+    "Value",
+    "WorkbookReadError",
+    "WorkbookReader",
+    "cell_name",
+    "col_letters",
+    "col_number",
+    "expect_number",
+    "open_workbook",
+    "parse_cell",
+    "parse_range",
+    "range_name",
+    "read_table",
+    "safe_xml_parser",
+    "workbook_structure",
+]
+
+RULE = "V10"
+
+# --------------------------------------------------------------------------------------------
+# A1 addresses
+
+
+_CELL_RE = re.compile(r"^\$?([A-Za-z]{1,3})\$?([0-9]{1,7})$")
+MAX_ROW = 1_048_576
+MAX_COL = 16_384
+
+
+def col_number(letters: str) -> int:
+    """``"A"`` → 1, ``"AA"`` → 27 (1-based)."""
+    n = 0
+    for ch in letters.upper():
+        if not "A" <= ch <= "Z":
+            raise ValueError(f"not a column: {letters!r}")
+        n = n * 26 + (ord(ch) - 64)
+    return n
+
+
+def col_letters(n: int) -> str:
+    """1 → ``"A"``, 27 → ``"AA"``."""
+    if not 1 <= n <= MAX_COL:
+        raise ValueError(f"column out of range: {n}")
+    s = ""
+    while n:
+        n, r = divmod(n - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def parse_cell(a1: str) -> tuple[int, int]:
+    """``"$B$5"`` → ``(5, 2)`` as (row, column), 1-based. Raises ValueError."""
+    m = _CELL_RE.match(a1.strip())
+    if not m:
+        raise ValueError(f"not an A1 cell address: {a1!r}")
+    row, col = int(m.group(2)), col_number(m.group(1))
+    if not (1 <= row <= MAX_ROW and 1 <= col <= MAX_COL):
+        raise ValueError(f"cell address out of range: {a1!r}")
+    return row, col
+
+
+def cell_name(row: int, col: int) -> str:
+    return f"{col_letters(col)}{row}"
+
+
+def parse_range(ref: str) -> tuple[int, int, int, int]:
+    """``"B2:D9"`` (or a single cell) → ``(row1, col1, row2, col2)``, normalised top-left first."""
+    parts = ref.strip().split(":")
+    if len(parts) == 1:
+        r, c = parse_cell(parts[0])
+        return r, c, r, c
+    if len(parts) != 2:
+        raise ValueError(f"not an A1 range: {ref!r}")
+    r1, c1 = parse_cell(parts[0])
+    r2, c2 = parse_cell(parts[1])
+    return min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)
+
+
+def range_name(r1: int, c1: int, r2: int, c2: int) -> str:
+    a, b = cell_name(r1, c1), cell_name(r2, c2)
+    return a if a == b else f"{a}:{b}"
+
+
+# --------------------------------------------------------------------------------------------
+# Package structure
+
+
+def safe_xml_parser() -> etree.XMLParser:
+    """An lxml parser that never resolves entities, never touches the network."""
+    return etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
+    )
+
+
+def parse_xml(data: bytes) -> etree._Element:
+    return etree.fromstring(data, parser=safe_xml_parser())
+
+
+def local(tag: object) -> str:
+    return etree.QName(tag).localname if isinstance(tag, str) else ""
+
+
+R_NS_ENDINGS = "/officeDocument/2006/relationships"
+REL_OFFICE_DOCUMENT = "officeDocument"
+
+
+def rels_path(part: str) -> str:
+    d, b = posixpath.split(part)
+    return posixpath.join(d, "_rels", b + ".rels")
+
+
+def resolve_target(source_part: str, target: str) -> str:
+    if target.startswith("/"):
+        return target.lstrip("/")
+    return posixpath.normpath(posixpath.join(posixpath.dirname(source_part), target))
+
+
+@dataclass(frozen=True, slots=True)
+class Relationship:
+    id: str
+    type: str  # the last path segment of the type URI, e.g. "worksheet", "table"
+    target: str  # resolved part name (no leading slash); raw target if external
+    external: bool
+
+
+def read_rels(zf: zipfile.ZipFile, part: str) -> dict[str, Relationship]:
+    name = rels_path(part)
+    try:
+        data = zf.read(name)
+    except KeyError:
+        return {}
+    out: dict[str, Relationship] = {}
+    for el in parse_xml(data):
+        if local(el.tag) != "Relationship":
+            continue
+        external = el.get("TargetMode") == "External"
+        target = el.get("Target", "")
+        out[el.get("Id", "")] = Relationship(
+            el.get("Id", ""),
+            el.get("Type", "").rsplit("/", 1)[-1],
+            target if external else resolve_target(part, target),
+            external,
+        )
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class SheetInfo:
+    name: str
+    sheet_id: int
+    index: int  # 0-based position in the workbook (localSheetId of defined names)
+    part: str  # e.g. "xl/worksheets/sheet2.xml"
+    kind: str  # "worksheet", "chartsheet", "dialogsheet", …
+    state: str  # "visible", "hidden", "veryHidden"
+
+
+@dataclass(frozen=True, slots=True)
+class DefinedName:
+    name: str
+    text: str
+    local_sheet: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class WorkbookStructure:
+    workbook_part: str
+    sheets: tuple[SheetInfo, ...]
+    defined_names: tuple[DefinedName, ...]
+    date1904: bool
+
+    def sheet(self, name: str) -> SheetInfo | None:
+        for s in self.sheets:
+            if s.name == name:
+                return s
+        folded = name.casefold()  # Excel sheet names are case-insensitive
+        for s in self.sheets:
+            if s.name.casefold() == folded:
+                return s
+        return None
+
+
+def workbook_structure(zf: zipfile.ZipFile) -> WorkbookStructure:
+    """Sheet names → parts through ``_rels/.rels``, workbook.xml and its rels (never ``sheetN``)."""
+    wb_part = "xl/workbook.xml"
+    for rel in read_rels(zf, "").values():
+        if rel.type == REL_OFFICE_DOCUMENT and not rel.external:
+            wb_part = rel.target
+            break
+    root = parse_xml(zf.read(wb_part))
+    rels = read_rels(zf, wb_part)
+    sheets = []
+    names = []
+    date1904 = False
+    for el in root:
+        tag = local(el.tag)
+        if tag == "workbookPr":
+            date1904 = el.get("date1904") in ("1", "true")
+        elif tag == "sheets":
+            for i, sh in enumerate(x for x in el if local(x.tag) == "sheet"):
+                rid = next((v for k, v in sh.attrib.items() if k.endswith("}id")), "")
+                rel = rels.get(rid)
+                sheets.append(
+                    SheetInfo(
+                        name=sh.get("name", ""),
+                        sheet_id=int(sh.get("sheetId", "0")),
+                        index=i,
+                        part=rel.target if rel else "",
+                        kind=rel.type if rel else "",
+                        state=sh.get("state", "visible"),
+                    )
+                )
+        elif tag == "definedNames":
+            for dn in el:
+                if local(dn.tag) == "definedName":
+                    lsi = dn.get("localSheetId")
+                    names.append(
+                        DefinedName(dn.get("name", ""), dn.text or "", int(lsi) if lsi else None)
+                    )
+    return WorkbookStructure(wb_part, tuple(sheets), tuple(names), date1904)
+
+
+# --------------------------------------------------------------------------------------------
+# Values and cells
+
+
+@dataclass(frozen=True, slots=True)
+class CellError:
+    """An Excel error value in a cell, e.g. ``CellError("#REF!")``. Never a zero, never empty."""
+
+    code: str
+
+    def __str__(self) -> str:
+        return self.code
+
+
+Value = (
+    None | str | bool | int | float | Decimal | dt.date | dt.datetime | dt.time | dt.timedelta
+    | CellError
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """One cell's value and where it is."""
+
+    sheet: str
+    address: str
+    value: Value
+
+    @property
+    def location(self) -> Location:
+        return Location(sheet=self.sheet, cell=self.address)
+
+    @property
+    def is_blank(self) -> bool:
+        return self.value is None or (isinstance(self.value, str) and not self.value.strip())
+
+
+def _finding(
+    message: str,
+    *,
+    sheet: str | None = None,
+    cell: str | None = None,
+    table: str | None = None,
+    workbook: str | None = None,
+    severity: Severity = Severity.ERROR,
+    obj: str | None = None,
+) -> Finding:
+    return Finding(
+        rule=RULE,
+        severity=severity,
+        message=message,
+        object=obj,
+        location=Location(workbook=workbook, sheet=sheet, cell=cell, table=table),
+    )
+
+
+def expect_number(cell: Cell, *, what: str | None = None) -> tuple[Decimal | None, Finding | None]:
+    """The cell as an exact number for the engine (V10): blank → ``(None, None)``; a number →
+    ``(Decimal, None)``; an error value, text or a truth value → ``(None, finding)``."""
+    v = cell.value
+    label = f" ({what})" if what else ""
+    if v is None or (isinstance(v, str) and not v.strip()):
+        return None, None
+    if isinstance(v, bool):
+        return None, _finding(
+            f"Cellen{label} innehåller ett sanningsvärde ({'SANT' if v else 'FALSKT'}) där ett "
+            "belopp väntas. Skriv ett tal.",
+            sheet=cell.sheet,
+            cell=cell.address,
+        )
+    if isinstance(v, Decimal):
+        return v, None
+    if isinstance(v, int):
+        return Decimal(v), None
+    if isinstance(v, float):
+        return _to_decimal(v), None
+    if isinstance(v, CellError):
+        return None, _finding(
+            f"Cellen{label} innehåller felvärdet {v.code}. Rätta formeln eller skriv in ett tal; "
+            "felvärdet räknas inte som noll.",
+            sheet=cell.sheet,
+            cell=cell.address,
+        )
+    if isinstance(v, str):
+        return None, _finding(
+            f"Cellen{label} innehåller texten {v.strip()!r} där ett tal väntas. Skriv talet utan "
+            "text och enhet (t.ex. 1250000), eller töm cellen.",
+            sheet=cell.sheet,
+            cell=cell.address,
+        )
+    return None, _finding(
+        f"Cellen{label} innehåller ett datum eller en tid där ett tal väntas. Skriv ett tal.",
+        sheet=cell.sheet,
+        cell=cell.address,
+    )
+
+
+def _to_decimal(x: float) -> Decimal:
+    d = Decimal(repr(x))
+    return d.to_integral_value() if d == d.to_integral_value() else d
+
+
+def _norm(header: str) -> str:
+    return " ".join(str(header).split()).casefold()
+
+
+# --------------------------------------------------------------------------------------------
+# Tables
+
+
+@dataclass(frozen=True, slots=True)
+class TableInfo:
+    """A table (ListObject) as declared in its part, before reading any values."""
+
+    name: str
+    display_name: str
+    sheet: str
+    part: str
+    ref: str
+    header_row_count: int
+    totals_row_count: int
+    column_names: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TableRow:
+    """One data row. ``row["Belopp"]`` is the cell under that header (case/space-insensitive)."""
+
+    row: int
+    cells: tuple[Cell, ...]
+    _index: Mapping[str, int] = field(repr=False, compare=False)
+
+    def __getitem__(self, header: str) -> Cell:
+        return self.cells[self._index[_norm(header)]]
+
+    def get(self, header: str) -> Cell | None:
+        i = self._index.get(_norm(header))
+        return None if i is None else self.cells[i]
+
+    def value(self, header: str) -> Value:
+        return self[header].value
+
+    @property
+    def is_blank(self) -> bool:
+        return all(c.is_blank for c in self.cells)
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    name: str
+    sheet: str
+    ref: str
+    headers: tuple[str, ...]
+    header_cells: tuple[Cell, ...]
+    rows: tuple[TableRow, ...]
+    _index: Mapping[str, int] = field(repr=False, compare=False)
+
+    def has(self, header: str) -> bool:
+        return _norm(header) in self._index
+
+    def column(self, header: str) -> tuple[Cell, ...]:
+        i = self._index[_norm(header)]
+        return tuple(r.cells[i] for r in self.rows)
+
+    def header_cell(self, header: str) -> Cell:
+        return self.header_cells[self._index[_norm(header)]]
+
+
+@dataclass(frozen=True, slots=True)
+class TableResult:
+    table: Table | None
+    findings: tuple[Finding, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RangeResult:
+    """A rectangular block of cells (row-major), or None with findings."""
+
+    sheet: str | None
+    ref: str | None
+    cells: tuple[tuple[Cell, ...], ...] | None
+    findings: tuple[Finding, ...]
+
+    def values(self) -> list[list[Value]]:
+        return [[c.value for c in row] for row in self.cells or ()]
+
+
+class WorkbookReadError(Exception):
+    """The file cannot be read as a workbook at all; ``finding`` says so in Swedish."""
+
+    def __init__(self, finding: Finding) -> None:
+        super().__init__(finding.message)
+        self.finding = finding
+
+
+_ERROR_HINT = re.compile(rb"""\bt\s*=\s*["']e["']""")
+
+
+class WorkbookReader:
+    """An open workbook: structure from the zip, values from calamine (one sheet load each).
+
+    Use :func:`open_workbook`; close it (or use ``with``) when done.
+    """
+
+    def __init__(self, path: str | Path, *, numbers: Literal["decimal", "float"] = "decimal"):
+        self.path = Path(path)
+        self.numbers = numbers
+        wbname = self.path.name
+        try:
+            self._zip = zipfile.ZipFile(self.path)
+            self.structure = workbook_structure(self._zip)
+        except FileNotFoundError:
+            raise WorkbookReadError(
+                _finding(
+                    "Filen finns inte. Kontrollera sökvägen.", workbook=wbname
+                )
+            ) from None
+        except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError, OSError, ValueError) as e:
+            raise WorkbookReadError(
+                _finding(
+                    f"Filen kan inte läsas som en Excel-arbetsbok (.xlsx/.xlsm): {e}. Öppna den i "
+                    "Excel och spara den som Excel-arbetsbok.",
+                    workbook=wbname,
+                )
+            ) from None
+        try:
+            self._cal = python_calamine.CalamineWorkbook.from_path(str(self.path))
+        except Exception as e:  # calamine raises its own error types for broken parts
+            self._zip.close()
+            raise WorkbookReadError(
+                _finding(
+                    f"Arbetsbokens innehåll kan inte läsas ({type(e).__name__}: {e}). Öppna den "
+                    "i Excel, spara den på nytt och försök igen.",
+                    workbook=wbname,
+                )
+            ) from None
+        self._grids: dict[str, list[list[object]]] = {}
+        self._errors: dict[str, dict[tuple[int, int], str]] = {}
+        self._merges: dict[str, list[tuple[int, int, int, int]]] = {}
+        self._tables: list[TableInfo] | None = None
+
+    # context manager -----------------------------------------------------------------------
+    def __enter__(self) -> WorkbookReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._zip.close()
+        try:
+            self._cal.close()
+        except Exception:  # noqa: BLE001 - closing twice is harmless
+            pass
+
+    # sheets --------------------------------------------------------------------------------
+    @property
+    def sheet_names(self) -> list[str]:
+        return [s.name for s in self.structure.sheets]
+
+    def _grid(self, sheet: str) -> list[list[object]]:
+        if sheet not in self._grids:
+            cs = self._cal.get_sheet_by_name(sheet)
+            self._grids[sheet] = cs.to_python(skip_empty_area=False)
+            self._merges[sheet] = [
+                (a[0] + 1, a[1] + 1, b[0] + 1, b[1] + 1) for a, b in cs.merged_cell_ranges or []
+            ]
+        return self._grids[sheet]
+
+    def merges(self, sheet: str) -> list[tuple[int, int, int, int]]:
+        self._grid(sheet)
+        return self._merges[sheet]
+
+    def _error_cells(self, sheet: str) -> dict[tuple[int, int], str]:
+        if sheet not in self._errors:
+            info = self.structure.sheet(sheet)
+            data = self._zip.read(info.part) if info and info.part else b""
+            self._errors[sheet] = _scan_errors(data) if _ERROR_HINT.search(data) else {}
+        return self._errors[sheet]
+
+    def _convert(self, raw: object) -> Value:
+        if raw is None or (isinstance(raw, str) and raw == ""):
+            return None
+        if isinstance(raw, float) and not isinstance(raw, bool):
+            if self.numbers == "decimal":
+                return _to_decimal(raw)
+            return raw
+        if isinstance(raw, int) and not isinstance(raw, bool) and self.numbers == "decimal":
+            return Decimal(raw)
+        return raw  # type: ignore[return-value]
+
+    def cell(self, sheet: str, row: int, col: int) -> Cell:
+        return Cell(sheet, cell_name(row, col), self._value(sheet, row, col))
+
+    def _value(self, sheet: str, row: int, col: int) -> Value:
+        err = self._error_cells(sheet).get((row, col))
+        if err is not None:
+            return CellError(err)
+        grid = self._grid(sheet)
+        if row - 1 < len(grid):
+            line = grid[row - 1]
+            if col - 1 < len(line):
+                return self._convert(line[col - 1])
+        return None
+
+    def block(self, sheet: str, r1: int, c1: int, r2: int, c2: int) -> tuple[tuple[Cell, ...], ...]:
+        return tuple(
+            tuple(self.cell(sheet, r, c) for c in range(c1, c2 + 1)) for r in range(r1, r2 + 1)
+        )
+
+    def values(self, sheet: str, addresses: Iterable[str]) -> dict[str, Value]:
+        """Values of single cells by A1 address (used by the writer's read-back check)."""
+        out = {}
+        for a in addresses:
+            r, c = parse_cell(a)
+            out[a] = self._value(sheet, r, c)
+        return out
+
+    # tables --------------------------------------------------------------------------------
+    def tables(self) -> list[TableInfo]:
+        """Every table in the workbook, found through the sheets' relationships."""
+        if self._tables is None:
+            found = []
+            for sh in self.structure.sheets:
+                if not sh.part:
+                    continue
+                for rel in read_rels(self._zip, sh.part).values():
+                    if rel.type != "table" or rel.external:
+                        continue
+                    try:
+                        root = parse_xml(self._zip.read(rel.target))
+                    except (KeyError, etree.XMLSyntaxError):
+                        continue
+                    cols = tuple(
+                        c.get("name", "")
+                        for tc in root
+                        if local(tc.tag) == "tableColumns"
+                        for c in tc
+                        if local(c.tag) == "tableColumn"
+                    )
+                    found.append(
+                        TableInfo(
+                            name=root.get("name", ""),
+                            display_name=root.get("displayName", root.get("name", "")),
+                            sheet=sh.name,
+                            part=rel.target,
+                            ref=root.get("ref", ""),
+                            header_row_count=int(root.get("headerRowCount", "1")),
+                            totals_row_count=int(root.get("totalsRowCount", "0")),
+                            column_names=cols,
+                        )
+                    )
+            self._tables = found
+        return list(self._tables)
+
+    def find_table(self, name: str) -> TableInfo | None:
+        folded = name.casefold()  # table names are case-insensitive in Excel
+        for t in self.tables():
+            if t.display_name.casefold() == folded:
+                return t
+        for t in self.tables():
+            if t.name.casefold() == folded:
+                return t
+        return None
+
+    def table(
+        self,
+        name: str,
+        headers: Sequence[str] = (),
+        *,
+        optional: Sequence[str] = (),
+        skip_blank_rows: bool = True,
+    ) -> TableResult:
+        """Read table ``name``; ``headers`` must exist, ``optional`` may. Findings, not errors."""
+        wbname = self.path.name
+        info = self.find_table(name)
+        if info is None:
+            known = ", ".join(sorted(t.display_name for t in self.tables())) or "inga"
+            return TableResult(
+                None,
+                (
+                    _finding(
+                        f"Tabellen {name!r} saknas i arbetsboken (tabeller som finns: {known}). "
+                        "Återställ tabellen från mallen (kommunbudget new) eller byt tillbaka "
+                        "tabellnamnet under Tabelldesign → Tabellnamn.",
+                        workbook=wbname,
+                        table=name,
+                    ),
+                ),
+            )
+        findings: list[Finding] = []
+        sheet = info.sheet
+        try:
+            r1, c1, r2, c2 = parse_range(info.ref)
+        except ValueError:
+            return TableResult(
+                None,
+                (
+                    _finding(
+                        f"Tabellen {name!r} har ett ogiltigt område ({info.ref!r}). Återställ "
+                        "tabellen från mallen.",
+                        workbook=wbname,
+                        sheet=sheet,
+                        table=name,
+                    ),
+                ),
+            )
+        if info.header_row_count < 1:
+            return TableResult(
+                None,
+                (
+                    _finding(
+                        f"Tabellen {name!r} har ingen rubrikrad. Slå på Rubrikrad under "
+                        "Tabelldesign så att kolumnerna kan hittas via rubrikerna.",
+                        workbook=wbname,
+                        sheet=sheet,
+                        cell=range_name(r1, c1, r1, c2),
+                        table=name,
+                    ),
+                ),
+            )
+        header_cells = self.block(sheet, r1, c1, r1, c2)[0]
+        headers_text: list[str] = []
+        for i, hc in enumerate(header_cells):
+            v = hc.value
+            if v is None and i < len(info.column_names):
+                # An empty header cell inside a table: use the name the table part declares.
+                headers_text.append("")
+            elif isinstance(v, Decimal | float | int) and not isinstance(v, bool):
+                headers_text.append(str(v))
+            else:
+                headers_text.append("" if v is None else str(v))
+
+        # merged header cells
+        for m in self.merges(sheet):
+            mr1, mc1, mr2, mc2 = m
+            if mr1 <= r1 <= mr2 and not (mc2 < c1 or mc1 > c2):
+                findings.append(
+                    _finding(
+                        f"Rubrikraden i tabellen {name!r} har sammanfogade celler "
+                        f"({range_name(*m)}). Dela upp cellerna (Start → Koppla och centrera → "
+                        "Dela upp celler) och ge varje kolumn en egen rubrik.",
+                        workbook=wbname,
+                        sheet=sheet,
+                        cell=range_name(*m),
+                        table=name,
+                    )
+                )
+
+        index: dict[str, int] = {}
+        for i, h in enumerate(headers_text):
+            key = _norm(h)
+            if not key:
+                findings.append(
+                    _finding(
+                        f"Tabellen {name!r} har en kolumn utan rubrik. Skriv en rubrik i cellen "
+                        "eller ta bort kolumnen.",
+                        workbook=wbname,
+                        sheet=sheet,
+                        cell=header_cells[i].address,
+                        table=name,
+                        severity=Severity.WARNING,
+                    )
+                )
+                continue
+            if key in index:
+                first = header_cells[index[key]].address
+                findings.append(
+                    _finding(
+                        f"Rubriken {h.strip()!r} finns två gånger i tabellen {name!r} ({first} "
+                        f"och {header_cells[i].address}). Byt namn på eller ta bort den ena "
+                        "kolumnen; den första används tills vidare.",
+                        workbook=wbname,
+                        sheet=sheet,
+                        cell=header_cells[i].address,
+                        table=name,
+                    )
+                )
+                continue
+            index[key] = i
+
+        for h in headers:
+            if _norm(h) not in index:
+                findings.append(
+                    _finding(
+                        f"Kolumnen {h!r} saknas i tabellen {name!r} (rubrikrad "
+                        f"{range_name(r1, c1, r1, c2)}). Lägg till en kolumn med exakt den "
+                        "rubriken, eller rätta en felstavad rubrik.",
+                        workbook=wbname,
+                        sheet=sheet,
+                        cell=range_name(r1, c1, r1, c2),
+                        table=name,
+                    )
+                )
+
+        first_data = r1 + info.header_row_count
+        last_data = r2 - info.totals_row_count
+        rows = []
+        for r, line in zip(
+            range(first_data, last_data + 1),
+            self.block(sheet, first_data, c1, last_data, c2) if last_data >= first_data else (),
+            strict=False,
+        ):
+            tr = TableRow(r, line, index)
+            if skip_blank_rows and tr.is_blank:
+                continue
+            rows.append(tr)
+        table = Table(
+            name=info.display_name,
+            sheet=sheet,
+            ref=info.ref,
+            headers=tuple(headers_text),
+            header_cells=header_cells,
+            rows=tuple(rows),
+            _index=index,
+        )
+        _ = optional  # optional headers are simply not required; documented for callers
+        return TableResult(table, tuple(findings))
+
+    # ranges --------------------------------------------------------------------------------
+    def range(self, sheet: str, ref: str) -> RangeResult:
+        """A plain rectangular range ``ref`` on ``sheet``."""
+        info = self.structure.sheet(sheet)
+        if info is None or info.kind != "worksheet":
+            return RangeResult(
+                None,
+                None,
+                None,
+                (
+                    _finding(
+                        f"Bladet {sheet!r} saknas i arbetsboken. Återställ bladet från mallen "
+                        "eller byt tillbaka dess namn.",
+                        workbook=self.path.name,
+                        sheet=sheet,
+                    ),
+                ),
+            )
+        r1, c1, r2, c2 = parse_range(ref)
+        return RangeResult(info.name, range_name(r1, c1, r2, c2),
+                           self.block(info.name, r1, c1, r2, c2), ())
+
+    def named_range(self, name: str) -> RangeResult:
+        """The range a defined name refers to (workbook-level first, then sheet-level)."""
+        wbname = self.path.name
+        folded = name.casefold()
+        matches = [d for d in self.structure.defined_names if d.name.casefold() == folded]
+        matches.sort(key=lambda d: d.local_sheet is not None)
+        if not matches:
+            return RangeResult(
+                None,
+                None,
+                None,
+                (
+                    _finding(
+                        f"Namnet {name!r} saknas i arbetsboken. Återställ det under Formler → "
+                        "Namnhanteraren.",
+                        workbook=wbname,
+                    ),
+                ),
+            )
+        text = matches[0].text.strip().lstrip("=")
+        parsed = _parse_sheet_ref(text)
+        if parsed is None:
+            return RangeResult(
+                None,
+                None,
+                None,
+                (
+                    _finding(
+                        f"Namnet {name!r} pekar inte på ett enkelt cellområde ({text!r}). Låt det "
+                        "peka på ett sammanhängande område, t.ex. Blad1!$B$2:$B$9, under Formler "
+                        "→ Namnhanteraren.",
+                        workbook=wbname,
+                    ),
+                ),
+            )
+        sheet, ref = parsed
+        return self.range(sheet, ref)
+
+
+def _parse_sheet_ref(text: str) -> tuple[str, str] | None:
+    """``'Min flik'!$A$1:$B$2`` → (sheet, ref); None for #REF!, several areas, formulas."""
+    if "#REF!" in text.upper() or "," in text.replace("''", ""):
+        return None
+    m = re.fullmatch(r"(?:'((?:[^']|'')+)'|([^'!]+))!(\$?[A-Za-z]{1,3}\$?\d+(?::\$?[A-Za-z]{1,3}\$?\d+)?)",
+                     text)
+    if not m:
+        return None
+    sheet = (m.group(1) or "").replace("''", "'") if m.group(1) else (m.group(2) or "")
+    return sheet, m.group(3).replace("$", "")
+
+
+def _scan_errors(sheet_xml: bytes) -> dict[tuple[int, int], str]:
+    """Cells with ``t="e"`` in a worksheet part: (row, col) → error code. Handles implicit
+    row/cell positions (``r`` is optional in the schema)."""
+    out: dict[tuple[int, int], str] = {}
+    row = 0
+    col = 0
+    for event, el in etree.iterparse(
+        _BytesReader(sheet_xml),
+        events=("start", "end"),
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+    ):
+        tag = local(el.tag)
+        if event == "start":
+            if tag == "row":
+                r = el.get("r")
+                row = int(r) if r else row + 1
+                col = 0
+            elif tag == "c":
+                a = el.get("r")
+                col = parse_cell(a)[1] if a else col + 1
+            continue
+        if tag == "c":
+            if el.get("t") == "e":
+                v = next((x.text for x in el if local(x.tag) == "v"), None)
+                out[(row, col)] = (v or "#N/A").strip()
+            el.clear()
+        elif tag == "row":
+            el.clear()
+    return out
+
+
+class _BytesReader:
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        self._pos = 0
+
+    def read(self, n: int = -1) -> bytes:
+        if n < 0:
+            n = len(self._data) - self._pos
+        chunk = self._data[self._pos : self._pos + n]
+        self._pos += len(chunk)
+        return chunk
+
+
+def open_workbook(
+    path: str | Path, *, numbers: Literal["decimal", "float"] = "decimal"
+) -> WorkbookReader:
+    """Open a workbook for reading. Raises :class:`WorkbookReadError` (with a finding) only."""
+    return WorkbookReader(path, numbers=numbers)
+
+
+def read_table(
+    path: str | Path, name: str, headers: Sequence[str] = (), **kwargs: object
+) -> TableResult:
+    """One-shot: open, read table ``name``, close. A file that cannot be opened → findings."""
+    try:
+        with open_workbook(path) as wb:
+            return wb.table(name, headers, **kwargs)  # type: ignore[arg-type]
+    except WorkbookReadError as e:
+        return TableResult(None, (e.finding,))
+
+
+def iter_rows_as_dicts(table: Table) -> Iterator[dict[str, Value]]:
+    """Rows as plain ``{header: value}`` dicts (for quick looks and tests)."""
+    for r in table.rows:
+        yield {h: c.value for h, c in zip(table.headers, r.cells, strict=True) if h}

@@ -1,0 +1,1104 @@
+"""Write values into an existing .xlsx/.xlsm without losing anything (issue 5, "Nothing lost").
+
+openpyxl's load-and-save drops shapes (buttons with macros) and rewrites charts, so we never
+round-trip a user's workbook through it. Instead:
+
+* The zip is rebuilt **entry by entry from the raw bytes**: every entry we do not change is
+  copied verbatim — local header, compressed data, data descriptor and central-directory record
+  (only the offset field is updated). Order and the archive comment are kept. So the VBA project,
+  drawings and their buttons, charts, images, comments, data validation, conditional formatting,
+  defined names, styles, sharedStrings.xml and every other sheet stay byte-identical.
+* Only the worksheet parts of the sheets being written change, and only ``<sheetData>`` cells
+  and ``<dimension>`` within them (lxml, ``resolve_entities=False``, ``no_network=True``). Cells
+  keep their style index ``s``; a new cell takes the row's style (custom-formatted row) or the
+  column's. Strings are inline (``t="inlineStr"``) so the shared-string table is never touched;
+  numbers are written exactly (``Decimal`` → its plain string); formulas are written without a
+  cached value.
+* ``xl/workbook.xml`` gets ``fullCalcOnLoad="1"`` on ``<calcPr>`` so Excel recalculates on open
+  (our formulas have no cached values and other sheets may depend on what we wrote). This is a
+  surgical byte edit: the attribute is inserted (or the element added at its schema position)
+  and every other byte of workbook.xml — defined names included — is unchanged. Turn it off with
+  ``recalc_on_open=False``.
+* ``xl/calcChain.xml`` is touched only when a formula cell in a written range stops being a
+  formula (a stale chain entry makes Excel "repair" the file); then only those entries go. If
+  none remain the part, its relationship and its content-type override are removed.
+
+Safety: the new package is written to a temp file in the same folder, verified (zip CRCs, the
+patched parts parse, every written cell reads back as written through :mod:`reader` and the
+sheet XML), the previous version is rotated into ``.kommunbudget-backup/``, and the temp file
+replaces the original with ``os.replace`` (atomic). A workbook open in Excel (``~$`` owner file)
+or locked by another refresh is skipped, never half-written. Writing the same values again
+changes nothing and does not rewrite the file (status ``unchanged``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import stat
+import struct
+import zipfile
+import zlib
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from pathlib import Path
+
+from lxml import etree
+
+from engine.findings import Finding, Location, Severity
+from workbook_templates import fileops
+from workbook_templates.reader import (
+    CellError,
+    WorkbookReadError,
+    WorkbookStructure,
+    cell_name,
+    local,
+    open_workbook,
+    parse_cell,
+    parse_range,
+    parse_xml,
+    range_name,
+    read_rels,
+    rels_path,
+    workbook_structure,
+)
+
+__all__ = [
+    "CellError",
+    "CellValue",
+    "Formula",
+    "STEPS",
+    "SimulatedCrash",
+    "WriteResult",
+    "WriteStatus",
+    "block",
+    "clear_block",
+    "write_cells",
+]
+
+RULE = "IN"
+XML_NS = "http://www.w3.org/XML/1998/namespace"
+
+
+@dataclass(frozen=True, slots=True)
+class Formula:
+    """A formula to write, e.g. ``Formula("SUM(B2:B4)")`` (a leading ``=`` is optional)."""
+
+    text: str
+
+    @property
+    def body(self) -> str:
+        return self.text[1:] if self.text.startswith("=") else self.text
+
+
+CellValue = None | str | int | Decimal | float | bool | Formula | CellError
+
+
+class WriteStatus(StrEnum):
+    WRITTEN = "written"
+    UNCHANGED = "unchanged"
+    SKIPPED = "skipped"  # open in Excel or locked by another refresh: try again later
+    ERROR = "error"  # could not be written; the original is untouched
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    path: Path
+    status: WriteStatus
+    changed_sheets: tuple[str, ...] = ()
+    changed_cells: int = 0
+    backup: Path | None = None
+    findings: tuple[Finding, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.status in (WriteStatus.WRITTEN, WriteStatus.UNCHANGED)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "path": str(self.path),
+            "status": self.status.value,
+            "changed_sheets": list(self.changed_sheets),
+            "changed_cells": self.changed_cells,
+            "backup": str(self.backup) if self.backup else None,
+            "findings": [f.as_dict() for f in self.findings],
+        }
+
+
+STEPS = ("temp_written", "verified", "backup_made", "replaced")
+
+
+class SimulatedCrash(BaseException):  # noqa: N818 - not an error the code should handle
+    """Raised by the test hook ``_fail_after`` to simulate the process dying after a step."""
+
+
+class PackageError(Exception):
+    """The package cannot be patched (not a zip, unsupported zip feature, missing sheet)."""
+
+
+# --------------------------------------------------------------------------------------------
+# Helpers for callers
+
+
+def block(anchor: str, rows: Sequence[Sequence[CellValue]]) -> dict[str, CellValue]:
+    """A 2-D block of values with its top-left cell at ``anchor`` → ``{"B5": v, …}``."""
+    r0, c0 = parse_cell(anchor)
+    out: dict[str, CellValue] = {}
+    for i, row in enumerate(rows):
+        for j, v in enumerate(row):
+            out[cell_name(r0 + i, c0 + j)] = v
+    return out
+
+
+def clear_block(ref: str) -> dict[str, CellValue]:
+    """Every cell of ``ref`` set to None (for small areas; use ``clear=`` for big ones)."""
+    r1, c1, r2, c2 = parse_range(ref)
+    return {cell_name(r, c): None for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)}
+
+
+# --------------------------------------------------------------------------------------------
+# Raw zip handling: copy untouched entries byte for byte
+
+_CD = struct.Struct("<4s6H3I5H2I")  # central directory file header, 46 bytes
+_LH = struct.Struct("<4s5H3I2H")  # local file header, 30 bytes
+_EOCD = struct.Struct("<4s4H2IH")  # end of central directory, 22 bytes
+
+
+@dataclass(slots=True)
+class _Entry:
+    name: str
+    central: bytes
+    offset: int
+    segment: bytes = b""
+
+
+@dataclass(slots=True)
+class _RawZip:
+    entries: list[_Entry]  # central-directory order
+    comment: bytes
+
+    def names(self) -> list[str]:
+        return [e.name for e in self.entries]
+
+
+def _parse_zip(data: bytes) -> _RawZip:
+    pos = data.rfind(b"PK\x05\x06", max(0, len(data) - 65557))
+    if pos < 0:
+        raise PackageError("no end-of-central-directory record (not a zip file)")
+    sig, disk, cd_disk, n_disk, n_total, cd_size, cd_off, clen = _EOCD.unpack_from(data, pos)
+    if n_total == 0xFFFF or cd_off == 0xFFFFFFFF or cd_size == 0xFFFFFFFF:
+        raise PackageError("zip64 archives are not supported")
+    if disk or cd_disk or n_disk != n_total:
+        raise PackageError("multi-disk archives are not supported")
+    if cd_off + cd_size != pos:
+        raise PackageError("unexpected data between central directory and its end record")
+    comment = data[pos + 22 : pos + 22 + clen]
+    entries: list[_Entry] = []
+    p = cd_off
+    for _ in range(n_total):
+        f = _CD.unpack_from(data, p)
+        if f[0] != b"PK\x01\x02":
+            raise PackageError("corrupt central directory")
+        flags, nlen, elen, clen2, offset = f[3], f[10], f[11], f[12], f[16]
+        if flags & 0x1:
+            raise PackageError("encrypted zip entries are not supported")
+        raw_name = data[p + 46 : p + 46 + nlen]
+        name = raw_name.decode("utf-8" if flags & 0x800 else "cp437")
+        end = p + 46 + nlen + elen + clen2
+        entries.append(_Entry(name, data[p:end], offset))
+        p = end
+    by_offset = sorted(entries, key=lambda e: e.offset)
+    for i, e in enumerate(by_offset):
+        nxt = by_offset[i + 1].offset if i + 1 < len(by_offset) else cd_off
+        if data[e.offset : e.offset + 4] != b"PK\x03\x04" or nxt <= e.offset:
+            raise PackageError(f"corrupt local header for {e.name}")
+        e.segment = data[e.offset : nxt]
+    return _RawZip(entries, comment)
+
+
+def _build_zip(raw: _RawZip, replaced: Mapping[str, bytes], removed: Collection[str]) -> bytes:
+    out = bytearray()
+    new_central: dict[str, bytes] = {}
+    for e in sorted(raw.entries, key=lambda e: e.offset):  # keep the original physical order
+        if e.name in removed:
+            continue
+        offset = len(out)
+        if e.name not in replaced:
+            out += e.segment
+            central = bytearray(e.central)
+            struct.pack_into("<I", central, 42, offset)
+            new_central[e.name] = bytes(central)
+            continue
+        data = replaced[e.name]
+        comp = zlib.compressobj(6, zlib.DEFLATED, -15)
+        cdata = comp.compress(data) + comp.flush()
+        crc = zlib.crc32(data) & 0xFFFFFFFF
+        lf = _LH.unpack_from(e.segment, 0)
+        name_bytes = e.segment[30 : 30 + lf[9]]
+        flags = (lf[2] & 0x800)  # keep only the UTF-8 name flag; no data descriptor
+        out += _LH.pack(
+            b"PK\x03\x04", 20, flags, 8, lf[4], lf[5], crc, len(cdata), len(data), len(name_bytes), 0
+        )
+        out += name_bytes + cdata
+        cf = list(_CD.unpack_from(e.central, 0))
+        cf[2] = max(cf[2], 20)
+        cf[3] = (cf[3] & 0x800)
+        cf[4] = 8
+        cf[7], cf[8], cf[9] = crc, len(cdata), len(data)
+        cf[16] = offset
+        new_central[e.name] = _CD.pack(*cf) + e.central[46:]
+    cd_off = len(out)
+    count = 0
+    for e in raw.entries:  # central directory in its original order
+        if e.name in removed:
+            continue
+        out += new_central[e.name]
+        count += 1
+    cd_size = len(out) - cd_off
+    out += _EOCD.pack(b"PK\x05\x06", 0, 0, count, count, cd_size, cd_off, len(raw.comment))
+    out += raw.comment
+    return bytes(out)
+
+
+# --------------------------------------------------------------------------------------------
+# Values → XML
+
+_BAD_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_XESC = re.compile(r"_x[0-9A-Fa-f]{4}_")
+
+
+def _encode_xstring(s: str) -> str:
+    """ECMA-376 ST_Xstring: literal ``_xHHHH_`` is escaped, XML-illegal characters encoded."""
+    s = _XESC.sub(lambda m: "_x005F" + m.group(0), s)
+    return _BAD_XML_CHARS.sub(lambda m: f"_x{ord(m.group(0)):04X}_", s)
+
+
+def _decode_xstring(s: str) -> str:
+    return _XESC.sub(lambda m: chr(int(m.group(0)[2:6], 16)), s)
+
+
+def _number_text(v: int | float | Decimal) -> str:
+    if isinstance(v, Decimal):
+        if not v.is_finite():
+            raise ValueError(f"cannot write {v} to a cell")
+        if v == 0:
+            return "0"
+        return format(v.normalize(), "f")
+    if isinstance(v, float):
+        if v != v or v in (float("inf"), float("-inf")):
+            raise ValueError(f"cannot write {v} to a cell")
+        if v.is_integer() and abs(v) < 1e16:
+            return str(int(v))
+        return repr(v)
+    return str(int(v))
+
+
+def _check_value(v: object) -> None:
+    if v is None or isinstance(v, bool | int | Decimal | float | Formula | CellError):
+        if isinstance(v, Decimal | float) and not isinstance(v, bool):
+            _number_text(v)
+        if isinstance(v, CellError) and v.code not in _ERROR_CODES:
+            raise ValueError(f"unknown Excel error value {v.code!r}")
+        return
+    if isinstance(v, str):
+        if len(v) > 32767:
+            raise ValueError("Excel cells hold at most 32767 characters")
+        return
+    raise TypeError(f"cannot write a {type(v).__name__} to a cell: {v!r}")
+
+
+_ERROR_CODES = {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A",
+                "#GETTING_DATA"}
+
+
+# --------------------------------------------------------------------------------------------
+# Sheet patching
+
+
+@dataclass(slots=True)
+class _SheetPatch:
+    name: str
+    part: str
+    sheet_id: int
+    changed_cells: int = 0
+    lost_formulas: list[str] = field(default_factory=list)
+
+
+class _SheetEditor:
+    """Edits ``<sheetData>`` of one worksheet part in place."""
+
+    def __init__(self, xml: bytes, shared_strings: Callable[[], list[str]]) -> None:
+        self.root = parse_xml(xml)
+        self.standalone = self.root.getroottree().docinfo.standalone
+        self.ns = etree.QName(self.root).namespace or ""
+        self._shared = shared_strings
+        self.sheet_data = self._child(self.root, "sheetData")
+        if self.sheet_data is None:
+            raise PackageError("worksheet without <sheetData>")
+        self.rows: dict[int, etree._Element] = {}
+        self.cells: dict[int, dict[int, etree._Element]] = {}
+        last = 0
+        for row in self.sheet_data:
+            if local(row.tag) != "row":
+                continue
+            r = int(row.get("r") or last + 1)
+            row.set("r", str(r))
+            last = r
+            self.rows[r] = row
+            cmap: dict[int, etree._Element] = {}
+            col = 0
+            for c in row:
+                if local(c.tag) != "c":
+                    continue
+                a = c.get("r")
+                col = parse_cell(a)[1] if a else col + 1
+                c.set("r", cell_name(r, col))
+                cmap[col] = c
+            self.cells[r] = cmap
+        self.col_styles = self._col_styles()
+        self._shared_groups: dict[str, list[etree._Element]] | None = None
+
+    def q(self, name: str) -> str:
+        return f"{{{self.ns}}}{name}" if self.ns else name
+
+    @staticmethod
+    def _child(el: etree._Element, name: str) -> etree._Element | None:
+        for ch in el:
+            if local(ch.tag) == name:
+                return ch
+        return None
+
+    def _col_styles(self) -> list[tuple[int, int, str]]:
+        out = []
+        cols = self._child(self.root, "cols")
+        if cols is not None:
+            for col in cols:
+                if local(col.tag) == "col" and col.get("style") not in (None, "0"):
+                    out.append((int(col.get("min", "0")), int(col.get("max", "0")), col.get("style")))
+        return out
+
+    # reading a cell ------------------------------------------------------------------------
+    def _parts(self, c: etree._Element) -> dict[str, etree._Element]:
+        return {local(ch.tag): ch for ch in c if local(ch.tag) in ("f", "v", "is")}
+
+    def _inline_text(self, is_el: etree._Element) -> str:
+        texts = []
+        for ch in is_el:
+            tag = local(ch.tag)
+            if tag == "t":
+                texts.append(ch.text or "")
+            elif tag == "r":
+                texts.extend(t.text or "" for t in ch if local(t.tag) == "t")
+        return _decode_xstring("".join(texts))
+
+    def _equals(self, c: etree._Element, value: CellValue) -> bool:
+        parts = self._parts(c)
+        t = c.get("t")
+        f, v = parts.get("f"), parts.get("v")
+        if value is None:
+            return not parts
+        if isinstance(value, Formula):
+            return (
+                f is not None
+                and f.get("t") in (None, "normal")
+                and (f.text or "") == value.body
+            )
+        if f is not None or "vm" in c.attrib:
+            return False
+        if isinstance(value, bool):
+            return t == "b" and v is not None and (v.text or "").strip() in (
+                ("1", "true") if value else ("0", "false")
+            )
+        if isinstance(value, CellError):
+            return t == "e" and v is not None and (v.text or "").strip() == value.code
+        if isinstance(value, str):
+            if t == "inlineStr" and "is" in parts:
+                return self._inline_text(parts["is"]) == value
+            if t == "s" and v is not None:
+                try:
+                    return self._shared()[int(v.text or "")] == value
+                except (ValueError, IndexError):
+                    return False
+            if t == "str" and v is not None:
+                return _decode_xstring(v.text or "") == value
+            return False
+        # numbers
+        if t not in (None, "n") or v is None:
+            return False
+        try:
+            return Decimal((v.text or "").strip()) == Decimal(_number_text(value))
+        except InvalidOperation:
+            return False
+
+    def formula_text(self, c: etree._Element) -> str | None:
+        f = self._parts(c).get("f")
+        return None if f is None else (f.text or "")
+
+    # shared formulas -----------------------------------------------------------------------
+    def _shared_group(self, si: str) -> list[etree._Element]:
+        if self._shared_groups is None:
+            groups: dict[str, list[etree._Element]] = {}
+            for cmap in self.cells.values():
+                for c in cmap.values():
+                    f = self._parts(c).get("f")
+                    if f is not None and f.get("t") == "shared" and f.get("si") is not None:
+                        groups.setdefault(f.get("si"), []).append(c)
+            self._shared_groups = groups
+        return self._shared_groups.get(si, [])
+
+    def _release_shared_master(self, c: etree._Element, f: etree._Element) -> None:
+        """``c`` is the master of a shared formula and is about to be overwritten: give each
+        other member of the group its own explicit formula so none of them loses its text."""
+        from openpyxl.formula.translate import Translator
+
+        origin = c.get("r")
+        text = "=" + (f.text or "")
+        for other in self._shared_group(f.get("si")):
+            if other is c:
+                continue
+            of = self._parts(other).get("f")
+            if of is None:
+                continue
+            try:
+                translated = Translator(text, origin=origin).translate_formula(other.get("r"))
+            except Exception as e:  # noqa: BLE001 - any failure must stop the write
+                raise PackageError(f"cannot expand shared formula at {origin}: {e}") from e
+            for attr in ("t", "si", "ref"):
+                of.attrib.pop(attr, None)
+            of.text = translated[1:] if translated.startswith("=") else translated
+
+    # writing a cell ------------------------------------------------------------------------
+    def set(self, row: int, col: int, value: CellValue) -> tuple[bool, bool]:
+        """Set one cell. Returns (changed, a formula was removed)."""
+        cmap = self.cells.get(row)
+        c = cmap.get(col) if cmap else None
+        if c is None:
+            if value is None:
+                return False, False
+            c = self._new_cell(row, col)
+        elif self._equals(c, value):
+            return False, False
+        parts = self._parts(c)
+        had_formula = "f" in parts
+        f = parts.get("f")
+        if f is not None and f.get("t") == "shared" and f.get("ref"):
+            self._release_shared_master(c, f)
+        for ch in parts.values():
+            c.remove(ch)
+        for attr in ("t", "cm", "vm"):
+            c.attrib.pop(attr, None)
+        if value is None:
+            if not c.attrib.get("s") and len(c) == 0 and set(c.attrib) <= {"r"}:
+                self._remove_cell(row, col)
+            return True, had_formula
+        if isinstance(value, Formula):
+            fe = etree.Element(self.q("f"))
+            fe.text = value.body
+            c.insert(0, fe)
+            return True, False
+        if isinstance(value, str):
+            c.set("t", "inlineStr")
+            is_el = etree.Element(self.q("is"))
+            te = etree.SubElement(is_el, self.q("t"))
+            te.text = _encode_xstring(value)
+            if value != value.strip() or "\n" in value:
+                te.set(f"{{{XML_NS}}}space", "preserve")
+            c.insert(0, is_el)
+            return True, had_formula
+        ve = etree.Element(self.q("v"))
+        if isinstance(value, bool):
+            c.set("t", "b")
+            ve.text = "1" if value else "0"
+        elif isinstance(value, CellError):
+            c.set("t", "e")
+            ve.text = value.code
+        else:
+            ve.text = _number_text(value)
+        c.insert(0, ve)
+        return True, had_formula
+
+    def _new_cell(self, row: int, col: int) -> etree._Element:
+        row_el = self.rows.get(row)
+        if row_el is None:
+            row_el = etree.Element(self.q("row"))
+            row_el.set("r", str(row))
+            self._insert_sorted(self.sheet_data, row_el, row, self.rows)
+            self.rows[row] = row_el
+            self.cells[row] = {}
+        c = etree.Element(self.q("c"))
+        c.set("r", cell_name(row, col))
+        style = None
+        if row_el.get("customFormat") in ("1", "true") and row_el.get("s") not in (None, "0"):
+            style = row_el.get("s")
+        else:
+            for lo, hi, s in self.col_styles:
+                if lo <= col <= hi:
+                    style = s
+                    break
+        if style is not None:
+            c.set("s", style)
+        self._insert_sorted(row_el, c, col, self.cells[row])
+        self.cells[row][col] = c
+        spans = row_el.get("spans")
+        if spans:
+            try:
+                nums = [int(x) for part in spans.split() for x in part.split(":")]
+                lo, hi = min(nums), max(nums)
+                if not lo <= col <= hi:
+                    row_el.set("spans", f"{min(lo, col)}:{max(hi, col)}")
+            except ValueError:
+                del row_el.attrib["spans"]
+        return c
+
+    @staticmethod
+    def _insert_sorted(
+        parent: etree._Element, el: etree._Element, key: int, existing: Mapping[int, object]
+    ) -> None:
+        after = [k for k in existing if k > key]
+        if after:
+            nxt = existing[min(after)]
+            parent.insert(parent.index(nxt), el)  # type: ignore[arg-type]
+        else:
+            # after the last element of the same kind (keeps e.g. extLst at the end of <row>)
+            same = [ch for ch in parent if local(ch.tag) == local(el.tag)]
+            if same:
+                same[-1].addnext(el)
+            else:
+                parent.insert(0, el)
+            if el.tail is None and same and same[-1].tail:
+                el.tail = same[-1].tail
+
+    def _remove_cell(self, row: int, col: int) -> None:
+        c = self.cells[row].pop(col)
+        c.getparent().remove(c)
+
+    def prune_row(self, row: int) -> None:
+        """Drop a row element left without cells and without attributes of its own."""
+        row_el = self.rows.get(row)
+        if row_el is not None and not self.cells.get(row) and set(row_el.attrib) <= {"r", "spans"}:
+            if len(row_el) == 0:
+                self.sheet_data.remove(row_el)
+                del self.rows[row]
+                del self.cells[row]
+
+    def clear(self, r1: int, c1: int, r2: int, c2: int, keep: Collection[tuple[int, int]]) -> list:
+        """Set every existing cell of the rectangle to None, except those in ``keep``."""
+        results = []
+        for r in [r for r in self.cells if r1 <= r <= r2]:
+            for col in [c for c in self.cells[r] if c1 <= c <= c2]:
+                if (r, col) not in keep:
+                    results.append(((r, col), self.set(r, col, None)))
+        return results
+
+    def update_dimension(self) -> None:
+        rows = [r for r, cmap in self.cells.items() if cmap]
+        if rows:
+            cols = [c for cmap in self.cells.values() for c in cmap]
+            ref = range_name(min(rows), min(cols), max(rows), max(cols))
+        else:
+            ref = "A1"
+        dim = self._child(self.root, "dimension")
+        if dim is None:
+            dim = etree.Element(self.q("dimension"))
+            sheet_pr = self._child(self.root, "sheetPr")
+            if sheet_pr is not None:
+                sheet_pr.addnext(dim)
+            else:
+                self.root.insert(0, dim)
+        if dim.get("ref") != ref:
+            dim.set("ref", ref)
+
+    def to_bytes(self) -> bytes:
+        decl = b'<?xml version="1.0" encoding="UTF-8"'
+        if self.standalone is not None:
+            decl += b' standalone="yes"' if self.standalone else b' standalone="no"'
+        return decl + b"?>\r\n" + etree.tostring(self.root, encoding="UTF-8")
+
+
+def _shared_strings_loader(zf: zipfile.ZipFile, wb_part: str) -> Callable[[], list[str]]:
+    cache: list[list[str]] = []
+
+    def load() -> list[str]:
+        if not cache:
+            out: list[str] = []
+            target = next(
+                (r.target for r in read_rels(zf, wb_part).values() if r.type == "sharedStrings"),
+                None,
+            )
+            if target is not None:
+                try:
+                    root = parse_xml(zf.read(target))
+                except KeyError:
+                    root = None
+                for si in root if root is not None else []:
+                    if local(si.tag) != "si":
+                        continue
+                    parts = []
+                    for ch in si:
+                        if local(ch.tag) == "t":
+                            parts.append(ch.text or "")
+                        elif local(ch.tag) == "r":
+                            parts.extend(t.text or "" for t in ch if local(t.tag) == "t")
+                    out.append(_decode_xstring("".join(parts)))
+            cache.append(out)
+        return cache[0]
+
+    return load
+
+
+# --------------------------------------------------------------------------------------------
+# workbook.xml calcPr (surgical byte edit) and calcChain
+
+_CALC_AFTER = ("sheets", "functionGroups", "externalReferences", "definedNames")
+
+
+def _with_full_calc_on_load(xml: bytes) -> bytes | None:
+    """workbook.xml with ``<calcPr fullCalcOnLoad="1">``; None if it already says so."""
+    m = re.search(rb"<((?:[\w.-]+:)?)calcPr\b([^>]*?)(/?)>", xml)
+    if m:
+        attrs = m.group(2)
+        a = re.search(rb"""\sfullCalcOnLoad\s*=\s*(["'])([^"']*)\1""", attrs)
+        if a:
+            if a.group(2) in (b"1", b"true"):
+                return None
+            start = m.start(2) + a.start(2)
+            end = m.start(2) + a.end(2)
+            return xml[:start] + b"1" + xml[end:]
+        insert_at = m.end(2)
+        return xml[:insert_at] + b' fullCalcOnLoad="1"' + xml[insert_at:]
+    root_m = re.search(rb"<((?:[\w.-]+:)?)workbook\b", xml)
+    prefix = root_m.group(1) if root_m else b""
+    pos = -1
+    for name in _CALC_AFTER:
+        n = re.escape(name.encode())
+        for pat in (rb"</(?:[\w.-]+:)?" + n + rb"\s*>", rb"<(?:[\w.-]+:)?" + n + rb"\b[^>]*/>"):
+            for mm in re.finditer(pat, xml):
+                pos = max(pos, mm.end())
+    if pos < 0:
+        raise PackageError("workbook.xml has no <sheets>")
+    return xml[:pos] + b"<" + prefix + b'calcPr fullCalcOnLoad="1"/>' + xml[pos:]
+
+
+def _check_calc_pr(xml: bytes) -> bool:
+    root = parse_xml(xml)
+    for ch in root:
+        if local(ch.tag) == "calcPr":
+            return ch.get("fullCalcOnLoad") in ("1", "true")
+    return False
+
+
+def _prune_calc_chain(
+    zf: zipfile.ZipFile,
+    structure: WorkbookStructure,
+    stale: set[tuple[int, str]],
+    replaced: dict[str, bytes],
+    removed: set[str],
+) -> None:
+    """Remove calcChain entries of cells that are no longer formulas (see module docstring)."""
+    wb_part = structure.workbook_part
+    rels = read_rels(zf, wb_part)
+    rel = next((r for r in rels.values() if r.type == "calcChain" and not r.external), None)
+    if rel is None or rel.target not in zf.namelist():
+        return
+    root = parse_xml(zf.read(rel.target))
+    current = None
+    keep = []
+    dropped = 0
+    for c in list(root):
+        if local(c.tag) != "c":
+            continue
+        if c.get("i") is not None:
+            current = c.get("i")
+        if current is not None and (int(current), c.get("r", "")) in stale:
+            root.remove(c)
+            dropped += 1
+        else:
+            if current is not None:
+                c.set("i", current)  # explicit, since the previous entry may be gone
+            keep.append(c)
+    if not dropped:
+        return
+    if keep:
+        replaced[rel.target] = etree.tostring(
+            root, xml_declaration=True, encoding="UTF-8", standalone=True
+        )
+        return
+    # No formulas left in the chain: remove the part, its relationship and content type.
+    removed.add(rel.target)
+    rp = rels_path(wb_part)
+    rels_xml = zf.read(rp)
+    new_rels = re.sub(
+        rb"<(?:[\w.-]+:)?Relationship\b[^>]*\bId\s*=\s*[\"']" + re.escape(rel.id.encode())
+        + rb"[\"'][^>]*/>",
+        b"",
+        rels_xml,
+        count=1,
+    )
+    replaced[rp] = new_rels
+    ct = zf.read("[Content_Types].xml")
+    part_name = ("/" + rel.target).encode()
+    replaced["[Content_Types].xml"] = re.sub(
+        rb"<(?:[\w.-]+:)?Override\b[^>]*\bPartName\s*=\s*[\"']" + re.escape(part_name)
+        + rb"[\"'][^>]*/>",
+        b"",
+        ct,
+        count=1,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Planning the new package (pure: bytes in, bytes out)
+
+
+@dataclass(slots=True)
+class _Plan:
+    data: bytes | None  # None: nothing to change
+    changed: list[_SheetPatch]
+    replaced: dict[str, bytes]
+    removed: set[str]
+
+
+def _normalise_updates(
+    updates: Mapping[str, Mapping[str, CellValue]],
+    clear: Mapping[str, Iterable[str]] | None,
+    owned_sheets: Collection[str] | None,
+) -> tuple[dict[str, dict[tuple[int, int], CellValue]], dict[str, list[tuple[int, int, int, int]]]]:
+    norm: dict[str, dict[tuple[int, int], CellValue]] = {}
+    for sheet, cells in updates.items():
+        d = norm.setdefault(sheet, {})
+        for addr, v in cells.items():
+            _check_value(v)
+            d[parse_cell(addr)] = v
+    ranges: dict[str, list[tuple[int, int, int, int]]] = {}
+    for sheet, refs in (clear or {}).items():
+        ranges[sheet] = [parse_range(r) for r in refs]
+        norm.setdefault(sheet, {})
+    if owned_sheets is not None:
+        owned = {s.casefold() for s in owned_sheets}
+        foreign = [s for s in norm if s.casefold() not in owned]
+        if foreign:
+            raise ValueError(f"sheets not owned by the tool: {foreign}")
+    return norm, ranges
+
+
+def _plan(
+    data: bytes,
+    updates: dict[str, dict[tuple[int, int], CellValue]],
+    clears: dict[str, list[tuple[int, int, int, int]]],
+    recalc_on_open: bool,
+) -> _Plan:
+    raw = _parse_zip(data)
+    import io
+
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        structure = workbook_structure(zf)
+        shared = _shared_strings_loader(zf, structure.workbook_part)
+        replaced: dict[str, bytes] = {}
+        removed: set[str] = set()
+        changed: list[_SheetPatch] = []
+        stale: set[tuple[int, str]] = set()
+        for sheet_name, cells in updates.items():
+            info = structure.sheet(sheet_name)
+            if info is None or info.kind != "worksheet" or info.part not in zf.namelist():
+                raise _MissingSheet(sheet_name)
+            ed = _SheetEditor(zf.read(info.part), shared)
+            patch = _SheetPatch(info.name, info.part, info.sheet_id)
+            touched_rows: set[int] = set()
+            keep = set(cells)
+            for r1, c1, r2, c2 in clears.get(sheet_name, []):
+                for (r, c), (did, lost) in ed.clear(r1, c1, r2, c2, keep):
+                    touched_rows.add(r)
+                    patch.changed_cells += did
+                    if lost:
+                        patch.lost_formulas.append(cell_name(r, c))
+            for (r, c), v in sorted(cells.items()):
+                did, lost = ed.set(r, c, v)
+                touched_rows.add(r)
+                patch.changed_cells += did
+                if lost:
+                    patch.lost_formulas.append(cell_name(r, c))
+            if patch.changed_cells:
+                for r in touched_rows:
+                    ed.prune_row(r)
+                ed.update_dimension()
+                replaced[info.part] = ed.to_bytes()
+                changed.append(patch)
+                stale.update((info.sheet_id, a) for a in patch.lost_formulas)
+        if not changed:
+            return _Plan(None, [], {}, set())
+        if recalc_on_open:
+            wb_xml = zf.read(structure.workbook_part)
+            new_wb = _with_full_calc_on_load(wb_xml)
+            if new_wb is not None:
+                replaced[structure.workbook_part] = new_wb
+        if stale:
+            _prune_calc_chain(zf, structure, stale, replaced, removed)
+    return _Plan(_build_zip(raw, replaced, removed), changed, replaced, removed)
+
+
+class _MissingSheet(Exception):
+    def __init__(self, sheet: str) -> None:
+        super().__init__(sheet)
+        self.sheet = sheet
+
+
+# --------------------------------------------------------------------------------------------
+# Verification
+
+
+def _expected_matches(expected: CellValue, got: object) -> bool:
+    if expected is None:
+        return got is None
+    if isinstance(expected, bool):
+        return got is expected
+    if isinstance(expected, CellError):
+        return isinstance(got, CellError) and got.code == expected.code
+    if isinstance(expected, str):
+        return got == expected or (expected == "" and got is None)
+    if isinstance(expected, int | float | Decimal):
+        if isinstance(got, bool) or not isinstance(got, int | float | Decimal):
+            return False
+        return float(expected) == float(got)
+    return False
+
+
+def _verify(
+    tmp: Path,
+    plan: _Plan,
+    updates: dict[str, dict[tuple[int, int], CellValue]],
+    clears: dict[str, list[tuple[int, int, int, int]]],
+) -> str | None:
+    """None if the temp file is sound and holds what we wrote; else what is wrong."""
+    try:
+        with zipfile.ZipFile(tmp) as zf:
+            bad = zf.testzip()
+            if bad is not None:
+                return f"CRC error in {bad}"
+            for part in plan.replaced:
+                if part.endswith(".xml") or part.endswith(".rels"):
+                    parse_xml(zf.read(part))
+            structure = workbook_structure(zf)
+            if structure.workbook_part in plan.replaced and not _check_calc_pr(
+                zf.read(structure.workbook_part)
+            ):
+                return "calcPr not set"
+            xml_cells = {}
+            for patch in plan.changed:
+                ed = _SheetEditor(zf.read(patch.part), lambda: [])
+                xml_cells[patch.name] = ed
+    except (zipfile.BadZipFile, etree.XMLSyntaxError, KeyError, PackageError, OSError) as e:
+        return f"{type(e).__name__}: {e}"
+    try:
+        with open_workbook(tmp) as wb:
+            for patch in plan.changed:
+                sheet = patch.name
+                cells = dict(updates.get(sheet, {}))
+                for r1, c1, r2, c2 in clears.get(sheet, []):
+                    ed = xml_cells[sheet]
+                    for r, cmap in ed.cells.items():
+                        if r1 <= r <= r2:
+                            for c in cmap:
+                                if c1 <= c <= c2 and (r, c) not in cells:
+                                    cells[(r, c)] = None
+                ed = xml_cells[sheet]
+                for (r, c), v in cells.items():
+                    addr = cell_name(r, c)
+                    if isinstance(v, Formula):
+                        el = ed.cells.get(r, {}).get(c)
+                        if el is None or ed.formula_text(el) != v.body:
+                            return f"{sheet}!{addr}: formula not read back"
+                        continue
+                    got = wb.values(sheet, [addr])[addr]
+                    if not _expected_matches(v, got):
+                        return f"{sheet}!{addr}: wrote {v!r}, read back {got!r}"
+    except WorkbookReadError as e:
+        return e.finding.message
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# The public entry point
+
+
+def _io_finding(path: Path, message: str, severity: Severity = Severity.ERROR) -> Finding:
+    return Finding(RULE, severity, message, location=Location(workbook=path.name))
+
+
+def write_cells(
+    path: str | Path,
+    updates: Mapping[str, Mapping[str, CellValue]],
+    *,
+    clear: Mapping[str, Iterable[str]] | None = None,
+    owned_sheets: Collection[str] | None = None,
+    backups: int = 3,
+    recalc_on_open: bool = True,
+    stale_lock_after: float = fileops.DEFAULT_STALE_AFTER,
+    _fail_after: str | None = None,
+) -> WriteResult:
+    """Patch cell values into the workbook at ``path``, losing nothing else.
+
+    ``updates`` is ``{sheet name: {"B5": value}}``; ``clear`` is ``{sheet name: ["A10:F500"]}``:
+    ranges whose existing cells are emptied first (values and formulas go, styles stay) so a
+    shrinking table leaves no stale rows; cells in ``updates`` win. ``owned_sheets``, if given,
+    is the contract of which sheets the tool may write (anything else → ValueError).
+
+    Never raises for file problems: the result says ``written``, ``unchanged``, ``skipped`` (open
+    in Excel, locked by another refresh) or ``error`` (with a Swedish finding); in the last two
+    cases the file is untouched. Raises ValueError/TypeError only for caller bugs (bad address,
+    unsupported value type, a sheet outside ``owned_sheets``).
+
+    ``_fail_after`` (tests only) raises :class:`SimulatedCrash` right after the named step of
+    :data:`STEPS`, leaving the disk exactly as a crash at that point would.
+    """
+    path = Path(path)
+    if _fail_after is not None and _fail_after not in STEPS:
+        raise ValueError(f"unknown step {_fail_after!r}; steps: {STEPS}")
+    norm, clears = _normalise_updates(updates, clear, owned_sheets)
+
+    def step(name: str) -> None:
+        if _fail_after == name:
+            raise SimulatedCrash(name)
+
+    owners = fileops.excel_owner_files(path)
+    if owners:
+        return WriteResult(
+            path,
+            WriteStatus.SKIPPED,
+            findings=(
+                _io_finding(
+                    path,
+                    f"Arbetsboken är öppen i Excel ({owners[0].name} finns) och uppdaterades inte. "
+                    "Stäng den och kör uppdateringen igen. Om ingen har den öppen: ta bort "
+                    "låsfilen.",
+                    Severity.WARNING,
+                ),
+            ),
+        )
+    try:
+        with fileops.refresh_lock(path, stale_after=stale_lock_after):
+            return _write_locked(path, norm, clears, backups, recalc_on_open, step)
+    except fileops.LockBusy as e:
+        return WriteResult(
+            path,
+            WriteStatus.SKIPPED,
+            findings=(
+                _io_finding(
+                    path,
+                    f"Arbetsboken uppdateras redan av en annan körning ({e.holder}; låsfil "
+                    f"{e.lock.name}) och hoppades över. Vänta tills den är klar.",
+                    Severity.WARNING,
+                ),
+            ),
+        )
+    except OSError as e:
+        return WriteResult(
+            path,
+            WriteStatus.ERROR,
+            findings=(
+                _io_finding(
+                    path,
+                    f"Låsfilen kunde inte skapas ({e.strerror or e}). Kontrollera att mappen är "
+                    "skrivbar. Arbetsboken är orörd.",
+                ),
+            ),
+        )
+
+
+def _write_locked(
+    path: Path,
+    norm: dict[str, dict[tuple[int, int], CellValue]],
+    clears: dict[str, list[tuple[int, int, int, int]]],
+    backups: int,
+    recalc_on_open: bool,
+    step: Callable[[str], None],
+) -> WriteResult:
+    def error(msg: str) -> WriteResult:
+        return WriteResult(path, WriteStatus.ERROR, findings=(_io_finding(path, msg),))
+
+    fileops.cleanup_temp_files(path)
+    try:
+        st = os.stat(path)
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return error("Filen finns inte. Kontrollera sökvägen.")
+    except OSError as e:
+        return error(f"Filen kunde inte läsas ({e.strerror or e}). Arbetsboken är orörd.")
+    if not os.access(path, os.W_OK) or not st.st_mode & stat.S_IWUSR:
+        return error(
+            "Filen är skrivskyddad och uppdaterades inte. Ta bort skrivskyddet (Egenskaper → "
+            "Skrivskyddad) eller kör uppdateringen som en användare med skrivrätt."
+        )
+    try:
+        plan = _plan(data, norm, clears, recalc_on_open)
+    except _MissingSheet as e:
+        return WriteResult(
+            path,
+            WriteStatus.ERROR,
+            findings=(
+                Finding(
+                    RULE,
+                    Severity.ERROR,
+                    f"Bladet {e.sheet!r} saknas i arbetsboken, så resultatet kunde inte skrivas. "
+                    "Byt tillbaka bladets namn eller återställ det från mallen. Inget i filen "
+                    "ändrades.",
+                    location=Location(workbook=path.name, sheet=e.sheet),
+                ),
+            ),
+        )
+    except (PackageError, zipfile.BadZipFile, etree.XMLSyntaxError, KeyError, ValueError) as e:
+        return error(
+            f"Arbetsboken kunde inte uppdateras eftersom filen inte kan tolkas ({e}). Öppna den "
+            "i Excel och spara den som Excel-arbetsbok. Inget i filen ändrades."
+        )
+    if plan.data is None:
+        return WriteResult(path, WriteStatus.UNCHANGED)
+    changed_sheets = tuple(p.name for p in plan.changed)
+    changed_cells = sum(p.changed_cells for p in plan.changed)
+    tmp = fileops.temp_path(path)
+    try:
+        fileops.atomic_write_bytes(path.parent, plan.data, tmp, mode=st.st_mode & 0o7777)
+        step("temp_written")
+        problem = _verify(tmp, plan, norm, clears)
+        if problem is not None:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            return error(
+                f"Den nya versionen klarade inte kontrollen ({problem}) och sparades inte. "
+                "Arbetsboken är orörd; rapportera felet."
+            )
+        step("verified")
+        st2 = os.stat(path)
+        if (st2.st_mtime_ns, st2.st_size) != (st.st_mtime_ns, st.st_size):
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            return error(
+                "Arbetsboken ändrades av någon annan under uppdateringen och skrevs inte över. "
+                "Kör uppdateringen igen."
+            )
+        backup = fileops.rotate_backups(path, backups)
+        step("backup_made")
+        os.replace(tmp, path)
+        fileops.fsync_dir(path.parent)
+        step("replaced")
+    except OSError as e:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        what = (
+            "Disken är full"
+            if fileops.is_disk_full(e)
+            else f"Filen kunde inte skrivas ({e.strerror or e})"
+        )
+        return error(
+            f"{what}. Arbetsboken är orörd. Frigör utrymme eller kontrollera skrivrätten till "
+            "mappen och kör uppdateringen igen."
+        )
+    return WriteResult(
+        path,
+        WriteStatus.WRITTEN,
+        changed_sheets=changed_sheets,
+        changed_cells=changed_cells,
+        backup=backup,
+    )
