@@ -522,10 +522,10 @@ def test_property_every_split_conserves_the_total_exactly(data, rules):
 
 
 @settings(max_examples=150, deadline=None)
-@given(committees())
-def test_property_r4_every_unit_keeps_at_least_its_guarantee(data):
+@given(committees(), st.sampled_from([CENT, UNIT, THOUSAND]))
+def test_property_r4_every_unit_keeps_at_least_its_guarantee(data, unit):
     units, namnder = data
-    b = balansera(units, DEFAULT_RULES, namnder=namnder)
+    b = balansera(units, replace(DEFAULT_RULES, avrundning=unit), namnder=namnder)
     goals = {n.namn: n.maluppfyllelse for n in namnder}
     for e in b.enheter:
         if e.central:
