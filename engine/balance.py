@@ -25,6 +25,7 @@ from decimal import Decimal
 
 from engine.findings import Finding, Location, Severity
 from engine.money import ZERO
+from engine.money import format_sv as _sv
 
 __all__ = [
     "V9_2019",
@@ -100,7 +101,7 @@ def check_v7_likviditet(
     if likvida_medel_vid_ingang < 0:
         findings.append(Finding(
             "V7", Severity.ERROR,
-            f"De likvida medlen vid budgetårets ingång är negativa ({likvida_medel_vid_ingang}). "
+            f"De likvida medlen vid budgetårets ingång är negativa ({_sv(likvida_medel_vid_ingang)}). "
             "Ange bokslutsprognosens likvida medel (kassa och bank samt finansiella "
             "värdepapper) som ett positivt belopp.",
             "likvida medel", budgetar, likvida_location))
@@ -116,8 +117,8 @@ def check_v7_likviditet(
     if effect < 0 and -effect > likvida_medel_vid_ingang:
         findings.append(Finding(
             "V7", Severity.ERROR,
-            f"Inverkan på likviditeten är {effect}, men de likvida medlen vid budgetårets ingång "
-            f"är bara {likvida_medel_vid_ingang} (underskott {-effect - likvida_medel_vid_ingang}"
+            f"Inverkan på likviditeten är {_sv(effect)}, men de likvida medlen vid budgetårets ingång "
+            f"är bara {_sv(likvida_medel_vid_ingang)} (underskott {_sv(-effect - likvida_medel_vid_ingang)}"
             "). Det är då inte visat hur finansieringsbehovet täcks (KL 110 § 4 mom.). Öka "
             "lånefinansieringen, minska investeringarna eller förbättra årsbidraget.",
             "FD.INV", budgetar, locs.get(budgetar)))
@@ -129,7 +130,7 @@ def check_v7_likviditet(
         if year > budgetar and balance < 0:
             findings.append(Finding(
                 "V7", Severity.WARNING,
-                f"De likvida medlen beräknas bli negativa ({balance}) i slutet av planåret {year} "
+                f"De likvida medlen beräknas bli negativa ({_sv(balance)}) i slutet av planåret {year} "
                 "(likvida medel vid budgetårets ingång plus planens inverkan på likviditeten). "
                 "Planera finansieringen (lån, försäljningar) för planåret.",
                 "FD.INV", year, locs.get(year)))
@@ -246,16 +247,16 @@ def check_v8_balans(
             if -total <= ackumulerat_prognos:
                 findings.append(Finding(
                     "V8", Severity.INFO,
-                    f"Ekonomiplanen visar underskott {total} över planperioden, vilket ryms i det "
-                    f"ackumulerade överskottet {ackumulerat_prognos} enligt balansprognosen för "
+                    f"Ekonomiplanen visar underskott {_sv(total)} över planperioden, vilket ryms i det "
+                    f"ackumulerade överskottet {_sv(ackumulerat_prognos)} enligt balansprognosen för "
                     f"{budgetar - 1}. Tillåtet, men överskottet förbrukas.",
                     "ekonomiplan", budgetar, None))
             else:
                 findings.append(Finding(
                     "V8", Severity.ERROR,
-                    f"Ekonomiplanen visar underskott {total} över planperioden, mer än det "
-                    f"ackumulerade överskottet {ackumulerat_prognos} enligt balansprognosen för "
-                    f"{budgetar - 1} (skillnad {-total - ackumulerat_prognos}). Planen ska vara i "
+                    f"Ekonomiplanen visar underskott {_sv(total)} över planperioden, mer än det "
+                    f"ackumulerade överskottet {_sv(ackumulerat_prognos)} enligt balansprognosen för "
+                    f"{budgetar - 1} (skillnad {_sv(-total - ackumulerat_prognos)}). Planen ska vara i "
                     "balans eller visa överskott; besluta om åtgärder som förbättrar resultatet.",
                     "ekonomiplan", budgetar, None))
         return findings
@@ -265,7 +266,7 @@ def check_v8_balans(
     if deadline < budgetar:
         findings.append(Finding(
             "V8", Severity.ERROR,
-            f"Underskottet i balansräkningen ({ackumulerat_prognos}) skulle ha täckts senast "
+            f"Underskottet i balansräkningen ({_sv(ackumulerat_prognos)}) skulle ha täckts senast "
             f"31.12.{deadline}. Tidsfristen har gått ut; detta kan leda till "
             "utvärderingsförfarande (KL 118 §). Besluta om åtgärder som täcker underskottet "
             "snarast.",
@@ -280,15 +281,15 @@ def check_v8_balans(
         if acc_at_deadline is not None and acc_at_deadline < 0:
             findings.append(Finding(
                 "V8", Severity.ERROR,
-                f"Underskottet i balansräkningen ({ackumulerat_prognos} enligt balansprognosen) "
-                f"täcks inte inom tidsfristen: det ackumulerade resultatet är {acc_at_deadline} i "
+                f"Underskottet i balansräkningen ({_sv(ackumulerat_prognos)} enligt balansprognosen) "
+                f"täcks inte inom tidsfristen: det ackumulerade resultatet är {_sv(acc_at_deadline)} i "
                 f"slutet av {deadline}. Ekonomiplanen ska visa överskott som täcker underskottet "
                 f"senast 31.12.{deadline}; skärp åtgärderna.",
                 "ackumulerat underskott", deadline, locs.get(deadline)))
         elif acc_at_deadline is None and acc < 0:
             findings.append(Finding(
                 "V8", Severity.WARNING,
-                f"Ekonomiplanen slutar {last} med ett ackumulerat underskott på {acc}, men "
+                f"Ekonomiplanen slutar {last} med ett ackumulerat underskott på {_sv(acc)}, men "
                 f"tidsfristen för täckningen är 31.12.{deadline}. Förläng ekonomiplanen till "
                 f"{deadline} och visa hur underskottet täcks.",
                 "ackumulerat underskott", last, locs.get(last)))
@@ -297,7 +298,7 @@ def check_v8_balans(
     if not atgarder:
         findings.append(Finding(
             "V8", Severity.ERROR,
-            f"Balansräkningen visar underskott ({ackumulerat_prognos}) men ekonomiplanen saknar "
+            f"Balansräkningen visar underskott ({_sv(ackumulerat_prognos)}) men ekonomiplanen saknar "
             f"specificerade åtgärder för att täcka det senast 31.12.{deadline}. Besluta om "
             "åtgärder (belopp och år) i ekonomiplanen.",
             "åtgärder", budgetar, None))
@@ -318,7 +319,7 @@ def check_v8_balans(
         if a.belopp <= 0:
             findings.append(Finding(
                 "V8", Severity.ERROR,
-                f"Åtgärdens belopp är {a.belopp}; ange förbättringen av resultatet som ett "
+                f"Åtgärdens belopp är {_sv(a.belopp)}; ange förbättringen av resultatet som ett "
                 "positivt belopp.",
                 name, a.ar, a.location))
             continue
@@ -341,8 +342,8 @@ def check_v8_balans(
         until = f"från {budgetar}" if passed else f"fram till {deadline}"
         findings.append(Finding(
             "V8", Severity.ERROR,
-            f"De specificerade åtgärderna {until} uppgår till {counted}, men "
-            f"underskottet som ska täckas är {deficit} (saknas {deficit - counted}). Komplettera "
+            f"De specificerade åtgärderna {until} uppgår till {_sv(counted)}, men "
+            f"underskottet som ska täckas är {_sv(deficit)} (saknas {_sv(deficit - counted)}). Komplettera "
             "åtgärderna.",
             "åtgärder", deadline, None))
     return findings
@@ -542,7 +543,7 @@ def bedom_v9(
     if overdue:
         findings.append(Finding(
             "V9", Severity.WARNING,
-            f"Underskottet i balansräkningen ({hist[-1].ackumulerat} i bokslutet {hist[-1].ar}) "
+            f"Underskottet i balansräkningen ({_sv(hist[-1].ackumulerat)} i bokslutet {hist[-1].ar}) "
             f"har inte täckts inom tidsfristen 31.12.{deadline}. Utvärderingsförfarande kan "
             "inledas (KL 118 §). Besluta om åtgärder och förbered en utredning.",
             "utvärderingsförfarande", hist[-1].ar, hist[-1].location))
@@ -560,8 +561,8 @@ def bedom_v9(
     if per_inv:
         findings.append(Finding(
             "V9", Severity.WARNING,
-            f"Kommunkoncernens ackumulerade underskott är {-ny[-1].koncern_ackumulerat_per_inv} "
-            f"€/invånare {ny[-1].ar} (gräns 1 000) och {-ny[-2].koncern_ackumulerat_per_inv} "
+            f"Kommunkoncernens ackumulerade underskott är {_sv(-ny[-1].koncern_ackumulerat_per_inv)} "
+            f"€/invånare {ny[-1].ar} (gräns 1 000) och {_sv(-ny[-2].koncern_ackumulerat_per_inv)} "
             f"€/invånare {ny[-2].ar} (gräns 500). Utvärderingsförfarande kan inledas (KL 118 §).",
             "utvärderingsförfarande", ny[-1].ar, ny[-1].location))
 

@@ -35,6 +35,7 @@ from enum import StrEnum
 
 from engine.findings import Finding, Location, Severity
 from engine.money import ZERO
+from engine.money import format_sv as _sv
 
 __all__ = [
     "AFFARSVERK_POSTER",
@@ -350,7 +351,7 @@ def check_changes(
                 what = _worsening_text(item)
                 findings.append(Finding(
                     "B1", Severity.ERROR,
-                    f"{what} (ändring {ch.belopp}) har beslutats av {ch.beslutat_av.value} "
+                    f"{what} (ändring {_sv(ch.belopp)}) har beslutats av {ch.beslutat_av.value} "
                     f"({ch.paragraf}). Posten är bindande gentemot fullmäktige, så ändringen "
                     "kräver fullmäktiges beslut oavsett om den beror på högre bruttoutgifter "
                     "eller lägre bruttoinkomster. För ändringen till fullmäktige.",

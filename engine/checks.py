@@ -40,6 +40,7 @@ from engine.binding import (
 )
 from engine.findings import Finding, Location, Severity
 from engine.money import ZERO
+from engine.money import format_sv as _sv
 from engine.outturn import SammandragPost, sammandrag
 
 __all__ = [
@@ -324,14 +325,14 @@ def check_v2_sides(
             if sides.inkomster < 0 or sides.utgifter > 0:
                 findings.append(Finding(
                     "V2", Severity.ERROR,
-                    f"Nettopostens sidor har fel tecken (inkomster {sides.inkomster}, utgifter "
-                    f"{sides.utgifter}); inkomster anges positiva och utgifter negativa.",
+                    f"Nettopostens sidor har fel tecken (inkomster {_sv(sides.inkomster)}, utgifter "
+                    f"{_sv(sides.utgifter)}); inkomster anges positiva och utgifter negativa.",
                     it.name, year, loc))
             if sides.netto is not None and sides.inkomster + sides.utgifter != sides.netto:
                 findings.append(Finding(
                     "V2", Severity.ERROR,
-                    f"Nettot {sides.netto} är inte inkomster {sides.inkomster} + utgifter "
-                    f"{sides.utgifter} = {sides.inkomster + sides.utgifter}. Rätta beloppen.",
+                    f"Nettot {_sv(sides.netto)} är inte inkomster {_sv(sides.inkomster)} + utgifter "
+                    f"{_sv(sides.utgifter)} = {_sv(sides.inkomster + sides.utgifter)}. Rätta beloppen.",
                     it.name, year, loc))
     return findings
 
@@ -396,7 +397,7 @@ def check_v3_resultatdel(
         if budget is not None and (amount is None or amount == 0):
             continue
         sev = Severity.ERROR if budget is not None else Severity.WARNING
-        extra = f" (budget {amount})" if amount is not None else ""
+        extra = f" (budget {_sv(amount)})" if amount is not None else ""
         findings.append(Finding(
             "V3", sev,
             f"{RR_ALLA[code]}{extra} saknar bindande post. Posten är bindande gentemot "
@@ -460,8 +461,8 @@ def check_v4_finansieringsdel(
             if shown != expected:
                 findings.append(Finding(
                     "V4", Severity.ERROR,
-                    f"{FD_ALLA[code]} i finansieringsdelen är {shown} men {src_name} är "
-                    f"{expected} (skillnad {shown - expected}). Raden är en överföring och ska "
+                    f"{FD_ALLA[code]} i finansieringsdelen är {_sv(shown)} men {src_name} är "
+                    f"{_sv(expected)} (skillnad {_sv(shown - expected)}). Raden är en överföring och ska "
                     "vara lika med sin källa; rätta länken.",
                     code, year, data.locations.get((code, year))))
     per = data.rows.get("FD.IK.FORS", {})
@@ -473,9 +474,9 @@ def check_v4_finansieringsdel(
         if shown != expected:
             findings.append(Finding(
                 "V4", Severity.ERROR,
-                f"Försäljningsinkomster av tillgångar i finansieringsdelen är {shown} men "
+                f"Försäljningsinkomster av tillgångar i finansieringsdelen är {_sv(shown)} men "
                 f"investeringsdelens försäljningsinkomster plus korrigerade försäljningsvinster är "
-                f"{expected} (skillnad {shown - expected}). Rätta länken.",
+                f"{_sv(expected)} (skillnad {_sv(shown - expected)}). Rätta länken.",
                 "FD.IK.FORS", year, data.locations.get(("FD.IK.FORS", year))))
     inv = data.rows.get("FD.INV")
     if inv is not None:
@@ -488,8 +489,8 @@ def check_v4_finansieringsdel(
             if inv[year] != total:
                 findings.append(Finding(
                     "V4", Severity.ERROR,
-                    f"Inverkan på likviditeten är {inv[year]} men summan av finansieringsdelens "
-                    f"rader är {total} (skillnad {inv[year] - total}). Kontrollera formeln.",
+                    f"Inverkan på likviditeten är {_sv(inv[year])} men summan av finansieringsdelens "
+                    f"rader är {_sv(total)} (skillnad {_sv(inv[year] - total)}). Kontrollera formeln.",
                     "FD.INV", year, data.locations.get(("FD.INV", year))))
     unknown = sorted(set(data.rows) - set(FD_ALLA))
     for code in unknown:
@@ -602,7 +603,7 @@ def check_v6_affarsverk(
         ent = enterprises.get(c.object)
         if ent is None:
             continue
-        amount = f" med {c.amount}" if c.amount is not None else ""
+        amount = f" med {_sv(c.amount)}" if c.amount is not None else ""
         findings.append(Finding(
             "V6", Severity.ERROR,
             f"Affärsverket {ent.name} ingår{amount} i kommunens summa på raden {c.line}. "

@@ -29,6 +29,7 @@ from decimal import Decimal
 from engine.checks import FD_ALLA, RR_ALLA
 from engine.findings import Finding, Location, Severity
 from engine.money import ZERO, MoneyError, to_money
+from engine.money import format_sv as _sv
 
 __all__ = [
     "EXCEL_ERRORS",
@@ -220,7 +221,7 @@ def check_amount_sign(
         rule = "inkomster anges positiva och utgifter negativa"
     expected = "positivt" if sign == "+" else "negativt" if konvention == PUBLICERAT else "positivt"
     return Finding("V10", Severity.ERROR,
-                   f"{label}: beloppet {typed}{_where(location)} har fel tecken ({rule}; här ska "
+                   f"{label}: beloppet {_sv(typed)}{_where(location)} har fel tecken ({rule}; här ska "
                    f"det vara {expected}). Rätta tecknet, eller bokför en verklig negativ post på "
                    "en egen rad med förklaring.", object or line, year, location)
 

@@ -43,6 +43,7 @@ from engine.binding import (
 )
 from engine.findings import Finding, Location, Severity
 from engine.money import ZERO, excel_round
+from engine.money import format_sv as _sv
 
 __all__ = [
     "OutturnInput",
@@ -207,11 +208,11 @@ def _gross_explanation(inp: OutturnInput, status: Status, net_dev: Decimal) -> s
     if inp.budget_inkomster is not None and inp.utfall_inkomster is not None:
         d = inp.utfall_inkomster - inp.budget_inkomster
         if d < 0:
-            parts.append(f"bruttoinkomsterna underskrids med {-d}")
+            parts.append(f"bruttoinkomsterna underskrids med {_sv(-d)}")
     if inp.budget_utgifter is not None and inp.utfall_utgifter is not None:
         d = inp.utfall_utgifter - inp.budget_utgifter
         if d < 0:
-            parts.append(f"bruttoutgifterna överskrids med {-d}")
+            parts.append(f"bruttoutgifterna överskrids med {_sv(-d)}")
     if not parts:
         return ""
     text = " och ".join(parts)
@@ -271,16 +272,17 @@ def outturn_row(inp: OutturnInput) -> tuple[OutturnRow | None, list[Finding]]:
                 "finansieringen täcks), eller förklara avvikelsen i verksamhetsberättelsen."
             )
             sev = Severity.ERROR
+        head = status_text(status, item.towards)
         findings.append(Finding(
             "U1", sev,
-            f"{row.status_text[0].upper()}{row.status_text[1:]}: enligt {basis} avviker posten "
-            f"med {judged_dev} från budgeten efter ändringar {budget_efter}{cause}. {todo}",
+            f"{head[0].upper()}{head[1:]}: enligt {basis} avviker posten "
+            f"med {_sv(judged_dev)} från budgeten efter ändringar {_sv(budget_efter)}{cause}. {todo}",
             item.name, inp.year, row.location))
     elif status is Status.INOM_OVERSKRIDNINGSRATT:
         findings.append(Finding(
             "U1", Severity.INFO,
-            f"Posten överskrids med {-judged_dev}, inom den beviljade överskridningsrätten "
-            f"{inp.overskridningsratt}. Redovisa användningen i verksamhetsberättelsen.",
+            f"Posten överskrids med {_sv(-judged_dev)}, inom den beviljade överskridningsrätten "
+            f"{_sv(inp.overskridningsratt)}. Redovisa användningen i verksamhetsberättelsen.",
             item.name, inp.year, row.location))
     return row, findings
 
@@ -511,8 +513,8 @@ def sammandrag(
         diff = s_ink - s_anslag
         findings.append(Finding(
             "V5", Severity.ERROR,
-            f"Sammandraget balanserar inte: beräknade inkomster {s_ink} och anslag {s_anslag} "
-            f"skiljer sig med {diff}. Kontrollera att alla bindande poster finns med, att "
+            f"Sammandraget balanserar inte: beräknade inkomster {_sv(s_ink)} och anslag {_sv(s_anslag)} "
+            f"skiljer sig med {_sv(diff)}. Kontrollera att alla bindande poster finns med, att "
             "affärsverk inte ingår, att andra balansenheter är med endast med sitt årsbidrag "
             "(deras finansiella poster inte dubbelt i resultaträkningsdelen) och att inverkan på "
             "likviditeten är finansieringsdelens slutrad.",

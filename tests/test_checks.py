@@ -27,6 +27,7 @@ from engine.checks import (
     check_v6_affarsverk,
 )
 from engine.findings import Location, Severity
+from engine.money import format_sv as sv
 from engine.outturn import SammandragPost
 
 D = Decimal
@@ -134,7 +135,7 @@ def test_v2_netto_sides():
     by_year = {(f.object, f.year): f for f in findings}
     assert "utgiftssidan" in by_year[(kost.name, 2026)].message
     assert by_year[(kost.name, 2026)].location.cell == "E5"
-    assert "400 + utgifter -500 = -100" in by_year[(kost.name, 2027)].message
+    assert f"{sv(D(400))} + utgifter {sv(D(-500))} = {sv(D(-100))}" in by_year[(kost.name, 2027)].message
     assert "fel tecken" in by_year[(kost.name, 2028)].message
     assert "saknar budgeterade inkomster och utgifter" in by_year[(third.name, None)].message
     assert len(findings) == 4
@@ -224,7 +225,7 @@ def test_v4_transfer_off_by_a_cent():
     data = _fd(**{"FD.VK.AB": {2025: D("1200.01")}, "FD.INV": {2025: D("0.01")}})
     [f] = check_v4_finansieringsdel(data, FD_ITEMS)
     assert (f.rule, f.year, f.location.cell) == ("V4", 2025, "C5")
-    assert "skillnad 0.01" in f.message
+    assert "skillnad 0,01" in f.message
 
 
 def test_v4_investment_and_sales_sources_and_inverkan_sum():
@@ -232,7 +233,7 @@ def test_v4_investment_and_sales_sources_and_inverkan_sum():
     findings = check_v4_finansieringsdel(data, FD_ITEMS)
     assert [f.object for f in findings] == ["FD.IK.UTG", "FD.IK.FORS", "FD.INV"]
     # FD.INV shown 0 but the rows now sum to 0 + 100 − 50 = 50
-    assert "summan av finansieringsdelens rader är 50" in findings[2].message
+    assert "summan av finansieringsdelens rader är 50,00" in findings[2].message
 
 
 def test_v4_binding_transfer_row_and_unbound_financing_row():

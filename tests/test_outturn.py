@@ -20,6 +20,7 @@ from engine.binding import (
     TaskType,
 )
 from engine.findings import Location, Severity
+from engine.money import format_sv as sv
 from engine.outturn import (
     OutturnInput,
     SammandragPost,
@@ -66,7 +67,7 @@ def test_brutto_anslag_exceeded_needs_council():
     [f] = findings
     assert (f.rule, f.severity, f.year) == ("U1", Severity.ERROR, 2025)
     assert f.location.cell == "F7"
-    assert "-30000" in f.message and "budgetändring" in f.message
+    assert sv(D("-30000")) in f.message and "budgetändring" in f.message
 
 
 def test_brutto_income_missed():
@@ -94,7 +95,7 @@ def test_netto_over_because_income_fell():
     assert row.avvikelse == D("-25000")
     assert row.status is Status.NETTOANSLAG_OVERSKRIDS
     assert row.status_text == "nettoanslaget överskrids – kräver fullmäktiges beslut"
-    assert row.forklaring == "bruttoinkomsterna underskrids med 30000"
+    assert row.forklaring == f"bruttoinkomsterna underskrids med {sv(D(30000))}"
     assert findings[0].rule == "U1" and "bruttoinkomsterna underskrids" in findings[0].message
 
 
@@ -107,7 +108,7 @@ def test_netto_within_although_gross_expense_over():
     assert row.status is Status.INOM
     assert row.avvikelse == D("10000")
     assert row.forklaring == (
-        "bruttoutgifterna överskrids med 40000, men nettot håller sig inom ramen"
+        f"bruttoutgifterna överskrids med {sv(D(40000))}, men nettot håller sig inom ramen"
     )
     assert findings == []
 
@@ -135,7 +136,7 @@ def test_mid_year_forecast_judges_status():
     assert row.status is Status.ANSLAG_OVERSKRIDS
     assert row.bedomd_pa == "prognos"
     assert row.status_text.startswith("enligt prognos: anslaget överskrids")
-    assert "prognosen" in findings[0].message and "-60000" in findings[0].message
+    assert "prognosen" in findings[0].message and sv(D("-60000")) in findings[0].message
 
 
 def test_mid_year_forecast_within_although_to_date_looks_bad():
@@ -260,7 +261,7 @@ def test_v5_sammandrag_does_not_balance():
     assert s.skillnad == D("-10") and not s.i_balans
     [f] = s.findings
     assert (f.rule, f.severity) == ("V5", Severity.ERROR)
-    assert "-10" in f.message and f.location.sheet == "Sammandrag"
+    assert sv(D("-10")) in f.message and f.location.sheet == "Sammandrag"
 
 
 def test_v5_sammandrag_excludes_enterprise_but_keeps_council_posts():
