@@ -58,6 +58,17 @@ __all__ = [
 ]
 
 
+def _parse_enum(cls, text: object, aliases: Mapping[str, str]):
+    """Member of a StrEnum from a cell text: its value or an alias, case-insensitive."""
+    key = str(text).strip().casefold()
+    key = aliases.get(key, key)
+    for member in cls:
+        if member.value == key:
+            return member
+    choices = ", ".join(m.value for m in cls)
+    raise ValueError(f"okänt värde {text!r} (välj {choices})")
+
+
 class Part(StrEnum):
     """The part of the budget a binding item sits in."""
 
@@ -75,6 +86,11 @@ class Part(StrEnum):
             "finansiering": "finansieringsdelen",
         }[self.value]
 
+    @classmethod
+    def parse(cls, text: object) -> Part:
+        """From a cell text (ValueError with the valid choices otherwise)."""
+        return _parse_enum(cls, text, {"driftsekonomidel": "drift", "resultaträkningsdel": "resultat", "investeringsdel": "investering", "finansieringsdel": "finansiering", "rr": "resultat", "fd": "finansiering", "in": "investering", "dr": "drift"})
+
 
 class Kind(StrEnum):
     """What the bound figure is: a spending limit, a revenue target, or a net amount."""
@@ -83,12 +99,22 @@ class Kind(StrEnum):
     BERAKNAD_INKOMST = "beräknad inkomst"
     NETTO = "netto"
 
+    @classmethod
+    def parse(cls, text: object) -> Kind:
+        """From a cell text (ValueError with the valid choices otherwise)."""
+        return _parse_enum(cls, text, {"beraknad inkomst": "beräknad inkomst", "inkomst": "beräknad inkomst", "nettoanslag": "netto", "nettobelopp": "netto", "määräraha": "anslag", "tuloarvio": "beräknad inkomst"})
+
 
 class Principle(StrEnum):
     """Bruttoprincipen binds each side; nettoprincipen binds the difference (seed §5.2.2)."""
 
     BRUTTO = "brutto"
     NETTO = "netto"
+
+    @classmethod
+    def parse(cls, text: object) -> Principle:
+        """From a cell text (ValueError with the valid choices otherwise)."""
+        return _parse_enum(cls, text, {"bruttoprincipen": "brutto", "nettoprincipen": "netto", "b": "brutto", "n": "netto"})
 
 
 class Organ(StrEnum):
@@ -108,6 +134,11 @@ class Organ(StrEnum):
             "direktion": "direktionens",
         }[self.value]
 
+    @classmethod
+    def parse(cls, text: object) -> Organ:
+        """From a cell text (ValueError with the valid choices otherwise)."""
+        return _parse_enum(cls, text, {"fullmaktige": "fullmäktige", "fm": "fullmäktige", "samkommunsstämma": "fullmäktige", "stämma": "fullmäktige", "ks": "kommunstyrelsen", "namnd": "nämnd", "nämnden": "nämnd", "direktionen": "direktion"})
+
 
 class TaskType(StrEnum):
     """How a task is financed (spec §2, seed §6.3.1)."""
@@ -116,6 +147,11 @@ class TaskType(StrEnum):
     NETTOENHET = "nettoenhet"
     ANNAN_BALANSENHET = "annan balansenhet"
     AFFARSVERK = "affärsverk"
+
+    @classmethod
+    def parse(cls, text: object) -> TaskType:
+        """From a cell text (ValueError with the valid choices otherwise)."""
+        return _parse_enum(cls, text, {"balansenhet": "annan balansenhet", "affarsverk": "affärsverk", "nettoenhet för intern service": "nettoenhet", "budgetfinansierat": "budgetfinansierad", "specifik finansiering": "nettoenhet"})
 
 
 class ObjectType(StrEnum):

@@ -169,3 +169,18 @@ def test_b1_unknown_item_wrong_year_duplicate_and_date_all_reported():
     assert "bara för 2025" in findings[1].message
     assert "två gånger" in findings[2].message
     assert "utanför budgetåret" in findings[3].message
+
+
+def test_enums_parse_cell_texts_and_the_leads_financing_values():
+    assert TaskType.parse("balansenhet") is TaskType.ANNAN_BALANSENHET  # engine.budget spelling
+    assert TaskType.parse(" Affärsverk ") is TaskType.AFFARSVERK
+    assert Kind.parse("Beraknad inkomst") is Kind.BERAKNAD_INKOMST
+    assert Principle.parse("NETTO") is Principle.NETTO
+    assert Organ.parse("samkommunsstämma") is Organ.FULLMAKTIGE
+    assert Part.parse("Investeringsdel") is Part.INVESTERING
+    try:
+        Principle.parse("halvbrutto")
+    except ValueError as exc:
+        assert "brutto, netto" in str(exc)
+    else:
+        raise AssertionError("expected ValueError")
