@@ -1,0 +1,1 @@
+"""Benchmarks: synthetic municipalities and exports (``generate``), ledger import (``bench_ledger``)."""
