@@ -194,6 +194,14 @@ def underskottets_tackningsar(
     return None
 
 
+def _bad_history(exc: ValueError, historik: Sequence[Bokslutsbalans], rule: str = "V8") -> Finding:
+    loc = next((b.location for b in historik if b.location is not None), None)
+    return Finding(
+        rule, Severity.ERROR,
+        f"Bokslutshistoriken kan inte användas: {exc}. Rätta fastställelseåret.",
+        "bokslutshistorik", None, loc)
+
+
 def check_v8_balans(
     budgetar: int,
     overskott: Mapping[int, Decimal],
@@ -239,9 +247,13 @@ def check_v8_balans(
             "ekonomiplan", budgetar, None))
     last = plan_years[-1]
     total = sum((overskott[y] for y in plan_years), ZERO)
-    deadline = underskottets_tackningsar(
-        historik, ackumulerat_prognos=ackumulerat_prognos, prognosar=budgetar - 1
-    )
+    try:
+        deadline = underskottets_tackningsar(
+            historik, ackumulerat_prognos=ackumulerat_prognos, prognosar=budgetar - 1
+        )
+    except ValueError as exc:
+        findings.append(_bad_history(exc, historik))
+        return findings
     if ackumulerat_prognos >= 0:
         if total < 0:
             if -total <= ackumulerat_prognos:
@@ -534,7 +546,11 @@ def bedom_v9(
     ver = _resolve_version(version, [n.ar for n in ny])
 
     hist = sorted(historik, key=lambda b: b.ar)
-    deadline = underskottets_tackningsar(hist)
+    try:
+        deadline = underskottets_tackningsar(hist)
+    except ValueError as exc:
+        findings.append(_bad_history(exc, hist, rule="V9"))
+        hist, deadline = [], None
     overdue: bool | None
     if not hist:
         overdue = None

@@ -311,3 +311,11 @@ def test_v9_joint_authority_only_deadline_criterion():
 def test_v9_unknown_version_is_a_finding():
     [f] = check_v9_utvarderingsforfarande([], version="1999")
     assert f.severity is Severity.ERROR and "1999" in f.message
+
+
+def test_v8_v9_impossible_approval_year_is_a_finding_not_a_crash():
+    hist = [Bokslutsbalans(2023, D("-5"), faststallelsear=2023, location=Location(cell="B3"))]
+    [f] = check_v8_balans(2025, PLAN, D("-5"), hist, [Atgard("x", D("5"), 2025)])
+    assert (f.rule, f.severity, f.location.cell) == ("V8", Severity.ERROR, "B3")
+    res = bedom_v9([], historik=hist)
+    assert res.findings[0].rule == "V9" and res.tidsfrist is None

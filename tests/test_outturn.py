@@ -8,6 +8,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from engine.binding import (
     BindingItem,
@@ -303,3 +305,44 @@ def test_v5_changes_and_outturn_columns():
     assert skatt.budget_efter == D("110") and skatt.avvikelse == D("2")
     assert liq.utfall == D("-7")
     assert s.i_balans
+
+
+# --- properties -------------------------------------------------------------------------------
+
+money = st.decimals(min_value=-10**8, max_value=10**8, places=2, allow_nan=False)
+
+
+@given(budget=money, bedomt=money, right=st.none() | money.map(abs),
+       principle=st.sampled_from(list(Principle)), kind=st.sampled_from([ANSLAG, INK, NETTO]))
+def test_property_status_needs_decision_iff_unfavourable_beyond_right(
+    budget, bedomt, right, principle, kind
+):
+    if principle is B and kind is NETTO:
+        return
+    status = bindning_status(principle, kind, budget, bedomt, right)
+    shortfall = budget - bedomt  # > 0 means unfavourable
+    usable_right = right or 0
+    if principle is B and kind is INK:
+        usable_right = 0  # no overrun right on a brutto revenue estimate
+    assert status.needs_decision == (shortfall > usable_right)
+    assert (status is Status.INOM) == (shortfall <= 0)
+
+
+@given(st.lists(st.tuples(st.sampled_from([(B, ANSLAG), (B, INK), (N, NETTO)]), money, money),
+                max_size=20))
+def test_property_sammandrag_balances_when_liquidity_is_the_residual(rows):
+    posts = [
+        SammandragPost(BindingItem(Part.DRIFT, f"U{i}", kind, principle), budget, change)
+        for i, ((principle, kind), budget, change) in enumerate(rows)
+    ]
+    inverkan = sum((p.budget + p.andringar for p in posts), D(0))
+    s = sammandrag(posts, inverkan)
+    assert s.i_balans and s.findings == ()
+
+
+@given(original=money, changes=st.lists(money, max_size=10), utfall=money)
+def test_property_row_budget_after_changes_and_deviation(original, changes, utfall):
+    log = tuple(change(SKOLA_A, c, par=f"§ {i}") for i, c in enumerate(changes))
+    row, _ = outturn_row(OutturnInput(SKOLA_A, 2025, original, utfall, log))
+    assert row.budget_efter == original + sum(changes, D(0))
+    assert row.avvikelse == utfall - row.budget_efter
