@@ -2,8 +2,9 @@
 
 Registered by ``addin/udfs.py`` (it imports this module). Thin glue over :mod:`engine.outturn`:
 arguments arrive as Excel hands them (floats, ``None`` for blanks, error strings such as
-``"#REF!"``, 1-D lists for a row/column, 2-D lists for a block) and the functions never raise:
-bad input returns a string starting with ``"#KB:"`` that names the argument.
+``"#REF!"`` — every argument is declared ``err_to_str=True`` so error cells are not turned into
+blanks —, 1-D lists for a row/column, 2-D lists for a block) and the functions never raise: bad
+input returns a string starting with ``"#KB:"`` that names the argument.
 
 * ``KB_BINDNING_STATUS(principle, kind, budget, utfall, [andringar], [overskridningsratt],
   [tecken])`` → the status text, e.g. "inom ramen", "anslaget överskrids – kräver fullmäktiges
@@ -114,6 +115,13 @@ def _text(name: str, value: object, table: dict[str, object]) -> object:
 
 
 @xw.func
+@xw.arg("principle", err_to_str=True)
+@xw.arg("kind", err_to_str=True)
+@xw.arg("budget", err_to_str=True)
+@xw.arg("utfall", err_to_str=True)
+@xw.arg("andringar", err_to_str=True)
+@xw.arg("overskridningsratt", err_to_str=True)
+@xw.arg("tecken", err_to_str=True)
 def KB_BINDNING_STATUS(  # noqa: N802 - Excel function name
     principle: object,
     kind: object,
@@ -153,6 +161,9 @@ def KB_BINDNING_STATUS(  # noqa: N802 - Excel function name
 
 
 @xw.func
+@xw.arg("budget", err_to_str=True)
+@xw.arg("utfall", err_to_str=True)
+@xw.arg("andringar", err_to_str=True)
 def KB_AVVIKELSE(budget: object, utfall: object, andringar: object = None) -> float | str:  # noqa: N802
     """Deviation = utfall − (budget + Σ andringar), rounded to the cent."""
     try:
