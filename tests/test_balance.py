@@ -319,3 +319,17 @@ def test_v8_v9_impossible_approval_year_is_a_finding_not_a_crash():
     assert (f.rule, f.severity, f.location.cell) == ("V8", Severity.ERROR, "B3")
     res = bedom_v9([], historik=hist)
     assert res.findings[0].rule == "V9" and res.tidsfrist is None
+
+
+def test_v7_jyvaskyla_2018_real_figures():
+    # Jyväskylä 2018 accounts: rahavarat 1.1 30 018 388.33, rahavarojen muutos −23 280 290.69,
+    # rahavarat 31.12 6 738 097.64 = 30 018 388.33 − 23 280 290.69
+    start, effect = D("30018388.33"), D("-23280290.69")
+    assert start + effect == D("6738097.64")
+    assert check_v7_likviditet({2018: effect}, start, 2018) == []
+    # a following year draining one cent more than is left → warning for that plan year
+    [f] = check_v7_likviditet({2018: effect, 2019: D("-6738097.65")}, start, 2018)
+    assert (f.severity, f.year) == (Severity.WARNING, 2019) and "-0,01" in f.message
+    # as a budget year: −30 018 388.34 is one cent more than the liquid assets → error
+    [g] = check_v7_likviditet({2018: D("-30018388.34")}, start, 2018)
+    assert g.severity is Severity.ERROR and "underskott 0,01" in g.message

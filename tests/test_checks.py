@@ -286,3 +286,50 @@ def test_v6_council_post_in_wrong_part_warns():
     items = [BindingItem(Part.DRIFT, "AV1", INK, B, detalj="kapitalersattning")]
     [f] = check_v6_affarsverk(OBJECTS, items)
     assert f.severity is Severity.WARNING and "resultaträkningsdelen" in f.message
+
+
+# --- V4 on real published figures -------------------------------------------------------------
+# Jyväskylä, tilinpäätös 2018 (spec/testdata/jyvaskyla-2018.json), EUR, published signs.
+
+JKL_RR = [  # tuloslaskelma lines down to vuosikate
+    "70024851.44", "50875213.37", "18572420.09", "36076437.12", "0.00",  # toimintatuotot
+    "-267744141.18", "-60980477.35", "-11688767.20", "-351646714.69", "-42522011.29",
+    "-60985780.29", "-31530728.70",  # toimintakulut
+    "513760971.34", "173454109.00",  # verotulot, valtionosuudet
+    "8944659.63", "10585633.09", "-6100123.92", "-44305.87",  # rahoitustuotot ja -kulut
+]
+JKL_FD = {
+    "FD.VK.AB": "49051244.59", "FD.VK.EXTRA": "0.00", "FD.VK.KORR": "-16461233.22",
+    "FD.IK.UTG": "-67500572.22", "FD.IK.FA": "1674033.54", "FD.IK.FORS": "18417929.92",
+    "FD.UTL.OKN": "-259074.17", "FD.UTL.MIN": "2373673.59", "FD.LAN.OKL": "20000000.00",
+    "FD.LAN.MINL": "-26281042.85", "FD.LAN.KORT": "-18420890.26", "FD.EK": "0.00",
+    # muut maksuvalmiuden muutokset 158 158.38 + 746 441.81 + 1 718 664.29 + 11 502 375.91
+    "FD.OVR": "14125640.39",
+    "FD.INV": "-23280290.69",  # rahavarojen muutos
+}
+
+
+def test_v4_jyvaskyla_2018_transfers_and_bottom_line_agree():
+    # vuosikate = Σ lines = −651 549 698.68 + 513 760 971.34 + 173 454 109.00 + 13 385 862.93
+    #           = 49 051 244.59 (published)
+    arsbidrag = sum((D(x) for x in JKL_RR), D(0))
+    assert arsbidrag == D("49051244.59")
+    data = FinansieringsdelData(
+        rows={code: {2018: D(v)} for code, v in JKL_FD.items()},
+        arsbidrag={2018: arsbidrag},
+        extraordinara={2018: D("0.00")},
+        investeringsutgifter={2018: D("-67500572.22")},
+        finansieringsandelar={2018: D("1674033.54")},
+        forsaljningsinkomster={2018: D("18417929.92")},
+    )
+    assert check_v4_finansieringsdel(data) == []
+    # one cent off in the bottom line is caught
+    rows = {code: {2018: D(v)} for code, v in JKL_FD.items()}
+    rows["FD.INV"] = {2018: D("-23280290.70")}
+    bad = FinansieringsdelData(rows=rows, arsbidrag=data.arsbidrag,
+                               extraordinara=data.extraordinara,
+                               investeringsutgifter=data.investeringsutgifter,
+                               finansieringsandelar=data.finansieringsandelar,
+                               forsaljningsinkomster=data.forsaljningsinkomster)
+    [f] = check_v4_finansieringsdel(bad)
+    assert f.object == "FD.INV" and "skillnad -0,01" in f.message
