@@ -30,6 +30,10 @@ from addin.excel_values import (
     row_result,
     to_excel,
 )
+from addin.udfs_resultatbalansering import (  # noqa: F401 - registered as Excel functions
+    KB_RESULTATBALANSERING,
+    KB_RESULTATBALANSERING_NAMND,
+)
 from engine.catalogue import WORDINGS, LabelError, catalogue, normalize_label
 from engine.findings import Severity
 from engine.ratios import ACKUMULERAT_KASSAFLODE, ackumulerat_kassaflode, find_ratio, nyckeltal
@@ -42,6 +46,8 @@ __all__ = [
     "KB_NYCKELTAL",
     "KB_OVERSKOTT",
     "KB_RESULTAT",
+    "KB_RESULTATBALANSERING",
+    "KB_RESULTATBALANSERING_NAMND",
     "KB_RESULTATRAKNING",
     "KB_TACKNINGSAR",
     "KB_VERKSAMHETSBIDRAG",

@@ -100,7 +100,10 @@ def quantize(value: Decimal, unit: Decimal = CENT) -> Decimal:
     """
     if unit <= 0:
         raise ValueError("rounding unit must be positive")
-    steps = (value / unit).quantize(UNIT, rounding=ROUND_HALF_UP)
+    try:
+        steps = (value / unit).quantize(UNIT, rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        raise MoneyError(f"beloppet är för stort: {value}") from None
     result = steps * unit
     # keep the exponent of the unit for units < 1 (0.01 -> two decimals), integers otherwise
     return result.quantize(unit) if unit < 1 else result.quantize(UNIT)

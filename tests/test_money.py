@@ -100,3 +100,8 @@ def test_excel_round_is_half_away_from_zero(x: Decimal) -> None:
     if abs(r - x) == Decimal("0.005"):
         assert abs(r) > abs(x)
     assert D(str(r)) == r
+
+
+def test_amount_too_large_for_cents_is_a_money_error() -> None:
+    with pytest.raises(MoneyError):
+        to_money(1e26)

@@ -1,7 +1,7 @@
 """The ``kommunbudget`` command.
 
-Subcommands: ``demo`` (the README's main job on the embedded example). More are added by the
-workbook layer (``new``, ``validate``, ``refresh``, ``import-utfall``).
+Subcommands: ``demo`` (the README's main job on the embedded example), ``new``, ``validate``,
+``refresh``.
 
 Exit codes: 0 all done without error findings; 1 some findings of severity error (results still
 written where safe); 2 a file could not be read or written, or a usage error.
@@ -10,47 +10,112 @@ written where safe); 2 a file could not be read or written, or a usage error.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
 
-from engine.budget import berakna
-from engine.resultatbalansering import balansera
+from engine.money import ZERO
 from workbook_templates.example import exempelkommun
-from workbook_templates.text_report import (
-    format_amount,
-    format_findings,
-    format_ratios,
-    format_statement,
-)
+from workbook_templates.refresh import RefreshReport, refresh
+from workbook_templates.templates import new_kommun, new_namnd
+from workbook_templates.text_report import format_amount, format_findings
 
 EXIT_OK, EXIT_FINDINGS, EXIT_FAILURE = 0, 1, 2
 
 
+def _print_summary(report: RefreshReport, columns: list[str]) -> None:
+    out = report.outputs
+    if out is not None and out.berakning is not None:
+        st = out.berakning.statement
+        width = max(len(c) for c in columns)
+        print(f"{'':28}" + "".join(f"{c:>{max(width, 14) + 2}}" for c in columns))
+        for code, label in (("RR.AB", "Årsbidrag"), ("FD.INV", "Inverkan på likviditeten")):
+            print(f"{label:28}" + "".join(f"{format_amount(v):>{max(width, 14) + 2}}"
+                                          for v in st[code]))
+    if out is not None and out.balansering is not None:
+        rb = out.balansering
+        carried = sum((n.overforing for n in rb.namnder), ZERO)
+        ks = sum((n.ks_andel for n in rb.namnder), ZERO)
+        print(f"Resultatbalansering: överförs till nästa års budget {format_amount(carried)}, "
+              f"kommunstyrelsens andel {format_amount(ks)}")
+    print(format_findings(report.findings, limit=0))
+    for f in report.files:
+        print(f"  {f.status:10} {f.path}")
+
+
+def _progress(enabled: bool) -> Callable[[str], None]:
+    if not enabled:
+        return lambda _msg: None
+    tty = sys.stderr.isatty()
+
+    def say(msg: str) -> None:
+        if tty:
+            print(f"\r\033[K{msg}", end="", file=sys.stderr, flush=True)
+        else:
+            print(f"{datetime.now():%Y-%m-%d %H:%M:%S} {msg}", file=sys.stderr, flush=True)
+
+    return say
+
+
 def _demo(args: argparse.Namespace) -> int:
+    """Write the example workbooks, refresh them and print a short summary."""
     ex = exempelkommun()
-    result = berakna(ex.budget)
-    st = result.statement
-    cols = list(ex.kolumner)
-    print(f"{ex.budget.kommun} — budget och ekonomiplan (euro)\n")
-    print(format_statement(st, "RR", cols, "Resultaträkningsdel"))
-    print()
-    print(format_statement(st, "FD", cols, "Finansieringsdel"))
-    print()
-    print(format_ratios(result.nyckeltal, cols))
-    print()
-    rb = balansera(ex.enheter, justeringar=ex.justeringar, namnder=ex.namnder,
-                   tidplan=ex.tidplan, ar=ex.bokslutsar)
-    print(f"Resultatbalansering, bokslut {ex.bokslutsar} (överförs till budget "
-          f"{ex.bokslutsar + 1})")
-    width = max(len(n.namnd) for n in rb.namnder)
-    print(f"{'Nämnd'.ljust(width)}  {'Justerat resultat':>18}  {'Överföring':>12}  {'KS andel':>10}")
-    for n in rb.namnder:
-        print(f"{n.namnd.ljust(width)}  {format_amount(n.justerat_resultat):>18}  "
-              f"{format_amount(n.overforing):>12}  {format_amount(n.ks_andel):>10}")
-    findings = [*result.findings, *rb.findings]
-    print()
-    print(format_findings(findings))
-    return EXIT_OK  # the example has error findings on purpose; the demo ran
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    kommun = new_kommun(out_dir / "kommun.xlsx", ex)
+    for namnd in ex.namndlista:
+        new_namnd(out_dir / f"namnd_{_slug(namnd)}.xlsx", namnd, ex)
+    report = refresh([out_dir], kommun, progress=_progress(not args.quiet))
+    if sys.stderr.isatty() and not args.quiet:
+        print(file=sys.stderr)
+    print(f"{ex.budget.kommun}: exempelarbetsböckerna i {out_dir.resolve()}")
+    _print_summary(report, list(ex.kolumner))
+    # the example has error findings on purpose (they show what the checks find)
+    return EXIT_FAILURE if report.exit_code == EXIT_FAILURE else EXIT_OK
+
+
+def _slug(name: str) -> str:
+    keep = "".join(ch if ch.isalnum() else "_" for ch in name.casefold())
+    return "_".join(part for part in keep.split("_") if part)
+
+
+def _new(args: argparse.Namespace) -> int:
+    ex = exempelkommun() if args.example else None
+    path = Path(args.path)
+    if path.exists() and not args.force:
+        print(f"{path} finns redan; välj ett annat namn eller ange --force.", file=sys.stderr)
+        return EXIT_FAILURE
+    if args.kind == "kommun":
+        new_kommun(path, ex, sprak=args.sprak)
+    else:
+        namnd = args.namnd or (ex.namndlista[0] if ex else "")
+        new_namnd(path, namnd, ex)
+    print(path)
+    return EXIT_OK
+
+
+def _validate(args: argparse.Namespace) -> int:
+    report = refresh(args.paths, args.kommun, write=False)
+    if args.format == "json":
+        print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2, default=str))
+    else:
+        print(format_findings(report.findings, limit=10_000))
+    return report.exit_code
+
+
+def _refresh(args: argparse.Namespace) -> int:
+    report = refresh(args.paths, args.kommun, backups=args.backups,
+                     progress=_progress(not args.quiet))
+    if sys.stderr.isatty() and not args.quiet:
+        print(file=sys.stderr)
+    if args.report:
+        report.write_json(args.report)
+    columns = [str(y) for y in report.outputs.berakning.budget.years] \
+        if report.outputs and report.outputs.berakning else []
+    _print_summary(report, columns)
+    return report.exit_code
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,9 +124,34 @@ def build_parser() -> argparse.ArgumentParser:
         description="Kommunbudget: statements, binding checks and resultatbalansering.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="run the main job on the embedded example municipality")
+    demo = sub.add_parser("demo", help="write, refresh and summarise the example workbooks")
     demo.add_argument("--out", default="out", help="folder for the example workbooks")
+    demo.add_argument("--quiet", action="store_true", help="no progress lines")
     demo.set_defaults(func=_demo)
+
+    new = sub.add_parser("new", help="create a workbook template")
+    new.add_argument("kind", choices=("kommun", "namnd"))
+    new.add_argument("path")
+    new.add_argument("--namnd", help="the committee's name (namnd workbooks)")
+    new.add_argument("--example", action="store_true", help="fill with the example municipality")
+    new.add_argument("--språk", "--sprak", dest="sprak", choices=("sv", "fi"), default="sv",
+                     help="labels of the statement sheets")
+    new.add_argument("--force", action="store_true", help="overwrite an existing file")
+    new.set_defaults(func=_new)
+
+    val = sub.add_parser("validate", help="findings only, nothing written")
+    val.add_argument("paths", nargs="+", help="workbooks or folders")
+    val.add_argument("--kommun", help="the municipality workbook (default: found by its tables)")
+    val.add_argument("--format", choices=("text", "json"), default="text")
+    val.set_defaults(func=_validate)
+
+    ref = sub.add_parser("refresh", help="read, compute and write back every workbook")
+    ref.add_argument("paths", nargs="+", help="workbooks or folders")
+    ref.add_argument("--kommun", help="the municipality workbook (default: found by its tables)")
+    ref.add_argument("--report", help="write a JSON report of what was done per file")
+    ref.add_argument("--backups", type=int, default=3, help="backups kept per workbook")
+    ref.add_argument("--quiet", action="store_true", help="no progress lines")
+    ref.set_defaults(func=_refresh)
     return parser
 
 

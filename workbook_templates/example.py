@@ -6,8 +6,8 @@ enterprise), 37 result units for resultatbalansering, five year columns (account
 2025, budget year 2026, plan years 2027–2028) and a handful of investment projects. Its figures are
 chosen so that every statement, check and resultatbalansering rule has something to show:
 
-* the plan years go into deficit (V8 balance) and the liquidity effect in 2028 exceeds the
-  liquid assets (V7);
+* the plan years go into deficit (V8 balance) and liquid assets run down, so 2028 needs
+  short-term borrowing;
 * an internal rent is raised in 2027 without the buyers' budgets following (internal items do
   not cancel out);
 * one project's yearly split exceeds its approved cost estimate;
@@ -162,7 +162,7 @@ def _central() -> dict[str, tuple[Decimal | None, ...]]:
         "FD.UTL.MIN": _fixed(60_000, 60_000, 60_000, 60_000, 60_000),
         "FD.LAN.OKL": _fixed(None, 3_000_000, 2_000_000, 6_000_000, 2_000_000),
         "FD.LAN.MINL": _fixed(-4_100_000, -4_300_000, -4_600_000, -4_900_000, -5_200_000),
-        "FD.LAN.KORT": _fixed(-500_000, None, None, None, None),
+        "FD.LAN.KORT": _fixed(-500_000, None, None, None, 1_500_000),
         "FD.EK": _fixed(None, None, None, None, None),
         "BAL.FORSK": _fixed(1_200_000, 1_200_000, 1_200_000, 1_200_000, 1_200_000),
     }

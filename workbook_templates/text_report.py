@@ -57,6 +57,6 @@ def format_findings(findings: Sequence[Finding], limit: int = 20) -> str:
     lines = [head]
     for f in list(findings)[:limit]:
         lines.append(f"  {f}")
-    if len(findings) > limit:
+    if len(findings) > limit > 0:
         lines.append(f"  ... och {len(findings) - limit} till")
     return "\n".join(lines)

@@ -1,0 +1,158 @@
+"""The batch refresh end to end on the example workbooks (issue 5)."""
+
+from __future__ import annotations
+
+import hashlib
+import zipfile
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from engine.budget import berakna
+from workbook_templates.cli import main
+from workbook_templates.example import exempelkommun
+from workbook_templates.reader import open_workbook
+from workbook_templates.refresh import refresh
+from workbook_templates.templates import new_kommun, new_namnd
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture()
+def workbooks(tmp_path: Path) -> tuple[Path, list[Path]]:
+    ex = exempelkommun()
+    kommun = new_kommun(tmp_path / "kommun.xlsx", ex)
+    namnder = [new_namnd(tmp_path / f"n{i}.xlsx", n, ex) for i, n in enumerate(ex.namndlista)]
+    return kommun, namnder
+
+
+def _cells(path: Path, sheet: str) -> dict[str, object]:
+    with open_workbook(path) as r:
+        res = r.range(sheet, "A1:H200")
+        return {c.address: c.value for row in res.cells for c in row if c.value is not None}
+
+
+def test_refresh_writes_the_engine_values_into_the_owned_sheets(workbooks) -> None:
+    kommun, namnder = workbooks
+    report = refresh([kommun.parent], kommun)
+    assert {f.status for f in report.files} == {"written"}
+    assert report.exit_code == 1  # the example has error findings on purpose
+    expected = berakna(exempelkommun().budget).statement
+    cells = _cells(kommun, "Resultaträkning")
+    rows = {v: k for k, v in cells.items() if isinstance(v, str)}
+    row = rows["Årsbidrag"][1:]
+    assert [cells[f"{c}{row}"] for c in "BCDEF"] == list(expected["RR.AB"])
+    fin = _cells(kommun, "Finansieringsdel")
+    row = {v: k for k, v in fin.items() if isinstance(v, str)}["Inverkan på likviditeten"][1:]
+    assert fin[f"F{row}"] == expected["FD.INV"][4]
+    # a committee workbook gets its own results and findings
+    social = namnder[2]
+    res = _cells(social, "Resultat")
+    assert "Socialnämnden: driftsekonomidel per uppgift" in res.values()
+    assert "Nämnden totalt" in res.values()
+    kontroll = _cells(social, "Kontroll")
+    assert any(isinstance(v, str) and "Hemvård" in v for v in kontroll.values())
+
+
+def test_second_refresh_is_idempotent_and_touches_nothing(workbooks) -> None:
+    kommun, namnder = workbooks
+    refresh([kommun.parent], kommun)
+    before = {p: _digest(p) for p in [kommun, *namnder]}
+    report = refresh([kommun.parent], kommun)
+    assert {f.status for f in report.files} == {"unchanged"}
+    assert {p: _digest(p) for p in before} == before
+
+
+def test_only_owned_sheets_change(workbooks) -> None:
+    kommun, _ = workbooks
+    with zipfile.ZipFile(kommun) as z:
+        before = {i.filename: z.read(i.filename) for i in z.infolist()}
+    refresh([kommun.parent], kommun)
+    with zipfile.ZipFile(kommun) as z:
+        after = {i.filename: z.read(i.filename) for i in z.infolist()}
+        rels = z.read("xl/_rels/workbook.xml.rels").decode()
+        wb_xml = z.read("xl/workbook.xml").decode()
+    assert set(before) == set(after)
+    changed = {n for n in before if before[n] != after[n]}
+    changed.discard("xl/workbook.xml")  # only if recalculation on open had to be requested
+    # map the changed parts back to sheet names: they must all be owned output sheets
+    import re
+
+    from workbook_templates.schema import KOMMUN_OUTPUTS
+
+    rid_of = dict(re.findall(r'<sheet [^>]*name="([^"]+)"[^>]*r:id="([^"]+)"', wb_xml))
+    target = dict(re.findall(r'Id="([^"]+)"[^>]*Target="/?(?:xl/)?([^"]+)"', rels))
+    target.update({k: v for v, k in re.findall(r'Target="/?(?:xl/)?([^"]+)"[^>]*Id="([^"]+)"',
+                                               rels)})
+    owned_parts = {"xl/" + target[rid_of[name]] for name in KOMMUN_OUTPUTS}
+    assert changed and changed <= owned_parts
+
+
+def test_validate_writes_nothing(workbooks) -> None:
+    kommun, namnder = workbooks
+    before = {p: _digest(p) for p in [kommun, *namnder]}
+    report = refresh([kommun.parent], kommun, write=False)
+    assert {f.status for f in report.files} == {"validated"}
+    assert {p: _digest(p) for p in before} == before
+
+
+def test_a_broken_committee_workbook_does_not_stop_the_others(workbooks) -> None:
+    kommun, namnder = workbooks
+    namnder[0].write_bytes(b"this is not a workbook")
+    report = refresh([kommun.parent], kommun)
+    status = {f.path.name: f.status for f in report.files}
+    assert status[namnder[0].name] == "refused"
+    assert status["kommun.xlsx"] == "written"
+    assert status[namnder[1].name] == "written"
+    assert report.exit_code == 2
+
+
+def test_a_workbook_open_in_excel_is_skipped(workbooks) -> None:
+    kommun, namnder = workbooks
+    lock = namnder[1].parent / f"~${namnder[1].name}"
+    lock.write_bytes(b"owner")
+    before = _digest(namnder[1])
+    report = refresh([kommun.parent], kommun)
+    status = {f.path.name: f.status for f in report.files}
+    assert status[namnder[1].name] == "skipped"
+    assert _digest(namnder[1]) == before
+
+
+def test_text_in_an_amount_cell_is_a_finding_with_its_cell(tmp_path: Path) -> None:
+    # build a committee workbook whose first amount is text, via openpyxl on a *fresh* template
+    import openpyxl
+
+    ex = exempelkommun()
+    kommun = new_kommun(tmp_path / "kommun.xlsx", ex)
+    path = new_namnd(tmp_path / "social.xlsx", "Socialnämnden", ex)
+    wb = openpyxl.load_workbook(path)
+    wb["Driftsbudget"]["D4"] = "tre miljoner"
+    wb.save(path)
+    report = refresh([tmp_path], kommun, write=False)
+    (f,) = [f for f in report.findings if f.location and f.location.cell == "D4"]
+    assert f.rule == "V10" and f.location.sheet == "Driftsbudget"
+    assert "tre miljoner" in f.message
+
+
+def test_cli_refresh_and_json_report(workbooks, tmp_path: Path, capsys) -> None:
+    kommun, _ = workbooks
+    rep = tmp_path / "report.json"
+    code = main(["refresh", str(kommun.parent), "--kommun", str(kommun), "--report", str(rep),
+                 "--quiet"])
+    assert code == 1
+    import json
+
+    data = json.loads(rep.read_text(encoding="utf-8"))
+    assert data["exit_code"] == 1 and len(data["files"]) == 7
+    assert main(["validate", str(kommun.parent), "--format", "json"]) == 1
+
+
+def test_demo_amounts_are_exact(tmp_path: Path, capsys) -> None:
+    assert main(["demo", "--out", str(tmp_path), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    # årsbidrag 2026 of the example, computed independently through the engine
+    ab = berakna(exempelkommun().budget).statement.get("RR.AB", 2)
+    assert ab == Decimal("5272150.00") and "5\u00a0272\u00a0150" in out

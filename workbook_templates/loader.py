@@ -1,0 +1,538 @@
+"""Read the municipality and committee workbooks into engine objects.
+
+Every table is found by name and every column by header (:mod:`reader`); every amount goes
+through the engine's input hygiene (V10: text, error values, wrong signs) and keeps its sheet and
+cell, so a finding can say exactly where the problem is. A problem in one row never stops the
+others; a workbook that cannot be read at all becomes one finding and the run goes on with the
+other workbooks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Protocol
+
+from engine.budget import Finansiering, Projekt, Uppgift
+from engine.catalogue import LabelError, catalogue
+from engine.findings import Finding, Location, Severity
+from engine.input_hygiene import parse_amount
+from engine.money import ZERO
+from engine.rb_rules import DEFAULT_RULES, Regelverk, rules_from_table
+from engine.resultatbalansering import Justering, Namnd, Resultatenhet, Tidplan
+from workbook_templates.reader import Cell, Table, TableResult, WorkbookReadError, open_workbook
+from workbook_templates.schema import RB_STEG, T, TableSpec
+
+__all__ = ["Kolumn", "KommunInput", "NamndInput", "TableSource", "UtfallRad", "read_kommun",
+           "read_namnd"]
+
+
+@dataclass(frozen=True)
+class Kolumn:
+    namn: str  # the column header, e.g. "Budget 2026"
+    ar: int
+    typ: str
+    invanare: int | None
+
+
+@dataclass
+class KommunInput:
+    path: Path
+    kommun: str = ""
+    sprak: str = "sv"
+    bokslutsar: int | None = None
+    samkommun: bool = False
+    kolumner: list[Kolumn] = field(default_factory=list)
+    central: dict[str, list[Decimal | None]] = field(default_factory=dict)
+    projekt: list[Projekt] = field(default_factory=list)
+    andringar: list[dict[str, object]] = field(default_factory=list)
+    regler: Regelverk = DEFAULT_RULES
+    namnder: list[Namnd] = field(default_factory=list)
+    justeringar: list[Justering] = field(default_factory=list)
+    tidplan: Tidplan = field(default_factory=Tidplan)
+    findings: list[Finding] = field(default_factory=list)
+    readable: bool = True
+
+
+@dataclass(frozen=True)
+class UtfallRad:
+    namnd: str
+    uppgift: str
+    kod: str
+    utfall: Decimal | None
+    prognos: Decimal | None
+    plats: Location | None = None
+
+
+@dataclass
+class NamndInput:
+    path: Path
+    namnd: str = ""
+    uppgifter: list[Uppgift] = field(default_factory=list)
+    principer: dict[str, tuple[str, str]] = field(default_factory=dict)  # uppgift -> (princip, mot)
+    utfall: list[UtfallRad] = field(default_factory=list)
+    enheter: list[Resultatenhet] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    readable: bool = True
+
+
+def _sign_table() -> dict[str, str]:
+    return {code: line.sign for code, line in catalogue().lines.items()}
+
+
+def _text(cell: Cell | None) -> str:
+    if cell is None or cell.value is None:
+        return ""
+    v = cell.value
+    if isinstance(v, Decimal) and v == v.to_integral_value():
+        return str(int(v))
+    return str(v).strip()
+
+
+def _yes_no(cell: Cell, findings: list[Finding], default: bool | None = None) -> bool | None:
+    text = _text(cell).casefold()
+    if text in ("ja", "j", "yes", "kyllä", "sant", "true", "1"):
+        return True
+    if text in ("nej", "n", "no", "ei", "falskt", "false", "0"):
+        return False
+    if not text:
+        return default
+    findings.append(Finding("V10", Severity.ERROR,
+                            f"Värdet {cell.value!r} ska vara ja eller nej; välj i listan.",
+                            location=cell.location))
+    return default
+
+
+def _table(r: TableSource, spec: TableSpec, findings: list[Finding],
+           extra: Sequence[str] = ()) -> Table | None:
+    res = r.table(spec.name, [*spec.headers, *extra])
+    findings.extend(_with_workbook(f, r.path) for f in res.findings)
+    return res.table
+
+
+def _with_workbook(f: Finding, path: Path) -> Finding:
+    from dataclasses import replace
+
+    loc = f.location or Location()
+    return replace(f, location=replace(loc, workbook=loc.workbook or path.name))
+
+
+def _amount(cell: Cell, findings: list[Finding], line: str | None = None,
+            year: int | None = None, obj: str | None = None) -> Decimal | None:
+    result = parse_amount(cell.value, location=cell.location, line=line, year=year, object=obj,
+                          line_signs=_sign_table())
+    if isinstance(result, Finding):
+        findings.append(result)
+        return None
+    return result
+
+
+def _code(row_code: Cell | None, row_label: Cell | None, findings: list[Finding],
+          parts: Sequence[str]) -> str | None:
+    """The line code of a row: the Kod column, else the Rad label; both must agree."""
+    cat = catalogue()
+    code_text, label_text = _text(row_code), _text(row_label)
+    code = None
+    if code_text:
+        try:
+            code = cat.resolve(code_text, parts)
+        except LabelError as err:
+            findings.append(Finding("V10", Severity.ERROR,
+                                    f"{err.message}. Välj en kod ur mallen eller töm Kod-cellen "
+                                    "och skriv radens namn i Rad.", location=row_code.location))
+            return None
+    if label_text:
+        try:
+            by_label = cat.resolve(label_text, parts)
+        except LabelError as err:
+            if code is None:
+                findings.append(Finding("V10", Severity.ERROR,
+                                        f"{err.message}. Skriv radens namn som i mallen eller "
+                                        "ange Kod.", location=row_label.location))
+            by_label = None
+        if code is not None and by_label is not None and by_label != code:
+            findings.append(Finding("V10", Severity.WARNING,
+                                    f"Koden {code} och radnamnet {label_text!r} ({by_label}) "
+                                    "avser olika poster; koden gäller. Rätta den ena.",
+                                    location=row_label.location))
+        code = code or by_label
+    return code
+
+
+def _kolumner(r: TableSource, findings: list[Finding]) -> list[Kolumn]:
+    t = _table(r, T.AR, findings)
+    out: list[Kolumn] = []
+    if t is None:
+        return out
+    for row in t.rows:
+        name = _text(row["Kolumn"])
+        if not name:
+            continue
+        year_cell = row["År"]
+        year = _amount(year_cell, findings)
+        if year is None or year != year.to_integral_value():
+            if year is not None or year_cell.value is None:
+                findings.append(Finding("V10", Severity.ERROR,
+                                        f"Årskolumnen {name!r} saknar ett årtal; skriv året (t.ex. "
+                                        "2026).", location=year_cell.location))
+            continue
+        inv = _amount(row["Invånare"], findings) if row.get("Invånare") is not None else None
+        out.append(Kolumn(name, int(year), _text(row["Typ"]).casefold() or "budget",
+                          int(inv) if inv is not None else None))
+    years = [k.ar for k in out]
+    if years != sorted(years) or len(set(years)) != len(years):
+        findings.append(Finding("V10", Severity.ERROR,
+                                "Årskolumnerna i tblAr ska stå i stigande ordning utan dubbletter "
+                                f"(nu: {', '.join(map(str, years))}); sortera raderna.",
+                                location=Location(sheet=T.AR.sheet, table=T.AR.name)))
+    if not out:
+        findings.append(Finding("V10", Severity.ERROR,
+                                "Inga årskolumner i tblAr; fyll i minst en kolumn.",
+                                location=Location(sheet=T.AR.sheet, table=T.AR.name)))
+    return out
+
+
+def _year_values(t: Table, row_index: int, kolumner: Sequence[Kolumn], code: str | None,
+                 findings: list[Finding], obj: str | None = None) -> list[Decimal | None]:
+    row = t.rows[row_index]
+    vals: list[Decimal | None] = []
+    for k in kolumner:
+        cell = row.get(k.namn)
+        if cell is None:
+            vals.append(None)
+            continue
+        vals.append(_amount(cell, findings, line=code, year=k.ar, obj=obj))
+    return vals
+
+
+def _missing_year_columns(t: Table, kolumner: Sequence[Kolumn], findings: list[Finding]) -> None:
+    for k in kolumner:
+        if not t.has(k.namn):
+            findings.append(Finding(
+                "V10", Severity.ERROR,
+                f"Tabellen {t.name} saknar årskolumnen {k.namn!r} (enligt tblAr). Lägg till "
+                "kolumnen med exakt den rubriken eller rätta tblAr.",
+                location=Location(sheet=t.sheet, cell=t.ref.split(":")[0], table=t.name)))
+
+
+def _settings(t: Table | None) -> dict[str, Cell]:
+    out: dict[str, Cell] = {}
+    if t is None:
+        return out
+    for row in t.rows:
+        key = _text(row["Inställning"]).casefold()
+        if key:
+            out[key] = row["Värde"]
+    return out
+
+
+class TableSource(Protocol):
+    """What the loader needs from a workbook: its name and its tables by name and header.
+
+    Implemented by the file reader (:class:`reader.WorkbookReader`) and by the live-Excel adapter
+    (:mod:`addin.excel_adapter`); the loader does not know which one it reads."""
+
+    path: Path
+
+    def table(self, name: str, headers: Sequence[str] = ()) -> TableResult: ...
+
+    def __enter__(self) -> TableSource: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+
+def _open(path: Path | TableSource, findings: list[Finding]) -> TableSource | None:
+    if not isinstance(path, (str, Path)):
+        return path
+    try:
+        return open_workbook(path)
+    except WorkbookReadError as err:
+        findings.append(_with_workbook(err.finding, path))
+    except OSError as err:
+        findings.append(Finding("IN", Severity.ERROR,
+                                f"Filen kan inte läsas ({err.strerror or err}); kontrollera "
+                                "sökvägen och behörigheten.", location=Location(workbook=path.name)))
+    return None
+
+
+def read_kommun(source: str | Path | TableSource) -> KommunInput:
+    """Read the municipality workbook from a file or any :class:`TableSource`."""
+    path = Path(source) if isinstance(source, (str, Path)) else source.path
+    inp = KommunInput(path)
+    f = inp.findings
+    r = _open(source if not isinstance(source, str) else path, f)
+    if r is None:
+        inp.readable = False
+        return inp
+    with r:
+        s = _settings(_table(r, T.INSTALLNINGAR, f))
+        inp.kommun = _text(s.get("kommun")) or path.stem
+        inp.sprak = "fi" if _text(s.get("språk")).casefold().startswith("fi") else "sv"
+        if "bokslutsår" in s:
+            y = _amount(s["bokslutsår"], f)
+            inp.bokslutsar = int(y) if y is not None else None
+        if "samkommun" in s:
+            inp.samkommun = bool(_yes_no(s["samkommun"], f, False))
+        inp.kolumner = _kolumner(r, f)
+        n = len(inp.kolumner)
+
+        t = _table(r, T.CENTRALA, f)
+        if t is not None:
+            _missing_year_columns(t, inp.kolumner, f)
+            for i, row in enumerate(t.rows):
+                code = _code(row.get("Kod"), row.get("Rad"), f, ("RR", "FD", "BAL", "IN"))
+                if code is None:
+                    continue
+                vals = _year_values(t, i, inp.kolumner, code, f)
+                if code in inp.central:
+                    f.append(Finding("V1", Severity.ERROR,
+                                     f"Posten {code} finns två gånger i tblCentrala; slå ihop "
+                                     "raderna.", object=code, location=row["Kod"].location))
+                    continue
+                inp.central[code] = vals
+
+        t = _table(r, T.INVESTERINGAR, f)
+        if t is not None:
+            _missing_year_columns(t, inp.kolumner, f)
+            inp.projekt = _projekt(t, inp.kolumner, f)
+
+        t = _table(r, T.ANDRINGAR, f)
+        if t is not None:
+            for row in t.rows:
+                if row.is_blank:
+                    continue
+                inp.andringar.append({h: row[h] for h in T.ANDRINGAR.headers})
+
+        t = _table(r, T.REGLER, f)
+        if t is not None:
+            table = [["Inställning", "Värde"]] + [[row.value("Inställning"), row.value("Värde")]
+                                                   for row in t.rows if not row.is_blank]
+            regler, rf = rules_from_table(table)
+            f.extend(_with_workbook(x, path) for x in rf)
+            inp.regler = regler
+
+        t = _table(r, T.NAMNDER, f)
+        if t is not None:
+            for row in t.rows:
+                name = _text(row["Nämnd"])
+                if name:
+                    ok = _yes_no(row["Måluppfyllelse"], f, True)
+                    inp.namnder.append(Namnd(name, maluppfyllelse=bool(ok)))
+        t = _table(r, T.JUSTERINGAR, f)
+        if t is not None:
+            for row in t.rows:
+                if row.is_blank:
+                    continue
+                amount = _amount(row["Belopp"], f)
+                if amount is None:
+                    continue
+                niva = _text(row["Nivå"]).casefold() or "enhet"
+                niva = "namnd" if niva.startswith("n") else "enhet"
+                inp.justeringar.append(Justering(_text(row["Nämnd"]), amount, _text(row["Orsak"]),
+                                                 niva, _text(row["Resultatenhet"]) or None))
+        t = _table(r, T.TIDPLAN, f)
+        if t is not None:
+            dates: list[date | None] = [None] * 4
+            for row in t.rows:
+                step = _text(row["Steg"])
+                if step in RB_STEG:
+                    dates[RB_STEG.index(step)] = _date(row["Datum"], f)
+            inp.tidplan = Tidplan(*dates)
+        del n
+    inp.findings[:] = [_with_workbook(x, path) for x in f]
+    return inp
+
+
+def _date(cell: Cell, findings: list[Finding]) -> date | None:
+    v = cell.value
+    if v is None or (isinstance(v, str) and not v.strip()):
+        return None
+    if isinstance(v, datetime):
+        return v.date()
+    if isinstance(v, date):
+        return v
+    if isinstance(v, str):
+        try:
+            return date.fromisoformat(v.strip())
+        except ValueError:
+            pass
+    findings.append(Finding("V10", Severity.ERROR,
+                            f"{v!r} är inte ett datum; skriv datumet som ÅÅÅÅ-MM-DD.",
+                            location=cell.location))
+    return None
+
+
+def _projekt(t: Table, kolumner: Sequence[Kolumn], f: list[Finding]) -> list[Projekt]:
+    grouped: dict[str, dict[str, object]] = {}
+    for i, row in enumerate(t.rows):
+        name = _text(row["Projekt"])
+        if not name:
+            if not row.is_blank:
+                f.append(Finding("V10", Severity.ERROR, "Raden saknar projektnamn; fyll i "
+                                 "Projekt.", location=row["Projekt"].location))
+            continue
+        code = _code(row.get("Kod"), row.get("Rad"), f, ("IN",))
+        if code is None:
+            continue
+        vals = _year_values(t, i, kolumner, code, f, obj=name)
+        g = grouped.setdefault(name, {"namnd": _text(row["Nämnd"]),
+                                      "uppgift": _text(row["Uppgift"]) or None,
+                                      "netto": _text(row["Princip"]).casefold() == "netto",
+                                      "kalkyl": None, "tidigare": ZERO, "belopp": {}})
+        kalkyl = _amount(row["Kostnadskalkyl"], f) if not row["Kostnadskalkyl"].is_blank else None
+        if kalkyl is not None:
+            g["kalkyl"] = kalkyl
+        tidigare = _amount(row["Tidigare år"], f) if not row["Tidigare år"].is_blank else None
+        if tidigare is not None:
+            g["tidigare"] = tidigare
+        belopp = g["belopp"]
+        assert isinstance(belopp, dict)
+        if code in belopp:
+            f.append(Finding("V1", Severity.ERROR,
+                             f"Projektet {name!r} har posten {code} på två rader; slå ihop dem.",
+                             object=name, location=row["Projekt"].location))
+            continue
+        belopp[code] = vals
+    return [Projekt(name, str(g["namnd"]), bool(g["netto"]), g["kalkyl"],  # type: ignore[arg-type]
+                    g["tidigare"], g["uppgift"], g["belopp"])  # type: ignore[arg-type]
+            for name, g in grouped.items()]
+
+
+def read_namnd(source: str | Path | TableSource,
+               kolumner: Sequence[Kolumn] | None = None) -> NamndInput:
+    """Read a committee workbook from a file or any :class:`TableSource`. ``kolumner`` are the
+    municipality's year columns (the committee workbook's own tblAr is used when not given)."""
+    path = Path(source) if isinstance(source, (str, Path)) else source.path
+    inp = NamndInput(path)
+    f = inp.findings
+    r = _open(source if not isinstance(source, str) else path, f)
+    if r is None:
+        inp.readable = False
+        return inp
+    with r:
+        s = _settings(_table(r, T.INSTALLNINGAR, f))
+        inp.namnd = _text(s.get("nämnd"))
+        if not inp.namnd:
+            f.append(Finding("V10", Severity.ERROR,
+                             "Nämndens namn saknas under Inställningar (Nämnd); fyll i det.",
+                             location=s["nämnd"].location if "nämnd" in s else None))
+            inp.namnd = path.stem
+        own = _kolumner(r, f)
+        kol = list(kolumner) if kolumner is not None else own
+        if kolumner is not None and [k.namn for k in own] != [k.namn for k in kolumner]:
+            f.append(Finding("V10", Severity.WARNING,
+                             "Nämndarbetsbokens årskolumner skiljer sig från kommunens "
+                             f"({', '.join(k.namn for k in kolumner)}); kommunens gäller. Uppdatera "
+                             "tblAr.", location=Location(sheet=T.AR.sheet, table=T.AR.name)))
+
+        fin: dict[str, Finansiering] = {}
+        t = _table(r, T.UPPGIFTER, f)
+        if t is not None:
+            for row in t.rows:
+                name = _text(row["Uppgift"])
+                if not name:
+                    continue
+                try:
+                    fin[name] = Finansiering.parse(_text(row["Finansiering"]) or
+                                                   "budgetfinansierad")
+                except ValueError:
+                    f.append(Finding("V10", Severity.ERROR,
+                                     f"Okänd finansieringsform {row.value('Finansiering')!r}; välj "
+                                     "i listan.", object=name,
+                                     location=row["Finansiering"].location))
+                    fin[name] = Finansiering.BUDGETFINANSIERAD
+                inp.principer[name] = (_text(row["Princip"]).casefold() or "",
+                                       _text(row["Bindande mot"]).casefold() or "fullmäktige")
+
+        t = _table(r, T.DRIFT, f)
+        belopp: dict[str, dict[str, list[Decimal | None]]] = {}
+        if t is not None:
+            _missing_year_columns(t, kol, f)
+            for i, row in enumerate(t.rows):
+                task = _text(row["Uppgift"])
+                if not task:
+                    if any(not row.get(k.namn).is_blank for k in kol if row.get(k.namn)):
+                        f.append(Finding("V10", Severity.ERROR,
+                                         "Raden har belopp men ingen uppgift; fyll i Uppgift.",
+                                         location=row["Uppgift"].location))
+                    continue
+                code = _code(row.get("Kod"), row.get("Rad"), f, ("RR", "DR", "FD"))
+                if code is None:
+                    continue
+                if task not in fin:
+                    f.append(Finding("V1", Severity.ERROR,
+                                     f"Uppgiften {task!r} finns inte i tblUppgifter; lägg till "
+                                     "den där.", object=task, location=row["Uppgift"].location))
+                    fin[task] = Finansiering.BUDGETFINANSIERAD
+                vals = _year_values(t, i, kol, code, f, obj=task)
+                lines = belopp.setdefault(task, {})
+                if code in lines:
+                    f.append(Finding("V1", Severity.ERROR,
+                                     f"Uppgiften {task!r} har posten {code} på två rader; slå ihop "
+                                     "dem.", object=task, location=row["Kod"].location))
+                    continue
+                lines[code] = vals
+        inp.uppgifter = [Uppgift(name, inp.namnd, fin[name], belopp.get(name, {}))
+                         for name in fin]
+
+        t = _table(r, T.UTFALL, f)
+        if t is not None:
+            for row in t.rows:
+                task = _text(row["Uppgift"])
+                if not task:
+                    continue
+                code = _code(row.get("Kod"), row.get("Rad"), f, ("RR", "DR", "FD"))
+                if code is None:
+                    continue
+                inp.utfall.append(UtfallRad(
+                    inp.namnd, task, code,
+                    _amount(row["Utfall hittills"], f, line=code, obj=task),
+                    _amount(row["Prognos helår"], f, line=code, obj=task),
+                    row["Uppgift"].location))
+
+        t = _table(r, T.RESULTATENHETER, f)
+        if t is not None:
+            inp.enheter = _enheter(t, inp.namnd, f)
+    inp.findings[:] = [_with_workbook(x, path) for x in f]
+    return inp
+
+
+def _enheter(t: Table, namnd: str, f: list[Finding]) -> list[Resultatenhet]:
+    out: list[Resultatenhet] = []
+    seen: dict[str, str] = {}
+    for row in t.rows:
+        name = _text(row["Resultatenhet"])
+        if not name:
+            continue
+        if name.casefold() in seen:
+            f.append(Finding("V1", Severity.ERROR,
+                             f"Resultatenheten {name!r} finns två gånger (även {seen[name.casefold()]}"
+                             "); slå ihop raderna eller byt namn.", object=name,
+                             location=row["Resultatenhet"].location))
+            continue
+        seen[name.casefold()] = row["Resultatenhet"].address
+        before = len(f)
+        budget = _amount(row["Budget"], f, obj=name)
+        utfall = _amount(row["Utfall"], f, obj=name)
+        if len(f) > before:
+            continue
+        if budget is None or utfall is None:
+            missing = row["Budget"] if budget is None else row["Utfall"]
+            f.append(Finding("V10", Severity.ERROR,
+                             f"Resultatenheten {name!r} saknar {'budget' if budget is None else 'utfall'}"
+                             "; fyll i nettobeloppet (kostnad positiv).", object=name,
+                             location=missing.location))
+            continue
+        justering = _amount(row["Justering"], f, obj=name) or ZERO
+        central = bool(_yes_no(row["Central"], f, False))
+        mal = bool(_yes_no(row["Måluppfyllelse"], f, True))
+        plan = _yes_no(row["Handlingsplan"], f, None)
+        use = _text(row["Planerad användning"])
+        anvandning = tuple((u.strip(), None) for u in use.split(";") if u.strip())
+        out.append(Resultatenhet(namnd, name, budget - utfall + justering, maluppfyllelse=mal,
+                                 central=central, budget=budget, anvandning=anvandning,
+                                 handlingsplan=plan, plats=row["Resultatenhet"].location))
+    return out

@@ -1,0 +1,183 @@
+"""The batch refresh: read every workbook, consolidate, check, compute, write back.
+
+One function, :func:`refresh`, serves the scheduled job (``kommunbudget refresh``), ``validate``
+(``write=False``) and the buttons (through the same :func:`compute_outputs`). The flow is one way:
+
+    workbooks -> loader -> engine (berakna, checks, outturn, balansera) -> outputs -> writer
+
+Every file first passes the safety gate (:mod:`safety`); a file that cannot be read or written is
+one finding and the run goes on with the others. Writing changes only the owned output sheets.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine.findings import Finding, Location, Severity, count_by_severity
+from workbook_templates import schema as S
+from workbook_templates.loader import KommunInput, NamndInput, read_kommun, read_namnd
+from workbook_templates.outputs import Outputs, compute_outputs
+from workbook_templates.safety import check_workbook
+from workbook_templates.xlsx_writer import WriteResult, WriteStatus, block, write_cells
+
+__all__ = ["FileReport", "RefreshReport", "find_workbooks", "refresh"]
+
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+
+
+@dataclass
+class FileReport:
+    path: Path
+    role: str  # "kommun" or "nämnd"
+    status: str  # written, unchanged, skipped, error, refused, validated
+    findings: list[Finding] = field(default_factory=list)
+    backup: Path | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {"path": str(self.path), "role": self.role, "status": self.status,
+                "findings": count_by_severity(self.findings),
+                "backup": str(self.backup) if self.backup else None}
+
+
+@dataclass
+class RefreshReport:
+    files: list[FileReport]
+    findings: list[Finding]
+    outputs: Outputs | None
+
+    @property
+    def exit_code(self) -> int:
+        """0 all fine; 1 error findings (files still refreshed where safe); 2 a file could not be
+        read or written."""
+        if any(f.status in ("error", "refused") for f in self.files):
+            return 2
+        if any(f.severity is Severity.ERROR for f in self.findings):
+            return 1
+        return 0
+
+    def as_dict(self) -> dict[str, object]:
+        return {"exit_code": self.exit_code, "files": [f.as_dict() for f in self.files],
+                "findings": [f.as_dict() for f in self.findings]}
+
+    def write_json(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.as_dict(), ensure_ascii=False, indent=2,
+                                         default=str), encoding="utf-8")
+
+
+def find_workbooks(paths: Sequence[str | Path]) -> list[Path]:
+    """Files and folders -> workbook files (folders non-recursively, Excel lock files skipped)."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(sorted(x for x in p.iterdir() if x.suffix.lower() in WORKBOOK_SUFFIXES
+                              and not x.name.startswith("~$") and x.is_file()))
+        else:
+            out.append(p)
+    return out
+
+
+def _is_kommun(path: Path) -> bool:
+    """A municipality workbook has the tblCentrala table (checked cheaply via the reader)."""
+    from workbook_templates.reader import open_workbook
+
+    try:
+        with open_workbook(path) as r:
+            return r.find_table(S.T.CENTRALA.name) is not None
+    except Exception:  # noqa: BLE001 - unreadable files are reported by the loader
+        return False
+
+
+def refresh(
+    paths: Sequence[str | Path],
+    kommun: str | Path | None = None,
+    *,
+    write: bool = True,
+    backups: int = 3,
+    progress: Callable[[str], None] | None = None,
+) -> RefreshReport:
+    """Refresh the municipality workbook ``kommun`` and the committee workbooks in ``paths``."""
+    say = progress or (lambda _msg: None)
+    files = find_workbooks(paths)
+    kommun_path = Path(kommun) if kommun else None
+    if kommun_path is None:
+        candidates = [f for f in files if _is_kommun(f)]
+        kommun_path = candidates[0] if candidates else None
+    namnd_paths = [f for f in files if kommun_path is None or f.resolve() != kommun_path.resolve()]
+
+    reports: list[FileReport] = []
+    all_findings: list[Finding] = []
+
+    def gate(path: Path, role: str) -> bool:
+        found = check_workbook(path)
+        errors = [f for f in found if f.severity is Severity.ERROR]
+        if errors:
+            reports.append(FileReport(path, role, "refused", found))
+            all_findings.extend(found)
+            return False
+        all_findings.extend(found)
+        return True
+
+    if kommun_path is None:
+        f = Finding("IN", Severity.ERROR, "Ingen kommunarbetsbok angavs eller hittades (den med "
+                    "tabellen tblCentrala); ange den med --kommun.")
+        return RefreshReport([], [f], None)
+
+    say(f"Läser {kommun_path.name}")
+    k: KommunInput | None = None
+    if gate(kommun_path, "kommun"):
+        k = read_kommun(kommun_path)
+        all_findings.extend(k.findings)
+        if not k.readable:
+            reports.append(FileReport(kommun_path, "kommun", "error", k.findings))
+            k = None
+    if k is None:
+        return RefreshReport(reports, all_findings, None)
+
+    namnder: list[NamndInput] = []
+    for p in namnd_paths:
+        say(f"Läser {p.name}")
+        if not gate(p, "nämnd"):
+            continue
+        n = read_namnd(p, k.kolumner)
+        all_findings.extend(n.findings)
+        if not n.readable:
+            reports.append(FileReport(p, "nämnd", "error", n.findings))
+            continue
+        namnder.append(n)
+
+    say("Beräknar")
+    out = compute_outputs(k, namnder)
+    all_findings.extend(out.findings)
+
+    if not write:
+        reports.append(FileReport(kommun_path, "kommun", "validated", k.findings))
+        reports.extend(FileReport(n.path, "nämnd", "validated", n.findings) for n in namnder)
+        return RefreshReport(reports, all_findings, out)
+
+    say(f"Skriver {kommun_path.name}")
+    reports.append(_write(kommun_path, "kommun", out.kommun_sheets, backups, k.findings))
+    for n in namnder:
+        say(f"Skriver {n.path.name}")
+        sheets = out.namnd_sheets.get(n.namnd, {})
+        reports.append(_write(n.path, "nämnd", sheets, backups, n.findings))
+    for r in reports:
+        if r.status in ("skipped", "error"):
+            all_findings.extend(f for f in r.findings if f not in all_findings)
+    return RefreshReport(reports, all_findings, out)
+
+
+def _write(path: Path, role: str, sheets: dict[str, list[list[object]]], backups: int,
+           findings: list[Finding]) -> FileReport:
+    updates = {name: block(S.OUTPUT_ANCHOR, rows) for name, rows in sheets.items()}
+    clear = {name: [S.OUTPUT_CLEAR] for name in sheets}
+    result: WriteResult = write_cells(path, updates, clear=clear, owned_sheets=list(sheets),
+                                      backups=backups)
+    status = result.status.value
+    fr = FileReport(path, role, status, [*findings, *result.findings], result.backup)
+    if result.status is WriteStatus.ERROR and not result.findings:
+        fr.findings.append(Finding("IN", Severity.ERROR, "Arbetsboken kunde inte skrivas.",
+                                   location=Location(workbook=path.name)))
+    return fr
