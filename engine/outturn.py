@@ -26,7 +26,7 @@ through liquidity; rule **V5** requires the two totals to be equal (see :func:`s
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import StrEnum
 
@@ -39,6 +39,7 @@ from engine.binding import (
     Part,
     Principle,
     TaskType,
+    change_log,
     sum_changes,
 )
 from engine.findings import Finding, Location, Severity
@@ -224,10 +225,21 @@ def _gross_explanation(inp: OutturnInput, status: Status, net_dev: Decimal) -> s
 def outturn_row(inp: OutturnInput) -> tuple[OutturnRow | None, list[Finding]]:
     """Build one statement row; findings (U1) for items that need a decision or explanation."""
     item = inp.item
-    andringar = sum_changes(inp.andringar)
+    findings: list[Finding] = []
+    own: list[BudgetChange] = []
+    for ch in inp.andringar:
+        if ch.item == item.key and ch.year == inp.year:
+            own.append(ch)
+        else:
+            findings.append(Finding(
+                "B1", Severity.ERROR,
+                f"Budgetändringen {ch.paragraf} ({ch.datum.isoformat()}) gäller en annan post "
+                f"eller ett annat år ({ch.year}) och räknas inte in här. Koppla den till rätt "
+                "bindande post.",
+                item.name, inp.year, ch.location or inp.location or item.location))
+    andringar = sum_changes(own)
     budget_efter = inp.ursprunglig + andringar
     bedomt = inp.prognos if inp.prognos is not None else inp.utfall
-    findings: list[Finding] = []
     try:
         status = bindning_status(
             item.principle, item.kind, budget_efter, bedomt, inp.overskridningsratt
@@ -287,6 +299,12 @@ def outturn_row(inp: OutturnInput) -> tuple[OutturnRow | None, list[Finding]]:
     return row, findings
 
 
+def _key_text(change: BudgetChange) -> str:
+    part, obj, detalj, kind = change.item
+    o = f"{obj}/{detalj}" if detalj else obj
+    return f"{part.value} {o} ({kind.value})"
+
+
 @dataclass(frozen=True, slots=True)
 class PartTotal:
     """Column sums of one part (published signs, so anslag and inkomster net off)."""
@@ -296,7 +314,7 @@ class PartTotal:
     andringar: Decimal
     budget_efter: Decimal
     utfall: Decimal
-    prognos: Decimal | None
+    prognos: Decimal | None  # only when every row of the part has a forecast
     avvikelse: Decimal
     antal_som_kraver_beslut: int
 
@@ -316,21 +334,38 @@ class Tabla:
         return [r for r in self.rows if r.status.needs_decision]
 
 
-def tabla(inputs: Iterable[OutturnInput]) -> Tabla:
-    """The outturn statement for any number of items; one bad item never hides the others."""
+def tabla(inputs: Iterable[OutturnInput], changes: Sequence[BudgetChange] = ()) -> Tabla:
+    """The outturn statement for any number of items; one bad item never hides the others.
+
+    ``changes`` is an optional whole change log: each input row gets the changes of its item and
+    year from it (in decision order), in addition to its own ``andringar``. A change in the log
+    that matches no row is a B1 warning.
+    """
     rows: list[OutturnRow] = []
     findings: list[Finding] = []
+    used: set[int] = set()
     for inp in inputs:
+        if changes:
+            mine = [c for c in changes if c.item == inp.item.key and c.year == inp.year]
+            used.update(id(c) for c in mine)
+            inp = replace(inp, andringar=tuple(inp.andringar) + tuple(change_log(mine)))
         row, f = outturn_row(inp)
         findings.extend(f)
         if row is not None:
             rows.append(row)
+    for c in changes:
+        if id(c) not in used:
+            findings.append(Finding(
+                "B1", Severity.WARNING,
+                f"Budgetändringen {c.paragraf} ({c.datum.isoformat()}) hör inte till någon rad i "
+                "tablån. Kontrollera post och år, eller lägg till raden.",
+                _key_text(c), c.year, c.location))
     totals = []
     for part in Part:
         pr = [r for r in rows if r.item.part is part]
         if not pr:
             continue
-        has_prognos = any(r.prognos is not None for r in pr)
+        has_prognos = all(r.prognos is not None for r in pr)
         totals.append(PartTotal(
             part=part,
             ursprunglig=sum((r.ursprunglig for r in pr), ZERO),
@@ -338,7 +373,7 @@ def tabla(inputs: Iterable[OutturnInput]) -> Tabla:
             budget_efter=sum((r.budget_efter for r in pr), ZERO),
             utfall=sum((r.utfall for r in pr), ZERO),
             prognos=(
-                sum((r.prognos if r.prognos is not None else r.utfall for r in pr), ZERO)
+                sum((r.prognos for r in pr if r.prognos is not None), ZERO)
                 if has_prognos else None
             ),
             avvikelse=sum((r.avvikelse for r in pr), ZERO),

@@ -346,3 +346,37 @@ def test_property_row_budget_after_changes_and_deviation(original, changes, utfa
     row, _ = outturn_row(OutturnInput(SKOLA_A, 2025, original, utfall, log))
     assert row.budget_efter == original + sum(changes, D(0))
     assert row.avvikelse == utfall - row.budget_efter
+
+
+def test_tabla_takes_changes_from_a_log_and_flags_strays():
+    log = [
+        change(SKOLA_A, "-30000", datum=date(2025, 9, 1), par="§ 90"),
+        change(SKOLA_A, "-20000", datum=date(2025, 3, 1), par="§ 20"),
+        change(KOST, "-5000"),  # no KOST row in this tablå
+    ]
+    t = tabla([OutturnInput(SKOLA_A, 2025, D("-1000000"), D("-1040000"))], changes=log)
+    [row] = t.rows
+    # −1 000 000 − 20 000 − 30 000 = −1 050 000; utfall −1 040 000 → +10 000, within
+    assert row.budget_efter == D("-1050000") and row.status is Status.INOM
+    [f] = t.findings
+    assert (f.rule, f.severity) == ("B1", Severity.WARNING) and "N20" in f.object
+
+
+def test_change_for_another_item_is_not_summed_silently():
+    row, findings = outturn_row(OutturnInput(
+        SKOLA_A, 2025, D("-100"), D("-100"), (change(SKOLA_I, "50"), change(SKOLA_A, "-1"))))
+    assert row.andringar == D("-1") and row.budget_efter == D("-101")
+    assert [f.rule for f in findings] == ["B1"]
+
+
+def test_part_forecast_total_only_when_every_row_has_one():
+    t = tabla([
+        OutturnInput(SKOLA_A, 2025, D("-100"), D("-60"), prognos=D("-110")),
+        OutturnInput(SKOLA_I, 2025, D("20"), D("10"), prognos=D("25")),
+    ])
+    assert t.parts[0].prognos == D("-85")  # −110 + 25
+    t2 = tabla([
+        OutturnInput(SKOLA_A, 2025, D("-100"), D("-60"), prognos=D("-110")),
+        OutturnInput(SKOLA_I, 2025, D("20"), D("10")),
+    ])
+    assert t2.parts[0].prognos is None
