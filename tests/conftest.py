@@ -1,0 +1,23 @@
+"""Shared pytest configuration.
+
+Tests marked ``libreoffice`` need LibreOffice headless; they are skipped where it is absent,
+except when ``KB_REQUIRE_LIBREOFFICE=1`` (CI), where a missing LibreOffice is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if shutil.which("soffice") or shutil.which("libreoffice"):
+        return
+    if os.environ.get("KB_REQUIRE_LIBREOFFICE"):
+        return  # let them fail loudly
+    skip = pytest.mark.skip(reason="LibreOffice not installed")
+    for item in items:
+        if "libreoffice" in item.keywords:
+            item.add_marker(skip)
