@@ -30,6 +30,7 @@ from addin.excel_values import (
     row_result,
     to_excel,
 )
+from addin.udfs_binding import KB_AVVIKELSE, KB_BINDNING_STATUS  # noqa: F401 - Excel functions
 from addin.udfs_resultatbalansering import (  # noqa: F401 - registered as Excel functions
     KB_RESULTATBALANSERING,
     KB_RESULTATBALANSERING_NAMND,
@@ -41,6 +42,8 @@ from engine.statements import Statement, compute
 
 __all__ = [
     "KB_ARSBIDRAG",
+    "KB_AVVIKELSE",
+    "KB_BINDNING_STATUS",
     "KB_FINANSIERINGSDEL",
     "KB_INVERKAN_LIKVIDITET",
     "KB_NYCKELTAL",
@@ -210,8 +213,8 @@ def KB_TACKNINGSAR(bokslutsar: object, faststallelsear: object = None) -> Any:
         approved = None if faststallelsear is None else _year(faststallelsear, "fastställelseår")
     except UdfInputError as err:
         return kb_error(str(err))
-    if approved is not None and approved < year:
-        return kb_error("fastställelseåret kan inte ligga före bokslutsåret")
+    if approved is not None and approved <= year:
+        return kb_error("bokslutet fastställs tidigast året efter bokslutsåret")
     return tackningsar(year, approved)
 
 

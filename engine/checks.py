@@ -38,6 +38,7 @@ from engine.binding import (
     Principle,
     TaskType,
 )
+from engine.catalogue import catalogue
 from engine.findings import Finding, Location, Severity
 from engine.money import ZERO
 from engine.money import format_sv as _sv
@@ -61,68 +62,27 @@ __all__ = [
     "check_v6_affarsverk",
 ]
 
-# mirror of engine/catalogue binding flags; the lead will replace with a catalogue lookup
+_CAT = catalogue()
+_KIND_BY_SIGN = {"+": Kind.BERAKNAD_INKOMST, "-": Kind.ANSLAG, "±": None}
+
 #: V3: the resultaträkningsdel lines that carry binding items (seed §6.4.3), per line the kind
-#: that fits it (None = either sign, any kind).
+#: that fits it (None = either sign, any kind). From the catalogue's binding flags.
 RR_BINDANDE: dict[str, Kind | None] = {
-    "RR.SKATT": Kind.BERAKNAD_INKOMST,
-    "RR.SA": None,
-    "RR.FIN.RI": Kind.BERAKNAD_INKOMST,
-    "RR.FIN.OFI": Kind.BERAKNAD_INKOMST,
-    "RR.FIN.RU": Kind.ANSLAG,
-    "RR.FIN.OFU": Kind.ANSLAG,
-    "RR.EXTRA.INK": Kind.BERAKNAD_INKOMST,
-    "RR.EXTRA.UTG": Kind.ANSLAG,
-    "RR.BD.AVSD": None,
-    "RR.BD.RES": None,
-    "RR.BD.FOND": None,
+    code: _KIND_BY_SIGN[_CAT[code].sign] for code in sorted(_CAT.binding_codes("RR"))
 }
 #: Joint authorities (samkommun, seed §11.3.6.3): financial, extraordinary, bokslutsdispositioner.
 RR_BINDANDE_SAMKOMMUN: frozenset[str] = frozenset(
     code for code in RR_BINDANDE if code not in ("RR.SKATT", "RR.SA")
 )
-#: Every resultaträkningsdel line code (bindable or summed/computed).
-RR_ALLA: dict[str, str] = {
-    "RR.VI": "Verksamhetsinkomster",
-    "RR.TEB": "Tillverkning för eget bruk",
-    "RR.VU": "Verksamhetsutgifter",
-    "RR.VB": "Verksamhetsbidrag",
-    "RR.SKATT": "Skatteinkomster",
-    "RR.SA": "Statsandelar",
-    "RR.FIN.RI": "Ränteinkomster",
-    "RR.FIN.OFI": "Övriga finansiella inkomster",
-    "RR.FIN.RU": "Ränteutgifter",
-    "RR.FIN.OFU": "Övriga finansiella utgifter",
-    "RR.AB": "Årsbidrag",
-    "RR.AVS": "Avskrivningar och nedskrivningar",
-    "RR.EXTRA.INK": "Extraordinära inkomster",
-    "RR.EXTRA.UTG": "Extraordinära utgifter",
-    "RR.RES": "Räkenskapsperiodens resultat",
-    "RR.BD.AVSD": "Förändring av avskrivningsdifferens",
-    "RR.BD.RES": "Förändring av reserver",
-    "RR.BD.FOND": "Förändring av fonder",
-    "RR.OVERSKOTT": "Räkenskapsperiodens överskott (underskott)",
-}
-# mirror of engine/catalogue binding flags; the lead will replace with a catalogue lookup
+#: Every resultaträkningsdel line code (bindable or summed/computed) with its label.
+RR_ALLA: dict[str, str] = {line.code: line.label for line in _CAT.part("RR")}
 #: V4: the finansieringsdel's financing rows, all binding (seed §6.6.1.3).
 FD_FINANSIERING: dict[str, str] = {
-    "FD.UTL.OKN": "Ökning av utlåningen",
-    "FD.UTL.MIN": "Minskning av utlåningen",
-    "FD.LAN.OKL": "Ökning av långfristiga lån",
-    "FD.LAN.MINL": "Minskning av långfristiga lån",
-    "FD.LAN.KORT": "Förändring av kortfristiga lån",
-    "FD.EK": "Förändringar i eget kapital",
-    "FD.OVR": "Övriga förändringar av likviditeten",
+    line.code: line.label for line in _CAT.part("FD") if line.binding
 }
 #: V4: transfer / correction / computed rows of the finansieringsdel: never binding.
 FD_OVERFORING: dict[str, str] = {
-    "FD.VK.AB": "Årsbidrag",
-    "FD.VK.EXTRA": "Extraordinära poster",
-    "FD.VK.KORR": "Korrektivposter till internt tillförda medel",
-    "FD.IK.UTG": "Investeringsutgifter",
-    "FD.IK.FA": "Finansieringsandelar för investeringsutgifter",
-    "FD.IK.FORS": "Försäljningsinkomster av tillgångar bland bestående aktiva",
-    "FD.INV": "Inverkan på likviditeten",
+    line.code: line.label for line in _CAT.part("FD") if not line.binding
 }
 FD_ALLA: dict[str, str] = {**FD_OVERFORING, **FD_FINANSIERING}
 

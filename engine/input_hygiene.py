@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
+from engine.catalogue import catalogue
 from engine.checks import FD_ALLA, RR_ALLA
 from engine.findings import Finding, Location, Severity
 from engine.money import ZERO, MoneyError, to_money
@@ -78,17 +79,9 @@ _LOCAL_ERRORS: dict[str, str] = {
     "#SKÄRNING!": "#NULL!",
 }
 
-# mirror of engine/catalogue signs; the lead will replace with a catalogue lookup
+# V10: each line's sign in the published convention, from the catalogue.
 #: Published sign of each line: "+" income (≥ 0), "-" cost (≤ 0), "±" either.
-LINE_SIGNS: dict[str, str] = {
-    "RR.VI": "+", "RR.TEB": "+", "RR.VU": "-", "RR.VB": "±", "RR.SKATT": "+", "RR.SA": "±",
-    "RR.FIN.RI": "+", "RR.FIN.OFI": "+", "RR.FIN.RU": "-", "RR.FIN.OFU": "-", "RR.AB": "±",
-    "RR.AVS": "-", "RR.EXTRA.INK": "+", "RR.EXTRA.UTG": "-", "RR.RES": "±", "RR.BD.AVSD": "±",
-    "RR.BD.RES": "±", "RR.BD.FOND": "±", "RR.OVERSKOTT": "±",
-    "FD.VK.AB": "±", "FD.VK.EXTRA": "±", "FD.VK.KORR": "±", "FD.IK.UTG": "-", "FD.IK.FA": "+",
-    "FD.IK.FORS": "+", "FD.UTL.OKN": "-", "FD.UTL.MIN": "+", "FD.LAN.OKL": "+",
-    "FD.LAN.MINL": "-", "FD.LAN.KORT": "±", "FD.EK": "±", "FD.OVR": "±", "FD.INV": "±",
-}
+LINE_SIGNS: dict[str, str] = {code: line.sign for code, line in catalogue().lines.items()}
 
 PUBLICERAT = "publicerat"
 POSITIVA_UTGIFTER = "positiva utgifter"

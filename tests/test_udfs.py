@@ -112,3 +112,24 @@ def test_jyvaskyla_through_the_udfs() -> None:
     belopp = [[float(amount)] for _, amount in lines]  # as Excel would hold them: doubles
     assert KB_ARSBIDRAG(rader, belopp) == 49051244.59
     assert KB_OVERSKOTT(rader, belopp) == 300332.87
+
+
+def test_tackningsar_deadline_examples() -> None:
+    from addin.udfs import KB_TACKNINGSAR
+
+    # seed: 2016 accounts approved 2017 -> covered by the end of 2021 (fourth year after approval)
+    assert KB_TACKNINGSAR(2016.0) == 2021
+    assert KB_TACKNINGSAR(2016, 2017) == 2021
+    # Kuntaliitto: 2015 accounts -> 2020
+    assert KB_TACKNINGSAR("2015") == 2020
+    assert KB_TACKNINGSAR(2016, 2016).startswith("#KB:")
+    assert KB_TACKNINGSAR("#REF!").startswith("#KB:")
+    assert KB_TACKNINGSAR(2016.5).startswith("#KB:")
+
+
+def test_every_udf_module_is_registered_in_addin_udfs() -> None:
+    import addin.udfs as udfs
+
+    names = {n for n in dir(udfs) if n.startswith("KB_")}
+    assert {"KB_RESULTATBALANSERING", "KB_RESULTATBALANSERING_NAMND", "KB_BINDNING_STATUS",
+            "KB_AVVIKELSE", "KB_TACKNINGSAR", "KB_NYCKELTAL"} <= names
