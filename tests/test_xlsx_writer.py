@@ -9,6 +9,7 @@ bytes are sliced out of the file using the offsets the standard library's zipfil
 from __future__ import annotations
 
 import errno
+import io
 import json
 import os
 import stat
@@ -20,6 +21,7 @@ import openpyxl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from libreoffice import needs_libreoffice, read_values, recalculate
 from lxml import etree
 from workbook_fixtures import (
     INPUT_SHEET,
@@ -642,3 +644,65 @@ def test_strings_with_control_characters_and_escapes_round_trip(book: Path) -> N
     with open_workbook(book) as wb:
         assert wb.values(OWNED_SHEET, list(values)) == values
     assert openpyxl.load_workbook(book)[OWNED_SHEET]["A32"].value == "rad1\nrad2"
+
+
+# ---------------------------------------------------------------------------------------------
+# Other producers' zips: data descriptors (streamed writers) are copied verbatim too
+
+
+class _Unseekable(io.RawIOBase):
+    def __init__(self, sink: io.BytesIO) -> None:
+        self.sink = sink
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b) -> int:
+        return self.sink.write(b)
+
+    def seekable(self) -> bool:
+        return False
+
+
+def test_entries_with_data_descriptors_are_copied_verbatim(book: Path) -> None:
+    with zipfile.ZipFile(book) as src:
+        items = [(i.filename, src.read(i.filename)) for i in src.infolist()]
+    sink = io.BytesIO()
+    with zipfile.ZipFile(_Unseekable(sink), "w", zipfile.ZIP_DEFLATED) as dst:
+        for name, data in items:
+            with dst.open(name, "w") as f:  # streamed: sizes go in a data descriptor
+                f.write(data)
+    book.write_bytes(sink.getvalue())
+    with zipfile.ZipFile(book) as zf:
+        assert all(i.flag_bits & 0x08 for i in zf.infolist())
+    before = raw_entries(book)
+    assert write_cells(book, UPDATES).status is WriteStatus.WRITTEN
+    after = raw_entries(book)
+    assert {n for n in before if before[n] != after[n]} == {OWNED_PART, "xl/workbook.xml"}
+    assert openpyxl.load_workbook(book)[OWNED_SHEET]["A6"].value == "Summa"
+
+
+# ---------------------------------------------------------------------------------------------
+# An independent spreadsheet engine accepts the patched file and computes our formula
+
+
+@needs_libreoffice
+def test_libreoffice_opens_the_patched_workbook_and_recalculates(book: Path, tmp_path: Path) -> None:
+    write_cells(book, UPDATES)
+    out = recalculate(book, tmp_path / "lo")
+    values = read_values(out)[OWNED_SHEET]
+    # B6 = SUM(B2:B5) = 1234567.89 + (-350000) + 0 + 42.1 = 884609.99 (hand-computed)
+    assert values["B6"] == pytest.approx(884609.99, abs=1e-6)
+    assert values["A6"] == "Summa" and values["D12"] == "på rad 12"
+    assert read_values(out)[NOTES_SHEET]["A1"] == "Fritext som användaren skrivit"
+
+
+def test_sheet_names_are_case_insensitive_like_excel(book: Path, monkeypatch) -> None:
+    checked = []
+    real = xw._expected_matches
+    monkeypatch.setattr(xw, "_expected_matches", lambda v, g: checked.append(v) or real(v, g))
+    r = write_cells(book, {"resultat": {"A6": "Summa"}})
+    assert r.status is WriteStatus.WRITTEN and r.changed_sheets == (OWNED_SHEET,)
+    assert checked == ["Summa"]  # the read-back check ran for the cell
+    with pytest.raises(ValueError):
+        write_cells(book, {"resultat": {"A6": "x"}, "RESULTAT": {"A7": "y"}})

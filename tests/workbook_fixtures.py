@@ -336,6 +336,13 @@ def _as_if_saved_by_excel(path: Path, merge_ref: str | None = None) -> None:
         items = [(info, src.read(info.filename)) for info in src.infolist()]
     with zipfile.ZipFile(path, "w") as dst:
         for info, data in items:
+            # Compress like another program would (fast deflate; media and the VBA project
+            # stored), so an entry recompressed by the writer would no longer be byte-identical.
+            if info.filename.endswith((".png", ".bin")):
+                info.compress_type = zipfile.ZIP_STORED
+            else:
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info._compresslevel = 1
             if info.filename == "xl/workbook.xml":
                 data = data.replace(
                     b'<calcPr calcId="124519" fullCalcOnLoad="1"/>', b'<calcPr calcId="191029"/>'

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import python_calamine
 from lxml import etree
@@ -267,14 +267,22 @@ def workbook_structure(zf: zipfile.ZipFile) -> WorkbookStructure:
 # Values and cells
 
 
-@dataclass(frozen=True, slots=True)
-class CellError:
-    """An Excel error value in a cell, e.g. ``CellError("#REF!")``. Never a zero, never empty."""
+class CellError(str):
+    """An Excel error value in a cell, e.g. ``CellError("#REF!")``. Never a zero, never empty.
 
-    code: str
+    A ``str`` subclass equal to its code, so code that recognises Excel's error strings (the UDF
+    convention, :func:`engine.input_hygiene.excel_error`) recognises it too; test
+    ``isinstance(v, CellError)`` *before* ``isinstance(v, str)`` to tell it from typed text.
+    """
 
-    def __str__(self) -> str:
-        return self.code
+    __slots__ = ()
+
+    @property
+    def code(self) -> str:
+        return str.__str__(self)
+
+    def __repr__(self) -> str:
+        return f"CellError({self.code!r})"
 
 
 Value = (
@@ -283,9 +291,8 @@ Value = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Cell:
-    """One cell's value and where it is."""
+class Cell(NamedTuple):
+    """One cell's value and where it is (a NamedTuple: tables make many of them)."""
 
     sheet: str
     address: str
@@ -297,7 +304,8 @@ class Cell:
 
     @property
     def is_blank(self) -> bool:
-        return self.value is None or (isinstance(self.value, str) and not self.value.strip())
+        v = self.value
+        return v is None or (isinstance(v, str) and not isinstance(v, CellError) and not v.strip())
 
 
 def _finding(
@@ -324,7 +332,7 @@ def expect_number(cell: Cell, *, what: str | None = None) -> tuple[Decimal | Non
     ``(Decimal, None)``; an error value, text or a truth value → ``(None, finding)``."""
     v = cell.value
     label = f" ({what})" if what else ""
-    if v is None or (isinstance(v, str) and not v.strip()):
+    if v is None or (isinstance(v, str) and not isinstance(v, CellError) and not v.strip()):
         return None, None
     if isinstance(v, bool):
         return None, _finding(
@@ -361,8 +369,9 @@ def expect_number(cell: Cell, *, what: str | None = None) -> tuple[Decimal | Non
 
 
 def _to_decimal(x: float) -> Decimal:
-    d = Decimal(repr(x))
-    return d.to_integral_value() if d == d.to_integral_value() else d
+    if x.is_integer():
+        return Decimal(int(x))
+    return Decimal(repr(x))
 
 
 def _norm(header: str) -> str:
@@ -540,18 +549,18 @@ class WorkbookReader:
         if sheet not in self._errors:
             info = self.structure.sheet(sheet)
             data = self._zip.read(info.part) if info and info.part else b""
-            self._errors[sheet] = _scan_errors(data) if _ERROR_HINT.search(data) else {}
+            hint = (b'"e"' in data or b"'e'" in data) and _ERROR_HINT.search(data) is not None
+            self._errors[sheet] = _scan_errors(data) if hint else {}
         return self._errors[sheet]
 
     def _convert(self, raw: object) -> Value:
-        if raw is None or (isinstance(raw, str) and raw == ""):
-            return None
-        if isinstance(raw, float) and not isinstance(raw, bool):
-            if self.numbers == "decimal":
-                return _to_decimal(raw)
-            return raw
-        if isinstance(raw, int) and not isinstance(raw, bool) and self.numbers == "decimal":
-            return Decimal(raw)
+        t = type(raw)
+        if t is float:
+            return _to_decimal(raw) if self.numbers == "decimal" else raw  # type: ignore[arg-type]
+        if t is str:
+            return raw if raw != "" else None  # type: ignore[return-value]
+        if t is int and self.numbers == "decimal":
+            return Decimal(raw)  # type: ignore[arg-type]
         return raw  # type: ignore[return-value]
 
     def cell(self, sheet: str, row: int, col: int) -> Cell:
@@ -569,9 +578,26 @@ class WorkbookReader:
         return None
 
     def block(self, sheet: str, r1: int, c1: int, r2: int, c2: int) -> tuple[tuple[Cell, ...], ...]:
-        return tuple(
-            tuple(self.cell(sheet, r, c) for c in range(c1, c2 + 1)) for r in range(r1, r2 + 1)
-        )
+        """Cells of the rectangle, row-major (the hot path: one pass over calamine's grid)."""
+        grid = self._grid(sheet)
+        errors = self._error_cells(sheet)
+        convert = self._convert
+        letters = [col_letters(c) for c in range(c1, c2 + 1)]
+        cols = range(c1 - 1, c2)
+        out = []
+        for r in range(r1, r2 + 1):
+            line = grid[r - 1] if r - 1 < len(grid) else ()
+            n = len(line)
+            rs = str(r)
+            row = []
+            for j, c in enumerate(cols):
+                if errors and (r, c + 1) in errors:
+                    v: Value = CellError(errors[(r, c + 1)])
+                else:
+                    v = convert(line[c]) if c < n else None
+                row.append(Cell(sheet, letters[j] + rs, v))
+            out.append(tuple(row))
+        return tuple(out)
 
     def values(self, sheet: str, addresses: Iterable[str]) -> dict[str, Value]:
         """Values of single cells by A1 address (used by the writer's read-back check)."""

@@ -34,6 +34,7 @@ changes nothing and does not rewrite the file (status ``unchanged``).
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import re
 import stat
@@ -303,7 +304,7 @@ def _check_value(v: object) -> None:
         if isinstance(v, CellError) and v.code not in _ERROR_CODES:
             raise ValueError(f"unknown Excel error value {v.code!r}")
         return
-    if isinstance(v, str):
+    if isinstance(v, str):  # (CellError, a str subclass, was handled above)
         if len(v) > 32767:
             raise ValueError("Excel cells hold at most 32767 characters")
         return
@@ -320,7 +321,8 @@ _ERROR_CODES = {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/
 
 @dataclass(slots=True)
 class _SheetPatch:
-    name: str
+    name: str  # the sheet's name in the workbook
+    key: str  # the name the caller used (sheet names are case-insensitive)
     part: str
     sheet_id: int
     changed_cells: int = 0
@@ -499,7 +501,7 @@ class _SheetEditor:
             fe.text = value.body
             c.insert(0, fe)
             return True, False
-        if isinstance(value, str):
+        if isinstance(value, str) and not isinstance(value, CellError):
             c.set("t", "inlineStr")
             is_el = etree.Element(self.q("is"))
             te = etree.SubElement(is_el, self.q("t"))
@@ -791,8 +793,6 @@ def _plan(
     recalc_on_open: bool,
 ) -> _Plan:
     raw = _parse_zip(data)
-    import io
-
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         structure = workbook_structure(zf)
         shared = _shared_strings_loader(zf, structure.workbook_part)
@@ -800,12 +800,20 @@ def _plan(
         removed: set[str] = set()
         changed: list[_SheetPatch] = []
         stale: set[tuple[int, str]] = set()
-        for sheet_name, cells in updates.items():
+        seen: dict[str, str] = {}
+        for sheet_name in updates:
             info = structure.sheet(sheet_name)
             if info is None or info.kind != "worksheet" or info.part not in zf.namelist():
                 raise _MissingSheet(sheet_name)
+            if info.part in seen:
+                raise _CallerError(f"sheet {info.name!r} given twice ({seen[info.part]!r}, "
+                                   f"{sheet_name!r})")
+            seen[info.part] = sheet_name
+        for sheet_name, cells in updates.items():
+            info = structure.sheet(sheet_name)
+            assert info is not None
             ed = _SheetEditor(zf.read(info.part), shared)
-            patch = _SheetPatch(info.name, info.part, info.sheet_id)
+            patch = _SheetPatch(info.name, sheet_name, info.part, info.sheet_id)
             touched_rows: set[int] = set()
             keep = set(cells)
             for r1, c1, r2, c2 in clears.get(sheet_name, []):
@@ -839,6 +847,10 @@ def _plan(
     return _Plan(_build_zip(raw, replaced, removed), changed, replaced, removed)
 
 
+class _CallerError(ValueError):
+    """A bug in the caller's request (raised, never turned into a finding)."""
+
+
 class _MissingSheet(Exception):
     def __init__(self, sheet: str) -> None:
         super().__init__(sheet)
@@ -857,6 +869,8 @@ def _expected_matches(expected: CellValue, got: object) -> bool:
     if isinstance(expected, CellError):
         return isinstance(got, CellError) and got.code == expected.code
     if isinstance(expected, str):
+        if isinstance(got, CellError):
+            return False
         return got == expected or (expected == "" and got is None)
     if isinstance(expected, int | float | Decimal):
         if isinstance(got, bool) or not isinstance(got, int | float | Decimal):
@@ -895,8 +909,8 @@ def _verify(
         with open_workbook(tmp) as wb:
             for patch in plan.changed:
                 sheet = patch.name
-                cells = dict(updates.get(sheet, {}))
-                for r1, c1, r2, c2 in clears.get(sheet, []):
+                cells = dict(updates.get(patch.key, {}))
+                for r1, c1, r2, c2 in clears.get(patch.key, []):
                     ed = xml_cells[sheet]
                     for r, cmap in ed.cells.items():
                         if r1 <= r <= r2:
@@ -916,6 +930,8 @@ def _verify(
                         return f"{sheet}!{addr}: wrote {v!r}, read back {got!r}"
     except WorkbookReadError as e:
         return e.finding.message
+    except Exception as e:  # noqa: BLE001 - any failure to read back means: do not replace
+        return f"{type(e).__name__}: {e}"
     return None
 
 
@@ -1048,6 +1064,8 @@ def _write_locked(
                 ),
             ),
         )
+    except _CallerError:
+        raise
     except (PackageError, zipfile.BadZipFile, etree.XMLSyntaxError, KeyError, ValueError) as e:
         return error(
             f"Arbetsboken kunde inte uppdateras eftersom filen inte kan tolkas ({e}). Öppna den "
