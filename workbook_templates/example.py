@@ -11,6 +11,9 @@ chosen so that every statement, check and resultatbalansering rule has something
 * an internal rent is raised in 2027 without the buyers' budgets following (internal items do
   not cancel out);
 * one project's yearly split exceeds its approved cost estimate;
+* the outturn of 2025 (8 months and a forecast) exceeds an appropriation even after a budget
+  change, misses a revenue estimate, a net unit misses because its income fell, another unit is
+  within although its gross costs rose; a committee lowered a revenue estimate on its own (B1);
 * resultatbalansering 2024: committees in surplus and in deficit, a unit without goal achievement,
   a committee that did not achieve its goals, an adjustment for a law change, a committee with no
   central management unit, a missing timetable step.
@@ -27,7 +30,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from engine.budget import Budget, Finansiering, Projekt, Uppgift
 from engine.resultatbalansering import Justering, Namnd, Resultatenhet, Tidplan
 
-__all__ = ["AR", "Exempel", "exempelkommun"]
+__all__ = ["AR", "ExAndring", "ExUtfall", "Exempel", "exempelkommun"]
 
 AR = ("2024", "2025", "2026", "2027", "2028")
 KOLUMNER = ("Bokslut 2024", "Budget 2025", "Budget 2026", "Plan 2027", "Plan 2028")
@@ -273,6 +276,83 @@ def _enheter() -> tuple[Resultatenhet, ...]:
 
 
 @dataclass(frozen=True)
+class ExUtfall:
+    """Outturn to date (8 months) and full-year forecast of the current year for one line."""
+
+    namnd: str  # "" for the municipality's own lines and projects
+    uppgift: str  # task or project name; "" for a central line
+    kod: str
+    utfall: Decimal
+    prognos: Decimal
+
+
+@dataclass(frozen=True)
+class ExAndring:
+    datum: date
+    paragraf: str
+    post: str
+    ar: int
+    belopp: Decimal
+    orsak: str
+    beslutat_av: str = "fullmäktige"
+
+
+#: Full-year forecast as a share of the budget, per (task or project, line prefix). Everything
+#: else lands at 99 % of costs and 100 % of income.
+_PROGNOS = {
+    ("Äldreomsorg", "RR.VU"): Decimal("1.035"),  # anslag exceeded even after the change
+    ("Socialarbete", "RR.VI"): Decimal("0.80"),  # beräknad inkomst missed
+    ("Byggnadstillsyn", "RR.VI"): Decimal("0.85"),  # net unit over because income fell
+    ("Lokalservice", "RR.VU"): Decimal("1.02"),  # gross costs over, but ...
+    ("Lokalservice", "DR.INT.INK"): Decimal("1.025"),  # ... rents more than cover: net within
+    ("Gatubelysning LED", "IN.UTG"): Decimal("1.04"),
+    ("Skolcentrum Norr", "IN.UTG"): Decimal("0.85"),
+    ("", "RR.SKATT"): Decimal("0.99"),
+    ("", "RR.FIN.RU"): Decimal("1.10"),
+}
+MANADER = Decimal(8) / Decimal(12)
+
+
+def _utfall_rows(budget: Budget) -> tuple[ExUtfall, ...]:
+    i = AR.index("2025")
+    out = []
+
+    def row(namnd: str, obj: str, code: str, amount: Decimal | None) -> None:
+        if amount is None or amount == 0:
+            return
+        factor = next((f for (o, prefix), f in _PROGNOS.items()
+                       if o == obj and code.startswith(prefix)),
+                      Decimal("0.99") if amount < 0 else Decimal(1))
+        prognos = (amount * factor).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+        utfall = (prognos * MANADER).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+        out.append(ExUtfall(namnd, obj, code, utfall.quantize(Decimal("0.01")),
+                            prognos.quantize(Decimal("0.01"))))
+
+    for u in budget.uppgifter:
+        for code, vals in u.belopp.items():
+            if code.startswith(("RR.", "DR.")):
+                row(u.namnd, u.namn, code, vals[i])
+    for p in budget.projekt:
+        if p.uppgift is None:
+            for code, vals in p.belopp.items():
+                row("", p.namn, code, vals[i])
+    for code in ("RR.SKATT", "RR.SA", "RR.FIN.RI", "RR.FIN.RU", "FD.LAN.OKL", "FD.LAN.MINL"):
+        row("", "", code, budget.central[code][i])
+    return tuple(out)
+
+
+_ANDRINGAR = (
+    ExAndring(date(2025, 6, 12), "§ 45", "Äldreomsorg / anslag", 2025, Decimal("-400000.00"),
+              "Fler klienter i hemvården än budgeterat"),
+    ExAndring(date(2025, 6, 12), "§ 46", "Skolcentrum Norr / anslag", 2025,
+              Decimal("500000.00"), "Byggstarten försenad; utgifterna flyttas till 2026"),
+    ExAndring(date(2025, 9, 18), "§ 71", "Socialarbete / beräknad inkomst", 2025,
+              Decimal("-100000.00"), "Lägre statliga ersättningar för flyktingmottagning",
+              "nämnd"),
+)
+
+
+@dataclass(frozen=True)
 class Exempel:
     budget: Budget
     kolumner: tuple[str, ...]
@@ -282,6 +362,8 @@ class Exempel:
     tidplan: Tidplan
     bokslutsar: int = 2024
     namndlista: tuple[str, ...] = field(default=NAMNDER)
+    utfall: tuple[ExUtfall, ...] = ()
+    andringar: tuple[ExAndring, ...] = ()
 
 
 def exempelkommun() -> Exempel:
@@ -312,4 +394,6 @@ def exempelkommun() -> Exempel:
             enhetsgenomgang=date(2025, 4, 8),
             aterrapportering=None,
         ),
+        utfall=_utfall_rows(budget),
+        andringar=_ANDRINGAR,
     )

@@ -23,10 +23,11 @@ from engine.input_hygiene import parse_amount
 from engine.money import ZERO
 from engine.rb_rules import DEFAULT_RULES, Regelverk, rules_from_table
 from engine.resultatbalansering import Justering, Namnd, Resultatenhet, Tidplan
+from engine.uppfoljning import PostUtfall
 from workbook_templates.reader import Cell, Table, TableResult, WorkbookReadError, open_workbook
 from workbook_templates.schema import RB_STEG, T, TableSpec
 
-__all__ = ["Kolumn", "KommunInput", "NamndInput", "TableSource", "UtfallRad", "read_kommun",
+__all__ = ["Kolumn", "KommunInput", "NamndInput", "TableSource", "read_kommun",
            "read_namnd"]
 
 
@@ -48,7 +49,9 @@ class KommunInput:
     kolumner: list[Kolumn] = field(default_factory=list)
     central: dict[str, list[Decimal | None]] = field(default_factory=dict)
     projekt: list[Projekt] = field(default_factory=list)
-    andringar: list[dict[str, object]] = field(default_factory=list)
+    andringar: list[dict[str, Cell]] = field(default_factory=list)
+    utfall: list[PostUtfall] = field(default_factory=list)
+    overskridningsratt: dict[str, Decimal] = field(default_factory=dict)
     regler: Regelverk = DEFAULT_RULES
     namnder: list[Namnd] = field(default_factory=list)
     justeringar: list[Justering] = field(default_factory=list)
@@ -57,23 +60,13 @@ class KommunInput:
     readable: bool = True
 
 
-@dataclass(frozen=True)
-class UtfallRad:
-    namnd: str
-    uppgift: str
-    kod: str
-    utfall: Decimal | None
-    prognos: Decimal | None
-    plats: Location | None = None
-
-
 @dataclass
 class NamndInput:
     path: Path
     namnd: str = ""
     uppgifter: list[Uppgift] = field(default_factory=list)
     principer: dict[str, tuple[str, str]] = field(default_factory=dict)  # uppgift -> (princip, mot)
-    utfall: list[UtfallRad] = field(default_factory=list)
+    utfall: list[PostUtfall] = field(default_factory=list)
     enheter: list[Resultatenhet] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     readable: bool = True
@@ -299,6 +292,26 @@ def read_kommun(source: str | Path | TableSource) -> KommunInput:
             _missing_year_columns(t, inp.kolumner, f)
             inp.projekt = _projekt(t, inp.kolumner, f)
 
+        t = _table(r, T.UTFALL_KOMMUN, f)
+        if t is not None:
+            for row in t.rows:
+                if row.is_blank:
+                    continue
+                obj = _text(row["Objekt"])
+                code = _code(row.get("Kod"), row.get("Rad"), f, ("RR", "FD", "IN"))
+                if code is None:
+                    continue
+                inp.utfall.append(PostUtfall(
+                    obj or code, code,
+                    _amount(row["Utfall hittills"], f, line=code, obj=obj or code),
+                    _amount(row["Prognos helår"], f, line=code, obj=obj or code),
+                    row["Kod"].location))
+                ratt = row.get("Överskridningsrätt")
+                if ratt is not None and not ratt.is_blank:
+                    value = _amount(ratt, f, obj=obj or code)
+                    if value is not None:
+                        inp.overskridningsratt[obj or code] = abs(value)
+
         t = _table(r, T.ANDRINGAR, f)
         if t is not None:
             for row in t.rows:
@@ -487,8 +500,8 @@ def read_namnd(source: str | Path | TableSource,
                 code = _code(row.get("Kod"), row.get("Rad"), f, ("RR", "DR", "FD"))
                 if code is None:
                     continue
-                inp.utfall.append(UtfallRad(
-                    inp.namnd, task, code,
+                inp.utfall.append(PostUtfall(
+                    task, code,
                     _amount(row["Utfall hittills"], f, line=code, obj=task),
                     _amount(row["Prognos helår"], f, line=code, obj=task),
                     row["Uppgift"].location))

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal
 
+from engine.binding import BindingItem, BudgetChange, Organ, check_changes
 from engine.budget import Berakning, Budget, InverkanRad, Uppgift, affarsverk_inverkan, berakna
 from engine.catalogue import catalogue
 from engine.findings import Finding, Severity
+from engine.input_hygiene import parse_amount
 from engine.resultatbalansering import Balansering, balansera
+from engine.uppfoljning import Uppfoljning, bindande_poster, resolve_post, uppfoljning
 from workbook_templates.loader import KommunInput, NamndInput
 
 __all__ = ["Outputs", "compute_outputs", "consolidated_budget", "findings_rows"]
@@ -31,6 +35,7 @@ class Outputs:
     berakning: Berakning | None = None
     balansering: Balansering | None = None
     inverkan: list[InverkanRad] = field(default_factory=list)
+    uppfoljning: Uppfoljning | None = None
 
 
 def consolidated_budget(k: KommunInput, namnder: Sequence[NamndInput]) -> Budget:
@@ -131,6 +136,96 @@ def _rb_rows(rb: Balansering) -> Rows:
     return rows
 
 
+def _changes(k: KommunInput, items: Sequence[BindingItem], findings: list[Finding]
+             ) -> list[BudgetChange]:
+    """The budget-change table as engine changes; an unknown item or a bad cell is a finding."""
+    out: list[BudgetChange] = []
+    for row in k.andringar:
+        post = row["Bindande post"]
+        item = resolve_post(str(post.value or ""), items)
+        if item is None:
+            findings.append(Finding(
+                "B1", Severity.ERROR,
+                f"Budgetändringen avser {post.value!r}, som inte är en bindande post. Skriv "
+                "'Objekt / slag' (t.ex. 'Äldreomsorg / anslag') med uppgiftens eller projektets "
+                "namn eller radens kod.", location=post.location))
+            continue
+        found: list[Finding] = []
+        amount = parse_amount(row["Belopp"].value, location=row["Belopp"].location)
+        year = parse_amount(row["År"].value, location=row["År"].location)
+        datum = row["Datum"].value
+        if isinstance(amount, Finding) or amount is None:
+            found.append(amount if isinstance(amount, Finding) else Finding(
+                "B1", Severity.ERROR, "Budgetändringen saknar belopp.",
+                location=row["Belopp"].location))
+        if isinstance(year, Finding) or year is None:
+            found.append(year if isinstance(year, Finding) else Finding(
+                "B1", Severity.ERROR, "Budgetändringen saknar år.", location=row["År"].location))
+        if isinstance(datum, datetime):
+            datum = datum.date()
+        if not isinstance(datum, date):
+            found.append(Finding("B1", Severity.ERROR,
+                                 "Budgetändringen saknar beslutsdatum (ÅÅÅÅ-MM-DD).",
+                                 location=row["Datum"].location))
+        try:
+            organ = Organ.parse(row["Beslutat av"].value or "fullmäktige")
+        except ValueError as err:
+            found.append(Finding("B1", Severity.ERROR, f"Beslutat av: {err}",
+                                 location=row["Beslutat av"].location))
+            organ = Organ.FULLMAKTIGE
+        if found:
+            findings.extend(found)
+            continue
+        out.append(BudgetChange(item.key, int(year), datum, str(row["Paragraf"].value or ""),
+                                amount, str(row["Orsak"].value or ""), organ,
+                                post.location))
+    findings.extend(check_changes(out, items))
+    return out
+
+
+def _tabla_rows(uf: Uppfoljning, year: int | None) -> Rows:
+    if uf.tabla is None:
+        return [["Inget utfall för innevarande år i underlaget."]]
+    rows: Rows = [[f"Tablå över budgetens utfall {year}"],
+                  ["Del", "Bindande post", "Princip", "Ursprunglig budget", "Ändringar",
+                   "Budget efter ändringar", "Utfall hittills", "Prognos helår",
+                   "Avvikelse (prognos)", "Utnyttjat %", "Status", "Förklaring"]]
+    for r in uf.tabla.rows:
+        rows.append([r.item.part.value, _item_name(r.item), r.item.principle.value,
+                     r.ursprunglig, r.andringar, r.budget_efter, r.utfall, r.prognos,
+                     r.prognosavvikelse if r.prognos is not None else r.avvikelse,
+                     r.utnyttjandegrad, r.status_text, r.forklaring])
+    rows.append([])
+    rows.append(["Del", "Summa ursprunglig", "Ändringar", "Budget efter ändringar", "Utfall",
+                 "Prognos", "Avvikelse", "Kräver beslut"])
+    for t in uf.tabla.parts:
+        rows.append([t.part.value, t.ursprunglig, t.andringar, t.budget_efter, t.utfall,
+                     t.prognos, t.avvikelse, t.antal_som_kraver_beslut])
+    return rows
+
+
+def _item_name(item: BindingItem) -> str:
+    label = item.label if item.object_type.value == "rad" and item.label else item.object
+    if item.detalj and item.detalj != "RR.AB":
+        return f"{label} ({item.detalj})"
+    return f"{label} – {item.kind.value}"
+
+
+def _sammandrag_rows(uf: Uppfoljning, year: int) -> Rows:
+    s = uf.sammandrag
+    if s is None:
+        return [["Inget budgetår i underlaget."]]
+    rows: Rows = [[f"Sammandrag av anslag och beräknade inkomster {year}"],
+                  ["Del", "Post", "Princip", "Anslag", "Beräknad inkomst"]]
+    for r in s.rows:
+        rows.append([r.part.value, r.name, r.principle.value if r.principle else None,
+                     r.anslag or None, r.inkomst or None])
+    rows.append([])
+    rows.append(["Summa", None, None, s.summa_anslag, s.summa_inkomster])
+    rows.append(["Skillnad (ska vara 0)", None, None, None, s.skillnad])
+    return rows
+
+
 def findings_rows(findings: Sequence[Finding]) -> Rows:
     from engine.findings import count_by_severity
 
@@ -146,7 +241,8 @@ def findings_rows(findings: Sequence[Finding]) -> Rows:
     return rows
 
 
-def _namnd_rows(n: NamndInput, b: Berakning, rb: Balansering | None, cols: Sequence[str]) -> Rows:
+def _namnd_rows(n: NamndInput, b: Berakning, rb: Balansering | None, cols: Sequence[str],
+                uf: Uppfoljning | None = None) -> Rows:
     cat = catalogue()
     rows: Rows = [[f"{n.namnd}: driftsekonomidel per uppgift", *cols]]
     for u in n.uppgifter:
@@ -157,6 +253,16 @@ def _namnd_rows(n: NamndInput, b: Berakning, rb: Balansering | None, cols: Seque
         for code in ("RR.VI", "RR.VU", "RR.VB", "DR.INT.INK", "DR.INT.UTG", "RR.AVS", "RR.RES"):
             if code in st.has_data or code == "RR.VB":
                 rows.append(["  " + cat[code].label, *st[code]])
+    tasks = {u.namn for u in n.uppgifter}
+    own = [r for r in (uf.tabla.rows if uf and uf.tabla else ()) if r.item.object in tasks]
+    if own:
+        rows.append([])
+        rows.append(["Budgetutfall", "Budget efter ändringar", "Utfall hittills", "Prognos helår",
+                     "Avvikelse (prognos)", "Status"])
+        for r in own:
+            rows.append([_item_name(r.item), r.budget_efter, r.utfall, r.prognos,
+                         r.prognosavvikelse if r.prognos is not None else r.avvikelse,
+                         r.status_text])
     if rb is not None:
         rows.append([])
         rows.append(["Resultatbalansering", "Resultat", "Justerat resultat", "Överföring",
@@ -195,6 +301,18 @@ def compute_outputs(k: KommunInput, namnder: Sequence[NamndInput]) -> Outputs:
     budget_year = _budget_year_index(k)
     out.inverkan = affarsverk_inverkan(budget)
 
+    years = [c.ar for c in k.kolumner]
+    aktuellt = k.bokslutsar + 1 if k.bokslutsar is not None else None
+    principer = {u: p for n in namnder for u, p in n.principer.items()}
+    _objects, items = bindande_poster(b, principer)
+    changes = _changes(k, items, out.findings)
+    uf = uppfoljning(
+        b, principer=principer, aktuellt_ar=aktuellt, budgetar=years[budget_year],
+        utfall=[*k.utfall, *(r for n in namnder for r in n.utfall)], andringar=changes,
+        overskridningsratt=k.overskridningsratt)
+    out.uppfoljning = uf
+    out.findings.extend(uf.findings)
+
     enheter = [e for n in namnder for e in n.enheter]
     rb = None
     if enheter:
@@ -210,13 +328,15 @@ def compute_outputs(k: KommunInput, namnder: Sequence[NamndInput]) -> Outputs:
         "Investeringsdel": _investment_rows(b, cols, k.sprak),
         "Nyckeltal": _ratio_rows(b, cols),
         "Affärsverk": _inverkan_rows(out.inverkan, cols, budget_year),
+        "Budgetutfall": _tabla_rows(uf, aktuellt),
+        "Sammandrag": _sammandrag_rows(uf, years[budget_year]),
         "Resultatbalansering": _rb_rows(rb) if rb else [["Inga resultatenheter i underlaget."]],
         "Kontroll": findings_rows(all_findings),
     }
     for n in namnder:
         own = [f for f in all_findings if _belongs_to(f, n)]
         out.namnd_sheets[n.namnd] = {
-            "Resultat": _namnd_rows(n, b, rb, cols),
+            "Resultat": _namnd_rows(n, b, rb, cols, uf),
             "Kontroll": findings_rows(own),
         }
     return out

@@ -47,6 +47,10 @@ class T:
         "tblAndringar", "Budgetändringar",
         ("Datum", "Paragraf", "Bindande post", "År", "Belopp", "Orsak", "Beslutat av"),
     )
+    UTFALL_KOMMUN = TableSpec(
+        "tblUtfallKommun", "Utfall",
+        ("Objekt", "Kod", "Rad", "Utfall hittills", "Prognos helår", "Överskridningsrätt"),
+    )
     REGLER = TableSpec("tblRegler", "Regler RB", ("Inställning", "Värde"))
     NAMNDER = TableSpec("tblNamnder", "Resultatbalansering in",
                         ("Nämnd", "Måluppfyllelse", "Kommentar"))

@@ -212,7 +212,10 @@ KOMMUN_INSTRUKTIONER = (
     "• Investeringar: en rad per projekt och post (investeringsutgifter negativa, "
     "finansieringsandelar och försäljningsinkomster positiva); kostnadskalkyl och tidigare års "
     "utgifter som positiva belopp.",
-    "• Budgetändringar: fullmäktiges (eller nämndens) beslut per bindande post.",
+    "• Utfall: årets utfall hittills och helårsprognos för de centrala posterna och projekten.",
+    "• Budgetändringar: fullmäktiges (eller nämndens) beslut per bindande post, skrivet som "
+    "'Objekt / slag', t.ex. 'Äldreomsorg / anslag'. Belopp med publicerat tecken: ett höjt anslag "
+    "är negativt, en höjd beräknad inkomst positiv.",
     "• Regler RB och Resultatbalansering in: reglerna för resultatbalanseringen, justeringar, "
     "nämndernas måluppfyllelse och tidplanen.",
     "Utdata (grå flikar) skrivs över vid varje uppdatering: Resultaträkning, Finansieringsdel, "
@@ -286,6 +289,16 @@ def new_kommun(path: str | Path, example: Exempel | None = None, sprak: str = "s
     _validate(ws, _col_of(T.INVESTERINGAR, "Nämnd"), 4, last, lists["Nämnd"], "nämnderna")
     _validate(ws, _col_of(T.INVESTERINGAR, "Princip"), 4, last, lists["Princip"], "brutto/netto")
 
+    ws = _input_sheet(wb, T.UTFALL_KOMMUN.sheet, "Utfall",
+                      "Årets utfall hittills och prognos för helåret för kommunens centrala poster "
+                      "(Objekt tomt) och investeringsprojekten (Objekt = projektet). Inkomster "
+                      "positiva, utgifter negativa.")
+    urows = [[r.uppgift or None, r.kod, _label(r.kod, sprak), _num(r.utfall), _num(r.prognos),
+              None] for r in (example.utfall if example else ()) if not r.namnd]
+    _add_table(ws, T.UTFALL_KOMMUN, urows,
+               amount_headers=("Utfall hittills", "Prognos helår", "Överskridningsrätt"),
+               widths={"Objekt": 30, "Kod": 14, "Rad": 40}, min_rows=3)
+
     ws = _input_sheet(wb, T.ANDRINGAR.sheet, "Budgetändringar",
                       "Fullmäktiges (eller nämndens) beslut om ändringar i bindande poster. "
                       "Bindande post skrivs som 'Nämnd / Uppgift / anslag' e.d.")
@@ -344,7 +357,7 @@ def _andringar_rows(example: Exempel | None) -> list[list[object]]:
     if example is None:
         return []
     return [[a.datum, a.paragraf, a.post, a.ar, _num(a.belopp), a.orsak, a.beslutat_av]
-            for a in getattr(example, "andringar", ())]
+            for a in example.andringar]
 
 
 def new_namnd(path: str | Path, namnd: str = "", example: Exempel | None = None) -> Path:
@@ -389,7 +402,7 @@ def new_namnd(path: str | Path, namnd: str = "", example: Exempel | None = None)
     ws = _input_sheet(wb, T.UTFALL.sheet, "Utfall",
                       "Utfall hittills i år och prognos för helåret, per uppgift och post.")
     urows = [[r.uppgift, r.kod, _label(r.kod), _num(r.utfall), _num(r.prognos)]
-             for r in getattr(example, "utfall", ()) if r.namnd == namnd] if example else []
+             for r in example.utfall if r.namnd == namnd] if example else []
     _add_table(ws, T.UTFALL, urows, amount_headers=("Utfall hittills", "Prognos helår"),
                widths={"Uppgift": 30, "Kod": 20, "Rad": 40}, min_rows=3)
 

@@ -1,0 +1,340 @@
+"""Follow-up of a computed budget: its binding items, their amounts, the outturn statement
+(tablå över budgetens utfall), the sammandrag and the balance checks (spec §8–9).
+
+This module joins the statement engine (:mod:`engine.budget`) to the binding engine
+(:mod:`engine.binding`, :mod:`engine.outturn`, :mod:`engine.checks`, :mod:`engine.balance`):
+
+* :func:`bindande_poster` — every task, project and bindable central line gets its binding items
+  (defaults by task type, spec §2; the principle a committee chose for a task overrides);
+* :func:`post_belopp` — the amount of one item in one year column, from the statements;
+* :func:`uppfoljning` — outturn statement for the current year (outturn to date and forecast),
+  sammandrag for the budget year (V5), and checks V2, V3, V7, V8.
+
+Interpretations (docs/DECISIONS.md): a gross appropriation covers the task's external and
+internal expenses and its revenue estimate the external and internal income (internal items
+cancel out in the sammandrag); correction items of the finansieringsdel (korrektivposter) are
+listed in the sammandrag, not binding, so that it reconciles with inverkan på likviditeten.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from engine.balance import Atgard, Bokslutsbalans, check_v7_likviditet, check_v8_balans
+from engine.binding import (
+    BindingItem,
+    BudgetChange,
+    BudgetObject,
+    Kind,
+    ObjectType,
+    Organ,
+    Part,
+    Principle,
+    TaskType,
+    default_binding_items,
+)
+from engine.budget import Berakning, Finansiering
+from engine.catalogue import catalogue
+from engine.checks import NettoSidor, check_v2_sides, check_v3_resultatdel
+from engine.findings import Finding, Location, Severity
+from engine.money import ZERO
+from engine.outturn import OutturnInput, Sammandrag, SammandragPost, Tabla, sammandrag, tabla
+
+__all__ = [
+    "PostUtfall",
+    "Uppfoljning",
+    "bindande_poster",
+    "post_belopp",
+    "resolve_post",
+    "uppfoljning",
+]
+
+_TASK_TYPES = {
+    Finansiering.BUDGETFINANSIERAD: TaskType.BUDGETFINANSIERAD,
+    Finansiering.NETTOENHET: TaskType.NETTOENHET,
+    Finansiering.BALANSENHET: TaskType.ANNAN_BALANSENHET,
+    Finansiering.AFFARSVERK: TaskType.AFFARSVERK,
+}
+
+#: Lines on each side of a task's gross binding (internal items included, see module doc).
+INKOMST_RADER = ("RR.VI", "RR.TEB", "DR.INT.INK")
+UTGIFT_RADER = ("RR.VU", "DR.INT.UTG")
+#: A net unit is bound on its verksamhetsbidrag (+ internal items), a balance unit on årsbidrag.
+NETTO_RADER = ("RR.VB", "DR.INT.INK", "DR.INT.UTG")
+BALANSENHET_RADER = ("RR.AB", "DR.INT.INK", "DR.INT.UTG")
+
+
+def task_type(f: Finansiering) -> TaskType:
+    return _TASK_TYPES[f]
+
+
+def bindande_poster(
+    b: Berakning,
+    principer: Mapping[str, tuple[str, str]] | None = None,
+) -> tuple[list[BudgetObject], list[BindingItem]]:
+    """Binding items of every task, project and given bindable central line.
+
+    ``principer`` maps a task to the (principle, binding towards) its committee chose; a
+    budget-financed task bound netto gets one net item instead of the gross pair.
+    """
+    principer = principer or {}
+    cat = catalogue()
+    objects: list[BudgetObject] = []
+    items: list[BindingItem] = []
+    for u in b.budget.uppgifter:
+        tt = task_type(u.finansiering)
+        obj = BudgetObject(u.namn, ObjectType.UPPGIFT, tt, namnd=u.namnd)
+        objects.append(obj)
+        princ, mot = principer.get(u.namn, ("", ""))
+        towards = Organ.parse(mot) if mot else Organ.FULLMAKTIGE
+        if tt is TaskType.BUDGETFINANSIERAD and princ == "netto":
+            new = [BindingItem(Part.DRIFT, u.namn, Kind.NETTO, Principle.NETTO, towards)]
+        else:
+            new = default_binding_items(obj)
+            new = [_with_towards(i, towards) for i in new]
+        items.extend(new)
+    for p in b.budget.projekt:
+        if p.uppgift in b.budget.affarsverk():
+            continue
+        obj = BudgetObject(p.namn, ObjectType.PROJEKT, namnd=p.namnd)
+        objects.append(obj)
+        if p.netto:
+            items.append(BindingItem(Part.INVESTERING, p.namn, Kind.NETTO, Principle.NETTO,
+                                     object_type=ObjectType.PROJEKT))
+        else:
+            items.extend(default_binding_items(obj))
+    for code in cat.binding_codes("RR") | cat.binding_codes("FD"):
+        if code not in b.budget.central or b.budget.samkommun and code in ("RR.SKATT", "RR.SA"):
+            continue
+        line = cat[code]
+        part = Part.RESULTAT if line.part == "RR" else Part.FINANSIERING
+        kind = {"+": Kind.BERAKNAD_INKOMST, "-": Kind.ANSLAG}.get(line.sign, Kind.NETTO)
+        principle = Principle.NETTO if kind is Kind.NETTO else Principle.BRUTTO
+        items.append(BindingItem(part, code, kind, principle, object_type=ObjectType.RAD,
+                                 label=line.label))
+    return objects, items
+
+
+def _with_towards(item: BindingItem, towards: Organ) -> BindingItem:
+    from dataclasses import replace
+
+    return replace(item, towards=towards)
+
+
+def _sidor(item: BindingItem) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The income and expense lines whose sum is a net item's amount (V2)."""
+    if item.part is Part.INVESTERING:
+        return ("IN.FA", "IN.FORS"), ("IN.UTG",)
+    if item.detalj == "RR.AB":
+        return (INKOMST_RADER + ("RR.FIN.RI", "RR.FIN.OFI"),
+                UTGIFT_RADER + ("RR.FIN.RU", "RR.FIN.OFU"))
+    return INKOMST_RADER, UTGIFT_RADER
+
+
+def _rader(item: BindingItem, b: Berakning) -> tuple[str, ...]:
+    """The statement lines whose sum is the item's amount."""
+    if item.part is Part.DRIFT:
+        if item.principle is Principle.BRUTTO:
+            return UTGIFT_RADER if item.kind is Kind.ANSLAG else INKOMST_RADER
+        return BALANSENHET_RADER if item.detalj == "RR.AB" else NETTO_RADER
+    if item.part is Part.INVESTERING:
+        if item.principle is Principle.BRUTTO:
+            return ("IN.UTG",) if item.kind is Kind.ANSLAG else ("IN.FA", "IN.FORS")
+        return ("IN.NETTO",)
+    return (item.object,)
+
+
+def post_belopp(item: BindingItem, b: Berakning, year: int) -> Decimal | None:
+    """The budgeted amount of ``item`` in year column ``year`` (published signs), or None when
+    the item has no amount in the statements (an enterprise's council-binding posts)."""
+    if item.detalj is not None and item.detalj != "RR.AB":
+        return None
+    if item.part is Part.DRIFT:
+        st = b.uppgifter.get(item.object)
+    elif item.part is Part.INVESTERING:
+        st = b.investeringar.projekt.get(item.object)
+    else:
+        vals = b.budget.central.get(item.object)
+        if vals is None:
+            return None
+        v = vals[year]
+        return v if v is not None else ZERO
+    if st is None:
+        return None
+    return sum((st[c][year] for c in _rader(item, b) if c in st.values), ZERO)
+
+
+@dataclass(frozen=True)
+class PostUtfall:
+    """Outturn to date and full-year forecast for one object and line (published signs)."""
+
+    objekt: str  # task or project name; a line code for central lines
+    kod: str
+    utfall: Decimal | None
+    prognos: Decimal | None
+    location: Location | None = None
+
+
+def _item_outturn(item: BindingItem, b: Berakning, rows: Sequence[PostUtfall]
+                  ) -> tuple[Decimal | None, Decimal | None, Location | None]:
+    cat = catalogue()
+    wanted = set()
+    for code in _rader(item, b):
+        wanted.update(cat.leaves_below(code) if code in cat else [code])
+        wanted.add(code)
+    mine = [r for r in rows if r.objekt.casefold() == item.object.casefold() and r.kod in wanted]
+    if not mine:
+        return None, None, None
+    utfall = sum((r.utfall for r in mine if r.utfall is not None), ZERO)
+    forecasts = [r.prognos for r in mine if r.prognos is not None]
+    prognos = sum(forecasts, ZERO) if forecasts else None
+    return utfall, prognos, mine[0].location
+
+
+def resolve_post(text: str, items: Sequence[BindingItem]) -> BindingItem | None:
+    """The item a budget change names: ``"Objekt / slag"`` (slag: anslag, beräknad inkomst,
+    netto; optional when the object has one item), the object being a task or project name or a
+    line code or label."""
+    parts = [p.strip() for p in str(text).split("/")]
+    obj_text = parts[0].casefold()
+    kind = None
+    if len(parts) > 1 and parts[1]:
+        try:
+            kind = Kind.parse(parts[1])
+        except ValueError:
+            return None
+    try:
+        code = catalogue().resolve(parts[0]).casefold()
+    except LookupError:
+        code = None
+    matches = [i for i in items if i.object.casefold() in (obj_text, code)
+               and (kind is None or i.kind is kind)]
+    return matches[0] if len(matches) == 1 else None
+
+
+@dataclass
+class Uppfoljning:
+    objects: list[BudgetObject]
+    items: list[BindingItem]
+    tabla: Tabla | None
+    sammandrag: Sammandrag | None
+    findings: list[Finding] = field(default_factory=list)
+
+
+def uppfoljning(
+    b: Berakning,
+    *,
+    principer: Mapping[str, tuple[str, str]] | None = None,
+    aktuellt_ar: int | None = None,
+    budgetar: int | None = None,
+    utfall: Sequence[PostUtfall] = (),
+    andringar: Sequence[BudgetChange] = (),
+    overskridningsratt: Mapping[str, Decimal] | None = None,
+    historik: Sequence[Bokslutsbalans] = (),
+    atgarder: Sequence[Atgard] = (),
+) -> Uppfoljning:
+    """Outturn statement for ``aktuellt_ar`` (the current year), sammandrag and checks for
+    ``budgetar`` (the budget year). Years are calendar years present among the budget's columns."""
+    years = [int(y) for y in b.budget.years]
+    objects, items = bindande_poster(b, principer)
+    findings: list[Finding] = []
+    st = b.statement
+
+    # V2: netto items have both sides; V3: the resultaträkningsdel's binding items
+    netto: dict = {}
+    for item in items:
+        if item.principle is not Principle.NETTO or item.part not in (Part.DRIFT,
+                                                                      Part.INVESTERING):
+            continue
+        ts = (b.uppgifter if item.part is Part.DRIFT else b.investeringar.projekt).get(
+            item.object)
+        if ts is None:
+            continue
+        inc, exp = _sidor(item)
+        netto[item.key] = {
+            y: NettoSidor(sum((ts[c][i] for c in inc if c in ts.values), ZERO),
+                          sum((ts[c][i] for c in exp if c in ts.values), ZERO),
+                          post_belopp(item, b, i) or ZERO)
+            for i, y in enumerate(years)}
+    findings.extend(check_v2_sides(items, netto_budgets=netto))
+
+    tab = None
+    if aktuellt_ar in years:
+        i = years.index(aktuellt_ar)
+        ratt = overskridningsratt or {}
+        inputs = []
+        for item in items:
+            amount = post_belopp(item, b, i)
+            if amount is None:
+                continue
+            u, p, loc = _item_outturn(item, b, utfall)
+            if u is None and p is None:
+                continue
+            inputs.append(OutturnInput(item, aktuellt_ar, amount, u or ZERO, prognos=p,
+                                       overskridningsratt=ratt.get(item.object), location=loc))
+        tab = tabla(inputs, andringar)
+        findings.extend(tab.findings)
+
+    summary = None
+    if budgetar in years:
+        i = years.index(budgetar)
+        central_rr = {c: v[i] for c, v in b.budget.central.items()
+                      if c.startswith("RR.") and v[i] is not None}
+        findings.extend(check_v3_resultatdel(
+            [x for x in items if x.part is Part.RESULTAT], samkommun=b.budget.samkommun,
+            budget=central_rr))
+        types = {o.id: o.task_type for o in objects}
+        posts = []
+        for item in items:
+            amount = post_belopp(item, b, i)
+            if amount is None or item.object.startswith("RR.BD."):
+                continue
+            posts.append(SammandragPost(item, amount, task_type=types.get(item.object)))
+        korr = st.get("FD.VK.KORR", i)
+        if korr:
+            posts.append(SammandragPost(
+                BindingItem(Part.FINANSIERING, "FD.VK.KORR", Kind.NETTO, Principle.NETTO,
+                            object_type=ObjectType.RAD,
+                            label="Korrektivposter till internt tillförda medel (ej bindande)"),
+                korr))
+        summary = sammandrag(posts, st.get("FD.INV", i))
+        findings.extend(summary.findings)
+
+        inverkan = {y: st.get("FD.INV", j) for j, y in enumerate(years) if y >= budgetar}
+        start = _liquid_assets_at_start(b, i)
+        if start is not None:
+            findings.extend(check_v7_likviditet(inverkan, start, budgetar))
+        overskott = {y: st.get("RR.OVERSKOTT", j) for j, y in enumerate(years) if y >= budgetar}
+        acc = _accumulated_forecast(b, i)
+        if acc is not None:
+            findings.extend(check_v8_balans(budgetar, overskott, acc, historik, atgarder))
+        else:
+            findings.append(Finding(
+                "V8", Severity.WARNING,
+                "Balanskontrollen kräver det ackumulerade överskottet från tidigare "
+                "räkenskapsperioder (BAL.TIDOVERSK) för åren före budgetåret; fyll i det under "
+                "Centrala poster.", "BAL.TIDOVERSK", budgetar))
+    return Uppfoljning(objects, items, tab, summary, findings)
+
+
+def _liquid_assets_at_start(b: Berakning, i: int) -> Decimal | None:
+    """Likvida medel at 1.1 of column ``i``: its BAL.LIKV.START, else the previous column's 31.12."""
+    central = b.budget.central
+    start = central.get("BAL.LIKV.START")
+    if start is not None and start[i] is not None:
+        return start[i]
+    closing = central.get("BAL.LIKV")
+    if i > 0 and closing is not None and closing[i - 1] is not None:
+        return closing[i - 1]
+    return None
+
+
+def _accumulated_forecast(b: Berakning, i: int) -> Decimal | None:
+    """Accumulated surplus at the end of the year before column ``i``: that year's earlier
+    surpluses plus its own result (the balance forecast of the current year)."""
+    prev = b.budget.central.get("BAL.TIDOVERSK")
+    if i == 0 or prev is None or prev[i - 1] is None:
+        return None
+    return prev[i - 1] + b.statement.get("RR.OVERSKOTT", i - 1)

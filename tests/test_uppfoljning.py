@@ -1,0 +1,91 @@
+"""Binding items of a computed budget, their amounts, outturn and sammandrag (spec §8–9)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal as D
+
+from engine.binding import BudgetChange, Kind, Organ, Part, Principle
+from engine.budget import Budget, Finansiering, Projekt, Uppgift, berakna
+from engine.outturn import Status
+from engine.uppfoljning import PostUtfall, post_belopp, resolve_post, uppfoljning
+
+Y = ("2025", "2026")
+
+
+def _budget() -> Budget:
+    skola = Uppgift("Skola", "Bildningsnämnden", Finansiering.BUDGETFINANSIERAD, {
+        "RR.VI.AVG": (D("100"), D("100")), "RR.VU.PERS.LON": (D("-900"), D("-950"))})
+    bygg = Uppgift("Bygglov", "Miljönämnden", Finansiering.NETTOENHET, {
+        "RR.VI.AVG": (D("80"), D("80")), "RR.VU.TJ": (D("-100"), D("-100"))})
+    central = {
+        "RR.SKATT": (D("1000"), D("1000")), "RR.FIN.RU": (D("-10"), D("-10")),
+        "FD.LAN.MINL": (D("-50"), D("-50")), "FD.VK.KORR": (D("-5"), D("-5")),
+        "BAL.LIKV": (D("500"), None), "BAL.TIDOVERSK": (D("40"), None),
+    }
+    projekt = (Projekt("Gata", "Tekniska nämnden", belopp={"IN.UTG": (D("-30"), D("-40")),
+                                                            "IN.FA": (D("10"), None)}),)
+    return Budget("By", Y, (skola, bygg), projekt, central, (100, 100))
+
+
+def test_items_and_amounts() -> None:
+    b = berakna(_budget())
+    u = uppfoljning(b, budgetar=2026)
+    items = {(i.object, i.kind): i for i in u.items}
+    # budget-financed task: gross pair; net unit: one net item (VB = 80 − 100 = −20)
+    assert post_belopp(items[("Skola", Kind.ANSLAG)], b, 0) == D("-900")
+    assert post_belopp(items[("Skola", Kind.BERAKNAD_INKOMST)], b, 0) == D("100")
+    assert post_belopp(items[("Bygglov", Kind.NETTO)], b, 0) == D("-20")
+    assert post_belopp(items[("Gata", Kind.BERAKNAD_INKOMST)], b, 0) == D("10")
+    assert items[("RR.SKATT", Kind.BERAKNAD_INKOMST)].part is Part.RESULTAT
+    assert items[("FD.LAN.MINL", Kind.ANSLAG)].principle is Principle.BRUTTO
+
+
+def test_sammandrag_balances_with_liquidity_and_corrections() -> None:
+    b = berakna(_budget())
+    u = uppfoljning(b, budgetar=2026)
+    s = u.sammandrag
+    # 2026 anslag: skola 950 + bygglov net 20 + räntor 10 + amorteringar 50 + gata 40 + korr 5
+    #   = 1075 ; inkomster: skola 100 + skatt 1000 = 1100
+    # inverkan = ÅB (100 − 950 − 20 + 1000 − 10 = 120) − 5 − 40 − 50 = +25: liquidity grows, so
+    # the 25 stand on the anslag side: 1075 + 25 = 1100
+    assert s.i_balans
+    assert s.summa_anslag == s.summa_inkomster == D("1100")
+
+
+def test_outturn_mid_year_with_a_change_and_forecast() -> None:
+    b = berakna(_budget())
+    items = uppfoljning(b).items
+    anslag = resolve_post("Skola / anslag", items)
+    assert anslag is not None and anslag.kind is Kind.ANSLAG
+    change = BudgetChange(anslag.key, 2025, date(2025, 6, 1), "§ 1", D("-50"), "fler elever",
+                          Organ.FULLMAKTIGE)
+    rows = [PostUtfall("Skola", "RR.VU.PERS.LON", D("-600"), D("-960")),
+            PostUtfall("Bygglov", "RR.VI.AVG", D("40"), D("60")),
+            PostUtfall("Bygglov", "RR.VU.TJ", D("-60"), D("-95"))]
+    u = uppfoljning(b, aktuellt_ar=2025, utfall=rows, andringar=[change])
+    by = {(r.item.object, r.item.kind): r for r in u.tabla.rows}
+    skola = by[("Skola", Kind.ANSLAG)]
+    # budget −900, change −50 -> −950; forecast −960 exceeds by 10
+    assert skola.budget_efter == D("-950") and skola.prognosavvikelse == D("-10")
+    assert skola.status is Status.ANSLAG_OVERSKRIDS
+    # net unit: budget −20, forecast 60 − 95 = −35: net appropriation exceeded (income fell)
+    bygg = by[("Bygglov", Kind.NETTO)]
+    assert bygg.prognos == D("-35") and bygg.status is Status.NETTOANSLAG_OVERSKRIDS
+
+
+def test_resolve_post_by_code_label_and_kind() -> None:
+    items = uppfoljning(berakna(_budget())).items
+    assert resolve_post("Skatteinkomster", items).object == "RR.SKATT"
+    assert resolve_post("rr.fin.ru / anslag", items).object == "RR.FIN.RU"
+    assert resolve_post("Skola", items) is None  # two items: say which
+    assert resolve_post("Okänd / anslag", items) is None
+
+
+def test_balance_checks_run_for_the_budget_year() -> None:
+    b = berakna(_budget())
+    u = uppfoljning(b, budgetar=2026)
+    # V7 needs liquid assets at 1.1.2026 = BAL.LIKV 2025 (500): inverkan 25 ≥ 0 -> no finding
+    assert not [f for f in u.findings if f.rule == "V7"]
+    # V8: accumulated surplus at the end of 2025 = 40 + överskott 2025 (ÅB 2025 = 160) -> fine
+    assert not [f for f in u.findings if f.rule == "V8" and f.severity.value == "error"]
