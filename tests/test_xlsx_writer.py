@@ -700,9 +700,35 @@ def test_libreoffice_opens_the_patched_workbook_and_recalculates(book: Path, tmp
 def test_sheet_names_are_case_insensitive_like_excel(book: Path, monkeypatch) -> None:
     checked = []
     real = xw._expected_matches
-    monkeypatch.setattr(xw, "_expected_matches", lambda v, g: checked.append(v) or real(v, g))
+    monkeypatch.setattr(xw, "_expected_matches", lambda v, *a: checked.append(v) or real(v, *a))
     r = write_cells(book, {"resultat": {"A6": "Summa"}})
     assert r.status is WriteStatus.WRITTEN and r.changed_sheets == (OWNED_SHEET,)
     assert checked == ["Summa"]  # the read-back check ran for the cell
     with pytest.raises(ValueError):
         write_cells(book, {"resultat": {"A6": "x"}, "RESULTAT": {"A7": "y"}})
+
+
+def test_dates_and_numpy_scalars(book: Path) -> None:
+    import datetime as dt
+
+    import numpy as np
+
+    values = {
+        "B2": dt.date(2025, 3, 1),  # B2 has a number format; the serial is what is stored
+        "E20": dt.datetime(2025, 3, 1, 12, 0),
+        "A40": np.int64(7),
+        "A41": np.float64(2.5),
+    }
+    assert write_cells(book, {OWNED_SHEET: values}).status is WriteStatus.WRITTEN
+    root = sheet_xml(book)
+    # 2025-03-01 is serial 45717 (1899-12-30 + 45717 days); noon adds 0.5
+    assert cell_el(root, "B2").find(f"{MAIN}v").text == "45717"
+    assert cell_el(root, "E20").find(f"{MAIN}v").text == "45717.5"
+    assert cell_el(root, "A40").find(f"{MAIN}v").text == "7"
+    assert cell_el(root, "A41").find(f"{MAIN}v").text == "2.5"
+    assert write_cells(book, {OWNED_SHEET: values}).status is WriteStatus.UNCHANGED
+    with pytest.raises(ValueError):
+        write_cells(book, {OWNED_SHEET: {"A1": dt.date(1900, 1, 1)}})
+    assert write_cells(book, {OWNED_SHEET: {"A42": np.bool_(True), "A43": np.str_("x")}}).ok
+    with open_workbook(book) as wb:
+        assert wb.values(OWNED_SHEET, ["A42", "A43"]) == {"A42": True, "A43": "x"}

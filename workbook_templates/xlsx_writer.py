@@ -34,7 +34,9 @@ changes nothing and does not rewrite the file (status ``unchanged``).
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import io
+import numbers
 import os
 import re
 import stat
@@ -95,7 +97,9 @@ class Formula:
         return self.text[1:] if self.text.startswith("=") else self.text
 
 
-CellValue = None | str | int | Decimal | float | bool | Formula | CellError
+CellValue = None | str | int | Decimal | float | bool | Formula | CellError | dt.date | dt.datetime
+"""What a cell can be given. Dates/datetimes are written as Excel serial numbers (the cell's
+number format decides how they show); numpy and other numeric scalars are accepted as numbers."""
 
 
 class WriteStatus(StrEnum):
@@ -293,11 +297,53 @@ def _number_text(v: int | float | Decimal) -> str:
             raise ValueError(f"cannot write {v} to a cell")
         if v.is_integer() and abs(v) < 1e16:
             return str(int(v))
-        return repr(v)
+        return float.__repr__(float(v))
     return str(int(v))
 
 
+_EPOCH_1900 = dt.datetime(1899, 12, 30)  # serial 0 in Excel's 1900 date system (after Feb 1900)
+_EPOCH_1904 = dt.datetime(1904, 1, 1)
+
+
+def _date_serial(v: dt.date, date1904: bool) -> int | float:
+    """A date/datetime as Excel's serial number (the cell's own number format shows it)."""
+    d = v if isinstance(v, dt.datetime) else dt.datetime(v.year, v.month, v.day)
+    if d.tzinfo is not None:
+        raise _CallerError(f"cannot write a timezone-aware datetime: {v!r}")
+    if not date1904 and d < dt.datetime(1900, 3, 1):
+        raise _CallerError(f"dates before 1900-03-01 are ambiguous in Excel: {v!r}")
+    delta = d - (_EPOCH_1904 if date1904 else _EPOCH_1900)
+    if not (delta.seconds or delta.microseconds):
+        return delta.days
+    return delta.days + (delta.seconds + delta.microseconds / 1e6) / 86400
+
+
+def _coerce(v: object) -> object:
+    """numpy and other numeric scalars → int/float; everything else as it is."""
+    if v is None or type(v) in (bool, int, float, str, Decimal) or isinstance(
+        v, Formula | CellError | dt.date
+    ):
+        return v
+    if isinstance(v, bool):  # numpy.bool_ is not a bool subclass, but bool subclasses may exist
+        return bool(v)
+    if isinstance(v, str):
+        return str(v)  # e.g. numpy.str_
+    if isinstance(v, Decimal):
+        return Decimal(v)
+    if hasattr(v, "dtype") and getattr(v.dtype, "kind", "") == "b":
+        return bool(v)
+    if isinstance(v, numbers.Integral):
+        return int(v)
+    if isinstance(v, numbers.Real):
+        return float(v)
+    return v
+
+
 def _check_value(v: object) -> None:
+    if isinstance(v, dt.date):
+        if isinstance(v, dt.datetime) and v.tzinfo is not None:
+            raise ValueError(f"cannot write a timezone-aware datetime: {v!r}")
+        return
     if v is None or isinstance(v, bool | int | Decimal | float | Formula | CellError):
         if isinstance(v, Decimal | float) and not isinstance(v, bool):
             _number_text(v)
@@ -772,8 +818,9 @@ def _normalise_updates(
     for sheet, cells in updates.items():
         d = norm.setdefault(sheet, {})
         for addr, v in cells.items():
+            v = _coerce(v)
             _check_value(v)
-            d[parse_cell(addr)] = v
+            d[parse_cell(addr)] = v  # type: ignore[assignment]
     ranges: dict[str, list[tuple[int, int, int, int]]] = {}
     for sheet, refs in (clear or {}).items():
         ranges[sheet] = [parse_range(r) for r in refs]
@@ -809,6 +856,10 @@ def _plan(
                 raise _CallerError(f"sheet {info.name!r} given twice ({seen[info.part]!r}, "
                                    f"{sheet_name!r})")
             seen[info.part] = sheet_name
+        for cells in updates.values():  # dates → serial numbers of this workbook's system
+            for key, v in cells.items():
+                if isinstance(v, dt.date):
+                    cells[key] = _date_serial(v, structure.date1904)
         for sheet_name, cells in updates.items():
             info = structure.sheet(sheet_name)
             assert info is not None
@@ -861,7 +912,19 @@ class _MissingSheet(Exception):
 # Verification
 
 
-def _expected_matches(expected: CellValue, got: object) -> bool:
+def _expected_matches(expected: CellValue, got: object, date1904: bool = False) -> bool:
+    if isinstance(expected, int | float | Decimal) and not isinstance(expected, bool):
+        # calamine shows date-formatted numbers as dates/times (rounded to the millisecond)
+        serial = None
+        if isinstance(got, dt.date):
+            serial = _date_serial(got, date1904)
+        elif isinstance(got, dt.time):
+            serial = (got.hour * 3600 + got.minute * 60 + got.second + got.microsecond / 1e6)
+            serial /= 86400
+        elif isinstance(got, dt.timedelta):
+            serial = got.total_seconds() / 86400
+        if serial is not None:
+            return abs(float(expected) - serial) < 1e-7  # about 9 ms
     if expected is None:
         return got is None
     if isinstance(expected, bool):
@@ -926,7 +989,7 @@ def _verify(
                             return f"{sheet}!{addr}: formula not read back"
                         continue
                     got = wb.values(sheet, [addr])[addr]
-                    if not _expected_matches(v, got):
+                    if not _expected_matches(v, got, wb.structure.date1904):
                         return f"{sheet}!{addr}: wrote {v!r}, read back {got!r}"
     except WorkbookReadError as e:
         return e.finding.message
