@@ -156,3 +156,21 @@ def test_demo_amounts_are_exact(tmp_path: Path, capsys) -> None:
     # årsbidrag 2026 of the example, computed independently through the engine
     ab = berakna(exempelkommun().budget).statement.get("RR.AB", 2)
     assert ab == Decimal("5272150.00") and "5\u00a0272\u00a0150" in out
+
+
+def test_a_renamed_header_is_a_finding_not_a_traceback(tmp_path: Path) -> None:
+    import openpyxl
+
+    ex = exempelkommun()
+    kommun = new_kommun(tmp_path / "kommun.xlsx", ex)
+    path = new_namnd(tmp_path / "social.xlsx", "Socialnämnden", ex)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Resultatenheter"]
+    ws["C3"] = "Budgetbelopp"  # the "Budget" header renamed
+    wb["Resultatenheter"].tables["tblResultatenheter"].tableColumns[2].name = "Budgetbelopp"
+    wb.save(path)
+    report = refresh([tmp_path], kommun, write=False)
+    found = [f for f in report.findings if f.location and f.location.workbook == "social.xlsx"
+             and "Budget" in f.message]
+    assert found and found[0].rule == "V10"
+    assert report.exit_code == 1

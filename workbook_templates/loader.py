@@ -101,9 +101,20 @@ def _yes_no(cell: Cell, findings: list[Finding], default: bool | None = None) ->
 
 def _table(r: TableSource, spec: TableSpec, findings: list[Finding],
            extra: Sequence[str] = ()) -> Table | None:
-    res = r.table(spec.name, [*spec.headers, *extra])
+    required = [*spec.headers, *extra]
+    res = r.table(spec.name, required)
     findings.extend(_with_workbook(f, r.path) for f in res.findings)
-    return res.table
+    t = res.table
+    if t is not None and not all(t.has(h) for h in required):
+        missing = [h for h in required if not t.has(h)]
+        if not res.findings:
+            findings.append(Finding(
+                "V10", Severity.ERROR,
+                f"Tabellen {spec.name} saknar kolumnen {', '.join(map(repr, missing))}; "
+                "återställ rubriken som i mallen.",
+                location=Location(workbook=r.path.name, sheet=t.sheet, table=spec.name)))
+        return None  # the table cannot be read without its columns; the finding says why
+    return t
 
 
 def _with_workbook(f: Finding, path: Path) -> Finding:
