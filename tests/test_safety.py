@@ -17,6 +17,7 @@ from pathlib import Path
 
 import hostile_files as hf
 import pytest
+from libreoffice import needs_libreoffice, recalculate, soffice_path
 from lxml import etree
 from openpyxl import load_workbook
 
@@ -400,3 +401,57 @@ def test_IN_not_a_workbook(tmp_path: Path, content: bytes, code: str) -> None:
 def test_IN_missing_path_and_directory(tmp_path: Path) -> None:
     assert inspect_workbook(tmp_path / "nope.xlsx").codes == ("missing_file",)
     assert inspect_workbook(tmp_path).codes == ("not_a_file",)
+
+
+# --------------------------------------------------------------------------------------------
+# Files written by another real program (LibreOffice), when it is installed
+
+
+def _soffice_xls(src: Path, out_dir: Path) -> Path:
+    # the harness has no .xls target; same isolation: a fresh profile, a timeout
+    profile = (out_dir / "profile").as_uri()
+    subprocess.run(
+        [
+            str(soffice_path()),
+            f"-env:UserInstallation={profile}",
+            "--headless",
+            "--convert-to",
+            "xls",
+            "--outdir",
+            str(out_dir),
+            str(src),
+        ],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    out = out_dir / (src.stem + ".xls")
+    assert out.exists(), "LibreOffice wrote no .xls"
+    return out
+
+
+@needs_libreoffice
+def test_IN_real_files_from_libreoffice(tmp_path: Path) -> None:
+    src = hf.valid_workbook(tmp_path, "src.xlsx")
+    out = {fmt: recalculate(src, tmp_path / fmt, fmt=fmt) for fmt in ("xlsx", "ods")}
+    out["xls"] = _soffice_xls(src, tmp_path)
+    assert check_workbook(out["xlsx"]) == []  # LibreOffice's own xlsx passes
+    for fmt, code in (("xls", "legacy_xls"), ("ods", "opendocument")):
+        renamed = tmp_path / f"from_{fmt}.xlsx"  # what a user does: rename it .xlsx
+        renamed.write_bytes(out[fmt].read_bytes())
+        assert inspect_workbook(renamed).codes == (code,)
+
+
+def test_IN_really_encrypted_workbook(tmp_path: Path) -> None:
+    # a workbook encrypted the way Excel does it (agile encryption, MS-OFFCRYPTO), by
+    # msoffcrypto-tool; our own generator only imitates the container
+    ooxml = pytest.importorskip("msoffcrypto.format.ooxml")
+    src = hf.valid_workbook(tmp_path, "plain.xlsx")
+    target = tmp_path / "krypterad.xlsx"
+    with src.open("rb") as fh, target.open("wb") as out:
+        ooxml.OOXMLFile(fh).encrypt("hemligt", out)
+    before = sha256(target)
+    report = inspect_workbook(target)
+    assert report.codes == ("encrypted",)
+    assert "lösenordsskyddad" in report.findings[0].message
+    assert sha256(target) == before

@@ -785,9 +785,31 @@ def _workbook_part(g: _Gate) -> tuple[str, str | None]:
     return "xl/workbook.xml", None
 
 
+def _opendocument(g: _Gate) -> bool:
+    """An OpenDocument file (.ods, LibreOffice's own format): a zip whose ``mimetype`` entry names
+    an OASIS type. Read with a 200-byte cap."""
+    info = g.info("mimetype")
+    if info is None or g.zf is None or info.filename in g.unsafe_parts:
+        return False
+    try:
+        with g.zf.open(info) as fh:
+            head = fh.read(200)
+    except _ZIP_ERRORS:
+        return False
+    return head.startswith(b"application/vnd.oasis.opendocument")
+
+
 def check_required_parts(g: _Gate) -> None:
-    """``[Content_Types].xml``, the workbook part and the workbook's relationships exist."""
+    """``[Content_Types].xml``, the workbook part and the workbook's relationships exist. An
+    OpenDocument spreadsheet gets one finding saying so instead."""
     names = g.names()
+    if _CONTENT_TYPES not in names and _opendocument(g):
+        g.error(
+            "opendocument",
+            "Filen är ett OpenDocument-kalkylblad (.ods, t.ex. från LibreOffice), inte en "
+            "Excel-arbetsbok. Öppna den och spara som Excel-arbetsbok (.xlsx).",
+        )
+        return
     if _CONTENT_TYPES not in names:
         g.error(
             "missing_part",
