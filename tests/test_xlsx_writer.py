@@ -732,3 +732,16 @@ def test_dates_and_numpy_scalars(book: Path) -> None:
     assert write_cells(book, {OWNED_SHEET: {"A42": np.bool_(True), "A43": np.str_("x")}}).ok
     with open_workbook(book) as wb:
         assert wb.values(OWNED_SHEET, ["A42", "A43"]) == {"A42": True, "A43": "x"}
+
+
+def test_a_table_header_in_the_owned_range_is_not_overwritten(book: Path) -> None:
+    # The input table Budget has its header row in Indata!B3:E3 (fixture default).
+    data = book.read_bytes()
+    r = write_cells(book, {INPUT_SHEET: {"C3": "Nytt namn"}})
+    assert r.status is WriteStatus.ERROR
+    assert r.findings[0].location.table == "Budget" and r.findings[0].location.cell == "C3"
+    assert book.read_bytes() == data
+    r = write_cells(book, {INPUT_SHEET: {}}, clear={INPUT_SHEET: ["A1:F10"]})
+    assert r.status is WriteStatus.ERROR and r.findings[0].location.cell == "B3"
+    # the same header text, and the data rows below, are fine
+    assert write_cells(book, {INPUT_SHEET: {"C3": "År", "B4": "Socialnämnden"}}).ok

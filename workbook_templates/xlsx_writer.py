@@ -864,6 +864,7 @@ def _plan(
             info = structure.sheet(sheet_name)
             assert info is not None
             ed = _SheetEditor(zf.read(info.part), shared)
+            _check_table_headers(zf, info.name, info.part, ed, cells, clears.get(sheet_name, []))
             patch = _SheetPatch(info.name, sheet_name, info.part, info.sheet_id)
             touched_rows: set[int] = set()
             keep = set(cells)
@@ -896,6 +897,41 @@ def _plan(
         if stale:
             _prune_calc_chain(zf, structure, stale, replaced, removed)
     return _Plan(_build_zip(raw, replaced, removed), changed, replaced, removed)
+
+
+class _TableHeaderConflict(Exception):
+    def __init__(self, sheet: str, table: str, cell: str) -> None:
+        super().__init__(f"{sheet}!{cell} is a header of table {table}")
+        self.sheet, self.table, self.cell = sheet, table, cell
+
+
+def _check_table_headers(
+    zf: zipfile.ZipFile,
+    sheet: str,
+    part: str,
+    ed: _SheetEditor,
+    cells: Mapping[tuple[int, int], CellValue],
+    clears: Sequence[tuple[int, int, int, int]],
+) -> None:
+    """Refuse to change a table's header cell: the table part would no longer match it and Excel
+    would "repair" the workbook by deleting the table."""
+    for rel in read_rels(zf, part).values():
+        if rel.type != "table" or rel.external or rel.target not in zf.namelist():
+            continue
+        root = parse_xml(zf.read(rel.target))
+        if root.get("headerRowCount", "1") == "0":
+            continue
+        r1, c1, _, c2 = parse_range(root.get("ref", "A1"))
+        name = root.get("displayName") or root.get("name") or "?"
+        for c in range(c1, c2 + 1):
+            el = ed.cells.get(r1, {}).get(c)
+            if (r1, c) in cells:
+                if el is None or not ed._equals(el, cells[(r1, c)]):
+                    raise _TableHeaderConflict(sheet, name, cell_name(r1, c))
+            elif el is not None and ed._parts(el):
+                for a, b, x, y in clears:
+                    if a <= r1 <= x and b <= c <= y:
+                        raise _TableHeaderConflict(sheet, name, cell_name(r1, c))
 
 
 class _CallerError(ValueError):
@@ -1129,6 +1165,23 @@ def _write_locked(
         )
     except _CallerError:
         raise
+    except _TableHeaderConflict as e:
+        return WriteResult(
+            path,
+            WriteStatus.ERROR,
+            findings=(
+                Finding(
+                    RULE,
+                    Severity.ERROR,
+                    f"Tabellen {e.table!r} ligger i det område som kommunbudget skriver på bladet "
+                    f"{e.sheet!r}, så resultatet skrevs inte. Flytta tabellen till ett annat "
+                    "blad; verktygets blad ska bara innehålla det verktyget skriver. Inget i "
+                    "filen ändrades.",
+                    location=Location(workbook=path.name, sheet=e.sheet, cell=e.cell,
+                                      table=e.table),
+                ),
+            ),
+        )
     except (PackageError, zipfile.BadZipFile, etree.XMLSyntaxError, KeyError, ValueError) as e:
         return error(
             f"Arbetsboken kunde inte uppdateras eftersom filen inte kan tolkas ({e}). Öppna den "
