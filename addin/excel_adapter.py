@@ -1,0 +1,187 @@
+"""The live-Excel adapter: read tables from, and write owned ranges into, an open xlwings Book.
+
+Two small classes, the only place the buttons touch Excel:
+
+* :class:`ExcelTableSource` — the loader's :class:`~workbook_templates.loader.TableSource` over a
+  live Book: a table (ListObject) by name from any sheet, columns by header, values as the file
+  reader gives them (:class:`~workbook_templates.reader.Table` with :class:`Cell` values carrying
+  sheet and A1 address; numbers as exact ``Decimal``; Excel errors as :class:`CellError`; findings,
+  not exceptions, for a missing table or header — the same Swedish messages as the file reader).
+* :class:`ExcelSink` — writes rows into an owned sheet: clear :data:`schema.OUTPUT_CLEAR`, then one
+  block at :data:`schema.OUTPUT_ANCHOR`. Excel itself writes, so nothing else in the book changes.
+
+xlwings calls used (and nothing else; ``tests/xlwings_double.py`` implements exactly these):
+``book.fullname``, ``book.sheets`` (iteration), ``sheet.name``, ``sheet.tables`` (iteration),
+``table.name``, ``table.show_headers``, ``table.show_totals``, ``table.range.address``,
+``table.range.options(ndim=2, err_to_str=True).value``, ``sheet.range(a1).clear_contents()``,
+``sheet.range(a1).value = rows``.
+
+Differences from the file reader, by design: merged header cells cannot occur in a live table
+(Excel refuses to merge cells inside a ListObject), so that check is not repeated here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from addin.excel_values import EXCEL_ERRORS
+from engine.findings import Finding, Location, Severity
+from workbook_templates import schema as S
+from workbook_templates.reader import (
+    Cell,
+    CellError,
+    Table,
+    TableResult,
+    TableRow,
+    Value,
+    _norm,
+    _to_decimal,
+    cell_name,
+    parse_range,
+    range_name,
+)
+
+__all__ = ["ExcelSink", "ExcelTableSource", "excel_value", "to_excel_rows"]
+
+
+def excel_value(raw: object) -> Value:
+    """A value as xlwings hands it (float, str, bool, datetime, None, "#REF!") → the file
+    reader's convention (Decimal, str, bool, date/datetime, None, CellError)."""
+    if raw is None or isinstance(raw, bool):
+        return raw
+    if isinstance(raw, (int, float)):
+        return _to_decimal(float(raw))
+    if isinstance(raw, str):
+        if raw in EXCEL_ERRORS:
+            return CellError(raw)
+        return raw if raw != "" else None
+    if isinstance(raw, dt.datetime) and raw.time() == dt.time(0):
+        return raw.date()  # the file reader (calamine) gives a date for a date-only cell
+    return raw  # type: ignore[return-value]
+
+
+def _v10(message: str, wb: str, *, sheet: str | None = None, cell: str | None = None,
+         table: str | None = None, severity: Severity = Severity.ERROR) -> Finding:
+    return Finding("V10", severity, message,
+                   location=Location(workbook=wb, sheet=sheet, cell=cell, table=table))
+
+
+class ExcelTableSource:
+    """The loader's table source over a live ``xlwings.Book``."""
+
+    def __init__(self, book: Any) -> None:
+        self.book = book
+        self.path = Path(book.fullname)
+
+    def __enter__(self) -> ExcelTableSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def _tables(self) -> list[tuple[Any, Any]]:
+        return [(sheet, t) for sheet in self.book.sheets for t in sheet.tables]
+
+    def table(self, name: str, headers: Sequence[str] = ()) -> TableResult:
+        wb = self.path.name
+        found = self._tables()
+        match = next(((s, t) for s, t in found if t.name.casefold() == name.casefold()), None)
+        if match is None:
+            known = ", ".join(sorted(t.name for _, t in found)) or "inga"
+            return TableResult(None, (_v10(
+                f"Tabellen {name!r} saknas i arbetsboken (tabeller som finns: {known}). "
+                "Återställ tabellen från mallen (kommunbudget new) eller byt tillbaka "
+                "tabellnamnet under Tabelldesign → Tabellnamn.", wb, table=name),))
+        sheet, t = match
+        sname = sheet.name
+        rng = t.range
+        ref = rng.address.replace("$", "")
+        r1, c1, r2, c2 = parse_range(ref)
+        if not t.show_headers:
+            return TableResult(None, (_v10(
+                f"Tabellen {name!r} har ingen rubrikrad. Slå på Rubrikrad under "
+                "Tabelldesign så att kolumnerna kan hittas via rubrikerna.", wb, sheet=sname,
+                cell=range_name(r1, c1, r1, c2), table=name),))
+        grid = rng.options(ndim=2, err_to_str=True).value
+        cells = [tuple(Cell(sname, cell_name(r1 + i, c1 + j), excel_value(v))
+                       for j, v in enumerate(line)) for i, line in enumerate(grid)]
+        header_cells = cells[0]
+        findings: list[Finding] = []
+        index: dict[str, int] = {}
+        for i, hc in enumerate(header_cells):
+            text = "" if hc.value is None else str(hc.value)
+            key = _norm(text)
+            if not key:
+                findings.append(_v10(
+                    f"Tabellen {name!r} har en kolumn utan rubrik. Skriv en rubrik i cellen "
+                    "eller ta bort kolumnen.", wb, sheet=sname, cell=hc.address, table=name,
+                    severity=Severity.WARNING))
+            elif key in index:
+                findings.append(_v10(
+                    f"Rubriken {text.strip()!r} finns två gånger i tabellen {name!r} "
+                    f"({header_cells[index[key]].address} och {hc.address}). Byt namn på eller "
+                    "ta bort den ena kolumnen; den första används tills vidare.", wb,
+                    sheet=sname, cell=hc.address, table=name))
+            else:
+                index[key] = i
+        for h in headers:
+            if _norm(h) not in index:
+                findings.append(_v10(
+                    f"Kolumnen {h!r} saknas i tabellen {name!r} (rubrikrad "
+                    f"{range_name(r1, c1, r1, c2)}). Lägg till en kolumn med exakt den "
+                    "rubriken, eller rätta en felstavad rubrik.", wb, sheet=sname,
+                    cell=range_name(r1, c1, r1, c2), table=name))
+        body = cells[1:len(cells) - (1 if t.show_totals else 0)]
+        rows = tuple(TableRow(r1 + 1 + i, line, index) for i, line in enumerate(body))
+        table = Table(name=t.name, sheet=sname, ref=ref,
+                      headers=tuple("" if c.value is None else str(c.value) for c in header_cells),
+                      header_cells=header_cells,
+                      rows=tuple(r for r in rows if not r.is_blank), _index=index)
+        return TableResult(table, tuple(findings))
+
+
+def _excel_cell(v: object) -> object:
+    if isinstance(v, Decimal):
+        return float(v)  # never hand pywin32 a Decimal: it would become a 4-decimal Currency
+    if isinstance(v, CellError):
+        return str.__str__(v)
+    if v == "":
+        return None  # Excel keeps no empty text either; the file reader reads "" as blank
+    return v
+
+
+def to_excel_rows(rows: Sequence[Sequence[object]]) -> list[list[object]]:
+    """Ragged rows → a rectangle (xlwings writes only rectangles), Decimal → float, None and ""
+    blank."""
+    width = max((len(r) for r in rows), default=0)
+    return [[_excel_cell(v) for v in r] + [None] * (width - len(r)) for r in rows]
+
+
+class ExcelSink:
+    """Writes the tool's rows into the owned sheets of a live ``xlwings.Book``."""
+
+    def __init__(self, book: Any) -> None:
+        self.book = book
+
+    def write(self, sheets: dict[str, list[list[object]]]) -> list[Finding]:
+        """Write ``{sheet name: rows}``; a missing owned sheet is a finding, not an error."""
+        by_name = {s.name.casefold(): s for s in self.book.sheets}
+        findings: list[Finding] = []
+        for name, rows in sheets.items():
+            sheet = by_name.get(name.casefold())
+            if sheet is None:
+                findings.append(Finding("IN", Severity.ERROR,
+                                        f"Utdatabladet {name!r} saknas; återställ det från mallen "
+                                        "(kommunbudget new) och kör igen.",
+                                        location=Location(workbook=Path(self.book.fullname).name,
+                                                          sheet=name)))
+                continue
+            sheet.range(S.OUTPUT_CLEAR).clear_contents()
+            block = to_excel_rows(rows)
+            if block and block[0]:
+                sheet.range(S.OUTPUT_ANCHOR).value = block
+        return findings

@@ -1,0 +1,236 @@
+"""The buttons (issue 6): the handlers write what the batch refresh writes, through both adapters.
+
+Live Excel is the xlwings double (``tests/xlwings_double.py``, an openpyxl workbook behind the
+exact xlwings calls the adapter makes); the file adapter is the batch writer. Expected rows come
+from :func:`compute_outputs` and from ``refresh`` on an identical copy of the example folder.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from addin import buttons  # noqa: E402
+from addin.buttons import KOMMUN_SHEETS, FileSink, run, run_on  # noqa: E402
+from addin.excel_adapter import ExcelTableSource  # noqa: E402
+from tests.xlwings_double import Book  # noqa: E402
+from workbook_templates import schema as S  # noqa: E402
+from workbook_templates.example import exempelkommun  # noqa: E402
+from workbook_templates.loader import read_kommun, read_namnd  # noqa: E402
+from workbook_templates.outputs import compute_outputs  # noqa: E402
+from workbook_templates.reader import open_workbook  # noqa: E402
+from workbook_templates.refresh import refresh  # noqa: E402
+from workbook_templates.templates import new_kommun, new_namnd  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def example_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("example")
+    ex = exempelkommun()
+    new_kommun(d / "kommun.xlsx", ex)
+    for i, n in enumerate(ex.namndlista):
+        new_namnd(d / f"n{i}.xlsx", n, ex)
+    return d
+
+
+@pytest.fixture()
+def copy(example_dir: Path, tmp_path: Path):  # noqa: ANN201
+    def make(name: str) -> Path:
+        d = tmp_path / name
+        shutil.copytree(example_dir, d)
+        return d
+    return make
+
+
+def _norm(rows: list[list[object]]) -> list[list[object]]:
+    """Numbers as floats, "" as blank (Excel keeps no empty text), trailing blanks trimmed."""
+    out = []
+    for r in rows:
+        line = [float(v) if isinstance(v, (int, float, Decimal)) and not isinstance(v, bool)
+                else (None if v == "" else v) for v in r]
+        while line and line[-1] is None:
+            line.pop()
+        out.append(line)
+    while out and not out[-1]:
+        out.pop()
+    return out
+
+
+def _file_rows(path: Path, sheet: str) -> list[list[object]]:
+    with open_workbook(path) as r:
+        return _norm(r.range(sheet, S.OUTPUT_CLEAR).values())
+
+
+def _expected(d: Path) -> tuple[object, dict]:
+    k = read_kommun(d / "kommun.xlsx")
+    namnder = [read_namnd(p, k.kolumner) for p in sorted(d.glob("n*.xlsx"))]
+    return compute_outputs(k, namnder), {n.namnd: n for n in namnder}
+
+
+def test_berakna_in_the_municipality_writes_the_computed_sheets(copy) -> None:
+    d = copy("a")
+    book = Book(d / "kommun.xlsx")
+    result = run(book, "berakna")
+    out, _ = _expected(d)
+    assert set(result.sheets) == {s for s in KOMMUN_SHEETS["berakna"] if s in out.kommun_sheets}
+    for sheet in result.sheets:
+        assert book.cells(sheet) == _norm(out.kommun_sheets[sheet]), sheet
+    assert book.cells("Resultatbalansering") == []  # not this button's sheet
+    assert book.app.status_history[-1] is False and len(book.app.status_history) > 3
+    assert len(book.app.alerts) == 1 and "Beräkna klart" in book.app.alerts[0]["prompt"]
+
+
+def test_kontrollera_writes_only_kontroll(copy) -> None:
+    d = copy("a")
+    book = Book(d / "kommun.xlsx")
+    result = run(book, "kontrollera")
+    out, _ = _expected(d)
+    assert result.sheets == ("Kontroll",)
+    assert book.cells("Kontroll") == _norm(out.kommun_sheets["Kontroll"])
+    assert book.cells("Resultaträkning") == []
+
+
+def test_uppdatera_allt_equals_the_batch_refresh(copy) -> None:
+    batch, live = copy("batch"), copy("live")
+    refresh([batch], batch / "kommun.xlsx")
+    book = Book(live / "kommun.xlsx")
+    result = run(book, "uppdatera_allt")
+    assert {f.status for f in result.files} == {"written"}
+    assert len(result.files) == 6
+    for sheet in S.KOMMUN_OUTPUTS:
+        expected = _file_rows(batch / "kommun.xlsx", sheet)
+        assert book.cells(sheet) == expected, sheet
+    for p in sorted(batch.glob("n*.xlsx")):
+        for sheet in S.NAMND_OUTPUTS:
+            assert _file_rows(live / p.name, sheet) == _file_rows(p, sheet), (p.name, sheet)
+
+
+def test_resultatbalansera_writes_rb_and_kontroll(copy) -> None:
+    d = copy("a")
+    book = Book(d / "kommun.xlsx")
+    result = run(book, "resultatbalansera")
+    out, _ = _expected(d)
+    assert result.sheets == ("Resultatbalansering", "Kontroll")
+    assert book.cells("Resultatbalansering") == _norm(out.kommun_sheets["Resultatbalansering"])
+    assert book.cells("Resultaträkning") == []
+
+
+def test_open_committee_workbook_is_skipped_with_a_message(copy) -> None:
+    d = copy("a")
+    (d / "~$n2.xlsx").write_bytes(b"owner")  # Excel's lock file: n2.xlsx is open somewhere
+    before = (d / "n2.xlsx").read_bytes()
+    book = Book(d / "kommun.xlsx")
+    result = run(book, "uppdatera_allt")
+    assert (d / "n2.xlsx").read_bytes() == before
+    statuses = {f.path.name: f.status for f in result.files}
+    assert statuses["n2.xlsx"] == "skipped" and statuses["n0.xlsx"] == "written"
+    kontroll = [r for r in book.cells("Kontroll") if r and r[0] == "IN"]
+    assert any("öppen i Excel" in str(r[-1]) for r in kontroll)
+    assert "n2.xlsx" in book.app.alerts[0]["prompt"]
+
+
+def test_file_adapter_writes_what_the_live_adapter_writes(copy) -> None:
+    """The shared core through the file adapter (reader + batch writer) and through the double."""
+    files, live = copy("files"), copy("live")
+    with open_workbook(files / "kommun.xlsx") as r:
+        run_on(r, FileSink(files / "kommun.xlsx"), "berakna")
+    book = Book(live / "kommun.xlsx")
+    run(book, "berakna")
+    for sheet in S.KOMMUN_OUTPUTS:
+        assert _file_rows(files / "kommun.xlsx", sheet) == book.cells(sheet), sheet
+
+
+def _set_setting(book: Book, key: str, value: str) -> None:
+    """Add a row to tblInstallningar in the double's workbook (as a user would in Excel)."""
+    ws = book.wb[S.T.INSTALLNINGAR.sheet]
+    t = ws.tables[S.T.INSTALLNINGAR.name]
+    last = int(t.ref.split(":")[1][1:])
+    ws.cell(last + 1, 1, key)
+    ws.cell(last + 1, 2, value)
+    t.ref = f"A3:B{last + 1}"
+
+
+def test_committee_berakna_with_kommunarbetsbok_equals_the_batch(copy) -> None:
+    batch, live = copy("batch"), copy("live")
+    refresh([batch], batch / "kommun.xlsx")
+    book = Book(live / "n2.xlsx")  # Socialnämnden
+    _set_setting(book, "Kommunarbetsbok", "kommun.xlsx")  # relative to the workbook's folder
+    result = run(book, "berakna")
+    assert result.role == "nämnd" and result.sheets == ("Resultat", "Kontroll")
+    assert book.cells("Resultat") == _file_rows(batch / "n2.xlsx", "Resultat")
+    assert book.cells("Kontroll") == _file_rows(batch / "n2.xlsx", "Kontroll")
+    assert "Nämnden totalt" in [r[0] for r in book.cells("Resultat") if r]
+
+
+def test_committee_alone_computes_its_own_budget_and_says_so(copy) -> None:
+    d = copy("a")
+    book = Book(d / "n2.xlsx")
+    result = run(book, "berakna")
+    out, _ = _expected(d)
+    expected = _norm(out.namnd_sheets["Socialnämnden"]["Resultat"])
+    got = book.cells("Resultat")
+    cut = next(i for i, r in enumerate(expected) if not r)  # the driftsekonomidel part
+    assert got[:cut] == expected[:cut]
+    info = [f for f in result.findings if f.rule == "IN" and "Kommunarbetsbok" in f.message]
+    assert info and info[0].severity.value == "info"
+
+
+def test_committee_missing_kommunarbetsbok_is_a_finding(copy) -> None:
+    d = copy("a")
+    book = Book(d / "n2.xlsx")
+    _set_setting(book, "Kommunarbetsbok", "finns_inte.xlsx")
+    result = run(book, "kontrollera")
+    assert any("finns_inte.xlsx" in f.message and f.severity.value == "error"
+               for f in result.findings)
+    assert result.sheets == ("Kontroll",)
+
+
+def test_any_exception_becomes_a_finding_and_a_message_box(copy, monkeypatch) -> None:
+    d = copy("a")
+
+    def boom(*_a: object) -> None:
+        raise RuntimeError("testfel")
+
+    monkeypatch.setattr(buttons, "compute_outputs", boom)
+    book = Book(d / "kommun.xlsx")
+    result = run(book, "berakna")  # must not raise
+    assert [f.rule for f in result.findings] == ["IN"]
+    kontroll = book.cells("Kontroll")
+    assert kontroll[2][0] == "IN" and "testfel" in kontroll[2][-1]
+    assert "testfel" in book.app.alerts[0]["prompt"]
+    assert book.app.status_history[-1] is False
+
+
+def test_a_broken_header_does_not_crash_the_button(copy) -> None:
+    """A renamed header in tblInvesteringar (V10) ends as findings, never a traceback."""
+    d = copy("a")
+    book = Book(d / "kommun.xlsx")
+    book.wb[S.T.INVESTERINGAR.sheet]["B3"] = "Namnd"
+    result = run(book, "kontrollera")
+    assert any(f.severity.value == "error" for f in result.findings)
+    assert book.app.alerts
+
+
+def test_unknown_action_is_refused(copy) -> None:
+    d = copy("a")
+    with pytest.raises(ValueError):
+        run_on(ExcelTableSource(Book(d / "kommun.xlsx")), FileSink(d / "x.xlsx"), "radera")
+
+
+@pytest.mark.parametrize("handler", ["kontrollera", "berakna", "resultatbalansera",
+                                     "uppdatera_allt"])
+def test_handlers_use_the_calling_book(copy, monkeypatch, handler) -> None:
+    import xlwings as xw
+
+    d = copy("a")
+    book = Book(d / "kommun.xlsx")
+    monkeypatch.setattr(xw.Book, "caller", staticmethod(lambda: book), raising=False)
+    getattr(buttons, handler)()
+    assert book.app.alerts and "klart" in book.app.alerts[0]["prompt"]
+    assert book.cells("Kontroll")

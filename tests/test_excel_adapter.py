@@ -1,0 +1,148 @@
+"""The live-Excel adapter reads what the file reader reads (issue 6), through the xlwings double.
+
+The same generated workbook is read twice: from the file (python-calamine, the batch path) and
+through :class:`addin.excel_adapter.ExcelTableSource` over ``tests/xlwings_double.py`` (what a
+button sees in Excel). The loader's results — engine input and findings with sheet and cell —
+must be identical, also for broken cells (V10).
+"""
+
+from __future__ import annotations
+
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from addin.excel_adapter import ExcelSink, ExcelTableSource, excel_value, to_excel_rows  # noqa: E402
+from tests.xlwings_double import Book  # noqa: E402
+from workbook_templates import schema as S  # noqa: E402
+from workbook_templates.example import exempelkommun  # noqa: E402
+from workbook_templates.loader import read_kommun, read_namnd  # noqa: E402
+from workbook_templates.reader import CellError, open_workbook  # noqa: E402
+from workbook_templates.templates import new_kommun, new_namnd  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path]]:
+    d = tmp_path_factory.mktemp("ex")
+    ex = exempelkommun()
+    kommun = new_kommun(d / "kommun.xlsx", ex)
+    namnder = [new_namnd(d / f"n{i}.xlsx", n, ex) for i, n in enumerate(ex.namndlista)]
+    return kommun.resolve(), [p.resolve() for p in namnder]
+
+
+def _edit(src: Path, dst: Path, edit) -> Path:  # noqa: ANN001
+    wb = load_workbook(src)
+    edit(wb)
+    wb.save(dst)
+    return dst.resolve()
+
+
+def test_kommun_loader_results_identical_live_and_file(example) -> None:
+    kommun, _ = example
+    from_file = read_kommun(kommun)
+    live = read_kommun(ExcelTableSource(Book(kommun)))
+    assert live == from_file
+    assert live.central["RR.SKATT"][2] == Decimal("59900000")  # Budget 2026, exact
+
+
+def test_namnd_loader_results_identical_live_and_file(example) -> None:
+    kommun, namnder = example
+    kolumner = read_kommun(kommun).kolumner
+    for p in namnder:
+        assert read_namnd(ExcelTableSource(Book(p)), kolumner) == read_namnd(p, kolumner)
+
+
+def test_v10_broken_cells_give_the_same_findings_with_sheet_and_cell(example, tmp_path) -> None:
+    """V10: an error value and text where an amount belongs are findings at the same cell."""
+    kommun, _ = example
+
+    def breakit(wb) -> None:  # noqa: ANN001
+        ws = wb[S.T.CENTRALA.sheet]
+        ws["E4"] = "#REF!"  # openpyxl stores it as an error cell (t="e")
+        ws["F5"] = "12 tkr"
+
+    broken = _edit(kommun, tmp_path / "kommun.xlsx", breakit)
+    from_file = read_kommun(broken)
+    live = read_kommun(ExcelTableSource(Book(broken)))
+    cells = {(f.location.sheet, f.location.cell) for f in from_file.findings if f.rule == "V10"}
+    assert {("Centrala poster", "E4"), ("Centrala poster", "F5")} <= cells
+    assert live.findings == from_file.findings
+    assert live == from_file
+
+
+def test_v10_missing_table_and_header_same_messages(example, tmp_path) -> None:
+    kommun, _ = example
+
+    def breakit(wb) -> None:  # noqa: ANN001
+        del wb[S.T.TIDPLAN.sheet].tables[S.T.TIDPLAN.name]
+        wb[S.T.INVESTERINGAR.sheet]["B3"] = "Namnd"  # header "Nämnd" misspelt
+
+    broken = _edit(kommun, tmp_path / "kommun.xlsx", breakit)
+    with open_workbook(broken) as r:
+        file_missing = r.table(S.T.TIDPLAN.name, S.T.TIDPLAN.headers)
+        file_header = r.table(S.T.INVESTERINGAR.name, S.T.INVESTERINGAR.headers)
+    src = ExcelTableSource(Book(broken))
+    live_missing = src.table(S.T.TIDPLAN.name, S.T.TIDPLAN.headers)
+    live_header = src.table(S.T.INVESTERINGAR.name, S.T.INVESTERINGAR.headers)
+    assert live_missing.table is None and live_missing.findings == file_missing.findings
+    assert "tblTidplan" in live_missing.findings[0].message
+    assert live_header.findings == file_header.findings
+    assert live_header.findings[0].location.cell == "A3:M3"
+
+
+def test_v10_missing_table_same_loader_result(example, tmp_path) -> None:
+    kommun, _ = example
+    broken = _edit(kommun, tmp_path / "kommun.xlsx",
+                   lambda wb: wb[S.T.TIDPLAN.sheet].tables.pop(S.T.TIDPLAN.name))
+    live = read_kommun(ExcelTableSource(Book(broken)))
+    assert live == read_kommun(broken)
+    assert any("tblTidplan" in f.message for f in live.findings)
+
+
+def test_excel_value_conversions() -> None:
+    import datetime as dt
+
+    assert excel_value(1250000.0) == Decimal(1250000)
+    assert excel_value(0.1) == Decimal("0.1")  # the shortest decimal of the double
+    assert excel_value("#DIV/0!") == CellError("#DIV/0!")
+    assert isinstance(excel_value("#DIV/0!"), CellError)
+    assert excel_value("") is None
+    assert excel_value(True) is True
+    assert excel_value(dt.datetime(2025, 2, 12)) == dt.date(2025, 2, 12)
+    assert excel_value(dt.datetime(2025, 2, 12, 8, 30)) == dt.datetime(2025, 2, 12, 8, 30)
+
+
+def test_to_excel_rows_pads_and_converts() -> None:
+    rows = [["Post", "2026"], [], ["Årsbidrag", Decimal("5272150.25"), None, "x"]]
+    assert to_excel_rows(rows) == [["Post", "2026", None, None], [None] * 4,
+                                   ["Årsbidrag", 5272150.25, None, "x"]]
+    assert to_excel_rows([]) == []
+
+
+def test_sink_clears_then_writes_at_the_anchor(example, tmp_path) -> None:
+    kommun, _ = example
+    book = Book(kommun)
+    ws = book.wb["Kontroll"]
+    ws["C40"] = "stale"
+    ws["A1"] = "Kontroll"
+    findings = ExcelSink(book).write({"Kontroll": [["1 fel"], ["Regel", "Allvar"],
+                                                   ["V10", Decimal("2.50")]]})
+    assert findings == []
+    assert ws["C40"].value is None  # inside OUTPUT_CLEAR: cleared
+    assert ws["A1"].value == "Kontroll"  # title above the anchor untouched
+    assert ws["A2"].value == S.OWNED_MARK
+    assert [ws["A3"].value, ws["A4"].value, ws["B4"].value, ws["B5"].value] == \
+        ["1 fel", "Regel", "Allvar", 2.5]
+    assert ws["B3"].value is None
+
+
+def test_sink_missing_sheet_is_a_finding(example) -> None:
+    kommun, _ = example
+    findings = ExcelSink(Book(kommun)).write({"Finns inte": [["x"]]})
+    assert [f.rule for f in findings] == ["IN"]
+    assert "Finns inte" in findings[0].message

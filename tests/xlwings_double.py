@@ -1,0 +1,216 @@
+"""A test double of the few xlwings calls the add-in uses — and of nothing else.
+
+Backed by an openpyxl workbook (usually loaded from one of our generated templates), it implements
+exactly what :mod:`addin.excel_adapter` and :mod:`addin.buttons` call on a live ``xlwings.Book``:
+
+* ``Book``: ``fullname``, ``name``, ``sheets`` (iteration, ``[name]``, ``[index]``), ``app``.
+* ``App``: ``status_bar`` (attribute; every value set is recorded in ``status_history``),
+  ``alert(prompt, title=..., buttons=..., mode=...)`` (recorded in ``alerts``).
+* ``Sheet``: ``name``, ``tables`` (iteration, ``[name]``), ``range(a1)``.
+* ``Table``: ``name``, ``show_headers``, ``show_totals``, ``range``.
+* ``Range``: ``address`` (absolute, ``$A$1:$B$2``), ``options(ndim=2, err_to_str=...)``,
+  ``value`` (read: 2-D list; write: scalar or 2-D list from the top-left cell),
+  ``clear_contents()``.
+
+It mimics what xlwings hands Python: every number is a ``float``, blanks are ``None``, dates are
+``datetime.datetime``, error cells are their text (``"#REF!"``) with ``err_to_str=True`` and
+``None`` without. Writing a ragged list raises, as xlwings does. Anything else is deliberately
+missing, so a new xlwings call in the adapter fails here until this double (and its documentation)
+is extended on purpose.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter, range_boundaries
+from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
+
+ERRORS = {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"}
+
+
+class App:
+    def __init__(self) -> None:
+        self._status: object = False
+        self.status_history: list[object] = []
+        self.alerts: list[dict[str, object]] = []
+
+    @property
+    def status_bar(self) -> object:
+        return self._status
+
+    @status_bar.setter
+    def status_bar(self, value: object) -> None:
+        self._status = value
+        self.status_history.append(value)
+
+    def alert(self, prompt: str, title: str | None = None, buttons: str = "ok",
+              mode: str | None = None, callback: str | None = None) -> str:
+        self.alerts.append({"prompt": prompt, "title": title, "buttons": buttons, "mode": mode})
+        return "ok"
+
+
+def _xlwings_value(cell: Any, err_to_str: bool) -> object:
+    v = cell.value
+    if cell.data_type == "e" or (isinstance(v, str) and v in ERRORS):
+        return v if err_to_str else None
+    if isinstance(v, bool) or v is None:
+        return v
+    if isinstance(v, (int, float, Decimal)):
+        return float(v)
+    if isinstance(v, dt.date) and not isinstance(v, dt.datetime):
+        return dt.datetime(v.year, v.month, v.day)
+    return v
+
+
+class Range:
+    def __init__(self, ws: Worksheet, ref: str, err_to_str: bool = False) -> None:
+        self._ws = ws
+        self._ref = ref.replace("$", "")
+        self._err_to_str = err_to_str
+
+    @property
+    def _bounds(self) -> tuple[int, int, int, int]:
+        c1, r1, c2, r2 = range_boundaries(self._ref)
+        return r1, c1, r2, c2
+
+    @property
+    def address(self) -> str:
+        r1, c1, r2, c2 = self._bounds
+        a = f"${get_column_letter(c1)}${r1}"
+        return a if (r1, c1) == (r2, c2) else f"{a}:${get_column_letter(c2)}${r2}"
+
+    def options(self, ndim: int | None = None, err_to_str: bool = False) -> Range:
+        if ndim != 2:
+            raise NotImplementedError("the double implements options(ndim=2, ...) only")
+        return Range(self._ws, self._ref, err_to_str)
+
+    @property
+    def value(self) -> list[list[object]]:
+        r1, c1, r2, c2 = self._bounds
+        return [[_xlwings_value(self._ws.cell(r, c), self._err_to_str)
+                 for c in range(c1, c2 + 1)] for r in range(r1, r2 + 1)]
+
+    @value.setter
+    def value(self, data: object) -> None:
+        r1, c1, _, _ = self._bounds
+        rows = data if isinstance(data, list) and data and isinstance(data[0], list) else [[data]]
+        widths = {len(r) for r in rows}
+        if len(widths) > 1:
+            raise ValueError("All elements of a 2d list or tuple must be of the same length")
+        for i, row in enumerate(rows):
+            for j, v in enumerate(row):
+                if isinstance(v, Decimal):
+                    raise TypeError("the adapter must convert Decimal before writing")
+                self._ws.cell(r1 + i, c1 + j).value = v
+
+    def clear_contents(self) -> None:
+        r1, c1, r2, c2 = self._bounds
+        for row in self._ws.iter_rows(min_row=r1, max_row=min(r2, self._ws.max_row),
+                                      min_col=c1, max_col=c2):
+            for cell in row:
+                cell.value = None
+
+
+class Table:
+    def __init__(self, ws: Worksheet, name: str) -> None:
+        self._ws = ws
+        self._t = ws.tables[name]
+
+    @property
+    def name(self) -> str:
+        return self._t.displayName
+
+    @property
+    def show_headers(self) -> bool:
+        return (self._t.headerRowCount if self._t.headerRowCount is not None else 1) > 0
+
+    @property
+    def show_totals(self) -> bool:
+        return bool(self._t.totalsRowCount)
+
+    @property
+    def range(self) -> Range:
+        return Range(self._ws, self._t.ref)
+
+
+class Tables:
+    def __init__(self, ws: Worksheet) -> None:
+        self._ws = ws
+
+    def __iter__(self):  # noqa: ANN204
+        return iter([Table(self._ws, n) for n in self._ws.tables])
+
+    def __getitem__(self, name: str) -> Table:
+        for t in self:
+            if t.name.casefold() == name.casefold():
+                return t
+        raise KeyError(name)
+
+
+class Sheet:
+    def __init__(self, ws: Worksheet) -> None:
+        self._ws = ws
+
+    @property
+    def name(self) -> str:
+        return self._ws.title
+
+    @property
+    def tables(self) -> Tables:
+        return Tables(self._ws)
+
+    def range(self, ref: str) -> Range:
+        return Range(self._ws, ref)
+
+
+class Sheets:
+    def __init__(self, wb: Workbook) -> None:
+        self._wb = wb
+
+    def __iter__(self):  # noqa: ANN204
+        return iter([Sheet(ws) for ws in self._wb.worksheets])
+
+    def __len__(self) -> int:
+        return len(self._wb.worksheets)
+
+    def __getitem__(self, key: str | int) -> Sheet:
+        if isinstance(key, int):
+            return Sheet(self._wb.worksheets[key])
+        return Sheet(self._wb[key])
+
+
+class Book:
+    """A double of ``xlwings.Book`` for the workbook file at ``path`` (loaded with openpyxl)."""
+
+    def __init__(self, path: str | Path, app: App | None = None) -> None:
+        self.fullname = str(Path(path).resolve())
+        self.wb = load_workbook(path)
+        self.app = app or App()
+
+    @property
+    def name(self) -> str:
+        return Path(self.fullname).name
+
+    @property
+    def sheets(self) -> Sheets:
+        return Sheets(self.wb)
+
+    # test helpers (not xlwings) -------------------------------------------------------------
+    def cells(self, sheet: str) -> list[list[object]]:
+        """Values of ``sheet`` from A3 down, trailing blanks trimmed (for comparisons)."""
+        ws = self.wb[sheet]
+        out = []
+        for row in ws.iter_rows(min_row=3, values_only=True):
+            line = list(row)
+            while line and line[-1] is None:
+                line.pop()
+            out.append(line)
+        while out and not out[-1]:
+            out.pop()
+        return out
