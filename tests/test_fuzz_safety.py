@@ -83,6 +83,7 @@ def gate_ok(directory: Path, data: bytes) -> list[Finding]:
     assert len(report.codes) == len(findings)
     internal = [f.message for c, f in zip(report.codes, findings, strict=True) if c == "internal"]
     assert not internal, internal
+    assert "unreadable" not in report.codes  # the file is readable; damage is reported as such
     assert report.bytes_decompressed <= DEFAULT_LIMITS.max_total_uncompressed
     return findings
 

@@ -455,3 +455,27 @@ def test_IN_really_encrypted_workbook(tmp_path: Path) -> None:
     assert report.codes == ("encrypted",)
     assert "lösenordsskyddad" in report.findings[0].message
     assert sha256(target) == before
+
+
+def test_IN_directory_larger_than_file_is_damage_not_unreadable(tmp_path: Path) -> None:
+    path = hf.valid_workbook(tmp_path)
+    data = bytearray(path.read_bytes())
+    eocd = data.rfind(b"PK\x05\x06")
+    # declared directory size: more than everything before the end record
+    data[eocd + 12 : eocd + 16] = (eocd + 100).to_bytes(4, "little")
+    bad = tmp_path / "cd.xlsx"
+    bad.write_bytes(bytes(data))
+    assert inspect_workbook(bad).codes == ("truncated",)
+
+
+def test_IN_unreadable_file_is_a_finding(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # as when Excel on Windows holds the file open, or a network drive drops; no traceback
+    path = hf.valid_workbook(tmp_path)
+
+    def refuse(self: Path, *args: object, **kwargs: object) -> object:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "open", refuse)
+    report = inspect_workbook(path)
+    assert report.codes == ("unreadable",)
+    assert "öppen i ett annat program" in report.findings[0].message

@@ -37,6 +37,7 @@ decompressed), ``Limits``, ``safe_xml_parser``, ``parse_part``, ``UnsafePartErro
 
 from __future__ import annotations
 
+import errno
 import posixpath
 import re
 import struct
@@ -323,7 +324,7 @@ def check_file(g: _Gate) -> None:
             return
         size = g.path.stat().st_size
     except OSError as exc:
-        g.error("unreadable", f"Filen kan inte läsas ({_short(exc)}). Kontrollera behörigheten.")
+        _unreadable(g, exc)
         return
     if size == 0:
         g.error("empty_file", "Filen är tom (0 byte). Återställ en tidigare version av filen.")
@@ -464,6 +465,7 @@ def check_end_record(g: _Gate) -> None:
         if pos < 0 or len(tail) - pos < 22:
             _truncated(g, "zip-filens slutpost saknas")
             return
+        eocd_at = size - tail_len + pos
         entries = struct.unpack_from("<H", tail, pos + 10)[0]
         cd_size = struct.unpack_from("<I", tail, pos + 12)[0]
         if (entries == 0xFFFF or cd_size == 0xFFFFFFFF) and pos >= 20:
@@ -489,6 +491,8 @@ def check_end_record(g: _Gate) -> None:
             f"{_mb(g.limits.max_central_directory)}. Filen öppnas inte; kontrollera var den "
             "kommer ifrån.",
         )
+    elif cd_size > eocd_at:
+        _truncated(g, "zip-filens innehållsförteckning är större än filen")
 
 
 def _truncated(g: _Gate, detail: str) -> None:
@@ -504,6 +508,11 @@ def open_zip(g: _Gate) -> None:
     try:
         g.zf = zipfile.ZipFile(g.path)
         g.infos = g.zf.infolist()
+    except OSError as exc:
+        if exc.errno == errno.EINVAL:  # a seek to a negative offset: damaged directory
+            _truncated(g, f"zip-strukturen kan inte läsas: {_short(exc)}")
+        else:
+            _unreadable(g, exc)
     except _ZIP_ERRORS as exc:
         _truncated(g, f"zip-strukturen kan inte läsas: {_short(exc)}")
         if g.zf is not None:
@@ -951,9 +960,20 @@ _CHECKS: tuple[_Check, ...] = (
 )
 
 
+def _unreadable(g: _Gate, exc: OSError) -> None:
+    g.error(
+        "unreadable",
+        f"Filen kunde inte läsas ({_short(exc)}). Den kan vara öppen i ett annat program, ligga på "
+        "en nätverksenhet som inte svarar eller sakna läsbehörighet. Stäng den i andra program och "
+        "försök igen.",
+    )
+
+
 def _guarded(g: _Gate, check: _Check) -> None:
     try:
         check(g)
+    except OSError as exc:
+        _unreadable(g, exc)
     except Exception as exc:  # noqa: BLE001 - the gate never raises
         g.error(
             "internal",
