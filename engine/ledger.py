@@ -32,10 +32,11 @@ failure is an error finding. Unmapped rows are split without overlap: rows whose
 mapped (per account), rows whose account is mapped but whose cost centre is not (per cost centre),
 rows with both mapped but an invalid period (per period value).
 
-Speed: the columns are factorised (categorical codes), rows are summed once per distinct
-(account, cost centre, period) with an exact ``int64`` group-by, and the mapping is applied to the
-distinct accounts and cost centres only (``np.searchsorted`` over the sorted range starts). Two
-million rows map and aggregate in well under a second on two cores (docs/LEDGER_IMPORT.md).
+Speed: the key columns are factorised (categorical codes), the mapping is applied to the
+distinct accounts and cost centres only (``np.searchsorted`` over the sorted range starts) and
+spread to the rows by their codes, and the sums are dense ``np.bincount`` over the (line, unit,
+month) cell index - exact, because each amount is cut into three 21-bit slices whose float sums
+cannot round (:func:`_exact_bincount`). Numbers in docs/LEDGER_IMPORT.md.
 """
 
 from __future__ import annotations
@@ -601,28 +602,25 @@ def _exact_bincount(codes: np.ndarray, amounts: np.ndarray, size: int) -> np.nda
     return out
 
 
-def _group_sum(
-    key: np.ndarray, amounts: np.ndarray, rows: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Distinct keys (in first-seen order), the exact sum of ``amounts`` and the row count per key.
-
-    ``rows`` (when the inputs are themselves groups) are summed for the count instead of 1 each.
-    Sums are ``int64``; if a sum could overflow ``int64`` they are Python ints (object array).
-    """
-    if len(amounts) == 0:
-        z = np.zeros(0, dtype=np.int64)
-        return z, z, z
-    codes, uniq = pd.factorize(key, sort=False)
-    size = len(uniq)
-    if rows is None:
-        counts = np.bincount(codes, minlength=size).astype(np.int64)
-    else:
-        counts = _exact_bincount(codes, rows.astype(np.int64), size)
+def _sum_by(codes: np.ndarray, amounts: np.ndarray, size: int) -> np.ndarray:
+    """Exact sum of ``amounts`` per code ``0..size-1``: ``int64``, or Python ints on overflow risk."""
     if _fits_int64(amounts):
-        sums = _exact_bincount(codes, amounts.astype(np.int64, copy=False), size)
-    else:  # pragma: no cover - astronomically large amounts; exact but slow
-        sums = pd.Series(amounts.astype(object)).groupby(codes).sum().to_numpy(dtype=object)
-    return np.asarray(uniq, dtype=np.int64), sums, counts
+        return _exact_bincount(codes, amounts.astype(np.int64, copy=False), size)
+    out = np.zeros(size, dtype=object)  # astronomically large amounts: exact but slow
+    sums = pd.Series(amounts.astype(object)).groupby(codes).sum()
+    out[sums.index.to_numpy()] = sums.to_numpy(dtype=object)
+    return out
+
+
+def _sum_int(values: np.ndarray) -> int:
+    """Exact total of an ``int64`` or object array of amounts."""
+    if values.dtype == object or not _fits_int64(values):
+        return sum(int(v) for v in values)
+    return int(values.sum(dtype=np.int64))
+
+
+#: Largest dense key space (cells) aggregated with bincount; beyond it keys are hashed first.
+DENSE_LIMIT = 30_000_000
 
 
 def _exact_total(amounts: np.ndarray) -> int:
@@ -681,16 +679,7 @@ def aggregate_ledger(
     months, f = _months(ledger["period"])
     findings += f
 
-    # 1. exact sums per distinct (account, cost centre, month)
-    nc = max(len(c_uniq), 1)
-    key = (k_codes * nc + c_codes) * 13 + months
-    gkey, gsum, gcnt = _group_sum(key, amounts)
-    g_month = (gkey % 13).astype(np.int8)
-    g_kc = gkey // 13
-    g_k = g_kc // nc
-    g_c = g_kc % nc
-
-    # 2. the mapping, on distinct values only
+    # 1. the mapping, on distinct values only, then spread to the rows by their codes
     k_rule_u = _map_konton(k_uniq, compiled) if len(k_uniq) else np.zeros(0, np.int64)
     cost_as_unit = not mappning.kostnadsstallen
     if cost_as_unit:
@@ -701,55 +690,66 @@ def aggregate_ledger(
         )
     else:
         c_rule_u = _map_kst(c_uniq, compiled) if len(c_uniq) else np.zeros(0, np.int64)
-    konto_radkod = np.array([r.radkod for r in mappning.konton] + [""], dtype=object)
-    konto_tecken = np.array([r.tecken for r in mappning.konton] + [0], dtype=np.int64)
+    n_rules = len(mappning.konton)
+    line_codes = np.array(sorted({r.radkod for r in mappning.konton} - {EXKL}) or [""], dtype=object)
+    # per rule (index -1 = no rule): line index, sign, excluded?
+    line_of_rule = np.append(
+        np.searchsorted(line_codes, np.array([r.radkod for r in mappning.konton], dtype=object))
+        if n_rules else np.zeros(0, np.int64), 0).astype(np.int64)
+    sign_of_rule = np.array([r.tecken for r in mappning.konton] + [0], dtype=np.int64)
+    excl_of_rule = np.array([r.radkod == EXKL for r in mappning.konton] + [False], dtype=bool)
 
-    g_krule = k_rule_u[g_k] if len(g_k) else np.zeros(0, np.int64)
-    g_crule = c_rule_u[g_c] if len(g_c) else np.zeros(0, np.int64)
-    k_ok = g_krule >= 0
-    excluded = k_ok & (konto_radkod[np.where(k_ok, g_krule, -1)] == EXKL)
-    c_ok = g_crule >= 0
-    p_ok = g_month > 0
+    rule = k_rule_u[k_codes] if n else np.zeros(0, np.int64)
+    unit = c_rule_u[c_codes] if n else np.zeros(0, np.int64)
+    k_ok = rule >= 0
+    excluded = excl_of_rule[rule]
+    c_ok = unit >= 0
+    p_ok = months > 0
     mapped = k_ok & ~excluded & c_ok & p_ok
     bad_konto = ~k_ok
     bad_kst = k_ok & ~excluded & ~c_ok
     bad_period = k_ok & ~excluded & c_ok & ~p_ok
 
     def tot(mask: np.ndarray) -> int:
-        vals = gsum[mask]
-        return int(sum(int(v) for v in vals)) if vals.dtype == object else int(vals.sum(dtype=np.int64))
+        return _sum_int(amounts[mask])
 
     def unmapped_list(mask: np.ndarray, codes: np.ndarray, names: np.ndarray) -> tuple[Unmapped, ...]:
         """Rows and totals per distinct value (``codes`` index ``names``), biggest first."""
         if not mask.any():
             return ()
-        keys, sums, counts = _group_sum(codes[mask], gsum[mask], gcnt[mask])
-        order = sorted(range(len(keys)), key=lambda i: (-abs(int(sums[i])), -int(counts[i])))
-        return tuple(Unmapped(str(names[keys[i]]), int(counts[i]), int(sums[i])) for i in order)
+        sel = codes[mask]
+        sums = _sum_by(sel, amounts[mask], len(names))
+        counts = np.bincount(sel, minlength=len(names))
+        present = np.flatnonzero(counts)
+        order = sorted(present, key=lambda i: (-abs(int(sums[i])), -int(counts[i]), int(i)))
+        return tuple(Unmapped(str(names[i]), int(counts[i]), int(sums[i])) for i in order)
 
     k_str = pd.Series(k_uniq, dtype=object).astype(str).to_numpy(dtype=object)
     c_str = pd.Series(c_uniq, dtype=object).astype(str).to_numpy(dtype=object)
-    un_konto = unmapped_list(bad_konto, g_k, k_str)
-    un_kst = unmapped_list(bad_kst, g_c, c_str)
-    un_per = unmapped_list(bad_period, np.zeros(len(g_month), np.int64), np.array(["(ogiltig)"]))
+    un_konto = unmapped_list(bad_konto, k_codes, k_str)
+    un_kst = unmapped_list(bad_kst, c_codes, c_str)
+    un_per = unmapped_list(bad_period, np.zeros(n, np.int64), np.array(["(ogiltig)"], dtype=object))
 
-    # 3. the outturn: mapped groups, signed, summed per (line, unit, month)
-    m_rule = g_krule[mapped]
-    signed = gsum[mapped] * konto_tecken[m_rule]
-    # line per account rule -> dense line index (codes sorted for a stable output order)
-    line_codes = np.array(sorted({r.radkod for r in mappning.konton} - {EXKL}) or [""], dtype=object)
-    line_of_rule = np.searchsorted(line_codes, konto_radkod[:-1].astype(object)) \
-        if len(mappning.konton) else np.zeros(0, np.int64)
-    line_idx = line_of_rule[m_rule].astype(np.int64) if len(m_rule) else np.zeros(0, np.int64)
-    if cost_as_unit:
-        unit_names = c_str
-        unit_idx = g_c[mapped]
-    else:
-        unit_names = np.array([r.enhet for r in mappning.kostnadsstallen], dtype=object)
-        unit_idx = g_crule[mapped]
+    # 2. the outturn: mapped rows, signed per rule, summed per (line, unit, month)
+    m_rule = rule[mapped]
+    signed = amounts[mapped] * sign_of_rule[m_rule]
+    if signed.dtype != object and not _fits_int64(amounts):
+        signed = amounts[mapped].astype(object) * sign_of_rule[m_rule]
+    unit_names = c_str if cost_as_unit else np.array(
+        [r.enhet for r in mappning.kostnadsstallen], dtype=object)
     nu = max(len(unit_names), 1)
-    out_key = (line_idx * nu + unit_idx) * 13 + g_month[mapped]
-    okey, osum, ocnt = _group_sum(out_key, signed, gcnt[mapped])
+    key = (line_of_rule[m_rule] * nu + unit[mapped]) * 13 + months[mapped]
+    space = len(line_codes) * nu * 13
+    if space <= DENSE_LIMIT:
+        osum_all = _sum_by(key, signed, space)
+        ocnt_all = np.bincount(key, minlength=space).astype(np.int64)
+        okey = np.flatnonzero(ocnt_all)
+        osum, ocnt = osum_all[okey], ocnt_all[okey]
+    else:  # too many cells for a dense table: hash the keys that occur
+        codes, uniq = pd.factorize(key, sort=True)
+        osum = _sum_by(codes, signed, len(uniq))
+        ocnt = np.bincount(codes, minlength=len(uniq)).astype(np.int64)
+        okey = np.asarray(uniq, dtype=np.int64)
     o_month = (okey % 13).astype(np.int8)
     o_unit = (okey // 13) % nu
     o_line = (okey // 13) // nu
@@ -762,7 +762,7 @@ def aggregate_ledger(
             "rader": ocnt,
         }
     )
-    if len(utfall):
+    if len(utfall):  # units come in rule order; sort by name
         utfall = utfall.sort_values(["radkod", "enhet", "period"], kind="stable").reset_index(drop=True)
 
     # 4. report and reconciliation
@@ -770,7 +770,7 @@ def aggregate_ledger(
     total_mapped = tot(mapped)
     total_excluded = tot(excluded)
     total_unmapped = tot(bad_konto) + tot(bad_kst) + tot(bad_period)
-    published = int(sum(int(v) for v in osum)) if osum.dtype == object else int(osum.sum(dtype=np.int64))
+    published = _sum_int(osum)
 
     f_konto = [
         Finding(RULE, Severity.ERROR if u.total_ore else Severity.WARNING,
@@ -793,8 +793,8 @@ def aggregate_ledger(
                     f"{u.rows} rader har ingen giltig period (månad 1-12), summa {u.total}. "
                     "Rätta periodkolumnen i exporten.", "period")
         )
-    rows_mapped = int(gcnt[mapped].sum())
-    rows_excluded = int(gcnt[excluded].sum())
+    rows_mapped = int(mapped.sum())
+    rows_excluded = int(excluded.sum())
     report = ImportReport(
         rows_read=n + rows_rejected,
         rows_rejected=rows_rejected,

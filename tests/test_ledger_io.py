@@ -220,3 +220,32 @@ def test_generated_export_end_to_end_reconciles_to_the_cent(tmp_path):
     assert set(utfall["enhet"].astype(str)) <= set(kommun.enheter["kod"])
     values = utfall_decimal(utfall)
     assert sum(values.values()) == Decimal(-report.total_mapped_ore).scaleb(-2)
+
+
+def test_fast_and_general_csv_paths_agree(tmp_path, monkeypatch):
+    import workbook_templates.ledger_io as lio
+
+    text = ("Konto;Kostnadsställe;Period;Belopp\r\n3000;Skola Å;2024-01;-1 234,56\r\n"
+            "4000;0100;2024-02;99,99-\r\n4000;0100;2024-02;x\r\n;0100;13;5\r\n")
+    p = write(tmp_path / "crlf.csv", text)
+    fast = read_ledger(p)
+    monkeypatch.setattr(lio, "_fast_csv", lambda *a, **k: False)
+    slow = read_ledger(p)
+    assert fast.frame["belopp"].tolist() == slow.frame["belopp"].tolist() == [-123456, -9999, 5_00]
+    assert list(fast.frame["kostnadsstalle"].astype(str)) == ["Skola Å", "0100", "0100"]
+    for a, b in (("konto", "konto"), ("kostnadsstalle", "kostnadsstalle"), ("period", "period")):
+        assert list(fast.frame[a].astype(str)) == list(slow.frame[b].astype(str))
+    assert [str(f) for f in fast.findings] == [str(f) for f in slow.findings]
+    assert {f.location.cell for f in fast.findings} == {"D4", "A5", "C5"}
+    assert fast.rows_rejected == slow.rows_rejected == 1
+
+
+def test_ragged_line_is_reported_with_its_line_number(tmp_path):
+    p = write(tmp_path / "ragged.csv",
+              "Konto;Kostnadsställe;Period;Belopp\n3000;A;1;1,00\n3000;A;1;2,00;extra\n"
+              "3000;A;1;4,00\n3000;A\n")
+    read = read_ledger(p)
+    assert read.frame["belopp"].tolist() == [100, 400]
+    assert read.rows_read == 4 and read.rows_rejected == 2
+    cells = sorted(f.location.cell for f in read.findings)
+    assert cells == ["A3", "D5"]  # the ragged line 3, and line 5 whose amount is missing

@@ -34,8 +34,10 @@ from __future__ import annotations
 import codecs
 import io
 import re
-from collections.abc import Collection, Mapping
+import warnings
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -132,33 +134,113 @@ def _class_table(decimal: str, thousands: str | None) -> np.ndarray:
     return table
 
 
-_FAST_DROP = str.maketrans("", "", "0123456789-\x00")
+_DIGIT_VALUE = np.zeros(256, dtype=np.int64)
+_DIGIT_VALUE[ord("0") : ord("9") + 1] = np.arange(10)
+_IS_DIGIT = np.zeros(256, dtype=bool)
+_IS_DIGIT[ord("0") : ord("9") + 1] = True
+_P10 = 10 ** np.arange(19, dtype=np.int64)
 
 
-def _fast_two_decimals(text: str, n: int, decimal: str) -> np.ndarray | None:
-    """The common case in C-speed string operations: every value is ``-?digits<dec>dd``.
+def _amounts_fast(
+    raw: np.ndarray, starts: np.ndarray, lens: np.ndarray, decimal: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """The common shape ``-?digits<decimal>dd`` read from the end of each field; ``ok`` marks
+    the fields that have exactly that shape (the others go to :func:`_amounts_general`)."""
+    n = len(starts)
+    ok = (lens >= 4) & (lens <= 19)
+    if not ok.any():
+        return np.zeros(n, np.int64), ok
+    if len(raw) < 20:
+        raw = np.concatenate((raw, np.zeros(20, np.uint8)))
+    ends = starts + lens
+    val = np.zeros(n, np.int64)
+    neg = np.zeros(n, bool)
+    dec = ord(decimal)
+    for j in range(1, int(lens[ok].max()) + 1):
+        c = raw[ends - j]  # j <= 19 and ends >= 0: a negative index only where j > lens
+        inside = j <= lens
+        if j == 3:
+            ok &= c == dec
+            continue
+        digit = _IS_DIGIT[c]
+        if j <= 2:
+            ok &= digit
+            val += _DIGIT_VALUE[c] * _P10[j - 1]
+            continue
+        first = j == lens
+        minus = (c == 45) & first & (j >= 5)
+        ok &= ~inside | digit | minus
+        val += np.where(inside & digit, _DIGIT_VALUE[c] * _P10[j - 2], 0)
+        neg |= minus & inside
+    cents = np.where(neg, -val, val)
+    cents[~ok] = 0
+    return cents, ok
 
-    Returns cents, or None when any value looks different (the general parser then runs).
-    """
-    if text.count(decimal) != n or text.translate(_FAST_DROP).replace(decimal, "") != "":
-        return None
-    if text.count("-") != text.count("\x00-") + text.startswith("-"):
-        return None  # a minus that is not the first character
-    raw = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
-    ends = np.append(np.flatnonzero(raw == 0), len(raw))
-    starts = np.concatenate(([0], ends[:-1] + 1))
-    lens = ends - starts
-    if lens.min() < 4 or lens.max() > 19:
-        return None
-    if not (raw[ends - 3] == ord(decimal)).all():
-        return None
-    first_digit = starts + (raw[starts] == ord("-"))
-    if not ((raw[first_digit] != ord(decimal)).all()):
-        return None  # ",50" / "-,50": no integer digits
-    digits = text.replace(decimal, "").replace("\x00", "\n")
-    parsed = pd.read_csv(io.StringIO(digits), header=None, names=["v"], dtype=np.int64,
-                         skip_blank_lines=False, na_filter=False, engine="c")["v"].to_numpy()
-    return parsed if len(parsed) == n else None
+
+def _amounts_general(
+    raw: np.ndarray, starts: np.ndarray, lens: np.ndarray, decimal: str, thousands: str | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Any amount shape, vectorised over the fields one character position at a time."""
+    n = len(starts)
+    too_long = lens > MAX_AMOUNT_CHARS
+    width = int(min(lens.max(initial=0), MAX_AMOUNT_CHARS))
+    cls_table = _class_table(decimal, thousands)
+    mult = np.ones(256, dtype=np.int64)
+    mult[ord("0") : ord("9") + 1] = 10
+    padded = np.concatenate((raw, [0])).astype(np.uint8)
+    last = len(padded) - 1
+
+    val = np.zeros(n, np.int64)
+    ndig = np.zeros(n, np.int16)
+    nfrac = np.zeros(n, np.int16)
+    grp = np.zeros(n, np.int16)
+    seen_dec = np.zeros(n, bool)
+    seen_digit = np.zeros(n, bool)
+    in_group = np.zeros(n, bool)
+    neg = np.zeros(n, bool)
+    nsign = np.zeros(n, np.int8)
+    trailing = np.zeros(n, bool)
+    bad = too_long.copy()
+    for j in range(width):
+        c = np.where(j < lens, padded[np.minimum(starts + j, last)], 0)
+        k = cls_table[c]
+        d = k == _DIGIT
+        val = val * mult[c] + _DIGIT_VALUE[c]
+        ndig += d
+        nfrac += d & seen_dec
+        grp += d & in_group
+        dec = k == _DEC
+        th = k == _THOU
+        sg = (k == _MINUS) | (k == _PLUS)
+        bad |= k == _BAD
+        bad |= (d | dec | th) & trailing
+        bad |= dec & seen_dec
+        bad |= (dec | th | sg) & in_group & (grp != 3)
+        bad |= th & (~seen_digit | seen_dec)
+        in_group = (in_group & ~(dec | sg)) | th
+        grp = np.where(th, 0, grp)
+        seen_dec |= dec
+        bad |= sg & (nsign > 0)
+        trailing |= sg & (seen_digit | seen_dec)
+        nsign += sg
+        neg |= k == _MINUS
+        seen_digit |= d
+    bad |= in_group & (grp != 3)
+    bad |= ndig == 0
+    bad |= (ndig - nfrac) > 16  # integer part must fit int64 cents
+    bad |= ndig > 18
+
+    cents = np.zeros(n, np.int64)
+    small = ~bad & (nfrac <= 2)
+    cents[small] = val[small] * _P10[(2 - nfrac[small]).astype(np.int64)]
+    big = ~bad & (nfrac > 2)
+    if big.any():
+        q = _P10[(nfrac[big] - 2).astype(np.int64)]
+        v = val[big]
+        cents[big] = v // q + ((v % q) * 2 >= q)  # half away from zero (on the magnitude)
+    cents = np.where(neg, -cents, cents)
+    cents[bad] = 0
+    return cents, ~bad
 
 
 def parse_amounts(
@@ -188,81 +270,15 @@ def parse_amounts(
         text = "\x00".join(v if isinstance(v, str) else "" for v in vals)
     if text.count("\x00") != n - 1:  # a value holds a NUL itself: it is not an amount
         text = "\x00".join(v.replace("\x00", "#") if isinstance(v, str) else "" for v in vals)
-    fast = _fast_two_decimals(text, n, decimal)
-    if fast is not None:
-        return fast, np.ones(n, bool)
-    text = text.translate(_NORMALISE)
-    raw = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
-    newlines = np.flatnonzero(raw == 0)
-    starts = np.concatenate(([0], newlines + 1)).astype(np.int64)
-    ends = np.concatenate((newlines, [len(raw)])).astype(np.int64)
-    lens = ends - starts
-    too_long = lens > MAX_AMOUNT_CHARS
-    width = int(min(lens.max(initial=0), MAX_AMOUNT_CHARS))
-    cls_table = _class_table(decimal, thousands)
-    digit_value = np.zeros(256, dtype=np.int64)
-    digit_value[ord("0") : ord("9") + 1] = np.arange(10)
-    mult = np.ones(256, dtype=np.int64)
-    mult[ord("0") : ord("9") + 1] = 10
-    last = max(len(raw) - 1, 0)
-    padded = np.concatenate((raw, [0])) if len(raw) else np.zeros(1, np.uint8)
-
-    val = np.zeros(n, np.int64)
-    ndig = np.zeros(n, np.int16)
-    nfrac = np.zeros(n, np.int16)
-    grp = np.zeros(n, np.int16)
-    seen_dec = np.zeros(n, bool)
-    seen_digit = np.zeros(n, bool)
-    in_group = np.zeros(n, bool)
-    neg = np.zeros(n, bool)
-    nsign = np.zeros(n, np.int8)
-    trailing = np.zeros(n, bool)
-    bad = too_long.copy()
-    for j in range(width):
-        pos = starts + j
-        inside = j < lens
-        c = np.where(inside, padded[np.minimum(pos, last + (1 if len(raw) else 0))], 0)
-        k = cls_table[c]
-        d = k == _DIGIT
-        val = val * mult[c] + digit_value[c]
-        ndig += d
-        nfrac += d & seen_dec
-        grp += d & in_group
-        dec = k == _DEC
-        th = k == _THOU
-        sg = (k == _MINUS) | (k == _PLUS)
-        content = d | dec | th
-        bad |= k == _BAD
-        bad |= content & trailing
-        bad |= dec & seen_dec
-        closes = dec | th | sg
-        bad |= closes & in_group & (grp != 3)
-        bad |= th & (~seen_digit | seen_dec)
-        in_group = (in_group & ~(dec | sg)) | th
-        grp = np.where(th, 0, grp)
-        seen_dec |= dec
-        bad |= sg & (nsign > 0)
-        trailing |= sg & (seen_digit | seen_dec)
-        nsign += sg
-        neg |= k == _MINUS
-        seen_digit |= d
-    bad |= in_group & (grp != 3)
-    bad |= ndig == 0
-    bad |= (ndig - nfrac) > 16  # integer part must fit int64 cents
-    bad |= ndig > 18
-
-    cents = np.zeros(n, np.int64)
-    small = ~bad & (nfrac <= 2)
-    p10 = 10 ** np.arange(19, dtype=np.int64)
-    cents[small] = val[small] * p10[(2 - nfrac[small]).astype(np.int64)]
-    big = ~bad & (nfrac > 2)
-    if big.any():
-        q = p10[(nfrac[big] - 2).astype(np.int64)]
-        v = val[big]
-        cents[big] = v // q + ((v % q) * 2 >= q)  # half away from zero (on the magnitude)
-    cents = np.where(neg, -cents, cents)
-    cents[bad] = 0
-    return cents, ~bad
+    raw = np.frombuffer(text.translate(_NORMALISE).encode("utf-8"), dtype=np.uint8)
+    nul = np.flatnonzero(raw == 0)
+    starts = np.concatenate(([0], nul + 1)).astype(np.int64)
+    lens = np.concatenate((nul, [len(raw)])).astype(np.int64) - starts
+    cents, ok = _amounts_fast(raw, starts, lens, decimal)
+    rest = np.flatnonzero(~ok)
+    if len(rest):
+        cents[rest], ok[rest] = _amounts_general(raw, starts[rest], lens[rest], decimal, thousands)
+    return cents, ok
 
 
 # --------------------------------------------------------------------------------------------
@@ -383,124 +399,298 @@ def _parse_period(text: object) -> tuple[int, int | None]:
     return 0, None
 
 
-def _periods(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Per row: month (int8, 0 invalid) and year (int32, 0 unknown); parsed once per distinct value."""
-    codes, uniq = pd.factorize(col, sort=False)
-    parsed = [_parse_period(u) for u in uniq]
-    months = np.array([p[0] for p in parsed] + [0], dtype=np.int8)
-    years = np.array([p[1] or 0 for p in parsed] + [0], dtype=np.int32)
-    return months[codes], years[codes]
-
-
 # --------------------------------------------------------------------------------------------
 # The ledger
 
-
-def _categorical(col: pd.Series) -> pd.Categorical:
-    """Text column -> categorical with the texts themselves as categories (no type inference)."""
-    codes, uniq = pd.factorize(col.to_numpy(dtype=object), sort=False)
-    return pd.Categorical.from_codes(codes, categories=pd.Index(uniq, dtype=object))
-
-
-def _is_empty(col: pd.Series) -> np.ndarray:
-    """Per row: the cell is empty or only spaces (categoricals checked per category)."""
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        cats = col.cat.categories.to_numpy(dtype=object)
-        empty_cat = np.array([str(c).strip() == "" for c in cats] + [True], dtype=bool)
-        return empty_cat[col.cat.codes.to_numpy()]
-    codes, uniq = pd.factorize(col.to_numpy(dtype=object), sort=False)
-    empty = np.array([v is None or str(v).strip() == "" for v in uniq] + [True], dtype=bool)
-    return empty[codes]
+#: Rows per chunk on the general (pandas) path; bytes per block on the fast path.
+CHUNK_ROWS = 500_000
+BLOCK_BYTES = 32 << 20
+#: Key fields longer than this many bytes send the file to the general path.
+MAX_FAST_KEY = 16
 
 
-def _row_findings(
-    mask: np.ndarray, where: list[str], message: str, source: str, sheet: str | None
-) -> list[Finding]:
-    idx = np.flatnonzero(mask)
-    out = [
-        Finding(RULE, Severity.ERROR, message.format(where=where[k]), None, None,
-                Location(workbook=source, sheet=sheet, cell=where[k].split()[-1]))
-        for k in range(min(len(idx), MAX_ROW_FINDINGS))
-    ]
-    if len(idx) > MAX_ROW_FINDINGS:
-        out.append(Finding(RULE, Severity.ERROR,
-                           f"... och {len(idx) - MAX_ROW_FINDINGS} rader till med samma fel.",
-                           None, None, Location(workbook=source, sheet=sheet)))
-    return out
+class _Interner:
+    """Distinct texts of a key column across chunks -> stable integer codes."""
+
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+        self.values: list[str] = []
+
+    def code(self, text: str) -> int:
+        found = self.index.get(text)
+        if found is None:
+            found = self.index[text] = len(self.values)
+            self.values.append(text)
+        return found
+
+    def add(self, local_codes: np.ndarray, uniq: Iterable[object]) -> np.ndarray:
+        lut = [self.code("" if u is None else str(u)) for u in uniq]
+        lut.append(self.code("") if (local_codes < 0).any() else 0)  # local -1 (missing) -> ""
+        return np.asarray(lut, dtype=np.int32)[local_codes]
+
+    def add_texts(self, values: np.ndarray) -> np.ndarray:
+        codes, uniq = pd.factorize(values, sort=False)
+        return self.add(codes, uniq)
+
+    def categorical(self, codes: np.ndarray) -> pd.Series:
+        cats = pd.Index(self.values, dtype=object)
+        return pd.Series(pd.Categorical.from_codes(codes, categories=cats))
+
+    def empty(self) -> np.ndarray:
+        """Per code: the text is empty or only spaces (one extra False for safety)."""
+        return np.array([v.strip() == "" for v in self.values] + [False], dtype=bool)
 
 
-def _assemble(
-    konto: pd.Series,
-    kst: pd.Series,
-    period: pd.Series,
-    amount_texts: list[tuple[np.ndarray, int]],
-    decimal: str,
-    thousands: str | None,
-    line_of_row: np.ndarray,
-    cols: dict[str, int],
-    source: str,
-    sheet: str | None,
-    pre_parsed: np.ndarray | None = None,
-    pre_ok: np.ndarray | None = None,
-) -> tuple[pd.DataFrame, list[Finding], int, tuple[int, ...]]:
-    """Common tail of CSV and xlsx reading: amounts, periods, row findings, the frame."""
-    findings: list[Finding] = []
-    n = len(konto)
-    if pre_parsed is not None and pre_ok is not None:
-        cents, ok = pre_parsed, pre_ok
-    else:
+@dataclass
+class _Acc:
+    """Columns accumulated over chunks (codes into the interners, cents, flags)."""
+
+    konto: _Interner = field(default_factory=_Interner)
+    kst: _Interner = field(default_factory=_Interner)
+    period: _Interner = field(default_factory=_Interner)
+    parts: list[tuple[np.ndarray, ...]] = field(default_factory=list)  # k, c, p, cents, ok
+    bad_text: dict[int, str] = field(default_factory=dict)  # row -> amount text (first few)
+    skipped_lines: list[int] = field(default_factory=list)  # lines the CSV parser refused
+    rows: int = 0
+    decimal: str | None = None
+
+    def add(self, k: np.ndarray, c: np.ndarray, p: np.ndarray, cents: np.ndarray, ok: np.ndarray,
+            texts: Callable[[np.ndarray], list[str]]) -> None:
+        bad = np.flatnonzero(~ok)[: max(0, MAX_ROW_FINDINGS - len(self.bad_text))]
+        for i, t in zip(bad, texts(bad), strict=True):
+            self.bad_text[self.rows + int(i)] = t
+        self.parts.append((k, c, p, cents, ok))
+        self.rows += len(cents)
+
+
+def _gather(raw: np.ndarray, starts: np.ndarray, lens: np.ndarray) -> bytes:
+    """The fields' bytes joined by NUL (vectorised)."""
+    total = int(lens.sum()) + len(lens)
+    if total == 0:
+        return b""
+    out_start = np.concatenate(([0], np.cumsum(lens + 1)[:-1]))
+    idx = np.repeat(starts - out_start, lens + 1) + np.arange(total)
+    buf = raw[np.minimum(idx, len(raw) - 1)].copy()
+    buf[out_start + lens] = 0
+    return buf[:-1].tobytes()
+
+
+def _decide_decimal(sample: bytes | str, delimiter: str, thousands: str | None) -> str | None:
+    """Decimal separator from amount texts: None while no separator has been seen."""
+    if thousands in (",", "."):
+        return "," if thousands == "." else "."
+    comma = "," in sample if isinstance(sample, str) else b"," in sample
+    dot = "." in sample if isinstance(sample, str) else b"." in sample
+    if comma and delimiter != ",":
+        return ","
+    return "." if dot or comma else None
+
+
+def _fast_csv(
+    data: bytes, body: int, delimiter: str, ncols: int, use: dict[str, int],
+    amount_roles: list[str], encoding: str, options: CsvOptions, acc: _Acc,
+) -> bool:
+    """Tokenise a plain CSV (no quotes, no blank or ragged lines) with numpy; False -> fall back."""
+    if b'"' in data or b"\x00" in data or len(delimiter) != 1 or ord(delimiter) > 127:
+        return False
+    d = ord(delimiter)
+    has_cr = b"\r" in data
+    pos = body
+    while pos < len(data):
+        end = data.find(b"\n", min(pos + BLOCK_BYTES, len(data) - 1))
+        end = len(data) if end < 0 else end + 1
+        raw = np.frombuffer(data, dtype=np.uint8, count=end - pos, offset=pos)
+        pos = end
+        rawp = np.zeros(len(raw) + MAX_FAST_KEY + 24, np.uint8)  # padded: gathers past the end
+        rawp[: len(raw)] = raw
+        rawp[len(raw)] = 10  # a virtual newline ends a last line that has none
+        seps = np.flatnonzero((raw == d) | (raw == 10))
+        if len(raw) and raw[-1] != 10:
+            seps = np.append(seps, len(raw))
+        if len(seps) % ncols:
+            return False
+        grid = seps.reshape(-1, ncols)
+        is_nl = rawp[grid] == 10
+        if not (is_nl[:, -1].all() and not is_nl[:, :-1].any()):
+            return False
+        starts = np.empty_like(grid)
+        starts[0, 0] = 0
+        starts[1:, 0] = grid[:-1, -1] + 1
+        starts[:, 1:] = grid[:, :-1] + 1
+        lens = grid - starts
+        if has_cr:
+            last_end = grid[:, -1]
+            cr = (lens[:, -1] > 0) & (raw[np.maximum(last_end - 1, 0)] == 13)
+            lens[:, -1] -= cr
+        words = _words(rawp)
+        keys = []
+        for role, interner in (("konto", acc.konto), ("kostnadsstalle", acc.kst),
+                               ("period", acc.period)):
+            s, ln = starts[:, use[role]], lens[:, use[role]]
+            if ln.max(initial=0) > MAX_FAST_KEY:
+                return False
+            keys.append(_pack_keys(words, s, ln, encoding, interner))
+        n = len(grid)
         cents = np.zeros(n, np.int64)
         ok = np.ones(n, bool)
-        for texts, factor in amount_texts:
-            c, o = parse_amounts(texts, decimal=decimal, thousands=thousands)
-            cents += factor * c
+        for role in amount_roles:
+            s, ln = starts[:, use[role]], lens[:, use[role]]
+            if acc.decimal is None:  # decide on a sample; the whole block if it says nothing
+                acc.decimal = options.decimal or _decide_decimal(
+                    _gather(rawp, s[:20_000], ln[:20_000]), delimiter, options.thousands
+                ) or _decide_decimal(_gather(rawp, s, ln), delimiter, options.thousands)
+            dec = acc.decimal or "."
+            c, o = _amounts_fast(rawp, s, ln, dec)
+            rest = np.flatnonzero(~o)
+            if len(rest):
+                texts = _gather(rawp, s[rest], ln[rest]).decode(encoding).split("\x00")
+                c[rest], o[rest] = parse_amounts(texts, decimal=dec, thousands=options.thousands)
+            cents += c if role in ("belopp", "debet") else -c
             ok &= o
-    amount_col = cols.get("belopp", cols.get("debet", 0))
+        amount_cols = [use[r] for r in amount_roles]
 
-    def cells(mask: np.ndarray, col: int) -> list[str]:
-        return [f"rad {line_of_row[i]} cell {_col_letter(col)}{line_of_row[i]}"
-                for i in np.flatnonzero(mask)[:MAX_ROW_FINDINGS]]
+        def texts(idx: np.ndarray, starts: np.ndarray = starts, lens: np.ndarray = lens,
+                  rawp: np.ndarray = rawp, amount_cols: list[int] = amount_cols) -> list[str]:
+            return [" / ".join(rawp[starts[i, c] : starts[i, c] + lens[i, c]].tobytes()
+                               .decode(encoding) for c in amount_cols) for i in idx]
 
-    bad_amount = ~ok
-    if bad_amount.any():
-        where = cells(bad_amount, amount_col)
-        idx = np.flatnonzero(bad_amount)
-        sample = {}
-        for texts, _ in amount_texts:
-            for i in idx[:MAX_ROW_FINDINGS]:
-                sample.setdefault(int(i), str(texts[i]))
-        for k, i in enumerate(idx[:MAX_ROW_FINDINGS]):
-            findings.append(
-                Finding(RULE, Severity.ERROR,
-                        f"Beloppet '{sample.get(int(i), '')}' på {where[k].split(' cell')[0]} är inte "
-                        "ett tal; raden togs inte med. Rätta beloppet (decimaltecken och "
-                        "tusentalsavgränsare kan anges vid importen).", None, None,
-                        Location(workbook=source, sheet=sheet, cell=where[k].split()[-1]))
-            )
+        acc.add(*keys, cents, ok, texts)
+    return True
+
+
+_LOW_BYTES = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
+
+
+def _words(rawp: np.ndarray) -> np.ndarray:
+    """An (unaligned) view: ``words[i]`` is the 8 bytes from ``rawp[i]`` as a little-endian uint64."""
+    return np.ndarray(shape=(len(rawp) - 7,), dtype="<u8", buffer=rawp, offset=0, strides=(1,))
+
+
+def _pack_keys(words: np.ndarray, s: np.ndarray, ln: np.ndarray, encoding: str,
+               interner: _Interner) -> np.ndarray:
+    """Key fields (<= 16 bytes) packed into one or two integers, factorised, interned as text."""
+    width = int(ln.max(initial=0))
+    lo = words[s] & _LOW_BYTES[np.minimum(ln, 8)]
+    if width <= 8:
+        codes, uniq = pd.factorize(lo, sort=False)
+        texts = [int(u).to_bytes(8, "little").rstrip(b"\x00").decode(encoding) for u in uniq]
+        return interner.add(codes, texts)
+    hi = words[s + 8] & _LOW_BYTES[np.clip(ln - 8, 0, 8)]
+    c_lo, u_lo = pd.factorize(lo, sort=False)
+    c_hi, u_hi = pd.factorize(hi, sort=False)
+    codes, uniq = pd.factorize(c_lo.astype(np.int64) * len(u_hi) + c_hi, sort=False)
+    texts = [
+        (int(u_lo[u // len(u_hi)]).to_bytes(8, "little")
+         + int(u_hi[u % len(u_hi)]).to_bytes(8, "little")).rstrip(b"\x00").decode(encoding)
+        for u in uniq
+    ]
+    return interner.add(codes, texts)
+
+
+def _pandas_csv(
+    data: bytes, encoding: str, delimiter: str, headers: list[str], use: dict[str, int],
+    amount_roles: list[str], options: CsvOptions, acc: _Acc,
+) -> None:
+    """The general path: pandas' C parser in chunks (quotes, ragged and blank lines)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        reader = pd.read_csv(
+            # all columns (no usecols): then a line with too many fields is refused and
+            # reported instead of being cut silently (an unquoted decimal comma, say)
+            io.BytesIO(data), sep=delimiter, header=0, names=list(range(len(headers))), dtype=str,
+            encoding=encoding, keep_default_na=False, na_filter=False, skip_blank_lines=False,
+            engine="c", on_bad_lines="warn", chunksize=CHUNK_ROWS,
+        )
+        for chunk in reader:
+            amounts = [chunk[use[r]].to_numpy(dtype=object) for r in amount_roles]
+            if acc.decimal is None:
+                acc.decimal = options.decimal or _decide_decimal(
+                    "".join("".join(a) for a in amounts), delimiter, options.thousands)
+            dec = acc.decimal or "."
+            cents = np.zeros(len(chunk), np.int64)
+            ok = np.ones(len(chunk), bool)
+            for role, a in zip(amount_roles, amounts, strict=True):
+                c, o = parse_amounts(a, decimal=dec, thousands=options.thousands)
+                cents += c if role in ("belopp", "debet") else -c
+                ok &= o
+
+            def texts(idx: np.ndarray, amounts: list[np.ndarray] = amounts) -> list[str]:
+                return [" / ".join(str(a[i]) for a in amounts) for i in idx]
+
+            acc.add(acc.konto.add_texts(chunk[use["konto"]].to_numpy(dtype=object)),
+                    acc.kst.add_texts(chunk[use["kostnadsstalle"]].to_numpy(dtype=object)),
+                    acc.period.add_texts(chunk[use["period"]].to_numpy(dtype=object)),
+                    cents, ok, texts)
+    for w in caught:
+        acc.skipped_lines += [int(x) for x in re.findall(r"[Ll]ine (\d+)", str(w.message))]
+
+
+def _finish(
+    acc: _Acc, amount_texts_empty: Callable[[np.ndarray], np.ndarray] | None, cols: dict[str, int],
+    source: str, sheet: str | None, first_line: int = 2,
+) -> tuple[pd.DataFrame, list[Finding], int, int, tuple[int, ...]]:
+    """Frame, row findings (with file lines / cells), rows read, rows rejected, years."""
+    findings: list[Finding] = []
+    if acc.parts:
+        k, c, p, cents, ok = (np.concatenate(x) for x in zip(*acc.parts, strict=True))
+    else:
+        k = c = p = np.zeros(0, np.int32)
+        cents, ok = np.zeros(0, np.int64), np.zeros(0, bool)
+    n = len(cents)
+    line0 = np.arange(n, dtype=np.int64) + first_line
+    if acc.skipped_lines:
+        t = np.sort(np.array(acc.skipped_lines, np.int64))
+        t = t - np.arange(len(t))
+        line = line0 + np.searchsorted(t, line0, side="right")
+        for s_line in sorted(acc.skipped_lines)[:MAX_ROW_FINDINGS]:
+            findings.append(Finding(
+                RULE, Severity.ERROR,
+                f"Rad {s_line} har fel antal fält och kunde inte läsas; den ingår inte i summorna. "
+                "Kontrollera avgränsare och citattecken på raden.", None, None,
+                Location(workbook=source, sheet=sheet, cell=f"A{s_line}")))
+    else:
+        line = line0
+    # blank rows (every used cell empty) are not data
+    blank = acc.konto.empty()[k] & acc.kst.empty()[c] & acc.period.empty()[p] & ~ok
+    if blank.any() and amount_texts_empty is not None:
+        idx = np.flatnonzero(blank)
+        blank[idx] = amount_texts_empty(idx)
+    elif amount_texts_empty is None:
+        blank[:] = False
+    rows_read = int(n - blank.sum()) + len(acc.skipped_lines)
+    rejected = int((~ok & ~blank).sum()) + len(acc.skipped_lines)
+
+    def cell(i: int, role: str) -> str:
+        return f"{_col_letter(cols[role])}{line[i]}"
+
+    def listed(mask: np.ndarray, role: str, message: str, more: str) -> None:
+        idx = np.flatnonzero(mask)
+        for i in idx[:MAX_ROW_FINDINGS]:
+            findings.append(Finding(RULE, Severity.ERROR, message.format(rad=line[i], text=acc.bad_text.get(int(i), "")),
+                                    None, None, Location(workbook=source, sheet=sheet, cell=cell(i, role))))
         if len(idx) > MAX_ROW_FINDINGS:
             findings.append(Finding(RULE, Severity.ERROR,
-                                    f"... och {len(idx) - MAX_ROW_FINDINGS} rader till med belopp "
-                                    "som inte är tal.", None, None, Location(workbook=source, sheet=sheet)))
-    empty_konto = _is_empty(konto) & ok
-    if empty_konto.any():
-        where = cells(empty_konto, cols["konto"])
-        findings.extend(_row_findings(
-            empty_konto, where,
-            "Kontot saknas på {where}; raden räknas som omappad. Fyll i kontot eller ta bort raden "
-            "(en summarad ska inte vara med i exporten).", source, sheet))
-    months, years = _periods(period)
-    bad_period = (months == 0) & ok
-    if bad_period.any():
-        where = cells(bad_period, cols["period"])
-        findings.extend(_row_findings(
-            bad_period, where,
-            "Perioden på {where} är inte en månad 1-12 eller ett datum; raden räknas som omappad. "
-            "Rätta perioden.", source, sheet))
-    keep = ok
+                                    f"... och {len(idx) - MAX_ROW_FINDINGS} rader till {more}.",
+                                    None, None, Location(workbook=source, sheet=sheet)))
+
+    amount_role = "belopp" if "belopp" in cols else "debet"
+    listed(~ok & ~blank, amount_role,
+           "Beloppet '{text}' på rad {rad} är inte ett tal; raden togs inte med. Rätta beloppet "
+           "(decimaltecken och tusentalsavgränsare kan anges vid importen).",
+           "med belopp som inte är tal")
+    keep = ok & ~blank
+    listed(acc.konto.empty()[k] & keep, "konto",
+           "Kontot saknas på rad {rad}; raden räknas som omappad. Fyll i kontot eller ta bort "
+           "raden (en summarad ska inte vara med i exporten).", "utan konto")
+    months_u, years_u = _period_table(acc.period.values)
+    months, years = months_u[p], years_u[p]
+    listed((months == 0) & keep, "period",
+           "Perioden på rad {rad} är inte en månad 1-12 eller ett datum; raden räknas som "
+           "omappad. Rätta perioden.", "med ogiltig period")
     frame = pd.DataFrame(
         {
-            "konto": konto[keep].reset_index(drop=True),
-            "kostnadsstalle": kst[keep].reset_index(drop=True),
+            "konto": acc.konto.categorical(k[keep]),
+            "kostnadsstalle": acc.kst.categorical(c[keep]),
             "period": months[keep],
             "belopp": cents[keep],
         }
@@ -513,7 +703,14 @@ def _assemble(
                     "slås ihop per månad. Exportera ett år i taget.", None, None,
                     Location(workbook=source, sheet=sheet))
         )
-    return frame, findings, int((~ok).sum()), found_years
+    return frame, findings, rows_read, rejected, found_years
+
+
+def _period_table(values: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    parsed = [_parse_period(v) for v in values]
+    months = np.array([m for m, _ in parsed] + [0], dtype=np.int8)
+    years = np.array([y or 0 for _, y in parsed] + [0], dtype=np.int32)
+    return months, years
 
 
 def _empty(source: str, findings: list[Finding], **kw: object) -> LedgerRead:
@@ -523,10 +720,30 @@ def _empty(source: str, findings: list[Finding], **kw: object) -> LedgerRead:
     return LedgerRead(frame, tuple(findings), 0, 0, source, **kw)  # type: ignore[arg-type]
 
 
+def _check_options(options: CsvOptions, source: str) -> list[Finding]:
+    problems = []
+    if options.decimal not in (None, ",", "."):
+        problems.append(f"decimaltecknet '{options.decimal}' (använd ',' eller '.')")
+    if options.thousands not in (None, ",", ".", " ", "'"):
+        problems.append(f"tusentalsavgränsaren '{options.thousands}' (använd ' ', '.', ',' eller ''')")
+    if options.decimal and options.thousands == options.decimal:
+        problems.append("samma tecken som decimaltecken och tusentalsavgränsare")
+    if options.delimiter is not None and len(options.delimiter) != 1:
+        problems.append(f"avgränsaren '{options.delimiter}' (ett tecken: ';', ',' eller tab)")
+    return [Finding(RULE, Severity.ERROR, f"Ogiltig importinställning: {p}. Inget importerades.",
+                    None, None, Location(workbook=source)) for p in problems]
+
+
 def read_ledger(path: str | Path, options: CsvOptions | None = None) -> LedgerRead:
-    """Read a bookkeeping export (``.csv``/``.txt``/``.tsv`` or ``.xlsx``/``.xlsm``/``.xls``)."""
+    """Read a bookkeeping export (``.csv``/``.txt``/``.tsv`` or ``.xlsx``/``.xlsm``/``.xls``).
+
+    Never raises on bad input: problems are findings (see the module docstring).
+    """
     path = Path(path)
     options = options or CsvOptions()
+    bad_options = _check_options(options, path.name)
+    if bad_options:
+        return _empty(path.name, bad_options)
     if path.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"):
         return _read_ledger_xlsx(path, options)
     return _read_ledger_csv(path, options)
@@ -537,87 +754,60 @@ def _read_ledger_csv(path: Path, options: CsvOptions) -> LedgerRead:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        return _empty(source, [Finding(RULE, Severity.ERROR, f"Filen kan inte läsas: {exc}. Kontrollera sökvägen.",
+        return _empty(source, [Finding(RULE, Severity.ERROR,
+                                       f"Filen kan inte läsas: {exc}. Kontrollera sökvägen.",
                                        None, None, Location(workbook=source))])
     encoding, findings = _detect_encoding(data, options.encoding, source)
     if encoding is None:
         return _empty(source, findings)
-    if encoding in ("utf-16",):
+    reported = encoding
+    if encoding == "utf-16":
         data = data.decode("utf-16").encode("utf-8")
         encoding = "utf-8"
+    if encoding == "utf-8-sig":
+        data = data[len(codecs.BOM_UTF8):]
+        encoding = "utf-8"
     first_nl = data.find(b"\n")
-    header_bytes = data if first_nl < 0 else data[:first_nl]
-    header = header_bytes.decode(encoding, errors="replace").lstrip("\ufeff").rstrip("\r")
+    header = (data if first_nl < 0 else data[:first_nl]).decode(encoding).rstrip("\r")
     delimiter = options.delimiter or _sniff_delimiter(header)
-    headers = next(iter(pd.read_csv(io.StringIO(header + "\n"), sep=delimiter, header=None,
-                                    dtype=str, keep_default_na=False).itertuples(index=False)), ())
-    headers = [str(h) for h in headers]
+    headers = [str(h) for h in next(iter(pd.read_csv(
+        io.StringIO(header + "\n"), sep=delimiter, header=None, dtype=str,
+        keep_default_na=False).itertuples(index=False)), ())]
     cols, missing = _find_columns(headers, options.columns)
     if missing:
         return _empty(source, findings + [
             Finding(RULE, Severity.ERROR,
                     f"Exporten saknar kolumn för {', '.join(missing)} (rubriker: "
                     f"{', '.join(headers)}; avgränsare '{delimiter}'). Ange kolumnnamnen vid "
-                    "importen eller rätta rubrikraden.", None, None, Location(workbook=source, cell="A1"))
+                    "importen eller rätta rubrikraden.", None, None,
+                    Location(workbook=source, cell="A1"))
         ], encoding=encoding, delimiter=delimiter)
     amount_roles = ["belopp"] if "belopp" in cols else ["debet", "kredit"]
     use = {r: cols[r] for r in ["konto", "kostnadsstalle", "period", *amount_roles]}
-    dtypes = {c: str for c in use.values()}  # text: "0100" stays "0100" (no inference)
-    frame = pd.read_csv(
-        io.BytesIO(data),
-        sep=delimiter,
-        header=0,
-        names=list(range(len(headers))),
-        usecols=sorted(set(use.values())),
-        dtype=dtypes,
-        encoding=encoding,
-        keep_default_na=False,
-        na_filter=False,
-        skip_blank_lines=False,
-        engine="c",
-        quotechar='"',
-    )
-    line_of_row = np.arange(len(frame), dtype=np.int64) + 2
-    for role in ("konto", "kostnadsstalle", "period"):
-        frame[use[role]] = _categorical(frame[use[role]])
-    # blank lines (every used cell empty) are not data
-    blank = np.ones(len(frame), bool)
-    for role in ("konto", "kostnadsstalle", "period"):
-        blank &= _is_empty(frame[use[role]])
-    for role in amount_roles:  # only rows whose key cells are all empty need this check
-        idx = np.flatnonzero(blank)
-        blank[idx] = _is_empty(frame[use[role]].iloc[idx])
-    if blank.any():
-        frame = frame[~blank].reset_index(drop=True)
-        line_of_row = line_of_row[~blank]
-    amount_texts = [(frame[use[r]].to_numpy(dtype=object), 1 if r in ("belopp", "debet") else -1)
-                    for r in amount_roles]
-    decimal = options.decimal
-    if decimal is None:
-        has_comma = any("," in "".join(texts) for texts, _ in amount_texts)
-        decimal = "," if (has_comma and delimiter != "," and options.thousands != ",") else "."
-    out, f, rejected, years = _assemble(
-        frame[use["konto"]], frame[use["kostnadsstalle"]], frame[use["period"]], amount_texts,
-        decimal, options.thousands, line_of_row, cols, source, None,
-    )
-    return LedgerRead(out, tuple(findings + f), len(frame), rejected, source, encoding, delimiter,
-                      decimal, years)
+    body = len(data) if first_nl < 0 else first_nl + 1
+    acc = _Acc()
+    if not _fast_csv(data, body, delimiter, len(headers), use, amount_roles, encoding, options, acc):
+        acc = _Acc()
+        _pandas_csv(data, encoding, delimiter, headers, use, amount_roles, options, acc)
+
+    def amounts_empty(idx: np.ndarray) -> np.ndarray:
+        return np.array([acc.bad_text.get(int(i), "x").replace("/", "").strip() == "" for i in idx])
+
+    frame, f, rows_read, rejected, years = _finish(acc, amounts_empty, cols, source, None)
+    return LedgerRead(frame, tuple(findings + f), rows_read, rejected, source, reported, delimiter,
+                      acc.decimal or ".", years)
 
 
 def _float_text(value: object) -> str:
     """A cell value as amount text: floats through their shortest repr (what Excel shows)."""
-    if isinstance(value, bool):
-        return "x"
+    if isinstance(value, bool) or value is None:
+        return "" if value is None else "x"
     if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return "x"
         r = repr(value)
-        if "e" in r or "E" in r:
-            from decimal import Decimal
-
-            return format(Decimal(r), "f") if value == value and abs(value) != float("inf") else "x"
-        return r
-    if isinstance(value, int):
-        return str(value)
-    return "x" if value is None else str(value)
+        return format(Decimal(r), "f") if "e" in r or "E" in r else r
+    return str(value)
 
 
 def _read_ledger_xlsx(path: Path, options: CsvOptions) -> LedgerRead:
@@ -630,8 +820,9 @@ def _read_ledger_xlsx(path: Path, options: CsvOptions) -> LedgerRead:
         rows = wb.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
     except Exception as exc:  # calamine raises its own error types for broken files
         return _empty(source, [Finding(RULE, Severity.ERROR,
-                                       f"Arbetsboken kan inte läsas ({exc}). Spara den som .xlsx och försök igen.",
-                                       None, None, Location(workbook=source, sheet=options.sheet))])
+                                       f"Arbetsboken kan inte läsas ({exc}). Kontrollera filen "
+                                       "och bladets namn.", None, None,
+                                       Location(workbook=source, sheet=options.sheet))])
     header_at = next((i for i, r in enumerate(rows) if any(v not in ("", None) for v in r)), None)
     if header_at is None:
         return _empty(source, [Finding(RULE, Severity.ERROR, "Bladet är tomt.", None, None,
@@ -644,51 +835,53 @@ def _read_ledger_xlsx(path: Path, options: CsvOptions) -> LedgerRead:
                                        f"{', '.join(h for h in headers if h)}). Ange kolumnnamnen.",
                                        None, None, Location(workbook=source, sheet=sheet_name,
                                                             cell=f"A{header_at + 1}"))])
-    body = [r for r in rows[header_at + 1 :]]
-    lines = np.arange(len(body), dtype=np.int64) + header_at + 2
-    keep = np.array([any(v not in ("", None) for v in r) for r in body], dtype=bool)
-    body = [r for r, k in zip(body, keep, strict=True) if k]
-    lines = lines[keep]
+    body = rows[header_at + 1 :]
 
-    def column(role: str) -> list[object]:
+    def column(role: str) -> np.ndarray:
         i = cols[role]
-        return [r[i] if i < len(r) else "" for r in body]
+        return np.array([r[i] if i < len(r) else "" for r in body], dtype=object)
 
-    def key_text(values: list[object]) -> pd.Series:
-        out = [str(int(v)) if isinstance(v, float) and v.is_integer() else ("" if v is None else str(v).strip())
-               for v in values]
-        return pd.Series(out, dtype=object)
+    def key_text(values: np.ndarray) -> np.ndarray:
+        return np.array([str(int(v)) if isinstance(v, float) and v.is_integer()
+                         else v.strftime("%Y-%m-%d") if hasattr(v, "strftime")
+                         else "" if v is None else str(v).strip() for v in values], dtype=object)
 
     amount_roles = ["belopp"] if "belopp" in cols else ["debet", "kredit"]
     n = len(body)
     cents = np.zeros(n, np.int64)
     ok = np.ones(n, bool)
-    texts_for_findings: list[tuple[np.ndarray, int]] = []
+    all_texts = []
     for role in amount_roles:
-        raw = column(role)
-        factor = 1 if role in ("belopp", "debet") else -1
-        is_num = np.array([isinstance(v, int | float) and not isinstance(v, bool) for v in raw], bool)
-        texts = np.array([_float_text(v) for v in raw], dtype=object)
+        values = column(role)
+        is_num = np.array([isinstance(v, int | float) and not isinstance(v, bool) for v in values],
+                          dtype=bool)
+        texts = np.array([_float_text(v) for v in values], dtype=object)
         c = np.zeros(n, np.int64)
         o = np.zeros(n, bool)
         if is_num.any():
             c[is_num], o[is_num] = parse_amounts(texts[is_num], decimal=".")
         if (~is_num).any():
             t = texts[~is_num]
-            dec = options.decimal or ("," if any("," in s for s in t) else ".")
+            dec = options.decimal or _decide_decimal("".join(t), ";", options.thousands) or "."
             c[~is_num], o[~is_num] = parse_amounts(t, decimal=dec, thousands=options.thousands)
-        cents += factor * c
+        cents += c if role in ("belopp", "debet") else -c
         ok &= o
-        texts_for_findings.append((texts, factor))
-    period_values = [v.strftime("%Y-%m-%d") if hasattr(v, "strftime") else v for v in column("period")]
-    out, f, rejected, years = _assemble(
-        key_text(column("konto")), key_text(column("kostnadsstalle")),
-        pd.Series(period_values, dtype=object), texts_for_findings, ".", None, lines, cols,
-        source, sheet_name, pre_parsed=cents, pre_ok=ok,
-    )
-    out["konto"] = out["konto"].astype("category")
-    out["kostnadsstalle"] = out["kostnadsstalle"].astype("category")
-    return LedgerRead(out, tuple(f), n, rejected, source, None, None, None, years)
+        all_texts.append(texts)
+    acc = _Acc()
+
+    def texts_of(idx: np.ndarray) -> list[str]:
+        return [" / ".join(str(t[i]) for t in all_texts) for i in idx]
+
+    acc.add(acc.konto.add_texts(key_text(column("konto"))),
+            acc.kst.add_texts(key_text(column("kostnadsstalle"))),
+            acc.period.add_texts(key_text(column("period"))), cents, ok, texts_of)
+
+    def amounts_empty(idx: np.ndarray) -> np.ndarray:
+        return np.array([all(str(t[i]).strip() == "" for t in all_texts) for i in idx], dtype=bool)
+
+    frame, f, rows_read, rejected, years = _finish(acc, amounts_empty, cols, source, sheet_name,
+                                                   first_line=header_at + 2)
+    return LedgerRead(frame, tuple(f), rows_read, rejected, source, None, None, None, years)
 
 
 # --------------------------------------------------------------------------------------------
