@@ -87,7 +87,7 @@ def test_table_name_is_case_insensitive_like_excel(tmp_path: Path) -> None:
     assert read_table(book, "BUDGET").table is not None
 
 
-def test_values_error_dates_and_numbers(tmp_path: Path) -> None:
+def test_v10_error_values_dates_and_numbers(tmp_path: Path) -> None:
     book = build_fixture(tmp_path / "b.xlsm")
     with open_workbook(book) as wb:
         t = wb.table(TABLE_NAME, TABLE_HEADERS).table
@@ -110,7 +110,7 @@ def test_numbers_as_floats_on_request(tmp_path: Path) -> None:
         assert wb.values(INPUT_SHEET, ["M3"]) == {"M3": 15230.0}
 
 
-def test_error_value_becomes_a_finding_with_the_cell(tmp_path: Path) -> None:
+def test_v10_error_value_becomes_a_finding_with_the_cell(tmp_path: Path) -> None:
     book = build_fixture(tmp_path / "b.xlsm", table_at="C5")
     t = read_table(book, TABLE_NAME).table
     cell = next(r for r in t.rows if r["Nämnd"].value == "Socialnämnden")["Belopp"]
@@ -135,7 +135,7 @@ def test_error_value_becomes_a_finding_with_the_cell(tmp_path: Path) -> None:
         (CellError("#REF!"), None, "#REF!"),
     ],
 )
-def test_expect_number(value, expected, fragment) -> None:
+def test_v10_expect_number(value, expected, fragment) -> None:
     amount, finding = expect_number(Cell("Indata", "D7", value))
     assert amount == expected
     if fragment is None:
@@ -167,7 +167,7 @@ def test_blank_rows_are_skipped_and_totals_row_excluded(tmp_path: Path) -> None:
 # Findings: missing table, missing / duplicated / merged headers
 
 
-def test_missing_table_is_a_finding(tmp_path: Path) -> None:
+def test_v10_missing_table_is_a_finding(tmp_path: Path) -> None:
     book = build_fixture(tmp_path / "b.xlsm")
     res = read_table(book, "Investeringar")
     assert res.table is None
@@ -177,7 +177,7 @@ def test_missing_table_is_a_finding(tmp_path: Path) -> None:
     assert "saknas" in f.message and "Budget" in f.message  # names the tables that exist
 
 
-def test_missing_header_is_a_finding_at_the_header_row(tmp_path: Path) -> None:
+def test_v10_missing_header_is_a_finding_at_the_header_row(tmp_path: Path) -> None:
     book = build_fixture(tmp_path / "b.xlsm")
     res = read_table(book, TABLE_NAME, ["Nämnd", "Konto", "Belopp"])
     (f,) = res.findings
@@ -186,7 +186,7 @@ def test_missing_header_is_a_finding_at_the_header_row(tmp_path: Path) -> None:
     assert res.table is not None and not res.table.has("Konto")  # the rest is still readable
 
 
-def test_duplicate_header_is_a_finding_first_one_wins(tmp_path: Path) -> None:
+def test_v10_duplicate_header_is_a_finding_first_one_wins(tmp_path: Path) -> None:
     book = build_fixture(tmp_path / "b.xlsm", duplicate_header=True)
     res = read_table(book, TABLE_NAME, TABLE_HEADERS)
     (f,) = res.findings
@@ -195,7 +195,7 @@ def test_duplicate_header_is_a_finding_first_one_wins(tmp_path: Path) -> None:
     assert res.table.rows[0]["Belopp"].address == "D4"
 
 
-def test_merged_header_cells_are_a_finding(tmp_path: Path) -> None:
+def test_v10_merged_header_cells_are_a_finding(tmp_path: Path) -> None:
     book = build_fixture(tmp_path / "b.xlsm", merged_header=True)
     res = read_table(book, TABLE_NAME, TABLE_HEADERS)
     (f,) = res.findings
@@ -267,7 +267,7 @@ def test_entities_are_not_expanded() -> None:
 # Files that cannot be read
 
 
-def test_not_a_workbook_is_a_finding(tmp_path: Path) -> None:
+def test_v10_not_a_workbook_is_a_finding(tmp_path: Path) -> None:
     p = tmp_path / "inte.xlsx"
     p.write_text("hej")
     with pytest.raises(WorkbookReadError) as e:

@@ -745,3 +745,104 @@ def test_a_table_header_in_the_owned_range_is_not_overwritten(book: Path) -> Non
     assert r.status is WriteStatus.ERROR and r.findings[0].location.cell == "B3"
     # the same header text, and the data rows below, are fine
     assert write_cells(book, {INPUT_SHEET: {"C3": "År", "B4": "Socialnämnden"}}).ok
+
+
+# ---------------------------------------------------------------------------------------------
+# Other producers' XML: prefixed namespace, implicit row/cell positions, odd part names
+
+_MIN_CT = (
+    b'<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/'
+    b'package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.'
+    b'openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="'
+    b'application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.'
+    b'openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/'
+    b'blad/utdata.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.'
+    b'worksheet+xml"/></Types>'
+)
+_MIN_RELS = (
+    b'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats'
+    b'.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxml'
+    b'formats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
+    b"</Relationships>"
+)
+_MIN_WB = (
+    b'<?xml version="1.0" encoding="UTF-8"?><x:workbook xmlns:x="http://schemas.openxmlformats'
+    b'.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/'
+    b'2006/relationships"><x:sheets><x:sheet name="Utdata" sheetId="7" r:id="rId3"/></x:sheets>'
+    b"</x:workbook>"
+)
+_MIN_WB_RELS = (
+    b'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats'
+    b'.org/package/2006/relationships"><Relationship Id="rId3" Type="http://schemas.openxml'
+    b'formats.org/officeDocument/2006/relationships/worksheet" Target="/xl/blad/utdata.xml"/>'
+    b"</Relationships>"
+)
+_MIN_SHEET = (
+    b'<?xml version="1.0" encoding="UTF-8"?><x:worksheet xmlns:x="http://schemas.openxmlformats'
+    b'.org/spreadsheetml/2006/main"><x:sheetData><x:row><x:c><x:v>1</x:v></x:c><x:c><x:v>2'
+    b"</x:v></x:c></x:row><x:row><x:c><x:v>3</x:v></x:c></x:row></x:sheetData></x:worksheet>"
+)
+
+
+def test_prefixed_xml_implicit_positions_and_odd_part_names(tmp_path: Path) -> None:
+    p = tmp_path / "annan.xlsx"
+    with zipfile.ZipFile(p, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml", _MIN_CT)
+        zf.writestr("_rels/.rels", _MIN_RELS)
+        zf.writestr("xl/workbook.xml", _MIN_WB)
+        zf.writestr("xl/_rels/workbook.xml.rels", _MIN_WB_RELS)
+        zf.writestr("xl/blad/utdata.xml", _MIN_SHEET)
+    r = write_cells(p, {"Utdata": {"B2": "ny", "A1": 10, "C1": Formula("A1+B1")}})
+    assert r.status is WriteStatus.WRITTEN, r.findings
+    ws = openpyxl.load_workbook(p)["Utdata"]
+    assert [[c.value for c in row] for row in ws.iter_rows()] == [
+        [10, 2, "=A1+B1"],  # B1 = 2 kept: its implicit position was A1, B1
+        [3, "ny", None],
+    ]
+    with zipfile.ZipFile(p) as zf:
+        xml = zf.read("xl/blad/utdata.xml")
+        wb_xml = zf.read("xl/workbook.xml")
+    assert b"<x:c " in xml and b"<c " not in xml  # new elements use the document's prefix
+    assert b'<x:calcPr fullCalcOnLoad="1"/></x:workbook>' in wb_xml
+    assert b'<dimension' not in xml.replace(b"<x:dimension", b"")
+    assert b'<x:dimension ref="A1:C2"/>' in xml
+
+
+# ---------------------------------------------------------------------------------------------
+# Property: any updates read back as written, and writing them again changes nothing
+
+_cell_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**12), max_value=10**12),
+    st.decimals(allow_nan=False, allow_infinity=False, places=2,
+                min_value=Decimal("-1e9"), max_value=Decimal("1e9")),
+    st.text(st.characters(blacklist_categories=("Cs",)), max_size=20),
+    st.sampled_from([CellError("#REF!"), CellError("#N/A")]),
+)
+_addresses = st.builds(
+    lambda r, c: xw.cell_name(r, c), st.integers(1, 40), st.integers(1, 8)
+)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.dictionaries(_addresses, _cell_values, min_size=1, max_size=15))
+def test_any_updates_read_back_and_are_idempotent(tmp_path_factory, updates) -> None:
+    book = build_fixture(tmp_path_factory.mktemp("p") / "p.xlsm")
+    before = raw_entries(book)
+    first = write_cells(book, {OWNED_SHEET: updates}, backups=0)
+    assert first.ok, first.findings
+    with open_workbook(book) as wb:
+        got = wb.values(OWNED_SHEET, list(updates))
+    for addr, v in updates.items():
+        if v is None or v == "":
+            assert got[addr] is None
+        elif isinstance(v, bool | CellError | str):
+            assert got[addr] == v and type(got[addr]) is type(v)
+        else:
+            assert got[addr] == Decimal(v)
+    after = raw_entries(book)
+    assert {n for n in before if before[n] != after[n]} <= {OWNED_PART, "xl/workbook.xml"}
+    data = book.read_bytes()
+    assert write_cells(book, {OWNED_SHEET: updates}, backups=0).status is WriteStatus.UNCHANGED
+    assert book.read_bytes() == data
