@@ -846,3 +846,20 @@ def test_any_updates_read_back_and_are_idempotent(tmp_path_factory, updates) -> 
     data = book.read_bytes()
     assert write_cells(book, {OWNED_SHEET: updates}, backups=0).status is WriteStatus.UNCHANGED
     assert book.read_bytes() == data
+
+
+def test_part_of_an_array_formula_is_not_overwritten(book: Path) -> None:
+    rewrite_entry(
+        book,
+        OWNED_PART,
+        lambda x: x.replace(b"<f>B2*2</f>", b'<f t="array" ref="C2:C3">B2:B3*2</f>').replace(
+            b"<f>B3*2</f>", b""
+        ),
+    )
+    data = book.read_bytes()
+    r = write_cells(book, {OWNED_SHEET: {"C3": 1}})
+    assert r.status is WriteStatus.ERROR and r.findings[0].location.cell == "C3"
+    assert "matrisformeln i C2" in r.findings[0].message
+    assert book.read_bytes() == data
+    # replacing the whole array (anchor and members) is fine
+    assert write_cells(book, {OWNED_SHEET: {"C2": 1, "C3": 2}}).status is WriteStatus.WRITTEN

@@ -101,7 +101,12 @@ def _lock_is_stale(lock: Path, stale_after: float) -> bool:
         info = json.loads(lock.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False  # being written right now, or unreadable: respect it until the timeout
-    if info.get("host") == socket.gethostname() and isinstance(info.get("pid"), int):
+    # (POSIX only: on Windows os.kill(pid, 0) would terminate the process.)
+    if (
+        os.name == "posix"
+        and info.get("host") == socket.gethostname()
+        and isinstance(info.get("pid"), int)
+    ):
         try:
             os.kill(info["pid"], 0)
         except ProcessLookupError:

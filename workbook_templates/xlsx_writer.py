@@ -408,6 +408,25 @@ class _SheetEditor:
             self.cells[r] = cmap
         self.col_styles = self._col_styles()
         self._shared_groups: dict[str, list[etree._Element]] | None = None
+        self.changed: set[tuple[int, int]] = set()
+
+    def array_conflict(self) -> tuple[str, str] | None:
+        """(anchor, cell) if we changed a cell inside another cell's array formula range."""
+        if not self.changed:
+            return None
+        for r, cmap in self.cells.items():
+            for col, c in cmap.items():
+                f = self._parts(c).get("f")
+                if f is None or f.get("t") != "array" or not f.get("ref"):
+                    continue
+                try:
+                    r1, c1, r2, c2 = parse_range(f.get("ref"))
+                except ValueError:
+                    continue
+                for rr, cc in self.changed:
+                    if r1 <= rr <= r2 and c1 <= cc <= c2 and (rr, cc) != (r, col):
+                        return cell_name(r, col), cell_name(rr, cc)
+        return None
 
     def q(self, name: str) -> str:
         return f"{{{self.ns}}}{name}" if self.ns else name
@@ -529,6 +548,7 @@ class _SheetEditor:
             c = self._new_cell(row, col)
         elif self._equals(c, value):
             return False, False
+        self.changed.add((row, col))
         parts = self._parts(c)
         had_formula = "f" in parts
         f = parts.get("f")
@@ -880,6 +900,9 @@ def _plan(
                 patch.changed_cells += did
                 if lost:
                     patch.lost_formulas.append(cell_name(r, c))
+            conflict = ed.array_conflict()
+            if conflict is not None:
+                raise _ArrayFormulaConflict(info.name, *conflict)
             if patch.changed_cells:
                 for r in touched_rows:
                     ed.prune_row(r)
@@ -932,6 +955,12 @@ def _check_table_headers(
                 for a, b, x, y in clears:
                     if a <= r1 <= x and b <= c <= y:
                         raise _TableHeaderConflict(sheet, name, cell_name(r1, c))
+
+
+class _ArrayFormulaConflict(Exception):
+    def __init__(self, sheet: str, anchor: str, cell: str) -> None:
+        super().__init__(f"{sheet}!{cell} is inside the array formula at {anchor}")
+        self.sheet, self.anchor, self.cell = sheet, anchor, cell
 
 
 class _CallerError(ValueError):
@@ -1165,6 +1194,21 @@ def _write_locked(
         )
     except _CallerError:
         raise
+    except _ArrayFormulaConflict as e:
+        return WriteResult(
+            path,
+            WriteStatus.ERROR,
+            findings=(
+                Finding(
+                    RULE,
+                    Severity.ERROR,
+                    f"Cellen ligger i matrisformeln i {e.anchor} på bladet {e.sheet!r}, så "
+                    "resultatet skrevs inte (en del av en matris kan inte ändras). Ta bort "
+                    "matrisformeln från verktygets område. Inget i filen ändrades.",
+                    location=Location(workbook=path.name, sheet=e.sheet, cell=e.cell),
+                ),
+            ),
+        )
     except _TableHeaderConflict as e:
         return WriteResult(
             path,
