@@ -479,3 +479,18 @@ def test_IN_unreadable_file_is_a_finding(tmp_path: Path, monkeypatch: pytest.Mon
     report = inspect_workbook(path)
     assert report.codes == ("unreadable",)
     assert "öppen i ett annat program" in report.findings[0].message
+
+
+def test_IN_utf16_part_without_dtd_passes(tmp_path: Path) -> None:
+    # UTF-16 is legal in OOXML parts; fed to the parser in 64-byte chunks it must still parse
+    def change(entries: list[hf.Entry]) -> list[hf.Entry]:
+        out = []
+        for e in entries:
+            if e.name == "xl/workbook.xml":
+                text = e.data.decode("utf-8").replace('encoding="UTF-8"', 'encoding="UTF-16"')
+                e = hf.Entry(e.name, text.encode("utf-16"))
+            out.append(e)
+        return out
+
+    path = _variant(tmp_path, "utf16.xlsx", change)
+    assert inspect_workbook(path, Limits(chunk_bytes=64)).codes == ()

@@ -13,12 +13,15 @@ never raises, never writes to the file, and works within bounded time and memory
 * every XML part is scanned for a document type declaration (``<!DOCTYPE``/``<!ENTITY``: entity
   expansion, "billion laughs", external entities, XXE) and parsed with a parser that resolves no
   entities, loads no DTD, uses no network and keeps libxml2's size limits (``safe_xml_parser``);
-  no tree is built during the gate.
+  sheets are parsed as a stream without building a tree; only a few small package parts
+  (content types, relationships, external links; ``Limits.max_small_part``) become trees.
 
 Threats and decisions (docs/RELIABILITY.md, "Hostile files", has the full table):
 
 * not a zip (CSV, HTML, legacy ``.xls``, password-protected OOXML which is an OLE/CFB container
-  holding ``EncryptedPackage``): ERROR, the message says what the file seems to be;
+  holding ``EncryptedPackage``) or not OOXML (OpenDocument ``.ods``): ERROR, the message says
+  what the file seems to be;
+* unreadable (held open by another program, permissions, network drive): ERROR;
 * truncated or damaged zip (no end record, bad CRC, bad local header): ERROR;
 * zip bomb (total or per-entry uncompressed size, ratio, entry count, overlapping entries): ERROR;
 * DTD in any XML part: ERROR; malformed XML in a package part: ERROR;
@@ -227,7 +230,7 @@ def parse_part(zf: zipfile.ZipFile, name: str, max_bytes: int) -> etree._Element
         raise UnsafePartError("xml_dtd", _dtd_message(name))
     try:
         root = etree.fromstring(data, safe_xml_parser())
-    except etree.XMLSyntaxError as exc:
+    except etree.LxmlError as exc:
         raise UnsafePartError("xml_malformed", _malformed_message(name, exc)) from None
     if root is None or root.getroottree().docinfo.doctype:
         raise UnsafePartError("xml_dtd", _dtd_message(name))
@@ -678,6 +681,7 @@ def check_contents(g: _Gate) -> None:
         parser = safe_xml_parser(target=target) if target is not None else None
         xml_error: Exception | None = None
         entry_bytes = 0
+        oversize = False
         g.entries_checked += 1
         try:
             with g.zf.open(info) as fh:
@@ -696,6 +700,7 @@ def check_contents(g: _Gate) -> None:
                             "manipulerad eller skadad och öppnas inte.",
                             info.filename,
                         )
+                        oversize = True
                         break
                     if g.bytes_decompressed > lim.max_total_uncompressed:
                         g.error(
@@ -710,7 +715,7 @@ def check_contents(g: _Gate) -> None:
                     if parser is not None and xml_error is None:
                         try:
                             parser.feed(chunk)
-                        except etree.XMLSyntaxError as exc:
+                        except etree.LxmlError as exc:
                             xml_error = exc
                         if target is not None and target.doctype_seen:
                             break
@@ -724,6 +729,9 @@ def check_contents(g: _Gate) -> None:
                 info.filename,
             )
             continue
+        if oversize:
+            g.unsafe_parts.add(info.filename)
+            continue
         if (scanner is not None and scanner.found) or (target is not None and target.doctype_seen):
             g.unsafe_parts.add(info.filename)
             g.error("xml_dtd", _dtd_message(info.filename), info.filename)
@@ -731,7 +739,7 @@ def check_contents(g: _Gate) -> None:
         if parser is not None and xml_error is None:
             try:
                 parser.close()
-            except etree.XMLSyntaxError as exc:
+            except etree.LxmlError as exc:
                 xml_error = exc
         if xml_error is not None:
             g.unsafe_parts.add(info.filename)
