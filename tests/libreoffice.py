@@ -546,3 +546,74 @@ def render_png(
             page.replace(final)
             pngs.append(final)
     return pngs
+
+
+# --------------------------------------------------------------------------- our workbooks
+# Builders for the workbook tests and the user-guide renders: the generated templates and the
+# refreshed example, each with the native formulas of workbook_templates.formula_sheets.
+
+
+def with_formula_sheets(path: str | Path) -> Path:
+    """Apply formula_sheets to a FRESHLY generated template (openpyxl load + save).
+
+    Only for files new_kommun/new_namnd just wrote (openpyxl round trips lose shapes and charts
+    of user files). Idempotent: once templates.py calls formula_sheets itself, this changes
+    nothing but the bytes.
+    """
+    import openpyxl
+
+    from workbook_templates.formula_sheets import add_formula_sheets
+
+    path = Path(path)
+    wb = openpyxl.load_workbook(path)
+    add_formula_sheets(wb)
+    wb.save(path)
+    return path
+
+
+def committee_file(namnd: str) -> str:
+    """The demo's committee file name (workbook_templates.cli)."""
+    from workbook_templates.cli import _slug as cli_slug
+
+    return f"namnd_{cli_slug(namnd)}.xlsx"
+
+
+def build_templates(folder: str | Path) -> dict[str, Path]:
+    """Every template variant with formulas: {name: path}.
+
+    kommun empty and with the example, in Swedish and Finnish; a committee template empty and
+    with the example for each committee.
+    """
+    from workbook_templates.example import exempelkommun
+    from workbook_templates.templates import new_kommun, new_namnd
+
+    folder = Path(folder)
+    ex = exempelkommun()
+    made = {
+        "kommun_sv_tom": new_kommun(folder / "kommun_sv_tom.xlsx", None, sprak="sv"),
+        "kommun_fi_tom": new_kommun(folder / "kommun_fi_tom.xlsx", None, sprak="fi"),
+        "kommun_sv_exempel": new_kommun(folder / "kommun_sv_exempel.xlsx", ex, sprak="sv"),
+        "kommun_fi_exempel": new_kommun(folder / "kommun_fi_exempel.xlsx", ex, sprak="fi"),
+        "namnd_tom": new_namnd(folder / "namnd_tom.xlsx", "", None),
+    }
+    for namnd in ex.namndlista:
+        stem = "mall_" + Path(committee_file(namnd)).stem
+        made[stem] = new_namnd(folder / f"{stem}.xlsx", namnd, ex)
+    for path in made.values():
+        with_formula_sheets(path)
+    return made
+
+
+def build_refreshed_example(folder: str | Path, sprak: str = "sv"):  # -> RefreshReport
+    """The demo's example (kommun.xlsx + namnd_*.xlsx) with formulas, refreshed in ``folder``."""
+    from workbook_templates.example import exempelkommun
+    from workbook_templates.refresh import refresh
+    from workbook_templates.templates import new_kommun, new_namnd
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    ex = exempelkommun()
+    kommun = with_formula_sheets(new_kommun(folder / "kommun.xlsx", ex, sprak=sprak))
+    for namnd in ex.namndlista:
+        with_formula_sheets(new_namnd(folder / committee_file(namnd), namnd, ex))
+    return refresh([folder], kommun, backups=0)
