@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
+from addin.excel_setup import register as register_excel_setup
 from engine.money import ZERO
 from workbook_templates.example import exempelkommun
 from workbook_templates.refresh import RefreshReport, refresh
@@ -152,6 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
     ref.add_argument("--backups", type=int, default=3, help="backups kept per workbook")
     ref.add_argument("--quiet", action="store_true", help="no progress lines")
     ref.set_defaults(func=_refresh)
+
+    register_excel_setup(sub)  # excel-setup: buttons into a workbook (addin/excel_setup.py)
     return parser
 
 
