@@ -10,7 +10,7 @@ controller's Windows machine (the route and its alternatives: ``docs/DECISIONS-e
    xlwings package, so versions match) — or, with ``--reference``, add a VBA reference to the
    installed xlwings add-in — and our own ``macros/*.bas`` (``Knappar``);
 4. write the interpreter, PYTHONPATH and UDF modules into the ``xlwings.conf`` sheet;
-5. add an "Översikt" sheet with one Form-control button per handler (``OnAction`` = the VBA Sub);
+5. add a "Start" sheet (first) with one Form-control button per handler (``OnAction`` = the VBA Sub);
 6. generate the UDF wrappers (``xlwings.udfs.import_udfs``), save as ``.xlsm``, close Excel.
 
 The steps are data (:func:`plan`), so everything but the Excel calls is tested on Linux. Without
@@ -37,7 +37,7 @@ __all__ = ["BUTTONS", "ButtonSpec", "SetupError", "Step", "button_specs", "main"
 EXIT_OK, EXIT_FAILURE = 0, 2
 REPO_ROOT = Path(__file__).resolve().parents[1]
 MACROS_DIR = REPO_ROOT / "macros"
-SHEET_OVERSIKT = "Översikt"
+SHEET_START = "Start"  # our own sheet: "Översikt" holds the key figures (formula_sheets)
 XL_BUTTON_CONTROL = 0  # XlFormControl.xlButtonControl
 GUIDE = "docs/ANVANDARGUIDE.md"
 
@@ -169,8 +169,8 @@ def plan(path: Path, out: Path, *, role: str, reference: bool = False,
     config = ((key, interpreter), ("PYTHONPATH", str(REPO_ROOT)), ("UDF Modules", udf_modules()))
     steps.append(Step("set_config", config, "Skriv Python-sökvägarna på bladet xlwings.conf"))
     specs = button_specs(role)
-    steps.append(Step("add_sheet", (SHEET_OVERSIKT, tuple(b.description for b in specs)),
-                      f"Lägg till bladet {SHEET_OVERSIKT}"))
+    steps.append(Step("add_sheet", (SHEET_START, tuple(b.description for b in specs)),
+                      f"Lägg till bladet {SHEET_START}"))
     for i, b in enumerate(specs):
         steps.append(Step("add_button", (b.caption, f"Knappar.{b.macro}", i),
                           f"Knapp {b.caption} → makrot {b.macro}"))
@@ -384,7 +384,7 @@ def _run(args: argparse.Namespace, platform: str | None = None,
     for w in warnings:
         print(f"Obs: {w}", file=err)
     print(f"Klart: {out}. Öppna den i Excel, aktivera makron och klicka på en knapp på bladet "
-          f"{SHEET_OVERSIKT}.")
+          f"{SHEET_START}.")
     return EXIT_OK
 
 

@@ -146,3 +146,22 @@ def test_sink_missing_sheet_is_a_finding(example) -> None:
     findings = ExcelSink(Book(kommun)).write({"Finns inte": [["x"]]})
     assert [f.rule for f in findings] == ["IN"]
     assert "Finns inte" in findings[0].message
+
+
+def test_totals_row_is_not_data_live_or_file(example, tmp_path) -> None:
+    """A table with a totals row (Excel's "Summarad"): both readers skip it."""
+    kommun, _ = example
+
+    def totals(wb) -> None:  # noqa: ANN001
+        ws = wb[S.T.CENTRALA.sheet]
+        t = ws.tables[S.T.CENTRALA.name]
+        last = int(t.ref.split(":")[1][1:])
+        ws.cell(last + 1, 2, "Summa")
+        ws.cell(last + 1, 3, "=SUBTOTAL(109,C4:C30)")
+        t.ref = f"A3:G{last + 1}"
+        t.totalsRowCount = 1
+
+    with_totals = _edit(kommun, tmp_path / "kommun.xlsx", totals)
+    live = read_kommun(ExcelTableSource(Book(with_totals)))
+    assert live == read_kommun(with_totals)
+    assert not [f for f in live.findings if "Summa" in f.message]

@@ -268,7 +268,7 @@ def test_executor_runs_the_plan(templates, tmp_path) -> None:
     comps = fake.book.api.VBProject.VBComponents
     assert [c.Name for c in comps] == ["xlwings", "Dictionary", "Knappar"]
     oversikt = fake.book.sheets[0]
-    assert oversikt.name == "Översikt"
+    assert oversikt.name == "Start"
     shapes = oversikt.api.Shapes
     assert [(s.OnAction, s.chars.Text) for s in shapes] == [
         ("Knappar.Kontrollera", "Kontrollera"), ("Knappar.Berakna", "Beräkna"),
