@@ -21,6 +21,7 @@ carries a ready finding for the caller to record before it goes on with the next
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import posixpath
 import re
 import zipfile
@@ -81,6 +82,7 @@ def col_number(letters: str) -> int:
     return n
 
 
+@functools.lru_cache(maxsize=MAX_COL)
 def col_letters(n: int) -> str:
     """1 → ``"A"``, 27 → ``"AA"``."""
     if not 1 <= n <= MAX_COL:
@@ -92,6 +94,7 @@ def col_letters(n: int) -> str:
     return s
 
 
+@functools.lru_cache(maxsize=1 << 18)
 def parse_cell(a1: str) -> tuple[int, int]:
     """``"$B$5"`` → ``(5, 2)`` as (row, column), 1-based. Raises ValueError."""
     m = _CELL_RE.match(a1.strip())
@@ -141,7 +144,8 @@ def parse_xml(data: bytes) -> etree._Element:
 
 
 def local(tag: object) -> str:
-    return etree.QName(tag).localname if isinstance(tag, str) else ""
+    """Local name of an lxml tag (``"{ns}c"`` → ``"c"``); "" for comments and PIs."""
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
 
 R_NS_ENDINGS = "/officeDocument/2006/relationships"

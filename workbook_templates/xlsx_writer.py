@@ -33,6 +33,7 @@ changes nothing and does not rewrite the file (status ``unchanged``).
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import datetime as dt
 import io
@@ -392,8 +393,10 @@ class _SheetEditor:
         for row in self.sheet_data:
             if local(row.tag) != "row":
                 continue
-            r = int(row.get("r") or last + 1)
-            row.set("r", str(r))
+            rattr = row.get("r")
+            r = int(rattr) if rattr else last + 1
+            if not rattr:
+                row.set("r", str(r))
             last = r
             self.rows[r] = row
             cmap: dict[int, etree._Element] = {}
@@ -402,13 +405,17 @@ class _SheetEditor:
                 if local(c.tag) != "c":
                     continue
                 a = c.get("r")
-                col = parse_cell(a)[1] if a else col + 1
-                c.set("r", cell_name(r, col))
+                if a:
+                    col = parse_cell(a)[1]
+                else:
+                    col += 1
+                    c.set("r", cell_name(r, col))
                 cmap[col] = c
             self.cells[r] = cmap
         self.col_styles = self._col_styles()
         self._shared_groups: dict[str, list[etree._Element]] | None = None
         self.changed: set[tuple[int, int]] = set()
+        self._key_cache: dict[int, list[int]] = {}
 
     def array_conflict(self) -> tuple[str, str] | None:
         """(anchor, cell) if we changed a cell inside another cell's array formula range."""
@@ -621,26 +628,37 @@ class _SheetEditor:
                 del row_el.attrib["spans"]
         return c
 
-    @staticmethod
+    def _sorted_keys(self, existing: Mapping[int, object]) -> list[int]:
+        keys = self._key_cache.get(id(existing))
+        if keys is None or len(keys) != len(existing):
+            keys = sorted(existing)
+            self._key_cache[id(existing)] = keys
+        return keys
+
     def _insert_sorted(
-        parent: etree._Element, el: etree._Element, key: int, existing: Mapping[int, object]
+        self,
+        parent: etree._Element,
+        el: etree._Element,
+        key: int,
+        existing: Mapping[int, etree._Element],
     ) -> None:
-        after = [k for k in existing if k > key]
-        if after:
-            nxt = existing[min(after)]
-            parent.insert(parent.index(nxt), el)  # type: ignore[arg-type]
+        """Insert ``el`` (a row or a cell) among its siblings in key order; O(log n) lookups."""
+        keys = self._sorted_keys(existing)
+        i = bisect.bisect_right(keys, key)
+        if i < len(keys):
+            existing[keys[i]].addprevious(el)
+        elif keys:
+            prev = existing[keys[-1]]
+            prev.addnext(el)  # after the last of its kind (keeps e.g. a row's extLst last)
+            if prev.tail and el.tail is None:
+                el.tail = prev.tail
         else:
-            # after the last element of the same kind (keeps e.g. extLst at the end of <row>)
-            same = [ch for ch in parent if local(ch.tag) == local(el.tag)]
-            if same:
-                same[-1].addnext(el)
-            else:
-                parent.insert(0, el)
-            if el.tail is None and same and same[-1].tail:
-                el.tail = same[-1].tail
+            parent.insert(0, el)
+        keys.insert(i, key)
 
     def _remove_cell(self, row: int, col: int) -> None:
         c = self.cells[row].pop(col)
+        self._key_cache.pop(id(self.cells[row]), None)
         c.getparent().remove(c)
 
     def prune_row(self, row: int) -> None:
@@ -649,6 +667,8 @@ class _SheetEditor:
         if row_el is not None and not self.cells.get(row) and set(row_el.attrib) <= {"r", "spans"}:
             if len(row_el) == 0:
                 self.sheet_data.remove(row_el)
+                self._key_cache.pop(id(self.cells[row]), None)
+                self._key_cache.pop(id(self.rows), None)
                 del self.rows[row]
                 del self.cells[row]
 
