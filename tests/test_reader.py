@@ -277,3 +277,18 @@ def test_v10_not_a_workbook_is_a_finding(tmp_path: Path) -> None:
     assert res.table is None and "kan inte läsas" in res.findings[0].message
     res = read_table(tmp_path / "saknas.xlsx", TABLE_NAME)
     assert "finns inte" in res.findings[0].message
+
+
+@pytest.mark.parametrize("numbers", ["decimal", "float"])
+def test_numeric_year_headers_match_their_text(tmp_path: Path, numbers: str) -> None:
+    p = tmp_path / "ar.xlsx"
+    wb = xlsxwriter.Workbook(str(p))
+    ws = wb.add_worksheet("Blad")
+    ws.add_table("A1:C2", {"name": "Ar", "columns": [{"header": "Rad"}, {"header": "2025"},
+                                                       {"header": "2026"}],
+                           "data": [["Skatt", 1, 2]]})
+    ws.write_number("B1", 2025)  # a header typed as a number (other tools do this)
+    wb.close()
+    with open_workbook(p, numbers=numbers) as r:
+        res = r.table("Ar", ["Rad", "2025", "2026"])
+    assert res.findings == () and res.table.rows[0]["2025"].address == "B2"

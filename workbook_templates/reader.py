@@ -722,7 +722,8 @@ class WorkbookReader:
                 # An empty header cell inside a table: use the name the table part declares.
                 headers_text.append("")
             elif isinstance(v, Decimal | float | int) and not isinstance(v, bool):
-                headers_text.append(str(v))
+                # a numeric header (e.g. a year) → "2025", whatever the number type
+                headers_text.append(str(_to_decimal(float(v))) if isinstance(v, float) else str(v))
             else:
                 headers_text.append("" if v is None else str(v))
 
