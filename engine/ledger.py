@@ -546,14 +546,14 @@ def utfall_decimal(utfall: pd.DataFrame) -> dict[tuple[str, str, int], Decimal]:
 def _codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Integer codes and distinct values of a column (categorical codes when already categorical)."""
     if isinstance(col.dtype, pd.CategoricalDtype):
-        codes = col.cat.codes.to_numpy().astype(np.int64)
+        codes = col.cat.codes.to_numpy().astype(np.int32)
         uniq = col.cat.categories.to_numpy(dtype=object)
         if (codes < 0).any():  # NaN category -> an explicit empty value
             uniq = np.append(uniq, "")
             codes = np.where(codes < 0, len(uniq) - 1, codes)
         return codes, uniq
     codes, uniq = pd.factorize(col.fillna(""), sort=False)
-    return codes.astype(np.int64), np.asarray(uniq, dtype=object)
+    return codes.astype(np.int32), np.asarray(uniq, dtype=object)
 
 
 def _months(col: pd.Series) -> tuple[np.ndarray, list[Finding]]:
@@ -593,12 +593,13 @@ def _exact_bincount(codes: np.ndarray, amounts: np.ndarray, size: int) -> np.nda
     exact; the slices are recombined in integers. Callers check :func:`_fits_int64` first.
     """
     mask = (1 << 21) - 1
-    low = (amounts & mask).astype(np.float64)
-    mid = ((amounts >> 21) & mask).astype(np.float64)
-    high = (amounts >> 42).astype(np.float64)
-    out = np.rint(np.bincount(codes, weights=low, minlength=size)).astype(np.int64)
-    out += np.rint(np.bincount(codes, weights=mid, minlength=size)).astype(np.int64) * (1 << 21)
-    out += np.rint(np.bincount(codes, weights=high, minlength=size)).astype(np.int64) * (1 << 42)
+    out = np.zeros(size, dtype=np.int64)
+    for shift in (0, 21, 42):  # one slice at a time keeps the peak memory low
+        part = amounts >> shift if shift else amounts
+        if shift < 42:
+            part = part & mask
+        sums = np.bincount(codes, weights=part.astype(np.float64), minlength=size)
+        out += np.rint(sums).astype(np.int64) * (1 << shift)
     return out
 
 
@@ -619,8 +620,10 @@ def _sum_int(values: np.ndarray) -> int:
     return int(values.sum(dtype=np.int64))
 
 
-#: Largest dense key space (cells) aggregated with bincount; beyond it keys are hashed first.
-DENSE_LIMIT = 30_000_000
+#: Largest dense (line, unit, month) table summed with bincount; beyond it keys are hashed.
+DENSE_LIMIT = 4_000_000
+#: Rows processed at a time (bounds the temporary arrays).
+ROW_SLICE = 1 << 20
 
 
 def _exact_total(amounts: np.ndarray) -> int:
@@ -679,7 +682,7 @@ def aggregate_ledger(
     months, f = _months(ledger["period"])
     findings += f
 
-    # 1. the mapping, on distinct values only, then spread to the rows by their codes
+    # 1. the mapping, on distinct values only (spread to the rows by their codes below)
     k_rule_u = _map_konton(k_uniq, compiled) if len(k_uniq) else np.zeros(0, np.int64)
     cost_as_unit = not mappning.kostnadsstallen
     if cost_as_unit:
@@ -690,6 +693,8 @@ def aggregate_ledger(
         )
     else:
         c_rule_u = _map_kst(c_uniq, compiled) if len(c_uniq) else np.zeros(0, np.int64)
+    k_rule_u = k_rule_u.astype(np.int32)
+    c_rule_u = c_rule_u.astype(np.int32)
     n_rules = len(mappning.konton)
     line_codes = np.array(sorted({r.radkod for r in mappning.konton} - {EXKL}) or [""], dtype=object)
     # per rule (index -1 = no rule): line index, sign, excluded?
@@ -698,58 +703,77 @@ def aggregate_ledger(
         if n_rules else np.zeros(0, np.int64), 0).astype(np.int64)
     sign_of_rule = np.array([r.tecken for r in mappning.konton] + [0], dtype=np.int64)
     excl_of_rule = np.array([r.radkod == EXKL for r in mappning.konton] + [False], dtype=bool)
-
-    rule = k_rule_u[k_codes] if n else np.zeros(0, np.int64)
-    unit = c_rule_u[c_codes] if n else np.zeros(0, np.int64)
-    k_ok = rule >= 0
-    excluded = excl_of_rule[rule]
-    c_ok = unit >= 0
-    p_ok = months > 0
-    mapped = k_ok & ~excluded & c_ok & p_ok
-    bad_konto = ~k_ok
-    bad_kst = k_ok & ~excluded & ~c_ok
-    bad_period = k_ok & ~excluded & c_ok & ~p_ok
-
-    def tot(mask: np.ndarray) -> int:
-        return _sum_int(amounts[mask])
-
-    def unmapped_list(mask: np.ndarray, codes: np.ndarray, names: np.ndarray) -> tuple[Unmapped, ...]:
-        """Rows and totals per distinct value (``codes`` index ``names``), biggest first."""
-        if not mask.any():
-            return ()
-        sel = codes[mask]
-        sums = _sum_by(sel, amounts[mask], len(names))
-        counts = np.bincount(sel, minlength=len(names))
-        present = np.flatnonzero(counts)
-        order = sorted(present, key=lambda i: (-abs(int(sums[i])), -int(counts[i]), int(i)))
-        return tuple(Unmapped(str(names[i]), int(counts[i]), int(sums[i])) for i in order)
-
     k_str = pd.Series(k_uniq, dtype=object).astype(str).to_numpy(dtype=object)
     c_str = pd.Series(c_uniq, dtype=object).astype(str).to_numpy(dtype=object)
-    un_konto = unmapped_list(bad_konto, k_codes, k_str)
-    un_kst = unmapped_list(bad_kst, c_codes, c_str)
-    un_per = unmapped_list(bad_period, np.zeros(n, np.int64), np.array(["(ogiltig)"], dtype=object))
-
-    # 2. the outturn: mapped rows, signed per rule, summed per (line, unit, month)
-    m_rule = rule[mapped]
-    signed = amounts[mapped] * sign_of_rule[m_rule]
-    if signed.dtype != object and not _fits_int64(amounts):
-        signed = amounts[mapped].astype(object) * sign_of_rule[m_rule]
     unit_names = c_str if cost_as_unit else np.array(
         [r.enhet for r in mappning.kostnadsstallen], dtype=object)
     nu = max(len(unit_names), 1)
-    key = (line_of_rule[m_rule] * nu + unit[mapped]) * 13 + months[mapped]
     space = len(line_codes) * nu * 13
-    if space <= DENSE_LIMIT:
-        osum_all = _sum_by(key, signed, space)
-        ocnt_all = np.bincount(key, minlength=space).astype(np.int64)
-        okey = np.flatnonzero(ocnt_all)
-        osum, ocnt = osum_all[okey], ocnt_all[okey]
-    else:  # too many cells for a dense table: hash the keys that occur
-        codes, uniq = pd.factorize(key, sort=True)
-        osum = _sum_by(codes, signed, len(uniq))
-        ocnt = np.bincount(codes, minlength=len(uniq)).astype(np.int64)
+    dense = space <= DENSE_LIMIT
+
+    # 2. rows in slices (bounded memory): buckets, and the signed sums per (line, unit, month)
+    exact_int64 = _fits_int64(amounts)
+    step = ROW_SLICE if exact_int64 else max(n, 1)  # Python-int fallback: one slice
+    nk, nc = len(k_uniq), len(c_uniq)
+    konto_sum: np.ndarray = np.zeros(nk, np.int64)
+    konto_cnt = np.zeros(nk, np.int64)
+    kst_sum: np.ndarray = np.zeros(nc, np.int64)
+    kst_cnt = np.zeros(nc, np.int64)
+    per_sum, per_cnt = 0, 0
+    total_mapped = total_excluded = 0
+    rows_mapped = rows_excluded = 0
+    out_sum: np.ndarray = np.zeros(space if dense else 0, np.int64)
+    out_cnt = np.zeros(space if dense else 0, np.int64)
+    reduced: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    for start in range(0, n, step):
+        sl = slice(start, start + step)
+        kc, cc, mo, am = k_codes[sl], c_codes[sl], months[sl], amounts[sl]
+        rule = k_rule_u[kc]
+        unit = c_rule_u[cc]
+        k_ok = rule >= 0
+        excluded = excl_of_rule[rule]
+        c_ok = unit >= 0
+        p_ok = mo > 0
+        mapped = k_ok & ~excluded & c_ok & p_ok
+        bad_konto = ~k_ok
+        bad_kst = k_ok & ~excluded & ~c_ok
+        bad_period = k_ok & ~excluded & c_ok & ~p_ok
+        konto_sum = konto_sum + _sum_by(kc[bad_konto], am[bad_konto], nk)
+        konto_cnt += np.bincount(kc[bad_konto], minlength=nk)
+        kst_sum = kst_sum + _sum_by(cc[bad_kst], am[bad_kst], nc)
+        kst_cnt += np.bincount(cc[bad_kst], minlength=nc)
+        per_sum += _sum_int(am[bad_period])
+        per_cnt += int(bad_period.sum())
+        total_excluded += _sum_int(am[excluded])
+        rows_excluded += int(excluded.sum())
+        m_rule = rule[mapped]
+        m_amounts = am[mapped]
+        total_mapped += _sum_int(m_amounts)
+        rows_mapped += len(m_amounts)
+        if not exact_int64:
+            m_amounts = m_amounts.astype(object)
+        signed = m_amounts * sign_of_rule[m_rule]
+        key = (line_of_rule[m_rule] * nu + unit[mapped]) * 13 + mo[mapped].astype(np.int64)
+        del m_rule, m_amounts
+        if dense:
+            out_sum = out_sum + _sum_by(key, signed, space)
+            out_cnt += np.bincount(key, minlength=space)
+        elif len(key):  # too many cells for a dense table: reduce the keys that occur
+            codes, uniq = pd.factorize(key, sort=False)
+            reduced.append((np.asarray(uniq, np.int64), _sum_by(codes, signed, len(uniq)),
+                            np.bincount(codes, minlength=len(uniq))))
+    if dense:
+        okey = np.flatnonzero(out_cnt)
+        osum, ocnt = out_sum[okey], out_cnt[okey]
+    elif reduced:
+        keys = np.concatenate([r[0] for r in reduced])
+        codes, uniq = pd.factorize(keys, sort=True)
+        osum = _sum_by(codes, np.concatenate([r[1] for r in reduced]), len(uniq))
+        ocnt = _exact_bincount(codes, np.concatenate([r[2] for r in reduced]).astype(np.int64),
+                               len(uniq))
         okey = np.asarray(uniq, dtype=np.int64)
+    else:
+        okey = osum = ocnt = np.zeros(0, np.int64)
     o_month = (okey % 13).astype(np.int8)
     o_unit = (okey // 13) % nu
     o_line = (okey // 13) // nu
@@ -765,11 +789,19 @@ def aggregate_ledger(
     if len(utfall):  # units come in rule order; sort by name
         utfall = utfall.sort_values(["radkod", "enhet", "period"], kind="stable").reset_index(drop=True)
 
-    # 4. report and reconciliation
+    def listed(sums: np.ndarray, counts: np.ndarray, names: np.ndarray) -> tuple[Unmapped, ...]:
+        """Rows and totals per distinct value, biggest total first."""
+        present = np.flatnonzero(counts)
+        order = sorted(present, key=lambda i: (-abs(int(sums[i])), -int(counts[i]), int(i)))
+        return tuple(Unmapped(str(names[i]), int(counts[i]), int(sums[i])) for i in order)
+
+    un_konto = listed(konto_sum, konto_cnt, k_str)
+    un_kst = listed(kst_sum, kst_cnt, c_str)
+    un_per = (Unmapped("(ogiltig)", per_cnt, per_sum),) if per_cnt else ()
+
+    # 3. report and reconciliation
     total_export = _exact_total(amounts)
-    total_mapped = tot(mapped)
-    total_excluded = tot(excluded)
-    total_unmapped = tot(bad_konto) + tot(bad_kst) + tot(bad_period)
+    total_unmapped = _sum_int(konto_sum) + _sum_int(kst_sum) + per_sum
     published = _sum_int(osum)
 
     f_konto = [
@@ -793,8 +825,6 @@ def aggregate_ledger(
                     f"{u.rows} rader har ingen giltig period (månad 1-12), summa {u.total}. "
                     "Rätta periodkolumnen i exporten.", "period")
         )
-    rows_mapped = int(mapped.sum())
-    rows_excluded = int(excluded.sum())
     report = ImportReport(
         rows_read=n + rows_rejected,
         rows_rejected=rows_rejected,

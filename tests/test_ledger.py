@@ -273,3 +273,26 @@ def test_mapped_plus_excluded_plus_unmapped_is_the_export_total(rows):
            + sum(u.total_ore for u in report.invalid_periods))
     assert unm == report.total_unmapped_ore
     assert report.rows_mapped + report.rows_excluded + report.rows_unmapped == len(rows)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(ACCOUNTS), st.sampled_from(KST), st.integers(0, 13),
+                  st.integers(-(10**12), 10**12)),
+        max_size=60,
+    )
+)
+def test_sliced_and_hashed_aggregation_equal_the_dense_one(rows):
+    import engine.ledger as el
+
+    dense_utfall, dense_report = aggregate_ledger(ledger(rows), MAPPNING)
+    saved = el.DENSE_LIMIT, el.ROW_SLICE
+    try:
+        el.DENSE_LIMIT, el.ROW_SLICE = 0, 7  # hash the keys, 7 rows at a time
+        utfall, report = aggregate_ledger(ledger(rows), MAPPNING)
+    finally:
+        el.DENSE_LIMIT, el.ROW_SLICE = saved
+    assert utfall_decimal(utfall) == utfall_decimal(dense_utfall)
+    assert utfall["rader"].tolist() == dense_utfall["rader"].tolist()
+    assert report == dense_report

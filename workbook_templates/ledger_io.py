@@ -404,7 +404,7 @@ def _parse_period(text: object) -> tuple[int, int | None]:
 
 #: Rows per chunk on the general (pandas) path; bytes per block on the fast path.
 CHUNK_ROWS = 500_000
-BLOCK_BYTES = 32 << 20
+BLOCK_BYTES = 8 << 20
 #: Key fields longer than this many bytes send the file to the general path.
 MAX_FAST_KEY = 16
 
@@ -632,7 +632,13 @@ def _finish(
     """Frame, row findings (with file lines / cells), rows read, rows rejected, years."""
     findings: list[Finding] = []
     if acc.parts:
-        k, c, p, cents, ok = (np.concatenate(x) for x in zip(*acc.parts, strict=True))
+        columns = []
+        for i in range(5):  # column by column, dropping the chunks as we go (peak memory)
+            columns.append(np.concatenate([part[i] for part in acc.parts]))
+            acc.parts = [part[:i] + (None,) + part[i + 1 :] for part in acc.parts]
+        acc.parts.clear()
+        k, c, p, cents, ok = columns
+        del columns
     else:
         k = c = p = np.zeros(0, np.int32)
         cents, ok = np.zeros(0, np.int64), np.zeros(0, bool)
@@ -789,6 +795,7 @@ def _read_ledger_csv(path: Path, options: CsvOptions) -> LedgerRead:
     if not _fast_csv(data, body, delimiter, len(headers), use, amount_roles, encoding, options, acc):
         acc = _Acc()
         _pandas_csv(data, encoding, delimiter, headers, use, amount_roles, options, acc)
+    del data  # the file's bytes are no longer needed: lower peak memory in _finish
 
     def amounts_empty(idx: np.ndarray) -> np.ndarray:
         return np.array([acc.bad_text.get(int(i), "x").replace("/", "").strip() == "" for i in idx])
