@@ -663,10 +663,11 @@ class WorkbookReader:
         name: str,
         headers: Sequence[str] = (),
         *,
-        optional: Sequence[str] = (),
         skip_blank_rows: bool = True,
     ) -> TableResult:
-        """Read table ``name``; ``headers`` must exist, ``optional`` may. Findings, not errors."""
+        """Read table ``name``; each of ``headers`` must exist (other columns are read too and
+        may be looked up with ``row.get``). Findings, not errors; the table is returned even when
+        a header is missing, so the caller can go on with what is there."""
         wbname = self.path.name
         info = self.find_table(name)
         if info is None:
@@ -810,7 +811,6 @@ class WorkbookReader:
             rows=tuple(rows),
             _index=index,
         )
-        _ = optional  # optional headers are simply not required; documented for callers
         return TableResult(table, tuple(findings))
 
     # ranges --------------------------------------------------------------------------------
