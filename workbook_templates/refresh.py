@@ -32,7 +32,7 @@ WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 class FileReport:
     path: Path
     role: str  # "kommun" or "nämnd"
-    status: str  # written, unchanged, skipped, error, refused, validated
+    status: str  # written, unchanged, skipped, error, refused, validated, input-errors
     findings: list[Finding] = field(default_factory=list)
     backup: Path | None = None
 
@@ -171,6 +171,12 @@ def refresh(
 
 def _write(path: Path, role: str, sheets: dict[str, list[list[object]]], backups: int,
            findings: list[Finding]) -> FileReport:
+    """Write one workbook's owned sheets, unless its own input has errors: a workbook whose
+    tables could not be read cleanly is left byte-identical (its findings are in the report and
+    in the municipality workbook's Kontroll sheet), so a half-understood input is never answered
+    with half-right results."""
+    if any(f.severity is Severity.ERROR for f in findings):
+        return FileReport(path, role, "input-errors", findings)
     updates = {name: block(S.OUTPUT_ANCHOR, rows) for name, rows in sheets.items()}
     clear = {name: [S.OUTPUT_CLEAR] for name in sheets}
     result: WriteResult = write_cells(path, updates, clear=clear, owned_sheets=list(sheets),

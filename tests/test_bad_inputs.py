@@ -1,0 +1,60 @@
+"""Bad input never gives a traceback or a silent zero (issue 9, spec V10).
+
+For every case of the corpus (tests/bad_inputs.py): a finding names the rule, the sheet and,
+where the problem is one cell, the cell, with a Swedish message; the broken workbook is left
+byte-identical; the other workbooks of the same run are still refreshed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from bad_inputs import CASES, Case, break_workbook
+
+from workbook_templates.example import exempelkommun
+from workbook_templates.refresh import refresh
+from workbook_templates.templates import new_kommun, new_namnd
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("pristine")
+    ex = exempelkommun()
+    new_kommun(folder / "kommun.xlsx", ex)
+    new_namnd(folder / "social.xlsx", "Socialnämnden", ex)
+    new_namnd(folder / "bildning.xlsx", "Bildningsnämnden", ex)
+    return folder
+
+
+def _copy(src: Path, dst: Path) -> None:
+    dst.mkdir(parents=True, exist_ok=True)
+    for f in src.iterdir():
+        (dst / f.name).write_bytes(f.read_bytes())
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_bad_input_gives_a_located_finding_and_leaves_the_file_alone(
+        case: Case, pristine: Path, tmp_path: Path) -> None:
+    _copy(pristine, tmp_path)
+    target = tmp_path / ("kommun.xlsx" if case.target == "kommun" else "social.xlsx")
+    break_workbook(target, case)
+    before = hashlib.sha256(target.read_bytes()).hexdigest()
+
+    report = refresh([tmp_path], tmp_path / "kommun.xlsx")
+
+    mine = [f for f in report.findings if f.rule == case.rule and f.location
+            and f.location.workbook == target.name
+            and (case.sheet is None or f.location.sheet == case.sheet)
+            and (case.cell is None or f.location.cell == case.cell)
+            and case.fragment in f.message]
+    assert mine, [str(f) for f in report.findings if f.location
+                  and f.location.workbook == target.name]
+    assert all(len(f.message) > 20 for f in mine)
+    status = {f.path.name: f.status for f in report.files}
+    if case.input_error:
+        assert hashlib.sha256(target.read_bytes()).hexdigest() == before
+        assert status[target.name] == "input-errors"
+        assert report.exit_code == 1
+    assert status["bildning.xlsx"] == "written"
