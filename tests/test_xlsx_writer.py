@@ -863,3 +863,11 @@ def test_part_of_an_array_formula_is_not_overwritten(book: Path) -> None:
     assert book.read_bytes() == data
     # replacing the whole array (anchor and members) is fine
     assert write_cells(book, {OWNED_SHEET: {"C2": 1, "C3": 2}}).status is WriteStatus.WRITTEN
+
+
+def test_an_oversized_part_is_refused_before_inflating(book: Path, monkeypatch) -> None:
+    monkeypatch.setattr(xw, "MAX_PART_BYTES", 1000)  # the fixture's parts are a few kB
+    data = book.read_bytes()
+    r = write_cells(book, UPDATES)
+    assert r.status is WriteStatus.ERROR and "declares" in r.findings[0].message
+    assert book.read_bytes() == data

@@ -84,6 +84,7 @@ __all__ = [
 ]
 
 RULE = "IN"
+MAX_PART_BYTES = 512 * 1024 * 1024  # no real workbook part is this big
 XML_NS = "http://www.w3.org/XML/1998/namespace"
 
 
@@ -881,6 +882,11 @@ def _plan(
 ) -> _Plan:
     raw = _parse_zip(data)
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        # zipfile never inflates an entry past its declared size, so this bounds memory (a
+        # zip bomb is refused here; workbook_templates/safety.py does the thorough check).
+        for info in zf.infolist():
+            if info.file_size > MAX_PART_BYTES:
+                raise PackageError(f"{info.filename} declares {info.file_size} bytes")
         structure = workbook_structure(zf)
         shared = _shared_strings_loader(zf, structure.workbook_part)
         replaced: dict[str, bytes] = {}
