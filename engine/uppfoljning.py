@@ -105,7 +105,8 @@ def bindande_poster(
                                      object_type=ObjectType.PROJEKT))
         else:
             items.extend(default_binding_items(obj))
-    for code in cat.binding_codes("RR") | cat.binding_codes("FD"):
+    bindable = cat.binding_codes("RR") | cat.binding_codes("FD")
+    for code in sorted(bindable, key=lambda c: cat[c].order):  # catalogue order: stable output
         if code not in b.budget.central or b.budget.samkommun and code in ("RR.SKATT", "RR.SA"):
             continue
         line = cat[code]

@@ -68,12 +68,13 @@ class RefreshReport:
 
 
 def find_workbooks(paths: Sequence[str | Path]) -> list[Path]:
-    """Files and folders -> workbook files (folders non-recursively, Excel lock files skipped)."""
+    """Files and folders -> workbook files (folders non-recursively; Excel lock files and hidden
+    files such as our own temp files are skipped)."""
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
             out.extend(sorted(x for x in p.iterdir() if x.suffix.lower() in WORKBOOK_SUFFIXES
-                              and not x.name.startswith("~$") and x.is_file()))
+                              and not x.name.startswith(("~$", ".")) and x.is_file()))
         else:
             out.append(p)
     return out
