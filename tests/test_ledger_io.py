@@ -249,3 +249,12 @@ def test_ragged_line_is_reported_with_its_line_number(tmp_path):
     assert read.rows_read == 4 and read.rows_rejected == 2
     cells = sorted(f.location.cell for f in read.findings)
     assert cells == ["A3", "D5"]  # the ragged line 3, and line 5 whose amount is missing
+
+
+def test_benchmark_runner_does_not_rot(tmp_path):
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.bench_ledger import run, table
+
+    (result,) = run((5_000,), tmp_path)
+    assert result["rows"] == 5_000 and result["reconciled"] is True
+    assert "5,000" in table([result])

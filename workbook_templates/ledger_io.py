@@ -495,6 +495,7 @@ def _fast_csv(
         return False
     d = ord(delimiter)
     has_cr = b"\r" in data
+    packed = {role: _Packed() for role in ("konto", "kostnadsstalle", "period")}
     pos = body
     while pos < len(data):
         end = data.find(b"\n", min(pos + BLOCK_BYTES, len(data) - 1))
@@ -529,7 +530,7 @@ def _fast_csv(
             s, ln = starts[:, use[role]], lens[:, use[role]]
             if ln.max(initial=0) > MAX_FAST_KEY:
                 return False
-            keys.append(_pack_keys(words, s, ln, encoding, interner))
+            keys.append(_pack_keys(words, s, ln, encoding, interner, packed[role]))
         n = len(grid)
         cents = np.zeros(n, np.int64)
         ok = np.ones(n, bool)
@@ -566,15 +567,40 @@ def _words(rawp: np.ndarray) -> np.ndarray:
     return np.ndarray(shape=(len(rawp) - 7,), dtype="<u8", buffer=rawp, offset=0, strides=(1,))
 
 
+class _Packed:
+    """Packed keys (<= 8 bytes as uint64) already seen -> their codes in the text interner.
+
+    Only keys not seen in earlier blocks are decoded to text (in Python), so the cost per block
+    is vectorised (``Index.get_indexer``) whatever the number of distinct cost centres.
+    """
+
+    def __init__(self) -> None:
+        self.known = np.zeros(0, np.uint64)
+        self.code_of = np.zeros(0, np.int32)
+        self.index = pd.Index(self.known)
+
+    def codes(self, uniq: np.ndarray, interner: _Interner, encoding: str) -> np.ndarray:
+        pos = self.index.get_indexer(uniq)
+        new = np.flatnonzero(pos < 0)
+        if len(new):
+            fresh = uniq[new]
+            texts = (int(u).to_bytes(8, "little").rstrip(b"\x00").decode(encoding) for u in fresh)
+            pos[new] = len(self.known) + np.arange(len(new))
+            self.code_of = np.concatenate(
+                (self.code_of, np.fromiter((interner.code(t) for t in texts), np.int32, len(new))))
+            self.known = np.concatenate((self.known, fresh))
+            self.index = pd.Index(self.known)
+        return self.code_of[pos]
+
+
 def _pack_keys(words: np.ndarray, s: np.ndarray, ln: np.ndarray, encoding: str,
-               interner: _Interner) -> np.ndarray:
+               interner: _Interner, packed: _Packed) -> np.ndarray:
     """Key fields (<= 16 bytes) packed into one or two integers, factorised, interned as text."""
     width = int(ln.max(initial=0))
     lo = words[s] & _LOW_BYTES[np.minimum(ln, 8)]
     if width <= 8:
         codes, uniq = pd.factorize(lo, sort=False)
-        texts = [int(u).to_bytes(8, "little").rstrip(b"\x00").decode(encoding) for u in uniq]
-        return interner.add(codes, texts)
+        return packed.codes(np.asarray(uniq, np.uint64), interner, encoding)[codes]
     hi = words[s + 8] & _LOW_BYTES[np.clip(ln - 8, 0, 8)]
     c_lo, u_lo = pd.factorize(lo, sort=False)
     c_hi, u_hi = pd.factorize(hi, sort=False)
@@ -643,19 +669,21 @@ def _finish(
         k = c = p = np.zeros(0, np.int32)
         cents, ok = np.zeros(0, np.int64), np.zeros(0, bool)
     n = len(cents)
-    line0 = np.arange(n, dtype=np.int64) + first_line
+    skipped = np.sort(np.array(acc.skipped_lines, np.int64))
+    skipped_shift = skipped - np.arange(len(skipped))
+
+    def line_of(i: int) -> int:
+        """File line of row ``i``: rows count from ``first_line``, skipping refused lines."""
+        line0 = i + first_line
+        return int(line0 + np.searchsorted(skipped_shift, line0, side="right"))
+
     if acc.skipped_lines:
-        t = np.sort(np.array(acc.skipped_lines, np.int64))
-        t = t - np.arange(len(t))
-        line = line0 + np.searchsorted(t, line0, side="right")
         for s_line in sorted(acc.skipped_lines)[:MAX_ROW_FINDINGS]:
             findings.append(Finding(
                 RULE, Severity.ERROR,
                 f"Rad {s_line} har fel antal fält och kunde inte läsas; den ingår inte i summorna. "
                 "Kontrollera avgränsare och citattecken på raden.", None, None,
                 Location(workbook=source, sheet=sheet, cell=f"A{s_line}")))
-    else:
-        line = line0
     # blank rows (every used cell empty) are not data
     blank = acc.konto.empty()[k] & acc.kst.empty()[c] & acc.period.empty()[p] & ~ok
     if blank.any() and amount_texts_empty is not None:
@@ -667,12 +695,12 @@ def _finish(
     rejected = int((~ok & ~blank).sum()) + len(acc.skipped_lines)
 
     def cell(i: int, role: str) -> str:
-        return f"{_col_letter(cols[role])}{line[i]}"
+        return f"{_col_letter(cols[role])}{line_of(i)}"
 
     def listed(mask: np.ndarray, role: str, message: str, more: str) -> None:
         idx = np.flatnonzero(mask)
         for i in idx[:MAX_ROW_FINDINGS]:
-            findings.append(Finding(RULE, Severity.ERROR, message.format(rad=line[i], text=acc.bad_text.get(int(i), "")),
+            findings.append(Finding(RULE, Severity.ERROR, message.format(rad=line_of(int(i)), text=acc.bad_text.get(int(i), "")),
                                     None, None, Location(workbook=source, sheet=sheet, cell=cell(i, role))))
         if len(idx) > MAX_ROW_FINDINGS:
             findings.append(Finding(RULE, Severity.ERROR,
@@ -689,19 +717,21 @@ def _finish(
            "Kontot saknas på rad {rad}; raden räknas som omappad. Fyll i kontot eller ta bort "
            "raden (en summarad ska inte vara med i exporten).", "utan konto")
     months_u, years_u = _period_table(acc.period.values)
-    months, years = months_u[p], years_u[p]
+    months = months_u[p]
     listed((months == 0) & keep, "period",
            "Perioden på rad {rad} är inte en månad 1-12 eller ett datum; raden räknas som "
            "omappad. Rätta perioden.", "med ogiltig period")
+    all_kept = bool(keep.all())
     frame = pd.DataFrame(
         {
-            "konto": acc.konto.categorical(k[keep]),
-            "kostnadsstalle": acc.kst.categorical(c[keep]),
-            "period": months[keep],
-            "belopp": cents[keep],
+            "konto": acc.konto.categorical(k if all_kept else k[keep]),
+            "kostnadsstalle": acc.kst.categorical(c if all_kept else c[keep]),
+            "period": months if all_kept else months[keep],
+            "belopp": cents if all_kept else cents[keep],
         }
     )
-    found_years = tuple(sorted(int(y) for y in np.unique(years[keep]) if y))
+    present = np.bincount(p if all_kept else p[keep], minlength=len(years_u)) > 0  # no sort
+    found_years = tuple(sorted({int(y) for y in years_u[present] if y}))
     if len(found_years) > 1:
         findings.append(
             Finding(RULE, Severity.WARNING,
