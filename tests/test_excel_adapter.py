@@ -13,6 +13,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -165,3 +167,35 @@ def test_totals_row_is_not_data_live_or_file(example, tmp_path) -> None:
     live = read_kommun(ExcelTableSource(Book(with_totals)))
     assert live == read_kommun(with_totals)
     assert not [f for f in live.findings if "Summa" in f.message]
+
+
+# --- properties -----------------------------------------------------------------------------------
+
+cents = st.decimals(min_value=Decimal("-999999999999.99"), max_value=Decimal("999999999999.99"),
+                    places=2, allow_nan=False, allow_infinity=False)
+cell_values = st.one_of(st.none(), st.text(max_size=5), cents, st.integers(-10**9, 10**9),
+                        st.booleans())
+
+
+@given(cents)
+def test_money_survives_the_round_trip_through_excel(d: Decimal) -> None:
+    """Written as a float (ExcelSink), read back (ExcelTableSource): the same cents."""
+    written = to_excel_rows([[d]])[0][0]
+    assert isinstance(written, float)
+    assert excel_value(written) == d
+
+
+@given(st.lists(st.lists(cell_values, max_size=6), max_size=8))
+def test_to_excel_rows_is_a_rectangle_of_the_same_values(rows: list[list[object]]) -> None:
+    block = to_excel_rows(rows)
+    width = max((len(r) for r in rows), default=0)
+    assert len(block) == len(rows) and all(len(r) == width for r in block)
+    for orig, out in zip(rows, block, strict=True):
+        for a, b in zip(orig, out, strict=False):
+            if isinstance(a, Decimal):
+                assert b == float(a)
+            elif a == "":
+                assert b is None
+            else:
+                assert b == a and type(b) is type(a)
+        assert all(v is None for v in out[len(orig):])
