@@ -430,6 +430,7 @@ def _soffice_xls(src: Path, out_dir: Path) -> Path:
     return out
 
 
+@pytest.mark.slow  # three soffice starts, ~5-10 s
 @needs_libreoffice
 def test_IN_real_files_from_libreoffice(tmp_path: Path) -> None:
     src = hf.valid_workbook(tmp_path, "src.xlsx")
