@@ -14,6 +14,7 @@ Public API (all paths are ``pathlib.Path`` or ``str``):
     LIBREOFFICE_MARKS / RENDER_MARKS           the same as lists: ``pytestmark = LIBREOFFICE_MARKS``
     recalculate(src, out_dir, fmt="xlsx") -> Path
     recalculate_many(srcs, out_dir, fmt="xlsx") -> list[Path]   one soffice start for all files
+    recalculate_parallel(srcs, out_dir, jobs=2) -> list[Path]   the same in ``jobs`` runs at once
     read_values(path) -> dict[sheet, dict[A1, value]]           xlsx/xlsm only
     error_cells(path) -> list[ErrorCell]                        cells holding an error value
     formula_cells(path) -> dict[sheet, dict[A1, formula]]       formulas of a source workbook
@@ -274,6 +275,33 @@ def recalculate_many(
     """
     mode = RECALC_ALWAYS if recalc else RECALC_NEVER
     return _convert([Path(s) for s in srcs], Path(out_dir), fmt, recalc_mode=mode, timeout=timeout)
+
+
+def recalculate_parallel(
+    srcs: Iterable[str | Path],
+    out_dir: str | Path,
+    fmt: str = "xlsx",
+    *,
+    jobs: int = 2,
+    timeout: float = SOFFICE_TIMEOUT_S,
+) -> list[Path]:
+    """recalculate_many split into ``jobs`` soffice runs at once (each with its own profile).
+
+    A file costs LibreOffice about 1.5 s to load, recalculate and save, so on a machine with two
+    or more cores two runs at once nearly halve the wall time of a big batch. Outputs land in
+    out_dir as with recalculate_many, in the order of ``srcs``.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    paths = [Path(s) for s in srcs]
+    jobs = max(1, min(jobs, len(paths), os.cpu_count() or 1))
+    chunks = [paths[i::jobs] for i in range(jobs)]
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        done = list(pool.map(
+            lambda chunk: recalculate_many(chunk, out_dir, fmt, timeout=timeout), chunks))
+    by_src = {src: out for chunk, outs in zip(chunks, done, strict=True)
+              for src, out in zip(chunk, outs, strict=True)}
+    return [by_src[p] for p in paths]
 
 
 def recalculate(
@@ -578,11 +606,12 @@ def committee_file(namnd: str) -> str:
     return f"namnd_{cli_slug(namnd)}.xlsx"
 
 
-def build_templates(folder: str | Path) -> dict[str, Path]:
+def build_templates(folder: str | Path, committees: Sequence[str] | None = None
+                    ) -> dict[str, Path]:
     """Every template variant with formulas: {name: path}.
 
     kommun empty and with the example, in Swedish and Finnish; a committee template empty and
-    with the example for each committee.
+    with the example for each of ``committees`` (default: every committee of the example).
     """
     from workbook_templates.example import exempelkommun
     from workbook_templates.templates import new_kommun, new_namnd
@@ -596,7 +625,7 @@ def build_templates(folder: str | Path) -> dict[str, Path]:
         "kommun_fi_exempel": new_kommun(folder / "kommun_fi_exempel.xlsx", ex, sprak="fi"),
         "namnd_tom": new_namnd(folder / "namnd_tom.xlsx", "", None),
     }
-    for namnd in ex.namndlista:
+    for namnd in ex.namndlista if committees is None else committees:
         stem = "mall_" + Path(committee_file(namnd)).stem
         made[stem] = new_namnd(folder / f"{stem}.xlsx", namnd, ex)
     for path in made.values():

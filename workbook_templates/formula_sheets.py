@@ -41,7 +41,10 @@ from workbook_templates.schema import T
 
 __all__ = [
     "ALLOWED_FUNCTIONS",
+    "CHECKS",
     "OVERSIKT",
+    "RATIO_FIGURES",
+    "STATEMENT_FIGURES",
     "TOTALS_LABEL",
     "add_formula_sheets",
     "add_input_totals",
@@ -237,8 +240,8 @@ def _label(code: str, wording: str) -> str:
     return catalogue()[code].label_in(wording)
 
 
-#: Key figures from the statements: (sheet, line code, number format).
-_STATEMENT_FIGURES: tuple[tuple[str, str], ...] = (
+#: Key figures from the statements: (sheet, line code).
+STATEMENT_FIGURES: tuple[tuple[str, str], ...] = (
     ("Resultaträkning", "RR.VI"),
     ("Resultaträkning", "RR.VU"),
     ("Resultaträkning", "RR.VB"),
@@ -360,7 +363,7 @@ def add_overview(wb: Workbook, committee_slots: int | None = None) -> Worksheet 
     row = _HEADER + 1
     _section(ws, row, "Resultaträkning och finansieringsdel", ncols)
     row += 1
-    for sheet, code in _STATEMENT_FIGURES:
+    for sheet, code in STATEMENT_FIGURES:
         ws.cell(row, 1, _label(code, "sv_budget")).font = _font(
             bold=code in ("RR.VB", "RR.AB", "RR.OVERSKOTT", "FD.INV"))
         for letter in years:
