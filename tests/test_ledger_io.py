@@ -258,3 +258,44 @@ def test_benchmark_runner_does_not_rot(tmp_path):
     (result,) = run((5_000,), tmp_path)
     assert result["rows"] == 5_000 and result["reconciled"] is True
     assert "5,000" in table([result])
+
+
+def test_many_blank_lines_are_not_rows_or_findings(tmp_path):
+    body = "3000;A;1;1,00\n" + "\n" * 60 + ";;;\n" * 60 + "3000;A;2;2,00\n"
+    read = read_ledger(write(tmp_path / "blank.csv", "Konto;Kst;Period;Belopp\n" + body))
+    assert read.rows_read == 2 and read.rows_rejected == 0 and read.findings == ()
+    assert read.frame["belopp"].tolist() == [100, 200]
+
+
+_KEY = st.text(alphabet="0123456789ABCÅÄÖ -", min_size=1, max_size=12).map(str.strip).filter(bool)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(st.from_regex(r"[0-9]{4,6}", fullmatch=True), _KEY, st.integers(1, 12),
+                  st.integers(-(10**13), 10**13)),
+        min_size=1,
+        max_size=40,
+    ),
+    delimiter=st.sampled_from([";", "\t", ","]),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp1252"]),
+    quoted=st.booleans(),
+    crlf=st.booleans(),
+)
+def test_csv_round_trip_in_any_dialect(tmp_path_factory, rows, delimiter, encoding, quoted, crlf):
+    decimal = "." if delimiter == "," else ","
+    q = '"' if quoted else ""
+    newline = "\r\n" if crlf else "\n"
+    lines = [delimiter.join(["Konto", "Kostnadsställe", "Period", "Belopp"])]
+    for konto, kst, period, cents in rows:
+        amount = f"{'-' if cents < 0 else ''}{abs(cents) // 100}{decimal}{abs(cents) % 100:02d}"
+        lines.append(delimiter.join([konto, f"{q}{kst}{q}", f"2024-{period:02d}", amount]))
+    path = tmp_path_factory.mktemp("rt") / "export.csv"
+    path.write_bytes((newline.join(lines) + newline).encode(encoding))
+    read = read_ledger(path)
+    assert read.findings == () or all(f.severity is Severity.INFO for f in read.findings)
+    assert read.frame["belopp"].tolist() == [r[3] for r in rows]
+    assert list(read.frame["konto"].astype(str)) == [r[0] for r in rows]
+    assert list(read.frame["kostnadsstalle"].astype(str)) == [r[1] for r in rows]
+    assert read.frame["period"].tolist() == [r[2] for r in rows]

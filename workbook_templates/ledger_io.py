@@ -448,7 +448,7 @@ class _Acc:
     konto: _Interner = field(default_factory=_Interner)
     kst: _Interner = field(default_factory=_Interner)
     period: _Interner = field(default_factory=_Interner)
-    parts: list[tuple[np.ndarray, ...]] = field(default_factory=list)  # k, c, p, cents, ok
+    parts: list[tuple[np.ndarray | None, ...]] = field(default_factory=list)  # k c p cents ok blank
     bad_text: dict[int, str] = field(default_factory=dict)  # row -> amount text (first few)
     skipped_lines: list[int] = field(default_factory=list)  # lines the CSV parser refused
     rows: int = 0
@@ -456,10 +456,17 @@ class _Acc:
 
     def add(self, k: np.ndarray, c: np.ndarray, p: np.ndarray, cents: np.ndarray, ok: np.ndarray,
             texts: Callable[[np.ndarray], list[str]]) -> None:
-        bad = np.flatnonzero(~ok)[: max(0, MAX_ROW_FINDINGS - len(self.bad_text))]
-        for i, t in zip(bad, texts(bad), strict=True):
-            self.bad_text[self.rows + int(i)] = t
-        self.parts.append((k, c, p, cents, ok))
+        """One chunk. ``texts(idx)`` gives the amount texts of rows ``idx`` (for findings)."""
+        blank = np.zeros(len(cents), bool)  # every used cell empty: not a data row
+        if not ok.all():
+            candidates = np.flatnonzero(
+                ~ok & self.konto.empty()[k] & self.kst.empty()[c] & self.period.empty()[p])
+            if len(candidates):
+                blank[candidates] = [t.replace("/", "").strip() == "" for t in texts(candidates)]
+            bad = np.flatnonzero(~ok & ~blank)[: max(0, MAX_ROW_FINDINGS - len(self.bad_text))]
+            for i, t in zip(bad, texts(bad), strict=True):
+                self.bad_text[self.rows + int(i)] = t
+        self.parts.append((k, c, p, cents, ok, blank))
         self.rows += len(cents)
 
 
@@ -652,22 +659,21 @@ def _pandas_csv(
 
 
 def _finish(
-    acc: _Acc, amount_texts_empty: Callable[[np.ndarray], np.ndarray] | None, cols: dict[str, int],
-    source: str, sheet: str | None, first_line: int = 2,
+    acc: _Acc, cols: dict[str, int], source: str, sheet: str | None, first_line: int = 2,
 ) -> tuple[pd.DataFrame, list[Finding], int, int, tuple[int, ...]]:
     """Frame, row findings (with file lines / cells), rows read, rows rejected, years."""
     findings: list[Finding] = []
     if acc.parts:
         columns = []
-        for i in range(5):  # column by column, dropping the chunks as we go (peak memory)
+        for i in range(6):  # column by column, dropping the chunks as we go (peak memory)
             columns.append(np.concatenate([part[i] for part in acc.parts]))
             acc.parts = [part[:i] + (None,) + part[i + 1 :] for part in acc.parts]
         acc.parts.clear()
-        k, c, p, cents, ok = columns
+        k, c, p, cents, ok, blank = columns
         del columns
     else:
         k = c = p = np.zeros(0, np.int32)
-        cents, ok = np.zeros(0, np.int64), np.zeros(0, bool)
+        cents, ok, blank = np.zeros(0, np.int64), np.zeros(0, bool), np.zeros(0, bool)
     n = len(cents)
     skipped = np.sort(np.array(acc.skipped_lines, np.int64))
     skipped_shift = skipped - np.arange(len(skipped))
@@ -684,13 +690,6 @@ def _finish(
                 f"Rad {s_line} har fel antal fält och kunde inte läsas; den ingår inte i summorna. "
                 "Kontrollera avgränsare och citattecken på raden.", None, None,
                 Location(workbook=source, sheet=sheet, cell=f"A{s_line}")))
-    # blank rows (every used cell empty) are not data
-    blank = acc.konto.empty()[k] & acc.kst.empty()[c] & acc.period.empty()[p] & ~ok
-    if blank.any() and amount_texts_empty is not None:
-        idx = np.flatnonzero(blank)
-        blank[idx] = amount_texts_empty(idx)
-    elif amount_texts_empty is None:
-        blank[:] = False
     rows_read = int(n - blank.sum()) + len(acc.skipped_lines)
     rejected = int((~ok & ~blank).sum()) + len(acc.skipped_lines)
 
@@ -827,10 +826,7 @@ def _read_ledger_csv(path: Path, options: CsvOptions) -> LedgerRead:
         _pandas_csv(data, encoding, delimiter, headers, use, amount_roles, options, acc)
     del data  # the file's bytes are no longer needed: lower peak memory in _finish
 
-    def amounts_empty(idx: np.ndarray) -> np.ndarray:
-        return np.array([acc.bad_text.get(int(i), "x").replace("/", "").strip() == "" for i in idx])
-
-    frame, f, rows_read, rejected, years = _finish(acc, amounts_empty, cols, source, None)
+    frame, f, rows_read, rejected, years = _finish(acc, cols, source, None)
     return LedgerRead(frame, tuple(findings + f), rows_read, rejected, source, reported, delimiter,
                       acc.decimal or ".", years)
 
@@ -913,10 +909,7 @@ def _read_ledger_xlsx(path: Path, options: CsvOptions) -> LedgerRead:
             acc.kst.add_texts(key_text(column("kostnadsstalle"))),
             acc.period.add_texts(key_text(column("period"))), cents, ok, texts_of)
 
-    def amounts_empty(idx: np.ndarray) -> np.ndarray:
-        return np.array([all(str(t[i]).strip() == "" for t in all_texts) for i in idx], dtype=bool)
-
-    frame, f, rows_read, rejected, years = _finish(acc, amounts_empty, cols, source, sheet_name,
+    frame, f, rows_read, rejected, years = _finish(acc, cols, source, sheet_name,
                                                    first_line=header_at + 2)
     return LedgerRead(frame, tuple(f), rows_read, rejected, source, None, None, None, years)
 
