@@ -171,8 +171,12 @@ def _read_committees(paths: Sequence[Path], kommun: KommunInput, say: Callable[[
 
 
 def _committee_paths(folder: Path, exclude: Sequence[Path]) -> list[Path]:
-    skip = {p.resolve() for p in exclude}
-    return [p for p in find_workbooks([folder]) if p.resolve() not in skip]
+    """Workbooks in ``folder`` except ``exclude`` (matched by path, or by file name when Excel
+    gave a web address instead of a local path)."""
+    skip = {p.resolve() for p in exclude if _local_folder(p) is not None}
+    names = {p.name.casefold() for p in exclude}
+    return [p for p in find_workbooks([folder])
+            if p.resolve() not in skip and p.name.casefold() not in names]
 
 
 def _is_kommun(src: TableSource) -> bool:
