@@ -48,13 +48,13 @@ from workbook_templates.loader import (
     KommunInput,
     NamndInput,
     TableSource,
-    _kolumner,
+    read_kolumner,
     read_kommun,
     read_namnd,
 )
-from workbook_templates.outputs import Outputs, _belongs_to, compute_outputs, findings_rows
+from workbook_templates.outputs import Outputs, belongs_to, compute_outputs, findings_rows
 from workbook_templates.reader import open_workbook
-from workbook_templates.refresh import FileReport, _write, find_workbooks
+from workbook_templates.refresh import FileReport, find_workbooks, write_owned
 from workbook_templates.safety import check_workbook
 
 __all__ = ["ACTIONS", "ButtonResult", "FileSink", "Sink", "berakna", "kontrollera",
@@ -94,7 +94,7 @@ class FileSink:
         self.path, self.role, self.backups = Path(path), role, backups
 
     def write(self, sheets: dict[str, Rows]) -> list[Finding]:
-        report = _write(self.path, self.role, sheets, self.backups, [])
+        report = write_owned(self.path, self.role, sheets, self.backups, [])
         return list(report.findings)
 
 
@@ -224,7 +224,7 @@ def _run_kommun(src: TableSource, sink: Sink, action: str, backups: int,
     if action == "uppdatera_allt":
         for n in namnder:
             say(f"Skriver {n.path.name}")
-            report = _write(n.path, "nämnd", out.namnd_sheets.get(n.namnd, {}), backups,
+            report = write_owned(n.path, "nämnd", out.namnd_sheets.get(n.namnd, {}), backups,
                             [])
             result.files.append(report)
             extra.extend(report.findings)
@@ -278,7 +278,7 @@ def _run_namnd(src: TableSource, sink: Sink, action: str,
     out = compute_outputs(k, namnder)
     mine = out.namnd_sheets.get(n.namnd, {})
     all_findings = [*k.findings, *(f for x in namnder for f in x.findings), *out.findings]
-    findings = [f for f in all_findings if _belongs_to(f, n)] + extra
+    findings = [f for f in all_findings if belongs_to(f, n)] + extra
     sheets = {name: mine[name] for name in NAMND_SHEETS[action] if name in mine}
     sheets["Kontroll"] = findings_rows(findings)
     say("Skriver resultaten")
@@ -296,7 +296,7 @@ def _alone(src: TableSource, settings: dict[str, object], extra: list[Finding],
         k.bokslutsar = int(D(str(year))) if year not in (None, "") else None
     except (ArithmeticError, ValueError):
         k.bokslutsar = None
-    k.kolumner = _kolumner(src, [])  # the loader reports problems with tblAr itself
+    k.kolumner = read_kolumner(src, [])  # the loader reports problems with tblAr itself
     if unset:
         extra.append(_in("Kommunarbetsboken är inte angiven (inställningen Kommunarbetsbok): "
                          "nämnden beräknades ensam, med standardreglerna för "

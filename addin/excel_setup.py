@@ -26,6 +26,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,8 @@ __all__ = ["BUTTONS", "ButtonSpec", "SetupError", "Step", "button_specs", "main"
 
 EXIT_OK, EXIT_FAILURE = 0, 2
 REPO_ROOT = Path(__file__).resolve().parents[1]
-MACROS_DIR = REPO_ROOT / "macros"
+# the .bas files ship as package data of ``macros`` (works for editable and wheel installs)
+MACROS_DIR = Path(str(resources.files("macros")))
 SHEET_START = "Start"  # our own sheet: "Översikt" holds the key figures (formula_sheets)
 XL_BUTTON_CONTROL = 0  # XlFormControl.xlButtonControl
 GUIDE = "docs/ANVANDARGUIDE.md"

@@ -27,7 +27,7 @@ from engine.uppfoljning import PostUtfall
 from workbook_templates.reader import Cell, Table, TableResult, WorkbookReadError, open_workbook
 from workbook_templates.schema import RB_STEG, T, TableSpec
 
-__all__ = ["Kolumn", "KommunInput", "NamndInput", "TableSource", "read_kommun",
+__all__ = ["Kolumn", "KommunInput", "NamndInput", "TableSource", "read_kolumner", "read_kommun",
            "read_namnd"]
 
 
@@ -166,7 +166,8 @@ def _code(row_code: Cell | None, row_label: Cell | None, findings: list[Finding]
     return code
 
 
-def _kolumner(r: TableSource, findings: list[Finding]) -> list[Kolumn]:
+def read_kolumner(r: TableSource, findings: list[Finding]) -> list[Kolumn]:
+    """The year columns of tblAr, in order; problems become findings."""
     t = _table(r, T.AR, findings)
     out: list[Kolumn] = []
     if t is None:
@@ -280,7 +281,7 @@ def read_kommun(source: str | Path | TableSource) -> KommunInput:
             inp.bokslutsar = int(y) if y is not None else None
         if "samkommun" in s:
             inp.samkommun = bool(_yes_no(s["samkommun"], f, False))
-        inp.kolumner = _kolumner(r, f)
+        inp.kolumner = read_kolumner(r, f)
         n = len(inp.kolumner)
 
         t = _table(r, T.CENTRALA, f)
@@ -444,7 +445,7 @@ def read_namnd(source: str | Path | TableSource,
                              "Nämndens namn saknas under Inställningar (Nämnd); fyll i det.",
                              location=s["nämnd"].location if "nämnd" in s else None))
             inp.namnd = path.stem
-        own = _kolumner(r, f)
+        own = read_kolumner(r, f)
         kol = list(kolumner) if kolumner is not None else own
         if kolumner is not None and [k.namn for k in own] != [k.namn for k in kolumner]:
             f.append(Finding("V10", Severity.WARNING,

@@ -22,7 +22,7 @@ from engine.resultatbalansering import Balansering, balansera
 from engine.uppfoljning import Uppfoljning, bindande_poster, resolve_post, uppfoljning
 from workbook_templates.loader import KommunInput, NamndInput
 
-__all__ = ["Outputs", "compute_outputs", "consolidated_budget", "findings_rows"]
+__all__ = ["Outputs", "belongs_to", "compute_outputs", "consolidated_budget", "findings_rows"]
 
 Rows = list[list[object]]
 
@@ -280,7 +280,8 @@ def _namnd_rows(n: NamndInput, b: Berakning, rb: Balansering | None, cols: Seque
     return rows
 
 
-def _belongs_to(f: Finding, n: NamndInput) -> bool:
+def belongs_to(f: Finding, n: NamndInput) -> bool:
+    """Whether a finding concerns this committee's workbook, committee or tasks."""
     if f.location and f.location.workbook == n.path.name:
         return True
     obj = (f.object or "").casefold()
@@ -334,7 +335,7 @@ def compute_outputs(k: KommunInput, namnder: Sequence[NamndInput]) -> Outputs:
         "Kontroll": findings_rows(all_findings),
     }
     for n in namnder:
-        own = [f for f in all_findings if _belongs_to(f, n)]
+        own = [f for f in all_findings if belongs_to(f, n)]
         out.namnd_sheets[n.namnd] = {
             "Resultat": _namnd_rows(n, b, rb, cols, uf),
             "Kontroll": findings_rows(own),

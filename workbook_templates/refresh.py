@@ -23,7 +23,7 @@ from workbook_templates.outputs import Outputs, compute_outputs
 from workbook_templates.safety import check_workbook
 from workbook_templates.xlsx_writer import WriteResult, WriteStatus, block, write_cells
 
-__all__ = ["FileReport", "RefreshReport", "find_workbooks", "refresh"]
+__all__ = ["FileReport", "RefreshReport", "find_workbooks", "refresh", "write_owned"]
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 
@@ -159,18 +159,18 @@ def refresh(
         return RefreshReport(reports, all_findings, out)
 
     say(f"Skriver {kommun_path.name}")
-    reports.append(_write(kommun_path, "kommun", out.kommun_sheets, backups, k.findings))
+    reports.append(write_owned(kommun_path, "kommun", out.kommun_sheets, backups, k.findings))
     for n in namnder:
         say(f"Skriver {n.path.name}")
         sheets = out.namnd_sheets.get(n.namnd, {})
-        reports.append(_write(n.path, "nämnd", sheets, backups, n.findings))
+        reports.append(write_owned(n.path, "nämnd", sheets, backups, n.findings))
     for r in reports:
         if r.status in ("skipped", "error"):
             all_findings.extend(f for f in r.findings if f not in all_findings)
     return RefreshReport(reports, all_findings, out)
 
 
-def _write(path: Path, role: str, sheets: dict[str, list[list[object]]], backups: int,
+def write_owned(path: Path, role: str, sheets: dict[str, list[list[object]]], backups: int,
            findings: list[Finding]) -> FileReport:
     """Write one workbook's owned sheets, unless its own input has errors: a workbook whose
     tables could not be read cleanly is left byte-identical (its findings are in the report and

@@ -30,6 +30,7 @@ from engine.rb_rules import rules_to_table
 from workbook_templates import schema as S
 from workbook_templates.example import Exempel
 from workbook_templates.schema import T, TableSpec
+from workbook_templates.udf_sheet import add_udf_sheet
 
 __all__ = ["CENTRAL_CODES", "DRIFT_CODES", "new_kommun", "new_namnd"]
 
@@ -341,6 +342,7 @@ def new_kommun(path: str | Path, example: Exempel | None = None, sprak: str = "s
 
     for title in S.KOMMUN_OUTPUTS:
         _output_sheet(wb, title)
+    add_udf_sheet(wb, example)
     _xlwings_conf(wb)
     wb.defined_names["KB_Kommun"] = DefinedName("KB_Kommun", attr_text="Inställningar!$B$4")
     path.parent.mkdir(parents=True, exist_ok=True)
