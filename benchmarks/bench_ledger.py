@@ -60,7 +60,7 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 1e6
 
 
-def worker(export: Path, mapping: Path, truth_total: int) -> dict[str, object]:
+def worker(export: Path, mapping: Path, truth_total: int, jobs: int = 1) -> dict[str, object]:
     """Runs in the subprocess: import once, measure, check the reconciliation."""
     from engine.ledger import aggregate_ledger
     from workbook_templates.ledger_io import read_ledger, read_mappning
@@ -70,13 +70,14 @@ def worker(export: Path, mapping: Path, truth_total: int) -> dict[str, object]:
     t0 = time.perf_counter()
     mappning, _ = read_mappning(mapping)
     t1 = time.perf_counter()
-    read = read_ledger(export)
+    read = read_ledger(export, jobs=jobs)
     t2 = time.perf_counter()
     utfall, report = aggregate_ledger(read.frame, mappning, rows_rejected=read.rows_rejected)
     t3 = time.perf_counter()
     cpu = time.process_time() - cpu0
     return {
         "rows": report.rows_read,
+        "jobs": jobs,
         "file_mb": round(export.stat().st_size / 1e6, 1),
         "mapping_s": round(t1 - t0, 3),
         "read_s": round(t2 - t1, 3),
@@ -92,7 +93,9 @@ def worker(export: Path, mapping: Path, truth_total: int) -> dict[str, object]:
     }
 
 
-def run(rows_list: tuple[int, ...] | list[int], workdir: Path, *, seed: int = 0) -> list[dict[str, object]]:
+def run(
+    rows_list: tuple[int, ...] | list[int], workdir: Path, *, seed: int = 0, jobs: int = 1
+) -> list[dict[str, object]]:
     """Generate (or reuse) the exports and import each in a fresh subprocess."""
     from benchmarks.generate import generate_kommun, write_ledger_csv, write_mappning_csv
 
@@ -115,7 +118,7 @@ def run(rows_list: tuple[int, ...] | list[int], workdir: Path, *, seed: int = 0)
         env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
         out = subprocess.run(
             [sys.executable, "-m", "benchmarks.bench_ledger", "--worker", str(export), str(mapping),
-             str(truth_total)],
+             str(truth_total), "--jobs", str(jobs)],
             cwd=ROOT, env=env, capture_output=True, text=True, check=False,
         )
         if out.returncode != 0:
@@ -127,12 +130,12 @@ def run(rows_list: tuple[int, ...] | list[int], workdir: Path, *, seed: int = 0)
 
 
 def table(results: list[dict[str, object]]) -> str:
-    head = ("rows", "size", "file MB", "read s", "aggr s", "total s", "cpu s", "rows/s",
+    head = ("rows", "jobs", "size", "file MB", "read s", "aggr s", "total s", "cpu s", "rows/s",
             "peak MB", "base MB", "load", "exact")
     lines = [" | ".join(head), " | ".join("---" for _ in head)]
     for r in results:
         lines.append(" | ".join(str(x) for x in (
-            f"{r['rows']:,}", r["size"], r["file_mb"], r["read_s"], r["aggregate_s"], r["total_s"],
+            f"{r['rows']:,}", r["jobs"], r["size"], r["file_mb"], r["read_s"], r["aggregate_s"], r["total_s"],
             r["cpu_s"], f"{r['rows_per_s']:,}", r["peak_rss_mb"], r["baseline_rss_mb"],
             r["load_avg"], "yes" if r["reconciled"] else "NO")))
     return "\n".join(lines)
@@ -150,18 +153,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workdir", type=Path, help="where exports are generated (default: temp)")
     ap.add_argument("--json", type=Path, help="also write the results as JSON")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--jobs", type=int, default=1, help="processes for reading the CSV")
     ap.add_argument("--worker", nargs=3, metavar=("EXPORT", "MAPPING", "TOTAL"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
         export, mapping, total = args.worker
-        print(json.dumps(worker(Path(export), Path(mapping), int(total))))
+        print(json.dumps(worker(Path(export), Path(mapping), int(total), args.jobs)))
         return 0
     rows = tuple(args.rows) if args.rows else (QUICK_ROWS if args.quick else DEFAULT_ROWS)
     if args.workdir:
-        results = run(rows, args.workdir, seed=args.seed)
+        results = run(rows, args.workdir, seed=args.seed, jobs=args.jobs)
     else:
         with tempfile.TemporaryDirectory(prefix="kb_bench_") as tmp:
-            results = run(rows, Path(tmp), seed=args.seed)
+            results = run(rows, Path(tmp), seed=args.seed, jobs=args.jobs)
     print(f"Ledger import ({machine()})")
     print(table(results))
     if args.json:

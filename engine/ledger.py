@@ -63,6 +63,7 @@ __all__ = [
     "parse_mappning",
     "parse_tecken",
     "utfall_decimal",
+    "utfall_per_enhet",
 ]
 
 #: Target code that excludes rows on purpose (counted and totalled, not imported).
@@ -527,6 +528,21 @@ class ImportReport:
 def ore_to_decimal(ore: int) -> Decimal:
     """Integer minor units -> ``Decimal`` with two decimals (``12345`` -> ``Decimal('123.45')``)."""
     return Decimal(int(ore)).scaleb(-2).quantize(Decimal("0.01"))
+
+
+def utfall_per_enhet(
+    utfall: pd.DataFrame, *, till_period: int = 12
+) -> dict[tuple[str, str], Decimal]:
+    """Outturn to date: ``{(radkod, enhet): Decimal}`` summed over months 1..``till_period``.
+
+    Sums are exact (integer cents); the published sign is kept (income +, costs -).
+    """
+    part = utfall[utfall["period"] <= till_period]
+    sums: dict[tuple[str, str], int] = {}
+    for k, u, v in zip(part["radkod"], part["enhet"], part["belopp_ore"], strict=True):
+        key = (str(k), str(u))
+        sums[key] = sums.get(key, 0) + int(v)
+    return {key: ore_to_decimal(v) for key, v in sums.items()}
 
 
 def utfall_decimal(utfall: pd.DataFrame) -> dict[tuple[str, str, int], Decimal]:

@@ -22,6 +22,7 @@ from engine.ledger import (
     parse_mappning,
     parse_tecken,
     utfall_decimal,
+    utfall_per_enhet,
 )
 
 
@@ -296,3 +297,13 @@ def test_sliced_and_hashed_aggregation_equal_the_dense_one(rows):
     assert utfall_decimal(utfall) == utfall_decimal(dense_utfall)
     assert utfall["rader"].tolist() == dense_utfall["rader"].tolist()
     assert report == dense_report
+
+
+def test_outturn_to_date_per_line_and_unit():
+    rows = [("3000", "100", 1, -100), ("3000", "100", 2, -250), ("3000", "100", 7, -1000),
+            ("4000", "210", 3, 5)]
+    utfall, _ = aggregate_ledger(ledger(rows), MAPPNING)
+    # to June: income 1.00 + 2.50 = 3.50; wages -0.05; July's 10.00 not yet
+    assert utfall_per_enhet(utfall, till_period=6) == {
+        ("RR.VI.FORS", "SKOLA"): Decimal("3.50"), ("RR.VU.PERS.LON", "VARD"): Decimal("-0.05")}
+    assert utfall_per_enhet(utfall)[("RR.VI.FORS", "SKOLA")] == Decimal("13.50")

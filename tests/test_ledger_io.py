@@ -299,3 +299,25 @@ def test_csv_round_trip_in_any_dialect(tmp_path_factory, rows, delimiter, encodi
     assert list(read.frame["konto"].astype(str)) == [r[0] for r in rows]
     assert list(read.frame["kostnadsstalle"].astype(str)) == [r[1] for r in rows]
     assert read.frame["period"].tolist() == [r[2] for r in rows]
+
+
+def test_parallel_read_equals_serial_read(tmp_path, monkeypatch):
+    import workbook_templates.ledger_io as lio
+
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.generate import generate_kommun, write_ledger_csv
+
+    path = tmp_path / "huvudbok.csv"
+    write_ledger_csv(generate_kommun("small", seed=5), path, 5_000, seed=5)
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write("4000;100000;2024-05;fel\n;100000;2024-05;1,00\n")  # lines 5002, 5003
+    monkeypatch.setattr(lio, "BLOCK_BYTES", 2048)  # many blocks, so that jobs=3 splits the file
+    serial = read_ledger(path)
+    parallel = read_ledger(path, jobs=3)
+    assert parallel.rows_read == serial.rows_read == 5_002
+    assert parallel.frame["belopp"].tolist() == serial.frame["belopp"].tolist()
+    for col in ("konto", "kostnadsstalle"):
+        assert list(parallel.frame[col].astype(str)) == list(serial.frame[col].astype(str))
+    assert parallel.frame["period"].tolist() == serial.frame["period"].tolist()
+    assert [str(f) for f in parallel.findings] == [str(f) for f in serial.findings]
+    assert {f.location.cell for f in serial.findings} == {"D5002", "A5003"}

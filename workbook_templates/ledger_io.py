@@ -496,17 +496,22 @@ def _decide_decimal(sample: bytes | str, delimiter: str, thousands: str | None) 
 def _fast_csv(
     data: bytes, body: int, delimiter: str, ncols: int, use: dict[str, int],
     amount_roles: list[str], encoding: str, options: CsvOptions, acc: _Acc,
+    stop: int | None = None,
 ) -> bool:
-    """Tokenise a plain CSV (no quotes, no blank or ragged lines) with numpy; False -> fall back."""
+    """Tokenise a plain CSV (no quotes, no blank or ragged lines) with numpy; False -> fall back.
+
+    Reads ``data[body:stop]`` (``stop`` at a line start or the end).
+    """
     if b'"' in data or b"\x00" in data or len(delimiter) != 1 or ord(delimiter) > 127:
         return False
     d = ord(delimiter)
     has_cr = b"\r" in data
     packed = {role: _Packed() for role in ("konto", "kostnadsstalle", "period")}
+    stop = len(data) if stop is None else stop
     pos = body
-    while pos < len(data):
-        end = data.find(b"\n", min(pos + BLOCK_BYTES, len(data) - 1))
-        end = len(data) if end < 0 else end + 1
+    while pos < stop:
+        end = data.find(b"\n", min(pos + BLOCK_BYTES, stop - 1), stop)
+        end = stop if end < 0 else end + 1
         raw = np.frombuffer(data, dtype=np.uint8, count=end - pos, offset=pos)
         pos = end
         rawp = np.zeros(len(raw) + MAX_FAST_KEY + 24, np.uint8)  # padded: gathers past the end
@@ -618,6 +623,64 @@ def _pack_keys(words: np.ndarray, s: np.ndarray, ln: np.ndarray, encoding: str,
         for u in uniq
     ]
     return interner.add(codes, texts)
+
+
+_FORK_DATA: bytes = b""  # the file's bytes, inherited by forked workers (no copy)
+
+
+def _fast_part(args: tuple) -> tuple | None:
+    """Worker: the fast path over one byte range; compact columns and its distinct texts."""
+    start, stop, data, rest = args
+    data = _FORK_DATA if data is None else data
+    acc = _Acc()
+    if not _fast_csv(data, start, *rest, acc, stop=stop):
+        return None
+    columns = tuple(np.concatenate([part[i] for part in acc.parts]) for i in range(6)) \
+        if acc.parts else None
+    return (acc.konto.values, acc.kst.values, acc.period.values, columns, acc.bad_text,
+            acc.rows, acc.decimal)
+
+
+def _fast_csv_parallel(
+    data: bytes, body: int, jobs: int, rest: tuple, acc: _Acc
+) -> bool:
+    """The fast path split over ``jobs`` processes by byte ranges (lines never cut)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    global _FORK_DATA
+    cuts = [body]
+    for i in range(1, jobs):
+        nl = data.find(b"\n", body + (len(data) - body) * i // jobs)
+        if nl < 0 or nl + 1 <= cuts[-1]:
+            continue
+        cuts.append(nl + 1)
+    cuts.append(len(data))
+    fork = "fork" in multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork" if fork else "spawn")
+    _FORK_DATA = data if fork else b""
+    try:
+        with ProcessPoolExecutor(max_workers=len(cuts) - 1, mp_context=ctx) as pool:
+            tasks = [(a, b, None, rest) if fork else (0, b - a, data[a:b], rest)
+                     for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
+            results = list(pool.map(_fast_part, tasks))
+    finally:
+        _FORK_DATA = b""
+    if any(r is None for r in results):
+        return False
+    for konto, kst, period, columns, bad_text, rows, decimal in results:
+        if columns is None:
+            continue
+        luts = [np.array([interner.code(v) for v in values] or [0], dtype=np.int32)
+                for interner, values in ((acc.konto, konto), (acc.kst, kst), (acc.period, period))]
+        k, c, p, cents, ok, blank = columns
+        acc.parts.append((luts[0][k], luts[1][c], luts[2][p], cents, ok, blank))
+        for i, text in bad_text.items():
+            if len(acc.bad_text) < MAX_ROW_FINDINGS:
+                acc.bad_text[acc.rows + i] = text
+        acc.rows += rows
+        acc.decimal = acc.decimal or decimal
+    return True
 
 
 def _pandas_csv(
@@ -769,10 +832,13 @@ def _check_options(options: CsvOptions, source: str) -> list[Finding]:
                     None, None, Location(workbook=source)) for p in problems]
 
 
-def read_ledger(path: str | Path, options: CsvOptions | None = None) -> LedgerRead:
+def read_ledger(
+    path: str | Path, options: CsvOptions | None = None, *, jobs: int = 1
+) -> LedgerRead:
     """Read a bookkeeping export (``.csv``/``.txt``/``.tsv`` or ``.xlsx``/``.xlsm``/``.xls``).
 
-    Never raises on bad input: problems are findings (see the module docstring).
+    ``jobs`` > 1 splits a large plain CSV over that many processes (see docs/LEDGER_IMPORT.md
+    for when it pays). Never raises on bad input: problems are findings (module docstring).
     """
     path = Path(path)
     options = options or CsvOptions()
@@ -781,10 +847,10 @@ def read_ledger(path: str | Path, options: CsvOptions | None = None) -> LedgerRe
         return _empty(path.name, bad_options)
     if path.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"):
         return _read_ledger_xlsx(path, options)
-    return _read_ledger_csv(path, options)
+    return _read_ledger_csv(path, options, jobs)
 
 
-def _read_ledger_csv(path: Path, options: CsvOptions) -> LedgerRead:
+def _read_ledger_csv(path: Path, options: CsvOptions, jobs: int = 1) -> LedgerRead:
     source = path.name
     try:
         data = path.read_bytes()
@@ -821,7 +887,11 @@ def _read_ledger_csv(path: Path, options: CsvOptions) -> LedgerRead:
     use = {r: cols[r] for r in ["konto", "kostnadsstalle", "period", *amount_roles]}
     body = len(data) if first_nl < 0 else first_nl + 1
     acc = _Acc()
-    if not _fast_csv(data, body, delimiter, len(headers), use, amount_roles, encoding, options, acc):
+    rest = (delimiter, len(headers), use, amount_roles, encoding, options)
+    parallel = jobs > 1 and len(data) - body > 2 * BLOCK_BYTES and b'"' not in data
+    done = (_fast_csv_parallel(data, body, jobs, rest, acc) if parallel
+            else _fast_csv(data, body, *rest, acc))
+    if not done:
         acc = _Acc()
         _pandas_csv(data, encoding, delimiter, headers, use, amount_roles, options, acc)
     del data  # the file's bytes are no longer needed: lower peak memory in _finish
@@ -964,6 +1034,7 @@ def import_utfall(
     *,
     options: CsvOptions | None = None,
     known_codes: Collection[str] | None = None,
+    jobs: int = 1,
 ) -> tuple[pd.DataFrame, ImportReport]:
     """Read an export and a mapping, map and aggregate: the outturn frame and the import report.
 
@@ -973,7 +1044,7 @@ def import_utfall(
     map_findings: list[Finding] = []
     if not isinstance(mappning, Mappning):
         mappning, map_findings = read_mappning(mappning, known_codes=known_codes)
-    read = read_ledger(export, options)
+    read = read_ledger(export, options, jobs=jobs)
     return aggregate_ledger(
         read.frame,
         mappning,
