@@ -1019,7 +1019,7 @@ def read_mappning(
                                 dtype=str, keep_default_na=False, skip_blank_lines=False)
             for i, rec in enumerate(frame.to_dict("records")):
                 rows.append({**rec, "_rad": i + 2})
-    except (OSError, ValueError) as exc:
+    except Exception as exc:  # unreadable file, broken workbook (calamine's own errors), bad CSV
         return Mappning((), (), source), [
             Finding(RULE, Severity.ERROR, f"Mappningsfilen kan inte läsas: {exc}.", None, None,
                     Location(workbook=source))
