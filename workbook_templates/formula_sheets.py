@@ -224,13 +224,12 @@ def _result_beside(ws: Worksheet, table: Table) -> None:
     name = table.displayName
     head = ws.cell(r1, col, "Resultat totalt (budget − utfall)")
     head.font = _font(bold=True)
-    head.alignment = Alignment(wrap_text=True, vertical="top")
     cell = ws.cell(r1 + 1, col,
                    f"=SUBTOTAL(109,{_col_ref(name, 'Budget')})"
                    f"-SUBTOTAL(109,{_col_ref(name, 'Utfall')})")
     cell.number_format = AMOUNT_FORMAT
     cell.font = _font(bold=True)
-    ws.column_dimensions[get_column_letter(col)].width = 20
+    ws.column_dimensions[get_column_letter(col)].width = 30
 
 
 # --------------------------------------------------------------------------- Översikt
@@ -267,19 +266,18 @@ RATIO_FIGURES: tuple[str, ...] = (
 #: Checks recomputed natively: (label, sheet, shown line, required parts, optional parts).
 #: Optional parts are lines shown only when they have data (missing = 0).
 CHECKS: tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...] = (
-    ("Verksamhetsbidrag = verksamhetsinkomster + tillverkning för eget bruk + "
-     "verksamhetsutgifter (+ lagerförändring)", "Resultaträkning", "RR.VB",
-     ("RR.VI", "RR.TEB", "RR.VU"), ("RR.LAGER",)),
-    ("Årsbidrag = verksamhetsbidrag + skatteinkomster + statsandelar + finansiella poster",
-     "Resultaträkning", "RR.AB", ("RR.VB", "RR.SKATT", "RR.SA", "RR.FIN"), ()),
+    ("Verksamhetsbidrag = inkomster + eget bruk + utgifter (+ lager)", "Resultaträkning",
+     "RR.VB", ("RR.VI", "RR.TEB", "RR.VU"), ("RR.LAGER",)),
+    ("Årsbidrag = verksamhetsbidrag + skatter + statsandelar + finansiella", "Resultaträkning",
+     "RR.AB", ("RR.VB", "RR.SKATT", "RR.SA", "RR.FIN"), ()),
     ("Resultat = årsbidrag + avskrivningar + extraordinära poster", "Resultaträkning", "RR.RES",
      ("RR.AB", "RR.AVS", "RR.EXTRA"), ()),
     ("Överskott = resultat + bokslutsdispositioner", "Resultaträkning", "RR.OVERSKOTT",
      ("RR.RES", "RR.BD.AVSD", "RR.BD.RES", "RR.BD.FOND"), ()),
-    ("Verksamhetens och investeringarnas kassaflöde = verksamhetens + investeringarnas",
-     "Finansieringsdel", "FD.VIK", ("FD.VK", "FD.IK"), ()),
-    ("Inverkan på likviditeten = verksamhetens och investeringarnas kassaflöde + "
-     "finansieringens kassaflöde", "Finansieringsdel", "FD.INV", ("FD.VIK", "FD.FK"), ()),
+    ("Verksamhetens och investeringarnas kassaflöde = summan av dem", "Finansieringsdel",
+     "FD.VIK", ("FD.VK", "FD.IK"), ()),
+    ("Inverkan på likviditeten = föregående + finansieringens kassaflöde", "Finansieringsdel",
+     "FD.INV", ("FD.VIK", "FD.FK"), ()),
 )
 _LANG_CELL = "$B$3"
 _HEADER = 5  # year header row of the Översikt sheet
@@ -358,7 +356,7 @@ def add_overview(wb: Workbook, committee_slots: int | None = None) -> Worksheet 
         c.value = f'=IFERROR(INDEX(tblAr[Kolumn],{i})&"","")'
         c.font = _font(bold=True)
         c.alignment = Alignment(horizontal="right")
-    ws.cell(_HEADER, status_col, "Status").font = _font(bold=True)
+    _status_header(ws, _HEADER, status_col)
 
     row = _HEADER + 1
     _section(ws, row, "Resultaträkning och finansieringsdel", ncols)
@@ -391,7 +389,6 @@ def add_overview(wb: Workbook, committee_slots: int | None = None) -> Worksheet 
     row += 1
     for label, sheet, shown, parts, optional in CHECKS:
         ws.cell(row, 1, label).font = _font()
-        ws.cell(row, 1).alignment = Alignment(wrap_text=True, vertical="top")
         for letter in years:
             y = f"{letter}${_HEADER}"
             terms = [_lookup(sheet, _label_expr(p), y) for p in parts]
@@ -419,7 +416,7 @@ def add_overview(wb: Workbook, committee_slots: int | None = None) -> Worksheet 
         c.font = _font(bold=severity == "fel")
         row += 1
 
-    ws.column_dimensions["A"].width = 62
+    ws.column_dimensions["A"].width = 64
     for letter in years:
         ws.column_dimensions[letter].width = 15
     ws.column_dimensions[get_column_letter(status_col)].width = 12
@@ -430,6 +427,12 @@ def add_overview(wb: Workbook, committee_slots: int | None = None) -> Worksheet 
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     return ws
+
+
+def _status_header(ws: Worksheet, row: int, col: int) -> None:
+    c = ws.cell(row, col, "Status")
+    c.font = _font(bold=True)
+    c.alignment = Alignment(horizontal="center")
 
 
 def _status(ws: Worksheet, row: int, col: int, rng: str) -> None:
@@ -459,7 +462,8 @@ def _rb_checks(ws: Worksheet, row: int, slots: int, ncols: int) -> int:
         c.font = _font(bold=True)
         if col > 1:
             c.alignment = Alignment(horizontal="right", wrap_text=True)
-    ws.cell(row, 5, "Status").font = _font(bold=True)
+    ws.row_dimensions[row].height = 30  # two lines (LibreOffice does not grow rows on load)
+    _status_header(ws, row, 5)
     row += 1
     first = row
     for k in range(1, slots + 1):
