@@ -321,3 +321,28 @@ def test_parallel_read_equals_serial_read(tmp_path, monkeypatch):
     assert parallel.frame["period"].tolist() == serial.frame["period"].tolist()
     assert [str(f) for f in parallel.findings] == [str(f) for f in serial.findings]
     assert {f.location.cell for f in serial.findings} == {"D5002", "A5003"}
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.one_of(
+        st.binary(max_size=200),
+        st.text(alphabet='0123456789;,."\n\r\t -aÅ', max_size=160).map(
+            lambda t: ("Konto;Kostnadsställe;Period;Belopp\n" + t).encode()
+        ),
+    )
+)
+def test_any_bytes_give_findings_never_a_traceback_v10(tmp_path_factory, data):
+    folder = tmp_path_factory.mktemp("fuzz")
+    (folder / "x.csv").write_bytes(data)
+    read = read_ledger(folder / "x.csv")
+    assert read.rows_read >= len(read.frame) and read.rows_rejected >= 0
+    read_mappning(folder / "x.csv")  # the same bytes as a mapping file
+
+
+def test_import_with_unreadable_inputs_is_findings_only(tmp_path):
+    (tmp_path / "empty.csv").write_bytes(b"")
+    utfall, report = import_utfall(tmp_path / "missing.csv", tmp_path / "empty.csv")
+    assert len(utfall) == 0 and report.rows_read == 0 and report.reconciled
+    messages = " ".join(f.message for f in report.findings)
+    assert "Mappningsfilen kan inte läsas" in messages and "Filen kan inte läsas" in messages

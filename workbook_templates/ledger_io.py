@@ -32,6 +32,7 @@ Line numbers assume no line breaks inside quoted fields.
 from __future__ import annotations
 
 import codecs
+import csv
 import io
 import re
 import warnings
@@ -851,6 +852,17 @@ def read_ledger(
 
 
 def _read_ledger_csv(path: Path, options: CsvOptions, jobs: int = 1) -> LedgerRead:
+    try:
+        return _read_ledger_csv_unguarded(path, options, jobs)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, ValueError) as exc:
+        # the CSV parser gave up (an unclosed quote, say): one finding, never a traceback
+        return _empty(path.name, [Finding(
+            RULE, Severity.ERROR,
+            f"Exporten kan inte tolkas som CSV ({str(exc).strip()}). Kontrollera citattecken och "
+            "avgränsare, eller ange dem vid importen.", None, None, Location(workbook=path.name))])
+
+
+def _read_ledger_csv_unguarded(path: Path, options: CsvOptions, jobs: int) -> LedgerRead:
     source = path.name
     try:
         data = path.read_bytes()
@@ -871,9 +883,7 @@ def _read_ledger_csv(path: Path, options: CsvOptions, jobs: int = 1) -> LedgerRe
     first_nl = data.find(b"\n")
     header = (data if first_nl < 0 else data[:first_nl]).decode(encoding).rstrip("\r")
     delimiter = options.delimiter or _sniff_delimiter(header)
-    headers = [str(h) for h in next(iter(pd.read_csv(
-        io.StringIO(header + "\n"), sep=delimiter, header=None, dtype=str,
-        keep_default_na=False).itertuples(index=False)), ())]
+    headers = next(csv.reader([header], delimiter=delimiter), [])
     cols, missing = _find_columns(headers, options.columns)
     if missing:
         return _empty(source, findings + [
