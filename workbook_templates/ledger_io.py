@@ -907,6 +907,12 @@ def _read_ledger_csv_unguarded(path: Path, options: CsvOptions, jobs: int) -> Le
     del data  # the file's bytes are no longer needed: lower peak memory in _finish
 
     frame, f, rows_read, rejected, years = _finish(acc, cols, source, None)
+    shown = {"\t": "tab", ";": ";", ",": ",", "|": "|"}.get(delimiter, delimiter)
+    f.append(Finding(
+        RULE, Severity.INFO,
+        f"Läste {rows_read} rader (kodning {reported}, avgränsare {shown}, decimaltecken "
+        f"{acc.decimal or '.'}; kolumner {', '.join(headers[use[r]] for r in use)}).",
+        None, None, Location(workbook=source)))
     return LedgerRead(frame, tuple(findings + f), rows_read, rejected, source, reported, delimiter,
                       acc.decimal or ".", years)
 
@@ -991,6 +997,12 @@ def _read_ledger_xlsx(path: Path, options: CsvOptions) -> LedgerRead:
 
     frame, f, rows_read, rejected, years = _finish(acc, cols, source, sheet_name,
                                                    first_line=header_at + 2)
+    used = ["konto", "kostnadsstalle", "period", *amount_roles]
+    f.append(Finding(
+        RULE, Severity.INFO,
+        f"Läste {rows_read} rader från bladet {sheet_name} (kolumner "
+        f"{', '.join(headers[cols[r]] for r in used)}).", None, None,
+        Location(workbook=source, sheet=sheet_name)))
     return LedgerRead(frame, tuple(f), rows_read, rejected, source, None, None, None, years)
 
 
