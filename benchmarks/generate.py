@@ -155,7 +155,7 @@ def generate_kommun(size: str | Size = "small", *, seed: int = 0, first_year: in
         {
             "kod": [f"E{u + 1:05d}" for u in range(nu)],
             "namn": [
-                f"{namnder['kod'][c]} central förvaltning" if cen else f"Enhet {u + 1}"
+                f"{namnder['namn'][c]}, central förvaltning" if cen else f"Enhet {u + 1}"
                 for u, (c, cen) in enumerate(zip(committee_of, central, strict=True))
             ],
             "namnd": namnder["kod"].to_numpy()[committee_of],

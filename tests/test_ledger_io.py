@@ -349,3 +349,28 @@ def test_import_with_unreadable_inputs_is_findings_only(tmp_path):
     assert len(utfall) == 0 and report.rows_read == 0 and report.reconciled
     messages = " ".join(f.message for f in report.findings)
     assert "Mappningsfilen kan inte läsas" in messages and "Filen kan inte läsas" in messages
+
+
+def test_generator_sizes_central_units_and_reproducibility(tmp_path):
+    import json
+
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.generate import SIZES, generate_kommun, write_ledger_csv
+
+    kommun = generate_kommun("small", seed=1)
+    assert (len(kommun.namnder), len(kommun.enheter)) == (SIZES["small"].committees, 40)
+    assert kommun.enheter.groupby("namnd")["central"].sum().tolist() == [1] * 5
+    assert len(kommun.ar) == 5 and len(kommun.budget) == 5 * 40 * 15
+    inv = kommun.investeringar
+    last = kommun.ar[-1]
+    for _, project in inv.groupby("projekt"):
+        if project["ar"].max() < last:  # fully inside the plan: the split adds up to the estimate
+            assert project["utgift_ore"].sum() == project["kostnadskalkyl_ore"].iloc[0]
+    again = generate_kommun("small", seed=1)
+    assert again.budget.equals(kommun.budget) and again.investeringar.equals(inv)
+    assert not generate_kommun("small", seed=2).budget.equals(kommun.budget)
+    dumped = json.loads(kommun.dump_json(tmp_path / "k.json").read_text(encoding="utf-8"))
+    assert len(dumped["enheter"]) == 40 and dumped["ar"] == list(kommun.ar)
+    a = write_ledger_csv(kommun, tmp_path / "a.csv", 3_000, seed=9)
+    b = write_ledger_csv(kommun, tmp_path / "b.csv", 3_000, seed=9)
+    assert a == b and (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
