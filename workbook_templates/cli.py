@@ -119,6 +119,21 @@ def _refresh(args: argparse.Namespace) -> int:
     return report.exit_code
 
 
+def _import_utfall(args: argparse.Namespace) -> int:
+    from workbook_templates.import_utfall import import_utfall
+    from workbook_templates.ledger_io import CsvOptions
+
+    options = CsvOptions(delimiter=args.delimiter, decimal=args.decimal, encoding=args.encoding)
+    result = import_utfall(args.export, args.mappning, args.kommun, args.namnder or None,
+                           options=options, backups=args.backups)
+    if result.report is not None:
+        print("\n".join(result.report.lines()))
+    print(format_findings(result.findings, limit=50))
+    for f in result.files:
+        print(f"  {f.status:10} {f.path}")
+    return result.exit_code
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kommunbudget",
@@ -153,6 +168,19 @@ def build_parser() -> argparse.ArgumentParser:
     ref.add_argument("--backups", type=int, default=3, help="backups kept per workbook")
     ref.add_argument("--quiet", action="store_true", help="no progress lines")
     ref.set_defaults(func=_refresh)
+
+    imp = sub.add_parser("import-utfall", help="outturn from a bookkeeping export into the "
+                         "workbooks")
+    imp.add_argument("export", help="the export: CSV (any delimiter, decimal comma) or xlsx")
+    imp.add_argument("--mappning", required=True, help="account/cost-centre mapping (CSV/xlsx)")
+    imp.add_argument("--kommun", required=True, help="the municipality workbook")
+    imp.add_argument("--namnder", nargs="*", help="committee workbooks or folders (default: the "
+                     "municipality workbook's folder)")
+    imp.add_argument("--delimiter", help="CSV delimiter (default: detected)")
+    imp.add_argument("--decimal", help="decimal sign (default: detected)")
+    imp.add_argument("--encoding", help="file encoding (default: detected)")
+    imp.add_argument("--backups", type=int, default=3)
+    imp.set_defaults(func=_import_utfall)
 
     register_excel_setup(sub)  # excel-setup: buttons into a workbook (addin/excel_setup.py)
     return parser

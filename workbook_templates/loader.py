@@ -518,11 +518,39 @@ def read_namnd(source: str | Path | TableSource,
                     _amount(row["Prognos helår"], f, line=code, obj=task),
                     row["Uppgift"].location))
 
+        _bokfort_utfall(r, inp)
+
         t = _table(r, T.RESULTATENHETER, f)
         if t is not None:
             inp.enheter = _enheter(t, inp.namnd, f)
     inp.findings[:] = [_with_workbook(x, path) for x in f]
     return inp
+
+
+def _bokfort_utfall(r: TableSource, inp: NamndInput) -> None:
+    """The outturn imported from the bookkeeping (owned sheet *Bokfört utfall*, written by
+    import-utfall) is the outturn to date of every (task, line) whose *Utfall hittills* was left
+    empty in tblUtfall; a typed figure wins."""
+    from workbook_templates.import_utfall import BOKFORT_SHEET, read_bokfort
+
+    read_range = getattr(r, "range", None)
+    names = getattr(r, "sheet_names", None)  # the file reader has both; live Excel reads none
+    if callable(names):
+        names = names()
+    if read_range is None or names is None or BOKFORT_SHEET not in names:
+        return
+    res = read_range(BOKFORT_SHEET, "A3:P20000")
+    if res.cells is None:
+        return
+    typed = {(u.objekt.casefold(), u.kod): i for i, u in enumerate(inp.utfall)}
+    for (task, code), total in read_bokfort(res.values()).items():
+        i = typed.get((task.casefold(), code))
+        if i is None:
+            inp.utfall.append(PostUtfall(task, code, total, None,
+                                         Location(sheet=BOKFORT_SHEET)))
+        elif inp.utfall[i].utfall is None:
+            old = inp.utfall[i]
+            inp.utfall[i] = PostUtfall(old.objekt, old.kod, total, old.prognos, old.location)
 
 
 def _enheter(t: Table, namnd: str, f: list[Finding]) -> list[Resultatenhet]:

@@ -72,9 +72,10 @@ class T:
 
 #: Output sheets of the municipality workbook, in order.
 KOMMUN_OUTPUTS = ("Resultaträkning", "Finansieringsdel", "Investeringsdel", "Nyckeltal",
-                  "Affärsverk", "Budgetutfall", "Sammandrag", "Resultatbalansering", "Kontroll")
-#: Output sheets of a committee workbook.
-NAMND_OUTPUTS = ("Resultat", "Kontroll")
+                  "Affärsverk", "Budgetutfall", "Sammandrag", "Resultatbalansering", "Kontroll",
+                  "Bokfört utfall")
+#: Output sheets of a committee workbook ("Bokfört utfall" is written by import-utfall).
+NAMND_OUTPUTS = ("Resultat", "Kontroll", "Bokfört utfall")
 
 OWNED_MARK = "Utdata – skrivs av kommunbudget vid varje uppdatering. Skriv inte här."
 OUTPUT_ANCHOR = "A3"  # title in A1, the mark in A2, the tables from A3 down

@@ -1,0 +1,143 @@
+"""``kommunbudget import-utfall``: outturn from the bookkeeping export into the workbooks.
+
+The export is read, mapped and aggregated exactly (:mod:`ledger_io`, :mod:`engine.ledger`); the
+outturn per task, line and month is then written into the owned sheet *Bokfört utfall* of each
+committee workbook (rows for its own tasks) and of the municipality workbook (everything whose
+unit is not a task of any committee: central lines, projects, unknown units). The refresh reads
+that sheet as the outturn to date wherever *Utfall hittills* in the committee's tblUtfall is
+left empty (a typed figure wins).
+
+Nothing is written when the import does not reconcile to the cent.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+
+from engine.catalogue import catalogue
+from engine.findings import Finding, Location, Severity
+from engine.ledger import ImportReport, ore_to_decimal
+from workbook_templates.ledger_io import CsvOptions
+from workbook_templates.ledger_io import import_utfall as read_and_aggregate
+from workbook_templates.loader import read_namnd
+from workbook_templates.refresh import FileReport, find_workbooks, write_owned
+from workbook_templates.safety import check_workbook
+
+__all__ = ["BOKFORT_SHEET", "ImportResult", "import_utfall", "ledger_rows"]
+
+BOKFORT_SHEET = "Bokfört utfall"
+MONTHS = 12
+
+
+@dataclass
+class ImportResult:
+    report: ImportReport | None
+    files: list[FileReport] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        if any(f.status in ("error", "refused") for f in self.files) or self.report is None:
+            return 2
+        if not self.report.reconciled:
+            return 2
+        return 1 if any(f.severity is Severity.ERROR for f in self.findings) else 0
+
+
+def ledger_rows(frame: pd.DataFrame, units: Sequence[str] | None) -> list[list[object]]:
+    """The owned sheet's rows: header, then one row per (unit, line) with months 1–12 and total.
+
+    ``units`` selects the units (tasks) to include; ``None`` = every unit."""
+    wanted = None if units is None else {u.casefold() for u in units}
+    cells: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0] * MONTHS)
+    for code, unit, period, ore in zip(frame["radkod"], frame["enhet"], frame["period"],
+                                       frame["belopp_ore"], strict=True):
+        if wanted is not None and str(unit).casefold() not in wanted:
+            continue
+        if 1 <= int(period) <= MONTHS:
+            cells[(str(unit), str(code))][int(period) - 1] += int(ore)
+    cat = catalogue()
+    rows: list[list[object]] = [["Uppgift", "Kod", "Rad", *(f"Period {m}" for m in
+                                                           range(1, MONTHS + 1)), "Summa"]]
+    order = {code: line.order for code, line in cat.lines.items()}
+    for (unit, code) in sorted(cells, key=lambda k: (k[0], order.get(k[1], 10**6), k[1])):
+        months = cells[(unit, code)]
+        label = cat[code].label if code in cat else code
+        rows.append([unit, code, label, *(ore_to_decimal(v) for v in months),
+                     ore_to_decimal(sum(months))])
+    return rows
+
+
+def import_utfall(
+    export: str | Path,
+    mappning: str | Path,
+    kommun: str | Path,
+    namnd_paths: Sequence[str | Path] | None = None,
+    *,
+    options: CsvOptions | None = None,
+    backups: int = 3,
+) -> ImportResult:
+    export, kommun = Path(export), Path(kommun)
+    result = ImportResult(None)
+    if export.suffix.lower() in (".xlsx", ".xlsm"):
+        gate = check_workbook(export)
+        if any(f.severity is Severity.ERROR for f in gate):
+            result.findings.extend(gate)
+            return result
+    frame, report = read_and_aggregate(export, mappning, options=options,
+                                       known_codes=set(catalogue().lines))
+    result.report = report
+    result.findings.extend(report.findings)
+    if not report.reconciled:
+        result.findings.append(Finding(
+            "V10", Severity.ERROR, "Importen stämmer inte på centen (mappat + exkluderat + "
+            "omappat ≠ exportens summa); ingenting skrevs. Kontrollera exporten.",
+            location=Location(workbook=export.name)))
+        return result
+
+    paths = find_workbooks(namnd_paths or [kommun.parent])
+    claimed: set[str] = set()
+    for path in paths:
+        if path.resolve() == kommun.resolve():
+            continue
+        gate = check_workbook(path)
+        if any(f.severity is Severity.ERROR for f in gate):
+            result.files.append(FileReport(path, "nämnd", "refused", gate))
+            result.findings.extend(gate)
+            continue
+        n = read_namnd(path)
+        tasks = [u.namn for u in n.uppgifter]
+        claimed.update(t.casefold() for t in tasks)
+        result.files.append(write_owned(path, "nämnd", {BOKFORT_SHEET: ledger_rows(frame, tasks)},
+                                        backups, []))
+    rest = frame[~frame["enhet"].astype(str).str.casefold().isin(claimed)]
+    units = sorted(set(rest["enhet"].astype(str)))
+    if units:
+        result.findings.append(Finding(
+            "V10", Severity.INFO,
+            f"{len(units)} enheter hör inte till någon nämnds uppgifter och skrevs i kommunens "
+            f"arbetsbok: {', '.join(units[:10])}{' …' if len(units) > 10 else ''}.",
+            location=Location(workbook=kommun.name, sheet=BOKFORT_SHEET)))
+    result.files.append(write_owned(kommun, "kommun", {BOKFORT_SHEET: ledger_rows(rest, None)},
+                                    backups, []))
+    for f in result.files:
+        result.findings.extend(x for x in f.findings if x not in result.findings)
+    return result
+
+
+def read_bokfort(rows: Sequence[Sequence[object]]) -> dict[tuple[str, str], Decimal]:
+    """``{(uppgift, kod): Summa}`` from the owned sheet's values (header row first)."""
+    out: dict[tuple[str, str], Decimal] = {}
+    for row in rows[1:]:
+        if len(row) < 16 or not row[0] or not row[1]:
+            continue
+        total = row[15]
+        if isinstance(total, (int, float, Decimal)) and not isinstance(total, bool):
+            out[(str(row[0]), str(row[1]))] = Decimal(str(total))
+    return out
