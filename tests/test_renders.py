@@ -39,6 +39,7 @@ RENDERS = {
     ("kommun", "Resultatbalansering"): "kommun_resultatbalansering.png",
     ("kommun", "Kontroll"): "kommun_kontroll.png",
     ("kommun", "Centrala poster"): "kommun_centrala_poster.png",
+    ("kommun", "Funktioner"): "kommun_funktioner.png",
     ("namnd", "Driftsbudget"): "namnd_driftsbudget.png",
     ("namnd", "Resultatenheter"): "namnd_resultatenheter.png",
     ("namnd", "Resultat"): "namnd_resultat.png",
