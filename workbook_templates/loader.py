@@ -102,7 +102,13 @@ def _yes_no(cell: Cell, findings: list[Finding], default: bool | None = None) ->
 def _table(r: TableSource, spec: TableSpec, findings: list[Finding],
            extra: Sequence[str] = ()) -> Table | None:
     required = [*spec.headers, *extra]
-    res = r.table(spec.name, required)
+    try:
+        res = r.table(spec.name, required)
+    except WorkbookReadError as err:  # the table's sheet cannot be read at all
+        finding = _with_workbook(err.finding, r.path)
+        if finding not in findings:  # one finding per broken sheet, not one per table on it
+            findings.append(finding)
+        return None
     findings.extend(_with_workbook(f, r.path) for f in res.findings)
     t = res.table
     if t is not None and not all(t.has(h) for h in required):
@@ -539,7 +545,14 @@ def _bokfort_utfall(r: TableSource, inp: NamndInput) -> None:
         names = names()
     if read_range is None or names is None or BOKFORT_SHEET not in names:
         return
-    res = read_range(BOKFORT_SHEET, "A3:P20000")
+    try:
+        last = r.used_rows(BOKFORT_SHEET) if hasattr(r, "used_rows") else 20_000
+        if last < 4:
+            return
+        res = read_range(BOKFORT_SHEET, f"A3:P{last}")
+    except WorkbookReadError as err:  # the sheet cannot be read at all: a finding, not a crash
+        inp.findings.append(_with_workbook(err.finding, inp.path))
+        return
     if res.cells is None:
         return
     typed = {(u.objekt.casefold(), u.kod): i for i, u in enumerate(inp.utfall)}

@@ -378,6 +378,11 @@ def _to_decimal(x: float) -> Decimal:
     return Decimal(repr(x))
 
 
+def _count(text: str) -> int:
+    """A table part's row count attribute; -1 when it is not a non-negative integer."""
+    return int(text) if text.isdigit() and len(text) < 8 else -1
+
+
 def _norm(header: str) -> str:
     return " ".join(str(header).split()).casefold()
 
@@ -536,14 +541,56 @@ class WorkbookReader:
     def sheet_names(self) -> list[str]:
         return [s.name for s in self.structure.sheets]
 
+    def used_rows(self, sheet: str) -> int:
+        """The number of rows that hold anything (the last used row), 0 for an empty sheet."""
+        return len(self._grid(sheet))
+
     def _grid(self, sheet: str) -> list[list[object]]:
         if sheet not in self._grids:
-            cs = self._cal.get_sheet_by_name(sheet)
-            self._grids[sheet] = cs.to_python(skip_empty_area=False)
-            self._merges[sheet] = [
-                (a[0] + 1, a[1] + 1, b[0] + 1, b[1] + 1) for a, b in cs.merged_cell_ranges or []
-            ]
+            self._check_extent(sheet)
+            try:
+                cs = self._cal.get_sheet_by_name(sheet)
+                grid = cs.to_python(skip_empty_area=False)
+                merges = [
+                    (a[0] + 1, a[1] + 1, b[0] + 1, b[1] + 1)
+                    for a, b in cs.merged_cell_ranges or []
+                ]
+            except Exception as e:  # calamine's own error types for a damaged sheet part
+                raise WorkbookReadError(
+                    _finding(
+                        f"Bladet {sheet!r} kan inte läsas ({type(e).__name__}: {e}). Öppna "
+                        "arbetsboken i Excel, spara den på nytt och försök igen.",
+                        workbook=self.path.name,
+                        sheet=sheet,
+                    )
+                ) from None
+            self._grids[sheet] = grid
+            self._merges[sheet] = merges
         return self._grids[sheet]
+
+    def _check_extent(self, sheet: str) -> None:
+        """Refuse a sheet whose cells span more than :data:`MAX_SHEET_CELLS` *before* calamine
+        loads it: calamine holds a sheet as one dense rectangle, so a single value in XFD1048576
+        would make it allocate 512 GB and abort the whole process."""
+        info = self.structure.sheet(sheet)
+        try:
+            data = self._zip.read(info.part) if info and info.part else b""
+        except (KeyError, zipfile.BadZipFile, OSError):
+            return  # calamine reports the missing or damaged part itself
+        rows, cols = _sheet_extent(data)
+        if rows * cols > MAX_SHEET_CELLS:
+            area = f"{rows:,} rader × {cols:,} kolumner".replace(",", "\u00a0")
+            raise WorkbookReadError(
+                _finding(
+                    f"Bladet {sheet!r} har innehåll utspritt ända till {cell_name(rows, cols)} "
+                    f"({area}), mer än kommunbudget läser. Ta bort innehållet i celler långt "
+                    "utanför tabellerna (Ctrl+End visar den sista använda cellen), spara och "
+                    "försök igen.",
+                    workbook=self.path.name,
+                    sheet=sheet,
+                    cell=cell_name(rows, cols),
+                )
+            )
 
     def merges(self, sheet: str) -> list[tuple[int, int, int, int]]:
         self._grid(sheet)
@@ -640,8 +687,8 @@ class WorkbookReader:
                             sheet=sh.name,
                             part=rel.target,
                             ref=root.get("ref", ""),
-                            header_row_count=int(root.get("headerRowCount", "1")),
-                            totals_row_count=int(root.get("totalsRowCount", "0")),
+                            header_row_count=_count(root.get("headerRowCount", "1")),
+                            totals_row_count=_count(root.get("totalsRowCount", "0")),
                             column_names=cols,
                         )
                     )
@@ -695,6 +742,19 @@ class WorkbookReader:
                     _finding(
                         f"Tabellen {name!r} har ett ogiltigt område ({info.ref!r}). Återställ "
                         "tabellen från mallen.",
+                        workbook=wbname,
+                        sheet=sheet,
+                        table=name,
+                    ),
+                ),
+            )
+        if info.header_row_count < 0 or info.totals_row_count < 0:
+            return TableResult(
+                None,
+                (
+                    _finding(
+                        f"Tabellen {name!r} är skadad (ogiltigt antal rubrik- eller summarader i "
+                        "tabelldefinitionen). Återställ tabellen från mallen.",
                         workbook=wbname,
                         sheet=sheet,
                         table=name,
@@ -917,6 +977,36 @@ def _scan_errors(sheet_xml: bytes) -> dict[tuple[int, int], str]:
         elif tag == "row":
             el.clear()
     return out
+
+
+MAX_SHEET_CELLS = 2_000_000
+"""Largest sheet area (rows × columns, from A1 to the last cell with content) the reader loads:
+calamine holds a sheet densely, about 100 bytes per cell with the Python grid; the templates'
+sheets are a few thousand cells."""
+
+_TAG_RE = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?(row|c)(\s[^>]*?)?(/?)>")
+_R_ATTR_RE = re.compile(rb"""(?:^|\s)r\s*=\s*["']([^"']*)["']""")
+
+
+def _sheet_extent(sheet_xml: bytes) -> tuple[int, int]:
+    """(last row, last column) of the cells with content in a worksheet part, found by a regex
+    pass over the tags (no tree; implicit row/cell positions counted as Excel does)."""
+    row = col = last_row = last_col = 0
+    for m in _TAG_RE.finditer(sheet_xml):
+        tag, attrs, empty = m.group(1), m.group(2) or b"", m.group(3)
+        r = _R_ATTR_RE.search(attrs)
+        if tag == b"row":
+            row = int(r.group(1)) if r and r.group(1).isdigit() else row + 1
+            col = 0
+            continue
+        cell_row = row
+        try:
+            cell_row, col = parse_cell(r.group(1).decode("ascii")) if r else (row, col + 1)
+        except (ValueError, UnicodeDecodeError):
+            col += 1
+        if not empty:  # <c r="Z9" s="3"/>: formatting only, no value
+            last_row, last_col = max(last_row, cell_row), max(last_col, col)
+    return last_row, last_col
 
 
 class _BytesReader:
