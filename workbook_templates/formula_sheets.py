@@ -75,7 +75,7 @@ _LAST_COL = get_column_letter(_last_col)
 _LAST_ROW = _last_row
 _HEADER_ROW = range_boundaries(S.OUTPUT_ANCHOR)[1]
 
-_FUNC_RE = re.compile(r"([A-Z][A-Z0-9.]*)\(")
+_FUNC_RE = re.compile(r"([A-Z_][A-Z0-9._]*)\(")
 
 
 def formula_functions(formula: str) -> set[str]:
