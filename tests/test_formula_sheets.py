@@ -229,3 +229,32 @@ def test_formula_functions_ignores_strings_and_sheet_names() -> None:
     assert formula_functions(f) == {"IF", "ROUND", "SUMIFS"}
     assert formula_functions("=IFERROR(KB_ARSBIDRAG(A1:A3,B1:B3),\"x\")") == {
         "IFERROR", "KB_ARSBIDRAG"}
+
+
+def test_wired_in_process_gives_the_same_formulas(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """What templates.py will do (add_formula_sheets(wb) right before wb.save) gives the same
+    formulas and totals rows as applying it to the saved template (what the tests do until then):
+    the tables' columns are named from the header cells in both cases."""
+    import workbook_templates.templates as templates_module
+
+    class WiredWorkbook(openpyxl.Workbook):
+        def save(self, filename: object) -> None:
+            add_formula_sheets(self)
+            super().save(filename)
+
+    ex = exempelkommun()
+    applied = build_templates(tmp_path / "applied", ["Socialnämnden"])
+    monkeypatch.setattr(templates_module, "Workbook", WiredWorkbook)
+    wired = {"kommun_sv_exempel": new_kommun(tmp_path / "kommun_sv_exempel.xlsx", ex),
+             "mall_namnd_socialnämnden": new_namnd(tmp_path / "n.xlsx", "Socialnämnden", ex)}
+    for name, path in wired.items():
+        assert formula_cells(path) == formula_cells(applied[name]), name
+        a, w = openpyxl.load_workbook(applied[name]), openpyxl.load_workbook(path)
+        assert w.sheetnames == a.sheetnames
+        for table, (_ws, t) in _tables(w).items():
+            ta = _tables(a)[table][1]
+            assert (t.ref, t.totalsRowCount, t.autoFilter.ref if t.autoFilter else None) == (
+                ta.ref, ta.totalsRowCount, ta.autoFilter.ref if ta.autoFilter else None), table
+            assert [(c.name, c.totalsRowFunction, c.totalsRowLabel) for c in t.tableColumns] == [
+                (c.name, c.totalsRowFunction, c.totalsRowLabel) for c in ta.tableColumns], table
