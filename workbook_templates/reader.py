@@ -666,7 +666,19 @@ class WorkbookReader:
             for sh in self.structure.sheets:
                 if not sh.part:
                     continue
-                for rel in read_rels(self._zip, sh.part).values():
+                try:
+                    rels = read_rels(self._zip, sh.part)
+                except etree.XMLSyntaxError as e:
+                    raise WorkbookReadError(
+                        _finding(
+                            f"Bladet {sh.name!r} har en skadad relationsdel "
+                            f"({rels_path(sh.part)}: {e}), så bladets tabeller kan inte hittas. "
+                            "Öppna arbetsboken i Excel, spara den på nytt och försök igen.",
+                            workbook=self.path.name,
+                            sheet=sh.name,
+                        )
+                    ) from None
+                for rel in rels.values():
                     if rel.type != "table" or rel.external:
                         continue
                     try:
