@@ -269,3 +269,40 @@ def test_V10_stored_reader_corpus_gives_findings(path: Path, fuzz_dir: Path) -> 
     copy.write_bytes(path.read_bytes())
     n = read_kommun(copy) if role == "kommun" else read_namnd(copy)
     assert any(CAUGHT_BY[check] in f.message for f in n.findings)
+
+
+# --------------------------------------------------------------------------------------------
+# The sheet-extent guard the fuzz made necessary (calamine holds a sheet as a dense rectangle)
+
+
+def _far_cell(tmp: Path, name: str, write) -> Path:
+    import xlsxwriter
+
+    path = tmp / name
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("Blad")
+    ws.write_row(0, 0, ["Rad", "Belopp"])
+    ws.write_row(1, 0, ["Skatt", 100])
+    write(wb, ws)
+    wb.close()
+    return path
+
+
+def test_V10_a_value_in_the_last_cell_is_a_finding_not_an_abort(tmp_path: Path) -> None:
+    # before issue 9 calamine tried to allocate 1,048,576 × 16,384 cells (512 GB) and aborted
+    path = _far_cell(tmp_path, "far.xlsx", lambda wb, ws: ws.write(1048575, 16383, "x"))
+    with open_workbook(path) as wb, pytest.raises(WorkbookReadError) as e:
+        wb.range("Blad", "A1:B2")
+    f = e.value.finding
+    assert (f.rule, f.severity, f.location.sheet, f.location.cell) == (
+        "V10", Severity.ERROR, "Blad", "XFD1048576")
+    assert "Ctrl+End" in f.message
+
+
+def test_V10_an_empty_formatted_last_cell_is_read_normally(tmp_path: Path) -> None:
+    # Excel writes <c r="XFD1048576" s="1"/> for a formatted empty cell: calamine ignores it,
+    # and so does the guard (the exact scan looks only at cells with content)
+    path = _far_cell(tmp_path, "styled.xlsx", lambda wb, ws: ws.write_blank(
+        1048575, 16383, None, wb.add_format({"bold": True})))
+    with open_workbook(path) as wb:
+        assert wb.range("Blad", "A1:B2").values() == [["Rad", "Belopp"], ["Skatt", 100]]
