@@ -156,14 +156,19 @@ def test_formula_sheets_are_idempotent(tmp_path: Path) -> None:
     assert wb.sheetnames.count(OVERSIKT) == 1
 
 
-def test_totals_row_refuses_to_overwrite_cells_below_a_table(tmp_path: Path) -> None:
-    path = new_namnd(tmp_path / "n.xlsx", "Socialnämnden", exempelkommun())
-    wb = openpyxl.load_workbook(path)
-    ws, t = _tables(wb)["tblDrift"]
-    _, _, _, r2 = range_boundaries(t.ref)
-    ws.cell(r2 + 1, 2, "något")
-    with pytest.raises(ValueError, match="tblDrift"):
+def test_totals_row_refuses_to_overwrite_cells_below_a_table() -> None:
+    from openpyxl.worksheet.table import Table
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Driftsbudget"
+    for row in (["Uppgift", "Kod", "Rad", "Budget 2026"], ["Hemvård", "RR.VU.TJ", "Köp", -10]):
+        ws.append(row)
+    ws.add_table(Table(displayName="tblDrift", ref="A1:D2"))
+    ws["B3"] = "något"  # a user's note right below the table
+    with pytest.raises(ValueError, match="tblDrift.*B3"):
         add_input_totals(wb)
+    assert ws["B3"].value == "något" and ws.tables["tblDrift"].ref == "A1:D2"
 
 
 def test_overview_labels_exist_in_the_refreshed_sheets_in_both_languages(
@@ -200,16 +205,26 @@ def test_overview_labels_exist_in_the_refreshed_sheets_in_both_languages(
 
 
 def test_totals_rows_do_not_change_what_the_refresh_reads(
-        refreshed: dict[str, RefreshReport], tmp_path: Path) -> None:
+        refreshed: dict[str, RefreshReport], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """The reader skips totals rows: the refresh computes the same owned sheets with and without
     the formula sheets (the example has every table filled)."""
     with_formulas = refreshed["sv"]
     ex = exempelkommun()
     plain = tmp_path / "utan"
     plain.mkdir()
-    kommun = new_kommun(plain / "kommun.xlsx", ex)
-    for namnd in ex.namndlista:
-        new_namnd(plain / committee_file(namnd), namnd, ex)
+    with monkeypatch.context() as m:  # templates without formulas, also once templates.py wires them
+        import workbook_templates.formula_sheets as fs
+        import workbook_templates.templates as tm
+
+        for name in ("add_formula_sheets", "add_input_totals", "add_overview"):
+            m.setattr(fs, name, lambda wb: None)
+            m.setattr(tm, name, lambda wb: None, raising=False)
+        kommun = new_kommun(plain / "kommun.xlsx", ex)
+        for namnd in ex.namndlista:
+            new_namnd(plain / committee_file(namnd), namnd, ex)
+    assert not any(t.totalsRowCount for ws in openpyxl.load_workbook(kommun).worksheets
+                   for t in ws.tables.values())
     without = refresh([plain], kommun, write=False)
     assert with_formulas.outputs.kommun_sheets == without.outputs.kommun_sheets
     assert with_formulas.outputs.namnd_sheets == without.outputs.namnd_sheets
