@@ -444,7 +444,8 @@ def _status(ws: Worksheet, row: int, col: int, rng: str) -> None:
 
 def _rb_checks(ws: Worksheet, row: int, slots: int, ncols: int) -> int:
     """Resultatbalansering: per committee, Σ of its units' Överföring (units table of the
-    Resultatbalansering sheet) = the committee's Överföring (committee table below it)."""
+    Resultatbalansering sheet) = the committee's Överföring (committee table below it); in total
+    over both whole tables (the committee table ends above "Budgettillägg (R1)")."""
     rb = _q("Resultatbalansering")
     col_a = f"{rb}!$A$1:$A${_LAST_ROW}"
     units_hdr = f'MATCH("Resultatenhet",{rb}!$B$1:$B${_LAST_ROW},0)'
@@ -481,12 +482,14 @@ def _rb_checks(ws: Worksheet, row: int, slots: int, ncols: int) -> int:
             c.number_format = AMOUNT_FORMAT
             c.font = _font()
         row += 1
-    last = row - 1
     ws.cell(row, 1, "Alla nämnder").font = _font(bold=True)
-    for col in (2, 3):
-        letter = get_column_letter(col)
-        c = ws.cell(row, col, f'=IF(COUNT({letter}{first}:{letter}{last})=0,"",'
-                              f"SUM({letter}{first}:{letter}{last}))")
+    # over the whole tables, not the rows above: committees beyond the slots still count
+    tillagg_hdr = f'MATCH("Budgettillägg (R1)",{col_a},0)'
+    d = f"{rb}!$D$1:$D${_LAST_ROW}"
+    totals = (f'=IFERROR(SUM({span("F")}),"")',
+              f'=IFERROR(SUM(INDEX({d},{namnd_hdr}+1):INDEX({d},{tillagg_hdr}-1)),"")')
+    for col, formula in zip((2, 3), totals, strict=True):
+        c = ws.cell(row, col, formula)
         c.number_format = AMOUNT_FORMAT
         c.font = _font(bold=True)
         c.border = _TOTAL_BORDER
