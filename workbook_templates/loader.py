@@ -72,10 +72,6 @@ class NamndInput:
     readable: bool = True
 
 
-def _sign_table() -> dict[str, str]:
-    return {code: line.sign for code, line in catalogue().lines.items()}
-
-
 def _text(cell: Cell | None) -> str:
     if cell is None or cell.value is None:
         return ""
@@ -132,8 +128,7 @@ def _with_workbook(f: Finding, path: Path) -> Finding:
 
 def _amount(cell: Cell, findings: list[Finding], line: str | None = None,
             year: int | None = None, obj: str | None = None) -> Decimal | None:
-    result = parse_amount(cell.value, location=cell.location, line=line, year=year, object=obj,
-                          line_signs=_sign_table())
+    result = parse_amount(cell.value, location=cell.location, line=line, year=year, object=obj)
     if isinstance(result, Finding):
         findings.append(result)
         return None

@@ -128,7 +128,7 @@ def _rb_rows(rb: Balansering) -> Rows:
     rows.append([])
     rows.append(["Budgettillägg (R1)", "Resultatenhet", "År", "Belopp"])
     for t in rb.budgettillagg:
-        rows.append([t.namnd, t.resultatenhet, t.ar, t.belopp])
+        rows.append([t.namnd, t.resultatenhet, str(t.ar) if t.ar else None, t.belopp])
     rows.append([])
     rows.append(["Tidplan (R8)", "Datum", "Status"])
     for s in rb.tidplan:
@@ -280,13 +280,18 @@ def _namnd_rows(n: NamndInput, b: Berakning, rb: Balansering | None, cols: Seque
     return rows
 
 
-def belongs_to(f: Finding, n: NamndInput) -> bool:
-    """Whether a finding concerns this committee's workbook, committee or tasks."""
+def belongs_to(f: Finding, n: NamndInput, prefixes: tuple[str, ...] | None = None) -> bool:
+    """Whether a finding concerns this committee's workbook, committee or tasks.
+    ``prefixes`` (from :func:`object_prefixes`) saves recomputing them for many findings."""
     if f.location and f.location.workbook == n.path.name:
         return True
     obj = (f.object or "").casefold()
-    return obj.startswith(n.namnd.casefold()) or any(
-        obj.startswith(u.namn.casefold()) for u in n.uppgifter)
+    return bool(obj) and obj.startswith(prefixes or object_prefixes(n))
+
+
+def object_prefixes(n: NamndInput) -> tuple[str, ...]:
+    """The committee's and its tasks' names, case-folded: finding objects start with one."""
+    return (n.namnd.casefold(), *(u.namn.casefold() for u in n.uppgifter))
 
 
 def compute_outputs(k: KommunInput, namnder: Sequence[NamndInput]) -> Outputs:
@@ -335,7 +340,8 @@ def compute_outputs(k: KommunInput, namnder: Sequence[NamndInput]) -> Outputs:
         "Kontroll": findings_rows(all_findings),
     }
     for n in namnder:
-        own = [f for f in all_findings if belongs_to(f, n)]
+        pre = object_prefixes(n)
+        own = [f for f in all_findings if belongs_to(f, n, pre)]
         out.namnd_sheets[n.namnd] = {
             "Resultat": _namnd_rows(n, b, rb, cols, uf),
             "Kontroll": findings_rows(own),

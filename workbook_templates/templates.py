@@ -29,12 +29,15 @@ from engine.catalogue import catalogue
 from engine.rb_rules import rules_to_table
 from workbook_templates import schema as S
 from workbook_templates.example import Exempel
+from workbook_templates.formula_sheets import add_input_totals, add_overview
 from workbook_templates.schema import T, TableSpec
 from workbook_templates.udf_sheet import add_udf_sheet
 
 __all__ = ["CENTRAL_CODES", "DRIFT_CODES", "new_kommun", "new_namnd"]
 
 AMOUNT_FORMAT = "#,##0.00;-#,##0.00"
+RATIO_FORMAT = "#,##0.00"
+FONT = "Calibri"  # named: an unnamed font renders in a wide fallback outside Excel
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 OWNED_TAB = "808080"
 INPUT_TAB = "2F75B5"
@@ -78,7 +81,7 @@ def _add_table(ws: Worksheet, spec: TableSpec, rows: Sequence[Sequence[object]],
     headers = [*spec.headers, *year_columns]
     for j, h in enumerate(headers):
         c = ws.cell(anchor_row, anchor_col + j, h)
-        c.font = Font(bold=True)
+        c.font = Font(name=FONT, bold=True)
         c.fill = HEADER_FILL
         c.alignment = Alignment(wrap_text=True, vertical="top")
     body = list(rows) or [[None] * len(headers) for _ in range(min_rows)]
@@ -121,24 +124,50 @@ def _col_of(spec: TableSpec, header: str, anchor_col: int = 1) -> str:
 def _input_sheet(wb: Workbook, title: str, heading: str, help_text: str) -> Worksheet:
     ws = wb.create_sheet(title)
     ws["A1"] = heading
-    ws["A1"].font = Font(bold=True, size=14)
+    ws["A1"].font = Font(name=FONT, bold=True, size=14)
     ws["A2"] = help_text
-    ws["A2"].font = Font(italic=True, color="595959")
+    ws["A2"].font = Font(name=FONT, italic=True, color="595959")
     ws.sheet_properties.tabColor = INPUT_TAB
     ws.freeze_panes = "A4"
     return ws
 
 
+#: Column widths of owned sheets whose columns hold text rather than amounts.
+OUTPUT_WIDTHS = {
+    "Kontroll": {"A": 8, "B": 9, "C": 24, "D": 18, "E": 7, "F": 40, "G": 7, "H": 160},
+    "Resultatbalansering": {"A": 28, "B": 40, "G": 20, "H": 90},
+    "Budgetutfall": {"B": 44, "K": 60, "L": 50},
+    "Sammandrag": {"B": 70},
+}
+#: Owned sheets' columns that hold amounts (the writer gives new cells their column's style).
+AMOUNT_COLUMNS = {
+    "Kontroll": "",
+    "Resultatbalansering": "CDEF",
+    "Budgetutfall": "DEFGHI",
+    "Sammandrag": "DE",
+    "Nyckeltal": "",
+    "Bokfört utfall": "DEFGHIJKLMNOP",
+}
+
+
 def _output_sheet(wb: Workbook, title: str) -> Worksheet:
     ws = wb.create_sheet(title)
     ws["A1"] = title
-    ws["A1"].font = Font(bold=True, size=14)
+    ws["A1"].font = Font(name=FONT, bold=True, size=14)
     ws["A2"] = S.OWNED_MARK
-    ws["A2"].font = Font(italic=True, color="C00000")
+    ws["A2"].font = Font(name=FONT, italic=True, color="C00000")
     ws.sheet_properties.tabColor = OWNED_TAB
     ws.column_dimensions["A"].width = 52
-    for col in range(2, 16):
-        ws.column_dimensions[get_column_letter(col)].width = 16
+    amount_cols = AMOUNT_COLUMNS.get(title, "BCDEFGHIJKLMNOP")
+    for col in range(2, 17):
+        letter = get_column_letter(col)
+        ws.column_dimensions[letter].width = 16
+        if title == "Nyckeltal" and col <= 12:
+            ws.column_dimensions[letter].number_format = RATIO_FORMAT
+        elif letter in amount_cols:
+            ws.column_dimensions[letter].number_format = AMOUNT_FORMAT
+    for letter, width in OUTPUT_WIDTHS.get(title, {}).items():
+        ws.column_dimensions[letter].width = width
     ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
@@ -155,7 +184,7 @@ def _lists_sheet(wb: Workbook, namnder: Sequence[str]) -> dict[str, str]:
     sources = {}
     for j, (name, values) in enumerate(lists.items(), start=1):
         letter = get_column_letter(j)
-        ws.cell(1, j, name).font = Font(bold=True)
+        ws.cell(1, j, name).font = Font(name=FONT, bold=True)
         for i, v in enumerate(values, start=2):
             ws.cell(i, j, v)
         sources[name] = f"={S.SHEET_LISTOR}!${letter}$2:${letter}${len(values) + 1}"
@@ -178,7 +207,7 @@ def _instructions(wb: Workbook, lines: Sequence[str]) -> None:
         c = ws.cell(i, 1, text)
         c.alignment = Alignment(wrap_text=True, vertical="top")
         if i == 1:
-            c.font = Font(bold=True, size=16)
+            c.font = Font(name=FONT, bold=True, size=16)
 
 
 def _settings_and_years(wb: Workbook, settings: Sequence[tuple[str, object]],
@@ -190,7 +219,7 @@ def _settings_and_years(wb: Workbook, settings: Sequence[tuple[str, object]],
     _add_table(ws, T.INSTALLNINGAR, [list(s) for s in settings],
                widths={"Inställning": 34, "Värde": 30})
     row0 = 3 + len(settings) + 3
-    ws.cell(row0 - 1, 1, "Årskolumner").font = Font(bold=True)
+    ws.cell(row0 - 1, 1, "Årskolumner").font = Font(name=FONT, bold=True)
     rows = [[k, y, t, inhabitants[i] if i < len(inhabitants) else None]
             for i, (k, y, t) in enumerate(columns)]
     _add_table(ws, T.AR, rows, anchor_row=row0, widths={"Kolumn": 34, "År": 30})
@@ -324,14 +353,14 @@ def new_kommun(path: str | Path, example: Exempel | None = None, sprak: str = "s
     _validate(ws, "A", 4, 4 + len(nrows), lists["Nämnd"], "nämnderna")
     _validate(ws, "B", 4, 4 + len(nrows), lists["ja/nej"], "ja/nej")
     jrow = 4 + max(len(nrows), 3) + 3
-    ws.cell(jrow - 1, 1, "Justeringar (R2)").font = Font(bold=True)
+    ws.cell(jrow - 1, 1, "Justeringar (R2)").font = Font(name=FONT, bold=True)
     jrows = [[j.namnd, j.resultatenhet, j.niva, _num(j.belopp), j.orsak]
              for j in (example.justeringar if example else ())]
     _add_table(ws, T.JUSTERINGAR, jrows, anchor_row=jrow, amount_headers=("Belopp",),
                widths={"Resultatenhet": 30, "Orsak": 50}, min_rows=2)
     _validate(ws, "C", jrow + 1, jrow + len(jrows) + 2, lists["Nivå"], "enhet/nämnd")
     trow = jrow + max(len(jrows), 2) + 4
-    ws.cell(trow - 1, 1, "Tidplan (R8)").font = Font(bold=True)
+    ws.cell(trow - 1, 1, "Tidplan (R8)").font = Font(name=FONT, bold=True)
     tp = example.tidplan if example else None
     dates = [tp.bokslutsgenomgang, tp.ks_beslut, tp.enhetsgenomgang, tp.aterrapportering] \
         if tp else [None] * 4
@@ -343,6 +372,8 @@ def new_kommun(path: str | Path, example: Exempel | None = None, sprak: str = "s
     for title in S.KOMMUN_OUTPUTS:
         _output_sheet(wb, title)
     add_udf_sheet(wb, example)
+    add_input_totals(wb)
+    add_overview(wb)
     _xlwings_conf(wb)
     wb.defined_names["KB_Kommun"] = DefinedName("KB_Kommun", attr_text="Inställningar!$B$4")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -426,6 +457,7 @@ def new_namnd(path: str | Path, namnd: str = "", example: Exempel | None = None)
 
     for title in S.NAMND_OUTPUTS:
         _output_sheet(wb, title)
+    add_input_totals(wb)
     _xlwings_conf(wb)
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
