@@ -191,3 +191,18 @@ def test_refresh_is_idempotent_across_processes(workbooks) -> None:
         if seed == "1":
             before = {p: _digest(p) for p in [kommun, *namnder]}
     assert {p: _digest(p) for p in before} == before
+
+
+def test_jobs_give_the_same_result_as_one_process(workbooks, tmp_path: Path) -> None:
+    kommun, namnder = workbooks
+    twin = tmp_path / "twin"
+    twin.mkdir()
+    for p in [kommun, *namnder]:
+        (twin / p.name).write_bytes(p.read_bytes())
+    one = refresh([kommun.parent], kommun)
+    two = refresh([twin], twin / kommun.name, jobs=2)
+    assert [(f.path.name, f.status) for f in one.files] == \
+        [(f.path.name, f.status) for f in two.files]
+    assert [str(f) for f in one.findings] == [str(f) for f in two.findings]
+    for p in [kommun, *namnder]:
+        assert _cells(p, "Kontroll") == _cells(twin / p.name, "Kontroll")

@@ -108,7 +108,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _refresh(args: argparse.Namespace) -> int:
     report = refresh(args.paths, args.kommun, backups=args.backups,
-                     progress=_progress(not args.quiet))
+                     progress=_progress(not args.quiet), jobs=args.jobs)
     if sys.stderr.isatty() and not args.quiet:
         print(file=sys.stderr)
     if args.report:
@@ -167,6 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
     ref.add_argument("--report", help="write a JSON report of what was done per file")
     ref.add_argument("--backups", type=int, default=3, help="backups kept per workbook")
     ref.add_argument("--quiet", action="store_true", help="no progress lines")
+    ref.add_argument("--jobs", type=int, default=1,
+                     help="worker processes for reading and writing committee workbooks")
     ref.set_defaults(func=_refresh)
 
     imp = sub.add_parser("import-utfall", help="outturn from a bookkeeping export into the "

@@ -98,8 +98,12 @@ def refresh(
     write: bool = True,
     backups: int = 3,
     progress: Callable[[str], None] | None = None,
+    jobs: int = 1,
 ) -> RefreshReport:
-    """Refresh the municipality workbook ``kommun`` and the committee workbooks in ``paths``."""
+    """Refresh the municipality workbook ``kommun`` and the committee workbooks in ``paths``.
+
+    ``jobs`` > 1 reads and writes the committee workbooks in that many worker processes (the
+    engine runs once, in this process); results are identical, in the same order."""
     say = progress or (lambda _msg: None)
     files = find_workbooks(paths)
     kommun_path = Path(kommun) if kommun else None
@@ -138,11 +142,12 @@ def refresh(
         return RefreshReport(reports, all_findings, None)
 
     namnder: list[NamndInput] = []
-    for p in namnd_paths:
-        say(f"Läser {p.name}")
-        if not gate(p, "nämnd"):
+    for p, found, n in _map(_read_committee, [(p, k.kolumner) for p in namnd_paths], jobs,
+                            lambda a: say(f"Läser {a[0].name}")):
+        all_findings.extend(found)
+        if n is None:
+            reports.append(FileReport(p, "nämnd", "refused", found))
             continue
-        n = read_namnd(p, k.kolumner)
         all_findings.extend(n.findings)
         if not n.readable:
             reports.append(FileReport(p, "nämnd", "error", n.findings))
@@ -160,14 +165,45 @@ def refresh(
 
     say(f"Skriver {kommun_path.name}")
     reports.append(write_owned(kommun_path, "kommun", out.kommun_sheets, backups, k.findings))
-    for n in namnder:
-        say(f"Skriver {n.path.name}")
-        sheets = out.namnd_sheets.get(n.namnd, {})
-        reports.append(write_owned(n.path, "nämnd", sheets, backups, n.findings))
+    tasks = [(n.path, "nämnd", out.namnd_sheets.get(n.namnd, {}), backups, n.findings)
+             for n in namnder]
+    reports.extend(_map(_write_committee, tasks, jobs, lambda a: say(f"Skriver {a[0].name}")))
     for r in reports:
         if r.status in ("skipped", "error"):
             all_findings.extend(f for f in r.findings if f not in all_findings)
     return RefreshReport(reports, all_findings, out)
+
+
+def _read_committee(args: tuple[Path, list]) -> tuple[Path, list[Finding], NamndInput | None]:
+    """Gate and read one committee workbook (a worker-process task with ``jobs`` > 1)."""
+    path, kolumner = args
+    found = check_workbook(path)
+    if any(f.severity is Severity.ERROR for f in found):
+        return path, found, None
+    return path, found, read_namnd(path, kolumner)
+
+
+def _write_committee(args: tuple) -> FileReport:
+    return write_owned(*args)
+
+
+def _map(fn: Callable, items: list, jobs: int, announce: Callable[[object], None]) -> list:
+    """``[fn(x) for x in items]``, in worker processes when ``jobs`` > 1 (order kept)."""
+    if jobs <= 1 or len(items) < 2:
+        out = []
+        for item in items:
+            announce(item)
+            out.append(fn(item))
+        return out
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(fn, item) for item in items]
+        out = []
+        for item, fut in zip(items, futures, strict=True):
+            announce(item)
+            out.append(fut.result())
+        return out
 
 
 def write_owned(path: Path, role: str, sheets: dict[str, list[list[object]]], backups: int,
