@@ -146,10 +146,11 @@ def measure(size: str, work: Path) -> dict[str, object]:
     scratch = work / f"{size}-scratch"
     scratch.mkdir(exist_ok=True)
     floor = _time(lambda: _floor(folder, scratch), repeat=2)
+    twin = work / f"{size}-jobs"  # a pristine copy, for the first refresh with --jobs 2
+    shutil.rmtree(twin, ignore_errors=True)
+    shutil.copytree(folder, twin)
     first = _time(lambda: refresh([folder], kommun))
     second = _time(lambda: refresh([folder], kommun), repeat=2)
-    twin = work / f"{size}-jobs"
-    shutil.copytree(folder, twin)
     jobs2 = _time(lambda: refresh([twin], twin / "kommun.xlsx", jobs=2))
     shutil.rmtree(twin, ignore_errors=True)
     naive = _time(lambda: _openpyxl_round_trip(folder, scratch))
