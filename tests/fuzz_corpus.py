@@ -158,6 +158,10 @@ def reader_crashers() -> dict[str, bytes]:
         # int("#DIV/0!") for the table's header row count (ValueError)
         "namnd-tablecount-headerrowcount": _edit_part(
             seed, first_table, _set_root_attr("headerRowCount", "#DIV/0!")),
+        # a table resized to the whole sheet: the reader built 17 billion cells (memory ran
+        # away past 9 GB in the fuzz campaign)
+        "namnd-tableref-wholesheet": _edit_part(
+            seed, first_table, _set_root_attr("ref", "A3:XFD1048576")),
         # a sheet's relationships part with an invalid namespace URI, which the gate's
         # streaming check accepts and lxml's tree parser refuses (XMLSyntaxError)
         "namnd-sheetrels-namespace": _edit_part(

@@ -817,20 +817,23 @@ class WorkbookReader:
                 )
 
         index: dict[str, int] = {}
+        unnamed = 0
         for i, h in enumerate(headers_text):
             key = _norm(h)
             if not key:
-                findings.append(
-                    _finding(
-                        f"Tabellen {name!r} har en kolumn utan rubrik. Skriv en rubrik i cellen "
-                        "eller ta bort kolumnen.",
-                        workbook=wbname,
-                        sheet=sheet,
-                        cell=header_cells[i].address,
-                        table=name,
-                        severity=Severity.WARNING,
+                unnamed += 1
+                if unnamed <= 5:  # a table spanning to column XFD: 5 findings and a summary
+                    findings.append(
+                        _finding(
+                            f"Tabellen {name!r} har en kolumn utan rubrik. Skriv en rubrik i "
+                            "cellen eller ta bort kolumnen.",
+                            workbook=wbname,
+                            sheet=sheet,
+                            cell=header_cells[i].address,
+                            table=name,
+                            severity=Severity.WARNING,
+                        )
                     )
-                )
                 continue
             if key in index:
                 first = header_cells[index[key]].address
@@ -848,6 +851,19 @@ class WorkbookReader:
                 continue
             index[key] = i
 
+        if unnamed > 5:
+            findings.append(
+                _finding(
+                    f"Tabellen {name!r} har {unnamed - 5} kolumner till utan rubrik (området "
+                    f"{info.ref}). Ändra tabellens storlek (Tabelldesign → Ändra tabellstorlek) "
+                    "eller ge kolumnerna rubriker.",
+                    workbook=wbname,
+                    sheet=sheet,
+                    table=name,
+                    severity=Severity.WARNING,
+                )
+            )
+
         for h in headers:
             if _norm(h) not in index:
                 findings.append(
@@ -864,6 +880,20 @@ class WorkbookReader:
 
         first_data = r1 + info.header_row_count
         last_data = r2 - info.totals_row_count
+        if skip_blank_rows:  # rows below the sheet's last used row are blank: never built
+            last_data = min(last_data, len(self._grid(sheet)))
+        if (last_data - first_data + 1) * (c2 - c1 + 1) > MAX_SHEET_CELLS:
+            findings.append(
+                _finding(
+                    f"Tabellen {name!r} täcker ett orimligt stort område ({info.ref}). Ändra "
+                    "tabellens storlek (Tabelldesign → Ändra tabellstorlek) så att den bara "
+                    "omfattar rubrikraden och raderna med data.",
+                    workbook=wbname,
+                    sheet=sheet,
+                    table=name,
+                )
+            )
+            return TableResult(None, tuple(findings))
         rows = []
         for r, line in zip(
             range(first_data, last_data + 1),
