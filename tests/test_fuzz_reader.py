@@ -247,6 +247,9 @@ CAUGHT_BY = {
     "sheetextent": ("utspritt ända till XFD1048576", Severity.ERROR),
     "tablecount": ("är skadad", Severity.ERROR),  # ValueError: int("#DIV/0!")
     "sheetrels": ("skadad relationsdel", Severity.ERROR),  # XMLSyntaxError
+    # ValueError from int("A1048577") in the error-value scan; and #REF! as the committee's
+    # name was taken silently: now a located finding
+    "errorscan": ("har felvärdet #REF!", Severity.ERROR),
     # a table ref of A3:XFD1048576: memory without bound; now blank rows below the sheet's last
     # used row are never built and the 16,382 unnamed columns are one summary warning
     "tableref": ("kolumner till utan rubrik", Severity.WARNING),

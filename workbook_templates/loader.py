@@ -24,7 +24,14 @@ from engine.money import ZERO
 from engine.rb_rules import DEFAULT_RULES, Regelverk, rules_from_table
 from engine.resultatbalansering import Justering, Namnd, Resultatenhet, Tidplan
 from engine.uppfoljning import PostUtfall
-from workbook_templates.reader import Cell, Table, TableResult, WorkbookReadError, open_workbook
+from workbook_templates.reader import (
+    Cell,
+    CellError,
+    Table,
+    TableResult,
+    WorkbookReadError,
+    open_workbook,
+)
 from workbook_templates.schema import RB_STEG, T, TableSpec
 
 __all__ = ["Kolumn", "KommunInput", "NamndInput", "TableSource", "read_kolumner", "read_kommun",
@@ -224,14 +231,23 @@ def _missing_year_columns(t: Table, kolumner: Sequence[Kolumn], findings: list[F
                 location=Location(sheet=t.sheet, cell=t.ref.split(":")[0], table=t.name)))
 
 
-def _settings(t: Table | None) -> dict[str, Cell]:
+def _settings(t: Table | None, findings: list[Finding] | None = None) -> dict[str, Cell]:
     out: dict[str, Cell] = {}
     if t is None:
         return out
     for row in t.rows:
         key = _text(row["Inställning"]).casefold()
-        if key:
-            out[key] = row["Värde"]
+        if not key:
+            continue
+        value = row["Värde"]
+        if isinstance(value.value, CellError):  # never a committee called "#REF!"
+            if findings is not None:
+                findings.append(Finding(
+                    "V10", Severity.ERROR,
+                    f"Inställningen {_text(row['Inställning'])!r} har felvärdet {value.value}; "
+                    "skriv in värdet i cellen.", location=value.location))
+            continue
+        out[key] = value
     return out
 
 
@@ -274,7 +290,7 @@ def read_kommun(source: str | Path | TableSource) -> KommunInput:
         inp.readable = False
         return inp
     with r:
-        s = _settings(_table(r, T.INSTALLNINGAR, f))
+        s = _settings(_table(r, T.INSTALLNINGAR, f), f)
         inp.kommun = _text(s.get("kommun")) or path.stem
         inp.sprak = "fi" if _text(s.get("språk")).casefold().startswith("fi") else "sv"
         if "bokslutsår" in s:
@@ -439,7 +455,7 @@ def read_namnd(source: str | Path | TableSource,
         inp.readable = False
         return inp
     with r:
-        s = _settings(_table(r, T.INSTALLNINGAR, f))
+        s = _settings(_table(r, T.INSTALLNINGAR, f), f)
         inp.namnd = _text(s.get("nämnd"))
         if not inp.namnd:
             f.append(Finding("V10", Severity.ERROR,

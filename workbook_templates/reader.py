@@ -1005,11 +1005,14 @@ def _scan_errors(sheet_xml: bytes) -> dict[tuple[int, int], str]:
         if event == "start":
             if tag == "row":
                 r = el.get("r")
-                row = int(r) if r else row + 1
+                row = int(r) if r and r.isdigit() else row + 1  # a damaged r counts on
                 col = 0
             elif tag == "c":
                 a = el.get("r")
-                col = parse_cell(a)[1] if a else col + 1
+                try:
+                    col = parse_cell(a)[1] if a else col + 1
+                except ValueError:
+                    col += 1
             continue
         if tag == "c":
             if el.get("t") == "e":
