@@ -167,6 +167,7 @@ def reader_crashers() -> dict[str, bytes]:
     with zipfile.ZipFile(io.BytesIO(seed)) as zf:
         # Inställningar: tblInstallningar and tblAr, the first tables the loader reads
         settings_sheet = workbook_structure(zf).sheet("Inställningar").part
+        bokfort_sheet = workbook_structure(zf).sheet("Bokfört utfall").part
     first_table = next(r for r in _rels_targets(seed, settings_sheet) if "/tables/" in r)
     cases = {
         # calamine: "Range is missing the expected row component" (CalamineError)
@@ -185,6 +186,10 @@ def reader_crashers() -> dict[str, bytes]:
         # raised ValueError from int()
         "namnd-errorscan-rowref": _edit_part(
             seed, settings_sheet, _error_cell_and_bad_row("B4", "A1048577")),
+        # a value in row 1,048,577 (one past Excel's last row) of the 'Bokfört utfall' sheet:
+        # the loader asked the reader for A3:P1048577 (ValueError)
+        "namnd-bokfort-lastrow": _edit_part(
+            seed, bokfort_sheet, _first_cell_ref("A1048577", with_value=True)),
         # a sheet's relationships part with an invalid namespace URI, which the gate's
         # streaming check accepts and lxml's tree parser refuses (XMLSyntaxError)
         "namnd-sheetrels-namespace": _edit_part(

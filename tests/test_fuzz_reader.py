@@ -250,6 +250,8 @@ CAUGHT_BY = {
     # ValueError from int("A1048577") in the error-value scan; and #REF! as the committee's
     # name was taken silently: now a located finding
     "errorscan": ("har felvärdet #REF!", Severity.ERROR),
+    # ValueError from the range A3:P1048577 the loader built from the used rows
+    "bokfort": ("ända ner till rad 1048577", Severity.ERROR),
     # a table ref of A3:XFD1048576: memory without bound; now blank rows below the sheet's last
     # used row are never built and the 16,382 unnamed columns are one summary warning
     "tableref": ("kolumner till utan rubrik", Severity.WARNING),

@@ -544,6 +544,9 @@ def read_namnd(source: str | Path | TableSource,
     return inp
 
 
+BOKFORT_MAX_ROWS = 125_000  # 16 columns × 125,000 rows = the reader's MAX_SHEET_CELLS
+
+
 def _bokfort_utfall(r: TableSource, inp: NamndInput) -> None:
     """The outturn imported from the bookkeeping (owned sheet *Bokfört utfall*, written by
     import-utfall) is the outturn to date of every (task, line) whose *Utfall hittills* was left
@@ -559,6 +562,14 @@ def _bokfort_utfall(r: TableSource, inp: NamndInput) -> None:
     try:
         last = r.used_rows(BOKFORT_SHEET) if hasattr(r, "used_rows") else 20_000
         if last < 4:
+            return
+        if last > BOKFORT_MAX_ROWS:  # a stray value far below: never a 16-column block of it
+            inp.findings.append(Finding(
+                "V10", Severity.ERROR,
+                f"Bladet {BOKFORT_SHEET!r} har innehåll ända ner till rad {last}, fler rader än "
+                f"kommunbudget läser ({BOKFORT_MAX_ROWS}). Ta bort innehållet under tabellen "
+                "eller kör import-utfall igen.",
+                location=Location(workbook=inp.path.name, sheet=BOKFORT_SHEET)))
             return
         res = read_range(BOKFORT_SHEET, f"A3:P{last}")
     except WorkbookReadError as err:  # the sheet cannot be read at all: a finding, not a crash
