@@ -17,6 +17,7 @@ and names the check that now catches it.
 
     python tests/fuzz_corpus.py --reader OUTDIR
     python tests/fuzz_corpus.py --reader-crashers    # rewrite tests/corpus/reader/*.xlsx
+    (ulimit -v 3000000; python tests/fuzz_corpus.py --reader-campaign SECONDS [SEED])
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from pathlib import Path
 import hostile_files as hf
 
 __all__ = ["READER_STORED", "STORED", "reader_seed_bytes", "seed_bytes",
-           "reader_crashers", "stored_reader_inputs", "write_reader_crashers",
+           "reader_campaign", "reader_crashers", "stored_reader_inputs", "write_reader_crashers",
            "write_reader_seeds", "write_seeds"]
 
 STORED = Path(__file__).resolve().parent / "corpus"
@@ -210,6 +211,79 @@ def write_reader_crashers(directory: Path = READER_STORED) -> list[Path]:
     return paths
 
 
+def reader_campaign(seconds: float, seed: int = 0, directory: Path | None = None) -> dict:
+    """A longer random run of the reader fuzz (same mutations, pipeline and assertions as
+    tests/test_fuzz_reader.py, drawn with ``random`` instead of hypothesis so it runs for a
+    fixed time). Exceptions are collected by type and place, the first input of each kept as
+    ``crash-<role>-<sha1>.xlsx`` in ``directory``. Run it under a memory limit
+    (``ulimit -v 3000000``): a runaway allocation is one of the things it looks for."""
+    import collections
+    import hashlib
+    import random
+    import time
+    import traceback
+
+    import test_fuzz_reader as t
+
+    rng = random.Random(seed)
+    directory = Path(directory or tempfile.mkdtemp(prefix="reader-campaign-"))
+    directory.mkdir(parents=True, exist_ok=True)
+    awkward = [
+        "", "0", "-1", "1", "2", "3", "99999999999999999999", "1e308", "NaN", "0.1", "A0",
+        "XFD1048576", "XFE1", "A1048577", "ZZZZ1", "A1:", "B2:A1", "A1:XFD1048576", "s", "n",
+        "str", "inlineStr", "e", "b", "d", "#REF!", "#N/A", "2025-01-01", "x" * 300, "tblAr",
+        "../../x.xml", "rId999", "External", "ÅÄÖ", "\u00a0", "_x0000_", "-5", "1048577"]
+
+    def value() -> str:
+        r = rng.random()
+        if r < 0.7:
+            return rng.choice(awkward)
+        if r < 0.85:
+            return str(rng.randint(-10, 2_000_000))
+        return "".join(rng.choice("aZ09 :$!-.,é") for _ in range(rng.randint(0, 6)))
+
+    def byte_mutation() -> tuple[str, float, bytes]:
+        return (rng.choice(["flip", "insert", "delete", "overwrite", "truncate"]), rng.random(),
+                bytes(rng.randrange(256) for _ in range(rng.randint(1, 12))))
+
+    stats: dict = {"executions": collections.Counter(), "passed_gate": collections.Counter(),
+                   "exceptions": collections.Counter(), "seconds": seconds, "seed": seed}
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        role = rng.choice(t.ROLES)
+        kind = rng.choices(["file", "part", "tree"], [1, 1, 4])[0]
+        entries = list(t.ENTRIES[role])
+        if kind == "file":
+            data = t.mutate_bytes(t.SEEDS[role], [byte_mutation() for _ in range(rng.randint(1, 4))])
+        else:
+            i = rng.choice(t.XML_PARTS[role])
+            if kind == "part":
+                muts = [byte_mutation() for _ in range(rng.randint(1, 3))]
+                entries[i] = (entries[i][0], t.mutate_bytes(entries[i][1], muts))
+            else:
+                muts = [(rng.choice(["attr", "attr", "text", "delete", "duplicate"]),
+                         rng.randrange(10_000), rng.randrange(20), value())
+                        for _ in range(rng.randint(1, 4))]
+                entries[i] = (entries[i][0], t.mutate_tree(entries[i][1], muts))
+            data = t.rezip(entries)
+        stats["executions"][kind] += 1
+        try:
+            found = t.run(directory, role, data)
+            if not any(f.rule == "IN" and f.severity.name == "ERROR" for f in found):
+                stats["passed_gate"][kind] += 1
+        except Exception as e:  # noqa: BLE001 - collecting them is the point
+            frames = [f for f in traceback.extract_tb(e.__traceback__)
+                      if "workbook_templates" in f.filename or "engine" in f.filename]
+            where = f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else "?"
+            site = f"{type(e).__name__} at {where}"
+            if site not in stats["exceptions"]:
+                name = f"crash-{role}-{hashlib.sha1(data).hexdigest()[:8]}.xlsx"
+                (directory / name).write_bytes(data)
+                print(f"new: {site}: {e!r:.200} -> {directory / name}", flush=True)
+            stats["exceptions"][site] += 1
+    return stats
+
+
 def stored_reader_inputs() -> list[Path]:
     """The kept reader mutants (tests/corpus/reader/<seed>-<what>-<hash>.xlsx)."""
     if not READER_STORED.is_dir():
@@ -219,6 +293,11 @@ def stored_reader_inputs() -> list[Path]:
 
 if __name__ == "__main__":
     args = sys.argv[1:]
+    if args[:1] == ["--reader-campaign"]:
+        result = reader_campaign(float(args[1]) if len(args) > 1 else 60,
+                                 int(args[2]) if len(args) > 2 else 0)
+        print({k: dict(v) if isinstance(v, dict) else v for k, v in result.items()})
+        sys.exit(1 if result["exceptions"] else 0)
     if args[:1] == ["--reader-crashers"]:
         written = write_reader_crashers()
         out = READER_STORED
