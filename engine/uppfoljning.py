@@ -8,7 +8,8 @@ This module joins the statement engine (:mod:`engine.budget`) to the binding eng
   (defaults by task type, spec §2; the principle a committee chose for a task overrides);
 * :func:`post_belopp` — the amount of one item in one year column, from the statements;
 * :func:`uppfoljning` — outturn statement for the current year (outturn to date and forecast),
-  sammandrag for the budget year (V5), and checks V2, V3, V7, V8.
+  sammandrag for the budget year (V5), and checks V2, V3, V7, V8 and V9 (when the accounts
+  history or the evaluation-procedure key figures are given).
 
 Interpretations (docs/DECISIONS.md): a gross appropriation covers the task's external and
 internal expenses and its revenue estimate the external and internal income (internal items
@@ -22,7 +23,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from engine.balance import Atgard, Bokslutsbalans, check_v7_likviditet, check_v8_balans
+from engine.balance import (
+    Atgard,
+    Bokslutsbalans,
+    KrisNyckeltal,
+    check_v7_likviditet,
+    check_v8_balans,
+    check_v9_utvarderingsforfarande,
+)
 from engine.binding import (
     BindingItem,
     BudgetChange,
@@ -235,6 +243,8 @@ def uppfoljning(
     overskridningsratt: Mapping[str, Decimal] | None = None,
     historik: Sequence[Bokslutsbalans] = (),
     atgarder: Sequence[Atgard] = (),
+    kris: Sequence[KrisNyckeltal] = (),
+    v9_version: str = "2019",
 ) -> Uppfoljning:
     """Outturn statement for ``aktuellt_ar`` (the current year), sammandrag and checks for
     ``budgetar`` (the budget year). Years are calendar years present among the budget's columns."""
@@ -317,6 +327,14 @@ def uppfoljning(
                 "Balanskontrollen kräver det ackumulerade överskottet från tidigare "
                 "räkenskapsperioder (BAL.TIDOVERSK) för åren före budgetåret; fyll i det under "
                 "Centrala poster.", "BAL.TIDOVERSK", budgetar))
+    if kris or historik:
+        v9 = check_v9_utvarderingsforfarande(kris, historik=historik, version=v9_version,
+                                             samkommun=b.budget.samkommun)
+        findings.extend(v9 or [Finding(
+            "V9", Severity.INFO,
+            f"Utvärderingsförfarandet (kriterier {v9_version}): inget av kriterierna uppfylls för "
+            "de senaste boksluten.", "utvärderingsförfarande",
+            max((n.ar for n in kris), default=None))])
     return Uppfoljning(objects, items, tab, summary, findings)
 
 

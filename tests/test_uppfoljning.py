@@ -89,3 +89,28 @@ def test_balance_checks_run_for_the_budget_year() -> None:
     assert not [f for f in u.findings if f.rule == "V7"]
     # V8: accumulated surplus at the end of 2025 = 40 + överskott 2025 (ÅB 2025 = 160) -> fine
     assert not [f for f in u.findings if f.rule == "V8" and f.severity.value == "error"]
+
+
+def test_v9_runs_on_the_workbook_figures_and_says_so_when_nothing_triggers() -> None:
+    from engine.balance import Bokslutsbalans, KrisNyckeltal
+
+    b = berakna(_budget())
+    calm = [KrisNyckeltal(y, koncern_ackumulerat_per_inv=D("300"), skattesats=D("8"),
+                          skattesats_vagt_medel=D("7.5"),
+                          koncern_arsbidrag_per_avskrivningar_pct=D("120"),
+                          koncern_lan_och_hyresansvar_per_inv=D("2000"),
+                          koncern_lan_och_hyresansvar_per_inv_medel=D("2000"),
+                          koncern_kalkylerat_lanehanteringsbidrag=D("1.5")) for y in (2023, 2024)]
+    u = uppfoljning(b, kris=calm, historik=[Bokslutsbalans(2024, D("100"), 2025)])
+    (f,) = [f for f in u.findings if f.rule == "V9"]
+    assert f.severity.value == "info" and "inget av kriterierna" in f.message
+    # all four 2019 criteria two years in a row: ÅB/avskr < 80 %, tax ≥ 2 points above the
+    # average, loans ≥ 50 % above the average, computed loan-servicing margin < 0.8
+    crisis = [KrisNyckeltal(y, koncern_ackumulerat_per_inv=D("-100"), skattesats=D("10"),
+                            skattesats_vagt_medel=D("7.5"),
+                            koncern_arsbidrag_per_avskrivningar_pct=D("60"),
+                            koncern_lan_och_hyresansvar_per_inv=D("3100"),
+                            koncern_lan_och_hyresansvar_per_inv_medel=D("2000"),
+                            koncern_kalkylerat_lanehanteringsbidrag=D("0.5")) for y in (2023, 2024)]
+    u = uppfoljning(b, kris=crisis)
+    assert any(f.rule == "V9" and f.severity.value == "warning" for f in u.findings)

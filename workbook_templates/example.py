@@ -352,6 +352,19 @@ _ANDRINGAR = (
 )
 
 
+#: Approved accounts (accumulated surplus at 31.12; approved the year after) and the
+#: evaluation-procedure key figures of the last two closed years (none of the criteria is met).
+HISTORIK = ((2023, Decimal("3900000.00"), 2024), (2024, Decimal("6918000.00"), 2025))
+KRIS = (
+    # år, ack. överskott/inv, skattesats, vägt medeltal, ÅB/avskr %, lån+hyra/inv, medeltal,
+    # kalk. lånehanteringsbidrag, ÅB utan prövning, lån/inv, medeltal, relativ skuldsättning %
+    (2023, "258", "8.36", "7.46", "131.0", "2790", "2620", "1.6", "7100000", "2420", "2350",
+     "52.0"),
+    (2024, "457", "8.36", "7.47", "155.7", "2690", "2650", "1.7", "8100000", "2340", "2380",
+     "50.8"),
+)
+
+
 @dataclass(frozen=True)
 class Exempel:
     budget: Budget
@@ -364,6 +377,8 @@ class Exempel:
     namndlista: tuple[str, ...] = field(default=NAMNDER)
     utfall: tuple[ExUtfall, ...] = ()
     andringar: tuple[ExAndring, ...] = ()
+    historik: tuple[tuple[int, Decimal, int], ...] = ()
+    kris: tuple[tuple[object, ...], ...] = ()
 
 
 def exempelkommun() -> Exempel:
@@ -396,4 +411,6 @@ def exempelkommun() -> Exempel:
         ),
         utfall=_utfall_rows(budget),
         andringar=_ANDRINGAR,
+        historik=HISTORIK,
+        kris=KRIS,
     )

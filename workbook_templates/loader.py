@@ -16,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Protocol
 
+from engine.balance import Atgard, Bokslutsbalans, KrisNyckeltal
 from engine.budget import Finansiering, Projekt, Uppgift
 from engine.catalogue import LabelError, catalogue
 from engine.findings import Finding, Location, Severity
@@ -59,6 +60,10 @@ class KommunInput:
     andringar: list[dict[str, Cell]] = field(default_factory=list)
     utfall: list[PostUtfall] = field(default_factory=list)
     overskridningsratt: dict[str, Decimal] = field(default_factory=dict)
+    historik: list[Bokslutsbalans] = field(default_factory=list)
+    atgarder: list[Atgard] = field(default_factory=list)
+    kris: list[KrisNyckeltal] = field(default_factory=list)
+    v9_version: str = "2019"
     regler: Regelverk = DEFAULT_RULES
     namnder: list[Namnd] = field(default_factory=list)
     justeringar: list[Justering] = field(default_factory=list)
@@ -341,6 +346,10 @@ def read_kommun(source: str | Path | TableSource) -> KommunInput:
                     if value is not None:
                         inp.overskridningsratt[obj or code] = abs(value)
 
+        if "v9-kriterier" in s:
+            inp.v9_version = _text(s["v9-kriterier"]).casefold() or "2019"
+        _balans_och_kris(r, inp, f)
+
         t = _table(r, T.ANDRINGAR, f)
         if t is not None:
             for row in t.rows:
@@ -386,6 +395,61 @@ def read_kommun(source: str | Path | TableSource) -> KommunInput:
         del n
     inp.findings[:] = [_with_workbook(x, path) for x in f]
     return inp
+
+
+def _optional_table(r: TableSource, spec: TableSpec, f: list[Finding]) -> Table | None:
+    """A table that older workbooks may not have: absent is fine, broken is a finding."""
+    find = getattr(r, "find_table", None)
+    if find is not None and find(spec.name) is None:
+        return None
+    return _table(r, spec, f)
+
+
+def _year(cell: Cell, f: list[Finding]) -> int | None:
+    value = _amount(cell, f)
+    if value is None:
+        return None
+    if value != value.to_integral_value() or not 1900 <= value <= 2200:
+        f.append(Finding("V10", Severity.ERROR, f"{cell.value!r} är inte ett årtal; skriv året "
+                         "(t.ex. 2024).", location=cell.location))
+        return None
+    return int(value)
+
+
+def _balans_och_kris(r: TableSource, inp: KommunInput, f: list[Finding]) -> None:
+    """Approved accounts' accumulated surplus (V8 deadline, V9), the specified measures for
+    covering a deficit (V8) and the evaluation-procedure key figures (V9)."""
+    t = _optional_table(r, T.BOKSLUT, f)
+    for row in t.rows if t is not None else ():
+        if row.is_blank:
+            continue
+        ar, acc = _year(row["Bokslutsår"], f), _amount(row["Ackumulerat överskott"], f)
+        approved = None if row["Fastställt år"].is_blank else _year(row["Fastställt år"], f)
+        if ar is not None and acc is not None:
+            inp.historik.append(Bokslutsbalans(ar, acc, approved, row["Bokslutsår"].location))
+    t = _optional_table(r, T.ATGARDER, f)
+    for row in t.rows if t is not None else ():
+        if row.is_blank:
+            continue
+        belopp = None if row["Belopp"].is_blank else _amount(row["Belopp"], f)
+        ar = None if row["År"].is_blank else _year(row["År"], f)
+        inp.atgarder.append(Atgard(_text(row["Åtgärd"]), belopp, ar, row["Åtgärd"].location))
+    t = _optional_table(r, T.KRIS, f)
+    fields = ("koncern_ackumulerat_per_inv", "skattesats", "skattesats_vagt_medel",
+              "koncern_arsbidrag_per_avskrivningar_pct", "koncern_lan_och_hyresansvar_per_inv",
+              "koncern_lan_och_hyresansvar_per_inv_medel",
+              "koncern_kalkylerat_lanehanteringsbidrag", "koncern_arsbidrag_utan_provning",
+              "koncern_lan_per_inv", "koncern_lan_per_inv_medel",
+              "koncern_relativ_skuldsattning_pct")
+    for row in t.rows if t is not None else ():
+        if row.is_blank:
+            continue
+        ar = _year(row["År"], f)
+        if ar is None:
+            continue
+        values = {name: (None if row[h].is_blank else _amount(row[h], f))
+                  for name, h in zip(fields, T.KRIS.headers[1:], strict=True)}
+        inp.kris.append(KrisNyckeltal(ar, **values, location=row["År"].location))
 
 
 def _date(cell: Cell, findings: list[Finding]) -> date | None:

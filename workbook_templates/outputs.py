@@ -315,7 +315,8 @@ def compute_outputs(k: KommunInput, namnder: Sequence[NamndInput]) -> Outputs:
     uf = uppfoljning(
         b, principer=principer, aktuellt_ar=aktuellt, budgetar=years[budget_year],
         utfall=[*k.utfall, *(r for n in namnder for r in n.utfall)], andringar=changes,
-        overskridningsratt=k.overskridningsratt)
+        overskridningsratt=k.overskridningsratt, historik=k.historik, atgarder=k.atgarder,
+        kris=k.kris, v9_version=k.v9_version)
     out.uppfoljning = uf
     out.findings.extend(uf.findings)
 

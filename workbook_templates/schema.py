@@ -51,6 +51,17 @@ class T:
         "tblUtfallKommun", "Utfall",
         ("Objekt", "Kod", "Rad", "Utfall hittills", "Prognos helår", "Överskridningsrätt"),
     )
+    BOKSLUT = TableSpec("tblBokslut", "Balans och kris",
+                        ("Bokslutsår", "Ackumulerat överskott", "Fastställt år"))
+    ATGARDER = TableSpec("tblAtgarder", "Balans och kris", ("Åtgärd", "Belopp", "År"))
+    KRIS = TableSpec(
+        "tblKris", "Balans och kris",
+        ("År", "Koncernens ackumulerade överskott per inv", "Skattesats",
+         "Skattesats, vägt medeltal", "Koncernens årsbidrag / avskrivningar %",
+         "Koncernens lån och hyresansvar per inv", "Lån och hyresansvar per inv, medeltal",
+         "Koncernens kalkylerade lånehanteringsbidrag", "Koncernens årsbidrag utan prövning",
+         "Koncernens lån per inv", "Lån per inv, medeltal", "Koncernens relativa skuldsättning %"),
+    )
     REGLER = TableSpec("tblRegler", "Regler RB", ("Inställning", "Värde"))
     NAMNDER = TableSpec("tblNamnder", "Resultatbalansering in",
                         ("Nämnd", "Måluppfyllelse", "Kommentar"))

@@ -283,12 +283,12 @@ def new_kommun(path: str | Path, example: Exempel | None = None, sprak: str = "s
         b = example.budget
         columns = [(k, int(y), _typ(k)) for k, y in zip(example.kolumner, b.years, strict=True)]
         settings = [("Kommun", b.kommun), ("Valuta", "EUR"), ("Bokslutsår", example.bokslutsar),
-                    ("Språk", sprak), ("Samkommun", "nej")]
+                    ("Språk", sprak), ("Samkommun", "nej"), ("V9-kriterier", "2019")]
         inhabitants = list(b.invanare)
     else:
         columns = list(DEFAULT_COLUMNS)
         settings = [("Kommun", ""), ("Valuta", "EUR"), ("Bokslutsår", 2024), ("Språk", sprak),
-                    ("Samkommun", "nej")]
+                    ("Samkommun", "nej"), ("V9-kriterier", "2019")]
         inhabitants = []
     _settings_and_years(wb, settings, columns, inhabitants, lists)
     years = [c[0] for c in columns]
@@ -334,6 +334,25 @@ def new_kommun(path: str | Path, example: Exempel | None = None, sprak: str = "s
                       "Bindande post skrivs som 'Nämnd / Uppgift / anslag' e.d.")
     _add_table(ws, T.ANDRINGAR, _andringar_rows(example), amount_headers=("Belopp",),
                widths={"Bindande post": 50, "Orsak": 50}, min_rows=3)
+
+    ws = _input_sheet(wb, T.BOKSLUT.sheet, "Balans och utvärderingsförfarande",
+                      "Fastställda bokslut (V8: tidsfristen för att täcka ett underskott), "
+                      "specificerade åtgärder (V8) och koncernens nyckeltal för kriskommunstestet "
+                      "(V9). Kriterieversion: inställningen V9-kriterier (2019 / före 2019).")
+    hrows = [[ar, _num(acc), fast] for ar, acc, fast in (example.historik if example else ())]
+    _add_table(ws, T.BOKSLUT, hrows, amount_headers=("Ackumulerat överskott",),
+               widths={"Bokslutsår": 14, "Ackumulerat överskott": 22}, min_rows=2)
+    arow = 4 + max(len(hrows), 2) + 3
+    ws.cell(arow - 1, 1, "Specificerade åtgärder för att täcka underskott (V8)").font = \
+        Font(name=FONT, bold=True)
+    _add_table(ws, T.ATGARDER, [], anchor_row=arow, amount_headers=("Belopp",),
+               widths={"Åtgärd": 50}, min_rows=2)
+    krow = arow + 2 + 4
+    ws.cell(krow - 1, 1, "Utvärderingsförfarande: koncernens nyckeltal per bokslutsår (V9)").font \
+        = Font(name=FONT, bold=True)
+    krows = [[int(r[0]), *(float(x) for x in r[1:])] for r in (example.kris if example else ())]
+    _add_table(ws, T.KRIS, krows, anchor_row=krow, widths={h: 18 for h in T.KRIS.headers[1:]},
+               min_rows=2)
 
     ws = _input_sheet(wb, T.REGLER.sheet, "Regler för resultatbalansering",
                       "Standard: seedens regel (⅓ enheter, ⅓ nämnd, ⅓ kommunstyrelsen; "
