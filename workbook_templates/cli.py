@@ -125,7 +125,7 @@ def _import_utfall(args: argparse.Namespace) -> int:
 
     options = CsvOptions(delimiter=args.delimiter, decimal=args.decimal, encoding=args.encoding)
     result = import_utfall(args.export, args.mappning, args.kommun, args.namnder or None,
-                           options=options, backups=args.backups)
+                           options=options, backups=args.backups, jobs=args.jobs)
     if result.report is not None:
         print("\n".join(result.report.lines()))
     print(format_findings(result.findings, limit=50))
@@ -182,6 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--decimal", help="decimal sign (default: detected)")
     imp.add_argument("--encoding", help="file encoding (default: detected)")
     imp.add_argument("--backups", type=int, default=3)
+    imp.add_argument("--jobs", type=int, default=1,
+                     help="processes for reading a large CSV export (see docs/PERFORMANCE.md)")
     imp.set_defaults(func=_import_utfall)
 
     register_excel_setup(sub)  # excel-setup: buttons into a workbook (addin/excel_setup.py)

@@ -82,6 +82,7 @@ def import_utfall(
     *,
     options: CsvOptions | None = None,
     backups: int = 3,
+    jobs: int = 1,
 ) -> ImportResult:
     export, kommun = Path(export), Path(kommun)
     result = ImportResult(None)
@@ -91,7 +92,7 @@ def import_utfall(
             result.findings.extend(gate)
             return result
     frame, report = read_and_aggregate(export, mappning, options=options,
-                                       known_codes=set(catalogue().lines))
+                                       known_codes=set(catalogue().lines), jobs=jobs)
     result.report = report
     result.findings.extend(report.findings)
     if not report.reconciled:
