@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
+from engine.input_hygiene import EXCEL_ERRORS as _HYGIENE_ERRORS
+from engine.input_hygiene import excel_error
 from engine.money import MoneyError, to_money
 
 __all__ = [
@@ -23,10 +25,9 @@ __all__ = [
     "to_excel",
 ]
 
-EXCEL_ERRORS = frozenset(
-    {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
-     "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#UNKNOWN!", "#BUSY!"}
-)
+#: Excel's error values (also their Swedish/Finnish forms are recognised by
+#: :func:`engine.input_hygiene.excel_error`); one list, kept in the engine's input hygiene.
+EXCEL_ERRORS = frozenset(_HYGIENE_ERRORS)
 
 
 class UdfInputError(ValueError):
@@ -83,8 +84,9 @@ def amount(value: object, where: str) -> Decimal | None:
     raise :class:`UdfInputError` naming ``where``."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    if isinstance(value, str) and value.strip().upper() in EXCEL_ERRORS:
-        raise UdfInputError(f"{where} innehåller felvärdet {value.strip()}; rätta cellen")
+    err = excel_error(value)
+    if err is not None:
+        raise UdfInputError(f"{where} innehåller felvärdet {err}; rätta cellen")
     try:
         return to_money(value)
     except MoneyError:

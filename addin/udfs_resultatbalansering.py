@@ -28,6 +28,7 @@ from decimal import Decimal
 import xlwings as xw
 
 from engine.findings import Finding, Severity
+from engine.input_hygiene import excel_error
 from engine.money import D, MoneyError, quantize, to_money
 from engine.rb_rules import DEFAULT_RULES, Regelverk, load_rules, normalize_key, rules_from_table
 from engine.resultatbalansering import (
@@ -41,10 +42,6 @@ from engine.resultatbalansering import (
 
 __all__ = ["KB_RESULTATBALANSERING", "KB_RESULTATBALANSERING_NAMND", "read_table"]
 
-EXCEL_ERRORS = frozenset({
-    "#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
-    "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!",
-})
 
 #: Column key -> accepted normalised header names; label used in messages.
 _COLUMNS: dict[str, tuple[set[str], str]] = {
@@ -83,7 +80,7 @@ def _blank(v: object) -> bool:
 
 
 def _check_error(v: object, where: str) -> None:
-    if isinstance(v, str) and v.strip().upper() in EXCEL_ERRORS:
+    if excel_error(v) is not None:
         raise _InputError(f"#KB: {where}: Excel-felvärdet {v.strip()}. Rätta cellen eller formeln.")
 
 

@@ -133,10 +133,11 @@ def range_name(r1: int, c1: int, r2: int, c2: int) -> str:
 
 
 def safe_xml_parser() -> etree.XMLParser:
-    """An lxml parser that never resolves entities, never touches the network."""
-    return etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
-    )
+    """An lxml parser that never resolves entities, never touches the network (the safety
+    gate's parser, one definition)."""
+    from workbook_templates.safety import safe_xml_parser as gate_parser
+
+    return gate_parser()
 
 
 def parse_xml(data: bytes) -> etree._Element:
