@@ -112,6 +112,9 @@ def _inverkan_rows(inv: Sequence[InverkanRad], cols: Sequence[str], year: int) -
 
 
 def _rb_rows(rb: Balansering) -> Rows:
+    """The Resultatbalansering sheet: per unit, per committee (together the R7 report to the
+    executive board: the unit rows sum back to their committee's row, which the Översikt sheet
+    checks with native formulas), the R1 budget additions and the R8 timetable."""
     rows: Rows = [["Resultatbalansering" + (f" bokslut {rb.ar}" if rb.ar else "")]]
     rows.append(["Nämnd", "Resultatenhet", "Resultat", "Justering", "Justerat resultat",
                  "Överföring", "Handlingsplan krävs", "Anmärkning"])
