@@ -129,12 +129,6 @@ def _rb_rows(rb: Balansering) -> Rows:
         rows.append([n.namnd, "ja" if n.maluppfyllelse else "nej", n.justerat_resultat,
                      n.overforing, n.ks_andel, n.central_rest])
     rows.append([])
-    rows.append(["Återrapportering till kommunstyrelsen (R7)", "Resultatenhet / rad",
-                 "Justerat resultat", "Överföring", "KS andel", "Typ"])
-    for a in rb.aterrapport:
-        rows.append([a.namnd, a.resultatenhet, a.justerat_resultat, a.overforing, a.ks_andel,
-                     a.typ])
-    rows.append([])
     rows.append(["Budgettillägg (R1)", "Resultatenhet", "År", "Belopp"])
     for t in rb.budgettillagg:
         rows.append([t.namnd, t.resultatenhet, str(t.ar) if t.ar else None, t.belopp])
