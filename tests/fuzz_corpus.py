@@ -37,6 +37,27 @@ READER_STORED = STORED / "reader"
 MAX_SEED_BYTES = 64 * 1024  # keep seeds small: mutating them must stay fast
 
 
+def mutate(data: bytes, mutations: list[tuple[str, float, bytes]]) -> bytes:
+    """Apply byte mutations ``(kind, relative position in [0, 1], payload)`` to ``data``; kind is
+    flip, insert, delete, overwrite or truncate. Shared by the safety-gate and reader fuzz tests."""
+    buf = bytearray(data)
+    for kind, where, payload in mutations:
+        if not buf:
+            break
+        pos = min(int(where * len(buf)), len(buf) - 1)
+        if kind == "flip":
+            buf[pos] ^= payload[0] or 0x01
+        elif kind == "insert":
+            buf[pos:pos] = payload
+        elif kind == "delete":
+            del buf[pos : pos + len(payload)]
+        elif kind == "overwrite":
+            buf[pos : pos + len(payload)] = payload
+        else:
+            del buf[pos:]
+    return bytes(buf)
+
+
 def write_seeds(directory: Path) -> list[Path]:
     """Write every generated seed into ``directory`` (one subfolder per case); return the paths
     of the seeds no larger than ``MAX_SEED_BYTES``, plus the stored ones."""

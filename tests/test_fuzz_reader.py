@@ -97,23 +97,7 @@ byte_mutation = st.tuples(
 )
 
 
-def mutate_bytes(data: bytes, mutations: list[tuple[str, float, bytes]]) -> bytes:
-    buf = bytearray(data)
-    for kind, where, payload in mutations:
-        if not buf:
-            break
-        pos = min(int(where * len(buf)), len(buf) - 1)
-        if kind == "flip":
-            buf[pos] ^= payload[0] or 0x01
-        elif kind == "insert":
-            buf[pos:pos] = payload
-        elif kind == "delete":
-            del buf[pos : pos + len(payload)]
-        elif kind == "overwrite":
-            buf[pos : pos + len(payload)] = payload
-        else:
-            del buf[pos:]
-    return bytes(buf)
+mutate_bytes = fuzz_corpus.mutate
 
 
 # values that are awkward for whoever reads them: empty, signs, huge, addresses out of range or

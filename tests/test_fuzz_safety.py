@@ -48,23 +48,7 @@ mutation = st.tuples(
 )
 
 
-def mutate(data: bytes, mutations: list[tuple[str, float, bytes]]) -> bytes:
-    buf = bytearray(data)
-    for kind, where, payload in mutations:
-        if not buf:
-            break
-        pos = min(int(where * len(buf)), len(buf) - 1)
-        if kind == "flip":
-            buf[pos] ^= payload[0] or 0x01
-        elif kind == "insert":
-            buf[pos:pos] = payload
-        elif kind == "delete":
-            del buf[pos : pos + len(payload)]
-        elif kind == "overwrite":
-            buf[pos : pos + len(payload)] = payload
-        else:
-            del buf[pos:]
-    return bytes(buf)
+mutate = fuzz_corpus.mutate
 
 
 @pytest.fixture(scope="module")

@@ -271,9 +271,16 @@ class TableSource(Protocol):
     def __exit__(self, *exc: object) -> None: ...
 
 
-def _open(path: Path | TableSource, findings: list[Finding]) -> TableSource | None:
-    if not isinstance(path, (str, Path)):
-        return path
+def _path_of(source: str | Path | TableSource) -> Path:
+    return Path(source) if isinstance(source, (str, Path)) else source.path
+
+
+def _open(source: str | Path | TableSource, findings: list[Finding]) -> TableSource | None:
+    """A reader for a file, or the given source itself (live Excel); an unreadable file is a
+    finding."""
+    if not isinstance(source, (str, Path)):
+        return source
+    path = Path(source)
     try:
         return open_workbook(path)
     except WorkbookReadError as err:
@@ -287,13 +294,13 @@ def _open(path: Path | TableSource, findings: list[Finding]) -> TableSource | No
 
 def read_kommun(source: str | Path | TableSource) -> KommunInput:
     """Read the municipality workbook from a file or any :class:`TableSource`."""
-    path = Path(source) if isinstance(source, (str, Path)) else source.path
-    inp = KommunInput(path)
+    inp = KommunInput(_path_of(source))
     f = inp.findings
-    r = _open(source if not isinstance(source, str) else path, f)
+    r = _open(source, f)
     if r is None:
         inp.readable = False
         return inp
+    path = inp.path
     with r:
         s = _settings(_table(r, T.INSTALLNINGAR, f), f)
         inp.kommun = _text(s.get("kommun")) or path.stem
@@ -511,13 +518,13 @@ def read_namnd(source: str | Path | TableSource,
                kolumner: Sequence[Kolumn] | None = None) -> NamndInput:
     """Read a committee workbook from a file or any :class:`TableSource`. ``kolumner`` are the
     municipality's year columns (the committee workbook's own tblAr is used when not given)."""
-    path = Path(source) if isinstance(source, (str, Path)) else source.path
-    inp = NamndInput(path)
+    inp = NamndInput(_path_of(source))
     f = inp.findings
-    r = _open(source if not isinstance(source, str) else path, f)
+    r = _open(source, f)
     if r is None:
         inp.readable = False
         return inp
+    path = inp.path
     with r:
         s = _settings(_table(r, T.INSTALLNINGAR, f), f)
         inp.namnd = _text(s.get("nämnd"))

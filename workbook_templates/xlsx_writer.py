@@ -1188,6 +1188,11 @@ def _write_locked(
     def error(msg: str) -> WriteResult:
         return WriteResult(path, WriteStatus.ERROR, findings=(_io_finding(path, msg),))
 
+    def refused(msg: str, **where: str) -> WriteResult:
+        """An error result whose finding points at the sheet/cell/table that blocked the write."""
+        finding = Finding(RULE, Severity.ERROR, msg, location=Location(workbook=path.name, **where))
+        return WriteResult(path, WriteStatus.ERROR, findings=(finding,))
+
     fileops.cleanup_temp_files(path)
     try:
         st = os.stat(path)
@@ -1204,53 +1209,27 @@ def _write_locked(
     try:
         plan = _plan(data, norm, clears, recalc_on_open)
     except _MissingSheet as e:
-        return WriteResult(
-            path,
-            WriteStatus.ERROR,
-            findings=(
-                Finding(
-                    RULE,
-                    Severity.ERROR,
-                    f"Bladet {e.sheet!r} saknas i arbetsboken, så resultatet kunde inte skrivas. "
-                    "Byt tillbaka bladets namn eller återställ det från mallen. Inget i filen "
-                    "ändrades.",
-                    location=Location(workbook=path.name, sheet=e.sheet),
-                ),
-            ),
+        return refused(
+            f"Bladet {e.sheet!r} saknas i arbetsboken, så resultatet kunde inte skrivas. "
+            "Byt tillbaka bladets namn eller återställ det från mallen. Inget i filen ändrades.",
+            sheet=e.sheet,
         )
     except _CallerError:
         raise
     except _ArrayFormulaConflict as e:
-        return WriteResult(
-            path,
-            WriteStatus.ERROR,
-            findings=(
-                Finding(
-                    RULE,
-                    Severity.ERROR,
-                    f"Cellen ligger i matrisformeln i {e.anchor} på bladet {e.sheet!r}, så "
-                    "resultatet skrevs inte (en del av en matris kan inte ändras). Ta bort "
-                    "matrisformeln från verktygets område. Inget i filen ändrades.",
-                    location=Location(workbook=path.name, sheet=e.sheet, cell=e.cell),
-                ),
-            ),
+        return refused(
+            f"Cellen ligger i matrisformeln i {e.anchor} på bladet {e.sheet!r}, så "
+            "resultatet skrevs inte (en del av en matris kan inte ändras). Ta bort "
+            "matrisformeln från verktygets område. Inget i filen ändrades.",
+            sheet=e.sheet, cell=e.cell,
         )
     except _TableHeaderConflict as e:
-        return WriteResult(
-            path,
-            WriteStatus.ERROR,
-            findings=(
-                Finding(
-                    RULE,
-                    Severity.ERROR,
-                    f"Tabellen {e.table!r} ligger i det område som kommunbudget skriver på bladet "
-                    f"{e.sheet!r}, så resultatet skrevs inte. Flytta tabellen till ett annat "
-                    "blad; verktygets blad ska bara innehålla det verktyget skriver. Inget i "
-                    "filen ändrades.",
-                    location=Location(workbook=path.name, sheet=e.sheet, cell=e.cell,
-                                      table=e.table),
-                ),
-            ),
+        return refused(
+            f"Tabellen {e.table!r} ligger i det område som kommunbudget skriver på bladet "
+            f"{e.sheet!r}, så resultatet skrevs inte. Flytta tabellen till ett annat "
+            "blad; verktygets blad ska bara innehålla det verktyget skriver. Inget i "
+            "filen ändrades.",
+            sheet=e.sheet, cell=e.cell, table=e.table,
         )
     except (PackageError, zipfile.BadZipFile, etree.XMLSyntaxError, KeyError, ValueError) as e:
         return error(
