@@ -19,9 +19,10 @@ from pathlib import Path
 from addin.excel_setup import register as register_excel_setup
 from engine.money import ZERO
 from workbook_templates.cli.text_report import format_amount, format_findings
-from workbook_templates.generate.example import exempelkommun
-from workbook_templates.generate.templates import new_kommun, new_namnd
 from workbook_templates.pipeline.refresh import RefreshReport, refresh
+
+# Template generation (openpyxl, and through it numpy) is imported by the commands that make
+# workbooks, not at start-up: every `kommunbudget refresh` would pay for it (issue 17).
 
 EXIT_OK, EXIT_FINDINGS, EXIT_FAILURE = 0, 1, 2
 
@@ -62,6 +63,9 @@ def _progress(enabled: bool) -> Callable[[str], None]:
 
 def _demo(args: argparse.Namespace) -> int:
     """Write the example workbooks, refresh them and print a short summary."""
+    from workbook_templates.generate.example import exempelkommun
+    from workbook_templates.generate.templates import new_kommun, new_namnd
+
     ex = exempelkommun()
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -83,6 +87,9 @@ def _slug(name: str) -> str:
 
 
 def _new(args: argparse.Namespace) -> int:
+    from workbook_templates.generate.example import exempelkommun
+    from workbook_templates.generate.templates import new_kommun, new_namnd
+
     ex = exempelkommun() if args.example else None
     path = Path(args.path)
     if path.exists() and not args.force:
