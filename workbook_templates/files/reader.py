@@ -25,7 +25,7 @@ import functools
 import posixpath
 import re
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -384,6 +384,7 @@ def _count(text: str) -> int:
     return int(text) if text.isdigit() and len(text) < 8 else -1
 
 
+@functools.lru_cache(maxsize=4096)
 def _norm(header: str) -> str:
     return " ".join(str(header).split()).casefold()
 
@@ -650,6 +651,35 @@ class WorkbookReader:
                 row.append(Cell(sheet, letters[j] + rs, v))
             out.append(tuple(row))
         return tuple(out)
+
+    def read_back(self, sheet: str) -> Callable[[int, int], Value]:
+        """``get(row, col)`` → the value of that cell, as :meth:`cell` gives it, with the sheet
+        loaded once (the writer's verification reads back every cell it wrote)."""
+        grid = self._grid(sheet)
+        errors = self._error_cells(sheet)
+        convert = self._convert
+        n = len(grid)
+
+        def get(row: int, col: int) -> Value:
+            if errors:
+                err = errors.get((row, col))
+                if err is not None:
+                    return CellError(err)
+            if row <= n:
+                line = grid[row - 1]
+                if col <= len(line):
+                    return convert(line[col - 1])
+            return None
+
+        return get
+
+    def extent(self, sheet: str) -> tuple[int, int]:
+        """(rows, columns) of the area that holds anything: every cell outside reads empty."""
+        grid = self._grid(sheet)
+        errors = self._error_cells(sheet)
+        rows = max([len(grid), *(r for r, _ in errors)])
+        cols = max([0, *(len(line) for line in grid), *(c for _, c in errors)])
+        return rows, cols
 
     def values(self, sheet: str, addresses: Iterable[str]) -> dict[str, Value]:
         """Values of single cells by A1 address (used by the writer's read-back check)."""

@@ -342,6 +342,17 @@ def _coerce(v: object) -> object:
 
 
 def _check_value(v: object) -> None:
+    t = type(v)
+    if v is None or t is int or t is bool:
+        return
+    if t is str:
+        if len(v) > 32767:  # type: ignore[arg-type]
+            raise ValueError("Excel cells hold at most 32767 characters")
+        return
+    if t is Decimal:
+        if not v.is_finite():  # type: ignore[union-attr]
+            raise ValueError(f"cannot write {v} to a cell")
+        return
     if isinstance(v, dt.date):
         if isinstance(v, dt.datetime) and v.tzinfo is not None:
             raise ValueError(f"cannot write a timezone-aware datetime: {v!r}")
@@ -388,11 +399,15 @@ class _SheetEditor:
         self.sheet_data = self._child(self.root, "sheetData")
         if self.sheet_data is None:
             raise PackageError("worksheet without <sheetData>")
+        # qualified tag names, compared directly (no local-name split per element)
+        self._tag_row, self._tag_c = self.q("row"), self.q("c")
+        self._value_tags = {self.q("f"): "f", self.q("v"): "v", self.q("is"): "is"}
         self.rows: dict[int, etree._Element] = {}
         self.cells: dict[int, dict[int, etree._Element]] = {}
         last = 0
+        tag_row, tag_c = self._tag_row, self._tag_c
         for row in self.sheet_data:
-            if local(row.tag) != "row":
+            if row.tag != tag_row:
                 continue
             rattr = row.get("r")
             r = int(rattr) if rattr else last + 1
@@ -403,7 +418,7 @@ class _SheetEditor:
             cmap: dict[int, etree._Element] = {}
             col = 0
             for c in row:
-                if local(c.tag) != "c":
+                if c.tag != tag_c:
                     continue
                 a = c.get("r")
                 if a:
@@ -457,7 +472,10 @@ class _SheetEditor:
 
     # reading a cell ------------------------------------------------------------------------
     def _parts(self, c: etree._Element) -> dict[str, etree._Element]:
-        return {local(ch.tag): ch for ch in c if local(ch.tag) in ("f", "v", "is")}
+        if not len(c):
+            return {}
+        tags = self._value_tags
+        return {tags[ch.tag]: ch for ch in c if ch.tag in tags}
 
     def _inline_text(self, is_el: etree._Element) -> str:
         texts = []
@@ -503,8 +521,11 @@ class _SheetEditor:
         # numbers
         if t not in (None, "n") or v is None:
             return False
+        text = _number_text(value)
+        if v.text == text:  # what we wrote last time: the common case, no Decimal parsing
+            return True
         try:
-            return Decimal((v.text or "").strip()) == Decimal(_number_text(value))
+            return Decimal((v.text or "").strip()) == Decimal(text)
         except InvalidOperation:
             return False
 
@@ -554,6 +575,9 @@ class _SheetEditor:
             if value is None:
                 return False, False
             c = self._new_cell(row, col)
+            self.changed.add((row, col))
+            self._fill(c, value)  # a new cell has no value, formula or type to remove
+            return True, False
         elif self._equals(c, value):
             return False, False
         self.changed.add((row, col))
@@ -570,11 +594,16 @@ class _SheetEditor:
             if not c.attrib.get("s") and len(c) == 0 and set(c.attrib) <= {"r"}:
                 self._remove_cell(row, col)
             return True, had_formula
+        self._fill(c, value)
+        return True, had_formula and not isinstance(value, Formula)
+
+    def _fill(self, c: etree._Element, value: CellValue) -> None:
+        """Give cell ``c`` (no value, formula or type left) the value (not None)."""
         if isinstance(value, Formula):
             fe = etree.Element(self.q("f"))
             fe.text = value.body
             c.insert(0, fe)
-            return True, False
+            return
         if isinstance(value, str) and not isinstance(value, CellError):
             c.set("t", "inlineStr")
             is_el = etree.Element(self.q("is"))
@@ -583,7 +612,7 @@ class _SheetEditor:
             if value != value.strip() or "\n" in value:
                 te.set(f"{{{XML_NS}}}space", "preserve")
             c.insert(0, is_el)
-            return True, had_formula
+            return
         ve = etree.Element(self.q("v"))
         if isinstance(value, bool):
             c.set("t", "b")
@@ -594,7 +623,6 @@ class _SheetEditor:
         else:
             ve.text = _number_text(value)
         c.insert(0, ve)
-        return True, had_formula
 
     def _new_cell(self, row: int, col: int) -> etree._Element:
         row_el = self.rows.get(row)
@@ -629,6 +657,46 @@ class _SheetEditor:
                 del row_el.attrib["spans"]
         return c
 
+    def add_rows(self, rows: Mapping[int, Sequence[tuple[int, CellValue]]]) -> int:
+        """Add rows the sheet does not have, each with its (column, value) cells in column
+        order, exactly as :meth:`set` would cell by cell (same elements, attributes and
+        styles), but parsed from one XML text instead of built element by element: the first
+        write of an output sheet adds thousands of cells. Returns the number of cells."""
+        if not rows:
+            return 0
+        ns = f' xmlns="{self.ns}"' if self.ns else ""
+        text = [f"<sheetData{ns}>"]
+        styles: dict[int, str] = {}
+        empty: list[tuple[int, int]] = []  # "" cells: <t></t> as set() writes it, not <t/>
+        count = 0
+        for r, cells in sorted(rows.items()):
+            text.append(f'<row r="{r}">')
+            for col, value in cells:
+                style = styles.get(col)
+                if style is None:
+                    style = next((f' s="{st}"' for lo, hi, st in self.col_styles
+                                  if lo <= col <= hi), "")
+                    styles[col] = style
+                text.append(f'<c r="{cell_name(r, col)}"{style}{_cell_xml(value)}</c>')
+                if value == "" and type(value) is str:
+                    empty.append((r, col))
+                count += 1
+            text.append("</row>")
+        text.append("</sheetData>")
+        fragment = parse_xml("".join(text).encode("utf-8"))
+        for row_el in list(fragment):
+            r = int(row_el.get("r"))
+            self._insert_sorted(self.sheet_data, row_el, r, self.rows)
+            self.rows[r] = row_el
+            self.cells[r] = cmap = {}
+            for c in row_el:
+                col = parse_cell(c.get("r"))[1]
+                cmap[col] = c
+                self.changed.add((r, col))
+        for r, col in empty:
+            self.cells[r][col][0][0].text = ""
+        return count
+
     def _sorted_keys(self, existing: Mapping[int, object]) -> list[int]:
         keys = self._key_cache.get(id(existing))
         if keys is None or len(keys) != len(existing):
@@ -645,6 +713,13 @@ class _SheetEditor:
     ) -> None:
         """Insert ``el`` (a row or a cell) among its siblings in key order; O(log n) lookups."""
         keys = self._sorted_keys(existing)
+        if keys and key > keys[-1]:  # appending in order: the common case of a written block
+            prev = existing[keys[-1]]
+            prev.addnext(el)
+            if prev.tail and el.tail is None:
+                el.tail = prev.tail
+            keys.append(key)
+            return
         i = bisect.bisect_right(keys, key)
         if i < len(keys):
             existing[keys[i]].addprevious(el)
@@ -705,6 +780,28 @@ class _SheetEditor:
         if self.standalone is not None:
             decl += b' standalone="yes"' if self.standalone else b' standalone="no"'
         return decl + b"?>\r\n" + etree.tostring(self.root, encoding="UTF-8")
+
+
+def _xml_text(s: str) -> str:
+    """Text content for an XML document (``\\r`` as a character reference: a parser would
+    turn a literal one into ``\\n``)."""
+    return (s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace("\r", "&#13;"))
+
+
+def _cell_xml(value: CellValue) -> str:
+    """The rest of a new ``<c …>`` element for a value (not None): type attribute, ``>`` and
+    the value/formula child; the same XML :meth:`_SheetEditor._fill` builds."""
+    if isinstance(value, Formula):
+        return f"><f>{_xml_text(value.body)}</f>"
+    if isinstance(value, str) and not isinstance(value, CellError):
+        space = ' xml:space="preserve"' if value != value.strip() or "\n" in value else ""
+        return f' t="inlineStr"><is><t{space}>{_xml_text(_encode_xstring(value))}</t></is>'
+    if isinstance(value, bool):
+        return f' t="b"><v>{"1" if value else "0"}</v>'
+    if isinstance(value, CellError):
+        return f' t="e"><v>{_xml_text(value.code)}</v>'
+    return f"><v>{_number_text(value)}</v>"
 
 
 def _shared_strings_loader(zf: zipfile.ZipFile, wb_part: str) -> Callable[[], list[str]]:
@@ -920,12 +1017,18 @@ def _plan(
                     patch.changed_cells += did
                     if lost:
                         patch.lost_formulas.append(cell_name(r, c))
+            new_rows: dict[int, list[tuple[int, CellValue]]] = {}
             for (r, c), v in sorted(cells.items()):
-                did, lost = ed.set(r, c, v)
                 touched_rows.add(r)
+                if r not in ed.rows:  # a row the sheet does not have yet: built in one go
+                    if v is not None:
+                        new_rows.setdefault(r, []).append((c, v))
+                    continue
+                did, lost = ed.set(r, c, v)
                 patch.changed_cells += did
                 if lost:
                     patch.lost_formulas.append(cell_name(r, c))
+            patch.changed_cells += ed.add_rows(new_rows)
             conflict = ed.array_conflict()
             if conflict is not None:
                 raise _ArrayFormulaConflict(info.name, *conflict)
@@ -1053,35 +1156,38 @@ def _verify(
                 zf.read(structure.workbook_part)
             ):
                 return "calcPr not set"
-            xml_cells = {}
+            xml_cells = {}  # sheet XML parsed again only where a formula was written
             for patch in plan.changed:
-                ed = _SheetEditor(zf.read(patch.part), lambda: [])
-                xml_cells[patch.name] = ed
+                if any(isinstance(v, Formula) for v in updates.get(patch.key, {}).values()):
+                    xml_cells[patch.name] = _SheetEditor(zf.read(patch.part), lambda: [])
     except (zipfile.BadZipFile, etree.XMLSyntaxError, KeyError, PackageError, OSError) as e:
         return f"{type(e).__name__}: {e}"
     try:
         with open_workbook(tmp) as wb:
+            date1904 = wb.structure.date1904
             for patch in plan.changed:
                 sheet = patch.name
-                cells = dict(updates.get(patch.key, {}))
-                for r1, c1, r2, c2 in clears.get(patch.key, []):
-                    ed = xml_cells[sheet]
-                    for r, cmap in ed.cells.items():
-                        if r1 <= r <= r2:
-                            for c in cmap:
-                                if c1 <= c <= c2 and (r, c) not in cells:
-                                    cells[(r, c)] = None
-                ed = xml_cells[sheet]
+                cells = updates.get(patch.key, {})
+                ed = xml_cells.get(sheet)
+                got = wb.read_back(sheet)  # one pass over the sheet as calamine reads it
                 for (r, c), v in cells.items():
-                    addr = cell_name(r, c)
                     if isinstance(v, Formula):
-                        el = ed.cells.get(r, {}).get(c)
+                        el = ed.cells.get(r, {}).get(c) if ed is not None else None
                         if el is None or ed.formula_text(el) != v.body:
-                            return f"{sheet}!{addr}: formula not read back"
+                            return f"{sheet}!{cell_name(r, c)}: formula not read back"
                         continue
-                    got = wb.values(sheet, [addr])[addr]
-                    if not _expected_matches(v, got, wb.structure.date1904):
-                        return f"{sheet}!{addr}: wrote {v!r}, read back {got!r}"
+                    value = got(r, c)
+                    if value is not v and not _expected_matches(v, value, date1904):
+                        return f"{sheet}!{cell_name(r, c)}: wrote {v!r}, read back {value!r}"
+                # every other cell of a cleared range reads back empty (checked over the whole
+                # rectangle as calamine sees it, which covers every cell the XML has there)
+                rows, cols = wb.extent(sheet)
+                for r1, c1, r2, c2 in clears.get(patch.key, []):
+                    for r in range(r1, min(r2, rows) + 1):
+                        for c in range(c1, min(c2, cols) + 1):
+                            if (r, c) not in cells and got(r, c) is not None:
+                                return (f"{sheet}!{cell_name(r, c)}: wrote None, read back "
+                                        f"{got(r, c)!r}")
     except WorkbookReadError as e:
         return e.finding.message
     except Exception as e:  # noqa: BLE001 - any failure to read back means: do not replace
