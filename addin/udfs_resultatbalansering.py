@@ -381,7 +381,7 @@ def _unit_row(e: EnhetsResultat, unit: Decimal) -> list[object]:
 
 def _disposition_row(n: NamndResultat, unit: Decimal) -> list[object]:
     return [n.namnd, DISPOSITION, 0.0, 0.0, 0.0, 0.0, _num(n.disposition, unit), "nej",
-            "det som återstår för nämnden efter enheternas belopp (R4)"]
+            "rest efter enheterna (R4)"]
 
 
 @xw.func

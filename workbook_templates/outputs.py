@@ -125,9 +125,9 @@ def _rb_rows(rb: Balansering) -> Rows:
                      e.justering, e.undantaget, e.justerat_resultat, e.overforing,
                      "ja" if e.handlingsplan_kravs else "nej", e.anmarkning])
     for n in rb.namnder:
-        note = "det som återstår för nämnden efter enheternas belopp (R4)"
+        note = "rest efter enheterna (R4)"
         if n.namnd_justering:
-            note += "; Justering = justering på nämndnivå (R2)"
+            note += "; justering på nämndnivå (R2)"
         rows.append([n.namnd, DISPOSITION, 0, n.namnd_justering, 0, n.namnd_justering,
                      n.disposition, None, note])
     rows.append([])
