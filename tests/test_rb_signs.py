@@ -182,3 +182,15 @@ def test_blank_goal_flags_are_not_ja(namnd_02: Path, tmp_path: Path) -> None:
     wb.save(k)
     first = ws["A4"].value
     assert {x.namn: x.maluppfyllelse for x in read_kommun(k).namnder}[first] is None
+
+
+def test_live_excel_reads_a_version_01_workbook_the_same_way(namnd_02: Path,
+                                                              tmp_path: Path) -> None:
+    # the buttons read the open workbook through xlwings (the double): same conversion
+    from addin.excel_adapter import ExcelTableSource
+    from tests.xlwings_double import Book
+
+    old = as_version_01(namnd_02, tmp_path / "kof-0.1-live.xlsx")
+    live = read_namnd(ExcelTableSource(Book(old)))
+    assert {e.namn: e.resultat for e in live.enheter} == RESULTS
+    assert live.enheter == read_namnd(old).enheter
