@@ -25,10 +25,10 @@ import pytest
 
 from engine.findings import Severity
 from engine.resultatbalansering import Namnd, balansera
-from workbook_templates.example import exempelkommun
-from workbook_templates.loader import read_kommun, read_namnd
+from workbook_templates.generate.example import exempelkommun
+from workbook_templates.generate.templates import new_kommun, new_namnd
+from workbook_templates.pipeline.loader import read_kommun, read_namnd
 from workbook_templates.schema import MALLVERSION, MALLVERSION_INSTALLNING
-from workbook_templates.templates import new_kommun, new_namnd
 
 KOF = "Kultur- och fritidsnämnden"
 RESULTS = {"Central förvaltningsledning": 4000, "Biblioteket": 19000, "Idrott": -33000,

@@ -32,7 +32,7 @@ from engine.resultatbalansering import (
     tecken_fel,
 )
 from engine.uppfoljning import PostUtfall
-from workbook_templates.reader import (
+from workbook_templates.files.reader import (
     Cell,
     CellError,
     Table,
@@ -41,6 +41,7 @@ from workbook_templates.reader import (
     open_workbook,
 )
 from workbook_templates.schema import (
+    BOKFORT_SHEET,
     MALLVERSION,
     MALLVERSION_INSTALLNING,
     MALLVERSION_RESULTATENHETER_KOSTNAD_POSITIV,
@@ -638,8 +639,6 @@ def _bokfort_utfall(r: TableSource, inp: NamndInput) -> None:
     """The outturn imported from the bookkeeping (owned sheet *Bokfört utfall*, written by
     import-utfall) is the outturn to date of every (task, line) whose *Utfall hittills* was left
     empty in tblUtfall; a typed figure wins."""
-    from workbook_templates.import_utfall import BOKFORT_SHEET, read_bokfort
-
     read_range = getattr(r, "range", None)
     names = getattr(r, "sheet_names", None)  # the file reader has both; live Excel reads none
     if callable(names):
@@ -775,4 +774,16 @@ def _enheter(t: Table, namnd: str, f: list[Finding], version: str = MALLVERSION
                          f"inställningen {MALLVERSION_INSTALLNING} = {MALLVERSION} under "
                          "Inställningar.", object=namnd,
                          location=first_budget.location if first_budget else None))
+    return out
+
+
+def read_bokfort(rows: Sequence[Sequence[object]]) -> dict[tuple[str, str], Decimal]:
+    """``{(uppgift, kod): Summa}`` from the owned sheet's values (header row first)."""
+    out: dict[tuple[str, str], Decimal] = {}
+    for row in rows[1:]:
+        if len(row) < 16 or not row[0] or not row[1]:
+            continue
+        total = row[15]
+        if isinstance(total, (int, float, Decimal)) and not isinstance(total, bool):
+            out[(str(row[0]), str(row[1]))] = Decimal(str(total))
     return out
