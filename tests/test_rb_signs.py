@@ -194,3 +194,20 @@ def test_live_excel_reads_a_version_01_workbook_the_same_way(namnd_02: Path,
     live = read_namnd(ExcelTableSource(Book(old)))
     assert {e.namn: e.resultat for e in live.enheter} == RESULTS
     assert live.enheter == read_namnd(old).enheter
+
+
+def test_justering_column_is_shown_as_an_adjustment_and_rows_add_up(namnd_02: Path,
+                                                                    tmp_path: Path) -> None:
+    # Biblioteket (row 5): Justering 1 500, Kommentar "Lagändring". It used to be merged into
+    # Resultat (20 500 shown as the result, Justering 0). Now: Resultat 19 000 + Justering 1 500
+    # = Justerat resultat 20 500; Biblioteket keeps ceil(20 500 / 3) = 6 834.
+    from workbook_templates.pipeline.outputs import compute_outputs
+
+    adj = _rewrite(namnd_02, tmp_path / "kof-adj.xlsx", cells={"F5": 1500, "I5": "Lagändring"})
+    k = read_kommun(new_kommun(tmp_path / "kommun.xlsx", exempelkommun()))
+    n = read_namnd(adj, k.kolumner)
+    assert [(j.belopp, j.orsak, j.resultatenhet) for j in n.justeringar] == [
+        (1500, "Lagändring", "Biblioteket")]
+    e = compute_outputs(k, [n]).balansering.enhet(KOF, "Biblioteket")
+    assert (e.resultat, e.justering, e.justerat_resultat, e.overforing) == (19000, 1500, 20500,
+                                                                           6834)

@@ -95,6 +95,7 @@ class NamndInput:
     principer: dict[str, tuple[str, str]] = field(default_factory=dict)  # uppgift -> (princip, mot)
     utfall: list[PostUtfall] = field(default_factory=list)
     enheter: list[Resultatenhet] = field(default_factory=list)
+    justeringar: list[Justering] = field(default_factory=list)  # tblResultatenheter's Justering
     mallversion: str = MALLVERSION_RESULTATENHETER_KOSTNAD_POSITIV
     findings: list[Finding] = field(default_factory=list)
     readable: bool = True
@@ -627,7 +628,7 @@ def read_namnd(source: str | Path | TableSource,
         inp.mallversion = _mallversion(s, f)
         t = _table(r, T.RESULTATENHETER, f)
         if t is not None:
-            inp.enheter = _enheter(t, inp.namnd, f, inp.mallversion)
+            inp.enheter, inp.justeringar = _enheter(t, inp.namnd, f, inp.mallversion)
     inp.findings[:] = [_with_workbook(x, path) for x in f]
     return inp
 
@@ -692,18 +693,21 @@ def _mallversion(s: dict[str, Cell], f: list[Finding]) -> str:
 
 
 def _enheter(t: Table, namnd: str, f: list[Finding], version: str = MALLVERSION
-             ) -> list[Resultatenhet]:
+             ) -> tuple[list[Resultatenhet], list[Justering]]:
     """The result units of tblResultatenheter. Budget and Utfall are net amounts in published
     signs (a net cost negative, as in tblDrift); a version 0.1 workbook has them costs positive
     and they are converted (negated) here. A unit whose budget and outturn have different signs,
     or a committee whose every unit has a positive net budget (costs typed positive), is an error
-    finding and gives no units: never a result with a silently flipped sign."""
+    finding and gives no units: never a result with a silently flipped sign. The Justering
+    column becomes unit-level adjustments (R2, reason: the Kommentar), shown on their own so that
+    Resultat + Justering = Justerat resultat on every row."""
     if not version:  # unknown template version: the finding says so; never guess the signs
-        return []
+        return [], []
     old = version == MALLVERSION_RESULTATENHETER_KOSTNAD_POSITIV
     how = ("enligt mallversion 0.1 (Mallversion saknas under Inställningar), där kostnader anges "
            "positiva" if old else "med publicerade tecken som i Driftsbudget (kostnader negativa)")
     out: list[Resultatenhet] = []
+    adjustments: list[Justering] = []
     signs: list[tuple[Decimal, Decimal]] = []
     first_budget: Cell | None = None
     seen: dict[str, str] = {}
@@ -746,9 +750,12 @@ def _enheter(t: Table, namnd: str, f: list[Finding], version: str = MALLVERSION
         plan = _yes_no(row["Handlingsplan"], f, None)
         use = _text(row["Planerad användning"])
         anvandning = tuple((u.strip(), None) for u in use.split(";") if u.strip())
-        out.append(Resultatenhet(namnd, name, utfall - budget + justering, maluppfyllelse=mal,
+        out.append(Resultatenhet(namnd, name, utfall - budget, maluppfyllelse=mal,
                                  central=central, budget=budget, anvandning=anvandning,
                                  handlingsplan=plan, plats=row["Resultatenhet"].location))
+        if justering:
+            adjustments.append(Justering(namnd, justering, _text(row["Kommentar"]) or
+                                         "Justering (Resultatenheter)", "enhet", name))
     if kostnader_positiva(signs):
         if old:
             what = ("Alla resultatenheter har negativ nettobudget, men arbetsboken är gjord med "
@@ -765,7 +772,7 @@ def _enheter(t: Table, namnd: str, f: list[Finding], version: str = MALLVERSION
                          f"Nämnden {namnd}: {what} Resultatbalanseringen görs inte för nämnden "
                          "förrän tecknen är rättade.", object=namnd,
                          location=first_budget.location if first_budget else None))
-        return []
+        return [], []
     if old and out:
         f.append(Finding("V10", Severity.INFO,
                          "Resultatenheter läses enligt mallversion 0.1 (kostnader positiva) och "
@@ -774,7 +781,7 @@ def _enheter(t: Table, namnd: str, f: list[Finding], version: str = MALLVERSION
                          f"inställningen {MALLVERSION_INSTALLNING} = {MALLVERSION} under "
                          "Inställningar.", object=namnd,
                          location=first_budget.location if first_budget else None))
-    return out
+    return out, adjustments
 
 
 def read_bokfort(rows: Sequence[Sequence[object]]) -> dict[tuple[str, str], Decimal]:

@@ -337,7 +337,8 @@ def compute_outputs(k: KommunInput, namnder: Sequence[NamndInput]) -> Outputs:
     enheter = [e for n in namnder for e in n.enheter]
     rb = None
     if enheter:
-        rb = balansera(enheter, k.regler, k.justeringar, k.tidplan, namnder=k.namnder,
+        justeringar = [*k.justeringar, *(j for n in namnder for j in n.justeringar)]
+        rb = balansera(enheter, k.regler, justeringar, k.tidplan, namnder=k.namnder,
                        ar=k.bokslutsar)
         out.balansering = rb
         out.findings.extend(rb.findings)
