@@ -116,6 +116,7 @@ class Catalogue:
                 if text:
                     self._by_label.setdefault(normalize_label(text), set()).add(line.code)
         self._by_code = {code.casefold(): code for code in self.lines}
+        self._resolved: dict[tuple[str, object], str] = {}  # resolve(): successful lookups
 
     def __getitem__(self, code: str) -> Line:
         return self.lines[code]
@@ -153,6 +154,18 @@ class Catalogue:
 
         Raises :class:`LabelError` if no line or more than one matches.
         """
+        key = (label, parts if parts is None or isinstance(parts, tuple | frozenset)
+               else tuple(parts)) if type(label) is str else None
+        if key is not None:
+            code = self._resolved.get(key)
+            if code is not None:  # every row of every workbook names its line: memoised
+                return code
+        code = self._resolve(label, key[1] if key is not None else parts)
+        if key is not None and len(self._resolved) < 100_000:
+            self._resolved[key] = code
+        return code
+
+    def _resolve(self, label: str, parts: Iterable[str] | None) -> str:
         text = str(label).strip()
         if not text:
             raise LabelError(label, "tom radbeteckning")

@@ -24,12 +24,12 @@ import difflib
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from engine.catalogue import catalogue
 from engine.checks import FD_ALLA, RR_ALLA
 from engine.findings import Finding, Location, Severity
-from engine.money import ZERO, MoneyError, to_money
+from engine.money import CENT, ZERO, MoneyError, to_money
 from engine.money import format_sv as _sv
 
 __all__ = [
@@ -102,6 +102,11 @@ def _where(location: Location | None) -> str:
     return f" i {location}" if location and str(location) else ""
 
 
+#: Amounts below 10**20 are rounded to the cent exactly by one ``quantize`` (the fast path of
+#: :func:`parse_amount`; larger ones take the general path through :func:`to_money`).
+_FAST_DIGITS = 20
+
+
 def parse_amount(
     value: object,
     *,
@@ -124,6 +129,19 @@ def parse_amount(
     """
     obj = object or line
     signs = line_signs if line_signs is not None else LINE_SIGNS
+    if type(value) is Decimal and konvention == PUBLICERAT and value.is_finite() \
+            and value.adjusted() < _FAST_DIGITS:
+        # The common case (a number the reader read): what the general path below computes,
+        # without its checks for text, error values, dates and truth values (issue 17).
+        amount = value.quantize(CENT, rounding=ROUND_HALF_UP)  # == to_money(value)
+        if line is None:
+            return amount
+        if line not in signs:
+            return Finding("V10", Severity.ERROR,
+                           f"Radkoden {line} är okänd.{_suggest(line, signs)} Rätta koden.",
+                           obj, year, location)
+        return check_amount_sign(line, amount, location=location, year=year, object=obj,
+                                 konvention=konvention, line_signs=signs) or amount
     if konvention not in _CONVENTIONS:
         return Finding("V10", Severity.ERROR,
                        f"Okänd teckenkonvention {konvention!r}; använd 'publicerat' eller "

@@ -4,6 +4,8 @@ from datetime import datetime
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.findings import Finding, Location, Severity
 from engine.input_hygiene import (
@@ -137,3 +139,30 @@ def test_v10_missing_and_duplicate_year_columns():
     assert msgs == [("E1", None), ("F1", 2025), (None, 2026), (None, 2027)]
     assert "sammanslagen" in findings[0].message
     assert "Kolumnen för år 2026 saknas i tabellen Drift" in findings[2].message
+
+
+@settings(max_examples=300)
+@given(st.one_of(st.decimals(allow_nan=False, allow_infinity=False, places=3,
+                              min_value=D("-1e6"), max_value=D("1e6")),
+                 st.integers(-10**6, 10**6).map(lambda i: D(i) / 1000),  # halves: x.xx5
+                 st.decimals(allow_nan=False, allow_infinity=False)),
+       st.sampled_from([None, "RR.VI.AVG", "RR.VU.PERS.LON", "RR.ZZZ"]))
+def test_v10_decimal_fast_path_is_the_general_rule(value, line):
+    """A Decimal from the reader takes a shortcut (issue 17); it must give what the general rule
+    gives: rounded once to the cent (half away from zero), sign checked, unknown code refused."""
+    from engine.money import MoneyError, to_money
+
+    got = parse_amount(value, location=C7, line=line)
+    try:
+        expected = to_money(value)
+    except MoneyError:
+        assert isinstance(got, Finding)
+        return
+    if line == "RR.ZZZ":
+        assert isinstance(got, Finding) and "okänd" in got.message
+        return
+    wrong = check_amount_sign(line, expected, location=C7) if line else None
+    if wrong is not None:
+        assert got == wrong
+    else:
+        assert got == expected and str(got) == str(expected)  # same value and exponent

@@ -635,6 +635,7 @@ class WorkbookReader:
         grid = self._grid(sheet)
         errors = self._error_cells(sheet)
         convert = self._convert
+        decimal = self.numbers == "decimal"
         letters = [col_letters(c) for c in range(c1, c2 + 1)]
         cols = range(c1 - 1, c2)
         out = []
@@ -646,8 +647,17 @@ class WorkbookReader:
             for j, c in enumerate(cols):
                 if errors and (r, c + 1) in errors:
                     v: Value = CellError(errors[(r, c + 1)])
+                elif c >= n:
+                    v = None
                 else:
-                    v = convert(line[c]) if c < n else None
+                    raw = line[c]
+                    t = type(raw)
+                    if t is float and decimal:  # _convert inlined for the common cases
+                        v = Decimal(int(raw)) if raw.is_integer() else Decimal(repr(raw))
+                    elif t is str:
+                        v = raw or None
+                    else:
+                        v = convert(raw)
                 row.append(Cell(sheet, letters[j] + rs, v))
             out.append(tuple(row))
         return tuple(out)

@@ -157,8 +157,11 @@ def _with_workbook(f: Finding, path: Path) -> Finding:
 
 def _amount(cell: Cell, findings: list[Finding], line: str | None = None,
             year: int | None = None, obj: str | None = None) -> Decimal | None:
-    result = parse_amount(cell.value, location=cell.location, line=line, year=year, object=obj)
+    # Most cells are fine: parse without building the cell's Location, and again with it only
+    # for a finding (the finding then says where, exactly as before).
+    result = parse_amount(cell.value, line=line, year=year, object=obj)
     if isinstance(result, Finding):
+        result = parse_amount(cell.value, location=cell.location, line=line, year=year, object=obj)
         findings.append(result)
         return None
     return result
