@@ -208,9 +208,9 @@ def berakna(budget: Budget) -> Berakning:
     per_task = {u.namn: driftsekonomidel(u, budget.years) for u in budget.uppgifter}
     for name, st in per_task.items():
         findings.extend(_with_object(f, name) for f in st.findings)
-    inv = investeringsdel(
-        [p for p in budget.projekt if p.uppgift not in budget.affarsverk()], budget.years
-    )
+    affarsverk = budget.affarsverk()
+    inv = investeringsdel([p for p in budget.projekt if p.uppgift not in affarsverk],
+                          budget.years)
     findings.extend(inv.findings)
     in_totals = {c: inv.totals[c] for c in ("IN.UTG", "IN.FA", "IN.FORS")
                  if c in inv.totals.has_data}
@@ -256,7 +256,7 @@ class InverkanRad:
 
 
 def affarsverk_inverkan(
-    budget: Budget, elimineringar: Amounts | None = None
+    budget: Budget, elimineringar: Amounts | None = None, *, berakning: Berakning | None = None
 ) -> list[InverkanRad]:
     """The enterprise-impact comparison (§9.3): for the income statement and the financing part,
     the municipality without enterprises, the enterprises summed, the eliminations of internal
@@ -264,12 +264,16 @@ def affarsverk_inverkan(
 
     ``elimineringar`` are given per line in the published sign convention as the amounts to *add*
     (e.g. the municipality's purchases from its water enterprise: RR.VI −x and RR.VU +x).
+    ``berakning``: ``berakna(budget)`` when the caller has it already (it is not computed twice).
     """
     n = budget.n
     elim = dict(elimineringar or {})
-    without = berakna(budget).statement
+    if berakning is None or berakning.budget is not budget:
+        berakning = berakna(budget)
+    without = berakning.statement
     ent_tasks = [u for u in budget.uppgifter if u.finansiering is Finansiering.AFFARSVERK]
-    ent_projects = [p for p in budget.projekt if p.uppgift in budget.affarsverk()]
+    affarsverk = budget.affarsverk()
+    ent_projects = [p for p in budget.projekt if p.uppgift in affarsverk]
     ent_inv = investeringsdel(ent_projects, budget.years).totals
     ent_given = sum_amounts(
         [*(u.belopp for u in ent_tasks),

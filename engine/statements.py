@@ -21,6 +21,7 @@ never are: those are refused before they reach this module.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -140,50 +141,6 @@ def compute(
         if any(v is not None for v in vals):
             given_vals[code] = vals
 
-    part_set = set(parts)
-    values: dict[str, tuple[Decimal, ...]] = {}
-    has_data: set[str] = set()
-
-    def evaluate(code: str) -> tuple[Decimal, ...]:
-        if code in values:
-            return values[code]
-        line = cat[code]
-        kids = cat.children(code)
-        own = given_vals.get(code)
-        result: tuple[Decimal, ...]
-        if kids:
-            kid_vals = [evaluate(k) for k in kids]
-            if any(k in has_data for k in kids):
-                result = tuple(sum((kv[i] for kv in kid_vals), ZERO) for i in range(n))
-                has_data.add(code)
-                if own is not None:
-                    _compare(code, own, result, "SUM", Severity.ERROR)
-            elif own is not None:
-                result = tuple(v if v is not None else ZERO for v in own)
-                has_data.add(code)
-            else:
-                result = (ZERO,) * n
-        elif line.source is not None and line.source in cat and cat[line.source].part in part_set:
-            src = evaluate(line.source)
-            if line.source in has_data:
-                result = src
-                has_data.add(code)
-                if own is not None:
-                    sev = Severity.WARNING if code in _SOFT_TRANSFERS else Severity.ERROR
-                    _compare(code, own, result, "V4", sev)
-            elif own is not None:
-                result = tuple(v if v is not None else ZERO for v in own)
-                has_data.add(code)
-            else:
-                result = (ZERO,) * n
-        elif own is not None:
-            result = tuple(v if v is not None else ZERO for v in own)
-            has_data.add(code)
-        else:
-            result = (ZERO,) * n
-        values[code] = result
-        return result
-
     def _compare(code: str, own: Sequence[Decimal | None], result: Sequence[Decimal],
                  rule: str, severity: Severity) -> None:
         line = cat[code]
@@ -205,9 +162,50 @@ def compute(
                     Finding(rule, severity, msg, object=code, year=_year_int(year_labels[i]))
                 )
 
-    for line in cat.lines.values():
-        if line.part in part_set:
-            evaluate(line.code)
+    values: dict[str, tuple[Decimal, ...]] = {}
+    has_data: set[str] = set()
+    zeros = (ZERO,) * n
+    # The lines in evaluation order (components and sources before the lines they feed): the
+    # order of the recursive definition, computed once per catalogue and set of parts.
+    for code, kids, source in _evaluation_order(cat, frozenset(parts)):
+        own = given_vals.get(code)
+        result: tuple[Decimal, ...]
+        if kids:
+            data_kids = [values[k] for k in kids if k in has_data]
+            if data_kids:
+                # components without data are exactly ZERO: leaving them out of the sum (which
+                # starts at ZERO) changes neither value nor exponent
+                if len(data_kids) == 1:
+                    result = tuple([ZERO + v for v in data_kids[0]])
+                else:
+                    result = tuple([sum(col, ZERO) for col in zip(*data_kids, strict=True)])
+                has_data.add(code)
+                if own is not None:
+                    _compare(code, own, result, "SUM", Severity.ERROR)
+            elif own is not None:
+                result = tuple([v if v is not None else ZERO for v in own])
+                has_data.add(code)
+            else:
+                result = zeros
+        elif source is not None:
+            if source in has_data:
+                result = values[source]
+                has_data.add(code)
+                if own is not None:
+                    sev = Severity.WARNING if code in _SOFT_TRANSFERS else Severity.ERROR
+                    _compare(code, own, result, "V4", sev)
+            elif own is not None:
+                result = tuple([v if v is not None else ZERO for v in own])
+                has_data.add(code)
+            else:
+                result = zeros
+        elif own is not None:
+            result = tuple([v if v is not None else ZERO for v in own])
+            has_data.add(code)
+        else:
+            result = zeros
+        values[code] = result
+
     # given lines of other parts (e.g. BAL figures for ratios) are carried along as given
     for code, vals in given_vals.items():
         if code not in values:
@@ -221,6 +219,44 @@ def compute(
         has_data=frozenset(has_data),
         findings=tuple(findings),
     )
+
+
+_ORDERS: weakref.WeakKeyDictionary[Catalogue, dict[frozenset[str], tuple]] = (
+    weakref.WeakKeyDictionary())
+
+
+def _evaluation_order(cat: Catalogue, parts: frozenset[str]
+                      ) -> tuple[tuple[str, tuple[str, ...], str | None], ...]:
+    """(code, components, transfer source) of every line :func:`compute` evaluates for
+    ``parts``, components and sources first, in the order of the recursive definition: each
+    line of the parts in catalogue order, depth first. Depends on the catalogue only."""
+    per_cat = _ORDERS.setdefault(cat, {})
+    order = per_cat.get(parts)
+    if order is None:
+        out: list[tuple[str, tuple[str, ...], str | None]] = []
+        seen: set[str] = set()
+
+        def visit(code: str) -> None:
+            if code in seen:
+                return
+            line = cat[code]
+            kids = tuple(cat.children(code))
+            source = None
+            if kids:
+                for k in kids:
+                    visit(k)
+            elif line.source is not None and line.source in cat \
+                    and cat[line.source].part in parts:
+                source = line.source
+                visit(source)
+            seen.add(code)
+            out.append((code, kids, source))
+
+        for line in cat.lines.values():
+            if line.part in parts:
+                visit(line.code)
+        order = per_cat[parts] = tuple(out)
+    return order
 
 
 def _year_int(label: str) -> int | None:

@@ -103,8 +103,9 @@ def bindande_poster(
             new = default_binding_items(obj)
             new = [_with_towards(i, towards) for i in new]
         items.extend(new)
+    affarsverk = b.budget.affarsverk()
     for p in b.budget.projekt:
-        if p.uppgift in b.budget.affarsverk():
+        if p.uppgift in affarsverk:
             continue
         obj = BudgetObject(p.namn, ObjectType.PROJEKT, namnd=p.namnd)
         objects.append(obj)

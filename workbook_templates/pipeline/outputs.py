@@ -67,8 +67,9 @@ def _investment_rows(b: Berakning, cols: Sequence[str], sprak: str) -> Rows:
     cat = catalogue()
     w = _wording(sprak)
     rows: Rows = [["Projekt", "Nämnd", "Princip", "Kostnadskalkyl", "Post", *cols]]
+    affarsverk = b.budget.affarsverk()
     for p in b.budget.projekt:
-        if p.uppgift in b.budget.affarsverk():
+        if p.uppgift in affarsverk:
             continue
         st = b.investeringar.projekt[p.namn]
         for code in ("IN.UTG", "IN.FA", "IN.FORS", "IN.NETTO"):
@@ -319,7 +320,7 @@ def compute_outputs(k: KommunInput, namnder: Sequence[NamndInput]) -> Outputs:
     out.berakning = b
     out.findings.extend(b.findings)
     budget_year = _budget_year_index(k)
-    out.inverkan = affarsverk_inverkan(budget)
+    out.inverkan = affarsverk_inverkan(budget, berakning=b)
 
     years = [c.ar for c in k.kolumner]
     aktuellt = k.bokslutsar + 1 if k.bokslutsar is not None else None
