@@ -9,7 +9,9 @@ xlwings gives a UDF a scalar for one cell, a 1-D list for a row or column (unles
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import math
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 
 from engine.input_hygiene import EXCEL_ERRORS as _HYGIENE_ERRORS
@@ -91,6 +93,29 @@ def amount(value: object, where: str) -> Decimal | None:
         return to_money(value)
     except MoneyError:
         raise UdfInputError(f"{where} är inte ett belopp: {value!r}") from None
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _float_money(value: float) -> Decimal:
+    return to_money(value)
+
+
+def amounts(row: Sequence[object], where: Callable[[int], str]) -> list[Decimal | None]:
+    """:func:`amount` of every cell of a row (``where(j)`` names cell j, 1-based, only for a
+    message). Numbers, the common case, are converted once per distinct value (a UDF is
+    recalculated with the same amounts again and again)."""
+    out: list[Decimal | None] = []
+    for j, v in enumerate(row, start=1):
+        if v is None:
+            out.append(None)
+        elif type(v) is float and v != 0 and math.isfinite(v):  # ±0.0 keep their own sign
+            try:
+                out.append(_float_money(v))
+            except MoneyError:
+                out.append(amount(v, where(j)))  # the message says which cell
+        else:
+            out.append(amount(v, where(j)))
+    return out
 
 
 def to_excel(value: Decimal | None) -> float | None:

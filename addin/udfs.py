@@ -23,6 +23,7 @@ import xlwings as xw
 from addin.excel_values import (
     UdfInputError,
     amount,
+    amounts,
     as_column,
     as_matrix,
     kb_error,
@@ -71,8 +72,8 @@ def _statement(rader: object, belopp: object) -> tuple[Statement, list[str]]:
     texts: list[str] = []
     for i, (raw, row) in enumerate(zip(labels, rows, strict=True), start=1):
         text = label_text(raw)
-        vals = [amount(v, f"belopp rad {i}" + (f" kolumn {j}" if n_years > 1 else ""))
-                for j, v in enumerate(row, start=1)]
+        vals = amounts(row, lambda j, i=i: f"belopp rad {i}"
+                       + (f" kolumn {j}" if n_years > 1 else ""))
         if text is None:
             if any(v is not None for v in vals):
                 raise UdfInputError(f"rad {i} har belopp men ingen radbeteckning")

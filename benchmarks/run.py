@@ -244,15 +244,20 @@ def udf_overhead(calls: int = 300) -> dict[str, float]:
     belopp = [[float((i + 1) * 1000 * (1 if catalogue()[c].sign != "-" else -1))] * 5
               for i, c in enumerate(leaves)]
     given = {c: tuple(Decimal(str(v)) for v in row) for c, row in zip(leaves, belopp, strict=True)}
-    udf, eng = [], []
-    for _ in range(calls):
+    udf, eng, fresh = [], [], []
+    for k in range(calls):
         t = time.perf_counter()
         KB_ARSBIDRAG(rader, belopp)
         udf.append(time.perf_counter() - t)
+        other = [[v + (k + 1) / 100 for v in row] for row in belopp]  # amounts never seen before
+        t = time.perf_counter()
+        KB_ARSBIDRAG(rader, other)
+        fresh.append(time.perf_counter() - t)
         t = time.perf_counter()
         compute(given, ["1", "2", "3", "4", "5"], ("RR", "IN", "FD", "BAL"))
         eng.append(time.perf_counter() - t)
     return {"udf_median_ms": statistics.median(udf) * 1000,
+            "udf_fresh_median_ms": statistics.median(fresh) * 1000,
             "engine_median_ms": statistics.median(eng) * 1000}
 
 
@@ -302,8 +307,10 @@ def goals(rows: list[dict[str, object]], udf: dict[str, float]) -> str:
     eng = max(r["engine_per_1000_units_s"] for r in rows if r["units"] >= 1000) \
         if any(r["units"] >= 1000 for r in rows) else rows[-1]["engine_per_1000_units_s"]
     add("engine ≤ 0.03 s per 1 000 units", f"{eng:.3f} s", eng <= 0.03)
-    add("KB_ARSBIDRAG 40 × 5 ≤ 0.2 ms median", f"{udf['udf_median_ms']:.2f} ms",
+    add("KB_ARSBIDRAG 40 × 5 ≤ 0.2 ms median (recalculation)", f"{udf['udf_median_ms']:.2f} ms",
         udf["udf_median_ms"] <= 0.2)
+    add("KB_ARSBIDRAG 40 × 5 ≤ 0.2 ms median (new amounts every call)",
+        f"{udf['udf_fresh_median_ms']:.2f} ms", udf["udf_fresh_median_ms"] <= 0.2)
     return "\n".join(lines)
 
 
@@ -344,7 +351,9 @@ def main(argv: list[str] | None = None) -> int:
             f"(every `kommunbudget` run) {start['cli_s']:.3f} s.", "",
             table(rows), "",
             f"UDF KB_ARSBIDRAG (40 lines × 5 years): median {udf['udf_median_ms']:.3f} ms per "
-            f"call; the engine computation inside it {udf['engine_median_ms']:.3f} ms.", "",
+            f"call recalculated with the same amounts (what Excel does on every recalculation), "
+            f"{udf['udf_fresh_median_ms']:.3f} ms with amounts never seen before; the engine "
+            f"computation inside it {udf['engine_median_ms']:.3f} ms.", "",
             goals(rows, udf), "", profile_table(rows)]
     if not args.no_ledger:
         from benchmarks import bench_ledger

@@ -131,3 +131,22 @@ def test_every_udf_module_is_registered_in_addin_udfs() -> None:
     names = {n for n in dir(udfs) if n.startswith("KB_")}
     assert {"KB_RESULTATBALANSERING", "KB_RESULTATBALANSERING_NAMND", "KB_BINDNING_STATUS",
             "KB_AVVIKELSE", "KB_TACKNINGSAR", "KB_NYCKELTAL"} <= names
+
+
+def test_amounts_of_a_row_are_amount_of_each_cell():
+    """The row conversion the statement UDFs use (numbers converted once per distinct value,
+    issue 17) gives what ``amount`` gives cell by cell: same value, same sign of zero, same
+    message for a cell that is not an amount."""
+    from addin.excel_values import UdfInputError, amount, amounts
+
+    row = [None, 1.005, -0.0, 0.0, 2.675, -1234.565, 7, "  ", 1e15 + 0.5]
+    for _ in range(2):  # the second time from the cache
+        got = amounts(row, lambda j: f"c{j}")
+        want = [amount(v, f"c{j}") for j, v in enumerate(row, start=1)]
+        assert [str(x) for x in got] == [str(x) for x in want]
+    for bad in (1e300, float("nan"), "12 kr", "#REF!"):
+        with pytest.raises(UdfInputError) as got_err:
+            amounts([None, bad], lambda j: f"c{j}")
+        with pytest.raises(UdfInputError) as want_err:
+            amount(bad, "c2")
+        assert str(got_err.value) == str(want_err.value)
