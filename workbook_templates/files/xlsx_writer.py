@@ -402,6 +402,7 @@ class _SheetEditor:
         # qualified tag names, compared directly (no local-name split per element)
         self._tag_row, self._tag_c = self.q("row"), self.q("c")
         self._value_tags = {self.q("f"): "f", self.q("v"): "v", self.q("is"): "is"}
+        self._tag_v, self._tag_is, self._tag_t = self.q("v"), self.q("is"), self.q("t")
         self.rows: dict[int, etree._Element] = {}
         self.cells: dict[int, dict[int, etree._Element]] = {}
         last = 0
@@ -488,6 +489,27 @@ class _SheetEditor:
         return _decode_xstring("".join(texts))
 
     def _equals(self, c: etree._Element, value: CellValue) -> bool:
+        # Fast path for what a refresh meets again and again: a cell as we wrote it last time
+        # (one <v> number or one inline <is><t> text). Only a "same" is decided here; anything
+        # else goes through the general comparison below.
+        if len(c) == 1:
+            ch = c[0]
+            tv = type(value)
+            if tv is Decimal or tv is int:
+                if ch.tag == self._tag_v and ch.text is not None and c.get("t") in (None, "n") \
+                        and "vm" not in c.attrib and ch.text == _number_text(value):
+                    return True
+            elif tv is str:
+                if ch.tag == self._tag_is and len(ch) == 1 and c.get("t") == "inlineStr" \
+                        and "vm" not in c.attrib:
+                    te = ch[0]
+                    if te.tag == self._tag_t and "_x" not in value:
+                        text = te.text or ""
+                        if text == value and "_x" not in text:
+                            return True
+        return self._equals_general(c, value)
+
+    def _equals_general(self, c: etree._Element, value: CellValue) -> bool:
         parts = self._parts(c)
         t = c.get("t")
         f, v = parts.get("f"), parts.get("v")
