@@ -647,7 +647,8 @@ def _fast_csv_parallel(
 ) -> bool:
     """The fast path split over ``jobs`` processes by byte ranges (lines never cut)."""
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+
+    from workbook_templates.files.workers import worker_pool
 
     global _FORK_DATA
     cuts = [body]
@@ -661,7 +662,7 @@ def _fast_csv_parallel(
     ctx = multiprocessing.get_context("fork" if fork else "spawn")
     _FORK_DATA = data if fork else b""
     try:
-        with ProcessPoolExecutor(max_workers=len(cuts) - 1, mp_context=ctx) as pool:
+        with worker_pool(len(cuts) - 1, ctx) as pool:  # workers die with this process
             tasks = [(a, b, None, rest) if fork else (0, b - a, data[a:b], rest)
                      for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
             results = list(pool.map(_fast_part, tasks))

@@ -195,9 +195,9 @@ def _map(fn: Callable, items: list, jobs: int, announce: Callable[[object], None
             announce(item)
             out.append(fn(item))
         return out
-    from concurrent.futures import ProcessPoolExecutor
+    from workbook_templates.files.workers import worker_pool
 
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    with worker_pool(jobs) as pool:  # workers die with this process, even when it is killed
         futures = [pool.submit(fn, item) for item in items]
         out = []
         for item, fut in zip(items, futures, strict=True):
