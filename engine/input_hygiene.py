@@ -28,8 +28,8 @@ from decimal import Decimal
 
 from engine.catalogue import catalogue
 from engine.checks import FD_ALLA, RR_ALLA
-from engine.findings import Finding, Location, Severity
-from engine.money import ZERO, MoneyError, to_money
+from engine.findings import Finding, Location, Severity, excerpt
+from engine.money import MAX_AMOUNT, ZERO, AmountTooLarge, MoneyError, short_number, to_money
 from engine.money import format_sv as _sv
 
 __all__ = [
@@ -158,6 +158,8 @@ def parse_amount(
             try:
                 to_money(value)
                 numeric = True
+            except AmountTooLarge:
+                return _too_large(value, location, obj, year)
             except MoneyError:
                 numeric = False
             hint = (
@@ -165,13 +167,15 @@ def parse_amount(
                 if numeric else "Skriv in ett belopp (bara siffror)."
             )
             return Finding("V10", Severity.ERROR,
-                           f"Cellen{_where(location)} innehåller text ({value!r}) där ett belopp "
+                           f"Cellen{_where(location)} innehåller text ({excerpt(value)}) där ett belopp "
                            f"ska stå. {hint}", obj, year, location)
     try:
         amount = to_money(value)
+    except AmountTooLarge:
+        return _too_large(value, location, obj, year)
     except (MoneyError, TypeError, ValueError):
         return Finding("V10", Severity.ERROR,
-                       f"Cellen{_where(location)} innehåller {value!r}, som inte är ett belopp. "
+                       f"Cellen{_where(location)} innehåller {excerpt(value)}, som inte är ett belopp. "
                        "Skriv in ett belopp.", obj, year, location)
     if line is not None:
         sign = signs.get(line)
@@ -186,6 +190,15 @@ def parse_amount(
         if wrong is not None:
             return wrong
     return amount
+
+
+def _too_large(value: object, location: Location | None, obj: str | None,
+               year: int | None) -> Finding:
+    return Finding("V10", Severity.ERROR,
+                   f"Beloppet{_where(location)} är orimligt stort ({short_number(value)}); "
+                   f"beloppen ska vara mindre än {_sv(MAX_AMOUNT, 0)} (Excel räknar exakt med "
+                   "15 siffror). Kontrollera cellen: ett felskrivet tal eller ett tal i fel "
+                   "enhet.", obj, year, location)
 
 
 def check_amount_sign(
@@ -279,7 +292,7 @@ def parse_year_header(value: object, *, location: Location | None = None) -> int
             year = int(digits[0])
     if year is None or not 1900 <= year <= 2200:
         return Finding("V10", Severity.ERROR,
-                       f"Årsrubriken {value!r}{_where(location)} är inte ett år. Skriv in året "
+                       f"Årsrubriken {excerpt(value)}{_where(location)} är inte ett år. Skriv in året "
                        "(t.ex. 2026).", None, None, location)
     return year
 

@@ -206,6 +206,17 @@ def _map(fn: Callable, items: list, jobs: int, announce: Callable[[object], None
         return out
 
 
+#: Excel's limit on the text of one cell.
+EXCEL_CELL_CHARS = 32_767
+
+
+def _fits_a_cell(value: object) -> object:
+    """A text longer than a cell may hold, cut (marked with an ellipsis); anything else as is."""
+    if isinstance(value, str) and len(value) > EXCEL_CELL_CHARS:
+        return value[: EXCEL_CELL_CHARS - 1] + "…"
+    return value
+
+
 def write_owned(path: Path, role: str, sheets: dict[str, list[list[object]]], backups: int,
            findings: list[Finding]) -> FileReport:
     """Write one workbook's owned sheets, unless its own input has errors: a workbook whose
@@ -214,7 +225,8 @@ def write_owned(path: Path, role: str, sheets: dict[str, list[list[object]]], ba
     with half-right results."""
     if any(f.severity is Severity.ERROR for f in findings):
         return FileReport(path, role, "input-errors", findings)
-    updates = {name: block(S.OUTPUT_ANCHOR, rows) for name, rows in sheets.items()}
+    updates = {name: block(S.OUTPUT_ANCHOR, [[_fits_a_cell(v) for v in row] for row in rows])
+               for name, rows in sheets.items()}
     clear = {name: [S.OUTPUT_CLEAR] for name in sheets}
     result: WriteResult = write_cells(path, updates, clear=clear, owned_sheets=list(sheets),
                                       backups=backups)
