@@ -927,6 +927,16 @@ def _read_ledger_csv_unguarded(path: Path, options: CsvOptions, jobs: int) -> Le
         return _empty(source, [Finding(RULE, Severity.ERROR,
                                        f"Filen kan inte läsas: {exc}. Kontrollera sökvägen.",
                                        None, None, Location(workbook=source))])
+    # before anything decodes or copies the data (a 200 MB line cost 4 GB and 20 s before)
+    overlong = _overlong_line(data)
+    if overlong is not None:
+        line, length = overlong
+        return _empty(source, [Finding(
+            RULE, Severity.ERROR,
+            f"Rad {line} i exporten är {length:,} byte lång (högst {MAX_LINE_BYTES:,} byte per "
+            "rad); exporten är trasig (ett saknat radslut eller citattecken). Inget importerades. "
+            "Exportera på nytt.".replace(",", "\u00a0"), None, None,
+            Location(workbook=source, cell=f"A{line}"))])
     encoding, findings = _detect_encoding(data, options.encoding, source)
     if encoding is None:
         return _empty(source, findings)
@@ -937,15 +947,6 @@ def _read_ledger_csv_unguarded(path: Path, options: CsvOptions, jobs: int) -> Le
     if encoding == "utf-8-sig":
         data = data[len(codecs.BOM_UTF8):]
         encoding = "utf-8"
-    overlong = _overlong_line(data)
-    if overlong is not None:
-        line, length = overlong
-        return _empty(source, findings + [Finding(
-            RULE, Severity.ERROR,
-            f"Rad {line} i exporten är {length:,} byte lång (högst {MAX_LINE_BYTES:,} byte per "
-            "rad); exporten är trasig (ett saknat radslut eller citattecken). Inget importerades. "
-            "Exportera på nytt.".replace(",", "\u00a0"), None, None,
-            Location(workbook=source, cell=f"A{line}"))], encoding=encoding)
     first_nl = data.find(b"\n")
     header = (data if first_nl < 0 else data[:first_nl]).decode(encoding).rstrip("\r")
     delimiter = options.delimiter or _sniff_delimiter(header)
