@@ -158,3 +158,21 @@ def test_long_texts_in_other_name_cells_do_not_abort_the_refresh(
     assert all(len(f.message) < SHORT for f in report.findings), max(
         len(f.message) for f in report.findings)
     assert {f.path.name: f.status for f in report.files}["bildning.xlsx"] == "written"
+
+
+@pytest.mark.parametrize("value", [1e23, 1e308])
+def test_huge_total_in_bokfort_utfall_is_a_located_finding(
+    pristine: Path, tmp_path: Path, value: float
+) -> None:
+    """The sheet import-utfall writes is read back by the refresh; a user may type into it."""
+    folder = _copy(pristine, tmp_path)
+    wb = openpyxl.load_workbook(folder / "social.xlsx")
+    ws = wb["Bokfört utfall"]
+    ws["A3"], ws["B3"], ws["P3"] = "Uppgift", "Kod", "Summa"
+    ws["A4"], ws["B4"], ws["P4"] = "Äldreomsorg", "RR.VU.OVR", value  # not typed
+    wb.save(folder / "social.xlsx")
+    report = refresh([folder], folder / "kommun.xlsx")
+    mine = [f for f in report.findings if f.location and f.location.sheet == "Bokfört utfall"
+            and f.location.cell == "P4"]
+    assert mine and mine[0].severity is Severity.ERROR, [str(f) for f in report.findings][:5]
+    assert {f.path.name: f.status for f in report.files}["bildning.xlsx"] == "written"

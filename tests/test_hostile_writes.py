@@ -248,3 +248,26 @@ def test_lock_with_a_live_pid_on_this_host_is_respected(book: Path) -> None:
 
 def test_writer_module_keeps_its_public_steps() -> None:
     assert xw.STEPS == ("temp_written", "verified", "backup_made", "replaced")
+
+
+def test_temp_file_of_a_backup_killed_half_way_is_removed_by_the_next_write(book: Path) -> None:
+    """A run killed while it wrote the backup leaves a temp file in the backup folder; the next
+    write of the same workbook removes it (no temp file outlives a run, not even a killed one)."""
+    folder = book.parent / fileops.BACKUP_DIR
+    folder.mkdir()
+    left = folder / f"{fileops.TEMP_PREFIX}0badf00d-{book.stem}.bak1{book.suffix}"
+    left.write_bytes(b"half a backup")
+    other = folder / f"{fileops.TEMP_PREFIX}0badf00d-Annan.bak1{book.suffix}"
+    other.write_bytes(b"another workbook's, not ours to remove")
+    assert write_cells(book, UPDATES).status is WriteStatus.WRITTEN
+    assert not left.exists() and other.exists()
+
+
+def test_cleanup_never_touches_another_workbooks_temp_file(tmp_path: Path) -> None:
+    book = build_fixture(tmp_path / "nd.xlsm")
+    theirs = tmp_path / f"{fileops.TEMP_PREFIX}0badf00d-a-nd.xlsm"  # workbook "a-nd.xlsm"
+    theirs.write_bytes(b"being written by another run")
+    mine = tmp_path / f"{fileops.TEMP_PREFIX}old-0badf00d-nd.xlsm"
+    mine.write_bytes(b"left by a killed run")
+    assert write_cells(book, UPDATES).status is WriteStatus.WRITTEN
+    assert theirs.exists() and not mine.exists()

@@ -24,6 +24,7 @@ import errno
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -187,13 +188,17 @@ def refresh_lock(path: Path, *, stale_after: float = DEFAULT_STALE_AFTER) -> Ite
 def cleanup_temp_files(path: Path) -> list[Path]:
     """Remove temp files a crashed earlier write of ``path`` left behind. Call under the lock."""
     removed = []
-    suffix = f"-{path.name}"
-    with contextlib.suppress(OSError):
-        for p in path.parent.iterdir():
-            if p.name.startswith(TEMP_PREFIX) and p.name.endswith(suffix):
-                with contextlib.suppress(OSError):
-                    p.unlink()
-                    removed.append(p)
+    # the workbook's own temp files, and those of its backup slot (a run killed mid-backup)
+    for folder, name in ((path.parent, path.name),
+                         (path.parent / BACKUP_DIR, f"{path.stem}.bak1{path.suffix}")):
+        # exactly ours: ".~kb-tmp-" [old-] 8 hex "-" name (not another workbook ending the same)
+        ours = re.compile(rf"{re.escape(TEMP_PREFIX)}(?:old-)?[0-9a-f]{{8}}-{re.escape(name)}")
+        with contextlib.suppress(OSError):
+            for p in folder.iterdir():
+                if ours.fullmatch(p.name):
+                    with contextlib.suppress(OSError):
+                        p.unlink()
+                        removed.append(p)
     return removed
 
 

@@ -695,7 +695,20 @@ def _bokfort_utfall(r: TableSource, inp: NamndInput) -> None:
     if res.cells is None:
         return
     typed = {(u.objekt.casefold(), u.kod): i for i, u in enumerate(inp.utfall)}
-    for (task, code), total in read_bokfort(res.values()).items():
+    bokfort: dict[tuple[str, str], Decimal] = {}
+    for row in res.cells[1:]:  # like read_bokfort, but every total checked where it stands
+        if len(row) < 16 or not row[0].value or not row[1].value:
+            continue
+        total = row[15]
+        if not isinstance(total.value, (int, float, Decimal)) or isinstance(total.value, bool):
+            continue
+        amount = parse_amount(total.value, location=Location(
+            workbook=inp.path.name, sheet=total.sheet, cell=total.address))
+        if isinstance(amount, Finding):
+            inp.findings.append(amount)
+            continue
+        bokfort[(str(row[0].value), str(row[1].value))] = amount
+    for (task, code), total in bokfort.items():
         i = typed.get((task.casefold(), code))
         if i is None:
             inp.utfall.append(PostUtfall(task, code, total, None,
