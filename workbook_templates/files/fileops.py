@@ -13,8 +13,15 @@ Conventions (documented in docs/WORKBOOK_IO.md):
 * **Backups** — ``.kommunbudget-backup/<stem>.bak<k><suffix>`` next to the workbook,
   ``k = 1`` newest. Rotation shifts 1→2→…→N and drops the oldest.
 * **Temporary files** — ``.~kb-tmp-<random>-<name>`` in the same folder (same file system, so
-  ``os.replace`` is atomic). A crash may leave one behind; the next write of the same workbook
-  removes leftovers while holding the lock.
+  ``os.replace`` is atomic), ``.~kb-tmp-old-<random>-<name>`` for the swapped-out original. A
+  crash may leave one behind; the next write of the same workbook removes leftovers (also those
+  of its backup slot) while holding the lock. A lock that could not be written (a full disk) is
+  removed at once; an empty one is stale after :data:`UNREADABLE_LOCK_AFTER` seconds.
+* **The checked swap** (:func:`swap_in`) — the last check against the :class:`Snapshot` of what
+  was read comes immediately before an atomic name exchange (Linux) or a hard link plus
+  ``os.replace``; what was swapped out is compared afterwards and a save that raced the swap is
+  put back (or kept beside). The new file gets the original's owner, group and mode
+  (:func:`keep_owner_and_mode`).
 """
 
 from __future__ import annotations
