@@ -123,7 +123,9 @@ class AmountProblem:
         if self.kind == "datum":
             return f"innehåller ett datum ({v}), inte ett belopp; ange beloppet som tal"
         if self.kind == "ej ändligt":
-            return f"innehåller inget ändligt tal ({v}); ange beloppet"
+            return f"innehåller {v}, inte ett ändligt tal; ange beloppet"
+        if self.kind == "för stort":
+            return f"innehåller {v!r}, ett orimligt stort belopp; kontrollera beloppet"
         if self.kind == "siffertext":
             return (f"innehåller text ({v!r}) där ett belopp ska stå; talet är lagrat som text, "
                     "konvertera cellen till tal")
@@ -135,7 +137,7 @@ class AmountProblem:
 
 #: The kinds of :class:`AmountProblem`.
 AMOUNT_PROBLEMS = ("felvärde", "sanningsvärde", "datum", "ej ändligt", "siffertext", "text",
-                   "ej belopp")
+                   "för stort", "ej belopp")
 
 
 def read_amount(
@@ -170,6 +172,8 @@ def read_amount(
     try:
         return to_money(value)
     except (MoneyError, TypeError, ValueError):
+        if isinstance(value, (int, float, Decimal)):
+            return AmountProblem("för stort", value)  # finite, but beyond Decimal's precision
         return AmountProblem("ej belopp", value)
 
 
@@ -192,6 +196,7 @@ def _cell_message(problem: AmountProblem, location: Location | None) -> str:
         hint = ("Talet är lagrat som text; konvertera cellen till tal."
                 if problem.kind == "siffertext" else "Skriv in ett belopp (bara siffror).")
         return f"Cellen{where} innehåller text ({v!r}) där ett belopp ska stå. {hint}"
+    # "för stort" and "ej belopp": the loader's wording since issue 3
     return f"Cellen{where} innehåller {v!r}, som inte är ett belopp. Skriv in ett belopp."
 
 
