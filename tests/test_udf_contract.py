@@ -246,3 +246,23 @@ def test_vba_wrappers_declare_optionals_as_optional(xl: XlwingsWindows) -> None:
             "Optional overskridningsratt, Optional tecken)") in vba
     assert "Function KB_TACKNINGSAR(bokslutsar, Optional faststallelsear)" in vba
     assert "Function KB_RESULTATBALANSERING(tabell, Optional regler)" in vba
+
+
+# --- the supported xlwings range -----------------------------------------------------------------
+
+def test_supported_xlwings_range_is_stated_and_both_ends_are_tested() -> None:
+    import re
+    from importlib.metadata import version
+    from pathlib import Path
+
+    from packaging.specifiers import SpecifierSet
+
+    root = Path(__file__).resolve().parents[1]
+    pyproject = (root / "pyproject.toml").read_text(encoding="utf-8")
+    spec = SpecifierSet(re.search(r'"xlwings([^"]+)"', pyproject).group(1))  # type: ignore[union-attr]
+    lowest = re.search(r"^XLWINGS_LOWEST := (\S+)$", (root / "Makefile").read_text(),
+                       re.M).group(1)  # type: ignore[union-attr]
+    assert f">={lowest}" in str(spec).split(","), (spec, lowest)
+    assert any(s.operator == "<" for s in spec), "state an upper end"
+    assert version("xlwings") in spec  # the venv's xlwings: the newest the range allows
+    assert "make test-xlwings-lowest" in (root / ".ci" / "run").read_text()
