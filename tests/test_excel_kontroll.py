@@ -18,7 +18,7 @@ import xlsxwriter
 import xlwings
 
 from addin.excel_kontroll import check, read_vba
-from workbook_templates.cli import main
+from workbook_templates.cli.main import main
 
 INSTALLED = version("xlwings")
 
