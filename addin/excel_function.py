@@ -59,8 +59,6 @@ def kb_function(description: str, args: Mapping[str, ArgSpec]) -> Callable[[F], 
 
         excel_function.__annotations__ = {}
         excel_function.__doc__ = description
-        excel_function.__kb_args__ = {  # type: ignore[attr-defined]
-            name: (spec if isinstance(spec, str) else spec[0]) for name, spec in args.items()}
         decorated: Any = excel_function
         for name in reversed(params):
             spec = args[name]

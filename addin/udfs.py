@@ -186,8 +186,10 @@ KB_FINANSIERINGSDEL = _table_udf(
 )
 def KB_NYCKELTAL(namn: object, rader: object, belopp: object, invanare: object = None) -> object:
     """A key ratio (spec §7) by its Swedish or Finnish name, one value per year column."""
-    check_error(namn, "namn")
-    name = find_ratio(str(namn)) if namn is not None else None
+    check_errors(namn, "namn")
+    if label_text(namn) is None:
+        raise UdfInputError("namn: cellen är tom; skriv nyckeltalets namn")
+    name = find_ratio(str(namn))
     if name is None:
         return kb_error(f"okänt nyckeltal: {namn!r}")
     st, _ = _statement(rader, belopp)

@@ -266,3 +266,9 @@ def test_supported_xlwings_range_is_stated_and_both_ends_are_tested() -> None:
     assert any(s.operator == "<" for s in spec), "state an upper end"
     assert version("xlwings") in spec  # the venv's xlwings: the newest the range allows
     assert "make test-xlwings-lowest" in (root / ".ci" / "run").read_text()
+
+
+def test_an_empty_required_cell_is_named_never_a_zero(xl: XlwingsWindows) -> None:
+    assert "budget: cellen är tom" in _kb(xl.call("KB_AVVIKELSE", cell(None), -1050.0, MISSING))
+    assert "namn: cellen är tom" in _kb(xl.call("KB_NYCKELTAL", cell(None), column(RADER),
+                                                cells(BELOPP), MISSING))
