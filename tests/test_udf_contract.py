@@ -272,3 +272,18 @@ def test_an_empty_required_cell_is_named_never_a_zero(xl: XlwingsWindows) -> Non
     assert "budget: cellen är tom" in _kb(xl.call("KB_AVVIKELSE", cell(None), -1050.0, MISSING))
     assert "namn: cellen är tom" in _kb(xl.call("KB_NYCKELTAL", cell(None), column(RADER),
                                                 cells(BELOPP), MISSING))
+
+
+def test_dates_and_booleans_in_amount_cells_are_refused(xl: XlwingsWindows) -> None:
+    import datetime as dt
+
+    from tests.xlwings_windows import PyTime
+
+    date_cell = cell(PyTime(2026, 1, 31, tzinfo=dt.UTC))
+    assert "budget: innehåller ett datum" in _kb(xl.call("KB_AVVIKELSE", date_cell, -1.0, MISSING))
+    assert "utfall: innehåller ett sanningsvärde" in _kb(
+        xl.call("KB_AVVIKELSE", -1.0, cell(True), MISSING))
+    belopp = [list(r) for r in BELOPP]
+    belopp[0][1] = False
+    assert "belopp rad 1 kolumn 2: innehåller ett sanningsvärde" in _kb(
+        xl.call("KB_ARSBIDRAG", column(RADER), cells(belopp)))

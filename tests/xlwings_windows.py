@@ -11,12 +11,14 @@ This module imports the *installed* xlwings as it imports on Windows — ``sys.p
 are the real decorators and ``call_udf``/``generate_vba_wrapper``/``import_udfs`` the real code.
 Stubbed is only what cannot exist on Linux: the pywin32 modules (``pythoncom``, ``pywintypes``,
 ``win32api``, ``win32con``, ``win32gui``, ``win32process``, ``win32timezone``, ``win32event``,
-``win32com.*``) and ``ctypes.windll``/``oledll``; faked is only what COM hands xlwings: a Range
-object for a range argument and for ``Application.Caller`` (``.Value`` as COM gives it: a scalar
-for one cell, a tuple of row tuples for several, ``None`` for an empty cell, an error as its
-integer code), and the workbook object ``import_udfs`` talks to. Values passed by value arrive as
-COM gives them: doubles, strings, booleans, error integers, and ``-2147352572``
-(``DISP_E_PARAMNOTFOUND``) for an omitted optional argument.
+``win32com.*``), ``ctypes.windll``/``oledll`` and pywin32's DLL loaded through ``ctypes.PyDLL``;
+faked is only what COM hands xlwings: a Range object for a range argument and for
+``Application.Caller`` (``.Value`` as COM gives it: a scalar for one cell, a tuple of row tuples
+for several, ``None`` for an empty cell, an error as its integer code, a date as
+:class:`PyTime`), and the workbook object ``import_udfs`` talks to. Values passed by value arrive
+as COM gives them: doubles, strings, booleans, error integers, and ``-2147352572``
+(``DISP_E_PARAMNOTFOUND``) for an omitted optional argument: the VBA wrapper passes an omitted
+``Optional`` inside ``Array(...)`` and pywin32 hands that VT_ERROR variant over as its code.
 
 Use :func:`windows_xlwings` as a context manager; it restores ``sys.modules`` afterwards so the
 rest of the test session keeps the ordinary (Linux) imports.
@@ -25,6 +27,7 @@ rest of the test session keeps the ordinary (Linux) imports.
 from __future__ import annotations
 
 import ctypes
+import datetime
 import io
 import sys
 import types
@@ -72,6 +75,11 @@ class _ComError(Exception):
     pass
 
 
+class PyTime(datetime.datetime):
+    """pywintypes.TimeType: since pywin32 300 a ``datetime`` subclass, time-zone aware (UTC);
+    what COM hands for a date cell."""
+
+
 class _Dll:
     """A Windows DLL (``ctypes.windll.user32``, pywin32's ``pythoncom3xx.dll``): inert functions."""
 
@@ -101,6 +109,7 @@ def _stubs() -> dict[str, types.ModuleType]:
     pywintypes = mods["pywintypes"]
     pywintypes.IID = lambda s: s.upper()  # type: ignore[attr-defined]
     pywintypes.com_error = _ComError  # type: ignore[attr-defined]
+    pywintypes.TimeType = PyTime  # type: ignore[attr-defined]
     mods["win32process"].GetWindowThreadProcessId = (  # type: ignore[attr-defined]
         lambda hwnd: (1, EXCEL_PID))
     client = mods["win32com.client"]
