@@ -1,7 +1,8 @@
 """``kommunbudget excel-kontroll ARBETSBOK``: does this machine fit this workbook? (issue 12)
 
-Reports in Swedish the interpreter, the kommunbudget and xlwings versions, and — read-only, from
-the workbook's ``xl/vbaProject.bin`` (parsed with ``oletools``; Excel is not needed) — which
+Reports in Swedish the interpreter, the kommunbudget and xlwings versions, the interpreter and
+UDF modules the workbook's ``xlwings.conf`` sheet names, and — read-only, from the workbook's
+``xl/vbaProject.bin`` (parsed with ``oletools``; Excel is not needed) — which
 xlwings VBA module the workbook carries and whether it matches the installed xlwings. The
 standalone ``xlwings`` module that ``excel-setup`` embeds calls a DLL named after one xlwings
 version (``xlwings64-0.37.8.dll``); after ``pip install -U xlwings`` that DLL is gone and every
@@ -23,12 +24,13 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-__all__ = ["VbaFacts", "check", "main", "read_vba", "register"]
+__all__ = ["VbaFacts", "check", "main", "read_config", "read_vba", "register",
+           "wrapper_signatures"]
 
 EXIT_OK, EXIT_PROBLEM = 0, 2
 _VERSION = re.compile(r'XLWINGS_VERSION\s+As\s+String\s*=\s*"([^"]+)"', re.I)
 _DLL = re.compile(r'"xlwings(?:32|64)-([0-9][^"]*)\.dll"', re.I)
-_FUNCTION = re.compile(r"^\s*Function\s+(KB_\w+)\s*\(", re.I | re.M)
+_FUNCTION = re.compile(r"^\s*Function\s+(KB_\w+)\s*\(([^)]*)\)", re.I | re.M)
 
 
 @dataclass
@@ -37,7 +39,8 @@ class VbaFacts:
 
     modules: list[str] = field(default_factory=list)
     xlwings_version: str | None = None  # from the embedded xlwings module
-    udf_wrappers: list[str] = field(default_factory=list)  # KB_ functions in xlwings_udfs
+    #: KB_ function -> its argument names in the xlwings_udfs wrapper module
+    udf_wrappers: dict[str, list[str]] = field(default_factory=dict)
 
 
 def read_vba(path: Path) -> VbaFacts | None:
@@ -60,10 +63,30 @@ def read_vba(path: Path) -> VbaFacts | None:
             found = _VERSION.search(code) or _DLL.search(code)
             if found and facts.xlwings_version is None:
                 facts.xlwings_version = found.group(1)
-            facts.udf_wrappers += _FUNCTION.findall(code)
+            facts.udf_wrappers.update(wrapper_signatures(code))
     finally:
         parser.close()
     return facts
+
+
+def read_config(path: Path) -> dict[str, str]:
+    """The ``xlwings.conf`` sheet (key | value) read-only; empty if the workbook has none."""
+    from python_calamine import CalamineWorkbook
+
+    from workbook_templates import schema as S
+
+    book = CalamineWorkbook.from_path(str(path))
+    if S.SHEET_XLWINGS not in book.sheet_names:
+        return {}
+    rows = book.get_sheet_by_name(S.SHEET_XLWINGS).to_python()
+    return {str(r[0]).strip(): str(r[1]).strip() for r in rows
+            if len(r) >= 2 and str(r[0]).strip() and str(r[1]).strip()}
+
+
+def wrapper_signatures(code: str) -> dict[str, list[str]]:
+    """KB_ function -> argument names, from VBA as xlwings' Import Functions writes it."""
+    return {fname: [a.replace("Optional", "").strip() for a in args.split(",") if a.strip()]
+            for fname, args in _FUNCTION.findall(code)}
 
 
 def _installed(package: str) -> str | None:
@@ -73,10 +96,14 @@ def _installed(package: str) -> str | None:
         return None
 
 
-def _registered_functions() -> list[str]:
+def _registered_functions() -> dict[str, list[str]]:
+    """KB_ function -> its argument names, as Import Functions would write them now."""
+    import inspect
+
     import addin.udfs as udfs
 
-    return sorted(n for n in dir(udfs) if n.startswith("KB_"))
+    return {n: list(inspect.signature(getattr(udfs, n)).parameters)
+            for n in sorted(dir(udfs)) if n.startswith("KB_")}
 
 
 def check(path: Path, *, xlwings_version: str | None = None) -> tuple[int, list[str]]:
@@ -99,6 +126,20 @@ def check(path: Path, *, xlwings_version: str | None = None) -> tuple[int, list[
         facts = read_vba(path)
     except zipfile.BadZipFile:
         return EXIT_PROBLEM, [*lines, "PROBLEM: filen är ingen Excel-arbetsbok (.xlsx/.xlsm)."]
+    try:
+        config = read_config(path)
+    except Exception:  # noqa: BLE001 - a config we cannot read is reported, not raised
+        config = {}
+    interpreter = config.get("Interpreter_Win") or config.get("Interpreter")
+    if interpreter:
+        lines.append(f"Tolk i arbetsboken (xlwings.conf): {interpreter}")
+        if Path(interpreter) != Path(sys.executable):
+            lines.append("  Obs: kontrollen körs med en annan Python. Kör den med arbetsbokens "
+                         f"tolk för att jämföra rätt xlwings: {interpreter} -m "
+                         f"workbook_templates.cli.main excel-kontroll {path}")
+    if config and "addin.udfs" not in config.get("UDF Modules", ""):
+        problems.append("Bladet xlwings.conf saknar 'UDF Modules = addin.udfs': KB_-funktionerna "
+                        "hittas inte. Kör excel-setup igen eller skriv in raden.")
     if facts is None:
         lines.append("VBA: arbetsboken har inga makron (ingen vbaProject.bin).")
         problems.append("Knapparna och KB_-funktionerna kräver en .xlsm med makron. Kör "
@@ -124,14 +165,20 @@ def check(path: Path, *, xlwings_version: str | None = None) -> tuple[int, list[
         else:
             lines.append(f"xlwings i arbetsboken: {facts.xlwings_version} – stämmer.")
         if facts.xlwings_version is not None or facts.udf_wrappers:
-            missing = [f for f in _registered_functions() if f not in facts.udf_wrappers]
-            if missing:
-                problems.append(
-                    f"KB_-funktioner saknar VBA-omslag i arbetsboken: {', '.join(missing)}. "
-                    "Öppna arbetsboken i Excel och klicka xlwings → Import Functions (eller kör "
+            registered = _registered_functions()
+            missing = [f for f in registered if f not in facts.udf_wrappers]
+            changed = [f for f, args in registered.items()
+                       if f in facts.udf_wrappers and facts.udf_wrappers[f] != args]
+            redo = ("Öppna arbetsboken i Excel och klicka xlwings → Import Functions (eller kör "
                     "excel-setup igen).")
-            else:
-                lines.append("KB_-funktionerna: alla importerade (xlwings_udfs).")
+            if missing:
+                problems.append(f"KB_-funktioner saknar VBA-omslag i arbetsboken: "
+                                f"{', '.join(missing)}. {redo}")
+            if changed:
+                problems.append(f"KB_-funktioner har andra argument än när de importerades: "
+                                f"{', '.join(changed)}. {redo}")
+            if not missing and not changed:
+                lines.append("KB_-funktionerna: alla importerade och aktuella (xlwings_udfs).")
     if problems:
         lines += [f"PROBLEM: {p}" for p in problems]
         return EXIT_PROBLEM, lines
