@@ -25,7 +25,6 @@ from addin.excel_values import (
     amount,
     as_column,
     as_matrix,
-    check_error,
     check_errors,
     kb_error,
     label_text,
@@ -74,7 +73,6 @@ def _statement(rader: object, belopp: object) -> tuple[Statement, list[str]]:
     first_row: dict[str, int] = {}
     texts: list[str] = []
     for i, (raw, row) in enumerate(zip(labels, rows, strict=True), start=1):
-        check_error(raw, f"rader rad {i}")
         text = label_text(raw)
         vals = [amount(v, f"belopp rad {i}" + (f" kolumn {j}" if n_years > 1 else ""))
                 for j, v in enumerate(row, start=1)]
@@ -229,7 +227,7 @@ def KB_TACKNINGSAR(bokslutsar: object, faststallelsear: object = None) -> object
 
 
 def _year(value: object, name: str) -> int:
-    check_error(value, name)
+    check_errors(value, name)
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise UdfInputError(f"{name} ska vara ett årtal")
     try:
