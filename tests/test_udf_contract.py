@@ -42,11 +42,12 @@ FD_BELOPP = [140.0, -300.0, 250.0]  # inverkan på likviditeten = 140 − 300 + 
 
 KFN = "Kultur- och fritidsnämnden"
 RB_TABELL = [
-    ["Nämnd", "Resultatenhet", "Central", "Resultat", "Måluppfyllelse"],
-    [KFN, "A", "nej", 900.0, "ja"],
-    [KFN, "B", None, -300.0, "ja"],
-    [KFN, "Central förvaltningsledning", "ja", 0.0, "ja"],
-]  # spec §10 worked example: A +900, B −300, central 0 → committee 600: 400 carried, KS 200
+    ["Nämnd", "Resultatenhet", "Central", "Resultat", "Måluppfyllelse", "Nämndens måluppfyllelse"],
+    [KFN, "A", "nej", 900.0, "ja", "ja"],
+    [KFN, "B", None, -300.0, "ja", "ja"],
+    [KFN, "Central förvaltningsledning", "ja", 0.0, "ja", "ja"],
+]  # spec §10 worked example: A +900, B −300, central 0 → committee 600: 400 carried, KS 200;
+# units: A keeps ⅓ of 900 = 300, B carries −300, the committee's rest 400 − (300 − 300) = 400
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +139,7 @@ def test_resultatbalansering(xl: XlwingsWindows) -> None:
     assert isinstance(units, list)
     head = units[0]
     overforing = [row[head.index("Överföring")] for row in units[1:]]
-    assert overforing == [300.0, -300.0, 400.0]
+    assert overforing == [300.0, -300.0, 0.0, 400.0]  # the last row: Nämndens disposition
     assert xl.call("KB_RESULTATBALANSERING_NAMND", cells(RB_TABELL), MISSING) == [
         ["Nämnd", "Justerat resultat", "Överföring", "KS andel"], [KFN, 600.0, 400.0, 200.0]]
 
