@@ -335,7 +335,8 @@ def _num(v: Decimal, unit: Decimal) -> float:
 
 
 _TABELL = ("Tabellen med resultatenheterna: en rubrikrad (Nämnd, Resultatenhet, Central, Budget "
-           "och Utfall eller Resultat, Måluppfyllelse …) och en rad per enhet.", {"ndim": 2})
+           "och Utfall i publicerade tecken, kostnader negativa, eller Resultat, Måluppfyllelse "
+           "…) och en rad per enhet.", {"ndim": 2})
 _REGLER = ("Valfritt: regelverket, en regelfil, ett namn (standard, variant_tak, variant_flerar) "
            "eller ett område Inställning | Värde.", {"ndim": 2})
 
