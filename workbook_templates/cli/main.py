@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
+from addin.excel_kontroll import register as register_excel_kontroll
 from addin.excel_setup import register as register_excel_setup
 from engine.money import ZERO
 from workbook_templates.cli.text_report import format_amount, format_findings
@@ -194,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.set_defaults(func=_import_utfall)
 
     register_excel_setup(sub)  # excel-setup: buttons into a workbook (addin/excel_setup.py)
+    register_excel_kontroll(sub)  # excel-kontroll: workbook VBA vs installed xlwings (issue 12)
     return parser
 
 
