@@ -37,7 +37,7 @@ from addin.udfs_resultatbalansering import (  # noqa: F401 - registered as Excel
     KB_RESULTATBALANSERING_NAMND,
 )
 from engine.catalogue import WORDINGS, LabelError, catalogue, normalize_label
-from engine.findings import Severity
+from engine.findings import Severity, excerpt
 from engine.ratios import ACKUMULERAT_KASSAFLODE, ackumulerat_kassaflode, find_ratio, nyckeltal
 from engine.statements import Statement, compute
 
@@ -189,7 +189,7 @@ def KB_NYCKELTAL(namn: object, rader: object, belopp: object, invanare: object =
         raise UdfInputError("namn: cellen är tom; skriv nyckeltalets namn")
     name = find_ratio(str(namn))
     if name is None:
-        return kb_error(f"okänt nyckeltal: {namn!r}")
+        return kb_error(f"okänt nyckeltal: {excerpt(namn)}")
     st, _ = _statement(rader, belopp)
     n = len(st.years)
     check_errors(invanare, "invanare")
@@ -233,7 +233,7 @@ def _year(value: object, name: str) -> int:
     try:
         number = float(str(value).strip())
     except ValueError:
-        raise UdfInputError(f"{name} ska vara ett årtal, inte {value!r}") from None
+        raise UdfInputError(f"{name} ska vara ett årtal, inte {excerpt(value)}") from None
     if not number.is_integer() or not 1900 <= number <= 2200:
-        raise UdfInputError(f"{name} ska vara ett årtal, inte {value!r}")
+        raise UdfInputError(f"{name} ska vara ett årtal, inte {excerpt(value)}")
     return int(number)

@@ -26,6 +26,7 @@ from decimal import Decimal
 from addin.excel_function import kb_function
 from addin.excel_values import UdfInputError, amount, check_error
 from engine.binding import Kind, Principle
+from engine.findings import excerpt
 from engine.outturn import bindning_status, status_text
 
 __all__ = ["KB_AVVIKELSE", "KB_BINDNING_STATUS"]
@@ -106,7 +107,7 @@ def _text(name: str, value: object, table: dict[str, object]) -> object:
     key = str(value).strip().lower()
     if key not in table:
         choices = ", ".join(sorted({k for k in table if len(k) > 1}))
-        raise _BadArg(f"#KB: {name}: okänt värde {value!r} (välj {choices})")
+        raise _BadArg(f"#KB: {name}: okänt värde {excerpt(value)} (välj {choices})")
     return table[key]
 
 
@@ -154,7 +155,7 @@ def KB_BINDNING_STATUS(  # noqa: N802 - Excel function name
         _check_error(_scalar(tecken), "tecken")
         sign = "publicerat" if _scalar(tecken) is None else str(_scalar(tecken)).strip().lower()
         if sign not in _SIGNS:
-            raise _BadArg(f"#KB: tecken: okänt värde {tecken!r} (publicerat, positiva utgifter)")
+            raise _BadArg(f"#KB: tecken: okänt värde {excerpt(tecken)} (publicerat, positiva utgifter)")
         if p is Principle.BRUTTO and k is Kind.NETTO:
             raise _BadArg("#KB: slag: en bruttopost är anslag eller beräknad inkomst, inte netto")
         if sign == "positiva utgifter" and k is not Kind.BERAKNAD_INKOMST:

@@ -19,6 +19,7 @@ __all__ = [
     "Location",
     "Severity",
     "count_by_severity",
+    "bounded",
     "excerpt",
     "has_errors",
     "located",
@@ -41,7 +42,8 @@ def excerpt(value: object, limit: int = EXCERPT_CHARS) -> str:
     return f"{text[:limit]!r}… ({n} tecken)"
 
 
-def _bounded(text: str | None, limit: int) -> str | None:
+def bounded(text: str | None, limit: int = MAX_MESSAGE_CHARS) -> str | None:
+    """``text`` cut in the middle to at most ``limit`` characters (start and end kept)."""
     if text is None or len(text) <= limit:
         return text
     head = limit * 2 // 3
@@ -100,9 +102,9 @@ class Finding:
     def __post_init__(self) -> None:
         # a bound for every message, whatever it quotes (a name can be 32,767 characters long)
         if len(self.message) > MAX_MESSAGE_CHARS:
-            object.__setattr__(self, "message", _bounded(self.message, MAX_MESSAGE_CHARS))
+            object.__setattr__(self, "message", bounded(self.message, MAX_MESSAGE_CHARS))
         if isinstance(self.object, str) and len(self.object) > 200:
-            object.__setattr__(self, "object", _bounded(self.object, 200))
+            object.__setattr__(self, "object", bounded(self.object, 200))
 
     def __str__(self) -> str:
         head = f"[{self.rule} {self.severity.svenska}]"
