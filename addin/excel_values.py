@@ -55,6 +55,9 @@ def from_com(value: object) -> object:
     (xlwings names only the seven classic ones) — it must never be read as a number; the
     missing-argument marker becomes ``None``. Everything else is returned as it is.
     """
+    t = type(value)
+    if t is float or t is str or value is None:  # what Excel hands most often: as it is
+        return value
     if isinstance(value, (list, tuple)):
         return [from_com(v) for v in value]
     if isinstance(value, int) and not isinstance(value, bool):
@@ -149,6 +152,8 @@ def check_errors(value: object, name: str) -> None:
     width = max((len(r) for r in rows), default=0)
     for i, row in enumerate(rows, start=1):
         for j, v in enumerate(row, start=1):
+            if v is None or type(v) is float:  # never an error value (the common case)
+                continue
             check_error(v, f"{name} rad {i}" + (f" kolumn {j}" if width > 1 else ""))
 
 
