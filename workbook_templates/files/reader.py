@@ -636,6 +636,7 @@ class WorkbookReader:
         errors = self._error_cells(sheet)
         convert = self._convert
         decimal = self.numbers == "decimal"
+        make = tuple.__new__  # a NamedTuple without its Python-level __new__
         letters = [col_letters(c) for c in range(c1, c2 + 1)]
         cols = range(c1 - 1, c2)
         out = []
@@ -658,7 +659,7 @@ class WorkbookReader:
                         v = raw or None
                     else:
                         v = convert(raw)
-                row.append(Cell(sheet, letters[j] + rs, v))
+                row.append(make(Cell, (sheet, letters[j] + rs, v)))  # Cell(sheet, address, v)
             out.append(tuple(row))
         return tuple(out)
 

@@ -163,8 +163,12 @@ class _DtdScanner:
 
     def feed(self, chunk: bytes) -> bool:
         if not self.found:
-            window = (self._tail + chunk).upper()
-            self.found = any(m in window for m in _DTD_MARKERS)
+            window = self._tail + chunk
+            # every marker, in each encoding, holds the byte "!" (0x21), which upper() keeps:
+            # a window without one cannot hold a marker (most parts have none; issue 17)
+            if b"!" in window:
+                window = window.upper()
+                self.found = any(m in window for m in _DTD_MARKERS)
             self._tail = window[-_MARKER_OVERLAP:]
         return self.found
 
