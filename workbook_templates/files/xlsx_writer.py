@@ -1129,6 +1129,8 @@ class _MissingSheet(Exception):
 
 
 def _expected_matches(expected: CellValue, got: object, date1904: bool = False) -> bool:
+    if type(got) is type(expected) and got == expected:  # read back as written (most cells)
+        return True
     if isinstance(expected, int | float | Decimal) and not isinstance(expected, bool):
         # calamine shows date-formatted numbers as dates/times (rounded to the millisecond)
         serial = None
