@@ -520,6 +520,7 @@ class WorkbookReader:
                 )
             ) from None
         self._grids: dict[str, list[list[object]]] = {}
+        self._sheet_xml: dict[str, bytes] = {}  # read for the extent check, until scanned
         self._errors: dict[str, dict[tuple[int, int], str]] = {}
         self._merges: dict[str, list[tuple[int, int, int, int]]] = {}
         self._tables: list[TableInfo] | None = None
@@ -579,6 +580,7 @@ class WorkbookReader:
             data = self._zip.read(info.part) if info and info.part else b""
         except (KeyError, zipfile.BadZipFile, OSError):
             return  # calamine reports the missing or damaged part itself
+        self._sheet_xml[sheet] = data  # the error-value scan reads the same bytes
         rows, cols = _sheet_extent(data)
         if rows * cols > MAX_SHEET_CELLS:
             area = f"{rows:,} rader × {cols:,} kolumner".replace(",", "\u00a0")
@@ -600,8 +602,10 @@ class WorkbookReader:
 
     def _error_cells(self, sheet: str) -> dict[tuple[int, int], str]:
         if sheet not in self._errors:
-            info = self.structure.sheet(sheet)
-            data = self._zip.read(info.part) if info and info.part else b""
+            data = self._sheet_xml.pop(sheet, None)
+            if data is None:
+                info = self.structure.sheet(sheet)
+                data = self._zip.read(info.part) if info and info.part else b""
             hint = (b'"e"' in data or b"'e'" in data) and _ERROR_HINT.search(data) is not None
             self._errors[sheet] = _scan_errors(data) if hint else {}
         return self._errors[sheet]
@@ -1094,8 +1098,9 @@ def _sheet_extent(sheet_xml: bytes) -> tuple[int, int]:
         return _sheet_extent_exact(sheet_xml)
     if not refs:
         return 0, 0
-    last_row = max(map(int, {d for _, d in refs}))
-    letters = max({x.upper() for x, _ in refs}, key=lambda x: (len(x), x))
+    columns, rows = zip(*refs, strict=True)  # distinct values first, in C (issue 17)
+    last_row = max(map(int, set(rows)))
+    letters = max(set(map(bytes.upper, set(columns))), key=lambda x: (len(x), x))
     last_col = col_number(letters.decode("ascii"))
     if last_row * last_col > MAX_SHEET_CELLS:
         return _sheet_extent_exact(sheet_xml)  # formatted empty cells may be all that is there
