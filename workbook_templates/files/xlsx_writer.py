@@ -393,6 +393,9 @@ class _SheetEditor:
 
     def __init__(self, xml: bytes, shared_strings: Callable[[], list[str]]) -> None:
         self.root = parse_xml(xml)
+        # an array formula is <f t="array" …>; a part without the word has none (and we never
+        # write one), so most sheets skip the search for them (issue 17)
+        self._may_have_arrays = b"array" in xml
         self.standalone = self.root.getroottree().docinfo.standalone
         self.ns = etree.QName(self.root).namespace or ""
         self._shared = shared_strings
@@ -436,7 +439,7 @@ class _SheetEditor:
 
     def array_conflict(self) -> tuple[str, str] | None:
         """(anchor, cell) if we changed a cell inside another cell's array formula range."""
-        if not self.changed:
+        if not self.changed or not self._may_have_arrays:
             return None
         for r, cmap in self.cells.items():
             for col, c in cmap.items():
@@ -706,15 +709,12 @@ class _SheetEditor:
             text.append("</row>")
         text.append("</sheetData>")
         fragment = parse_xml("".join(text).encode("utf-8"))
-        for row_el in list(fragment):
-            r = int(row_el.get("r"))
+        for row_el, (r, cells) in zip(list(fragment), sorted(rows.items()), strict=True):
             self._insert_sorted(self.sheet_data, row_el, r, self.rows)
             self.rows[r] = row_el
-            self.cells[r] = cmap = {}
-            for c in row_el:
-                col = parse_cell(c.get("r"))[1]
-                cmap[col] = c
-                self.changed.add((r, col))
+            cols = [col for col, _ in cells]  # the <c> elements, in the order they were written
+            self.cells[r] = dict(zip(cols, row_el, strict=True))
+            self.changed.update((r, col) for col in cols)
         for r, col in empty:
             self.cells[r][col][0][0].text = ""
         return count
