@@ -978,8 +978,13 @@ def _normalise_updates(
     for sheet, cells in updates.items():
         d = norm.setdefault(sheet, {})
         for addr, v in cells.items():
-            v = _coerce(v)
-            _check_value(v)
+            t = type(v)
+            if t is Decimal:  # what the refresh writes most: only a finite check needed
+                if not v.is_finite():  # type: ignore[union-attr]
+                    raise ValueError(f"cannot write {v} to a cell")
+            elif not (v is None or t is int):
+                v = _coerce(v)
+                _check_value(v)
             d[parse_cell(addr)] = v  # type: ignore[assignment]
     ranges: dict[str, list[tuple[int, int, int, int]]] = {}
     for sheet, refs in (clear or {}).items():
