@@ -59,6 +59,7 @@ from workbook_templates.files.reader import (
     WorkbookReadError,
     WorkbookStructure,
     cell_name,
+    col_letters,
     local,
     open_workbook,
     parse_cell,
@@ -691,22 +692,30 @@ class _SheetEditor:
             return 0
         ns = f' xmlns="{self.ns}"' if self.ns else ""
         text = [f"<sheetData{ns}>"]
-        styles: dict[int, str] = {}
+        styles: dict[int, str] = {}  # per column: '"' + its style attribute (if any)
+        heads: dict[int, str] = {}  # per column: '<c r="' + its letters
         empty: list[tuple[int, int]] = []  # "" cells: <t></t> as set() writes it, not <t/>
         count = 0
+        append = text.append
         for r, cells in sorted(rows.items()):
-            text.append(f'<row r="{r}">')
+            append(f'<row r="{r}">')
             for col, value in cells:
                 style = styles.get(col)
                 if style is None:
+                    letters = col_letters(col)
                     style = next((f' s="{st}"' for lo, hi, st in self.col_styles
                                   if lo <= col <= hi), "")
-                    styles[col] = style
-                text.append(f'<c r="{cell_name(r, col)}"{style}{_cell_xml(value)}</c>')
-                if value == "" and type(value) is str:
-                    empty.append((r, col))
+                    style = styles[col] = f'"{style}'
+                    heads[col] = f'<c r="{letters}'
+                if type(value) is Decimal:  # the common case, as _number_text writes it
+                    number = format(value.normalize(), "f") if value else "0"
+                    append(f"{heads[col]}{r}{style}><v>{number}</v></c>")
+                else:
+                    append(f"{heads[col]}{r}{style}{_cell_xml(value)}</c>")
+                    if value == "" and type(value) is str:
+                        empty.append((r, col))
                 count += 1
-            text.append("</row>")
+            append("</row>")
         text.append("</sheetData>")
         fragment = parse_xml("".join(text).encode("utf-8"))
         for row_el, (r, cells) in zip(list(fragment), sorted(rows.items()), strict=True):
