@@ -9,7 +9,9 @@ Every function returns a value or a ``#KB: ...`` message; none raises into Excel
 
 Statement functions take ``rader`` (line labels in any of the four wordings, Swedish or Finnish, or
 line codes such as ``RR.AB``) and ``belopp`` (amounts in the published sign convention: income +,
-costs −; one or more year columns) and return one number per year column.
+costs −; one or more year columns) and return one number per year column. A value whose sign
+contradicts its line (a cost line above zero, an income line below zero) is refused with
+``#KB: rad N: …``, never summed (:mod:`engine.signs`); there is no "costs positive" option.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from addin.udfs_resultatbalansering import (  # noqa: F401 - registered as Excel
 from engine.catalogue import WORDINGS, LabelError, catalogue, normalize_label
 from engine.findings import Severity
 from engine.ratios import ACKUMULERAT_KASSAFLODE, ackumulerat_kassaflode, find_ratio, nyckeltal
+from engine.signs import line_sign_finding
 from engine.statements import Statement, compute
 
 __all__ = [
@@ -81,6 +84,11 @@ def _statement(rader: object, belopp: object) -> tuple[Statement, list[str]]:
             code = cat.resolve(text, ALL_PARTS)
         except LabelError as err:
             raise UdfInputError(f"rad {i}: {err.message}") from None
+        for j, v in enumerate(vals, start=1):
+            wrong = line_sign_finding(code, v) if v is not None else None
+            if wrong is not None:  # one convention: never a number from a wrong sign
+                col = f" kolumn {j}" if n_years > 1 else ""
+                raise UdfInputError(f"rad {i}{col}: {wrong.message}")
         texts.append(text)
         if code in given:
             if given[code] != vals:
@@ -123,9 +131,14 @@ def _line_udf(code: str) -> Callable[[object, object], Any]:
     return udf
 
 
+#: Said in every statement function's help (Excel shows the docstring).
+TECKEN_HJALP = (" Belopp med publiceringens tecken: inkomster positiva, utgifter negativa; ett "
+                "belopp med fel tecken för sin rad ger #KB: rad N.")
+
+
 def _decorate(func: Callable[..., Any], name: str, doc: str) -> Callable[..., Any]:
     func.__name__ = func.__qualname__ = name
-    func.__doc__ = doc
+    func.__doc__ = doc + TECKEN_HJALP
     func = xw.arg("belopp", ndim=2, err_to_str=True)(func)
     func = xw.arg("rader", ndim=2, err_to_str=True)(func)
     return xw.func(func)
@@ -178,7 +191,9 @@ KB_FINANSIERINGSDEL = xw.ret(expand="table")(_decorate(
 @xw.arg("invanare", err_to_str=True)
 def KB_NYCKELTAL(namn: object, rader: object, belopp: object, invanare: object = None) -> Any:
     """A key ratio (spec §7) by its Swedish or Finnish name, one value per year column.
-    A ratio that is not defined for a year shows 'ej definierat: ...'."""
+    A ratio that is not defined for a year shows 'ej definierat: ...'. Belopp med
+    publiceringens tecken: inkomster positiva, utgifter negativa; ett belopp med fel tecken för
+    sin rad ger #KB: rad N."""
     name = find_ratio(str(namn)) if namn is not None else None
     if name is None:
         return kb_error(f"okänt nyckeltal: {namn!r}")

@@ -7,14 +7,17 @@ blanks —, 1-D lists for a row/column, 2-D lists for a block) and the functions
 input returns a string starting with ``"#KB:"`` that names the argument.
 
 * ``KB_BINDNING_STATUS(principle, kind, budget, utfall, [andringar], [overskridningsratt],
-  [tecken])`` → the status text, e.g. "inom ramen", "anslaget överskrids – kräver fullmäktiges
-  beslut".
+  [tecken])`` → the status text, e.g. "inom ramen", "anslaget överskrids – fullmäktige ska
+  besluta om en budgetändring".
 * ``KB_AVVIKELSE(budget, utfall, [andringar])`` → utfall − (budget + Σ andringar), a number.
-  Negative = unfavourable when the figures are in published signs (income +, costs −).
+  Negative = unfavourable (the figures are in published signs: income +, costs −).
 
-Signs: ``tecken`` is "publicerat" (default: income +, costs −) or "positiva utgifter" (the
-controller's table shows anslag and costs as positive numbers; they are negated for anslag and
-netto items before judging).
+Signs: one convention, the published one (income +, costs −): an anslag is negative, a beräknad
+inkomst positive, a netto item either, but its budget and outturn must not have different signs
+(:func:`engine.signs.item_sign_finding`). A figure that contradicts its kind is ``#KB: …``, never
+a status. ``tecken`` stays as an optional last argument so that existing formulas keep their
+shape: blank or "publicerat"; "positiva utgifter" (offered before issue 14) is refused with a
+message saying how to convert (there is no costs-positive convention, docs/DECISIONS.md).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from engine.binding import Kind, Principle
 from engine.input_hygiene import excel_error
 from engine.money import MoneyError, to_money
 from engine.outturn import bindning_status, status_text
+from engine.signs import item_sign_finding
 
 __all__ = ["KB_AVVIKELSE", "KB_BINDNING_STATUS"]
 
@@ -45,11 +49,28 @@ _KINDS = {
     "beräknad nettoinkomst": Kind.BERAKNAD_INKOMST,
     "netto": Kind.NETTO,
 }
-_SIGNS = {"publicerat", "positiva utgifter"}
+_PUBLICERAT = "publicerat"
 
 
 class _BadArg(Exception):
     pass
+
+
+def _tecken(value: object) -> None:
+    """The optional sign argument: only the published convention exists."""
+    value = _scalar(value)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return
+    err = excel_error(value)
+    if err is not None:
+        raise _BadArg(f"#KB: tecken: felvärde {err}")
+    text = str(value).strip().lower()
+    if text == _PUBLICERAT:
+        return
+    if text == "positiva utgifter":
+        raise _BadArg("#KB: tecken: 'positiva utgifter' finns inte längre; ange anslag och "
+                      "utgifter negativa (t.ex. =-B24) och lämna tecken tomt")
+    raise _BadArg(f"#KB: tecken: okänt värde {value!r} (lämna tomt eller 'publicerat')")
 
 
 def _scalar(value: object) -> object:
@@ -131,9 +152,12 @@ def KB_BINDNING_STATUS(  # noqa: N802 - Excel function name
     overskridningsratt: object = None,
     tecken: object = None,
 ) -> str:
-    """Status of one binding item: "inom ramen", "anslaget överskrids – kräver fullmäktiges
-    beslut", "beräknad inkomst underskrids – kräver förklaring/beslut", "nettoanslaget överskrids
-    – …", "överskrids inom beviljad överskridningsrätt". ``utfall`` may be a full-year forecast.
+    """Status of one binding item: "inom ramen", "anslaget överskrids – fullmäktige ska
+    besluta om en budgetändring", "beräknad inkomst underskrids – fullmäktige ska besluta om en
+    budgetändring", "nettoanslaget överskrids – …", "överskrids inom beviljad
+    överskridningsrätt". ``utfall`` may be a full-year forecast. Belopp med publiceringens tecken:
+    anslag negativa, beräknade inkomster positiva, nettoposter med samma tecken i budget och
+    utfall; ett belopp med fel tecken ger #KB.
     """
     try:
         p = _text("principle", principle, _PRINCIPLES)
@@ -146,13 +170,15 @@ def KB_BINDNING_STATUS(  # noqa: N802 - Excel function name
         right = _amount("overskridningsratt", overskridningsratt, required=False)
         if right is not None and right < 0:
             raise _BadArg("#KB: overskridningsratt: ska vara ett positivt belopp")
-        sign = "publicerat" if _scalar(tecken) is None else str(_scalar(tecken)).strip().lower()
-        if sign not in _SIGNS:
-            raise _BadArg(f"#KB: tecken: okänt värde {tecken!r} (publicerat, positiva utgifter)")
+        _tecken(tecken)
         if p is Principle.BRUTTO and k is Kind.NETTO:
             raise _BadArg("#KB: kind: en bruttopost är anslag eller beräknad inkomst, inte netto")
-        if sign == "positiva utgifter" and k is not Kind.BERAKNAD_INKOMST:
-            b, u, ch = -b, -u, -ch
+        # a netto item given as anslag / beräknad inkomst is a net appropriation / net revenue
+        # estimate: the same sign rule as the gross kinds
+        wrong = item_sign_finding(k.value, [("budget", b), ("budget efter ändringar", b + ch),
+                                            ("utfall", u)])
+        if wrong is not None:
+            raise _BadArg(f"#KB: {wrong.message}")
         return status_text(bindning_status(p, k, b + ch, u, right))
     except _BadArg as exc:
         return str(exc)
@@ -165,12 +191,19 @@ def KB_BINDNING_STATUS(  # noqa: N802 - Excel function name
 @xw.arg("utfall", err_to_str=True)
 @xw.arg("andringar", err_to_str=True)
 def KB_AVVIKELSE(budget: object, utfall: object, andringar: object = None) -> float | str:  # noqa: N802
-    """Deviation = utfall − (budget + Σ andringar), rounded to the cent."""
+    """Deviation = utfall − (budget + Σ andringar), rounded to the cent. Belopp med
+    publiceringens tecken (inkomster positiva, utgifter negativa); budget och utfall med olika
+    tecken ger #KB."""
     try:
         b = _amount("budget", budget)
         u = _amount("utfall", utfall)
         assert b is not None and u is not None
-        return float(u - (b + _changes(andringar)))
+        ch = _changes(andringar)
+        wrong = item_sign_finding("netto", [("budget", b), ("budget efter ändringar", b + ch),
+                                            ("utfall", u)])
+        if wrong is not None:
+            raise _BadArg(f"#KB: {wrong.message}")
+        return float(u - (b + ch))
     except _BadArg as exc:
         return str(exc)
     except Exception as exc:  # never raise into Excel

@@ -134,6 +134,16 @@ class Organ(StrEnum):
             "direktion": "direktionens",
         }[self.value]
 
+    @property
+    def bestamd(self) -> str:
+        """Definite form: "i fullmäktige", "i nämnden"."""
+        return {
+            "fullmäktige": "fullmäktige",
+            "kommunstyrelsen": "kommunstyrelsen",
+            "nämnd": "nämnden",
+            "direktion": "direktionen",
+        }[self.value]
+
     @classmethod
     def parse(cls, text: object) -> Organ:
         """From a cell text (ValueError with the valid choices otherwise)."""
