@@ -78,8 +78,12 @@ def _statement(rader: object, belopp: object) -> tuple[Statement, list[str]]:
                 for j, v in enumerate(row, start=1)]
         if text is None:
             if any(v is not None for v in vals):
-                raise UdfInputError(f"rad {i} har belopp men ingen radbeteckning")
+                raise UdfInputError(
+                    f"rad {i} har belopp men ingen radbeteckning (en omärkt summarad ur en "
+                    "tryckt rapport gissas inte: skriv radens namn eller ta bort raden)")
             continue
+        if all(v is None for v in vals):
+            continue  # a group heading as printed ("Henkilösivukulut"): no amount to read
         try:
             code = cat.resolve(text, ALL_PARTS)
         except LabelError as err:
