@@ -30,6 +30,7 @@ from engine.balance import (
     check_v7_likviditet,
     check_v8_balans,
     check_v9_utvarderingsforfarande,
+    check_v11_investeringsreserv,
 )
 from engine.binding import (
     BindingItem,
@@ -48,6 +49,7 @@ from engine.catalogue import catalogue
 from engine.checks import NettoSidor, check_v2_sides, check_v3_resultatdel
 from engine.findings import Finding, Location, Severity
 from engine.money import ZERO
+from engine.money import format_sv as _sv
 from engine.outturn import OutturnInput, Sammandrag, SammandragPost, Tabla, sammandrag, tabla
 
 __all__ = [
@@ -319,6 +321,8 @@ def uppfoljning(
             findings.extend(check_v7_likviditet(inverkan, start, budgetar))
         overskott = {y: st.get("RR.OVERSKOTT", j) for j, y in enumerate(years) if y >= budgetar}
         acc = _accumulated_forecast(b, i)
+        findings.extend(check_v11_investeringsreserv(budgetar, st.get("RR.BD.RES", i), acc))
+        findings.extend(_balansenheter_reserv(b, i, budgetar))
         if acc is not None:
             findings.extend(check_v8_balans(budgetar, overskott, acc, historik, atgarder))
         else:
@@ -336,6 +340,28 @@ def uppfoljning(
             "de senaste boksluten.", "utvärderingsförfarande",
             max((n.ar for n in kris), default=None))])
     return Uppfoljning(objects, items, tab, summary, findings)
+
+
+def _balansenheter_reserv(b: Berakning, i: int, budgetar: int) -> list[Finding]:
+    """V11 for enterprises and other balance units (seed §6.4.3.5: "Denna regel gäller också för
+    budgetering av investeringsreserveringar i affärsverk och andra balansenheter"): their own
+    balance sheets are not in the workbooks, so a budgeted increase is a warning to check."""
+    out: list[Finding] = []
+    for u in b.budget.uppgifter:
+        if u.finansiering not in (Finansiering.BALANSENHET, Finansiering.AFFARSVERK):
+            continue
+        vals = u.belopp.get("RR.BD.RES")
+        value = vals[i] if vals is not None else None
+        if value is None or value >= 0:
+            continue
+        out.append(Finding(
+            "V11", Severity.WARNING,
+            f"{u.namn} budgeterar en ökning av reserver på {_sv(-value)} budgetåret {budgetar}. "
+            "En investeringsreserv får budgeteras högst till de uppskattade överskottsposterna i "
+            f"enhetens balansräkning för {budgetar - 1} (JHS 199 §6.4.3.5); arbetsboken har inte "
+            "enhetens balansräkning, så kontrollera beloppet mot den.",
+            u.namn, budgetar, None))
+    return out
 
 
 def _liquid_assets_at_start(b: Berakning, i: int) -> Decimal | None:

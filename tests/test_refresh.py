@@ -206,3 +206,19 @@ def test_jobs_give_the_same_result_as_one_process(workbooks, tmp_path: Path) -> 
     assert [str(f) for f in one.findings] == [str(f) for f in two.findings]
     for p in [kommun, *namnder]:
         assert _cells(p, "Kontroll") == _cells(twin / p.name, "Kontroll")
+
+
+def test_investment_reserve_limit_reaches_the_kontroll_sheet(tmp_path: Path) -> None:
+    # V11 (JHS 199 §6.4.3.5) through the whole refresh: the example's surplus items at the end of
+    # 2025 are BAL.TIDOVERSK 6 918 000 + överskott 2025 2 904 975 = 9 822 975; an increase of
+    # reserves of 10 000 000 in the budget year 2026 exceeds them by 177 025.
+    ex = exempelkommun()
+    ex.budget.central["RR.BD.RES"] = (None, None, Decimal("-10000000"), None, None)
+    kommun = new_kommun(tmp_path / "kommun.xlsx", ex)
+    for i, n in enumerate(ex.namndlista):
+        new_namnd(tmp_path / f"n{i}.xlsx", n, ex)
+    refresh([tmp_path], kommun)
+    kontroll = [v for v in _cells(kommun, "Kontroll").values() if isinstance(v, str)]
+    [text] = [v for v in kontroll if "överskottsposterna" in v]
+    assert "177\u00a0025,00" in text and "9\u00a0822\u00a0975,00" in text
+    assert "V11" in kontroll

@@ -114,3 +114,29 @@ def test_v9_runs_on_the_workbook_figures_and_says_so_when_nothing_triggers() -> 
                             koncern_kalkylerat_lanehanteringsbidrag=D("0.5")) for y in (2023, 2024)]
     u = uppfoljning(b, kris=crisis)
     assert any(f.rule == "V9" and f.severity.value == "warning" for f in u.findings)
+
+
+def test_v11_investment_reserve_limit_from_the_statements() -> None:
+    from dataclasses import replace
+
+    # surplus items at the end of 2025 = BAL.TIDOVERSK 40 + överskott 2025 160 = 200
+    base = _budget()
+    over = replace(base, central={**base.central, "RR.BD.RES": (None, D("-250"))})
+    [f] = [f for f in uppfoljning(berakna(over), budgetar=2026).findings if f.rule == "V11"]
+    assert f.severity.value == "error" and f.year == 2026
+    assert "50,00" in f.message  # 250 − 200
+    within = replace(base, central={**base.central, "RR.BD.RES": (None, D("-200"))})
+    assert not [f for f in uppfoljning(berakna(within), budgetar=2026).findings
+                if f.rule == "V11"]
+
+
+def test_v11_balance_unit_reserve_increase_is_a_warning_to_check() -> None:
+    from dataclasses import replace
+
+    base = _budget()
+    vatten = Uppgift("Vatten", "Tekniska nämnden", Finansiering.BALANSENHET, {
+        "RR.VI.FORS": (D("500"), D("500")), "RR.VU.TJ": (D("-300"), D("-300")),
+        "RR.BD.RES": (None, D("-50"))})
+    b = berakna(replace(base, uppgifter=(*base.uppgifter, vatten)))
+    v11 = [f for f in uppfoljning(b, budgetar=2026).findings if f.rule == "V11"]
+    assert [(f.object, f.severity.value) for f in v11] == [("Vatten", "warning")]
