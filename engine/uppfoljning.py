@@ -20,7 +20,7 @@ listed in the sammandrag, not binding, so that it reconciles with inverkan på l
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from engine.balance import (
@@ -71,9 +71,16 @@ _TASK_TYPES = {
 #: Lines on each side of a task's gross binding (internal items included, see module doc).
 INKOMST_RADER = ("RR.VI", "RR.TEB", "DR.INT.INK")
 UTGIFT_RADER = ("RR.VU", "DR.INT.UTG")
-#: A net unit is bound on its verksamhetsbidrag (+ internal items), a balance unit on årsbidrag.
+#: A net unit is bound on its verksamhetsbidrag (+ internal items): its result budget ends there
+#: (seed §6.3.3.6). An other balance unit is bound on its räkenskapsperiodens resultat (seed
+#: §6.3.3.7, §10.5.1) and appears in the sammandrag with its årsbidrag (seed §7.1.2.3).
 NETTO_RADER = ("RR.VB", "DR.INT.INK", "DR.INT.UTG")
-BALANSENHET_RADER = ("RR.AB", "DR.INT.INK", "DR.INT.UTG")
+BALANSENHET_RADER = {
+    "RR.RES": ("RR.RES", "DR.INT.INK", "DR.INT.UTG"),
+    "RR.AB": ("RR.AB", "DR.INT.INK", "DR.INT.UTG"),
+}
+#: The sammandrag's figure of an other balance unit: its årsbidrag.
+SAMMANDRAG_BALANSENHET = BALANSENHET_RADER["RR.AB"]
 
 
 def task_type(f: Finansiering) -> TaskType:
@@ -129,7 +136,6 @@ def bindande_poster(
 
 
 def _with_towards(item: BindingItem, towards: Organ) -> BindingItem:
-    from dataclasses import replace
 
     return replace(item, towards=towards)
 
@@ -141,6 +147,9 @@ def _sidor(item: BindingItem) -> tuple[tuple[str, ...], tuple[str, ...]]:
     if item.detalj == "RR.AB":
         return (INKOMST_RADER + ("RR.FIN.RI", "RR.FIN.OFI"),
                 UTGIFT_RADER + ("RR.FIN.RU", "RR.FIN.OFU"))
+    if item.detalj == "RR.RES":
+        return (INKOMST_RADER + ("RR.FIN.RI", "RR.FIN.OFI", "RR.EXTRA.INK"),
+                UTGIFT_RADER + ("RR.FIN.RU", "RR.FIN.OFU", "RR.AVS", "RR.EXTRA.UTG"))
     return INKOMST_RADER, UTGIFT_RADER
 
 
@@ -149,7 +158,7 @@ def _rader(item: BindingItem, b: Berakning) -> tuple[str, ...]:
     if item.part is Part.DRIFT:
         if item.principle is Principle.BRUTTO:
             return UTGIFT_RADER if item.kind is Kind.ANSLAG else INKOMST_RADER
-        return BALANSENHET_RADER if item.detalj == "RR.AB" else NETTO_RADER
+        return BALANSENHET_RADER.get(item.detalj or "", NETTO_RADER)
     if item.part is Part.INVESTERING:
         if item.principle is Principle.BRUTTO:
             return ("IN.UTG",) if item.kind is Kind.ANSLAG else ("IN.FA", "IN.FORS")
@@ -157,10 +166,12 @@ def _rader(item: BindingItem, b: Berakning) -> tuple[str, ...]:
     return (item.object,)
 
 
-def post_belopp(item: BindingItem, b: Berakning, year: int) -> Decimal | None:
+def post_belopp(item: BindingItem, b: Berakning, year: int, *,
+                rader: Sequence[str] | None = None) -> Decimal | None:
     """The budgeted amount of ``item`` in year column ``year`` (published signs), or None when
-    the item has no amount in the statements (an enterprise's council-binding posts)."""
-    if item.detalj is not None and item.detalj != "RR.AB":
+    the item has no amount in the statements (an enterprise's council-binding posts).
+    ``rader`` overrides the lines summed (the sammandrag's årsbidrag of a balance unit)."""
+    if item.detalj is not None and item.detalj not in BALANSENHET_RADER:
         return None
     if item.part is Part.DRIFT:
         st = b.uppgifter.get(item.object)
@@ -174,7 +185,8 @@ def post_belopp(item: BindingItem, b: Berakning, year: int) -> Decimal | None:
         return v if v is not None else ZERO
     if st is None:
         return None
-    return sum((st[c][year] for c in _rader(item, b) if c in st.values), ZERO)
+    lines = rader if rader is not None else _rader(item, b)
+    return sum((st[c][year] for c in lines if c in st.values), ZERO)
 
 
 @dataclass(frozen=True)
@@ -301,10 +313,13 @@ def uppfoljning(
         types = {o.id: o.task_type for o in objects}
         posts = []
         for item in items:
-            amount = post_belopp(item, b, i)
+            # an other balance unit: bound on its result, in the sammandrag with its årsbidrag
+            rader = SAMMANDRAG_BALANSENHET if item.detalj in BALANSENHET_RADER else None
+            amount = post_belopp(item, b, i, rader=rader)
             if amount is None or item.object.startswith("RR.BD."):
                 continue
-            posts.append(SammandragPost(item, amount, task_type=types.get(item.object)))
+            shown = replace(item, detalj="RR.AB") if rader is not None else item
+            posts.append(SammandragPost(shown, amount, task_type=types.get(item.object)))
         korr = st.get("FD.VK.KORR", i)
         if korr:
             posts.append(SammandragPost(

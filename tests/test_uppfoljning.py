@@ -140,3 +140,30 @@ def test_v11_balance_unit_reserve_increase_is_a_warning_to_check() -> None:
     b = berakna(replace(base, uppgifter=(*base.uppgifter, vatten)))
     v11 = [f for f in uppfoljning(b, budgetar=2026).findings if f.rule == "V11"]
     assert [(f.object, f.severity.value) for f in v11] == [("Vatten", "warning")]
+
+
+def test_balance_unit_bound_on_its_result_and_in_the_sammandrag_with_its_arsbidrag() -> None:
+    from dataclasses import replace
+
+    # seed §6.3.3.7 / §10.5.1: the result is the binding item; §7.1.2.3: årsbidrag in the
+    # sammandrag. Lokaler: 600 − 350 − 20 (räntor) = ÅB 230 ; − 100 avskrivningar = result 130
+    base = _budget()
+    lokaler = Uppgift("Lokaler", "Tekniska nämnden", Finansiering.BALANSENHET, {
+        "RR.VI.FORS": (D("600"), D("600")), "RR.VU.TJ": (D("-350"), D("-350")),
+        "RR.FIN.RU": (D("-20"), D("-20")), "RR.AVS.PLAN": (D("-100"), D("-100"))})
+    b = berakna(replace(base, uppgifter=(*base.uppgifter, lokaler)))
+    rows = [PostUtfall("Lokaler", "RR.VI.FORS", D("300"), D("590")),
+            PostUtfall("Lokaler", "RR.VU.TJ", D("-170"), D("-360")),
+            PostUtfall("Lokaler", "RR.FIN.RU", D("-10"), D("-20")),
+            PostUtfall("Lokaler", "RR.AVS.PLAN", D("-50"), D("-120"))]
+    u = uppfoljning(b, aktuellt_ar=2025, budgetar=2026, utfall=rows)
+    [item] = [i for i in u.items if i.object == "Lokaler"]
+    assert item.detalj == "RR.RES" and post_belopp(item, b, 0) == D("130")
+    [row] = [r for r in u.tabla.rows if r.item.object == "Lokaler"]
+    # forecast result 590 − 360 − 20 − 120 = 90 < 130: net revenue estimate missed by 40
+    assert (row.budget_efter, row.prognos, row.status) == (
+        D("130"), D("90"), Status.NETTOINKOMST_UNDERSKRIDS)
+    [post] = [r for r in u.sammandrag.rows if "Lokaler" in r.name]
+    assert post.budget_efter == D("230") and post.inkomst == D("230")  # årsbidrag
+    assert u.sammandrag.i_balans
+    assert not [f for f in u.findings if f.rule == "V2"]
