@@ -33,6 +33,7 @@ __all__ = [
     "CONVENTION",
     "LINE_SIGNS",
     "RULE",
+    "cost_sign_finding",
     "item_sign_finding",
     "line_sign_finding",
 ]
@@ -144,3 +145,23 @@ def item_sign_finding(
             "beloppet; är båda verkligen rätt, dela posten i anslag och beräknad inkomst.",
             object, year, location)
     return None
+
+
+def cost_sign_finding(
+    what: str,
+    amount: Decimal,
+    *,
+    location: Location | None = None,
+    year: int | None = None,
+    object: str | None = None,  # noqa: A002
+    note: str = "",
+) -> Finding | None:
+    """A V10 error when ``amount``, a cost that is not a catalogue line (a project's
+    kostnadskalkyl, its spending in earlier years), is above zero: costs are negative."""
+    if amount <= 0:
+        return None
+    return Finding(
+        RULE, Severity.ERROR,
+        f"{what}: beloppet {_sv(amount)}{_where(location)} har fel tecken; det är en utgift och "
+        f"anges negativt (inkomster positiva, utgifter negativa). Skriv {_sv(-amount)}.{note}",
+        object, year, location)

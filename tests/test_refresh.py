@@ -222,3 +222,27 @@ def test_investment_reserve_limit_reaches_the_kontroll_sheet(tmp_path: Path) -> 
     [text] = [v for v in kontroll if "överskottsposterna" in v]
     assert "177\u00a0025,00" in text and "9\u00a0822\u00a0975,00" in text
     assert "V11" in kontroll
+
+
+def test_project_cost_estimate_typed_positive_is_refused_with_the_fix(tmp_path: Path) -> None:
+    # one convention (issue 14): a kostnadskalkyl is a cost, negative like investeringsutgifter.
+    # A 0.1 workbook had it positive: refused with the cell and the fix, never flipped silently.
+    from openpyxl import load_workbook
+
+    from workbook_templates.loader import read_kommun
+
+    ex = exempelkommun()
+    kommun = new_kommun(tmp_path / "kommun.xlsx", ex)
+    projekt = {p.namn: p for p in read_kommun(kommun).projekt}
+    assert projekt["Skolcentrum Norr"].kostnadskalkyl == Decimal("14000000.00")  # round trip
+    wb = load_workbook(kommun)
+    ws = wb["Investeringar"]
+    cells = [c for row in ws.iter_rows() for c in row if c.value == -14000000]
+    for c in cells:
+        c.value = 14000000
+    wb.save(kommun)
+    inp = read_kommun(kommun)
+    wrong = [f for f in inp.findings if "Kostnadskalkylen" in f.message]
+    assert len(wrong) == len(cells) >= 1
+    assert all(f.rule == "V10" and "-14\u00a0000\u00a0000,00" in f.message for f in wrong)
+    assert wrong[0].location.cell == cells[0].coordinate
