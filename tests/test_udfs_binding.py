@@ -2,6 +2,8 @@
 error strings, 1-D and 2-D lists). They never raise; bad input returns "#KB: <argument>: …"."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from addin.udfs_binding import KB_AVVIKELSE, KB_BINDNING_STATUS
 
@@ -116,3 +118,25 @@ def test_avvikelse_bad_input():
     assert KB_AVVIKELSE(None, 1.0) == "#KB: budget: cellen är tom"
     assert KB_AVVIKELSE(1.0, "#NAME?") == "#KB: utfall: felvärde #NAME?"
     assert KB_AVVIKELSE(1.0, 1.0, [[1.0], [True]]).startswith("#KB: andringar rad 2")
+
+_money = st.integers(min_value=-10**9, max_value=10**9).map(lambda c: c / 100)
+
+
+@given(kind=st.sampled_from(["anslag", "beräknad inkomst", "netto"]), budget=_money,
+       utfall=_money, change=st.none() | _money)
+def test_property_no_sign_mix_yields_a_status(kind, budget, utfall, change) -> None:
+    """Issue 14: whatever the figures, a sign that contradicts the kind is #KB, never a status."""
+    principle = "netto" if kind == "netto" else "brutto"
+    result = KB_BINDNING_STATUS(principle, kind, budget, utfall, change)
+    after = budget + (change or 0.0)
+    figures = [round(v, 2) for v in (budget, after, utfall) if round(v, 2) != 0]
+    if kind == "anslag":
+        mixed = any(v > 0 for v in figures)
+    elif kind == "beräknad inkomst":
+        mixed = any(v < 0 for v in figures)
+    else:
+        mixed = any(v > 0 for v in figures) and any(v < 0 for v in figures)
+    assert result.startswith("#KB:") == mixed, (result, figures)
+    deviation = KB_AVVIKELSE(budget, utfall, change)
+    netto_mixed = any(v > 0 for v in figures) and any(v < 0 for v in figures)
+    assert isinstance(deviation, str) == netto_mixed, (deviation, figures)

@@ -296,7 +296,8 @@ def new_kommun(path: str | Path, example: Exempel | None = None, sprak: str = "s
 
     ws = _input_sheet(wb, T.CENTRALA.sheet, "Centrala poster",
                       "Poster som budgeteras direkt i resultaträkningsdelen och "
-                      "finansieringsdelen samt balansuppgifter för nyckeltalen.")
+                      "finansieringsdelen samt balansuppgifter för nyckeltalen. Inkomster "
+                      "positiva, utgifter negativa.")
     rows = []
     for code in CENTRAL_CODES:
         vals = example.budget.central.get(code) if example else None
@@ -334,7 +335,8 @@ def new_kommun(path: str | Path, example: Exempel | None = None, sprak: str = "s
 
     ws = _input_sheet(wb, T.ANDRINGAR.sheet, "Budgetändringar",
                       "Fullmäktiges (eller nämndens) beslut om ändringar i bindande poster. "
-                      "Bindande post skrivs som 'Nämnd / Uppgift / anslag' e.d.")
+                      "Bindande post skrivs som 'Nämnd / Uppgift / anslag' e.d. Belopp med "
+                      "publicerat tecken: ett höjt anslag är negativt, en höjd inkomst positiv.")
     _add_table(ws, T.ANDRINGAR, _andringar_rows(example), amount_headers=("Belopp",),
                widths={"Bindande post": 50, "Orsak": 50}, min_rows=3)
 
