@@ -22,6 +22,7 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports  # layers and no import circles (pyproject.toml [tool.importlinter])
 	$(BIN)/python -m benchmarks.run --quick  # so the benchmark cannot rot; no thresholds
 	$(BIN)/python -m pytest
 

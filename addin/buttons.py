@@ -44,7 +44,9 @@ from addin.excel_adapter import ExcelSink, ExcelTableSource
 from engine.findings import Finding, Location, Severity, count_by_severity
 from engine.money import D
 from workbook_templates import schema as S
-from workbook_templates.loader import (
+from workbook_templates.files.reader import open_workbook
+from workbook_templates.files.safety import check_workbook
+from workbook_templates.pipeline.loader import (
     KommunInput,
     NamndInput,
     TableSource,
@@ -52,10 +54,8 @@ from workbook_templates.loader import (
     read_kommun,
     read_namnd,
 )
-from workbook_templates.outputs import Outputs, belongs_to, compute_outputs, findings_rows
-from workbook_templates.reader import open_workbook
-from workbook_templates.refresh import FileReport, find_workbooks, write_owned
-from workbook_templates.safety import check_workbook
+from workbook_templates.pipeline.outputs import Outputs, belongs_to, compute_outputs, findings_rows
+from workbook_templates.pipeline.refresh import FileReport, find_workbooks, write_owned
 
 __all__ = ["ACTIONS", "ButtonResult", "FileSink", "Sink", "berakna", "kontrollera",
            "resultatbalansera", "run", "run_on", "uppdatera_allt"]

@@ -2,9 +2,9 @@
 
 Two small classes, the only place the buttons touch Excel:
 
-* :class:`ExcelTableSource` — the loader's :class:`~workbook_templates.loader.TableSource` over a
+* :class:`ExcelTableSource` — the loader's :class:`~workbook_templates.pipeline.loader.TableSource` over a
   live Book: a table (ListObject) by name from any sheet, columns by header, values as the file
-  reader gives them (:class:`~workbook_templates.reader.Table` with :class:`Cell` values carrying
+  reader gives them (:class:`~workbook_templates.files.reader.Table` with :class:`Cell` values carrying
   sheet and A1 address; numbers as exact ``Decimal``; Excel errors as :class:`CellError`; findings,
   not exceptions, for a missing table or header — the same Swedish messages as the file reader).
 * :class:`ExcelSink` — writes rows into an owned sheet: clear :data:`schema.OUTPUT_CLEAR`, then one
@@ -31,7 +31,7 @@ from typing import Any
 from addin.excel_values import EXCEL_ERRORS
 from engine.findings import Finding, Location, Severity
 from workbook_templates import schema as S
-from workbook_templates.reader import (
+from workbook_templates.files.reader import (
     Cell,
     CellError,
     Table,

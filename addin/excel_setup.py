@@ -114,7 +114,7 @@ class Step:
 
 def workbook_role(path: Path) -> str:
     """``"kommun"`` (has tblCentrala) or ``"nämnd"`` (has tblUppgifter); else SetupError."""
-    from workbook_templates.reader import WorkbookReadError, open_workbook
+    from workbook_templates.files.reader import WorkbookReadError, open_workbook
 
     try:
         with open_workbook(path) as r:

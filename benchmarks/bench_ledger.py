@@ -63,7 +63,7 @@ def _rss_mb() -> float:
 def worker(export: Path, mapping: Path, truth_total: int, jobs: int = 1) -> dict[str, object]:
     """Runs in the subprocess: import once, measure, check the reconciliation."""
     from engine.ledger import aggregate_ledger
-    from workbook_templates.ledger_io import read_ledger, read_mappning
+    from workbook_templates.files.ledger_io import read_ledger, read_mappning
 
     baseline = _rss_mb()
     cpu0 = time.process_time()

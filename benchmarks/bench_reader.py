@@ -5,7 +5,7 @@ Usage:  .venv/bin/python benchmarks/bench_reader.py [ROWS] [COLS]
 Builds a workbook with one Excel table of ROWS x COLS (text, whole numbers, amounts with öre,
 dates) in a temporary folder, then reads every cell of it
 
-* with :func:`workbook_templates.reader.open_workbook` → ``table(...)`` (finds the table through
+* with :func:`workbook_templates.files.reader.open_workbook` → ``table(...)`` (finds the table through
   the package, reads values with calamine, scans for error values, converts to Decimal), and
 * with ``openpyxl.load_workbook(read_only=True, data_only=True)`` iterating the same range
   (values only; locating the table is not even included, read-only mode cannot see tables),
@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import openpyxl  # noqa: E402
 import xlsxwriter  # noqa: E402
 
-from workbook_templates.reader import open_workbook  # noqa: E402
+from workbook_templates.files.reader import open_workbook  # noqa: E402
 
 
 def build(path: Path, rows: int, cols: int) -> list[str]:

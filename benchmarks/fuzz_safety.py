@@ -24,8 +24,8 @@ import atheris
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-with atheris.instrument_imports(include=["workbook_templates.safety", "zipfile"]):
-    from workbook_templates.safety import DEFAULT_LIMITS, inspect_workbook
+with atheris.instrument_imports(include=["workbook_templates.files.safety", "zipfile"]):
+    from workbook_templates.files.safety import DEFAULT_LIMITS, inspect_workbook
 
 import fuzz_corpus  # noqa: E402  (needs the sys.path above)
 

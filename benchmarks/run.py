@@ -38,7 +38,7 @@ from pathlib import Path
 from benchmarks.generate import Kommun, generate_kommun
 from engine.budget import Budget, Finansiering, Projekt, Uppgift
 from engine.resultatbalansering import Resultatenhet
-from workbook_templates.example import Exempel, exempelkommun
+from workbook_templates.generate.example import Exempel, exempelkommun
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -91,7 +91,7 @@ def exempel_from(k: Kommun) -> Exempel:
 
 
 def write_workbooks(ex: Exempel, folder: Path) -> Path:
-    from workbook_templates.templates import new_kommun, new_namnd
+    from workbook_templates.generate.templates import new_kommun, new_namnd
 
     folder.mkdir(parents=True, exist_ok=True)
     kommun = new_kommun(folder / "kommun.xlsx", ex)
@@ -110,7 +110,7 @@ def _time(fn: Callable[[], object], repeat: int = 1) -> float:
 
 
 def _floor(folder: Path, out: Path) -> None:
-    from workbook_templates.reader import open_workbook
+    from workbook_templates.files.reader import open_workbook
     from workbook_templates.schema import T
 
     specs = [v for v in vars(T).values() if hasattr(v, "name") and hasattr(v, "headers")]
@@ -134,7 +134,7 @@ def measure(size: str, work: Path) -> dict[str, object]:
     from engine.budget import berakna
     from engine.resultatbalansering import balansera
     from engine.uppfoljning import uppfoljning
-    from workbook_templates.refresh import refresh
+    from workbook_templates.pipeline.refresh import refresh
 
     k = generate_kommun(size)
     ex = exempel_from(k)

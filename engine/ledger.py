@@ -1,6 +1,6 @@
 """Outturn (utfall) from a bookkeeping export: map ledger rows to budget lines and units, aggregate.
 
-Pure and vectorised: no file I/O here (``workbook_templates/ledger_io.py`` reads the files). The
+Pure and vectorised: no file I/O here (``workbook_templates/files/ledger_io.py`` reads the files). The
 input is a ledger frame with one row per booking or per account/cost-centre/period total:
 
 * ``konto`` - account number (text of digits; anything else is reported as an unmapped account),

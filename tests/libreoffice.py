@@ -578,7 +578,7 @@ def render_png(
 
 # --------------------------------------------------------------------------- our workbooks
 # Builders for the workbook tests and the user-guide renders: the generated templates and the
-# refreshed example, each with the native formulas of workbook_templates.formula_sheets.
+# refreshed example, each with the native formulas of workbook_templates.generate.formula_sheets.
 
 
 def with_formula_sheets(path: str | Path) -> Path:
@@ -590,7 +590,7 @@ def with_formula_sheets(path: str | Path) -> Path:
     """
     import openpyxl
 
-    from workbook_templates.formula_sheets import add_formula_sheets
+    from workbook_templates.generate.formula_sheets import add_formula_sheets
 
     path = Path(path)
     wb = openpyxl.load_workbook(path)
@@ -600,8 +600,8 @@ def with_formula_sheets(path: str | Path) -> Path:
 
 
 def committee_file(namnd: str) -> str:
-    """The demo's committee file name (workbook_templates.cli)."""
-    from workbook_templates.cli import _slug as cli_slug
+    """The demo's committee file name (workbook_templates.cli.main)."""
+    from workbook_templates.cli.main import _slug as cli_slug
 
     return f"namnd_{cli_slug(namnd)}.xlsx"
 
@@ -613,8 +613,8 @@ def build_templates(folder: str | Path, committees: Sequence[str] | None = None
     kommun empty and with the example, in Swedish and Finnish; a committee template empty and
     with the example for each of ``committees`` (default: every committee of the example).
     """
-    from workbook_templates.example import exempelkommun
-    from workbook_templates.templates import new_kommun, new_namnd
+    from workbook_templates.generate.example import exempelkommun
+    from workbook_templates.generate.templates import new_kommun, new_namnd
 
     folder = Path(folder)
     ex = exempelkommun()
@@ -635,9 +635,9 @@ def build_templates(folder: str | Path, committees: Sequence[str] | None = None
 
 def build_refreshed_example(folder: str | Path, sprak: str = "sv"):  # -> RefreshReport
     """The demo's example (kommun.xlsx + namnd_*.xlsx) with formulas, refreshed in ``folder``."""
-    from workbook_templates.example import exempelkommun
-    from workbook_templates.refresh import refresh
-    from workbook_templates.templates import new_kommun, new_namnd
+    from workbook_templates.generate.example import exempelkommun
+    from workbook_templates.generate.templates import new_kommun, new_namnd
+    from workbook_templates.pipeline.refresh import refresh
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

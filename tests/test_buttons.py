@@ -21,12 +21,12 @@ from addin.buttons import KOMMUN_SHEETS, FileSink, run, run_on  # noqa: E402
 from addin.excel_adapter import ExcelTableSource  # noqa: E402
 from tests.xlwings_double import Book  # noqa: E402
 from workbook_templates import schema as S  # noqa: E402
-from workbook_templates.example import exempelkommun  # noqa: E402
-from workbook_templates.loader import read_kommun, read_namnd  # noqa: E402
-from workbook_templates.outputs import compute_outputs  # noqa: E402
-from workbook_templates.reader import open_workbook  # noqa: E402
-from workbook_templates.refresh import refresh  # noqa: E402
-from workbook_templates.templates import new_kommun, new_namnd  # noqa: E402
+from workbook_templates.files.reader import open_workbook  # noqa: E402
+from workbook_templates.generate.example import exempelkommun  # noqa: E402
+from workbook_templates.generate.templates import new_kommun, new_namnd  # noqa: E402
+from workbook_templates.pipeline.loader import read_kommun, read_namnd  # noqa: E402
+from workbook_templates.pipeline.outputs import compute_outputs  # noqa: E402
+from workbook_templates.pipeline.refresh import refresh  # noqa: E402
 
 
 @pytest.fixture(scope="module")

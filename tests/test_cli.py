@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workbook_templates.cli import main
+from workbook_templates.cli.main import main
 
 
 def test_usage_error_exits_2(capsys) -> None:

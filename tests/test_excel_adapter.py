@@ -22,10 +22,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from addin.excel_adapter import ExcelSink, ExcelTableSource, excel_value, to_excel_rows  # noqa: E402
 from tests.xlwings_double import Book  # noqa: E402
 from workbook_templates import schema as S  # noqa: E402
-from workbook_templates.example import exempelkommun  # noqa: E402
-from workbook_templates.loader import read_kommun, read_namnd  # noqa: E402
-from workbook_templates.reader import CellError, open_workbook  # noqa: E402
-from workbook_templates.templates import new_kommun, new_namnd  # noqa: E402
+from workbook_templates.files.reader import CellError, open_workbook  # noqa: E402
+from workbook_templates.generate.example import exempelkommun  # noqa: E402
+from workbook_templates.generate.templates import new_kommun, new_namnd  # noqa: E402
+from workbook_templates.pipeline.loader import read_kommun, read_namnd  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -17,8 +17,8 @@ from openpyxl import Workbook
 
 from addin import excel_setup as ES
 from workbook_templates import schema as S
-from workbook_templates.cli import main
-from workbook_templates.templates import new_kommun, new_namnd
+from workbook_templates.cli.main import main
+from workbook_templates.generate.templates import new_kommun, new_namnd
 
 
 @pytest.fixture(scope="module")

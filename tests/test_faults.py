@@ -1,11 +1,11 @@
 """Faults during a whole refresh never lose a controller's data (issue 9, "Faults").
 
 Three workbooks (the municipality's and two committees') are refreshed by
-:func:`workbook_templates.refresh.refresh`, the same path the scheduled job and the buttons take,
+:func:`workbook_templates.pipeline.refresh.refresh`, the same path the scheduled job and the buttons take,
 while the machine misbehaves:
 
 * **killed at every step of every write**: the refresh runs in a subprocess that SIGKILLs itself
-  right after each step of :data:`~workbook_templates.xlsx_writer.STEPS` of the k-th workbook it
+  right after each step of :data:`~workbook_templates.files.xlsx_writer.STEPS` of the k-th workbook it
   writes (4 steps × 3 workbooks = 12 kills). The subprocess uses the writer's own ``_fail_after``
   hook: its ``write_cells`` is wrapped to pass ``_fail_after`` to the k-th call, and
   ``xlsx_writer.SimulatedCrash`` is replaced by a class whose constructor kills the process, so the
@@ -40,14 +40,14 @@ from pathlib import Path
 
 import pytest
 
-from workbook_templates import fileops
-from workbook_templates import refresh as rf
-from workbook_templates.example import exempelkommun
-from workbook_templates.reader import open_workbook, workbook_structure
-from workbook_templates.refresh import refresh
+from workbook_templates.files import fileops
+from workbook_templates.files.reader import open_workbook, workbook_structure
+from workbook_templates.files.xlsx_writer import STEPS
+from workbook_templates.generate.example import exempelkommun
+from workbook_templates.generate.templates import new_kommun, new_namnd
+from workbook_templates.pipeline import refresh as rf
+from workbook_templates.pipeline.refresh import refresh
 from workbook_templates.schema import KOMMUN_OUTPUTS, NAMND_OUTPUTS
-from workbook_templates.templates import new_kommun, new_namnd
-from workbook_templates.xlsx_writer import STEPS
 
 KOMMUN = "kommun.xlsx"
 NAMNDER = ("Bildningsnämnden", "Socialnämnden")
@@ -57,8 +57,8 @@ REPO = Path(__file__).resolve().parent.parent
 # The subprocess: refresh with the k-th write killed right after one step (see module docstring).
 KILL_BOOTSTRAP = r"""
 import os, signal, sys
-from workbook_templates import refresh as rf, xlsx_writer as xw
-
+from workbook_templates.pipeline import refresh as rf
+from workbook_templates.files import xlsx_writer as xw
 step, call = os.environ["KB_KILL_STEP"], int(os.environ["KB_KILL_CALL"])
 
 class _Killed(BaseException):
@@ -86,8 +86,8 @@ sys.exit(rf.refresh([sys.argv[1]], sys.argv[2]).exit_code)
 PAIR_BOOTSTRAP = r"""
 import os, sys, time
 from pathlib import Path
-from workbook_templates import refresh as rf, xlsx_writer as xw
-
+from workbook_templates.pipeline import refresh as rf
+from workbook_templates.files import xlsx_writer as xw
 if os.environ.get("KB_RUN") == "B":
     real_compute = rf.compute_outputs
 

@@ -1,4 +1,4 @@
-"""Fast tests of workbook_templates.formula_sheets (issue 7), without LibreOffice.
+"""Fast tests of workbook_templates.generate.formula_sheets (issue 7), without LibreOffice.
 
 The native formulas are present, call only functions Excel and LibreOffice compute identically,
 refer only to sheets, tables, columns and row labels that exist; the totals rows are real Excel
@@ -26,8 +26,8 @@ from tests.libreoffice import (  # noqa: E402
     formula_cells,
 )
 from workbook_templates import schema as S  # noqa: E402
-from workbook_templates.example import exempelkommun  # noqa: E402
-from workbook_templates.formula_sheets import (  # noqa: E402
+from workbook_templates.generate.example import exempelkommun  # noqa: E402
+from workbook_templates.generate.formula_sheets import (  # noqa: E402
     ALLOWED_FUNCTIONS,
     CHECKS,
     OVERSIKT,
@@ -36,8 +36,8 @@ from workbook_templates.formula_sheets import (  # noqa: E402
     add_overview,
     formula_functions,
 )
-from workbook_templates.refresh import RefreshReport, refresh  # noqa: E402
-from workbook_templates.templates import new_kommun, new_namnd  # noqa: E402
+from workbook_templates.generate.templates import new_kommun, new_namnd  # noqa: E402
+from workbook_templates.pipeline.refresh import RefreshReport, refresh  # noqa: E402
 
 TOTALS = {  # table -> the headers its totals row sums (year columns of the example: 5)
     "tblDrift": ("Bokslut 2024", "Budget 2025", "Budget 2026", "Plan 2027", "Plan 2028"),
@@ -218,8 +218,8 @@ def test_totals_rows_do_not_change_what_the_refresh_reads(
     plain = tmp_path / "utan"
     plain.mkdir()
     with monkeypatch.context() as m:  # templates without formulas, also once templates.py wires them
-        import workbook_templates.formula_sheets as fs
-        import workbook_templates.templates as tm
+        import workbook_templates.generate.formula_sheets as fs
+        import workbook_templates.generate.templates as tm
 
         for name in ("add_formula_sheets", "add_input_totals", "add_overview"):
             m.setattr(fs, name, lambda wb: None)
@@ -255,7 +255,7 @@ def test_wired_in_process_gives_the_same_formulas(tmp_path: Path,
     """What templates.py will do (add_formula_sheets(wb) right before wb.save) gives the same
     formulas and totals rows as applying it to the saved template (what the tests do until then):
     the tables' columns are named from the header cells in both cases."""
-    import workbook_templates.templates as templates_module
+    import workbook_templates.generate.templates as templates_module
 
     class WiredWorkbook(openpyxl.Workbook):
         def save(self, filename: object) -> None:

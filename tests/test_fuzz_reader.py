@@ -10,11 +10,11 @@ workbook with the example's data). Hypothesis damages them three ways:
   long text), an element deleted or duplicated. These pass the gate and reach the reader: sheet,
   table, relationship, workbook, content-type and style parts all take their turn.
 
-Each mutant then takes the pipeline's real path, as :func:`workbook_templates.refresh.refresh`
-does: :func:`~workbook_templates.safety.check_workbook`; if it passes, ``read_kommun`` or
-``read_namnd`` (the loader), then :func:`~workbook_templates.reader.open_workbook` and every
+Each mutant then takes the pipeline's real path, as :func:`workbook_templates.pipeline.refresh.refresh`
+does: :func:`~workbook_templates.files.safety.check_workbook`; if it passes, ``read_kommun`` or
+``read_namnd`` (the loader), then :func:`~workbook_templates.files.reader.open_workbook` and every
 input table of the schema through ``table()``. Nothing may raise except
-:class:`~workbook_templates.reader.WorkbookReadError`, which carries a finding and counts as one;
+:class:`~workbook_templates.files.reader.WorkbookReadError`, which carries a finding and counts as one;
 everything else comes back as :class:`~engine.findings.Finding` values; the file is never changed.
 
 Bounded: ``KB_FUZZ_EXAMPLES`` examples per test (default 100; the module runs in a few seconds).
@@ -37,9 +37,9 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from engine.findings import Finding, Severity
-from workbook_templates.loader import read_kommun, read_namnd
-from workbook_templates.reader import WorkbookReadError, open_workbook
-from workbook_templates.safety import check_workbook
+from workbook_templates.files.reader import WorkbookReadError, open_workbook
+from workbook_templates.files.safety import check_workbook
+from workbook_templates.pipeline.loader import read_kommun, read_namnd
 from workbook_templates.schema import T, TableSpec
 
 SEEDS = fuzz_corpus.reader_seed_bytes()

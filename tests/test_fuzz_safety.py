@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.findings import Finding
-from workbook_templates.safety import DEFAULT_LIMITS, inspect_workbook
+from workbook_templates.files.safety import DEFAULT_LIMITS, inspect_workbook
 
 SEEDS = fuzz_corpus.seed_bytes()
 with tempfile.TemporaryDirectory() as _tmp:

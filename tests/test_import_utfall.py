@@ -8,12 +8,12 @@ from pathlib import Path
 import openpyxl
 
 from engine.binding import Kind
-from workbook_templates.cli import main
-from workbook_templates.example import exempelkommun
-from workbook_templates.import_utfall import BOKFORT_SHEET
-from workbook_templates.loader import read_namnd
-from workbook_templates.refresh import refresh
-from workbook_templates.templates import new_kommun, new_namnd
+from workbook_templates.cli.main import main
+from workbook_templates.generate.example import exempelkommun
+from workbook_templates.generate.templates import new_kommun, new_namnd
+from workbook_templates.pipeline.import_utfall import BOKFORT_SHEET
+from workbook_templates.pipeline.loader import read_namnd
+from workbook_templates.pipeline.refresh import refresh
 
 KONTOPLAN = Path(__file__).resolve().parents[1] / "engine" / "data" / "kontoplan_exempel.csv"
 

@@ -1,4 +1,4 @@
-"""workbook_templates.ledger_io: CSV dialects, xlsx, exact amounts, bad rows (V10), end to end."""
+"""workbook_templates.files.ledger_io: CSV dialects, xlsx, exact amounts, bad rows (V10), end to end."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from engine.findings import Severity
 from engine.ledger import utfall_decimal
-from workbook_templates.ledger_io import (
+from workbook_templates.files.ledger_io import (
     CsvOptions,
     import_utfall,
     parse_amounts,
@@ -223,7 +223,7 @@ def test_generated_export_end_to_end_reconciles_to_the_cent(tmp_path):
 
 
 def test_fast_and_general_csv_paths_agree(tmp_path, monkeypatch):
-    import workbook_templates.ledger_io as lio
+    import workbook_templates.files.ledger_io as lio
 
     text = ("Konto;Kostnadsställe;Period;Belopp\r\n3000;Skola Å;2024-01;-1 234,56\r\n"
             "4000;0100;2024-02;99,99-\r\n4000;0100;2024-02;x\r\n;0100;13;5\r\n")
@@ -305,7 +305,7 @@ def test_csv_round_trip_in_any_dialect(tmp_path_factory, rows, delimiter, encodi
 
 
 def test_parallel_read_equals_serial_read(tmp_path, monkeypatch):
-    import workbook_templates.ledger_io as lio
+    import workbook_templates.files.ledger_io as lio
 
     sys.path.insert(0, str(ROOT))
     from benchmarks.generate import generate_kommun, write_ledger_csv

@@ -2,8 +2,8 @@
 saves every generated template and every refreshed example workbook; we read back what it computed.
 
 * every file opens, keeps every sheet (hidden ones too) and has no error cell (#NAME?, #REF! …);
-* every native formula cell (workbook_templates.formula_sheets: totals rows, Översikt;
-  workbook_templates.udf_sheet: the native twins of the KB_ functions) as LibreOffice computes it
+* every native formula cell (workbook_templates.generate.formula_sheets: totals rows, Översikt;
+  workbook_templates.generate.udf_sheet: the native twins of the KB_ functions) as LibreOffice computes it
   equals the engine's value for the same quantity, to the cent (the twins: the UDF itself, run in
   Python on the same cells); a KB_ cell shows "kräver tillägget"; every formula cell has an
   expectation, so a new formula without one fails the test;
@@ -50,16 +50,16 @@ from tests.libreoffice import (  # noqa: E402
     recalculate_parallel,
 )
 from workbook_templates import schema as S  # noqa: E402
-from workbook_templates.cli import main as cli_main  # noqa: E402
-from workbook_templates.example import Exempel, exempelkommun  # noqa: E402
-from workbook_templates.formula_sheets import (  # noqa: E402
+from workbook_templates.cli.main import main as cli_main  # noqa: E402
+from workbook_templates.generate.example import Exempel, exempelkommun  # noqa: E402
+from workbook_templates.generate.formula_sheets import (  # noqa: E402
     CHECKS,
     OVERSIKT,
     RATIO_FIGURES,
     STATEMENT_FIGURES,
 )
-from workbook_templates.refresh import RefreshReport, refresh  # noqa: E402
-from workbook_templates.templates import DEFAULT_COLUMNS  # noqa: E402
+from workbook_templates.generate.templates import DEFAULT_COLUMNS  # noqa: E402
+from workbook_templates.pipeline.refresh import RefreshReport, refresh  # noqa: E402
 
 pytestmark = LIBREOFFICE_MARKS
 
@@ -368,11 +368,10 @@ def _udf_value(ws, formula: str) -> object:
 
 
 def _udf_sheet_expectations(path: Path) -> dict[tuple[str, str], object]:
-    """The Funktioner sheet (workbook_templates.udf_sheet): a KB_ cell shows "kräver tillägget"
+    """The Funktioner sheet (workbook_templates.generate.udf_sheet): a KB_ cell shows "kräver tillägget"
     without the add-in; the native formula beside it equals the UDF computed in Python (the
     engine) on the same cells, to the cent."""
-    from workbook_templates import udf_sheet as U
-
+    from workbook_templates.generate import udf_sheet as U
     wb = openpyxl.load_workbook(path)
     if U.SHEET not in wb.sheetnames:
         return {}

@@ -13,9 +13,9 @@ What is here (hypothesis, modest ``max_examples``; the module runs in a few seco
 * **Outturn** (§9, B1): a whole change log against a tablå: every row's budget after changes is
   its original budget plus exactly its own item's changes of that year, part totals are the sums
   of their rows, and every change is counted once: in its row or as a B1 stray.
-* **Workbook round-trip**: values written by :func:`~workbook_templates.xlsx_writer.write_cells`
+* **Workbook round-trip**: values written by :func:`~workbook_templates.files.xlsx_writer.write_cells`
   into an owned sheet of a *generated template* (``templates.new_namnd``, openpyxl-made, shared
-  strings) read back identically through :func:`~workbook_templates.reader.open_workbook`:
+  strings) read back identically through :func:`~workbook_templates.files.reader.open_workbook`:
   Decimal amounts exactly, negative numbers, strings with XML specials, control characters and
   ``_xHHHH_`` look-alikes, and ``None`` clearing a cell that held a value.
 
@@ -42,10 +42,10 @@ from engine.budget import Budget, Finansiering, Projekt, Uppgift, berakna
 from engine.catalogue import catalogue
 from engine.money import ZERO
 from engine.outturn import OutturnInput, tabla
-from workbook_templates.reader import open_workbook
+from workbook_templates.files.reader import open_workbook
+from workbook_templates.files.xlsx_writer import WriteStatus, write_cells
+from workbook_templates.generate.templates import new_namnd
 from workbook_templates.schema import NAMND_OUTPUTS
-from workbook_templates.templates import new_namnd
-from workbook_templates.xlsx_writer import WriteStatus, write_cells
 
 CAT = catalogue()
 YEARS = ("2025", "2026", "2027")

@@ -18,7 +18,7 @@ from workbook_fixtures import INPUT_SHEET, OWNED_SHEET, TABLE_HEADERS, TABLE_NAM
 
 from engine.findings import Severity
 from engine.input_hygiene import excel_error
-from workbook_templates.reader import (
+from workbook_templates.files.reader import (
     Cell,
     CellError,
     WorkbookReadError,

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from engine.budget import berakna
-from workbook_templates.cli import main
-from workbook_templates.example import exempelkommun
-from workbook_templates.reader import open_workbook
-from workbook_templates.refresh import refresh
-from workbook_templates.templates import new_kommun, new_namnd
+from workbook_templates.cli.main import main
+from workbook_templates.files.reader import open_workbook
+from workbook_templates.generate.example import exempelkommun
+from workbook_templates.generate.templates import new_kommun, new_namnd
+from workbook_templates.pipeline.refresh import refresh
 
 
 def _digest(path: Path) -> str:
@@ -183,7 +183,7 @@ def test_refresh_is_idempotent_across_processes(workbooks) -> None:
     import sys
 
     kommun, namnder = workbooks
-    code = ("import sys; from workbook_templates.refresh import refresh; "
+    code = ("import sys; from workbook_templates.pipeline.refresh import refresh; "
             "refresh([sys.argv[1]], sys.argv[2])")
     for seed in ("1", "2"):
         subprocess.run([sys.executable, "-c", code, str(kommun.parent), str(kommun)], check=True,
@@ -229,7 +229,7 @@ def test_project_cost_estimate_typed_positive_is_refused_with_the_fix(tmp_path: 
     # A 0.1 workbook had it positive: refused with the cell and the fix, never flipped silently.
     from openpyxl import load_workbook
 
-    from workbook_templates.loader import read_kommun
+    from workbook_templates.pipeline.loader import read_kommun
 
     ex = exempelkommun()
     kommun = new_kommun(tmp_path / "kommun.xlsx", ex)

@@ -1,7 +1,7 @@
 """Renders of the example workbooks for the user guide (issue 7), produced in the test run.
 
 The refreshed example (kommun.xlsx and Bildningsnämnden's workbook, with the native formulas of
-workbook_templates.formula_sheets) goes LibreOffice -> PDF -> PNG, one whole-sheet picture per
+workbook_templates.generate.formula_sheets) goes LibreOffice -> PDF -> PNG, one whole-sheet picture per
 main sheet, into docs/img/. A PNG is rewritten only when its bytes changed, so an unchanged layout
 does not churn the repository; a changed layout shows up as a changed image in the diff.
 """

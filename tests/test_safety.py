@@ -1,4 +1,4 @@
-"""Tests for the safety gate (workbook_templates/safety.py), rule IN, issue 9 "Hostile files".
+"""Tests for the safety gate (workbook_templates/files/safety.py), rule IN, issue 9 "Hostile files".
 
 Every hostile case in tests/hostile_files.py must be refused (or warned about) with the right
 finding, the gate must stay within its byte cap (asserted through ``GateReport``, and through
@@ -22,7 +22,7 @@ from lxml import etree
 from openpyxl import load_workbook
 
 from engine.findings import Finding, Severity
-from workbook_templates.safety import (
+from workbook_templates.files.safety import (
     DEFAULT_LIMITS,
     Limits,
     UnsafePartError,
@@ -184,7 +184,7 @@ sys.path.insert(0, sys.argv[1])
 limit = 768 * 1024 * 1024
 resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 resource.setrlimit(resource.RLIMIT_CPU, (30, 30))
-from workbook_templates.safety import inspect_workbook
+from workbook_templates.files.safety import inspect_workbook
 r = inspect_workbook(sys.argv[2])
 print(json.dumps({"codes": list(r.codes), "bytes": r.bytes_decompressed}))
 """

@@ -24,9 +24,9 @@ import addin.udfs as udfs  # noqa: E402
 import addin.udfs_binding as udfs_binding  # noqa: E402
 from engine.budget import berakna  # noqa: E402
 from engine.money import excel_round  # noqa: E402
-from workbook_templates.example import exempelkommun  # noqa: E402
-from workbook_templates.formula_sheets import ALLOWED_FUNCTIONS  # noqa: E402
-from workbook_templates.udf_sheet import (  # noqa: E402
+from workbook_templates.generate.example import exempelkommun  # noqa: E402
+from workbook_templates.generate.formula_sheets import ALLOWED_FUNCTIONS  # noqa: E402
+from workbook_templates.generate.udf_sheet import (  # noqa: E402
     COL_NATIVE,
     COL_NATIVE_TEXT,
     COL_UDF,

@@ -31,10 +31,10 @@ from workbook_fixtures import (
     build_fixture,
 )
 
-from workbook_templates import fileops
-from workbook_templates import xlsx_writer as xw
-from workbook_templates.reader import CellError, open_workbook
-from workbook_templates.xlsx_writer import (
+from workbook_templates.files import fileops
+from workbook_templates.files import xlsx_writer as xw
+from workbook_templates.files.reader import CellError, open_workbook
+from workbook_templates.files.xlsx_writer import (
     STEPS,
     Formula,
     SimulatedCrash,

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "BOKFORT_SHEET",
     "KOMMUN_OUTPUTS",
     "NAMND_OUTPUTS",
     "OUTPUT_ANCHOR",
@@ -106,3 +107,7 @@ RB_STEG = ("Bokslutsgenomgång kommunledning–förvaltningsledning",
            "Kommunstyrelsens beslut per nämnd",
            "Bokslutsgenomgång med resultatenheterna",
            "Återrapportering till kommunstyrelsen")
+
+
+# Owned sheet written by ``import-utfall`` and read back by the refresh as outturn to date.
+BOKFORT_SHEET = "Bokfört utfall"

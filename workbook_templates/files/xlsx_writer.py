@@ -53,8 +53,8 @@ from pathlib import Path
 from lxml import etree
 
 from engine.findings import Finding, Location, Severity
-from workbook_templates import fileops
-from workbook_templates.reader import (
+from workbook_templates.files import fileops
+from workbook_templates.files.reader import (
     CellError,
     WorkbookReadError,
     WorkbookStructure,
@@ -883,7 +883,7 @@ def _plan(
     raw = _parse_zip(data)
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         # zipfile never inflates an entry past its declared size, so this bounds memory (a
-        # zip bomb is refused here; workbook_templates/safety.py does the thorough check).
+        # zip bomb is refused here; workbook_templates/files/safety.py does the thorough check).
         for info in zf.infolist():
             if info.file_size > MAX_PART_BYTES:
                 raise PackageError(f"{info.filename} declares {info.file_size} bytes")

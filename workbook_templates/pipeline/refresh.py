@@ -18,10 +18,10 @@ from pathlib import Path
 
 from engine.findings import Finding, Location, Severity, count_by_severity
 from workbook_templates import schema as S
-from workbook_templates.loader import KommunInput, NamndInput, read_kommun, read_namnd
-from workbook_templates.outputs import Outputs, compute_outputs
-from workbook_templates.safety import check_workbook
-from workbook_templates.xlsx_writer import WriteResult, WriteStatus, block, write_cells
+from workbook_templates.files.safety import check_workbook
+from workbook_templates.files.xlsx_writer import WriteResult, WriteStatus, block, write_cells
+from workbook_templates.pipeline.loader import KommunInput, NamndInput, read_kommun, read_namnd
+from workbook_templates.pipeline.outputs import Outputs, compute_outputs
 
 __all__ = ["FileReport", "RefreshReport", "find_workbooks", "refresh", "write_owned"]
 
@@ -82,7 +82,7 @@ def find_workbooks(paths: Sequence[str | Path]) -> list[Path]:
 
 def _is_kommun(path: Path) -> bool:
     """A municipality workbook has the tblCentrala table (checked cheaply via the reader)."""
-    from workbook_templates.reader import open_workbook
+    from workbook_templates.files.reader import open_workbook
 
     try:
         with open_workbook(path) as r:

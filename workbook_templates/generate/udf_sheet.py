@@ -12,7 +12,7 @@ The native formulas use only functions Excel and LibreOffice compute identically
 example municipality's statement (values, copied in when the workbook is generated), so the sheet
 demonstrates and checks itself: in Excel with the add-in the two columns agree.
 
-The sheet is filled only from :class:`~workbook_templates.example.Exempel`; call
+The sheet is filled only from :class:`~workbook_templates.generate.example.Exempel`; call
 :func:`add_udf_sheet` on a workbook being generated, before ``wb.save``.
 """
 
@@ -29,7 +29,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from engine.budget import berakna
 from engine.catalogue import catalogue
-from workbook_templates.example import Exempel
+from workbook_templates.generate.example import Exempel
 
 __all__ = ["BLOCK_CODES", "COL_NATIVE", "COL_NATIVE_TEXT", "COL_UDF", "COL_UDF_TEXT", "SHEET", "UdfRow", "add_udf_sheet", "udf_rows"]
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -23,15 +22,15 @@ import pandas as pd
 from engine.catalogue import catalogue
 from engine.findings import Finding, Location, Severity
 from engine.ledger import ImportReport, ore_to_decimal
-from workbook_templates.ledger_io import CsvOptions
-from workbook_templates.ledger_io import import_utfall as read_and_aggregate
-from workbook_templates.loader import read_namnd
-from workbook_templates.refresh import FileReport, find_workbooks, write_owned
-from workbook_templates.safety import check_workbook
+from workbook_templates.files.ledger_io import CsvOptions
+from workbook_templates.files.ledger_io import import_utfall as read_and_aggregate
+from workbook_templates.files.safety import check_workbook
+from workbook_templates.pipeline.loader import read_namnd
+from workbook_templates.pipeline.refresh import FileReport, find_workbooks, write_owned
+from workbook_templates.schema import BOKFORT_SHEET
 
 __all__ = ["BOKFORT_SHEET", "ImportResult", "import_utfall", "ledger_rows"]
 
-BOKFORT_SHEET = "Bokfört utfall"
 MONTHS = 12
 
 
@@ -130,15 +129,3 @@ def import_utfall(
     for f in result.files:
         result.findings.extend(x for x in f.findings if x not in result.findings)
     return result
-
-
-def read_bokfort(rows: Sequence[Sequence[object]]) -> dict[tuple[str, str], Decimal]:
-    """``{(uppgift, kod): Summa}`` from the owned sheet's values (header row first)."""
-    out: dict[tuple[str, str], Decimal] = {}
-    for row in rows[1:]:
-        if len(row) < 16 or not row[0] or not row[1]:
-            continue
-        total = row[15]
-        if isinstance(total, (int, float, Decimal)) and not isinstance(total, bool):
-            out[(str(row[0]), str(row[1]))] = Decimal(str(total))
-    return out

@@ -20,7 +20,7 @@ except the header row :data:`schema.OUTPUT_ANCHOR` the refresh always writes.
   first refresh the owned sheets are empty and every figure shows as blank, never as an error.
 
 Both functions only ever run on a workbook being *generated* (called from
-:mod:`workbook_templates.templates` before ``wb.save``); they are idempotent.
+:mod:`workbook_templates.generate.templates` before ``wb.save``); they are idempotent.
 """
 
 from __future__ import annotations

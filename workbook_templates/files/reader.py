@@ -135,7 +135,7 @@ def range_name(r1: int, c1: int, r2: int, c2: int) -> str:
 def safe_xml_parser() -> etree.XMLParser:
     """An lxml parser that never resolves entities, never touches the network (the safety
     gate's parser, one definition)."""
-    from workbook_templates.safety import safe_xml_parser as gate_parser
+    from workbook_templates.files.safety import safe_xml_parser as gate_parser
 
     return gate_parser()
 

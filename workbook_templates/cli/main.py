@@ -18,10 +18,10 @@ from pathlib import Path
 
 from addin.excel_setup import register as register_excel_setup
 from engine.money import ZERO
-from workbook_templates.example import exempelkommun
-from workbook_templates.refresh import RefreshReport, refresh
-from workbook_templates.templates import new_kommun, new_namnd
-from workbook_templates.text_report import format_amount, format_findings
+from workbook_templates.cli.text_report import format_amount, format_findings
+from workbook_templates.generate.example import exempelkommun
+from workbook_templates.generate.templates import new_kommun, new_namnd
+from workbook_templates.pipeline.refresh import RefreshReport, refresh
 
 EXIT_OK, EXIT_FINDINGS, EXIT_FAILURE = 0, 1, 2
 
@@ -120,8 +120,8 @@ def _refresh(args: argparse.Namespace) -> int:
 
 
 def _import_utfall(args: argparse.Namespace) -> int:
-    from workbook_templates.import_utfall import import_utfall
-    from workbook_templates.ledger_io import CsvOptions
+    from workbook_templates.files.ledger_io import CsvOptions
+    from workbook_templates.pipeline.import_utfall import import_utfall
 
     options = CsvOptions(delimiter=args.delimiter, decimal=args.decimal, encoding=args.encoding)
     result = import_utfall(args.export, args.mappning, args.kommun, args.namnder or None,

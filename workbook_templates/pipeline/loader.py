@@ -26,7 +26,7 @@ from engine.rb_rules import DEFAULT_RULES, Regelverk, rules_from_table
 from engine.resultatbalansering import Justering, Namnd, Resultatenhet, Tidplan
 from engine.signs import cost_sign_finding
 from engine.uppfoljning import PostUtfall
-from workbook_templates.reader import (
+from workbook_templates.files.reader import (
     Cell,
     CellError,
     Table,
@@ -34,7 +34,7 @@ from workbook_templates.reader import (
     WorkbookReadError,
     open_workbook,
 )
-from workbook_templates.schema import RB_STEG, T, TableSpec
+from workbook_templates.schema import BOKFORT_SHEET, RB_STEG, T, TableSpec
 
 __all__ = ["Kolumn", "KommunInput", "NamndInput", "TableSource", "read_kolumner", "read_kommun",
            "read_namnd"]
@@ -639,8 +639,6 @@ def _bokfort_utfall(r: TableSource, inp: NamndInput) -> None:
     """The outturn imported from the bookkeeping (owned sheet *Bokfört utfall*, written by
     import-utfall) is the outturn to date of every (task, line) whose *Utfall hittills* was left
     empty in tblUtfall; a typed figure wins."""
-    from workbook_templates.import_utfall import BOKFORT_SHEET, read_bokfort
-
     read_range = getattr(r, "range", None)
     names = getattr(r, "sheet_names", None)  # the file reader has both; live Excel reads none
     if callable(names):
@@ -711,4 +709,16 @@ def _enheter(t: Table, namnd: str, f: list[Finding]) -> list[Resultatenhet]:
         out.append(Resultatenhet(namnd, name, budget - utfall + justering, maluppfyllelse=mal,
                                  central=central, budget=budget, anvandning=anvandning,
                                  handlingsplan=plan, plats=row["Resultatenhet"].location))
+    return out
+
+
+def read_bokfort(rows: Sequence[Sequence[object]]) -> dict[tuple[str, str], Decimal]:
+    """``{(uppgift, kod): Summa}`` from the owned sheet's values (header row first)."""
+    out: dict[tuple[str, str], Decimal] = {}
+    for row in rows[1:]:
+        if len(row) < 16 or not row[0] or not row[1]:
+            continue
+        total = row[15]
+        if isinstance(total, (int, float, Decimal)) and not isinstance(total, bool):
+            out[(str(row[0]), str(row[1]))] = Decimal(str(total))
     return out

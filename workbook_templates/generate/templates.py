@@ -28,10 +28,10 @@ from openpyxl.worksheet.worksheet import Worksheet
 from engine.catalogue import catalogue
 from engine.rb_rules import rules_to_table
 from workbook_templates import schema as S
-from workbook_templates.example import Exempel
-from workbook_templates.formula_sheets import add_input_totals, add_overview
+from workbook_templates.generate.example import Exempel
+from workbook_templates.generate.formula_sheets import add_input_totals, add_overview
+from workbook_templates.generate.udf_sheet import add_udf_sheet
 from workbook_templates.schema import T, TableSpec
-from workbook_templates.udf_sheet import add_udf_sheet
 
 __all__ = ["CENTRAL_CODES", "DRIFT_CODES", "new_kommun", "new_namnd"]
 

@@ -20,7 +20,7 @@ from engine.findings import Finding, Severity
 from engine.input_hygiene import parse_amount
 from engine.resultatbalansering import Balansering, balansera
 from engine.uppfoljning import Uppfoljning, bindande_poster, resolve_post, uppfoljning
-from workbook_templates.loader import KommunInput, NamndInput
+from workbook_templates.pipeline.loader import KommunInput, NamndInput
 
 __all__ = ["Outputs", "belongs_to", "compute_outputs", "consolidated_budget", "findings_rows"]
 

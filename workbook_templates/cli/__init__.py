@@ -1,0 +1,3 @@
+"""The command line ``kommunbudget`` (entry point :func:`workbook_templates.cli.main.main`) and its
+terminal text.
+"""
