@@ -81,6 +81,9 @@ BALANSENHET_RADER = {
 }
 #: The sammandrag's figure of an other balance unit: its årsbidrag.
 SAMMANDRAG_BALANSENHET = BALANSENHET_RADER["RR.AB"]
+#: An other balance unit's bokslutsdispositioner that are binding items of their own when
+#: budgeted (seed §6.3.3.7). Not cash: never in the sammandrag; not a gross/net pair: no V2 sides.
+BALANSENHET_BOKSLUTSDISPOSITIONER = ("RR.BD.AVSD", "RR.BD.RES")
 
 
 def task_type(f: Finansiering) -> TaskType:
@@ -111,6 +114,13 @@ def bindande_poster(
         else:
             new = default_binding_items(obj)
             new = [_with_towards(i, towards) for i in new]
+        if tt is TaskType.ANNAN_BALANSENHET:
+            # seed §6.3.3.7: "Om en övrig balansenhet budgeterar ändringar i avskrivningsdifferens
+            # eller reserver behandlas även dessa poster som bindande gentemot fullmäktige"
+            for code in BALANSENHET_BOKSLUTSDISPOSITIONER:
+                if any(v for v in u.belopp.get(code, ())):
+                    new.append(BindingItem(Part.DRIFT, u.namn, Kind.NETTO, Principle.NETTO,
+                                           towards, detalj=code, label=cat[code].label))
         items.extend(new)
     for p in b.budget.projekt:
         if p.uppgift in b.budget.affarsverk():
@@ -158,6 +168,8 @@ def _rader(item: BindingItem, b: Berakning) -> tuple[str, ...]:
     if item.part is Part.DRIFT:
         if item.principle is Principle.BRUTTO:
             return UTGIFT_RADER if item.kind is Kind.ANSLAG else INKOMST_RADER
+        if item.detalj in BALANSENHET_BOKSLUTSDISPOSITIONER:
+            return (item.detalj,)
         return BALANSENHET_RADER.get(item.detalj or "", NETTO_RADER)
     if item.part is Part.INVESTERING:
         if item.principle is Principle.BRUTTO:
@@ -171,7 +183,8 @@ def post_belopp(item: BindingItem, b: Berakning, year: int, *,
     """The budgeted amount of ``item`` in year column ``year`` (published signs), or None when
     the item has no amount in the statements (an enterprise's council-binding posts).
     ``rader`` overrides the lines summed (the sammandrag's årsbidrag of a balance unit)."""
-    if item.detalj is not None and item.detalj not in BALANSENHET_RADER:
+    if item.detalj is not None and item.detalj not in BALANSENHET_RADER \
+            and item.detalj not in BALANSENHET_BOKSLUTSDISPOSITIONER:
         return None
     if item.part is Part.DRIFT:
         st = b.uppgifter.get(item.object)
@@ -219,21 +232,31 @@ def _item_outturn(item: BindingItem, b: Berakning, rows: Sequence[PostUtfall]
 def resolve_post(text: str, items: Sequence[BindingItem]) -> BindingItem | None:
     """The item a budget change names: ``"Objekt / slag"`` (slag: anslag, beräknad inkomst,
     netto; optional when the object has one item), the object being a task or project name or a
-    line code or label."""
+    line code or label. A balance unit's bokslutsdisposition item is named by its line:
+    ``"Objekt / Förändring av reserver"`` (or ``/ RR.BD.RES``); ``"Objekt / netto"`` and
+    ``"Objekt"`` name the unit's result item."""
     parts = [p.strip() for p in str(text).split("/")]
     obj_text = parts[0].casefold()
     kind = None
+    detalj = None
     if len(parts) > 1 and parts[1]:
         try:
             kind = Kind.parse(parts[1])
         except ValueError:
-            return None
+            try:
+                detalj = catalogue().resolve(parts[1], ("RR",))
+            except LookupError:
+                return None
+            if detalj not in BALANSENHET_BOKSLUTSDISPOSITIONER:
+                return None
     try:
         code = catalogue().resolve(parts[0]).casefold()
     except LookupError:
         code = None
     matches = [i for i in items if i.object.casefold() in (obj_text, code)
-               and (kind is None or i.kind is kind)]
+               and (kind is None or i.kind is kind)
+               and (i.detalj == detalj if detalj is not None
+                    else i.detalj not in BALANSENHET_BOKSLUTSDISPOSITIONER)]
     return matches[0] if len(matches) == 1 else None
 
 
@@ -273,6 +296,8 @@ def uppfoljning(
         if item.principle is not Principle.NETTO or item.part not in (Part.DRIFT,
                                                                       Part.INVESTERING):
             continue
+        if item.detalj in BALANSENHET_BOKSLUTSDISPOSITIONER:
+            continue  # a change of a balance-sheet item, not income minus expenses
         ts = (b.uppgifter if item.part is Part.DRIFT else b.investeringar.projekt).get(
             item.object)
         if ts is None:
@@ -283,7 +308,9 @@ def uppfoljning(
                           sum((ts[c][i] for c in exp if c in ts.values), ZERO),
                           post_belopp(item, b, i) or ZERO)
             for i, y in enumerate(years)}
-    findings.extend(check_v2_sides(items, netto_budgets=netto))
+    findings.extend(check_v2_sides(
+        [i for i in items if i.detalj not in BALANSENHET_BOKSLUTSDISPOSITIONER],
+        netto_budgets=netto))
 
     tab = None
     if aktuellt_ar in years:
@@ -316,8 +343,9 @@ def uppfoljning(
             # an other balance unit: bound on its result, in the sammandrag with its årsbidrag
             rader = SAMMANDRAG_BALANSENHET if item.detalj in BALANSENHET_RADER else None
             amount = post_belopp(item, b, i, rader=rader)
-            if amount is None or item.object.startswith("RR.BD."):
-                continue
+            if amount is None or item.object.startswith("RR.BD.") \
+                    or item.detalj in BALANSENHET_BOKSLUTSDISPOSITIONER:
+                continue  # bokslutsdispositioner are not cash (seed §7.1.2.3, V5)
             shown = replace(item, detalj="RR.AB") if rader is not None else item
             posts.append(SammandragPost(shown, amount, task_type=types.get(item.object)))
         korr = st.get("FD.VK.KORR", i)

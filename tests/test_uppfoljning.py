@@ -167,3 +167,34 @@ def test_balance_unit_bound_on_its_result_and_in_the_sammandrag_with_its_arsbidr
     assert post.budget_efter == D("230") and post.inkomst == D("230")  # årsbidrag
     assert u.sammandrag.i_balans
     assert not [f for f in u.findings if f.rule == "V2"]
+
+
+def test_balance_unit_bokslutsdispositioner_are_binding_items_of_their_own() -> None:
+    from dataclasses import replace
+
+    # seed §6.3.3.7: a balance unit that budgets a change of avskrivningsdifferens or reserves
+    # is bound on it too. Lokaler: result 600 − 350 − 100 = 150; reserves increased by 40.
+    base = _budget()
+    lokaler = Uppgift("Lokaler", "Tekniska nämnden", Finansiering.BALANSENHET, {
+        "RR.VI.FORS": (D("600"), D("600")), "RR.VU.TJ": (D("-350"), D("-350")),
+        "RR.AVS.PLAN": (D("-100"), D("-100")), "RR.BD.RES": (D("-40"), D("-40"))})
+    b = berakna(replace(base, uppgifter=(*base.uppgifter, lokaler)))
+    rows = [PostUtfall("Lokaler", "RR.BD.RES", D("0"), D("-55"))]
+    u = uppfoljning(b, aktuellt_ar=2025, budgetar=2026, utfall=rows)
+    mine = {i.detalj: i for i in u.items if i.object == "Lokaler"}
+    assert set(mine) == {"RR.RES", "RR.BD.RES"}
+    assert post_belopp(mine["RR.RES"], b, 0) == D("150")
+    assert post_belopp(mine["RR.BD.RES"], b, 0) == D("-40")
+    # judged on its own: −55 against −40 is 15 over
+    [row] = [r for r in u.tabla.rows if r.item.detalj == "RR.BD.RES"]
+    assert row.prognosavvikelse == D("-15") and row.status.needs_decision
+    # not cash: the sammandrag has the unit once, with its årsbidrag 250, and still balances
+    assert [r.budget_efter for r in u.sammandrag.rows if "Lokaler" in r.name] == [D("250")]
+    assert u.sammandrag.i_balans
+    assert not [f for f in u.findings if f.rule in ("V2", "V5")]
+    # a budget change names it by its line; the unit's name alone is its result item
+    assert resolve_post("Lokaler / Förändring av reserver", u.items) is mine["RR.BD.RES"]
+    assert resolve_post("Lokaler / RR.BD.RES", u.items) is mine["RR.BD.RES"]
+    assert resolve_post("Lokaler", u.items) is mine["RR.RES"]
+    assert resolve_post("Lokaler / netto", u.items) is mine["RR.RES"]
+    assert resolve_post("Lokaler / Skatteinkomster", u.items) is None

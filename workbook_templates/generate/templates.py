@@ -335,7 +335,7 @@ def new_kommun(path: str | Path, example: Exempel | None = None, sprak: str = "s
 
     ws = _input_sheet(wb, T.ANDRINGAR.sheet, "Budgetändringar",
                       "Fullmäktiges (eller nämndens) beslut om ändringar i bindande poster. "
-                      "Bindande post skrivs som 'Nämnd / Uppgift / anslag' e.d. Belopp med "
+                      "Bindande post skrivs som 'Objekt / slag', t.ex. 'Äldreomsorg / anslag'. Belopp med "
                       "publicerat tecken: ett höjt anslag är negativt, en höjd inkomst positiv.")
     _add_table(ws, T.ANDRINGAR, _andringar_rows(example), amount_headers=("Belopp",),
                widths={"Bindande post": 50, "Orsak": 50}, min_rows=3)
