@@ -9,8 +9,9 @@ xlwings gives a UDF a scalar for one cell, a 1-D list for a row or column (unles
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
+from typing import Any, TypeVar
 
 from engine.input_hygiene import EXCEL_ERRORS as _HYGIENE_ERRORS
 from engine.input_hygiene import excel_error
@@ -21,6 +22,7 @@ __all__ = [
     "UdfInputError",
     "as_column",
     "as_matrix",
+    "hide_type_hints",
     "kb_error",
     "to_excel",
 ]
@@ -28,6 +30,8 @@ __all__ = [
 #: Excel's error values (also their Swedish/Finnish forms are recognised by
 #: :func:`engine.input_hygiene.excel_error`); one list, kept in the engine's input hygiene.
 EXCEL_ERRORS = frozenset(_HYGIENE_ERRORS)
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class UdfInputError(ValueError):
@@ -110,3 +114,15 @@ def label_text(value: object) -> str | None:
 def row_result(values: Sequence[object]) -> object:
     """One value per year column: a scalar for one column, else one row (horizontal)."""
     return values[0] if len(values) == 1 else [list(values)]
+
+
+def hide_type_hints(func: F) -> F:
+    """Keep a UDF's Python type hints away from xlwings (apply it innermost, before ``xw.arg``).
+
+    xlwings' Windows ``xlfunc`` turns every parameter and return type hint into a converter
+    (``options["convert"]``); ``object``, ``Any`` or ``str`` are no converters, so Excel would get
+    a Python error instead of the function's value. The hints stay in the source for the type
+    checker; at run time the function has none (tests/xlwings_windows.py runs the real path).
+    """
+    func.__annotations__ = {}
+    return func

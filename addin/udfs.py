@@ -27,6 +27,7 @@ from addin.excel_values import (
     amount,
     as_column,
     as_matrix,
+    hide_type_hints,
     kb_error,
     label_text,
     row_result,
@@ -143,6 +144,7 @@ TECKEN_HJALP = (" Belopp med publiceringens tecken: inkomster positiva, utgifter
 def _decorate(func: Callable[..., Any], name: str, doc: str) -> Callable[..., Any]:
     func.__name__ = func.__qualname__ = name
     func.__doc__ = doc + TECKEN_HJALP
+    func = hide_type_hints(func)
     func = xw.arg("belopp", ndim=2, err_to_str=True)(func)
     func = xw.arg("rader", ndim=2, err_to_str=True)(func)
     return xw.func(func)
@@ -193,6 +195,7 @@ KB_FINANSIERINGSDEL = xw.ret(expand="table")(_decorate(
 @xw.arg("rader", ndim=2, err_to_str=True)
 @xw.arg("belopp", ndim=2, err_to_str=True)
 @xw.arg("invanare", err_to_str=True)
+@hide_type_hints
 def KB_NYCKELTAL(namn: object, rader: object, belopp: object, invanare: object = None) -> Any:
     """A key ratio (spec §7) by its Swedish or Finnish name, one value per year column.
     A ratio that is not defined for a year shows 'ej definierat: ...'. Belopp med
@@ -221,6 +224,7 @@ def KB_NYCKELTAL(namn: object, rader: object, belopp: object, invanare: object =
 
 
 @xw.func
+@hide_type_hints
 def KB_TACKNINGSAR(bokslutsar: object, faststallelsear: object = None) -> Any:
     """The last year by which a deficit shown in the accounts of ``bokslutsar`` must be covered
     (spec V8): the end of the fourth year after the year the accounts were approved; approval

@@ -26,6 +26,7 @@ from decimal import Decimal
 
 import xlwings as xw
 
+from addin.excel_values import hide_type_hints
 from engine.binding import Kind, Principle
 from engine.input_hygiene import excel_error
 from engine.money import MoneyError, to_money
@@ -143,6 +144,7 @@ def _text(name: str, value: object, table: dict[str, object]) -> object:
 @xw.arg("andringar", err_to_str=True)
 @xw.arg("overskridningsratt", err_to_str=True)
 @xw.arg("tecken", err_to_str=True)
+@hide_type_hints
 def KB_BINDNING_STATUS(  # noqa: N802 - Excel function name
     principle: object,
     kind: object,
@@ -190,6 +192,7 @@ def KB_BINDNING_STATUS(  # noqa: N802 - Excel function name
 @xw.arg("budget", err_to_str=True)
 @xw.arg("utfall", err_to_str=True)
 @xw.arg("andringar", err_to_str=True)
+@hide_type_hints
 def KB_AVVIKELSE(budget: object, utfall: object, andringar: object = None) -> float | str:  # noqa: N802
     """Deviation = utfall − (budget + Σ andringar), rounded to the cent. Belopp med
     publiceringens tecken (inkomster positiva, utgifter negativa); budget och utfall med olika

@@ -32,6 +32,7 @@ from decimal import Decimal
 
 import xlwings as xw
 
+from addin.excel_values import hide_type_hints
 from engine.findings import Finding, Severity
 from engine.input_hygiene import excel_error
 from engine.money import CENT, D, MoneyError, quantize, to_money
@@ -336,6 +337,7 @@ def _num(v: Decimal, unit: Decimal) -> float:
 @xw.arg("tabell", ndim=2, err_to_str=True)
 @xw.arg("regler", ndim=2, err_to_str=True)
 @xw.ret(expand="table")
+@hide_type_hints
 def KB_RESULTATBALANSERING(tabell: object, regler: object = None) -> list[list[object]] | str:
     """Resultatbalansering per resultatenhet (R1–R5): one row per row of ``tabell``.
 
@@ -388,6 +390,7 @@ def _disposition_row(n: NamndResultat, unit: Decimal) -> list[object]:
 @xw.arg("tabell", ndim=2, err_to_str=True)
 @xw.arg("regler", ndim=2, err_to_str=True)
 @xw.ret(expand="table")
+@hide_type_hints
 def KB_RESULTATBALANSERING_NAMND(tabell: object, regler: object = None) -> list[list[object]] | str:
     """Resultatbalansering per nämnd (R3): Nämnd, Justerat resultat (exact), Överföring (the
     committee's carried total, at the rounding unit), KS andel (the executive board's share, not
