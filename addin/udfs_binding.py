@@ -2,13 +2,15 @@
 
 Registered by ``addin/udfs.py`` (it imports this module). Thin glue over :mod:`engine.outturn`:
 arguments arrive as Excel hands them (floats, ``None`` for blanks, error strings such as
-``"#REF!"`` — every argument is declared ``err_to_str=True`` so error cells are not turned into
-blanks —, 1-D lists for a row/column, 2-D lists for a block) and the functions never raise: bad
-input returns a string starting with ``"#KB:"`` that names the argument.
+``"#REF!"`` — every argument is declared ``err_to_str=True`` by
+:func:`addin.excel_function.kb_function` so error cells are not turned into blanks —, 1-D lists
+for a row/column, 2-D lists for a block) and the functions never raise: bad input returns a
+string starting with ``"#KB:"`` that names the argument. Amounts are read by the shared parser
+(:func:`addin.excel_values.amount`).
 
-* ``KB_BINDNING_STATUS(principle, kind, budget, utfall, [andringar], [overskridningsratt],
-  [tecken])`` → the status text, e.g. "inom ramen", "anslaget överskrids – fullmäktige ska
-  besluta om en budgetändring".
+* ``KB_BINDNING_STATUS(princip, slag, budget, utfall, [andringar], [overskridningsratt],
+  [tecken])`` → the status text, e.g. "inom ramen", "anslaget överskrids – kräver budgetändring
+  i fullmäktige".
 * ``KB_AVVIKELSE(budget, utfall, [andringar])`` → utfall − (budget + Σ andringar), a number.
   Negative = unfavourable (the figures are in published signs: income +, costs −).
 
@@ -24,12 +26,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import xlwings as xw
-
-from addin.excel_values import hide_type_hints
+from addin.excel_function import kb_function
+from addin.excel_values import UdfInputError, amount, check_error
 from engine.binding import Kind, Principle
-from engine.input_hygiene import excel_error
-from engine.money import MoneyError, to_money
+from engine.findings import excerpt
 from engine.outturn import bindning_status, status_text
 from engine.signs import item_sign_finding
 
@@ -60,18 +60,16 @@ class _BadArg(Exception):
 def _tecken(value: object) -> None:
     """The optional sign argument: only the published convention exists."""
     value = _scalar(value)
+    _check_error(value, "tecken")
     if value is None or (isinstance(value, str) and not value.strip()):
         return
-    err = excel_error(value)
-    if err is not None:
-        raise _BadArg(f"#KB: tecken: felvärde {err}")
     text = str(value).strip().lower()
     if text == _PUBLICERAT:
         return
     if text == "positiva utgifter":
         raise _BadArg("#KB: tecken: 'positiva utgifter' finns inte längre; ange anslag och "
                       "utgifter negativa (t.ex. =-B24) och lämna tecken tomt")
-    raise _BadArg(f"#KB: tecken: okänt värde {value!r} (lämna tomt eller 'publicerat')")
+    raise _BadArg(f"#KB: tecken: okänt värde {excerpt(value)} (lämna tomt eller 'publicerat')")
 
 
 def _scalar(value: object) -> object:
@@ -85,19 +83,17 @@ def _amount(name: str, value: object, *, required: bool = True) -> Decimal | Non
     value = _scalar(value)
     if isinstance(value, (list, tuple)):
         raise _BadArg(f"#KB: {name}: ange en enda cell, inte ett område")
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise _BadArg(f"#KB: {name}: cellen är tom")
-        return None
-    err = excel_error(value)
-    if err is not None:
-        raise _BadArg(f"#KB: {name}: felvärde {err}")
-    if isinstance(value, (str, bool)):
-        raise _BadArg(f"#KB: {name}: inte ett tal ({value!r})")
     try:
-        return to_money(value)
-    except (MoneyError, TypeError, ValueError):
-        raise _BadArg(f"#KB: {name}: inte ett tal ({value!r})") from None
+        return amount(value, name, required=required)  # the shared parser
+    except UdfInputError as err:
+        raise _BadArg(f"#KB: {err}") from None
+
+
+def _check_error(value: object, name: str) -> None:
+    try:
+        check_error(value, name)
+    except UdfInputError as err:
+        raise _BadArg(f"#KB: {err}") from None
 
 
 def _changes(value: object) -> Decimal:
@@ -124,46 +120,52 @@ def _changes(value: object) -> Decimal:
 
 def _text(name: str, value: object, table: dict[str, object]) -> object:
     value = _scalar(value)
+    _check_error(value, name)
     if value is None:
         raise _BadArg(f"#KB: {name}: saknas")
-    err = excel_error(value)
-    if err is not None:
-        raise _BadArg(f"#KB: {name}: felvärde {err}")
     key = str(value).strip().lower()
     if key not in table:
         choices = ", ".join(sorted({k for k in table if len(k) > 1}))
-        raise _BadArg(f"#KB: {name}: okänt värde {value!r} (välj {choices})")
+        raise _BadArg(f"#KB: {name}: okänt värde {excerpt(value)} (välj {choices})")
     return table[key]
 
 
-@xw.func
-@xw.arg("principle", err_to_str=True)
-@xw.arg("kind", err_to_str=True)
-@xw.arg("budget", err_to_str=True)
-@xw.arg("utfall", err_to_str=True)
-@xw.arg("andringar", err_to_str=True)
-@xw.arg("overskridningsratt", err_to_str=True)
-@xw.arg("tecken", err_to_str=True)
-@hide_type_hints
+_ANDRINGAR = ("Valfritt: budgetändringar, en cell eller ett område; tomma celler räknas "
+              "inte.", {})
+_BUDGET = ("Budgeten i publicerade tecken: ett anslag negativt, en beräknad inkomst positiv; "
+           "fel tecken ger #KB.")
+_UTFALL = "Utfallet eller helårsprognosen, i samma tecken som budgeten."
+
+
+@kb_function(
+    "Status för en bindande post: inom ramen, eller budgetändring i fullmäktige. Anslag "
+    "negativa, beräknade inkomster positiva; fel tecken ger #KB.",
+    {"princip": "Bindningsprincip: \"brutto\" eller \"netto\".",
+     "slag": "Postens slag: \"anslag\", \"beräknad inkomst\" eller \"netto\".",
+     "budget": _BUDGET,
+     "utfall": _UTFALL,
+     "andringar": _ANDRINGAR,
+     "overskridningsratt": "Valfritt: beviljad överskridningsrätt, ett positivt belopp.",
+     "tecken": "Valfritt, lämna tomt: bara publicerade tecken finns (inkomster +, "
+               "utgifter −)."},
+)
 def KB_BINDNING_STATUS(  # noqa: N802 - Excel function name
-    principle: object,
-    kind: object,
+    princip: object,
+    slag: object,
     budget: object,
     utfall: object,
     andringar: object = None,
     overskridningsratt: object = None,
     tecken: object = None,
 ) -> str:
-    """Status of one binding item: "inom ramen", "anslaget överskrids – fullmäktige ska
-    besluta om en budgetändring", "beräknad inkomst underskrids – fullmäktige ska besluta om en
-    budgetändring", "nettoanslaget överskrids – …", "överskrids inom beviljad
-    överskridningsrätt". ``utfall`` may be a full-year forecast. Belopp med publiceringens tecken:
-    anslag negativa, beräknade inkomster positiva, nettoposter med samma tecken i budget och
-    utfall; ett belopp med fel tecken ger #KB.
+    """Status of one binding item: "inom ramen", "anslaget överskrids – kräver budgetändring i
+    fullmäktige", "beräknad inkomst underskrids – kräver budgetändring i fullmäktige",
+    "nettoanslaget överskrids – …", "överskrids inom beviljad överskridningsrätt". ``utfall`` may
+    be a full-year forecast. Figures in published signs; a sign against the kind is ``#KB``.
     """
     try:
-        p = _text("principle", principle, _PRINCIPLES)
-        k = _text("kind", kind, _KINDS)
+        p = _text("princip", princip, _PRINCIPLES)
+        k = _text("slag", slag, _KINDS)
         assert isinstance(p, Principle) and isinstance(k, Kind)
         b = _amount("budget", budget)
         u = _amount("utfall", utfall)
@@ -174,7 +176,7 @@ def KB_BINDNING_STATUS(  # noqa: N802 - Excel function name
             raise _BadArg("#KB: overskridningsratt: ska vara ett positivt belopp")
         _tecken(tecken)
         if p is Principle.BRUTTO and k is Kind.NETTO:
-            raise _BadArg("#KB: kind: en bruttopost är anslag eller beräknad inkomst, inte netto")
+            raise _BadArg("#KB: slag: en bruttopost är anslag eller beräknad inkomst, inte netto")
         # a netto item given as anslag / beräknad inkomst is a net appropriation / net revenue
         # estimate: the same sign rule as the gross kinds
         wrong = item_sign_finding(k.value, [("budget", b), ("budget efter ändringar", b + ch),
@@ -188,15 +190,14 @@ def KB_BINDNING_STATUS(  # noqa: N802 - Excel function name
         return f"#KB: oväntat fel: {exc}"
 
 
-@xw.func
-@xw.arg("budget", err_to_str=True)
-@xw.arg("utfall", err_to_str=True)
-@xw.arg("andringar", err_to_str=True)
-@hide_type_hints
-def KB_AVVIKELSE(budget: object, utfall: object, andringar: object = None) -> float | str:  # noqa: N802
-    """Deviation = utfall − (budget + Σ andringar), rounded to the cent. Belopp med
-    publiceringens tecken (inkomster positiva, utgifter negativa); budget och utfall med olika
-    tecken ger #KB."""
+@kb_function(
+    "Avvikelse = utfall − (budget + ändringar), på centen; negativ = ogynnsam. Publicerade "
+    "tecken; budget och utfall med olika tecken ger #KB.",
+    {"budget": _BUDGET, "utfall": _UTFALL, "andringar": _ANDRINGAR},
+)
+def KB_AVVIKELSE(budget: object, utfall: object, andringar: object = None) -> object:  # noqa: N802
+    """Deviation = utfall − (budget + Σ andringar), rounded to the cent. Budget and outturn of
+    different signs are refused (:func:`engine.signs.item_sign_finding`, netto rule)."""
     try:
         b = _amount("budget", budget)
         u = _amount("utfall", utfall)
