@@ -678,7 +678,6 @@ def check_v11_investeringsreserv(
         "V11", Severity.ERROR,
         f"Ökningen av reserver {_sv(okning)} budgetåret {budgetar} överskrider de uppskattade "
         f"överskottsposterna i balansräkningen för {budgetar - 1} ({_sv(ackumulerat_prognos)}) med "
-        f"{_sv(okning - grans)}. En investeringsreserv får budgeteras högst till det beloppet "
-        "(JHS 199 §6.4.3.5; gäller också affärsverk och andra balansenheter). Minska ökningen av "
-        f"reserver till högst {_sv(grans)}, eller besluta reserveringen i samband med bokslutet.",
+        f"{_sv(okning - grans)}; en investeringsreserv får budgeteras högst till dem (JHS 199 "
+        f"§6.4.3.5). Minska ökningen till högst {_sv(grans)} eller besluta den i bokslutet.",
         "RR.BD.RES", budgetar, location)]

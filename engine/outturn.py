@@ -287,18 +287,16 @@ def outturn_row(inp: OutturnInput) -> tuple[OutturnRow | None, list[Finding]]:
         basis = "prognosen" if inp.prognos is not None else "utfallet"
         cause = f" ({row.forklaring})" if row.forklaring else ""
         organ = item.towards.bestamd
-        todo = (
-            f"Överskridning av anslag och underskridning av beräknade inkomster ska behandlas i "
-            f"{organ} som en budgetändring (JHS 199 §6.4.3, §7.4): föreslå {organ} en "
-            "budgetändring under budgetåret och visa hur finansieringen täcks; en avvikelse som "
-            "inte godkänts som budgetändring förklaras i verksamhetsberättelsen."
+        todo = (  # seed §6.4.3, §7.4; short: a message is a few sentences (issue 15)
+            f"Föreslå {organ} en budgetändring och visa finansieringen (JHS 199 §6.4.3, §7.4); "
+            "annars förklaras avvikelsen i verksamhetsberättelsen."
         )
         sev = Severity.ERROR
         head = status_text(status, item.towards)
         findings.append(Finding(
             "U1", sev,
-            f"{head[0].upper()}{head[1:]}: enligt {basis} avviker posten "
-            f"med {_sv(judged_dev)} från budgeten efter ändringar {_sv(budget_efter)}{cause}. {todo}",
+            f"{head[0].upper()}{head[1:]}: {basis} avviker med {_sv(judged_dev)} från budgeten "
+            f"efter ändringar {_sv(budget_efter)}{cause}. {todo}",
             item.name, inp.year, row.location))
     elif status is Status.INOM_OVERSKRIDNINGSRATT:
         findings.append(Finding(

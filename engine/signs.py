@@ -140,9 +140,8 @@ def item_sign_finding(
         return Finding(
             RULE, Severity.ERROR,
             f"Posten har olika tecken: {nn} {_sv(nv)} men {pn} {_sv(pv)}{_where(location)}. "
-            "Ett (netto)anslag är negativt och en beräknad (netto)inkomst positiv, i både budget "
-            "och utfall (inkomster positiva, utgifter negativa). Rätta tecknet på det ena "
-            "beloppet; är båda verkligen rätt, dela posten i anslag och beräknad inkomst.",
+            "Ett (netto)anslag är negativt, en beräknad (netto)inkomst positiv, i budget och "
+            "utfall. Rätta tecknet; är båda rätt, dela posten i anslag och beräknad inkomst.",
             object, year, location)
     return None
 
