@@ -717,7 +717,10 @@ class _SheetEditor:
                 count += 1
             append("</row>")
         text.append("</sheetData>")
-        fragment = parse_xml("".join(text).encode("utf-8"))
+        data = "".join(text).encode("utf-8")
+        del text  # the pieces, the text and the bytes are not held at once with the tree
+        fragment = parse_xml(data)
+        del data
         for row_el, (r, cells) in zip(list(fragment), sorted(rows.items()), strict=True):
             self._insert_sorted(self.sheet_data, row_el, r, self.rows)
             self.rows[r] = row_el
