@@ -35,6 +35,7 @@ from engine.money import format_sv as _sv
 __all__ = [
     "EXCEL_ERRORS",
     "LINE_SIGNS",
+    "NO_CACHED_VALUE",
     "check_amount_sign",
     "check_line_codes",
     "check_year_columns",
@@ -42,6 +43,10 @@ __all__ = [
     "parse_amount",
     "parse_year_header",
 ]
+
+#: What the workbook reader gives for a formula cell without a cached value (a file written by a
+#: script and never computed): a located finding, never a blank.
+NO_CACHED_VALUE = "#INGET_VÄRDE"
 
 #: Excel error values and what they usually mean (for the message).
 EXCEL_ERRORS: dict[str, str] = {
@@ -59,6 +64,7 @@ EXCEL_ERRORS: dict[str, str] = {
     "#BLOCKED!": "en blockerad extern källa",
     "#CONNECT!": "en extern källa som inte kan nås",
     "#BUSY!": "en beräkning som inte är klar",
+    NO_CACHED_VALUE: "formeln har inget beräknat värde; arbetsboken har aldrig räknats om",
     "#UNKNOWN!": "en okänd datatyp",
 }
 # Finnish and Swedish Excel display some errors localised.
@@ -137,6 +143,12 @@ def parse_amount(
                            "budgeteras).", obj, year, location)
         return None
     err = excel_error(value)
+    if err == NO_CACHED_VALUE:
+        return Finding("V10", Severity.ERROR,
+                       f"Cellen{_where(location)} innehåller en formel utan beräknat värde "
+                       "(filen har skapats av ett program och aldrig räknats om). Öppna "
+                       "arbetsboken i Excel, tryck Ctrl+Alt+F9 och spara, eller skriv in beloppet.",
+                       obj, year, location)
     if err is not None:
         return Finding("V10", Severity.ERROR,
                        f"Cellen{_where(location)} innehåller felvärdet {err} ({EXCEL_ERRORS[err]})"

@@ -64,7 +64,7 @@ def _norm(rows: list[list[object]]) -> list[list[object]]:
 
 def _file_rows(path: Path, sheet: str) -> list[list[object]]:
     with open_workbook(path) as r:
-        return _norm(r.range(sheet, S.OUTPUT_CLEAR).values())
+        return _norm(r.range(sheet, S.OUTPUT_LOOKUP).values())
 
 
 def _expected(d: Path) -> tuple[object, dict]:

@@ -69,8 +69,8 @@ _SECTION_FILL = PatternFill("solid", fgColor="DDEBF7")
 _TOTAL_BORDER = Border(top=Side(style="thin"), bottom=Side(style="double"))
 _OVERSIKT_TAB = "548235"
 
-# The owned sheets' block: rows 1..600, columns A..P (schema.OUTPUT_CLEAR), header row 3.
-_, _, _last_col, _last_row = range_boundaries(S.OUTPUT_CLEAR)
+# The owned sheets' block: rows 1..600, columns A..P (schema.OUTPUT_LOOKUP), header row 3.
+_, _, _last_col, _last_row = range_boundaries(S.OUTPUT_LOOKUP)
 _LAST_COL = get_column_letter(_last_col)
 _LAST_ROW = _last_row
 _HEADER_ROW = range_boundaries(S.OUTPUT_ANCHOR)[1]
