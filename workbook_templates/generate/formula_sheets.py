@@ -350,6 +350,11 @@ def add_overview(wb: Workbook, committee_slots: int | None = None) -> Worksheet 
                 'MATCH("Språk",tblInstallningar[Inställning],0)),"sv")),2)="fi","fi","sv")')
     ws["B3"].font = _font(color="595959")
 
+    # an incomplete refresh: its "Ofullständig" row (first row of every consolidated sheet) here
+    # too; the lookups below then find no year header (it moved one row down) and stay blank
+    first = f"{_q('Resultaträkning')}!$A${_HEADER_ROW}"
+    ws["A4"] = f'=IF(LEFT({first},12)="Ofullständig",{first},"")'
+    ws["A4"].font = _font(bold=True, color="C00000")
     ws.cell(_HEADER, 1, "Belopp per årskolumn").font = _font(bold=True)
     for i, letter in enumerate(years, start=1):
         c = ws[f"{letter}{_HEADER}"]
