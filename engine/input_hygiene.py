@@ -64,7 +64,6 @@ EXCEL_ERRORS: dict[str, str] = {
     "#BLOCKED!": "en blockerad extern källa",
     "#CONNECT!": "en extern källa som inte kan nås",
     "#BUSY!": "en beräkning som inte är klar",
-    NO_CACHED_VALUE: "formeln har inget beräknat värde; arbetsboken har aldrig räknats om",
     "#UNKNOWN!": "en okänd datatyp",
 }
 # Finnish and Swedish Excel display some errors localised.
@@ -99,7 +98,7 @@ def excel_error(value: object) -> str | None:
     if not isinstance(value, str):
         return None
     text = value.strip().upper()
-    if text in EXCEL_ERRORS:
+    if text in EXCEL_ERRORS or text == NO_CACHED_VALUE:
         return text
     return _LOCAL_ERRORS.get(text)
 
