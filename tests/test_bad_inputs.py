@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from bad_inputs import CASES, Case, break_workbook
 
+from workbook_templates.files.reader import workbook_structure
 from workbook_templates.generate.example import exempelkommun
 from workbook_templates.generate.templates import new_kommun, new_namnd
-from workbook_templates.files.reader import workbook_structure
 from workbook_templates.pipeline.refresh import refresh
 from workbook_templates.schema import KOMMUN_OUTPUTS, NAMND_OUTPUTS
 
