@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import zipfile
 from pathlib import Path
 
 import openpyxl
 import pytest
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `tests` is not a package (yet)
+
+from tests.libreoffice import needs_libreoffice, read_values, recalculate  # noqa: E402
 from workbook_templates.cli.main import main
 from workbook_templates.pipeline.outputs import CONSOLIDATED
 from workbook_templates.schema import BOKFORT_SHEET
@@ -103,11 +107,14 @@ def test_a_clean_example_is_complete(ex: Path) -> None:
         assert not str(first or "").startswith("Ofullständig"), sheet
 
 
-def test_text_in_an_amount_cell_marks_every_consolidated_sheet_incomplete(ex: Path) -> None:
+def test_text_in_an_amount_cell_marks_every_consolidated_sheet_incomplete(ex: Path,
+                                                                          capsys) -> None:
     clean = _arsbidrag(ex / KOMMUN)
     _edit(ex / SOCIAL, "Driftsbudget", "F4", "1 200,50")  # typed as text (Budget 2026)
     code, data = _refresh(ex)
     assert code == 1
+    terminal = capsys.readouterr().out  # the summary's figures are marked too
+    assert terminal.index("Ofullständig") < terminal.index("Årsbidrag")
     assert data["complete"] is False
     assert {"namnd": "Socialnämnden", "workbook": SOCIAL, "sheet": "Driftsbudget",
             "cell": "F4"}.items() <= data["ofullstandig"][0].items()
@@ -140,10 +147,17 @@ def test_a_year_header_renamed_kolumn1_is_not_a_silently_missing_year(ex: Path) 
     assert str(_cell(ex / KOMMUN, "Resultaträkning", "A3")).startswith("Ofullständig")
 
 
-def test_the_overview_sheet_shows_the_mark(ex: Path) -> None:
-    wb = openpyxl.load_workbook(ex / KOMMUN)
-    formula = wb["Översikt"]["A4"].value
-    assert formula.startswith("=IF(LEFT('Resultaträkning'!$A$3,12)=\"Ofullständig\"")
+@needs_libreoffice
+def test_the_overview_sheet_shows_the_mark_and_no_figure(ex: Path, tmp_path: Path) -> None:
+    """Recalculated by a real spreadsheet program: Översikt shows the mark, and no figure."""
+    _edit(ex / SOCIAL, "Driftsbudget", "F4", "1 200,50")
+    _refresh(ex)
+    head = _cell(ex / KOMMUN, "Resultaträkning", "A3")
+    values = read_values(recalculate(ex / KOMMUN, tmp_path / "lo"))["Översikt"]
+    assert values.get("A4") == head and head.startswith("Ofullständig")
+    row = next(a for a, v in values.items() if a.startswith("A") and v == "Årsbidrag")
+    figures = [v for a, v in values.items() if a[1:] == row[1:] and a[0] in "BCDEF"]
+    assert figures == [] or all(v in ("", None) for v in figures), figures
 
 
 # ------------------------------------------------------------------ 2. nothing counted twice

@@ -21,6 +21,7 @@ from engine.money import ZERO
 from workbook_templates.cli.text_report import format_amount, format_findings
 from workbook_templates.generate.example import exempelkommun
 from workbook_templates.generate.templates import new_kommun, new_namnd
+from workbook_templates.pipeline.outputs import banner
 from workbook_templates.pipeline.refresh import RefreshReport, refresh
 
 EXIT_OK, EXIT_FINDINGS, EXIT_FAILURE = 0, 1, 2
@@ -28,6 +29,8 @@ EXIT_OK, EXIT_FINDINGS, EXIT_FAILURE = 0, 1, 2
 
 def _print_summary(report: RefreshReport, columns: list[str]) -> None:
     out = report.outputs
+    if out is not None and out.saknas:  # never a provisional figure that looks complete
+        print(banner(out.saknas))
     if out is not None and out.berakning is not None:
         st = out.berakning.statement
         width = max(len(c) for c in columns)

@@ -42,7 +42,7 @@ class ImportResult:
 
     @property
     def exit_code(self) -> int:
-        if any(f.status in ("error", "refused", "skipped") for f in self.files) or \
+        if any(f.status in ("error", "refused") or f.open_in_excel for f in self.files) or \
                 self.report is None:
             return 2
         if not self.report.reconciled:

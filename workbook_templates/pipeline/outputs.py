@@ -68,7 +68,7 @@ class Saknas:
 
 def banner(saknas: Sequence[Saknas]) -> str:
     """The first row of every consolidated sheet of an incomplete run."""
-    shown = "; ".join(str(s) for s in saknas[:_BANNER_ITEMS])
+    shown = "; ".join(str(s).rstrip(". ") for s in saknas[:_BANNER_ITEMS])
     more = len(saknas) - _BANNER_ITEMS
     rest = f"; och {more} till (se fliken Kontroll)" if more > 0 else ""
     return (f"{INCOMPLETE} – siffrorna nedan är preliminära och får inte användas som "
@@ -505,7 +505,8 @@ def _locate(f: Finding, k: KommunInput, namnder: Sequence[NamndInput]) -> Findin
                   if c == code or c.startswith(code + ".")]
         places += [where for c, where in k.central_plats.items()
                    if c == code or c.startswith(code + ".")]
-        if places:
+        if places:  # in a fixed order, whatever order the workbooks were read in
+            places.sort(key=lambda p: (p.workbook or "", p.sheet or "", p.cell or ""))
             first, *rest = places
             seen = {first.workbook}
             also = []

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from engine.findings import Finding, Location, Severity, count_by_severity
 from workbook_templates import schema as S
+from workbook_templates.files.fileops import excel_owner_files
 from workbook_templates.files.safety import check_workbook
 from workbook_templates.files.xlsx_writer import WriteResult, WriteStatus, block, write_cells
 from workbook_templates.pipeline.loader import KommunInput, NamndInput, read_kommun, read_namnd
@@ -36,6 +37,9 @@ class FileReport:
     status: str  # written, unchanged, skipped, error, refused, validated, input-errors
     findings: list[Finding] = field(default_factory=list)
     backup: Path | None = None
+    #: skipped because it is open in Excel: not written, so the run exits 2 (README contract);
+    #: a workbook locked by another refresh is skipped too, but that run writes it
+    open_in_excel: bool = False
 
     def as_dict(self) -> dict[str, object]:
         return {"path": str(self.path), "role": self.role, "status": self.status,
@@ -61,8 +65,8 @@ class RefreshReport:
     @property
     def exit_code(self) -> int:
         """0 all fine; 1 error findings (files still refreshed where safe); 2 a file could not be
-        read or written (also: skipped because it is open in Excel or locked by another run)."""
-        if any(f.status in ("error", "refused", "skipped") for f in self.files):
+        read or written (also: skipped because it is open in Excel)."""
+        if any(f.status in ("error", "refused") or f.open_in_excel for f in self.files):
             return 2
         if any(f.severity is Severity.ERROR for f in self.findings):
             return 1
@@ -366,7 +370,9 @@ def write_owned(path: Path, role: str, sheets: dict[str, list[list[object]]], ba
     if result.status in (WriteStatus.WRITTEN, WriteStatus.UNCHANGED) and any(
             f.severity is Severity.ERROR for f in findings):
         status = "input-errors"
-    fr = FileReport(path, role, status, [*findings, *result.findings], result.backup)
+    fr = FileReport(path, role, status, [*findings, *result.findings], result.backup,
+                    open_in_excel=result.status is WriteStatus.SKIPPED
+                    and bool(excel_owner_files(path)))
     if result.status is WriteStatus.ERROR and not result.findings:
         fr.findings.append(Finding("IN", Severity.ERROR, "Arbetsboken kunde inte skrivas.",
                                    location=Location(workbook=path.name)))
