@@ -314,16 +314,14 @@ def test_a_shorter_output_leaves_nothing_of_a_longer_one(ex: Path) -> None:
     wb["Resultaträkning"]["Q40"] = 123  # right of the old A:P area
     wb.save(ex / KOMMUN)
     wb = openpyxl.load_workbook(ex / SOCIAL)
-    ws = wb[BOKFORT_SHEET]  # rows of an earlier import the refresh would read as outturn
-    ws.append(["Äldreomsorg", "RR.VU.PERS.LON", "Löner", *([-1] * 12), -999999])
-    ws["A900"] = "Äldreomsorg"
+    wb["Kontroll"]["A700"] = "V10"  # a committee's earlier, longer Kontroll sheet
     wb.save(ex / SOCIAL)
     _refresh(ex)
+    assert _cell(ex / SOCIAL, "Kontroll", "A700") is None
     kontroll = _sheet_values(ex / KOMMUN, "Kontroll")
     assert len(kontroll) < 601 or not any(any(c is not None for c in r) for r in kontroll[600:])
     assert _cell(ex / KOMMUN, "Resultaträkning", "Q40") is None
-    # the committee's Bokfört utfall belongs to import-utfall: the refresh does not write it,
-    # but an import clears it whole (below)
+    # a committee's Bokfört utfall belongs to import-utfall, which clears it whole (below)
 
 
 def test_import_utfall_clears_the_whole_bokfort_sheet(ex: Path, tmp_path: Path) -> None:
@@ -370,6 +368,17 @@ def test_import_utfall_never_writes_an_archive_copy_of_kommun(ex: Path, tmp_path
     assert code in (0, 1)
     assert {p: p.read_bytes() for p in before} == before
     assert _cell(ex / SOCIAL, BOKFORT_SHEET, "A4") == "Äldreomsorg"  # the real one was written
+
+
+def test_refresh_never_writes_an_archive_copy_of_kommun(ex: Path) -> None:
+    archive = ex / "kommun arkiv 2024.xlsx"
+    shutil.copy(ex / KOMMUN, archive)
+    before = archive.read_bytes()
+    code, data = _refresh(ex)
+    assert code == 1 and data["complete"] is True
+    assert archive.read_bytes() == before
+    (f,) = [f for f in data["findings"] if f["workbook"] == archive.name]
+    assert f["severity"] == "warning" and "tblCentrala" in f["message"]
 
 
 def test_demo_never_overwrites_without_force(tmp_path: Path, capsys) -> None:

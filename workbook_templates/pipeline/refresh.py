@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.findings import Finding, Location, Severity, count_by_severity
+from engine.findings import Finding, Location, Severity, count_by_severity, has_errors
 from workbook_templates import schema as S
 from workbook_templates.files.fileops import excel_owner_files
 from workbook_templates.files.safety import check_workbook
@@ -212,6 +212,9 @@ def refresh(
     for p, found, n in _map(_read_committee, [(p, k.kolumner) for p in namnd_paths], jobs,
                             lambda a: say(f"Läser {a[0].name}")):
         all_findings.extend(found)
+        if n is None and not has_errors(found):  # another municipality workbook: not ours
+            reports.append(FileReport(p, "kommun", "skipped", found))
+            continue
         if n is None:
             reports.append(FileReport(p, "nämnd", "refused", found))
             saknas.extend(Saknas.of(None, x) for x in found if x.severity is Severity.ERROR)
@@ -330,6 +333,12 @@ def _read_committee(args: tuple[Path, list]) -> tuple[Path, list[Finding], Namnd
     found = check_workbook(path)
     if any(f.severity is Severity.ERROR for f in found):
         return path, found, None
+    if _is_kommun(path):  # e.g. an archive copy of kommun.xlsx in the folder: never written
+        return path, [*found, Finding(
+            "IN", Severity.WARNING,
+            f"{path.name} är en kommunarbetsbok (den har tabellen tblCentrala), inte en nämnds; "
+            "den lästes inte och skrevs inte. Flytta arkivkopior ut ur mappen.",
+            location=Location(workbook=path.name))], None
     return path, found, read_namnd(path, kolumner)
 
 
