@@ -221,6 +221,29 @@ def test_a_missing_folder_exits_2_and_writes_nothing(ex: Path, command: str, cap
     assert {p.name: p.read_bytes() for p in ex.iterdir() if p.is_file()} == before
 
 
+def test_import_utfall_with_a_missing_folder_exits_2_and_writes_nothing(ex: Path,
+                                                                        tmp_path: Path) -> None:
+    before = {p.name: p.read_bytes() for p in ex.iterdir() if p.is_file()}
+    code = main(["import-utfall", str(_export(tmp_path / "export.csv")), "--mappning",
+                 str(_mappning(tmp_path / "mappning.csv")), "--kommun", str(ex / KOMMUN),
+                 "--namnder", str(ex.parent / "missing")])
+    assert code == 2
+    assert {p.name: p.read_bytes() for p in ex.iterdir() if p.is_file()} == before
+
+
+def test_an_input_error_in_the_municipality_workbook_marks_it_too(ex: Path) -> None:
+    row = _row_of(ex / KOMMUN, "Centrala poster", "RR.SKATT")
+    _edit(ex / KOMMUN, "Centrala poster", f"E{row}", "59 000 000")  # text
+    code, data = _refresh(ex)
+    assert code == 1 and data["complete"] is False
+    (entry,) = data["ofullstandig"]
+    assert entry["namnd"] is None
+    assert (entry["workbook"], entry["sheet"], entry["cell"]) == (KOMMUN, "Centrala poster",
+                                                                 f"E{row}")
+    head = str(_cell(ex / KOMMUN, "Resultaträkning", "A3"))
+    assert head.startswith("Ofullständig") and f"Centrala poster!E{row}" in head
+
+
 # ------------------------------------------------------------------ 4. Kontroll always current
 
 

@@ -26,7 +26,12 @@ from workbook_templates.files.ledger_io import CsvOptions
 from workbook_templates.files.ledger_io import import_utfall as read_and_aggregate
 from workbook_templates.files.safety import check_workbook
 from workbook_templates.pipeline.loader import NamndInput, read_namnd
-from workbook_templates.pipeline.refresh import FileReport, find_workbooks, write_owned
+from workbook_templates.pipeline.refresh import (
+    FileReport,
+    check_paths,
+    find_workbooks,
+    write_owned,
+)
 from workbook_templates.schema import BOKFORT_SHEET, T
 
 __all__ = ["BOKFORT_SHEET", "ImportResult", "import_utfall", "ledger_rows"]
@@ -114,6 +119,11 @@ def import_utfall(
 ) -> ImportResult:
     export, kommun = Path(export), Path(kommun)
     result = ImportResult(None)
+    missing = check_paths([export, mappning, *(namnd_paths or [])], kommun)
+    if missing:  # an unmounted share, a typo: nothing is read, nothing is written anywhere
+        result.files.extend(missing)
+        result.findings.extend(f for r in missing for f in r.findings)
+        return result
     if export.suffix.lower() in (".xlsx", ".xlsm"):
         gate = check_workbook(export)
         if any(f.severity is Severity.ERROR for f in gate):
