@@ -25,7 +25,8 @@ from workbook_templates.files.xlsx_writer import WriteResult, WriteStatus, block
 from workbook_templates.pipeline.loader import KommunInput, NamndInput, read_kommun, read_namnd
 from workbook_templates.pipeline.outputs import Outputs, Saknas, compute_outputs
 
-__all__ = ["FileReport", "RefreshReport", "find_workbooks", "refresh", "write_owned"]
+__all__ = ["FileReport", "RefreshReport", "check_paths", "dedupe", "find_workbooks",
+           "one_per_committee", "refresh", "write_owned"]
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 
@@ -226,7 +227,7 @@ def refresh(
                           if x.severity is Severity.ERROR)
             continue
         namnder.append(n)
-    namnder, apart = _one_per_committee(k, namnder, all_findings, saknas)
+    namnder, apart = one_per_committee(k, namnder, all_findings, saknas)
 
     say("Beräknar")
     out = compute_outputs(k, namnder, saknas)
@@ -249,7 +250,7 @@ def refresh(
     return _finish(RefreshReport(reports, all_findings, out, out.saknas))
 
 
-def _one_per_committee(k: KommunInput, namnder: list[NamndInput], findings: list[Finding],
+def one_per_committee(k: KommunInput, namnder: list[NamndInput], findings: list[Finding],
                        saknas: list[Saknas]) -> tuple[list[NamndInput], list[NamndInput]]:
     """The committees that take part in the consolidation, and those set apart: one committee
     in two workbooks (a "- Kopia" in the folder) counts in neither, and a workbook whose
