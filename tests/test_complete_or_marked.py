@@ -404,6 +404,14 @@ def test_refresh_never_writes_an_archive_copy_of_kommun(ex: Path) -> None:
     assert f["severity"] == "warning" and "tblCentrala" in f["message"]
 
 
+def test_two_municipality_workbooks_without_kommun_is_refused(ex: Path, capsys) -> None:
+    shutil.copy(ex / KOMMUN, ex / "kommun arkiv 2024.xlsx")
+    before = {p.name: p.read_bytes() for p in ex.iterdir() if p.is_file()}
+    assert main(["refresh", str(ex), "--quiet"]) == 2  # no --kommun: which one? never a guess
+    assert "Flera kommunarbetsböcker" in capsys.readouterr().out
+    assert {p.name: p.read_bytes() for p in ex.iterdir() if p.is_file()} == before
+
+
 def test_demo_never_overwrites_without_force(tmp_path: Path, capsys) -> None:
     out = tmp_path / "mapp"
     out.mkdir()

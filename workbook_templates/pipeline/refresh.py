@@ -177,6 +177,15 @@ def refresh(
     kommun_path = Path(kommun) if kommun else None
     if kommun_path is None:
         candidates = [f for f in files if _is_kommun(f)]
+        if len(candidates) > 1:  # e.g. an archive copy: never guess which one to write
+            names = ", ".join(c.name for c in candidates)
+            f = Finding("IN", Severity.ERROR,
+                        f"Flera kommunarbetsböcker hittades ({names}); ingenting lästes eller "
+                        "skrevs. Ange vilken som gäller med --kommun, eller flytta arkivkopior "
+                        "ut ur mappen.", location=Location(workbook=candidates[0].name),
+                        also=tuple(Location(workbook=c.name) for c in candidates[1:]))
+            return RefreshReport([FileReport(c, "kommun", "error", [f]) for c in candidates],
+                                 [*all_findings, f], None)
         kommun_path = candidates[0] if candidates else None
     namnd_paths = [f for f in files if kommun_path is None or f.resolve() != kommun_path.resolve()]
 
