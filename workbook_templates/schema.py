@@ -98,6 +98,13 @@ OUTPUT_CLEAR = "A3:XFD1048576"
 #: The area the Översikt sheet's formulas look up in an owned sheet (header row 3).
 OUTPUT_LOOKUP = "A3:P600"
 
+#: Template version, written as a setting in tblInstallningar by every template. Version 0.1 (no
+#: such setting) took tblResultatenheter's Budget and Utfall as costs positive; from 0.2 they are in
+#: published signs like tblDrift (income +, costs −). The loader converts 0.1 tables.
+MALLVERSION = "0.2"
+MALLVERSION_INSTALLNING = "Mallversion"
+MALLVERSION_RESULTATENHETER_KOSTNAD_POSITIV = "0.1"
+
 SHEET_INSTRUKTIONER = "Instruktioner"
 SHEET_LISTOR = "Listor"
 SHEET_XLWINGS = "xlwings.conf"
