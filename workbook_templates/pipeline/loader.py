@@ -88,6 +88,7 @@ class KommunInput:
     #: where each project and central line was read (to locate the engine's findings)
     projekt_plats: dict[str, Location] = field(default_factory=dict)
     central_plats: dict[str, Location] = field(default_factory=dict)
+    namnder_plats: dict[str, Location] = field(default_factory=dict)  # tblNamnder rows
 
 
 @dataclass
@@ -408,6 +409,7 @@ def read_kommun(source: str | Path | TableSource) -> KommunInput:
                 if name:  # blank = not stated: no surplus carried, and a finding (R3)
                     ok = _yes_no(row["Måluppfyllelse"], f, None)
                     inp.namnder.append(Namnd(name, maluppfyllelse=ok))
+                    inp.namnder_plats.setdefault(name.casefold(), row["Måluppfyllelse"].location)
         t = _table(r, T.JUSTERINGAR, f)
         if t is not None:
             for row in t.rows:

@@ -499,6 +499,8 @@ def _locate(f: Finding, k: KommunInput, namnder: Sequence[NamndInput]) -> Findin
     obj = (f.object or "").strip()
     key = obj.casefold()
     tail = key.partition(" ")[2]
+    if f.rule == "R3" and key in k.namnder_plats:  # goal attainment: the municipality's list
+        return replace(f, location=k.namnder_plats[key])
     for n in namnder:  # a task or a committee
         for task, where in n.plats.items():
             t = task.casefold()
