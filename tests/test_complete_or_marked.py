@@ -205,7 +205,12 @@ def test_a_listed_committee_without_workbook_and_an_unlisted_workbook(ex: Path) 
     assert data["complete"] is False
     (missing,) = [s for s in data["ofullstandig"] if s["namnd"] == "Kultur- och fritidsnämnden"]
     assert "ingen arbetsbok" in missing["orsak"]
-    (unlisted,) = [f for f in data["findings"] if "nämndlista" in f["message"]]
+    (finding,) = [f for f in data["findings"] if f["object"] == "Kultur- och fritidsnämnden"
+                  and f["rule"] == "IN"]
+    assert finding["severity"] == "error" and finding["workbook"] == KOMMUN
+    assert finding["sheet"] == "Resultatbalansering in" and finding["cell"]
+    (unlisted,) = [f for f in data["findings"] if "nämndlista" in f["message"]
+                   and f["object"] == "Vattennämnden"]
     assert unlisted["workbook"] == stray.name and unlisted["severity"] == "error"
 
 

@@ -374,6 +374,17 @@ def compute_outputs(k: KommunInput, namnder: Sequence[NamndInput],
     figures are not reported as facts (their root causes are)."""
     out = Outputs()
     out.saknas = _incomplete(k, namnder, saknas)
+    for s in out.saknas:
+        if s.workbook is None and s.namnd:  # a committee of the list without a workbook
+            out.findings.append(Finding(
+                "IN", Severity.ERROR,
+                f"Nämnden {s.namnd!r} finns i kommunens nämndlista (tblNamnder) men ingen "
+                "arbetsbok för den hittades, så den saknas i sammanställningen. Lägg nämndens "
+                "arbetsbok i mappen (med nämndens namn under Inställningar), eller ta bort "
+                "nämnden ur listan.", object=s.namnd,
+                location=k.namnder_plats.get(s.namnd.casefold(),
+                                             Location(workbook=k.path.name,
+                                                      sheet="Resultatbalansering in"))))
     cols = [c.namn for c in k.kolumner]
     if not cols:
         return out
@@ -410,7 +421,7 @@ def compute_outputs(k: KommunInput, namnder: Sequence[NamndInput],
     derived = [_locate(f, k, namnder) for f in derived]
     if out.saknas:
         derived = _root_causes_only(derived, k, namnder, out.saknas)
-    out.findings.extend([*input_findings, *derived])
+    out.findings.extend([*input_findings, *derived])  # after the missing committees
     all_findings = [*k.findings, *(f for n in namnder for f in n.findings), *out.findings]
     out.kommun_sheets = {
         "Resultaträkning": _statement_rows(b, "RR", cols, k.sprak),
