@@ -32,7 +32,6 @@ Rows = list[list[object]]
 CONSOLIDATED = ("Resultaträkning", "Finansieringsdel", "Investeringsdel", "Nyckeltal",
                 "Affärsverk", "Budgetutfall", "Sammandrag", "Resultatbalansering")
 INCOMPLETE = "Ofullständig"
-#: Findings the checks compute from the consolidated figures (engine results, not input).
 _BANNER_ITEMS = 8  # reasons spelled out in the banner; the rest are counted (all in Kontroll)
 
 
@@ -374,15 +373,15 @@ def compute_outputs(k: KommunInput, namnder: Sequence[NamndInput],
     figures are not reported as facts (their root causes are)."""
     out = Outputs()
     out.saknas = _incomplete(k, namnder, saknas)
-    for s in out.saknas:
-        if s.workbook is None and s.namnd:  # a committee of the list without a workbook
+    for gone in out.saknas:
+        if gone.workbook is None and gone.namnd:  # a committee of the list without a workbook
             out.findings.append(Finding(
                 "IN", Severity.ERROR,
-                f"Nämnden {s.namnd!r} finns i kommunens nämndlista (tblNamnder) men ingen "
+                f"Nämnden {gone.namnd!r} finns i kommunens nämndlista (tblNamnder) men ingen "
                 "arbetsbok för den hittades, så den saknas i sammanställningen. Lägg nämndens "
                 "arbetsbok i mappen (med nämndens namn under Inställningar), eller ta bort "
-                "nämnden ur listan.", object=s.namnd,
-                location=k.namnder_plats.get(s.namnd.casefold(),
+                "nämnden ur listan.", object=gone.namnd,
+                location=k.namnder_plats.get(gone.namnd.casefold(),
                                              Location(workbook=k.path.name,
                                                       sheet="Resultatbalansering in"))))
     cols = [c.namn for c in k.kolumner]
