@@ -30,11 +30,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-import xlwings as xw
-
-from engine.findings import Finding, Severity
-from engine.input_hygiene import excel_error
-from engine.money import CENT, D, MoneyError, quantize, to_money
+from addin.excel_function import kb_function
+from addin.excel_values import UdfInputError, amount_or_problem, check_error
+from engine.findings import Finding, Severity, excerpt
+from engine.input_hygiene import AmountProblem
+from engine.money import CENT, quantize
 from engine.rb_rules import DEFAULT_RULES, Regelverk, load_rules, normalize_key, rules_from_table
 from engine.resultatbalansering import (
     DISPOSITION,
@@ -89,8 +89,10 @@ def _blank(v: object) -> bool:
 
 
 def _check_error(v: object, where: str) -> None:
-    if excel_error(v) is not None:
-        raise _InputError(f"#KB: {where}: Excel-felvärdet {v.strip()}. Rätta cellen eller formeln.")
+    try:
+        check_error(v, where)
+    except UdfInputError as err:
+        raise _InputError(f"#KB: {err}") from None
 
 
 def _text(v: object, where: str) -> str:
@@ -103,19 +105,17 @@ def _text(v: object, where: str) -> str:
 
 
 def _amount(v: object, where: str, blank_zero: bool = False) -> Decimal:
-    _check_error(v, where)
-    if _blank(v):
+    number = amount_or_problem(v)  # the shared parser: text, errors, booleans refused
+    if isinstance(number, AmountProblem):
+        raise _InputError(f"#KB: {where}: {number.text()}")
+    if number is None:
         if blank_zero:
             return Decimal("0.00")
         raise _InputError(f"#KB: {where}: tom cell. Fyll i ett belopp (0 om inget).")
-    try:
-        number = D(v)
-    except (MoneyError, ArithmeticError):
-        raise _InputError(f"#KB: {where}: {v!r} är inte ett tal. Skriv ett belopp.") from None
     if abs(number) >= _MAX_AMOUNT:
-        raise _InputError(f"#KB: {where}: {v!r} är orimligt stort (gräns 10^15). Kontrollera "
+        raise _InputError(f"#KB: {where}: {excerpt(v)} är orimligt stort (gräns 10^15). Kontrollera "
                           f"beloppet.")
-    return to_money(number)
+    return number
 
 
 def _yes_no(v: object, where: str, blank: bool | None = None) -> bool:
@@ -131,7 +131,7 @@ def _yes_no(v: object, where: str, blank: bool | None = None) -> bool:
         return True
     if norm in _NO:
         return False
-    raise _InputError(f"#KB: {where}: {v!r} är inte ja eller nej.")
+    raise _InputError(f"#KB: {where}: {excerpt(v)} är inte ja eller nej.")
 
 
 def _rows(table: object, what: str) -> list[list[object]]:
@@ -187,6 +187,8 @@ def read_table(
     """Read the ``tabell`` range into units (``None`` for blank rows inside the table),
     adjustments and committee facts. Raises ``_InputError`` with a ``#KB:`` message."""
     rows = _rows(tabell, "tabell")
+    if len(rows) == 1 and len(rows[0]) == 1:
+        _check_error(rows[0][0], "tabell")
     while rows and all(_blank(c) for c in rows[-1]):
         rows.pop()
     if len(rows) < 2:
@@ -240,7 +242,7 @@ def read_table(
         namn = _text(cell(row, "enhet"), at("enhet"))
         k = (namnd.casefold(), namn.casefold())
         if k in seen:
-            raise _InputError(f"#KB: rad {i}, kolumn Resultatenhet: {namn!r} finns redan i "
+            raise _InputError(f"#KB: rad {i}, kolumn Resultatenhet: {excerpt(namn)} finns redan i "
                               f"nämnden {namnd} (rad {seen[k]}). Ge enheterna unika namn.")
         seen[k] = i
         central = _yes_no(cell(row, "central"), at("central"), blank=False)
@@ -332,10 +334,18 @@ def _num(v: Decimal, unit: Decimal) -> float:
     return float(quantize(v, unit))
 
 
-@xw.func
-@xw.arg("tabell", ndim=2, err_to_str=True)
-@xw.arg("regler", ndim=2, err_to_str=True)
-@xw.ret(expand="table")
+_TABELL = ("Tabellen med resultatenheterna: en rubrikrad (Nämnd, Resultatenhet, Central, Budget "
+           "och Utfall i publicerade tecken, kostnader negativa, eller Resultat, Måluppfyllelse "
+           "…) och en rad per enhet.", {"ndim": 2})
+_REGLER = ("Valfritt: regelverket, en regelfil, ett namn (standard, variant_tak, variant_flerar) "
+           "eller ett område Inställning | Värde.", {"ndim": 2})
+
+
+@kb_function(
+    "Resultatbalansering per resultatenhet (R1–R5): överföring till nästa år och om en "
+    "handlingsplan krävs; spills ut som tabell.",
+    {"tabell": _TABELL, "regler": _REGLER},
+)
 def KB_RESULTATBALANSERING(tabell: object, regler: object = None) -> list[list[object]] | str:
     """Resultatbalansering per resultatenhet (R1–R5): one row per row of ``tabell``.
 
@@ -384,10 +394,11 @@ def _disposition_row(n: NamndResultat, unit: Decimal) -> list[object]:
             "rest efter enheterna (R4)"]
 
 
-@xw.func
-@xw.arg("tabell", ndim=2, err_to_str=True)
-@xw.arg("regler", ndim=2, err_to_str=True)
-@xw.ret(expand="table")
+@kb_function(
+    "Resultatbalansering per nämnd (R3): justerat resultat, överföring och kommunstyrelsens "
+    "andel; spills ut som tabell.",
+    {"tabell": _TABELL, "regler": _REGLER},
+)
 def KB_RESULTATBALANSERING_NAMND(tabell: object, regler: object = None) -> list[list[object]] | str:
     """Resultatbalansering per nämnd (R3): Nämnd, Justerat resultat (exact), Överföring (the
     committee's carried total, at the rounding unit), KS andel (the executive board's share, not

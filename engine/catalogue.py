@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+from engine.findings import excerpt
+
 __all__ = [
     "PARTS",
     "WORDINGS",
@@ -166,7 +168,7 @@ class Catalogue:
             if allowed is None or self.lines[c].part in allowed
         }
         if not matches:
-            raise LabelError(label, f"okänd rad: {text!r}")
+            raise LabelError(label, f"okänd rad: {excerpt(text)}")
         if len(matches) > 1:
             # a line and its transfers are one amount, not an ambiguity
             sources = {self.lines[c].source or c for c in matches}
@@ -177,7 +179,7 @@ class Catalogue:
             names = tuple(sorted(matches))
             raise LabelError(
                 label,
-                f"tvetydig rad: {text!r} passar {', '.join(names)}; använd radkoden",
+                f"tvetydig rad: {excerpt(text)} passar {', '.join(names)}; använd radkoden",
                 names,
             )
         (code,) = matches

@@ -184,7 +184,7 @@ def test_bad_input_returns_kb_message_naming_row_and_column():
     cases.append((t, ["rad 3", "Budget", "#REF!"]))
     t = example()
     t[1][4] = "nio tusen"
-    cases.append((t, ["rad 2", "Utfall", "inte ett tal"]))
+    cases.append((t, ["rad 2", "Utfall", "innehåller text"]))
     t = example()
     t[3][5] = "kanske"
     cases.append((t, ["rad 4", "Måluppfyllelse", "ja eller nej"]))

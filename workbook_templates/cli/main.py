@@ -4,18 +4,23 @@ Subcommands: ``demo`` (the README's main job on the embedded example), ``new``, 
 ``refresh``.
 
 Exit codes: 0 all done without error findings; 1 some findings of severity error (results still
-written where safe); 2 a file could not be read or written, or a usage error.
+written where safe); 2 a file could not be read or written, or a usage error; 3 an internal error
+(a bug: one Swedish line on stderr, the traceback in a log file it names).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import tempfile
+import traceback
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
+from addin.excel_kontroll import register as register_excel_kontroll
 from addin.excel_setup import register as register_excel_setup
 from engine.money import ZERO
 from workbook_templates.cli.text_report import format_amount, format_findings
@@ -24,7 +29,10 @@ from workbook_templates.generate.templates import new_kommun, new_namnd
 from workbook_templates.pipeline.outputs import banner
 from workbook_templates.pipeline.refresh import RefreshReport, refresh
 
-EXIT_OK, EXIT_FINDINGS, EXIT_FAILURE = 0, 1, 2
+EXIT_OK, EXIT_FINDINGS, EXIT_FAILURE, EXIT_CRASH = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130
+#: Folder for the log of an internal error (default: the system's temp folder).
+LOG_DIR_ENV = "KOMMUNBUDGET_LOGG"
 
 
 def _print_summary(report: RefreshReport, columns: list[str]) -> None:
@@ -200,7 +208,26 @@ def build_parser() -> argparse.ArgumentParser:
     imp.set_defaults(func=_import_utfall)
 
     register_excel_setup(sub)  # excel-setup: buttons into a workbook (addin/excel_setup.py)
+    register_excel_kontroll(sub)  # excel-kontroll: workbook VBA vs installed xlwings (issue 12)
     return parser
+
+
+def _crash_log(args: argparse.Namespace, argv: Sequence[str] | None) -> Path | None:
+    """Write the current exception's traceback to a log file; its path, or None if none could
+    be written. ``--log-file`` wins where the command has one."""
+    given = getattr(args, "log_file", None)
+    path = Path(given) if given else Path(os.environ.get(LOG_DIR_ENV) or tempfile.gettempdir()) \
+        / f"kommunbudget-{datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}.log"
+    text = (f"{datetime.now().isoformat(timespec='seconds')} kommunbudget internt fel\n"
+            f"argv: {list(sys.argv[:1]) + list(argv if argv is not None else sys.argv[1:])}\n"
+            f"{traceback.format_exc()}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(text)
+    except OSError:
+        return None
+    return path
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -209,7 +236,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
         return int(exc.code or 0)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        print("Avbrutet. Varje arbetsbok är antingen orörd eller helt uppdaterad.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - the top: a bug becomes exit 3 and a log, not a dump
+        log = _crash_log(args, argv)
+        what = type(exc).__name__
+        where = f"detaljer i {log}" if log else "loggfilen kunde inte skrivas"
+        print(f"Internt fel i kommunbudget ({what}); {where}. Varje arbetsbok är antingen orörd "
+              "eller helt uppdaterad. Rapportera felet och bifoga loggfilen.", file=sys.stderr)
+        return EXIT_CRASH
 
 
 if __name__ == "__main__":

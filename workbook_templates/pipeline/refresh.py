@@ -364,9 +364,9 @@ def _map(fn: Callable, items: list, jobs: int, announce: Callable[[object], None
             announce(item)
             out.append(fn(item))
         return out
-    from concurrent.futures import ProcessPoolExecutor
+    from workbook_templates.files.workers import worker_pool
 
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    with worker_pool(jobs) as pool:  # workers die with this process, even when it is killed
         futures = [pool.submit(fn, item) for item in items]
         out = []
         for item, fut in zip(items, futures, strict=True):
@@ -375,13 +375,25 @@ def _map(fn: Callable, items: list, jobs: int, announce: Callable[[object], None
         return out
 
 
+#: Excel's limit on the text of one cell.
+EXCEL_CELL_CHARS = 32_767
+
+
+def _fits_a_cell(value: object) -> object:
+    """A text longer than a cell may hold, cut (marked with an ellipsis); anything else as is."""
+    if isinstance(value, str) and len(value) > EXCEL_CELL_CHARS:
+        return value[: EXCEL_CELL_CHARS - 1] + "…"
+    return value
+
+
 def write_owned(path: Path, role: str, sheets: dict[str, list[list[object]]], backups: int,
                 findings: list[Finding]) -> FileReport:
     """Write one workbook's owned sheets (the caller chooses which: a committee whose input has
     errors gets only its Kontroll sheet). Each owned sheet is cleared below its header rows
     (:data:`schema.OUTPUT_CLEAR`), so nothing of an earlier, longer output stays. The status is
     ``input-errors`` when the workbook's own input has errors and the write went through."""
-    updates = {name: block(S.OUTPUT_ANCHOR, rows) for name, rows in sheets.items()}
+    updates = {name: block(S.OUTPUT_ANCHOR, [[_fits_a_cell(v) for v in row] for row in rows])
+               for name, rows in sheets.items()}
     clear = {name: [S.OUTPUT_CLEAR] for name in sheets}
     result: WriteResult = write_cells(path, updates, clear=clear, owned_sheets=list(sheets),
                                       backups=backups)
