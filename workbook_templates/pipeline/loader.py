@@ -31,6 +31,7 @@ from engine.resultatbalansering import (
     kostnader_positiva,
     tecken_fel,
 )
+from engine.signs import cost_sign_finding
 from engine.uppfoljning import PostUtfall
 from workbook_templates.files.reader import (
     Cell,
@@ -539,6 +540,22 @@ def _date(cell: Cell, findings: list[Finding]) -> date | None:
     return None
 
 
+def _cost(cell: Cell, what: str, obj: str, f: list[Finding]) -> Decimal | None:
+    """A project's total cost figure, typed as a cost (negative, like investeringsutgifter);
+    returned as the positive amount of expenditure the engine's :class:`Projekt` holds."""
+    if cell.is_blank:
+        return None
+    amount = _amount(cell, f, obj=obj)
+    if amount is None:
+        return None
+    wrong = cost_sign_finding(what, amount, location=cell.location, object=obj,
+                              note=" (I arbetsböcker från version 0.1 skrevs den positiv.)")
+    if wrong is not None:
+        f.append(wrong)
+        return None
+    return -amount
+
+
 def _projekt(t: Table, kolumner: Sequence[Kolumn], f: list[Finding]) -> list[Projekt]:
     grouped: dict[str, dict[str, object]] = {}
     for i, row in enumerate(t.rows):
@@ -556,10 +573,10 @@ def _projekt(t: Table, kolumner: Sequence[Kolumn], f: list[Finding]) -> list[Pro
                                       "uppgift": _text(row["Uppgift"]) or None,
                                       "netto": _text(row["Princip"]).casefold() == "netto",
                                       "kalkyl": None, "tidigare": ZERO, "belopp": {}})
-        kalkyl = _amount(row["Kostnadskalkyl"], f) if not row["Kostnadskalkyl"].is_blank else None
+        kalkyl = _cost(row["Kostnadskalkyl"], "Kostnadskalkylen", name, f)
         if kalkyl is not None:
             g["kalkyl"] = kalkyl
-        tidigare = _amount(row["Tidigare år"], f) if not row["Tidigare år"].is_blank else None
+        tidigare = _cost(row["Tidigare år"], "Tidigare års investeringsutgifter", name, f)
         if tidigare is not None:
             g["tidigare"] = tidigare
         belopp = g["belopp"]
