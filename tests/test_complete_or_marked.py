@@ -133,7 +133,8 @@ def test_text_in_an_amount_cell_marks_every_consolidated_sheet_incomplete(ex: Pa
     assert _arsbidrag(ex / KOMMUN) == clean
 
 
-def test_a_year_header_renamed_kolumn1_is_not_a_silently_missing_year(ex: Path) -> None:
+def test_a_year_header_renamed_kolumn1_is_not_a_silently_missing_year(ex: Path,
+                                                                      capsys) -> None:
     wb = openpyxl.load_workbook(ex / SOCIAL)
     ws = wb["Driftsbudget"]
     ws["F3"] = "Kolumn1"  # what Excel names a table column whose header was cleared
@@ -145,6 +146,9 @@ def test_a_year_header_renamed_kolumn1_is_not_a_silently_missing_year(ex: Path) 
     assert entry["workbook"] == SOCIAL and entry["sheet"] == "Driftsbudget"
     assert "Budget 2026" in entry["orsak"]
     assert str(_cell(ex / KOMMUN, "Resultaträkning", "A3")).startswith("Ofullständig")
+    capsys.readouterr()
+    assert main(["validate", str(ex), "--kommun", str(ex / KOMMUN)]) == 1
+    assert capsys.readouterr().out.startswith("Ofullständig")
 
 
 @needs_libreoffice

@@ -122,6 +122,8 @@ def _validate(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2, default=str))
     else:
+        if report.outputs is not None and report.outputs.saknas:
+            print(banner(report.outputs.saknas))
         print(format_findings(report.findings, limit=10_000))
     return report.exit_code
 
