@@ -68,12 +68,8 @@ class PhaseClock:
 
 
 def _instrument(clock: PhaseClock) -> None:
-    import engine.binding
-    import engine.budget
-    import engine.resultatbalansering
-    import engine.uppfoljning
     from workbook_templates.files import fileops, reader, xlsx_writer
-    from workbook_templates.pipeline import loader, outputs, refresh
+    from workbook_templates.pipeline import outputs, refresh
 
     for name in ("check_workbook", "_is_kommun"):
         clock.patch(refresh, name, "gate")
@@ -84,11 +80,9 @@ def _instrument(clock: PhaseClock) -> None:
     for name in ("__init__", "table", "block", "range", "named_range", "tables", "_grid",
                  "_error_cells", "values", "cell"):
         clock.patch(reader.WorkbookReader, name, "read")
-    for mod in (outputs,):
-        for name in ("berakna", "uppfoljning", "balansera", "affarsverk_inverkan",
-                     "check_changes", "bindande_poster", "resolve_post"):
-            clock.patch(mod, name, "engine")
-    del engine  # the engine modules are imported so their functions exist when wrapped
+    for name in ("berakna", "uppfoljning", "balansera", "affarsverk_inverkan", "check_changes",
+                 "bindande_poster", "resolve_post"):  # the engine as the outputs module calls it
+        clock.patch(outputs, name, "engine")
     for name in ("_normalise_updates", "_plan"):
         clock.patch(xlsx_writer, name, "XML")
     for name in ("_parse_zip", "_build_zip"):
@@ -96,7 +90,6 @@ def _instrument(clock: PhaseClock) -> None:
     clock.patch(xlsx_writer, "_verify", "verify")
     clock.patch(fileops, "atomic_write_bytes", "write temp")
     clock.patch(fileops, "rotate_backups", "backup")
-    del loader
 
 
 def profile(folder: Path, kommun: Path | None) -> dict[str, float]:
