@@ -292,3 +292,34 @@ def test_numeric_year_headers_match_their_text(tmp_path: Path, numbers: str) -> 
     with open_workbook(p, numbers=numbers) as r:
         res = r.table("Ar", ["Rad", "2025", "2026"])
     assert res.findings == () and res.table.rows[0]["2025"].address == "B2"
+
+
+def test_error_scan_by_reference_is_the_full_scan() -> None:
+    """Issue 17: the error-value scan visits only <c> elements when every cell and row names its
+    position, and gives exactly what the full scan gives; with implicit or contradicting
+    positions it declines (None) and the full scan decides."""
+    from workbook_templates.files.reader import (
+        NO_CACHED_VALUE,
+        _scan_errors,
+        _scan_errors_by_ref,
+        _scan_errors_full,
+    )
+
+    ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    sheet = (f'<worksheet {ns}><sheetData>'
+             '<row r="2"><c r="A2" t="e"><v>#REF!</v></c><c r="B2"><f>1/0</f></c>'
+             '<c r="C2"><f>A1</f><v>3</v></c><c r="D2" t="str"><f>"x"</f></c>'
+             '<c r="E2"><f>A1</f><v> </v></c><c r="F2" t="e"><f>NA()</f><v>#N/A</v></c></row>'
+             '<row r="7"><c r="AA7" t="e"/><c r="AB7"><f t="shared" si="0"/></c></row>'
+             '</sheetData></worksheet>').encode()
+    want = {(2, 1): "#REF!", (2, 2): NO_CACHED_VALUE, (2, 5): NO_CACHED_VALUE, (2, 6): "#N/A",
+            (7, 27): "#N/A", (7, 28): NO_CACHED_VALUE}
+    assert _scan_errors_full(sheet) == want
+    assert _scan_errors_by_ref(sheet) == want
+    assert _scan_errors(sheet) == want
+    implicit = sheet.replace(b' r="B2"', b"")  # position counted on from A2
+    assert _scan_errors_by_ref(implicit) is None
+    assert _scan_errors(implicit) == _scan_errors_full(implicit) == want
+    moved = sheet.replace(b'<c r="B2">', b'<c r="B3">')  # the row's position wins in the full scan
+    assert _scan_errors_by_ref(moved) is None
+    assert _scan_errors(moved) == _scan_errors_full(moved) == want

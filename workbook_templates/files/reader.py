@@ -1045,6 +1045,49 @@ def _parse_sheet_ref(text: str) -> tuple[str, str] | None:
 
 
 def _scan_errors(sheet_xml: bytes) -> dict[tuple[int, int], str]:
+    """:func:`_scan_errors_full`, through the faster :func:`_scan_errors_by_ref` when every cell
+    names its own position (what Excel, openpyxl and XlsxWriter write)."""
+    found = _scan_errors_by_ref(sheet_xml)
+    return found if found is not None else _scan_errors_full(sheet_xml)
+
+
+def _scan_errors_by_ref(sheet_xml: bytes) -> dict[tuple[int, int], str] | None:
+    """What :func:`_scan_errors_full` finds, visiting only the ``<c>`` elements (issue 17: one
+    parser event per cell instead of several). None, and nothing decided, as soon as a cell
+    has no ``r``, or a row has none, or they disagree: then only the full scan counts right."""
+    out: dict[tuple[int, int], str] = {}
+    for _, el in etree.iterparse(
+        _BytesReader(sheet_xml),
+        events=("end",),
+        tag="{*}c",
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+    ):
+        parent = el.getparent()
+        a = el.get("r")
+        r = parent.get("r") if parent is not None else None
+        if not a or not r or not r.isdigit() or local(parent.tag) != "row":
+            return None
+        try:
+            row, col = parse_cell(a)
+        except ValueError:
+            return None
+        if row != int(r):
+            return None
+        t = el.get("t")
+        if t == "e":
+            v = next((x.text for x in el if local(x.tag) == "v"), None)
+            out[(row, col)] = (v or "#N/A").strip()
+        elif t not in ("str", "inlineStr") and any(local(x.tag) == "f" for x in el):
+            v = next((x.text for x in el if local(x.tag) == "v"), None)
+            if v is None or not v.strip():  # a formula never computed: not a blank
+                out[(row, col)] = NO_CACHED_VALUE
+        el.clear()
+    return out
+
+
+def _scan_errors_full(sheet_xml: bytes) -> dict[tuple[int, int], str]:
     """Cells with ``t="e"`` in a worksheet part: (row, col) → error code; formula cells without a
     cached value → :data:`NO_CACHED_VALUE` (read as that pseudo error, never as a blank). Handles
     implicit row/cell positions (``r`` is optional in the schema)."""
