@@ -54,6 +54,7 @@ __all__ = [
     "changes_for",
     "check_changes",
     "default_binding_items",
+    "key_name",
     "sum_changes",
 ]
 
@@ -374,7 +375,7 @@ def check_changes(
     findings: list[Finding] = []
     seen: set[tuple[ItemKey, int, str]] = set()
     for ch in changes:
-        name = _key_name(ch.item)
+        name = key_name(ch.item)
         item = by_key.get(ch.item)
         if item is None:
             findings.append(Finding(
@@ -439,7 +440,8 @@ def _worsening_text(item: BindingItem) -> str:
     return "Höjning av anslaget"
 
 
-def _key_name(key: ItemKey) -> str:
+def key_name(key: ItemKey) -> str:
+    """An item key as findings name it: ``drift U10/RR.RES (netto)``."""
     part, obj, detalj, kind = key
     o = f"{obj}/{detalj}" if detalj else obj
     return f"{part.value} {o} ({kind.value})"
