@@ -26,6 +26,7 @@ from engine.money import ZERO
 from workbook_templates.cli.text_report import format_amount, format_findings
 from workbook_templates.generate.example import exempelkommun
 from workbook_templates.generate.templates import new_kommun, new_namnd
+from workbook_templates.pipeline.outputs import banner
 from workbook_templates.pipeline.refresh import RefreshReport, refresh
 
 EXIT_OK, EXIT_FINDINGS, EXIT_FAILURE, EXIT_CRASH = 0, 1, 2, 3
@@ -36,6 +37,8 @@ LOG_DIR_ENV = "KOMMUNBUDGET_LOGG"
 
 def _print_summary(report: RefreshReport, columns: list[str]) -> None:
     out = report.outputs
+    if out is not None and out.saknas:  # never a provisional figure that looks complete
+        print(banner(out.saknas))
     if out is not None and out.berakning is not None:
         st = out.berakning.statement
         width = max(len(c) for c in columns)
@@ -49,7 +52,8 @@ def _print_summary(report: RefreshReport, columns: list[str]) -> None:
         ks = sum((n.ks_andel for n in rb.namnder), ZERO)
         print(f"Resultatbalansering: överförs till nästa års budget {format_amount(carried)}, "
               f"kommunstyrelsens andel {format_amount(ks)}")
-    print(format_findings(report.findings, limit=0))
+    # nothing computed (a missing path, no municipality workbook): say why right here
+    print(format_findings(report.findings, limit=0 if out is not None else 50))
     for f in report.files:
         print(f"  {f.status:10} {f.path}")
 
@@ -72,10 +76,18 @@ def _demo(args: argparse.Namespace) -> int:
     """Write the example workbooks, refresh them and print a short summary."""
     ex = exempelkommun()
     out_dir = Path(args.out)
+    targets = [out_dir / "kommun.xlsx",
+               *(out_dir / f"namnd_{_slug(namnd)}.xlsx" for namnd in ex.namndlista)]
+    existing = [t for t in targets if t.exists()]
+    if existing and not args.force:
+        print(f"{existing[0]} finns redan (och {len(existing) - 1} till); ingenting skrevs. Välj "
+              "en annan mapp med --out eller ange --force för att skriva över exempelfilerna.",
+              file=sys.stderr)
+        return EXIT_FAILURE
     out_dir.mkdir(parents=True, exist_ok=True)
-    kommun = new_kommun(out_dir / "kommun.xlsx", ex)
-    for namnd in ex.namndlista:
-        new_namnd(out_dir / f"namnd_{_slug(namnd)}.xlsx", namnd, ex)
+    kommun = new_kommun(targets[0], ex)
+    for namnd, target in zip(ex.namndlista, targets[1:], strict=True):
+        new_namnd(target, namnd, ex)
     report = refresh([out_dir], kommun, progress=_progress(not args.quiet))
     if sys.stderr.isatty() and not args.quiet:
         print(file=sys.stderr)
@@ -110,6 +122,8 @@ def _validate(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2, default=str))
     else:
+        if report.outputs is not None and report.outputs.saknas:
+            print(banner(report.outputs.saknas))
         print(format_findings(report.findings, limit=10_000))
     return report.exit_code
 
@@ -151,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="write, refresh and summarise the example workbooks")
     demo.add_argument("--out", default="out", help="folder for the example workbooks")
     demo.add_argument("--quiet", action="store_true", help="no progress lines")
+    demo.add_argument("--force", action="store_true", help="overwrite existing example files")
     demo.set_defaults(func=_demo)
 
     new = sub.add_parser("new", help="create a workbook template")
