@@ -487,7 +487,7 @@ The read phase grew by about 1.2 s on the city after issue 16/15's rule that a f
 without a cached value is read as that (never as a blank): the templates' formula cells have no
 cached value, so every such sheet now takes the reader's XML scan for error values and uncached
 formulas, which is per-cell Python work (made about 1.8× faster here by visiting only `<c>`
-elements; the same run before that rule measured the city refresh at 9× the floor). Doing that
+elements; the benchmark before that merge measured the city refresh at 16.5× the floor). Doing that
 scan in one pass with the extent check, or in C, is the largest single item left in reading.
 
 Peak memory of the large size is above 500 MB. The peak is the municipality workbook's write: its
