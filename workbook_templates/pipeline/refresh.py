@@ -19,7 +19,13 @@ from pathlib import Path
 from engine.findings import Finding, Location, Severity, count_by_severity
 from workbook_templates import schema as S
 from workbook_templates.files.safety import check_workbook
-from workbook_templates.files.xlsx_writer import WriteResult, WriteStatus, block, write_cells
+from workbook_templates.files.xlsx_writer import (
+    CellChange,
+    WriteResult,
+    WriteStatus,
+    block,
+    write_cells,
+)
 from workbook_templates.pipeline.loader import KommunInput, NamndInput, read_kommun, read_namnd
 from workbook_templates.pipeline.outputs import Outputs, compute_outputs
 
@@ -35,6 +41,8 @@ class FileReport:
     status: str  # written, unchanged, skipped, error, refused, validated, input-errors
     findings: list[Finding] = field(default_factory=list)
     backup: Path | None = None
+    #: output cells this run changed: (sheet, cell, old value, new value), from the writer
+    changes: list[CellChange] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         return {"path": str(self.path), "role": self.role, "status": self.status,
@@ -47,12 +55,14 @@ class RefreshReport:
     files: list[FileReport]
     findings: list[Finding]
     outputs: Outputs | None
+    #: nothing could be done (no workbook found, no municipality workbook): a usage error, exit 2
+    failed: bool = False
 
     @property
     def exit_code(self) -> int:
         """0 all fine; 1 error findings (files still refreshed where safe); 2 a file could not be
-        read or written."""
-        if any(f.status in ("error", "refused") for f in self.files):
+        read or written, or nothing to do (no workbook, no municipality workbook)."""
+        if self.failed or any(f.status in ("error", "refused") for f in self.files):
             return 2
         if any(f.severity is Severity.ERROR for f in self.findings):
             return 1
@@ -69,7 +79,8 @@ class RefreshReport:
 
 def find_workbooks(paths: Sequence[str | Path]) -> list[Path]:
     """Files and folders -> workbook files (folders non-recursively; Excel lock files and hidden
-    files such as our own temp files are skipped)."""
+    files such as our own temp files are skipped). A path that does not exist is returned as
+    given (the caller reports it)."""
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
@@ -105,15 +116,26 @@ def refresh(
     ``jobs`` > 1 reads and writes the committee workbooks in that many worker processes (the
     engine runs once, in this process); results are identical, in the same order."""
     say = progress or (lambda _msg: None)
+    reports: list[FileReport] = []
+    all_findings: list[Finding] = []
+    missing = [Path(p) for p in [*paths, *([kommun] if kommun else [])] if not Path(p).exists()]
+    if missing:
+        for p in missing:
+            f = Finding("IN", Severity.ERROR, f"Sökvägen {str(p)!r} finns inte. Kontrollera "
+                        "namnet och mappen.", location=Location(workbook=p.name))
+            reports.append(FileReport(p, "okänd", "error", [f]))
+            all_findings.append(f)
+        return RefreshReport(reports, all_findings, None, failed=True)
     files = find_workbooks(paths)
+    if not files:
+        f = Finding("IN", Severity.ERROR, "Ingen arbetsbok (.xlsx, .xlsm) hittades i "
+                    f"{', '.join(str(p) for p in paths)}. Ange mappen med arbetsböckerna.")
+        return RefreshReport([], [f], None, failed=True)
     kommun_path = Path(kommun) if kommun else None
     if kommun_path is None:
         candidates = [f for f in files if _is_kommun(f)]
         kommun_path = candidates[0] if candidates else None
     namnd_paths = [f for f in files if kommun_path is None or f.resolve() != kommun_path.resolve()]
-
-    reports: list[FileReport] = []
-    all_findings: list[Finding] = []
 
     def gate(path: Path, role: str) -> bool:
         found = check_workbook(path)
@@ -125,10 +147,12 @@ def refresh(
         all_findings.extend(found)
         return True
 
+    if kommun_path is None and not write:
+        return _validate_committees(namnd_paths, gate, reports, all_findings)
     if kommun_path is None:
         f = Finding("IN", Severity.ERROR, "Ingen kommunarbetsbok angavs eller hittades (den med "
                     "tabellen tblCentrala); ange den med --kommun.")
-        return RefreshReport([], [f], None)
+        return RefreshReport([], [f], None, failed=True)
 
     say(f"Läser {kommun_path.name}")
     k: KommunInput | None = None
@@ -172,6 +196,30 @@ def refresh(
         if r.status in ("skipped", "error"):
             all_findings.extend(f for f in r.findings if f not in all_findings)
     return RefreshReport(reports, all_findings, out)
+
+
+def _validate_committees(paths: list[Path], gate: Callable[[Path, str], bool],
+                         reports: list[FileReport], all_findings: list[Finding]) -> RefreshReport:
+    """``validate`` without a municipality workbook: each committee workbook on its own (a
+    committee controller checking a file before sending it). What needs no municipality data is
+    checked: the safety gate and everything the loader checks in the committee's own tables
+    (against its own tblAr); consolidation, binding items and resultatbalansering need the
+    municipality workbook and are not run."""
+    for p in paths:
+        if not gate(p, "nämnd"):
+            continue
+        n = read_namnd(p)
+        all_findings.extend(n.findings)
+        if not n.readable:
+            reports.append(FileReport(p, "nämnd", "error", n.findings))
+            continue
+        note = Finding("IN", Severity.INFO, "Kontrollerad utan kommunens arbetsbok: nämndens egna "
+                       "tabeller är kontrollerade; sammanställning, bindande poster och "
+                       "resultatbalansering kontrolleras när kommunens arbetsbok är med.",
+                       location=Location(workbook=p.name))
+        all_findings.append(note)
+        reports.append(FileReport(p, "nämnd", "validated", [*n.findings, note]))
+    return RefreshReport(reports, all_findings, None)
 
 
 def _read_committee(args: tuple[Path, list]) -> tuple[Path, list[Finding], NamndInput | None]:
@@ -219,7 +267,8 @@ def write_owned(path: Path, role: str, sheets: dict[str, list[list[object]]], ba
     result: WriteResult = write_cells(path, updates, clear=clear, owned_sheets=list(sheets),
                                       backups=backups)
     status = result.status.value
-    fr = FileReport(path, role, status, [*findings, *result.findings], result.backup)
+    fr = FileReport(path, role, status, [*findings, *result.findings], result.backup,
+                    list(result.changes))
     if result.status is WriteStatus.ERROR and not result.findings:
         fr.findings.append(Finding("IN", Severity.ERROR, "Arbetsboken kunde inte skrivas.",
                                    location=Location(workbook=path.name)))
