@@ -107,7 +107,7 @@ class ExcelTableSource:
                 "Tabelldesign så att kolumnerna kan hittas via rubrikerna.", wb, sheet=sname,
                 cell=range_name(r1, c1, r1, c2), table=name),))
         grid = rng.options(ndim=2, err_to_str=True).value
-        cells = [tuple(Cell(sname, cell_name(r1 + i, c1 + j), excel_value(v))
+        cells = [tuple(Cell(sname, cell_name(r1 + i, c1 + j), excel_value(v), wb)
                        for j, v in enumerate(line)) for i, line in enumerate(grid)]
         header_cells = cells[0]
         findings: list[Finding] = []

@@ -302,10 +302,11 @@ class Cell(NamedTuple):
     sheet: str
     address: str
     value: Value
+    workbook: str | None = None  # the file name, so a finding names its workbook
 
     @property
     def location(self) -> Location:
-        return Location(sheet=self.sheet, cell=self.address)
+        return Location(workbook=self.workbook, sheet=self.sheet, cell=self.address)
 
     @property
     def is_blank(self) -> bool:
@@ -616,7 +617,7 @@ class WorkbookReader:
         return raw  # type: ignore[return-value]
 
     def cell(self, sheet: str, row: int, col: int) -> Cell:
-        return Cell(sheet, cell_name(row, col), self._value(sheet, row, col))
+        return Cell(sheet, cell_name(row, col), self._value(sheet, row, col), self.path.name)
 
     def _value(self, sheet: str, row: int, col: int) -> Value:
         err = self._error_cells(sheet).get((row, col))
@@ -636,6 +637,7 @@ class WorkbookReader:
         convert = self._convert
         letters = [col_letters(c) for c in range(c1, c2 + 1)]
         cols = range(c1 - 1, c2)
+        wbname = self.path.name
         out = []
         for r in range(r1, r2 + 1):
             line = grid[r - 1] if r - 1 < len(grid) else ()
@@ -647,7 +649,7 @@ class WorkbookReader:
                     v: Value = CellError(errors[(r, c + 1)])
                 else:
                     v = convert(line[c]) if c < n else None
-                row.append(Cell(sheet, letters[j] + rs, v))
+                row.append(Cell(sheet, letters[j] + rs, v, wbname))
             out.append(tuple(row))
         return tuple(out)
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from engine.findings import Finding, Location, Severity, count_by_severity
+from engine.findings import Finding, Location, Severity, count_by_severity, located
 from workbook_templates import schema as S
 from workbook_templates.files.safety import check_workbook
 from workbook_templates.files.xlsx_writer import (
@@ -158,6 +158,7 @@ def refresh(
     k: KommunInput | None = None
     if gate(kommun_path, "kommun"):
         k = read_kommun(kommun_path)
+        _name_workbook(k.findings, kommun_path)
         all_findings.extend(k.findings)
         if not k.readable:
             reports.append(FileReport(kommun_path, "kommun", "error", k.findings))
@@ -209,6 +210,7 @@ def _validate_committees(paths: list[Path], gate: Callable[[Path, str], bool],
         if not gate(p, "nämnd"):
             continue
         n = read_namnd(p)
+        _name_workbook(n.findings, p)
         all_findings.extend(n.findings)
         if not n.readable:
             reports.append(FileReport(p, "nämnd", "error", n.findings))
@@ -228,7 +230,18 @@ def _read_committee(args: tuple[Path, list]) -> tuple[Path, list[Finding], Namnd
     found = check_workbook(path)
     if any(f.severity is Severity.ERROR for f in found):
         return path, found, None
-    return path, found, read_namnd(path, kolumner)
+    n = read_namnd(path, kolumner)
+    _name_workbook(n.findings, path)
+    return path, found, n
+
+
+def _name_workbook(findings: list[Finding], path: Path) -> None:
+    """A workbook's own findings located in a sheet or cell get the workbook's file name (so a
+    report line reads ``kommun.xlsx Budgetändringar!C6``); changed in place, order kept."""
+    for i, f in enumerate(findings):
+        loc = f.location
+        if loc is not None and not loc.workbook and (loc.sheet or loc.cell or loc.table):
+            findings[i] = located(f, replace(loc, workbook=path.name))
 
 
 def _write_committee(args: tuple) -> FileReport:
