@@ -180,8 +180,16 @@ class ExcelSink:
                                         location=Location(workbook=Path(self.book.fullname).name,
                                                           sheet=name)))
                 continue
-            sheet.range(S.OUTPUT_CLEAR).clear_contents()
-            block = to_excel_rows(rows)
-            if block and block[0]:
-                sheet.range(S.OUTPUT_ANCHOR).value = block
+            api = getattr(sheet, "api", None)
+            protected = bool(api is not None and api.ProtectContents)
+            if protected:  # the grey sheets are protected against typing, not against us
+                api.Unprotect()
+            try:
+                sheet.range(S.OUTPUT_CLEAR).clear_contents()
+                block = to_excel_rows(rows)
+                if block and block[0]:
+                    sheet.range(S.OUTPUT_ANCHOR).value = block
+            finally:
+                if protected:
+                    api.Protect()
         return findings
