@@ -44,11 +44,37 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-
-import numpy as np
-import pandas as pd
+from importlib import import_module
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from engine.findings import Finding, Location, Severity
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:
+
+    class _OnFirstUse:
+        """numpy/pandas imported when the ledger import first needs them, so that the engine
+        imports and runs without them (they are the ``kommunbudget[ledger]`` extra)."""
+
+        def __init__(self, name: str) -> None:
+            self._name = name
+            self._module: ModuleType | None = None
+
+        def __getattr__(self, attr: str) -> object:
+            if self._module is None:
+                try:
+                    self._module = import_module(self._name)
+                except ImportError as e:
+                    raise ImportError(
+                        f"Bokföringsimporten behöver {self._name}: installera "
+                        "'kommunbudget[ledger]' (pip install 'kommunbudget[ledger]').") from e
+            return getattr(self._module, attr)
+
+    np = _OnFirstUse("numpy")
+    pd = _OnFirstUse("pandas")
 
 __all__ = [
     "EXKL",

@@ -214,8 +214,13 @@ def _refresh(args: argparse.Namespace) -> int:
 
 
 def _import_utfall(args: argparse.Namespace) -> int:
-    from workbook_templates.files.ledger_io import CsvOptions
-    from workbook_templates.pipeline.import_utfall import import_utfall
+    try:
+        from workbook_templates.files.ledger_io import CsvOptions
+        from workbook_templates.pipeline.import_utfall import import_utfall
+    except ImportError as e:  # pandas/numpy are the [ledger] extra
+        log.error(f"import-utfall behöver paketen i 'kommunbudget[ledger]' ({e.name or e}); "
+                  "installera dem med: pip install 'kommunbudget[ledger]'.")
+        return EXIT_FAILURE
 
     started = datetime.now().astimezone()
     for p in (args.export, args.mappning, args.kommun, *(args.namnder or [])):
