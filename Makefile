@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench clean
+.PHONY: demo test test-min bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,24 @@ test: $(VENV)/.installed-test
 	$(BIN)/python -m benchmarks.run --quick  # so the benchmark cannot rot; no thresholds
 	$(BIN)/python -m pytest
 
+# The lower ends of the dependency ranges (.ci/min-requirements.txt, pinned to pyproject.toml's
+# lower bounds by tests/test_packaging.py) in a second venv, on a fast subset of the suite.
+MINVENV := .venv-min
+MIN_TESTS := tests/test_reader.py tests/test_xlsx_writer.py tests/test_refresh.py \
+	tests/test_ledger_io.py tests/test_import_utfall.py tests/test_cli.py tests/test_udfs.py \
+	tests/test_money.py tests/test_packaging.py
+$(MINVENV)/.installed: pyproject.toml .ci/min-requirements.txt
+	$(PYTHON) -m venv $(MINVENV)
+	$(MINVENV)/bin/python -m pip install --quiet -r .ci/min-requirements.txt \
+		pytest hypothesis jsonschema XlsxWriter msoffcrypto-tool
+	$(MINVENV)/bin/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+test-min: $(MINVENV)/.installed
+	$(MINVENV)/bin/python -m pytest -p no:cacheprovider $(MIN_TESTS)
+
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m benchmarks.run --write-doc
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) $(MINVENV) build *.egg-info .pytest_cache

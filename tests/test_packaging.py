@@ -96,6 +96,7 @@ def test_lower_bounds_file_matches_pyproject() -> None:
 
 def test_the_guide_ships_with_the_package(capsys) -> None:
     from kommunbudget_guide import user_guide
+
     from workbook_templates.cli.main import main
 
     assert main(["guide"]) == 0
