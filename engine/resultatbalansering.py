@@ -39,6 +39,7 @@ from fractions import Fraction
 
 from engine.findings import Finding, Location, Severity
 from engine.money import ZERO, allocate, quantize
+from engine.money import format_sv as _sv
 from engine.rb_rules import (
     DEFAULT_RULES,
     R6_FORBJUDNA,
@@ -593,7 +594,7 @@ def _attach(j: Justering, groups: dict[str, list[_Rad]], namnd_just: dict[str, D
             ) -> list[Finding]:
     findings: list[Finding] = []
     k = _key(j.namnd)
-    what = f"Justering {j.belopp} ({j.orsak or 'utan orsak'})"
+    what = f"Justering {_sv(j.belopp)} ({j.orsak or 'utan orsak'})"
     if k not in groups:
         return [Finding(
             "R2", Severity.ERROR,
@@ -662,8 +663,8 @@ def _balansera_namnd(
         ks = total
         findings.append(Finding(
             "R3", Severity.INFO,
-            f"Nämnden {namn}: justerat resultat {total} är mindre än minsta belopp "
-            f"{regler.minsta_belopp}; inget förs över.",
+            f"Nämnden {namn}: justerat resultat {_sv(total)} är mindre än minsta belopp "
+            f"{_sv(regler.minsta_belopp)}; inget förs över.",
             object=namn,
         ))
     elif total > 0 and not namnd_mal_ok:
@@ -671,7 +672,7 @@ def _balansera_namnd(
         findings.append(Finding(
             "R3", Severity.INFO,
             f"Nämnden {namn} har inte i stort nått budgeterade prestationer och mål; "
-            f"överskottet {total} förs inte över (R3).",
+            f"överskottet {_sv(total)} förs inte över (R3).",
             object=namn,
         ))
     elif total > 0:
@@ -690,8 +691,8 @@ def _balansera_namnd(
         if cap is not None and carry > cap:
             findings.append(Finding(
                 "R3", Severity.INFO,
-                f"Nämnden {namn}: överföringen {carry} begränsas till taket {cap}; "
-                f"{carry - cap} går till KS.",
+                f"Nämnden {namn}: överföringen {_sv(carry)} begränsas till taket {_sv(cap)}; "
+                f"{_sv(carry - cap)} går till KS.",
                 object=namn,
             ))
             ks += carry - cap
@@ -704,8 +705,8 @@ def _balansera_namnd(
         if cap is not None and carry < -cap:
             findings.append(Finding(
                 "R3", Severity.INFO,
-                f"Nämnden {namn}: överfört underskott {carry} begränsas till {-cap}; "
-                f"{carry + cap} bärs av KS.",
+                f"Nämnden {namn}: överfört underskott {_sv(carry)} begränsas till {_sv(-cap)}; "
+                f"{_sv(carry + cap)} bärs av KS.",
                 object=namn,
             ))
             ks += carry + cap
@@ -725,8 +726,8 @@ def _balansera_namnd(
     if central.overforing < 0:
         findings.append(Finding(
             "R4", Severity.WARNING,
-            f"Nämnden {namn}: resten till {central.enhet.namn} är negativ ({central.overforing}); "
-            f"enheternas garantier överstiger nämndens överföring {carry}. Den centrala "
+            f"Nämnden {namn}: resten till {central.enhet.namn} är negativ ({_sv(central.overforing)}); "
+            f"enheternas garantier överstiger nämndens överföring {_sv(carry)}. Den centrala "
             f"förvaltningsledningen bär underskottet och behöver en handlingsplan (R5).",
             object=namn,
         ))
@@ -752,8 +753,8 @@ def _balansera_namnd(
     if carry + ks != total or guaranteed + central.overforing != carry:  # pragma: no cover
         findings.append(Finding(
             "R7", Severity.ERROR,
-            f"Nämnden {namn}: avstämningen går inte ihop (överföring {carry} + KS {ks} ≠ "
-            f"{total}). Detta är ett programfel; rapportera det.",
+            f"Nämnden {namn}: avstämningen går inte ihop (överföring {_sv(carry)} + KS {_sv(ks)} ≠ "
+            f"{_sv(total)}). Detta är ett programfel; rapportera det.",
             object=namn,
         ))
 
@@ -796,14 +797,14 @@ def _garanti(r: _Rad, regler: Regelverk, namnd_mal_ok: bool, nothing: bool,
                    e.budget, unit, f"{e.namnd} / {e.namn}", findings, e.namnd)
         if cap is not None and r.garanti > cap:
             r.till_ks = r.garanti - cap
-            r.anmarkning = _join(r.anmarkning, f"tak {cap}; {r.till_ks} till KS")
+            r.anmarkning = _join(r.anmarkning, f"tak {_sv(cap)}; {_sv(r.till_ks)} till KS")
     else:
         r.garanti = _round(Fraction(a) * regler.garanti_underskott_enhet, unit)
         cap = _cap(regler.tak_underskott_enhet_belopp, regler.tak_underskott_enhet_procent,
                    e.budget, unit, f"{e.namnd} / {e.namn}", findings, e.namnd)
         if cap is not None and r.garanti < -cap:
             r.till_ks = r.garanti + cap
-            r.anmarkning = _join(r.anmarkning, f"underskottstak {-cap}; {-r.till_ks} bärs av KS")
+            r.anmarkning = _join(r.anmarkning, f"underskottstak {_sv(-cap)}; {_sv(-r.till_ks)} bärs av KS")
 
 
 def _join(a: str, b: str) -> str:
@@ -841,7 +842,7 @@ def _enhet_findings(er: EnhetsResultat, e: Resultatenhet) -> list[Finding]:
     if er.handlingsplan_kravs and er.handlingsplan_registrerad is not True:
         findings.append(Finding(
             "R5", Severity.WARNING,
-            f"{who} för över underskott {er.overforing}; enhetens chef ska ta fram en "
+            f"{who} för över underskott {_sv(er.overforing)}; enhetens chef ska ta fram en "
             f"handlingsplan och presentera den för nämnden. Registrera när den är presenterad.",
             object=who, location=e.plats,
         ))
@@ -873,7 +874,7 @@ def _enhet_findings(er: EnhetsResultat, e: Resultatenhet) -> list[Finding]:
     if er.overforing > 0 and planned > er.overforing:
         findings.append(Finding(
             "R6", Severity.WARNING,
-            f"{who}: planerad användning {planned} överstiger överfört överskott {er.overforing}.",
+            f"{who}: planerad användning {_sv(planned)} överstiger överfört överskott {_sv(er.overforing)}.",
             object=who, location=e.plats,
         ))
     return findings

@@ -302,7 +302,7 @@ def _overview_expectations(path: Path, ex: Exempel | None, sprak: str,
             count = ""
             if report is not None:
                 summary = str(report.outputs.kommun_sheets["Kontroll"][0][0])
-                m = re.match(r"(\d+) fel, (\d+) varningar", summary)
+                m = re.match(r"(\d+) fel, (\d+) varning(?:ar)?", summary)
                 count = int(m.group(1) if label == "Fel" else m.group(2))
             expected[(OVERSIKT, f"B{row}")] = count
     return expected

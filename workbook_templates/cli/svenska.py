@@ -16,6 +16,8 @@ import re
 import sys
 from typing import NoReturn
 
+from engine.svenska import antal
+
 __all__ = ["STATUS", "SEVERITY", "SvenskArgumentParser", "antal", "status_sv", "translate"]
 
 #: File status (machine value in the JSON report) -> what a person reads.
@@ -30,16 +32,6 @@ STATUS = {
 }
 
 SEVERITY = {"error": "fel", "warning": "varning", "info": "info"}
-
-_PLURAL = {"fel": "fel", "varning": "varningar", "info": "info", "rad": "rader", "fil": "filer",
-           "arbetsbok": "arbetsböcker", "enhet": "enheter", "cell": "celler",
-           "nämnd": "nämnder", "konto": "konton", "ändring": "ändringar"}
-
-
-def antal(n: int, word: str) -> str:
-    """``1 varning``, ``2 varningar``, ``0 fel``: a count with the right number of the noun."""
-    return f"{n} {word if n == 1 else _PLURAL.get(word, word)}"
-
 
 def status_sv(status: str) -> str:
     return STATUS.get(status, status)

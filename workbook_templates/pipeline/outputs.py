@@ -19,6 +19,7 @@ from engine.catalogue import catalogue
 from engine.findings import Finding, Severity
 from engine.input_hygiene import parse_amount
 from engine.resultatbalansering import Balansering, balansera
+from engine.svenska import antal
 from engine.uppfoljning import Uppfoljning, bindande_poster, resolve_post, uppfoljning
 from workbook_templates.pipeline.loader import KommunInput, NamndInput
 
@@ -233,7 +234,8 @@ def findings_rows(findings: Sequence[Finding]) -> Rows:
     from engine.findings import count_by_severity
 
     c = count_by_severity(findings)
-    rows: Rows = [[f"{c['error']} fel, {c['warning']} varningar, {c['info']} info"],
+    rows: Rows = [[f"{antal(c['error'], 'fel')}, {antal(c['warning'], 'varning')}, "
+                   f"{antal(c['info'], 'info')}"],
                   ["Regel", "Allvar", "Arbetsbok", "Flik", "Cell", "Objekt", "År", "Meddelande"]]
     order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
     for f in sorted(findings, key=lambda f: order[f.severity]):
