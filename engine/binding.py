@@ -40,6 +40,7 @@ from engine.money import ZERO
 from engine.money import format_sv as _sv
 
 __all__ = [
+    "detalj_label",
     "AFFARSVERK_POSTER",
     "BindingItem",
     "BudgetChange",
@@ -198,7 +199,7 @@ class BudgetObject:
 _LINE_CODE = re.compile(r"[A-Z]{2,}(?:\.[A-Z0-9]+)+")
 
 
-def _detalj_label(detalj: str) -> str:
+def detalj_label(detalj: str) -> str:
     """A line code as the line's name in lower case (``RR.AB`` -> ``årsbidrag``)."""
     if _LINE_CODE.fullmatch(detalj):
         cat = catalogue()
@@ -245,7 +246,7 @@ class BindingItem:
         obj = self.label if self.label and _LINE_CODE.fullmatch(self.object) else (
             f"{self.object} {self.label}" if self.label else self.object)
         if self.detalj:
-            obj = f"{obj}, {_detalj_label(self.detalj)}"
+            obj = f"{obj}, {detalj_label(self.detalj)}"
         how = self.kind.value if self.kind.value == self.principle.value else (
             f"{self.kind.value}, {self.principle.value}")
         return f"{self.part.value} {obj} ({how})"

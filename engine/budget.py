@@ -193,7 +193,7 @@ def _internal_balance(budget: Budget) -> list[Finding]:
                     f"interna inkomster ({format_sv(a)}) och interna utgifter ({format_sv(b)}) tar inte ut "
                     "varandra; kontrollera att varje intern försäljning har en motsvarande intern "
                     "köpare",
-                    object="DR.INT",
+                    object="interna poster",
                     year=int(year) if year.isdigit() else None,
                 )
             )

@@ -146,6 +146,8 @@ OUTPUT_WIDTHS = {
     "Budgetutfall": {"B": 44, "K": 60, "L": 50},
     "Sammandrag": {"B": 70},
 }
+#: Other number formats of owned sheets' columns (dates as dates).
+OUTPUT_FORMATS = {"Resultatbalansering": {"G": "yyyy-mm-dd"}}
 #: Owned sheets' columns that hold amounts (the writer gives new cells their column's style).
 AMOUNT_COLUMNS = {
     "Kontroll": "",
@@ -183,6 +185,8 @@ def _output_sheet(wb: Workbook, title: str) -> Worksheet:
             ws.column_dimensions[letter].number_format = AMOUNT_FORMAT
     for letter, width in OUTPUT_WIDTHS.get(title, {}).items():
         ws.column_dimensions[letter].width = width
+    for letter, fmt in OUTPUT_FORMATS.get(title, {}).items():
+        ws.column_dimensions[letter].number_format = fmt
     ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0

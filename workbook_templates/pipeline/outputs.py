@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from engine.binding import BindingItem, BudgetChange, Organ, check_changes
+from engine.binding import BindingItem, BudgetChange, Organ, check_changes, detalj_label
 from engine.budget import Berakning, Budget, InverkanRad, Uppgift, affarsverk_inverkan, berakna
 from engine.catalogue import catalogue
 from engine.findings import Finding, Severity
@@ -130,13 +130,15 @@ def _rb_rows(rb: Balansering) -> Rows:
         rows.append([n.namnd, "ja" if n.maluppfyllelse else "nej", n.justerat_resultat,
                      n.overforing, n.ks_andel, n.central_rest])
     rows.append([])
-    rows.append(["Budgettillägg (R1)", "Resultatenhet", "År", "Belopp"])
+    # amounts stay in the amount columns (C–F); the year is a number in H (no number format),
+    # the date a date in G (date format in the template)
+    rows.append(["Budgettillägg (R1)", "Resultatenhet", "Belopp", None, None, None, None, "År"])
     for t in rb.budgettillagg:
-        rows.append([t.namnd, t.resultatenhet, str(t.ar) if t.ar else None, t.belopp])
+        rows.append([t.namnd, t.resultatenhet, t.belopp, None, None, None, None, t.ar])
     rows.append([])
-    rows.append(["Tidplan (R8)", "Datum", "Status"])
+    rows.append(["Tidplan (R8)", None, None, None, None, None, "Datum", "Status"])
     for s in rb.tidplan:
-        rows.append([s.namn, s.datum.isoformat() if s.datum else None, s.status])
+        rows.append([s.namn, None, None, None, None, None, s.datum, s.status])
     return rows
 
 
@@ -200,18 +202,22 @@ def _tabla_rows(uf: Uppfoljning, year: int | None) -> Rows:
                      r.prognosavvikelse if r.prognos is not None else r.avvikelse,
                      r.utnyttjandegrad, r.status_text, r.forklaring])
     rows.append([])
-    rows.append(["Del", "Summa ursprunglig", "Ändringar", "Budget efter ändringar", "Utfall",
-                 "Prognos", "Avvikelse", "Kräver beslut"])
+    # the totals in the same columns as the rows above (amount format D–I); the count of items
+    # that need a council decision as text in the Status column
+    rows.append(["Summa per del", None, None, "Ursprunglig budget", "Ändringar",
+                 "Budget efter ändringar", "Utfall hittills", "Prognos helår", "Avvikelse",
+                 None, "Kräver beslut"])
     for t in uf.tabla.parts:
-        rows.append([t.part.value, t.ursprunglig, t.andringar, t.budget_efter, t.utfall,
-                     t.prognos, t.avvikelse, t.antal_som_kraver_beslut])
+        rows.append([t.part.value, None, None, t.ursprunglig, t.andringar, t.budget_efter,
+                     t.utfall, t.prognos, t.avvikelse, None,
+                     antal(t.antal_som_kraver_beslut, "post")])
     return rows
 
 
 def _item_name(item: BindingItem) -> str:
     label = item.label if item.object_type.value == "rad" and item.label else item.object
     if item.detalj and item.detalj != "RR.AB":
-        return f"{label} ({item.detalj})"
+        return f"{label} ({detalj_label(item.detalj)})"
     return f"{label} – {item.kind.value}"
 
 
