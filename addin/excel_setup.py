@@ -41,7 +41,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 MACROS_DIR = Path(str(resources.files("macros")))
 SHEET_START = "Start"  # our own sheet: "Översikt" holds the key figures (formula_sheets)
 XL_BUTTON_CONTROL = 0  # XlFormControl.xlButtonControl
-GUIDE = "docs/ANVANDARGUIDE.md"
+GUIDE = "användarguiden (kommunbudget guide visar var den finns; docs/ANVANDARGUIDE.md)"
 
 TRUST_MESSAGE = (
     "Excel tillåter inte att program ändrar VBA-projektet. Slå på det en gång:\n"

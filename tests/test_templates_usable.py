@@ -102,3 +102,20 @@ def test_the_excel_adapter_lifts_and_restores_protection(tmp_path: Path) -> None
     assert ExcelSink(book).write({"Kontroll": [["0 fel"]]}) == []
     sheet = book.sheets["Kontroll"]
     assert sheet.range("A3").value == [["0 fel"]] and sheet.api.ProtectContents
+
+
+def test_a_password_protected_sheet_is_a_finding_not_a_crash(tmp_path: Path,
+                                                             monkeypatch) -> None:
+    from addin.excel_adapter import ExcelSink
+    from tests import xlwings_double
+
+    kommun = new_kommun(tmp_path / "kommun.xlsx", exempelkommun())
+    book = xlwings_double.Book(kommun)
+
+    def refuse(self, Password=None):  # noqa: ANN001, ANN202, N803
+        raise RuntimeError("The password you supplied is not correct.")
+
+    monkeypatch.setattr(xlwings_double._SheetApi, "Unprotect", refuse)
+    findings = ExcelSink(book).write({"Kontroll": [["0 fel"]]})
+    assert len(findings) == 1 and "lösenord" in findings[0].message
+    assert findings[0].location.sheet == "Kontroll"
