@@ -3,7 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test test-min bench clean
+.PHONY: demo test test-min test-xlwings-lowest bench clean
+
+# The lowest xlwings in pyproject.toml's range; its contract test runs in CI (.ci/run).
+XLWINGS_LOWEST := 0.30.0
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +34,7 @@ test: $(VENV)/.installed-test
 MINVENV := .venv-min
 MIN_TESTS := tests/test_reader.py tests/test_xlsx_writer.py tests/test_refresh.py \
 	tests/test_ledger_io.py tests/test_import_utfall.py tests/test_cli.py tests/test_udfs.py \
-	tests/test_money.py tests/test_packaging.py
+	tests/test_money.py tests/test_packaging.py tests/test_excel_kontroll.py
 $(MINVENV)/.installed: pyproject.toml .ci/min-requirements.txt
 	$(PYTHON) -m venv $(MINVENV)
 	$(MINVENV)/bin/python -m pip install --quiet -r .ci/min-requirements.txt \
@@ -41,6 +44,12 @@ $(MINVENV)/.installed: pyproject.toml .ci/min-requirements.txt
 
 test-min: $(MINVENV)/.installed
 	$(MINVENV)/bin/python -m pytest -p no:cacheprovider $(MIN_TESTS)
+
+# The UDF contract test again with the lowest supported xlwings (issue 12): installed beside the
+# venv's own xlwings (--target, no dependencies) and put first on the path.
+test-xlwings-lowest: $(VENV)/.installed-test
+	$(BIN)/python -m pip install --quiet --no-deps --upgrade --target $(VENV)/xlwings-$(XLWINGS_LOWEST) xlwings==$(XLWINGS_LOWEST)
+	PYTHONPATH=$(VENV)/xlwings-$(XLWINGS_LOWEST) $(BIN)/python -m pytest -p no:cacheprovider tests/test_udf_contract.py
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m benchmarks.run --write-doc

@@ -2,9 +2,13 @@
 
 xlwings gives a UDF a scalar for one cell, a 1-D list for a row or column (unless ``ndim=2``), a
 2-D list for a block, ``None`` for blanks and, with ``err_to_str=True``, error values as strings
-(``"#REF!"``). These helpers turn that into lists of labels and exact amounts, or raise
-:class:`UdfInputError` with a Swedish message naming the position; the UDF turns that into the
-``#KB: ...`` string it returns. Nothing here knows the domain beyond "an amount".
+(``"#REF!"``). Two COM shapes pass xlwings unchanged and are adapted here (:func:`from_com`):
+the error values xlwings has no name for (``#SPILL!``, ``#CALC!``, … arrive as their integer
+codes) and the missing-argument marker. Amounts are then read by THE parser shared with the
+workbook loader, :func:`engine.input_hygiene.read_amount`; this module only words its verdict for
+an Excel argument. Bad input raises :class:`UdfInputError` with a Swedish message naming the
+argument and position; :func:`addin.excel_function.kb_function` turns that into the ``#KB: ...``
+string the function returns. Nothing here knows the domain beyond "an amount".
 """
 
 from __future__ import annotations
@@ -13,8 +17,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from engine.input_hygiene import EXCEL_ERRORS as _HYGIENE_ERRORS
-from engine.input_hygiene import excel_error
-from engine.money import MoneyError, to_money
+from engine.input_hygiene import AmountProblem, excel_error, read_amount
 from engine.svenska import antal
 
 __all__ = [
@@ -22,6 +25,7 @@ __all__ = [
     "UdfInputError",
     "as_column",
     "as_matrix",
+    "from_com",
     "kb_error",
     "to_excel",
 ]
@@ -29,6 +33,34 @@ __all__ = [
 #: Excel's error values (also their Swedish/Finnish forms are recognised by
 #: :func:`engine.input_hygiene.excel_error`); one list, kept in the engine's input hygiene.
 EXCEL_ERRORS = frozenset(_HYGIENE_ERRORS)
+
+
+#: COM's marker for an omitted optional argument (DISP_E_PARAMNOTFOUND).
+COM_MISSING = -2147352572
+#: An Excel error value reaches Python through COM as 0x800A0000 + its xlErr code (signed).
+_XL_ERR_BASE = -2146828288
+_XL_ERRORS = {
+    2000: "#NULL!", 2007: "#DIV/0!", 2015: "#VALUE!", 2023: "#REF!", 2029: "#NAME?",
+    2036: "#NUM!", 2042: "#N/A", 2043: "#GETTING_DATA", 2045: "#SPILL!", 2046: "#CONNECT!",
+    2047: "#BLOCKED!", 2048: "#UNKNOWN!", 2049: "#FIELD!", 2050: "#CALC!", 2051: "#BUSY!",
+}
+
+
+def from_com(value: object) -> object:
+    """A value as COM may hand it, in the shapes the parsers know (recursively for lists).
+
+    Excel passes numbers as doubles, so an ``int`` in the error range is an error value
+    (xlwings names only the seven classic ones) — it must never be read as a number; the
+    missing-argument marker becomes ``None``. Everything else is returned as it is.
+    """
+    if isinstance(value, (list, tuple)):
+        return [from_com(v) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value == COM_MISSING:
+            return None
+        if _XL_ERR_BASE <= value < _XL_ERR_BASE + 0x10000:
+            return _XL_ERRORS.get(value - _XL_ERR_BASE, "#UNKNOWN!")
+    return value
 
 
 class UdfInputError(ValueError):
@@ -81,18 +113,42 @@ def as_matrix(value: object, n_rows: int, name: str) -> list[list[object]]:
     return rows
 
 
-def amount(value: object, where: str) -> Decimal | None:
-    """One amount cell: ``None`` for a blank, exact cents for a number; error values and text
-    raise :class:`UdfInputError` naming ``where``."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    err = excel_error(value)
+def amount_or_problem(value: object) -> Decimal | AmountProblem | None:
+    """:func:`engine.input_hygiene.read_amount` of an Excel argument value (text refused, also
+    a number stored as text, as in the workbook loader)."""
+    return read_amount(from_com(value))
+
+
+def amount(value: object, where: str, *, required: bool = False) -> Decimal | None:
+    """One amount cell: ``None`` for a blank (refused if ``required``), exact cents for a
+    number; error values, text, booleans, dates raise :class:`UdfInputError` naming ``where``."""
+    read = amount_or_problem(value)
+    if isinstance(read, AmountProblem):
+        raise UdfInputError(f"{where}: {read.text()}")
+    if read is None and required:
+        raise UdfInputError(f"{where}: cellen är tom; fyll i ett belopp (0 om inget)")
+    return read
+
+
+def check_error(value: object, where: str) -> None:
+    """Raise :class:`UdfInputError` if ``value`` is an Excel error value."""
+    err = excel_error(from_com(value))
     if err is not None:
-        raise UdfInputError(f"{where} innehåller felvärdet {err}; rätta cellen")
-    try:
-        return to_money(value)
-    except MoneyError:
-        raise UdfInputError(f"{where} är inte ett belopp: {value!r}") from None
+        raise UdfInputError(f"{where}: innehåller felvärdet {err} ({_HYGIENE_ERRORS[err]}); "
+                            "rätta cellen eller formeln")
+
+
+def check_errors(value: object, name: str) -> None:
+    """Raise for the first Excel error value anywhere in an argument, located as
+    "``name`` rad i kolumn j" (just ``name`` for one cell), before any shape check."""
+    rows = _rows(value)
+    if len(rows) == 1 and len(rows[0]) == 1:
+        check_error(rows[0][0], name)
+        return
+    width = max((len(r) for r in rows), default=0)
+    for i, row in enumerate(rows, start=1):
+        for j, v in enumerate(row, start=1):
+            check_error(v, f"{name} rad {i}" + (f" kolumn {j}" if width > 1 else ""))
 
 
 def to_excel(value: Decimal | None) -> float | None:
@@ -101,6 +157,7 @@ def to_excel(value: Decimal | None) -> float | None:
 
 
 def label_text(value: object) -> str | None:
+    """A label cell as text (``None`` for a blank); error values raise via the caller's check."""
     if value is None:
         return None
     if isinstance(value, float) and value.is_integer():

@@ -2,8 +2,9 @@
 
 Registered through the workbook's ``xlwings.conf`` sheet (``UDF Modules`` = ``addin.udfs``); every
 function here, including those imported from the other ``addin.udfs_*`` modules, becomes an Excel
-function. On Linux the xlwings decorators leave the functions plain, so the tests call them with
-exactly what Excel would hand them.
+function. Each is declared with :func:`addin.excel_function.kb_function` (wizard texts, argument
+options, no type hints on what Excel sees); ``tests/test_udf_contract.py`` calls them through
+xlwings' real Windows UDF code (``tests/xlwings_windows.py``).
 
 Every function returns a value or a ``#KB: ...`` message; none raises into Excel.
 
@@ -14,17 +15,17 @@ costs −; one or more year columns) and return one number per year column.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-import xlwings as xw
-
+from addin.excel_function import kb_function
 from addin.excel_values import (
     UdfInputError,
     amount,
     as_column,
     as_matrix,
+    check_errors,
     kb_error,
     label_text,
     row_result,
@@ -62,6 +63,8 @@ ALL_PARTS = ("RR", "IN", "FD", "BAL")
 def _statement(rader: object, belopp: object) -> tuple[Statement, list[str]]:
     """Read labels and amounts as Excel gives them and compute every part. Raises
     :class:`UdfInputError` for bad input or an inconsistent statement."""
+    check_errors(rader, "rader")
+    check_errors(belopp, "belopp")
     labels = as_column(rader, "rader")
     rows = as_matrix(belopp, len(labels), "belopp")
     n_years = len(rows[0]) if rows else 1
@@ -112,88 +115,91 @@ def _wording(texts: Sequence[str]) -> str:
     return max(WORDINGS, key=lambda w: (counts[w], -WORDINGS.index(w)))
 
 
-def _line_udf(code: str) -> Callable[[object, object], Any]:
-    def udf(rader: object, belopp: object) -> Any:
-        try:
-            st, _ = _statement(rader, belopp)
-        except UdfInputError as err:
-            return kb_error(str(err))
+RADER = ("Radbeteckningarna: en kolumn med radnamn (svenska eller finska, JHS) eller radkoder "
+         "som RR.AB.", {"ndim": 2})
+BELOPP = ("Beloppen: lika många rader som rader, en kolumn per år; inkomster +, utgifter −.",
+          {"ndim": 2})
+STATEMENT_ARGS = {"rader": RADER, "belopp": BELOPP}
+
+
+def _line_udf(code: str, name: str, description: str) -> Any:
+    def udf(rader: object, belopp: object) -> object:
+        st, _ = _statement(rader, belopp)
         return row_result([to_excel(v) for v in st[code]])
 
-    return udf
+    udf.__name__ = udf.__qualname__ = name
+    return kb_function(description, STATEMENT_ARGS)(udf)
 
 
-def _decorate(func: Callable[..., Any], name: str, doc: str) -> Callable[..., Any]:
-    func.__name__ = func.__qualname__ = name
-    func.__doc__ = doc
-    func = xw.arg("belopp", ndim=2, err_to_str=True)(func)
-    func = xw.arg("rader", ndim=2, err_to_str=True)(func)
-    return xw.func(func)
-
-
-KB_VERKSAMHETSBIDRAG = _decorate(
-    _line_udf("RR.VB"), "KB_VERKSAMHETSBIDRAG",
-    "Verksamhetsbidrag per year column: verksamhetsinkomster + tillverkning för eget bruk + "
+KB_VERKSAMHETSBIDRAG = _line_udf(
+    "RR.VB", "KB_VERKSAMHETSBIDRAG",
+    "Verksamhetsbidrag per årskolumn: verksamhetsinkomster + tillverkning för eget bruk + "
     "verksamhetsutgifter.")
-KB_ARSBIDRAG = _decorate(
-    _line_udf("RR.AB"), "KB_ARSBIDRAG",
-    "Årsbidrag per year column: verksamhetsbidrag + skatteinkomster + statsandelar + finansiella "
-    "poster.")
-KB_RESULTAT = _decorate(
-    _line_udf("RR.RES"), "KB_RESULTAT",
-    "Räkenskapsperiodens resultat per year column: årsbidrag + avskrivningar + extraordinära poster.")
-KB_OVERSKOTT = _decorate(
-    _line_udf("RR.OVERSKOTT"), "KB_OVERSKOTT",
-    "Räkenskapsperiodens överskott (underskott): resultat + bokslutsdispositioner.")
-KB_INVERKAN_LIKVIDITET = _decorate(
-    _line_udf("FD.INV"), "KB_INVERKAN_LIKVIDITET",
-    "Inverkan på likviditeten: verksamhetens och investeringarnas kassaflöde + finansieringens "
-    "kassaflöde.")
+KB_ARSBIDRAG = _line_udf(
+    "RR.AB", "KB_ARSBIDRAG",
+    "Årsbidrag per årskolumn: verksamhetsbidrag + skatteinkomster + statsandelar + finansiella "
+    "intäkter och kostnader.")
+KB_RESULTAT = _line_udf(
+    "RR.RES", "KB_RESULTAT",
+    "Räkenskapsperiodens resultat per årskolumn: årsbidrag + avskrivningar + extraordinära poster.")
+KB_OVERSKOTT = _line_udf(
+    "RR.OVERSKOTT", "KB_OVERSKOTT",
+    "Räkenskapsperiodens överskott (underskott) per årskolumn: resultat + bokslutsdispositioner.")
+KB_INVERKAN_LIKVIDITET = _line_udf(
+    "FD.INV", "KB_INVERKAN_LIKVIDITET",
+    "Inverkan på likviditeten per årskolumn: verksamhetens och investeringarnas kassaflöde + "
+    "finansieringens kassaflöde.")
 
 
-def _table_udf(part: str) -> Callable[[object, object], Any]:
-    def udf(rader: object, belopp: object) -> Any:
-        try:
-            st, texts = _statement(rader, belopp)
-        except UdfInputError as err:
-            return kb_error(str(err))
+def _table_udf(part: str, name: str, description: str) -> Any:
+    def udf(rader: object, belopp: object) -> object:
+        st, texts = _statement(rader, belopp)
         wording = _wording(texts)
         return [[row.label, *(to_excel(v) for v in row.values)]
                 for row in st.rows(part, wording)]
 
-    return udf
+    udf.__name__ = udf.__qualname__ = name
+    return kb_function(description, STATEMENT_ARGS)(udf)
 
 
-KB_RESULTATRAKNING = xw.ret(expand="table")(_decorate(
-    _table_udf("RR"), "KB_RESULTATRAKNING",
-    "The resultaträkningsdel as a table: label and one column per year, computed rows included."))
-KB_FINANSIERINGSDEL = xw.ret(expand="table")(_decorate(
-    _table_udf("FD"), "KB_FINANSIERINGSDEL",
-    "The finansieringsdel as a table: label and one column per year, computed rows included."))
+# Tables are plain 2-D lists: Excel 365/2021 spills them (no xlwings ``expand``).
+KB_RESULTATRAKNING = _table_udf(
+    "RR", "KB_RESULTATRAKNING",
+    "Hela resultaträkningsdelen som tabell: radnamn och en kolumn per år, beräknade rader "
+    "medräknade (spills ut i cellerna nedanför och till höger).")
+KB_FINANSIERINGSDEL = _table_udf(
+    "FD", "KB_FINANSIERINGSDEL",
+    "Hela finansieringsdelen som tabell: radnamn och en kolumn per år, beräknade rader "
+    "medräknade (spills ut i cellerna nedanför och till höger).")
 
 
-@xw.func
-@xw.arg("rader", ndim=2, err_to_str=True)
-@xw.arg("belopp", ndim=2, err_to_str=True)
-@xw.arg("invanare", err_to_str=True)
-def KB_NYCKELTAL(namn: object, rader: object, belopp: object, invanare: object = None) -> Any:
-    """A key ratio (spec §7) by its Swedish or Finnish name, one value per year column.
-    A ratio that is not defined for a year shows 'ej definierat: ...'."""
-    name = find_ratio(str(namn)) if namn is not None else None
+@kb_function(
+    "Ett nyckeltal per årskolumn efter svenskt eller finskt namn; 'ej definierat: …' när "
+    "nämnaren är noll eller har fel tecken.",
+    {"namn": "Nyckeltalets namn, t.ex. \"Årsbidrag, €/inv\" eller \"Vuosikate, €/asukas\".",
+     "rader": RADER,
+     "belopp": BELOPP,
+     "invanare": "Valfritt: antal invånare, ett tal eller ett per årskolumn (för nyckeltal per "
+                 "invånare)."},
+)
+def KB_NYCKELTAL(namn: object, rader: object, belopp: object, invanare: object = None) -> object:
+    """A key ratio (spec §7) by its Swedish or Finnish name, one value per year column."""
+    check_errors(namn, "namn")
+    if label_text(namn) is None:
+        raise UdfInputError("namn: cellen är tom; skriv nyckeltalets namn")
+    name = find_ratio(str(namn))
     if name is None:
         return kb_error(f"okänt nyckeltal: {namn!r}")
-    try:
-        st, _ = _statement(rader, belopp)
-        n = len(st.years)
-        inv_values = as_column(invanare, "invånare") if invanare is not None else []
-        if len(inv_values) not in (0, 1, n):
-            raise UdfInputError(f"invånare: ge ett tal eller ett per årskolumn ({n})")
-        inhabitants: list[Decimal | None] = []
-        for j in range(n):
-            raw = inv_values[0] if len(inv_values) == 1 else (inv_values[j] if inv_values else None)
-            inhabitants.append(amount(raw, "invånare"))
-    except UdfInputError as err:
-        return kb_error(str(err))
+    st, _ = _statement(rader, belopp)
+    n = len(st.years)
+    check_errors(invanare, "invanare")
+    inv_values = as_column(invanare, "invanare") if invanare is not None else []
+    if len(inv_values) not in (0, 1, n):
+        raise UdfInputError(f"invanare: ge ett tal eller ett per årskolumn ({n})")
+    inhabitants: list[Decimal | None] = []
+    for j in range(n):
+        raw = inv_values[0] if len(inv_values) == 1 else (inv_values[j] if inv_values else None)
+        inhabitants.append(amount(raw, "invanare"))
     if name == ACKUMULERAT_KASSAFLODE:
         ratios = ackumulerat_kassaflode(st)
     else:
@@ -201,24 +207,27 @@ def KB_NYCKELTAL(namn: object, rader: object, belopp: object, invanare: object =
     return row_result([to_excel(r.value) if r.defined else r.reason for r in ratios])
 
 
-@xw.func
-def KB_TACKNINGSAR(bokslutsar: object, faststallelsear: object = None) -> Any:
+@kb_function(
+    "Sista året då ett underskott i bokslutet ska vara täckt (V8): utgången av fjärde året efter "
+    "det år bokslutet fastställdes.",
+    {"bokslutsar": "Bokslutets år, t.ex. 2024.",
+     "faststallelsear": "Valfritt: året då bokslutet fastställdes (standard: året efter "
+                        "bokslutsåret)."},
+)
+def KB_TACKNINGSAR(bokslutsar: object, faststallelsear: object = None) -> object:
     """The last year by which a deficit shown in the accounts of ``bokslutsar`` must be covered
-    (spec V8): the end of the fourth year after the year the accounts were approved; approval
-    defaults to the year after the accounts."""
+    (spec V8); approval defaults to the year after the accounts."""
     from engine.balance import tackningsar
 
-    try:
-        year = _year(bokslutsar, "bokslutsår")
-        approved = None if faststallelsear is None else _year(faststallelsear, "fastställelseår")
-    except UdfInputError as err:
-        return kb_error(str(err))
+    year = _year(bokslutsar, "bokslutsar")
+    approved = None if faststallelsear is None else _year(faststallelsear, "faststallelsear")
     if approved is not None and approved <= year:
-        return kb_error("bokslutet fastställs tidigast året efter bokslutsåret")
+        return kb_error("faststallelsear: bokslutet fastställs tidigast året efter bokslutsåret")
     return tackningsar(year, approved)
 
 
 def _year(value: object, name: str) -> int:
+    check_errors(value, name)
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise UdfInputError(f"{name} ska vara ett årtal")
     try:

@@ -2,11 +2,13 @@
 
 Registered by ``addin/udfs.py`` (it imports this module). Thin glue over :mod:`engine.outturn`:
 arguments arrive as Excel hands them (floats, ``None`` for blanks, error strings such as
-``"#REF!"`` — every argument is declared ``err_to_str=True`` so error cells are not turned into
-blanks —, 1-D lists for a row/column, 2-D lists for a block) and the functions never raise: bad
-input returns a string starting with ``"#KB:"`` that names the argument.
+``"#REF!"`` — every argument is declared ``err_to_str=True`` by
+:func:`addin.excel_function.kb_function` so error cells are not turned into blanks —, 1-D lists
+for a row/column, 2-D lists for a block) and the functions never raise: bad input returns a
+string starting with ``"#KB:"`` that names the argument. Amounts are read by the shared parser
+(:func:`addin.excel_values.amount`).
 
-* ``KB_BINDNING_STATUS(principle, kind, budget, utfall, [andringar], [overskridningsratt],
+* ``KB_BINDNING_STATUS(princip, slag, budget, utfall, [andringar], [overskridningsratt],
   [tecken])`` → the status text, e.g. "inom ramen", "anslaget överskrids – kräver fullmäktiges
   beslut".
 * ``KB_AVVIKELSE(budget, utfall, [andringar])`` → utfall − (budget + Σ andringar), a number.
@@ -21,11 +23,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import xlwings as xw
-
+from addin.excel_function import kb_function
+from addin.excel_values import UdfInputError, amount, check_error
 from engine.binding import Kind, Principle
-from engine.input_hygiene import excel_error
-from engine.money import MoneyError, to_money
 from engine.outturn import bindning_status, status_text
 
 __all__ = ["KB_AVVIKELSE", "KB_BINDNING_STATUS"]
@@ -63,19 +63,17 @@ def _amount(name: str, value: object, *, required: bool = True) -> Decimal | Non
     value = _scalar(value)
     if isinstance(value, (list, tuple)):
         raise _BadArg(f"#KB: {name}: ange en enda cell, inte ett område")
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise _BadArg(f"#KB: {name}: cellen är tom")
-        return None
-    err = excel_error(value)
-    if err is not None:
-        raise _BadArg(f"#KB: {name}: felvärde {err}")
-    if isinstance(value, (str, bool)):
-        raise _BadArg(f"#KB: {name}: inte ett tal ({value!r})")
     try:
-        return to_money(value)
-    except (MoneyError, TypeError, ValueError):
-        raise _BadArg(f"#KB: {name}: inte ett tal ({value!r})") from None
+        return amount(value, name, required=required)  # the shared parser
+    except UdfInputError as err:
+        raise _BadArg(f"#KB: {err}") from None
+
+
+def _check_error(value: object, name: str) -> None:
+    try:
+        check_error(value, name)
+    except UdfInputError as err:
+        raise _BadArg(f"#KB: {err}") from None
 
 
 def _changes(value: object) -> Decimal:
@@ -102,11 +100,9 @@ def _changes(value: object) -> Decimal:
 
 def _text(name: str, value: object, table: dict[str, object]) -> object:
     value = _scalar(value)
+    _check_error(value, name)
     if value is None:
         raise _BadArg(f"#KB: {name}: saknas")
-    err = excel_error(value)
-    if err is not None:
-        raise _BadArg(f"#KB: {name}: felvärde {err}")
     key = str(value).strip().lower()
     if key not in table:
         choices = ", ".join(sorted({k for k in table if len(k) > 1}))
@@ -114,17 +110,26 @@ def _text(name: str, value: object, table: dict[str, object]) -> object:
     return table[key]
 
 
-@xw.func
-@xw.arg("principle", err_to_str=True)
-@xw.arg("kind", err_to_str=True)
-@xw.arg("budget", err_to_str=True)
-@xw.arg("utfall", err_to_str=True)
-@xw.arg("andringar", err_to_str=True)
-@xw.arg("overskridningsratt", err_to_str=True)
-@xw.arg("tecken", err_to_str=True)
+_ANDRINGAR = ("Valfritt: budgetändringar, en cell eller ett område; tomma celler räknas "
+              "inte.", {})
+_BUDGET = "Budgeten (anslaget eller den beräknade inkomsten) i publicerade tecken."
+_UTFALL = "Utfallet eller helårsprognosen, i samma tecken som budgeten."
+
+
+@kb_function(
+    "Status för en bindande post: inom ramen, eller vad överskridningen kräver.",
+    {"princip": "Bindningsprincip: \"brutto\" eller \"netto\".",
+     "slag": "Postens slag: \"anslag\", \"beräknad inkomst\" eller \"netto\".",
+     "budget": _BUDGET,
+     "utfall": _UTFALL,
+     "andringar": _ANDRINGAR,
+     "overskridningsratt": "Valfritt: beviljad överskridningsrätt, ett positivt belopp.",
+     "tecken": "Valfritt: \"publicerat\" (standard: inkomster +, utgifter −) eller "
+               "\"positiva utgifter\"."},
+)
 def KB_BINDNING_STATUS(  # noqa: N802 - Excel function name
-    principle: object,
-    kind: object,
+    princip: object,
+    slag: object,
     budget: object,
     utfall: object,
     andringar: object = None,
@@ -136,8 +141,8 @@ def KB_BINDNING_STATUS(  # noqa: N802 - Excel function name
     – …", "överskrids inom beviljad överskridningsrätt". ``utfall`` may be a full-year forecast.
     """
     try:
-        p = _text("principle", principle, _PRINCIPLES)
-        k = _text("kind", kind, _KINDS)
+        p = _text("princip", princip, _PRINCIPLES)
+        k = _text("slag", slag, _KINDS)
         assert isinstance(p, Principle) and isinstance(k, Kind)
         b = _amount("budget", budget)
         u = _amount("utfall", utfall)
@@ -146,11 +151,12 @@ def KB_BINDNING_STATUS(  # noqa: N802 - Excel function name
         right = _amount("overskridningsratt", overskridningsratt, required=False)
         if right is not None and right < 0:
             raise _BadArg("#KB: overskridningsratt: ska vara ett positivt belopp")
+        _check_error(_scalar(tecken), "tecken")
         sign = "publicerat" if _scalar(tecken) is None else str(_scalar(tecken)).strip().lower()
         if sign not in _SIGNS:
             raise _BadArg(f"#KB: tecken: okänt värde {tecken!r} (publicerat, positiva utgifter)")
         if p is Principle.BRUTTO and k is Kind.NETTO:
-            raise _BadArg("#KB: kind: en bruttopost är anslag eller beräknad inkomst, inte netto")
+            raise _BadArg("#KB: slag: en bruttopost är anslag eller beräknad inkomst, inte netto")
         if sign == "positiva utgifter" and k is not Kind.BERAKNAD_INKOMST:
             b, u, ch = -b, -u, -ch
         return status_text(bindning_status(p, k, b + ch, u, right))
@@ -160,11 +166,11 @@ def KB_BINDNING_STATUS(  # noqa: N802 - Excel function name
         return f"#KB: oväntat fel: {exc}"
 
 
-@xw.func
-@xw.arg("budget", err_to_str=True)
-@xw.arg("utfall", err_to_str=True)
-@xw.arg("andringar", err_to_str=True)
-def KB_AVVIKELSE(budget: object, utfall: object, andringar: object = None) -> float | str:  # noqa: N802
+@kb_function(
+    "Avvikelse = utfall − (budget + ändringar), på centen; negativ = ogynnsam i publicerade tecken.",
+    {"budget": _BUDGET, "utfall": _UTFALL, "andringar": _ANDRINGAR},
+)
+def KB_AVVIKELSE(budget: object, utfall: object, andringar: object = None) -> object:  # noqa: N802
     """Deviation = utfall − (budget + Σ andringar), rounded to the cent."""
     try:
         b = _amount("budget", budget)

@@ -7,14 +7,19 @@ balansera`, write numbers back as floats rounded to the rule set's rounding unit
 
 ``tabell``: a range whose first row is a header; columns in any order, names matched
 case-insensitively (and without diacritics): ``Nämnd``, ``Resultatenhet``, ``Central`` (ja/nej,
-blank = nej), ``Budget`` and ``Utfall`` (net costs, positive = cost; Resultat = Budget − Utfall) or
-``Resultat``, ``Måluppfyllelse`` (ja/nej). Optional: ``Justering`` (R2, added to the result before
-the split; blank = 0), ``Justeringsorsak``, ``Nämndens måluppfyllelse`` (ja/nej, R3; blank = ja),
+blank = nej), ``Budget`` and ``Utfall`` (net amounts in published signs as in the operating
+budget: a net cost is negative; Resultat = Utfall − Budget) or ``Resultat`` (positive = surplus),
+``Måluppfyllelse`` (ja/nej). Optional: ``Justering`` (R2, added to the result before the split;
+blank = 0), ``Justeringsorsak``, ``Nämndens måluppfyllelse`` (ja/nej, R3; blank = not stated: a
+committee with a surplus then gets a ``#KB:`` message asking for it),
 ``Handlingsplan`` (ja/nej, R5), and one column per excluded item named in the rules' ``Undantagna
 poster`` (the item's effect on the result; blank = 0). Other columns are ignored.
 
 ``regler``: blank (the seed's rule), a rule file path or built-in name (``standard``,
 ``variant_tak``, ``variant_flerar``), or a two-column range ``Inställning | Värde``.
+
+Signs: a unit whose Budget and Utfall have different signs, or a committee whose every unit has
+a positive net budget (costs typed as positive numbers), is a ``#KB:`` message, never a number.
 
 Bad input never raises: the function returns one string starting ``#KB:`` naming the row (rows
 of the range counted from 1, the header being row 1) and the column.
@@ -25,19 +30,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-import xlwings as xw
-
+from addin.excel_function import kb_function
+from addin.excel_values import UdfInputError, amount_or_problem, check_error
 from engine.findings import Finding, Severity
-from engine.input_hygiene import excel_error
-from engine.money import D, MoneyError, quantize, to_money
+from engine.input_hygiene import AmountProblem
+from engine.money import CENT, quantize
 from engine.rb_rules import DEFAULT_RULES, Regelverk, load_rules, normalize_key, rules_from_table
 from engine.resultatbalansering import (
+    DISPOSITION,
     Balansering,
     EnhetsResultat,
     Justering,
     Namnd,
+    NamndResultat,
     Resultatenhet,
     balansera,
+    kostnader_positiva,
+    tecken_fel,
 )
 
 __all__ = ["KB_RESULTATBALANSERING", "KB_RESULTATBALANSERING_NAMND", "read_table"]
@@ -80,8 +89,10 @@ def _blank(v: object) -> bool:
 
 
 def _check_error(v: object, where: str) -> None:
-    if excel_error(v) is not None:
-        raise _InputError(f"#KB: {where}: Excel-felvärdet {v.strip()}. Rätta cellen eller formeln.")
+    try:
+        check_error(v, where)
+    except UdfInputError as err:
+        raise _InputError(f"#KB: {err}") from None
 
 
 def _text(v: object, where: str) -> str:
@@ -94,19 +105,17 @@ def _text(v: object, where: str) -> str:
 
 
 def _amount(v: object, where: str, blank_zero: bool = False) -> Decimal:
-    _check_error(v, where)
-    if _blank(v):
+    number = amount_or_problem(v)  # the shared parser: text, errors, booleans refused
+    if isinstance(number, AmountProblem):
+        raise _InputError(f"#KB: {where}: {number.text()}")
+    if number is None:
         if blank_zero:
             return Decimal("0.00")
         raise _InputError(f"#KB: {where}: tom cell. Fyll i ett belopp (0 om inget).")
-    try:
-        number = D(v)
-    except (MoneyError, ArithmeticError):
-        raise _InputError(f"#KB: {where}: {v!r} är inte ett tal. Skriv ett belopp.") from None
     if abs(number) >= _MAX_AMOUNT:
         raise _InputError(f"#KB: {where}: {v!r} är orimligt stort (gräns 10^15). Kontrollera "
                           f"beloppet.")
-    return to_money(number)
+    return number
 
 
 def _yes_no(v: object, where: str, blank: bool | None = None) -> bool:
@@ -178,6 +187,8 @@ def read_table(
     """Read the ``tabell`` range into units (``None`` for blank rows inside the table),
     adjustments and committee facts. Raises ``_InputError`` with a ``#KB:`` message."""
     rows = _rows(tabell, "tabell")
+    if len(rows) == 1 and len(rows[0]) == 1:
+        _check_error(rows[0][0], "tabell")
     while rows and all(_blank(c) for c in rows[-1]):
         rows.pop()
     if len(rows) < 2:
@@ -217,6 +228,8 @@ def read_table(
     adjustments: list[Justering] = []
     namnd_mal: dict[str, tuple[bool, int]] = {}
     seen: dict[tuple[str, str], int] = {}
+    signs: dict[str, list[tuple[Decimal, Decimal]]] = {}
+    first_row: dict[str, int] = {}
     for i, row in enumerate(rows[1:], start=2):
         if all(_blank(c) for c in row):
             units.append(None)
@@ -239,12 +252,17 @@ def read_table(
             budget = _amount(cell(row, "budget"), at("budget"))
         if has_bu:
             utfall = _amount(cell(row, "utfall"), at("utfall"))
-            resultat = budget - utfall  # type: ignore[operator]
+            problem = tecken_fel(budget, utfall)  # type: ignore[arg-type]
+            if problem:
+                raise _InputError(f"#KB: {at('utfall')}: {problem}")
+            signs.setdefault(namnd.casefold(), []).append((budget, utfall))  # type: ignore[arg-type]
+            first_row.setdefault(namnd.casefold(), i)
+            resultat = utfall - budget  # type: ignore[operator]  # published signs
             if "resultat" in col and not _blank(cell(row, "resultat")):
                 given = _amount(cell(row, "resultat"), at("resultat"))
                 if given != resultat:
                     raise _InputError(
-                        f"#KB: {at('resultat')}: {given} stämmer inte med Budget − Utfall = "
+                        f"#KB: {at('resultat')}: {given} stämmer inte med Utfall − Budget = "
                         f"{resultat}. Rätta eller töm kolumnen Resultat.")
         else:
             resultat = _amount(cell(row, "resultat"), at("resultat"))
@@ -272,8 +290,15 @@ def read_table(
                                              "enhet", namn))
         units.append(Resultatenhet(namnd, namn, resultat, maluppfyllelse=mal, central=central,
                                    budget=budget, poster=items, handlingsplan=plan))
-    namnder = [Namnd(n.namnd, namnd_mal[n.namnd.casefold()][0])
-               for n in _first_per_namnd(units) if n.namnd.casefold() in namnd_mal]
+    for key, pairs in signs.items():
+        if kostnader_positiva(pairs):
+            raise _InputError(
+                f"#KB: rad {first_row[key]}, kolumn Budget: alla resultatenheter i nämnden har "
+                f"positiv nettobudget (nettointäkt). Budget och Utfall anges med publicerade tecken "
+                f"som i Driftsbudget: en nettokostnad på 10 000 skrivs −10 000. Byt tecken.")
+    namnder = [Namnd(n.namnd, namnd_mal[n.namnd.casefold()][0]
+                     if n.namnd.casefold() in namnd_mal else None)
+               for n in _first_per_namnd(units)]
     return units, adjustments, namnder
 
 
@@ -290,37 +315,59 @@ def _run(tabell: object, regler: object) -> tuple[Balansering, list[Resultatenhe
     units, adjustments, namnder = read_table(tabell, rules)
     result = balansera([u for u in units if u is not None], rules, adjustments, None,
                        namnder=namnder)
+    for n in result.namnder:
+        if n.maluppfyllelse is None and rules.krav_maluppfyllelse_namnd and \
+                n.justerat_resultat > 0 and not _under_minimum(n, rules):
+            raise _InputError(
+                f"#KB: kolumn Nämndens måluppfyllelse: nämnden {n.namnd} har ett överskott, men "
+                f"måluppfyllelse är inte angiven. RB kräver att nämnden i stort har nått "
+                f"budgeterade prestationer och mål för att ta med sig ett överskott; skriv ja "
+                f"eller nej på nämndens rader.")
     return result, units
+
+
+def _under_minimum(n: NamndResultat, rules: Regelverk) -> bool:
+    return rules.minsta_belopp > 0 and abs(n.justerat_resultat) < rules.minsta_belopp
 
 
 def _num(v: Decimal, unit: Decimal) -> float:
     return float(quantize(v, unit))
 
 
-@xw.func
-@xw.arg("tabell", ndim=2, err_to_str=True)
-@xw.arg("regler", ndim=2, err_to_str=True)
-@xw.ret(expand="table")
+_TABELL = ("Tabellen med resultatenheterna: en rubrikrad (Nämnd, Resultatenhet, Central, Budget "
+           "och Utfall i publicerade tecken, kostnader negativa, eller Resultat, Måluppfyllelse "
+           "…) och en rad per enhet.", {"ndim": 2})
+_REGLER = ("Valfritt: regelverket, en regelfil, ett namn (standard, variant_tak, variant_flerar) "
+           "eller ett område Inställning | Värde.", {"ndim": 2})
+
+
+@kb_function(
+    "Resultatbalansering per resultatenhet (R1–R5): överföring till nästa år och om en "
+    "handlingsplan krävs; spills ut som tabell.",
+    {"tabell": _TABELL, "regler": _REGLER},
+)
 def KB_RESULTATBALANSERING(tabell: object, regler: object = None) -> list[list[object]] | str:
     """Resultatbalansering per resultatenhet (R1–R5): one row per row of ``tabell``.
 
-    Columns: Nämnd, Resultatenhet, Resultat, Justering, Undantaget, Justerat resultat,
-    Överföring (what the unit carries into next year's budget; the central row holds the
-    committee's remainder), Handlingsplan krävs (ja/nej), Anmärkning. A central management unit
-    created because the table had none comes last. Bad input: a ``#KB:`` message.
+    Columns: Nämnd, Resultatenhet, Resultat, Justering, Undantaget, Justerat resultat (exact:
+    Resultat + Justering − Undantaget), Överföring (what the unit carries into next year's
+    budget, at the rounding unit), Handlingsplan krävs (ja/nej), Anmärkning. After the table's
+    rows, one row per committee: *Nämndens disposition*, what remains of the committee's carry
+    after its units (R4), so that each committee's Överföring sums to its total. Bad input: a
+    ``#KB:`` message.
     """
     try:
         result, units = _run(tabell, regler)
         unit = result.regler.avrundning
         out: list[list[object]] = [list(HEADER_ENHETER)]
-        by_input = iter(e for e in result.enheter if not e.skapad)
+        by_input = iter(result.enheter)
         for u in units:
             if u is None:
                 out.append([""] * len(HEADER_ENHETER))
                 continue
             e = next(by_input)
             out.append(_unit_row(e, unit))
-        out.extend(_unit_row(e, unit) for e in result.enheter if e.skapad)
+        out.extend(_disposition_row(n, unit) for n in result.namnder)
         return out
     except _InputError as exc:
         return str(exc)
@@ -332,31 +379,38 @@ def _unit_row(e: EnhetsResultat, unit: Decimal) -> list[object]:
     return [
         e.namnd,
         e.namn,
-        _num(e.resultat, unit),
-        _num(e.justering, unit),
-        _num(e.undantaget, unit),
-        _num(e.justerat_resultat, unit),
+        _num(e.resultat, CENT),
+        _num(e.justering, CENT),
+        _num(e.undantaget, CENT),
+        _num(e.justerat_resultat, CENT),
         _num(e.overforing, unit),
         "ja" if e.handlingsplan_kravs else "nej",
         e.anmarkning,
     ]
 
 
-@xw.func
-@xw.arg("tabell", ndim=2, err_to_str=True)
-@xw.arg("regler", ndim=2, err_to_str=True)
-@xw.ret(expand="table")
+def _disposition_row(n: NamndResultat, unit: Decimal) -> list[object]:
+    return [n.namnd, DISPOSITION, 0.0, 0.0, 0.0, 0.0, _num(n.disposition, unit), "nej",
+            "rest efter enheterna (R4)"]
+
+
+@kb_function(
+    "Resultatbalansering per nämnd (R3): justerat resultat, överföring och kommunstyrelsens "
+    "andel; spills ut som tabell.",
+    {"tabell": _TABELL, "regler": _REGLER},
+)
 def KB_RESULTATBALANSERING_NAMND(tabell: object, regler: object = None) -> list[list[object]] | str:
-    """Resultatbalansering per nämnd (R3): Nämnd, Justerat resultat, Överföring (the committee's
-    carried total), KS andel (the executive board's share, not budgeted). Överföring + KS andel =
-    Justerat resultat. Bad input: a ``#KB:`` message."""
+    """Resultatbalansering per nämnd (R3): Nämnd, Justerat resultat (exact), Överföring (the
+    committee's carried total, at the rounding unit), KS andel (the executive board's share, not
+    budgeted: the rest, so Överföring + KS andel = Justerat resultat exactly). Bad input: a
+    ``#KB:`` message."""
     try:
         result, _ = _run(tabell, regler)
         unit = result.regler.avrundning
         out: list[list[object]] = [list(HEADER_NAMNDER)]
         for n in result.namnder:
-            out.append([n.namnd, _num(n.justerat_resultat, unit), _num(n.overforing, unit),
-                        _num(n.ks_andel, unit)])
+            out.append([n.namnd, _num(n.justerat_resultat, CENT), _num(n.overforing, unit),
+                        _num(n.ks_andel, CENT)])
         return out
     except _InputError as exc:
         return str(exc)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -33,14 +34,17 @@ from engine.money import ZERO, MoneyError, to_money
 from engine.money import format_sv as _sv
 
 __all__ = [
+    "AMOUNT_PROBLEMS",
     "EXCEL_ERRORS",
     "LINE_SIGNS",
+    "AmountProblem",
     "check_amount_sign",
     "check_line_codes",
     "check_year_columns",
     "excel_error",
     "parse_amount",
     "parse_year_header",
+    "read_amount",
 ]
 
 #: Excel error values and what they usually mean (for the message).
@@ -98,6 +102,104 @@ def excel_error(value: object) -> str | None:
     return _LOCAL_ERRORS.get(text)
 
 
+@dataclass(frozen=True)
+class AmountProblem:
+    """Why a value is not an amount (:func:`read_amount`). ``kind`` is one of
+    :data:`AMOUNT_PROBLEMS`; ``error`` the canonical Excel error code for ``"felvärde"``."""
+
+    kind: str
+    value: object
+    error: str | None = None
+
+    def text(self) -> str:
+        """The problem in Swedish, without a location (callers prefix the cell or argument)."""
+        v = self.value
+        if self.kind == "felvärde":
+            assert self.error is not None
+            return (f"innehåller felvärdet {self.error} ({EXCEL_ERRORS[self.error]}); rätta "
+                    "formeln eller ersätt den med ett belopp")
+        if self.kind == "sanningsvärde":
+            return f"innehåller ett sanningsvärde ({v}), inte ett belopp; ange beloppet som tal"
+        if self.kind == "datum":
+            return f"innehåller ett datum ({v}), inte ett belopp; ange beloppet som tal"
+        if self.kind == "ej ändligt":
+            return f"innehåller {v}, inte ett ändligt tal; ange beloppet"
+        if self.kind == "för stort":
+            return f"innehåller {v!r}, ett orimligt stort belopp; kontrollera beloppet"
+        if self.kind == "siffertext":
+            return (f"innehåller text ({v!r}) där ett belopp ska stå; talet är lagrat som text, "
+                    "konvertera cellen till tal")
+        if self.kind == "text":
+            return (f"innehåller text ({v!r}) där ett belopp ska stå; skriv in ett belopp "
+                    "(bara siffror)")
+        return f"innehåller {v!r}, som inte är ett belopp; skriv in ett belopp"
+
+
+#: The kinds of :class:`AmountProblem`.
+AMOUNT_PROBLEMS = ("felvärde", "sanningsvärde", "datum", "ej ändligt", "siffertext", "text",
+                   "för stort", "ej belopp")
+
+
+def read_amount(
+    value: object, *, accept_numeric_text: bool = False
+) -> Decimal | AmountProblem | None:
+    """THE parser from a spreadsheet value to an engine amount, for the workbook loader and every
+    Excel function alike: ``None`` for a blank (``None`` or only spaces; the caller's policy
+    decides what a blank means), exact cents for a number, else an :class:`AmountProblem`.
+
+    Refused: Excel error values (also their FI/SV forms), booleans, dates, non-finite floats and
+    text — also a number stored as text ("1000"), unless ``accept_numeric_text``. The value is
+    what a reader gives for a cell (float/int/Decimal, str, bool, datetime, None); the add-in
+    turns COM's shapes (error integers, the missing-argument marker) into these first.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    err = excel_error(value)
+    if err is not None:
+        return AmountProblem("felvärde", value, err)
+    if isinstance(value, bool):
+        return AmountProblem("sanningsvärde", value)
+    if isinstance(value, (date, datetime)):
+        return AmountProblem("datum", value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return AmountProblem("ej ändligt", value)
+    if isinstance(value, str) and not accept_numeric_text:
+        try:
+            to_money(value)
+        except MoneyError:
+            return AmountProblem("text", value)
+        return AmountProblem("siffertext", value)
+    try:
+        return to_money(value)
+    except (MoneyError, TypeError, ValueError):
+        if isinstance(value, (int, float, Decimal)):
+            return AmountProblem("för stort", value)  # finite, but beyond Decimal's precision
+        return AmountProblem("ej belopp", value)
+
+
+def _cell_message(problem: AmountProblem, location: Location | None) -> str:
+    """The loader's V10 wording of an :class:`AmountProblem` (unchanged since issue 3)."""
+    where, v = _where(location), problem.value
+    if problem.kind == "felvärde":
+        assert problem.error is not None
+        return (f"Cellen{where} innehåller felvärdet {problem.error} "
+                f"({EXCEL_ERRORS[problem.error]}). Rätta formeln eller ersätt den med ett belopp.")
+    if problem.kind == "sanningsvärde":
+        return (f"Cellen{where} innehåller ett sanningsvärde ({v}), inte ett belopp. Ange "
+                "beloppet som tal.")
+    if problem.kind == "datum":
+        return (f"Cellen{where} innehåller ett datum ({v}), inte ett belopp. Ändra cellformatet "
+                "till tal och skriv in beloppet.")
+    if problem.kind == "ej ändligt":
+        return f"Cellen{where} innehåller inget ändligt tal ({v}). Ange beloppet."
+    if problem.kind in ("siffertext", "text"):
+        hint = ("Talet är lagrat som text; konvertera cellen till tal."
+                if problem.kind == "siffertext" else "Skriv in ett belopp (bara siffror).")
+        return f"Cellen{where} innehåller text ({v!r}) där ett belopp ska stå. {hint}"
+    # "för stort" and "ej belopp": the loader's wording since issue 3
+    return f"Cellen{where} innehåller {v!r}, som inte är ett belopp. Skriv in ett belopp."
+
+
 def _where(location: Location | None) -> str:
     return f" i {location}" if location and str(location) else ""
 
@@ -121,6 +223,7 @@ def parse_amount(
     ``konvention``: ``"publicerat"`` (income +, costs −) or ``"positiva utgifter"`` (costs typed
     positive; an amount on a ``-`` line is negated). ``line`` enables the sign check.
     ``accept_numeric_text``: read "1 234,50" stored as text as a number instead of a finding.
+    What counts as an amount is decided by :func:`read_amount` (shared with the Excel functions).
     """
     obj = object or line
     signs = line_signs if line_signs is not None else LINE_SIGNS
@@ -128,7 +231,8 @@ def parse_amount(
         return Finding("V10", Severity.ERROR,
                        f"Okänd teckenkonvention {konvention!r}; använd 'publicerat' eller "
                        "'positiva utgifter'.", obj, year, location)
-    if value is None or (isinstance(value, str) and not value.strip()):
+    read = read_amount(value, accept_numeric_text=accept_numeric_text)
+    if read is None:
         if blank == "noll":
             return ZERO
         if blank == "fel":
@@ -136,43 +240,9 @@ def parse_amount(
                            f"Cellen{_where(location)} är tom. Fyll i beloppet (0 om inget "
                            "budgeteras).", obj, year, location)
         return None
-    err = excel_error(value)
-    if err is not None:
-        return Finding("V10", Severity.ERROR,
-                       f"Cellen{_where(location)} innehåller felvärdet {err} ({EXCEL_ERRORS[err]})"
-                       ". Rätta formeln eller ersätt den med ett belopp.", obj, year, location)
-    if isinstance(value, bool):
-        return Finding("V10", Severity.ERROR,
-                       f"Cellen{_where(location)} innehåller ett sanningsvärde ({value}), inte ett "
-                       "belopp. Ange beloppet som tal.", obj, year, location)
-    if isinstance(value, (date, datetime)):
-        return Finding("V10", Severity.ERROR,
-                       f"Cellen{_where(location)} innehåller ett datum ({value}), inte ett belopp. "
-                       "Ändra cellformatet till tal och skriv in beloppet.", obj, year, location)
-    if isinstance(value, float) and not math.isfinite(value):
-        return Finding("V10", Severity.ERROR,
-                       f"Cellen{_where(location)} innehåller inget ändligt tal ({value}). Ange "
-                       "beloppet.", obj, year, location)
-    if isinstance(value, str):
-        if not accept_numeric_text:
-            try:
-                to_money(value)
-                numeric = True
-            except MoneyError:
-                numeric = False
-            hint = (
-                "Talet är lagrat som text; konvertera cellen till tal."
-                if numeric else "Skriv in ett belopp (bara siffror)."
-            )
-            return Finding("V10", Severity.ERROR,
-                           f"Cellen{_where(location)} innehåller text ({value!r}) där ett belopp "
-                           f"ska stå. {hint}", obj, year, location)
-    try:
-        amount = to_money(value)
-    except (MoneyError, TypeError, ValueError):
-        return Finding("V10", Severity.ERROR,
-                       f"Cellen{_where(location)} innehåller {value!r}, som inte är ett belopp. "
-                       "Skriv in ett belopp.", obj, year, location)
+    if isinstance(read, AmountProblem):
+        return Finding("V10", Severity.ERROR, _cell_message(read, location), obj, year, location)
+    amount = read
     if line is not None:
         sign = signs.get(line)
         if sign is None:

@@ -14,17 +14,20 @@ rule set (:class:`~engine.rb_rules.Regelverk`; default: the seed's rule) and ret
   spread over several years;
 * the timetable check (R8, :class:`TidplanSteg`) and all findings.
 
-Default interpretation of R4 (spec §10): the committee's carried total is fixed by R3; every unit
-gets its guaranteed amount (⅓ of its own surplus if it achieved its goals, all of its own deficit);
-the committee's central management unit (central förvaltningsledning) receives the remainder, which
-can be negative. All carried amounts are multiples of the rounding unit and reconcile exactly:
+Default interpretation of R4 (spec §10): the committee's carried total is fixed by R3; every
+result unit, each central förvaltningsledning included ("hanteras som en egen resultatenhet"), gets
+its guaranteed amount (⅓ of its own surplus if it achieved its goals, all of its own deficit); what
+remains is the committee's own to dispose of (*nämndens disposition*), a line of its own that can be
+negative. Everything reconciles exactly:
 
-    Σ unit carries + central remainder = committee carry
-    committee carry + KS share          = adjusted committee result (rounded to the unit)
+    Σ unit carries + nämndens disposition = committee carry
+    committee carry + KS share            = adjusted committee result
 
-Amounts are ``Decimal``; fractions are computed exactly (``Fraction``) and rounded once, splits
-by largest remainder (:func:`engine.money.allocate`). Nothing here raises on bad data: problems are
-:class:`~engine.findings.Finding` values.
+Amounts are ``Decimal``. Results and adjustments are never rounded (shown to the cent as given);
+every carried amount is computed from the exact figures and rounded once to the rounding unit
+(half away from zero, as Excel). The KS share, which is not budgeted, is what is left of the
+adjusted result after the carried amounts, so nothing is lost to rounding. Nothing here raises on
+bad data: problems are :class:`~engine.findings.Finding` values.
 """
 
 from __future__ import annotations
@@ -63,8 +66,10 @@ __all__ = [
     "Resultatenhet",
     "Tidplan",
     "TidplanSteg",
+    "DISPOSITION",
     "balansera",
-    "central_namn",
+    "kostnader_positiva",
+    "tecken_fel",
     "kontrollera_anvandning",
     "kontrollera_tidplan",
     "load_rules",
@@ -78,9 +83,14 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class Resultatenhet:
-    """One result unit's year. ``resultat`` = budget − outturn of net costs (positive = surplus).
+    """One result unit's year. ``resultat`` = net outturn − net budget in published signs
+    (income +, costs −), so positive = surplus; see :meth:`fran_budget`.
 
-    ``budget`` (net budget, positive = cost) is needed only for caps in % of budget. ``poster`` are
+    ``maluppfyllelse``: did the unit broadly achieve its goals (RB's condition for keeping a
+    surplus); ``None`` = not stated, which counts as *not* achieved and is a finding.
+    ``central`` marks a central förvaltningsledning (a result unit of its own, RB).
+
+    ``budget`` (net budget, published sign) is needed only for caps in % of budget. ``poster`` are
     named items with their effect on the result (positive = improved it); those named in the rule
     set's ``undantagna_poster`` are taken out before splitting. ``anvandning`` are planned uses of a
     carried surplus (category, amount or ``None``), checked against R6. ``handlingsplan`` records
@@ -90,7 +100,7 @@ class Resultatenhet:
     namnd: str
     namn: str
     resultat: Decimal
-    maluppfyllelse: bool = True
+    maluppfyllelse: bool | None = True
     central: bool = False
     budget: Decimal | None = None
     poster: tuple[tuple[str, Decimal], ...] = ()
@@ -102,16 +112,18 @@ class Resultatenhet:
     def fran_budget(
         cls, namnd: str, namn: str, budget: Decimal, utfall: Decimal, **kwargs: object
     ) -> Resultatenhet:
-        """A unit from net budget and net outturn (both positive = cost): result = budget − utfall."""
-        return cls(namnd, namn, budget - utfall, budget=budget, **kwargs)  # type: ignore[arg-type]
+        """A unit from net budget and net outturn in published signs (a net cost is negative):
+        result = utfall − budget (−9 100 against a budget of −10 000 is a surplus of 900)."""
+        return cls(namnd, namn, utfall - budget, budget=budget, **kwargs)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, slots=True)
 class Namnd:
-    """Committee-level facts: did it broadly achieve its goals (R3), its net budget (for caps)."""
+    """Committee-level facts: did it broadly achieve its goals (R3; ``None`` = not stated, which
+    counts as not achieved and is a finding), its net budget (for caps)."""
 
     namn: str
-    maluppfyllelse: bool = True
+    maluppfyllelse: bool | None = True
     budget: Decimal | None = None
 
 
@@ -119,7 +131,7 @@ class Namnd:
 class Justering:
     """R2: an adjustment decided before the split. ``niva`` is ``"enhet"`` (adds to one unit's
     result, ``resultatenhet`` names it) or ``"namnd"`` (adds to the committee's result only; it
-    reaches the central unit through the remainder)."""
+    reaches the committee's disposition)."""
 
     namnd: str
     belopp: Decimal
@@ -159,8 +171,7 @@ class EnhetsResultat:
     namnd: str
     namn: str
     central: bool
-    skapad: bool
-    maluppfyllelse: bool
+    maluppfyllelse: bool | None
     resultat: Decimal
     justering: Decimal
     undantaget: Decimal
@@ -176,11 +187,14 @@ class EnhetsResultat:
 
 @dataclass(frozen=True, slots=True)
 class NamndResultat:
-    """One committee: R3 split and the R4 remainder. ``overforing + ks_andel ==
-    justerat_resultat``; ``enheternas_overforing + central_rest == overforing``."""
+    """One committee: R3 split and the R4 remainder. ``resultat + justering − undantaget ==
+    justerat_resultat`` (exact, not rounded); ``overforing + ks_andel == justerat_resultat``;
+    ``enheternas_overforing + disposition == overforing``; ``avdrag + andel_enheter +
+    andel_namnd + (ks_andel − avdrag) == justerat_resultat`` when a surplus is split.
+    ``namnd_justering`` is the part of ``justering`` made at committee level."""
 
     namnd: str
-    maluppfyllelse: bool
+    maluppfyllelse: bool | None
     resultat: Decimal
     justering: Decimal
     undantaget: Decimal
@@ -191,15 +205,17 @@ class NamndResultat:
     overforing: Decimal
     ks_andel: Decimal
     enheternas_overforing: Decimal
-    central_rest: Decimal
-    central_enhet: str
+    disposition: Decimal
+    namnd_justering: Decimal = ZERO
 
 
 @dataclass(frozen=True, slots=True)
 class AterrapportRad:
     """R7: one line of a committee's report to KS. ``typ`` is ``enhet``, ``central``,
-    ``namndjustering`` (committee-level adjustments) or ``summa``; the lines of a committee sum to
-    its ``summa`` line (adjusted result and carry); ``ks_andel`` is set on the ``summa`` line."""
+    ``namndjustering`` (committee-level adjustments), ``disposition`` (nämndens disposition, what
+    remains for the committee after the units' amounts) or ``summa``; the lines of a committee sum
+    to its ``summa`` line (adjusted result and carry); ``ks_andel`` is set on the ``summa`` line
+    (and on a unit's line when a cap sent part of its amount to KS)."""
 
     namnd: str
     resultatenhet: str
@@ -281,7 +297,8 @@ def _money(k: int, unit: Decimal) -> Decimal:
 
 def _round(value: Fraction, unit: Decimal, mode: str = "narmaste") -> Decimal:
     """``value`` rounded to a multiple of ``unit``: ``narmaste`` half away from zero (Excel),
-    ``uppat`` toward +∞, ``nedat`` toward zero."""
+    ``uppat`` toward +∞, ``nedat`` toward zero. The one place where an exact amount becomes a
+    rounded one."""
     x = value / Fraction(unit)
     if mode == "uppat":
         k = math.ceil(x)
@@ -292,22 +309,33 @@ def _round(value: Fraction, unit: Decimal, mode: str = "narmaste") -> Decimal:
     return _money(k, unit)
 
 
-def _round_preserving_sum(values: Sequence[Decimal], unit: Decimal) -> list[Decimal]:
-    """Round each value to the unit so that the parts add up to the rounded total (largest
-    remainder). Each part is its value rounded down or up, never further."""
-    exact = [_units(v, unit) for v in values]
-    target = _units(quantize(sum(values, ZERO), unit), unit)
-    floors = [math.floor(x) for x in exact]
-    leftover = int(target) - sum(floors)
-    order = sorted(range(len(exact)), key=lambda i: (-(exact[i] - floors[i]), i))
-    for i in order[:leftover]:
-        floors[i] += 1
-    return [_money(k, unit) for k in floors]
+#: Name of the line that holds what remains of a committee's carry after its units (R4).
+DISPOSITION = "Nämndens disposition"
 
 
-def central_namn(namnd: str) -> str:
-    """Name of the central management unit created for a committee that has none."""
-    return f"{namnd} central förvaltningsledning"
+# --------------------------------------------------------------------------------------------
+# Signs of the input (published signs, as the operating budget: income +, costs −)
+# --------------------------------------------------------------------------------------------
+
+
+def tecken_fel(budget: Decimal, utfall: Decimal) -> str | None:
+    """A unit's net budget and net outturn with different signs (both non-zero) contradict each
+    other (spec §4): one of them was typed with the wrong sign. Returns what to do, else ``None``.
+    """
+    if budget and utfall and (budget > 0) != (utfall > 0):
+        return (f"budget {_sv(budget)} och utfall {_sv(utfall)} har olika tecken. Ange båda med "
+                f"publicerade tecken som i Driftsbudget: en nettokostnad negativ, en nettointäkt "
+                f"positiv.")
+    return None
+
+
+def kostnader_positiva(belopp: Sequence[tuple[Decimal, Decimal]]) -> bool:
+    """Whether a committee's units (pairs of net budget and net outturn, published signs) look
+    like costs typed as positive numbers: every unit with a non-zero budget has a positive one
+    (a net *income*), and there is at least one. A result unit of the operating budget is a net
+    cost; a committee of net-income units only is the sign of the wrong convention."""
+    budgets = [b for b, _ in belopp if b]
+    return bool(budgets) and all(b > 0 for b in budgets)
 
 
 # --------------------------------------------------------------------------------------------
@@ -479,7 +507,6 @@ class _Rad:
 
     enhet: Resultatenhet
     index: int
-    skapad: bool = False
     justering: Decimal = ZERO
     undantaget: Decimal = ZERO
     justerat: Decimal = ZERO
@@ -501,7 +528,8 @@ def balansera(
     """Run resultatbalansering (R1–R8) for all committees in ``enheter``.
 
     ``justeringar`` are the executive board's adjustments (R2); ``namnder`` give committee goal
-    achievement and budget (default: achieved; budget = Σ unit budgets); ``ar`` is the accounts
+    achievement and budget (a committee not listed has its goal achievement *not stated*: it
+    carries no surplus, and a finding asks for it; budget = Σ unit budgets); ``ar`` is the accounts
     year (next year's budget is ``ar + 1``); ``tidplan`` the recorded R8 dates.
     """
     findings: list[Finding] = []
@@ -533,46 +561,30 @@ def balansera(
     namnd_res: list[NamndResultat] = []
     rapport: list[AterrapportRad] = []
     tillagg: list[BudgetTillagg] = []
-    created_index = len(enheter)
     for k, rader in groups.items():
         namn = spelling[k]
-        n_info = info.get(k, Namnd(namn))
+        n_info = info.get(k, Namnd(namn, maluppfyllelse=None))
         for r in rader:
             r.undantaget = sum(
                 (b for p, b in r.enhet.poster if normalize_key(p) in undantag), ZERO
             )
-        # central unit: the first marked central; create one if none
-        centrals = [r for r in rader if r.enhet.central]
-        if centrals:
-            central = centrals[0]
-            if len(centrals) > 1:
-                findings.append(Finding(
-                    "R4", Severity.INFO,
-                    f"Nämnden {namn} har {len(centrals)} centrala enheter; resten efter "
-                    f"enheternas garantier förs till {central.enhet.namn!r}, de övriga behandlas "
-                    f"som vanliga resultatenheter.",
-                    object=namn,
-                ))
-        else:
-            central = _Rad(Resultatenhet(namn, central_namn(namn), ZERO, central=True),
-                           created_index, skapad=True)
-            created_index += 1
-            rader.append(central)
+        if not any(r.enhet.central for r in rader):
             findings.append(Finding(
-                "R4", Severity.WARNING,
-                f"Nämnden {namn} saknar central förvaltningsledning i underlaget. Resten av "
-                f"nämndens överföring förs till den skapade enheten {central.enhet.namn!r}; "
-                f"lägg in den centrala enheten (Central = ja) om den finns under annat namn.",
+                "R4", Severity.INFO,
+                f"Nämnden {namn} har ingen central förvaltningsledning i underlaget (Central = ja). "
+                f"Den är en egen resultatenhet (RB); lägg in den om den finns under annat namn. "
+                f"Det som återstår efter enheterna redovisas som {DISPOSITION.lower()}.",
                 object=namn,
             ))
-        nr, rows, f = _balansera_namnd(namn, rader, central, n_info, namnd_just[k], regler)
+        nr, rows, f = _balansera_namnd(namn, rader, n_info, namnd_just[k], regler)
         findings.extend(f)
         namnd_res.append(nr)
         for r in rader:
-            er = _enhet_resultat(r, central, regler)
+            er = _enhet_resultat(r, regler)
             findings.extend(_enhet_findings(er, r.enhet))
             enhet_res.append((r.index, er))
-            tillagg.extend(_tillagg(er, regler, ar))
+            tillagg.extend(_tillagg(er.namnd, er.namn, er.overforing, regler, ar))
+        tillagg.extend(_tillagg(namn, DISPOSITION, nr.disposition, regler, ar))
         rapport.extend(rows)
 
     steps, f = kontrollera_tidplan(tidplan, ar, regler)
@@ -634,33 +646,38 @@ def _attach(j: Justering, groups: dict[str, list[_Rad]], namnd_just: dict[str, D
 def _balansera_namnd(
     namn: str,
     rader: list[_Rad],
-    central: _Rad,
     n_info: Namnd,
     namnd_justering: Decimal,
     regler: Regelverk,
 ) -> tuple[NamndResultat, list[AterrapportRad], list[Finding]]:
-    """R3 split for one committee, then R4 guarantees and the central remainder (mutates rader)."""
+    """R3 split for one committee, then the R4 amounts of its units (central units included) and
+    the committee's disposition (mutates rader).
+
+    Results are exact; each carried amount is rounded once from exact figures. The surplus split
+    rounds cumulatively: the units' share is round(T·e), the carry round(T·(e + n)), the
+    committee's share the difference, and KS keeps T − carry (not budgeted). For whole-unit
+    results under the ⅓ rule the odd units of T go to each party equally often (T ≡ 1 mod 3: the
+    committee; T ≡ 2: the units and KS), never always against the same party.
+    """
     findings: list[Finding] = []
     unit = regler.avrundning
-    exact = [r.enhet.resultat + r.justering - r.undantaget for r in rader]
-    rounded = _round_preserving_sum([*exact, namnd_justering], unit)
-    for r, v in zip(rader, rounded, strict=False):
-        r.justerat = v
-    just_q = rounded[-1]
-    total = sum(rounded, ZERO)  # adjusted committee result, a multiple of the unit
+    for r in rader:
+        r.justerat = r.enhet.resultat + r.justering - r.undantaget  # exact, never rounded
+    total = sum((r.justerat for r in rader), ZERO) + namnd_justering
     budget = n_info.budget
     if budget is None:
-        budgets = [r.enhet.budget for r in rader if not r.skapad]
+        budgets = [r.enhet.budget for r in rader]
         budget = None if any(b is None for b in budgets) else sum((abs(b) for b in budgets), ZERO)
 
     haircut = Fraction(regler.avdrag_overskott_procent) / 100
-    namnd_mal_ok = n_info.maluppfyllelse or not regler.krav_maluppfyllelse_namnd
+    keep = 1 - haircut
+    goal = n_info.maluppfyllelse
+    namnd_mal_ok = goal is True or not regler.krav_maluppfyllelse_namnd
     avdrag = andel_enh = andel_nmd = ZERO
-    carry = ks = ZERO
+    carry = ZERO
     nothing = False
     if regler.minsta_belopp > 0 and abs(total) < regler.minsta_belopp:
         nothing = True
-        ks = total
         findings.append(Finding(
             "R3", Severity.INFO,
             f"Nämnden {namn}: justerat resultat {_sv(total)} är mindre än minsta belopp "
@@ -668,24 +685,29 @@ def _balansera_namnd(
             object=namn,
         ))
     elif total > 0 and not namnd_mal_ok:
-        ks = total
-        findings.append(Finding(
-            "R3", Severity.INFO,
-            f"Nämnden {namn} har inte i stort nått budgeterade prestationer och mål; "
-            f"överskottet {_sv(total)} förs inte över (R3).",
-            object=namn,
-        ))
+        if goal is None:
+            findings.append(Finding(
+                "R3", Severity.WARNING,
+                f"Nämnden {namn}: måluppfyllelse är inte angiven. RB kräver att nämnden i stort "
+                f"har nått budgeterade prestationer och mål för att ta med sig ett överskott, så "
+                f"överskottet {_sv(total)} förs inte över. Ange ja eller nej för nämnden.",
+                object=namn,
+            ))
+        else:
+            findings.append(Finding(
+                "R3", Severity.INFO,
+                f"Nämnden {namn} har inte i stort nått budgeterade prestationer och mål; "
+                f"överskottet {_sv(total)} förs inte över (R3). Enheternas garanterade tredjedel "
+                f"gäller ändå (R4) och belastar nämndens disposition.",
+                object=namn,
+            ))
     elif total > 0:
-        avdrag = _round(Fraction(total) * haircut, unit)
-        parts = allocate(
-            total - avdrag,
-            [regler.overskott_andel_enheter, regler.overskott_andel_namnd,
-             regler.overskott_andel_ks],
-            unit,
-        )
-        andel_enh, andel_nmd, ks_del = parts
-        carry = andel_enh + andel_nmd
-        ks = ks_del + avdrag
+        t = Fraction(total)
+        e_share, n_share = regler.overskott_andel_enheter, regler.overskott_andel_namnd
+        andel_enh = _round(t * keep * e_share, unit)
+        carry = _round(t * keep * (e_share + n_share), unit)
+        andel_nmd = carry - andel_enh
+        avdrag = _round(t * haircut, unit)
         cap = _cap(regler.tak_overskott_namnd_belopp, regler.tak_overskott_namnd_procent, budget,
                    unit, f"Nämnden {namn}", findings, namn)
         if cap is not None and carry > cap:
@@ -695,11 +717,9 @@ def _balansera_namnd(
                 f"{_sv(carry - cap)} går till KS.",
                 object=namn,
             ))
-            ks += carry - cap
             carry = cap
     elif total < 0:
-        f = regler.underskott_andel_overfors
-        carry, ks = allocate(total, [f, 1 - f], unit)
+        carry = _round(Fraction(total) * regler.underskott_andel_overfors, unit)
         cap = _cap(regler.tak_underskott_namnd_belopp, regler.tak_underskott_namnd_procent,
                    budget, unit, f"Nämnden {namn}", findings, namn)
         if cap is not None and carry < -cap:
@@ -709,30 +729,27 @@ def _balansera_namnd(
                 f"{_sv(carry + cap)} bärs av KS.",
                 object=namn,
             ))
-            ks += carry + cap
             carry = -cap
 
-    # R4: guarantees for every unit except the central one
+    # R4: every result unit, central förvaltningsledning included, gets its guaranteed amount
     for r in rader:
-        if r is central:
-            continue
-        _garanti(r, regler, namnd_mal_ok, nothing, findings)
+        _garanti(r, regler, nothing, findings)
         r.overforing = r.garanti - r.till_ks
         carry -= r.till_ks
-        ks += r.till_ks
-    guaranteed = sum((r.overforing for r in rader if r is not central), ZERO)
-    central.overforing = carry - guaranteed
-    central.garanti = ZERO
-    if central.overforing < 0:
+    ks = total - carry
+    guaranteed = sum((r.overforing for r in rader), ZERO)
+    disposition = carry - guaranteed
+    if disposition < 0:
         findings.append(Finding(
             "R4", Severity.WARNING,
-            f"Nämnden {namn}: resten till {central.enhet.namn} är negativ ({_sv(central.overforing)}); "
-            f"enheternas garantier överstiger nämndens överföring {_sv(carry)}. Den centrala "
-            f"förvaltningsledningen bär underskottet och behöver en handlingsplan (R5).",
+            f"Nämnden {namn}: {DISPOSITION.lower()} är negativ ({_sv(disposition)}); enheternas "
+            f"garanterade belopp ({_sv(guaranteed)}) överstiger nämndens överföring ({_sv(carry)}). "
+            f"Nämnden behöver täcka skillnaden inom sin budget.",
             object=namn,
         ))
-    if central.overforing != 0:
-        central.anmarkning = _join(central.anmarkning, "rest efter enheternas garantier (R4)")
+
+    def q(v: Decimal) -> Decimal:  # carried amounts are multiples of the unit: same exponent
+        return quantize(v, unit)
 
     nr = NamndResultat(
         namnd=namn,
@@ -740,17 +757,17 @@ def _balansera_namnd(
         resultat=sum((r.enhet.resultat for r in rader), ZERO),
         justering=sum((r.justering for r in rader), ZERO) + namnd_justering,
         undantaget=sum((r.undantaget for r in rader), ZERO),
-        justerat_resultat=quantize(total, unit),
-        avdrag=quantize(avdrag, unit),
-        andel_enheter=quantize(andel_enh, unit),
-        andel_namnd=quantize(andel_nmd, unit),
-        overforing=quantize(carry, unit),
-        ks_andel=quantize(ks, unit),
-        enheternas_overforing=quantize(guaranteed, unit),
-        central_rest=quantize(central.overforing, unit),
-        central_enhet=central.enhet.namn,
+        justerat_resultat=total,
+        avdrag=q(avdrag),
+        andel_enheter=q(andel_enh),
+        andel_namnd=q(andel_nmd),
+        overforing=q(carry),
+        ks_andel=ks,
+        enheternas_overforing=q(guaranteed),
+        disposition=q(disposition),
+        namnd_justering=namnd_justering,
     )
-    if carry + ks != total or guaranteed + central.overforing != carry:  # pragma: no cover
+    if carry + ks != total or guaranteed + disposition != carry:  # pragma: no cover
         findings.append(Finding(
             "R7", Severity.ERROR,
             f"Nämnden {namn}: avstämningen går inte ihop (överföring {_sv(carry)} + KS {_sv(ks)} ≠ "
@@ -758,24 +775,24 @@ def _balansera_namnd(
             object=namn,
         ))
 
-    def q(v: Decimal) -> Decimal:
-        return quantize(v, unit)
-
     rows = [
-        AterrapportRad(namn, r.enhet.namn, "central" if r is central else "enhet",
-                       q(r.justerat), q(r.overforing), q(r.till_ks))
+        AterrapportRad(namn, r.enhet.namn, "central" if r.enhet.central else "enhet",
+                       r.justerat, q(r.overforing), q(r.till_ks))
         for r in rader
     ]
-    if just_q:
-        rows.append(AterrapportRad(namn, "Justering på nämndnivå", "namndjustering", q(just_q),
-                                   q(ZERO), q(ZERO)))
-    rows.append(AterrapportRad(namn, f"Summa {namn}", "summa", q(total), q(carry), q(ks)))
+    if namnd_justering:
+        rows.append(AterrapportRad(namn, "Justering på nämndnivå", "namndjustering",
+                                   namnd_justering, ZERO, ZERO))
+    rows.append(AterrapportRad(namn, DISPOSITION, "disposition", ZERO, q(disposition), ZERO))
+    rows.append(AterrapportRad(namn, f"Summa {namn}", "summa", total, q(carry), ks))
     return nr, rows, findings
 
 
-def _garanti(r: _Rad, regler: Regelverk, namnd_mal_ok: bool, nothing: bool,
-             findings: list[Finding]) -> None:
-    """R4 for one unit: set ``garanti`` (guaranteed carry) and ``till_ks`` (excess over a cap)."""
+def _garanti(r: _Rad, regler: Regelverk, nothing: bool, findings: list[Finding]) -> None:
+    """R4 for one result unit (a central förvaltningsledning too): set ``garanti`` (its
+    guaranteed amount, rounded once from the exact adjusted result) and ``till_ks`` (excess over
+    a cap). The committee's goal achievement does not enter: R3's goal condition concerns the
+    committee carrying a surplus, never a unit's guaranteed third of its own surplus."""
     unit = regler.avrundning
     a = r.justerat
     e = r.enhet
@@ -785,11 +802,19 @@ def _garanti(r: _Rad, regler: Regelverk, namnd_mal_ok: bool, nothing: bool,
         r.anmarkning = _join(r.anmarkning, "under minsta belopp; inget förs över")
         return
     if a > 0:
-        if not namnd_mal_ok:
-            r.anmarkning = _join(r.anmarkning, "nämnden saknar måluppfyllelse; inget överskott (R3)")
-            return
-        if regler.krav_maluppfyllelse_enhet and not e.maluppfyllelse:
-            r.anmarkning = _join(r.anmarkning, "saknar måluppfyllelse; inget överskott (R4)")
+        if regler.krav_maluppfyllelse_enhet and e.maluppfyllelse is not True:
+            if e.maluppfyllelse is None:
+                r.anmarkning = _join(r.anmarkning,
+                                     "måluppfyllelse ej angiven; inget överskott (R4)")
+                findings.append(Finding(
+                    "R4", Severity.WARNING,
+                    f"{e.namnd} / {e.namn}: måluppfyllelse är inte angiven. RB kräver att enheten "
+                    f"i stort har nått budgeterade prestationer och mål för att ta med sig ett "
+                    f"överskott, så överskottet {a} förs inte över. Ange ja eller nej.",
+                    object=f"{e.namnd} / {e.namn}", location=e.plats,
+                ))
+            else:
+                r.anmarkning = _join(r.anmarkning, "saknar måluppfyllelse; inget överskott (R4)")
             return
         share = (1 - Fraction(regler.avdrag_overskott_procent) / 100) * regler.garanti_overskott_enhet
         r.garanti = _round(Fraction(a) * share, unit, regler.garanti_avrundning)
@@ -811,28 +836,25 @@ def _join(a: str, b: str) -> str:
     return f"{a}; {b}" if a else b
 
 
-def _enhet_resultat(r: _Rad, central: _Rad, regler: Regelverk) -> EnhetsResultat:
+def _enhet_resultat(r: _Rad, regler: Regelverk) -> EnhetsResultat:
     e = r.enhet
-    u = regler.avrundning
     checks = tuple(AnvandningKontroll(k, b, kontrollera_anvandning(k)) for k, b in e.anvandning)
     return EnhetsResultat(
         namnd=e.namnd,
         namn=e.namn,
-        central=r is central or e.central,
-        skapad=r.skapad,
+        central=e.central,
         maluppfyllelse=e.maluppfyllelse,
         resultat=e.resultat,
         justering=r.justering,
         undantaget=r.undantaget,
-        justerat_resultat=quantize(r.justerat, u),
-        garanti=quantize(r.garanti, u),
-        overforing=quantize(r.overforing, u),
-        till_ks=quantize(r.till_ks, u),
+        justerat_resultat=r.justerat,
+        garanti=quantize(r.garanti, regler.avrundning),
+        overforing=quantize(r.overforing, regler.avrundning),
+        till_ks=quantize(r.till_ks, regler.avrundning),
         handlingsplan_kravs=r.overforing < 0,
         handlingsplan_registrerad=e.handlingsplan,
         anvandning=checks,
-        anmarkning=_join("skapad: central förvaltningsledning saknades i underlaget",
-                         r.anmarkning) if r.skapad else r.anmarkning,
+        anmarkning=r.anmarkning,
     )
 
 
@@ -880,18 +902,18 @@ def _enhet_findings(er: EnhetsResultat, e: Resultatenhet) -> list[Finding]:
     return findings
 
 
-def _tillagg(er: EnhetsResultat, regler: Regelverk, ar: int | None) -> list[BudgetTillagg]:
+def _tillagg(namnd: str, namn: str, belopp: Decimal, regler: Regelverk, ar: int | None
+             ) -> list[BudgetTillagg]:
     """R1: the carried amount enters the next year's budget in full; a deficit may be spread
     evenly over ``underskott_spridning_ar`` years (largest remainder, exact sum)."""
-    if er.overforing == 0:
+    if belopp == 0:
         return []
-    if er.overforing > 0 or regler.underskott_spridning_ar == 1:
-        amounts = [er.overforing]
+    if belopp > 0 or regler.underskott_spridning_ar == 1:
+        amounts = [belopp]
     else:
-        amounts = allocate(er.overforing, [1] * regler.underskott_spridning_ar,
-                           regler.avrundning)
+        amounts = allocate(belopp, [1] * regler.underskott_spridning_ar, regler.avrundning)
     return [
-        BudgetTillagg(er.namnd, er.namn, None if ar is None else ar + i, i,
+        BudgetTillagg(namnd, namn, None if ar is None else ar + i, i,
                       quantize(b, regler.avrundning))
         for i, b in enumerate(amounts, start=1)
     ]

@@ -60,7 +60,7 @@ def test_usage_error_exits_2(capsys) -> None:
 
 @pytest.mark.parametrize("argv", [["--help"], ["refresh", "--help"], ["validate", "--help"],
                                   ["import-utfall", "--help"], ["new", "--help"],
-                                  ["excel-setup", "--help"]])
+                                  ["excel-setup", "--help"], ["excel-kontroll", "--help"]])
 def test_help_is_swedish(argv: list[str], capsys) -> None:
     assert main(argv) == 0
     out = capsys.readouterr().out
@@ -113,8 +113,12 @@ def test_each_error_on_one_line_warnings_summarised(folder: Path, capsys) -> Non
     assert not [ln for ln in out if " varning: " in ln]  # warnings: one summary line
     summary = [ln for ln in out if ln.split(" ")[0].isdigit() and "varning" in ln]
     assert len(summary) == 1 and "se bladet Kontroll" in summary[0]
+    main(["validate", str(folder), "--format", "json"])
+    t = json.loads(capsys.readouterr().out)["totals"]
+    assert t["error"] > 1 and t["warning"] > 1 and t["info"] == 1
     assert [ln for ln in out if ln.startswith("Kontroll: ")] == [
-        "Kontroll: 7 fel, 18 varningar, 1 info"]
+        f"Kontroll: {t['error']} fel, {t['warning']} varningar, 1 info"]
+    assert len(errors) == t["error"]
 
 
 def test_verbose_lists_warnings_quiet_only_errors(folder: Path, capsys) -> None:

@@ -85,11 +85,11 @@ def test_totals_rows_are_excel_totals_rows(templates: dict[str, Path]) -> None:
         assert list(totals.values())[0] == "Summa"
         functions = {c.name: c.totalsRowFunction for c in t.tableColumns}
         assert {h for h, f in functions.items() if f == "sum"} == set(TOTALS[name])
-    # the result beside tblResultatenheter: Σ budget − Σ utfall
+    # the result beside tblResultatenheter: Σ utfall − Σ budget (published signs)
     ws, t = tables["tblResultatenheter"]
     _, r1, c2, _ = range_boundaries(t.ref)
     assert ws.cell(r1 + 1, c2 + 2).value == (
-        "=SUBTOTAL(109,tblResultatenheter[Budget])-SUBTOTAL(109,tblResultatenheter[Utfall])")
+        "=SUBTOTAL(109,tblResultatenheter[Utfall])-SUBTOTAL(109,tblResultatenheter[Budget])")
 
 
 def test_central_totals_sum_only_result_lines(templates: dict[str, Path]) -> None:

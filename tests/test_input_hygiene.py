@@ -137,3 +137,25 @@ def test_v10_missing_and_duplicate_year_columns():
     assert msgs == [("E1", None), ("F1", 2025), (None, 2026), (None, 2027)]
     assert "sammanslagen" in findings[0].message
     assert "Kolumnen för år 2026 saknas i tabellen Drift" in findings[2].message
+
+
+def test_read_amount_is_the_one_parser() -> None:
+    """Issue 16: one verdict per value, for the loader and every KB_ function."""
+    from datetime import date
+    from decimal import Decimal
+
+    from engine.input_hygiene import AmountProblem, read_amount
+
+    assert read_amount(None) is None and read_amount("  ") is None
+    assert read_amount(0.1 + 0.2) == Decimal("0.30")
+    assert read_amount(-1234.565) == Decimal("-1234.57")  # half away from zero, once
+    kinds = {
+        "#REF!": "felvärde", "#PUUTTUU!": "felvärde", True: "sanningsvärde",
+        date(2026, 1, 1): "datum", float("nan"): "ej ändligt", "1000": "siffertext",
+        "1 234,50": "siffertext", "tusen": "text", 1e300: "för stort",
+    }
+    for value, kind in kinds.items():
+        got = read_amount(value)
+        assert isinstance(got, AmountProblem) and got.kind == kind, (value, got)
+        assert got.text().startswith("innehåller")
+    assert read_amount("1 234,50", accept_numeric_text=True) == Decimal("1234.50")

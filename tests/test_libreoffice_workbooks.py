@@ -192,9 +192,9 @@ def _totals_expectations(path: Path, ex: Exempel | None, namnd: str | None
             [b.central] if b else [], lambda c: c.startswith("RR."), n), strict=True)),
         "tblUtfall": {"Utfall hittills": _sum([r.utfall for r in utfall]),
                       "Prognos helår": _sum([r.prognos for r in utfall])},
-        # the template writes Utfall = budget − resultat; Justering is left empty
+        # published signs: the template writes Utfall = budget + resultat; Justering empty
         "tblResultatenheter": {"Budget": _sum([e.budget for e in units]),
-                               "Utfall": _sum([e.budget - e.resultat for e in units]),
+                               "Utfall": _sum([e.budget + e.resultat for e in units]),
                                "Justering": ZERO},
     }
     labels = {"tblDrift": "Summa", "tblUtfall": "Summa", "tblResultatenheter": "Summa",
@@ -215,7 +215,7 @@ def _totals_expectations(path: Path, ex: Exempel | None, namnd: str | None
                 elif cell.value is not None:
                     expected[(ws.title, cell.coordinate)] = labels[t.displayName]
             if t.displayName == "tblResultatenheter":
-                # beside the table: Σ resultat = Σ budget − Σ utfall
+                # beside the table: Σ resultat = Σ utfall − Σ budget
                 cell = ws.cell(r1 + 1, c2 + 2)
                 expected[(ws.title, cell.coordinate)] = _sum([e.resultat for e in units])
     return expected
@@ -280,7 +280,9 @@ def _overview_expectations(path: Path, ex: Exempel | None, sprak: str,
         elif label == "Alla nämnder":
             in_rb = False
             names = [n.namnd for n in rb.namnder] if rb else []
-            units = sum((e.overforing for e in rb.enheter), ZERO) if rb else ""
+            # the units' rows and each committee's disposition row
+            units = sum((e.overforing for e in rb.enheter), ZERO) + sum(
+                (n.disposition for n in rb.namnder), ZERO) if rb else ""
             own = sum((n.overforing for n in rb.namnder), ZERO) if rb else ""
             expected[(OVERSIKT, f"B{row}")] = units
             expected[(OVERSIKT, f"C{row}")] = own
@@ -289,8 +291,8 @@ def _overview_expectations(path: Path, ex: Exempel | None, sprak: str,
             assert len(rb_rows) >= len(names)
             for k, r in enumerate(rb_rows):
                 name = names[k] if k < len(names) else ""
-                u = sum((e.overforing for e in rb.enheter if e.namnd == name), ZERO) \
-                    if name else ""
+                u = sum((e.overforing for e in rb.enheter if e.namnd == name), ZERO) + next(
+                    n.disposition for n in rb.namnder if n.namnd == name) if name else ""
                 o = next(n.overforing for n in rb.namnder if n.namnd == name) if name else ""
                 expected[(OVERSIKT, f"A{r}")] = name
                 expected[(OVERSIKT, f"B{r}")] = u

@@ -87,7 +87,7 @@ def test_render_for_the_user_guide(rendered: dict[tuple[str, str], Path],
     width, height = _png_size(png.read_bytes())
     # a real picture of a sheet, small enough for the guide
     assert 200 <= width <= 2400 and 80 <= height <= 3000, (width, height)
-    assert png.stat().st_size < 400_000
+    assert png.stat().st_size < 450_000  # Resultatbalansering: ~410 kB with the disposition rows
     target = IMG / RENDERS[key]
     update_if_changed(png, target)
     assert target.read_bytes() == png.read_bytes()

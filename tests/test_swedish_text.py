@@ -66,7 +66,7 @@ def test_sheets_have_no_codes_years_are_numbers_dates_are_dates(refreshed) -> No
     ws = wb["Resultatbalansering"]
     cells = {c.value: c for row in ws.iter_rows() for c in row if isinstance(c.value, str)}
     r8 = cells["Tidplan (R8)"].row
-    dates = [ws.cell(r, 7) for r in range(r8 + 1, r8 + 4)]
+    dates = [ws.cell(r, 8) for r in range(r8 + 1, r8 + 4)]
     assert all(isinstance(c.value, dt.datetime) for c in dates), [c.value for c in dates]
     assert all(c.number_format == "yyyy-mm-dd" for c in dates)
     texts = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]

@@ -93,6 +93,13 @@ OWNED_MARK = "Utdata – skrivs av kommunbudget vid varje uppdatering. Skriv int
 OUTPUT_ANCHOR = "A3"  # title in A1, the mark in A2, the tables from A3 down
 OUTPUT_CLEAR = "A3:P600"  # what a refresh clears before writing (so shrinking leaves nothing)
 
+#: Template version, written as a setting in tblInstallningar by every template. Version 0.1 (no
+#: such setting) took tblResultatenheter's Budget and Utfall as costs positive; from 0.2 they are in
+#: published signs like tblDrift (income +, costs −). The loader converts 0.1 tables.
+MALLVERSION = "0.2"
+MALLVERSION_INSTALLNING = "Mallversion"
+MALLVERSION_RESULTATENHETER_KOSTNAD_POSITIV = "0.1"
+
 SHEET_INSTRUKTIONER = "Instruktioner"
 SHEET_LISTOR = "Listor"
 SHEET_XLWINGS = "xlwings.conf"

@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+from addin.excel_kontroll import register as register_excel_kontroll
 from addin.excel_setup import register as register_excel_setup
 from engine.findings import Finding, Severity, count_by_severity
 from engine.money import ZERO
@@ -355,6 +356,7 @@ def build_parser() -> argparse.ArgumentParser:
     guide.set_defaults(func=_guide)
 
     register_excel_setup(sub)  # excel-setup: buttons into a workbook (addin/excel_setup.py)
+    register_excel_kontroll(sub)  # excel-kontroll: workbook VBA vs installed xlwings (issue 12)
     return parser
 
 

@@ -176,7 +176,7 @@ def add_input_totals(wb: Workbook) -> list[str]:
       ``SUMIFS(tblCentrala[year], tblCentrala[Kod], "RR.*")`` (financing and balance lines are not
       summable with them);
     * tblUtfall: Utfall hittills, Prognos helår; tblResultatenheter: Budget, Utfall, Justering,
-      and beside the table the total result (budget − utfall).
+      and beside the table the total result (utfall − budget, published signs).
     """
     changed: list[str] = []
     found = _find_table(wb, T.DRIFT.name)
@@ -217,16 +217,17 @@ def add_input_totals(wb: Workbook) -> list[str]:
 
 
 def _result_beside(ws: Worksheet, table: Table) -> None:
-    """Beside tblResultatenheter: the committee's total result, budget − utfall (positive =
-    surplus), for the rows shown (SUBTOTAL follows filters like the totals row)."""
+    """Beside tblResultatenheter: the committee's total result, utfall − budget in published
+    signs (positive = surplus), for the rows shown (SUBTOTAL follows filters like the totals
+    row)."""
     _, r1, c2, _ = range_boundaries(table.ref)
     col = c2 + 2
     name = table.displayName
-    head = ws.cell(r1, col, "Resultat totalt (budget − utfall)")
+    head = ws.cell(r1, col, "Resultat totalt (utfall − budget)")
     head.font = _font(bold=True)
     cell = ws.cell(r1 + 1, col,
-                   f"=SUBTOTAL(109,{_col_ref(name, 'Budget')})"
-                   f"-SUBTOTAL(109,{_col_ref(name, 'Utfall')})")
+                   f"=SUBTOTAL(109,{_col_ref(name, 'Utfall')})"
+                   f"-SUBTOTAL(109,{_col_ref(name, 'Budget')})")
     cell.number_format = AMOUNT_FORMAT
     cell.font = _font(bold=True)
     ws.column_dimensions[get_column_letter(col)].width = 30
@@ -443,7 +444,8 @@ def _status(ws: Worksheet, row: int, col: int, rng: str) -> None:
 
 
 def _rb_checks(ws: Worksheet, row: int, slots: int, ncols: int) -> int:
-    """Resultatbalansering: per committee, Σ of its units' Överföring (units table of the
+    """Resultatbalansering: per committee, Σ of its units' and its disposition's Överföring
+    (column G of the units table of the
     Resultatbalansering sheet) = the committee's Överföring (committee table below it); in total
     over both whole tables (the committee table ends above "Budgettillägg (R1)")."""
     rb = _q("Resultatbalansering")
@@ -474,7 +476,7 @@ def _rb_checks(ws: Worksheet, row: int, slots: int, ncols: int) -> int:
         name.font = _font()
         a = f"$A{row}"
         units = ws.cell(row, 2, f'=IF({a}="","",IFERROR(SUMPRODUCT(--({span("A")}={a}),'
-                                f'{span("F")}),""))')
+                                f'{span("G")}),""))')
         own = ws.cell(row, 3, f'=IF({a}="","",IFERROR(INDEX({rb}!$D$1:$D${_LAST_ROW},'
                               f'{namnd_hdr}+{k}),""))')
         diff = ws.cell(row, 4, f'=IF({a}="","",IFERROR(ROUND(B{row}-C{row},2),""))')
@@ -486,7 +488,7 @@ def _rb_checks(ws: Worksheet, row: int, slots: int, ncols: int) -> int:
     # over the whole tables, not the rows above: committees beyond the slots still count
     tillagg_hdr = f'MATCH("Budgettillägg (R1)",{col_a},0)'
     d = f"{rb}!$D$1:$D${_LAST_ROW}"
-    totals = (f'=IFERROR(SUM({span("F")}),"")',
+    totals = (f'=IFERROR(SUM({span("G")}),"")',
               f'=IFERROR(SUM(INDEX({d},{namnd_hdr}+1):INDEX({d},{tillagg_hdr}-1)),"")')
     for col, formula in zip((2, 3), totals, strict=True):
         c = ws.cell(row, col, formula)

@@ -142,16 +142,16 @@ def _input_sheet(wb: Workbook, title: str, heading: str, help_text: str) -> Work
 #: Column widths of owned sheets whose columns hold text rather than amounts.
 OUTPUT_WIDTHS = {
     "Kontroll": {"A": 8, "B": 9, "C": 24, "D": 18, "E": 7, "F": 40, "G": 7, "H": 160},
-    "Resultatbalansering": {"A": 28, "B": 40, "G": 20, "H": 90},
+    "Resultatbalansering": {"A": 28, "B": 40, "H": 20, "I": 90},
     "Budgetutfall": {"B": 44, "K": 60, "L": 50},
     "Sammandrag": {"B": 70},
 }
 #: Other number formats of owned sheets' columns (dates as dates).
-OUTPUT_FORMATS = {"Resultatbalansering": {"G": "yyyy-mm-dd"}}
+OUTPUT_FORMATS = {"Resultatbalansering": {"H": "yyyy-mm-dd"}}
 #: Owned sheets' columns that hold amounts (the writer gives new cells their column's style).
 AMOUNT_COLUMNS = {
     "Kontroll": "",
-    "Resultatbalansering": "CDEF",
+    "Resultatbalansering": "CDEFG",
     "Budgetutfall": "DEFGHI",
     "Sammandrag": "DE",
     "Nyckeltal": "",
@@ -278,6 +278,13 @@ KOMMUN_INSTRUKTIONER = (
     "göras.",
 )
 
+#: Instruction row (A2) of the Resultatenheter sheet. Version 0.1 said "(kostnad positiv)".
+RESULTATENHETER_INSTRUKTION = (
+    "Bokslutsårets nettobudget och nettoutfall per resultatenhet, med publicerade tecken som i "
+    "Driftsbudget: inkomster positiva, utgifter negativa (en nettokostnad på 10 000 skrivs "
+    "−10 000). Resultat = utfall − budget (positivt = överskott). Central = ja för den centrala "
+    "förvaltningsledningen.")
+
 NAMND_INSTRUKTIONER = (
     "Kommunbudget – nämndens arbetsbok",
     "Den här arbetsboken hålls av nämndens controller. Ekonomienhetens uppdatering läser den och "
@@ -287,8 +294,10 @@ NAMND_INSTRUKTIONER = (
     "• Driftsbudget: en rad per uppgift och budgetpost, en kolumn per år. Inkomster positiva, "
     "utgifter negativa. Kod-kolumnen anger posten; Rad är dess namn.",
     "• Utfall: utfallet hittills i år och prognosen för helåret per uppgift och post.",
-    "• Resultatenheter: bokslutsårets budget och utfall (nettokostnader, positiva), "
-    "måluppfyllelse (ja/nej), justering, handlingsplan och planerad användning av överskott.",
+    "• Resultatenheter: bokslutsårets nettobudget och nettoutfall per resultatenhet med "
+    "publicerade tecken som i Driftsbudget (inkomster positiva, utgifter negativa: en nettokostnad "
+    "skrivs negativ), måluppfyllelse (ja/nej), justering, handlingsplan och planerad användning "
+    "av överskott.",
     "Utdata (grå flikar) skrivs över vid varje uppdatering. Skriv inte i dem.",
 )
 
@@ -307,12 +316,14 @@ def new_kommun(path: str | Path, example: Exempel | None = None, sprak: str = "s
         b = example.budget
         columns = [(k, int(y), _typ(k)) for k, y in zip(example.kolumner, b.years, strict=True)]
         settings = [("Kommun", b.kommun), ("Valuta", "EUR"), ("Bokslutsår", example.bokslutsar),
-                    ("Språk", sprak), ("Samkommun", "nej"), ("V9-kriterier", "2019")]
+                    ("Språk", sprak), ("Samkommun", "nej"), ("V9-kriterier", "2019"),
+                    (S.MALLVERSION_INSTALLNING, S.MALLVERSION)]
         inhabitants = list(b.invanare)
     else:
         columns = list(DEFAULT_COLUMNS)
         settings = [("Kommun", ""), ("Valuta", "EUR"), ("Bokslutsår", 2024), ("Språk", sprak),
-                    ("Samkommun", "nej"), ("V9-kriterier", "2019")]
+                    ("Samkommun", "nej"), ("V9-kriterier", "2019"),
+                    (S.MALLVERSION_INSTALLNING, S.MALLVERSION)]
         inhabitants = []
     _settings_and_years(wb, settings, columns, inhabitants, lists)
     years = [c[0] for c in columns]
@@ -450,7 +461,8 @@ def new_namnd(path: str | Path, namnd: str = "", example: Exempel | None = None)
         kommun, year = b.kommun, example.bokslutsar
     else:
         columns, kommun, year = list(DEFAULT_COLUMNS), "", 2024
-    _settings_and_years(wb, [("Nämnd", namnd), ("Kommun", kommun), ("Bokslutsår", year)],
+    _settings_and_years(wb, [("Nämnd", namnd), ("Kommun", kommun), ("Bokslutsår", year),
+                             (S.MALLVERSION_INSTALLNING, S.MALLVERSION)],
                         columns, [], lists)
     years = [c[0] for c in columns]
     tasks = [u for u in example.budget.uppgifter if u.namnd == namnd] if example else []
@@ -485,11 +497,10 @@ def new_namnd(path: str | Path, namnd: str = "", example: Exempel | None = None)
                widths={"Uppgift": 30, "Kod": 20, "Rad": 40}, min_rows=3)
 
     ws = _input_sheet(wb, T.RESULTATENHETER.sheet, "Resultatenheter",
-                      "Bokslutsårets nettobudget och nettoutfall per resultatenhet (kostnad "
-                      "positiv). Central = ja för den centrala förvaltningsledningen.")
+                      RESULTATENHETER_INSTRUKTION)
     units = [e for e in example.enheter if e.namnd == namnd] if example else []
     rows = [[e.namn, "ja" if e.central else "nej", _num(e.budget),
-             _num(e.budget - e.resultat) if e.budget is not None else None,
+             _num(e.budget + e.resultat) if e.budget is not None else None,
              "ja" if e.maluppfyllelse else "nej", None,
              None if e.handlingsplan is None else ("ja" if e.handlingsplan else "nej"),
              None, None] for e in units]

@@ -116,13 +116,14 @@ def udf_rows(year_col: str, inv_row: int, rb: dict[str, str], bind: dict[str, st
                "Status för en bindande post (V-reglerna i BINDING.md); ingen inbyggd motsvarighet."),
         UdfRow("KB_RESULTATBALANSERING",
                f"INDEX(KB_RESULTATBALANSERING({rb['tabell']}),{rb['deficit_index']},7)",
-               f"{rb['deficit_budget']}-{rb['deficit_utfall']}",
+               f"{rb['deficit_utfall']}-{rb['deficit_budget']}",
                f"Överföringen för {rb['deficit_name']}: ett underskott förs över i sin helhet "
                "(R1). Hela tabellen: se nedan."),
         UdfRow("KB_RESULTATBALANSERING_NAMND",
                f"INDEX(KB_RESULTATBALANSERING_NAMND({rb['tabell']}),2,2)",
-               f"SUM({rb['budget']})-SUM({rb['utfall']})",
-               "Nämndens justerade resultat = budget − utfall (inga justeringar här). Hela "
+               f"SUM({rb['utfall']})-SUM({rb['budget']})",
+               "Nämndens justerade resultat = utfall − budget, publicerade tecken (inga "
+               "justeringar här). Hela "
                "tabellen: se nedan."),
         UdfRow("KB_RESULTATRAKNING", f"KB_RESULTATRAKNING({rader},{belopp})", None,
                "Hela resultaträkningsdelen som tabell (fyller flera celler): se nedan."),
@@ -202,21 +203,24 @@ def add_udf_sheet(wb: Workbook, example: Exempel | None) -> None:
 
     row += 4
     ws.cell(row, 1, f"Resultatenheter, {RB_NAMND} (exempel)").font = _font(bold=True)
-    headers = ["Nämnd", "Resultatenhet", "Central", "Budget", "Utfall", "Måluppfyllelse"]
+    headers = ["Nämnd", "Resultatenhet", "Central", "Budget", "Utfall", "Måluppfyllelse",
+               "Nämndens måluppfyllelse"]
+    goals = {n.namn: n.maluppfyllelse for n in example.namnder}
     _header(ws, row + 1, headers)
     units = [e for e in example.enheter if e.namnd == RB_NAMND]
     deficit = next((i for i, e in enumerate(units) if e.resultat < 0), 0)
     for i, e in enumerate(units):
         r = row + 2 + i
         values = [e.namnd, e.namn, "ja" if e.central else "nej", _num(e.budget),
-                  _num(e.budget - e.resultat) if e.budget is not None else None,
-                  "ja" if e.maluppfyllelse else "nej"]
+                  _num(e.budget + e.resultat) if e.budget is not None else None,
+                  "ja" if e.maluppfyllelse else "nej",
+                  "nej" if goals.get(e.namnd) is False else "ja"]
         for j, v in enumerate(values, start=1):
             c = ws.cell(r, j, v)
             if j in (4, 5):
                 c.number_format = AMOUNT_FORMAT
     first, last = row + 2, row + 1 + len(units)
-    rb = {"tabell": f"$A${row + 1}:$F${last}", "budget": f"$D${first}:$D${last}",
+    rb = {"tabell": f"$A${row + 1}:$G${last}", "budget": f"$D${first}:$D${last}",
           "utfall": f"$E${first}:$E${last}", "deficit_index": str(2 + deficit),
           "deficit_budget": f"$D${first + deficit}", "deficit_utfall": f"$E${first + deficit}",
           "deficit_name": units[deficit].namn if units else ""}

@@ -23,7 +23,14 @@ from engine.findings import Finding, Location, Severity
 from engine.input_hygiene import parse_amount
 from engine.money import ZERO
 from engine.rb_rules import DEFAULT_RULES, Regelverk, rules_from_table
-from engine.resultatbalansering import Justering, Namnd, Resultatenhet, Tidplan
+from engine.resultatbalansering import (
+    Justering,
+    Namnd,
+    Resultatenhet,
+    Tidplan,
+    kostnader_positiva,
+    tecken_fel,
+)
 from engine.uppfoljning import PostUtfall
 from workbook_templates.files.reader import (
     Cell,
@@ -33,7 +40,15 @@ from workbook_templates.files.reader import (
     WorkbookReadError,
     open_workbook,
 )
-from workbook_templates.schema import BOKFORT_SHEET, RB_STEG, T, TableSpec
+from workbook_templates.schema import (
+    BOKFORT_SHEET,
+    MALLVERSION,
+    MALLVERSION_INSTALLNING,
+    MALLVERSION_RESULTATENHETER_KOSTNAD_POSITIV,
+    RB_STEG,
+    T,
+    TableSpec,
+)
 
 __all__ = ["Kolumn", "KommunInput", "NamndInput", "TableSource", "read_kolumner", "read_kommun",
            "read_namnd"]
@@ -80,6 +95,8 @@ class NamndInput:
     principer: dict[str, tuple[str, str]] = field(default_factory=dict)  # uppgift -> (princip, mot)
     utfall: list[PostUtfall] = field(default_factory=list)
     enheter: list[Resultatenhet] = field(default_factory=list)
+    justeringar: list[Justering] = field(default_factory=list)  # tblResultatenheter's Justering
+    mallversion: str = MALLVERSION_RESULTATENHETER_KOSTNAD_POSITIV
     findings: list[Finding] = field(default_factory=list)
     readable: bool = True
 
@@ -376,9 +393,9 @@ def read_kommun(source: str | Path | TableSource) -> KommunInput:
         if t is not None:
             for row in t.rows:
                 name = _text(row["Nämnd"])
-                if name:
-                    ok = _yes_no(row["Måluppfyllelse"], f, True)
-                    inp.namnder.append(Namnd(name, maluppfyllelse=bool(ok)))
+                if name:  # blank = not stated: no surplus carried, and a finding (R3)
+                    ok = _yes_no(row["Måluppfyllelse"], f, None)
+                    inp.namnder.append(Namnd(name, maluppfyllelse=ok))
         t = _table(r, T.JUSTERINGAR, f)
         if t is not None:
             for row in t.rows:
@@ -608,9 +625,10 @@ def read_namnd(source: str | Path | TableSource,
 
         _bokfort_utfall(r, inp)
 
+        inp.mallversion = _mallversion(s, f)
         t = _table(r, T.RESULTATENHETER, f)
         if t is not None:
-            inp.enheter = _enheter(t, inp.namnd, f)
+            inp.enheter, inp.justeringar = _enheter(t, inp.namnd, f, inp.mallversion)
     inp.findings[:] = [_with_workbook(x, path) for x in f]
     return inp
 
@@ -657,8 +675,41 @@ def _bokfort_utfall(r: TableSource, inp: NamndInput) -> None:
             inp.utfall[i] = PostUtfall(old.objekt, old.kod, total, old.prognos, old.location)
 
 
-def _enheter(t: Table, namnd: str, f: list[Finding]) -> list[Resultatenhet]:
+def _mallversion(s: dict[str, Cell], f: list[Finding]) -> str:
+    """The template version the workbook was made with (setting *Mallversion*). Workbooks of
+    version 0.1 have no such setting; they took Resultatenheter's amounts as costs positive."""
+    cell = s.get(MALLVERSION_INSTALLNING.casefold())
+    if cell is None or cell.is_blank:
+        return MALLVERSION_RESULTATENHETER_KOSTNAD_POSITIV
+    text = _text(cell).replace(",", ".")
+    if text not in (MALLVERSION_RESULTATENHETER_KOSTNAD_POSITIV, MALLVERSION):
+        f.append(Finding("V10", Severity.ERROR,
+                         f"Okänd mallversion {cell.value!r}; den här versionen av kommunbudget "
+                         f"läser {MALLVERSION_RESULTATENHETER_KOSTNAD_POSITIV} och {MALLVERSION}. "
+                         f"Skriv {MALLVERSION} om Resultatenheter har publicerade tecken "
+                         "(kostnader negativa).", location=cell.location))
+        return ""
+    return text
+
+
+def _enheter(t: Table, namnd: str, f: list[Finding], version: str = MALLVERSION
+             ) -> tuple[list[Resultatenhet], list[Justering]]:
+    """The result units of tblResultatenheter. Budget and Utfall are net amounts in published
+    signs (a net cost negative, as in tblDrift); a version 0.1 workbook has them costs positive
+    and they are converted (negated) here. A unit whose budget and outturn have different signs,
+    or a committee whose every unit has a positive net budget (costs typed positive), is an error
+    finding and gives no units: never a result with a silently flipped sign. The Justering
+    column becomes unit-level adjustments (R2, reason: the Kommentar), shown on their own so that
+    Resultat + Justering = Justerat resultat on every row."""
+    if not version:  # unknown template version: the finding says so; never guess the signs
+        return [], []
+    old = version == MALLVERSION_RESULTATENHETER_KOSTNAD_POSITIV
+    how = ("enligt mallversion 0.1 (Mallversion saknas under Inställningar), där kostnader anges "
+           "positiva" if old else "med publicerade tecken som i Driftsbudget (kostnader negativa)")
     out: list[Resultatenhet] = []
+    adjustments: list[Justering] = []
+    signs: list[tuple[Decimal, Decimal]] = []
+    first_budget: Cell | None = None
     seen: dict[str, str] = {}
     for row in t.rows:
         name = _text(row["Resultatenhet"])
@@ -680,19 +731,57 @@ def _enheter(t: Table, namnd: str, f: list[Finding]) -> list[Resultatenhet]:
             missing = row["Budget"] if budget is None else row["Utfall"]
             f.append(Finding("V10", Severity.ERROR,
                              f"Resultatenheten {name!r} saknar {'budget' if budget is None else 'utfall'}"
-                             "; fyll i nettobeloppet (kostnad positiv).", object=name,
+                             f"; fyll i nettobeloppet {how}.", object=name,
                              location=missing.location))
             continue
+        if old:  # 0.1: costs positive -> published signs
+            budget, utfall = -budget, -utfall
+        problem = tecken_fel(budget, utfall)
+        if problem:
+            f.append(Finding("V10", Severity.ERROR,
+                             f"Resultatenheten {name!r}: {problem} Tabellen läses {how}.",
+                             object=name, location=row["Utfall"].location))
+            continue
+        signs.append((budget, utfall))
+        first_budget = first_budget or row["Budget"]
         justering = _amount(row["Justering"], f, obj=name) or ZERO
         central = bool(_yes_no(row["Central"], f, False))
-        mal = bool(_yes_no(row["Måluppfyllelse"], f, True))
+        mal = _yes_no(row["Måluppfyllelse"], f, None)  # blank = not stated (R4 finding)
         plan = _yes_no(row["Handlingsplan"], f, None)
         use = _text(row["Planerad användning"])
         anvandning = tuple((u.strip(), None) for u in use.split(";") if u.strip())
-        out.append(Resultatenhet(namnd, name, budget - utfall + justering, maluppfyllelse=mal,
+        out.append(Resultatenhet(namnd, name, utfall - budget, maluppfyllelse=mal,
                                  central=central, budget=budget, anvandning=anvandning,
                                  handlingsplan=plan, plats=row["Resultatenhet"].location))
-    return out
+        if justering:
+            adjustments.append(Justering(namnd, justering, _text(row["Kommentar"]) or
+                                         "Justering (Resultatenheter)", "enhet", name))
+    if kostnader_positiva(signs):
+        if old:
+            what = ("Alla resultatenheter har negativ nettobudget, men arbetsboken är gjord med "
+                    "mallversion 0.1 (Mallversion saknas under Inställningar), där kostnader "
+                    "anges positiva: beloppen ser ut att vara skrivna med publicerade tecken och "
+                    "skulle få omvänt tecken. Antingen skriv kostnaderna positiva, eller lägg till "
+                    f"inställningen {MALLVERSION_INSTALLNING} = {MALLVERSION} under Inställningar "
+                    "(då gäller publicerade tecken, kostnader negativa).")
+        else:
+            what = ("Alla resultatenheter har positiv nettobudget (nettointäkt). Resultatenheter "
+                    "anges med publicerade tecken som i Driftsbudget: en nettokostnad på 10 000 "
+                    "skrivs −10 000. Byt tecken på Budget och Utfall.")
+        f.append(Finding("V10", Severity.ERROR,
+                         f"Nämnden {namnd}: {what} Resultatbalanseringen görs inte för nämnden "
+                         "förrän tecknen är rättade.", object=namnd,
+                         location=first_budget.location if first_budget else None))
+        return [], []
+    if old and out:
+        f.append(Finding("V10", Severity.INFO,
+                         "Resultatenheter läses enligt mallversion 0.1 (kostnader positiva) och "
+                         "räknas om till publicerade tecken. För att gå över till samma tecken "
+                         "som Driftsbudget: byt tecken på Budget och Utfall och lägg till "
+                         f"inställningen {MALLVERSION_INSTALLNING} = {MALLVERSION} under "
+                         "Inställningar.", object=namnd,
+                         location=first_budget.location if first_budget else None))
+    return out, adjustments
 
 
 def read_bokfort(rows: Sequence[Sequence[object]]) -> dict[tuple[str, str], Decimal]:

@@ -18,7 +18,7 @@ from engine.budget import Berakning, Budget, InverkanRad, Uppgift, affarsverk_in
 from engine.catalogue import catalogue
 from engine.findings import Finding, Severity
 from engine.input_hygiene import parse_amount
-from engine.resultatbalansering import Balansering, balansera
+from engine.resultatbalansering import DISPOSITION, Balansering, balansera
 from engine.svenska import antal
 from engine.uppfoljning import Uppfoljning, bindande_poster, resolve_post, uppfoljning
 from workbook_templates.pipeline.loader import KommunInput, NamndInput
@@ -113,32 +113,42 @@ def _inverkan_rows(inv: Sequence[InverkanRad], cols: Sequence[str], year: int) -
 
 
 def _rb_rows(rb: Balansering) -> Rows:
-    """The Resultatbalansering sheet: per unit, per committee (together the R7 report to the
-    executive board: the unit rows sum back to their committee's row, which the Översikt sheet
-    checks with native formulas), the R1 budget additions and the R8 timetable."""
+    """The Resultatbalansering sheet: per unit and per committee's disposition, then per
+    committee (together the R7 report to the executive board: the unit and disposition rows sum
+    back to their committee's row, which the Översikt sheet checks with native formulas), the R1
+    budget additions and the R8 timetable. Results are shown exactly (Resultat + Justering −
+    Undantaget = Justerat resultat on every row); carried amounts at the rounding unit."""
     rows: Rows = [["Resultatbalansering" + (f" bokslut {rb.ar}" if rb.ar else "")]]
-    rows.append(["Nämnd", "Resultatenhet", "Resultat", "Justering", "Justerat resultat",
-                 "Överföring", "Handlingsplan krävs", "Anmärkning"])
+    rows.append(["Nämnd", "Resultatenhet", "Resultat", "Justering", "Undantaget",
+                 "Justerat resultat", "Överföring", "Handlingsplan krävs", "Anmärkning"])
     for e in rb.enheter:
         rows.append([e.namnd, e.namn + (" (central)" if e.central else ""), e.resultat,
-                     e.justering, e.justerat_resultat, e.overforing,
+                     e.justering, e.undantaget, e.justerat_resultat, e.overforing,
                      "ja" if e.handlingsplan_kravs else "nej", e.anmarkning])
+    for n in rb.namnder:
+        note = "rest efter enheterna (R4)"
+        if n.namnd_justering:
+            note += "; justering på nämndnivå (R2)"
+        rows.append([n.namnd, DISPOSITION, 0, n.namnd_justering, 0, n.namnd_justering,
+                     n.disposition, None, note])
     rows.append([])
     rows.append(["Nämnd", "Måluppfyllelse", "Justerat resultat", "Överföring", "KS andel",
-                 "Central enhet, rest"])
+                 DISPOSITION])
     for n in rb.namnder:
-        rows.append([n.namnd, "ja" if n.maluppfyllelse else "nej", n.justerat_resultat,
-                     n.overforing, n.ks_andel, n.central_rest])
+        goal = {True: "ja", False: "nej", None: "ej angiven"}[n.maluppfyllelse]
+        rows.append([n.namnd, goal, n.justerat_resultat, n.overforing, n.ks_andel,
+                     n.disposition])
     rows.append([])
-    # amounts stay in the amount columns (C–F); the year is a number in H (no number format),
-    # the date a date in G (date format in the template)
-    rows.append(["Budgettillägg (R1)", "Resultatenhet", "Belopp", None, None, None, None, "År"])
+    # amounts stay in the amount columns (C–G); the date is a date in H (date format in the
+    # template), the year a number in I (no number format)
+    rows.append(["Budgettillägg (R1)", "Resultatenhet", "Belopp", None, None, None, None, None,
+                 "År"])
     for t in rb.budgettillagg:
-        rows.append([t.namnd, t.resultatenhet, t.belopp, None, None, None, None, t.ar])
+        rows.append([t.namnd, t.resultatenhet, t.belopp, None, None, None, None, None, t.ar])
     rows.append([])
-    rows.append(["Tidplan (R8)", None, None, None, None, None, "Datum", "Status"])
+    rows.append(["Tidplan (R8)", None, None, None, None, None, None, "Datum", "Status"])
     for s in rb.tidplan:
-        rows.append([s.namn, None, None, None, None, None, s.datum, s.status])
+        rows.append([s.namn, None, None, None, None, None, None, s.datum, s.status])
     return rows
 
 
@@ -284,6 +294,8 @@ def _namnd_rows(n: NamndInput, b: Berakning, rb: Balansering | None, cols: Seque
                              "ja" if e.handlingsplan_kravs else "nej"])
         for nr in rb.namnder:
             if nr.namnd.casefold() == n.namnd.casefold():
+                rows.append([DISPOSITION, None, nr.namnd_justering or None, nr.disposition,
+                             None])
                 rows.append(["Nämnden totalt", nr.resultat, nr.justerat_resultat, nr.overforing,
                              None])
                 rows.append(["Kommunstyrelsens andel (budgeteras inte)", None, None, nr.ks_andel,
@@ -334,7 +346,8 @@ def compute_outputs(k: KommunInput, namnder: Sequence[NamndInput]) -> Outputs:
     enheter = [e for n in namnder for e in n.enheter]
     rb = None
     if enheter:
-        rb = balansera(enheter, k.regler, k.justeringar, k.tidplan, namnder=k.namnder,
+        justeringar = [*k.justeringar, *(j for n in namnder for j in n.justeringar)]
+        rb = balansera(enheter, k.regler, justeringar, k.tidplan, namnder=k.namnder,
                        ar=k.bokslutsar)
         out.balansering = rb
         out.findings.extend(rb.findings)

@@ -1,0 +1,71 @@
+"""How a KB_ function is declared to xlwings (issue 12): one decorator for all of them.
+
+:func:`kb_function` gives xlwings what Excel's function wizard shows and what ``call_udf`` needs:
+
+* category ``Kommunbudget`` and a one-line Swedish description (``MacroOptions`` Description is
+  the function's docstring as xlwings sees it);
+* help text for every argument (``xw.arg(..., doc=...)``), and ``err_to_str=True`` on every
+  argument, optional ones included: without it xlwings turns an error cell into ``None``, which
+  would read as "missing";
+* NO type hints on the function Excel sees: since xlwings 0.32 the Windows UDF server makes each
+  parameter's hint a converter (``object`` has none: every call failed). The implementation keeps
+  its hints; the decorator exposes a hint-free wrapper with the same parameter names;
+* no ``expand``: tables are returned as a 2-D list and spill natively (Excel 365/2021);
+* the wrapper adapts COM's shapes (:func:`addin.excel_values.from_com`) and never raises into
+  Excel: :class:`~addin.excel_values.UdfInputError` becomes ``#KB: <message>``, anything else
+  ``#KB: oväntat fel …``.
+
+The argument names Excel shows are the Python parameter names: ASCII, because VBA identifiers are
+stored in the machine's ANSI code page (``invanare``, not ``invånare``).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import xlwings as xw
+
+from addin.excel_values import UdfInputError, from_com, kb_error
+
+__all__ = ["CATEGORY", "ArgSpec", "kb_function"]
+
+CATEGORY = "Kommunbudget"
+F = TypeVar("F", bound=Callable[..., Any])
+#: Per argument: its Swedish help text, or (help text, extra xlwings options such as ``ndim``).
+ArgSpec = str | tuple[str, Mapping[str, Any]]
+
+
+def kb_function(description: str, args: Mapping[str, ArgSpec]) -> Callable[[F], Any]:
+    """Register ``func`` as the Excel function of the same name (see the module docstring)."""
+    if "\n" in description or len(description) > 255:
+        raise ValueError("the wizard description is one line of at most 255 characters")
+
+    def decorate(func: F) -> Any:
+        params = list(inspect.signature(func).parameters)
+        if list(args) != params:
+            raise ValueError(f"{func.__name__}: document every argument in order: {params}")
+
+        @functools.wraps(func)
+        def excel_function(*values):  # no hints: xlwings would make them converters
+            try:
+                return func(*(from_com(v) for v in values))
+            except UdfInputError as err:
+                return kb_error(str(err))
+            except Exception as err:  # noqa: BLE001 - a function must never raise into Excel
+                return kb_error(f"oväntat fel ({type(err).__name__}: {err}); rapportera felet")
+
+        excel_function.__annotations__ = {}
+        excel_function.__doc__ = description
+        decorated: Any = excel_function
+        for name in reversed(params):
+            spec = args[name]
+            doc, options = (spec, {}) if isinstance(spec, str) else (spec[0], dict(spec[1]))
+            if len(doc) > 255:
+                raise ValueError(f"{func.__name__}.{name}: help text over 255 characters")
+            decorated = xw.arg(name, doc=doc, err_to_str=True, **options)(decorated)
+        return xw.func(category=CATEGORY)(decorated)
+
+    return decorate

@@ -1,0 +1,290 @@
+"""Contract test (issue 12): every KB_ function through xlwings' REAL Windows UDF machinery.
+
+``tests/xlwings_windows.py`` imports the installed xlwings as on Windows (pywin32 stubbed, nothing
+else), so the decorators are xlwings' ``xlfunc``/``xlarg``/``xlret`` and each call goes through
+``xlwings.udfs.call_udf`` with the arguments exactly as COM delivers them: Range objects whose
+``.Value`` is a double, a tuple of row tuples or ``None``; values passed directly as doubles or
+strings; Excel errors as integers (-2146826265 = #REF!); -2147352572 for an omitted optional.
+``.ci/run`` runs this file again with the lowest supported xlwings (``pyproject.toml``).
+
+Expected values are computed by hand in the comments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.xlwings_windows import (
+    ERRORS,
+    MISSING,
+    XlwingsWindows,
+    cell,
+    cells,
+    column,
+    windows_xlwings,
+)
+
+# --- inputs, as ranges on a sheet ---------------------------------------------------------------
+
+RADER = ["Verksamhetsinkomster", "Verksamhetsutgifter (-)", "Skatteinkomster", "Statsandelar",
+         None, "Ränteutgifter", "Avskrivningar enligt plan", "Extraordinära inkomster",
+         "Förändring av avskrivningsdifferens"]
+BELOPP = [[150.0, 160.0], [-600.0, -610.0], [500.0, 520.0], [100.0, 100.0], [None, None],
+          [-10.0, -10.0], [-40.0, -45.0], [5.0, None], [2.0, 2.0]]
+# VB = 150 − 600 = −450 ; 160 − 610 = −450
+# ÅB = −450 + 500 + 100 − 10 = 140 ; −450 + 520 + 100 − 10 = 160
+# RES = 140 − 40 + 5 = 105 ; 160 − 45 = 115 ; ÖVERSKOTT = 107 ; 117
+FD_RADER = ["Årsbidrag", "Investeringsutgifter", "Ökning av långfristiga lån"]
+FD_BELOPP = [140.0, -300.0, 250.0]  # inverkan på likviditeten = 140 − 300 + 250 = 90
+
+KFN = "Kultur- och fritidsnämnden"
+RB_TABELL = [
+    ["Nämnd", "Resultatenhet", "Central", "Resultat", "Måluppfyllelse", "Nämndens måluppfyllelse"],
+    [KFN, "A", "nej", 900.0, "ja", "ja"],
+    [KFN, "B", None, -300.0, "ja", "ja"],
+    [KFN, "Central förvaltningsledning", "ja", 0.0, "ja", "ja"],
+]  # spec §10 worked example: A +900, B −300, central 0 → committee 600: 400 carried, KS 200;
+# units: A keeps ⅓ of 900 = 300, B carries −300, the committee's rest 400 − (300 − 300) = 400
+
+
+@pytest.fixture(scope="module")
+def xl() -> Iterator[XlwingsWindows]:
+    with windows_xlwings() as harness:
+        yield harness
+
+
+def one(result: object) -> object:
+    """``call_udf`` hands Excel every result as a 2-D array; a single value is ``[[v]]``."""
+    assert isinstance(result, list) and len(result) == 1 and len(result[0]) == 1, result
+    return result[0][0]
+
+
+def _kb(result: object) -> str:
+    result = one(result)
+    assert isinstance(result, str) and result.startswith("#KB:"), result
+    return result
+
+
+def test_the_harness_runs_xlwings_windows_code(xl: XlwingsWindows) -> None:
+    assert xl.xlwings.func is xl.udfs.xlfunc
+    names = set(xl.functions())
+    assert len(names) == 13 and all(n.startswith("KB_") for n in names)
+
+
+# --- every function: one cell, a column, a block of year columns, omitted optionals -------------
+
+@pytest.mark.parametrize(
+    ("func", "expected"),
+    [("KB_VERKSAMHETSBIDRAG", [[-450.0, -450.0]]), ("KB_ARSBIDRAG", [[140.0, 160.0]]),
+     ("KB_RESULTAT", [[105.0, 115.0]]), ("KB_OVERSKOTT", [[107.0, 117.0]])],
+)
+def test_line_functions_block_of_year_columns(xl: XlwingsWindows, func: str, expected: Any) -> None:
+    assert xl.call(func, column(RADER), cells(BELOPP)) == expected
+
+
+def test_line_functions_one_column_and_one_cell(xl: XlwingsWindows) -> None:
+    # ÅB of skatteinkomster 10 and verksamhetsutgifter −3 = 7
+    assert one(xl.call("KB_ARSBIDRAG", column(["RR.SKATT", "RR.VU"]), column([10.0, -3.0]))) == 7.0
+    assert one(xl.call("KB_ARSBIDRAG", cell("Skatteinkomster"), cell(10.0))) == 10.0
+    # values typed into the formula arrive as they are: a string and a double
+    assert one(xl.call("KB_ARSBIDRAG", "Skatteinkomster", 10.0)) == 10.0
+    assert one(xl.call("KB_INVERKAN_LIKVIDITET", column(FD_RADER), column(FD_BELOPP))) == 90.0
+
+
+def test_tables_are_plain_2d_results_that_spill(xl: XlwingsWindows) -> None:
+    for name in ("KB_RESULTATRAKNING", "KB_FINANSIERINGSDEL", "KB_RESULTATBALANSERING",
+                 "KB_RESULTATBALANSERING_NAMND"):
+        assert "expand" not in xl.functions()[name].__xlfunc__["ret"]["options"], name
+    table = xl.call("KB_RESULTATRAKNING", column(RADER), cells(BELOPP))
+    assert isinstance(table, list) and ["Årsbidrag", 140.0, 160.0] in table
+    assert table[-1] == ["Räkenskapsperiodens överskott (underskott)", 107.0, 117.0]
+    fd = xl.call("KB_FINANSIERINGSDEL", column(FD_RADER), column(FD_BELOPP))
+    assert ["Inverkan på likviditeten", 90.0] in fd
+
+
+def test_nyckeltal_with_and_without_the_optional(xl: XlwingsWindows) -> None:
+    rader = column(["Verksamhetsinkomster", "Verksamhetsutgifter", "Skatteinkomster"])
+    belopp = cells([[200.0, 200.0], [-1000.0, -1000.0], [890.0, 800.0]])
+    # ÅB 90 and 0; per invånare with 30: 3 and 0 ; vi/vu = 20 %
+    assert xl.call("KB_NYCKELTAL", "Vuosikate, €/asukas", rader, belopp, cell(30.0)) == [[3.0, 0.0]]
+    assert xl.call("KB_NYCKELTAL", "Toimintatuotot / toimintakulut, %", rader, belopp,
+                   MISSING) == [[20.0, 20.0]]
+
+
+def test_tackningsar_with_and_without_the_optional(xl: XlwingsWindows) -> None:
+    # 2016 accounts approved 2017 → covered by the end of 2021
+    assert one(xl.call("KB_TACKNINGSAR", 2016.0, MISSING)) == 2021
+    assert one(xl.call("KB_TACKNINGSAR", cell(2016.0), cell(2017.0))) == 2021
+    # an empty optional cell is "not given"
+    assert one(xl.call("KB_TACKNINGSAR", cell(2016.0), cell(None))) == 2021
+
+
+def test_binding_functions(xl: XlwingsWindows) -> None:
+    assert one(xl.call("KB_BINDNING_STATUS", "brutto", "anslag", cell(-1000.0), cell(-950.0),
+                       MISSING, MISSING, MISSING)) == "inom ramen"
+    over = one(xl.call("KB_BINDNING_STATUS", "brutto", "anslag", cell(-1000.0), cell(-1050.0),
+                       MISSING, MISSING, MISSING))
+    assert isinstance(over, str) and "överskrids" in over and not over.startswith("#KB")
+    # −1050 − (−1000 + −30) = −20
+    assert one(xl.call("KB_AVVIKELSE", cell(-1000.0), cell(-1050.0),
+                       cells([[-10.0, -20.0]]))) == -20.0
+    assert one(xl.call("KB_AVVIKELSE", -1000.0, -1050.0, MISSING)) == -50.0
+
+
+def test_resultatbalansering(xl: XlwingsWindows) -> None:
+    units = xl.call("KB_RESULTATBALANSERING", cells(RB_TABELL), MISSING)
+    assert isinstance(units, list)
+    head = units[0]
+    overforing = [row[head.index("Överföring")] for row in units[1:]]
+    assert overforing == [300.0, -300.0, 0.0, 400.0]  # the last row: Nämndens disposition
+    assert xl.call("KB_RESULTATBALANSERING_NAMND", cells(RB_TABELL), MISSING) == [
+        ["Nämnd", "Justerat resultat", "Överföring", "KS andel"], [KFN, 600.0, 400.0, 200.0]]
+
+
+# --- an error value in every argument: a #KB: message naming the argument -----------------------
+
+GOOD: dict[str, tuple[object, ...]] = {
+    "KB_VERKSAMHETSBIDRAG": (column(RADER), cells(BELOPP)),
+    "KB_ARSBIDRAG": (column(RADER), cells(BELOPP)),
+    "KB_RESULTAT": (column(RADER), cells(BELOPP)),
+    "KB_OVERSKOTT": (column(RADER), cells(BELOPP)),
+    "KB_INVERKAN_LIKVIDITET": (column(FD_RADER), column(FD_BELOPP)),
+    "KB_RESULTATRAKNING": (column(RADER), cells(BELOPP)),
+    "KB_FINANSIERINGSDEL": (column(FD_RADER), column(FD_BELOPP)),
+    "KB_NYCKELTAL": ("Årsbidrag, €/inv", column(RADER), cells(BELOPP), cell(30.0)),
+    "KB_TACKNINGSAR": (2016.0, 2017.0),
+    "KB_BINDNING_STATUS": ("brutto", "anslag", -1000.0, -950.0, -10.0, 50.0, "publicerat"),
+    "KB_AVVIKELSE": (-1000.0, -1050.0, -30.0),
+    "KB_RESULTATBALANSERING": (cells(RB_TABELL), "standard"),
+    "KB_RESULTATBALANSERING_NAMND": (cells(RB_TABELL), "standard"),
+}
+
+
+def test_every_function_has_a_good_call(xl: XlwingsWindows) -> None:
+    assert set(GOOD) == set(xl.functions())
+    for name, args in GOOD.items():
+        result = xl.call(name, *args)
+        assert isinstance(result, list), (name, result)
+        assert not str(result[0][0]).startswith("#KB"), (name, result)
+
+
+@pytest.mark.parametrize("error", ["#REF!", "#N/A", "#SPILL!"])
+@pytest.mark.parametrize("how", ["cell", "value"])
+def test_an_error_value_in_any_argument_is_named(xl: XlwingsWindows, error: str, how: str) -> None:
+    """A cell holding an error (a Range), or an error passed by value (an integer); optional
+    arguments included. Never a number, never "missing"."""
+    for name, args in GOOD.items():
+        params = [a["name"] for a in xl.functions()[name].__xlfunc__["args"]]
+        for i, param in enumerate(params):
+            bad = cell(error) if how == "cell" else ERRORS[error]
+            call = list(args)
+            call[i] = bad
+            message = _kb(xl.call(name, *call))
+            assert param in message and error in message, (name, param, message)
+
+
+def test_an_error_inside_a_range_is_located(xl: XlwingsWindows) -> None:
+    belopp = [list(r) for r in BELOPP]
+    belopp[2][1] = "#DIV/0!"
+    message = _kb(xl.call("KB_ARSBIDRAG", column(RADER), cells(belopp)))
+    assert "belopp rad 3 kolumn 2" in message and "#DIV/0!" in message
+    rader = list(RADER)
+    rader[3] = "#N/A"
+    message = _kb(xl.call("KB_ARSBIDRAG", column(rader), cells(BELOPP)))
+    assert "rader rad 4" in message and "#N/A" in message
+
+
+def test_text_in_an_amount_is_refused_the_same_way_by_every_function(xl: XlwingsWindows) -> None:
+    """Issue 14 point 7 / issue 16: one parser. A number stored as text ("1000") is refused with
+    the same words everywhere (as the workbook loader does), naming the argument."""
+    words = "talet är lagrat som text"
+    belopp = [list(r) for r in BELOPP]
+    belopp[0][0] = "150"
+    for name in ("KB_VERKSAMHETSBIDRAG", "KB_ARSBIDRAG", "KB_RESULTAT", "KB_OVERSKOTT",
+                 "KB_RESULTATRAKNING"):
+        assert words in _kb(xl.call(name, column(RADER), cells(belopp)))
+    assert words in _kb(xl.call("KB_INVERKAN_LIKVIDITET", column(FD_RADER),
+                                column(["140", -300.0, 250.0])))
+    assert words in _kb(xl.call("KB_FINANSIERINGSDEL", column(FD_RADER),
+                                column(["140", -300.0, 250.0])))
+    assert words in _kb(xl.call("KB_NYCKELTAL", "Årsbidrag, €/inv", column(RADER), cells(BELOPP),
+                                cell("30")))
+    assert words in _kb(xl.call("KB_AVVIKELSE", cell("-1000"), -1050.0, MISSING))
+    assert words in _kb(xl.call("KB_AVVIKELSE", -1000.0, -1050.0, cells([["-30"]])))
+    assert words in _kb(xl.call("KB_BINDNING_STATUS", "brutto", "anslag", -1000.0, cell("-950"),
+                                MISSING, MISSING, MISSING))
+    table = [list(r) for r in RB_TABELL]
+    table[1][3] = "900"
+    for name in ("KB_RESULTATBALANSERING", "KB_RESULTATBALANSERING_NAMND"):
+        message = _kb(xl.call(name, cells(table), MISSING))
+        assert words in message and "rad 2, kolumn Resultat" in message
+
+
+# --- what Excel's function wizard and Import Functions get -------------------------------------
+
+def test_import_functions_tells_the_wizard_in_swedish(xl: XlwingsWindows) -> None:
+    book = xl.import_functions()
+    options = {o["Macro"].split("!")[1]: o for o in book.Application.macro_options}
+    assert set(options) == set(xl.functions())
+    for name, o in options.items():
+        assert o["Category"] == "Kommunbudget", name
+        assert "\n" not in o["Description"] and len(o["Description"]) <= 255, name
+        assert "Python function" not in o["Description"], name
+        args = xl.functions()[name].__xlfunc__["args"]
+        assert len(o["ArgumentDescriptions"]) == len(args), name
+        for doc in o["ArgumentDescriptions"]:
+            assert doc and not doc.startswith("Positional argument") and len(doc) <= 255, name
+    [module] = book.VBProject.VBComponents.imported
+    assert "Function KB_NYCKELTAL(namn, rader, belopp, Optional invanare)" in module
+
+
+def test_vba_wrappers_declare_optionals_as_optional(xl: XlwingsWindows) -> None:
+    vba = xl.vba_wrappers()
+    assert ("Function KB_BINDNING_STATUS(princip, slag, budget, utfall, Optional andringar, "
+            "Optional overskridningsratt, Optional tecken)") in vba
+    assert "Function KB_TACKNINGSAR(bokslutsar, Optional faststallelsear)" in vba
+    assert "Function KB_RESULTATBALANSERING(tabell, Optional regler)" in vba
+
+
+# --- the supported xlwings range -----------------------------------------------------------------
+
+def test_supported_xlwings_range_is_stated_and_both_ends_are_tested() -> None:
+    import re
+    from importlib.metadata import version
+    from pathlib import Path
+
+    from packaging.specifiers import SpecifierSet
+
+    root = Path(__file__).resolve().parents[1]
+    pyproject = (root / "pyproject.toml").read_text(encoding="utf-8")
+    spec = SpecifierSet(re.search(r'"xlwings([^"]+)"', pyproject).group(1))  # type: ignore[union-attr]
+    lowest = re.search(r"^XLWINGS_LOWEST := (\S+)$", (root / "Makefile").read_text(),
+                       re.M).group(1)  # type: ignore[union-attr]
+    assert f">={lowest}" in str(spec).split(","), (spec, lowest)
+    assert any(s.operator == "<" for s in spec), "state an upper end"
+    assert version("xlwings") in spec  # the venv's xlwings: the newest the range allows
+    assert "make test-xlwings-lowest" in (root / ".ci" / "run").read_text()
+
+
+def test_an_empty_required_cell_is_named_never_a_zero(xl: XlwingsWindows) -> None:
+    assert "budget: cellen är tom" in _kb(xl.call("KB_AVVIKELSE", cell(None), -1050.0, MISSING))
+    assert "namn: cellen är tom" in _kb(xl.call("KB_NYCKELTAL", cell(None), column(RADER),
+                                                cells(BELOPP), MISSING))
+
+
+def test_dates_and_booleans_in_amount_cells_are_refused(xl: XlwingsWindows) -> None:
+    import datetime as dt
+
+    from tests.xlwings_windows import PyTime
+
+    date_cell = cell(PyTime(2026, 1, 31, tzinfo=dt.UTC))
+    assert "budget: innehåller ett datum" in _kb(xl.call("KB_AVVIKELSE", date_cell, -1.0, MISSING))
+    assert "utfall: innehåller ett sanningsvärde" in _kb(
+        xl.call("KB_AVVIKELSE", -1.0, cell(True), MISSING))
+    belopp = [list(r) for r in BELOPP]
+    belopp[0][1] = False
+    assert "belopp rad 1 kolumn 2: innehåller ett sanningsvärde" in _kb(
+        xl.call("KB_ARSBIDRAG", column(RADER), cells(belopp)))
