@@ -38,7 +38,7 @@ MIN_TESTS := tests/test_reader.py tests/test_xlsx_writer.py tests/test_refresh.p
 $(MINVENV)/.installed: pyproject.toml .ci/min-requirements.txt
 	$(PYTHON) -m venv $(MINVENV)
 	$(MINVENV)/bin/python -m pip install --quiet -r .ci/min-requirements.txt \
-		pytest hypothesis jsonschema XlsxWriter msoffcrypto-tool
+		pytest hypothesis jsonschema XlsxWriter msoffcrypto-tool 'setuptools>=77'
 	$(MINVENV)/bin/python -m pip install --quiet --no-deps -e .
 	touch $@
 

@@ -103,3 +103,32 @@ def test_the_guide_ships_with_the_package(capsys) -> None:
     path = Path(capsys.readouterr().out.strip())
     assert path == user_guide() and path.read_text(encoding="utf-8").startswith("#")
     assert (path.parent / "img" / "kommun_kontroll.png").is_file()
+
+
+def test_building_the_package_gives_no_warnings(tmp_path: Path) -> None:
+    """The wheel builds without setuptools warnings (before: ~45 lines about data folders that
+    were not packages) and holds the guide, the report schema and the engine's data."""
+    import shutil
+    import zipfile
+
+    src = tmp_path / "src"  # a copy: setuptools builds in the source tree
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(
+        ".venv*", ".git", "build", "*.egg-info", "__pycache__", ".hypothesis", ".pytest_cache",
+        ".ruff_cache", "out"))
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": ""}
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", str(src), "--no-deps", "--no-build-isolation",
+         "--no-index", "-v", "-w", str(tmp_path)],
+        capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    warnings = [ln for ln in (done.stdout + done.stderr).splitlines()
+                if "warn" in ln.casefold() and "byte-compil" not in ln
+                and "Location 'file" not in ln]
+    assert warnings == []
+    (wheel,) = tmp_path.glob("kommunbudget-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for needed in ("kommunbudget_guide/ANVANDARGUIDE.md", "kommunbudget_guide/img/kommun_kontroll.png",
+                   "workbook_templates/cli/report.schema.json", "engine/data/lines.csv",
+                   "macros/Knappar.bas"):
+        assert needed in names, needed
+    assert any(n.endswith("licenses/LICENSE") for n in names)
