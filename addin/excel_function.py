@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 import xlwings as xw
 
 from addin.excel_values import UdfInputError, from_com, kb_error
+from engine.findings import bounded
 
 __all__ = ["CATEGORY", "ArgSpec", "kb_function"]
 
@@ -51,9 +52,11 @@ def kb_function(description: str, args: Mapping[str, ArgSpec]) -> Callable[[F], 
         @functools.wraps(func)
         def excel_function(*values):  # no hints: xlwings would make them converters
             try:
-                return func(*(from_com(v) for v in values))
+                result = func(*(from_com(v) for v in values))
+                # A message never outgrows a cell, whatever value it quotes (issue 15).
+                return bounded(result) if isinstance(result, str) else result
             except UdfInputError as err:
-                return kb_error(str(err))
+                return bounded(kb_error(str(err)))
             except Exception as err:  # noqa: BLE001 - a function must never raise into Excel
                 return kb_error(f"oväntat fel ({type(err).__name__}: {err}); rapportera felet")
 

@@ -10,7 +10,9 @@ Every function returns a value or a ``#KB: ...`` message; none raises into Excel
 
 Statement functions take ``rader`` (line labels in any of the four wordings, Swedish or Finnish, or
 line codes such as ``RR.AB``) and ``belopp`` (amounts in the published sign convention: income +,
-costs −; one or more year columns) and return one number per year column.
+costs −; one or more year columns) and return one number per year column. A value whose sign
+contradicts its line (a cost line above zero, an income line below zero) is refused with
+``#KB: rad N: …``, never summed (:mod:`engine.signs`); there is no "costs positive" option.
 """
 
 from __future__ import annotations
@@ -37,8 +39,9 @@ from addin.udfs_resultatbalansering import (  # noqa: F401 - registered as Excel
     KB_RESULTATBALANSERING_NAMND,
 )
 from engine.catalogue import WORDINGS, LabelError, catalogue, normalize_label
-from engine.findings import Severity
+from engine.findings import Severity, excerpt
 from engine.ratios import ACKUMULERAT_KASSAFLODE, ackumulerat_kassaflode, find_ratio, nyckeltal
+from engine.signs import line_sign_finding
 from engine.statements import Statement, compute
 
 __all__ = [
@@ -78,12 +81,21 @@ def _statement(rader: object, belopp: object) -> tuple[Statement, list[str]]:
                 for j, v in enumerate(row, start=1)]
         if text is None:
             if any(v is not None for v in vals):
-                raise UdfInputError(f"rad {i} har belopp men ingen radbeteckning")
+                raise UdfInputError(
+                    f"rad {i} har belopp men ingen radbeteckning (en omärkt summarad ur en "
+                    "tryckt rapport gissas inte: skriv radens namn eller ta bort raden)")
             continue
+        if all(v is None for v in vals):
+            continue  # a group heading as printed ("Henkilösivukulut"): no amount to read
         try:
             code = cat.resolve(text, ALL_PARTS)
         except LabelError as err:
             raise UdfInputError(f"rad {i}: {err.message}") from None
+        for j, v in enumerate(vals, start=1):
+            wrong = line_sign_finding(code, v) if v is not None else None
+            if wrong is not None:  # one convention: never a number from a wrong sign
+                col = f" kolumn {j}" if n_years > 1 else ""
+                raise UdfInputError(f"rad {i}{col}: {wrong.message}")
         texts.append(text)
         if code in given:
             if given[code] != vals:
@@ -117,8 +129,10 @@ def _wording(texts: Sequence[str]) -> str:
 
 RADER = ("Radbeteckningarna: en kolumn med radnamn (svenska eller finska, JHS) eller radkoder "
          "som RR.AB.", {"ndim": 2})
-BELOPP = ("Beloppen: lika många rader som rader, en kolumn per år; inkomster +, utgifter −.",
-          {"ndim": 2})
+BELOPP = ("Beloppen: lika många rader som rader, en kolumn per år; inkomster +, utgifter − "
+          "(publicerade tecken; ett belopp med fel tecken för sin rad ger #KB).", {"ndim": 2})
+#: Said in every statement function's description (the wizard shows it).
+TECKEN = " Inkomster +, utgifter −; fel tecken ger #KB."
 STATEMENT_ARGS = {"rader": RADER, "belopp": BELOPP}
 
 
@@ -128,7 +142,7 @@ def _line_udf(code: str, name: str, description: str) -> Any:
         return row_result([to_excel(v) for v in st[code]])
 
     udf.__name__ = udf.__qualname__ = name
-    return kb_function(description, STATEMENT_ARGS)(udf)
+    return kb_function(description + TECKEN, STATEMENT_ARGS)(udf)
 
 
 KB_VERKSAMHETSBIDRAG = _line_udf(
@@ -159,7 +173,7 @@ def _table_udf(part: str, name: str, description: str) -> Any:
                 for row in st.rows(part, wording)]
 
     udf.__name__ = udf.__qualname__ = name
-    return kb_function(description, STATEMENT_ARGS)(udf)
+    return kb_function(description + TECKEN, STATEMENT_ARGS)(udf)
 
 
 # Tables are plain 2-D lists: Excel 365/2021 spills them (no xlwings ``expand``).
@@ -189,7 +203,7 @@ def KB_NYCKELTAL(namn: object, rader: object, belopp: object, invanare: object =
         raise UdfInputError("namn: cellen är tom; skriv nyckeltalets namn")
     name = find_ratio(str(namn))
     if name is None:
-        return kb_error(f"okänt nyckeltal: {namn!r}")
+        return kb_error(f"okänt nyckeltal: {excerpt(namn)}")
     st, _ = _statement(rader, belopp)
     n = len(st.years)
     check_errors(invanare, "invanare")
@@ -233,7 +247,7 @@ def _year(value: object, name: str) -> int:
     try:
         number = float(str(value).strip())
     except ValueError:
-        raise UdfInputError(f"{name} ska vara ett årtal, inte {value!r}") from None
+        raise UdfInputError(f"{name} ska vara ett årtal, inte {excerpt(value)}") from None
     if not number.is_integer() or not 1900 <= number <= 2200:
-        raise UdfInputError(f"{name} ska vara ett årtal, inte {value!r}")
+        raise UdfInputError(f"{name} ska vara ett årtal, inte {excerpt(value)}")
     return int(number)

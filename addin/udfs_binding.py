@@ -9,14 +9,17 @@ string starting with ``"#KB:"`` that names the argument. Amounts are read by the
 (:func:`addin.excel_values.amount`).
 
 * ``KB_BINDNING_STATUS(princip, slag, budget, utfall, [andringar], [overskridningsratt],
-  [tecken])`` → the status text, e.g. "inom ramen", "anslaget överskrids – kräver fullmäktiges
-  beslut".
+  [tecken])`` → the status text, e.g. "inom ramen", "anslaget överskrids – kräver budgetändring
+  i fullmäktige".
 * ``KB_AVVIKELSE(budget, utfall, [andringar])`` → utfall − (budget + Σ andringar), a number.
-  Negative = unfavourable when the figures are in published signs (income +, costs −).
+  Negative = unfavourable (the figures are in published signs: income +, costs −).
 
-Signs: ``tecken`` is "publicerat" (default: income +, costs −) or "positiva utgifter" (the
-controller's table shows anslag and costs as positive numbers; they are negated for anslag and
-netto items before judging).
+Signs: one convention, the published one (income +, costs −): an anslag is negative, a beräknad
+inkomst positive, a netto item either, but its budget and outturn must not have different signs
+(:func:`engine.signs.item_sign_finding`). A figure that contradicts its kind is ``#KB: …``, never
+a status. ``tecken`` stays as an optional last argument so that existing formulas keep their
+shape: blank or "publicerat"; "positiva utgifter" (offered before issue 14) is refused with a
+message saying how to convert (there is no costs-positive convention, docs/DECISIONS.md).
 """
 
 from __future__ import annotations
@@ -26,7 +29,9 @@ from decimal import Decimal
 from addin.excel_function import kb_function
 from addin.excel_values import UdfInputError, amount, check_error
 from engine.binding import Kind, Principle
+from engine.findings import excerpt
 from engine.outturn import bindning_status, status_text
+from engine.signs import item_sign_finding
 
 __all__ = ["KB_AVVIKELSE", "KB_BINDNING_STATUS"]
 
@@ -45,11 +50,26 @@ _KINDS = {
     "beräknad nettoinkomst": Kind.BERAKNAD_INKOMST,
     "netto": Kind.NETTO,
 }
-_SIGNS = {"publicerat", "positiva utgifter"}
+_PUBLICERAT = "publicerat"
 
 
 class _BadArg(Exception):
     pass
+
+
+def _tecken(value: object) -> None:
+    """The optional sign argument: only the published convention exists."""
+    value = _scalar(value)
+    _check_error(value, "tecken")
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return
+    text = str(value).strip().lower()
+    if text == _PUBLICERAT:
+        return
+    if text == "positiva utgifter":
+        raise _BadArg("#KB: tecken: 'positiva utgifter' finns inte längre; ange anslag och "
+                      "utgifter negativa (t.ex. =-B24) och lämna tecken tomt")
+    raise _BadArg(f"#KB: tecken: okänt värde {excerpt(value)} (lämna tomt eller 'publicerat')")
 
 
 def _scalar(value: object) -> object:
@@ -106,26 +126,28 @@ def _text(name: str, value: object, table: dict[str, object]) -> object:
     key = str(value).strip().lower()
     if key not in table:
         choices = ", ".join(sorted({k for k in table if len(k) > 1}))
-        raise _BadArg(f"#KB: {name}: okänt värde {value!r} (välj {choices})")
+        raise _BadArg(f"#KB: {name}: okänt värde {excerpt(value)} (välj {choices})")
     return table[key]
 
 
 _ANDRINGAR = ("Valfritt: budgetändringar, en cell eller ett område; tomma celler räknas "
               "inte.", {})
-_BUDGET = "Budgeten (anslaget eller den beräknade inkomsten) i publicerade tecken."
+_BUDGET = ("Budgeten i publicerade tecken: ett anslag negativt, en beräknad inkomst positiv; "
+           "fel tecken ger #KB.")
 _UTFALL = "Utfallet eller helårsprognosen, i samma tecken som budgeten."
 
 
 @kb_function(
-    "Status för en bindande post: inom ramen, eller vad överskridningen kräver.",
+    "Status för en bindande post: inom ramen, eller budgetändring i fullmäktige. Anslag "
+    "negativa, beräknade inkomster positiva; fel tecken ger #KB.",
     {"princip": "Bindningsprincip: \"brutto\" eller \"netto\".",
      "slag": "Postens slag: \"anslag\", \"beräknad inkomst\" eller \"netto\".",
      "budget": _BUDGET,
      "utfall": _UTFALL,
      "andringar": _ANDRINGAR,
      "overskridningsratt": "Valfritt: beviljad överskridningsrätt, ett positivt belopp.",
-     "tecken": "Valfritt: \"publicerat\" (standard: inkomster +, utgifter −) eller "
-               "\"positiva utgifter\"."},
+     "tecken": "Valfritt, lämna tomt: bara publicerade tecken finns (inkomster +, "
+               "utgifter −)."},
 )
 def KB_BINDNING_STATUS(  # noqa: N802 - Excel function name
     princip: object,
@@ -136,9 +158,10 @@ def KB_BINDNING_STATUS(  # noqa: N802 - Excel function name
     overskridningsratt: object = None,
     tecken: object = None,
 ) -> str:
-    """Status of one binding item: "inom ramen", "anslaget överskrids – kräver fullmäktiges
-    beslut", "beräknad inkomst underskrids – kräver förklaring/beslut", "nettoanslaget överskrids
-    – …", "överskrids inom beviljad överskridningsrätt". ``utfall`` may be a full-year forecast.
+    """Status of one binding item: "inom ramen", "anslaget överskrids – kräver budgetändring i
+    fullmäktige", "beräknad inkomst underskrids – kräver budgetändring i fullmäktige",
+    "nettoanslaget överskrids – …", "överskrids inom beviljad överskridningsrätt". ``utfall`` may
+    be a full-year forecast. Figures in published signs; a sign against the kind is ``#KB``.
     """
     try:
         p = _text("princip", princip, _PRINCIPLES)
@@ -151,14 +174,15 @@ def KB_BINDNING_STATUS(  # noqa: N802 - Excel function name
         right = _amount("overskridningsratt", overskridningsratt, required=False)
         if right is not None and right < 0:
             raise _BadArg("#KB: overskridningsratt: ska vara ett positivt belopp")
-        _check_error(_scalar(tecken), "tecken")
-        sign = "publicerat" if _scalar(tecken) is None else str(_scalar(tecken)).strip().lower()
-        if sign not in _SIGNS:
-            raise _BadArg(f"#KB: tecken: okänt värde {tecken!r} (publicerat, positiva utgifter)")
+        _tecken(tecken)
         if p is Principle.BRUTTO and k is Kind.NETTO:
             raise _BadArg("#KB: slag: en bruttopost är anslag eller beräknad inkomst, inte netto")
-        if sign == "positiva utgifter" and k is not Kind.BERAKNAD_INKOMST:
-            b, u, ch = -b, -u, -ch
+        # a netto item given as anslag / beräknad inkomst is a net appropriation / net revenue
+        # estimate: the same sign rule as the gross kinds
+        wrong = item_sign_finding(k.value, [("budget", b), ("budget efter ändringar", b + ch),
+                                            ("utfall", u)])
+        if wrong is not None:
+            raise _BadArg(f"#KB: {wrong.message}")
         return status_text(bindning_status(p, k, b + ch, u, right))
     except _BadArg as exc:
         return str(exc)
@@ -167,16 +191,23 @@ def KB_BINDNING_STATUS(  # noqa: N802 - Excel function name
 
 
 @kb_function(
-    "Avvikelse = utfall − (budget + ändringar), på centen; negativ = ogynnsam i publicerade tecken.",
+    "Avvikelse = utfall − (budget + ändringar), på centen; negativ = ogynnsam. Publicerade "
+    "tecken; budget och utfall med olika tecken ger #KB.",
     {"budget": _BUDGET, "utfall": _UTFALL, "andringar": _ANDRINGAR},
 )
 def KB_AVVIKELSE(budget: object, utfall: object, andringar: object = None) -> object:  # noqa: N802
-    """Deviation = utfall − (budget + Σ andringar), rounded to the cent."""
+    """Deviation = utfall − (budget + Σ andringar), rounded to the cent. Budget and outturn of
+    different signs are refused (:func:`engine.signs.item_sign_finding`, netto rule)."""
     try:
         b = _amount("budget", budget)
         u = _amount("utfall", utfall)
         assert b is not None and u is not None
-        return float(u - (b + _changes(andringar)))
+        ch = _changes(andringar)
+        wrong = item_sign_finding("netto", [("budget", b), ("budget efter ändringar", b + ch),
+                                            ("utfall", u)])
+        if wrong is not None:
+            raise _BadArg(f"#KB: {wrong.message}")
+        return float(u - (b + ch))
     except _BadArg as exc:
         return str(exc)
     except Exception as exc:  # never raise into Excel

@@ -32,7 +32,7 @@ from decimal import Decimal
 
 from addin.excel_function import kb_function
 from addin.excel_values import UdfInputError, amount_or_problem, check_error
-from engine.findings import Finding, Severity
+from engine.findings import Finding, Severity, excerpt
 from engine.input_hygiene import AmountProblem
 from engine.money import CENT, quantize
 from engine.rb_rules import DEFAULT_RULES, Regelverk, load_rules, normalize_key, rules_from_table
@@ -113,7 +113,7 @@ def _amount(v: object, where: str, blank_zero: bool = False) -> Decimal:
             return Decimal("0.00")
         raise _InputError(f"#KB: {where}: tom cell. Fyll i ett belopp (0 om inget).")
     if abs(number) >= _MAX_AMOUNT:
-        raise _InputError(f"#KB: {where}: {v!r} är orimligt stort (gräns 10^15). Kontrollera "
+        raise _InputError(f"#KB: {where}: {excerpt(v)} är orimligt stort (gräns 10^15). Kontrollera "
                           f"beloppet.")
     return number
 
@@ -131,7 +131,7 @@ def _yes_no(v: object, where: str, blank: bool | None = None) -> bool:
         return True
     if norm in _NO:
         return False
-    raise _InputError(f"#KB: {where}: {v!r} är inte ja eller nej.")
+    raise _InputError(f"#KB: {where}: {excerpt(v)} är inte ja eller nej.")
 
 
 def _rows(table: object, what: str) -> list[list[object]]:
@@ -242,7 +242,7 @@ def read_table(
         namn = _text(cell(row, "enhet"), at("enhet"))
         k = (namnd.casefold(), namn.casefold())
         if k in seen:
-            raise _InputError(f"#KB: rad {i}, kolumn Resultatenhet: {namn!r} finns redan i "
+            raise _InputError(f"#KB: rad {i}, kolumn Resultatenhet: {excerpt(namn)} finns redan i "
                               f"nämnden {namnd} (rad {seen[k]}). Ge enheterna unika namn.")
         seen[k] = i
         central = _yes_no(cell(row, "central"), at("central"), blank=False)

@@ -1,5 +1,6 @@
 """Balance checks of the plan: liquidity (V7), balance and deficit coverage (V8), evaluation
-procedure warning (V9). Spec §8, seed §5.2.1, §6.6.1.4; municipal act (KL) 110 §, 118 §.
+procedure warning (V9), and the investment-reserve limit (V11, seed §6.4.3.5). Spec §8, seed
+§5.2.1, §6.4.3.5, §6.6.1.4; municipal act (KL) 110 §, 118 §.
 
 All inputs are plain data in published signs (a deficit is negative):
 
@@ -9,7 +10,8 @@ All inputs are plain data in published signs (a deficit is negative):
   (deficit) of the current year's balance forecast, the history of approved accounts and the
   specified measures (åtgärder);
 * V9 takes the key figures of the last closed accounts (and the same history for the deadline
-  criterion).
+  criterion);
+* V11 takes the budget year's förändring av reserver and the same accumulated surplus as V8.
 
 The coverage deadline (:func:`tackningsar`): a deficit in the balance sheet must be covered within
 four years from the start of the year following the year in which the accounts were approved
@@ -41,6 +43,7 @@ __all__ = [
     "check_v7_likviditet",
     "check_v8_balans",
     "check_v9_utvarderingsforfarande",
+    "check_v11_investeringsreserv",
     "tackningsar",
     "underskottets_tackningsar",
 ]
@@ -633,3 +636,48 @@ def check_v9_utvarderingsforfarande(
         )
     except ValueError as exc:
         return [Finding("V9", Severity.ERROR, f"{exc}.", "utvärderingsförfarande", None, None)]
+
+
+def check_v11_investeringsreserv(
+    budgetar: int,
+    forandring_av_reserver: Decimal,
+    ackumulerat_prognos: Decimal | None,
+    *,
+    location: Location | None = None,
+) -> list[Finding]:
+    """V11, seed §6.4.3.5: "investeringsreserveringar kan budgeteras till högst beloppet av
+    uppskattade överskottsposter i balansräkningen för det år budgeten upprättas".
+
+    ``forandring_av_reserver``: the budget year's förändring av reserver (``RR.BD.RES``, published
+    signs: an increase is negative, "Varausten lisäys (-)"). ``ackumulerat_prognos``: the estimated
+    surplus items in the balance sheet at the end of the year the budget is prepared (the current
+    year, ``budgetar - 1``): earlier years' surplus plus the current year's forecast överskott (the
+    same figure V8 uses); ``None`` when it is not known.
+
+    Interpretations (docs/DECISIONS.md): the budgeted *net* increase of reserves is the investment
+    reserve being formed (municipalities' voluntary reserves are investment reserves; the catalogue
+    has one net line); a net release (≥ 0) is never limited. Error when the increase is larger
+    than the surplus items (all of it when they are zero or negative); warning when an increase is
+    budgeted but the surplus items are not known.
+    """
+    okning = -forandring_av_reserver
+    if okning <= 0:
+        return []
+    if ackumulerat_prognos is None:
+        return [Finding(
+            "V11", Severity.WARNING,
+            f"Budgetåret {budgetar} budgeterar en ökning av reserver på {_sv(okning)}. En "
+            "investeringsreserv får budgeteras högst till de uppskattade överskottsposterna i "
+            f"balansräkningen för {budgetar - 1} (JHS 199 §6.4.3.5), men de är inte kända: fyll i "
+            f"Överskott från tidigare räkenskapsperioder (BAL.TIDOVERSK) för {budgetar - 1} under "
+            "Centrala poster.", "RR.BD.RES", budgetar, location)]
+    grans = max(ackumulerat_prognos, ZERO)
+    if okning <= grans:
+        return []
+    return [Finding(
+        "V11", Severity.ERROR,
+        f"Ökningen av reserver {_sv(okning)} budgetåret {budgetar} överskrider de uppskattade "
+        f"överskottsposterna i balansräkningen för {budgetar - 1} ({_sv(ackumulerat_prognos)}) med "
+        f"{_sv(okning - grans)}; en investeringsreserv får budgeteras högst till dem (JHS 199 "
+        f"§6.4.3.5). Minska ökningen till högst {_sv(grans)} eller besluta den i bokslutet.",
+        "RR.BD.RES", budgetar, location)]

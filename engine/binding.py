@@ -137,6 +137,16 @@ class Organ(StrEnum):
             "direktion": "direktionens",
         }[self.value]
 
+    @property
+    def bestamd(self) -> str:
+        """Definite form: "i fullmäktige", "i nämnden"."""
+        return {
+            "fullmäktige": "fullmäktige",
+            "kommunstyrelsen": "kommunstyrelsen",
+            "nämnd": "nämnden",
+            "direktion": "direktionen",
+        }[self.value]
+
     @classmethod
     def parse(cls, text: object) -> Organ:
         """From a cell text (ValueError with the valid choices otherwise)."""
@@ -219,7 +229,8 @@ class BindingItem:
 
     ``detalj`` narrows the object when one object has several bound figures: the council-binding
     post of an enterprise (a key of :data:`AFFARSVERK_POSTER`), the figure an other balance unit
-    is bound on (``"RR.AB"`` årsbidrag by default, ``"RR.RES"`` if the council binds the result),
+    is bound on (``"RR.RES"`` räkenskapsperiodens resultat by default, seed §6.3.3.7 and §10.5.1;
+    ``"RR.AB"`` årsbidrag where a council binds that instead),
     or a specification of a finansieringsdel line. ``years`` empty means every year of the plan.
     """
 
@@ -262,7 +273,11 @@ def default_binding_items(
 
     * budgetfinansierad task / a project: brutto, two items: anslag and beräknad inkomst;
     * nettoenhet: one netto item (its verksamhetsbidrag);
-    * annan balansenhet: one netto item on its årsbidrag (``detalj="RR.AB"``, seed §7.1.2.3);
+    * annan balansenhet: one netto item on its räkenskapsperiodens resultat (``detalj="RR.RES"``):
+      seed §6.3.3.7 "I en nettoenhet och annan balansenhet är räkenskapsperiodens resultat den
+      bindande posten gentemot fullmäktige", §10.5.1 "Överskott (underskott) före överföringar
+      till reserver är en bindande post gentemot fullmäktige". In the sammandrag the same item
+      shows the unit's årsbidrag (seed §7.1.2.3), see :mod:`engine.uppfoljning`;
     * affärsverk: only its council-binding posts (:data:`AFFARSVERK_POSTER`), no task-level item.
     """
     yrs = tuple(years)
@@ -285,7 +300,7 @@ def default_binding_items(
         return [BindingItem(p, obj.id, Kind.NETTO, Principle.NETTO, years=yrs, label=obj.label)]
     if obj.task_type is TaskType.ANNAN_BALANSENHET:
         return [
-            BindingItem(p, obj.id, Kind.NETTO, Principle.NETTO, years=yrs, detalj="RR.AB",
+            BindingItem(p, obj.id, Kind.NETTO, Principle.NETTO, years=yrs, detalj="RR.RES",
                         label=obj.label)
         ]
     # affärsverk

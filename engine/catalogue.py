@@ -11,8 +11,11 @@ Parts: ``RR`` resultaträkningsdel (its operating lines are also the driftsekono
 task), ``DR`` driftsekonomidel-only lines (internal items), ``IN`` investeringsdel, ``FD``
 finansieringsdel, ``BAL`` balance-sheet figures some key ratios need.
 
-Label matching (:meth:`Catalogue.resolve`) ignores case, repeated spaces and trailing sign markers
-such as ``(-)``/``(+)``. A label that matches two different lines is an error, never a guess, with
+Label matching (:meth:`Catalogue.resolve`) ignores case, repeated spaces, trailing sign markers
+such as ``(-)``/``(+)`` and a trailing total word (``Toimintakulut yhteensä``, ``… sammanlagt``,
+``… totalt``). The wordings are those of JHS 199 (budget) and JHS 192 (accounts) in Finnish and
+Swedish; the aliases are variants printed in real published statements (Jyväskylä 2018, Helsinki
+2019: e.g. the singular ``Antolainasaamisten lisäys``, ``Vuokratuotot``, ``Rahavarat 31.12.``). A label that matches two different lines is an error, never a guess, with
 one exception that is not a guess: a line and its transfer (``Vuosikate`` is both ``RR.AB`` and
 ``FD.VK.AB``) are the same amount, so in a mixed context the label resolves to the source line.
 """
@@ -25,6 +28,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+
+from engine.findings import excerpt
 
 __all__ = [
     "PARTS",
@@ -41,6 +46,8 @@ WORDINGS = ("sv_budget", "sv_accounts", "fi_budget", "fi_accounts")
 
 _SIGN_MARKER = re.compile(r"\s*\((?:\+|-|−|±|\+/-|-/\+|\+/−|−/\+)\)\s*$")
 _SPACES = re.compile(r"\s+")
+#: A printed total row names its group and adds "yhteensä" / "sammanlagt" / "totalt".
+_TOTAL_WORD = re.compile(r"[\s,]+(?:yhteensä|yht\.|sammanlagt|totalt)$", re.IGNORECASE)
 
 
 def normalize_label(label: str) -> str:
@@ -55,6 +62,7 @@ def normalize_label(label: str) -> str:
         previous = text
         text = _SIGN_MARKER.sub("", text).strip()
     text = text.replace("\u2013", "-").replace("\u2212", "-")
+    text = _TOTAL_WORD.sub("", text)
     return text.casefold()
 
 
@@ -166,7 +174,7 @@ class Catalogue:
             if allowed is None or self.lines[c].part in allowed
         }
         if not matches:
-            raise LabelError(label, f"okänd rad: {text!r}")
+            raise LabelError(label, f"okänd rad: {excerpt(text)}")
         if len(matches) > 1:
             # a line and its transfers are one amount, not an ambiguity
             sources = {self.lines[c].source or c for c in matches}
@@ -177,7 +185,7 @@ class Catalogue:
             names = tuple(sorted(matches))
             raise LabelError(
                 label,
-                f"tvetydig rad: {text!r} passar {', '.join(names)}; använd radkoden",
+                f"tvetydig rad: {excerpt(text)} passar {', '.join(names)}; använd radkoden",
                 names,
             )
         (code,) = matches

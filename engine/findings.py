@@ -13,7 +13,42 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-__all__ = ["Finding", "Location", "Severity", "count_by_severity", "has_errors", "located"]
+__all__ = [
+    "MAX_MESSAGE_CHARS",
+    "Finding",
+    "Location",
+    "Severity",
+    "count_by_severity",
+    "bounded",
+    "excerpt",
+    "has_errors",
+    "located",
+]
+
+#: A message longer than this is cut in the middle (its start says what, its end what to do).
+#: Far below Excel's 32,767 characters per cell, so a Kontroll row always fits.
+MAX_MESSAGE_CHARS = 2_000
+#: How much of a bad value a message quotes.
+EXCERPT_CHARS = 60
+
+
+def excerpt(value: object, limit: int = EXCERPT_CHARS) -> str:
+    """A bad value as a message quotes it: ``'text'``, or its first ``limit`` characters and
+    its length (``'xxxx…' (32 700 tecken)``). Never the whole of a long value."""
+    text = value if isinstance(value, str) else repr(value)
+    if len(text) <= limit:
+        return repr(text) if isinstance(value, str) else text
+    n = f"{len(text):,}".replace(",", " ")
+    return f"{text[:limit]!r}… ({n} tecken)"
+
+
+def bounded(text: str | None, limit: int = MAX_MESSAGE_CHARS) -> str | None:
+    """``text`` cut in the middle to at most ``limit`` characters (start and end kept)."""
+    if text is None or len(text) <= limit:
+        return text
+    head = limit * 2 // 3
+    tail = limit - head - 5
+    return f"{text[:head]} […] {text[-tail:]}"
 
 
 class Severity(StrEnum):
@@ -63,6 +98,13 @@ class Finding:
     object: str | None = None
     year: int | None = None
     location: Location | None = None
+
+    def __post_init__(self) -> None:
+        # a bound for every message, whatever it quotes (a name can be 32,767 characters long)
+        if len(self.message) > MAX_MESSAGE_CHARS:
+            object.__setattr__(self, "message", bounded(self.message, MAX_MESSAGE_CHARS))
+        if isinstance(self.object, str) and len(self.object) > 200:
+            object.__setattr__(self, "object", bounded(self.object, 200))
 
     def __str__(self) -> str:
         head = f"[{self.rule} {self.severity.svenska}]"

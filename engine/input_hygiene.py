@@ -7,9 +7,8 @@ the cell and says what to do. Never a traceback, never a silent zero:
 * text in a number cell (also numbers stored as text, unless the reader opts in);
 * Excel error values (#REF!, #VALUE!, #N/A, #DIV/0!, #NAME?, #NUM!, #NULL!, #SPILL!, #CALC!, …);
 * a blank cell, according to an explicit policy (``blank="noll" | "saknas" | "fel"``);
-* an amount with the wrong sign for its line (:data:`LINE_SIGNS`), after the sheet's explicit
-  sign convention is applied (``konvention="publicerat"``: income +, costs −; ``"positiva
-  utgifter"``: the user types costs as positive numbers and the engine negates them per line);
+* an amount with the wrong sign for its line (:data:`LINE_SIGNS`): the one convention is the
+  published one, income +, costs − (:mod:`engine.signs`, shared with the worksheet functions);
 
 and for headers and codes:
 
@@ -27,11 +26,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from engine.catalogue import catalogue
 from engine.checks import FD_ALLA, RR_ALLA
-from engine.findings import Finding, Location, Severity
-from engine.money import ZERO, MoneyError, to_money
+from engine.findings import Finding, Location, Severity, excerpt
+from engine.money import MAX_AMOUNT, ZERO, AmountTooLarge, MoneyError, short_number, to_money
 from engine.money import format_sv as _sv
+from engine.signs import LINE_SIGNS, line_sign_finding
 
 __all__ = [
     "AMOUNT_PROBLEMS",
@@ -83,13 +82,8 @@ _LOCAL_ERRORS: dict[str, str] = {
     "#SKÄRNING!": "#NULL!",
 }
 
-# V10: each line's sign in the published convention, from the catalogue.
-#: Published sign of each line: "+" income (≥ 0), "-" cost (≤ 0), "±" either.
-LINE_SIGNS: dict[str, str] = {code: line.sign for code, line in catalogue().lines.items()}
-
+#: The only sign convention: published signs (income +, costs −); see :mod:`engine.signs`.
 PUBLICERAT = "publicerat"
-POSITIVA_UTGIFTER = "positiva utgifter"
-_CONVENTIONS = (PUBLICERAT, POSITIVA_UTGIFTER)
 
 
 def excel_error(value: object) -> str | None:
@@ -125,14 +119,15 @@ class AmountProblem:
         if self.kind == "ej ändligt":
             return f"innehåller {v}, inte ett ändligt tal; ange beloppet"
         if self.kind == "för stort":
-            return f"innehåller {v!r}, ett orimligt stort belopp; kontrollera beloppet"
+            return (f"innehåller {short_number(v)}, ett orimligt stort belopp (beloppen ska vara "
+                    f"mindre än {_sv(MAX_AMOUNT, 0)}); kontrollera beloppet")
         if self.kind == "siffertext":
-            return (f"innehåller text ({v!r}) där ett belopp ska stå; talet är lagrat som text, "
-                    "konvertera cellen till tal")
+            return (f"innehåller text ({excerpt(v)}) där ett belopp ska stå; talet är lagrat som "
+                    "text, konvertera cellen till tal")
         if self.kind == "text":
-            return (f"innehåller text ({v!r}) där ett belopp ska stå; skriv in ett belopp "
+            return (f"innehåller text ({excerpt(v)}) där ett belopp ska stå; skriv in ett belopp "
                     "(bara siffror)")
-        return f"innehåller {v!r}, som inte är ett belopp; skriv in ett belopp"
+        return f"innehåller {excerpt(v)}, som inte är ett belopp; skriv in ett belopp"
 
 
 #: The kinds of :class:`AmountProblem`.
@@ -166,11 +161,15 @@ def read_amount(
     if isinstance(value, str) and not accept_numeric_text:
         try:
             to_money(value)
+        except AmountTooLarge:
+            return AmountProblem("för stort", value)
         except MoneyError:
             return AmountProblem("text", value)
         return AmountProblem("siffertext", value)
     try:
         return to_money(value)
+    except AmountTooLarge:  # at or beyond engine.money.MAX_AMOUNT (10**13)
+        return AmountProblem("för stort", value)
     except (MoneyError, TypeError, ValueError):
         if isinstance(value, (int, float, Decimal)):
             return AmountProblem("för stort", value)  # finite, but beyond Decimal's precision
@@ -195,9 +194,12 @@ def _cell_message(problem: AmountProblem, location: Location | None) -> str:
     if problem.kind in ("siffertext", "text"):
         hint = ("Talet är lagrat som text; konvertera cellen till tal."
                 if problem.kind == "siffertext" else "Skriv in ett belopp (bara siffror).")
-        return f"Cellen{where} innehåller text ({v!r}) där ett belopp ska stå. {hint}"
-    # "för stort" and "ej belopp": the loader's wording since issue 3
-    return f"Cellen{where} innehåller {v!r}, som inte är ett belopp. Skriv in ett belopp."
+        return f"Cellen{where} innehåller text ({excerpt(v)}) där ett belopp ska stå. {hint}"
+    if problem.kind == "för stort":
+        return (f"Beloppet{where} är orimligt stort ({short_number(v)}); beloppen ska vara "
+                f"mindre än {_sv(MAX_AMOUNT, 0)} (Excel räknar exakt med 15 siffror). "
+                "Kontrollera cellen: ett felskrivet tal eller ett tal i fel enhet.")
+    return f"Cellen{where} innehåller {excerpt(v)}, som inte är ett belopp. Skriv in ett belopp."
 
 
 def _where(location: Location | None) -> str:
@@ -220,17 +222,18 @@ def parse_amount(
 
     ``blank``: what an empty cell (``None`` or only spaces) is: ``"noll"`` → 0 (the sheet says
     blanks are zeros), ``"saknas"`` → ``None`` (the caller decides), ``"fel"`` → a finding.
-    ``konvention``: ``"publicerat"`` (income +, costs −) or ``"positiva utgifter"`` (costs typed
-    positive; an amount on a ``-`` line is negated). ``line`` enables the sign check.
+    ``konvention``: only ``"publicerat"`` (income +, costs −) exists; anything else is a finding
+    (there is no "costs positive" convention, docs/DECISIONS.md). ``line`` enables the sign check.
     ``accept_numeric_text``: read "1 234,50" stored as text as a number instead of a finding.
     What counts as an amount is decided by :func:`read_amount` (shared with the Excel functions).
     """
     obj = object or line
     signs = line_signs if line_signs is not None else LINE_SIGNS
-    if konvention not in _CONVENTIONS:
+    if konvention != PUBLICERAT:
         return Finding("V10", Severity.ERROR,
-                       f"Okänd teckenkonvention {konvention!r}; använd 'publicerat' eller "
-                       "'positiva utgifter'.", obj, year, location)
+                       f"Teckenkonventionen {konvention!r} finns inte; alla belopp anges med "
+                       "publiceringens tecken (inkomster positiva, utgifter negativa).",
+                       obj, year, location)
     read = read_amount(value, accept_numeric_text=accept_numeric_text)
     if read is None:
         if blank == "noll":
@@ -249,10 +252,8 @@ def parse_amount(
             return Finding("V10", Severity.ERROR,
                            f"Radkoden {line} är okänd.{_suggest(line, signs)} Rätta koden.",
                            obj, year, location)
-        if konvention == POSITIVA_UTGIFTER and sign == "-":
-            amount = -amount
-        wrong = check_amount_sign(line, amount, location=location, year=year, object=obj,
-                                  konvention=konvention, line_signs=signs)
+        wrong = line_sign_finding(line, amount, location=location, year=year, object=obj,
+                                  line_signs=signs)
         if wrong is not None:
             return wrong
     return amount
@@ -265,28 +266,12 @@ def check_amount_sign(
     location: Location | None = None,
     year: int | None = None,
     object: str | None = None,  # noqa: A002
-    konvention: str = PUBLICERAT,
     line_signs: Mapping[str, str] | None = None,
 ) -> Finding | None:
-    """V10: a finding when ``amount`` (published signs) has the wrong sign for ``line``."""
-    signs = line_signs if line_signs is not None else LINE_SIGNS
-    sign = signs.get(line)
-    if sign is None or sign == "±" or amount == 0:
-        return None
-    if (sign == "+" and amount > 0) or (sign == "-" and amount < 0):
-        return None
-    label = RR_ALLA.get(line) or FD_ALLA.get(line) or line
-    if konvention == POSITIVA_UTGIFTER:
-        typed = -amount if sign == "-" else amount
-        rule = "utgifter skrivs som positiva belopp i detta blad"
-    else:
-        typed = amount
-        rule = "inkomster anges positiva och utgifter negativa"
-    expected = "positivt" if sign == "+" else "negativt" if konvention == PUBLICERAT else "positivt"
-    return Finding("V10", Severity.ERROR,
-                   f"{label}: beloppet {_sv(typed)}{_where(location)} har fel tecken ({rule}; här ska "
-                   f"det vara {expected}). Rätta tecknet, eller bokför en verklig negativ post på "
-                   "en egen rad med förklaring.", object or line, year, location)
+    """V10: a finding when ``amount`` (published signs) has the wrong sign for ``line``
+    (:func:`engine.signs.line_sign_finding`)."""
+    return line_sign_finding(line, amount, location=location, year=year, object=object,
+                             line_signs=line_signs)
 
 
 def _suggest(code: str, known: Iterable[str]) -> str:
@@ -349,7 +334,7 @@ def parse_year_header(value: object, *, location: Location | None = None) -> int
             year = int(digits[0])
     if year is None or not 1900 <= year <= 2200:
         return Finding("V10", Severity.ERROR,
-                       f"Årsrubriken {value!r}{_where(location)} är inte ett år. Skriv in året "
+                       f"Årsrubriken {excerpt(value)}{_where(location)} är inte ett år. Skriv in året "
                        "(t.ex. 2026).", None, None, location)
     return year
 

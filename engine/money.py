@@ -23,6 +23,8 @@ from fractions import Fraction
 __all__ = [
     "CENT",
     "D",
+    "MAX_AMOUNT",
+    "AmountTooLarge",
     "THOUSAND",
     "UNIT",
     "ZERO",
@@ -31,6 +33,7 @@ __all__ = [
     "excel_round",
     "format_sv",
     "quantize",
+    "short_number",
     "to_money",
 ]
 
@@ -54,8 +57,30 @@ ROUNDING_UNITS: dict[str, Decimal] = {
 }
 
 
+#: Every amount entering the engine is smaller than this in magnitude: 10¹³ (ten thousand
+#: billion). Excel keeps 15 significant digits, so beyond it a typed amount cannot be exact to
+#: the cent anyway; no municipal budget comes near it; and every sum, ratio and split of such
+#: amounts stays far inside ``Decimal``'s 28 digits (so nothing downstream can overflow).
+MAX_AMOUNT = Decimal(10) ** 13
+
+
 class MoneyError(ValueError):
     """A value that cannot be read as an amount (text, NaN, an Excel error value, ...)."""
+
+
+class AmountTooLarge(MoneyError):
+    """A number whose magnitude is :data:`MAX_AMOUNT` or more."""
+
+
+def short_number(value: object) -> str:
+    """A number for a message, at most ~20 characters (``1E+23``, ``-9,99E+399``)."""
+    text = str(value) if not isinstance(value, float) else repr(value)
+    if len(text) <= 20:
+        return text
+    try:
+        return f"{Decimal(text):.2E}"
+    except (ArithmeticError, ValueError):
+        return text[:17] + "…"
 
 
 def D(value: object = 0) -> Decimal:
@@ -86,11 +111,15 @@ def D(value: object = 0) -> Decimal:
         try:
             result = Decimal(text)
         except InvalidOperation:
-            raise MoneyError(f"inte ett tal: {value!r}") from None
+            raise MoneyError(f"inte ett tal: {_quoted(value)}") from None
         if not result.is_finite():
-            raise MoneyError(f"inte ett ändligt tal: {value!r}")
+            raise MoneyError(f"inte ett ändligt tal: {_quoted(value)}")
         return result
-    raise MoneyError(f"inte ett tal: {value!r}")
+    raise MoneyError(f"inte ett tal: {_quoted(repr(value))}")
+
+
+def _quoted(text: str, limit: int = 40) -> str:
+    return repr(text) if len(text) <= limit else repr(text[:limit] + "…")
 
 
 def quantize(value: Decimal, unit: Decimal = CENT) -> Decimal:
@@ -103,7 +132,7 @@ def quantize(value: Decimal, unit: Decimal = CENT) -> Decimal:
     try:
         steps = (value / unit).quantize(UNIT, rounding=ROUND_HALF_UP)
     except InvalidOperation:
-        raise MoneyError(f"beloppet är för stort: {value}") from None
+        raise AmountTooLarge(f"beloppet är för stort: {short_number(value)}") from None
     result = steps * unit
     # keep the exponent of the unit for units < 1 (0.01 -> two decimals), integers otherwise
     return result.quantize(unit) if unit < 1 else result.quantize(UNIT)
@@ -123,7 +152,10 @@ def to_money(value: object) -> Decimal:
     """
     if value is None:
         raise MoneyError("tom cell")
-    return quantize(D(value), CENT)
+    number = D(value)
+    if abs(number) >= MAX_AMOUNT:
+        raise AmountTooLarge(f"beloppet är orimligt stort: {short_number(value)}")
+    return quantize(number, CENT)
 
 
 def allocate(

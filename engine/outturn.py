@@ -45,6 +45,7 @@ from engine.binding import (
 from engine.findings import Finding, Location, Severity
 from engine.money import ZERO, excel_round
 from engine.money import format_sv as _sv
+from engine.signs import item_sign_finding
 
 __all__ = [
     "OutturnInput",
@@ -80,13 +81,18 @@ class Status(StrEnum):
 
 
 def status_text(status: Status, towards: Organ = Organ.FULLMAKTIGE) -> str:
-    """The Swedish status text shown in the statement and returned by ``KB_BINDNING_STATUS``."""
-    beslut = f"kräver {towards.genitiv} beslut"
+    """The Swedish status text shown in the statement and returned by ``KB_BINDNING_STATUS``.
+
+    Seed §6.4.3: "Underskridande av beräknade inkomster och överskridande av anslag ska behandlas
+    i fullmäktige som en budgetändring" (also §7.1.2.1, §7.4): every overrun and shortfall names
+    the organ and the budget change, for anslag and beräknad inkomst alike.
+    """
+    beslut = f"kräver budgetändring i {towards.bestamd}"
     return {
         Status.INOM: "inom ramen",
         Status.INOM_OVERSKRIDNINGSRATT: "överskrids inom beviljad överskridningsrätt",
         Status.ANSLAG_OVERSKRIDS: f"anslaget överskrids – {beslut}",
-        Status.INKOMST_UNDERSKRIDS: "beräknad inkomst underskrids – kräver förklaring/beslut",
+        Status.INKOMST_UNDERSKRIDS: f"beräknad inkomst underskrids – {beslut}",
         Status.NETTOANSLAG_OVERSKRIDS: f"nettoanslaget överskrids – {beslut}",
         Status.NETTOINKOMST_UNDERSKRIDS: f"beräknad nettoinkomst underskrids – {beslut}",
     }[status]
@@ -240,6 +246,14 @@ def outturn_row(inp: OutturnInput) -> tuple[OutturnRow | None, list[Finding]]:
     andringar = sum_changes(own)
     budget_efter = inp.ursprunglig + andringar
     bedomt = inp.prognos if inp.prognos is not None else inp.utfall
+    wrong = item_sign_finding(
+        item.kind.value,
+        [("budget", inp.ursprunglig), ("budget efter ändringar", budget_efter),
+         ("utfall", inp.utfall), ("prognos", inp.prognos)],
+        location=inp.location or item.location, year=inp.year, object=item.name)
+    if wrong is not None:  # one convention (V10): no status from figures of mixed signs
+        findings.append(wrong)
+        return None, findings
     try:
         status = bindning_status(
             item.principle, item.kind, budget_efter, bedomt, inp.overskridningsratt
@@ -272,23 +286,17 @@ def outturn_row(inp: OutturnInput) -> tuple[OutturnRow | None, list[Finding]]:
     if status.needs_decision:
         basis = "prognosen" if inp.prognos is not None else "utfallet"
         cause = f" ({row.forklaring})" if row.forklaring else ""
-        if status is Status.INKOMST_UNDERSKRIDS:
-            todo = (
-                "Om avvikelsen är väsentlig: föreslå en budgetändring till fullmäktige, annars "
-                "förklara den i verksamhetsberättelsen."
-            )
-            sev = Severity.WARNING
-        else:
-            todo = (
-                f"Föreslå en budgetändring till {item.towards.value} under budgetåret (visa hur "
-                "finansieringen täcks), eller förklara avvikelsen i verksamhetsberättelsen."
-            )
-            sev = Severity.ERROR
+        organ = item.towards.bestamd
+        todo = (  # seed §6.4.3, §7.4; short: a message is a few sentences (issue 15)
+            f"Föreslå {organ} en budgetändring och visa finansieringen (JHS 199 §6.4.3, §7.4); "
+            "annars förklaras avvikelsen i verksamhetsberättelsen."
+        )
+        sev = Severity.ERROR
         head = status_text(status, item.towards)
         findings.append(Finding(
             "U1", sev,
-            f"{head[0].upper()}{head[1:]}: enligt {basis} avviker posten "
-            f"med {_sv(judged_dev)} från budgeten efter ändringar {_sv(budget_efter)}{cause}. {todo}",
+            f"{head[0].upper()}{head[1:]}: {basis} avviker med {_sv(judged_dev)} från budgeten "
+            f"efter ändringar {_sv(budget_efter)}{cause}. {todo}",
             item.name, inp.year, row.location))
     elif status is Status.INOM_OVERSKRIDNINGSRATT:
         findings.append(Finding(

@@ -51,6 +51,7 @@ from engine.rb_rules import (
     load_rules,
     normalize_key,
 )
+from engine.signs import item_sign_finding
 
 __all__ = [
     "DEFAULT_RULES",
@@ -321,8 +322,9 @@ DISPOSITION = "Nämndens disposition"
 def tecken_fel(budget: Decimal, utfall: Decimal) -> str | None:
     """A unit's net budget and net outturn with different signs (both non-zero) contradict each
     other (spec §4): one of them was typed with the wrong sign. Returns what to do, else ``None``.
+    The rule is the netto rule of :func:`engine.signs.item_sign_finding` (one sign check).
     """
-    if budget and utfall and (budget > 0) != (utfall > 0):
+    if item_sign_finding("netto", [("budget", budget), ("utfall", utfall)]) is not None:
         return (f"budget {_sv(budget)} och utfall {_sv(utfall)} har olika tecken. Ange båda med "
                 f"publicerade tecken som i Driftsbudget: en nettokostnad negativ, en nettointäkt "
                 f"positiv.")

@@ -20,7 +20,7 @@ listed in the sammandrag, not binding, so that it reconciles with inverkan på l
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from engine.balance import (
@@ -30,6 +30,7 @@ from engine.balance import (
     check_v7_likviditet,
     check_v8_balans,
     check_v9_utvarderingsforfarande,
+    check_v11_investeringsreserv,
 )
 from engine.binding import (
     BindingItem,
@@ -48,6 +49,7 @@ from engine.catalogue import catalogue
 from engine.checks import NettoSidor, check_v2_sides, check_v3_resultatdel
 from engine.findings import Finding, Location, Severity
 from engine.money import ZERO
+from engine.money import format_sv as _sv
 from engine.outturn import OutturnInput, Sammandrag, SammandragPost, Tabla, sammandrag, tabla
 
 __all__ = [
@@ -69,9 +71,19 @@ _TASK_TYPES = {
 #: Lines on each side of a task's gross binding (internal items included, see module doc).
 INKOMST_RADER = ("RR.VI", "RR.TEB", "DR.INT.INK")
 UTGIFT_RADER = ("RR.VU", "DR.INT.UTG")
-#: A net unit is bound on its verksamhetsbidrag (+ internal items), a balance unit on årsbidrag.
+#: A net unit is bound on its verksamhetsbidrag (+ internal items): its result budget ends there
+#: (seed §6.3.3.6). An other balance unit is bound on its räkenskapsperiodens resultat (seed
+#: §6.3.3.7, §10.5.1) and appears in the sammandrag with its årsbidrag (seed §7.1.2.3).
 NETTO_RADER = ("RR.VB", "DR.INT.INK", "DR.INT.UTG")
-BALANSENHET_RADER = ("RR.AB", "DR.INT.INK", "DR.INT.UTG")
+BALANSENHET_RADER = {
+    "RR.RES": ("RR.RES", "DR.INT.INK", "DR.INT.UTG"),
+    "RR.AB": ("RR.AB", "DR.INT.INK", "DR.INT.UTG"),
+}
+#: The sammandrag's figure of an other balance unit: its årsbidrag.
+SAMMANDRAG_BALANSENHET = BALANSENHET_RADER["RR.AB"]
+#: An other balance unit's bokslutsdispositioner that are binding items of their own when
+#: budgeted (seed §6.3.3.7). Not cash: never in the sammandrag; not a gross/net pair: no V2 sides.
+BALANSENHET_BOKSLUTSDISPOSITIONER = ("RR.BD.AVSD", "RR.BD.RES")
 
 
 def task_type(f: Finansiering) -> TaskType:
@@ -102,6 +114,13 @@ def bindande_poster(
         else:
             new = default_binding_items(obj)
             new = [_with_towards(i, towards) for i in new]
+        if tt is TaskType.ANNAN_BALANSENHET:
+            # seed §6.3.3.7: "Om en övrig balansenhet budgeterar ändringar i avskrivningsdifferens
+            # eller reserver behandlas även dessa poster som bindande gentemot fullmäktige"
+            for code in BALANSENHET_BOKSLUTSDISPOSITIONER:
+                if any(v for v in u.belopp.get(code, ())):
+                    new.append(BindingItem(Part.DRIFT, u.namn, Kind.NETTO, Principle.NETTO,
+                                           towards, detalj=code, label=cat[code].label))
         items.extend(new)
     for p in b.budget.projekt:
         if p.uppgift in b.budget.affarsverk():
@@ -127,7 +146,6 @@ def bindande_poster(
 
 
 def _with_towards(item: BindingItem, towards: Organ) -> BindingItem:
-    from dataclasses import replace
 
     return replace(item, towards=towards)
 
@@ -139,6 +157,9 @@ def _sidor(item: BindingItem) -> tuple[tuple[str, ...], tuple[str, ...]]:
     if item.detalj == "RR.AB":
         return (INKOMST_RADER + ("RR.FIN.RI", "RR.FIN.OFI"),
                 UTGIFT_RADER + ("RR.FIN.RU", "RR.FIN.OFU"))
+    if item.detalj == "RR.RES":
+        return (INKOMST_RADER + ("RR.FIN.RI", "RR.FIN.OFI", "RR.EXTRA.INK"),
+                UTGIFT_RADER + ("RR.FIN.RU", "RR.FIN.OFU", "RR.AVS", "RR.EXTRA.UTG"))
     return INKOMST_RADER, UTGIFT_RADER
 
 
@@ -147,7 +168,9 @@ def _rader(item: BindingItem, b: Berakning) -> tuple[str, ...]:
     if item.part is Part.DRIFT:
         if item.principle is Principle.BRUTTO:
             return UTGIFT_RADER if item.kind is Kind.ANSLAG else INKOMST_RADER
-        return BALANSENHET_RADER if item.detalj == "RR.AB" else NETTO_RADER
+        if item.detalj in BALANSENHET_BOKSLUTSDISPOSITIONER:
+            return (item.detalj,)
+        return BALANSENHET_RADER.get(item.detalj or "", NETTO_RADER)
     if item.part is Part.INVESTERING:
         if item.principle is Principle.BRUTTO:
             return ("IN.UTG",) if item.kind is Kind.ANSLAG else ("IN.FA", "IN.FORS")
@@ -155,10 +178,13 @@ def _rader(item: BindingItem, b: Berakning) -> tuple[str, ...]:
     return (item.object,)
 
 
-def post_belopp(item: BindingItem, b: Berakning, year: int) -> Decimal | None:
+def post_belopp(item: BindingItem, b: Berakning, year: int, *,
+                rader: Sequence[str] | None = None) -> Decimal | None:
     """The budgeted amount of ``item`` in year column ``year`` (published signs), or None when
-    the item has no amount in the statements (an enterprise's council-binding posts)."""
-    if item.detalj is not None and item.detalj != "RR.AB":
+    the item has no amount in the statements (an enterprise's council-binding posts).
+    ``rader`` overrides the lines summed (the sammandrag's årsbidrag of a balance unit)."""
+    if item.detalj is not None and item.detalj not in BALANSENHET_RADER \
+            and item.detalj not in BALANSENHET_BOKSLUTSDISPOSITIONER:
         return None
     if item.part is Part.DRIFT:
         st = b.uppgifter.get(item.object)
@@ -172,7 +198,8 @@ def post_belopp(item: BindingItem, b: Berakning, year: int) -> Decimal | None:
         return v if v is not None else ZERO
     if st is None:
         return None
-    return sum((st[c][year] for c in _rader(item, b) if c in st.values), ZERO)
+    lines = rader if rader is not None else _rader(item, b)
+    return sum((st[c][year] for c in lines if c in st.values), ZERO)
 
 
 @dataclass(frozen=True)
@@ -205,21 +232,31 @@ def _item_outturn(item: BindingItem, b: Berakning, rows: Sequence[PostUtfall]
 def resolve_post(text: str, items: Sequence[BindingItem]) -> BindingItem | None:
     """The item a budget change names: ``"Objekt / slag"`` (slag: anslag, beräknad inkomst,
     netto; optional when the object has one item), the object being a task or project name or a
-    line code or label."""
+    line code or label. A balance unit's bokslutsdisposition item is named by its line:
+    ``"Objekt / Förändring av reserver"`` (or ``/ RR.BD.RES``); ``"Objekt / netto"`` and
+    ``"Objekt"`` name the unit's result item."""
     parts = [p.strip() for p in str(text).split("/")]
     obj_text = parts[0].casefold()
     kind = None
+    detalj = None
     if len(parts) > 1 and parts[1]:
         try:
             kind = Kind.parse(parts[1])
         except ValueError:
-            return None
+            try:
+                detalj = catalogue().resolve(parts[1], ("RR",))
+            except LookupError:
+                return None
+            if detalj not in BALANSENHET_BOKSLUTSDISPOSITIONER:
+                return None
     try:
         code = catalogue().resolve(parts[0]).casefold()
     except LookupError:
         code = None
     matches = [i for i in items if i.object.casefold() in (obj_text, code)
-               and (kind is None or i.kind is kind)]
+               and (kind is None or i.kind is kind)
+               and (i.detalj == detalj if detalj is not None
+                    else i.detalj not in BALANSENHET_BOKSLUTSDISPOSITIONER)]
     return matches[0] if len(matches) == 1 else None
 
 
@@ -259,6 +296,8 @@ def uppfoljning(
         if item.principle is not Principle.NETTO or item.part not in (Part.DRIFT,
                                                                       Part.INVESTERING):
             continue
+        if item.detalj in BALANSENHET_BOKSLUTSDISPOSITIONER:
+            continue  # a change of a balance-sheet item, not income minus expenses
         ts = (b.uppgifter if item.part is Part.DRIFT else b.investeringar.projekt).get(
             item.object)
         if ts is None:
@@ -269,7 +308,9 @@ def uppfoljning(
                           sum((ts[c][i] for c in exp if c in ts.values), ZERO),
                           post_belopp(item, b, i) or ZERO)
             for i, y in enumerate(years)}
-    findings.extend(check_v2_sides(items, netto_budgets=netto))
+    findings.extend(check_v2_sides(
+        [i for i in items if i.detalj not in BALANSENHET_BOKSLUTSDISPOSITIONER],
+        netto_budgets=netto))
 
     tab = None
     if aktuellt_ar in years:
@@ -299,10 +340,14 @@ def uppfoljning(
         types = {o.id: o.task_type for o in objects}
         posts = []
         for item in items:
-            amount = post_belopp(item, b, i)
-            if amount is None or item.object.startswith("RR.BD."):
-                continue
-            posts.append(SammandragPost(item, amount, task_type=types.get(item.object)))
+            # an other balance unit: bound on its result, in the sammandrag with its årsbidrag
+            rader = SAMMANDRAG_BALANSENHET if item.detalj in BALANSENHET_RADER else None
+            amount = post_belopp(item, b, i, rader=rader)
+            if amount is None or item.object.startswith("RR.BD.") \
+                    or item.detalj in BALANSENHET_BOKSLUTSDISPOSITIONER:
+                continue  # bokslutsdispositioner are not cash (seed §7.1.2.3, V5)
+            shown = replace(item, detalj="RR.AB") if rader is not None else item
+            posts.append(SammandragPost(shown, amount, task_type=types.get(item.object)))
         korr = st.get("FD.VK.KORR", i)
         if korr:
             posts.append(SammandragPost(
@@ -319,6 +364,8 @@ def uppfoljning(
             findings.extend(check_v7_likviditet(inverkan, start, budgetar))
         overskott = {y: st.get("RR.OVERSKOTT", j) for j, y in enumerate(years) if y >= budgetar}
         acc = _accumulated_forecast(b, i)
+        findings.extend(check_v11_investeringsreserv(budgetar, st.get("RR.BD.RES", i), acc))
+        findings.extend(_balansenheter_reserv(b, i, budgetar))
         if acc is not None:
             findings.extend(check_v8_balans(budgetar, overskott, acc, historik, atgarder))
         else:
@@ -336,6 +383,28 @@ def uppfoljning(
             "de senaste boksluten.", "utvärderingsförfarande",
             max((n.ar for n in kris), default=None))])
     return Uppfoljning(objects, items, tab, summary, findings)
+
+
+def _balansenheter_reserv(b: Berakning, i: int, budgetar: int) -> list[Finding]:
+    """V11 for enterprises and other balance units (seed §6.4.3.5: "Denna regel gäller också för
+    budgetering av investeringsreserveringar i affärsverk och andra balansenheter"): their own
+    balance sheets are not in the workbooks, so a budgeted increase is a warning to check."""
+    out: list[Finding] = []
+    for u in b.budget.uppgifter:
+        if u.finansiering not in (Finansiering.BALANSENHET, Finansiering.AFFARSVERK):
+            continue
+        vals = u.belopp.get("RR.BD.RES")
+        value = vals[i] if vals is not None else None
+        if value is None or value >= 0:
+            continue
+        out.append(Finding(
+            "V11", Severity.WARNING,
+            f"{u.namn} budgeterar en ökning av reserver på {_sv(-value)} budgetåret {budgetar}. "
+            "En investeringsreserv får budgeteras högst till de uppskattade överskottsposterna i "
+            f"enhetens balansräkning för {budgetar - 1} (JHS 199 §6.4.3.5); arbetsboken har inte "
+            "enhetens balansräkning, så kontrollera beloppet mot den.",
+            u.namn, budgetar, None))
+    return out
 
 
 def _liquid_assets_at_start(b: Berakning, i: int) -> Decimal | None:

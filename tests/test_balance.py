@@ -14,6 +14,7 @@ from engine.balance import (
     check_v7_likviditet,
     check_v8_balans,
     check_v9_utvarderingsforfarande,
+    check_v11_investeringsreserv,
     tackningsar,
     underskottets_tackningsar,
 )
@@ -333,3 +334,31 @@ def test_v7_jyvaskyla_2018_real_figures():
     # as a budget year: −30 018 388.34 is one cent more than the liquid assets → error
     [g] = check_v7_likviditet({2018: D("-30018388.34")}, start, 2018)
     assert g.severity is Severity.ERROR and "underskott 0,01" in g.message
+
+
+# --- V11: investment reserves at most the surplus items of the balance sheet (§6.4.3.5) ----------
+
+
+def test_v11_increase_above_the_surplus_items_is_an_error_with_the_excess() -> None:
+    # surplus items at the end of 2025: 400; reserves increased by 500 in 2026 ("lisäys (-)")
+    [f] = check_v11_investeringsreserv(2026, Decimal("-500"), Decimal("400"))
+    assert (f.rule, f.severity, f.object, f.year) == ("V11", Severity.ERROR, "RR.BD.RES", 2026)
+    assert sv(Decimal("100")) in f.message and "§6.4.3.5" in f.message  # 500 − 400
+    assert sv(Decimal("400")) in f.message
+
+
+def test_v11_up_to_the_surplus_items_and_releases_are_allowed() -> None:
+    assert check_v11_investeringsreserv(2026, Decimal("-400"), Decimal("400")) == []
+    assert check_v11_investeringsreserv(2026, Decimal("250"), Decimal("-1000")) == []  # release
+    assert check_v11_investeringsreserv(2026, Decimal("0"), None) == []
+
+
+def test_v11_no_surplus_items_means_no_reserve() -> None:
+    # accumulated deficit −50: all of an increase of 300 is over the limit
+    [f] = check_v11_investeringsreserv(2026, Decimal("-300"), Decimal("-50"))
+    assert f.severity is Severity.ERROR and sv(Decimal("300")) in f.message
+
+
+def test_v11_unknown_surplus_items_is_a_warning() -> None:
+    [f] = check_v11_investeringsreserv(2026, Decimal("-1"), None)
+    assert (f.rule, f.severity) == ("V11", Severity.WARNING) and "BAL.TIDOVERSK" in f.message

@@ -46,7 +46,8 @@ def test_defaults_net_unit_and_balance_unit_one_net_item():
     assert (net.kind, net.principle, net.detalj) == (Kind.NETTO, Principle.NETTO, None)
     assert net.covers(2031)  # no years: every year
     [bal] = default_binding_items(BudgetObject("B30", task_type=TaskType.ANNAN_BALANSENHET))
-    assert (bal.kind, bal.principle, bal.detalj) == (Kind.NETTO, Principle.NETTO, "RR.AB")
+    # seed §6.3.3.7 / §10.5.1: an other balance unit is bound on its result (issue 14)
+    assert (bal.kind, bal.principle, bal.detalj) == (Kind.NETTO, Principle.NETTO, "RR.RES")
 
 
 def test_defaults_enterprise_only_council_posts():

@@ -88,14 +88,13 @@ def test_v10_wrong_sign_published_convention():
     assert parse_amount(0, line="RR.VU") == D("0.00")
 
 
-def test_v10_positive_costs_convention_negates_per_line():
-    # the sheet says costs are typed positive: 500 on RR.VU means −500
-    assert parse_amount(500, line="RR.VU", konvention="positiva utgifter") == D("-500.00")
-    # income lines unchanged
-    assert parse_amount(80, line="RR.VI", konvention="positiva utgifter") == D("80.00")
-    # a negative typed cost is the wrong sign in this convention
-    f = parse_amount(-500, line="RR.VU", konvention="positiva utgifter", location=C7)
-    assert isinstance(f, Finding) and "positiva belopp" in f.message and "-500" in f.message
+def test_v10_there_is_no_positive_costs_convention():
+    # one convention (issue 14): a "costs positive" setting is refused, never applied silently
+    f = parse_amount(500, line="RR.VU", konvention="positiva utgifter", location=C7)
+    assert isinstance(f, Finding) and f.rule == "V10" and "publiceringens tecken" in f.message
+    # the cost typed positive is the wrong sign, with the fix in the message
+    f = parse_amount(500, line="RR.VU", location=C7)
+    assert isinstance(f, Finding) and "-500,00" in f.message and "Verksamhetsutgifter" in f.message
 
 
 def test_v10_unknown_line_in_parse_and_sign_check():

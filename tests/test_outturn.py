@@ -65,7 +65,7 @@ def test_brutto_anslag_exceeded_needs_council():
     assert row.avvikelse == D("-30000")
     assert row.utnyttjandegrad == D("102.9")
     assert row.status is Status.ANSLAG_OVERSKRIDS
-    assert row.status_text == "anslaget överskrids – kräver fullmäktiges beslut"
+    assert row.status_text == "anslaget överskrids – kräver budgetändring i fullmäktige"
     [f] = findings
     assert (f.rule, f.severity, f.year) == ("U1", Severity.ERROR, 2025)
     assert f.location.cell == "F7"
@@ -78,8 +78,11 @@ def test_brutto_income_missed():
     assert row.avvikelse == D("-20000")
     assert row.utnyttjandegrad == D("90.0")
     assert row.status is Status.INKOMST_UNDERSKRIDS
-    assert row.status_text == "beräknad inkomst underskrids – kräver förklaring/beslut"
-    assert findings[0].severity is Severity.WARNING
+    assert row.status_text == "beräknad inkomst underskrids – kräver budgetändring i fullmäktige"
+    # JHS §6.4.3: a shortfall is treated in the council as a budget change, like an overrun
+    [f] = findings
+    assert f.severity is Severity.ERROR
+    assert "fullmäktige" in f.message and "budgetändring" in f.message
 
 
 def test_brutto_income_exceeded_is_within():
@@ -96,7 +99,7 @@ def test_netto_over_because_income_fell():
         utfall_inkomster=D("370000"), utfall_utgifter=D("-495000")))
     assert row.avvikelse == D("-25000")
     assert row.status is Status.NETTOANSLAG_OVERSKRIDS
-    assert row.status_text == "nettoanslaget överskrids – kräver fullmäktiges beslut"
+    assert row.status_text == "nettoanslaget överskrids – kräver budgetändring i fullmäktige"
     assert row.forklaring == f"bruttoinkomsterna underskrids med {sv(D(30000))}"
     assert findings[0].rule == "U1" and "bruttoinkomsterna underskrids" in findings[0].message
 
@@ -152,10 +155,10 @@ def test_net_revenue_estimate_missed_and_nämnd_text():
     # balance unit bound on årsbidrag +50 000; outturn +20 000 → −30 000
     row, _ = outturn_row(OutturnInput(HAMN, 2025, D("50000"), D("20000")))
     assert row.status is Status.NETTOINKOMST_UNDERSKRIDS
-    assert row.status_text == "beräknad nettoinkomst underskrids – kräver fullmäktiges beslut"
+    assert row.status_text == "beräknad nettoinkomst underskrids – kräver budgetändring i fullmäktige"
     item = BindingItem(Part.DRIFT, "U11", ANSLAG, B, towards=Organ.NAMND)
     row2, _ = outturn_row(OutturnInput(item, 2025, D("-10"), D("-11")))
-    assert row2.status_text == "anslaget överskrids – kräver nämndens beslut"
+    assert row2.status_text == "anslaget överskrids – kräver budgetändring i nämnden"
 
 
 def test_exactly_on_budget_is_within():
@@ -187,7 +190,11 @@ def test_utnyttjandegrad_not_defined():
 def test_status_text_for_every_status():
     texts = {s: status_text(s) for s in Status}
     assert texts[Status.INOM] == "inom ramen"
-    assert all(texts[s].endswith("beslut") for s in Status if s.needs_decision)
+    # JHS §6.4.3, §7.1.2, §7.4: every overrun and shortfall names the council and the change
+    assert all(texts[s].endswith("kräver budgetändring i fullmäktige")
+               for s in Status if s.needs_decision)
+    assert status_text(Status.INKOMST_UNDERSKRIDS, Organ.NAMND).endswith(
+        "kräver budgetändring i nämnden")
 
 
 # --- the whole statement ----------------------------------------------------------------------
@@ -343,9 +350,48 @@ def test_property_sammandrag_balances_when_liquidity_is_the_residual(rows):
 @given(original=money, changes=st.lists(money, max_size=10), utfall=money)
 def test_property_row_budget_after_changes_and_deviation(original, changes, utfall):
     log = tuple(change(SKOLA_A, c, par=f"§ {i}") for i, c in enumerate(changes))
-    row, _ = outturn_row(OutturnInput(SKOLA_A, 2025, original, utfall, log))
-    assert row.budget_efter == original + sum(changes, D(0))
+    row, findings = outturn_row(OutturnInput(SKOLA_A, 2025, original, utfall, log))
+    after = original + sum(changes, D(0))
+    if original > 0 or after > 0 or utfall > 0:  # an anslag above zero: refused, no number
+        assert row is None and [f.rule for f in findings] == ["V10"]
+        return
+    assert row.budget_efter == after
     assert row.avvikelse == utfall - row.budget_efter
+
+
+@given(kind=st.sampled_from([ANSLAG, INK, NETTO]), budget=money, utfall=money,
+       prognos=st.none() | money)
+def test_property_no_sign_mix_yields_a_status(kind, budget, utfall, prognos):
+    """Issue 14: a figure whose sign contradicts the item's kind, or budget and outturn of one
+    netto item with different signs, give a located V10 finding and no row — never a status."""
+    principle = N if kind is NETTO else B
+    item = BindingItem(Part.DRIFT, "Uppgift", kind, principle)
+    loc = Location(sheet="Utfall", cell="D9")
+    row, findings = outturn_row(OutturnInput(item, 2025, budget, utfall, prognos=prognos,
+                                             location=loc))
+    figures = [v for v in (budget, utfall, prognos) if v is not None and v != 0]
+    if kind is ANSLAG:
+        mixed = any(v > 0 for v in figures)
+    elif kind is INK:
+        mixed = any(v < 0 for v in figures)
+    else:
+        mixed = any(v > 0 for v in figures) and any(v < 0 for v in figures)
+    if mixed:
+        assert row is None
+        [f] = findings
+        assert f.rule == "V10" and f.location == loc and "tecken" in f.message
+    else:
+        assert row is not None and all(f.rule == "U1" for f in findings)
+
+
+def test_netto_budget_and_outturn_of_different_signs_is_refused():
+    # a net appropriation −1 000 against a net outturn +1 050: V10, no status
+    row, findings = outturn_row(OutturnInput(KOST, 2025, D("-1000"), D("1050"),
+                                             location=Location(sheet="Utfall", cell="E4")))
+    assert row is None
+    [f] = findings
+    assert (f.rule, f.severity, f.year) == ("V10", Severity.ERROR, 2025)
+    assert "E4" in f.message and "-1" in f.message and "olika tecken" in f.message
 
 
 def test_tabla_takes_changes_from_a_log_and_flags_strays():

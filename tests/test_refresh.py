@@ -206,3 +206,43 @@ def test_jobs_give_the_same_result_as_one_process(workbooks, tmp_path: Path) -> 
     assert [str(f) for f in one.findings] == [str(f) for f in two.findings]
     for p in [kommun, *namnder]:
         assert _cells(p, "Kontroll") == _cells(twin / p.name, "Kontroll")
+
+
+def test_investment_reserve_limit_reaches_the_kontroll_sheet(tmp_path: Path) -> None:
+    # V11 (JHS 199 §6.4.3.5) through the whole refresh: the example's surplus items at the end of
+    # 2025 are BAL.TIDOVERSK 6 918 000 + överskott 2025 2 904 975 = 9 822 975; an increase of
+    # reserves of 10 000 000 in the budget year 2026 exceeds them by 177 025.
+    ex = exempelkommun()
+    ex.budget.central["RR.BD.RES"] = (None, None, Decimal("-10000000"), None, None)
+    kommun = new_kommun(tmp_path / "kommun.xlsx", ex)
+    for i, n in enumerate(ex.namndlista):
+        new_namnd(tmp_path / f"n{i}.xlsx", n, ex)
+    refresh([tmp_path], kommun)
+    kontroll = [v for v in _cells(kommun, "Kontroll").values() if isinstance(v, str)]
+    [text] = [v for v in kontroll if "överskottsposterna" in v]
+    assert "177\u00a0025,00" in text and "9\u00a0822\u00a0975,00" in text
+    assert "V11" in kontroll
+
+
+def test_project_cost_estimate_typed_positive_is_refused_with_the_fix(tmp_path: Path) -> None:
+    # one convention (issue 14): a kostnadskalkyl is a cost, negative like investeringsutgifter.
+    # A 0.1 workbook had it positive: refused with the cell and the fix, never flipped silently.
+    from openpyxl import load_workbook
+
+    from workbook_templates.pipeline.loader import read_kommun
+
+    ex = exempelkommun()
+    kommun = new_kommun(tmp_path / "kommun.xlsx", ex)
+    projekt = {p.namn: p for p in read_kommun(kommun).projekt}
+    assert projekt["Skolcentrum Norr"].kostnadskalkyl == Decimal("14000000.00")  # round trip
+    wb = load_workbook(kommun)
+    ws = wb["Investeringar"]
+    cells = [c for row in ws.iter_rows() for c in row if c.value == -14000000]
+    for c in cells:
+        c.value = 14000000
+    wb.save(kommun)
+    inp = read_kommun(kommun)
+    wrong = [f for f in inp.findings if "Kostnadskalkylen" in f.message]
+    assert len(wrong) == len(cells) >= 1
+    assert all(f.rule == "V10" and "-14\u00a0000\u00a0000,00" in f.message for f in wrong)
+    assert wrong[0].location.cell == cells[0].coordinate

@@ -186,6 +186,20 @@ def test_an_error_value_in_any_argument_is_named(xl: XlwingsWindows, error: str,
             assert param in message and error in message, (name, param, message)
 
 
+def test_a_huge_text_in_any_argument_gives_a_short_message(xl: XlwingsWindows) -> None:
+    """Issue 15: Excel allows 32 767 characters in a cell; a message quotes only a short excerpt
+    of a bad value and always fits a cell (a whole 30 000-character value would not be short)."""
+    huge = "x" * 30_000
+    for name, args in GOOD.items():
+        for i in range(len(args)):
+            for bad in (huge, cell(huge), column([huge, huge])):
+                call = list(args)
+                call[i] = bad
+                result = xl.call(name, *call)
+                texts = [str(v) for row in result for v in row]
+                assert all(len(s) <= 2_000 for s in texts), (name, i, max(map(len, texts)))
+
+
 def test_an_error_inside_a_range_is_located(xl: XlwingsWindows) -> None:
     belopp = [list(r) for r in BELOPP]
     belopp[2][1] = "#DIV/0!"

@@ -10,6 +10,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from addin.udfs import (
     KB_ARSBIDRAG,
@@ -21,6 +23,7 @@ from addin.udfs import (
     KB_RESULTATRAKNING,
     KB_VERKSAMHETSBIDRAG,
 )
+from engine.catalogue import catalogue
 
 RADER = [["Verksamhetsinkomster"], ["Verksamhetsutgifter (-)"], ["Skatteinkomster"],
          ["Statsandelar"], [None], ["Ränteutgifter"], ["Avskrivningar enligt plan"],
@@ -131,3 +134,74 @@ def test_every_udf_module_is_registered_in_addin_udfs() -> None:
     names = {n for n in dir(udfs) if n.startswith("KB_")}
     assert {"KB_RESULTATBALANSERING", "KB_RESULTATBALANSERING_NAMND", "KB_BINDNING_STATUS",
             "KB_AVVIKELSE", "KB_TACKNINGSAR", "KB_NYCKELTAL"} <= names
+
+
+# --- one sign convention (issue 14) --------------------------------------------------------------
+
+STATEMENT_UDFS = (KB_VERKSAMHETSBIDRAG, KB_ARSBIDRAG, KB_RESULTAT, KB_OVERSKOTT,
+                  KB_INVERKAN_LIKVIDITET, KB_RESULTATRAKNING, KB_FINANSIERINGSDEL)
+
+
+@pytest.mark.parametrize("udf", STATEMENT_UDFS)
+def test_costs_typed_positive_are_refused_not_added(udf) -> None:
+    # issue 14: inkomster 1 000 and utgifter 5 000 gave +6 000 instead of −4 000
+    result = udf(["Verksamhetsinkomster", "Verksamhetsutgifter"], [1000.0, 5000.0])
+    assert isinstance(result, str) and result.startswith("#KB: rad 2: Verksamhetsutgifter")
+    assert "fel tecken" in result and "-5\u00a0000,00" in result
+    # the same figures in published signs
+    assert KB_VERKSAMHETSBIDRAG(["Verksamhetsinkomster", "Verksamhetsutgifter"],
+                                [1000.0, -5000.0]) == -4000.0
+
+
+@pytest.mark.parametrize(
+    ("rader", "belopp", "fragment"),
+    [
+        (["Skatteinkomster"], [-10.0], "#KB: rad 1: Skatteinkomster"),  # income below zero
+        (["Vuosikate", "Investointimenot"], [100.0, 300.0], "#KB: rad 2: Investeringsutgifter"),
+        (["Skatteinkomster", "Ränteutgifter"], [[5.0, 5.0], [-1.0, 2.0]], "rad 2 kolumn 2"),
+        (["Verksamhetsutgifter"], [[-1.0], [None]][:1], None),  # a valid one: no message
+    ],
+)
+def test_a_value_of_the_wrong_sign_names_row_and_column(rader, belopp, fragment) -> None:
+    result = KB_ARSBIDRAG(rader, belopp)
+    if fragment is None:
+        assert result == -1.0
+    else:
+        assert isinstance(result, str) and fragment in result, result
+
+
+def test_lines_that_take_either_sign_accept_both() -> None:
+    # state shares, net financial items, changes and net lines are ± in the catalogue
+    rader = ["Statsandelar", "Finansiella inkomster och utgifter", "Förändring av kortfristiga lån",
+             "Förändring av avskrivningsdifferens"]
+    assert KB_OVERSKOTT(rader, [-20.0, -5.0, 0.0, 3.0]) == -22.0
+    assert KB_INVERKAN_LIKVIDITET(["Vuosikate", "Lyhytaikaisten lainojen muutos"],
+                                  [-10.0, -4.0]) == -14.0
+
+
+_SIGNED = st.sampled_from([code for code, line in catalogue().lines.items()
+                           if line.sign in "+-" and not line.computed
+                           and line.part in ("RR", "IN", "FD")])
+
+
+@given(code=_SIGNED, magnitude=st.integers(min_value=1, max_value=10**9),
+       others=st.lists(st.tuples(_SIGNED, st.integers(min_value=0, max_value=10**9)),
+                       max_size=5))
+def test_property_no_sign_mix_yields_a_number(code, magnitude, others) -> None:
+    """Whatever else is given in published signs, one value against its line's sign is #KB."""
+    cat = catalogue()
+    rows = [(c, float(v if cat[c].sign == "+" else -v)) for c, v in others if c != code]
+    wrong = float(-magnitude if cat[code].sign == "+" else magnitude)
+    rader = [c for c, _ in rows] + [code]
+    belopp = [v for _, v in rows] + [wrong]
+    for udf in STATEMENT_UDFS:
+        result = udf(rader, belopp)
+        assert isinstance(result, str) and result.startswith("#KB:"), (udf.__name__, result)
+        assert "fel tecken" in result or "olika belopp" in result, result
+    # the same rows in published signs give numbers
+    ok = [v for _, v in rows] + [-wrong]
+    # the same rows in published signs are never refused for their signs (a transfer given
+    # twice with different amounts is refused for that, V4)
+    result = KB_ARSBIDRAG(rader, ok)
+    assert not isinstance(result, str) or "tecken" not in result, result
+    assert KB_NYCKELTAL("Årsbidrag, €/inv", rader, belopp, 10).startswith("#KB:")

@@ -2,6 +2,8 @@
 error strings, 1-D and 2-D lists). They never raise; bad input returns "#KB: <argument>: …"."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from addin.udfs_binding import KB_AVVIKELSE, KB_BINDNING_STATUS
 
@@ -9,7 +11,7 @@ from addin.udfs_binding import KB_AVVIKELSE, KB_BINDNING_STATUS
 def test_status_brutto_anslag_over_with_changes_column():
     # budget −1 000, changes −50 and −20 (a column: 2-D list) → −1 070; utfall −1 100 → over
     assert KB_BINDNING_STATUS("brutto", "anslag", -1000.0, -1100.0, [[-50.0], [-20.0], [None]]) \
-        == "anslaget överskrids – kräver fullmäktiges beslut"
+        == "anslaget överskrids – kräver budgetändring i fullmäktige"
     # changes −150 → budget −1 150 → within
     assert KB_BINDNING_STATUS("Brutto", "Anslag", -1000.0, -1100.0, [-100.0, -50.0]) \
         == "inom ramen"
@@ -17,14 +19,14 @@ def test_status_brutto_anslag_over_with_changes_column():
 
 def test_status_brutto_income_missed():
     assert KB_BINDNING_STATUS("brutto", "beräknad inkomst", 500.0, 450.0) \
-        == "beräknad inkomst underskrids – kräver förklaring/beslut"
+        == "beräknad inkomst underskrids – kräver budgetändring i fullmäktige"
 
 
 def test_status_netto_over_and_net_revenue():
     assert KB_BINDNING_STATUS("netto", "netto", -100.0, -125.0) \
-        == "nettoanslaget överskrids – kräver fullmäktiges beslut"
+        == "nettoanslaget överskrids – kräver budgetändring i fullmäktige"
     assert KB_BINDNING_STATUS("netto", "netto", 50.0, 20.0) \
-        == "beräknad nettoinkomst underskrids – kräver fullmäktiges beslut"
+        == "beräknad nettoinkomst underskrids – kräver budgetändring i fullmäktige"
     assert KB_BINDNING_STATUS("netto", "netto", -100.0, -90.0) == "inom ramen"
 
 
@@ -33,17 +35,39 @@ def test_status_overrun_right():
         == "överskrids inom beviljad överskridningsrätt"
 
 
-def test_status_positive_costs_convention():
-    # controller's table: anslag 1 000 typed positive, used 1 100 → over
-    assert KB_BINDNING_STATUS("brutto", "anslag", 1000.0, 1100.0, None, None,
-                              "positiva utgifter") \
-        == "anslaget överskrids – kräver fullmäktiges beslut"
-    # a net expense of 100 positive, outturn 90 → within
-    assert KB_BINDNING_STATUS("netto", "netto", 100.0, 90.0, 0.0, None, "positiva utgifter") \
-        == "inom ramen"
-    # income stays positive
-    assert KB_BINDNING_STATUS("brutto", "inkomst", 100.0, 90.0, None, None, "positiva utgifter") \
-        .startswith("beräknad inkomst underskrids")
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        # issue 14: an appropriation of 1 000 overrun to 1 100, typed positive (costs positive)
+        (("brutto", "anslag", 1000.0, 1100.0), "#KB: Anslaget: budget 1\u00a0000,00"),
+        # budget −1 000 with outturn +1 050
+        (("brutto", "anslag", -1000.0, 1050.0), "#KB: Anslaget: utfall 1\u00a0050,00"),
+        (("netto", "netto", -1000.0, 1050.0), "#KB: Posten har olika tecken"),
+        (("netto", "anslag", -1000.0, 1050.0), "#KB: Anslaget: utfall 1\u00a0050,00"),
+        # a revenue estimate that fell short, typed credit-negative
+        (("brutto", "beräknad inkomst", -500.0, -450.0), "#KB: Beräknad inkomst: budget -500,00"),
+        # a change that turns the appropriation positive
+        (("brutto", "anslag", -100.0, -90.0, [200.0]), "#KB: Anslaget: budget efter ändringar"),
+        # the old "costs positive" argument is refused, not applied
+        (("brutto", "anslag", 1000.0, 1100.0, None, None, "positiva utgifter"),
+         "#KB: tecken: 'positiva utgifter' finns inte längre"),
+    ],
+)
+def test_status_refuses_a_sign_that_contradicts_the_kind(args, fragment):
+    result = KB_BINDNING_STATUS(*args)
+    assert isinstance(result, str) and result.startswith(fragment), result
+
+
+def test_status_zero_and_explicit_published_convention():
+    assert KB_BINDNING_STATUS("brutto", "anslag", 0.0, -5.0, None, None, "publicerat") \
+        == "anslaget överskrids – kräver budgetändring i fullmäktige"
+    assert KB_BINDNING_STATUS("netto", "netto", -100.0, 0.0) == "inom ramen"
+
+
+def test_avvikelse_refuses_budget_and_outturn_of_different_signs():
+    assert KB_AVVIKELSE(-1000.0, 1050.0).startswith("#KB: Posten har olika tecken")
+    assert KB_AVVIKELSE(-1000.0, -1050.0) == -50.0
+    assert KB_AVVIKELSE(0.0, 30.0) == 30.0
 
 
 def test_status_float_noise_rounded_to_cent():
@@ -94,3 +118,25 @@ def test_avvikelse_bad_input():
     assert KB_AVVIKELSE(None, 1.0).startswith("#KB: budget: cellen är tom")
     assert KB_AVVIKELSE(1.0, "#NAME?").startswith("#KB: utfall: innehåller felvärdet #NAME?")
     assert KB_AVVIKELSE(1.0, 1.0, [[1.0], [True]]).startswith("#KB: andringar rad 2")
+
+_money = st.integers(min_value=-10**9, max_value=10**9).map(lambda c: c / 100)
+
+
+@given(kind=st.sampled_from(["anslag", "beräknad inkomst", "netto"]), budget=_money,
+       utfall=_money, change=st.none() | _money)
+def test_property_no_sign_mix_yields_a_status(kind, budget, utfall, change) -> None:
+    """Issue 14: whatever the figures, a sign that contradicts the kind is #KB, never a status."""
+    principle = "netto" if kind == "netto" else "brutto"
+    result = KB_BINDNING_STATUS(principle, kind, budget, utfall, change)
+    after = budget + (change or 0.0)
+    figures = [round(v, 2) for v in (budget, after, utfall) if round(v, 2) != 0]
+    if kind == "anslag":
+        mixed = any(v > 0 for v in figures)
+    elif kind == "beräknad inkomst":
+        mixed = any(v < 0 for v in figures)
+    else:
+        mixed = any(v > 0 for v in figures) and any(v < 0 for v in figures)
+    assert result.startswith("#KB:") == mixed, (result, figures)
+    deviation = KB_AVVIKELSE(budget, utfall, change)
+    netto_mixed = any(v > 0 for v in figures) and any(v < 0 for v in figures)
+    assert isinstance(deviation, str) == netto_mixed, (deviation, figures)

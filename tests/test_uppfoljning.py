@@ -114,3 +114,87 @@ def test_v9_runs_on_the_workbook_figures_and_says_so_when_nothing_triggers() -> 
                             koncern_kalkylerat_lanehanteringsbidrag=D("0.5")) for y in (2023, 2024)]
     u = uppfoljning(b, kris=crisis)
     assert any(f.rule == "V9" and f.severity.value == "warning" for f in u.findings)
+
+
+def test_v11_investment_reserve_limit_from_the_statements() -> None:
+    from dataclasses import replace
+
+    # surplus items at the end of 2025 = BAL.TIDOVERSK 40 + överskott 2025 160 = 200
+    base = _budget()
+    over = replace(base, central={**base.central, "RR.BD.RES": (None, D("-250"))})
+    [f] = [f for f in uppfoljning(berakna(over), budgetar=2026).findings if f.rule == "V11"]
+    assert f.severity.value == "error" and f.year == 2026
+    assert "50,00" in f.message  # 250 − 200
+    within = replace(base, central={**base.central, "RR.BD.RES": (None, D("-200"))})
+    assert not [f for f in uppfoljning(berakna(within), budgetar=2026).findings
+                if f.rule == "V11"]
+
+
+def test_v11_balance_unit_reserve_increase_is_a_warning_to_check() -> None:
+    from dataclasses import replace
+
+    base = _budget()
+    vatten = Uppgift("Vatten", "Tekniska nämnden", Finansiering.BALANSENHET, {
+        "RR.VI.FORS": (D("500"), D("500")), "RR.VU.TJ": (D("-300"), D("-300")),
+        "RR.BD.RES": (None, D("-50"))})
+    b = berakna(replace(base, uppgifter=(*base.uppgifter, vatten)))
+    v11 = [f for f in uppfoljning(b, budgetar=2026).findings if f.rule == "V11"]
+    assert [(f.object, f.severity.value) for f in v11] == [("Vatten", "warning")]
+
+
+def test_balance_unit_bound_on_its_result_and_in_the_sammandrag_with_its_arsbidrag() -> None:
+    from dataclasses import replace
+
+    # seed §6.3.3.7 / §10.5.1: the result is the binding item; §7.1.2.3: årsbidrag in the
+    # sammandrag. Lokaler: 600 − 350 − 20 (räntor) = ÅB 230 ; − 100 avskrivningar = result 130
+    base = _budget()
+    lokaler = Uppgift("Lokaler", "Tekniska nämnden", Finansiering.BALANSENHET, {
+        "RR.VI.FORS": (D("600"), D("600")), "RR.VU.TJ": (D("-350"), D("-350")),
+        "RR.FIN.RU": (D("-20"), D("-20")), "RR.AVS.PLAN": (D("-100"), D("-100"))})
+    b = berakna(replace(base, uppgifter=(*base.uppgifter, lokaler)))
+    rows = [PostUtfall("Lokaler", "RR.VI.FORS", D("300"), D("590")),
+            PostUtfall("Lokaler", "RR.VU.TJ", D("-170"), D("-360")),
+            PostUtfall("Lokaler", "RR.FIN.RU", D("-10"), D("-20")),
+            PostUtfall("Lokaler", "RR.AVS.PLAN", D("-50"), D("-120"))]
+    u = uppfoljning(b, aktuellt_ar=2025, budgetar=2026, utfall=rows)
+    [item] = [i for i in u.items if i.object == "Lokaler"]
+    assert item.detalj == "RR.RES" and post_belopp(item, b, 0) == D("130")
+    [row] = [r for r in u.tabla.rows if r.item.object == "Lokaler"]
+    # forecast result 590 − 360 − 20 − 120 = 90 < 130: net revenue estimate missed by 40
+    assert (row.budget_efter, row.prognos, row.status) == (
+        D("130"), D("90"), Status.NETTOINKOMST_UNDERSKRIDS)
+    [post] = [r for r in u.sammandrag.rows if "Lokaler" in r.name]
+    assert post.budget_efter == D("230") and post.inkomst == D("230")  # årsbidrag
+    assert u.sammandrag.i_balans
+    assert not [f for f in u.findings if f.rule == "V2"]
+
+
+def test_balance_unit_bokslutsdispositioner_are_binding_items_of_their_own() -> None:
+    from dataclasses import replace
+
+    # seed §6.3.3.7: a balance unit that budgets a change of avskrivningsdifferens or reserves
+    # is bound on it too. Lokaler: result 600 − 350 − 100 = 150; reserves increased by 40.
+    base = _budget()
+    lokaler = Uppgift("Lokaler", "Tekniska nämnden", Finansiering.BALANSENHET, {
+        "RR.VI.FORS": (D("600"), D("600")), "RR.VU.TJ": (D("-350"), D("-350")),
+        "RR.AVS.PLAN": (D("-100"), D("-100")), "RR.BD.RES": (D("-40"), D("-40"))})
+    b = berakna(replace(base, uppgifter=(*base.uppgifter, lokaler)))
+    rows = [PostUtfall("Lokaler", "RR.BD.RES", D("0"), D("-55"))]
+    u = uppfoljning(b, aktuellt_ar=2025, budgetar=2026, utfall=rows)
+    mine = {i.detalj: i for i in u.items if i.object == "Lokaler"}
+    assert set(mine) == {"RR.RES", "RR.BD.RES"}
+    assert post_belopp(mine["RR.RES"], b, 0) == D("150")
+    assert post_belopp(mine["RR.BD.RES"], b, 0) == D("-40")
+    # judged on its own: −55 against −40 is 15 over
+    [row] = [r for r in u.tabla.rows if r.item.detalj == "RR.BD.RES"]
+    assert row.prognosavvikelse == D("-15") and row.status.needs_decision
+    # not cash: the sammandrag has the unit once, with its årsbidrag 250, and still balances
+    assert [r.budget_efter for r in u.sammandrag.rows if "Lokaler" in r.name] == [D("250")]
+    assert u.sammandrag.i_balans
+    assert not [f for f in u.findings if f.rule in ("V2", "V5")]
+    # a budget change names it by its line; the unit's name alone is its result item
+    assert resolve_post("Lokaler / Förändring av reserver", u.items) is mine["RR.BD.RES"]
+    assert resolve_post("Lokaler / RR.BD.RES", u.items) is mine["RR.BD.RES"]
+    assert resolve_post("Lokaler", u.items) is mine["RR.RES"]
+    assert resolve_post("Lokaler / netto", u.items) is mine["RR.RES"]
+    assert resolve_post("Lokaler / Skatteinkomster", u.items) is None

@@ -8,7 +8,8 @@ Subcommands: ``demo`` (the README's main job on the embedded example), ``new``, 
 Exit codes, the same for every command (:data:`EXIT_CODES`): 0 done without error findings;
 1 error findings (results still written where safe); 2 a file could not be read or written, or a
 usage error (unknown option, a path that does not exist, a folder without workbooks); 3 an
-internal error (a bug: please report it).
+internal error (a bug: one Swedish line on stderr, the traceback in a log file it names);
+130 interrupted (Ctrl+C).
 
 Output: results (summary, one line per error finding, the warnings summarised, file statuses)
 go to standard output, through the ``kommunbudget`` logger so that ``--log-file`` keeps them
@@ -21,7 +22,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
+import tempfile
+import traceback
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
@@ -39,12 +43,16 @@ from workbook_templates.generate.example import exempelkommun
 from workbook_templates.generate.templates import new_kommun, new_namnd
 from workbook_templates.pipeline.refresh import RefreshReport, refresh
 
-EXIT_OK, EXIT_FINDINGS, EXIT_FAILURE, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_OK, EXIT_FINDINGS, EXIT_FAILURE, EXIT_CRASH = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130
+#: Folder for the log of an internal error (default: the system's temp folder).
+LOG_DIR_ENV = "KOMMUNBUDGET_LOGG"
 EXIT_CODES = {
     EXIT_OK: "klart utan fel",
     EXIT_FINDINGS: "kontrollen hittade fel (resultaten skrevs där det var säkert)",
     EXIT_FAILURE: "en fil kunde inte läsas eller skrivas, eller fel i kommandot",
-    EXIT_INTERNAL: "internt fel i kommunbudget (rapportera det)",
+    EXIT_CRASH: "internt fel i kommunbudget (rapportera det och bifoga loggfilen)",
+    EXIT_INTERRUPTED: "avbrutet (Ctrl+C)",
 }
 
 log = logging.getLogger("kommunbudget")
@@ -371,6 +379,24 @@ def _guide(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _crash_log(args: argparse.Namespace, argv: Sequence[str] | None) -> Path | None:
+    """Write the current exception's traceback to a log file; its path, or None if none could
+    be written. ``--log-file`` wins where the command has one."""
+    given = getattr(args, "log_file", None)
+    path = Path(given) if given else Path(os.environ.get(LOG_DIR_ENV) or tempfile.gettempdir()) \
+        / f"kommunbudget-{datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}.log"
+    text = (f"{datetime.now().isoformat(timespec='seconds')} kommunbudget internt fel\n"
+            f"argv: {list(sys.argv[:1]) + list(argv if argv is not None else sys.argv[1:])}\n"
+            f"{traceback.format_exc()}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(text)
+    except OSError:
+        return None
+    return path
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -378,7 +404,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help/--version
         return int(exc.code or 0)
     _setup_logging(args)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        print("Avbrutet. Varje arbetsbok är antingen orörd eller helt uppdaterad.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - the top: a bug becomes exit 3 and a log, not a dump
+        crash_log = _crash_log(args, argv)
+        what = type(exc).__name__
+        where = f"detaljer i {crash_log}" if crash_log else "loggfilen kunde inte skrivas"
+        print(f"Internt fel i kommunbudget ({what}); {where}. Varje arbetsbok är antingen orörd "
+              "eller helt uppdaterad. Rapportera felet och bifoga loggfilen.", file=sys.stderr)
+        return EXIT_CRASH
 
 
 if __name__ == "__main__":

@@ -13,19 +13,30 @@ Conventions (documented in docs/WORKBOOK_IO.md):
 * **Backups** — ``.kommunbudget-backup/<stem>.bak<k><suffix>`` next to the workbook,
   ``k = 1`` newest. Rotation shifts 1→2→…→N and drops the oldest.
 * **Temporary files** — ``.~kb-tmp-<random>-<name>`` in the same folder (same file system, so
-  ``os.replace`` is atomic). A crash may leave one behind; the next write of the same workbook
-  removes leftovers while holding the lock.
+  ``os.replace`` is atomic), ``.~kb-tmp-old-<random>-<name>`` for the swapped-out original. A
+  crash may leave one behind; the next write of the same workbook removes leftovers (also those
+  of its backup slot) while holding the lock. A lock that could not be written (a full disk) is
+  removed at once; an empty one is stale after :data:`UNREADABLE_LOCK_AFTER` seconds.
+* **The checked swap** (:func:`swap_in`) — the last check against the :class:`Snapshot` of what
+  was read comes immediately before an atomic name exchange (Linux) or a hard link plus
+  ``os.replace``; what was swapped out is compared afterwards and a save that raced the swap is
+  put back (or kept beside). The new file gets the original's owner, group and mode
+  (:func:`keep_owner_and_mode`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 import socket
+import stat
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -34,14 +45,20 @@ from pathlib import Path
 __all__ = [
     "BACKUP_DIR",
     "LockBusy",
+    "OwnerNotKept",
     "RefreshLock",
+    "Snapshot",
+    "SwapOutcome",
     "atomic_write_bytes",
     "backup_paths",
     "cleanup_temp_files",
     "excel_owner_files",
     "lock_path",
     "refresh_lock",
+    "keep_owner_and_mode",
+    "read_with_snapshot",
     "rotate_backups",
+    "swap_in",
     "temp_path",
 ]
 
@@ -49,6 +66,9 @@ BACKUP_DIR = ".kommunbudget-backup"
 LOCK_PREFIX = ".~kommunbudget-"
 TEMP_PREFIX = ".~kb-tmp-"
 DEFAULT_STALE_AFTER = 15 * 60.0
+#: A lock file without a readable owner (empty: a crash or a full disk between its creation and
+#: the write of its few bytes) is held by nobody once it is this old.
+UNREADABLE_LOCK_AFTER = 10.0
 
 
 def excel_owner_files(path: Path) -> list[Path]:
@@ -100,7 +120,10 @@ def _lock_is_stale(lock: Path, stale_after: float) -> bool:
     try:
         info = json.loads(lock.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return False  # being written right now, or unreadable: respect it until the timeout
+        # being written right now (microseconds), or left empty by a crash or a full disk
+        return time.time() - st.st_mtime > min(stale_after, UNREADABLE_LOCK_AFTER)
+    if not isinstance(info, dict):
+        return time.time() - st.st_mtime > min(stale_after, UNREADABLE_LOCK_AFTER)
     # (POSIX only: on Windows os.kill(pid, 0) would terminate the process.)
     if (
         os.name == "posix"
@@ -120,7 +143,7 @@ def _describe_lock(lock: Path) -> str:
     try:
         info = json.loads(lock.read_text(encoding="utf-8"))
         return f"pid {info.get('pid')} på {info.get('host')} sedan {info.get('since')}"
-    except (OSError, ValueError):
+    except (OSError, ValueError, AttributeError):
         return "okänd process"
 
 
@@ -150,9 +173,15 @@ def refresh_lock(path: Path, *, stale_after: float = DEFAULT_STALE_AFTER) -> Ite
                 continue
             raise LockBusy(lock, _describe_lock(lock)) from None
         try:
-            os.write(fd, payload)
-        finally:
-            os.close(fd)
+            try:
+                os.write(fd, payload)
+            finally:
+                os.close(fd)
+        except BaseException:
+            # a full disk: the lock exists but holds nothing. Never leave it behind.
+            with contextlib.suppress(OSError):
+                lock.unlink()
+            raise
         break
     try:
         yield RefreshLock(lock, token)
@@ -166,13 +195,17 @@ def refresh_lock(path: Path, *, stale_after: float = DEFAULT_STALE_AFTER) -> Ite
 def cleanup_temp_files(path: Path) -> list[Path]:
     """Remove temp files a crashed earlier write of ``path`` left behind. Call under the lock."""
     removed = []
-    suffix = f"-{path.name}"
-    with contextlib.suppress(OSError):
-        for p in path.parent.iterdir():
-            if p.name.startswith(TEMP_PREFIX) and p.name.endswith(suffix):
-                with contextlib.suppress(OSError):
-                    p.unlink()
-                    removed.append(p)
+    # the workbook's own temp files, and those of its backup slot (a run killed mid-backup)
+    for folder, name in ((path.parent, path.name),
+                         (path.parent / BACKUP_DIR, f"{path.stem}.bak1{path.suffix}")):
+        # exactly ours: ".~kb-tmp-" [old-] 8 hex "-" name (not another workbook ending the same)
+        ours = re.compile(rf"{re.escape(TEMP_PREFIX)}(?:old-)?[0-9a-f]{{8}}-{re.escape(name)}")
+        with contextlib.suppress(OSError):
+            for p in folder.iterdir():
+                if ours.fullmatch(p.name):
+                    with contextlib.suppress(OSError):
+                        p.unlink()
+                        removed.append(p)
     return removed
 
 
@@ -225,10 +258,14 @@ def backup_paths(path: Path, count: int) -> list[Path]:
     return [folder / f"{path.stem}.bak{k}{path.suffix}" for k in range(1, count + 1)]
 
 
-def rotate_backups(path: Path, count: int) -> Path | None:
-    """Copy the current ``path`` into backup slot 1 after shifting older ones; return slot 1.
+def rotate_backups(
+    path: Path, count: int, data: bytes | None = None, st: os.stat_result | None = None
+) -> Path | None:
+    """Put a copy of ``path`` into backup slot 1 after shifting older ones; return slot 1.
 
-    Each step is a rename or a copy-then-rename, so a crash leaves every slot either its old or
+    With ``data`` (the bytes the writer read, ``st`` their stat) the slot gets exactly those
+    bytes, so the backup is the version that was checked, and the live file is not read again.
+    Each step is a rename or a write-then-rename, so a crash leaves every slot either its old or
     its new content. ``count <= 0`` keeps no backups.
     """
     if count <= 0:
@@ -240,13 +277,251 @@ def rotate_backups(path: Path, count: int) -> Path | None:
             os.replace(newer, older)
     tmp = slots[0].parent / f"{TEMP_PREFIX}{secrets.token_hex(4)}-{slots[0].name}"
     try:
-        shutil.copy2(path, tmp)
+        if data is None:
+            shutil.copy2(path, tmp)
+        else:
+            atomic_write_bytes(slots[0].parent, data, tmp)
+            if st is not None:
+                with contextlib.suppress(OSError):  # the owner may read their own backup
+                    keep_owner_and_mode(tmp, st)
         os.replace(tmp, slots[0])
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
     return slots[0]
+
+
+# --------------------------------------------------------------------------------------------
+# Owner, group and mode of a replaced file
+
+
+class OwnerNotKept(PermissionError):
+    """The new version could not be given the workbook's owner and group."""
+
+    def __init__(self, uid: int, gid: int, cause: OSError) -> None:
+        super().__init__(cause.errno, f"uid {uid} / gid {gid}: {cause.strerror or cause}")
+        self.uid, self.gid = uid, gid
+
+
+def _owner_of(st: os.stat_result) -> tuple[int, int]:
+    """The owner and group the new version must have (a seam for tests)."""
+    return st.st_uid, st.st_gid
+
+
+def keep_owner_and_mode(new: Path, st: os.stat_result) -> None:
+    """Give ``new`` the owner, group and permission bits of the file ``st`` describes.
+
+    A new file belongs to whoever writes it; replacing a controller's workbook by a service
+    account's file would lock the controller out. Raises :class:`OwnerNotKept` when the owner or
+    group cannot be set (only root may give a file away); the caller then does not replace.
+    The mode is set after the owner, because ``chown`` clears the set-group-id bit.
+    """
+    if os.name == "posix":
+        uid, gid = _owner_of(st)
+        cur = os.stat(new)
+        if (cur.st_uid, cur.st_gid) != (uid, gid):
+            try:
+                os.chown(new, uid if cur.st_uid != uid else -1, gid if cur.st_gid != gid else -1)
+            except OSError as e:
+                raise OwnerNotKept(uid, gid, e) from e
+    os.chmod(new, stat.S_IMODE(st.st_mode))
+
+
+# --------------------------------------------------------------------------------------------
+# Reading with a snapshot, and the checked swap
+
+
+#: A file modified this recently before it was read may be modified again within the same
+#: timestamp tick (coarse clocks; FAT's 2 s), so its identity is checked by content too.
+RACY_NS = 3 * 10**9
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The file the writer read: enough to tell whether the file at a path is still that file.
+
+    Inode, size and modification time identify it; when the modification time is too close to
+    the read to tell a later save apart ("racy", as git calls it), the content digest decides.
+    """
+
+    ino: int
+    dev: int
+    size: int
+    mtime_ns: int
+    digest: bytes | None = None
+
+    @classmethod
+    def of(cls, st: os.stat_result, data: bytes, read_at_ns: int) -> Snapshot:
+        racy = read_at_ns - st.st_mtime_ns < RACY_NS
+        return cls(st.st_ino, st.st_dev, st.st_size, st.st_mtime_ns,
+                   hashlib.sha256(data).digest() if racy else None)
+
+    def matches(self, path: Path) -> bool:
+        """Is the file at ``path`` (not following a link) still the file that was read?"""
+        try:
+            st = os.lstat(path)
+        except OSError:
+            return False
+        if (st.st_ino, st.st_dev, st.st_size, st.st_mtime_ns) != (
+            self.ino, self.dev, self.size, self.mtime_ns
+        ):
+            return False
+        if self.digest is None:
+            return True
+        try:
+            return hashlib.sha256(path.read_bytes()).digest() == self.digest
+        except OSError:
+            return False
+
+
+class ChangedWhileReading(OSError):
+    """The file changed while it was being read."""
+
+
+def read_with_snapshot(path: Path) -> tuple[bytes, os.stat_result, Snapshot]:
+    """The bytes of ``path``, its stat and the :class:`Snapshot` that identifies them.
+
+    Raises :class:`ChangedWhileReading` if the file changed while it was read.
+    """
+    with open(path, "rb") as f:
+        st = os.fstat(f.fileno())
+        data = f.read()
+        st2 = os.fstat(f.fileno())
+    if (st.st_size, st.st_mtime_ns) != (st2.st_size, st2.st_mtime_ns) or len(data) != st.st_size:
+        raise ChangedWhileReading(errno.EAGAIN, "changed while it was read", str(path))
+    return data, st, Snapshot.of(st, data, time.time_ns())
+
+
+def _before_swap(path: Path) -> None:
+    """Called between the last check and the swap (a seam for tests: a save in the window)."""
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _load_renameat2():  # noqa: ANN202 - a ctypes function or None
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        fn = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):  # glibc < 2.28, musl
+        return None
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    fn.restype = ctypes.c_int
+    return fn
+
+
+_renameat2 = _load_renameat2()
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap the names ``a`` and ``b`` (Linux ``renameat2(RENAME_EXCHANGE)``).
+
+    False where the platform or file system cannot (then nothing happened); OSError otherwise.
+    """
+    if _renameat2 is None:
+        return False
+    import ctypes
+
+    if _renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, getattr(errno, "ENOTSUP", -1)):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def can_exchange(folder: Path) -> bool:
+    """Does ``folder``'s file system swap names atomically? (Probe with two empty files.)"""
+    a, b = folder / f"{TEMP_PREFIX}probe-a", folder / f"{TEMP_PREFIX}probe-b"
+    try:
+        a.write_bytes(b"")
+        b.write_bytes(b"")
+        return _exchange(a, b)
+    except OSError:
+        return False
+    finally:
+        for p in (a, b):
+            with contextlib.suppress(OSError):
+                p.unlink()
+
+
+@dataclass(frozen=True, slots=True)
+class SwapOutcome:
+    """``replaced``: our version is the workbook now. Otherwise the workbook had been changed by
+    someone else; their version is the workbook again (``kept`` None) or, if it could not be put
+    back, kept at ``kept``."""
+
+    replaced: bool
+    kept: Path | None = None
+    late: bool = False  # the change was only seen after the swap (and undone)
+
+
+def swap_in(tmp: Path, path: Path, snap: Snapshot) -> SwapOutcome:
+    """Replace ``path`` by ``tmp`` if ``path`` is still the file ``snap`` describes.
+
+    The last check is immediately before the swap. A change landing between the check and the
+    swap is caught after it: the file that was at ``path`` is kept under a temporary name (an
+    atomic name exchange on Linux, a hard link elsewhere) and compared with ``snap``; if it is
+    not the file that was read, it is put back (or, failing that, kept beside) and the outcome
+    says so. Without exchange or hard links (FAT, some shares) a save by rename in the
+    microseconds between the last check and ``os.replace`` is the remaining window.
+    """
+    if not snap.matches(path):
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        return SwapOutcome(False)
+    ours = os.stat(tmp).st_ino
+    _before_swap(path)
+    if _exchange(tmp, path):
+        aside = tmp  # the name tmp now holds what was at path
+    else:
+        aside = path.parent / f"{TEMP_PREFIX}old-{secrets.token_hex(4)}-{path.name}"
+        try:
+            os.link(path, aside)
+        except OSError:
+            aside = None  # no hard links here: the check before the swap is all we have
+        try:
+            os.replace(tmp, path)
+        except BaseException:
+            if aside is not None:
+                with contextlib.suppress(OSError):
+                    aside.unlink()
+            raise
+    fsync_dir(path.parent)
+    if aside is None or snap.matches(aside):
+        if aside is not None:
+            with contextlib.suppress(OSError):
+                aside.unlink()
+        return SwapOutcome(True)
+    return SwapOutcome(False, _put_back(aside, path, ours), late=True)
+
+
+def _put_back(aside: Path, path: Path, ours: int) -> Path | None:
+    """Someone saved ``path`` in the window: put their version (at ``aside``) back in place of
+    ours; if ``path`` is no longer ours or the rename fails, keep theirs beside. Returns where it
+    was kept, or None when it is the workbook again."""
+    try:
+        if os.lstat(path).st_ino == ours:
+            os.replace(aside, path)
+            fsync_dir(path.parent)
+            return None
+    except OSError:
+        pass
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for folder in (path.parent / BACKUP_DIR, path.parent):
+        kept = folder / f"{path.stem}.sparad-{stamp}-{secrets.token_hex(2)}{path.suffix}"
+        try:
+            folder.mkdir(exist_ok=True)
+            os.replace(aside, kept)
+            return kept
+        except OSError:
+            continue
+    return aside
 
 
 def is_disk_full(exc: OSError) -> bool:

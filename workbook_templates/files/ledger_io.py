@@ -38,6 +38,7 @@ import re
 import warnings
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -68,6 +69,13 @@ RULE = "V10"
 MAX_ROW_FINDINGS = 50
 #: An amount longer than this many characters is not an amount.
 MAX_AMOUNT_CHARS = 40
+#: The longest line of an export: a ledger line is a few hundred bytes; a longer one is a broken
+#: export (a missing line end, a runaway quote) and would cost memory in proportion (issue 15).
+MAX_LINE_BYTES = 1 << 20
+#: The longest account or cost centre kept as it is; a longer one is cut and is a finding.
+MAX_KEY_CHARS = 100
+#: How much of a bad field a message quotes.
+QUOTE_CHARS = 40
 
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "konto": ("konto", "kontonummer", "kontonr", "tili", "tilinumero", "tilinro", "account"),
@@ -391,13 +399,22 @@ def _parse_period(text: object) -> tuple[int, int | None]:
     if isinstance(text, int | float) and not isinstance(text, bool):
         return (int(text), None) if float(text).is_integer() and 1 <= text <= 12 else (0, None)
     t = str(text)
-    for rx, mi, yi in ((_RE_MONTH, 1, None), (_RE_YM, 2, 1), (_RE_MY, 1, 2), (_RE_ISO, 2, 1),
-                       (_RE_DMY, 2, 3)):
+    if len(t) > MAX_KEY_CHARS:
+        return 0, None
+    for rx, mi, yi, di in ((_RE_MONTH, 1, None, None), (_RE_YM, 2, 1, None),
+                           (_RE_MY, 1, 2, None), (_RE_ISO, 2, 1, 3), (_RE_DMY, 2, 3, 1)):
         m = rx.match(t)
         if m:
             month = int(m.group(mi))
             year = int(m.group(yi)) if yi else None
-            return (month, year) if 1 <= month <= 12 else (0, year)
+            if not 1 <= month <= 12:
+                return 0, year
+            if di is not None and year is not None:
+                try:  # a date must exist: 2025-02-30 is not a day of February
+                    date(year, month, int(m.group(di)))
+                except ValueError:
+                    return 0, year
+            return month, year
     return 0, None
 
 
@@ -417,12 +434,22 @@ class _Interner:
     def __init__(self) -> None:
         self.index: dict[str, int] = {}
         self.values: list[str] = []
+        self.cut: set[int] = set()  # codes of texts longer than MAX_KEY_CHARS (cut)
 
     def code(self, text: str) -> int:
         found = self.index.get(text)
         if found is None:
-            found = self.index[text] = len(self.values)
-            self.values.append(text)
+            key = text
+            if len(text) > MAX_KEY_CHARS:  # bounded: it may become a unit name in a workbook
+                key = f"(för lång, {len(text)} tecken) {text[:30]}…"
+                found = self.index.get(key)
+                if found is not None:
+                    self.index[text] = found
+                    return found
+            found = self.index[text] = self.index[key] = len(self.values)
+            self.values.append(key)
+            if key is not text:
+                self.cut.add(found)
         return found
 
     def add(self, local_codes: np.ndarray, uniq: Iterable[object]) -> np.ndarray:
@@ -467,9 +494,30 @@ class _Acc:
                 blank[candidates] = [t.replace("/", "").strip() == "" for t in texts(candidates)]
             bad = np.flatnonzero(~ok & ~blank)[: max(0, MAX_ROW_FINDINGS - len(self.bad_text))]
             for i, t in zip(bad, texts(bad), strict=True):
-                self.bad_text[self.rows + int(i)] = t
+                self.bad_text[self.rows + int(i)] = _quote(t)
         self.parts.append((k, c, p, cents, ok, blank))
         self.rows += len(cents)
+
+
+def _quote(text: str) -> str:
+    """A bad field as a message quotes it: at most QUOTE_CHARS characters."""
+    return text if len(text) <= QUOTE_CHARS else f"{text[:QUOTE_CHARS]}… ({len(text)} tecken)"
+
+
+def _overlong_line(data: bytes, start: int = 0) -> tuple[int, int] | None:
+    """(line number, length in bytes) of the first line longer than MAX_LINE_BYTES, or None.
+
+    Cheap: one ``rfind`` per MAX_LINE_BYTES window (C speed), never a copy of the data.
+    """
+    pos, n = start, len(data)
+    while n - pos > MAX_LINE_BYTES:
+        nl = data.rfind(b"\n", pos, pos + MAX_LINE_BYTES + 1)
+        if nl < 0:
+            end = data.find(b"\n", pos)
+            length = (n if end < 0 else end) - pos
+            return data.count(b"\n", 0, pos) + 1, length
+        pos = nl + 1
+    return None
 
 
 def _gather(raw: np.ndarray, starts: np.ndarray, lens: np.ndarray) -> bytes:
@@ -648,7 +696,8 @@ def _fast_csv_parallel(
 ) -> bool:
     """The fast path split over ``jobs`` processes by byte ranges (lines never cut)."""
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+
+    from workbook_templates.files.workers import worker_pool
 
     global _FORK_DATA
     cuts = [body]
@@ -662,7 +711,7 @@ def _fast_csv_parallel(
     ctx = multiprocessing.get_context("fork" if fork else "spawn")
     _FORK_DATA = data if fork else b""
     try:
-        with ProcessPoolExecutor(max_workers=len(cuts) - 1, mp_context=ctx) as pool:
+        with worker_pool(len(cuts) - 1, ctx) as pool:  # workers die with this process
             tasks = [(a, b, None, rest) if fork else (0, b - a, data[a:b], rest)
                      for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
             results = list(pool.map(_fast_part, tasks))
@@ -780,6 +829,13 @@ def _finish(
     listed(acc.konto.empty()[k] & keep, "konto",
            "Kontot saknas på rad {rad}; raden räknas som omappad. Fyll i kontot eller ta bort "
            "raden (en summarad ska inte vara med i exporten).", "utan konto")
+    for interner, role, what in ((acc.konto, "konto", "Kontot"),
+                                 (acc.kst, "kostnadsstalle", "Kostnadsstället")):
+        if interner.cut:
+            listed(np.isin(k if role == "konto" else c, list(interner.cut)) & keep, role,
+                   what + " på rad {rad} är längre än " + str(MAX_KEY_CHARS) + " tecken och "
+                   "kortades (det mappas inte). Rätta fältet i exporten.",
+                   "med för långa fält")
     months_u, years_u = _period_table(acc.period.values)
     months = months_u[p]
     listed((months == 0) & keep, "period",
@@ -859,7 +915,8 @@ def _read_ledger_csv(path: Path, options: CsvOptions, jobs: int = 1) -> LedgerRe
         # the CSV parser gave up (an unclosed quote, say): one finding, never a traceback
         return _empty(path.name, [Finding(
             RULE, Severity.ERROR,
-            f"Exporten kan inte tolkas som CSV ({str(exc).strip()}). Kontrollera citattecken och "
+            f"Exporten kan inte tolkas som CSV ({_quote(str(exc).strip())}). Kontrollera "
+            "citattecken och "
             "avgränsare, eller ange dem vid importen.", None, None, Location(workbook=path.name))])
 
 
@@ -871,6 +928,16 @@ def _read_ledger_csv_unguarded(path: Path, options: CsvOptions, jobs: int) -> Le
         return _empty(source, [Finding(RULE, Severity.ERROR,
                                        f"Filen kan inte läsas: {exc}. Kontrollera sökvägen.",
                                        None, None, Location(workbook=source))])
+    # before anything decodes or copies the data (a 200 MB line cost 4 GB and 20 s before)
+    overlong = _overlong_line(data)
+    if overlong is not None:
+        line, length = overlong
+        return _empty(source, [Finding(
+            RULE, Severity.ERROR,
+            f"Rad {line} i exporten är {length:,} byte lång (högst {MAX_LINE_BYTES:,} byte per "
+            "rad); exporten är trasig (ett saknat radslut eller citattecken). Inget importerades. "
+            "Exportera på nytt.".replace(",", "\u00a0"), None, None,
+            Location(workbook=source, cell=f"A{line}"))])
     encoding, findings = _detect_encoding(data, options.encoding, source)
     if encoding is None:
         return _empty(source, findings)
@@ -890,7 +957,7 @@ def _read_ledger_csv_unguarded(path: Path, options: CsvOptions, jobs: int) -> Le
         return _empty(source, findings + [
             Finding(RULE, Severity.ERROR,
                     f"Exporten saknar kolumn för {', '.join(missing)} (rubriker: "
-                    f"{', '.join(headers)}; avgränsare '{delimiter}'). Ange kolumnnamnen vid "
+                    f"{_quote(', '.join(headers))}; avgränsare '{delimiter}'). Ange kolumnnamnen vid "
                     "importen eller rätta rubrikraden.", None, None,
                     Location(workbook=source, cell="A1"))
         ], encoding=encoding, delimiter=delimiter)
@@ -912,7 +979,7 @@ def _read_ledger_csv_unguarded(path: Path, options: CsvOptions, jobs: int) -> Le
     f.append(Finding(
         RULE, Severity.INFO,
         f"Läste {antal(rows_read, 'rad')} (kodning {reported}, avgränsare {shown}, decimaltecken "
-        f"{acc.decimal or '.'}; kolumner {', '.join(headers[use[r]] for r in use)}).",
+        f"{acc.decimal or '.'}; kolumner {', '.join(_quote(headers[use[r]]) for r in use)}).",
         None, None, Location(workbook=source)))
     return LedgerRead(frame, tuple(findings + f), rows_read, rejected, source, reported, delimiter,
                       acc.decimal or ".", years)

@@ -1179,6 +1179,9 @@ def write_cells(
     :data:`STEPS`, leaving the disk exactly as a crash at that point would.
     """
     path = Path(path)
+    # A symbolic link is followed: the file it points to is written, the link stays a link (and
+    # the lock, temp file and backups sit beside the real file, shared by every link to it).
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
     if _fail_after is not None and _fail_after not in STEPS:
         raise ValueError(f"unknown step {_fail_after!r}; steps: {STEPS}")
     norm, clears = _normalise_updates(updates, clear, owned_sheets)
@@ -1187,7 +1190,8 @@ def write_cells(
         if _fail_after == name:
             raise SimulatedCrash(name)
 
-    owners = fileops.excel_owner_files(path)
+    owners = fileops.excel_owner_files(path) or (
+        fileops.excel_owner_files(target) if target != path else [])
     if owners:
         return WriteResult(
             path,
@@ -1203,8 +1207,8 @@ def write_cells(
             ),
         )
     try:
-        with fileops.refresh_lock(path, stale_after=stale_lock_after):
-            return _write_locked(path, norm, clears, backups, recalc_on_open, step)
+        with fileops.refresh_lock(target, stale_after=stale_lock_after):
+            return _write_locked(target, norm, clears, backups, recalc_on_open, step, path)
     except fileops.LockBusy as e:
         return WriteResult(
             path,
@@ -1219,14 +1223,16 @@ def write_cells(
             ),
         )
     except OSError as e:
+        why = ("Disken är full" if fileops.is_disk_full(e)
+               else f"Låsfilen kunde inte skapas ({e.strerror or e})")
         return WriteResult(
             path,
             WriteStatus.ERROR,
             findings=(
                 _io_finding(
                     path,
-                    f"Låsfilen kunde inte skapas ({e.strerror or e}). Kontrollera att mappen är "
-                    "skrivbar. Arbetsboken är orörd.",
+                    f"{why}. Kontrollera att mappen är skrivbar och har ledigt utrymme. "
+                    "Arbetsboken är orörd.",
                 ),
             ),
         )
@@ -1239,21 +1245,30 @@ def _write_locked(
     backups: int,
     recalc_on_open: bool,
     step: Callable[[str], None],
+    shown: Path,
 ) -> WriteResult:
+    """Write ``path`` (a real file, links resolved); results and findings name ``shown``."""
+
     def error(msg: str) -> WriteResult:
-        return WriteResult(path, WriteStatus.ERROR, findings=(_io_finding(path, msg),))
+        return WriteResult(shown, WriteStatus.ERROR, findings=(_io_finding(shown, msg),))
 
     def refused(msg: str, **where: str) -> WriteResult:
         """An error result whose finding points at the sheet/cell/table that blocked the write."""
-        finding = Finding(RULE, Severity.ERROR, msg, location=Location(workbook=path.name, **where))
-        return WriteResult(path, WriteStatus.ERROR, findings=(finding,))
+        finding = Finding(RULE, Severity.ERROR, msg,
+                          location=Location(workbook=shown.name, **where))
+        return WriteResult(shown, WriteStatus.ERROR, findings=(finding,))
 
+    changed_meanwhile = (
+        "Arbetsboken ändrades av någon annan under uppdateringen och skrevs inte över. "
+        "Kör uppdateringen igen."
+    )
     fileops.cleanup_temp_files(path)
     try:
-        st = os.stat(path)
-        data = path.read_bytes()
+        data, st, snap = fileops.read_with_snapshot(path)
     except FileNotFoundError:
         return error("Filen finns inte. Kontrollera sökvägen.")
+    except fileops.ChangedWhileReading:
+        return error(changed_meanwhile)
     except OSError as e:
         return error(f"Filen kunde inte läsas ({e.strerror or e}). Arbetsboken är orörd.")
     if not os.access(path, os.W_OK) or not st.st_mode & stat.S_IWUSR:
@@ -1292,13 +1307,14 @@ def _write_locked(
             "i Excel och spara den som Excel-arbetsbok. Inget i filen ändrades."
         )
     if plan.data is None:
-        return WriteResult(path, WriteStatus.UNCHANGED)
+        return WriteResult(shown, WriteStatus.UNCHANGED)
     changed_sheets = tuple(p.name for p in plan.changed)
     changed_cells = sum(p.changed_cells for p in plan.changed)
     changes = tuple(ch for p in plan.changed for ch in p.changes)
     tmp = fileops.temp_path(path)
     try:
-        fileops.atomic_write_bytes(path.parent, plan.data, tmp, mode=st.st_mode & 0o7777)
+        fileops.atomic_write_bytes(path.parent, plan.data, tmp)
+        fileops.keep_owner_and_mode(tmp, st)
         step("temp_written")
         problem = _verify(tmp, plan, norm, clears)
         if problem is not None:
@@ -1309,19 +1325,30 @@ def _write_locked(
                 "Arbetsboken är orörd; rapportera felet."
             )
         step("verified")
-        st2 = os.stat(path)
-        if (st2.st_mtime_ns, st2.st_size) != (st.st_mtime_ns, st.st_size):
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-            return error(
-                "Arbetsboken ändrades av någon annan under uppdateringen och skrevs inte över. "
-                "Kör uppdateringen igen."
-            )
-        backup = fileops.rotate_backups(path, backups)
+        # The backup is the version that was read and checked (bytes in memory), taken before
+        # the last check, so the window between that check and the swap holds no copying.
+        backup = fileops.rotate_backups(path, backups, data, st)
         step("backup_made")
-        os.replace(tmp, path)
-        fileops.fsync_dir(path.parent)
+        outcome = fileops.swap_in(tmp, path, snap)
+        if not outcome.replaced:
+            if outcome.kept is not None:
+                return error(
+                    "Arbetsboken sparades av någon annan i samma ögonblick som uppdateringen "
+                    "skrev den. Den versionen kunde inte läggas tillbaka och finns sparad som "
+                    f"{outcome.kept.name} (i mappen {outcome.kept.parent}). Öppna den och spara "
+                    "den som arbetsboken, kör sedan uppdateringen igen."
+                )
+            return error(changed_meanwhile)
         step("replaced")
+    except fileops.OwnerNotKept as e:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        return error(
+            f"Arbetsboken ägs av en annan användare ({e.uid}, grupp {e.gid}) och den nya versionen "
+            "kunde inte få samma ägare och grupp, så den skrevs inte (ägaren skulle annars inte "
+            "kunna spara den). Kör uppdateringen som filens ägare eller som ett konto som får "
+            "ändra ägare. Arbetsboken är orörd."
+        )
     except OSError as e:
         with contextlib.suppress(OSError):
             tmp.unlink()
@@ -1335,7 +1362,7 @@ def _write_locked(
             "mappen och kör uppdateringen igen."
         )
     return WriteResult(
-        path,
+        shown,
         WriteStatus.WRITTEN,
         changed_sheets=changed_sheets,
         changed_cells=changed_cells,

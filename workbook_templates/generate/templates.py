@@ -262,7 +262,7 @@ KOMMUN_INSTRUKTIONER = (
     "negativa.",
     "• Investeringar: en rad per projekt och post (investeringsutgifter negativa, "
     "finansieringsandelar och försäljningsinkomster positiva); kostnadskalkyl och tidigare års "
-    "utgifter som positiva belopp.",
+    "utgifter är utgifter och anges negativa.",
     "• Utfall: årets utfall hittills och helårsprognos för de centrala posterna och projekten.",
     "• Budgetändringar: fullmäktiges (eller nämndens) beslut per bindande post, skrivet som "
     "'Objekt / slag', t.ex. 'Äldreomsorg / anslag'. Belopp med publicerat tecken: ett höjt anslag "
@@ -293,7 +293,8 @@ NAMND_INSTRUKTIONER = (
     "balansenhet, affärsverk), bindningsprincip och mot vem anslaget är bindande.",
     "• Driftsbudget: en rad per uppgift och budgetpost, en kolumn per år. Inkomster positiva, "
     "utgifter negativa. Kod-kolumnen anger posten; Rad är dess namn.",
-    "• Utfall: utfallet hittills i år och prognosen för helåret per uppgift och post.",
+    "• Utfall: utfallet hittills i år och prognosen för helåret per uppgift och post. "
+    "Inkomster positiva, utgifter negativa.",
     "• Resultatenheter: bokslutsårets nettobudget och nettoutfall per resultatenhet med "
     "publicerade tecken som i Driftsbudget (inkomster positiva, utgifter negativa: en nettokostnad "
     "skrivs negativ), måluppfyllelse (ja/nej), justering, handlingsplan och planerad användning "
@@ -330,7 +331,8 @@ def new_kommun(path: str | Path, example: Exempel | None = None, sprak: str = "s
 
     ws = _input_sheet(wb, T.CENTRALA.sheet, "Centrala poster",
                       "Poster som budgeteras direkt i resultaträkningsdelen och "
-                      "finansieringsdelen samt balansuppgifter för nyckeltalen.")
+                      "finansieringsdelen samt balansuppgifter för nyckeltalen. Inkomster "
+                      "positiva, utgifter negativa.")
     rows = []
     for code in CENTRAL_CODES:
         vals = example.budget.central.get(code) if example else None
@@ -339,13 +341,15 @@ def new_kommun(path: str | Path, example: Exempel | None = None, sprak: str = "s
 
     ws = _input_sheet(wb, T.INVESTERINGAR.sheet, "Investeringar",
                       "En rad per projekt och post. Princip brutto eller netto (netto bara där "
-                      "inkomst och utgift hänger direkt ihop).")
+                      "inkomst och utgift hänger direkt ihop). Inkomster positiva, utgifter "
+                      "negativa (också kostnadskalkyl och tidigare år).")
     rows = []
     if example:
         for p in example.budget.projekt:
             for code, vals in p.belopp.items():
                 rows.append([p.namn, p.namnd, p.uppgift, "netto" if p.netto else "brutto",
-                             _num(p.kostnadskalkyl), _num(p.tidigare) if p.tidigare else None,
+                             _num(-p.kostnadskalkyl) if p.kostnadskalkyl is not None else None,
+                             _num(-p.tidigare) if p.tidigare else None,
                              code, _label(code, sprak), *(_num(v) for v in vals)])
     ref = _add_table(ws, T.INVESTERINGAR, rows, years,
                      amount_headers=("Kostnadskalkyl", "Tidigare år"),
@@ -367,7 +371,8 @@ def new_kommun(path: str | Path, example: Exempel | None = None, sprak: str = "s
 
     ws = _input_sheet(wb, T.ANDRINGAR.sheet, "Budgetändringar",
                       "Fullmäktiges (eller nämndens) beslut om ändringar i bindande poster. "
-                      "Bindande post skrivs som 'Nämnd / Uppgift / anslag' e.d.")
+                      "Bindande post skrivs som 'Objekt / slag', t.ex. 'Äldreomsorg / anslag'. Belopp med "
+                      "publicerat tecken: ett höjt anslag är negativt, en höjd inkomst positiv.")
     _add_table(ws, T.ANDRINGAR, _andringar_rows(example), amount_headers=("Belopp",),
                widths={"Bindande post": 50, "Orsak": 50}, min_rows=3)
 
@@ -490,7 +495,8 @@ def new_namnd(path: str | Path, namnd: str = "", example: Exempel | None = None)
     _add_table(ws, T.DRIFT, rows, years, widths={"Uppgift": 30, "Kod": 20, "Rad": 40})
 
     ws = _input_sheet(wb, T.UTFALL.sheet, "Utfall",
-                      "Utfall hittills i år och prognos för helåret, per uppgift och post.")
+                      "Utfall hittills i år och prognos för helåret, per uppgift och post. "
+                      "Inkomster positiva, utgifter negativa.")
     urows = [[r.uppgift, r.kod, _label(r.kod), _num(r.utfall), _num(r.prognos)]
              for r in example.utfall if r.namnd == namnd] if example else []
     _add_table(ws, T.UTFALL, urows, amount_headers=("Utfall hittills", "Prognos helår"),

@@ -173,7 +173,8 @@ def add_udf_sheet(wb: Workbook, example: Exempel | None) -> None:
                 f"'{NEEDS_ADDIN}'. Kolumnen Inbyggd formel räknas i alla kalkylprogram.")
     ws["A2"].font = _font(italic=True, color="595959")
     ws["A3"] = ("Underlaget är exempelkommunens resultat- och finansieringsdel (värden). "
-                f"Funktionerna räknar kolumnen {years[year_index]}.")
+                f"Funktionerna räknar kolumnen {years[year_index]}. Belopp med publiceringens "
+                "tecken: inkomster positiva, utgifter negativa (fel tecken ger #KB).")
     ws["A3"].font = _font(italic=True, color="595959")
 
     # the statement block

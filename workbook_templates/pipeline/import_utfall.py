@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from engine.catalogue import catalogue
-from engine.findings import Finding, Location, Severity
+from engine.findings import Finding, Location, Severity, excerpt
 from engine.ledger import ImportReport, ore_to_decimal
 from workbook_templates.files.ledger_io import CsvOptions
 from workbook_templates.files.ledger_io import import_utfall as read_and_aggregate
@@ -101,31 +101,68 @@ def import_utfall(
             location=Location(workbook=export.name)))
         return result
 
-    paths = find_workbooks(namnd_paths or [kommun.parent])
+    paths = [p for p in find_workbooks(namnd_paths or [kommun.parent])
+             if p.resolve() != kommun.resolve()]
+    # 1. Read every committee workbook and lay out every sheet before writing anything: a
+    # workbook that cannot be read would send its tasks' outturn to the municipality workbook.
     claimed: set[str] = set()
+    planned: list[tuple[Path, str, list[list[object]]]] = []
+    unreadable: list[FileReport] = []
     for path in paths:
-        if path.resolve() == kommun.resolve():
-            continue
         gate = check_workbook(path)
         if any(f.severity is Severity.ERROR for f in gate):
-            result.files.append(FileReport(path, "nämnd", "refused", gate))
-            result.findings.extend(gate)
+            unreadable.append(FileReport(path, "nämnd", "refused", gate))
             continue
         n = read_namnd(path)
+        if not n.readable:
+            unreadable.append(FileReport(path, "nämnd", "error", n.findings))
+            continue
         tasks = [u.namn for u in n.uppgifter]
         claimed.update(t.casefold() for t in tasks)
-        result.files.append(write_owned(path, "nämnd", {BOKFORT_SHEET: ledger_rows(frame, tasks)},
-                                        backups, []))
+        planned.append((path, "nämnd", ledger_rows(frame, tasks)))
+    if unreadable:
+        result.files.extend(unreadable)
+        for f in unreadable:
+            result.findings.extend(x for x in f.findings if x not in result.findings)
+        names = ", ".join(f.path.name for f in unreadable)
+        result.findings.append(Finding(
+            "IN", Severity.ERROR,
+            f"Inget skrevs: arbetsboken {names} kunde inte läsas, så det går inte att veta vilka "
+            "uppgifter dess utfall hör till (det hamnade annars i kommunens arbetsbok). Rätta "
+            "filen, eller flytta den ur mappen eller ange nämndernas arbetsböcker med --namnder, "
+            "och kör importen igen.", location=Location(workbook=kommun.name)))
+        return result
     rest = frame[~frame["enhet"].astype(str).str.casefold().isin(claimed)]
     units = sorted(set(rest["enhet"].astype(str)))
     if units:
         result.findings.append(Finding(
             "V10", Severity.INFO,
             f"{len(units)} enheter hör inte till någon nämnds uppgifter och skrevs i kommunens "
-            f"arbetsbok: {', '.join(units[:10])}{' …' if len(units) > 10 else ''}.",
+            f"arbetsbok: {', '.join(excerpt(u, 40) for u in units[:10])}"
+            f"{' …' if len(units) > 10 else ''}.",
             location=Location(workbook=kommun.name, sheet=BOKFORT_SHEET)))
-    result.files.append(write_owned(kommun, "kommun", {BOKFORT_SHEET: ledger_rows(rest, None)},
-                                    backups, []))
+    planned.append((kommun, "kommun", ledger_rows(rest, None)))
+
+    # 2. Write them. Each write is all or nothing for its file; if one fails the others are
+    # still written, and a finding names exactly which were written and which were not.
+    for path, role, rows in planned:
+        try:
+            result.files.append(write_owned(path, role, {BOKFORT_SHEET: rows}, backups, []))
+        except Exception as exc:  # noqa: BLE001 - a bug must not hide what was already written
+            result.files.append(FileReport(path, role, "error", [Finding(
+                "IN", Severity.ERROR,
+                f"Internt fel när arbetsboken skrevs ({type(exc).__name__}: "
+                f"{excerpt(str(exc), 80)}); den är orörd. Rapportera felet.",
+                location=Location(workbook=path.name))]))
     for f in result.files:
         result.findings.extend(x for x in f.findings if x not in result.findings)
+    written = [f.path.name for f in result.files if f.status in ("written", "unchanged")]
+    missed = [f.path.name for f in result.files if f.status not in ("written", "unchanged")]
+    if written and missed:
+        result.findings.append(Finding(
+            "IN", Severity.ERROR,
+            f"Importen skrevs bara delvis. Skrivna: {', '.join(written)}. Inte skrivna: "
+            f"{', '.join(missed)} (se fynden för dem). Rätta felet och kör importen igen; de "
+            "redan skrivna arbetsböckerna blir då oförändrade.",
+            location=Location(workbook=kommun.name)))
     return result

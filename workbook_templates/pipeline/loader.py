@@ -10,7 +10,7 @@ other workbooks.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -19,7 +19,7 @@ from typing import Protocol
 from engine.balance import Atgard, Bokslutsbalans, KrisNyckeltal
 from engine.budget import Finansiering, Projekt, Uppgift
 from engine.catalogue import LabelError, catalogue
-from engine.findings import Finding, Location, Severity
+from engine.findings import Finding, Location, Severity, excerpt
 from engine.input_hygiene import parse_amount
 from engine.money import ZERO
 from engine.rb_rules import DEFAULT_RULES, Regelverk, rules_from_table
@@ -31,6 +31,7 @@ from engine.resultatbalansering import (
     kostnader_positiva,
     tecken_fel,
 )
+from engine.signs import cost_sign_finding
 from engine.uppfoljning import PostUtfall
 from workbook_templates.files.reader import (
     Cell,
@@ -124,6 +125,36 @@ def _yes_no(cell: Cell, findings: list[Finding], default: bool | None = None) ->
     return default
 
 
+#: The longest text a cell of an input table may hold. Names are quoted in findings and written
+#: into results; a comment of two pages is not a budget input. Longer text is a located finding
+#: and the value is cut, so nothing downstream (messages, output cells) grows with it.
+MAX_TEXT_CHARS = 1_000
+
+
+def _bounded_texts(t: Table, findings: list[Finding], path: Path) -> Table:
+    """``t`` with every text longer than :data:`MAX_TEXT_CHARS` cut, one finding per cell."""
+    long_cells = {(i, j) for i, row in enumerate(t.rows) for j, c in enumerate(row.cells)
+                  if isinstance(c.value, str) and len(c.value) > MAX_TEXT_CHARS}
+    if not long_cells:
+        return t
+    rows = []
+    for i, row in enumerate(t.rows):
+        cells = list(row.cells)
+        for j, c in enumerate(cells):
+            if (i, j) in long_cells:
+                n = f"{len(c.value):,}".replace(",", "\u00a0")
+                findings.append(Finding(
+                    "V10", Severity.ERROR,
+                    f"Texten i cellen är {n} tecken lång ({excerpt(c.value)}); högst "
+                    f"{MAX_TEXT_CHARS:,} tecken ryms i verktygets tabeller. Korta texten."
+                    .replace(",", "\u00a0"),
+                    location=Location(workbook=path.name, sheet=c.sheet, cell=c.address,
+                                      table=t.name)))
+                cells[j] = c._replace(value=f"{c.value[:60]}…")
+        rows.append(replace(row, cells=tuple(cells)))
+    return replace(t, rows=tuple(rows))
+
+
 def _table(r: TableSource, spec: TableSpec, findings: list[Finding],
            extra: Sequence[str] = ()) -> Table | None:
     required = [*spec.headers, *extra]
@@ -145,7 +176,7 @@ def _table(r: TableSource, spec: TableSpec, findings: list[Finding],
                 "återställ rubriken som i mallen.",
                 location=Location(workbook=r.path.name, sheet=t.sheet, table=spec.name)))
         return None  # the table cannot be read without its columns; the finding says why
-    return t
+    return t if t is None else _bounded_texts(t, findings, r.path)
 
 
 def _with_workbook(f: Finding, path: Path) -> Finding:
@@ -495,6 +526,22 @@ def _date(cell: Cell, findings: list[Finding]) -> date | None:
     return None
 
 
+def _cost(cell: Cell, what: str, obj: str, f: list[Finding]) -> Decimal | None:
+    """A project's total cost figure, typed as a cost (negative, like investeringsutgifter);
+    returned as the positive amount of expenditure the engine's :class:`Projekt` holds."""
+    if cell.is_blank:
+        return None
+    amount = _amount(cell, f, obj=obj)
+    if amount is None:
+        return None
+    wrong = cost_sign_finding(what, amount, location=cell.location, object=obj,
+                              note=" (I arbetsböcker från version 0.1 skrevs den positiv.)")
+    if wrong is not None:
+        f.append(wrong)
+        return None
+    return -amount
+
+
 def _projekt(t: Table, kolumner: Sequence[Kolumn], f: list[Finding]) -> list[Projekt]:
     grouped: dict[str, dict[str, object]] = {}
     for i, row in enumerate(t.rows):
@@ -512,10 +559,10 @@ def _projekt(t: Table, kolumner: Sequence[Kolumn], f: list[Finding]) -> list[Pro
                                       "uppgift": _text(row["Uppgift"]) or None,
                                       "netto": _text(row["Princip"]).casefold() == "netto",
                                       "kalkyl": None, "tidigare": ZERO, "belopp": {}})
-        kalkyl = _amount(row["Kostnadskalkyl"], f) if not row["Kostnadskalkyl"].is_blank else None
+        kalkyl = _cost(row["Kostnadskalkyl"], "Kostnadskalkylen", name, f)
         if kalkyl is not None:
             g["kalkyl"] = kalkyl
-        tidigare = _amount(row["Tidigare år"], f) if not row["Tidigare år"].is_blank else None
+        tidigare = _cost(row["Tidigare år"], "Tidigare års investeringsutgifter", name, f)
         if tidigare is not None:
             g["tidigare"] = tidigare
         belopp = g["belopp"]
@@ -665,7 +712,20 @@ def _bokfort_utfall(r: TableSource, inp: NamndInput) -> None:
     if res.cells is None:
         return
     typed = {(u.objekt.casefold(), u.kod): i for i, u in enumerate(inp.utfall)}
-    for (task, code), total in read_bokfort(res.values()).items():
+    bokfort: dict[tuple[str, str], Decimal] = {}
+    for row in res.cells[1:]:  # like read_bokfort, but every total checked where it stands
+        if len(row) < 16 or not row[0].value or not row[1].value:
+            continue
+        total = row[15]
+        if not isinstance(total.value, (int, float, Decimal)) or isinstance(total.value, bool):
+            continue
+        amount = parse_amount(total.value, location=Location(
+            workbook=inp.path.name, sheet=total.sheet, cell=total.address))
+        if isinstance(amount, Finding):
+            inp.findings.append(amount)
+            continue
+        bokfort[(str(row[0].value), str(row[1].value))] = amount
+    for (task, code), total in bokfort.items():
         i = typed.get((task.casefold(), code))
         if i is None:
             inp.utfall.append(PostUtfall(task, code, total, None,

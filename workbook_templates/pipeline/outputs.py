@@ -226,6 +226,8 @@ def _tabla_rows(uf: Uppfoljning, year: int | None) -> Rows:
 
 def _item_name(item: BindingItem) -> str:
     label = item.label if item.object_type.value == "rad" and item.label else item.object
+    if item.detalj == "RR.RES":  # an other balance unit, bound on its result (§6.3.3.7)
+        return f"{label} – resultat ({item.kind.value})"
     if item.detalj and item.detalj != "RR.AB":
         return f"{label} ({detalj_label(item.detalj)})"
     return f"{label} – {item.kind.value}"

@@ -256,15 +256,26 @@ def _map(fn: Callable, items: list, jobs: int, announce: Callable[[object], None
             announce(item)
             out.append(fn(item))
         return out
-    from concurrent.futures import ProcessPoolExecutor
+    from workbook_templates.files.workers import worker_pool
 
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    with worker_pool(jobs) as pool:  # workers die with this process, even when it is killed
         futures = [pool.submit(fn, item) for item in items]
         out = []
         for item, fut in zip(items, futures, strict=True):
             announce(item)
             out.append(fut.result())
         return out
+
+
+#: Excel's limit on the text of one cell.
+EXCEL_CELL_CHARS = 32_767
+
+
+def _fits_a_cell(value: object) -> object:
+    """A text longer than a cell may hold, cut (marked with an ellipsis); anything else as is."""
+    if isinstance(value, str) and len(value) > EXCEL_CELL_CHARS:
+        return value[: EXCEL_CELL_CHARS - 1] + "…"
+    return value
 
 
 def write_owned(path: Path, role: str, sheets: dict[str, list[list[object]]], backups: int,
@@ -275,7 +286,8 @@ def write_owned(path: Path, role: str, sheets: dict[str, list[list[object]]], ba
     with half-right results."""
     if any(f.severity is Severity.ERROR for f in findings):
         return FileReport(path, role, "input-errors", findings)
-    updates = {name: block(S.OUTPUT_ANCHOR, rows) for name, rows in sheets.items()}
+    updates = {name: block(S.OUTPUT_ANCHOR, [[_fits_a_cell(v) for v in row] for row in rows])
+               for name, rows in sheets.items()}
     clear = {name: [S.OUTPUT_CLEAR] for name in sheets}
     result: WriteResult = write_cells(path, updates, clear=clear, owned_sheets=list(sheets),
                                       backups=backups)
