@@ -35,6 +35,7 @@ import python_calamine
 from lxml import etree
 
 from engine.findings import Finding, Location, Severity
+from engine.svenska import antal
 
 __all__ = [
     "Cell",
@@ -581,7 +582,7 @@ class WorkbookReader:
             return  # calamine reports the missing or damaged part itself
         rows, cols = _sheet_extent(data)
         if rows * cols > MAX_SHEET_CELLS:
-            area = f"{rows:,} rader × {cols:,} kolumner".replace(",", "\u00a0")
+            area = f"{antal(rows, 'rad')} × {antal(cols, 'kolumn')}"
             raise WorkbookReadError(
                 _finding(
                     f"Bladet {sheet!r} har innehåll utspritt ända till {cell_name(rows, cols)} "
@@ -857,7 +858,7 @@ class WorkbookReader:
         if unnamed > 5:
             findings.append(
                 _finding(
-                    f"Tabellen {name!r} har {unnamed - 5} kolumner till utan rubrik (området "
+                    f"Tabellen {name!r} har {antal(unnamed - 5, 'kolumn')} till utan rubrik (området "
                     f"{info.ref}). Ändra tabellens storlek (Tabelldesign → Ändra tabellstorlek) "
                     "eller ge kolumnerna rubriker.",
                     workbook=wbname,
