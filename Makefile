@@ -21,7 +21,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 	touch $@
 
 demo: $(VENV)/.installed
-	$(BIN)/kommunbudget demo
+	$(BIN)/kommunbudget demo --force
 
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check .

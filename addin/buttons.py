@@ -55,8 +55,19 @@ from workbook_templates.pipeline.loader import (
     read_kommun,
     read_namnd,
 )
-from workbook_templates.pipeline.outputs import Outputs, belongs_to, compute_outputs, findings_rows
-from workbook_templates.pipeline.refresh import FileReport, find_workbooks, write_owned
+from workbook_templates.pipeline.outputs import (
+    Outputs,
+    Saknas,
+    belongs_to,
+    compute_outputs,
+    findings_rows,
+)
+from workbook_templates.pipeline.refresh import (
+    FileReport,
+    find_workbooks,
+    one_per_committee,
+    write_owned,
+)
 
 __all__ = ["ACTIONS", "ButtonResult", "FileSink", "Sink", "berakna", "kontrollera",
            "resultatbalansera", "run", "run_on", "uppdatera_allt"]
@@ -154,19 +165,24 @@ def _local_folder(path: Path) -> Path | None:
 
 
 def _read_committees(paths: Sequence[Path], kommun: KommunInput, say: Callable[[str], None],
-                     extra: list[Finding]) -> list[NamndInput]:
-    """The batch refresh's reading of committee workbooks: safety gate, then the loader."""
+                     extra: list[Finding], saknas: list[Saknas] | None = None
+                     ) -> list[NamndInput]:
+    """The batch refresh's reading of committee workbooks: safety gate, then the loader; what
+    could not be read goes to ``saknas`` (the consolidation is then marked incomplete)."""
     out: list[NamndInput] = []
+    lost = saknas if saknas is not None else []
     for i, p in enumerate(paths, start=1):
         say(f"Läser nämndarbetsbok {i} av {len(paths)}: {p.name}")
         gate = check_workbook(p)
         if any(f.severity is Severity.ERROR for f in gate):
             extra.extend(gate)
+            lost.extend(Saknas.of(None, f) for f in gate if f.severity is Severity.ERROR)
             continue
         extra.extend(gate)
         n = read_namnd(p, kommun.kolumner)
         if not n.readable:
             extra.extend(n.findings)
+            lost.extend(Saknas.of(None, f) for f in n.findings if f.severity is Severity.ERROR)
             continue
         out.append(n)
     return out
@@ -209,6 +225,7 @@ def _run_kommun(src: TableSource, sink: Sink, action: str, backups: int,
     if folder is None:
         folder = own_folder
     namnder: list[NamndInput] = []
+    saknas: list[Saknas] = []
     if folder is None:
         extra.append(_in("Nämndarbetsböckerna kunde inte hittas: arbetsboken har ingen lokal "
                          "sökväg (osparad eller öppnad från webben). Spara den i mappen med "
@@ -219,9 +236,11 @@ def _run_kommun(src: TableSource, sink: Sink, action: str, backups: int,
                          "inställningen Nämndarbetsböcker.", wbname))
     else:
         paths = _committee_paths(folder, [src.path])
-        namnder = _read_committees(paths, k, say, extra)
+        namnder = _read_committees(paths, k, say, extra, saknas)
+        # one committee in two workbooks counts in neither; an unlisted one does not count
+        namnder, _apart = one_per_committee(k, namnder, extra, saknas)
     say("Beräknar")
-    out = compute_outputs(k, namnder)
+    out = compute_outputs(k, namnder, saknas)
     result = ButtonResult(action, "kommun", outputs=out)
     if action == "uppdatera_allt":
         for n in namnder:

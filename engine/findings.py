@@ -98,6 +98,14 @@ class Finding:
     object: str | None = None
     year: int | None = None
     location: Location | None = None
+    #: further places a finding spans (e.g. one committee in two workbooks): each is named
+    also: tuple[Location, ...] = ()
+
+    @property
+    def workbooks(self) -> tuple[str, ...]:
+        """Every workbook the finding names, its own location's first."""
+        names = [loc.workbook for loc in (self.location, *self.also) if loc and loc.workbook]
+        return tuple(dict.fromkeys(names))
 
     def __post_init__(self) -> None:
         # a bound for every message, whatever it quotes (a name can be 32,767 characters long)
@@ -108,7 +116,8 @@ class Finding:
 
     def __str__(self) -> str:
         head = f"[{self.rule} {self.severity.svenska}]"
-        where = f" {self.location}:" if self.location and str(self.location) else ""
+        places = [str(loc) for loc in (self.location, *self.also) if loc and str(loc)]
+        where = f" {' och '.join(places)}:" if places else ""
         what = f" {self.object}" if self.object else ""
         year = f" ({self.year})" if self.year is not None else ""
         return f"{head}{where}{what}{year} {self.message}"
@@ -122,6 +131,7 @@ class Finding:
             "object": self.object,
             "year": self.year,
             "workbook": loc.workbook,
+            "workbooks": list(self.workbooks),
             "sheet": loc.sheet,
             "cell": loc.cell,
             "table": loc.table,

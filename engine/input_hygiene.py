@@ -36,6 +36,7 @@ __all__ = [
     "AMOUNT_PROBLEMS",
     "EXCEL_ERRORS",
     "LINE_SIGNS",
+    "NO_CACHED_VALUE",
     "AmountProblem",
     "check_amount_sign",
     "check_line_codes",
@@ -45,6 +46,10 @@ __all__ = [
     "parse_year_header",
     "read_amount",
 ]
+
+#: What the workbook reader gives for a formula cell without a cached value (a file written by a
+#: script and never computed): a located finding, never a blank.
+NO_CACHED_VALUE = "#INGET_VÄRDE"
 
 #: Excel error values and what they usually mean (for the message).
 EXCEL_ERRORS: dict[str, str] = {
@@ -91,7 +96,7 @@ def excel_error(value: object) -> str | None:
     if not isinstance(value, str):
         return None
     text = value.strip().upper()
-    if text in EXCEL_ERRORS:
+    if text in EXCEL_ERRORS or text == NO_CACHED_VALUE:
         return text
     return _LOCAL_ERRORS.get(text)
 
@@ -108,6 +113,9 @@ class AmountProblem:
     def text(self) -> str:
         """The problem in Swedish, without a location (callers prefix the cell or argument)."""
         v = self.value
+        if self.kind == "ej beräknad":
+            return ("innehåller en formel utan beräknat värde (filen har aldrig räknats om); "
+                    "öppna arbetsboken i Excel, tryck Ctrl+Alt+F9 och spara")
         if self.kind == "felvärde":
             assert self.error is not None
             return (f"innehåller felvärdet {self.error} ({EXCEL_ERRORS[self.error]}); rätta "
@@ -131,8 +139,8 @@ class AmountProblem:
 
 
 #: The kinds of :class:`AmountProblem`.
-AMOUNT_PROBLEMS = ("felvärde", "sanningsvärde", "datum", "ej ändligt", "siffertext", "text",
-                   "för stort", "ej belopp")
+AMOUNT_PROBLEMS = ("ej beräknad", "felvärde", "sanningsvärde", "datum", "ej ändligt",
+                   "siffertext", "text", "för stort", "ej belopp")
 
 
 def read_amount(
@@ -150,6 +158,8 @@ def read_amount(
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     err = excel_error(value)
+    if err == NO_CACHED_VALUE:  # a formula never computed (see workbook_templates/files/reader)
+        return AmountProblem("ej beräknad", value)
     if err is not None:
         return AmountProblem("felvärde", value, err)
     if isinstance(value, bool):
@@ -179,6 +189,10 @@ def read_amount(
 def _cell_message(problem: AmountProblem, location: Location | None) -> str:
     """The loader's V10 wording of an :class:`AmountProblem` (unchanged since issue 3)."""
     where, v = _where(location), problem.value
+    if problem.kind == "ej beräknad":
+        return (f"Cellen{where} innehåller en formel utan beräknat värde (filen har skapats av "
+                "ett program och aldrig räknats om). Öppna arbetsboken i Excel, tryck "
+                "Ctrl+Alt+F9 och spara, eller skriv in beloppet.")
     if problem.kind == "felvärde":
         assert problem.error is not None
         return (f"Cellen{where} innehåller felvärdet {problem.error} "

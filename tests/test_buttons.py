@@ -64,7 +64,7 @@ def _norm(rows: list[list[object]]) -> list[list[object]]:
 
 def _file_rows(path: Path, sheet: str) -> list[list[object]]:
     with open_workbook(path) as r:
-        return _norm(r.range(sheet, S.OUTPUT_CLEAR).values())
+        return _norm(r.range(sheet, S.OUTPUT_LOOKUP).values())
 
 
 def _expected(d: Path) -> tuple[object, dict]:
@@ -234,3 +234,20 @@ def test_handlers_use_the_calling_book(copy, monkeypatch, handler) -> None:
     getattr(buttons, handler)()
     assert book.app.alerts and "klart" in book.app.alerts[0]["prompt"]
     assert book.cells("Kontroll")
+
+
+def test_berakna_never_counts_a_copied_committee_workbook_twice(copy) -> None:
+    """Issue 13 through the button: "n4 - Kopia.xlsx" next to n4.xlsx; the statements are
+    marked Ofullständig, the error names both files, nothing is counted twice."""
+    batch, live = copy("batch"), copy("live")
+    for d in (batch, live):
+        shutil.copy(d / "n4.xlsx", d / "n4 - Kopia.xlsx")
+    report = refresh([batch], batch / "kommun.xlsx")
+    book = Book(live / "kommun.xlsx")
+    result = run(book, "berakna")
+    (dup,) = [f for f in result.findings if "flera arbetsböcker" in f.message]
+    assert set(dup.workbooks) == {"n4.xlsx", "n4 - Kopia.xlsx"}
+    first = book.cells("Resultaträkning")[0][0]
+    assert first.startswith("Ofullständig") and "n4 - Kopia.xlsx" in first
+    assert book.cells("Resultaträkning") == _file_rows(batch / "kommun.xlsx", "Resultaträkning")
+    assert not report.complete

@@ -236,6 +236,9 @@ def _overview_expectations(path: Path, ex: Exempel | None, sprak: str,
     b: Berakning | None = report.outputs.berakning if report else None
     rb: Balansering | None = report.outputs.balansering if report else None
     expected: dict[tuple[str, str], object] = {(OVERSIKT, "B3"): sprak}
+    # the "Ofullständig" row of an incomplete refresh (issue 13): blank when complete
+    expected[(OVERSIKT, "A4")] = "" if report is None or report.complete else \
+        report.outputs.kommun_sheets["Resultaträkning"][0][0]
     header_row = next(r for r in range(1, 20) if ws.cell(r, 1).value == "Belopp per årskolumn")
     ncols = 0
     for col in range(2, 40):

@@ -31,6 +31,7 @@ from workbook_fixtures import (
     build_fixture,
 )
 
+from engine.input_hygiene import NO_CACHED_VALUE
 from workbook_templates.files import fileops
 from workbook_templates.files import xlsx_writer as xw
 from workbook_templates.files.reader import CellError, open_workbook
@@ -217,7 +218,8 @@ def test_owned_cells_hold_the_values_reader(book: Path) -> None:
         "B2": Decimal("1234567.89"),  # exact: written as the text 1234567.89
         "B3": Decimal("-350000"),
         "A6": "Summa",
-        "B6": None,  # a formula without cached value; Excel computes it on open
+        # a formula without cached value (Excel computes it on open): never read as a blank
+        "B6": CellError(NO_CACHED_VALUE),
         "C2": Decimal("0.1"),
         "E9": Decimal("3.25"),
         "F2": True,

@@ -114,7 +114,7 @@ class Range:
         _check_unprotected(self._ws)
         r1, c1, r2, c2 = self._bounds
         for row in self._ws.iter_rows(min_row=r1, max_row=min(r2, self._ws.max_row),
-                                      min_col=c1, max_col=c2):
+                                      min_col=c1, max_col=min(c2, self._ws.max_column)):
             for cell in row:
                 cell.value = None
 

@@ -18,6 +18,7 @@ __all__ = [
     "NAMND_OUTPUTS",
     "OUTPUT_ANCHOR",
     "OUTPUT_CLEAR",
+    "OUTPUT_LOOKUP",
     "OWNED_MARK",
     "T",
     "TableSpec",
@@ -91,7 +92,11 @@ NAMND_OUTPUTS = ("Resultat", "Kontroll", "Bokfört utfall")
 
 OWNED_MARK = "Utdata – skrivs av kommunbudget vid varje uppdatering. Skriv inte här."
 OUTPUT_ANCHOR = "A3"  # title in A1, the mark in A2, the tables from A3 down
-OUTPUT_CLEAR = "A3:P600"  # what a refresh clears before writing (so shrinking leaves nothing)
+#: What a refresh clears before writing: every data row of an owned sheet, below the title (A1)
+#: and the mark (A2) that the template owns, so a shorter output leaves nothing of a longer one.
+OUTPUT_CLEAR = "A3:XFD1048576"
+#: The area the Översikt sheet's formulas look up in an owned sheet (header row 3).
+OUTPUT_LOOKUP = "A3:P600"
 
 #: Template version, written as a setting in tblInstallningar by every template. Version 0.1 (no
 #: such setting) took tblResultatenheter's Budget and Utfall as costs positive; from 0.2 they are in

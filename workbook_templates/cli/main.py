@@ -41,6 +41,7 @@ from workbook_templates.cli.svenska import SvenskArgumentParser, antal, status_s
 from workbook_templates.cli.text_report import format_amount
 from workbook_templates.generate.example import exempelkommun
 from workbook_templates.generate.templates import new_kommun, new_namnd
+from workbook_templates.pipeline.outputs import banner
 from workbook_templates.pipeline.refresh import RefreshReport, refresh
 
 EXIT_OK, EXIT_FINDINGS, EXIT_FAILURE, EXIT_CRASH = 0, 1, 2, 3
@@ -94,8 +95,9 @@ def finding_line(f: Finding) -> str:
     loc = f.location
     where = ""
     if loc is not None:
-        ref = f"{loc.sheet}!{loc.cell}" if loc.sheet and loc.cell else (loc.sheet or loc.cell or "")
-        where = " ".join(x for x in (loc.workbook, f"'{ref}'" if " " in ref else ref) if x)
+        sheet = f"'{loc.sheet}'" if loc.sheet and " " in loc.sheet else loc.sheet
+        ref = f"{sheet}!{loc.cell}" if sheet and loc.cell else (sheet or loc.cell or "")
+        where = " ".join(x for x in (loc.workbook, ref) if x)
     what = f" {f.object}" if f.object else ""
     year = f" ({f.year})" if f.year is not None else ""
     head = f"{where}: " if where else ""
@@ -129,6 +131,8 @@ def _print_files(files: Sequence[object]) -> None:
 
 def _print_summary(report: RefreshReport, columns: list[str]) -> None:
     out = report.outputs
+    if out is not None and out.saknas:  # never a provisional figure that looks complete
+        log.warning(banner(out.saknas))
     if out is not None and out.berakning is not None:
         st = out.berakning.statement
         width = max([len(c) for c in columns] or [0])
@@ -149,18 +153,26 @@ def _print_summary(report: RefreshReport, columns: list[str]) -> None:
 def _refresh_report(command: str, report: RefreshReport, started: datetime) -> dict[str, object]:
     return build_report(command, started, datetime.now().astimezone(), report.exit_code,
                         report.files, report.findings,
-                        complete=getattr(report, "complete", True),
-                        ofullstandig=getattr(report, "ofullstandig", ()))
+                        complete=report.complete,
+                        ofullstandig=[s.as_dict() for s in report.saknas])
 
 
 def _demo(args: argparse.Namespace) -> int:
     """Write the example workbooks, refresh them and print a short summary."""
     ex = exempelkommun()
     out_dir = Path(args.out)
+    targets = [out_dir / "kommun.xlsx",
+               *(out_dir / f"namnd_{_slug(namnd)}.xlsx" for namnd in ex.namndlista)]
+    existing = [t for t in targets if t.exists()]
+    if existing and not args.force:
+        print(f"{existing[0]} finns redan (och {len(existing) - 1} till); ingenting skrevs. Välj "
+              "en annan mapp med --out eller ange --force för att skriva över exempelfilerna.",
+              file=sys.stderr)
+        return EXIT_FAILURE
     out_dir.mkdir(parents=True, exist_ok=True)
-    kommun = new_kommun(out_dir / "kommun.xlsx", ex)
-    for namnd in ex.namndlista:
-        new_namnd(out_dir / f"namnd_{_slug(namnd)}.xlsx", namnd, ex)
+    kommun = new_kommun(targets[0], ex)
+    for namnd, target in zip(ex.namndlista, targets[1:], strict=True):
+        new_namnd(target, namnd, ex)
     report = refresh([out_dir], kommun, progress=_progress)
     log.info(f"{ex.budget.kommun}: exempelarbetsböckerna i {out_dir.resolve()}")
     _print_summary(report, list(ex.kolumner))
@@ -205,6 +217,8 @@ def _validate(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
     else:
+        if report.outputs is not None and report.outputs.saknas:
+            log.warning(banner(report.outputs.saknas))
         _print_findings(report.findings)
         _print_files(report.files)
     return report.exit_code
@@ -296,6 +310,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("-v", "--verbose", action="store_true", help="skriv också förloppet")
     demo.add_argument("--log-file", metavar="FIL",
                       help="skriv också allt till en loggfil, med tid och nivå")
+    demo.add_argument("--force", action="store_true",
+                      help="skriv över befintliga exempelfiler")
     demo.set_defaults(func=_demo)
 
     new = sub.add_parser("new", help="skapa en tom arbetsbok (mall)",

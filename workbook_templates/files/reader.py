@@ -35,6 +35,7 @@ import python_calamine
 from lxml import etree
 
 from engine.findings import Finding, Location, Severity
+from engine.input_hygiene import NO_CACHED_VALUE
 from engine.svenska import antal
 
 __all__ = [
@@ -303,7 +304,7 @@ class Cell(NamedTuple):
     sheet: str
     address: str
     value: Value
-    workbook: str | None = None  # the file name, so a finding names its workbook
+    workbook: str | None = None  # the file name, so every finding from this cell names it
 
     @property
     def location(self) -> Location:
@@ -480,6 +481,11 @@ class WorkbookReadError(Exception):
 
 
 _ERROR_HINT = re.compile(rb"""\bt\s*=\s*["']e["']""")
+#: A formula cell whose cached value is missing or empty (``<f>…</f></c>``, ``<f …/><v/></c>``):
+#: a file written by a script and never opened in a spreadsheet program.
+_NO_VALUE_HINT = re.compile(
+    rb"(?:</(?:\w+:)?f>|<(?:\w+:)?f\b[^>]*/>)\s*(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?"
+    rb"\s*</(?:\w+:)?c>")
 
 
 class WorkbookReader:
@@ -604,6 +610,8 @@ class WorkbookReader:
             info = self.structure.sheet(sheet)
             data = self._zip.read(info.part) if info and info.part else b""
             hint = (b'"e"' in data or b"'e'" in data) and _ERROR_HINT.search(data) is not None
+            hint = hint or (b"<f" in data or b":f" in data) and (
+                _NO_VALUE_HINT.search(data) is not None)
             self._errors[sheet] = _scan_errors(data) if hint else {}
         return self._errors[sheet]
 
@@ -638,7 +646,7 @@ class WorkbookReader:
         convert = self._convert
         letters = [col_letters(c) for c in range(c1, c2 + 1)]
         cols = range(c1 - 1, c2)
-        wbname = self.path.name
+        wb = self.path.name
         out = []
         for r in range(r1, r2 + 1):
             line = grid[r - 1] if r - 1 < len(grid) else ()
@@ -650,7 +658,7 @@ class WorkbookReader:
                     v: Value = CellError(errors[(r, c + 1)])
                 else:
                     v = convert(line[c]) if c < n else None
-                row.append(Cell(sheet, letters[j] + rs, v, wbname))
+                row.append(Cell(sheet, letters[j] + rs, v, wb))
             out.append(tuple(row))
         return tuple(out)
 
@@ -993,8 +1001,9 @@ def _parse_sheet_ref(text: str) -> tuple[str, str] | None:
 
 
 def _scan_errors(sheet_xml: bytes) -> dict[tuple[int, int], str]:
-    """Cells with ``t="e"`` in a worksheet part: (row, col) → error code. Handles implicit
-    row/cell positions (``r`` is optional in the schema)."""
+    """Cells with ``t="e"`` in a worksheet part: (row, col) → error code; formula cells without a
+    cached value → :data:`NO_CACHED_VALUE` (read as that pseudo error, never as a blank). Handles
+    implicit row/cell positions (``r`` is optional in the schema)."""
     out: dict[tuple[int, int], str] = {}
     row = 0
     col = 0
@@ -1022,6 +1031,11 @@ def _scan_errors(sheet_xml: bytes) -> dict[tuple[int, int], str]:
             if el.get("t") == "e":
                 v = next((x.text for x in el if local(x.tag) == "v"), None)
                 out[(row, col)] = (v or "#N/A").strip()
+            elif el.get("t") not in ("str", "inlineStr") and any(
+                    local(x.tag) == "f" for x in el):
+                v = next((x.text for x in el if local(x.tag) == "v"), None)
+                if v is None or not v.strip():  # a formula never computed: not a blank
+                    out[(row, col)] = NO_CACHED_VALUE
             el.clear()
         elif tag == "row":
             el.clear()

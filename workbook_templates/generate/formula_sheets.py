@@ -69,8 +69,8 @@ _SECTION_FILL = PatternFill("solid", fgColor="DDEBF7")
 _TOTAL_BORDER = Border(top=Side(style="thin"), bottom=Side(style="double"))
 _OVERSIKT_TAB = "548235"
 
-# The owned sheets' block: rows 1..600, columns A..P (schema.OUTPUT_CLEAR), header row 3.
-_, _, _last_col, _last_row = range_boundaries(S.OUTPUT_CLEAR)
+# The owned sheets' block: rows 1..600, columns A..P (schema.OUTPUT_LOOKUP), header row 3.
+_, _, _last_col, _last_row = range_boundaries(S.OUTPUT_LOOKUP)
 _LAST_COL = get_column_letter(_last_col)
 _LAST_ROW = _last_row
 _HEADER_ROW = range_boundaries(S.OUTPUT_ANCHOR)[1]
@@ -351,6 +351,11 @@ def add_overview(wb: Workbook, committee_slots: int | None = None) -> Worksheet 
                 'MATCH("Språk",tblInstallningar[Inställning],0)),"sv")),2)="fi","fi","sv")')
     ws["B3"].font = _font(color="595959")
 
+    # an incomplete refresh: its "Ofullständig" row (first row of every consolidated sheet) here
+    # too; the lookups below then find no year header (it moved one row down) and stay blank
+    first = f"{_q('Resultaträkning')}!$A${_HEADER_ROW}"
+    ws["A4"] = f'=IF(LEFT({first},12)="Ofullständig",{first},"")'
+    ws["A4"].font = _font(bold=True, color="C00000")
     ws.cell(_HEADER, 1, "Belopp per årskolumn").font = _font(bold=True)
     for i, letter in enumerate(years, start=1):
         c = ws[f"{letter}{_HEADER}"]

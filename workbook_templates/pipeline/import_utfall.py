@@ -26,9 +26,14 @@ from engine.svenska import antal
 from workbook_templates.files.ledger_io import CsvOptions
 from workbook_templates.files.ledger_io import import_utfall as read_and_aggregate
 from workbook_templates.files.safety import check_workbook
-from workbook_templates.pipeline.loader import read_namnd
-from workbook_templates.pipeline.refresh import FileReport, find_workbooks, write_owned
-from workbook_templates.schema import BOKFORT_SHEET
+from workbook_templates.pipeline.loader import NamndInput, read_namnd
+from workbook_templates.pipeline.refresh import (
+    FileReport,
+    check_paths,
+    find_workbooks,
+    write_owned,
+)
+from workbook_templates.schema import BOKFORT_SHEET, T
 
 __all__ = ["BOKFORT_SHEET", "ImportResult", "import_utfall", "ledger_rows"]
 
@@ -43,7 +48,8 @@ class ImportResult:
 
     @property
     def exit_code(self) -> int:
-        if any(f.status in ("error", "refused") for f in self.files) or self.report is None:
+        if any(f.status in ("error", "refused") or f.open_in_excel for f in self.files) or \
+                self.report is None:
             return 2
         if not self.report.reconciled:
             return 2
@@ -74,6 +80,34 @@ def ledger_rows(frame: pd.DataFrame, units: Sequence[str] | None) -> list[list[o
     return rows
 
 
+def _listed_committees(kommun: Path) -> set[str] | None:
+    """The committees of the municipality's list (tblNamnder), case-folded; None when the list
+    is empty or cannot be read (then every committee workbook in the folder counts)."""
+    from workbook_templates.pipeline.loader import read_kommun
+
+    k = read_kommun(kommun)
+    names = {x.namn.casefold() for x in k.namnder}
+    return names or None
+
+
+def _not_ours(path: Path, n: NamndInput, listed: set[str] | None) -> str | None:
+    """Why a workbook in the folder is not a committee workbook of this municipality."""
+    from workbook_templates.files.reader import open_workbook
+
+    try:
+        with open_workbook(path) as r:
+            if r.find_table(T.CENTRALA.name) is not None:
+                return "är en kommunarbetsbok (t.ex. en arkivkopia), inte en nämnds"
+    except Exception:  # noqa: BLE001 - unreadable: read_namnd has said so
+        pass
+    if not n.readable:
+        return "kan inte läsas som nämndarbetsbok"
+    if listed is not None and n.namnd.casefold() not in listed:
+        return (f"gäller nämnden {n.namnd!r}, som inte finns i kommunens nämndlista "
+                "(tblNamnder)")
+    return None
+
+
 def import_utfall(
     export: str | Path,
     mappning: str | Path,
@@ -86,6 +120,11 @@ def import_utfall(
 ) -> ImportResult:
     export, kommun = Path(export), Path(kommun)
     result = ImportResult(None)
+    missing = check_paths([export, mappning, *(namnd_paths or [])], kommun)
+    if missing:  # an unmounted share, a typo: nothing is read, nothing is written anywhere
+        result.files.extend(missing)
+        result.findings.extend(f for r in missing for f in r.findings)
+        return result
     if export.suffix.lower() in (".xlsx", ".xlsm"):
         gate = check_workbook(export)
         if any(f.severity is Severity.ERROR for f in gate):
@@ -104,6 +143,7 @@ def import_utfall(
 
     paths = [p for p in find_workbooks(namnd_paths or [kommun.parent])
              if p.resolve() != kommun.resolve()]
+    listed = _listed_committees(kommun)
     # 1. Read every committee workbook and lay out every sheet before writing anything: a
     # workbook that cannot be read would send its tasks' outturn to the municipality workbook.
     claimed: set[str] = set()
@@ -117,6 +157,12 @@ def import_utfall(
         n = read_namnd(path)
         if not n.readable:
             unreadable.append(FileReport(path, "nämnd", "error", n.findings))
+            continue
+        why = _not_ours(path, n, listed)
+        if why is not None:  # never written: an archive copy of kommun.xlsx, another municipality
+            result.findings.append(Finding(
+                "IN", Severity.INFO, f"{path.name} {why}; den skrevs inte.",
+                location=Location(workbook=path.name)))
             continue
         tasks = [u.namn for u in n.uppgifter]
         claimed.update(t.casefold() for t in tasks)

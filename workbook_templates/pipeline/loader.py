@@ -86,6 +86,10 @@ class KommunInput:
     tidplan: Tidplan = field(default_factory=Tidplan)
     findings: list[Finding] = field(default_factory=list)
     readable: bool = True
+    #: where each project and central line was read (to locate the engine's findings)
+    projekt_plats: dict[str, Location] = field(default_factory=dict)
+    central_plats: dict[str, Location] = field(default_factory=dict)
+    namnder_plats: dict[str, Location] = field(default_factory=dict)  # tblNamnder rows
 
 
 @dataclass
@@ -100,6 +104,10 @@ class NamndInput:
     mallversion: str = MALLVERSION_RESULTATENHETER_KOSTNAD_POSITIV
     findings: list[Finding] = field(default_factory=list)
     readable: bool = True
+    #: where each task, (task, line) row and the committee itself were read
+    plats: dict[str, Location] = field(default_factory=dict)
+    rader: dict[tuple[str, str], Location] = field(default_factory=dict)
+    plats_namnd: Location | None = None
 
 
 def _text(cell: Cell | None) -> str:
@@ -375,11 +383,16 @@ def read_kommun(source: str | Path | TableSource) -> KommunInput:
                                      "raderna.", object=code, location=row["Kod"].location))
                     continue
                 inp.central[code] = vals
+                inp.central_plats[code] = (row.get("Kod") or row["Rad"]).location
 
         t = _table(r, T.INVESTERINGAR, f)
         if t is not None:
             _missing_year_columns(t, inp.kolumner, f)
             inp.projekt = _projekt(t, inp.kolumner, f)
+            for row in t.rows:
+                name = _text(row["Projekt"])
+                if name and name not in inp.projekt_plats:
+                    inp.projekt_plats[name] = row["Projekt"].location
 
         t = _table(r, T.UTFALL_KOMMUN, f)
         if t is not None:
@@ -427,6 +440,7 @@ def read_kommun(source: str | Path | TableSource) -> KommunInput:
                 if name:  # blank = not stated: no surplus carried, and a finding (R3)
                     ok = _yes_no(row["Måluppfyllelse"], f, None)
                     inp.namnder.append(Namnd(name, maluppfyllelse=ok))
+                    inp.namnder_plats.setdefault(name.casefold(), row["Måluppfyllelse"].location)
         t = _table(r, T.JUSTERINGAR, f)
         if t is not None:
             for row in t.rows:
@@ -597,6 +611,8 @@ def read_namnd(source: str | Path | TableSource,
                              "Nämndens namn saknas under Inställningar (Nämnd); fyll i det.",
                              location=s["nämnd"].location if "nämnd" in s else None))
             inp.namnd = path.stem
+        inp.plats_namnd = (s["nämnd"].location if "nämnd" in s
+                           else Location(workbook=path.name, sheet=T.INSTALLNINGAR.sheet))
         own = read_kolumner(r, f)
         kol = list(kolumner) if kolumner is not None else own
         if kolumner is not None and [k.namn for k in own] != [k.namn for k in kolumner]:
@@ -621,6 +637,7 @@ def read_namnd(source: str | Path | TableSource,
                                      "i listan.", object=name,
                                      location=row["Finansiering"].location))
                     fin[name] = Finansiering.BUDGETFINANSIERAD
+                inp.plats.setdefault(name, row["Uppgift"].location)
                 inp.principer[name] = (_text(row["Princip"]).casefold() or "",
                                        _text(row["Bindande mot"]).casefold() or "fullmäktige")
 
@@ -645,6 +662,7 @@ def read_namnd(source: str | Path | TableSource,
                                      "den där.", object=task, location=row["Uppgift"].location))
                     fin[task] = Finansiering.BUDGETFINANSIERAD
                 vals = _year_values(t, i, kol, code, f, obj=task)
+                inp.rader.setdefault((task, code), row["Uppgift"].location)
                 lines = belopp.setdefault(task, {})
                 if code in lines:
                     f.append(Finding("V1", Severity.ERROR,
@@ -729,7 +747,7 @@ def _bokfort_utfall(r: TableSource, inp: NamndInput) -> None:
         i = typed.get((task.casefold(), code))
         if i is None:
             inp.utfall.append(PostUtfall(task, code, total, None,
-                                         Location(sheet=BOKFORT_SHEET)))
+                                         Location(workbook=inp.path.name, sheet=BOKFORT_SHEET)))
         elif inp.utfall[i].utfall is None:
             old = inp.utfall[i]
             inp.utfall[i] = PostUtfall(old.objekt, old.kod, total, old.prognos, old.location)

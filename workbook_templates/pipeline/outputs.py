@@ -9,23 +9,70 @@ patch or live Excel), is the caller's business.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 
 from engine.binding import BindingItem, BudgetChange, Organ, check_changes, detalj_label
 from engine.budget import Berakning, Budget, InverkanRad, Uppgift, affarsverk_inverkan, berakna
 from engine.catalogue import catalogue
-from engine.findings import Finding, Severity
+from engine.findings import Finding, Location, Severity
 from engine.input_hygiene import parse_amount
 from engine.resultatbalansering import DISPOSITION, Balansering, balansera
 from engine.svenska import antal
 from engine.uppfoljning import Uppfoljning, bindande_poster, resolve_post, uppfoljning
 from workbook_templates.pipeline.loader import KommunInput, NamndInput
 
-__all__ = ["Outputs", "belongs_to", "compute_outputs", "consolidated_budget", "findings_rows"]
+__all__ = ["CONSOLIDATED", "Outputs", "Saknas", "belongs_to", "compute_outputs",
+           "consolidated_budget", "findings_rows"]
 
 Rows = list[list[object]]
+
+#: The consolidated owned sheets of the municipality workbook: complete, or headed by the
+#: "Ofullständig" row (the Översikt sheet shows that row too; see docs/DECISIONS.md).
+CONSOLIDATED = ("Resultaträkning", "Finansieringsdel", "Investeringsdel", "Nyckeltal",
+                "Affärsverk", "Budgetutfall", "Sammandrag", "Resultatbalansering")
+INCOMPLETE = "Ofullständig"
+_BANNER_ITEMS = 8  # reasons spelled out in the banner; the rest are counted (all in Kontroll)
+
+
+@dataclass(frozen=True)
+class Saknas:
+    """One reason the consolidated figures are incomplete: what is missing and why."""
+
+    namnd: str | None  # the committee (None: the municipality workbook itself, or unknown)
+    workbook: str | None
+    sheet: str | None
+    cell: str | None
+    orsak: str
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"namnd": self.namnd, "workbook": self.workbook, "sheet": self.sheet,
+                "cell": self.cell, "orsak": self.orsak}
+
+    def __str__(self) -> str:
+        where = self.workbook or ""
+        if self.sheet:
+            where += f" {self.sheet}" + (f"!{self.cell}" if self.cell else "")
+        where = where.strip()
+        if self.namnd:
+            return f"{self.namnd} ({where}): {self.orsak}" if where else f"{self.namnd}: {self.orsak}"
+        return f"{where}: {self.orsak}" if where else self.orsak
+
+    @classmethod
+    def of(cls, namnd: str | None, f: Finding) -> Saknas:
+        loc = f.location
+        return cls(namnd, loc.workbook if loc else None, loc.sheet if loc else None,
+                   loc.cell if loc else None, f.message)
+
+
+def banner(saknas: Sequence[Saknas]) -> str:
+    """The first row of every consolidated sheet of an incomplete run."""
+    shown = "; ".join(str(s).rstrip(". ") for s in saknas[:_BANNER_ITEMS])
+    more = len(saknas) - _BANNER_ITEMS
+    rest = f"; och {more} till (se fliken Kontroll)" if more > 0 else ""
+    return (f"{INCOMPLETE} – siffrorna nedan är preliminära och får inte användas som "
+            f"sammanställning: {shown}{rest}. Rätta och uppdatera igen.")
 
 
 @dataclass
@@ -37,6 +84,11 @@ class Outputs:
     balansering: Balansering | None = None
     inverkan: list[InverkanRad] = field(default_factory=list)
     uppfoljning: Uppfoljning | None = None
+    saknas: list[Saknas] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return not self.saknas
 
 
 def consolidated_budget(k: KommunInput, namnder: Sequence[NamndInput]) -> Budget:
@@ -152,8 +204,8 @@ def _rb_rows(rb: Balansering) -> Rows:
     return rows
 
 
-def _changes(k: KommunInput, items: Sequence[BindingItem], findings: list[Finding]
-             ) -> list[BudgetChange]:
+def _changes(k: KommunInput, items: Sequence[BindingItem], findings: list[Finding],
+             derived: list[Finding]) -> list[BudgetChange]:
     """The budget-change table as engine changes; an unknown item or a bad cell is a finding."""
     out: list[BudgetChange] = []
     for row in k.andringar:
@@ -195,7 +247,7 @@ def _changes(k: KommunInput, items: Sequence[BindingItem], findings: list[Findin
         out.append(BudgetChange(item.key, int(year), datum, str(row["Paragraf"].value or ""),
                                 amount, str(row["Orsak"].value or ""), organ,
                                 post.location))
-    findings.extend(check_changes(out, items))
+    derived.extend(check_changes(out, items))
     return out
 
 
@@ -258,7 +310,7 @@ def findings_rows(findings: Sequence[Finding]) -> Rows:
     order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
     for f in sorted(findings, key=lambda f: order[f.severity]):
         loc = f.location
-        rows.append([f.rule, f.severity.svenska, loc.workbook if loc else None,
+        rows.append([f.rule, f.severity.svenska, ", ".join(f.workbooks) or None,
                      loc.sheet if loc else None, loc.cell if loc else None, f.object, f.year,
                      f.message])
     return rows
@@ -308,10 +360,12 @@ def _namnd_rows(n: NamndInput, b: Berakning, rb: Balansering | None, cols: Seque
 def belongs_to(f: Finding, n: NamndInput, prefixes: tuple[str, ...] | None = None) -> bool:
     """Whether a finding concerns this committee's workbook, committee or tasks.
     ``prefixes`` (from :func:`object_prefixes`) saves recomputing them for many findings."""
-    if f.location and f.location.workbook == n.path.name:
+    if n.path.name in f.workbooks:
         return True
     obj = (f.object or "").casefold()
-    return bool(obj) and obj.startswith(prefixes or object_prefixes(n))
+    pre = prefixes or object_prefixes(n)
+    # "drift Äldreomsorg (anslag, brutto)": a binding item's object starts with its part
+    return bool(obj) and (obj.startswith(pre) or obj.partition(" ")[2].startswith(pre))
 
 
 def object_prefixes(n: NamndInput) -> tuple[str, ...]:
@@ -319,16 +373,35 @@ def object_prefixes(n: NamndInput) -> tuple[str, ...]:
     return (n.namnd.casefold(), *(u.namn.casefold() for u in n.uppgifter))
 
 
-def compute_outputs(k: KommunInput, namnder: Sequence[NamndInput]) -> Outputs:
-    """Run the engine on the inputs and lay out every owned sheet."""
+def compute_outputs(k: KommunInput, namnder: Sequence[NamndInput],
+                    saknas: Sequence[Saknas] = ()) -> Outputs:
+    """Run the engine on the inputs and lay out every owned sheet.
+
+    ``saknas``: what the caller could not read (missing, unreadable or duplicated committee
+    workbooks). With the input errors of ``k`` and ``namnder`` and the committees of the
+    municipality's list that have no workbook, they make the run incomplete: every consolidated
+    sheet then starts with the "Ofullständig" row, and the checks computed from the consolidated
+    figures are not reported as facts (their root causes are)."""
     out = Outputs()
+    out.saknas = _incomplete(k, namnder, saknas)
+    for gone in out.saknas:
+        if gone.workbook is None and gone.namnd:  # a committee of the list without a workbook
+            out.findings.append(Finding(
+                "IN", Severity.ERROR,
+                f"Nämnden {gone.namnd!r} finns i kommunens nämndlista (tblNamnder) men ingen "
+                "arbetsbok för den hittades, så den saknas i sammanställningen. Lägg nämndens "
+                "arbetsbok i mappen (med nämndens namn under Inställningar), eller ta bort "
+                "nämnden ur listan.", object=gone.namnd,
+                location=k.namnder_plats.get(gone.namnd.casefold(),
+                                             Location(workbook=k.path.name,
+                                                      sheet="Resultatbalansering in"))))
     cols = [c.namn for c in k.kolumner]
     if not cols:
         return out
     budget = consolidated_budget(k, namnder)
     b = berakna(budget)
     out.berakning = b
-    out.findings.extend(b.findings)
+    derived: list[Finding] = list(b.findings)
     budget_year = _budget_year_index(k)
     out.inverkan = affarsverk_inverkan(budget)
 
@@ -336,14 +409,15 @@ def compute_outputs(k: KommunInput, namnder: Sequence[NamndInput]) -> Outputs:
     aktuellt = k.bokslutsar + 1 if k.bokslutsar is not None else None
     principer = {u: p for n in namnder for u, p in n.principer.items()}
     _objects, items = bindande_poster(b, principer)
-    changes = _changes(k, items, out.findings)
+    input_findings: list[Finding] = []
+    changes = _changes(k, items, input_findings, derived)
     uf = uppfoljning(
         b, principer=principer, aktuellt_ar=aktuellt, budgetar=years[budget_year],
         utfall=[*k.utfall, *(r for n in namnder for r in n.utfall)], andringar=changes,
         overskridningsratt=k.overskridningsratt, historik=k.historik, atgarder=k.atgarder,
         kris=k.kris, v9_version=k.v9_version)
     out.uppfoljning = uf
-    out.findings.extend(uf.findings)
+    derived.extend(uf.findings)
 
     enheter = [e for n in namnder for e in n.enheter]
     rb = None
@@ -352,8 +426,12 @@ def compute_outputs(k: KommunInput, namnder: Sequence[NamndInput]) -> Outputs:
         rb = balansera(enheter, k.regler, justeringar, k.tidplan, namnder=k.namnder,
                        ar=k.bokslutsar)
         out.balansering = rb
-        out.findings.extend(rb.findings)
+        derived.extend(rb.findings)
 
+    derived = [_locate(f, k, namnder) for f in derived]
+    if out.saknas:
+        derived = _root_causes_only(derived, k, namnder, out.saknas)
+    out.findings.extend([*input_findings, *derived])  # after the missing committees
     all_findings = [*k.findings, *(f for n in namnder for f in n.findings), *out.findings]
     out.kommun_sheets = {
         "Resultaträkning": _statement_rows(b, "RR", cols, k.sprak),
@@ -366,6 +444,10 @@ def compute_outputs(k: KommunInput, namnder: Sequence[NamndInput]) -> Outputs:
         "Resultatbalansering": _rb_rows(rb) if rb else [["Inga resultatenheter i underlaget."]],
         "Kontroll": findings_rows(all_findings),
     }
+    if out.saknas:
+        head = banner(out.saknas)
+        for name in CONSOLIDATED:
+            out.kommun_sheets[name] = [[head], *out.kommun_sheets[name]]
     for n in namnder:
         pre = object_prefixes(n)
         own = [f for f in all_findings if belongs_to(f, n, pre)]
@@ -374,6 +456,109 @@ def compute_outputs(k: KommunInput, namnder: Sequence[NamndInput]) -> Outputs:
             "Kontroll": findings_rows(own),
         }
     return out
+
+
+def _incomplete(k: KommunInput, namnder: Sequence[NamndInput],
+                saknas: Sequence[Saknas]) -> list[Saknas]:
+    """Everything that keeps the consolidated figures from being complete."""
+    out = list(saknas)
+    out.extend(Saknas.of(None, f) for f in k.findings if f.severity is Severity.ERROR)
+    for n in namnder:
+        out.extend(Saknas.of(n.namnd, f) for f in n.findings if f.severity is Severity.ERROR)
+    present = {n.namnd.casefold() for n in namnder} | {
+        s.namnd.casefold() for s in saknas if s.namnd}
+    for listed in k.namnder:
+        if listed.namn.casefold() not in present:
+            out.append(Saknas(listed.namn, None, None, None,
+                              "ingen arbetsbok för nämnden hittades (nämnden finns i kommunens "
+                              "lista, tabellen tblNamnder)"))
+    return out
+
+
+def _root_causes_only(derived: list[Finding], k: KommunInput, namnder: Sequence[NamndInput],
+                      saknas: Sequence[Saknas]) -> list[Finding]:
+    """Of the checks computed from an incomplete consolidation, keep those that concern a
+    committee read completely; the others (a committee's figures with a dropped row, and every
+    check of the consolidated figures) would state a consequence of the missing input as a fact
+    of its own. Their root causes are the findings that made the run incomplete."""
+    broken = {s.namnd.casefold() for s in saknas if s.namnd}
+    kommun_whole = not any(s.namnd is None for s in saknas)
+    whole = [n for n in namnder if n.namnd.casefold() not in broken]
+    keep, dropped = [], 0
+    for f in derived:
+        mine = [n for n in namnder if belongs_to(f, n)]
+        if mine and all(n in whole for n in mine) and _not_consolidated(f, k):
+            keep.append(f)  # a committee's own check on its own complete input
+        elif kommun_whole and not mine and f.location is not None and (
+                f.location.sheet == "Investeringar"):
+            keep.append(f)  # a project of the (complete) municipality workbook
+        else:
+            dropped += 1
+    if dropped:
+        keep.append(Finding(
+            "IN", Severity.INFO,
+            f"{dropped} kontroller av de sammanställda siffrorna (t.ex. U1, B1, V5, V7, V8) visas "
+            "inte eftersom underlaget är ofullständigt: de skulle räknas på siffror där något "
+            "saknas. Rätta felen som gör sammanställningen ofullständig och uppdatera igen.",
+            location=Location(workbook=k.path.name, sheet="Kontroll")))
+    return keep
+
+
+def _not_consolidated(f: Finding, k: KommunInput) -> bool:
+    """A finding located in a committee workbook, not in the municipality workbook."""
+    return k.path.name not in f.workbooks
+
+
+def _locate(f: Finding, k: KommunInput, namnder: Sequence[NamndInput]) -> Finding:
+    """The same finding, naming the workbook (and where known the sheet and cell) it comes
+    from: engine checks know objects and cells, not files."""
+    loc = f.location
+    if loc is not None and loc.workbook:
+        return f
+    if loc is not None and (loc.sheet or loc.cell):  # a cell of an unnamed workbook: the kommun's
+        return replace(f, location=replace(loc, workbook=k.path.name))
+    obj = (f.object or "").strip()
+    key = obj.casefold()
+    tail = key.partition(" ")[2]
+    if f.rule == "R3" and key in k.namnder_plats:  # goal attainment: the municipality's list
+        return replace(f, location=k.namnder_plats[key])
+    for n in namnder:  # a task or a committee
+        for task, where in n.plats.items():
+            t = task.casefold()
+            if key == t or key.startswith(t + " ") or tail == t or tail.startswith(t + " "):
+                return replace(f, location=where)
+    for n in namnder:
+        if key and (key.startswith(n.namnd.casefold()) or tail.startswith(n.namnd.casefold())):
+            return replace(f, location=n.plats_namnd or Location(workbook=n.path.name))
+    for name, where in k.projekt_plats.items():
+        if key and (key == name.casefold() or key.startswith(name.casefold() + " ")
+                    or tail.startswith(name.casefold())):
+            return replace(f, location=where)
+    code = obj.split(" ")[0] if obj else ""
+    if code:  # a line code: the rows that carry it, in every workbook that has one
+        places = [where for n in namnder for (_t, c), where in n.rader.items()
+                  if c == code or c.startswith(code + ".")]
+        places += [where for c, where in k.central_plats.items()
+                   if c == code or c.startswith(code + ".")]
+        if places:  # in a fixed order, whatever order the workbooks were read in
+            places.sort(key=lambda p: (p.workbook or "", p.sheet or "", p.cell or ""))
+            first, *rest = places
+            seen = {first.workbook}
+            also = []
+            for p in rest:
+                if p.workbook not in seen:
+                    seen.add(p.workbook)
+                    also.append(p)
+            return replace(f, location=first, also=tuple(also))
+    sheet = _RULE_SHEETS.get(f.rule)
+    return replace(f, location=Location(workbook=k.path.name, sheet=sheet))
+
+
+#: Where in the municipality workbook a check without an object row comes from.
+_RULE_SHEETS = {"V7": "Centrala poster", "V8": "Balans och kris", "V9": "Balans och kris",
+                "R1": "Resultatbalansering in", "R2": "Resultatbalansering in",
+                "R3": "Resultatbalansering in", "R6": "Regler RB", "R7": "Resultatbalansering in",
+                "R8": "Resultatbalansering in", "B1": "Budgetändringar", "U1": "Utfall"}
 
 
 def _budget_year_index(k: KommunInput) -> int:

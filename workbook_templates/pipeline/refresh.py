@@ -12,12 +12,14 @@ one finding and the run goes on with the others. Writing changes only the owned 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from engine.findings import Finding, Location, Severity, count_by_severity, located
+from engine.findings import Finding, Location, Severity, count_by_severity, has_errors, located
 from workbook_templates import schema as S
+from workbook_templates.files.fileops import excel_owner_files
 from workbook_templates.files.safety import check_workbook
 from workbook_templates.files.xlsx_writer import (
     CellChange,
@@ -27,9 +29,10 @@ from workbook_templates.files.xlsx_writer import (
     write_cells,
 )
 from workbook_templates.pipeline.loader import KommunInput, NamndInput, read_kommun, read_namnd
-from workbook_templates.pipeline.outputs import Outputs, compute_outputs
+from workbook_templates.pipeline.outputs import Outputs, Saknas, compute_outputs
 
-__all__ = ["FileReport", "RefreshReport", "find_workbooks", "refresh", "write_owned"]
+__all__ = ["FileReport", "RefreshReport", "check_paths", "dedupe", "find_workbooks",
+           "one_per_committee", "refresh", "write_owned"]
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 
@@ -43,6 +46,9 @@ class FileReport:
     backup: Path | None = None
     #: output cells this run changed: (sheet, cell, old value, new value), from the writer
     changes: list[CellChange] = field(default_factory=list)
+    #: skipped because it is open in Excel: not written, so the run exits 2 (README contract);
+    #: a workbook locked by another refresh is skipped too, but that run writes it
+    open_in_excel: bool = False
 
     def as_dict(self) -> dict[str, object]:
         return {"path": str(self.path), "role": self.role, "status": self.status,
@@ -55,26 +61,87 @@ class RefreshReport:
     files: list[FileReport]
     findings: list[Finding]
     outputs: Outputs | None
+    #: why the consolidated figures are incomplete (empty: complete); see :class:`Saknas`
+    saknas: list[Saknas] = field(default_factory=list)
     #: nothing could be done (no workbook found, no municipality workbook): a usage error, exit 2
     failed: bool = False
 
     @property
+    def complete(self) -> bool:
+        """Every committee of the municipality's list read exactly once without input errors,
+        and the municipality workbook too (False when nothing could be computed)."""
+        return self.outputs is not None and self.outputs.berakning is not None and \
+            not self.saknas
+
+    @property
     def exit_code(self) -> int:
         """0 all fine; 1 error findings (files still refreshed where safe); 2 a file could not be
-        read or written, or nothing to do (no workbook, no municipality workbook)."""
-        if self.failed or any(f.status in ("error", "refused") for f in self.files):
+        read or written (also: skipped because it is open in Excel), or nothing to do (no
+        workbook, no municipality workbook)."""
+        if self.failed or any(f.status in ("error", "refused") or f.open_in_excel
+                              for f in self.files):
             return 2
         if any(f.severity is Severity.ERROR for f in self.findings):
             return 1
         return 0
 
     def as_dict(self) -> dict[str, object]:
-        return {"exit_code": self.exit_code, "files": [f.as_dict() for f in self.files],
+        return {"exit_code": self.exit_code, "complete": self.complete,
+                "ofullstandig": [s.as_dict() for s in self.saknas],
+                "files": [f.as_dict() for f in self.files],
                 "findings": [f.as_dict() for f in self.findings]}
 
     def write_json(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(self.as_dict(), ensure_ascii=False, indent=2,
                                          default=str), encoding="utf-8")
+
+
+def check_paths(paths: Sequence[str | Path], kommun: str | Path | None = None
+                ) -> list[FileReport]:
+    """A report per given path that does not exist or cannot be read (an unmounted share, a
+    typo): the caller stops before anything is read or written."""
+    out = []
+    given = [(Path(p), "nämnd") for p in paths]
+    if kommun is not None:
+        given.append((Path(kommun), "kommun"))
+    for p, role in given:
+        if not p.exists():
+            why = "finns inte"
+        elif p.is_dir() and not os.access(p, os.R_OK | os.X_OK):
+            why = "är en mapp som inte kan läsas"
+        elif not p.is_dir() and not os.access(p, os.R_OK):
+            why = "kan inte läsas"
+        else:
+            continue
+        out.append(FileReport(p, role, "error", [Finding(
+            "IN", Severity.ERROR,
+            f"Sökvägen {str(p)!r} {why}. Ingenting lästes eller skrevs. Kontrollera sökvägen "
+            "(är den delade mappen ansluten?) och behörigheten och kör igen.",
+            location=Location(workbook=p.name))]))
+    return out
+
+
+def dedupe(files: Sequence[Path]) -> tuple[list[Path], list[Finding]]:
+    """The same file given twice (a folder and a path in it, or twice by name) is read once; the
+    repetition is an error finding that names both forms."""
+    seen: dict[Path, Path] = {}
+    out: list[Path] = []
+    findings: list[Finding] = []
+    for f in files:
+        try:
+            key = f.resolve()
+        except OSError:
+            key = f.absolute()
+        if key in seen:
+            findings.append(Finding(
+                "IN", Severity.ERROR,
+                f"Samma arbetsbok angavs två gånger ({seen[key]} och {f}); den lästes och räknades "
+                "en gång. Ange varje arbetsbok eller mapp bara en gång.",
+                location=Location(workbook=f.name)))
+            continue
+        seen[key] = f
+        out.append(f)
+    return out, findings
 
 
 def find_workbooks(paths: Sequence[str | Path]) -> list[Path]:
@@ -116,26 +183,31 @@ def refresh(
     ``jobs`` > 1 reads and writes the committee workbooks in that many worker processes (the
     engine runs once, in this process); results are identical, in the same order."""
     say = progress or (lambda _msg: None)
-    reports: list[FileReport] = []
-    all_findings: list[Finding] = []
-    missing = [Path(p) for p in [*paths, *([kommun] if kommun else [])] if not Path(p).exists()]
-    if missing:
-        for p in missing:
-            f = Finding("IN", Severity.ERROR, f"Sökvägen {str(p)!r} finns inte. Kontrollera "
-                        "namnet och mappen.", location=Location(workbook=p.name))
-            reports.append(FileReport(p, "okänd", "error", [f]))
-            all_findings.append(f)
-        return RefreshReport(reports, all_findings, None, failed=True)
-    files = find_workbooks(paths)
+    missing = check_paths(paths, kommun)
+    if missing:  # nothing is read, nothing is written anywhere
+        return RefreshReport(missing, [f for r in missing for f in r.findings], None, failed=True)
+    files, all_findings = dedupe(find_workbooks(paths))
     if not files:
         f = Finding("IN", Severity.ERROR, "Ingen arbetsbok (.xlsx, .xlsm) hittades i "
                     f"{', '.join(str(p) for p in paths)}. Ange mappen med arbetsböckerna.")
-        return RefreshReport([], [f], None, failed=True)
+        return RefreshReport([], [*all_findings, f], None, failed=True)
     kommun_path = Path(kommun) if kommun else None
     if kommun_path is None:
         candidates = [f for f in files if _is_kommun(f)]
+        if len(candidates) > 1:  # e.g. an archive copy: never guess which one to write
+            names = ", ".join(c.name for c in candidates)
+            f = Finding("IN", Severity.ERROR,
+                        f"Flera kommunarbetsböcker hittades ({names}); ingenting lästes eller "
+                        "skrevs. Ange vilken som gäller med --kommun, eller flytta arkivkopior "
+                        "ut ur mappen.", location=Location(workbook=candidates[0].name),
+                        also=tuple(Location(workbook=c.name) for c in candidates[1:]))
+            return RefreshReport([FileReport(c, "kommun", "error", [f]) for c in candidates],
+                                 [*all_findings, f], None)
         kommun_path = candidates[0] if candidates else None
     namnd_paths = [f for f in files if kommun_path is None or f.resolve() != kommun_path.resolve()]
+
+    reports: list[FileReport] = []
+    saknas: list[Saknas] = []
 
     def gate(path: Path, role: str) -> bool:
         found = check_workbook(path)
@@ -152,7 +224,7 @@ def refresh(
     if kommun_path is None:
         f = Finding("IN", Severity.ERROR, "Ingen kommunarbetsbok angavs eller hittades (den med "
                     "tabellen tblCentrala); ange den med --kommun.")
-        return RefreshReport([], [f], None, failed=True)
+        return RefreshReport([], [*all_findings, f], None, failed=True)
 
     say(f"Läser {kommun_path.name}")
     k: KommunInput | None = None
@@ -170,33 +242,119 @@ def refresh(
     for p, found, n in _map(_read_committee, [(p, k.kolumner) for p in namnd_paths], jobs,
                             lambda a: say(f"Läser {a[0].name}")):
         all_findings.extend(found)
+        if n is None and not has_errors(found):  # another municipality workbook: not ours
+            reports.append(FileReport(p, "kommun", "skipped", found))
+            continue
         if n is None:
             reports.append(FileReport(p, "nämnd", "refused", found))
+            saknas.extend(Saknas.of(None, x) for x in found if x.severity is Severity.ERROR)
             continue
         all_findings.extend(n.findings)
         if not n.readable:
             reports.append(FileReport(p, "nämnd", "error", n.findings))
+            saknas.extend(Saknas.of(None, x) for x in n.findings
+                          if x.severity is Severity.ERROR)
             continue
         namnder.append(n)
+    namnder, apart = one_per_committee(k, namnder, all_findings, saknas)
 
     say("Beräknar")
-    out = compute_outputs(k, namnder)
+    out = compute_outputs(k, namnder, saknas)
     all_findings.extend(out.findings)
 
     if not write:
-        reports.append(FileReport(kommun_path, "kommun", "validated", k.findings))
-        reports.extend(FileReport(n.path, "nämnd", "validated", n.findings) for n in namnder)
-        return RefreshReport(reports, all_findings, out)
+        reports.append(FileReport(kommun_path, "kommun", "validated"))
+        reports.extend(FileReport(n.path, "nämnd", "validated") for n in [*namnder, *apart])
+        return _finish(RefreshReport(reports, all_findings, out, out.saknas))
 
     say(f"Skriver {kommun_path.name}")
     reports.append(write_owned(kommun_path, "kommun", out.kommun_sheets, backups, k.findings))
-    tasks = [(n.path, "nämnd", out.namnd_sheets.get(n.namnd, {}), backups, n.findings)
-             for n in namnder]
+    kontroll = _kontroll_rows(all_findings)
+    tasks = [(n.path, "nämnd", _committee_sheets(n, out, kontroll), backups, n.findings)
+             for n in [*namnder, *apart]]
     reports.extend(_map(_write_committee, tasks, jobs, lambda a: say(f"Skriver {a[0].name}")))
     for r in reports:
         if r.status in ("skipped", "error"):
             all_findings.extend(f for f in r.findings if f not in all_findings)
-    return RefreshReport(reports, all_findings, out)
+    return _finish(RefreshReport(reports, all_findings, out, out.saknas))
+
+
+def one_per_committee(k: KommunInput, namnder: list[NamndInput], findings: list[Finding],
+                       saknas: list[Saknas]) -> tuple[list[NamndInput], list[NamndInput]]:
+    """The committees that take part in the consolidation, and those set apart: one committee
+    in two workbooks (a "- Kopia" in the folder) counts in neither, and a workbook whose
+    committee is not in the municipality's list (tblNamnder, when it is filled in) does not
+    count. Each is an error finding naming the workbooks."""
+    by_name: dict[str, list[NamndInput]] = {}
+    for n in namnder:
+        by_name.setdefault(n.namnd.casefold(), []).append(n)
+    listed = {x.namn.casefold() for x in k.namnder}
+    keep: list[NamndInput] = []
+    apart: list[NamndInput] = []
+    for group in by_name.values():
+        first = group[0]
+        if len(group) > 1:
+            names = " och ".join(repr(n.path.name) for n in group)
+            f = Finding("IN", Severity.ERROR,
+                        f"Nämnden {first.namnd!r} finns i flera arbetsböcker ({names}); ingen av "
+                        "dem räknades med, så att inget räknas två gånger. Flytta kopian ut ur "
+                        "mappen (eller rätta nämndens namn under Inställningar) och uppdatera "
+                        "igen.", object=first.namnd,
+                        location=first.plats_namnd or Location(workbook=first.path.name),
+                        also=tuple(n.plats_namnd or Location(workbook=n.path.name)
+                                   for n in group[1:]))
+            findings.append(f)
+            saknas.append(Saknas(first.namnd, ", ".join(n.path.name for n in group),
+                                 f.location.sheet if f.location else None,
+                                 f.location.cell if f.location else None,
+                                 "nämnden finns i flera arbetsböcker"))
+            for n in group:
+                n.findings.append(f)
+            apart.extend(group)
+        elif listed and first.namnd.casefold() not in listed:
+            f = Finding("IN", Severity.ERROR,
+                        f"Nämnden {first.namnd!r} ({first.path.name}) finns inte i kommunens "
+                        "nämndlista (tabellen tblNamnder i kommunens arbetsbok) och räknades inte "
+                        "med. Lägg till nämnden i listan, rätta namnet under Inställningar, eller "
+                        "flytta arbetsboken ut ur mappen.", object=first.namnd,
+                        location=first.plats_namnd or Location(workbook=first.path.name))
+            findings.append(f)
+            first.findings.append(f)
+            apart.append(first)
+        else:
+            keep.append(first)
+    return keep, apart
+
+
+def _kontroll_rows(findings: list[Finding]) -> Callable[[NamndInput], list[list[object]]]:
+    from workbook_templates.pipeline.outputs import belongs_to, findings_rows, object_prefixes
+
+    def rows(n: NamndInput) -> list[list[object]]:
+        pre = object_prefixes(n)
+        return findings_rows([f for f in dict.fromkeys(findings) if belongs_to(f, n, pre)])
+    return rows
+
+
+def _committee_sheets(n: NamndInput, out: Outputs,
+                      kontroll: Callable[[NamndInput], list[list[object]]]
+                      ) -> dict[str, list[list[object]]]:
+    """A committee's owned sheets to write: its Kontroll sheet always (its current findings,
+    also when its input has errors); its other sheets only when its input is clean."""
+    sheets = {"Kontroll": kontroll(n)}
+    if not any(f.severity is Severity.ERROR for f in n.findings):
+        sheets = {**out.namnd_sheets.get(n.namnd, {}), **sheets}
+    return sheets
+
+
+def _finish(report: RefreshReport) -> RefreshReport:
+    """Per-file findings: every finding that names the file (counts in the JSON report)."""
+    for r in report.files:
+        if r.status in ("refused", "error") and r.findings:
+            continue
+        name = r.path.name
+        mine = [f for f in report.findings if name in f.workbooks]
+        r.findings = list(dict.fromkeys([*mine, *r.findings]))
+    return report
 
 
 def _validate_committees(paths: list[Path], gate: Callable[[Path, str], bool],
@@ -230,6 +388,12 @@ def _read_committee(args: tuple[Path, list]) -> tuple[Path, list[Finding], Namnd
     found = check_workbook(path)
     if any(f.severity is Severity.ERROR for f in found):
         return path, found, None
+    if _is_kommun(path):  # e.g. an archive copy of kommun.xlsx in the folder: never written
+        return path, [*found, Finding(
+            "IN", Severity.WARNING,
+            f"{path.name} är en kommunarbetsbok (den har tabellen tblCentrala), inte en nämnds; "
+            "den lästes inte och skrevs inte. Flytta arkivkopior ut ur mappen.",
+            location=Location(workbook=path.name))], None
     n = read_namnd(path, kolumner)
     _name_workbook(n.findings, path)
     return path, found, n
@@ -279,21 +443,24 @@ def _fits_a_cell(value: object) -> object:
 
 
 def write_owned(path: Path, role: str, sheets: dict[str, list[list[object]]], backups: int,
-           findings: list[Finding]) -> FileReport:
-    """Write one workbook's owned sheets, unless its own input has errors: a workbook whose
-    tables could not be read cleanly is left byte-identical (its findings are in the report and
-    in the municipality workbook's Kontroll sheet), so a half-understood input is never answered
-    with half-right results."""
-    if any(f.severity is Severity.ERROR for f in findings):
-        return FileReport(path, role, "input-errors", findings)
+                findings: list[Finding]) -> FileReport:
+    """Write one workbook's owned sheets (the caller chooses which: a committee whose input has
+    errors gets only its Kontroll sheet). Each owned sheet is cleared below its header rows
+    (:data:`schema.OUTPUT_CLEAR`), so nothing of an earlier, longer output stays. The status is
+    ``input-errors`` when the workbook's own input has errors and the write went through."""
     updates = {name: block(S.OUTPUT_ANCHOR, [[_fits_a_cell(v) for v in row] for row in rows])
                for name, rows in sheets.items()}
     clear = {name: [S.OUTPUT_CLEAR] for name in sheets}
     result: WriteResult = write_cells(path, updates, clear=clear, owned_sheets=list(sheets),
                                       backups=backups)
     status = result.status.value
+    if result.status in (WriteStatus.WRITTEN, WriteStatus.UNCHANGED) and any(
+            f.severity is Severity.ERROR for f in findings):
+        status = "input-errors"
     fr = FileReport(path, role, status, [*findings, *result.findings], result.backup,
-                    list(result.changes))
+                    list(result.changes),
+                    open_in_excel=result.status is WriteStatus.SKIPPED
+                    and bool(excel_owner_files(path)))
     if result.status is WriteStatus.ERROR and not result.findings:
         fr.findings.append(Finding("IN", Severity.ERROR, "Arbetsboken kunde inte skrivas.",
                                    location=Location(workbook=path.name)))
