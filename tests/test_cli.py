@@ -163,7 +163,7 @@ def test_refresh_report_is_valid_and_lists_changed_cells(folder: Path, tmp_path:
     assert {(f["workbook"], f["sheet"], f["cell"]) for f in u1} >= {
         ("Socialnämnden.xlsx", "Utfall", "A5")}
     social = next(f for f in r["files"] if f["workbook"] == "Socialnämnden.xlsx")
-    assert social["counts"]["error"] >= 1
+    assert social["findings"]["error"] >= 1
     kommun = next(f for f in r["files"] if f["role"] == "kommun")
     # a first refresh fills the empty output sheets: every change is from empty
     assert kommun["changes"] and all(c["old"] is None for c in kommun["changes"])

@@ -55,7 +55,7 @@ def _file(fr: Any) -> dict[str, object]:
         "workbook": Path(fr.path).name,
         "role": fr.role,
         "status": fr.status,
-        "counts": count_by_severity(fr.findings),
+        "findings": count_by_severity(fr.findings),
         "backup": str(fr.backup) if fr.backup else None,
         "changes": [{"sheet": c.sheet, "cell": c.cell, "old": _json_value(c.old),
                      "new": _json_value(c.new)} for c in changes[:MAX_CHANGES]],

@@ -14,7 +14,15 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from engine.binding import BindingItem, BudgetChange, Organ, check_changes, detalj_label
-from engine.budget import Berakning, Budget, InverkanRad, Uppgift, affarsverk_inverkan, berakna
+from engine.budget import (
+    INTERNA_POSTER,
+    Berakning,
+    Budget,
+    InverkanRad,
+    Uppgift,
+    affarsverk_inverkan,
+    berakna,
+)
 from engine.catalogue import catalogue
 from engine.findings import Finding, Location, Severity
 from engine.input_hygiene import parse_amount
@@ -534,7 +542,7 @@ def _locate(f: Finding, k: KommunInput, namnder: Sequence[NamndInput]) -> Findin
         if key and (key == name.casefold() or key.startswith(name.casefold() + " ")
                     or tail.startswith(name.casefold())):
             return replace(f, location=where)
-    code = obj.split(" ")[0] if obj else ""
+    code = _OBJECT_CODES.get(key) or (obj.split(" ")[0] if obj else "")
     if code:  # a line code: the rows that carry it, in every workbook that has one
         places = [where for n in namnder for (_t, c), where in n.rader.items()
                   if c == code or c.startswith(code + ".")]
@@ -553,6 +561,9 @@ def _locate(f: Finding, k: KommunInput, namnder: Sequence[NamndInput]) -> Findin
     sheet = _RULE_SHEETS.get(f.rule)
     return replace(f, location=Location(workbook=k.path.name, sheet=sheet))
 
+
+#: Objects named in words (no code in what a controller reads) -> the line code they stand for.
+_OBJECT_CODES = {INTERNA_POSTER: "DR.INT"}
 
 #: Where in the municipality workbook a check without an object row comes from.
 _RULE_SHEETS = {"V7": "Centrala poster", "V8": "Balans och kris", "V9": "Balans och kris",
