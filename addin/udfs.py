@@ -17,7 +17,7 @@ contradicts its line (a cost line above zero, an income line below zero) is refu
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -136,13 +136,23 @@ TECKEN = " Inkomster +, utgifter −; fel tecken ger #KB."
 STATEMENT_ARGS = {"rader": RADER, "belopp": BELOPP}
 
 
-def _line_udf(code: str, name: str, description: str) -> Any:
+def _statement_udf(
+    name: str, description: str, result: Callable[[Statement, list[str]], object]
+) -> Any:
+    """The Excel function ``name(rader; belopp)``: ``result`` of the statement they make (and of
+    the labels as given, for the wording)."""
     def udf(rader: object, belopp: object) -> object:
-        st, _ = _statement(rader, belopp)
-        return row_result([to_excel(v) for v in st[code]])
+        return result(*_statement(rader, belopp))
 
     udf.__name__ = udf.__qualname__ = name
     return kb_function(description + TECKEN, STATEMENT_ARGS)(udf)
+
+
+def _line_udf(code: str, name: str, description: str) -> Any:
+    def line(st: Statement, _texts: list[str]) -> object:
+        return row_result([to_excel(v) for v in st[code]])
+
+    return _statement_udf(name, description, line)
 
 
 KB_VERKSAMHETSBIDRAG = _line_udf(
@@ -166,14 +176,12 @@ KB_INVERKAN_LIKVIDITET = _line_udf(
 
 
 def _table_udf(part: str, name: str, description: str) -> Any:
-    def udf(rader: object, belopp: object) -> object:
-        st, texts = _statement(rader, belopp)
+    def table(st: Statement, texts: list[str]) -> object:
         wording = _wording(texts)
         return [[row.label, *(to_excel(v) for v in row.values)]
                 for row in st.rows(part, wording)]
 
-    udf.__name__ = udf.__qualname__ = name
-    return kb_function(description + TECKEN, STATEMENT_ARGS)(udf)
+    return _statement_udf(name, description, table)
 
 
 # Tables are plain 2-D lists: Excel 365/2021 spills them (no xlwings ``expand``).

@@ -169,6 +169,32 @@ class Atgard:
     location: Location | None = None
 
 
+def _why_not_counted(
+    a: Atgard, *, budgetar: int, deadline: int, passed: bool
+) -> tuple[Severity, str] | None:
+    """Why measure ``a`` does not count towards covering the deficit (V8), or None if it does.
+    ``passed``: the deadline is before the budget year, so every measure from it on counts."""
+    if a.belopp is None or a.ar is None:
+        missing = " och ".join(
+            w for w, v in (("belopp", a.belopp), ("år", a.ar)) if v is None
+        )
+        return (Severity.ERROR,
+                f"Åtgärden saknar {missing}. En specificerad åtgärd ska ha både belopp och år.")
+    if a.belopp <= 0:
+        return (Severity.ERROR,
+                f"Åtgärdens belopp är {_sv(a.belopp)}; ange förbättringen av resultatet som ett "
+                "positivt belopp.")
+    if not passed and a.ar > deadline:
+        return (Severity.WARNING,
+                f"Åtgärden verkar först {a.ar}, efter tidsfristen 31.12.{deadline}, och räknas "
+                "inte in i täckningen. Tidigarelägg den eller ersätt den.")
+    if a.ar < budgetar:
+        return (Severity.WARNING,
+                f"Åtgärden gäller {a.ar}, före budgetåret {budgetar}; dess effekt ingår redan i "
+                "balansprognosen och räknas inte igen.")
+    return None
+
+
 def underskottets_tackningsar(
     historik: Sequence[Bokslutsbalans],
     *,
@@ -321,38 +347,14 @@ def check_v8_balans(
     counted = ZERO
     passed = deadline < budgetar  # then every measure from the budget year on counts
     for a in atgarder:
+        problem = _why_not_counted(a, budgetar=budgetar, deadline=deadline, passed=passed)
+        if problem is None:
+            assert a.belopp is not None
+            counted += a.belopp
+            continue
+        severity, message = problem
         name = f"åtgärd: {a.beskrivning}" if a.beskrivning else "åtgärd"
-        if a.belopp is None or a.ar is None:
-            missing = " och ".join(
-                w for w, v in (("belopp", a.belopp), ("år", a.ar)) if v is None
-            )
-            findings.append(Finding(
-                "V8", Severity.ERROR,
-                f"Åtgärden saknar {missing}. En specificerad åtgärd ska ha både belopp och år.",
-                name, a.ar, a.location))
-            continue
-        if a.belopp <= 0:
-            findings.append(Finding(
-                "V8", Severity.ERROR,
-                f"Åtgärdens belopp är {_sv(a.belopp)}; ange förbättringen av resultatet som ett "
-                "positivt belopp.",
-                name, a.ar, a.location))
-            continue
-        if not passed and a.ar > deadline:
-            findings.append(Finding(
-                "V8", Severity.WARNING,
-                f"Åtgärden verkar först {a.ar}, efter tidsfristen 31.12.{deadline}, och räknas "
-                "inte in i täckningen. Tidigarelägg den eller ersätt den.",
-                name, a.ar, a.location))
-            continue
-        if a.ar < budgetar:
-            findings.append(Finding(
-                "V8", Severity.WARNING,
-                f"Åtgärden gäller {a.ar}, före budgetåret {budgetar}; dess effekt ingår redan i "
-                "balansprognosen och räknas inte igen.",
-                name, a.ar, a.location))
-            continue
-        counted += a.belopp
+        findings.append(Finding("V8", severity, message, name, a.ar, a.location))
     if counted < deficit:
         until = f"från {budgetar}" if passed else f"fram till {deadline}"
         findings.append(Finding(

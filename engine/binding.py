@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from typing import Self
 
 from engine.catalogue import catalogue
 from engine.findings import Finding, Location, Severity
@@ -57,22 +58,27 @@ __all__ = [
     "changes_for",
     "check_changes",
     "default_binding_items",
+    "key_name",
     "sum_changes",
 ]
 
 
-def _parse_enum(cls, text: object, aliases: Mapping[str, str]):
-    """Member of a StrEnum from a cell text: its value or an alias, case-insensitive."""
-    key = str(text).strip().casefold()
-    key = aliases.get(key, key)
-    for member in cls:
-        if member.value == key:
-            return member
-    choices = ", ".join(m.value for m in cls)
-    raise ValueError(f"okänt värde {text!r} (välj {choices})")
+class _CellEnum(StrEnum):
+    """A StrEnum that a cell text names: its value or an alias (``_ALIASES``), case-insensitive."""
+
+    @classmethod
+    def parse(cls, text: object) -> Self:
+        """From a cell text (ValueError with the valid choices otherwise)."""
+        key = str(text).strip().casefold()
+        key = _ALIASES[cls].get(key, key)
+        for member in cls:
+            if member.value == key:
+                return member
+        choices = ", ".join(m.value for m in cls)
+        raise ValueError(f"okänt värde {text!r} (välj {choices})")
 
 
-class Part(StrEnum):
+class Part(_CellEnum):
     """The part of the budget a binding item sits in."""
 
     DRIFT = "drift"
@@ -89,38 +95,23 @@ class Part(StrEnum):
             "finansiering": "finansieringsdelen",
         }[self.value]
 
-    @classmethod
-    def parse(cls, text: object) -> Part:
-        """From a cell text (ValueError with the valid choices otherwise)."""
-        return _parse_enum(cls, text, {"driftsekonomidel": "drift", "resultaträkningsdel": "resultat", "investeringsdel": "investering", "finansieringsdel": "finansiering", "rr": "resultat", "fd": "finansiering", "in": "investering", "dr": "drift"})
 
-
-class Kind(StrEnum):
+class Kind(_CellEnum):
     """What the bound figure is: a spending limit, a revenue target, or a net amount."""
 
     ANSLAG = "anslag"
     BERAKNAD_INKOMST = "beräknad inkomst"
     NETTO = "netto"
 
-    @classmethod
-    def parse(cls, text: object) -> Kind:
-        """From a cell text (ValueError with the valid choices otherwise)."""
-        return _parse_enum(cls, text, {"beraknad inkomst": "beräknad inkomst", "inkomst": "beräknad inkomst", "nettoanslag": "netto", "nettobelopp": "netto", "määräraha": "anslag", "tuloarvio": "beräknad inkomst"})
 
-
-class Principle(StrEnum):
+class Principle(_CellEnum):
     """Bruttoprincipen binds each side; nettoprincipen binds the difference (seed §5.2.2)."""
 
     BRUTTO = "brutto"
     NETTO = "netto"
 
-    @classmethod
-    def parse(cls, text: object) -> Principle:
-        """From a cell text (ValueError with the valid choices otherwise)."""
-        return _parse_enum(cls, text, {"bruttoprincipen": "brutto", "nettoprincipen": "netto", "b": "brutto", "n": "netto"})
 
-
-class Organ(StrEnum):
+class Organ(_CellEnum):
     """Who decides / whom an item binds towards. A joint authority's stämma acts as fullmäktige."""
 
     FULLMAKTIGE = "fullmäktige"
@@ -147,13 +138,8 @@ class Organ(StrEnum):
             "direktion": "direktionen",
         }[self.value]
 
-    @classmethod
-    def parse(cls, text: object) -> Organ:
-        """From a cell text (ValueError with the valid choices otherwise)."""
-        return _parse_enum(cls, text, {"fullmaktige": "fullmäktige", "fm": "fullmäktige", "samkommunsstämma": "fullmäktige", "stämma": "fullmäktige", "ks": "kommunstyrelsen", "namnd": "nämnd", "nämnden": "nämnd", "direktionen": "direktion"})
 
-
-class TaskType(StrEnum):
+class TaskType(_CellEnum):
     """How a task is financed (spec §2, seed §6.3.1)."""
 
     BUDGETFINANSIERAD = "budgetfinansierad"
@@ -161,10 +147,15 @@ class TaskType(StrEnum):
     ANNAN_BALANSENHET = "annan balansenhet"
     AFFARSVERK = "affärsverk"
 
-    @classmethod
-    def parse(cls, text: object) -> TaskType:
-        """From a cell text (ValueError with the valid choices otherwise)."""
-        return _parse_enum(cls, text, {"balansenhet": "annan balansenhet", "affarsverk": "affärsverk", "nettoenhet för intern service": "nettoenhet", "budgetfinansierat": "budgetfinansierad", "specifik finansiering": "nettoenhet"})
+
+#: What a cell may say instead of a value (casefolded): Swedish variants, short forms, Finnish.
+_ALIASES: dict[type[_CellEnum], Mapping[str, str]] = {
+    Part: {"driftsekonomidel": "drift", "resultaträkningsdel": "resultat", "investeringsdel": "investering", "finansieringsdel": "finansiering", "rr": "resultat", "fd": "finansiering", "in": "investering", "dr": "drift"},
+    Kind: {"beraknad inkomst": "beräknad inkomst", "inkomst": "beräknad inkomst", "nettoanslag": "netto", "nettobelopp": "netto", "määräraha": "anslag", "tuloarvio": "beräknad inkomst"},
+    Principle: {"bruttoprincipen": "brutto", "nettoprincipen": "netto", "b": "brutto", "n": "netto"},
+    Organ: {"fullmaktige": "fullmäktige", "fm": "fullmäktige", "samkommunsstämma": "fullmäktige", "stämma": "fullmäktige", "ks": "kommunstyrelsen", "namnd": "nämnd", "nämnden": "nämnd", "direktionen": "direktion"},
+    TaskType: {"balansenhet": "annan balansenhet", "affarsverk": "affärsverk", "nettoenhet för intern service": "nettoenhet", "budgetfinansierat": "budgetfinansierad", "specifik finansiering": "nettoenhet"},
+}
 
 
 class ObjectType(StrEnum):
@@ -396,7 +387,7 @@ def check_changes(
     findings: list[Finding] = []
     seen: set[tuple[ItemKey, int, str]] = set()
     for ch in changes:
-        name = _key_name(ch.item)
+        name = key_name(ch.item)
         item = by_key.get(ch.item)
         if item is None:
             findings.append(Finding(
@@ -461,7 +452,8 @@ def _worsening_text(item: BindingItem) -> str:
     return "Höjning av anslaget"
 
 
-def _key_name(key: ItemKey) -> str:
+def key_name(key: ItemKey) -> str:
+    """An item key as findings name it: ``drift U10/RR.RES (netto)``."""
     part, obj, detalj, kind = key
     o = f"{obj}/{detalj}" if detalj else obj
     return f"{part.value} {o} ({kind.value})"

@@ -273,19 +273,9 @@ def parse_amount(
     return amount
 
 
-def check_amount_sign(
-    line: str,
-    amount: Decimal,
-    *,
-    location: Location | None = None,
-    year: int | None = None,
-    object: str | None = None,  # noqa: A002
-    line_signs: Mapping[str, str] | None = None,
-) -> Finding | None:
-    """V10: a finding when ``amount`` (published signs) has the wrong sign for ``line``
-    (:func:`engine.signs.line_sign_finding`)."""
-    return line_sign_finding(line, amount, location=location, year=year, object=object,
-                             line_signs=line_signs)
+#: V10: a finding when an amount (published signs) has the wrong sign for its line; the input
+#: checks' name for :func:`engine.signs.line_sign_finding`.
+check_amount_sign = line_sign_finding
 
 
 def _suggest(code: str, known: Iterable[str]) -> str:

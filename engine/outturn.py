@@ -40,6 +40,7 @@ from engine.binding import (
     Principle,
     TaskType,
     change_log,
+    key_name,
     sum_changes,
 )
 from engine.findings import Finding, Location, Severity
@@ -307,12 +308,6 @@ def outturn_row(inp: OutturnInput) -> tuple[OutturnRow | None, list[Finding]]:
     return row, findings
 
 
-def _key_text(change: BudgetChange) -> str:
-    part, obj, detalj, kind = change.item
-    o = f"{obj}/{detalj}" if detalj else obj
-    return f"{part.value} {o} ({kind.value})"
-
-
 @dataclass(frozen=True, slots=True)
 class PartTotal:
     """Column sums of one part (published signs, so anslag and inkomster net off)."""
@@ -367,7 +362,7 @@ def tabla(inputs: Iterable[OutturnInput], changes: Sequence[BudgetChange] = ()) 
                 "B1", Severity.WARNING,
                 f"Budgetändringen {c.paragraf} ({c.datum.isoformat()}) hör inte till någon rad i "
                 "tablån. Kontrollera post och år, eller lägg till raden.",
-                _key_text(c), c.year, c.location))
+                key_name(c.item), c.year, c.location))
     totals = []
     for part in Part:
         pr = [r for r in rows if r.item.part is part]

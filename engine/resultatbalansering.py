@@ -426,32 +426,12 @@ def kontrollera_tidplan(
                 first, last = getattr(regler, f"tidplan_{falt}")
                 fran = date(ar + 1, first, 1)
                 senast = date(ar + 1, last, calendar.monthrange(ar + 1, last)[1])
-            if datum is None:
-                status = "saknas"
+            status, problem = _step_timing(datum, fran, senast)
+            if problem is not None:
+                severity, what = problem
                 findings.append(Finding(
-                    "R8", Severity.WARNING,
-                    f"{who}steg {nr} ({namn}) saknar datum. Registrera när steget genomfördes"
-                    + (f" (senast {senast.isoformat()})." if senast else "."),
-                    object=namnd, year=ar,
+                    "R8", severity, f"{who}steg {nr} ({namn}) {what}", object=namnd, year=ar,
                 ))
-            elif senast is not None and datum > senast:
-                status = "sen"
-                findings.append(Finding(
-                    "R8", Severity.WARNING,
-                    f"{who}steg {nr} ({namn}) genomfördes {datum.isoformat()}, efter "
-                    f"{senast.isoformat()} som tidplanen anger.",
-                    object=namnd, year=ar,
-                ))
-            elif fran is not None and datum < fran:
-                status = "tidig"
-                findings.append(Finding(
-                    "R8", Severity.INFO,
-                    f"{who}steg {nr} ({namn}) genomfördes {datum.isoformat()}, före "
-                    f"{fran.isoformat()} som tidplanen anger.",
-                    object=namnd, year=ar,
-                ))
-            else:
-                status = "i tid"
             if datum is not None and previous is not None and datum < previous:
                 findings.append(Finding(
                     "R8", Severity.WARNING,
@@ -463,6 +443,26 @@ def kontrollera_tidplan(
                 previous = datum
             steps.append(TidplanSteg(nr, namn, namnd, datum, fran, senast, status))
     return tuple(steps), findings
+
+
+def _step_timing(
+    datum: date | None, fran: date | None, senast: date | None
+) -> tuple[str, tuple[Severity, str] | None]:
+    """R8: a step's status against its window (``fran``..``senast``, when known) and, unless it
+    is in time, the severity and what the finding says after "steg N (namn)"."""
+    if datum is None:
+        return "saknas", (Severity.WARNING,
+                          "saknar datum. Registrera när steget genomfördes"
+                          + (f" (senast {senast.isoformat()})." if senast else "."))
+    if senast is not None and datum > senast:
+        return "sen", (Severity.WARNING,
+                       f"genomfördes {datum.isoformat()}, efter {senast.isoformat()} som "
+                       "tidplanen anger.")
+    if fran is not None and datum < fran:
+        return "tidig", (Severity.INFO,
+                         f"genomfördes {datum.isoformat()}, före {fran.isoformat()} som "
+                         "tidplanen anger.")
+    return "i tid", None
 
 
 def _dates(plan: Tidplan) -> tuple[date | None, ...]:

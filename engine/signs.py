@@ -89,6 +89,14 @@ def line_sign_finding(
         object or line, year, location)
 
 
+#: The kinds bound to one sign: the sign a figure must NOT have, the kind's name and its rule.
+_ONE_SIGN_KINDS = {
+    "anslag": (1, "Anslaget", "ett anslag är en utgift och anges negativt"),
+    "beräknad inkomst": (-1, "Beräknad inkomst",
+                         "en beräknad inkomst är en inkomst och anges positiv"),
+}
+
+
 def item_sign_finding(
     kind: str,
     figures: Iterable[tuple[str, Decimal | None]],
@@ -113,25 +121,15 @@ def item_sign_finding(
     'V10'
     """
     given = [(name, v) for name, v in figures if v is not None and v != 0]
-    if kind == "anslag":
-        wrong = [(n, v) for n, v in given if v > 0]
+    if kind in _ONE_SIGN_KINDS:
+        wrong_sign, label, rule = _ONE_SIGN_KINDS[kind]
+        wrong = [(n, v) for n, v in given if v * wrong_sign > 0]
         if wrong:
             n, v = wrong[0]
             return Finding(
                 RULE, Severity.ERROR,
-                f"Anslaget: {n} {_sv(v)}{_where(location)} har fel tecken: ett anslag är en "
-                "utgift och anges negativt (inkomster positiva, utgifter negativa). Skriv "
-                f"{_sv(-v)}.", object, year, location)
-        return None
-    if kind == "beräknad inkomst":
-        wrong = [(n, v) for n, v in given if v < 0]
-        if wrong:
-            n, v = wrong[0]
-            return Finding(
-                RULE, Severity.ERROR,
-                f"Beräknad inkomst: {n} {_sv(v)}{_where(location)} har fel tecken: en beräknad "
-                "inkomst är en inkomst och anges positiv (inkomster positiva, utgifter negativa). "
-                f"Skriv {_sv(-v)}.", object, year, location)
+                f"{label}: {n} {_sv(v)}{_where(location)} har fel tecken: {rule} (inkomster "
+                f"positiva, utgifter negativa). Skriv {_sv(-v)}.", object, year, location)
         return None
     pos = [(n, v) for n, v in given if v > 0]
     neg = [(n, v) for n, v in given if v < 0]

@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.xlwings_windows import XlwingsWindows
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -21,6 +26,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "libreoffice" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="module")
+def xl() -> Iterator[XlwingsWindows]:
+    """xlwings' real Windows UDF machinery (``tests/xlwings_windows.py``), one per test module."""
+    from tests.xlwings_windows import windows_xlwings
+
+    with windows_xlwings() as harness:
+        yield harness
 
 
 # Hypothesis: in CI the examples are derived from the test itself (derandomized), so a run is

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from addin import buttons  # noqa: E402
 from addin.buttons import KOMMUN_SHEETS, FileSink, run, run_on  # noqa: E402
 from addin.excel_adapter import ExcelTableSource  # noqa: E402
-from tests.xlwings_double import Book  # noqa: E402
+from tests.xlwings_double import Book, trimmed  # noqa: E402
 from workbook_templates import schema as S  # noqa: E402
 from workbook_templates.files.reader import open_workbook  # noqa: E402
 from workbook_templates.generate.example import exempelkommun  # noqa: E402
@@ -50,16 +50,8 @@ def copy(example_dir: Path, tmp_path: Path):  # noqa: ANN201
 
 def _norm(rows: list[list[object]]) -> list[list[object]]:
     """Numbers as floats, "" as blank (Excel keeps no empty text), trailing blanks trimmed."""
-    out = []
-    for r in rows:
-        line = [float(v) if isinstance(v, (int, float, Decimal)) and not isinstance(v, bool)
-                else (None if v == "" else v) for v in r]
-        while line and line[-1] is None:
-            line.pop()
-        out.append(line)
-    while out and not out[-1]:
-        out.pop()
-    return out
+    return trimmed([float(v) if isinstance(v, (int, float, Decimal)) and not isinstance(v, bool)
+                    else (None if v == "" else v) for v in r] for r in rows)
 
 
 def _file_rows(path: Path, sheet: str) -> list[list[object]]:

@@ -54,13 +54,15 @@ def test_unknown_and_empty_labels_are_errors() -> None:
         catalogue().resolve("   ")
 
 
-def test_a_label_matching_two_lines_is_an_error_never_a_guess() -> None:
-    def line(code: str, label: str, order: int) -> Line:
-        return Line(code, "RR", None, "+", False, False, None, False,
-                    {"sv_budget": label, "sv_accounts": "", "fi_budget": "", "fi_accounts": ""},
-                    (), order)
+def _line(code: str, label: str, order: int) -> Line:
+    """A bare RR line with a Swedish budget label only (for building a catalogue by hand)."""
+    return Line(code, "RR", None, "+", False, False, None, False,
+                {"sv_budget": label, "sv_accounts": "", "fi_budget": "", "fi_accounts": ""},
+                (), order)
 
-    cat = Catalogue([line("A", "Bidrag", 0), line("B", "bidrag (+)", 1)])
+
+def test_a_label_matching_two_lines_is_an_error_never_a_guess() -> None:
+    cat = Catalogue([_line("A", "Bidrag", 0), _line("B", "bidrag (+)", 1)])
     with pytest.raises(LabelError, match="tvetydig") as err:
         cat.resolve("Bidrag")
     assert err.value.candidates == ("A", "B")
@@ -163,12 +165,7 @@ def test_no_label_of_the_shipped_catalogue_is_ambiguous() -> None:
 
 
 def test_a_total_word_does_not_make_an_ambiguous_label_unambiguous() -> None:
-    def line(code: str, label: str, order: int) -> Line:
-        return Line(code, "RR", None, "+", False, False, None, False,
-                    {"sv_budget": label, "sv_accounts": "", "fi_budget": "", "fi_accounts": ""},
-                    (), order)
-
-    cat = Catalogue([line("A", "Bidrag", 0), line("B", "Bidrag (+)", 1)])
+    cat = Catalogue([_line("A", "Bidrag", 0), _line("B", "Bidrag (+)", 1)])
     with pytest.raises(LabelError, match="tvetydig"):
         cat.resolve("Bidrag yhteensä")
 

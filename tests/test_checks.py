@@ -1,15 +1,11 @@
 """Structural checks V1–V6 (spec §8): each bad item is one finding, none hides the others."""
 
-from decimal import Decimal
-
 from engine.binding import (
     BindingItem,
     BudgetObject,
-    Kind,
     ObjectType,
     Organ,
     Part,
-    Principle,
     TaskType,
     default_binding_items,
 )
@@ -29,10 +25,8 @@ from engine.checks import (
 from engine.findings import Location, Severity
 from engine.money import format_sv as sv
 from engine.outturn import SammandragPost
+from tests.binding_terms import ANSLAG, INK, NETTO, B, D, N
 
-D = Decimal
-B, N = Principle.BRUTTO, Principle.NETTO
-ANSLAG, INK, NETTO = Kind.ANSLAG, Kind.BERAKNAD_INKOMST, Kind.NETTO
 RAD = ObjectType.RAD
 
 SKOLA = BudgetObject("U10", label="Grundskola")

@@ -5,7 +5,6 @@ so negative deviations are unfavourable.
 """
 
 from datetime import date
-from decimal import Decimal
 
 import pytest
 from hypothesis import given
@@ -14,7 +13,6 @@ from hypothesis import strategies as st
 from engine.binding import (
     BindingItem,
     BudgetChange,
-    Kind,
     ObjectType,
     Organ,
     Part,
@@ -34,10 +32,7 @@ from engine.outturn import (
     tabla,
     utnyttjandegrad,
 )
-
-D = Decimal
-B, N = Principle.BRUTTO, Principle.NETTO
-ANSLAG, INK, NETTO = Kind.ANSLAG, Kind.BERAKNAD_INKOMST, Kind.NETTO
+from tests.binding_terms import ANSLAG, INK, NETTO, B, D, N
 
 SKOLA_A = BindingItem(Part.DRIFT, "U10", ANSLAG, B, label="Grundskola")
 SKOLA_I = BindingItem(Part.DRIFT, "U10", INK, B, label="Grundskola")

@@ -12,7 +12,6 @@ Expected values are computed by hand in the comments.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -24,7 +23,7 @@ from tests.xlwings_windows import (
     cell,
     cells,
     column,
-    windows_xlwings,
+    one,
 )
 
 # --- inputs, as ranges on a sheet ---------------------------------------------------------------
@@ -48,18 +47,6 @@ RB_TABELL = [
     [KFN, "Central förvaltningsledning", "ja", 0.0, "ja", "ja"],
 ]  # spec §10 worked example: A +900, B −300, central 0 → committee 600: 400 carried, KS 200;
 # units: A keeps ⅓ of 900 = 300, B carries −300, the committee's rest 400 − (300 − 300) = 400
-
-
-@pytest.fixture(scope="module")
-def xl() -> Iterator[XlwingsWindows]:
-    with windows_xlwings() as harness:
-        yield harness
-
-
-def one(result: object) -> object:
-    """``call_udf`` hands Excel every result as a 2-D array; a single value is ``[[v]]``."""
-    assert isinstance(result, list) and len(result) == 1 and len(result[0]) == 1, result
-    return result[0][0]
 
 
 def _kb(result: object) -> str:

@@ -3,22 +3,7 @@ what Excel shows in the cell, not only what the Python function returns."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
-from tests.xlwings_windows import ERRORS, MISSING, XlwingsWindows, cell, column, windows_xlwings
-
-
-@pytest.fixture(scope="module")
-def xl() -> Iterator[XlwingsWindows]:
-    with windows_xlwings() as harness:
-        yield harness
-
-
-def one(result: object) -> object:
-    assert isinstance(result, list) and len(result) == 1 and len(result[0]) == 1, result
-    return result[0][0]
+from tests.xlwings_windows import ERRORS, MISSING, XlwingsWindows, cell, column, one
 
 
 def test_costs_typed_positive_are_refused_in_the_cell(xl: XlwingsWindows) -> None:

@@ -33,6 +33,13 @@ def example() -> list[list[object]]:
     ]
 
 
+def with_cell(row: int, column: int, value: object) -> list[list[object]]:
+    """The example with one cell (0-based, the header is row 0) replaced by ``value``."""
+    table = example()
+    table[row][column] = value
+    return table
+
+
 def col(out: list[list[object]], name: str) -> list[object]:
     j = out[0].index(name)
     return [row[j] for row in out[1:]]
@@ -179,27 +186,13 @@ def test_rounding_to_thousands_returns_multiples():
 
 def test_bad_input_returns_kb_message_naming_row_and_column():
     cases = []
-    t = example()
-    t[2][3] = "#REF!"
-    cases.append((t, ["rad 3", "Budget", "#REF!"]))
-    t = example()
-    t[1][4] = "nio tusen"
-    cases.append((t, ["rad 2", "Utfall", "innehåller text"]))
-    t = example()
-    t[3][5] = "kanske"
-    cases.append((t, ["rad 4", "Måluppfyllelse", "ja eller nej"]))
-    t = example()
-    t[3][5] = None
-    cases.append((t, ["rad 4", "Måluppfyllelse", "tom"]))
-    t = example()
-    t[1][0] = "#N/A"
-    cases.append((t, ["rad 2", "Nämnd", "#N/A"]))
-    t = example()
-    t[2][1] = None
-    cases.append((t, ["rad 3", "Resultatenhet", "tom"]))
-    t = example()
-    t[2][1] = "A"
-    cases.append((t, ["rad 3", "finns redan", "rad 2"]))
+    cases.append((with_cell(2, 3, "#REF!"), ["rad 3", "Budget", "#REF!"]))
+    cases.append((with_cell(1, 4, "nio tusen"), ["rad 2", "Utfall", "innehåller text"]))
+    cases.append((with_cell(3, 5, "kanske"), ["rad 4", "Måluppfyllelse", "ja eller nej"]))
+    cases.append((with_cell(3, 5, None), ["rad 4", "Måluppfyllelse", "tom"]))
+    cases.append((with_cell(1, 0, "#N/A"), ["rad 2", "Nämnd", "#N/A"]))
+    cases.append((with_cell(2, 1, None), ["rad 3", "Resultatenhet", "tom"]))
+    cases.append((with_cell(2, 1, "A"), ["rad 3", "finns redan", "rad 2"]))
     t = [row[:4] + row[5:] for row in example()]  # no Utfall
     cases.append((t, ["Utfall", "saknas"]))
     t = [row[1:] for row in example()]  # no Nämnd
@@ -208,12 +201,8 @@ def test_bad_input_returns_kb_message_naming_row_and_column():
     cases.append((t, ["Budget", "två gånger"]))
     t = [[*row, x] for row, x in zip(example(), ["Resultat", 900, -300, 5], strict=True)]
     cases.append((t, ["rad 4", "Resultat", "Utfall − Budget"]))
-    t = example()
-    t[1][3] = 1e26
-    cases.append((t, ["rad 2", "Budget", "orimligt stort"]))
-    t = example()
-    t[1][4] = float("inf")
-    cases.append((t, ["rad 2", "Utfall", "inte ett"]))
+    cases.append((with_cell(1, 3, 1e26), ["rad 2", "Budget", "orimligt stort"]))
+    cases.append((with_cell(1, 4, float("inf")), ["rad 2", "Utfall", "inte ett"]))
     cases.append((example()[:1], ["rubrikrad", "datarad"]))
     cases.append(("#REF!", ["område"]))
     for table, words in cases:

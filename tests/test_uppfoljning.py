@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal as D
 
 from engine.binding import BudgetChange, Kind, Organ, Part, Principle
-from engine.budget import Budget, Finansiering, Projekt, Uppgift, berakna
+from engine.budget import Berakning, Budget, Finansiering, Projekt, Uppgift, berakna
 from engine.outturn import Status
 from engine.uppfoljning import PostUtfall, post_belopp, resolve_post, uppfoljning
 
@@ -26,6 +27,13 @@ def _budget() -> Budget:
     projekt = (Projekt("Gata", "Tekniska nämnden", belopp={"IN.UTG": (D("-30"), D("-40")),
                                                             "IN.FA": (D("10"), None)}),)
     return Budget("By", Y, (skola, bygg), projekt, central, (100, 100))
+
+
+def _with_balance_unit(namn: str, belopp: dict[str, tuple[D | None, D | None]]) -> Berakning:
+    """The test budget, computed, with one more balance unit (Tekniska nämnden's ``namn``)."""
+    base = _budget()
+    unit = Uppgift(namn, "Tekniska nämnden", Finansiering.BALANSENHET, belopp)
+    return berakna(replace(base, uppgifter=(*base.uppgifter, unit)))
 
 
 def test_items_and_amounts() -> None:
@@ -117,8 +125,6 @@ def test_v9_runs_on_the_workbook_figures_and_says_so_when_nothing_triggers() -> 
 
 
 def test_v11_investment_reserve_limit_from_the_statements() -> None:
-    from dataclasses import replace
-
     # surplus items at the end of 2025 = BAL.TIDOVERSK 40 + överskott 2025 160 = 200
     base = _budget()
     over = replace(base, central={**base.central, "RR.BD.RES": (None, D("-250"))})
@@ -131,27 +137,19 @@ def test_v11_investment_reserve_limit_from_the_statements() -> None:
 
 
 def test_v11_balance_unit_reserve_increase_is_a_warning_to_check() -> None:
-    from dataclasses import replace
-
-    base = _budget()
-    vatten = Uppgift("Vatten", "Tekniska nämnden", Finansiering.BALANSENHET, {
+    b = _with_balance_unit("Vatten", {
         "RR.VI.FORS": (D("500"), D("500")), "RR.VU.TJ": (D("-300"), D("-300")),
         "RR.BD.RES": (None, D("-50"))})
-    b = berakna(replace(base, uppgifter=(*base.uppgifter, vatten)))
     v11 = [f for f in uppfoljning(b, budgetar=2026).findings if f.rule == "V11"]
     assert [(f.object, f.severity.value) for f in v11] == [("Vatten", "warning")]
 
 
 def test_balance_unit_bound_on_its_result_and_in_the_sammandrag_with_its_arsbidrag() -> None:
-    from dataclasses import replace
-
     # seed §6.3.3.7 / §10.5.1: the result is the binding item; §7.1.2.3: årsbidrag in the
     # sammandrag. Lokaler: 600 − 350 − 20 (räntor) = ÅB 230 ; − 100 avskrivningar = result 130
-    base = _budget()
-    lokaler = Uppgift("Lokaler", "Tekniska nämnden", Finansiering.BALANSENHET, {
+    b = _with_balance_unit("Lokaler", {
         "RR.VI.FORS": (D("600"), D("600")), "RR.VU.TJ": (D("-350"), D("-350")),
         "RR.FIN.RU": (D("-20"), D("-20")), "RR.AVS.PLAN": (D("-100"), D("-100"))})
-    b = berakna(replace(base, uppgifter=(*base.uppgifter, lokaler)))
     rows = [PostUtfall("Lokaler", "RR.VI.FORS", D("300"), D("590")),
             PostUtfall("Lokaler", "RR.VU.TJ", D("-170"), D("-360")),
             PostUtfall("Lokaler", "RR.FIN.RU", D("-10"), D("-20")),
@@ -170,15 +168,11 @@ def test_balance_unit_bound_on_its_result_and_in_the_sammandrag_with_its_arsbidr
 
 
 def test_balance_unit_bokslutsdispositioner_are_binding_items_of_their_own() -> None:
-    from dataclasses import replace
-
     # seed §6.3.3.7: a balance unit that budgets a change of avskrivningsdifferens or reserves
     # is bound on it too. Lokaler: result 600 − 350 − 100 = 150; reserves increased by 40.
-    base = _budget()
-    lokaler = Uppgift("Lokaler", "Tekniska nämnden", Finansiering.BALANSENHET, {
+    b = _with_balance_unit("Lokaler", {
         "RR.VI.FORS": (D("600"), D("600")), "RR.VU.TJ": (D("-350"), D("-350")),
         "RR.AVS.PLAN": (D("-100"), D("-100")), "RR.BD.RES": (D("-40"), D("-40"))})
-    b = berakna(replace(base, uppgifter=(*base.uppgifter, lokaler)))
     rows = [PostUtfall("Lokaler", "RR.BD.RES", D("0"), D("-55"))]
     u = uppfoljning(b, aktuellt_ar=2025, budgetar=2026, utfall=rows)
     mine = {i.detalj: i for i in u.items if i.object == "Lokaler"}

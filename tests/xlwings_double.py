@@ -22,6 +22,7 @@ is extended on purpose.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -234,13 +235,17 @@ class Book:
     # test helpers (not xlwings) -------------------------------------------------------------
     def cells(self, sheet: str) -> list[list[object]]:
         """Values of ``sheet`` from A3 down, trailing blanks trimmed (for comparisons)."""
-        ws = self.wb[sheet]
-        out = []
-        for row in ws.iter_rows(min_row=3, values_only=True):
-            line = list(row)
-            while line and line[-1] is None:
-                line.pop()
-            out.append(line)
-        while out and not out[-1]:
-            out.pop()
-        return out
+        return trimmed(self.wb[sheet].iter_rows(min_row=3, values_only=True))
+
+
+def trimmed(rows: Iterable[Iterable[object]]) -> list[list[object]]:
+    """``rows`` as lists, trailing blanks (``None``) of each row and trailing empty rows removed."""
+    out = []
+    for row in rows:
+        line = list(row)
+        while line and line[-1] is None:
+            line.pop()
+        out.append(line)
+    while out and not out[-1]:
+        out.pop()
+    return out

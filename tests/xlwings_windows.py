@@ -258,6 +258,12 @@ class ComRange:
         raise AssertionError("COM indexing of a Range argument was not expected")
 
 
+def one(result: object) -> object:
+    """``call_udf`` hands Excel every result as a 2-D array; a single value is ``[[v]]``."""
+    assert isinstance(result, list) and len(result) == 1 and len(result[0]) == 1, result
+    return result[0][0]
+
+
 def cells(rows: Sequence[Sequence[object]]) -> ComRange:
     """A block of cells given as Python rows (``None`` empty, ``"#REF!"`` an error)."""
     return ComRange(tuple(tuple(ERRORS.get(v, v) if isinstance(v, str) else v for v in r)
