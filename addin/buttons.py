@@ -43,6 +43,7 @@ import xlwings as xw
 from addin.excel_adapter import ExcelSink, ExcelTableSource
 from engine.findings import Finding, Location, Severity, count_by_severity
 from engine.money import D
+from engine.svenska import antal
 from workbook_templates import schema as S
 from workbook_templates.files.reader import open_workbook
 from workbook_templates.files.safety import check_workbook
@@ -121,8 +122,9 @@ class ButtonResult:
     @property
     def summary(self) -> str:
         c = count_by_severity(self.findings)
-        text = (f"{LABELS[self.action]} klart: {c['error']} fel, {c['warning']} varningar, "
-                f"{c['info']} info. Se fliken Kontroll.")
+        text = (f"{LABELS[self.action]} klart: {antal(c['error'], 'fel')}, "
+                f"{antal(c['warning'], 'varning')}, {antal(c['info'], 'info')}. Se fliken "
+                "Kontroll.")
         if self.files:
             done = sum(f.status in ("written", "unchanged") for f in self.files)
             skipped = [f.path.name for f in self.files if f.status not in ("written", "unchanged")]

@@ -180,8 +180,25 @@ class ExcelSink:
                                         location=Location(workbook=Path(self.book.fullname).name,
                                                           sheet=name)))
                 continue
-            sheet.range(S.OUTPUT_CLEAR).clear_contents()
-            block = to_excel_rows(rows)
-            if block and block[0]:
-                sheet.range(S.OUTPUT_ANCHOR).value = block
+            api = getattr(sheet, "api", None)
+            protected = bool(api is not None and api.ProtectContents)
+            if protected:  # the grey sheets are protected against typing, not against us
+                try:
+                    api.Unprotect()
+                except Exception:  # noqa: BLE001 - a password set by the user: Excel refuses
+                    findings.append(Finding(
+                        "IN", Severity.ERROR,
+                        f"Utdatabladet {name!r} är skyddat med lösenord och kunde inte "
+                        "uppdateras. Ta bort lösenordet (Granska → Ta bort skydd) och kör igen; "
+                        "mallens skydd har inget lösenord.",
+                        location=Location(workbook=Path(self.book.fullname).name, sheet=name)))
+                    continue
+            try:
+                sheet.range(S.OUTPUT_CLEAR).clear_contents()
+                block = to_excel_rows(rows)
+                if block and block[0]:
+                    sheet.range(S.OUTPUT_ANCHOR).value = block
+            finally:
+                if protected:
+                    api.Protect()
         return findings

@@ -41,7 +41,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 MACROS_DIR = Path(str(resources.files("macros")))
 SHEET_START = "Start"  # our own sheet: "Översikt" holds the key figures (formula_sheets)
 XL_BUTTON_CONTROL = 0  # XlFormControl.xlButtonControl
-GUIDE = "docs/ANVANDARGUIDE.md"
+GUIDE = "användarguiden (kommunbudget guide visar var den finns; docs/ANVANDARGUIDE.md)"
 
 TRUST_MESSAGE = (
     "Excel tillåter inte att program ändrar VBA-projektet. Slå på det en gång:\n"
@@ -393,16 +393,16 @@ def _run(args: argparse.Namespace, platform: str | None = None,
 def register(subparsers: Any) -> None:
     """Add the ``excel-setup`` subcommand to the ``kommunbudget`` parser."""
     p = subparsers.add_parser("excel-setup",
-                              help="put the buttons into a copy of a workbook (needs Excel)")
-    p.add_argument("path", help="a workbook made by 'kommunbudget new'")
-    p.add_argument("--out", help="the .xlsm to write (default: PATH with .xlsm)")
-    p.add_argument("--force", action="store_true", help="overwrite an existing OUT")
+                              help="lägg in knapparna i en kopia av en arbetsbok (kräver Excel)")
+    p.add_argument("path", help="en arbetsbok gjord med 'kommunbudget new'")
+    p.add_argument("--out", help=".xlsm-filen som skrivs (standard: PATH med .xlsm)")
+    p.add_argument("--force", action="store_true", help="skriv över en befintlig OUT")
     p.add_argument("--reference", action="store_true",
-                   help="use a VBA reference to the installed xlwings add-in instead of "
-                        "embedding the xlwings module")
-    p.add_argument("--python", help="the Python interpreter Excel should run "
-                                    "(default: this one)")
-    p.add_argument("--dry-run", action="store_true", help="print the steps, change nothing")
+                   help="använd en VBA-referens till det installerade xlwings-tillägget i "
+                        "stället för att bädda in xlwings-modulen")
+    p.add_argument("--python", help="Python-tolken som Excel ska köra "
+                                    "(standard: den här)")
+    p.add_argument("--dry-run", action="store_true", help="skriv ut stegen, ändra ingenting")
     p.set_defaults(func=_run)
 
 

@@ -21,6 +21,7 @@ from decimal import Decimal
 from engine.input_hygiene import EXCEL_ERRORS as _HYGIENE_ERRORS
 from engine.input_hygiene import AmountProblem, excel_error, read_amount
 from engine.money import MoneyError, to_money
+from engine.svenska import antal
 
 __all__ = [
     "EXCEL_ERRORS",
@@ -109,7 +110,8 @@ def as_matrix(value: object, n_rows: int, name: str) -> list[list[object]]:
         rows = [[v] for v in rows[0]]
     if len(rows) != n_rows:
         raise UdfInputError(
-            f"{name} har {len(rows)} rader men radbeteckningarna {n_rows}; markera lika många rader"
+            f"{name} har {antal(len(rows), 'rad')} men radbeteckningarna {n_rows}; markera lika "
+            "många rader"
         )
     widths = {len(r) for r in rows}
     if len(widths) > 1:

@@ -27,6 +27,7 @@ The checks V1–V6 live in :mod:`engine.checks`, V7–V9 in :mod:`engine.balance
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -34,11 +35,13 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Self
 
+from engine.catalogue import catalogue
 from engine.findings import Finding, Location, Severity
 from engine.money import ZERO
 from engine.money import format_sv as _sv
 
 __all__ = [
+    "detalj_label",
     "AFFARSVERK_POSTER",
     "BindingItem",
     "BudgetChange",
@@ -194,6 +197,19 @@ class BudgetObject:
         return f"{self.id} {self.label}" if self.label else self.id
 
 
+_LINE_CODE = re.compile(r"[A-Z]{2,}(?:\.[A-Z0-9]+)+")
+
+
+def detalj_label(detalj: str) -> str:
+    """A line code as the line's name in lower case (``RR.AB`` -> ``årsbidrag``)."""
+    if _LINE_CODE.fullmatch(detalj):
+        cat = catalogue()
+        if detalj in cat:
+            label = cat[detalj].label
+            return label[:1].lower() + label[1:]
+    return detalj
+
+
 #: (part, object, detalj, kind): what identifies a binding item (years aside).
 ItemKey = tuple[Part, str, str | None, Kind]
 
@@ -226,10 +242,16 @@ class BindingItem:
 
     @property
     def name(self) -> str:
-        """Human-readable name for messages, e.g. ``"drift U10 (anslag)"``."""
-        obj = f"{self.object}/{self.detalj}" if self.detalj else self.object
-        lbl = f" {self.label}" if self.label else ""
-        return f"{self.part.value} {obj}{lbl} ({self.kind.value}, {self.principle.value})"
+        """The name a controller reads, e.g. ``"drift Äldreomsorg (anslag, brutto)"``,
+        ``"resultat Statsandelar (netto)"``, ``"drift Lokalservice, årsbidrag (netto)"``: no
+        line codes when the line has a name, the principle only when it adds something."""
+        obj = self.label if self.label and _LINE_CODE.fullmatch(self.object) else (
+            f"{self.object} {self.label}" if self.label else self.object)
+        if self.detalj:
+            obj = f"{obj}, {detalj_label(self.detalj)}"
+        how = self.kind.value if self.kind.value == self.principle.value else (
+            f"{self.kind.value}, {self.principle.value}")
+        return f"{self.part.value} {obj} ({how})"
 
     def covers(self, year: int) -> bool:
         return not self.years or year in self.years

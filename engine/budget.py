@@ -29,6 +29,7 @@ from engine.ratios import Ratio, ackumulerat_kassaflode, nyckeltal
 from engine.statements import Amounts, Statement, compute, sum_amounts
 
 __all__ = [
+    "INTERNA_POSTER",
     "Berakning",
     "Budget",
     "Finansiering",
@@ -40,6 +41,9 @@ __all__ = [
     "driftsekonomidel",
     "investeringsdel",
 ]
+
+#: The object of the V5 finding on internal items (lines DR.INT.*), as a controller reads it.
+INTERNA_POSTER = "interna poster"
 
 
 class Finansiering(StrEnum):
@@ -193,7 +197,7 @@ def _internal_balance(budget: Budget) -> list[Finding]:
                     f"interna inkomster ({format_sv(a)}) och interna utgifter ({format_sv(b)}) tar inte ut "
                     "varandra; kontrollera att varje intern försäljning har en motsvarande intern "
                     "köpare",
-                    object="DR.INT",
+                    object=INTERNA_POSTER,
                     year=int(year) if year.isdigit() else None,
                 )
             )

@@ -44,11 +44,39 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-
-import numpy as np
-import pandas as pd
+from importlib import import_module
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from engine.findings import Finding, Location, Severity
+from engine.money import format_sv
+from engine.svenska import antal, heltal
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:
+
+    class _OnFirstUse:
+        """numpy/pandas imported when the ledger import first needs them, so that the engine
+        imports and runs without them (they are the ``kommunbudget[ledger]`` extra)."""
+
+        def __init__(self, name: str) -> None:
+            self._name = name
+            self._module: ModuleType | None = None
+
+        def __getattr__(self, attr: str) -> object:
+            if self._module is None:
+                try:
+                    self._module = import_module(self._name)
+                except ImportError as e:
+                    raise ImportError(
+                        f"Bokföringsimporten behöver {self._name}: installera "
+                        "'kommunbudget[ledger]' (pip install 'kommunbudget[ledger]').") from e
+            return getattr(self._module, attr)
+
+    np = _OnFirstUse("numpy")
+    pd = _OnFirstUse("pandas")
 
 __all__ = [
     "EXKL",
@@ -501,11 +529,13 @@ class ImportReport:
 
     def lines(self) -> list[str]:
         """The report as Swedish text lines (for the CLI and the import sheet)."""
-        d = ore_to_decimal
+        def d(ore: int) -> str:
+            return format_sv(ore_to_decimal(ore))
+
         out = [
-            f"Rader lästa: {self.rows_read}  (avvisade: {self.rows_rejected})",
-            f"Rader mappade: {self.rows_mapped}  exkluderade: {self.rows_excluded}  "
-            f"omappade: {self.rows_unmapped}",
+            f"Rader lästa: {heltal(self.rows_read)}  (avvisade: {heltal(self.rows_rejected)})",
+            f"Rader mappade: {heltal(self.rows_mapped)}  exkluderade: "
+            f"{heltal(self.rows_excluded)}  omappade: {heltal(self.rows_unmapped)}",
             f"Summa export:      {d(self.total_export_ore)}",
             f"  mappat:          {d(self.total_mapped_ore)}",
             f"  exkluderat:      {d(self.total_excluded_ore)}",
@@ -518,8 +548,9 @@ class ImportReport:
             ("Ogiltiga perioder", self.invalid_periods),
         ):
             if items:
-                out.append(f"{title}: {len(items)}")
-                out += [f"  {u.key or '(tomt)'}: {u.rows} rader, {u.total}" for u in items[:20]]
+                out.append(f"{title}: {heltal(len(items))}")
+                out += [f"  {u.key or '(tomt)'}: {antal(u.rows, 'rad')}, {format_sv(u.total)}"
+                        for u in items[:20]]
                 if len(items) > 20:
                     out.append(f"  ... och {len(items) - 20} till")
         return out
@@ -822,14 +853,14 @@ def aggregate_ledger(
 
     f_konto = [
         Finding(RULE, Severity.ERROR if u.total_ore else Severity.WARNING,
-                f"Kontot {u.key or '(tomt)'} finns inte i mappningen: {u.rows} rader, summa "
-                f"{u.total}. Lägg till kontot i ett kontointervall (eller {EXKL}).", u.key or "(tomt)")
+                f"Kontot {u.key or '(tomt)'} finns inte i mappningen: {antal(u.rows, 'rad')}, "
+                f"summa {format_sv(u.total)}. Lägg till kontot i ett kontointervall (eller {EXKL}).", u.key or "(tomt)")
         for u in un_konto
     ]
     f_kst = [
         Finding(RULE, Severity.ERROR if u.total_ore else Severity.WARNING,
-                f"Kostnadsstället {u.key or '(tomt)'} finns inte i mappningen: {u.rows} rader med "
-                f"mappat konto, summa {u.total}. Lägg till kostnadsstället.", u.key or "(tomt)")
+                f"Kostnadsstället {u.key or '(tomt)'} finns inte i mappningen: "
+                f"{antal(u.rows, 'rad')} med mappat konto, summa {format_sv(u.total)}. Lägg till kostnadsstället.", u.key or "(tomt)")
         for u in un_kst
     ]
     findings += _capped(f_konto, "omappade konton", len(f_konto))
@@ -838,7 +869,7 @@ def aggregate_ledger(
         u = un_per[0]
         findings.append(
             Finding(RULE, Severity.ERROR,
-                    f"{u.rows} rader har ingen giltig period (månad 1-12), summa {u.total}. "
+                    f"{antal(u.rows, 'rad')} utan giltig period (månad 1-12), summa {format_sv(u.total)}. "
                     "Rätta periodkolumnen i exporten.", "period")
         )
     report = ImportReport(
@@ -860,14 +891,15 @@ def aggregate_ledger(
     if not report.reconciled:  # cannot happen unless the code above is wrong; checked anyway
         findings.append(
             Finding(RULE, Severity.ERROR,
-                    f"Avstämningen stämmer inte: mappat {ore_to_decimal(total_mapped)} + exkluderat "
-                    f"{ore_to_decimal(total_excluded)} + omappat {ore_to_decimal(total_unmapped)} != "
-                    f"exportens summa {ore_to_decimal(total_export)}. Rapportera felet.")
+                    f"Avstämningen stämmer inte: mappat {format_sv(ore_to_decimal(total_mapped))} + "
+                    f"exkluderat {format_sv(ore_to_decimal(total_excluded))} + omappat "
+                    f"{format_sv(ore_to_decimal(total_unmapped))} ≠ exportens summa "
+                    f"{format_sv(ore_to_decimal(total_export))}. Rapportera felet.")
         )
     if rows_rejected:
         findings.append(
             Finding(RULE, Severity.ERROR,
-                    f"{rows_rejected} rader kunde inte läsas och ingår inte i summorna; se "
+                    f"{antal(rows_rejected, 'rad')} kunde inte läsas och ingår inte i summorna; se "
                     "fynden med radnummer och rätta exporten.")
         )
     return utfall, _with_findings(report, findings)

@@ -42,6 +42,7 @@ from fractions import Fraction
 
 from engine.findings import Finding, Location, Severity
 from engine.money import ZERO, allocate, quantize
+from engine.money import format_sv as _sv
 from engine.rb_rules import (
     DEFAULT_RULES,
     R6_FORBJUDNA,
@@ -324,7 +325,7 @@ def tecken_fel(budget: Decimal, utfall: Decimal) -> str | None:
     The rule is the netto rule of :func:`engine.signs.item_sign_finding` (one sign check).
     """
     if item_sign_finding("netto", [("budget", budget), ("utfall", utfall)]) is not None:
-        return (f"budget {budget} och utfall {utfall} har olika tecken. Ange båda med "
+        return (f"budget {_sv(budget)} och utfall {_sv(utfall)} har olika tecken. Ange båda med "
                 f"publicerade tecken som i Driftsbudget: en nettokostnad negativ, en nettointäkt "
                 f"positiv.")
     return None
@@ -607,7 +608,7 @@ def _attach(j: Justering, groups: dict[str, list[_Rad]], namnd_just: dict[str, D
             ) -> list[Finding]:
     findings: list[Finding] = []
     k = _key(j.namnd)
-    what = f"Justering {j.belopp} ({j.orsak or 'utan orsak'})"
+    what = f"Justering {_sv(j.belopp)} ({j.orsak or 'utan orsak'})"
     if k not in groups:
         return [Finding(
             "R2", Severity.ERROR,
@@ -681,8 +682,8 @@ def _balansera_namnd(
         nothing = True
         findings.append(Finding(
             "R3", Severity.INFO,
-            f"Nämnden {namn}: justerat resultat {total} är mindre än minsta belopp "
-            f"{regler.minsta_belopp}; inget förs över.",
+            f"Nämnden {namn}: justerat resultat {_sv(total)} är mindre än minsta belopp "
+            f"{_sv(regler.minsta_belopp)}; inget förs över.",
             object=namn,
         ))
     elif total > 0 and not namnd_mal_ok:
@@ -691,14 +692,14 @@ def _balansera_namnd(
                 "R3", Severity.WARNING,
                 f"Nämnden {namn}: måluppfyllelse är inte angiven. RB kräver att nämnden i stort "
                 f"har nått budgeterade prestationer och mål för att ta med sig ett överskott, så "
-                f"överskottet {total} förs inte över. Ange ja eller nej för nämnden.",
+                f"överskottet {_sv(total)} förs inte över. Ange ja eller nej för nämnden.",
                 object=namn,
             ))
         else:
             findings.append(Finding(
                 "R3", Severity.INFO,
                 f"Nämnden {namn} har inte i stort nått budgeterade prestationer och mål; "
-                f"överskottet {total} förs inte över (R3). Enheternas garanterade tredjedel "
+                f"överskottet {_sv(total)} förs inte över (R3). Enheternas garanterade tredjedel "
                 f"gäller ändå (R4) och belastar nämndens disposition.",
                 object=namn,
             ))
@@ -714,8 +715,8 @@ def _balansera_namnd(
         if cap is not None and carry > cap:
             findings.append(Finding(
                 "R3", Severity.INFO,
-                f"Nämnden {namn}: överföringen {carry} begränsas till taket {cap}; "
-                f"{carry - cap} går till KS.",
+                f"Nämnden {namn}: överföringen {_sv(carry)} begränsas till taket {_sv(cap)}; "
+                f"{_sv(carry - cap)} går till KS.",
                 object=namn,
             ))
             carry = cap
@@ -726,8 +727,8 @@ def _balansera_namnd(
         if cap is not None and carry < -cap:
             findings.append(Finding(
                 "R3", Severity.INFO,
-                f"Nämnden {namn}: överfört underskott {carry} begränsas till {-cap}; "
-                f"{carry + cap} bärs av KS.",
+                f"Nämnden {namn}: överfört underskott {_sv(carry)} begränsas till {_sv(-cap)}; "
+                f"{_sv(carry + cap)} bärs av KS.",
                 object=namn,
             ))
             carry = -cap
@@ -743,8 +744,8 @@ def _balansera_namnd(
     if disposition < 0:
         findings.append(Finding(
             "R4", Severity.WARNING,
-            f"Nämnden {namn}: {DISPOSITION.lower()} är negativ ({disposition}); enheternas "
-            f"garanterade belopp ({guaranteed}) överstiger nämndens överföring ({carry}). "
+            f"Nämnden {namn}: {DISPOSITION.lower()} är negativ ({_sv(disposition)}); enheternas "
+            f"garanterade belopp ({_sv(guaranteed)}) överstiger nämndens överföring ({_sv(carry)}). "
             f"Nämnden behöver täcka skillnaden inom sin budget.",
             object=namn,
         ))
@@ -771,8 +772,8 @@ def _balansera_namnd(
     if carry + ks != total or guaranteed + disposition != carry:  # pragma: no cover
         findings.append(Finding(
             "R7", Severity.ERROR,
-            f"Nämnden {namn}: avstämningen går inte ihop (överföring {carry} + KS {ks} ≠ "
-            f"{total}). Detta är ett programfel; rapportera det.",
+            f"Nämnden {namn}: avstämningen går inte ihop (överföring {_sv(carry)} + KS {_sv(ks)} ≠ "
+            f"{_sv(total)}). Detta är ett programfel; rapportera det.",
             object=namn,
         ))
 
@@ -823,14 +824,14 @@ def _garanti(r: _Rad, regler: Regelverk, nothing: bool, findings: list[Finding])
                    e.budget, unit, f"{e.namnd} / {e.namn}", findings, e.namnd)
         if cap is not None and r.garanti > cap:
             r.till_ks = r.garanti - cap
-            r.anmarkning = _join(r.anmarkning, f"tak {cap}; {r.till_ks} till KS")
+            r.anmarkning = _join(r.anmarkning, f"tak {_sv(cap)}; {_sv(r.till_ks)} till KS")
     else:
         r.garanti = _round(Fraction(a) * regler.garanti_underskott_enhet, unit)
         cap = _cap(regler.tak_underskott_enhet_belopp, regler.tak_underskott_enhet_procent,
                    e.budget, unit, f"{e.namnd} / {e.namn}", findings, e.namnd)
         if cap is not None and r.garanti < -cap:
             r.till_ks = r.garanti + cap
-            r.anmarkning = _join(r.anmarkning, f"underskottstak {-cap}; {-r.till_ks} bärs av KS")
+            r.anmarkning = _join(r.anmarkning, f"underskottstak {_sv(-cap)}; {_sv(-r.till_ks)} bärs av KS")
 
 
 def _join(a: str, b: str) -> str:
@@ -865,7 +866,7 @@ def _enhet_findings(er: EnhetsResultat, e: Resultatenhet) -> list[Finding]:
     if er.handlingsplan_kravs and er.handlingsplan_registrerad is not True:
         findings.append(Finding(
             "R5", Severity.WARNING,
-            f"{who} för över underskott {er.overforing}; enhetens chef ska ta fram en "
+            f"{who} för över underskott {_sv(er.overforing)}; enhetens chef ska ta fram en "
             f"handlingsplan och presentera den för nämnden. Registrera när den är presenterad.",
             object=who, location=e.plats,
         ))
@@ -897,7 +898,7 @@ def _enhet_findings(er: EnhetsResultat, e: Resultatenhet) -> list[Finding]:
     if er.overforing > 0 and planned > er.overforing:
         findings.append(Finding(
             "R6", Severity.WARNING,
-            f"{who}: planerad användning {planned} överstiger överfört överskott {er.overforing}.",
+            f"{who}: planerad användning {_sv(planned)} överstiger överfört överskott {_sv(er.overforing)}.",
             object=who, location=e.plats,
         ))
     return findings

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 from engine.budget import (
+    INTERNA_POSTER,
     Budget,
     Finansiering,
     Projekt,
@@ -74,7 +75,7 @@ def test_internal_items_that_do_not_cancel_are_reported() -> None:
     skola2 = type(skola)(skola.namn, skola.namnd, skola.finansiering,
                          {**skola.belopp, "DR.INT.UTG": (D("-40"), D("-50"))})
     r = berakna(Budget(b.kommun, Y, (skola2, *b.uppgifter[1:]), b.projekt, b.central, b.invanare))
-    (f,) = [f for f in r.findings if f.object == "DR.INT"]
+    (f,) = [f for f in r.findings if f.object == INTERNA_POSTER]
     assert f.year == 2025 and "-40\u00a0000,00" not in f.message and "50,00" in f.message
 
 

@@ -238,7 +238,7 @@ CAUGHT_BY = {
     "bokfort": ("ända ner till rad 1048577", Severity.ERROR),
     # a table ref of A3:XFD1048576: memory without bound; now blank rows below the sheet's last
     # used row are never built and the 16,382 unnamed columns are one summary warning
-    "tableref": ("kolumner till utan rubrik", Severity.WARNING),
+    "tableref": ("till utan rubrik", Severity.WARNING),
 }
 
 

@@ -80,8 +80,8 @@ def test_hand_computed_mapping_and_aggregation_v10():
     assert (report.rows_read, report.rows_mapped, report.rows_excluded, report.rows_unmapped) == (
         9, 6, 1, 2)
     text = "\n".join(report.lines())
-    assert "Summa export:      1713.83" in text and "stämmer på centen" in text
-    assert "9999: 1 rader, 7.77" in text and "700: 1 rader, 2.22" in text
+    assert "Summa export:      1\u00a0713,83" in text and "stämmer på centen" in text
+    assert "9999: 1 rad, 7,77" in text and "700: 1 rad, 2,22" in text
 
 
 def test_unmapped_accounts_and_cost_centres_with_counts_and_totals_v10():

@@ -144,7 +144,7 @@ def test_bad_rows_are_findings_with_line_numbers_never_dropped_silently(tmp_path
     # the example mapping knows no cost centre "A": all three kept rows are unmapped
     assert report.total_unmapped_ore == 200 and report.rows_unmapped == 3
     assert {u.key for u in report.unmapped_accounts} == {""}  # the row without an account
-    assert any("1 rader kunde inte läsas" in f.message for f in report.findings)
+    assert any("1 rad kunde inte läsas" in f.message for f in report.findings)
 
 
 def test_missing_column_is_a_finding(tmp_path):

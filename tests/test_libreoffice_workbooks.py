@@ -21,6 +21,7 @@ formula_sheets). The files go through two soffice runs at once (~1.5 s a file).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import shutil
 import sys
@@ -86,11 +87,13 @@ def cents(value: object) -> Decimal:
 
 def same(lo: object, expected: object) -> bool:
     """LibreOffice's value equals the expected one: numbers to the cent, text exactly, blank as
-    None/""."""
+    None/"", a date as a date (LibreOffice reads a date-formatted cell as a midnight datetime)."""
     if expected is None or expected == "":
         return lo is None or lo == ""
     if isinstance(expected, str):
         return lo == expected
+    if isinstance(expected, dt.date) and not isinstance(expected, dt.datetime):
+        return isinstance(lo, dt.datetime) and lo == dt.datetime.combine(expected, dt.time())
     if isinstance(lo, bool) or not isinstance(lo, int | float):
         return False
     return cents(lo) == cents(expected)
@@ -307,7 +310,7 @@ def _overview_expectations(path: Path, ex: Exempel | None, sprak: str,
             count = ""
             if report is not None:
                 summary = str(report.outputs.kommun_sheets["Kontroll"][0][0])
-                m = re.match(r"(\d+) fel, (\d+) varningar", summary)
+                m = re.match(r"(\d+) fel, (\d+) varning(?:ar)?", summary)
                 count = int(m.group(1) if label == "Fel" else m.group(2))
             expected[(OVERSIKT, f"B{row}")] = count
     return expected

@@ -57,7 +57,7 @@ def test_float_noise_is_rounded_once_to_cents() -> None:
         (["Skatteinkomster", "Glass"], [1.0, 2.0], "rad 2: okänd rad: 'Glass'"),
         (["Skatteinkomster", "Statsandelar"], [1.0, "#REF!"], "#REF!"),
         (["Skatteinkomster", "Statsandelar"], [1.0, "abc"], "belopp rad 2: innehåller text"),
-        (["Skatteinkomster", "Statsandelar"], [1.0], "1 rader men radbeteckningarna 2"),
+        (["Skatteinkomster", "Statsandelar"], [1.0], "1 rad men radbeteckningarna 2"),
         ([None, "Statsandelar"], [1.0, 2.0], "rad 1 har belopp men ingen radbeteckning"),
         (["Verotulot", "Skatteinkomster"], [1.0, 2.0], "avser samma post"),
         (["Verksamhetsinkomster", "Försäljningsinkomster"], [10.0, 9.0], "summan av dess delposter"),

@@ -104,6 +104,7 @@ class Range:
         widths = {len(r) for r in rows}
         if len(widths) > 1:
             raise ValueError("All elements of a 2d list or tuple must be of the same length")
+        _check_unprotected(self._ws)
         for i, row in enumerate(rows):
             for j, v in enumerate(row):
                 if isinstance(v, Decimal):
@@ -111,6 +112,7 @@ class Range:
                 self._ws.cell(r1 + i, c1 + j).value = v
 
     def clear_contents(self) -> None:
+        _check_unprotected(self._ws)
         r1, c1, r2, c2 = self._bounds
         for row in self._ws.iter_rows(min_row=r1, max_row=min(r2, self._ws.max_row),
                                       min_col=c1, max_col=min(c2, self._ws.max_column)):
@@ -154,9 +156,37 @@ class Tables:
         raise KeyError(name)
 
 
+def _check_unprotected(ws: Worksheet) -> None:
+    """Excel refuses to change a cell of a protected sheet (run-time error 1004)."""
+    if ws.protection.sheet:
+        raise RuntimeError(f"(-2146827284) The cell or chart is on a protected sheet ({ws.title})")
+
+
+class _SheetApi:
+    """The part of Excel's Worksheet object (``sheet.api``) that sheet protection uses."""
+
+    def __init__(self, ws: Worksheet) -> None:
+        self._ws = ws
+        self.calls: list[str] = []
+
+    @property
+    def ProtectContents(self) -> bool:  # noqa: N802 - Excel's name
+        return bool(self._ws.protection.sheet)
+
+    def Unprotect(self, Password: str | None = None) -> None:  # noqa: N802, N803
+        self._ws.protection.sheet = False
+
+    def Protect(self, Password: str | None = None, **_kw: object) -> None:  # noqa: N802, N803
+        self._ws.protection.sheet = True
+
+
 class Sheet:
     def __init__(self, ws: Worksheet) -> None:
         self._ws = ws
+
+    @property
+    def api(self) -> _SheetApi:
+        return _SheetApi(self._ws)
 
     @property
     def name(self) -> str:

@@ -17,3 +17,10 @@ Layers (enforced by ``make test``, see ``.importlinter``): ``cli`` may use every
 ``addin``; ``addin`` uses ``pipeline`` and below; ``pipeline`` → ``generate`` → ``files`` →
 ``schema`` → ``engine``; ``engine`` imports nothing of the others.
 """
+
+from importlib import metadata as _metadata
+
+try:
+    __version__ = _metadata.version("kommunbudget")
+except _metadata.PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0+unknown"

@@ -9,6 +9,7 @@ from engine.findings import Finding, count_by_severity
 from engine.money import format_sv
 from engine.ratios import Ratio
 from engine.statements import Statement
+from engine.svenska import antal
 
 __all__ = ["format_amount", "format_findings", "format_ratios", "format_statement"]
 
@@ -52,8 +53,8 @@ def format_ratios(per_year: Sequence[dict[str, Ratio]], columns: Sequence[str]) 
 
 def format_findings(findings: Sequence[Finding], limit: int = 20) -> str:
     counts = count_by_severity(findings)
-    head = (f"Kontroll: {counts['error']} fel, {counts['warning']} varningar, "
-            f"{counts['info']} info")
+    head = (f"Kontroll: {antal(counts['error'], 'fel')}, "
+            f"{antal(counts['warning'], 'varning')}, {antal(counts['info'], 'info')}")
     lines = [head]
     for f in list(findings)[:limit]:
         lines.append(f"  {f}")

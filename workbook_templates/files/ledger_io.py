@@ -52,6 +52,7 @@ from engine.ledger import (
     aggregate_ledger,
     parse_mappning,
 )
+from engine.svenska import antal
 
 __all__ = [
     "COLUMN_ALIASES",
@@ -816,7 +817,7 @@ def _finish(
                                     None, None, Location(workbook=source, sheet=sheet, cell=cell(i, role))))
         if len(idx) > MAX_ROW_FINDINGS:
             findings.append(Finding(RULE, Severity.ERROR,
-                                    f"... och {len(idx) - MAX_ROW_FINDINGS} rader till {more}.",
+                                    f"... och {antal(len(idx) - MAX_ROW_FINDINGS, 'rad')} till {more}.",
                                     None, None, Location(workbook=source, sheet=sheet)))
 
     amount_role = "belopp" if "belopp" in cols else "debet"
@@ -977,7 +978,7 @@ def _read_ledger_csv_unguarded(path: Path, options: CsvOptions, jobs: int) -> Le
     shown = {"\t": "tab", ";": ";", ",": ",", "|": "|"}.get(delimiter, delimiter)
     f.append(Finding(
         RULE, Severity.INFO,
-        f"Läste {rows_read} rader (kodning {reported}, avgränsare {shown}, decimaltecken "
+        f"Läste {antal(rows_read, 'rad')} (kodning {reported}, avgränsare {shown}, decimaltecken "
         f"{acc.decimal or '.'}; kolumner {', '.join(_quote(headers[use[r]]) for r in use)}).",
         None, None, Location(workbook=source)))
     return LedgerRead(frame, tuple(findings + f), rows_read, rejected, source, reported, delimiter,
@@ -1067,7 +1068,7 @@ def _read_ledger_xlsx(path: Path, options: CsvOptions) -> LedgerRead:
     used = ["konto", "kostnadsstalle", "period", *amount_roles]
     f.append(Finding(
         RULE, Severity.INFO,
-        f"Läste {rows_read} rader från bladet {sheet_name} (kolumner "
+        f"Läste {antal(rows_read, 'rad')} från bladet {sheet_name} (kolumner "
         f"{', '.join(headers[cols[r]] for r in used)}).", None, None,
         Location(workbook=source, sheet=sheet_name)))
     return LedgerRead(frame, tuple(f), rows_read, rejected, source, None, None, None, years)

@@ -36,6 +36,7 @@ from lxml import etree
 
 from engine.findings import Finding, Location, Severity
 from engine.input_hygiene import NO_CACHED_VALUE
+from engine.svenska import antal
 
 __all__ = [
     "Cell",
@@ -590,7 +591,7 @@ class WorkbookReader:
         self._sheet_xml[sheet] = data  # the error-value scan reads the same bytes
         rows, cols = _sheet_extent(data)
         if rows * cols > MAX_SHEET_CELLS:
-            area = f"{rows:,} rader × {cols:,} kolumner".replace(",", "\u00a0")
+            area = f"{antal(rows, 'rad')} × {antal(cols, 'kolumn')}"
             raise WorkbookReadError(
                 _finding(
                     f"Bladet {sheet!r} har innehåll utspritt ända till {cell_name(rows, cols)} "
@@ -910,7 +911,7 @@ class WorkbookReader:
         if unnamed > 5:
             findings.append(
                 _finding(
-                    f"Tabellen {name!r} har {unnamed - 5} kolumner till utan rubrik (området "
+                    f"Tabellen {name!r} har {antal(unnamed - 5, 'kolumn')} till utan rubrik (området "
                     f"{info.ref}). Ändra tabellens storlek (Tabelldesign → Ändra tabellstorlek) "
                     "eller ge kolumnerna rubriker.",
                     workbook=wbname,

@@ -49,6 +49,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from pathlib import Path
+from typing import NamedTuple
 
 from lxml import etree
 
@@ -105,6 +106,16 @@ CellValue = None | str | int | Decimal | float | bool | Formula | CellError | dt
 number format decides how they show); numpy and other numeric scalars are accepted as numbers."""
 
 
+class CellChange(NamedTuple):
+    """One cell a write changed: its old and new value (numbers as Decimal, text as str, a
+    formula as ``"=…"``, an error value as its code, an empty cell as None)."""
+
+    sheet: str
+    cell: str
+    old: object
+    new: object
+
+
 class WriteStatus(StrEnum):
     WRITTEN = "written"
     UNCHANGED = "unchanged"
@@ -120,6 +131,8 @@ class WriteResult:
     changed_cells: int = 0
     backup: Path | None = None
     findings: tuple[Finding, ...] = ()
+    #: every cell changed (old -> new), in sheet order; the writer compares them anyway
+    changes: tuple[CellChange, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -308,6 +321,16 @@ _EPOCH_1900 = dt.datetime(1899, 12, 30)  # serial 0 in Excel's 1900 date system 
 _EPOCH_1904 = dt.datetime(1904, 1, 1)
 
 
+def _report_value(v: CellValue) -> object:
+    if isinstance(v, Formula):
+        return "=" + v.body
+    if isinstance(v, bool | str | Decimal) or v is None:
+        return str(v) if isinstance(v, CellError) else v
+    if isinstance(v, int | float):
+        return Decimal(_number_text(v))
+    return v
+
+
 def _date_serial(v: dt.date, date1904: bool) -> int | float:
     """A date/datetime as Excel's serial number (the cell's own number format shows it)."""
     d = v if isinstance(v, dt.datetime) else dt.datetime(v.year, v.month, v.day)
@@ -387,6 +410,7 @@ class _SheetPatch:
     sheet_id: int
     changed_cells: int = 0
     lost_formulas: list[str] = field(default_factory=list)
+    changes: list[CellChange] = field(default_factory=list)
 
 
 class _SheetEditor:
@@ -436,6 +460,7 @@ class _SheetEditor:
         self.col_styles = self._col_styles()
         self._shared_groups: dict[str, list[etree._Element]] | None = None
         self.changed: set[tuple[int, int]] = set()
+        self.diff: dict[tuple[int, int], tuple[object, object]] = {}  # (old, new) per cell
         self._key_cache: dict[int, list[int]] = {}
 
     def array_conflict(self) -> tuple[str, str] | None:
@@ -555,6 +580,33 @@ class _SheetEditor:
         except InvalidOperation:
             return False
 
+    def value(self, c: etree._Element) -> object:
+        """The cell's content for a change report (see :class:`CellChange`)."""
+        parts = self._parts(c)
+        t, f, v = c.get("t"), parts.get("f"), parts.get("v")
+        if f is not None:
+            return "=" + (f.text or "")
+        if t == "inlineStr" and "is" in parts:
+            return self._inline_text(parts["is"])
+        if v is None:
+            return None
+        text = (v.text or "").strip()
+        if t == "s":
+            try:
+                return self._shared()[int(text)]
+            except (ValueError, IndexError):
+                return None
+        if t == "str":
+            return _decode_xstring(v.text or "")
+        if t == "b":
+            return text in ("1", "true")
+        if t == "e":
+            return text
+        try:
+            return Decimal(text)
+        except InvalidOperation:
+            return text
+
     def formula_text(self, c: etree._Element) -> str | None:
         f = self._parts(c).get("f")
         return None if f is None else (f.text or "")
@@ -607,6 +659,7 @@ class _SheetEditor:
         elif self._equals(c, value):
             return False, False
         self.changed.add((row, col))
+        self.diff[(row, col)] = (None if len(c) == 0 else self.value(c), _report_value(value))
         parts = self._parts(c)
         had_formula = "f" in parts
         f = parts.get("f")
@@ -1071,6 +1124,8 @@ def _plan(
             conflict = ed.array_conflict()
             if conflict is not None:
                 raise _ArrayFormulaConflict(info.name, *conflict)
+            patch.changes = [CellChange(info.name, cell_name(r, c), old, new)
+                             for (r, c), (old, new) in sorted(ed.diff.items())]
             if patch.changed_cells:
                 for r in touched_rows:
                     ed.prune_row(r)
@@ -1402,6 +1457,7 @@ def _write_locked(
         return WriteResult(shown, WriteStatus.UNCHANGED)
     changed_sheets = tuple(p.name for p in plan.changed)
     changed_cells = sum(p.changed_cells for p in plan.changed)
+    changes = tuple(ch for p in plan.changed for ch in p.changes)
     tmp = fileops.temp_path(path)
     try:
         fileops.atomic_write_bytes(path.parent, plan.data, tmp)
@@ -1458,4 +1514,5 @@ def _write_locked(
         changed_sheets=changed_sheets,
         changed_cells=changed_cells,
         backup=backup,
+        changes=changes,
     )

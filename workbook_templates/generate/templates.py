@@ -108,11 +108,18 @@ def _add_table(ws: Worksheet, spec: TableSpec, rows: Sequence[Sequence[object]],
     return ref
 
 
-def _validate(ws: Worksheet, ref_col: str, first: int, last: int, source: str,
-              prompt: str) -> None:
+def _validate(ws: Worksheet, ref_col: str, first: int, last: int, source: str | None,
+              prompt: str, strict: bool = True) -> None:
+    """A list in the column. ``strict=False``: Excel warns about a value outside the list but
+    lets the user keep it (committee names: a new committee can be typed); ``source=None``: no
+    list (nothing to choose from yet)."""
+    if source is None:
+        return
     dv = DataValidation(type="list", formula1=source, allow_blank=True,
                         showErrorMessage=True, errorTitle="Ogiltigt värde",
-                        error=f"Välj ett värde i listan: {prompt}")
+                        errorStyle="stop" if strict else "warning",
+                        error=f"Välj ett värde i listan: {prompt}" if strict else
+                        f"Värdet finns inte i listan ({prompt}). Välj Ja för att behålla det.")
     dv.add(f"{ref_col}{first}:{ref_col}{max(last, first) + 200}")
     ws.add_data_validation(dv)
 
@@ -139,6 +146,8 @@ OUTPUT_WIDTHS = {
     "Budgetutfall": {"B": 44, "K": 60, "L": 50},
     "Sammandrag": {"B": 70},
 }
+#: Other number formats of owned sheets' columns (dates as dates).
+OUTPUT_FORMATS = {"Resultatbalansering": {"H": "yyyy-mm-dd"}}
 #: Owned sheets' columns that hold amounts (the writer gives new cells their column's style).
 AMOUNT_COLUMNS = {
     "Kontroll": "",
@@ -157,6 +166,14 @@ def _output_sheet(wb: Workbook, title: str) -> Worksheet:
     ws["A2"] = S.OWNED_MARK
     ws["A2"].font = Font(name=FONT, italic=True, color="C00000")
     ws.sheet_properties.tabColor = OWNED_TAB
+    # protected without a password: "do not write here" is enforced, and a controller who
+    # must can still lift it (Granska → Ta bort skydd). The writer patches the XML and the
+    # Excel adapter lifts and restores it around its write.
+    ws.protection.sheet = True
+    ws.protection.formatColumns = False  # widths and formats stay adjustable
+    ws.protection.formatCells = False
+    ws.protection.autoFilter = False
+    ws.protection.sort = False
     ws.column_dimensions["A"].width = 52
     amount_cols = AMOUNT_COLUMNS.get(title, "BCDEFGHIJKLMNOP")
     for col in range(2, 17):
@@ -168,6 +185,8 @@ def _output_sheet(wb: Workbook, title: str) -> Worksheet:
             ws.column_dimensions[letter].number_format = AMOUNT_FORMAT
     for letter, width in OUTPUT_WIDTHS.get(title, {}).items():
         ws.column_dimensions[letter].width = width
+    for letter, fmt in OUTPUT_FORMATS.get(title, {}).items():
+        ws.column_dimensions[letter].number_format = fmt
     ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
@@ -178,16 +197,18 @@ def _output_sheet(wb: Workbook, title: str) -> Worksheet:
 def _lists_sheet(wb: Workbook, namnder: Sequence[str]) -> dict[str, str]:
     ws = wb.create_sheet(S.SHEET_LISTOR)
     ws.sheet_state = "hidden"
-    lists = {"Nämnd": tuple(namnder) or ("(fyll i nämnderna)",), "ja/nej": S.JA_NEJ,
+    # no committees yet (an empty template): no list to choose from, the names are typed
+    lists = {"Nämnd": tuple(namnder), "ja/nej": S.JA_NEJ,
              "Princip": S.PRINCIPER, "Finansiering": S.FINANSIERING,
              "Bindande mot": S.BINDANDE_MOT, "Typ": S.AR_TYPER, "Nivå": S.RB_NIVAER}
-    sources = {}
+    sources: dict[str, str | None] = {}
     for j, (name, values) in enumerate(lists.items(), start=1):
         letter = get_column_letter(j)
         ws.cell(1, j, name).font = Font(name=FONT, bold=True)
         for i, v in enumerate(values, start=2):
             ws.cell(i, j, v)
-        sources[name] = f"={S.SHEET_LISTOR}!${letter}$2:${letter}${len(values) + 1}"
+        sources[name] = f"={S.SHEET_LISTOR}!${letter}$2:${letter}${len(values) + 1}" \
+            if values else None
     return sources
 
 
@@ -282,12 +303,15 @@ NAMND_INSTRUKTIONER = (
 )
 
 
-def new_kommun(path: str | Path, example: Exempel | None = None, sprak: str = "sv") -> Path:
-    """Create the municipality workbook at ``path`` (``.xlsx``)."""
+def new_kommun(path: str | Path, example: Exempel | None = None, sprak: str = "sv",
+               namnder: Sequence[str] = ()) -> Path:
+    """Create the municipality workbook at ``path`` (``.xlsx``). ``namnder`` (empty template
+    only): the committees, listed in *Resultatbalansering in* and offered in the committee
+    columns."""
     path = Path(path)
     wb = Workbook()
     _instructions(wb, KOMMUN_INSTRUKTIONER)
-    namnder = example.namndlista if example else ()
+    namnder = tuple(example.namndlista if example else dict.fromkeys(namnder))
     lists = _lists_sheet(wb, namnder)
     if example:
         b = example.budget
@@ -331,7 +355,8 @@ def new_kommun(path: str | Path, example: Exempel | None = None, sprak: str = "s
                      amount_headers=("Kostnadskalkyl", "Tidigare år"),
                      widths={"Projekt": 30, "Nämnd": 26, "Rad": 40}, min_rows=3)
     last = int(ref.split(":")[1].lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
-    _validate(ws, _col_of(T.INVESTERINGAR, "Nämnd"), 4, last, lists["Nämnd"], "nämnderna")
+    _validate(ws, _col_of(T.INVESTERINGAR, "Nämnd"), 4, last, lists["Nämnd"], "nämnderna",
+              strict=False)
     _validate(ws, _col_of(T.INVESTERINGAR, "Princip"), 4, last, lists["Princip"], "brutto/netto")
 
     ws = _input_sheet(wb, T.UTFALL_KOMMUN.sheet, "Utfall",
@@ -371,8 +396,9 @@ def new_kommun(path: str | Path, example: Exempel | None = None, sprak: str = "s
                min_rows=2)
 
     ws = _input_sheet(wb, T.REGLER.sheet, "Regler för resultatbalansering",
-                      "Standard: seedens regel (⅓ enheter, ⅓ nämnd, ⅓ kommunstyrelsen; "
-                      "underskott helt till enheterna). Ändra värdena för en annan variant.")
+                      "Standard: ett överskott delas ⅓ till enheterna, ⅓ till nämnden och ⅓ "
+                      "till kommunstyrelsen; ett underskott bärs helt av enheterna. Ändra "
+                      "värdena för en annan variant.")
     _add_table(ws, T.REGLER, [list(r) for r in rules_to_table()[1:]],
                widths={"Inställning": 44, "Värde": 30})
 
@@ -385,7 +411,7 @@ def new_kommun(path: str | Path, example: Exempel | None = None, sprak: str = "s
         nrows = [[n, "ja" if goals.get(n) is None or goals[n].maluppfyllelse else "nej", None]
                  for n in namnder]
     _add_table(ws, T.NAMNDER, nrows, widths={"Nämnd": 30, "Kommentar": 40}, min_rows=3)
-    _validate(ws, "A", 4, 4 + len(nrows), lists["Nämnd"], "nämnderna")
+    # column A is where the committees are typed: no list (it would have to list itself)
     _validate(ws, "B", 4, 4 + len(nrows), lists["ja/nej"], "ja/nej")
     jrow = 4 + max(len(nrows), 3) + 3
     ws.cell(jrow - 1, 1, "Justeringar (R2)").font = Font(name=FONT, bold=True)

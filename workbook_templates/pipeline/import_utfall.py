@@ -22,6 +22,7 @@ import pandas as pd
 from engine.catalogue import catalogue
 from engine.findings import Finding, Location, Severity, excerpt
 from engine.ledger import ImportReport, ore_to_decimal
+from engine.svenska import antal
 from workbook_templates.files.ledger_io import CsvOptions
 from workbook_templates.files.ledger_io import import_utfall as read_and_aggregate
 from workbook_templates.files.safety import check_workbook
@@ -183,7 +184,7 @@ def import_utfall(
     if units:
         result.findings.append(Finding(
             "V10", Severity.INFO,
-            f"{len(units)} enheter hör inte till någon nämnds uppgifter och skrevs i kommunens "
+            f"{antal(len(units), 'enhet')} hör inte till någon nämnds uppgifter och skrevs i kommunens "
             f"arbetsbok: {', '.join(excerpt(u, 40) for u in units[:10])}"
             f"{' …' if len(units) > 10 else ''}.",
             location=Location(workbook=kommun.name, sheet=BOKFORT_SHEET)))

@@ -13,12 +13,21 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 
-from engine.binding import BindingItem, BudgetChange, Organ, check_changes
-from engine.budget import Berakning, Budget, InverkanRad, Uppgift, affarsverk_inverkan, berakna
+from engine.binding import BindingItem, BudgetChange, Organ, check_changes, detalj_label
+from engine.budget import (
+    INTERNA_POSTER,
+    Berakning,
+    Budget,
+    InverkanRad,
+    Uppgift,
+    affarsverk_inverkan,
+    berakna,
+)
 from engine.catalogue import catalogue
 from engine.findings import Finding, Location, Severity
 from engine.input_hygiene import parse_amount
 from engine.resultatbalansering import DISPOSITION, Balansering, balansera
+from engine.svenska import antal
 from engine.uppfoljning import Uppfoljning, bindande_poster, resolve_post, uppfoljning
 from workbook_templates.pipeline.loader import KommunInput, NamndInput
 
@@ -191,13 +200,16 @@ def _rb_rows(rb: Balansering) -> Rows:
         rows.append([n.namnd, goal, n.justerat_resultat, n.overforing, n.ks_andel,
                      n.disposition])
     rows.append([])
-    rows.append(["Budgettillägg (R1)", "Resultatenhet", "År", "Belopp"])
+    # amounts stay in the amount columns (C–G); the date is a date in H (date format in the
+    # template), the year a number in I (no number format)
+    rows.append(["Budgettillägg (R1)", "Resultatenhet", "Belopp", None, None, None, None, None,
+                 "År"])
     for t in rb.budgettillagg:
-        rows.append([t.namnd, t.resultatenhet, str(t.ar) if t.ar else None, t.belopp])
+        rows.append([t.namnd, t.resultatenhet, t.belopp, None, None, None, None, None, t.ar])
     rows.append([])
-    rows.append(["Tidplan (R8)", "Datum", "Status"])
+    rows.append(["Tidplan (R8)", None, None, None, None, None, None, "Datum", "Status"])
     for s in rb.tidplan:
-        rows.append([s.namn, s.datum.isoformat() if s.datum else None, s.status])
+        rows.append([s.namn, None, None, None, None, None, None, s.datum, s.status])
     return rows
 
 
@@ -261,11 +273,15 @@ def _tabla_rows(uf: Uppfoljning, year: int | None) -> Rows:
                      r.prognosavvikelse if r.prognos is not None else r.avvikelse,
                      r.utnyttjandegrad, r.status_text, r.forklaring])
     rows.append([])
-    rows.append(["Del", "Summa ursprunglig", "Ändringar", "Budget efter ändringar", "Utfall",
-                 "Prognos", "Avvikelse", "Kräver beslut"])
+    # the totals in the same columns as the rows above (amount format D–I); the count of items
+    # that need a council decision as text in the Status column
+    rows.append(["Summa per del", None, None, "Ursprunglig budget", "Ändringar",
+                 "Budget efter ändringar", "Utfall hittills", "Prognos helår", "Avvikelse",
+                 None, "Kräver beslut"])
     for t in uf.tabla.parts:
-        rows.append([t.part.value, t.ursprunglig, t.andringar, t.budget_efter, t.utfall,
-                     t.prognos, t.avvikelse, t.antal_som_kraver_beslut])
+        rows.append([t.part.value, None, None, t.ursprunglig, t.andringar, t.budget_efter,
+                     t.utfall, t.prognos, t.avvikelse, None,
+                     antal(t.antal_som_kraver_beslut, "post")])
     return rows
 
 
@@ -274,7 +290,7 @@ def _item_name(item: BindingItem) -> str:
     if item.detalj == "RR.RES":  # an other balance unit, bound on its result (§6.3.3.7)
         return f"{label} – resultat ({item.kind.value})"
     if item.detalj and item.detalj != "RR.AB":
-        return f"{label} ({item.detalj})"
+        return f"{label} ({detalj_label(item.detalj)})"
     return f"{label} – {item.kind.value}"
 
 
@@ -297,7 +313,8 @@ def findings_rows(findings: Sequence[Finding]) -> Rows:
     from engine.findings import count_by_severity
 
     c = count_by_severity(findings)
-    rows: Rows = [[f"{c['error']} fel, {c['warning']} varningar, {c['info']} info"],
+    rows: Rows = [[f"{antal(c['error'], 'fel')}, {antal(c['warning'], 'varning')}, "
+                   f"{antal(c['info'], 'info')}"],
                   ["Regel", "Allvar", "Arbetsbok", "Flik", "Cell", "Objekt", "År", "Meddelande"]]
     order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
     for f in sorted(findings, key=lambda f: order[f.severity]):
@@ -526,7 +543,7 @@ def _locate(f: Finding, k: KommunInput, namnder: Sequence[NamndInput]) -> Findin
         if key and (key == name.casefold() or key.startswith(name.casefold() + " ")
                     or tail.startswith(name.casefold())):
             return replace(f, location=where)
-    code = obj.split(" ")[0] if obj else ""
+    code = _OBJECT_CODES.get(key) or (obj.split(" ")[0] if obj else "")
     if code:  # a line code: the rows that carry it, in every workbook that has one
         places = [where for n in namnder for (_t, c), where in n.rader.items()
                   if c == code or c.startswith(code + ".")]
@@ -545,6 +562,9 @@ def _locate(f: Finding, k: KommunInput, namnder: Sequence[NamndInput]) -> Findin
     sheet = _RULE_SHEETS.get(f.rule)
     return replace(f, location=Location(workbook=k.path.name, sheet=sheet))
 
+
+#: Objects named in words (no code in what a controller reads) -> the line code they stand for.
+_OBJECT_CODES = {INTERNA_POSTER: "DR.INT"}
 
 #: Where in the municipality workbook a check without an object row comes from.
 _RULE_SHEETS = {"V7": "Centrala poster", "V8": "Balans och kris", "V9": "Balans och kris",

@@ -14,14 +14,20 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from engine.findings import Finding, Location, Severity, count_by_severity, has_errors
+from engine.findings import Finding, Location, Severity, count_by_severity, has_errors, located
 from workbook_templates import schema as S
 from workbook_templates.files.fileops import excel_owner_files
 from workbook_templates.files.safety import check_workbook
-from workbook_templates.files.xlsx_writer import WriteResult, WriteStatus, block, write_cells
+from workbook_templates.files.xlsx_writer import (
+    CellChange,
+    WriteResult,
+    WriteStatus,
+    block,
+    write_cells,
+)
 from workbook_templates.pipeline.loader import KommunInput, NamndInput, read_kommun, read_namnd
 from workbook_templates.pipeline.outputs import Outputs, Saknas, compute_outputs
 
@@ -38,6 +44,8 @@ class FileReport:
     status: str  # written, unchanged, skipped, error, refused, validated, input-errors
     findings: list[Finding] = field(default_factory=list)
     backup: Path | None = None
+    #: output cells this run changed: (sheet, cell, old value, new value), from the writer
+    changes: list[CellChange] = field(default_factory=list)
     #: skipped because it is open in Excel: not written, so the run exits 2 (README contract);
     #: a workbook locked by another refresh is skipped too, but that run writes it
     open_in_excel: bool = False
@@ -55,6 +63,8 @@ class RefreshReport:
     outputs: Outputs | None
     #: why the consolidated figures are incomplete (empty: complete); see :class:`Saknas`
     saknas: list[Saknas] = field(default_factory=list)
+    #: nothing could be done (no workbook found, no municipality workbook): a usage error, exit 2
+    failed: bool = False
 
     @property
     def complete(self) -> bool:
@@ -66,8 +76,10 @@ class RefreshReport:
     @property
     def exit_code(self) -> int:
         """0 all fine; 1 error findings (files still refreshed where safe); 2 a file could not be
-        read or written (also: skipped because it is open in Excel)."""
-        if any(f.status in ("error", "refused") or f.open_in_excel for f in self.files):
+        read or written (also: skipped because it is open in Excel), or nothing to do (no
+        workbook, no municipality workbook)."""
+        if self.failed or any(f.status in ("error", "refused") or f.open_in_excel
+                              for f in self.files):
             return 2
         if any(f.severity is Severity.ERROR for f in self.findings):
             return 1
@@ -134,7 +146,8 @@ def dedupe(files: Sequence[Path]) -> tuple[list[Path], list[Finding]]:
 
 def find_workbooks(paths: Sequence[str | Path]) -> list[Path]:
     """Files and folders -> workbook files (folders non-recursively; Excel lock files and hidden
-    files such as our own temp files are skipped)."""
+    files such as our own temp files are skipped). A path that does not exist is returned as
+    given (the caller reports it)."""
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
@@ -172,8 +185,12 @@ def refresh(
     say = progress or (lambda _msg: None)
     missing = check_paths(paths, kommun)
     if missing:  # nothing is read, nothing is written anywhere
-        return RefreshReport(missing, [f for r in missing for f in r.findings], None)
+        return RefreshReport(missing, [f for r in missing for f in r.findings], None, failed=True)
     files, all_findings = dedupe(find_workbooks(paths))
+    if not files:
+        f = Finding("IN", Severity.ERROR, "Ingen arbetsbok (.xlsx, .xlsm) hittades i "
+                    f"{', '.join(str(p) for p in paths)}. Ange mappen med arbetsböckerna.")
+        return RefreshReport([], [*all_findings, f], None, failed=True)
     kommun_path = Path(kommun) if kommun else None
     if kommun_path is None:
         candidates = [f for f in files if _is_kommun(f)]
@@ -202,15 +219,18 @@ def refresh(
         all_findings.extend(found)
         return True
 
+    if kommun_path is None and not write:
+        return _validate_committees(namnd_paths, gate, reports, all_findings)
     if kommun_path is None:
         f = Finding("IN", Severity.ERROR, "Ingen kommunarbetsbok angavs eller hittades (den med "
                     "tabellen tblCentrala); ange den med --kommun.")
-        return RefreshReport([], [*all_findings, f], None)
+        return RefreshReport([], [*all_findings, f], None, failed=True)
 
     say(f"Läser {kommun_path.name}")
     k: KommunInput | None = None
     if gate(kommun_path, "kommun"):
         k = read_kommun(kommun_path)
+        _name_workbook(k.findings, kommun_path)
         all_findings.extend(k.findings)
         if not k.readable:
             reports.append(FileReport(kommun_path, "kommun", "error", k.findings))
@@ -337,6 +357,31 @@ def _finish(report: RefreshReport) -> RefreshReport:
     return report
 
 
+def _validate_committees(paths: list[Path], gate: Callable[[Path, str], bool],
+                         reports: list[FileReport], all_findings: list[Finding]) -> RefreshReport:
+    """``validate`` without a municipality workbook: each committee workbook on its own (a
+    committee controller checking a file before sending it). What needs no municipality data is
+    checked: the safety gate and everything the loader checks in the committee's own tables
+    (against its own tblAr); consolidation, binding items and resultatbalansering need the
+    municipality workbook and are not run."""
+    for p in paths:
+        if not gate(p, "nämnd"):
+            continue
+        n = read_namnd(p)
+        _name_workbook(n.findings, p)
+        all_findings.extend(n.findings)
+        if not n.readable:
+            reports.append(FileReport(p, "nämnd", "error", n.findings))
+            continue
+        note = Finding("IN", Severity.INFO, "Kontrollerad utan kommunens arbetsbok: nämndens egna "
+                       "tabeller är kontrollerade; sammanställning, bindande poster och "
+                       "resultatbalansering kontrolleras när kommunens arbetsbok är med.",
+                       location=Location(workbook=p.name))
+        all_findings.append(note)
+        reports.append(FileReport(p, "nämnd", "validated", [*n.findings, note]))
+    return RefreshReport(reports, all_findings, None)
+
+
 def _read_committee(args: tuple[Path, list]) -> tuple[Path, list[Finding], NamndInput | None]:
     """Gate and read one committee workbook (a worker-process task with ``jobs`` > 1)."""
     path, kolumner = args
@@ -349,7 +394,18 @@ def _read_committee(args: tuple[Path, list]) -> tuple[Path, list[Finding], Namnd
             f"{path.name} är en kommunarbetsbok (den har tabellen tblCentrala), inte en nämnds; "
             "den lästes inte och skrevs inte. Flytta arkivkopior ut ur mappen.",
             location=Location(workbook=path.name))], None
-    return path, found, read_namnd(path, kolumner)
+    n = read_namnd(path, kolumner)
+    _name_workbook(n.findings, path)
+    return path, found, n
+
+
+def _name_workbook(findings: list[Finding], path: Path) -> None:
+    """A workbook's own findings located in a sheet or cell get the workbook's file name (so a
+    report line reads ``kommun.xlsx Budgetändringar!C6``); changed in place, order kept."""
+    for i, f in enumerate(findings):
+        loc = f.location
+        if loc is not None and not loc.workbook and (loc.sheet or loc.cell or loc.table):
+            findings[i] = located(f, replace(loc, workbook=path.name))
 
 
 def _write_committee(args: tuple) -> FileReport:
@@ -402,6 +458,7 @@ def write_owned(path: Path, role: str, sheets: dict[str, list[list[object]]], ba
             f.severity is Severity.ERROR for f in findings):
         status = "input-errors"
     fr = FileReport(path, role, status, [*findings, *result.findings], result.backup,
+                    list(result.changes),
                     open_in_excel=result.status is WriteStatus.SKIPPED
                     and bool(excel_owner_files(path)))
     if result.status is WriteStatus.ERROR and not result.findings:

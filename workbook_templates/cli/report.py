@@ -1,0 +1,101 @@
+"""The JSON report of ``refresh``, ``validate`` and ``import-utfall`` (``--report FILE``).
+
+Documented in docs/RAPPORT.md and pinned by the JSON Schema shipped next to this module
+(``report.schema.json``, :func:`schema`); the tests validate every report against it. Values are
+stable machine values (status ``written``, severity ``error``); the Swedish wording a person
+reads is in :mod:`workbook_templates.cli.svenska`. Bump :data:`SCHEMA_VERSION` on any change:
+the minor part for added fields, the major part when a field changes meaning or goes away.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from engine.findings import Finding, count_by_severity
+from workbook_templates import __version__
+
+__all__ = ["MAX_CHANGES", "SCHEMA_VERSION", "build_report", "schema", "write_report"]
+
+SCHEMA_VERSION = "1.0"
+#: changed cells listed per file; more are counted in ``changes_omitted`` (a first refresh of a
+#: large municipality writes every output cell)
+MAX_CHANGES = 20_000
+
+
+def schema() -> dict[str, Any]:
+    """The report's JSON Schema (draft 2020-12), from the installed package."""
+    text = resources.files("workbook_templates.cli").joinpath("report.schema.json").read_text(
+        encoding="utf-8")
+    return json.loads(text)
+
+
+def _json_value(v: object) -> object:
+    """A cell value for JSON: numbers as numbers (int when whole), text, booleans, null."""
+    if isinstance(v, Decimal):
+        return int(v) if v == v.to_integral_value() else float(v)
+    if v is None or isinstance(v, bool | int | float | str):
+        return v
+    return str(v)
+
+
+def _finding(f: Finding) -> dict[str, object]:
+    return f.as_dict()
+
+
+def _file(fr: Any) -> dict[str, object]:
+    changes = list(getattr(fr, "changes", []) or [])
+    return {
+        "path": str(fr.path),
+        "workbook": Path(fr.path).name,
+        "role": fr.role,
+        "status": fr.status,
+        "findings": count_by_severity(fr.findings),
+        "backup": str(fr.backup) if fr.backup else None,
+        "changes": [{"sheet": c.sheet, "cell": c.cell, "old": _json_value(c.old),
+                     "new": _json_value(c.new)} for c in changes[:MAX_CHANGES]],
+        "changes_omitted": max(0, len(changes) - MAX_CHANGES),
+    }
+
+
+def build_report(command: str, started: datetime, finished: datetime, exit_code: int,
+                 files: Iterable[Any], findings: Sequence[Finding], *,
+                 complete: bool = True, ofullstandig: Iterable[Any] = (),
+                 extra: dict[str, object] | None = None) -> dict[str, object]:
+    """The report as a JSON-ready dict. ``files`` are :class:`FileReport`-like objects (path,
+    role, status, findings, backup, changes); ``ofullstandig`` entries are dicts or objects with
+    ``namnd, workbook, sheet, cell, orsak`` (what made a result incomplete)."""
+    out: dict[str, object] = {
+        "schema": "kommunbudget-rapport",
+        "schema_version": SCHEMA_VERSION,
+        "tool_version": __version__,
+        "command": command,
+        "started": started.isoformat(timespec="seconds"),
+        "finished": finished.isoformat(timespec="seconds"),
+        "exit_code": exit_code,
+        "complete": complete,
+        "ofullstandig": [_gap(g) for g in ofullstandig],
+        "totals": count_by_severity(findings),
+        "files": [_file(f) for f in files],
+        "findings": [_finding(f) for f in findings],
+    }
+    if extra:
+        out.update(extra)
+    return out
+
+
+def _gap(g: Any) -> dict[str, object]:
+    keys = ("namnd", "workbook", "sheet", "cell", "orsak")
+    if isinstance(g, dict):
+        return {k: g.get(k) for k in keys}
+    return {k: getattr(g, k, None) for k in keys}
+
+
+def write_report(path: str | Path, report: dict[str, object]) -> None:
+    Path(path).write_text(json.dumps(report, ensure_ascii=False, indent=2, default=str) + "\n",
+                          encoding="utf-8")
