@@ -654,6 +654,7 @@ class _SheetEditor:
                 return False, False
             c = self._new_cell(row, col)
             self.changed.add((row, col))
+            self.diff[(row, col)] = (None, _report_value(value))
             self._fill(c, value)  # a new cell has no value, formula or type to remove
             return True, False
         elif self._equals(c, value):
@@ -780,6 +781,9 @@ class _SheetEditor:
             cols = [col for col, _ in cells]  # the <c> elements, in the order they were written
             self.cells[r] = dict(zip(cols, row_el, strict=True))
             self.changed.update((r, col) for col in cols)
+            diff = self.diff
+            for col, value in cells:  # every new cell is a change from empty
+                diff[(r, col)] = (None, _report_value(value))
         for r, col in empty:
             self.cells[r][col][0][0].text = ""
         return count
