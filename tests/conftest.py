@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -44,3 +45,18 @@ from hypothesis import settings  # noqa: E402
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
 settings.register_profile("dev", deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small example set (municipality + two committees) made from the templates; tests copy
+    it before changing anything."""
+    from workbook_templates.generate.example import exempelkommun
+    from workbook_templates.generate.templates import new_kommun, new_namnd
+
+    folder = tmp_path_factory.mktemp("pristine")
+    ex = exempelkommun()
+    new_kommun(folder / "kommun.xlsx", ex)
+    new_namnd(folder / "social.xlsx", "Socialnämnden", ex)
+    new_namnd(folder / "bildning.xlsx", "Bildningsnämnden", ex)
+    return folder

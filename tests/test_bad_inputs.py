@@ -15,8 +15,6 @@ import pytest
 from bad_inputs import CASES, Case, break_workbook
 
 from workbook_templates.files.reader import workbook_structure
-from workbook_templates.generate.example import exempelkommun
-from workbook_templates.generate.templates import new_kommun, new_namnd
 from workbook_templates.pipeline.refresh import refresh
 from workbook_templates.schema import KOMMUN_OUTPUTS, NAMND_OUTPUTS
 
@@ -29,16 +27,6 @@ def _input_parts(path: Path) -> dict[str, bytes]:
         owned = {s.part for s in st.sheets if s.name in (*KOMMUN_OUTPUTS, *NAMND_OUTPUTS)}
         skip = owned | {st.workbook_part, "xl/calcChain.xml"}
         return {n: z.read(n) for n in z.namelist() if n not in skip}
-
-
-@pytest.fixture(scope="module")
-def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("pristine")
-    ex = exempelkommun()
-    new_kommun(folder / "kommun.xlsx", ex)
-    new_namnd(folder / "social.xlsx", "Socialnämnden", ex)
-    new_namnd(folder / "bildning.xlsx", "Bildningsnämnden", ex)
-    return folder
 
 
 def _copy(src: Path, dst: Path) -> None:

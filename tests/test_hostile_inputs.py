@@ -16,22 +16,10 @@ from addin.udfs import KB_NYCKELTAL
 from engine.findings import MAX_MESSAGE_CHARS, Finding, Severity, excerpt
 from engine.input_hygiene import parse_amount
 from engine.money import MAX_AMOUNT, MoneyError, to_money
-from workbook_templates.generate.example import exempelkommun
-from workbook_templates.generate.templates import new_kommun, new_namnd
 from workbook_templates.pipeline.refresh import refresh
 
 EXCEL_MAX_CELL_TEXT = 32_767
 SHORT = 400  # a finding about one bad value is a few sentences, not the value
-
-
-@pytest.fixture(scope="module")
-def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("pristine")
-    ex = exempelkommun()
-    new_kommun(folder / "kommun.xlsx", ex)
-    new_namnd(folder / "social.xlsx", "Socialnämnden", ex)
-    new_namnd(folder / "bildning.xlsx", "Bildningsnämnden", ex)
-    return folder
 
 
 def _copy(src: Path, dst: Path) -> Path:
