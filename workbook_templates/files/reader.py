@@ -481,14 +481,6 @@ class WorkbookReadError(Exception):
         self.finding = finding
 
 
-_ERROR_HINT = re.compile(rb"""\bt\s*=\s*["']e["']""")
-#: A formula cell whose cached value is missing or empty (``<f>…</f></c>``, ``<f …/><v/></c>``):
-#: a file written by a script and never opened in a spreadsheet program.
-_NO_VALUE_HINT = re.compile(
-    rb"(?:</(?:\w+:)?f>|<(?:\w+:)?f\b[^>]*/>)\s*(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?"
-    rb"\s*</(?:\w+:)?c>")
-
-
 class WorkbookReader:
     """An open workbook: structure from the zip, values from calamine (one sheet load each).
 
@@ -614,9 +606,9 @@ class WorkbookReader:
             if data is None:
                 info = self.structure.sheet(sheet)
                 data = self._zip.read(info.part) if info and info.part else b""
-            hint = (b'"e"' in data or b"'e'" in data) and _ERROR_HINT.search(data) is not None
-            hint = hint or (b"<f" in data or b":f" in data) and (
-                _NO_VALUE_HINT.search(data) is not None)
+            # a formula, a quoted e (t="e") or an attribute value that may spell it (t="&#101;")
+            hint = (b"<f" in data or b":f" in data or b'"e"' in data or b"'e'" in data
+                    or b'"&' in data or b"'&" in data)
             self._errors[sheet] = _scan_errors(data) if hint else {}
         return self._errors[sheet]
 
@@ -1046,10 +1038,131 @@ def _parse_sheet_ref(text: str) -> tuple[str, str] | None:
 
 
 def _scan_errors(sheet_xml: bytes) -> dict[tuple[int, int], str]:
-    """:func:`_scan_errors_full`, through the faster :func:`_scan_errors_by_ref` when every cell
-    names its own position (what Excel, openpyxl and XlsxWriter write)."""
-    found = _scan_errors_by_ref(sheet_xml)
+    """:func:`_scan_errors_full`, through the fastest scan whose assumptions hold: the byte scan
+    (:func:`_scan_errors_bytes`), else the lxml scan of the ``<c>`` elements when every cell
+    names its own position (:func:`_scan_errors_by_ref`), else the full scan."""
+    found = _scan_errors_bytes(sheet_xml)
+    if found is None:
+        found = _scan_errors_by_ref(sheet_xml)
     return found if found is not None else _scan_errors_full(sheet_xml)
+
+
+# The byte scan (issue 17). A worksheet part as Excel, openpyxl, XlsxWriter and our writer
+# write it: one unprefixed <sheetData> holding every <row> and <c>; a cell's children in schema
+# order (f, v, is); no comments, CDATA, DTD or processing instructions; no '>' in text or in an
+# attribute value, no entity reference starting an attribute value. Then the cells that matter
+# are found by what is rare in the bytes (each <f, each "e" inside a cell's tag), with C-speed
+# searches, and each one is read exactly. Anything else makes the byte scan decline (None) and
+# lxml decide.
+_SD_START = re.compile(rb"<sheetData(?:\s[^>]*)?>")
+_PREFIXED_TAG = re.compile(rb"</?[^\s<>/:!?]+:")
+_ROW_OR_CELL_TAG = re.compile(rb"<(?:[^\s<>/:!?]+:)?(?:c|row)[\s/>]")
+_F_TAG = re.compile(rb"<f[\s/>]")
+_ENTITY_VALUE = re.compile(rb"""=\s*["']&""")
+_QUOTED_E = re.compile(rb'"e"')
+_QUOTED_E1 = re.compile(rb"'e'")
+_CELL_START = re.compile(rb"<c(\s[^>]*?)?(/?)>")
+_ATTR = re.compile(rb"""([^\s=]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_V_IS_END = (rb"\s*(?:<v(?:\s[^>]*?)?(?:/>|>([^<]*)</v>))?"  # the cached value
+             rb"\s*(?:<is(?:\s[^>]*?)?(?:/>|>.*?</is>))?\s*</c>")  # an inline string, the end
+_F_THEN_V = re.compile(rb"\s*<f(?:\s[^>]*?)?(?:/>|>[^<]*</f>)" + _V_IS_END, re.DOTALL)
+_V_ONLY = re.compile(_V_IS_END, re.DOTALL)
+_ROW_START = re.compile(rb"<row(\s[^>]*?)?/?>")
+_XML_DECL = re.compile(rb"""<\?xml(?:\s[^>?]*?encoding\s*=\s*["']([^"']*)["'])?[^>?]*\?>""")
+
+
+def _attrs(text: bytes | None) -> dict[bytes, bytes]:
+    return {m[0]: m[1] or m[2] for m in _ATTR.findall(text or b"")}
+
+
+def _entity_in_attribute(sd: bytes) -> bool:
+    """Whether an attribute value in ``sd`` starts with an entity or character reference (a
+    one-character value such as ``t="&#101;"``, which is "e"). Needs every '>' to end a tag."""
+    for m in _ENTITY_VALUE.finditer(sd):
+        if sd.rfind(b"<", 0, m.start()) > sd.rfind(b">", 0, m.start()):
+            return True
+    return False
+
+
+def _scan_errors_bytes(sheet_xml: bytes) -> dict[tuple[int, int], str] | None:
+    """What :func:`_scan_errors_full` finds, found by searches over the bytes; None (nothing
+    decided) whenever the part is not in the plain shape the searches assume."""
+    data = sheet_xml[3:] if sheet_xml.startswith(b"\xef\xbb\xbf") else sheet_xml
+    if b"<!" in data:  # comments, CDATA, a DTD
+        return None
+    if data.startswith(b"<?"):
+        decl = _XML_DECL.match(data)
+        if decl is None or (decl.group(1) or b"utf-8").lower() not in (b"utf-8", b"utf8"):
+            return None
+        data = data[decl.end():]
+    if b"<?" in data or not data.lstrip().startswith(b"<"):
+        return None  # processing instructions; another encoding (UTF-16 has no plain '<')
+    start = _SD_START.search(data)
+    if start is None:
+        return None
+    end = data.find(b"</sheetData>", start.end())
+    if end < 0 or data.find(b"<sheetData", start.end()) >= 0:
+        return None
+    sd = data[start.end():end]
+    if (sd.count(b"<") != sd.count(b">")  # a '>' in text or in an attribute value
+            or _entity_in_attribute(sd)  # maybe t="&#101;"
+            or b":" in sd and _PREFIXED_TAG.search(sd) is not None
+            or _ROW_OR_CELL_TAG.search(data, 0, start.start()) is not None
+            or _ROW_OR_CELL_TAG.search(data, end) is not None):
+        return None
+    # every cell that matters, by the position of its start tag: True for a formula cell
+    cells: dict[int, bool] = {}
+    for m in _F_TAG.finditer(sd):
+        i = sd.rfind(b"<c", 0, m.start())
+        tag = _CELL_START.match(sd, i) if i >= 0 else None
+        if tag is None or tag.group(2) or sd[tag.end():m.start()].strip() or i in cells:
+            return None  # a formula that is not the first child of a cell
+        cells[i] = True
+    for quoted in (_QUOTED_E, _QUOTED_E1):  # two literal searches: faster than one alternation
+        for m in quoted.finditer(sd):
+            i = sd.rfind(b"<", 0, m.start())
+            tag = _CELL_START.match(sd, i)
+            if tag is not None and tag.end() > m.start():  # inside a cell's start tag
+                cells.setdefault(i, False)
+    out: dict[tuple[int, int], str] = {}
+    row_at = -1
+    row = 0
+    for i in sorted(cells):
+        tag = _CELL_START.match(sd, i)
+        attrs = _attrs(tag.group(1))
+        ref = attrs.get(b"r")
+        if not ref:
+            return None  # the position is counted on from the previous cell
+        try:
+            col = parse_cell(ref.decode("ascii"))[1]
+        except (ValueError, UnicodeDecodeError):
+            return None
+        r_at = sd.rfind(b"<row", 0, i)
+        if r_at != row_at:
+            rm = _ROW_START.match(sd, r_at) if r_at >= 0 else None
+            r = _attrs(rm.group(1)).get(b"r") if rm is not None else None
+            if r is None or not r.isdigit():
+                return None
+            row_at, row = r_at, int(r)
+        t = attrs.get(b"t")
+        is_formula = cells[i]
+        if t != b"e" and (not is_formula or t in (b"str", b"inlineStr")):
+            continue
+        if tag.group(2):  # <c r="A1" t="e"/>
+            v: bytes | None = None
+        else:
+            content = (_F_THEN_V if is_formula else _V_ONLY).match(sd, tag.end())
+            if content is None:
+                return None  # other children, or in another order: lxml decides
+            v = content.group(1)
+            if v and (b"&" in v or b"\r" in v):
+                return None
+        text = v.decode("utf-8") if v else None
+        if t == b"e":
+            out[(row, col)] = (text or "#N/A").strip()
+        elif text is None or not text.strip():  # a formula never computed: not a blank
+            out[(row, col)] = NO_CACHED_VALUE
+    return out
 
 
 def _scan_errors_by_ref(sheet_xml: bytes) -> dict[tuple[int, int], str] | None:
@@ -1140,6 +1253,7 @@ _R_ATTR_RE = re.compile(rb"""(?:^|\s)r\s*=\s*["']([^"']*)["']""")
 
 
 _R_REF_RE = re.compile(rb"""\sr\s*=\s*["']([A-Za-z]{1,3})([0-9]{1,7})["']""")
+_C_REF_RE = re.compile(rb'<c r="([A-Za-z]{1,3})([0-9]{1,7})"')
 _CELL_TAG_RE = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?c[\s/>]")
 
 
@@ -1149,7 +1263,9 @@ def _sheet_extent(sheet_xml: bytes) -> tuple[int, int]:
     Fast path (about 0.15 s for 20,000 rows × 6 columns): when every cell has its own ``r``
     (what Excel, openpyxl and XlsxWriter write), the largest reference, empty formatted cells
     included; only when that is over the limit, or positions are implicit, the exact scan."""
-    refs = _R_REF_RE.findall(sheet_xml)
+    refs = _C_REF_RE.findall(sheet_xml)  # <c r="..." first, as every writer we know writes it
+    if len(refs) != sheet_xml.count(b"<c "):
+        refs = _R_REF_RE.findall(sheet_xml)
     if b":sheetData" in sheet_xml:  # prefixed elements (x:c)
         tags = len(_CELL_TAG_RE.findall(sheet_xml))
     else:
