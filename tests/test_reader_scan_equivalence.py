@@ -188,3 +188,67 @@ def test_byte_scan_never_differs_from_the_full_scan(sheet: bytes) -> None:
     fast = _scan_errors_bytes(sheet)
     assert fast is None or fast == want
     assert _scan_errors(sheet) == want
+
+
+# --- the reader's bulk block ----------------------------------------------------------------
+
+import datetime as dt  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from workbook_templates.files.reader import (  # noqa: E402
+    Cell,
+    CellError,
+    TableRow,
+    WorkbookReader,
+    _blank_values,
+)
+
+_RAW = st.one_of(
+    st.floats(allow_nan=False), st.integers(-10**12, 10**12).map(float),
+    st.integers(-10**20, 10**20), st.booleans(),
+    st.sampled_from(["", " ", "\u00a0", "x", " 12 ", "#REF!", "0"]),
+    st.just(None), st.dates(), st.datetimes(), st.times(),
+    st.timedeltas(min_value=dt.timedelta(0), max_value=dt.timedelta(days=3)))
+
+
+def _reader(grid: list[list[object]], errors: dict[tuple[int, int], str],
+            numbers: str) -> WorkbookReader:
+    """A reader with calamine's grid and the error scan given (no file): the general per-cell
+    path (:meth:`WorkbookReader.cell`) and the bulk one read the same state."""
+    r = WorkbookReader.__new__(WorkbookReader)
+    r.path, r.numbers = Path("bok.xlsx"), numbers
+    r._grids, r._errors, r._merges, r._sheet_xml = {"S": grid}, {"S": errors}, {"S": []}, {}
+    return r
+
+
+def _exact(cell: Cell) -> tuple:
+    v = cell.value
+    return (cell.sheet, cell.address, cell.workbook, type(v), repr(v))
+
+
+@given(grid=st.lists(st.lists(_RAW, max_size=6), max_size=6),
+       errors=st.dictionaries(st.tuples(st.integers(1, 8), st.integers(1, 8)),
+                              st.sampled_from(["#REF!", "#N/A", NO_CACHED_VALUE, ""]), max_size=4),
+       box=st.tuples(st.integers(1, 8), st.integers(1, 8), st.integers(0, 3), st.integers(0, 3)),
+       numbers=st.sampled_from(["decimal", "float"]))
+def test_block_in_bulk_is_the_cell_by_cell_read(grid: list[list[object]],
+                                                errors: dict[tuple[int, int], str],
+                                                box: tuple[int, int, int, int],
+                                                numbers: str) -> None:
+    r1, c1, dr, dc = box
+    r2, c2 = r1 + dr, c1 + dc
+    reader = _reader(grid, errors, numbers)
+    bulk = reader.block("S", r1, c1, r2, c2)
+    general = tuple(tuple(reader.cell("S", r, c) for c in range(c1, c2 + 1))
+                    for r in range(r1, r2 + 1))
+    assert [[_exact(c) for c in row] for row in bulk] == [[_exact(c) for c in row]
+                                                          for row in general]
+    assert all(type(c) is Cell for row in bulk for c in row)
+    for r, vals in zip(range(r1, r2 + 1), reader._values("S", r1, c1, r2, c2), strict=True):
+        assert _blank_values(vals) == TableRow(r, tuple(general[r - r1]), {}).is_blank
+
+
+def test_blank_values_hand_computed() -> None:
+    assert _blank_values([None, " ", "\u00a0"]) and _blank_values([])
+    assert not _blank_values([None, CellError("#N/A")])
+    assert not _blank_values([None, False]) and not _blank_values([0.0])

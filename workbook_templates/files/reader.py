@@ -28,6 +28,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import repeat
 from pathlib import Path
 from typing import Literal, NamedTuple
 
@@ -387,6 +388,22 @@ def _count(text: str) -> int:
     return int(text) if text.isdigit() and len(text) < 8 else -1
 
 
+def _blank_values(values: list[Value]) -> bool:
+    """Whether every value is blank as :attr:`Cell.is_blank` says (None, or text of spaces)."""
+    if values.count(None) == len(values):
+        return True
+    return all(v is None or (isinstance(v, str) and not isinstance(v, CellError) and not v.strip())
+               for v in values)
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _row_addresses(row: int, c1: int, c2: int) -> tuple[str, ...]:
+    """A1 addresses of columns ``c1``…``c2`` in ``row`` (the same rows recur in every workbook
+    made from one template)."""
+    rs = str(row)
+    return tuple(col_letters(c) + rs for c in range(c1, c2 + 1))
+
+
 @functools.lru_cache(maxsize=4096)
 def _norm(header: str) -> str:
     return " ".join(str(header).split()).casefold()
@@ -638,37 +655,45 @@ class WorkbookReader:
 
     def block(self, sheet: str, r1: int, c1: int, r2: int, c2: int) -> tuple[tuple[Cell, ...], ...]:
         """Cells of the rectangle, row-major (the hot path: one pass over calamine's grid)."""
+        return tuple(self._cells(sheet, r, c1, line)
+                     for r, line in zip(range(r1, r2 + 1), self._values(sheet, r1, c1, r2, c2),
+                                        strict=True))
+
+    def _cells(self, sheet: str, row: int, c1: int, values: list[Value]) -> tuple[Cell, ...]:
+        """One row's Cells from its values (columns from ``c1``), built in C: no Python-level
+        call per cell (a NamedTuple made by ``tuple.__new__``)."""
+        return tuple(map(tuple.__new__, repeat(Cell), zip(
+            repeat(sheet), _row_addresses(row, c1, c1 + len(values) - 1), values,
+            repeat(self.path.name))))
+
+    def _values(self, sheet: str, r1: int, c1: int, r2: int, c2: int) -> list[list[Value]]:
+        """The values of the rectangle, row-major, as :meth:`cell` gives them (issue 17: each
+        row converted by one list comprehension, error cells patched in afterwards)."""
         grid = self._grid(sheet)
         errors = self._error_cells(sheet)
+        by_row: dict[int, list[tuple[int, str]]] = {}
+        for (r, c), code in errors.items():
+            if r1 <= r <= r2 and c1 <= c <= c2:
+                by_row.setdefault(r, []).append((c, code))
         convert = self._convert
-        decimal = self.numbers == "decimal"
-        make = tuple.__new__  # a NamedTuple without its Python-level __new__
-        letters = [col_letters(c) for c in range(c1, c2 + 1)]
-        cols = range(c1 - 1, c2)
-        wb = self.path.name
+        dec = Decimal
+        width = c2 - c1 + 1
+        n = len(grid)
         out = []
         for r in range(r1, r2 + 1):
-            line = grid[r - 1] if r - 1 < len(grid) else ()
-            n = len(line)
-            rs = str(r)
-            row = []
-            for j, c in enumerate(cols):
-                if errors and (r, c + 1) in errors:
-                    v: Value = CellError(errors[(r, c + 1)])
-                elif c >= n:
-                    v = None
-                else:
-                    raw = line[c]
-                    t = type(raw)
-                    if t is float and decimal:  # _convert inlined for the common cases
-                        v = Decimal(int(raw)) if raw.is_integer() else Decimal(repr(raw))
-                    elif t is str:
-                        v = raw or None
-                    else:
-                        v = convert(raw)
-                row.append(make(Cell, (sheet, letters[j] + rs, v, wb)))  # Cell(sheet, address, v, wb)
-            out.append(tuple(row))
-        return tuple(out)
+            seg = grid[r - 1][c1 - 1:c2] if r <= n else []
+            if self.numbers == "decimal":  # _convert inlined for floats and text
+                vals = [((dec(int(x)) if x.is_integer() else dec(repr(x))) if type(x) is float
+                         else (x or None) if type(x) is str else convert(x)) for x in seg]
+            else:
+                vals = [x if type(x) is float else (x or None) if type(x) is str else convert(x)
+                        for x in seg]
+            if len(vals) < width:
+                vals.extend([None] * (width - len(vals)))
+            for c, code in by_row.get(r, ()):
+                vals[c - c1] = CellError(code)
+            out.append(vals)
+        return out
 
     def read_back(self, sheet: str) -> Callable[[int, int], Value]:
         """``get(row, col)`` → the value of that cell, as :meth:`cell` gives it, with the sheet
@@ -944,15 +969,14 @@ class WorkbookReader:
             )
             return TableResult(None, tuple(findings))
         rows = []
-        for r, line in zip(
+        for r, vals in zip(
             range(first_data, last_data + 1),
-            self.block(sheet, first_data, c1, last_data, c2) if last_data >= first_data else (),
+            self._values(sheet, first_data, c1, last_data, c2) if last_data >= first_data else (),
             strict=False,
         ):
-            tr = TableRow(r, line, index)
-            if skip_blank_rows and tr.is_blank:
+            if skip_blank_rows and _blank_values(vals):  # TableRow.is_blank, before any Cell
                 continue
-            rows.append(tr)
+            rows.append(TableRow(r, self._cells(sheet, r, c1, vals), index))
         table = Table(
             name=info.display_name,
             sheet=sheet,
