@@ -392,8 +392,11 @@ def _blank_values(values: list[Value]) -> bool:
     """Whether every value is blank as :attr:`Cell.is_blank` says (None, or text of spaces)."""
     if values.count(None) == len(values):
         return True
-    return all(v is None or (isinstance(v, str) and not isinstance(v, CellError) and not v.strip())
-               for v in values)
+    for v in values:  # a loop, not all(): most rows end at their first value
+        if v is not None and not (isinstance(v, str) and not isinstance(v, CellError)
+                                  and not v.strip()):
+            return False
+    return True
 
 
 @functools.lru_cache(maxsize=1 << 14)

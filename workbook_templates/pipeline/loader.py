@@ -20,7 +20,7 @@ from engine.balance import Atgard, Bokslutsbalans, KrisNyckeltal
 from engine.budget import Finansiering, Projekt, Uppgift
 from engine.catalogue import LabelError, catalogue
 from engine.findings import Finding, Location, Severity, excerpt
-from engine.input_hygiene import parse_amount
+from engine.input_hygiene import GENERAL, parse_amount, parse_amounts
 from engine.money import ZERO
 from engine.rb_rules import DEFAULT_RULES, Regelverk, rules_from_table
 from engine.resultatbalansering import (
@@ -275,14 +275,14 @@ def read_kolumner(r: TableSource, findings: list[Finding]) -> list[Kolumn]:
 def _year_values(t: Table, row_index: int, kolumner: Sequence[Kolumn], code: str | None,
                  findings: list[Finding], obj: str | None = None) -> list[Decimal | None]:
     row = t.rows[row_index]
-    vals: list[Decimal | None] = []
-    for k in kolumner:
-        cell = row.get(k.namn)
-        if cell is None:
-            vals.append(None)
-            continue
-        vals.append(_amount(cell, findings, line=code, year=k.ar, obj=obj))
-    return vals
+    cells = [row.get(k.namn) for k in kolumner]
+    # the whole row at once; parse_amount (with the cell's location) only for what may be a
+    # finding, in column order as before (issue 17)
+    vals = parse_amounts([None if c is None else c.value for c in cells], code)
+    for j, v in enumerate(vals):
+        if v is GENERAL:
+            vals[j] = _amount(cells[j], findings, line=code, year=kolumner[j].ar, obj=obj)
+    return vals  # type: ignore[return-value]
 
 
 def _missing_year_columns(t: Table, kolumner: Sequence[Kolumn], findings: list[Finding]) -> None:
