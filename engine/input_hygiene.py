@@ -308,7 +308,7 @@ def parse_amounts(values: Sequence[object], line: str | None = None) -> list[obj
         if v is None:
             out.append(None)
         elif type(v) is Decimal and v.is_finite() and -MAX_AMOUNT < v < MAX_AMOUNT:
-            a = v.quantize(CENT, rounding=ROUND_HALF_UP)  # parse_amount's fast path
+            a = v.quantize(CENT, ROUND_HALF_UP)  # parse_amount's fast path
             if sign == "±" or not a or (sign == "+" and a > 0) or (sign == "-" and a < 0):
                 out.append(a)
             else:

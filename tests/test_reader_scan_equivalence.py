@@ -252,3 +252,47 @@ def test_blank_values_hand_computed() -> None:
     assert _blank_values([None, " ", "\u00a0"]) and _blank_values([])
     assert not _blank_values([None, CellError("#N/A")])
     assert not _blank_values([None, False]) and not _blank_values([0.0])
+
+
+# --- the loader's row of year amounts -------------------------------------------------------
+
+from decimal import Decimal  # noqa: E402
+
+from workbook_templates.files.reader import Table  # noqa: E402
+from workbook_templates.pipeline import loader  # noqa: E402
+
+_AMOUNT = st.one_of(
+    st.none(), st.decimals(allow_nan=False, allow_infinity=False, places=3,
+                           min_value=Decimal("-1e6"), max_value=Decimal("1e6")),
+    st.decimals(), st.sampled_from([Decimal("1E+15"), Decimal("-0.004"), Decimal("0")]),
+    st.sampled_from(["", " ", "12", "tusen", "#REF!"]).map(lambda s: s or None),
+    st.sampled_from([CellError("#REF!"), CellError(NO_CACHED_VALUE), True, 1.5, 7]),
+    st.datetimes())
+
+
+@given(st.lists(st.lists(_AMOUNT, min_size=3, max_size=3), min_size=1, max_size=4),
+       st.sampled_from([None, "RR.VI.AVG", "RR.VU.PERS.LON", "RR.ZZZ", "RR.AR"]),
+       st.sampled_from([("Budget 2025", "Budget 2026"), ("Budget 2026", "Saknas 2027")]))
+def test_year_values_in_bulk_are_the_cell_by_cell_parse(rows, code, names):
+    """Issue 17: the loader's year columns parsed a row at once give the values and findings
+    (same texts, cells, order) that parse_amount gives cell by cell."""
+    headers = ("Uppgift", "Budget 2025", "Budget 2026")
+    index = {"uppgift": 0, "budget 2025": 1, "budget 2026": 2}
+    trows = tuple(TableRow(r + 4, tuple(Cell("Drift", f"{'ABC'[j]}{r + 4}", v, "n.xlsx")
+                                        for j, v in enumerate(vals)), index)
+                  for r, vals in enumerate(rows))
+    t = Table("tblDrift", "Drift", "A3:C9", headers, (), trows, index)
+    kolumner = [loader.Kolumn(n, 2025 + i, "budget", None) for i, n in enumerate(names)]
+    for i, row in enumerate(trows):
+        want_findings: list = []
+        want = []
+        for k in kolumner:  # the loader before issue 17
+            cell = row.get(k.namn)
+            want.append(None if cell is None else
+                        loader._amount(cell, want_findings, line=code, year=k.ar, obj="U"))
+        for columns in (None, loader._year_columns(t._index, kolumner)):
+            got_findings: list = []
+            got = loader._year_values(t, i, kolumner, code, got_findings, obj="U",
+                                      columns=columns)
+            assert [(type(v), str(v)) for v in got] == [(type(v), str(v)) for v in want]
+            assert got_findings == want_findings

@@ -390,8 +390,6 @@ def _count(text: str) -> int:
 
 def _blank_values(values: list[Value]) -> bool:
     """Whether every value is blank as :attr:`Cell.is_blank` says (None, or text of spaces)."""
-    if values.count(None) == len(values):
-        return True
     for v in values:  # a loop, not all(): most rows end at their first value
         if v is not None and not (isinstance(v, str) and not isinstance(v, CellError)
                                   and not v.strip()):

@@ -9,7 +9,7 @@ other workbooks.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -39,6 +39,7 @@ from workbook_templates.files.reader import (
     Table,
     TableResult,
     WorkbookReadError,
+    _norm,
     open_workbook,
 )
 from workbook_templates.schema import (
@@ -273,16 +274,28 @@ def read_kolumner(r: TableSource, findings: list[Finding]) -> list[Kolumn]:
 
 
 def _year_values(t: Table, row_index: int, kolumner: Sequence[Kolumn], code: str | None,
-                 findings: list[Finding], obj: str | None = None) -> list[Decimal | None]:
+                 findings: list[Finding], obj: str | None = None,
+                 columns: Sequence[int | None] | None = None) -> list[Decimal | None]:
+    """The row's amount in each year column (None where blank or a finding). ``columns``:
+    :func:`_year_columns` of the table, worked out once by a caller that reads many rows."""
     row = t.rows[row_index]
-    cells = [row.get(k.namn) for k in kolumner]
+    if columns is None:
+        columns = _year_columns(row._index, kolumner)
+    cells = row.cells
     # the whole row at once; parse_amount (with the cell's location) only for what may be a
     # finding, in column order as before (issue 17)
-    vals = parse_amounts([None if c is None else c.value for c in cells], code)
-    for j, v in enumerate(vals):
+    vals = parse_amounts([None if j is None else cells[j].value for j in columns], code)
+    for n, v in enumerate(vals):
         if v is GENERAL:
-            vals[j] = _amount(cells[j], findings, line=code, year=kolumner[j].ar, obj=obj)
+            vals[n] = _amount(cells[columns[n]], findings, line=code,  # type: ignore[index]
+                              year=kolumner[n].ar, obj=obj)
     return vals  # type: ignore[return-value]
+
+
+def _year_columns(index: Mapping[str, int], kolumner: Sequence[Kolumn]) -> list[int | None]:
+    """Where each year column is in a table's rows (None: no such column), as ``row.get(namn)``
+    finds it (the rows of a table share its header index)."""
+    return [index.get(_norm(k.namn)) for k in kolumner]
 
 
 def _missing_year_columns(t: Table, kolumner: Sequence[Kolumn], findings: list[Finding]) -> None:
@@ -375,11 +388,12 @@ def read_kommun(source: str | Path | TableSource) -> KommunInput:
         t = _table(r, T.CENTRALA, f)
         if t is not None:
             _missing_year_columns(t, inp.kolumner, f)
+            columns = _year_columns(t._index, inp.kolumner)  # the rows share the table's index
             for i, row in enumerate(t.rows):
                 code = _code(row.get("Kod"), row.get("Rad"), f, ("RR", "FD", "BAL", "IN"))
                 if code is None:
                     continue
-                vals = _year_values(t, i, inp.kolumner, code, f)
+                vals = _year_values(t, i, inp.kolumner, code, f, columns=columns)
                 if code in inp.central:
                     f.append(Finding("V1", Severity.ERROR,
                                      f"Posten {code} finns två gånger i tblCentrala; slå ihop "
@@ -561,6 +575,7 @@ def _cost(cell: Cell, what: str, obj: str, f: list[Finding]) -> Decimal | None:
 
 def _projekt(t: Table, kolumner: Sequence[Kolumn], f: list[Finding]) -> list[Projekt]:
     grouped: dict[str, dict[str, object]] = {}
+    columns = _year_columns(t._index, kolumner)  # the rows share the table's index
     for i, row in enumerate(t.rows):
         name = _text(row["Projekt"])
         if not name:
@@ -571,7 +586,7 @@ def _projekt(t: Table, kolumner: Sequence[Kolumn], f: list[Finding]) -> list[Pro
         code = _code(row.get("Kod"), row.get("Rad"), f, ("IN",))
         if code is None:
             continue
-        vals = _year_values(t, i, kolumner, code, f, obj=name)
+        vals = _year_values(t, i, kolumner, code, f, obj=name, columns=columns)
         g = grouped.setdefault(name, {"namnd": _text(row["Nämnd"]),
                                       "uppgift": _text(row["Uppgift"]) or None,
                                       "netto": _text(row["Princip"]).casefold() == "netto",
@@ -648,6 +663,7 @@ def read_namnd(source: str | Path | TableSource,
         belopp: dict[str, dict[str, list[Decimal | None]]] = {}
         if t is not None:
             _missing_year_columns(t, kol, f)
+            columns = _year_columns(t._index, kol)  # the rows share the table's index
             for i, row in enumerate(t.rows):
                 task = _text(row["Uppgift"])
                 if not task:
@@ -664,7 +680,7 @@ def read_namnd(source: str | Path | TableSource,
                                      f"Uppgiften {task!r} finns inte i tblUppgifter; lägg till "
                                      "den där.", object=task, location=row["Uppgift"].location))
                     fin[task] = Finansiering.BUDGETFINANSIERAD
-                vals = _year_values(t, i, kol, code, f, obj=task)
+                vals = _year_values(t, i, kol, code, f, obj=task, columns=columns)
                 inp.rader.setdefault((task, code), row["Uppgift"].location)
                 lines = belopp.setdefault(task, {})
                 if code in lines:
