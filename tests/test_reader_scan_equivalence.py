@@ -296,3 +296,54 @@ def test_year_values_in_bulk_are_the_cell_by_cell_parse(rows, code, names):
                                       columns=columns)
             assert [(type(v), str(v)) for v in got] == [(type(v), str(v)) for v in want]
             assert got_findings == want_findings
+
+
+# --- the reader's extent check ----------------------------------------------------------------
+
+from workbook_templates.files.reader import (  # noqa: E402
+    _sheet_extent,
+    _sheet_extent_exact,
+    _surely_small,
+)
+
+
+@st.composite
+def extent_sheet(draw: st.DrawFn) -> bytes:
+    cells = []
+    for _ in range(draw(st.integers(0, 6))):
+        col = draw(st.sampled_from(["A", "Z", "a", "AA", "XFD", "$A$"]))
+        row = draw(st.sampled_from(["1", "9999", "10000", "0009", "1048576", "12"]))
+        ref = draw(st.sampled_from([f'r="{col}{row}"', f"r='{col}{row}'", "", f'r = "{col}{row}"',
+                                    f's="1" r="{col}{row}"']))
+        start = draw(st.sampled_from(["<c ", "<c\t", "<c\n", "<x:c ", "<c "]))
+        body = draw(st.sampled_from(["/>", "><v>1</v></c>", "></c>"]))
+        end = body.replace("</c>", "</x:c>") if start == "<x:c " else body
+        if not ref and start != "<c ":
+            start = start.rstrip()  # <c>, <x:c>
+        cells.append(f"{start}{ref}{end}" if ref else f"{start.rstrip()}{end}")
+    rows = draw(st.sampled_from(['<row r="1">', "<row>", '<row r="20000">']))
+    return (f'<worksheet {NS} xmlns:x="{NS[7:-1]}"><sheetData>{rows}{"".join(cells)}</row>'
+            "</sheetData></worksheet>").encode()
+
+
+@given(extent_sheet())
+@example(_sheet('<row r="1"><c r="A1"/><c\tr="XFD1048576"><v>1</v></c></row>'))
+@example(_sheet('<row r="1"><c r="$XFD$1048576"><v>1</v></c></row>'))
+@example(_sheet('<row r="1048576"><c><v>1</v></c><c r="A1"/></row>'))
+def test_a_surely_small_sheet_is_small(sheet: bytes) -> None:
+    """Issue 17: the extent check's shortcut says "small" only for a sheet whose cells all lie
+    within Z9999 as the exact count places them, and never changes the verdict."""
+    if _surely_small(sheet):
+        rows, cols = _sheet_extent_exact(sheet)
+        assert rows <= 9_999 and cols <= 26
+        assert rows * cols <= 26 * 9_999
+        fast_rows, fast_cols = _sheet_extent(sheet)
+        assert fast_rows * fast_cols <= 2_000_000
+
+
+def test_surely_small_hand_computed() -> None:
+    assert _surely_small(_sheet('<row r="9999"><c r="Z9999"><v>1</v></c></row>'))
+    assert not _surely_small(_sheet('<row r="1"><c r="AA1"><v>1</v></c></row>'))
+    assert not _surely_small(_sheet('<row r="1"><c r="A10000"><v>1</v></c></row>'))
+    assert not _surely_small(_sheet('<row r="1"><c s="1" r="A1"><v>1</v></c></row>'))
+    assert not _surely_small(_sheet('<row r="1"><c><v>1</v></c></row>'))

@@ -599,6 +599,8 @@ class WorkbookReader:
         except (KeyError, zipfile.BadZipFile, OSError):
             return  # calamine reports the missing or damaged part itself
         self._sheet_xml[sheet] = data  # the error-value scan reads the same bytes
+        if _surely_small(data):
+            return
         rows, cols = _sheet_extent(data)
         if rows * cols > MAX_SHEET_CELLS:
             area = f"{antal(rows, 'rad')} × {antal(cols, 'kolumn')}"
@@ -1280,6 +1282,23 @@ _R_ATTR_RE = re.compile(rb"""(?:^|\s)r\s*=\s*["']([^"']*)["']""")
 _R_REF_RE = re.compile(rb"""\sr\s*=\s*["']([A-Za-z]{1,3})([0-9]{1,7})["']""")
 _C_REF_RE = re.compile(rb'<c r="([A-Za-z]{1,3})([0-9]{1,7})"')
 _CELL_TAG_RE = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?c[\s/>]")
+
+
+_NOT_SMALL_REF = re.compile(rb'<c r="(?![A-Za-z][0-9]{1,4}")')
+_OTHER_CELL_TAG = re.compile(rb"<c[>/\t\n\r]")
+_PREFIXED_CELL_TAG = re.compile(rb":c[\s/>]")
+
+
+def _surely_small(sheet_xml: bytes) -> bool:
+    """True when every cell of the part is written ``<c r="X9999"`` or smaller (position first,
+    one column letter, at most four row digits): then no cell lies beyond Z9999, and the sheet
+    is at most 26 × 9,999 cells, far below :data:`MAX_SHEET_CELLS`, whatever else the part
+    holds (issue 17: a few searches in C instead of collecting every reference). False decides
+    nothing: :func:`_sheet_extent` then measures."""
+    return (sheet_xml.count(b"<c ") == sheet_xml.count(b'<c r="')
+            and _OTHER_CELL_TAG.search(sheet_xml) is None  # <c>, <c/>, <c\tr=…>
+            and _PREFIXED_CELL_TAG.search(sheet_xml) is None  # <x:c …>
+            and _NOT_SMALL_REF.search(sheet_xml) is None)
 
 
 def _sheet_extent(sheet_xml: bytes) -> tuple[int, int]:
