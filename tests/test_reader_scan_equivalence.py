@@ -290,7 +290,7 @@ def test_year_values_in_bulk_are_the_cell_by_cell_parse(rows, code, names):
             cell = row.get(k.namn)
             want.append(None if cell is None else
                         loader._amount(cell, want_findings, line=code, year=k.ar, obj="U"))
-        for columns in (None, loader._year_columns(t._index, kolumner)):
+        for columns in (None, loader._year_columns(t, kolumner)):
             got_findings: list = []
             got = loader._year_values(t, i, kolumner, code, got_findings, obj="U",
                                       columns=columns)

@@ -443,6 +443,10 @@ class TableRow:
         i = self._index.get(_norm(header))
         return None if i is None else self.cells[i]
 
+    def position(self, header: str) -> int | None:
+        """Where the column ``header`` is in :attr:`cells` (None: no such column)."""
+        return self._index.get(_norm(header))
+
     def value(self, header: str) -> Value:
         return self[header].value
 
@@ -463,6 +467,10 @@ class Table:
 
     def has(self, header: str) -> bool:
         return _norm(header) in self._index
+
+    def position(self, header: str) -> int | None:
+        """Where the column ``header`` is in each row's cells (None: no such column)."""
+        return self._index.get(_norm(header))
 
     def column(self, header: str) -> tuple[Cell, ...]:
         i = self._index[_norm(header)]

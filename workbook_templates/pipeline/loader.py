@@ -9,7 +9,7 @@ other workbooks.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -39,7 +39,6 @@ from workbook_templates.files.reader import (
     Table,
     TableResult,
     WorkbookReadError,
-    _norm,
     open_workbook,
 )
 from workbook_templates.schema import (
@@ -280,7 +279,7 @@ def _year_values(t: Table, row_index: int, kolumner: Sequence[Kolumn], code: str
     :func:`_year_columns` of the table, worked out once by a caller that reads many rows."""
     row = t.rows[row_index]
     if columns is None:
-        columns = _year_columns(row._index, kolumner)
+        columns = [row.position(k.namn) for k in kolumner]
     cells = row.cells
     # the whole row at once; parse_amount (with the cell's location) only for what may be a
     # finding, in column order as before (issue 17)
@@ -292,10 +291,10 @@ def _year_values(t: Table, row_index: int, kolumner: Sequence[Kolumn], code: str
     return vals  # type: ignore[return-value]
 
 
-def _year_columns(index: Mapping[str, int], kolumner: Sequence[Kolumn]) -> list[int | None]:
-    """Where each year column is in a table's rows (None: no such column), as ``row.get(namn)``
+def _year_columns(t: Table, kolumner: Sequence[Kolumn]) -> list[int | None]:
+    """Where each year column is in the table's rows (None: no such column), as ``row.get(namn)``
     finds it (the rows of a table share its header index)."""
-    return [index.get(_norm(k.namn)) for k in kolumner]
+    return [t.position(k.namn) for k in kolumner]
 
 
 def _missing_year_columns(t: Table, kolumner: Sequence[Kolumn], findings: list[Finding]) -> None:
@@ -388,7 +387,7 @@ def read_kommun(source: str | Path | TableSource) -> KommunInput:
         t = _table(r, T.CENTRALA, f)
         if t is not None:
             _missing_year_columns(t, inp.kolumner, f)
-            columns = _year_columns(t._index, inp.kolumner)  # the rows share the table's index
+            columns = _year_columns(t, inp.kolumner)
             for i, row in enumerate(t.rows):
                 code = _code(row.get("Kod"), row.get("Rad"), f, ("RR", "FD", "BAL", "IN"))
                 if code is None:
@@ -575,7 +574,7 @@ def _cost(cell: Cell, what: str, obj: str, f: list[Finding]) -> Decimal | None:
 
 def _projekt(t: Table, kolumner: Sequence[Kolumn], f: list[Finding]) -> list[Projekt]:
     grouped: dict[str, dict[str, object]] = {}
-    columns = _year_columns(t._index, kolumner)  # the rows share the table's index
+    columns = _year_columns(t, kolumner)
     for i, row in enumerate(t.rows):
         name = _text(row["Projekt"])
         if not name:
@@ -663,7 +662,7 @@ def read_namnd(source: str | Path | TableSource,
         belopp: dict[str, dict[str, list[Decimal | None]]] = {}
         if t is not None:
             _missing_year_columns(t, kol, f)
-            columns = _year_columns(t._index, kol)  # the rows share the table's index
+            columns = _year_columns(t, kol)
             for i, row in enumerate(t.rows):
                 task = _text(row["Uppgift"])
                 if not task:
