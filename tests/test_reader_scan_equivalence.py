@@ -347,3 +347,33 @@ def test_surely_small_hand_computed() -> None:
     assert not _surely_small(_sheet('<row r="1"><c r="A10000"><v>1</v></c></row>'))
     assert not _surely_small(_sheet('<row r="1"><c s="1" r="A1"><v>1</v></c></row>'))
     assert not _surely_small(_sheet('<row r="1"><c><v>1</v></c></row>'))
+
+
+def test_reading_leaves_the_garbage_collector_as_it_was(tmp_path: Path) -> None:
+    """Issue 17: the loader pauses the cyclic collector while it reads, and leaves it as it
+    found it: on when it was on (also when the read fails), off when the caller had it off."""
+    import gc
+
+    bad = tmp_path / "trasig.xlsx"
+    bad.write_bytes(b"PK\x03\x04 inte en arbetsbok")
+    seen = []
+
+    def spy(source: object) -> object:
+        seen.append(gc.isenabled())
+        raise RuntimeError("avbruten")
+
+    assert gc.isenabled()
+    assert not loader.read_namnd(bad).readable and gc.isenabled()
+    assert not loader.read_kommun(bad).readable and gc.isenabled()
+    paused = loader._gc_paused(spy)
+    try:
+        paused(bad)
+    except RuntimeError:
+        pass
+    assert seen == [False] and gc.isenabled()
+    gc.disable()
+    try:
+        loader.read_namnd(bad)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
