@@ -94,6 +94,10 @@ def test_byte_scan_hand_computed() -> None:
     assert _scan_errors_bytes(sheet) == {
         (2, 1): "#REF!", (2, 2): NO_CACHED_VALUE, (2, 5): NO_CACHED_VALUE, (2, 6): "#N/A",
         (7, 27): "#N/A", (7, 28): NO_CACHED_VALUE, (7, 29): "#DIV/0!"}
+    # not UTF-8 (lxml refuses it): the byte scan declines instead of guessing
+    latin1 = f'<worksheet {NS}><sheetData><row r="1"><c r="A1" t="e"><v>\xe9</v></c></row>' \
+        "</sheetData></worksheet>"
+    assert _scan_errors_bytes(latin1.encode("latin-1")) is None
 
 
 # --- hostile sheets -------------------------------------------------------------------------

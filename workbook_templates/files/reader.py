@@ -1192,7 +1192,10 @@ def _scan_errors_bytes(sheet_xml: bytes) -> dict[tuple[int, int], str] | None:
             v = content.group(1)
             if v and (b"&" in v or b"\r" in v):
                 return None
-        text = v.decode("utf-8") if v else None
+        try:
+            text = v.decode("utf-8") if v else None
+        except UnicodeDecodeError:
+            return None  # not UTF-8 after all: lxml decides (and says what is wrong)
         if t == b"e":
             out[(row, col)] = (text or "#N/A").strip()
         elif text is None or not text.strip():  # a formula never computed: not a blank
