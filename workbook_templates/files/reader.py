@@ -1089,8 +1089,11 @@ def _scan_errors(sheet_xml: bytes) -> dict[tuple[int, int], str]:
 # are found by what is rare in the bytes (each <f, each "e" inside a cell's tag), with C-speed
 # searches, and each one is read exactly. Anything else makes the byte scan decline (None) and
 # lxml decide.
+_MARKUP_DECL = re.compile(rb"<[!?]")  # <!-- -->, <![CDATA[, <!DOCTYPE, <?pi?>: one search
 _SD_START = re.compile(rb"<sheetData(?:\s[^>]*)?>")
-_PREFIXED_TAG = re.compile(rb"</?[^\s<>/:!?]+:")
+#: a prefixed cell, row, formula or value element (x:c): searched from the rare ':' (formulas'
+#: ranges, attribute names), not from every '<'
+_PREFIXED_TAG = re.compile(rb":(?:c|row|f|v)[\s/>]")
 _ROW_OR_CELL_TAG = re.compile(rb"<(?:[^\s<>/:!?]+:)?(?:c|row)[\s/>]")
 _F_TAG = re.compile(rb"<f[\s/>]")
 _ENTITY_VALUE = re.compile(rb"""=\s*["']&""")
@@ -1123,25 +1126,23 @@ def _scan_errors_bytes(sheet_xml: bytes) -> dict[tuple[int, int], str] | None:
     """What :func:`_scan_errors_full` finds, found by searches over the bytes; None (nothing
     decided) whenever the part is not in the plain shape the searches assume."""
     data = sheet_xml[3:] if sheet_xml.startswith(b"\xef\xbb\xbf") else sheet_xml
-    if b"<!" in data:  # comments, CDATA, a DTD
-        return None
     if data.startswith(b"<?"):
         decl = _XML_DECL.match(data)
         if decl is None or (decl.group(1) or b"utf-8").lower() not in (b"utf-8", b"utf8"):
             return None
         data = data[decl.end():]
-    if b"<?" in data or not data.lstrip().startswith(b"<"):
-        return None  # processing instructions; another encoding (UTF-16 has no plain '<')
+    if _MARKUP_DECL.search(data) is not None or not data.lstrip().startswith(b"<"):
+        return None  # comments, CDATA, a DTD, processing instructions; another encoding
     start = _SD_START.search(data)
     if start is None:
         return None
     end = data.find(b"</sheetData>", start.end())
-    if end < 0 or data.find(b"<sheetData", start.end()) >= 0:
+    if end < 0:  # (a second <sheetData> after this one holds cells: the search after `end`)
         return None
     sd = data[start.end():end]
     if (sd.count(b"<") != sd.count(b">")  # a '>' in text or in an attribute value
             or _entity_in_attribute(sd)  # maybe t="&#101;"
-            or b":" in sd and _PREFIXED_TAG.search(sd) is not None
+            or _PREFIXED_TAG.search(sd) is not None
             or _ROW_OR_CELL_TAG.search(data, 0, start.start()) is not None
             or _ROW_OR_CELL_TAG.search(data, end) is not None):
         return None
