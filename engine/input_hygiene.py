@@ -35,6 +35,7 @@ from engine.signs import LINE_SIGNS, line_sign_finding
 __all__ = [
     "AMOUNT_PROBLEMS",
     "EXCEL_ERRORS",
+    "GENERAL",
     "LINE_SIGNS",
     "NO_CACHED_VALUE",
     "AmountProblem",
@@ -42,7 +43,6 @@ __all__ = [
     "check_line_codes",
     "check_year_columns",
     "excel_error",
-    "GENERAL",
     "parse_amount",
     "parse_amounts",
     "parse_year_header",
@@ -289,8 +289,15 @@ def parse_amount(
     return amount
 
 
+class _General:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "GENERAL"
+
+
 #: What :func:`parse_amounts` gives for a value that only :func:`parse_amount` may decide.
-GENERAL = type("General", (), {"__repr__": lambda self: "GENERAL", "__slots__": ()})()
+GENERAL = _General()
 
 
 def parse_amounts(values: Sequence[object], line: str | None = None) -> list[object]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import ParamSpec, Protocol, TypeVar
 
 from engine.balance import Atgard, Bokslutsbalans, KrisNyckeltal
 from engine.budget import Finansiering, Projekt, Uppgift
@@ -365,17 +365,18 @@ def _open(source: str | Path | TableSource, findings: list[Finding]) -> TableSou
     return None
 
 
+_P = ParamSpec("_P")
 _R = TypeVar("_R")
 
 
-def _gc_paused(fn: Callable[..., _R]) -> Callable[..., _R]:
+def _gc_paused(fn: Callable[_P, _R]) -> Callable[_P, _R]:
     """``fn`` with Python's cyclic garbage collector paused while it runs (issue 17): reading a
     workbook allocates hundreds of thousands of small tuples (cells, rows) and no reference
     cycles worth collecting, and the collector's passes over them cost about a tenth of the
     read. Switched on again afterwards (if it was on), whatever happens; nothing else changes."""
 
     @functools.wraps(fn)
-    def run(*args: object, **kwargs: object) -> _R:
+    def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
         was_on = gc.isenabled()
         gc.disable()
         try:
