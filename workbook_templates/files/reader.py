@@ -85,6 +85,9 @@ def col_number(letters: str) -> int:
     return n
 
 
+_col_number = functools.lru_cache(maxsize=1 << 12)(col_number)  # parse_cell's letters: 1 to 3
+
+
 @functools.lru_cache(maxsize=MAX_COL)
 def col_letters(n: int) -> str:
     """1 → ``"A"``, 27 → ``"AA"``."""
@@ -103,7 +106,7 @@ def parse_cell(a1: str) -> tuple[int, int]:
     m = _CELL_RE.match(a1.strip())
     if not m:
         raise ValueError(f"not an A1 cell address: {a1!r}")
-    row, col = int(m.group(2)), col_number(m.group(1))
+    row, col = int(m.group(2)), _col_number(m.group(1))
     if not (1 <= row <= MAX_ROW and 1 <= col <= MAX_COL):
         raise ValueError(f"cell address out of range: {a1!r}")
     return row, col
