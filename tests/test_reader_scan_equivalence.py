@@ -381,3 +381,60 @@ def test_reading_leaves_the_garbage_collector_as_it_was(tmp_path: Path) -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+# --- sheets in the plain shape with one unusual detail each: mostly decided, never different --
+
+_ODD_CELL_ATTRS = ['r="{ref}"', "r='{ref}'", 'r = "{ref}"', 'r="${col}${row}"', 'r="{col}{other}"',
+                   'r="{low}{row}"', "", 'r="{ref}" cm="1"']
+_ODD_T = ["", 't="e"', "t='e'", 't = "e"', 't="str"', 't="inlineStr"', 't=" e"', 's="e"',
+          't="n"', 'vm="1" t="e"']
+_ODD_BODY = ["/>", "></c>", "><v>#REF!</v></c>", "><v xml:space=\"preserve\"> #N/A </v></c>",
+             "><f>A1</f></c>", "><f>A1</f><v/></c>", "><f>A1</f><v>0</v></c>",
+             "><f aca=\"false\">A1</f><v></v></c>", "><f t=\"shared\" si=\"3\"/><v>2</v></c>",
+             "><f>\"e\"&amp;\"x\"</f><v>ex</v></c>", "><is><r><t>\"e\"</t></r></is></c>",
+             "><v>#DIV/0!</v><is><t>x</t></is></c>", "><f>1</f><is><t>x</t></is></c>",
+             "> <f>A1</f> <v> </v> </c>", "><v>1</v><f>A1</f></c>", "><f>A1</f><f>B1</f></c>"]
+
+
+@st.composite
+def odd_cell(draw: st.DrawFn, row: int) -> str:
+    col = draw(st.sampled_from(["A", "B", "Z", "AB"]))
+    ref_attr = draw(st.sampled_from(_ODD_CELL_ATTRS)).format(
+        ref=f"{col}{row}", col=col, row=row, other=row + 1, low=col.lower())
+    attrs = [a for a in (ref_attr, draw(st.sampled_from(_ODD_T)),
+                         draw(st.sampled_from(["", 's="2"'])) ) if a]
+    draw(st.randoms()).shuffle(attrs)
+    return f"<c{' ' if attrs else ''}{' '.join(attrs)}{draw(st.sampled_from(_ODD_BODY))}"
+
+
+@st.composite
+def odd_sheet(draw: st.DrawFn) -> bytes:
+    parts = []
+    n = 0
+    for _ in range(draw(st.integers(0, 4))):
+        n += draw(st.integers(1, 2))
+        r = draw(st.sampled_from([f'r="{n}"', f'r="{n}"', f"r='{n}'", "",
+                                  f'r="{n}" spans="1:2" x14ac:dyDescent="0.25"']))
+        cells = "".join(draw(st.lists(odd_cell(n), max_size=4)))
+        parts.append(f"<row {r}>{cells}</row>" if cells or draw(st.booleans()) else f"<row {r}/>")
+        if draw(st.integers(0, 9)) == 0:
+            parts.append(draw(odd_cell(n)))  # a cell outside any row
+    bom = draw(st.sampled_from(["", "\ufeff"]))
+    decl = draw(st.sampled_from(["", '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>',
+                                 "<?xml version='1.0'?>\n"]))
+    sd_attrs = draw(st.sampled_from(["", ' xmlns:q="urn:q"']))
+    return (f'{bom}{decl}<worksheet {NS} xmlns:x14ac="urn:x14ac"><sheetData{sd_attrs}>'
+            f'{"".join(parts)}</sheetData></worksheet>').encode()
+
+
+@settings(max_examples=300)
+@given(odd_sheet())
+def test_byte_scan_on_odd_details_never_differs(sheet: bytes) -> None:
+    try:
+        want = _scan_errors_full(sheet)
+    except etree.XMLSyntaxError:
+        assume(False)
+    fast = _scan_errors_bytes(sheet)
+    assert fast is None or fast == want
+    assert _scan_errors(sheet) == want
