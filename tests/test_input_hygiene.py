@@ -187,3 +187,36 @@ def test_read_amount_is_the_one_parser() -> None:
         assert isinstance(got, AmountProblem) and got.kind == kind, (value, got)
         assert got.text().startswith("innehåller")
     assert read_amount("1 234,50", accept_numeric_text=True) == Decimal("1234.50")
+
+
+_ROW_VALUES = st.lists(st.one_of(
+    st.none(),
+    st.decimals(allow_nan=False, allow_infinity=False, places=3, min_value=D("-1e6"),
+                max_value=D("1e6")),
+    st.integers(-10**6, 10**6).map(lambda i: D(i) / 1000),  # halves: x.xx5
+    st.decimals(),  # NaN, infinities, huge exponents
+    st.sampled_from([D("0"), D("-0.00"), D("-0.004"), D("0.004"), D("1E+15"), D("-1E+15"),
+                     D("999999999999999.99"), D("1e14")]),
+    st.floats(), st.integers(), st.booleans(),
+    st.sampled_from(["", " ", "12", "1 234,50", "#REF!", "#INGET_VÄRDE", "x"]),
+    st.datetimes()), max_size=8)
+
+
+@settings(max_examples=300)
+@given(_ROW_VALUES, st.sampled_from([None, "RR.VI.AVG", "RR.VU.PERS.LON", "RR.ZZZ", "",
+                                     "RR.AR", "FD.LK"]))
+def test_v10_row_in_bulk_is_parse_amount(values, line):
+    """Issue 17: a row of amounts parsed at once gives parse_amount's value wherever it decides,
+    and leaves to parse_amount exactly the values that are not a plain amount for the line."""
+    from engine.input_hygiene import GENERAL, parse_amounts
+
+    got = parse_amounts(values, line)
+    assert len(got) == len(values)
+    for value, bulk in zip(values, got, strict=True):
+        general = parse_amount(value, line=line)
+        if bulk is GENERAL:
+            # left to parse_amount: anything but a Decimal, or a Decimal it refuses
+            assert type(value) is not D or isinstance(general, Finding)
+        else:
+            assert not isinstance(general, Finding)
+            assert bulk == general and str(bulk) == str(general)  # same value and exponent

@@ -9,18 +9,20 @@ other workbooks.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import gc
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Protocol
+from typing import ParamSpec, Protocol, TypeVar
 
 from engine.balance import Atgard, Bokslutsbalans, KrisNyckeltal
 from engine.budget import Finansiering, Projekt, Uppgift
 from engine.catalogue import LabelError, catalogue
 from engine.findings import Finding, Location, Severity, excerpt
-from engine.input_hygiene import parse_amount
+from engine.input_hygiene import GENERAL, parse_amount, parse_amounts
 from engine.money import ZERO
 from engine.rb_rules import DEFAULT_RULES, Regelverk, rules_from_table
 from engine.resultatbalansering import (
@@ -273,16 +275,28 @@ def read_kolumner(r: TableSource, findings: list[Finding]) -> list[Kolumn]:
 
 
 def _year_values(t: Table, row_index: int, kolumner: Sequence[Kolumn], code: str | None,
-                 findings: list[Finding], obj: str | None = None) -> list[Decimal | None]:
+                 findings: list[Finding], obj: str | None = None,
+                 columns: Sequence[int | None] | None = None) -> list[Decimal | None]:
+    """The row's amount in each year column (None where blank or a finding). ``columns``:
+    :func:`_year_columns` of the table, worked out once by a caller that reads many rows."""
     row = t.rows[row_index]
-    vals: list[Decimal | None] = []
-    for k in kolumner:
-        cell = row.get(k.namn)
-        if cell is None:
-            vals.append(None)
-            continue
-        vals.append(_amount(cell, findings, line=code, year=k.ar, obj=obj))
-    return vals
+    if columns is None:
+        columns = [row.position(k.namn) for k in kolumner]
+    cells = row.cells
+    # the whole row at once; parse_amount (with the cell's location) only for what may be a
+    # finding, in column order as before (issue 17)
+    vals = parse_amounts([None if j is None else cells[j].value for j in columns], code)
+    for n, v in enumerate(vals):
+        if v is GENERAL:
+            vals[n] = _amount(cells[columns[n]], findings, line=code,  # type: ignore[index]
+                              year=kolumner[n].ar, obj=obj)
+    return vals  # type: ignore[return-value]
+
+
+def _year_columns(t: Table, kolumner: Sequence[Kolumn]) -> list[int | None]:
+    """Where each year column is in the table's rows (None: no such column), as ``row.get(namn)``
+    finds it (the rows of a table share its header index)."""
+    return [t.position(k.namn) for k in kolumner]
 
 
 def _missing_year_columns(t: Table, kolumner: Sequence[Kolumn], findings: list[Finding]) -> None:
@@ -351,6 +365,30 @@ def _open(source: str | Path | TableSource, findings: list[Finding]) -> TableSou
     return None
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _gc_paused(fn: Callable[_P, _R]) -> Callable[_P, _R]:
+    """``fn`` with Python's cyclic garbage collector paused while it runs (issue 17): reading a
+    workbook allocates hundreds of thousands of small tuples (cells, rows) and no reference
+    cycles worth collecting, and the collector's passes over them cost about a tenth of the
+    read. Switched on again afterwards (if it was on), whatever happens; nothing else changes."""
+
+    @functools.wraps(fn)
+    def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        was_on = gc.isenabled()
+        gc.disable()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            if was_on:
+                gc.enable()
+
+    return run
+
+
+@_gc_paused
 def read_kommun(source: str | Path | TableSource) -> KommunInput:
     """Read the municipality workbook from a file or any :class:`TableSource`."""
     inp = KommunInput(_path_of(source))
@@ -375,11 +413,12 @@ def read_kommun(source: str | Path | TableSource) -> KommunInput:
         t = _table(r, T.CENTRALA, f)
         if t is not None:
             _missing_year_columns(t, inp.kolumner, f)
+            columns = _year_columns(t, inp.kolumner)
             for i, row in enumerate(t.rows):
                 code = _code(row.get("Kod"), row.get("Rad"), f, ("RR", "FD", "BAL", "IN"))
                 if code is None:
                     continue
-                vals = _year_values(t, i, inp.kolumner, code, f)
+                vals = _year_values(t, i, inp.kolumner, code, f, columns=columns)
                 if code in inp.central:
                     f.append(Finding("V1", Severity.ERROR,
                                      f"Posten {code} finns två gånger i tblCentrala; slå ihop "
@@ -561,6 +600,7 @@ def _cost(cell: Cell, what: str, obj: str, f: list[Finding]) -> Decimal | None:
 
 def _projekt(t: Table, kolumner: Sequence[Kolumn], f: list[Finding]) -> list[Projekt]:
     grouped: dict[str, dict[str, object]] = {}
+    columns = _year_columns(t, kolumner)
     for i, row in enumerate(t.rows):
         name = _text(row["Projekt"])
         if not name:
@@ -571,7 +611,7 @@ def _projekt(t: Table, kolumner: Sequence[Kolumn], f: list[Finding]) -> list[Pro
         code = _code(row.get("Kod"), row.get("Rad"), f, ("IN",))
         if code is None:
             continue
-        vals = _year_values(t, i, kolumner, code, f, obj=name)
+        vals = _year_values(t, i, kolumner, code, f, obj=name, columns=columns)
         g = grouped.setdefault(name, {"namnd": _text(row["Nämnd"]),
                                       "uppgift": _text(row["Uppgift"]) or None,
                                       "netto": _text(row["Princip"]).casefold() == "netto",
@@ -595,6 +635,7 @@ def _projekt(t: Table, kolumner: Sequence[Kolumn], f: list[Finding]) -> list[Pro
             for name, g in grouped.items()]
 
 
+@_gc_paused
 def read_namnd(source: str | Path | TableSource,
                kolumner: Sequence[Kolumn] | None = None) -> NamndInput:
     """Read a committee workbook from a file or any :class:`TableSource`. ``kolumner`` are the
@@ -648,6 +689,7 @@ def read_namnd(source: str | Path | TableSource,
         belopp: dict[str, dict[str, list[Decimal | None]]] = {}
         if t is not None:
             _missing_year_columns(t, kol, f)
+            columns = _year_columns(t, kol)
             for i, row in enumerate(t.rows):
                 task = _text(row["Uppgift"])
                 if not task:
@@ -664,7 +706,7 @@ def read_namnd(source: str | Path | TableSource,
                                      f"Uppgiften {task!r} finns inte i tblUppgifter; lägg till "
                                      "den där.", object=task, location=row["Uppgift"].location))
                     fin[task] = Finansiering.BUDGETFINANSIERAD
-                vals = _year_values(t, i, kol, code, f, obj=task)
+                vals = _year_values(t, i, kol, code, f, obj=task, columns=columns)
                 inp.rader.setdefault((task, code), row["Uppgift"].location)
                 lines = belopp.setdefault(task, {})
                 if code in lines:
