@@ -59,7 +59,9 @@ def _file(fr: Any) -> dict[str, object]:
         "backup": str(fr.backup) if fr.backup else None,
         "changes": [{"sheet": c.sheet, "cell": c.cell, "old": _json_value(c.old),
                      "new": _json_value(c.new)} for c in changes[:MAX_CHANGES]],
-        "changes_omitted": max(0, len(changes) - MAX_CHANGES),
+        # the writer keeps only the first changes (refresh.MAX_CHANGES) and counts the rest
+        "changes_omitted": max(0, len(changes) - MAX_CHANGES)
+        + int(getattr(fr, "changes_omitted", 0) or 0),
     }
 
 

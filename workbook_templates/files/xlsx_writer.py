@@ -131,8 +131,10 @@ class WriteResult:
     changed_cells: int = 0
     backup: Path | None = None
     findings: tuple[Finding, ...] = ()
-    #: every cell changed (old -> new), in sheet order; the writer compares them anyway
+    #: the cells changed (old -> new), in sheet order; the writer compares them anyway. With
+    #: ``max_changes`` only the first that many are kept, the rest counted in ``changes_omitted``
     changes: tuple[CellChange, ...] = ()
+    changes_omitted: int = 0
 
     @property
     def ok(self) -> bool:
@@ -416,8 +418,11 @@ class _SheetPatch:
 class _SheetEditor:
     """Edits ``<sheetData>`` of one worksheet part in place."""
 
-    def __init__(self, xml: bytes, shared_strings: Callable[[], list[str]]) -> None:
-        self.root = parse_xml(xml)
+    def __init__(self, xml: bytes, shared_strings: Callable[[], list[str]], *,
+                 root: etree._Element | None = None, index: bool = True) -> None:
+        """``root``: the part already parsed from ``xml``; ``index=False``: no row or cell is
+        indexed (the row-text path indexes only the rows it edits, :meth:`index_row`)."""
+        self.root = parse_xml(xml) if root is None else root
         # an array formula is <f t="array" …>; a part without the word has none (and we never
         # write one), so most sheets skip the search for them (issue 17)
         self._may_have_arrays = b"array" in xml
@@ -433,35 +438,41 @@ class _SheetEditor:
         self._tag_v, self._tag_is, self._tag_t = self.q("v"), self.q("is"), self.q("t")
         self.rows: dict[int, etree._Element] = {}
         self.cells: dict[int, dict[int, etree._Element]] = {}
-        last = 0
-        tag_row, tag_c = self._tag_row, self._tag_c
-        for row in self.sheet_data:
-            if row.tag != tag_row:
-                continue
-            rattr = row.get("r")
-            r = int(rattr) if rattr else last + 1
-            if not rattr:
-                row.set("r", str(r))
-            last = r
-            self.rows[r] = row
-            cmap: dict[int, etree._Element] = {}
-            col = 0
-            for c in row:
-                if c.tag != tag_c:
+        if index:
+            last = 0
+            tag_row = self._tag_row
+            for row in self.sheet_data:
+                if row.tag != tag_row:
                     continue
-                a = c.get("r")
-                if a:
-                    col = parse_cell(a)[1]
-                else:
-                    col += 1
-                    c.set("r", cell_name(r, col))
-                cmap[col] = c
-            self.cells[r] = cmap
+                rattr = row.get("r")
+                r = int(rattr) if rattr else last + 1
+                if not rattr:
+                    row.set("r", str(r))
+                last = r
+                self.index_row(r, row)
         self.col_styles = self._col_styles()
         self._shared_groups: dict[str, list[etree._Element]] | None = None
         self.changed: set[tuple[int, int]] = set()
         self.diff: dict[tuple[int, int], tuple[object, object]] = {}  # (old, new) per cell
         self._key_cache: dict[int, list[int]] = {}
+
+    def index_row(self, r: int, row: etree._Element) -> None:
+        """Index row ``r``'s cells by column (a cell without an address gets one)."""
+        self.rows[r] = row
+        cmap: dict[int, etree._Element] = {}
+        col = 0
+        tag_c = self._tag_c
+        for c in row:
+            if c.tag != tag_c:
+                continue
+            a = c.get("r")
+            if a:
+                col = parse_cell(a)[1]
+            else:
+                col += 1
+                c.set("r", cell_name(r, col))
+            cmap[col] = c
+        self.cells[r] = cmap
 
     def array_conflict(self) -> tuple[str, str] | None:
         """(anchor, cell) if we changed a cell inside another cell's array formula range."""
@@ -1027,6 +1038,260 @@ def _prune_calc_chain(
 
 
 # --------------------------------------------------------------------------------------------
+# The row-text path (issue 17): an owned sheet's rows rendered and compared as XML text
+
+
+class _Fallback(Exception):
+    """The sheet holds something the row-text path does not reproduce exactly: take the
+    element path (:class:`_SheetEditor`), which handles everything."""
+
+
+#: one row of lxml's serialisation of sheetData (attribute values there escape ``<`` and ``>``)
+_ROW_RE = re.compile(r'<row r="([0-9]+)"[^>]*?(?:/>|>.*?</row>)', re.S)
+_ROW_NS = re.compile(r'^<row(?: xmlns(?::[^=\s]+)?="[^"]*")+')
+_DIM_RE = re.compile(r'<dimension ref="[^"]*"/>')
+
+
+def _number_xml(v: Decimal) -> str:
+    """``_number_text`` of a finite Decimal (the refresh's numbers), without the checks."""
+    return format(v.normalize(), "f") if v else "0"
+
+
+class _RowRenderer:
+    """A new row's ``<row>`` element exactly as lxml serialises what :meth:`_SheetEditor.add_rows`
+    builds for it (so an existing row that equals this text holds what we would write)."""
+
+    def __init__(self, col_styles: Sequence[tuple[int, int, str]]) -> None:
+        self._col_styles = col_styles
+        self._heads: dict[int, str] = {}  # per column: '<c r="' + letters
+        self._styles: dict[int, str] = {}  # per column: '"' + its style attribute (if any)
+
+    def _column(self, col: int) -> None:
+        self._heads[col] = f'<c r="{col_letters(col)}'
+        style = next((f' s="{st}"' for lo, hi, st in self._col_styles if lo <= col <= hi), "")
+        self._styles[col] = f'"{style}'
+
+    def row(self, r: int, cells: Sequence[tuple[int, CellValue]]) -> tuple[str, int, int, int]:
+        """(text, first column, last column, cells) of row ``r`` (text "" when every value is
+        None). Raises _Fallback for a value lxml would refuse (a formula with a control
+        character), which the element path reports."""
+        heads, styles = self._heads, self._styles
+        out = [f'<row r="{r}">']
+        append = out.append
+        first = last = 0
+        for col, value in cells:
+            if value is None:
+                continue
+            if col not in heads:
+                self._column(col)
+            if type(value) is Decimal:
+                append(f"{heads[col]}{r}{styles[col]}><v>{_number_xml(value)}</v></c>")
+            else:
+                if isinstance(value, Formula) and _BAD_XML_CHARS.search(value.body):
+                    raise _Fallback
+                append(f"{heads[col]}{r}{styles[col]}{_cell_xml(value)}</c>")
+            if not first:
+                first = col
+            last = col
+        if len(out) == 1:
+            return "", 0, 0, 0
+        append("</row>")
+        return "".join(out), first, last, len(out) - 2
+
+
+def _rows_of(cells: Mapping[tuple[int, int], CellValue]) -> dict[int, list[tuple[int, CellValue]]]:
+    """``{(row, col): value}`` → ``{row: [(col, value), …]}``, rows and columns ascending."""
+    rows: dict[int, list[tuple[int, CellValue]]] = {}
+    cur_r, cur = 0, None
+    for (r, c), v in sorted(cells.items()):
+        if r != cur_r:
+            cur_r, cur = r, []
+            rows[r] = cur
+        cur.append((c, v))  # type: ignore[union-attr]
+    return rows
+
+
+@dataclass(slots=True)
+class _RowPatch:
+    xml: bytes | None  # None: nothing changed
+    changed_cells: int
+    lost_formulas: list[str]
+    changes: list[CellChange]
+
+
+def _patch_rows(
+    data: bytes,
+    sheet: str,
+    cells: Mapping[tuple[int, int], CellValue],
+    rects: Sequence[tuple[int, int, int, int]],
+    shared: Callable[[], list[str]],
+    room: int | None,
+) -> _RowPatch:
+    """The sheet XML patched as :class:`_SheetEditor` patches it (byte for byte), worked out per
+    row as text: lxml parses and serialises the part (C), each row the cells touch is rendered
+    to the ``<row>`` text a write produces and compared with the row's present text; only a row
+    that differs is edited through the element path, so an unchanged run builds nothing per
+    cell. ``room``: how many changes to keep (None: all); the rest are only counted.
+
+    Raises _Fallback for what only the element path reproduces exactly: array or shared
+    formulas, comments, processing instructions or namespace declarations among the rows, rows
+    or cells without their address first, no ``<dimension>``, a prefixed ``<sheetData>``."""
+    if b"array" in data or b"shared" in data:
+        raise _Fallback
+    root = parse_xml(data)
+    ns = etree.QName(root).namespace or ""
+    sheet_data = dim = None
+    for ch in root:
+        name = local(ch.tag)
+        if name == "sheetData" and sheet_data is None:
+            sheet_data = ch
+        elif name == "dimension" and dim is None:
+            dim = ch
+    tag = (lambda n: f"{{{ns}}}{n}") if ns else (lambda n: n)
+    if sheet_data is None or dim is None or sheet_data.tag != tag("sheetData") \
+            or dim.tag != tag("dimension") or dim.keys() != ["ref"] or len(dim):
+        raise _Fallback
+    full = etree.tostring(root, encoding="UTF-8").decode("utf-8")
+    i = full.find("<sheetData")
+    if i < 0 or full.count("<sheetData") != 1 or full.count("<dimension") != 1:
+        raise _Fallback
+    if full.startswith("<sheetData/>", i):
+        body, end = "", i + 12
+    elif full.startswith("<sheetData>", i):
+        k = full.find("</sheetData>", i)
+        if k < 0 or full.count("</sheetData>") != 1:
+            raise _Fallback
+        body, end = full[i + 11 : k], k + 12
+    else:
+        raise _Fallback
+    head, tail = full[:i], full[end:]
+    del full
+    if len(_DIM_RE.findall(head)) != 1:
+        raise _Fallback
+    chunks: dict[int, str] = {}
+    if body:
+        if "<!--" in body or "<?" in body or "xmlns" in body or "<c>" in body \
+                or "<c/>" in body or body.count("<c ") != body.count('<c r="'):
+            raise _Fallback
+        pos = last = 0
+        for m in _ROW_RE.finditer(body):
+            r = int(m.group(1))
+            if m.start() != pos or r <= last:
+                raise _Fallback
+            chunks[r] = m.group(0)
+            pos, last = m.end(), r
+        if pos != len(body):
+            raise _Fallback
+        del body
+    row_els = list(sheet_data)
+    if len(row_els) != len(chunks):
+        raise _Fallback
+    elements = dict(zip(chunks, row_els, strict=True))
+    del row_els
+
+    ed = _SheetEditor(data, shared, root=root, index=False)
+    render = _RowRenderer(ed.col_styles)
+    upd = _rows_of(cells)
+    changes: list[CellChange] = []
+    lost: list[str] = []
+    changed = 0
+    out: list[str] = []
+    lo_r = hi_r = lo_c = hi_c = 0
+
+    def span(r: int, first: int, last: int) -> None:
+        nonlocal lo_r, hi_r, lo_c, hi_c
+        if not lo_r:
+            lo_r, lo_c, hi_c = r, first, last
+        else:
+            lo_c, hi_c = min(lo_c, first), max(hi_c, last)
+        hi_r = r
+
+    def note(r: int, c: int, old: object, new: object) -> None:
+        nonlocal room
+        if room is None or room > 0:
+            changes.append(CellChange(sheet, cell_name(r, c), old, new))
+            if room is not None:
+                room -= 1
+
+    for r in sorted(chunks.keys() | upd.keys()):
+        chunk = chunks.get(r)
+        row_cells = upd.get(r)
+        if chunk is None:  # a row the sheet does not have yet
+            text, first, last, n = render.row(r, row_cells)  # type: ignore[arg-type]
+            if n:
+                out.append(text)
+                span(r, first, last)
+                changed += n
+                if room is None or room > 0:
+                    for c, v in row_cells:  # type: ignore[union-attr]
+                        if v is not None:
+                            note(r, c, None, _report_value(v))
+            continue
+        cleared = any(r1 <= r <= r2 for r1, _, r2, _ in rects)
+        if row_cells is None and not cleared:  # a row the write does not touch
+            out.append(chunk)
+            cols = [parse_cell(c.get("r"))[1] for c in elements[r] if c.tag == ed._tag_c]
+            if cols:
+                span(r, min(cols), max(cols))
+            continue
+        if row_cells is not None:
+            text, first, last, n = render.row(r, row_cells)
+            if n and text == chunk:  # holds exactly what we would write: unchanged
+                out.append(chunk)
+                span(r, first, last)
+                continue
+        # the row differs: edit it as the element path does, then serialise it
+        el = elements[r]
+        ed.index_row(r, el)
+        row_changed = 0
+        touched = row_cells is not None
+        keep = {c for c, _ in row_cells} if row_cells else set()
+        for r1, c1, r2, c2 in rects:
+            if r1 <= r <= r2:
+                for col in [c for c in ed.cells[r] if c1 <= c <= c2]:
+                    if col not in keep:
+                        touched = True
+                        did, was_formula = ed.set(r, col, None)
+                        row_changed += did
+                        if was_formula:
+                            lost.append(cell_name(r, col))
+        for col, v in row_cells or ():
+            did, was_formula = ed.set(r, col, v)
+            row_changed += did
+            if was_formula:
+                lost.append(cell_name(r, col))
+        if touched:
+            ed.prune_row(r)
+        for (_, c), (old, new) in sorted(ed.diff.items()):
+            note(r, c, old, new)
+        ed.diff.clear()
+        ed.changed.clear()
+        changed += row_changed
+        if r not in ed.rows:  # pruned: left without cells
+            continue
+        if row_changed:
+            text = etree.tostring(el, encoding="UTF-8", with_tail=False).decode("utf-8")
+            chunk = _ROW_NS.sub("<row", text, count=1)
+        out.append(chunk)
+        if ed.cells[r]:
+            span(r, min(ed.cells[r]), max(ed.cells[r]))
+    if not changed:
+        return _RowPatch(None, 0, [], [])
+    ref = range_name(lo_r, lo_c, hi_r, hi_c) if lo_r else "A1"
+    if dim.get("ref") != ref:
+        head = _DIM_RE.sub(f'<dimension ref="{ref}"/>', head, count=1)
+    rows_text = "".join(out)
+    del out
+    sd = f"<sheetData>{rows_text}</sheetData>" if rows_text else "<sheetData/>"
+    standalone = root.getroottree().docinfo.standalone
+    decl = b'<?xml version="1.0" encoding="UTF-8"'
+    if standalone is not None:
+        decl += b' standalone="yes"' if standalone else b' standalone="no"'
+    return _RowPatch(decl + b"?>\r\n" + (head + sd + tail).encode("utf-8"), changed, lost,
+                     changes)
+
+
+# --------------------------------------------------------------------------------------------
 # Planning the new package (pure: bytes in, bytes out)
 
 
@@ -1067,12 +1332,24 @@ def _normalise_updates(
     return norm, ranges
 
 
+def _has_tables(zf: zipfile.ZipFile, part: str) -> bool:
+    names = set(zf.namelist())
+    return any(rel.type == "table" and not rel.external and rel.target in names
+               for rel in read_rels(zf, part).values())
+
+
 def _plan(
     data: bytes,
     updates: dict[str, dict[tuple[int, int], CellValue]],
     clears: dict[str, list[tuple[int, int, int, int]]],
     recalc_on_open: bool,
+    max_changes: int | None = None,
+    *,
+    row_text: bool = True,
 ) -> _Plan:
+    """``max_changes``: how many changed cells to keep for the change report (None: all; the
+    rest are counted in the patches' ``changed_cells``). ``row_text=False`` takes the element
+    path for every sheet (the equivalence tests hold the two equal)."""
     raw = _parse_zip(data)
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         # zipfile never inflates an entry past its declared size, so this bounds memory (a
@@ -1099,10 +1376,31 @@ def _plan(
             for key, v in cells.items():
                 if isinstance(v, dt.date):
                     cells[key] = _date_serial(v, structure.date1904)
+        room = max_changes
         for sheet_name, cells in updates.items():
             info = structure.sheet(sheet_name)
             assert info is not None
-            ed = _SheetEditor(zf.read(info.part), shared)
+            part_xml = zf.read(info.part)
+            rp = None
+            if row_text:
+                try:
+                    if not _has_tables(zf, info.part):
+                        rp = _patch_rows(part_xml, info.name, cells, clears.get(sheet_name, []),
+                                         shared, room)
+                except (_Fallback, etree.XMLSyntaxError, ValueError):
+                    rp = None  # the element path below handles (or reports) it
+            if rp is not None:
+                if rp.changed_cells:
+                    patch = _SheetPatch(info.name, sheet_name, info.part, info.sheet_id,
+                                        rp.changed_cells, rp.lost_formulas, rp.changes)
+                    replaced[info.part] = rp.xml  # type: ignore[assignment]
+                    changed.append(patch)
+                    stale.update((info.sheet_id, a) for a in patch.lost_formulas)
+                    if room is not None:
+                        room -= len(rp.changes)
+                continue
+            ed = _SheetEditor(part_xml, shared)
+            del part_xml
             _check_table_headers(zf, info.name, info.part, ed, cells, clears.get(sheet_name, []))
             patch = _SheetPatch(info.name, sheet_name, info.part, info.sheet_id)
             touched_rows: set[int] = set()
@@ -1128,8 +1426,14 @@ def _plan(
             conflict = ed.array_conflict()
             if conflict is not None:
                 raise _ArrayFormulaConflict(info.name, *conflict)
+            diffs = sorted(ed.diff.items())
+            ed.diff.clear()
+            if room is not None:
+                del diffs[room:]
+                room -= len(diffs)
             patch.changes = [CellChange(info.name, cell_name(r, c), old, new)
-                             for (r, c), (old, new) in sorted(ed.diff.items())]
+                             for (r, c), (old, new) in diffs]
+            del diffs
             if patch.changed_cells:
                 for r in touched_rows:
                     ed.prune_row(r)
@@ -1312,6 +1616,7 @@ def write_cells(
     backups: int = 3,
     recalc_on_open: bool = True,
     stale_lock_after: float = fileops.DEFAULT_STALE_AFTER,
+    max_changes: int | None = None,
     _fail_after: str | None = None,
 ) -> WriteResult:
     """Patch cell values into the workbook at ``path``, losing nothing else.
@@ -1325,6 +1630,9 @@ def write_cells(
     in Excel, locked by another refresh) or ``error`` (with a Swedish finding); in the last two
     cases the file is untouched. Raises ValueError/TypeError only for caller bugs (bad address,
     unsupported value type, a sheet outside ``owned_sheets``).
+
+    ``max_changes`` keeps only the first that many changed cells in the result's ``changes``
+    (a change report lists no more); ``changes_omitted`` counts the rest.
 
     ``_fail_after`` (tests only) raises :class:`SimulatedCrash` right after the named step of
     :data:`STEPS`, leaving the disk exactly as a crash at that point would.
@@ -1359,7 +1667,8 @@ def write_cells(
         )
     try:
         with fileops.refresh_lock(target, stale_after=stale_lock_after):
-            return _write_locked(target, norm, clears, backups, recalc_on_open, step, path)
+            return _write_locked(target, norm, clears, backups, recalc_on_open, step, path,
+                                 max_changes)
     except fileops.LockBusy as e:
         return WriteResult(
             path,
@@ -1397,6 +1706,7 @@ def _write_locked(
     recalc_on_open: bool,
     step: Callable[[str], None],
     shown: Path,
+    max_changes: int | None = None,
 ) -> WriteResult:
     """Write ``path`` (a real file, links resolved); results and findings name ``shown``."""
 
@@ -1428,7 +1738,7 @@ def _write_locked(
             "Skrivskyddad) eller kör uppdateringen som en användare med skrivrätt."
         )
     try:
-        plan = _plan(data, norm, clears, recalc_on_open)
+        plan = _plan(data, norm, clears, recalc_on_open, max_changes)
     except _MissingSheet as e:
         return refused(
             f"Bladet {e.sheet!r} saknas i arbetsboken, så resultatet kunde inte skrivas. "
@@ -1519,4 +1829,5 @@ def _write_locked(
         changed_cells=changed_cells,
         backup=backup,
         changes=changes,
+        changes_omitted=changed_cells - len(changes),
     )

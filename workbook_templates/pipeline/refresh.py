@@ -35,6 +35,9 @@ __all__ = ["FileReport", "RefreshReport", "check_paths", "dedupe", "find_workboo
            "one_per_committee", "refresh", "write_owned"]
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+#: changed cells kept per file for the change report (``cli.report.MAX_CHANGES`` lists as many);
+#: the rest are only counted, so a large first refresh does not hold every cell's old and new value
+MAX_CHANGES = 20_000
 
 
 @dataclass
@@ -44,8 +47,10 @@ class FileReport:
     status: str  # written, unchanged, skipped, error, refused, validated, input-errors
     findings: list[Finding] = field(default_factory=list)
     backup: Path | None = None
-    #: output cells this run changed: (sheet, cell, old value, new value), from the writer
+    #: output cells this run changed: (sheet, cell, old value, new value), from the writer; the
+    #: first :data:`MAX_CHANGES` (what the change report lists), the rest counted below
     changes: list[CellChange] = field(default_factory=list)
+    changes_omitted: int = 0
     #: skipped because it is open in Excel: not written, so the run exits 2 (README contract);
     #: a workbook locked by another refresh is skipped too, but that run writes it
     open_in_excel: bool = False
@@ -452,13 +457,13 @@ def write_owned(path: Path, role: str, sheets: dict[str, list[list[object]]], ba
                for name, rows in sheets.items()}
     clear = {name: [S.OUTPUT_CLEAR] for name in sheets}
     result: WriteResult = write_cells(path, updates, clear=clear, owned_sheets=list(sheets),
-                                      backups=backups)
+                                      backups=backups, max_changes=MAX_CHANGES)
     status = result.status.value
     if result.status in (WriteStatus.WRITTEN, WriteStatus.UNCHANGED) and any(
             f.severity is Severity.ERROR for f in findings):
         status = "input-errors"
     fr = FileReport(path, role, status, [*findings, *result.findings], result.backup,
-                    list(result.changes),
+                    list(result.changes), result.changes_omitted,
                     open_in_excel=result.status is WriteStatus.SKIPPED
                     and bool(excel_owner_files(path)))
     if result.status is WriteStatus.ERROR and not result.findings:
