@@ -44,7 +44,7 @@ import stat
 import struct
 import zipfile
 import zlib
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -74,6 +74,7 @@ from workbook_templates.files.reader import (
 
 __all__ = [
     "CellError",
+    "RowBlock",
     "CellValue",
     "Formula",
     "STEPS",
@@ -174,6 +175,65 @@ def block(anchor: str, rows: Sequence[Sequence[CellValue]]) -> dict[str, CellVal
         for j, v in enumerate(row):
             out[cell_name(r0 + i, c0 + j)] = v
     return out
+
+
+class RowBlock(Mapping[str, CellValue]):
+    """A 2-D block of values with its top-left cell at ``anchor``, as the mapping
+    ``{"B5": v, …}`` that :func:`block` builds, but kept as its rows: :func:`write_cells` takes
+    the rows as they are instead of parsing an address per cell (a refresh writes whole
+    sheets). Read-only."""
+
+    __slots__ = ("_c0", "_r0", "rows")
+
+    def __init__(self, anchor: str, rows: Sequence[Sequence[CellValue]]) -> None:
+        self._r0, self._c0 = parse_cell(anchor)
+        self.rows = rows
+
+    def __getitem__(self, address: str) -> CellValue:
+        r, c = parse_cell(address)
+        i, j = r - self._r0, c - self._c0
+        if 0 <= i < len(self.rows) and 0 <= j < len(self.rows[i]):
+            return self.rows[i][j]
+        raise KeyError(address)
+
+    def __iter__(self) -> Iterator[str]:
+        for i, row in enumerate(self.rows):
+            for j in range(len(row)):
+                yield cell_name(self._r0 + i, self._c0 + j)
+
+    def __len__(self) -> int:
+        return sum(len(row) for row in self.rows)
+
+
+class _Block:
+    """A sheet's normalised updates that came as a :class:`RowBlock`: its rows of values from
+    column ``c0``, checked; ``{(row, col): value}`` (what every other path takes) is built only
+    when asked for (:func:`_cell_map`)."""
+
+    __slots__ = ("_map", "c0", "rows")
+
+    def __init__(self, c0: int, rows: dict[int, list[CellValue]]) -> None:
+        self.c0, self.rows = c0, rows
+        self._map: dict[tuple[int, int], CellValue] | None = None
+
+    def cell_map(self) -> dict[tuple[int, int], CellValue]:
+        if self._map is None:
+            c0 = self.c0
+            self._map = {(r, c0 + j): v for r, vals in self.rows.items()
+                         for j, v in enumerate(vals)}
+        return self._map
+
+    def pairs(self) -> dict[int, list[tuple[int, CellValue]]]:
+        c0 = self.c0
+        return {r: list(zip(range(c0, c0 + len(vals)), vals, strict=True))
+                for r, vals in self.rows.items() if vals}
+
+
+Cells = dict[tuple[int, int], CellValue] | _Block
+
+
+def _cell_map(cells: Cells) -> dict[tuple[int, int], CellValue]:
+    return cells.cell_map() if isinstance(cells, _Block) else cells
 
 
 def clear_block(ref: str) -> dict[str, CellValue]:
@@ -1052,6 +1112,10 @@ _ROW_NS = re.compile(r'^<row(?: xmlns(?::[^=\s]+)?="[^"]*")+')
 _DIM_RE = re.compile(r'<dimension ref="[^"]*"/>')
 
 
+#: text that neither XML nor ST_Xstring escapes (no & < > \r, control characters, _xHHHH_)
+_PLAIN_TEXT = re.compile(r"[^&<>\x00-\x1f\ufffe\uffff\ud800-\udfff]*")
+
+
 def _number_xml(v: Decimal) -> str:
     """``_number_text`` of a finite Decimal (the refresh's numbers), without the checks."""
     return format(v.normalize(), "f") if v else "0"
@@ -1071,36 +1135,53 @@ class _RowRenderer:
         style = next((f' s="{st}"' for lo, hi, st in self._col_styles if lo <= col <= hi), "")
         self._styles[col] = f'"{style}'
 
-    def row(self, r: int, cells: Sequence[tuple[int, CellValue]]) -> tuple[str, int, int, int]:
-        """(text, first column, last column, cells) of row ``r`` (text "" when every value is
-        None). Raises _Fallback for a value lxml would refuse (a formula with a control
-        character), which the element path reports."""
+    def row(self, r: int, cells: Sequence[tuple[int, CellValue]]) -> tuple[str, int, int, int, bool]:
+        """(text, first column, last column, cells, holds an empty text) of row ``r`` (text ""
+        when every value is None). An empty text is written ``<t></t>``, which lxml reads back
+        as no text and serialises as ``<t/>`` (see :func:`_same_row`). Raises _Fallback for a
+        value lxml would refuse (a formula with a control character), which the element path
+        reports."""
         heads, styles = self._heads, self._styles
         out = [f'<row r="{r}">']
         append = out.append
         first = last = 0
+        empty = False
         for col, value in cells:
             if value is None:
                 continue
             if col not in heads:
                 self._column(col)
-            if type(value) is Decimal:
+            tv = type(value)
+            if tv is Decimal:
                 append(f"{heads[col]}{r}{styles[col]}><v>{_number_xml(value)}</v></c>")
+            elif tv is str and value and "_x" not in value and value == value.strip() \
+                    and "\n" not in value and _PLAIN_TEXT.fullmatch(value):
+                # text without anything to escape or encode (most labels)
+                append(f'{heads[col]}{r}{styles[col]} t="inlineStr"><is><t>{value}</t></is></c>')
             else:
                 if isinstance(value, Formula) and _BAD_XML_CHARS.search(value.body):
                     raise _Fallback
+                if tv is str and not value:
+                    empty = True
                 append(f"{heads[col]}{r}{styles[col]}{_cell_xml(value)}</c>")
             if not first:
                 first = col
             last = col
         if len(out) == 1:
-            return "", 0, 0, 0
+            return "", 0, 0, 0, False
         append("</row>")
-        return "".join(out), first, last, len(out) - 2
+        return "".join(out), first, last, len(out) - 2, empty
+
+
+def _same_row(text: str, empty: bool, chunk: str) -> bool:
+    """Does the present row (as lxml serialises it) hold exactly the rendered ``text``?"""
+    return text == chunk or empty and text.replace("<t></t>", "<t/>") == chunk
 
 
 def _rows_of(cells: Mapping[tuple[int, int], CellValue]) -> dict[int, list[tuple[int, CellValue]]]:
     """``{(row, col): value}`` → ``{row: [(col, value), …]}``, rows and columns ascending."""
+    if isinstance(cells, _Block):
+        return cells.pairs()
     rows: dict[int, list[tuple[int, CellValue]]] = {}
     cur_r, cur = 0, None
     for (r, c), v in sorted(cells.items()):
@@ -1217,7 +1298,7 @@ def _patch_rows(
         chunk = chunks.get(r)
         row_cells = upd.get(r)
         if chunk is None:  # a row the sheet does not have yet
-            text, first, last, n = render.row(r, row_cells)  # type: ignore[arg-type]
+            text, first, last, n, _ = render.row(r, row_cells)  # type: ignore[arg-type]
             if n:
                 out.append(text)
                 span(r, first, last)
@@ -1235,8 +1316,8 @@ def _patch_rows(
                 span(r, min(cols), max(cols))
             continue
         if row_cells is not None:
-            text, first, last, n = render.row(r, row_cells)
-            if n and text == chunk:  # holds exactly what we would write: unchanged
+            text, first, last, n, empty = render.row(r, row_cells)
+            if n and _same_row(text, empty, chunk):  # holds exactly what we'd write: unchanged
                 out.append(chunk)
                 span(r, first, last)
                 continue
@@ -1303,13 +1384,51 @@ class _Plan:
     removed: set[str]
 
 
+_PLAIN_TYPES = frozenset((Decimal, str, int, type(None)))
+
+
+def _normalise_block(block: RowBlock) -> Cells:
+    """A RowBlock's cells, checked as :func:`_normalise_updates` checks every value, without
+    an address parsed per cell (a row of numbers, texts and blanks is checked as a whole)."""
+    r0, c0 = block._r0, block._c0
+    width = max(map(len, block.rows), default=0)
+    if width:  # the bottom-right cell is inside the sheet (ValueError as for an address)
+        parse_cell(cell_name(r0 + len(block.rows) - 1, c0 + width - 1))
+    rows: dict[int, list[CellValue]] = {}
+    dates = False
+    for i, values in enumerate(block.rows):
+        types = set(map(type, values))
+        if types <= _PLAIN_TYPES and (
+                Decimal not in types or all(v.is_finite() for v in values if type(v) is Decimal)
+        ) and (str not in types or max(len(v) for v in values if type(v) is str) <= 32767):
+            rows[r0 + i] = list(values)
+            continue
+        line: list[CellValue] = []
+        for v in values:  # the general checks, cell by cell (and their first error)
+            t = type(v)
+            if t is Decimal:
+                if not v.is_finite():  # type: ignore[union-attr]
+                    raise ValueError(f"cannot write {v} to a cell")
+            elif not (v is None or t is int):
+                v = _coerce(v)
+                _check_value(v)
+                dates = dates or isinstance(v, dt.date)
+            line.append(v)  # type: ignore[arg-type]
+        rows[r0 + i] = line
+    out = _Block(c0, rows)
+    return out.cell_map() if dates else out  # dates are converted in the cell map
+
+
 def _normalise_updates(
     updates: Mapping[str, Mapping[str, CellValue]],
     clear: Mapping[str, Iterable[str]] | None,
     owned_sheets: Collection[str] | None,
-) -> tuple[dict[str, dict[tuple[int, int], CellValue]], dict[str, list[tuple[int, int, int, int]]]]:
-    norm: dict[str, dict[tuple[int, int], CellValue]] = {}
+) -> tuple[dict[str, Cells], dict[str, list[tuple[int, int, int, int]]]]:
+    norm: dict[str, Cells] = {}
     for sheet, cells in updates.items():
+        if isinstance(cells, RowBlock) and sheet not in norm:
+            norm[sheet] = _normalise_block(cells)
+            continue
         d = norm.setdefault(sheet, {})
         for addr, v in cells.items():
             t = type(v)
@@ -1340,7 +1459,7 @@ def _has_tables(zf: zipfile.ZipFile, part: str) -> bool:
 
 def _plan(
     data: bytes,
-    updates: dict[str, dict[tuple[int, int], CellValue]],
+    updates: dict[str, Cells],
     clears: dict[str, list[tuple[int, int, int, int]]],
     recalc_on_open: bool,
     max_changes: int | None = None,
@@ -1373,6 +1492,8 @@ def _plan(
                                    f"{sheet_name!r})")
             seen[info.part] = sheet_name
         for cells in updates.values():  # dates → serial numbers of this workbook's system
+            if isinstance(cells, _Block):  # none there (see _normalise_block)
+                continue
             for key, v in cells.items():
                 if isinstance(v, dt.date):
                     cells[key] = _date_serial(v, structure.date1904)
@@ -1401,6 +1522,7 @@ def _plan(
                 continue
             ed = _SheetEditor(part_xml, shared)
             del part_xml
+            cells = _cell_map(cells)
             _check_table_headers(zf, info.name, info.part, ed, cells, clears.get(sheet_name, []))
             patch = _SheetPatch(info.name, sheet_name, info.part, info.sheet_id)
             touched_rows: set[int] = set()
@@ -1540,10 +1662,48 @@ def _expected_matches(expected: CellValue, got: object, date1904: bool = False) 
     return False
 
 
+def _plain(block: _Block) -> bool:
+    """Only numbers (Decimal, int), texts and blanks (no formula, bool, error, float)."""
+    return all(set(map(type, vals)) <= _PLAIN_TYPES for vals in block.rows.values())
+
+
+def _read_back_in_bulk(wb: object, sheet: str, block: _Block,
+                       rects: Sequence[tuple[int, int, int, int]]) -> bool:
+    """True when calamine's grid holds every row of ``block`` exactly as written (numbers as
+    the same float, texts equal, a blank or "" empty) and every other cell of the cleared
+    ``rects`` empty: each row compared as a whole list. False means: not shown here (the cell
+    by cell check decides and names the cell), never that something is wrong."""
+    grid, errors = wb.read_back_grid(sheet)  # type: ignore[attr-defined]
+    if errors:
+        return False
+    c0 = block.c0
+    n = len(grid)
+    empty: list[object] = []
+    for r, vals in block.rows.items():
+        width = len(vals)
+        got = grid[r - 1][c0 - 1 : c0 - 1 + width] if r <= n else empty
+        if len(got) < width:
+            got = [*got, *[""] * (width - len(got))]
+        want = [float(v) if type(v) is Decimal else "" if v is None else v for v in vals]
+        if got != want or bool in set(map(type, got)):  # True == 1.0: never a match here
+            return False
+    for r1, c1, r2, c2 in rects:
+        for r in range(r1, min(r2, n) + 1):
+            line = grid[r - 1]
+            vals = block.rows.get(r)
+            if vals:  # the written cells (checked above) are not part of the cleared rest
+                rest = [*line[c1 - 1 : min(c2, c0 - 1)], *line[max(c1, c0 + len(vals)) - 1 : c2]]
+            else:
+                rest = line[c1 - 1 : c2]
+            if rest.count("") + rest.count(None) != len(rest):
+                return False
+    return True
+
+
 def _verify(
     tmp: Path,
     plan: _Plan,
-    updates: dict[str, dict[tuple[int, int], CellValue]],
+    updates: dict[str, Cells],
     clears: dict[str, list[tuple[int, int, int, int]]],
 ) -> str | None:
     """None if the temp file is sound and holds what we wrote; else what is wrong."""
@@ -1562,7 +1722,10 @@ def _verify(
                 return "calcPr not set"
             xml_cells = {}  # sheet XML parsed again only where a formula was written
             for patch in plan.changed:
-                if any(isinstance(v, Formula) for v in updates.get(patch.key, {}).values()):
+                cells = updates.get(patch.key, {})
+                if isinstance(cells, _Block) and _plain(cells):
+                    continue  # numbers, texts and blanks only
+                if any(isinstance(v, Formula) for v in _cell_map(cells).values()):
                     xml_cells[patch.name] = _SheetEditor(zf.read(patch.part), lambda: [])
     except (zipfile.BadZipFile, etree.XMLSyntaxError, KeyError, PackageError, OSError) as e:
         return f"{type(e).__name__}: {e}"
@@ -1571,7 +1734,11 @@ def _verify(
             date1904 = wb.structure.date1904
             for patch in plan.changed:
                 sheet = patch.name
-                cells = updates.get(patch.key, {})
+                block = updates.get(patch.key, {})
+                if isinstance(block, _Block) and _plain(block) and _read_back_in_bulk(
+                        wb, sheet, block, clears.get(patch.key, [])):
+                    continue  # every row read back as written, every cleared cell empty
+                cells = _cell_map(block)
                 ed = xml_cells.get(sheet)
                 got = wb.read_back(sheet)  # one pass over the sheet as calamine reads it
                 for (r, c), v in cells.items():
@@ -1700,7 +1867,7 @@ def write_cells(
 
 def _write_locked(
     path: Path,
-    norm: dict[str, dict[tuple[int, int], CellValue]],
+    norm: dict[str, Cells],
     clears: dict[str, list[tuple[int, int, int, int]]],
     backups: int,
     recalc_on_open: bool,

@@ -23,9 +23,9 @@ from workbook_templates.files.fileops import excel_owner_files
 from workbook_templates.files.safety import check_workbook
 from workbook_templates.files.xlsx_writer import (
     CellChange,
+    RowBlock,
     WriteResult,
     WriteStatus,
-    block,
     write_cells,
 )
 from workbook_templates.pipeline.loader import KommunInput, NamndInput, read_kommun, read_namnd
@@ -453,7 +453,9 @@ def write_owned(path: Path, role: str, sheets: dict[str, list[list[object]]], ba
     errors gets only its Kontroll sheet). Each owned sheet is cleared below its header rows
     (:data:`schema.OUTPUT_CLEAR`), so nothing of an earlier, longer output stays. The status is
     ``input-errors`` when the workbook's own input has errors and the write went through."""
-    updates = {name: block(S.OUTPUT_ANCHOR, [[_fits_a_cell(v) for v in row] for row in rows])
+    updates = {name: RowBlock(S.OUTPUT_ANCHOR,
+                              [[_fits_a_cell(v) if isinstance(v, str) else v for v in row]
+                               for row in rows])
                for name, rows in sheets.items()}
     clear = {name: [S.OUTPUT_CLEAR] for name in sheets}
     result: WriteResult = write_cells(path, updates, clear=clear, owned_sheets=list(sheets),
