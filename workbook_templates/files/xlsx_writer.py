@@ -1126,16 +1126,24 @@ class _RowRenderer:
     builds for it (so an existing row that equals this text holds what we would write)."""
 
     def __init__(self, col_styles: Sequence[tuple[int, int, str]]) -> None:
-        self._col_styles = col_styles
+        self.col_styles = col_styles
         self._heads: dict[int, str] = {}  # per column: '<c r="' + letters
         self._styles: dict[int, str] = {}  # per column: '"' + its style attribute (if any)
+        #: rows rendered so far (the unchanged check and the patch render each row once)
+        self.done: dict[int, tuple[str, int, int, int, bool]] = {}
 
     def _column(self, col: int) -> None:
         self._heads[col] = f'<c r="{col_letters(col)}'
-        style = next((f' s="{st}"' for lo, hi, st in self._col_styles if lo <= col <= hi), "")
+        style = next((f' s="{st}"' for lo, hi, st in self.col_styles if lo <= col <= hi), "")
         self._styles[col] = f'"{style}'
 
     def row(self, r: int, cells: Sequence[tuple[int, CellValue]]) -> tuple[str, int, int, int, bool]:
+        done = self.done.get(r)
+        if done is None:
+            done = self.done[r] = self._row(r, cells)
+        return done
+
+    def _row(self, r: int, cells: Sequence[tuple[int, CellValue]]) -> tuple[str, int, int, int, bool]:
         """(text, first column, last column, cells, holds an empty text) of row ``r`` (text ""
         when every value is None). An empty text is written ``<t></t>``, which lxml reads back
         as no text and serialises as ``<t/>`` (see :func:`_same_row`). Raises _Fallback for a
@@ -1192,6 +1200,75 @@ def _rows_of(cells: Mapping[tuple[int, int], CellValue]) -> dict[int, list[tuple
     return rows
 
 
+
+_XML_DECL = re.compile(rb"<\?xml[^>]*\?>")
+_UTF8_DECL = re.compile(rb"""\sencoding\s*=\s*["']utf-8["']""", re.I)
+_ROW_RE_B = re.compile(rb'<row r="([0-9]+)"[^>]*?(?:/>|>.*?</row>)', re.S)
+
+
+def _unchanged_raw(
+    data: bytes,
+    upd: dict[int, list[tuple[int, CellValue]]],
+    rects: Sequence[tuple[int, int, int, int]],
+    shared: Callable[[], list[str]],
+) -> tuple[bool, _RowRenderer | None]:
+    """(True, …) when the part's own bytes show that the write changes nothing: every row the
+    write touches (every row from the first one written or cleared on; rows before it are not
+    touched) is already exactly the text the write would produce, so each of its cells holds
+    what would be written and nothing else is there to clear. Only the small rest of the part
+    (everything but those rows) is parsed, with the element path's own checks; the rows cannot
+    hide anything: the part is UTF-8 and has no comments, CDATA or processing instructions, so
+    ``<`` in it is always markup. (False, renderer): decide by parsing (the rows rendered here
+    are kept in the renderer)."""
+    decl = _XML_DECL.match(data)
+    if decl is not None and b"encoding" in decl.group(0) and not _UTF8_DECL.search(decl.group(0)):
+        return False, None
+    if not (decl is not None or data[:1] == b"<") or b"<!--" in data or b"<![CDATA[" in data \
+            or data.count(b"<?") != (1 if decl is not None else 0) or b"<!DOCTYPE" in data:
+        return False, None
+    i = data.find(b"<sheetData>")
+    k = data.find(b"</sheetData>")
+    if i < 0 or k < i or data.count(b"<sheetData") != 1 or data.count(b"</sheetData>") != 1:
+        return False, None
+    firsts = [*upd, *(r1 for r1, _, _, _ in rects)]
+    if not firsts:
+        return False, None
+    first = min(firsts)
+    body = data[i + 11 : k]
+    pos = 0
+    kept = 0  # untouched rows before the first touched one
+    for m in _ROW_RE_B.finditer(body):
+        if m.start() != pos:
+            return False, None
+        if int(m.group(1)) >= first:
+            break
+        pos = m.end()
+        kept += 1
+    else:
+        if pos != len(body):
+            return False, None
+    try:
+        skeleton = _SheetEditor(data[: i + 11] + body[:pos] + data[k:], shared)
+    except (etree.XMLSyntaxError, ValueError, PackageError):
+        return False, None
+    if skeleton.sheet_data.tag != skeleton.q("sheetData") or len(skeleton.rows) != kept \
+            or len(skeleton.sheet_data) != kept:
+        return False, None
+    render = _RowRenderer(skeleton.col_styles)
+    texts = []
+    empty = False
+    for r in sorted(upd):
+        text, _, _, n, e = render.row(r, upd[r])
+        if n:
+            texts.append(text)
+            empty = empty or e
+    rest = body[pos:]
+    want = "".join(texts).encode("utf-8")
+    if rest == want or empty and rest == want.replace(b"<t></t>", b"<t/>"):
+        return True, render
+    return False, render
+
+
 @dataclass(slots=True)
 class _RowPatch:
     xml: bytes | None  # None: nothing changed
@@ -1207,6 +1284,8 @@ def _patch_rows(
     rects: Sequence[tuple[int, int, int, int]],
     shared: Callable[[], list[str]],
     room: int | None,
+    upd: dict[int, list[tuple[int, CellValue]]] | None = None,
+    render: _RowRenderer | None = None,
 ) -> _RowPatch:
     """The sheet XML patched as :class:`_SheetEditor` patches it (byte for byte), worked out per
     row as text: lxml parses and serialises the part (C), each row the cells touch is rendered
@@ -1271,8 +1350,10 @@ def _patch_rows(
     del row_els
 
     ed = _SheetEditor(data, shared, root=root, index=False)
-    render = _RowRenderer(ed.col_styles)
-    upd = _rows_of(cells)
+    if render is None or render.col_styles != ed.col_styles:
+        render = _RowRenderer(ed.col_styles)
+    if upd is None:
+        upd = _rows_of(cells)
     changes: list[CellChange] = []
     lost: list[str] = []
     changed = 0
@@ -1505,9 +1586,13 @@ def _plan(
             rp = None
             if row_text:
                 try:
-                    if not _has_tables(zf, info.part):
-                        rp = _patch_rows(part_xml, info.name, cells, clears.get(sheet_name, []),
-                                         shared, room)
+                    if not _has_tables(zf, info.part) and b"array" not in part_xml \
+                            and b"shared" not in part_xml:
+                        rects = clears.get(sheet_name, [])
+                        upd = _rows_of(cells)
+                        same, render = _unchanged_raw(part_xml, upd, rects, shared)
+                        rp = _RowPatch(None, 0, [], []) if same else _patch_rows(
+                            part_xml, info.name, cells, rects, shared, room, upd, render)
                 except (_Fallback, etree.XMLSyntaxError, ValueError):
                     rp = None  # the element path below handles (or reports) it
             if rp is not None:
