@@ -1137,23 +1137,27 @@ class _RowRenderer:
         style = next((f' s="{st}"' for lo, hi, st in self.col_styles if lo <= col <= hi), "")
         self._styles[col] = f'"{style}'
 
-    def row(self, r: int, cells: Sequence[tuple[int, CellValue]]) -> tuple[str, int, int, int, bool]:
+    def row(self, r: int, cells: Sequence[tuple[int, CellValue]]
+            ) -> tuple[str, int, int, int, bool | None]:
         done = self.done.get(r)
         if done is None:
             done = self.done[r] = self._row(r, cells)
         return done
 
-    def _row(self, r: int, cells: Sequence[tuple[int, CellValue]]) -> tuple[str, int, int, int, bool]:
-        """(text, first column, last column, cells, holds an empty text) of row ``r`` (text ""
-        when every value is None). An empty text is written ``<t></t>``, which lxml reads back
-        as no text and serialises as ``<t/>`` (see :func:`_same_row`). Raises _Fallback for a
-        value lxml would refuse (a formula with a control character), which the element path
-        reports."""
+    def _row(self, r: int, cells: Sequence[tuple[int, CellValue]]
+             ) -> tuple[str, int, int, int, bool | None]:
+        """(text, first column, last column, cells, how to compare) of row ``r`` (text ""
+        when every value is None). How to compare: False: as it is; True: it holds an empty
+        text, written ``<t></t>``, which lxml reads back as no text and serialises as
+        ``<t/>`` (see :func:`_same_row`); None: never equal to a present row, because a text
+        in it does not read back as itself (an ``_xHHHH_`` sequence the encoding does not
+        round-trip), so the element path compares it. Raises _Fallback for a value lxml would
+        refuse (a formula with a control character), which the element path reports."""
         heads, styles = self._heads, self._styles
         out = [f'<row r="{r}">']
         append = out.append
         first = last = 0
-        empty = False
+        empty: bool | None = False
         for col, value in cells:
             if value is None:
                 continue
@@ -1170,7 +1174,9 @@ class _RowRenderer:
                 if isinstance(value, Formula) and _BAD_XML_CHARS.search(value.body):
                     raise _Fallback
                 if tv is str and not value:
-                    empty = True
+                    empty = True if empty is not None else None
+                elif tv is str and "_x" in value and _decode_xstring(_encode_xstring(value)) != value:
+                    empty = None  # reads back as another text: never "the same" from its text
                 append(f"{heads[col]}{r}{styles[col]}{_cell_xml(value)}</c>")
             if not first:
                 first = col
@@ -1181,8 +1187,10 @@ class _RowRenderer:
         return "".join(out), first, last, len(out) - 2, empty
 
 
-def _same_row(text: str, empty: bool, chunk: str) -> bool:
+def _same_row(text: str, empty: bool | None, chunk: str) -> bool:
     """Does the present row (as lxml serialises it) hold exactly the rendered ``text``?"""
+    if empty is None:
+        return False
     return text == chunk or empty and text.replace("<t></t>", "<t/>") == chunk
 
 
@@ -1259,6 +1267,8 @@ def _unchanged_raw(
     empty = False
     for r in sorted(upd):
         text, _, _, n, e = render.row(r, upd[r])
+        if e is None:
+            return False, render
         if n:
             texts.append(text)
             empty = empty or e
