@@ -99,5 +99,17 @@ def _gap(g: Any) -> dict[str, object]:
 
 
 def write_report(path: str | Path, report: dict[str, object]) -> None:
-    Path(path).write_text(json.dumps(report, ensure_ascii=False, indent=2, default=str) + "\n",
-                          encoding="utf-8")
+    """The report as indented JSON (exactly ``json.dumps(…, indent=2)`` and a newline), encoded
+    piece by piece and written in batches: a large first refresh lists hundreds of thousands of
+    changed cells, and the whole text (with the encoder's pieces of it) need not be in memory
+    at once."""
+    encoder = json.JSONEncoder(ensure_ascii=False, indent=2, default=str)
+    with open(path, "w", encoding="utf-8") as f:
+        batch: list[str] = []
+        for piece in encoder.iterencode(report):
+            batch.append(piece)
+            if len(batch) >= 8192:
+                f.write("".join(batch))
+                batch.clear()
+        batch.append("\n")
+        f.write("".join(batch))
