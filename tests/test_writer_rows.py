@@ -305,3 +305,19 @@ def test_a_refresh_keeps_only_max_changes_per_file(pristine: Path, tmp_path: Pat
     assert len(kommun.changes) == 10 and kommun.changes_omitted > 100
     with zipfile.ZipFile(io.BytesIO((folder / "kommun.xlsx").read_bytes())) as zf:
         assert zf.testzip() is None
+
+
+def test_report_changes_are_json_objects_however_the_report_is_read(tmp_path: Path) -> None:
+    import json
+
+    changes = [xw.CellChange("S", f"A{i}", None, Decimal(i) / 4) for i in range(1, 5)]
+    fr = rf.FileReport(Path("k.xlsx"), "kommun", "written", changes=changes)
+    out = cli_report._file(fr)
+    objs = [{"sheet": "S", "cell": f"A{i}", "old": None, "new": i / 4 if i % 4 else i // 4}
+            for i in range(1, 5)]
+    assert out["changes"] == objs and out["changes"][1] == objs[1] and list(out["changes"]) == objs
+    path = tmp_path / "r.json"
+    cli_report.write_report(path, {"files": [out]})
+    text = path.read_text(encoding="utf-8")
+    assert text == json.dumps({"files": [out]}, ensure_ascii=False, indent=2, default=str) + "\n"
+    assert json.loads(text)["files"][0]["changes"] == objs

@@ -705,6 +705,12 @@ class WorkbookReader:
         compares whole rows with what it wrote, and takes :meth:`read_back` where they differ."""
         return self._grid(sheet), self._error_cells(sheet)
 
+    def release(self, sheet: str) -> None:
+        """Forget the sheet's loaded grid (read again if asked for): the writer's verification
+        reads several large sheets one after another."""
+        self._grids.pop(sheet, None)
+        self._merges.pop(sheet, None)
+
     def extent(self, sheet: str) -> tuple[int, int]:
         """(rows, columns) of the area that holds anything: every cell outside reads empty."""
         grid = self._grid(sheet)

@@ -1667,7 +1667,9 @@ def _plan(
                 replaced[structure.workbook_part] = new_wb
         if stale:
             _prune_calc_chain(zf, structure, stale, replaced, removed)
-    return _Plan(_build_zip(raw, replaced, removed), changed, replaced, removed)
+    package = _build_zip(raw, replaced, removed)
+    # the parts are in the package now (verification reads them from the written file)
+    return _Plan(package, changed, dict.fromkeys(replaced, b""), removed)
 
 
 class _TableHeaderConflict(Exception):
@@ -1757,6 +1759,21 @@ def _expected_matches(expected: CellValue, got: object, date1904: bool = False) 
     return False
 
 
+class _NoTree:
+    """An lxml parser target that builds nothing: the part is parsed by the same parser with
+    the same options (every well-formedness error raised), without a tree in memory (a large
+    output sheet's tree is a hundred MB)."""
+
+    def close(self) -> None:
+        return None
+
+
+def _check_parses(xml: bytes) -> None:
+    from workbook_templates.files.safety import safe_xml_parser
+
+    etree.fromstring(xml, parser=safe_xml_parser(target=_NoTree()))
+
+
 def _plain(block: _Block) -> bool:
     """Only numbers (Decimal, int), texts and blanks (no formula, bool, error, float)."""
     return all(set(map(type, vals)) <= _PLAIN_TYPES for vals in block.rows.values())
@@ -1809,7 +1826,7 @@ def _verify(
                 return f"CRC error in {bad}"
             for part in plan.replaced:
                 if part.endswith(".xml") or part.endswith(".rels"):
-                    parse_xml(zf.read(part))
+                    _check_parses(zf.read(part))
             structure = workbook_structure(zf)
             if structure.workbook_part in plan.replaced and not _check_calc_pr(
                 zf.read(structure.workbook_part)
@@ -1832,6 +1849,7 @@ def _verify(
                 block = updates.get(patch.key, {})
                 if isinstance(block, _Block) and _plain(block) and _read_back_in_bulk(
                         wb, sheet, block, clears.get(patch.key, [])):
+                    wb.release(sheet)  # one sheet's grid in memory at a time
                     continue  # every row read back as written, every cleared cell empty
                 cells = _cell_map(block)
                 ed = xml_cells.get(sheet)
