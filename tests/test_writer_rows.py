@@ -16,7 +16,7 @@ import datetime as dt
 import io
 import shutil
 import zipfile
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from pathlib import Path
 
 import pytest
@@ -272,6 +272,29 @@ def test_a_true_is_never_read_back_as_the_number_one(tmp_path: Path) -> None:
     block = xw._normalise_updates({OWNED_SHEET: RowBlock("B30", [[1]])}, None, None)[0]
     with open_workbook(book) as wb:
         assert not xw._read_back_in_bulk(wb, OWNED_SHEET, block[OWNED_SHEET], [])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.decimals(allow_nan=False, allow_infinity=False)
+       | st.builds(Decimal, st.sampled_from(["-0", "0E+5", "-0.000", "1E+3", "1.500", "120",
+                                            "0.10", "-12.0", "7E-9", "123456789012345678"])))
+def test_number_text_fast_path_is_the_general_rule(v: Decimal) -> None:
+    assert xw._number_xml(v) == xw._number_text(v)
+    with localcontext() as ctx:  # normalize() rounds to the context's precision
+        ctx.prec = 12
+        assert xw._number_xml(v) == xw._number_text(v)
+
+
+def test_bulk_read_back_tells_true_from_one(tmp_path: Path) -> None:
+    book = build_fixture(tmp_path / "t.xlsm")
+    rows = [[True, Decimal(1), False, 0.5]]
+    assert write_cells(book, {OWNED_SHEET: RowBlock("B30", rows)}, backups=0).ok
+    nb = xw._normalise_updates({OWNED_SHEET: RowBlock("B30", rows)}, None, None)[0][OWNED_SHEET]
+    swapped = [[Decimal(1), True, Decimal(0), 0.5]]
+    sb = xw._normalise_updates({OWNED_SHEET: RowBlock("B30", swapped)}, None, None)[0]
+    with open_workbook(book) as wb:
+        assert xw._read_back_in_bulk(wb, OWNED_SHEET, nb, [])
+        assert not xw._read_back_in_bulk(wb, OWNED_SHEET, sb[OWNED_SHEET], [])
 
 
 def test_only_the_reported_changes_are_kept_and_the_rest_counted(tmp_path: Path) -> None:

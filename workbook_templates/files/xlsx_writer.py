@@ -46,7 +46,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, getcontext
 from enum import StrEnum
 from pathlib import Path
 from typing import NamedTuple
@@ -381,6 +381,10 @@ def _number_text(v: int | float | Decimal) -> str:
 
 _EPOCH_1900 = dt.datetime(1899, 12, 30)  # serial 0 in Excel's 1900 date system (after Feb 1900)
 _EPOCH_1904 = dt.datetime(1904, 1, 1)
+
+
+#: values a change report shows as they are (see _report_value)
+_AS_REPORTED = frozenset((Decimal, str, bool))
 
 
 def _report_value(v: CellValue) -> object:
@@ -1117,8 +1121,14 @@ _PLAIN_TEXT = re.compile(r"[^&<>\x00-\x1f\ufffe\uffff\ud800-\udfff]*")
 
 
 def _number_xml(v: Decimal) -> str:
-    """``_number_text`` of a finite Decimal (the refresh's numbers), without the checks."""
-    return format(v.normalize(), "f") if v else "0"
+    """``_number_text`` of a finite Decimal (the refresh's numbers), without the checks: its
+    own text when that is already the plain normalised form (no exponent, no trailing zero
+    after the point, not -0, fewer digits than the context's precision, to which normalize()
+    rounds), which is most amounts; a hypothesis test holds it equal."""
+    t = str(v)
+    if "E" in t or t == "-0" or "." in t and t[-1] == "0" or len(t) > getcontext().prec:
+        return format(v.normalize(), "f") if v else "0"
+    return t
 
 
 class _RowRenderer:
@@ -1378,10 +1388,16 @@ def _patch_rows(
             lo_c, hi_c = min(lo_c, first), max(hi_c, last)
         hi_r = r
 
+    letters: dict[int, str] = {}
+    make = tuple.__new__  # CellChange without its Python-level constructor
+
     def note(r: int, c: int, old: object, new: object) -> None:
         nonlocal room
         if room is None or room > 0:
-            changes.append(CellChange(sheet, cell_name(r, c), old, new))
+            col = letters.get(c)
+            if col is None:
+                col = letters[c] = col_letters(c)
+            changes.append(make(CellChange, (sheet, f"{col}{r}", old, new)))
             if room is not None:
                 room -= 1
 
@@ -1397,7 +1413,7 @@ def _patch_rows(
                 if room is None or room > 0:
                     for c, v in row_cells:  # type: ignore[union-attr]
                         if v is not None:
-                            note(r, c, None, _report_value(v))
+                            note(r, c, None, v if type(v) in _AS_REPORTED else _report_value(v))
             continue
         cleared = any(r1 <= r <= r2 for r1, _, r2, _ in rects)
         if row_cells is None and not cleared:  # a row the write does not touch
@@ -1774,9 +1790,12 @@ def _check_parses(xml: bytes) -> None:
     etree.fromstring(xml, parser=safe_xml_parser(target=_NoTree()))
 
 
+_BULK_TYPES = frozenset((Decimal, str, int, float, bool, type(None)))
+
+
 def _plain(block: _Block) -> bool:
-    """Only numbers (Decimal, int), texts and blanks (no formula, bool, error, float)."""
-    return all(set(map(type, vals)) <= _PLAIN_TYPES for vals in block.rows.values())
+    """Only numbers, texts, booleans and blanks (no formula, error value or date)."""
+    return all(set(map(type, vals)) <= _BULK_TYPES for vals in block.rows.values())
 
 
 def _read_back_in_bulk(wb: object, sheet: str, block: _Block,
@@ -1797,7 +1816,10 @@ def _read_back_in_bulk(wb: object, sheet: str, block: _Block,
         if len(got) < width:
             got = [*got, *[""] * (width - len(got))]
         want = [float(v) if type(v) is Decimal else "" if v is None else v for v in vals]
-        if got != want or bool in set(map(type, got)):  # True == 1.0: never a match here
+        if got != want:
+            return False
+        if (bool in set(map(type, got)) or bool in set(map(type, want))) \
+                and list(map(type, got)) != list(map(type, want)):  # True == 1.0 in Python
             return False
     for r1, c1, r2, c2 in rects:
         for r in range(r1, min(r2, n) + 1):
