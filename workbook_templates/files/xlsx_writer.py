@@ -223,10 +223,9 @@ class _Block:
                          for j, v in enumerate(vals)}
         return self._map
 
-    def pairs(self) -> dict[int, list[tuple[int, CellValue]]]:
+    def row_cells(self) -> dict[int, tuple[Sequence[int], Sequence[CellValue]]]:
         c0 = self.c0
-        return {r: list(zip(range(c0, c0 + len(vals)), vals, strict=True))
-                for r, vals in self.rows.items() if vals}
+        return {r: (range(c0, c0 + len(vals)), vals) for r, vals in self.rows.items() if vals}
 
 
 Cells = dict[tuple[int, int], CellValue] | _Block
@@ -1125,10 +1124,12 @@ def _number_xml(v: Decimal) -> str:
     own text when that is already the plain normalised form (no exponent, no trailing zero
     after the point, not -0, fewer digits than the context's precision, to which normalize()
     rounds), which is most amounts; a hypothesis test holds it equal."""
+    if not v:
+        return "0"
     t = str(v)
-    if "E" in t or t == "-0" or "." in t and t[-1] == "0" or len(t) > getcontext().prec:
-        return format(v.normalize(), "f") if v else "0"
-    return t
+    if "E" in t or len(t) > getcontext().prec:
+        return format(v.normalize(), "f")
+    return t.rstrip("0").rstrip(".") if "." in t else t
 
 
 class _RowRenderer:
@@ -1147,15 +1148,13 @@ class _RowRenderer:
         style = next((f' s="{st}"' for lo, hi, st in self.col_styles if lo <= col <= hi), "")
         self._styles[col] = f'"{style}'
 
-    def row(self, r: int, cells: Sequence[tuple[int, CellValue]]
-            ) -> tuple[str, int, int, int, bool | None]:
+    def row(self, r: int, cells: _RowCells) -> tuple[str, int, int, int, bool | None]:
         done = self.done.get(r)
         if done is None:
             done = self.done[r] = self._row(r, cells)
         return done
 
-    def _row(self, r: int, cells: Sequence[tuple[int, CellValue]]
-             ) -> tuple[str, int, int, int, bool | None]:
+    def _row(self, r: int, cells: _RowCells) -> tuple[str, int, int, int, bool | None]:
         """(text, first column, last column, cells, how to compare) of row ``r`` (text ""
         when every value is None). How to compare: False: as it is; True: it holds an empty
         text, written ``<t></t>``, which lxml reads back as no text and serialises as
@@ -1168,7 +1167,7 @@ class _RowRenderer:
         append = out.append
         first = last = 0
         empty: bool | None = False
-        for col, value in cells:
+        for col, value in zip(*cells, strict=True):
             if value is None:
                 continue
             if col not in heads:
@@ -1204,17 +1203,24 @@ def _same_row(text: str, empty: bool | None, chunk: str) -> bool:
     return text == chunk or empty and text.replace("<t></t>", "<t/>") == chunk
 
 
-def _rows_of(cells: Mapping[tuple[int, int], CellValue]) -> dict[int, list[tuple[int, CellValue]]]:
-    """``{(row, col): value}`` → ``{row: [(col, value), …]}``, rows and columns ascending."""
+#: a row's cells to write: (columns, values), columns ascending
+_RowCells = tuple[Sequence[int], Sequence[CellValue]]
+
+
+def _rows_of(cells: Cells) -> dict[int, _RowCells]:
+    """``{(row, col): value}`` → ``{row: ([col, …], [value, …])}``, rows and columns ascending."""
     if isinstance(cells, _Block):
-        return cells.pairs()
-    rows: dict[int, list[tuple[int, CellValue]]] = {}
-    cur_r, cur = 0, None
+        return cells.row_cells()
+    rows: dict[int, _RowCells] = {}
+    cur_r = 0
+    cols: list[int] = []
+    vals: list[CellValue] = []
     for (r, c), v in sorted(cells.items()):
         if r != cur_r:
-            cur_r, cur = r, []
-            rows[r] = cur
-        cur.append((c, v))  # type: ignore[union-attr]
+            cur_r, cols, vals = r, [], []
+            rows[r] = (cols, vals)
+        cols.append(c)
+        vals.append(v)
     return rows
 
 
@@ -1226,7 +1232,7 @@ _ROW_RE_B = re.compile(rb'<row r="([0-9]+)"[^>]*?(?:/>|>.*?</row>)', re.S)
 
 def _unchanged_raw(
     data: bytes,
-    upd: dict[int, list[tuple[int, CellValue]]],
+    upd: dict[int, _RowCells],
     rects: Sequence[tuple[int, int, int, int]],
     shared: Callable[[], list[str]],
 ) -> tuple[bool, _RowRenderer | None]:
@@ -1304,7 +1310,7 @@ def _patch_rows(
     rects: Sequence[tuple[int, int, int, int]],
     shared: Callable[[], list[str]],
     room: int | None,
-    upd: dict[int, list[tuple[int, CellValue]]] | None = None,
+    upd: dict[int, _RowCells] | None = None,
     render: _RowRenderer | None = None,
 ) -> _RowPatch:
     """The sheet XML patched as :class:`_SheetEditor` patches it (byte for byte), worked out per
@@ -1411,7 +1417,7 @@ def _patch_rows(
                 span(r, first, last)
                 changed += n
                 if room is None or room > 0:
-                    for c, v in row_cells:  # type: ignore[union-attr]
+                    for c, v in zip(*row_cells, strict=True):  # type: ignore[misc]
                         if v is not None:
                             note(r, c, None, v if type(v) in _AS_REPORTED else _report_value(v))
             continue
@@ -1433,7 +1439,7 @@ def _patch_rows(
         ed.index_row(r, el)
         row_changed = 0
         touched = row_cells is not None
-        keep = {c for c, _ in row_cells} if row_cells else set()
+        keep = set(row_cells[0]) if row_cells else set()
         for r1, c1, r2, c2 in rects:
             if r1 <= r <= r2:
                 for col in [c for c in ed.cells[r] if c1 <= c <= c2]:
@@ -1443,7 +1449,7 @@ def _patch_rows(
                         row_changed += did
                         if was_formula:
                             lost.append(cell_name(r, col))
-        for col, v in row_cells or ():
+        for col, v in zip(*row_cells, strict=True) if row_cells else ():
             did, was_formula = ed.set(r, col, v)
             row_changed += did
             if was_formula:
