@@ -485,9 +485,12 @@ the floor, unchanged 20×, openpyxl/refresh 0.7 (figures from the issue, measure
   control characters, `_x0041_`, formulas, dates, -0, 1E+3) and on hypothesis grids, and
   every workbook of a city and a large refresh came out byte-identical to the previous
   writer's (as did the change reports). A refresh's rows come as a `RowBlock` (no A1 address
-  built and parsed per cell). City, same minute, min of 3 (XML / zip / verify, s): first
-  refresh 1.29–1.41 / 0.07 / 0.61–0.65 → 0.51–0.54 / 0.07 / 0.52–0.54; unchanged XML
-  0.77–0.84 → 0.30 (total 4.6–4.9 → 3.7–3.8 first, 3.3–3.5 → 2.7–2.9 unchanged).
+  built and parsed per cell). City, `benchmarks.profile_refresh`, three runs each, the
+  previous writer and this one interleaved in the same minutes (XML / zip / verify, s): first
+  refresh 1.13–1.16 / 0.07 / 0.56–0.58 → 0.37–0.38 / 0.07 / 0.52–0.54; unchanged XML
+  0.68–0.69 → 0.26–0.27 (total 4.13–4.25 → 3.32–3.35 first, 3.03–3.12 → 2.64–2.67
+  unchanged). Most of the verification left is calamine loading each written sheet and the
+  reader's extent check of it.
 - **Verification in bulk**: calamine's rows are compared with the written rows as whole lists
   (numbers as the same float, `True` never taken for 1), every other cell of a cleared range
   by counting empty cells; only a sheet where that does not hold goes cell by cell (and
