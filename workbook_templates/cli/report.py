@@ -10,7 +10,7 @@ the minor part for added fields, the major part when a field changes meaning or 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
 from importlib import resources
@@ -44,12 +44,41 @@ def _json_value(v: object) -> object:
     return str(v)
 
 
+class _Changes(list):
+    """A file's listed changed cells in the report: held as the writer's (sheet, cell, old,
+    new) records and made JSON objects one at a time as they are read or encoded (a large
+    first refresh lists hundreds of thousands; the objects are never all in memory)."""
+
+    @staticmethod
+    def _obj(c: Any) -> dict[str, object]:
+        return {"sheet": c.sheet, "cell": c.cell, "old": _json_value(c.old),
+                "new": _json_value(c.new)}
+
+    def __iter__(self) -> Iterator[dict[str, object]]:  # type: ignore[override]
+        return map(self._obj, list.__iter__(self))
+
+    def __getitem__(self, i: Any) -> Any:
+        got = list.__getitem__(self, i)
+        return [self._obj(c) for c in got] if isinstance(i, slice) else self._obj(got)
+
+    def __eq__(self, other: object) -> bool:
+        return list(self) == other
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(list(self))
+
+
 def _finding(f: Finding) -> dict[str, object]:
     return f.as_dict()
 
 
 def _file(fr: Any) -> dict[str, object]:
-    changes = list(getattr(fr, "changes", []) or [])
+    changes = getattr(fr, "changes", None) or []
     return {
         "path": str(fr.path),
         "workbook": Path(fr.path).name,
@@ -57,9 +86,10 @@ def _file(fr: Any) -> dict[str, object]:
         "status": fr.status,
         "findings": count_by_severity(fr.findings),
         "backup": str(fr.backup) if fr.backup else None,
-        "changes": [{"sheet": c.sheet, "cell": c.cell, "old": _json_value(c.old),
-                     "new": _json_value(c.new)} for c in changes[:MAX_CHANGES]],
-        "changes_omitted": max(0, len(changes) - MAX_CHANGES),
+        "changes": _Changes(changes[:MAX_CHANGES]),
+        # the writer keeps only the first changes (refresh.MAX_CHANGES) and counts the rest
+        "changes_omitted": max(0, len(changes) - MAX_CHANGES)
+        + int(getattr(fr, "changes_omitted", 0) or 0),
     }
 
 
@@ -97,5 +127,17 @@ def _gap(g: Any) -> dict[str, object]:
 
 
 def write_report(path: str | Path, report: dict[str, object]) -> None:
-    Path(path).write_text(json.dumps(report, ensure_ascii=False, indent=2, default=str) + "\n",
-                          encoding="utf-8")
+    """The report as indented JSON (exactly ``json.dumps(…, indent=2)`` and a newline), encoded
+    piece by piece and written in batches: a large first refresh lists hundreds of thousands of
+    changed cells, and the whole text (with the encoder's pieces of it) need not be in memory
+    at once."""
+    encoder = json.JSONEncoder(ensure_ascii=False, indent=2, default=str)
+    with open(path, "w", encoding="utf-8") as f:
+        batch: list[str] = []
+        for piece in encoder.iterencode(report):
+            batch.append(piece)
+            if len(batch) >= 8192:
+                f.write("".join(batch))
+                batch.clear()
+        batch.append("\n")
+        f.write("".join(batch))

@@ -730,6 +730,18 @@ class WorkbookReader:
 
         return get
 
+    def read_back_grid(self, sheet: str) -> tuple[list[list[object]], dict[tuple[int, int], str]]:
+        """calamine's rows of the sheet as it returns them (an empty cell is ``""``; numbers
+        are floats, not converted) and the sheet's error cells: the writer's verification
+        compares whole rows with what it wrote, and takes :meth:`read_back` where they differ."""
+        return self._grid(sheet), self._error_cells(sheet)
+
+    def release(self, sheet: str) -> None:
+        """Forget the sheet's loaded grid (read again if asked for): the writer's verification
+        reads several large sheets one after another."""
+        self._grids.pop(sheet, None)
+        self._merges.pop(sheet, None)
+
     def extent(self, sheet: str) -> tuple[int, int]:
         """(rows, columns) of the area that holds anything: every cell outside reads empty."""
         grid = self._grid(sheet)

@@ -44,9 +44,9 @@ import stat
 import struct
 import zipfile
 import zlib
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, getcontext
 from enum import StrEnum
 from pathlib import Path
 from typing import NamedTuple
@@ -74,6 +74,7 @@ from workbook_templates.files.reader import (
 
 __all__ = [
     "CellError",
+    "RowBlock",
     "CellValue",
     "Formula",
     "STEPS",
@@ -131,8 +132,10 @@ class WriteResult:
     changed_cells: int = 0
     backup: Path | None = None
     findings: tuple[Finding, ...] = ()
-    #: every cell changed (old -> new), in sheet order; the writer compares them anyway
+    #: the cells changed (old -> new), in sheet order; the writer compares them anyway. With
+    #: ``max_changes`` only the first that many are kept, the rest counted in ``changes_omitted``
     changes: tuple[CellChange, ...] = ()
+    changes_omitted: int = 0
 
     @property
     def ok(self) -> bool:
@@ -172,6 +175,64 @@ def block(anchor: str, rows: Sequence[Sequence[CellValue]]) -> dict[str, CellVal
         for j, v in enumerate(row):
             out[cell_name(r0 + i, c0 + j)] = v
     return out
+
+
+class RowBlock(Mapping[str, CellValue]):
+    """A 2-D block of values with its top-left cell at ``anchor``, as the mapping
+    ``{"B5": v, …}`` that :func:`block` builds, but kept as its rows: :func:`write_cells` takes
+    the rows as they are instead of parsing an address per cell (a refresh writes whole
+    sheets). Read-only."""
+
+    __slots__ = ("_c0", "_r0", "rows")
+
+    def __init__(self, anchor: str, rows: Sequence[Sequence[CellValue]]) -> None:
+        self._r0, self._c0 = parse_cell(anchor)
+        self.rows = rows
+
+    def __getitem__(self, address: str) -> CellValue:
+        r, c = parse_cell(address)
+        i, j = r - self._r0, c - self._c0
+        if 0 <= i < len(self.rows) and 0 <= j < len(self.rows[i]):
+            return self.rows[i][j]
+        raise KeyError(address)
+
+    def __iter__(self) -> Iterator[str]:
+        for i, row in enumerate(self.rows):
+            for j in range(len(row)):
+                yield cell_name(self._r0 + i, self._c0 + j)
+
+    def __len__(self) -> int:
+        return sum(len(row) for row in self.rows)
+
+
+class _Block:
+    """A sheet's normalised updates that came as a :class:`RowBlock`: its rows of values from
+    column ``c0``, checked; ``{(row, col): value}`` (what every other path takes) is built only
+    when asked for (:func:`_cell_map`)."""
+
+    __slots__ = ("_map", "c0", "rows")
+
+    def __init__(self, c0: int, rows: dict[int, list[CellValue]]) -> None:
+        self.c0, self.rows = c0, rows
+        self._map: dict[tuple[int, int], CellValue] | None = None
+
+    def cell_map(self) -> dict[tuple[int, int], CellValue]:
+        if self._map is None:
+            c0 = self.c0
+            self._map = {(r, c0 + j): v for r, vals in self.rows.items()
+                         for j, v in enumerate(vals)}
+        return self._map
+
+    def row_cells(self) -> dict[int, tuple[Sequence[int], Sequence[CellValue]]]:
+        c0 = self.c0
+        return {r: (range(c0, c0 + len(vals)), vals) for r, vals in self.rows.items() if vals}
+
+
+Cells = dict[tuple[int, int], CellValue] | _Block
+
+
+def _cell_map(cells: Cells) -> dict[tuple[int, int], CellValue]:
+    return cells.cell_map() if isinstance(cells, _Block) else cells
 
 
 def clear_block(ref: str) -> dict[str, CellValue]:
@@ -321,6 +382,10 @@ _EPOCH_1900 = dt.datetime(1899, 12, 30)  # serial 0 in Excel's 1900 date system 
 _EPOCH_1904 = dt.datetime(1904, 1, 1)
 
 
+#: values a change report shows as they are (see _report_value)
+_AS_REPORTED = frozenset((Decimal, str, bool))
+
+
 def _report_value(v: CellValue) -> object:
     if isinstance(v, Formula):
         return "=" + v.body
@@ -416,8 +481,11 @@ class _SheetPatch:
 class _SheetEditor:
     """Edits ``<sheetData>`` of one worksheet part in place."""
 
-    def __init__(self, xml: bytes, shared_strings: Callable[[], list[str]]) -> None:
-        self.root = parse_xml(xml)
+    def __init__(self, xml: bytes, shared_strings: Callable[[], list[str]], *,
+                 root: etree._Element | None = None, index: bool = True) -> None:
+        """``root``: the part already parsed from ``xml``; ``index=False``: no row or cell is
+        indexed (the row-text path indexes only the rows it edits, :meth:`index_row`)."""
+        self.root = parse_xml(xml) if root is None else root
         # an array formula is <f t="array" …>; a part without the word has none (and we never
         # write one), so most sheets skip the search for them (issue 17)
         self._may_have_arrays = b"array" in xml
@@ -433,35 +501,41 @@ class _SheetEditor:
         self._tag_v, self._tag_is, self._tag_t = self.q("v"), self.q("is"), self.q("t")
         self.rows: dict[int, etree._Element] = {}
         self.cells: dict[int, dict[int, etree._Element]] = {}
-        last = 0
-        tag_row, tag_c = self._tag_row, self._tag_c
-        for row in self.sheet_data:
-            if row.tag != tag_row:
-                continue
-            rattr = row.get("r")
-            r = int(rattr) if rattr else last + 1
-            if not rattr:
-                row.set("r", str(r))
-            last = r
-            self.rows[r] = row
-            cmap: dict[int, etree._Element] = {}
-            col = 0
-            for c in row:
-                if c.tag != tag_c:
+        if index:
+            last = 0
+            tag_row = self._tag_row
+            for row in self.sheet_data:
+                if row.tag != tag_row:
                     continue
-                a = c.get("r")
-                if a:
-                    col = parse_cell(a)[1]
-                else:
-                    col += 1
-                    c.set("r", cell_name(r, col))
-                cmap[col] = c
-            self.cells[r] = cmap
+                rattr = row.get("r")
+                r = int(rattr) if rattr else last + 1
+                if not rattr:
+                    row.set("r", str(r))
+                last = r
+                self.index_row(r, row)
         self.col_styles = self._col_styles()
         self._shared_groups: dict[str, list[etree._Element]] | None = None
         self.changed: set[tuple[int, int]] = set()
         self.diff: dict[tuple[int, int], tuple[object, object]] = {}  # (old, new) per cell
         self._key_cache: dict[int, list[int]] = {}
+
+    def index_row(self, r: int, row: etree._Element) -> None:
+        """Index row ``r``'s cells by column (a cell without an address gets one)."""
+        self.rows[r] = row
+        cmap: dict[int, etree._Element] = {}
+        col = 0
+        tag_c = self._tag_c
+        for c in row:
+            if c.tag != tag_c:
+                continue
+            a = c.get("r")
+            if a:
+                col = parse_cell(a)[1]
+            else:
+                col += 1
+                c.set("r", cell_name(r, col))
+            cmap[col] = c
+        self.cells[r] = cmap
 
     def array_conflict(self) -> tuple[str, str] | None:
         """(anchor, cell) if we changed a cell inside another cell's array formula range."""
@@ -1027,6 +1101,391 @@ def _prune_calc_chain(
 
 
 # --------------------------------------------------------------------------------------------
+# The row-text path (issue 17): an owned sheet's rows rendered and compared as XML text
+
+
+class _Fallback(Exception):
+    """The sheet holds something the row-text path does not reproduce exactly: take the
+    element path (:class:`_SheetEditor`), which handles everything."""
+
+
+#: one row of lxml's serialisation of sheetData (attribute values there escape ``<`` and ``>``)
+_ROW_RE = re.compile(r'<row r="([0-9]+)"[^>]*?(?:/>|>.*?</row>)', re.S)
+_ROW_NS = re.compile(r'^<row(?: xmlns(?::[^=\s]+)?="[^"]*")+')
+_DIM_RE = re.compile(r'<dimension ref="[^"]*"/>')
+
+
+#: text that neither XML nor ST_Xstring escapes (no & < > \r, control characters, _xHHHH_)
+_PLAIN_TEXT = re.compile(r"[^&<>\x00-\x1f\ufffe\uffff\ud800-\udfff]*")
+
+
+def _number_xml(v: Decimal) -> str:
+    """``_number_text`` of a finite Decimal (the refresh's numbers), without the checks: its
+    own text when that is already the plain normalised form (no exponent, no trailing zero
+    after the point, not -0, fewer digits than the context's precision, to which normalize()
+    rounds), which is most amounts; a hypothesis test holds it equal."""
+    if not v:
+        return "0"
+    t = str(v)
+    if "E" in t or len(t) > getcontext().prec:
+        return format(v.normalize(), "f")
+    return t.rstrip("0").rstrip(".") if "." in t else t
+
+
+class _RowRenderer:
+    """A new row's ``<row>`` element exactly as lxml serialises what :meth:`_SheetEditor.add_rows`
+    builds for it (so an existing row that equals this text holds what we would write)."""
+
+    def __init__(self, col_styles: Sequence[tuple[int, int, str]]) -> None:
+        self.col_styles = col_styles
+        self._heads: dict[int, str] = {}  # per column: '<c r="' + letters
+        self._styles: dict[int, str] = {}  # per column: '"' + its style attribute (if any)
+        #: rows rendered so far (the unchanged check and the patch render each row once)
+        self.done: dict[int, tuple[str, int, int, int, bool]] = {}
+
+    def _column(self, col: int) -> None:
+        self._heads[col] = f'<c r="{col_letters(col)}'
+        style = next((f' s="{st}"' for lo, hi, st in self.col_styles if lo <= col <= hi), "")
+        self._styles[col] = f'"{style}'
+
+    def row(self, r: int, cells: _RowCells) -> tuple[str, int, int, int, bool | None]:
+        done = self.done.get(r)
+        if done is None:
+            done = self.done[r] = self._row(r, cells)
+        return done
+
+    def _row(self, r: int, cells: _RowCells) -> tuple[str, int, int, int, bool | None]:
+        """(text, first column, last column, cells, how to compare) of row ``r`` (text ""
+        when every value is None). How to compare: False: as it is; True: it holds an empty
+        text, written ``<t></t>``, which lxml reads back as no text and serialises as
+        ``<t/>`` (see :func:`_same_row`); None: never equal to a present row, because a text
+        in it does not read back as itself (an ``_xHHHH_`` sequence the encoding does not
+        round-trip), so the element path compares it. Raises _Fallback for a value lxml would
+        refuse (a formula with a control character), which the element path reports."""
+        heads, styles = self._heads, self._styles
+        out = [f'<row r="{r}">']
+        append = out.append
+        first = last = 0
+        empty: bool | None = False
+        for col, value in zip(*cells, strict=True):
+            if value is None:
+                continue
+            if col not in heads:
+                self._column(col)
+            tv = type(value)
+            if tv is Decimal:
+                append(f"{heads[col]}{r}{styles[col]}><v>{_number_xml(value)}</v></c>")
+            elif tv is str and value and "_x" not in value and value == value.strip() \
+                    and "\n" not in value and _PLAIN_TEXT.fullmatch(value):
+                # text without anything to escape or encode (most labels)
+                append(f'{heads[col]}{r}{styles[col]} t="inlineStr"><is><t>{value}</t></is></c>')
+            else:
+                if isinstance(value, Formula) and _BAD_XML_CHARS.search(value.body):
+                    raise _Fallback
+                if tv is str and not value:
+                    empty = True if empty is not None else None
+                elif tv is str and "_x" in value and _decode_xstring(_encode_xstring(value)) != value:
+                    empty = None  # reads back as another text: never "the same" from its text
+                append(f"{heads[col]}{r}{styles[col]}{_cell_xml(value)}</c>")
+            if not first:
+                first = col
+            last = col
+        if len(out) == 1:
+            return "", 0, 0, 0, False
+        append("</row>")
+        return "".join(out), first, last, len(out) - 2, empty
+
+
+def _same_row(text: str, empty: bool | None, chunk: str) -> bool:
+    """Does the present row (as lxml serialises it) hold exactly the rendered ``text``?"""
+    if empty is None:
+        return False
+    return text == chunk or empty and text.replace("<t></t>", "<t/>") == chunk
+
+
+#: a row's cells to write: (columns, values), columns ascending
+_RowCells = tuple[Sequence[int], Sequence[CellValue]]
+
+
+def _rows_of(cells: Cells) -> dict[int, _RowCells]:
+    """``{(row, col): value}`` → ``{row: ([col, …], [value, …])}``, rows and columns ascending."""
+    if isinstance(cells, _Block):
+        return cells.row_cells()
+    rows: dict[int, _RowCells] = {}
+    cur_r = 0
+    cols: list[int] = []
+    vals: list[CellValue] = []
+    for (r, c), v in sorted(cells.items()):
+        if r != cur_r:
+            cur_r, cols, vals = r, [], []
+            rows[r] = (cols, vals)
+        cols.append(c)
+        vals.append(v)
+    return rows
+
+
+
+_XML_DECL = re.compile(rb"<\?xml[^>]*\?>")
+_UTF8_DECL = re.compile(rb"""\sencoding\s*=\s*["']utf-8["']""", re.I)
+_ROW_RE_B = re.compile(rb'<row r="([0-9]+)"[^>]*?(?:/>|>.*?</row>)', re.S)
+
+
+def _unchanged_raw(
+    data: bytes,
+    upd: dict[int, _RowCells],
+    rects: Sequence[tuple[int, int, int, int]],
+    shared: Callable[[], list[str]],
+) -> tuple[bool, _RowRenderer | None]:
+    """(True, …) when the part's own bytes show that the write changes nothing: every row the
+    write touches (every row from the first one written or cleared on; rows before it are not
+    touched) is already exactly the text the write would produce, so each of its cells holds
+    what would be written and nothing else is there to clear. Only the small rest of the part
+    (everything but those rows) is parsed, with the element path's own checks; the rows cannot
+    hide anything: the part is UTF-8 and has no comments, CDATA or processing instructions, so
+    ``<`` in it is always markup. (False, renderer): decide by parsing (the rows rendered here
+    are kept in the renderer)."""
+    decl = _XML_DECL.match(data)
+    if decl is not None and b"encoding" in decl.group(0) and not _UTF8_DECL.search(decl.group(0)):
+        return False, None
+    if not (decl is not None or data[:1] == b"<") or b"<!--" in data or b"<![CDATA[" in data \
+            or data.count(b"<?") != (1 if decl is not None else 0) or b"<!DOCTYPE" in data:
+        return False, None
+    i = data.find(b"<sheetData>")
+    k = data.find(b"</sheetData>")
+    if i < 0 or k < i or data.count(b"<sheetData") != 1 or data.count(b"</sheetData>") != 1:
+        return False, None
+    firsts = [*upd, *(r1 for r1, _, _, _ in rects)]
+    if not firsts:
+        return False, None
+    first = min(firsts)
+    body = data[i + 11 : k]
+    pos = 0
+    kept = 0  # untouched rows before the first touched one
+    for m in _ROW_RE_B.finditer(body):
+        if m.start() != pos:
+            return False, None
+        if int(m.group(1)) >= first:
+            break
+        pos = m.end()
+        kept += 1
+    else:
+        if pos != len(body):
+            return False, None
+    try:
+        skeleton = _SheetEditor(data[: i + 11] + body[:pos] + data[k:], shared)
+    except (etree.XMLSyntaxError, ValueError, PackageError):
+        return False, None
+    if skeleton.sheet_data.tag != skeleton.q("sheetData") or len(skeleton.rows) != kept \
+            or len(skeleton.sheet_data) != kept:
+        return False, None
+    render = _RowRenderer(skeleton.col_styles)
+    texts = []
+    empty = False
+    for r in sorted(upd):
+        text, _, _, n, e = render.row(r, upd[r])
+        if e is None:
+            return False, render
+        if n:
+            texts.append(text)
+            empty = empty or e
+    rest = body[pos:]
+    want = "".join(texts).encode("utf-8")
+    if rest == want or empty and rest == want.replace(b"<t></t>", b"<t/>"):
+        return True, render
+    return False, render
+
+
+@dataclass(slots=True)
+class _RowPatch:
+    xml: bytes | None  # None: nothing changed
+    changed_cells: int
+    lost_formulas: list[str]
+    changes: list[CellChange]
+
+
+def _patch_rows(
+    data: bytes,
+    sheet: str,
+    cells: Mapping[tuple[int, int], CellValue],
+    rects: Sequence[tuple[int, int, int, int]],
+    shared: Callable[[], list[str]],
+    room: int | None,
+    upd: dict[int, _RowCells] | None = None,
+    render: _RowRenderer | None = None,
+) -> _RowPatch:
+    """The sheet XML patched as :class:`_SheetEditor` patches it (byte for byte), worked out per
+    row as text: lxml parses and serialises the part (C), each row the cells touch is rendered
+    to the ``<row>`` text a write produces and compared with the row's present text; only a row
+    that differs is edited through the element path, so an unchanged run builds nothing per
+    cell. ``room``: how many changes to keep (None: all); the rest are only counted.
+
+    Raises _Fallback for what only the element path reproduces exactly: array or shared
+    formulas, comments, processing instructions or namespace declarations among the rows, rows
+    or cells without their address first, no ``<dimension>``, a prefixed ``<sheetData>``."""
+    if b"array" in data or b"shared" in data:
+        raise _Fallback
+    root = parse_xml(data)
+    ns = etree.QName(root).namespace or ""
+    sheet_data = dim = None
+    for ch in root:
+        name = local(ch.tag)
+        if name == "sheetData" and sheet_data is None:
+            sheet_data = ch
+        elif name == "dimension" and dim is None:
+            dim = ch
+    tag = (lambda n: f"{{{ns}}}{n}") if ns else (lambda n: n)
+    if sheet_data is None or dim is None or sheet_data.tag != tag("sheetData") \
+            or dim.tag != tag("dimension") or dim.keys() != ["ref"] or len(dim):
+        raise _Fallback
+    full = etree.tostring(root, encoding="UTF-8").decode("utf-8")
+    i = full.find("<sheetData")
+    if i < 0 or full.count("<sheetData") != 1 or full.count("<dimension") != 1:
+        raise _Fallback
+    if full.startswith("<sheetData/>", i):
+        body, end = "", i + 12
+    elif full.startswith("<sheetData>", i):
+        k = full.find("</sheetData>", i)
+        if k < 0 or full.count("</sheetData>") != 1:
+            raise _Fallback
+        body, end = full[i + 11 : k], k + 12
+    else:
+        raise _Fallback
+    head, tail = full[:i], full[end:]
+    del full
+    if len(_DIM_RE.findall(head)) != 1:
+        raise _Fallback
+    chunks: dict[int, str] = {}
+    if body:
+        if "<!--" in body or "<?" in body or "xmlns" in body or "<c>" in body \
+                or "<c/>" in body or body.count("<c ") != body.count('<c r="'):
+            raise _Fallback
+        pos = last = 0
+        for m in _ROW_RE.finditer(body):
+            r = int(m.group(1))
+            if m.start() != pos or r <= last:
+                raise _Fallback
+            chunks[r] = m.group(0)
+            pos, last = m.end(), r
+        if pos != len(body):
+            raise _Fallback
+        del body
+    row_els = list(sheet_data)
+    if len(row_els) != len(chunks):
+        raise _Fallback
+    elements = dict(zip(chunks, row_els, strict=True))
+    del row_els
+
+    ed = _SheetEditor(data, shared, root=root, index=False)
+    if render is None or render.col_styles != ed.col_styles:
+        render = _RowRenderer(ed.col_styles)
+    if upd is None:
+        upd = _rows_of(cells)
+    changes: list[CellChange] = []
+    lost: list[str] = []
+    changed = 0
+    out: list[str] = []
+    lo_r = hi_r = lo_c = hi_c = 0
+
+    def span(r: int, first: int, last: int) -> None:
+        nonlocal lo_r, hi_r, lo_c, hi_c
+        if not lo_r:
+            lo_r, lo_c, hi_c = r, first, last
+        else:
+            lo_c, hi_c = min(lo_c, first), max(hi_c, last)
+        hi_r = r
+
+    letters: dict[int, str] = {}
+    make = tuple.__new__  # CellChange without its Python-level constructor
+
+    def note(r: int, c: int, old: object, new: object) -> None:
+        nonlocal room
+        if room is None or room > 0:
+            col = letters.get(c)
+            if col is None:
+                col = letters[c] = col_letters(c)
+            changes.append(make(CellChange, (sheet, f"{col}{r}", old, new)))
+            if room is not None:
+                room -= 1
+
+    for r in sorted(chunks.keys() | upd.keys()):
+        chunk = chunks.get(r)
+        row_cells = upd.get(r)
+        if chunk is None:  # a row the sheet does not have yet
+            text, first, last, n, _ = render.row(r, row_cells)  # type: ignore[arg-type]
+            if n:
+                out.append(text)
+                span(r, first, last)
+                changed += n
+                if room is None or room > 0:
+                    for c, v in zip(*row_cells, strict=True):  # type: ignore[misc]
+                        if v is not None:
+                            note(r, c, None, v if type(v) in _AS_REPORTED else _report_value(v))
+            continue
+        cleared = any(r1 <= r <= r2 for r1, _, r2, _ in rects)
+        if row_cells is None and not cleared:  # a row the write does not touch
+            out.append(chunk)
+            cols = [parse_cell(c.get("r"))[1] for c in elements[r] if c.tag == ed._tag_c]
+            if cols:
+                span(r, min(cols), max(cols))
+            continue
+        if row_cells is not None:
+            text, first, last, n, empty = render.row(r, row_cells)
+            if n and _same_row(text, empty, chunk):  # holds exactly what we'd write: unchanged
+                out.append(chunk)
+                span(r, first, last)
+                continue
+        # the row differs: edit it as the element path does, then serialise it
+        el = elements[r]
+        ed.index_row(r, el)
+        row_changed = 0
+        touched = row_cells is not None
+        keep = set(row_cells[0]) if row_cells else set()
+        for r1, c1, r2, c2 in rects:
+            if r1 <= r <= r2:
+                for col in [c for c in ed.cells[r] if c1 <= c <= c2]:
+                    if col not in keep:
+                        touched = True
+                        did, was_formula = ed.set(r, col, None)
+                        row_changed += did
+                        if was_formula:
+                            lost.append(cell_name(r, col))
+        for col, v in zip(*row_cells, strict=True) if row_cells else ():
+            did, was_formula = ed.set(r, col, v)
+            row_changed += did
+            if was_formula:
+                lost.append(cell_name(r, col))
+        if touched:
+            ed.prune_row(r)
+        for (_, c), (old, new) in sorted(ed.diff.items()):
+            note(r, c, old, new)
+        ed.diff.clear()
+        ed.changed.clear()
+        changed += row_changed
+        if r not in ed.rows:  # pruned: left without cells
+            continue
+        if row_changed:
+            text = etree.tostring(el, encoding="UTF-8", with_tail=False).decode("utf-8")
+            chunk = _ROW_NS.sub("<row", text, count=1)
+        out.append(chunk)
+        if ed.cells[r]:
+            span(r, min(ed.cells[r]), max(ed.cells[r]))
+    if not changed:
+        return _RowPatch(None, 0, [], [])
+    ref = range_name(lo_r, lo_c, hi_r, hi_c) if lo_r else "A1"
+    if dim.get("ref") != ref:
+        head = _DIM_RE.sub(f'<dimension ref="{ref}"/>', head, count=1)
+    rows_text = "".join(out)
+    del out
+    sd = f"<sheetData>{rows_text}</sheetData>" if rows_text else "<sheetData/>"
+    standalone = root.getroottree().docinfo.standalone
+    decl = b'<?xml version="1.0" encoding="UTF-8"'
+    if standalone is not None:
+        decl += b' standalone="yes"' if standalone else b' standalone="no"'
+    return _RowPatch(decl + b"?>\r\n" + (head + sd + tail).encode("utf-8"), changed, lost,
+                     changes)
+
+
+# --------------------------------------------------------------------------------------------
 # Planning the new package (pure: bytes in, bytes out)
 
 
@@ -1038,13 +1497,51 @@ class _Plan:
     removed: set[str]
 
 
+_PLAIN_TYPES = frozenset((Decimal, str, int, type(None)))
+
+
+def _normalise_block(block: RowBlock) -> Cells:
+    """A RowBlock's cells, checked as :func:`_normalise_updates` checks every value, without
+    an address parsed per cell (a row of numbers, texts and blanks is checked as a whole)."""
+    r0, c0 = block._r0, block._c0
+    width = max(map(len, block.rows), default=0)
+    if width:  # the bottom-right cell is inside the sheet (ValueError as for an address)
+        parse_cell(cell_name(r0 + len(block.rows) - 1, c0 + width - 1))
+    rows: dict[int, list[CellValue]] = {}
+    dates = False
+    for i, values in enumerate(block.rows):
+        types = set(map(type, values))
+        if types <= _PLAIN_TYPES and (
+                Decimal not in types or all(v.is_finite() for v in values if type(v) is Decimal)
+        ) and (str not in types or max(len(v) for v in values if type(v) is str) <= 32767):
+            rows[r0 + i] = list(values)
+            continue
+        line: list[CellValue] = []
+        for v in values:  # the general checks, cell by cell (and their first error)
+            t = type(v)
+            if t is Decimal:
+                if not v.is_finite():  # type: ignore[union-attr]
+                    raise ValueError(f"cannot write {v} to a cell")
+            elif not (v is None or t is int):
+                v = _coerce(v)
+                _check_value(v)
+                dates = dates or isinstance(v, dt.date)
+            line.append(v)  # type: ignore[arg-type]
+        rows[r0 + i] = line
+    out = _Block(c0, rows)
+    return out.cell_map() if dates else out  # dates are converted in the cell map
+
+
 def _normalise_updates(
     updates: Mapping[str, Mapping[str, CellValue]],
     clear: Mapping[str, Iterable[str]] | None,
     owned_sheets: Collection[str] | None,
-) -> tuple[dict[str, dict[tuple[int, int], CellValue]], dict[str, list[tuple[int, int, int, int]]]]:
-    norm: dict[str, dict[tuple[int, int], CellValue]] = {}
+) -> tuple[dict[str, Cells], dict[str, list[tuple[int, int, int, int]]]]:
+    norm: dict[str, Cells] = {}
     for sheet, cells in updates.items():
+        if isinstance(cells, RowBlock) and sheet not in norm:
+            norm[sheet] = _normalise_block(cells)
+            continue
         d = norm.setdefault(sheet, {})
         for addr, v in cells.items():
             t = type(v)
@@ -1067,12 +1564,24 @@ def _normalise_updates(
     return norm, ranges
 
 
+def _has_tables(zf: zipfile.ZipFile, part: str) -> bool:
+    names = set(zf.namelist())
+    return any(rel.type == "table" and not rel.external and rel.target in names
+               for rel in read_rels(zf, part).values())
+
+
 def _plan(
     data: bytes,
-    updates: dict[str, dict[tuple[int, int], CellValue]],
+    updates: dict[str, Cells],
     clears: dict[str, list[tuple[int, int, int, int]]],
     recalc_on_open: bool,
+    max_changes: int | None = None,
+    *,
+    row_text: bool = True,
 ) -> _Plan:
+    """``max_changes``: how many changed cells to keep for the change report (None: all; the
+    rest are counted in the patches' ``changed_cells``). ``row_text=False`` takes the element
+    path for every sheet (the equivalence tests hold the two equal)."""
     raw = _parse_zip(data)
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         # zipfile never inflates an entry past its declared size, so this bounds memory (a
@@ -1096,13 +1605,41 @@ def _plan(
                                    f"{sheet_name!r})")
             seen[info.part] = sheet_name
         for cells in updates.values():  # dates → serial numbers of this workbook's system
+            if isinstance(cells, _Block):  # none there (see _normalise_block)
+                continue
             for key, v in cells.items():
                 if isinstance(v, dt.date):
                     cells[key] = _date_serial(v, structure.date1904)
+        room = max_changes
         for sheet_name, cells in updates.items():
             info = structure.sheet(sheet_name)
             assert info is not None
-            ed = _SheetEditor(zf.read(info.part), shared)
+            part_xml = zf.read(info.part)
+            rp = None
+            if row_text:
+                try:
+                    if not _has_tables(zf, info.part) and b"array" not in part_xml \
+                            and b"shared" not in part_xml:
+                        rects = clears.get(sheet_name, [])
+                        upd = _rows_of(cells)
+                        same, render = _unchanged_raw(part_xml, upd, rects, shared)
+                        rp = _RowPatch(None, 0, [], []) if same else _patch_rows(
+                            part_xml, info.name, cells, rects, shared, room, upd, render)
+                except (_Fallback, etree.XMLSyntaxError, ValueError):
+                    rp = None  # the element path below handles (or reports) it
+            if rp is not None:
+                if rp.changed_cells:
+                    patch = _SheetPatch(info.name, sheet_name, info.part, info.sheet_id,
+                                        rp.changed_cells, rp.lost_formulas, rp.changes)
+                    replaced[info.part] = rp.xml  # type: ignore[assignment]
+                    changed.append(patch)
+                    stale.update((info.sheet_id, a) for a in patch.lost_formulas)
+                    if room is not None:
+                        room -= len(rp.changes)
+                continue
+            ed = _SheetEditor(part_xml, shared)
+            del part_xml
+            cells = _cell_map(cells)
             _check_table_headers(zf, info.name, info.part, ed, cells, clears.get(sheet_name, []))
             patch = _SheetPatch(info.name, sheet_name, info.part, info.sheet_id)
             touched_rows: set[int] = set()
@@ -1128,8 +1665,14 @@ def _plan(
             conflict = ed.array_conflict()
             if conflict is not None:
                 raise _ArrayFormulaConflict(info.name, *conflict)
+            diffs = sorted(ed.diff.items())
+            ed.diff.clear()
+            if room is not None:
+                del diffs[room:]
+                room -= len(diffs)
             patch.changes = [CellChange(info.name, cell_name(r, c), old, new)
-                             for (r, c), (old, new) in sorted(ed.diff.items())]
+                             for (r, c), (old, new) in diffs]
+            del diffs
             if patch.changed_cells:
                 for r in touched_rows:
                     ed.prune_row(r)
@@ -1146,7 +1689,9 @@ def _plan(
                 replaced[structure.workbook_part] = new_wb
         if stale:
             _prune_calc_chain(zf, structure, stale, replaced, removed)
-    return _Plan(_build_zip(raw, replaced, removed), changed, replaced, removed)
+    package = _build_zip(raw, replaced, removed)
+    # the parts are in the package now (verification reads them from the written file)
+    return _Plan(package, changed, dict.fromkeys(replaced, b""), removed)
 
 
 class _TableHeaderConflict(Exception):
@@ -1236,10 +1781,69 @@ def _expected_matches(expected: CellValue, got: object, date1904: bool = False) 
     return False
 
 
+class _NoTree:
+    """An lxml parser target that builds nothing: the part is parsed by the same parser with
+    the same options (every well-formedness error raised), without a tree in memory (a large
+    output sheet's tree is a hundred MB)."""
+
+    def close(self) -> None:
+        return None
+
+
+def _check_parses(xml: bytes) -> None:
+    from workbook_templates.files.safety import safe_xml_parser
+
+    etree.fromstring(xml, parser=safe_xml_parser(target=_NoTree()))
+
+
+_BULK_TYPES = frozenset((Decimal, str, int, float, bool, type(None)))
+
+
+def _plain(block: _Block) -> bool:
+    """Only numbers, texts, booleans and blanks (no formula, error value or date)."""
+    return all(set(map(type, vals)) <= _BULK_TYPES for vals in block.rows.values())
+
+
+def _read_back_in_bulk(wb: object, sheet: str, block: _Block,
+                       rects: Sequence[tuple[int, int, int, int]]) -> bool:
+    """True when calamine's grid holds every row of ``block`` exactly as written (numbers as
+    the same float, texts equal, a blank or "" empty) and every other cell of the cleared
+    ``rects`` empty: each row compared as a whole list. False means: not shown here (the cell
+    by cell check decides and names the cell), never that something is wrong."""
+    grid, errors = wb.read_back_grid(sheet)  # type: ignore[attr-defined]
+    if errors:
+        return False
+    c0 = block.c0
+    n = len(grid)
+    empty: list[object] = []
+    for r, vals in block.rows.items():
+        width = len(vals)
+        got = grid[r - 1][c0 - 1 : c0 - 1 + width] if r <= n else empty
+        if len(got) < width:
+            got = [*got, *[""] * (width - len(got))]
+        want = [float(v) if type(v) is Decimal else "" if v is None else v for v in vals]
+        if got != want:
+            return False
+        if (bool in set(map(type, got)) or bool in set(map(type, want))) \
+                and list(map(type, got)) != list(map(type, want)):  # True == 1.0 in Python
+            return False
+    for r1, c1, r2, c2 in rects:
+        for r in range(r1, min(r2, n) + 1):
+            line = grid[r - 1]
+            vals = block.rows.get(r)
+            if vals:  # the written cells (checked above) are not part of the cleared rest
+                rest = [*line[c1 - 1 : min(c2, c0 - 1)], *line[max(c1, c0 + len(vals)) - 1 : c2]]
+            else:
+                rest = line[c1 - 1 : c2]
+            if rest.count("") + rest.count(None) != len(rest):
+                return False
+    return True
+
+
 def _verify(
     tmp: Path,
     plan: _Plan,
-    updates: dict[str, dict[tuple[int, int], CellValue]],
+    updates: dict[str, Cells],
     clears: dict[str, list[tuple[int, int, int, int]]],
 ) -> str | None:
     """None if the temp file is sound and holds what we wrote; else what is wrong."""
@@ -1250,7 +1854,7 @@ def _verify(
                 return f"CRC error in {bad}"
             for part in plan.replaced:
                 if part.endswith(".xml") or part.endswith(".rels"):
-                    parse_xml(zf.read(part))
+                    _check_parses(zf.read(part))
             structure = workbook_structure(zf)
             if structure.workbook_part in plan.replaced and not _check_calc_pr(
                 zf.read(structure.workbook_part)
@@ -1258,7 +1862,10 @@ def _verify(
                 return "calcPr not set"
             xml_cells = {}  # sheet XML parsed again only where a formula was written
             for patch in plan.changed:
-                if any(isinstance(v, Formula) for v in updates.get(patch.key, {}).values()):
+                cells = updates.get(patch.key, {})
+                if isinstance(cells, _Block) and _plain(cells):
+                    continue  # numbers, texts and blanks only
+                if any(isinstance(v, Formula) for v in _cell_map(cells).values()):
                     xml_cells[patch.name] = _SheetEditor(zf.read(patch.part), lambda: [])
     except (zipfile.BadZipFile, etree.XMLSyntaxError, KeyError, PackageError, OSError) as e:
         return f"{type(e).__name__}: {e}"
@@ -1267,7 +1874,12 @@ def _verify(
             date1904 = wb.structure.date1904
             for patch in plan.changed:
                 sheet = patch.name
-                cells = updates.get(patch.key, {})
+                block = updates.get(patch.key, {})
+                if isinstance(block, _Block) and _plain(block) and _read_back_in_bulk(
+                        wb, sheet, block, clears.get(patch.key, [])):
+                    wb.release(sheet)  # one sheet's grid in memory at a time
+                    continue  # every row read back as written, every cleared cell empty
+                cells = _cell_map(block)
                 ed = xml_cells.get(sheet)
                 got = wb.read_back(sheet)  # one pass over the sheet as calamine reads it
                 for (r, c), v in cells.items():
@@ -1312,6 +1924,7 @@ def write_cells(
     backups: int = 3,
     recalc_on_open: bool = True,
     stale_lock_after: float = fileops.DEFAULT_STALE_AFTER,
+    max_changes: int | None = None,
     _fail_after: str | None = None,
 ) -> WriteResult:
     """Patch cell values into the workbook at ``path``, losing nothing else.
@@ -1325,6 +1938,9 @@ def write_cells(
     in Excel, locked by another refresh) or ``error`` (with a Swedish finding); in the last two
     cases the file is untouched. Raises ValueError/TypeError only for caller bugs (bad address,
     unsupported value type, a sheet outside ``owned_sheets``).
+
+    ``max_changes`` keeps only the first that many changed cells in the result's ``changes``
+    (a change report lists no more); ``changes_omitted`` counts the rest.
 
     ``_fail_after`` (tests only) raises :class:`SimulatedCrash` right after the named step of
     :data:`STEPS`, leaving the disk exactly as a crash at that point would.
@@ -1359,7 +1975,8 @@ def write_cells(
         )
     try:
         with fileops.refresh_lock(target, stale_after=stale_lock_after):
-            return _write_locked(target, norm, clears, backups, recalc_on_open, step, path)
+            return _write_locked(target, norm, clears, backups, recalc_on_open, step, path,
+                                 max_changes)
     except fileops.LockBusy as e:
         return WriteResult(
             path,
@@ -1391,12 +2008,13 @@ def write_cells(
 
 def _write_locked(
     path: Path,
-    norm: dict[str, dict[tuple[int, int], CellValue]],
+    norm: dict[str, Cells],
     clears: dict[str, list[tuple[int, int, int, int]]],
     backups: int,
     recalc_on_open: bool,
     step: Callable[[str], None],
     shown: Path,
+    max_changes: int | None = None,
 ) -> WriteResult:
     """Write ``path`` (a real file, links resolved); results and findings name ``shown``."""
 
@@ -1428,7 +2046,7 @@ def _write_locked(
             "Skrivskyddad) eller kör uppdateringen som en användare med skrivrätt."
         )
     try:
-        plan = _plan(data, norm, clears, recalc_on_open)
+        plan = _plan(data, norm, clears, recalc_on_open, max_changes)
     except _MissingSheet as e:
         return refused(
             f"Bladet {e.sheet!r} saknas i arbetsboken, så resultatet kunde inte skrivas. "
@@ -1519,4 +2137,5 @@ def _write_locked(
         changed_cells=changed_cells,
         backup=backup,
         changes=changes,
+        changes_omitted=changed_cells - len(changes),
     )

@@ -23,9 +23,9 @@ from workbook_templates.files.fileops import excel_owner_files
 from workbook_templates.files.safety import check_workbook
 from workbook_templates.files.xlsx_writer import (
     CellChange,
+    RowBlock,
     WriteResult,
     WriteStatus,
-    block,
     write_cells,
 )
 from workbook_templates.pipeline.loader import KommunInput, NamndInput, read_kommun, read_namnd
@@ -35,6 +35,9 @@ __all__ = ["FileReport", "RefreshReport", "check_paths", "dedupe", "find_workboo
            "one_per_committee", "refresh", "write_owned"]
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+#: changed cells kept per file for the change report (``cli.report.MAX_CHANGES`` lists as many);
+#: the rest are only counted, so a large first refresh does not hold every cell's old and new value
+MAX_CHANGES = 20_000
 
 
 @dataclass
@@ -44,8 +47,10 @@ class FileReport:
     status: str  # written, unchanged, skipped, error, refused, validated, input-errors
     findings: list[Finding] = field(default_factory=list)
     backup: Path | None = None
-    #: output cells this run changed: (sheet, cell, old value, new value), from the writer
+    #: output cells this run changed: (sheet, cell, old value, new value), from the writer; the
+    #: first :data:`MAX_CHANGES` (what the change report lists), the rest counted below
     changes: list[CellChange] = field(default_factory=list)
+    changes_omitted: int = 0
     #: skipped because it is open in Excel: not written, so the run exits 2 (README contract);
     #: a workbook locked by another refresh is skipped too, but that run writes it
     open_in_excel: bool = False
@@ -448,17 +453,19 @@ def write_owned(path: Path, role: str, sheets: dict[str, list[list[object]]], ba
     errors gets only its Kontroll sheet). Each owned sheet is cleared below its header rows
     (:data:`schema.OUTPUT_CLEAR`), so nothing of an earlier, longer output stays. The status is
     ``input-errors`` when the workbook's own input has errors and the write went through."""
-    updates = {name: block(S.OUTPUT_ANCHOR, [[_fits_a_cell(v) for v in row] for row in rows])
+    updates = {name: RowBlock(S.OUTPUT_ANCHOR,
+                              [[_fits_a_cell(v) if isinstance(v, str) else v for v in row]
+                               for row in rows])
                for name, rows in sheets.items()}
     clear = {name: [S.OUTPUT_CLEAR] for name in sheets}
     result: WriteResult = write_cells(path, updates, clear=clear, owned_sheets=list(sheets),
-                                      backups=backups)
+                                      backups=backups, max_changes=MAX_CHANGES)
     status = result.status.value
     if result.status in (WriteStatus.WRITTEN, WriteStatus.UNCHANGED) and any(
             f.severity is Severity.ERROR for f in findings):
         status = "input-errors"
     fr = FileReport(path, role, status, [*findings, *result.findings], result.backup,
-                    list(result.changes),
+                    list(result.changes), result.changes_omitted,
                     open_in_excel=result.status is WriteStatus.SKIPPED
                     and bool(excel_owner_files(path)))
     if result.status is WriteStatus.ERROR and not result.findings:

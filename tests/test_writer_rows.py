@@ -1,0 +1,346 @@
+"""The writer's row-text path (issue 17) is the element path, byte for byte.
+
+:func:`xlsx_writer._plan` has two ways to patch a sheet: the general element path
+(:class:`_SheetEditor`, a lxml element per cell) and the row-text path (each row rendered to its
+``<row>`` XML text and compared with the row's present text; an unchanged sheet recognised from
+its bytes). These tests hold them equal on real workbooks (the templates and a refresh's own
+writes), on hostile values (``&``, ``<``, ``\\r``, control characters, ``_x0041_``, formulas)
+and on random grids (hypothesis): the same package bytes, the same changed cells with the same
+old and new values, the same lost formulas, the same errors. The verification's bulk read-back
+is held to the cell-by-cell check the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import shutil
+import zipfile
+from decimal import Decimal, localcontext
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from workbook_fixtures import OWNED_SHEET, build_fixture
+
+from workbook_templates import schema as S
+from workbook_templates.cli import report as cli_report
+from workbook_templates.files import xlsx_writer as xw
+from workbook_templates.files.reader import CellError, open_workbook
+from workbook_templates.files.xlsx_writer import Formula, RowBlock, WriteStatus, write_cells
+from workbook_templates.pipeline import refresh as rf
+
+
+def _outcome(data: bytes, updates: dict, clear: dict | None, row_text: bool,
+             max_changes: int | None = None) -> object:
+    """What ``_plan`` makes of it: the package bytes and every patch, or the error raised."""
+    if not row_text:  # the general path takes plain {address: value} mappings
+        updates = {k: dict(v) for k, v in updates.items()}
+    try:
+        norm, clears = xw._normalise_updates(updates, clear, None)
+        plan = xw._plan(data, norm, clears, True, max_changes, row_text=row_text)
+    except Exception as e:  # noqa: BLE001 - the two paths must fail alike
+        return ("raised", type(e).__name__, str(e))
+    return (plan.data, sorted(plan.replaced), sorted(plan.removed),
+            [(p.name, p.key, p.part, p.changed_cells, sorted(p.lost_formulas), p.changes)
+             for p in plan.changed])
+
+
+def assert_same(data: bytes, updates: dict, clear: dict | None = None,
+                max_changes: int | None = None) -> object:
+    general = _outcome(data, updates, clear, row_text=False, max_changes=max_changes)
+    rows = _outcome(data, updates, clear, row_text=True, max_changes=max_changes)
+    assert rows == general
+    return general
+
+
+class Spy:
+    """Counts how each sheet was decided: unchanged from its bytes, row-text patch, fallback."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.raw_same = self.patched = self.fallback = 0
+        raw, patch = xw._unchanged_raw, xw._patch_rows
+
+        def spy_raw(*a: object) -> object:
+            same, render = raw(*a)
+            self.raw_same += same
+            return same, render
+
+        def spy_patch(*a: object, **k: object) -> object:
+            try:
+                out = patch(*a, **k)
+            except xw._Fallback:
+                self.fallback += 1
+                raise
+            self.patched += 1
+            return out
+
+        monkeypatch.setattr(xw, "_unchanged_raw", spy_raw)
+        monkeypatch.setattr(xw, "_patch_rows", spy_patch)
+
+
+# ---------------------------------------------------------------------------------------------
+# Real workbooks: the templates and the refresh's own writes
+
+
+@pytest.fixture(scope="module")
+def refresh_writes(pristine: Path, tmp_path_factory: pytest.TempPathFactory) -> list:
+    """(pristine bytes, bytes after the refresh, updates, clear) of every workbook a refresh
+    of the example set writes."""
+    folder = tmp_path_factory.mktemp("rows")
+    for f in pristine.iterdir():
+        shutil.copy(f, folder / f.name)
+    before = {f.name: f.read_bytes() for f in folder.iterdir()}
+    calls = []
+    real = rf.write_cells
+
+    def capture(path: Path, updates: dict, **kw: object) -> object:
+        calls.append((Path(path).name, dict(updates), kw.get("clear")))
+        return real(path, updates, **kw)
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(rf, "write_cells", capture)
+    try:
+        rf.refresh([folder], folder / "kommun.xlsx")
+    finally:
+        mp.undo()
+    assert len(calls) == 3
+    return [(before[n], (folder / n).read_bytes(), u, c) for n, u, c in calls]
+
+
+def test_first_refresh_of_the_templates_is_the_same(refresh_writes, monkeypatch) -> None:
+    spy = Spy(monkeypatch)
+    for data, _, updates, clear in refresh_writes:
+        assert_same(data, updates, clear)
+        assert_same(data, updates, clear, max_changes=25)
+    assert spy.patched >= 6 and spy.fallback == 0  # every owned sheet took the row-text path
+
+
+def test_unchanged_refresh_is_recognised_from_the_bytes(refresh_writes, monkeypatch) -> None:
+    spy = Spy(monkeypatch)
+    for _, data, updates, clear in refresh_writes:
+        outcome = assert_same(data, updates, clear)
+        assert outcome[0] is None  # nothing to write
+    assert spy.raw_same >= 6 and spy.patched == 0
+
+
+def test_changed_refresh_is_the_same(refresh_writes, monkeypatch) -> None:
+    """Amounts moved, texts made hostile, the output shorter and longer: rows that differ go
+    through the element path, the rest stay text."""
+    spy = Spy(monkeypatch)
+    for _, data, updates, clear in refresh_writes:
+        for variant in range(3):
+            changed = {}
+            for sheet, block in updates.items():
+                rows = [list(row) for row in block.rows]
+                for i, row in enumerate(rows):
+                    for j, v in enumerate(row):
+                        if isinstance(v, Decimal) and (i + j) % 5 == variant:
+                            row[j] = v + Decimal("0.01")
+                        elif isinstance(v, str) and (i + j) % 7 == variant:
+                            row[j] = v + " & <b>\r\n_x0041_\x01"
+                if variant == 1:
+                    rows = rows[: max(1, len(rows) - 3)]  # a shorter output
+                elif variant == 2:
+                    rows = [*rows, ["ny rad", Decimal("1E+3"), None, "", -0.0]]
+                changed[sheet] = RowBlock(S.OUTPUT_ANCHOR, rows)
+            assert_same(data, changed, clear)
+            assert_same(data, changed, clear, max_changes=3)
+    assert spy.patched >= 18 and spy.fallback == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Hostile values, on a workbook that holds everything (styles, a formula, other content)
+
+HOSTILE = [
+    "&", "<", ">", "a & b < c > d", "\r", "rad\r\nrad", "\n", " kant ", "\t", "",
+    "\x01\x02\x0b\x0c\x1f", "_x0041_", "_x005F_x0041_", "_X0041_", "\ufffe", "\U0001f600",
+    "naïve ÅÄÖ åäö", "]]>", "&amp;", "'\"", "=1+1",
+]
+OTHER = [
+    Formula("=SUM(B2:B5)"), Formula("IF(A1<2,\"<&>\",\"x\")"), Formula("A1&\"\r\""),
+    CellError("#N/A"), CellError("#DIV/0!"), True, False, 0, -7, 2**53 + 1, 3.25, -0.0, 1e-7,
+    1.5e300, Decimal("0.10"), Decimal("-0"), Decimal("1E+3"), Decimal("-12345678.905"),
+    Decimal("0E-5"), dt.date(2026, 1, 31), dt.datetime(2026, 1, 31, 12, 30), None,
+]
+
+
+@pytest.fixture(scope="module")
+def fixture_bytes(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    return build_fixture(tmp_path_factory.mktemp("fx") / "f.xlsm").read_bytes()
+
+
+def _grid(values: list, width: int) -> list[list]:
+    return [values[i : i + width] for i in range(0, len(values), width)]
+
+
+@pytest.mark.parametrize("anchor", ["A1", "B2", "C10", "A40"])
+def test_hostile_values_new_and_overwritten(fixture_bytes: bytes, anchor: str) -> None:
+    values = [*HOSTILE, *OTHER]
+    grid = _grid(values, 6)
+    first = assert_same(fixture_bytes, {OWNED_SHEET: RowBlock(anchor, grid)})
+    assert first[0] is not None
+    # over what is there now: the same again (unchanged), reversed, and cleared below
+    written = first[0]
+    # (not always "unchanged": "_x005F_x0041_" reads back as "_x005FA", in both paths)
+    assert_same(written, {OWNED_SHEET: RowBlock(anchor, grid)})
+    plain = _grid([v for v in values if v != "_x005F_x0041_"], 6)
+    again = assert_same(fixture_bytes, {OWNED_SHEET: RowBlock(anchor, plain)})[0]
+    assert assert_same(again, {OWNED_SHEET: RowBlock(anchor, plain)})[0] is None
+    flipped = _grid(values[::-1], 6)
+    assert_same(written, {OWNED_SHEET: RowBlock(anchor, flipped)})
+    assert_same(written, {OWNED_SHEET: RowBlock(anchor, grid[:2])}, {OWNED_SHEET: ["A1:XFD1048576"]})
+    assert_same(written, {OWNED_SHEET: RowBlock(anchor, grid[3:])}, {OWNED_SHEET: ["B4:D30"]})
+    assert_same(written, {OWNED_SHEET: xw.block(anchor, grid)})  # a plain mapping
+
+
+def test_a_formula_lxml_refuses_fails_alike(fixture_bytes: bytes) -> None:
+    outcome = assert_same(fixture_bytes, {OWNED_SHEET: RowBlock("A30", [[Formula("A1\x01")]])})
+    assert outcome[0] == "raised"
+
+
+# ---------------------------------------------------------------------------------------------
+# Property: random grids, written on the fixture and over an earlier random write
+
+_text = st.lists(st.sampled_from([*"aåZ0 &<>\r\n\t\x01_x0041", "_x0041_", "_x005F", "\ufffe"]),
+                max_size=8).map("".join)
+_value = st.one_of(
+    st.none(), _text, st.booleans(), st.integers(-(10**15), 10**15),
+    st.decimals(allow_nan=False, allow_infinity=False, places=3, min_value=-10**9,
+                max_value=10**9),
+    st.floats(allow_nan=False, allow_infinity=False, width=64),
+    st.sampled_from([Formula("SUM(A1:B2)"), Formula("A1&\"<&>\""), CellError("#REF!"),
+                     Decimal("1E+2"), Decimal("-0"), dt.date(2025, 6, 1)]),
+)
+_grids = st.tuples(
+    st.sampled_from(["A1", "A3", "B2", "D7", "A25"]),
+    st.lists(st.lists(_value, min_size=0, max_size=6), min_size=0, max_size=6),
+)
+_clears = st.sampled_from([None, ["A3:XFD1048576"], ["B2:C9"], ["A1:F40", "E5:E6"]])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(first=_grids, second=_grids, clear=_clears, room=st.sampled_from([None, 0, 2]))
+def test_random_grids_take_the_same_path_both_ways(fixture_bytes, first, second, clear,
+                                                   room) -> None:
+    c = {OWNED_SHEET: clear} if clear else None
+    out = assert_same(fixture_bytes, {OWNED_SHEET: RowBlock(*first)}, c, room)
+    base = out[0] if out[0] not in (None, "raised") else fixture_bytes
+    assert_same(base, {OWNED_SHEET: RowBlock(*second)}, c, room)
+    assert_same(base, {OWNED_SHEET: RowBlock(*first)}, c, room)  # often: unchanged
+
+
+def test_the_equivalence_check_can_fail(fixture_bytes, monkeypatch) -> None:
+    """A renderer that writes one character differently is caught (the tests above mean it)."""
+    real = xw._RowRenderer._row
+
+    def off_by_one(self, r, cells):  # noqa: ANN001, ANN202
+        text, *rest = real(self, r, cells)
+        return (text.replace("<v>0</v>", "<v>0.0</v>"), *rest)
+
+    monkeypatch.setattr(xw._RowRenderer, "_row", off_by_one)
+    with pytest.raises(AssertionError):
+        assert_same(fixture_bytes, {OWNED_SHEET: RowBlock("A30", [[Decimal(0)]])})
+
+
+# ---------------------------------------------------------------------------------------------
+# Verification in bulk, the change report's memory
+
+
+def test_bulk_read_back_agrees_with_the_cell_by_cell_check(tmp_path: Path) -> None:
+    book = build_fixture(tmp_path / "v.xlsm")
+    rows = [["text", Decimal("1.5"), None, 7], ["", Decimal("-0.25"), "x & y", Decimal(0)]]
+    assert write_cells(book, {OWNED_SHEET: RowBlock("B30", rows)}, backups=0).ok
+    block = xw._normalise_updates({OWNED_SHEET: RowBlock("B30", rows)}, None, None)[0][OWNED_SHEET]
+    with open_workbook(book) as wb:
+        assert xw._read_back_in_bulk(wb, OWNED_SHEET, block, [(30, 2, 40, 20)])
+        # a cell outside the block but inside the cleared rectangle holds something
+        assert not xw._read_back_in_bulk(wb, OWNED_SHEET, block, [(1, 1, 40, 20)])
+    for wrong in ([["text", Decimal("1.5001"), None, 7], rows[1]],  # a number off
+                  [["Text", Decimal("1.5"), None, 7], rows[1]],  # a text off
+                  [["text", Decimal("1.5"), "x", 7], rows[1]]):  # an empty cell is not "x"
+        other = xw._normalise_updates({OWNED_SHEET: RowBlock("B30", wrong)}, None, None)[0]
+        with open_workbook(book) as wb:
+            assert not xw._read_back_in_bulk(wb, OWNED_SHEET, other[OWNED_SHEET], [])
+
+
+def test_a_true_is_never_read_back_as_the_number_one(tmp_path: Path) -> None:
+    book = build_fixture(tmp_path / "b.xlsm")
+    assert write_cells(book, {OWNED_SHEET: {"B30": True}}, backups=0).ok
+    block = xw._normalise_updates({OWNED_SHEET: RowBlock("B30", [[1]])}, None, None)[0]
+    with open_workbook(book) as wb:
+        assert not xw._read_back_in_bulk(wb, OWNED_SHEET, block[OWNED_SHEET], [])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.decimals(allow_nan=False, allow_infinity=False)
+       | st.builds(Decimal, st.sampled_from(["-0", "0E+5", "-0.000", "1E+3", "1.500", "120",
+                                            "0.10", "-12.0", "7E-9", "123456789012345678"])))
+def test_number_text_fast_path_is_the_general_rule(v: Decimal) -> None:
+    assert xw._number_xml(v) == xw._number_text(v)
+    with localcontext() as ctx:  # normalize() rounds to the context's precision
+        ctx.prec = 12
+        assert xw._number_xml(v) == xw._number_text(v)
+
+
+def test_bulk_read_back_tells_true_from_one(tmp_path: Path) -> None:
+    book = build_fixture(tmp_path / "t.xlsm")
+    rows = [[True, Decimal(1), False, 0.5]]
+    assert write_cells(book, {OWNED_SHEET: RowBlock("B30", rows)}, backups=0).ok
+    nb = xw._normalise_updates({OWNED_SHEET: RowBlock("B30", rows)}, None, None)[0][OWNED_SHEET]
+    swapped = [[Decimal(1), True, Decimal(0), 0.5]]
+    sb = xw._normalise_updates({OWNED_SHEET: RowBlock("B30", swapped)}, None, None)[0]
+    with open_workbook(book) as wb:
+        assert xw._read_back_in_bulk(wb, OWNED_SHEET, nb, [])
+        assert not xw._read_back_in_bulk(wb, OWNED_SHEET, sb[OWNED_SHEET], [])
+
+
+def test_only_the_reported_changes_are_kept_and_the_rest_counted(tmp_path: Path) -> None:
+    book = build_fixture(tmp_path / "m.xlsm")
+    rows = [[Decimal(r * 10 + c) for c in range(5)] for r in range(30)]  # 150 new cells
+    full = _outcome(book.read_bytes(), {OWNED_SHEET: RowBlock("A40", rows)}, None, True)
+    r = write_cells(book, {OWNED_SHEET: RowBlock("A40", rows)}, backups=0, max_changes=100)
+    assert r.status is WriteStatus.WRITTEN and r.changed_cells == 150
+    assert len(r.changes) == 100 and r.changes_omitted == 50
+    assert list(r.changes) == [ch for p in full[3] for ch in p[5]][:100]
+    assert r.changes[0].cell == "A40" and r.changes[-1].cell == "E59"
+
+
+def test_the_report_counts_what_the_writer_left_out() -> None:
+    assert rf.MAX_CHANGES == cli_report.MAX_CHANGES
+    fr = rf.FileReport(Path("k.xlsx"), "kommun", "written",
+                       changes=[xw.CellChange("S", "A1", None, Decimal(1))] * 3,
+                       changes_omitted=1_000)
+    out = cli_report._file(fr)
+    assert len(out["changes"]) == 3 and out["changes_omitted"] == 1_000
+
+
+def test_a_refresh_keeps_only_max_changes_per_file(pristine: Path, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "m"
+    shutil.copytree(pristine, folder)
+    monkeypatch.setattr(rf, "MAX_CHANGES", 10)
+    report = rf.refresh([folder], folder / "kommun.xlsx")
+    kommun = next(f for f in report.files if f.role == "kommun")
+    assert kommun.status in ("written", "input-errors")
+    assert len(kommun.changes) == 10 and kommun.changes_omitted > 100
+    with zipfile.ZipFile(io.BytesIO((folder / "kommun.xlsx").read_bytes())) as zf:
+        assert zf.testzip() is None
+
+
+def test_report_changes_are_json_objects_however_the_report_is_read(tmp_path: Path) -> None:
+    import json
+
+    changes = [xw.CellChange("S", f"A{i}", None, Decimal(i) / 4) for i in range(1, 5)]
+    fr = rf.FileReport(Path("k.xlsx"), "kommun", "written", changes=changes)
+    out = cli_report._file(fr)
+    objs = [{"sheet": "S", "cell": f"A{i}", "old": None, "new": i / 4 if i % 4 else i // 4}
+            for i in range(1, 5)]
+    assert out["changes"] == objs and out["changes"][1] == objs[1] and list(out["changes"]) == objs
+    path = tmp_path / "r.json"
+    cli_report.write_report(path, {"files": [out]})
+    text = path.read_text(encoding="utf-8")
+    assert text == json.dumps({"files": [out]}, ensure_ascii=False, indent=2, default=str) + "\n"
+    assert json.loads(text)["files"][0]["changes"] == objs
