@@ -20,12 +20,12 @@ from pathlib import Path
 from engine.findings import Finding, Location, Severity, count_by_severity, has_errors, located
 from workbook_templates import schema as S
 from workbook_templates.files.fileops import excel_owner_files
+from workbook_templates.files.reader import col_letters, parse_cell
 from workbook_templates.files.safety import check_workbook
 from workbook_templates.files.xlsx_writer import (
     CellChange,
     WriteResult,
     WriteStatus,
-    block,
     write_cells,
 )
 from workbook_templates.pipeline.loader import KommunInput, NamndInput, read_kommun, read_namnd
@@ -269,9 +269,10 @@ def refresh(
 
     say(f"Skriver {kommun_path.name}")
     reports.append(write_owned(kommun_path, "kommun", out.kommun_sheets, backups, k.findings))
-    kontroll = _kontroll_rows(all_findings)
+    written = [*namnder, *apart]
+    kontroll = _kontroll_rows(all_findings, written)
     tasks = [(n.path, "nämnd", _committee_sheets(n, out, kontroll), backups, n.findings)
-             for n in [*namnder, *apart]]
+             for n in written]
     reports.extend(_map(_write_committee, tasks, jobs, lambda a: say(f"Skriver {a[0].name}")))
     for r in reports:
         if r.status in ("skipped", "error"):
@@ -326,12 +327,16 @@ def one_per_committee(k: KommunInput, namnder: list[NamndInput], findings: list[
     return keep, apart
 
 
-def _kontroll_rows(findings: list[Finding]) -> Callable[[NamndInput], list[list[object]]]:
-    from workbook_templates.pipeline.outputs import belongs_to, findings_rows, object_prefixes
+def _kontroll_rows(findings: list[Finding], namnder: Sequence[NamndInput] = ()
+                   ) -> Callable[[NamndInput], list[list[object]]]:
+    """A committee's Kontroll rows: the findings (each once) that belong to it. The findings are
+    taken as they are now, deduplicated and matched to ``namnder`` once for all of them."""
+    from workbook_templates.pipeline.outputs import CommitteeFindings, findings_rows
+
+    owners = CommitteeFindings(list(dict.fromkeys(findings)), namnder)
 
     def rows(n: NamndInput) -> list[list[object]]:
-        pre = object_prefixes(n)
-        return findings_rows([f for f in dict.fromkeys(findings) if belongs_to(f, n, pre)])
+        return findings_rows(owners.of(n))
     return rows
 
 
@@ -442,14 +447,29 @@ def _fits_a_cell(value: object) -> object:
     return value
 
 
+def _owned_block(rows: list[list[object]]) -> dict[str, object]:
+    """``block(S.OUTPUT_ANCHOR, [[_fits_a_cell(v) for v in row] for row in rows])`` in one pass:
+    the same cells with the same values in the same order, each column's letters made once per
+    sheet instead of once per cell (``tests/test_outputs_layout.py`` holds the two equal)."""
+    r0, c0 = parse_cell(S.OUTPUT_ANCHOR)
+    letters = [col_letters(c0 + j) for j in range(max(map(len, rows), default=0))]
+    out: dict[str, object] = {}
+    for r, row in enumerate(rows, r0):
+        number = str(r)
+        for letter, v in zip(letters, row):  # noqa: B905 - a row may be shorter than the widest
+            if isinstance(v, str) and len(v) > EXCEL_CELL_CHARS:
+                v = _fits_a_cell(v)
+            out[letter + number] = v
+    return out
+
+
 def write_owned(path: Path, role: str, sheets: dict[str, list[list[object]]], backups: int,
                 findings: list[Finding]) -> FileReport:
     """Write one workbook's owned sheets (the caller chooses which: a committee whose input has
     errors gets only its Kontroll sheet). Each owned sheet is cleared below its header rows
     (:data:`schema.OUTPUT_CLEAR`), so nothing of an earlier, longer output stays. The status is
     ``input-errors`` when the workbook's own input has errors and the write went through."""
-    updates = {name: block(S.OUTPUT_ANCHOR, [[_fits_a_cell(v) for v in row] for row in rows])
-               for name, rows in sheets.items()}
+    updates = {name: _owned_block(rows) for name, rows in sheets.items()}
     clear = {name: [S.OUTPUT_CLEAR] for name in sheets}
     result: WriteResult = write_cells(path, updates, clear=clear, owned_sheets=list(sheets),
                                       backups=backups)
