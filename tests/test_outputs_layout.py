@@ -262,3 +262,27 @@ def test_owned_block_equals_block(rows: list[list[object]]) -> None:
     want = block(S.OUTPUT_ANCHOR, [[R._fits_a_cell(v) for v in row] for row in rows])
     got = R._owned_block(rows)
     assert list(got.items()) == list(want.items())  # the same cells in the same order
+
+
+def _reference_finish(report: R.RefreshReport) -> R.RefreshReport:
+    for r in report.files:  # the scan it replaced: every finding's workbooks, once per file
+        if r.status in ("refused", "error") and r.findings:
+            continue
+        mine = [f for f in report.findings if r.path.name in f.workbooks]
+        r.findings = list(dict.fromkeys([*mine, *r.findings]))
+    return report
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(findings(), max_size=10), st.data())
+def test_finish_equals_the_scan(fs: list[Finding], data: st.DataObject) -> None:
+    files = [(data.draw(workbook), data.draw(st.sampled_from(["written", "error", "refused"])),
+              data.draw(st.lists(st.sampled_from(fs) if fs else findings(), max_size=3)))
+             for _ in range(data.draw(st.integers(0, 4)))]
+
+    def report() -> R.RefreshReport:
+        return R.RefreshReport([R.FileReport(Path("/x") / name, "nämnd", status, list(own))
+                                for name, status, own in files], [*fs, *fs[:2]], None)
+
+    got, want = R._finish(report()), _reference_finish(report())
+    assert [r.findings for r in got.files] == [r.findings for r in want.files]

@@ -353,11 +353,14 @@ def _committee_sheets(n: NamndInput, out: Outputs,
 
 def _finish(report: RefreshReport) -> RefreshReport:
     """Per-file findings: every finding that names the file (counts in the JSON report)."""
+    by_workbook: dict[str, list[Finding]] = {}  # in the report's order; each name once per finding
+    for f in report.findings:
+        for name in f.workbooks:
+            by_workbook.setdefault(name, []).append(f)
     for r in report.files:
         if r.status in ("refused", "error") and r.findings:
             continue
-        name = r.path.name
-        mine = [f for f in report.findings if name in f.workbooks]
+        mine = by_workbook.get(r.path.name, [])
         r.findings = list(dict.fromkeys([*mine, *r.findings]))
     return report
 
@@ -449,18 +452,34 @@ def _fits_a_cell(value: object) -> object:
 
 def _owned_block(rows: list[list[object]]) -> dict[str, object]:
     """``block(S.OUTPUT_ANCHOR, [[_fits_a_cell(v) for v in row] for row in rows])`` in one pass:
-    the same cells with the same values in the same order, each column's letters made once per
-    sheet instead of once per cell (``tests/test_outputs_layout.py`` holds the two equal)."""
+    the same cells with the same values in the same order, the cell names made once per process
+    (every workbook's owned sheets name the same cells) instead of once per cell
+    (``tests/test_outputs_layout.py`` holds the two equal)."""
     r0, c0 = parse_cell(S.OUTPUT_ANCHOR)
-    letters = [col_letters(c0 + j) for j in range(max(map(len, rows), default=0))]
     out: dict[str, object] = {}
     for r, row in enumerate(rows, r0):
-        number = str(r)
-        for letter, v in zip(letters, row):  # noqa: B905 - a row may be shorter than the widest
+        names = _row_names(r, c0, len(row))
+        for v in row:  # a text too long for a cell: the row cell by cell
             if isinstance(v, str) and len(v) > EXCEL_CELL_CHARS:
-                v = _fits_a_cell(v)
-            out[letter + number] = v
+                row = [_fits_a_cell(v) for v in row]
+                break
+        out.update(zip(names, row))  # noqa: B905 - names may be longer than the row
     return out
+
+
+#: (first column, row) -> the cell names of that row from that column, as far as asked for
+_ROW_NAMES: dict[tuple[int, int], list[str]] = {}
+
+
+def _row_names(row: int, col: int, width: int) -> list[str]:
+    names = _ROW_NAMES.get((col, row))
+    if names is None or len(names) < width:
+        if len(_ROW_NAMES) > 100_000:  # bounded, whatever a long-running process writes
+            _ROW_NAMES.clear()
+        number = str(row)
+        names = [col_letters(c) + number for c in range(col, col + width)]
+        _ROW_NAMES[(col, row)] = names
+    return names
 
 
 def write_owned(path: Path, role: str, sheets: dict[str, list[list[object]]], backups: int,
