@@ -286,3 +286,15 @@ def test_finish_equals_the_scan(fs: list[Finding], data: st.DataObject) -> None:
 
     got, want = R._finish(report()), _reference_finish(report())
     assert [r.findings for r in got.files] == [r.findings for r in want.files]
+
+
+def test_collector_thresholds_are_restored_after_runs_under_way() -> None:
+    import gc
+
+    before = gc.get_threshold()
+    with R.collector_paused():
+        assert gc.get_threshold()[:2] == before[:2] and gc.get_threshold()[2] > before[2]
+        with R.collector_paused():  # a second run at the same time (the add-in's server)
+            pass
+        assert gc.get_threshold()[2] > before[2]  # still under way
+    assert gc.get_threshold() == before

@@ -11,9 +11,12 @@ one finding and the run goes on with the others. Writing changes only the owned 
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import os
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -182,6 +185,48 @@ def refresh(
 
     ``jobs`` > 1 reads and writes the committee workbooks in that many worker processes (the
     engine runs once, in this process); results are identical, in the same order."""
+    with collector_paused():
+        return _refresh(paths, kommun, write=write, backups=backups, progress=progress, jobs=jobs)
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """No full collections of Python's cyclic garbage collector while a refresh runs.
+
+    A refresh allocates millions of objects that live until it ends (cells, engine inputs and
+    results, laid-out rows, findings). CPython's full (oldest-generation) collections scan all of
+    them again each time the heap has grown by a quarter: 20 in a city refresh, 0.8 s of its
+    4.4 s, collecting 107 objects. The young collections, which free the run's short-lived
+    reference cycles (about 17 000 objects), go on as before, so memory stays as it was; the
+    previous thresholds are restored when the last of the runs under way ends."""
+    with _PAUSE_LOCK:
+        if _PAUSED[0] == 0:
+            _PAUSED[1] = gc.get_threshold()
+            gc.set_threshold(_PAUSED[1][0], _PAUSED[1][1], 1 << 30)
+        _PAUSED[0] += 1
+    try:
+        yield
+    finally:
+        with _PAUSE_LOCK:
+            _PAUSED[0] -= 1
+            if _PAUSED[0] == 0:
+                gc.set_threshold(*_PAUSED[1])
+
+
+_PAUSE_LOCK = threading.Lock()
+#: [runs under way, the thresholds to restore when the last one ends]
+_PAUSED: list = [0, ()]
+
+
+def _refresh(
+    paths: Sequence[str | Path],
+    kommun: str | Path | None,
+    *,
+    write: bool,
+    backups: int,
+    progress: Callable[[str], None] | None,
+    jobs: int,
+) -> RefreshReport:
     say = progress or (lambda _msg: None)
     missing = check_paths(paths, kommun)
     if missing:  # nothing is read, nothing is written anywhere
