@@ -20,7 +20,6 @@ import sys
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +89,8 @@ def wrapper_signatures(code: str) -> dict[str, list[str]]:
 
 
 def _installed(package: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version  # not at every CLI start
+
     try:
         return version(package)
     except PackageNotFoundError:

@@ -21,7 +21,6 @@ V7–V9 (liquidity, balance, evaluation procedure) are in :mod:`engine.balance`;
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -88,6 +87,8 @@ FD_ALLA: dict[str, str] = {**FD_OVERFORING, **FD_FINANSIERING}
 
 
 def _suggest(code: str, known: Iterable[str]) -> str:
+    import difflib  # only a wrong code needs it, not every start
+
     close = difflib.get_close_matches(code, list(known), n=1, cutoff=0.6)
     return f" Menade du {close[0]}?" if close else ""
 

@@ -19,7 +19,6 @@ and for headers and codes:
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -331,6 +330,8 @@ check_amount_sign = line_sign_finding
 
 
 def _suggest(code: str, known: Iterable[str]) -> str:
+    import difflib  # only a wrong code needs it, not every start
+
     close = difflib.get_close_matches(code, list(known), n=1, cutoff=0.6)
     return f" Menade du {close[0]}?" if close else ""
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
@@ -559,6 +558,8 @@ def _load_file(source: str | Path) -> tuple[Regelverk, list[Finding]]:
         )]
     try:
         if path.suffix.lower() == ".toml":
+            import tomllib  # only a rule file needs it, not every start
+
             data = tomllib.loads(raw.decode("utf-8"))
         else:
             data = json.loads(raw.decode("utf-8"))

@@ -18,9 +18,19 @@ Layers (enforced by ``make test``, see ``.importlinter``): ``cli`` may use every
 ``schema`` → ``engine``; ``engine`` imports nothing of the others.
 """
 
-from importlib import metadata as _metadata
 
-try:
-    __version__ = _metadata.version("kommunbudget")
-except _metadata.PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0+unknown"
+
+def __getattr__(name: str) -> str:
+    """``__version__`` on first use: reading the installed package's metadata imports
+    ``importlib.metadata`` (and through it ``email``, ``zipfile``, ``csv``…), which every
+    ``kommunbudget`` run would otherwise pay for at start (issue 17)."""
+    if name != "__version__":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import metadata
+
+    try:
+        version = metadata.version("kommunbudget")
+    except metadata.PackageNotFoundError:  # running from a source tree that was never installed
+        version = "0+unknown"
+    globals()["__version__"] = version
+    return version

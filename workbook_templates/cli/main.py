@@ -31,11 +31,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+import workbook_templates
 from addin.excel_kontroll import register as register_excel_kontroll
 from addin.excel_setup import register as register_excel_setup
 from engine.findings import Finding, Severity, count_by_severity
 from engine.money import ZERO
-from workbook_templates import __version__
 from workbook_templates.cli.report import build_report, write_report
 from workbook_templates.cli.svenska import SvenskArgumentParser, antal, status_sv
 from workbook_templates.cli.text_report import format_amount
@@ -218,7 +218,9 @@ def _new(args: argparse.Namespace) -> int:
 def _validate(args: argparse.Namespace) -> int:
     started = datetime.now().astimezone()
     report = refresh(args.paths, args.kommun, write=False, progress=_progress)
-    data = _refresh_report("validate", report, started)
+    # the JSON report only when it is asked for (it reads the installed version, issue 17)
+    data = _refresh_report("validate", report, started) \
+        if args.report or args.format == "json" else {}
     if args.report:
         write_report(args.report, data)
     if args.format == "json":
@@ -294,6 +296,16 @@ def _common(p: argparse.ArgumentParser, *, report: bool = True) -> None:
                        help="skriv en JSON-rapport (se docs/RAPPORT.md i användarguiden)")
 
 
+class _VersionAction(argparse._VersionAction):
+    """``--version``: argparse's version action with the version read when it is asked for,
+    not when the parser is built (reading it imports importlib.metadata, issue 17)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        self.version = f"%(prog)s {workbook_templates.__version__}"
+        super().__call__(parser, namespace, values, option_string)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = SvenskArgumentParser(
         prog="kommunbudget",
@@ -302,8 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Slutkoder: " + "; ".join(f"{k} {v}" for k, v in EXIT_CODES.items()) +
                ". Användarguiden: kommunbudget guide.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}",
-                        help="visa versionen och avsluta")
+    parser.add_argument("--version", action=_VersionAction, help="visa versionen och avsluta")
     sub = parser.add_subparsers(dest="command", required=True, metavar="KOMMANDO",
                                 title="kommandon")
     demo = sub.add_parser("demo", help="skriv, uppdatera och sammanfatta exempelarbetsböckerna",

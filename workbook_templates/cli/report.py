@@ -17,8 +17,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import workbook_templates
 from engine.findings import Finding, count_by_severity
-from workbook_templates import __version__
 
 __all__ = ["MAX_CHANGES", "SCHEMA_VERSION", "build_report", "schema", "write_report"]
 
@@ -103,7 +103,7 @@ def build_report(command: str, started: datetime, finished: datetime, exit_code:
     out: dict[str, object] = {
         "schema": "kommunbudget-rapport",
         "schema_version": SCHEMA_VERSION,
-        "tool_version": __version__,
+        "tool_version": workbook_templates.__version__,  # read on first use
         "command": command,
         "started": started.isoformat(timespec="seconds"),
         "finished": finished.isoformat(timespec="seconds"),

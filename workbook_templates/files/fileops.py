@@ -415,7 +415,10 @@ def _load_renameat2():  # noqa: ANN202 - a ctypes function or None
     return fn
 
 
-_renameat2 = _load_renameat2()
+#: renameat2, loaded on the first exchange (ctypes is not imported at every start); None where
+#: the platform has none
+_UNLOADED = object()
+_renameat2: object = _UNLOADED
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -423,6 +426,9 @@ def _exchange(a: Path, b: Path) -> bool:
 
     False where the platform or file system cannot (then nothing happened); OSError otherwise.
     """
+    global _renameat2
+    if _renameat2 is _UNLOADED:
+        _renameat2 = _load_renameat2()
     if _renameat2 is None:
         return False
     import ctypes

@@ -31,7 +31,7 @@ from engine.svenska import antal
 from engine.uppfoljning import Uppfoljning, bindande_poster, resolve_post, uppfoljning
 from workbook_templates.pipeline.loader import KommunInput, NamndInput
 
-__all__ = ["CONSOLIDATED", "Outputs", "Saknas", "belongs_to", "compute_outputs",
+__all__ = ["CONSOLIDATED", "CommitteeFindings", "Outputs", "Saknas", "belongs_to", "compute_outputs",
            "consolidated_budget", "findings_rows"]
 
 Rows = list[list[object]]
@@ -267,8 +267,8 @@ def _tabla_rows(uf: Uppfoljning, year: int | None) -> Rows:
                   ["Del", "Bindande post", "Princip", "Ursprunglig budget", "Ändringar",
                    "Budget efter ändringar", "Utfall hittills", "Prognos helår",
                    "Avvikelse (prognos)", "Utnyttjat %", "Status", "Förklaring"]]
-    for r in uf.tabla.rows:
-        rows.append([r.item.part.value, _item_name(r.item), r.item.principle.value,
+    for r in uf.tabla.rows:  # _value_: an enum's value without the descriptor call
+        rows.append([r.item.part._value_, _item_name(r.item), r.item.principle._value_,
                      r.ursprunglig, r.andringar, r.budget_efter, r.utfall, r.prognos,
                      r.prognosavvikelse if r.prognos is not None else r.avvikelse,
                      r.utnyttjandegrad, r.status_text, r.forklaring])
@@ -286,12 +286,13 @@ def _tabla_rows(uf: Uppfoljning, year: int | None) -> Rows:
 
 
 def _item_name(item: BindingItem) -> str:
-    label = item.label if item.object_type.value == "rad" and item.label else item.object
+    # _value_: an enum's value without the descriptor call (once per follow-up row)
+    label = item.label if item.object_type._value_ == "rad" and item.label else item.object
     if item.detalj == "RR.RES":  # an other balance unit, bound on its result (§6.3.3.7)
-        return f"{label} – resultat ({item.kind.value})"
+        return f"{label} – resultat ({item.kind._value_})"
     if item.detalj and item.detalj != "RR.AB":
         return f"{label} ({detalj_label(item.detalj)})"
-    return f"{label} – {item.kind.value}"
+    return f"{label} – {item.kind._value_}"
 
 
 def _sammandrag_rows(uf: Uppfoljning, year: int) -> Rows:
@@ -300,8 +301,8 @@ def _sammandrag_rows(uf: Uppfoljning, year: int) -> Rows:
         return [["Inget budgetår i underlaget."]]
     rows: Rows = [[f"Sammandrag av anslag och beräknade inkomster {year}"],
                   ["Del", "Post", "Princip", "Anslag", "Beräknad inkomst"]]
-    for r in s.rows:
-        rows.append([r.part.value, r.name, r.principle.value if r.principle else None,
+    for r in s.rows:  # _value_: an enum's value without the descriptor call (many rows)
+        rows.append([r.part._value_, r.name, r.principle._value_ if r.principle else None,
                      r.anslag or None, r.inkomst or None])
     rows.append([])
     rows.append(["Summa", None, None, s.summa_anslag, s.summa_inkomster])
@@ -310,12 +311,46 @@ def _sammandrag_rows(uf: Uppfoljning, year: int) -> Rows:
 
 
 def findings_rows(findings: Sequence[Finding]) -> Rows:
+    """The Kontroll sheet: the counts, the header, then every finding, errors first, warnings,
+    then info, each group in the order given. The same rows as :func:`_findings_rows_general`
+    (a stable sort by severity), grouped by identity instead of hashing every severity."""
+    groups: tuple[list[Finding], list[Finding], list[Finding]] = ([], [], [])
+    error, warning, info = groups
+    for f in findings:
+        s = f.severity
+        if s is Severity.ERROR:
+            error.append(f)
+        elif s is Severity.WARNING:
+            warning.append(f)
+        elif s is Severity.INFO:
+            info.append(f)
+        else:  # not a Severity member: the general path (and its error)
+            return _findings_rows_general(findings)
+    rows: Rows = [[f"{antal(len(error), 'fel')}, {antal(len(warning), 'varning')}, "
+                   f"{antal(len(info), 'info')}"],
+                  list(_KONTROLL_HEADER)]
+    for severity, group in zip(_SEVERITIES, groups, strict=True):
+        svenska = severity.svenska
+        for f in group:
+            loc = f.location
+            rows.append([f.rule, svenska, ", ".join(f.workbooks) or None,
+                         loc.sheet if loc else None, loc.cell if loc else None, f.object, f.year,
+                         f.message])
+    return rows
+
+
+_KONTROLL_HEADER = ("Regel", "Allvar", "Arbetsbok", "Flik", "Cell", "Objekt", "År", "Meddelande")
+_SEVERITIES = (Severity.ERROR, Severity.WARNING, Severity.INFO)
+
+
+def _findings_rows_general(findings: Sequence[Finding]) -> Rows:
+    """:func:`findings_rows` by a sort on the severity (the reference for its fast path)."""
     from engine.findings import count_by_severity
 
     c = count_by_severity(findings)
     rows: Rows = [[f"{antal(c['error'], 'fel')}, {antal(c['warning'], 'varning')}, "
                    f"{antal(c['info'], 'info')}"],
-                  ["Regel", "Allvar", "Arbetsbok", "Flik", "Cell", "Objekt", "År", "Meddelande"]]
+                  list(_KONTROLL_HEADER)]
     order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
     for f in sorted(findings, key=lambda f: order[f.severity]):
         loc = f.location
@@ -325,20 +360,46 @@ def findings_rows(findings: Sequence[Finding]) -> Rows:
     return rows
 
 
+class _PerCommittee:
+    """The engine results each committee's Resultat sheet shows, grouped once for all committees
+    (instead of scanning every unit, disposition and follow-up row once per committee). Each
+    group keeps the engine's order."""
+
+    def __init__(self, rb: Balansering | None, uf: Uppfoljning | None) -> None:
+        self.enheter: dict[str, list] = {}
+        self.namnder: dict[str, list] = {}
+        self.tabla: dict[str, list[tuple[int, object]]] = {}
+        if rb is not None:
+            for e in rb.enheter:
+                self.enheter.setdefault(e.namnd.casefold(), []).append(e)
+            for nr in rb.namnder:
+                self.namnder.setdefault(nr.namnd.casefold(), []).append(nr)
+        for i, r in enumerate(uf.tabla.rows if uf and uf.tabla else ()):
+            self.tabla.setdefault(r.item.object, []).append((i, r))
+
+    def tabla_rows(self, tasks: set[str]) -> list:
+        """The follow-up rows whose object is one of ``tasks``, in the engine's order."""
+        found = [x for t in tasks for x in self.tabla.get(t, ())]
+        found.sort(key=lambda x: x[0])
+        return [r for _i, r in found]
+
+
 def _namnd_rows(n: NamndInput, b: Berakning, rb: Balansering | None, cols: Sequence[str],
-                uf: Uppfoljning | None = None) -> Rows:
+                uf: Uppfoljning | None = None, index: _PerCommittee | None = None) -> Rows:
     cat = catalogue()
+    idx = index if index is not None else _PerCommittee(rb, uf)
     rows: Rows = [[f"{n.namnd}: driftsekonomidel per uppgift", *cols]]
+    labels = {code: "  " + cat[code].label for code in _NAMND_CODES}
     for u in n.uppgifter:
         st = b.uppgifter.get(u.namn)
         if st is None:
             continue
         rows.append([f"{u.namn} ({u.finansiering.value})"])
-        for code in ("RR.VI", "RR.VU", "RR.VB", "DR.INT.INK", "DR.INT.UTG", "RR.AVS", "RR.RES"):
-            if code in st.has_data or code == "RR.VB":
-                rows.append(["  " + cat[code].label, *st[code]])
-    tasks = {u.namn for u in n.uppgifter}
-    own = [r for r in (uf.tabla.rows if uf and uf.tabla else ()) if r.item.object in tasks]
+        has = st.has_data
+        for code in _NAMND_CODES:
+            if code in has or code == "RR.VB":
+                rows.append([labels[code], *st[code]])
+    own = idx.tabla_rows({u.namn for u in n.uppgifter})
     if own:
         rows.append([])
         rows.append(["Budgetutfall", "Budget efter ändringar", "Utfall hittills", "Prognos helår",
@@ -351,19 +412,22 @@ def _namnd_rows(n: NamndInput, b: Berakning, rb: Balansering | None, cols: Seque
         rows.append([])
         rows.append(["Resultatbalansering", "Resultat", "Justerat resultat", "Överföring",
                      "Handlingsplan krävs"])
-        for e in rb.enheter:
-            if e.namnd.casefold() == n.namnd.casefold():
-                rows.append([e.namn, e.resultat, e.justerat_resultat, e.overforing,
-                             "ja" if e.handlingsplan_kravs else "nej"])
-        for nr in rb.namnder:
-            if nr.namnd.casefold() == n.namnd.casefold():
-                rows.append([DISPOSITION, None, nr.namnd_justering or None, nr.disposition,
-                             None])
-                rows.append(["Nämnden totalt", nr.resultat, nr.justerat_resultat, nr.overforing,
-                             None])
-                rows.append(["Kommunstyrelsens andel (budgeteras inte)", None, None, nr.ks_andel,
-                             None])
+        key = n.namnd.casefold()
+        for e in idx.enheter.get(key, ()):
+            rows.append([e.namn, e.resultat, e.justerat_resultat, e.overforing,
+                         "ja" if e.handlingsplan_kravs else "nej"])
+        for nr in idx.namnder.get(key, ()):
+            rows.append([DISPOSITION, None, nr.namnd_justering or None, nr.disposition,
+                         None])
+            rows.append(["Nämnden totalt", nr.resultat, nr.justerat_resultat, nr.overforing,
+                         None])
+            rows.append(["Kommunstyrelsens andel (budgeteras inte)", None, None, nr.ks_andel,
+                         None])
     return rows
+
+
+#: The lines of a task a committee's Resultat sheet shows (RR.VB always, the others with data).
+_NAMND_CODES = ("RR.VI", "RR.VU", "RR.VB", "DR.INT.INK", "DR.INT.UTG", "RR.AVS", "RR.RES")
 
 
 def belongs_to(f: Finding, n: NamndInput, prefixes: tuple[str, ...] | None = None) -> bool:
@@ -380,6 +444,51 @@ def belongs_to(f: Finding, n: NamndInput, prefixes: tuple[str, ...] | None = Non
 def object_prefixes(n: NamndInput) -> tuple[str, ...]:
     """The committee's and its tasks' names, case-folded: finding objects start with one."""
     return (n.namnd.casefold(), *(u.namn.casefold() for u in n.uppgifter))
+
+
+class CommitteeFindings:
+    """Which of ``findings`` :func:`belongs_to` each committee: ``of(n)`` is
+    ``[f for f in findings if belongs_to(f, n)]``. For the committees given here the answer is
+    indexed once: each finding is looked up by its workbooks and by the prefixes of its object
+    that are a committee's or a task's name, instead of being matched against every committee
+    (``tests/test_outputs_layout.py`` holds the two equal). Any other committee is matched the
+    general way."""
+
+    def __init__(self, findings: Sequence[Finding], namnder: Sequence[NamndInput] = ()) -> None:
+        self._findings = list(findings)
+        self._index = {id(n): i for i, n in enumerate(namnder)}
+        by_workbook: dict[str, list[int]] = {}
+        by_prefix: dict[str, list[int]] = {}
+        for i, n in enumerate(namnder):
+            by_workbook.setdefault(n.path.name, []).append(i)
+            for p in object_prefixes(n):
+                by_prefix.setdefault(p, []).append(i)
+        lengths = sorted({len(p) for p in by_prefix})
+        own: list[list[Finding]] = [[] for _ in namnder]
+        for f in self._findings:
+            hit: set[int] = set()
+            for name in f.workbooks:
+                hit.update(by_workbook.get(name, ()))
+            obj = (f.object or "").casefold()
+            if obj:  # a committee's or task's name starts the object or what follows its part
+                for text in (obj, obj.partition(" ")[2]):
+                    size = len(text)
+                    for length in lengths:
+                        if length > size:
+                            break
+                        found = by_prefix.get(text[:length])
+                        if found:
+                            hit.update(found)
+            for i in hit:  # each committee's list gets the findings in the order given
+                own[i].append(f)
+        self._own = own
+
+    def of(self, n: NamndInput) -> list[Finding]:
+        i = self._index.get(id(n))
+        if i is None:
+            pre = object_prefixes(n)
+            return [f for f in self._findings if belongs_to(f, n, pre)]
+        return list(self._own[i])
 
 
 def compute_outputs(k: KommunInput, namnder: Sequence[NamndInput],
@@ -437,7 +546,8 @@ def compute_outputs(k: KommunInput, namnder: Sequence[NamndInput],
         out.balansering = rb
         derived.extend(rb.findings)
 
-    derived = [_locate(f, k, namnder) for f in derived]
+    locate = _Locator(k, namnder)
+    derived = [locate(f) for f in derived]
     if out.saknas:
         derived = _root_causes_only(derived, k, namnder, out.saknas)
     out.findings.extend([*input_findings, *derived])  # after the missing committees
@@ -457,11 +567,12 @@ def compute_outputs(k: KommunInput, namnder: Sequence[NamndInput],
         head = banner(out.saknas)
         for name in CONSOLIDATED:
             out.kommun_sheets[name] = [[head], *out.kommun_sheets[name]]
+    per_committee = _PerCommittee(rb, uf)
+    owners = CommitteeFindings(all_findings, namnder)
     for n in namnder:
-        pre = object_prefixes(n)
-        own = [f for f in all_findings if belongs_to(f, n, pre)]
+        own = owners.of(n)
         out.namnd_sheets[n.namnd] = {
-            "Resultat": _namnd_rows(n, b, rb, cols, uf),
+            "Resultat": _namnd_rows(n, b, rb, cols, uf, per_committee),
             "Kontroll": findings_rows(own),
         }
     return out
@@ -494,8 +605,13 @@ def _root_causes_only(derived: list[Finding], k: KommunInput, namnder: Sequence[
     kommun_whole = not any(s.namnd is None for s in saknas)
     whole = [n for n in namnder if n.namnd.casefold() not in broken]
     keep, dropped = [], 0
+    owners: dict[int, list[NamndInput]] = {}  # id(finding) -> the committees it belongs to
+    by_committee = CommitteeFindings(derived, namnder)
+    for n in namnder:
+        for f in by_committee.of(n):
+            owners.setdefault(id(f), []).append(n)
     for f in derived:
-        mine = [n for n in namnder if belongs_to(f, n)]
+        mine = owners.get(id(f), [])
         if mine and all(n in whole for n in mine) and _not_consolidated(f, k):
             keep.append(f)  # a committee's own check on its own complete input
         elif kommun_whole and not mine and f.location is not None and (
@@ -561,6 +677,103 @@ def _locate(f: Finding, k: KommunInput, namnder: Sequence[NamndInput]) -> Findin
             return replace(f, location=first, also=tuple(also))
     sheet = _RULE_SHEETS.get(f.rule)
     return replace(f, location=Location(workbook=k.path.name, sheet=sheet))
+
+
+class _Locator:
+    """:func:`_locate` for the many findings of one run, with the same result for every finding:
+    the committees' tasks, names and projects are indexed once (on first need) instead of
+    scanned once per finding, and the rows of a line code looked up once per code. ``tests/test_outputs_layout.py`` holds it equal to
+    :func:`_locate`."""
+
+    def __init__(self, k: KommunInput, namnder: Sequence[NamndInput]) -> None:
+        self.k = k
+        self.namnder = namnder
+        self._tasks: dict[str, tuple[int, Location]] | None = None
+        self._names: list[tuple[str, NamndInput]] | None = None
+        self._projects: list[tuple[str, Location]] | None = None
+        self._rader_codes: set[str] | None = None
+        self._by_code: dict[str, tuple[Location, tuple[Location, ...]] | None] = {}
+
+    def __call__(self, f: Finding) -> Finding:
+        loc = f.location
+        if loc is not None and loc.workbook:
+            return f
+        k = self.k
+        if loc is not None and (loc.sheet or loc.cell):  # a cell of an unnamed workbook
+            return replace(f, location=replace(loc, workbook=k.path.name))
+        obj = (f.object or "").strip()
+        key = obj.casefold()
+        tail = key.partition(" ")[2]
+        if f.rule == "R3" and key in k.namnder_plats:
+            return replace(f, location=k.namnder_plats[key])
+        where = self._task(key, tail)
+        if where is not None:
+            return replace(f, location=where)
+        if key:
+            if self._names is None:
+                self._names = [(n.namnd.casefold(), n) for n in self.namnder]
+            for name, n in self._names:
+                if key.startswith(name) or tail.startswith(name):
+                    return replace(f, location=n.plats_namnd or Location(workbook=n.path.name))
+            if self._projects is None:
+                self._projects = [(name.casefold(), w) for name, w in k.projekt_plats.items()]
+            for name, w in self._projects:
+                if key == name or key.startswith(name + " ") or tail.startswith(name):
+                    return replace(f, location=w)
+        code = _OBJECT_CODES.get(key) or (obj.split(" ")[0] if obj else "")
+        if code:
+            found = self._code(code)
+            if found is not None:
+                return replace(f, location=found[0], also=found[1])
+        sheet = _RULE_SHEETS.get(f.rule)
+        return replace(f, location=Location(workbook=k.path.name, sheet=sheet))
+
+    def _task(self, key: str, tail: str) -> Location | None:
+        """The first task (committees in order, tasks in order) whose case-folded name is the
+        object or its tail, or starts it followed by a space."""
+        if self._tasks is None:
+            tasks: dict[str, tuple[int, Location]] = {}
+            for n in self.namnder:
+                for task, where in n.plats.items():
+                    tasks.setdefault(task.casefold(), (len(tasks), where))
+            self._tasks = tasks
+        tasks = self._tasks
+        best: tuple[int, Location] | None = None
+        for text in (key, tail):
+            for cand in (text, *(text[:i] for i, ch in enumerate(text) if ch == " ")):
+                hit = tasks.get(cand)
+                if hit is not None and (best is None or hit[0] < best[0]):
+                    best = hit
+        return best[1] if best is not None else None
+
+    def _code(self, code: str) -> tuple[Location, tuple[Location, ...]] | None:
+        """The first row that carries ``code`` (or a code under it) and the first row of each
+        other workbook that does, in a fixed order; None when no row does. Once per code: the
+        same code is often named by several findings (one per year)."""
+        if code in self._by_code:
+            return self._by_code[code]
+        under = code + "."
+        if self._rader_codes is None:  # the few distinct codes of the many rows
+            self._rader_codes = {c for n in self.namnder for (_t, c) in n.rader}
+        places = []
+        if any(c == code or c.startswith(under) for c in self._rader_codes):
+            places = [where for n in self.namnder for (_t, c), where in n.rader.items()
+                      if c == code or c.startswith(under)]
+        places += [where for c, where in self.k.central_plats.items()
+                   if c == code or c.startswith(under)]
+        result = None
+        if places:  # in a fixed order, whatever order the workbooks were read in
+            places.sort(key=lambda p: (p.workbook or "", p.sheet or "", p.cell or ""))
+            first, *rest = places
+            seen = {first.workbook}
+            also = []
+            for p in rest:
+                if p.workbook not in seen:
+                    seen.add(p.workbook)
+                    also.append(p)
+            result = (first, tuple(also))
+        self._by_code[code] = result
+        return result
 
 
 #: Objects named in words (no code in what a controller reads) -> the line code they stand for.

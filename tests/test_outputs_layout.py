@@ -1,0 +1,300 @@
+"""The output layout's fast paths equal the general code they replace (issue 17).
+
+Each fast path of :mod:`workbook_templates.pipeline.outputs` and of the refresh's write-back is
+compared, on generated inputs, with the general definition it stands for: which findings belong
+to a committee (:func:`belongs_to`), where an engine finding is located (:func:`_locate`), a
+committee's Resultat rows (the scan over every unit and follow-up row, kept here as the
+reference), the Kontroll rows (a stable sort by severity) and the cells of an owned sheet
+(:func:`xlsx_writer.block`). Names are drawn from a few short words, so prefixes, case
+differences, spaces and repeated names (the cases the indexes must get right) are common.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from types import SimpleNamespace
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine.binding import Kind, ObjectType, Part, Principle
+from engine.budget import Finansiering, Uppgift
+from engine.findings import Finding, Location, Severity
+from engine.resultatbalansering import DISPOSITION
+from workbook_templates import schema as S
+from workbook_templates.files.xlsx_writer import block
+from workbook_templates.pipeline import outputs as O
+from workbook_templates.pipeline import refresh as R
+from workbook_templates.pipeline.loader import KommunInput, NamndInput
+
+# -- generated inputs -----------------------------------------------------------------------
+
+WORDS = ["", "a", "A", "ab", "Ab", "a b", "ab c", "b", "ä", "Ä", "ss", "ß", "E1", "E1 x", "drift"]
+name = st.sampled_from(WORDS)
+workbook = st.sampled_from(["n1.xlsx", "n2.xlsx", "N1.xlsx", "kommun.xlsx"])
+codes = st.sampled_from(["A", "A.B", "A.B.C", "AB", "A.BC", "DR.INT", "DR.INT.INK", "x y"])
+
+
+@st.composite
+def locations(draw: st.DrawFn, named: bool | None = None) -> Location:
+    wb = draw(workbook) if named or (named is None and draw(st.booleans())) else None
+    return Location(workbook=wb, sheet=draw(st.sampled_from([None, "", "S", "T"])),
+                    cell=draw(st.sampled_from([None, "", "A1", "A10", "B2"])),
+                    table=draw(st.sampled_from([None, "t"])))
+
+
+@st.composite
+def committees(draw: st.DrawFn) -> list[NamndInput]:
+    out = []
+    for _ in range(draw(st.integers(0, 4))):
+        tasks = draw(st.lists(name, max_size=4))
+        n = NamndInput(path=Path("/x") / draw(workbook), namnd=draw(name),
+                       uppgifter=[Uppgift(t, "n") for t in tasks])
+        n.plats = {t: draw(locations(named=True)) for t in tasks}
+        n.rader = {(draw(st.sampled_from([*tasks, "t"])), draw(codes)): draw(locations())
+                   for _ in range(draw(st.integers(0, 6)))}
+        n.plats_namnd = draw(st.none() | locations(named=True))
+        out.append(n)
+    return out
+
+
+@st.composite
+def objects(draw: st.DrawFn) -> str | None:
+    parts = draw(st.lists(st.sampled_from([*WORDS, "interna poster", "A.B", "DR.INT", " "]),
+                          max_size=3))
+    text = draw(st.sampled_from([" ", "", "_"])).join(parts)
+    return draw(st.sampled_from([None, text, text.upper(), f" {text} ", f"drift {text}"]))
+
+
+@st.composite
+def findings(draw: st.DrawFn) -> Finding:
+    return Finding(draw(st.sampled_from(["R3", "V5", "V7", "B1", "R5", "XX"])),
+                   draw(st.sampled_from(list(Severity))), draw(st.sampled_from(["m", "n"])),
+                   object=draw(objects()), year=draw(st.none() | st.integers(2024, 2026)),
+                   location=draw(st.none() | locations()),
+                   also=tuple(draw(st.lists(locations(), max_size=2))))
+
+
+@st.composite
+def kommuner(draw: st.DrawFn) -> KommunInput:
+    k = KommunInput(path=Path("/x/kommun.xlsx"))
+    k.namnder_plats = {draw(name).casefold(): draw(locations(named=True))
+                       for _ in range(draw(st.integers(0, 2)))}
+    k.projekt_plats = {draw(name): draw(locations(named=True))
+                       for _ in range(draw(st.integers(0, 2)))}
+    k.central_plats = {draw(codes): draw(locations()) for _ in range(draw(st.integers(0, 3)))}
+    return k
+
+
+# -- which findings belong to a committee -----------------------------------------------------
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(findings(), max_size=12), committees(), committees())
+def test_committee_findings_equal_belongs_to(fs: list[Finding], namnder: list[NamndInput],
+                                             others: list[NamndInput]) -> None:
+    owners = O.CommitteeFindings(fs, namnder)
+    for n in [*namnder, *others]:  # indexed committees, and any other committee
+        assert owners.of(n) == [f for f in fs if O.belongs_to(f, n)]
+
+
+def test_committee_findings_match_on_prefix_tail_and_workbook() -> None:
+    """Hand-made cases: the object's start, the part after its first word, the workbook."""
+    vard = NamndInput(path=Path("/x/vard.xlsx"), namnd="Vård",
+                      uppgifter=[Uppgift("Äldreomsorg", "Vård")])
+    skola = NamndInput(path=Path("/x/skola.xlsx"), namnd="Skola")
+    fs = [Finding("B1", Severity.ERROR, "m", object="drift ÄLDREOMSORG (anslag, brutto)"),
+          Finding("V1", Severity.ERROR, "m", object="vårdnämnden"),
+          Finding("IN", Severity.ERROR, "m", location=Location(workbook="skola.xlsx")),
+          Finding("IN", Severity.ERROR, "m", object="skol")]
+    owners = O.CommitteeFindings(fs, [vard, skola])
+    assert owners.of(vard) == fs[:2]
+    assert owners.of(skola) == [fs[2]]
+
+
+# -- where a finding is located -----------------------------------------------------------------
+
+@settings(max_examples=300, deadline=None)
+@given(kommuner(), committees(), st.lists(findings(), max_size=8))
+def test_locator_equals_locate(k: KommunInput, namnder: list[NamndInput],
+                               fs: list[Finding]) -> None:
+    locate = O._Locator(k, namnder)
+    for f in fs:  # one locator for all: its caches must not leak from one finding to the next
+        assert locate(f) == O._locate(f, k, namnder)
+
+
+def test_locator_names_every_workbook_of_a_code_once() -> None:
+    a = NamndInput(path=Path("/x/a.xlsx"), namnd="A")
+    a.rader = {("t", "DR.INT.INK"): Location("a.xlsx", "Drift", "A9"),
+               ("u", "DR.INT.UTG"): Location("a.xlsx", "Drift", "A5"),
+               ("u", "DR.INTX"): Location("a.xlsx", "Drift", "A1")}
+    b = NamndInput(path=Path("/x/b.xlsx"), namnd="B")
+    b.rader = {("t", "DR.INT"): Location("b.xlsx", "Drift", "A7")}
+    k = KommunInput(path=Path("/x/kommun.xlsx"))
+    f = Finding("V5", Severity.WARNING, "m", object="interna poster")
+    got = O._Locator(k, [b, a])(f)
+    assert got.location == Location("a.xlsx", "Drift", "A5")
+    assert got.also == (Location("b.xlsx", "Drift", "A7"),)
+    assert got == O._locate(f, k, [b, a])
+
+
+# -- a committee's Resultat rows ----------------------------------------------------------------
+
+class _Statement(dict):
+    has_data: frozenset[str] = frozenset()
+
+
+def _reference_namnd_rows(n, b, rb, cols, uf):  # noqa: ANN001, ANN202 - the scan it replaced
+    cat = O.catalogue()
+    rows = [[f"{n.namnd}: driftsekonomidel per uppgift", *cols]]
+    for u in n.uppgifter:
+        st_ = b.uppgifter.get(u.namn)
+        if st_ is None:
+            continue
+        rows.append([f"{u.namn} ({u.finansiering.value})"])
+        for code in ("RR.VI", "RR.VU", "RR.VB", "DR.INT.INK", "DR.INT.UTG", "RR.AVS", "RR.RES"):
+            if code in st_.has_data or code == "RR.VB":
+                rows.append(["  " + cat[code].label, *st_[code]])
+    tasks = {u.namn for u in n.uppgifter}
+    own = [r for r in (uf.tabla.rows if uf and uf.tabla else ()) if r.item.object in tasks]
+    if own:
+        rows.append([])
+        rows.append(["Budgetutfall", "Budget efter ändringar", "Utfall hittills", "Prognos helår",
+                     "Avvikelse (prognos)", "Status"])
+        for r in own:
+            rows.append([O._item_name(r.item), r.budget_efter, r.utfall, r.prognos,
+                         r.prognosavvikelse if r.prognos is not None else r.avvikelse,
+                         r.status_text])
+    if rb is not None:
+        rows.append([])
+        rows.append(["Resultatbalansering", "Resultat", "Justerat resultat", "Överföring",
+                     "Handlingsplan krävs"])
+        for e in rb.enheter:
+            if e.namnd.casefold() == n.namnd.casefold():
+                rows.append([e.namn, e.resultat, e.justerat_resultat, e.overforing,
+                             "ja" if e.handlingsplan_kravs else "nej"])
+        for nr in rb.namnder:
+            if nr.namnd.casefold() == n.namnd.casefold():
+                rows.append([DISPOSITION, None, nr.namnd_justering or None, nr.disposition,
+                             None])
+                rows.append(["Nämnden totalt", nr.resultat, nr.justerat_resultat,
+                             nr.overforing, None])
+                rows.append(["Kommunstyrelsens andel (budgeteras inte)", None, None,
+                             nr.ks_andel, None])
+    return rows
+
+
+@st.composite
+def results(draw: st.DrawFn, namnder: list[NamndInput]):  # noqa: ANN202
+    tasks = [u.namn for n in namnder for u in n.uppgifter] + ["t"]
+    counter = iter(range(10_000))
+
+    def amount() -> Decimal:
+        return Decimal(next(counter))
+
+    uppgifter = {}
+    for t in tasks:
+        s = _Statement({c: (amount(), amount()) for c in ("RR.VI", "RR.VU", "RR.VB", "DR.INT.INK",
+                                                          "DR.INT.UTG", "RR.AVS", "RR.RES")})
+        s.has_data = frozenset(draw(st.sets(st.sampled_from(list(s)))))
+        uppgifter[t] = s
+    b = SimpleNamespace(uppgifter=uppgifter)
+    rb = None
+    if draw(st.booleans()):
+        rb = SimpleNamespace(
+            enheter=[SimpleNamespace(namnd=draw(name), namn=f"e{i}", resultat=amount(),
+                                     justerat_resultat=amount(), overforing=amount(),
+                                     handlingsplan_kravs=draw(st.booleans()))
+                     for i in range(draw(st.integers(0, 6)))],
+            namnder=[SimpleNamespace(namnd=draw(name), namnd_justering=draw(st.sampled_from(
+                [Decimal(0), Decimal(5)])), disposition=amount(), resultat=amount(),
+                justerat_resultat=amount(), overforing=amount(), ks_andel=amount())
+                for _ in range(draw(st.integers(0, 3)))])
+    uf = None
+    if draw(st.booleans()):
+        rows = []
+        for i in range(draw(st.integers(0, 8))):
+            item = SimpleNamespace(object=draw(st.sampled_from(tasks)), label=f"l{i}",
+                                   object_type=draw(st.sampled_from(list(ObjectType))),
+                                   detalj=draw(st.sampled_from([None, "RR.RES", "RR.AB"])),
+                                   kind=draw(st.sampled_from(list(Kind))),
+                                   part=Part.DRIFT, principle=Principle.BRUTTO)
+            rows.append(SimpleNamespace(item=item, budget_efter=amount(), utfall=amount(),
+                                        prognos=draw(st.none() | st.just(Decimal(1))),
+                                        prognosavvikelse=amount(), avvikelse=amount(),
+                                        status_text=f"s{i}"))
+        uf = SimpleNamespace(tabla=SimpleNamespace(rows=rows) if draw(st.booleans()) else None)
+    return b, rb, uf
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_namnd_rows_equal_the_scan(data: st.DataObject) -> None:
+    namnder = data.draw(committees())
+    for n in namnder:
+        n.uppgifter = [Uppgift(u.namn, n.namnd, data.draw(st.sampled_from(list(Finansiering))))
+                       for u in n.uppgifter]
+    b, rb, uf = data.draw(results(namnder))
+    index = O._PerCommittee(rb, uf)  # one index for every committee, as compute_outputs does
+    for n in namnder:
+        want = _reference_namnd_rows(n, b, rb, ["2025", "2026"], uf)
+        assert O._namnd_rows(n, b, rb, ["2025", "2026"], uf, index) == want
+        assert O._namnd_rows(n, b, rb, ["2025", "2026"], uf) == want
+
+
+# -- the Kontroll rows and the cells of an owned sheet ------------------------------------------
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(findings(), max_size=15))
+def test_findings_rows_equal_the_sort_by_severity(fs: list[Finding]) -> None:
+    assert O.findings_rows(fs) == O._findings_rows_general(fs)
+
+
+cell_values = st.one_of(
+    st.none(), st.integers(-5, 5), st.decimals(allow_nan=False, allow_infinity=False, places=2),
+    st.text(max_size=5), st.booleans(),
+    st.sampled_from([R.EXCEL_CELL_CHARS, R.EXCEL_CELL_CHARS + 1]).map(lambda n: "x" * n))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(cell_values, max_size=30), max_size=6))
+def test_owned_block_equals_block(rows: list[list[object]]) -> None:
+    want = block(S.OUTPUT_ANCHOR, [[R._fits_a_cell(v) for v in row] for row in rows])
+    got = R._owned_block(rows)
+    assert list(got.items()) == list(want.items())  # the same cells in the same order
+
+
+def _reference_finish(report: R.RefreshReport) -> R.RefreshReport:
+    for r in report.files:  # the scan it replaced: every finding's workbooks, once per file
+        if r.status in ("refused", "error") and r.findings:
+            continue
+        mine = [f for f in report.findings if r.path.name in f.workbooks]
+        r.findings = list(dict.fromkeys([*mine, *r.findings]))
+    return report
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(findings(), max_size=10), st.data())
+def test_finish_equals_the_scan(fs: list[Finding], data: st.DataObject) -> None:
+    files = [(data.draw(workbook), data.draw(st.sampled_from(["written", "error", "refused"])),
+              data.draw(st.lists(st.sampled_from(fs) if fs else findings(), max_size=3)))
+             for _ in range(data.draw(st.integers(0, 4)))]
+
+    def report() -> R.RefreshReport:
+        return R.RefreshReport([R.FileReport(Path("/x") / name, "nämnd", status, list(own))
+                                for name, status, own in files], [*fs, *fs[:2]], None)
+
+    got, want = R._finish(report()), _reference_finish(report())
+    assert [r.findings for r in got.files] == [r.findings for r in want.files]
+
+
+def test_collector_thresholds_are_restored_after_runs_under_way() -> None:
+    import gc
+
+    before = gc.get_threshold()
+    with R.collector_paused():
+        assert gc.get_threshold()[:2] == before[:2] and gc.get_threshold()[2] > before[2]
+        with R.collector_paused():  # a second run at the same time (the add-in's server)
+            pass
+        assert gc.get_threshold()[2] > before[2]  # still under way
+    assert gc.get_threshold() == before
