@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+from functools import cache
 
 from engine.catalogue import catalogue
 from engine.findings import Finding, Severity
@@ -168,13 +169,19 @@ class Berakning:
 
 def _operating_amounts(budget: Budget, include_enterprises: bool) -> list[Amounts]:
     """Task lines that enter the resultaträkningsdel: RR part only (internal DR lines eliminated)."""
-    cat = catalogue()
+    rr = _rr_codes()
     out: list[Amounts] = []
     for u in budget.uppgifter:
         if u.finansiering is Finansiering.AFFARSVERK and not include_enterprises:
             continue
-        out.append({c: v for c, v in u.belopp.items() if c in cat and cat[c].part == "RR"})
+        out.append({c: v for c, v in u.belopp.items() if c in rr})
     return out
+
+
+@cache
+def _rr_codes() -> frozenset[str]:
+    """The codes of the resultaträkningsdel's lines (of the shipped catalogue)."""
+    return frozenset(c for c, line in catalogue().lines.items() if line.part == "RR")
 
 
 def _internal_balance(budget: Budget) -> list[Finding]:

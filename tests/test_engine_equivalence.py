@@ -1,0 +1,89 @@
+"""Issue 17's engine fast paths against the general computation they replaced.
+
+``tests/reference_engine.py`` keeps the engine's functions as they were before; on random input
+(amounts of every exponent, −0, blanks, numbers with more digits than Decimal's context keeps,
+unknown codes, any parts and year columns) the fast paths must give the identical result: the
+same values with the same exponents and signs, in the same order, the same findings.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine.catalogue import PARTS, catalogue
+from engine.statements import Statement, compute, sum_amounts
+from tests.reference_engine import reference_compute, reference_sum_amounts
+
+CODES = [*catalogue().lines, "XX.OKAND"]
+
+#: amounts as they reach the engine (cents) and as an API caller may pass them (any exponent,
+#: negative zero, more digits than the 28 the context keeps, so that the order of additions
+#: and every ZERO start are visible)
+amounts = st.one_of(
+    st.none(),
+    st.decimals(min_value=-10**13, max_value=10**13, places=2),
+    st.decimals(min_value=-10**6, max_value=10**6, places=0),
+    st.builds(lambda m, e: Decimal(m).scaleb(e), st.integers(-10**31, 10**31),
+              st.integers(-6, 4)),
+    st.sampled_from([Decimal("-0"), Decimal("-0.00"), Decimal("0E+2"), Decimal("0.000"),
+                     Decimal("-0E-5"), Decimal("1E+3"), Decimal("-5")]),
+)
+
+
+def exact(s: Statement) -> tuple:
+    """Everything a statement shows, every Decimal by its repr (exponent and sign included)."""
+    return (s.parts, s.years, [(c, [repr(v) for v in vals]) for c, vals in s.values.items()],
+            s.given, s.has_data, s.findings)
+
+
+def outcome(fn: object, *args: object) -> tuple:
+    """What a call gives: its exact result, or the exception it raises (type and message; a
+    figure too large to format in a message raises in both)."""
+    try:
+        return ("ok", exact(fn(*args)))  # type: ignore[operator]
+    except (ArithmeticError, ValueError) as exc:
+        return ("raises", type(exc), str(exc))
+
+
+@st.composite
+def statements(draw: st.DrawFn) -> tuple[dict, list[str], tuple[str, ...]]:
+    n = draw(st.integers(1, 5))
+    years = draw(st.lists(st.sampled_from(["2024", "2025", "B2026", "x", "2027 prognos"]),
+                          min_size=n, max_size=n))
+    # codes of related lines more often than not: a part's lines, sums with their components
+    codes = draw(st.lists(st.sampled_from(CODES), max_size=30, unique=True))
+    given = {}
+    for code in codes:
+        vals = draw(st.lists(amounts, min_size=n, max_size=n))
+        given[code] = vals if draw(st.booleans()) else tuple(vals)
+    parts = tuple(draw(st.lists(st.sampled_from(PARTS), min_size=1, max_size=5, unique=True)))
+    return given, years, parts
+
+
+@settings(max_examples=1500)
+@given(statements())
+def test_compute_is_the_reference_computation(case: tuple) -> None:
+    given_amounts, years, parts = case
+    assert outcome(compute, given_amounts, years, parts) == \
+        outcome(reference_compute, given_amounts, years, parts)
+
+
+@settings(max_examples=300)
+@given(st.lists(st.dictionaries(st.sampled_from(CODES[:12]), st.lists(amounts, min_size=1,
+                                                                      max_size=4)),
+                max_size=8),
+       st.integers(1, 4))
+def test_sum_amounts_is_the_reference_sum(parts: list, n: int) -> None:
+    try:
+        expected = reference_sum_amounts(parts, n)
+    except IndexError:  # a part with more values than year columns
+        with pytest.raises(IndexError):
+            sum_amounts(parts, n)
+        return
+    got = sum_amounts(parts, n)
+    assert [(c, [repr(v) for v in vals]) for c, vals in got.items()] == \
+        [(c, [repr(v) for v in vals]) for c, vals in expected.items()]
