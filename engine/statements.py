@@ -161,9 +161,8 @@ def compute(
     values = plan.zeros.copy()
     values.update(own_vals)
     for code, kids, zero_start, compare in plan.steps:
-        # per year: ((ZERO + first) + second) + ..., as sum(column, ZERO) adds; the ZERO is
-        # left out where the first term is itself such a sum (see _Plan.steps); a transfer
-        # line is its source's tuple
+        # per year ((ZERO + first) + second) + ..., the additions of sum(column, ZERO); a
+        # transfer line is its source's tuple
         result = values[kids[0]]
         if zero_start:
             result = map(add, repeat(ZERO), result)
@@ -221,12 +220,9 @@ class _Plan:
     zeros: dict[str, tuple[Decimal, ...]]
     #: the computed and transfer lines with data, in evaluation order: (code, terms, whether
     #: the sum starts at ZERO, (rule, severity) of the check of a given line against its value
-    #: or None). A computed line is ``sum(column, ZERO)`` of its components with data; a
-    #: transfer line one term, its source, without ZERO. ``ZERO + x`` is ``x`` itself (value,
-    #: exponent, sign) when ``x`` is such a sum: its exponent is at most ZERO's, it is never
-    #: −0 (a sum that cancels is +0) and it has no more digits than the context keeps; so the
-    #: ZERO is left out when the first term is a sum, and a line whose one term is a sum is
-    #: that sum's tuple. Given values (any exponent, −0, more digits) always start at ZERO.
+    #: or None). A computed line is ``sum(column, ZERO)`` of its components with data (always
+    #: from ZERO: ``ZERO + x`` normalises the exponent and −0, and where a sum of huge figures
+    #: was rounded it is not ``x`` either); a transfer line is its source, one term, no ZERO.
     steps: tuple[tuple[str, tuple[str, ...], bool, tuple[str, Severity] | None], ...]
     has_data: frozenset[str]
 
@@ -247,23 +243,18 @@ def _plan(cat: Catalogue, parts: frozenset[str], given: frozenset[str], n: int) 
         return plan
     order = _evaluation_order(cat, parts)
     has_data: set[str] = set()
-    sums: set[str] = set()  # lines whose value is a sum starting at ZERO (see _Plan.steps)
     steps = []
     for code, kids, source in order:
         own = code in given
         if kids:
             data_kids = tuple(k for k in kids if k in has_data)
             if data_kids:
-                steps.append((code, data_kids, data_kids[0] not in sums,
-                              ("SUM", Severity.ERROR) if own else None))
+                steps.append((code, data_kids, True, ("SUM", Severity.ERROR) if own else None))
                 has_data.add(code)
-                sums.add(code)
         elif source is not None and source in has_data:
             check = ("V4", Severity.WARNING if code in _SOFT_TRANSFERS else Severity.ERROR)
             steps.append((code, (source,), False, check if own else None))
             has_data.add(code)
-            if source in sums:
-                sums.add(code)
         if own:
             has_data.add(code)  # given: its own value, unless computed above
     zeros = (ZERO,) * n
