@@ -147,8 +147,8 @@ def bindande_poster(
 
 
 def _with_towards(item: BindingItem, towards: Organ) -> BindingItem:
-
-    return replace(item, towards=towards)
+    # the item itself when it binds towards that organ already (frozen: the same value)
+    return item if item.towards is towards else replace(item, towards=towards)
 
 
 def _sidor(item: BindingItem) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -200,7 +200,8 @@ def post_belopp(item: BindingItem, b: Berakning, year: int, *,
     if st is None:
         return None
     lines = rader if rader is not None else _rader(item, b)
-    return sum((st[c][year] for c in lines if c in st.values), ZERO)
+    values = st.values
+    return sum([values[c][year] for c in lines if c in values], ZERO)
 
 
 @dataclass(frozen=True)

@@ -87,3 +87,65 @@ def test_sum_amounts_is_the_reference_sum(parts: list, n: int) -> None:
     got = sum_amounts(parts, n)
     assert [(c, [repr(v) for v in vals]) for c, vals in got.items()] == \
         [(c, [repr(v) for v in vals]) for c, vals in expected.items()]
+
+
+# ---- amounts from Excel's doubles (engine.money.to_money, addin.excel_values.amounts) --------
+
+floats = st.one_of(st.floats(allow_nan=True, allow_infinity=True),
+                   st.floats(min_value=-1e13, max_value=1e13),
+                   st.decimals(min_value=-10**12, max_value=10**12, places=3).map(float),
+                   st.sampled_from([0.0, -0.0, 0.005, -0.005, 2.675, 1.005, 1e13, -1e13,
+                                    9999999999999.99, 5e-324]))
+
+
+def money_outcome(fn: object, value: object) -> tuple:
+    try:
+        return ("ok", repr(fn(value)))  # type: ignore[operator]
+    except ArithmeticError as exc:
+        return ("raises", type(exc), str(exc))
+    except ValueError as exc:
+        return ("raises", type(exc), str(exc))
+
+
+def reference_to_money(value: object) -> Decimal:
+    """engine.money.to_money's general path (D, bound, quantize) for every input."""
+    from engine.money import CENT, MAX_AMOUNT, AmountTooLarge, D, MoneyError, quantize, short_number
+
+    if value is None:
+        raise MoneyError("tom cell")
+    number = D(value)
+    if abs(number) >= MAX_AMOUNT:
+        raise AmountTooLarge(f"beloppet är orimligt stort: {short_number(value)}")
+    return quantize(number, CENT)
+
+
+@settings(max_examples=3000)
+@given(floats)
+def test_to_money_of_a_float_is_the_general_rule(value: float) -> None:
+    from engine.money import to_money
+
+    assert money_outcome(to_money, value) == money_outcome(reference_to_money, value)
+
+
+@settings(max_examples=500)
+@given(st.lists(st.one_of(floats, st.none(), st.sampled_from(["12", "#REF!", "x", True])),
+                min_size=1, max_size=5))
+def test_a_row_of_amounts_is_read_as_cell_by_cell(row: list) -> None:
+    """The whole-row path of addin.excel_values.amounts against reading every cell alone."""
+    from addin.excel_values import UdfInputError, amount, amounts
+
+    def where(j: int) -> str:
+        return f"belopp kolumn {j}"
+
+    def one_by_one() -> list:
+        return [amount(v, where(j)) for j, v in enumerate(row, start=1)]
+
+    def outcome(fn: object) -> tuple:
+        try:
+            return ("ok", [repr(v) for v in fn()])  # type: ignore[operator]
+        except UdfInputError as exc:
+            return ("raises", str(exc))
+
+    first = outcome(lambda: amounts(row, where))
+    assert first == outcome(one_by_one)
+    assert outcome(lambda: amounts(row, where)) == first  # again, from the cache
