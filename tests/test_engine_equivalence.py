@@ -9,6 +9,7 @@ same values with the same exponents and signs, in the same order, the same findi
 from __future__ import annotations
 
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from hypothesis import given, settings
@@ -149,3 +150,89 @@ def test_a_row_of_amounts_is_read_as_cell_by_cell(row: list) -> None:
     first = outcome(lambda: amounts(row, where))
     assert first == outcome(one_by_one)
     assert outcome(lambda: amounts(row, where)) == first  # again, from the cache
+
+
+# ---- resultatbalansering (integer rounding instead of Fraction arithmetic) -----------------
+
+def _rb_amount() -> st.SearchStrategy[Decimal]:
+    return st.one_of(st.decimals(min_value=-10**9, max_value=10**9, places=2),
+                     st.decimals(min_value=-10**6, max_value=10**6, places=0),
+                     st.builds(lambda m, e: Decimal(m).scaleb(e), st.integers(-10**20, 10**20),
+                               st.integers(-5, 2)),
+                     st.sampled_from([Decimal("-0.00"), Decimal("0"), Decimal("0.5"),
+                                      Decimal("-1.5"), Decimal("2.5")]))
+
+
+@st.composite
+def balanseringar(draw: st.DrawFn) -> tuple:
+    from engine.money import CENT, THOUSAND, UNIT
+    from engine.rb_rules import DEFAULT_RULES
+    from engine.resultatbalansering import Justering, Resultatenhet
+
+    namnder = ["Bildning", "Social", "Teknik"]
+    enheter = []
+    for i in range(draw(st.integers(0, 12))):
+        enheter.append(Resultatenhet(
+            draw(st.sampled_from(namnder)), f"Enhet {i}", draw(_rb_amount()),
+            maluppfyllelse=draw(st.sampled_from([True, False, None])),
+            central=draw(st.booleans()),
+            budget=draw(st.one_of(st.none(), _rb_amount())),
+            handlingsplan=draw(st.sampled_from([True, False, None]))))
+    regler = DEFAULT_RULES.__class__(**{
+        **{f: getattr(DEFAULT_RULES, f) for f in DEFAULT_RULES.__dataclass_fields__},
+        "avrundning": draw(st.sampled_from([UNIT, CENT, THOUSAND, Decimal("0.05")])),
+        "garanti_avrundning": draw(st.sampled_from(["uppat", "nedat", "narmaste"])),
+        "garanti_overskott_enhet": draw(st.sampled_from([Fraction(1, 3), Fraction(1, 2),
+                                                         Fraction(2, 7)])),
+        "garanti_underskott_enhet": draw(st.sampled_from([Fraction(1), Fraction(1, 3)])),
+        "avdrag_overskott_procent": draw(st.sampled_from([Decimal(0), Decimal("12.5")])),
+        "tak_overskott_enhet_belopp": draw(st.sampled_from([None, Decimal("1000.50")])),
+        "tak_underskott_enhet_procent": draw(st.sampled_from([None, Decimal("7")])),
+        "underskott_spridning_ar": draw(st.integers(1, 3)),
+    })
+    justeringar = [Justering(draw(st.sampled_from(namnder)), draw(_rb_amount()), "lagändring",
+                             niva=draw(st.sampled_from(["enhet", "namnd"])),
+                             resultatenhet=f"Enhet {draw(st.integers(0, 12))}")
+                   for _ in range(draw(st.integers(0, 3)))]
+    return enheter, regler, justeringar
+
+
+def _all_fields(x: object) -> str:
+    """Every field of a result, recursively, every Decimal by its repr (classes aside)."""
+    import dataclasses
+
+    return repr(dataclasses.astuple(x))
+
+
+@settings(max_examples=400)
+@given(balanseringar())
+def test_balansera_is_the_reference_balansering(case: tuple) -> None:
+    from engine.resultatbalansering import balansera
+    from tests.reference_resultatbalansering import balansera as reference_balansera
+
+    enheter, regler, justeringar = case
+
+    def run(fn: object) -> tuple:
+        try:
+            return ("ok", _all_fields(fn(enheter, regler, justeringar, ar=2024)))  # type: ignore[operator]
+        except (ArithmeticError, ValueError) as exc:
+            return ("raises", type(exc), str(exc))
+
+    assert run(balansera) == run(reference_balansera)
+
+
+@settings(max_examples=2000)
+@given(_rb_amount(), st.fractions(min_value=-5, max_value=5, max_denominator=1000),
+       st.sampled_from([Decimal("0.01"), Decimal("1"), Decimal("1000"), Decimal("0.05"),
+                        Decimal("1E+2")]),
+       st.sampled_from(["uppat", "nedat", "narmaste"]))
+def test_rounding_in_integers_is_the_fraction_rounding(a: Decimal, factor: object,
+                                                        unit: Decimal, mode: str) -> None:
+    from engine.money import CENT, UNIT
+    from engine.resultatbalansering import _round, _round_product
+    from tests import reference_resultatbalansering as ref
+
+    for u in (unit, CENT, UNIT):
+        expected = repr(ref._round(Fraction(a) * factor, u, mode))
+        assert repr(_round_product(a, factor, u, mode)) == expected
+        assert repr(_round(Fraction(a) * factor, u, mode)) == expected
