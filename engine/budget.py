@@ -25,6 +25,7 @@ from functools import cache
 
 from engine.catalogue import catalogue
 from engine.findings import Finding, Severity
+from engine.gc_pause import without_gc_pauses
 from engine.money import ZERO, format_sv
 from engine.ratios import Ratio, ackumulerat_kassaflode, nyckeltal
 from engine.statements import Amounts, Statement, compute, sum_amounts
@@ -211,6 +212,7 @@ def _internal_balance(budget: Budget) -> list[Finding]:
     return findings
 
 
+@without_gc_pauses
 def berakna(budget: Budget) -> Berakning:
     """Consolidate the budget into the resultaträkningsdel, investeringsdel and finansieringsdel
     (enterprises excluded, §6.3.1) and compute the key ratios for every year column."""

@@ -41,6 +41,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from engine.findings import Finding, Location, Severity
+from engine.gc_pause import without_gc_pauses
 from engine.money import CENT, UNIT, ZERO, allocate, quantize
 from engine.money import format_sv as _sv
 from engine.rb_rules import (
@@ -541,6 +542,7 @@ class _Rad:
     anmarkning: str = ""
 
 
+@without_gc_pauses
 def balansera(
     enheter: Sequence[Resultatenhet],
     regler: Regelverk = DEFAULT_RULES,

@@ -48,6 +48,7 @@ from engine.budget import Berakning, Finansiering
 from engine.catalogue import catalogue
 from engine.checks import NettoSidor, check_v2_sides, check_v3_resultatdel
 from engine.findings import Finding, Location, Severity
+from engine.gc_pause import without_gc_pauses
 from engine.money import ZERO
 from engine.money import format_sv as _sv
 from engine.outturn import OutturnInput, Sammandrag, SammandragPost, Tabla, sammandrag, tabla
@@ -271,6 +272,7 @@ class Uppfoljning:
     findings: list[Finding] = field(default_factory=list)
 
 
+@without_gc_pauses
 def uppfoljning(
     b: Berakning,
     *,
