@@ -49,6 +49,14 @@ _XL_ERRORS = {
 }
 
 
+#: The types :func:`from_com` returns as they are.
+_AS_THEY_ARE = frozenset({float, str, type(None)})
+_LISTS = frozenset({list, tuple})
+_FLOATS = frozenset({float})
+#: Cell types that are never an Excel error value.
+_NEVER_ERRORS = frozenset({float, type(None)})
+
+
 def from_com(value: object) -> object:
     """A value as COM may hand it, in the shapes the parsers know (recursively for lists).
 
@@ -60,6 +68,8 @@ def from_com(value: object) -> object:
     if t is float or t is str or value is None:  # what Excel hands most often: as it is
         return value
     if isinstance(value, (list, tuple)):
+        if _AS_THEY_ARE.issuperset(map(type, value)):  # a row of numbers, texts, blanks
+            return list(value)
         return [from_com(v) for v in value]
     if isinstance(value, int) and not isinstance(value, bool):
         if value == COM_MISSING:
@@ -84,7 +94,8 @@ def _rows(value: object) -> list[list[object]]:
     if isinstance(value, (list, tuple)):
         if not value:
             return []
-        if all(isinstance(v, (list, tuple)) for v in value):
+        if _LISTS.issuperset(map(type, value)) or all(isinstance(v, (list, tuple))
+                                                       for v in value):
             return [list(v) for v in value]
         return [[v] for v in value]  # a 1-D list is one column
     return [[value]]
@@ -153,8 +164,12 @@ def check_errors(value: object, name: str) -> None:
         return
     width = max((len(r) for r in rows), default=0)
     for i, row in enumerate(rows, start=1):
+        if _NEVER_ERRORS.issuperset(map(type, row)):  # numbers and blanks: the common case
+            continue
         for j, v in enumerate(row, start=1):
-            if v is None or type(v) is float:  # never an error value (the common case)
+            if v is None or type(v) is float:  # never an error value
+                continue
+            if type(v) is str and "#" not in v:  # every error value's text starts with "#"
                 continue
             check_error(v, f"{name} rad {i}" + (f" kolumn {j}" if width > 1 else ""))
 
@@ -166,10 +181,21 @@ def _float_money(value: float) -> Decimal:
     return to_money(value)
 
 
+@functools.lru_cache(maxsize=1 << 12)
+def _float_row(row: tuple[float, ...]) -> tuple[Decimal, ...]:
+    """:func:`_float_money` of a row of non-zero floats, once per distinct row."""
+    return tuple([_float_money(v) for v in row])
+
+
 def amounts(row: Sequence[object], where: Callable[[int], str]) -> list[Decimal | None]:
     """:func:`amount` of every cell of a row (``where(j)`` names cell j, 1-based, only for a
     message). Numbers, the common case, are converted once per distinct value (a UDF is
     recalculated with the same amounts again and again)."""
+    if _FLOATS.issuperset(map(type, row)) and 0.0 not in row:  # no ±0.0 (they keep their sign)
+        try:
+            return list(_float_row(tuple(row)))
+        except MoneyError:
+            pass  # a non-finite or too large number: the general path below says which cell
     out: list[Decimal | None] = []
     for j, v in enumerate(row, start=1):
         if v is None:

@@ -42,7 +42,7 @@ from addin.udfs_resultatbalansering import (  # noqa: F401 - registered as Excel
 from engine.catalogue import WORDINGS, LabelError, catalogue, normalize_label
 from engine.findings import Severity, excerpt
 from engine.ratios import ACKUMULERAT_KASSAFLODE, ackumulerat_kassaflode, find_ratio, nyckeltal
-from engine.signs import line_sign_finding
+from engine.signs import LINE_SIGNS, line_sign_finding
 from engine.statements import Statement, compute
 
 __all__ = [
@@ -92,11 +92,15 @@ def _statement(rader: object, belopp: object) -> tuple[Statement, list[str]]:
             code = cat.resolve(text, ALL_PARTS)
         except LabelError as err:
             raise UdfInputError(f"rad {i}: {err.message}") from None
-        for j, v in enumerate(vals, start=1):
-            wrong = line_sign_finding(code, v) if v is not None else None
-            if wrong is not None:  # one convention: never a number from a wrong sign
-                col = f" kolumn {j}" if n_years > 1 else ""
-                raise UdfInputError(f"rad {i}{col}: {wrong.message}")
+        sign = LINE_SIGNS.get(code)
+        if sign == "+" or sign == "-":  # "±" lines take either sign
+            for j, v in enumerate(vals, start=1):
+                # the cases where line_sign_finding finds something (it words the message)
+                if v is not None and (v < 0 if sign == "+" else v > 0):
+                    wrong = line_sign_finding(code, v)
+                    if wrong is not None:  # one convention: never a number from a wrong sign
+                        col = f" kolumn {j}" if n_years > 1 else ""
+                        raise UdfInputError(f"rad {i}{col}: {wrong.message}")
         texts.append(text)
         if code in given:
             if given[code] != vals:

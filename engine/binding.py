@@ -249,12 +249,20 @@ class BindingItem:
             f"{self.object} {self.label}" if self.label else self.object)
         if self.detalj:
             obj = f"{obj}, {detalj_label(self.detalj)}"
-        how = self.kind.value if self.kind.value == self.principle.value else (
-            f"{self.kind.value}, {self.principle.value}")
-        return f"{self.part.value} {obj} ({how})"
+        key = (self.part, self.kind, self.principle)
+        words = _NAME_WORDS.get(key)
+        if words is None:
+            how = self.kind.value if self.kind.value == self.principle.value else (
+                f"{self.kind.value}, {self.principle.value}")
+            words = _NAME_WORDS[key] = (self.part.value, how)
+        return f"{words[0]} {obj} ({words[1]})"
 
     def covers(self, year: int) -> bool:
         return not self.years or year in self.years
+
+
+#: (part, kind, principle) -> the words of an item's name (enum values read once, not per item)
+_NAME_WORDS: dict[tuple[Part, Kind, Principle], tuple[str, str]] = {}
 
 
 def default_binding_items(

@@ -21,9 +21,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+from functools import cache
 
 from engine.catalogue import catalogue
 from engine.findings import Finding, Severity
+from engine.gc_pause import without_gc_pauses
 from engine.money import ZERO, format_sv
 from engine.ratios import Ratio, ackumulerat_kassaflode, nyckeltal
 from engine.statements import Amounts, Statement, compute, sum_amounts
@@ -168,13 +170,19 @@ class Berakning:
 
 def _operating_amounts(budget: Budget, include_enterprises: bool) -> list[Amounts]:
     """Task lines that enter the resultaträkningsdel: RR part only (internal DR lines eliminated)."""
-    cat = catalogue()
+    rr = _rr_codes()
     out: list[Amounts] = []
     for u in budget.uppgifter:
         if u.finansiering is Finansiering.AFFARSVERK and not include_enterprises:
             continue
-        out.append({c: v for c, v in u.belopp.items() if c in cat and cat[c].part == "RR"})
+        out.append({c: v for c, v in u.belopp.items() if c in rr})
     return out
+
+
+@cache
+def _rr_codes() -> frozenset[str]:
+    """The codes of the resultaträkningsdel's lines (of the shipped catalogue)."""
+    return frozenset(c for c, line in catalogue().lines.items() if line.part == "RR")
 
 
 def _internal_balance(budget: Budget) -> list[Finding]:
@@ -204,6 +212,7 @@ def _internal_balance(budget: Budget) -> list[Finding]:
     return findings
 
 
+@without_gc_pauses
 def berakna(budget: Budget) -> Berakning:
     """Consolidate the budget into the resultaträkningsdel, investeringsdel and finansieringsdel
     (enterprises excluded, §6.3.1) and compute the key ratios for every year column."""

@@ -152,6 +152,14 @@ def to_money(value: object) -> Decimal:
     """
     if value is None:
         raise MoneyError("tom cell")
+    if type(value) is float and math.isfinite(value):
+        # the general path below for a float: its shortest repr has at most 17 digits, so
+        # quantize() (value / CENT, rounded to a whole number of cents, times CENT) is exactly
+        # Decimal.quantize to CENT, half away from zero
+        number = Decimal(repr(value))
+        if abs(number) >= MAX_AMOUNT:
+            raise AmountTooLarge(f"beloppet är orimligt stort: {short_number(value)}")
+        return number.quantize(CENT, rounding=ROUND_HALF_UP)
     number = D(value)
     if abs(number) >= MAX_AMOUNT:
         raise AmountTooLarge(f"beloppet är orimligt stort: {short_number(value)}")
@@ -196,8 +204,13 @@ def allocate(
     return [quantize(Decimal(sign * k) * unit, unit) for k in floors]
 
 
+#: Decimal(1).scaleb(-decimals) for the usual numbers of decimals, built once
+_DECIMAL_UNITS = {2: CENT, 1: Decimal("0.1"), 3: Decimal("0.001")}
+
+
 def format_sv(value: Decimal, decimals: int = 2) -> str:
     """An amount for a Swedish message: ``-1 234 567,50`` (no-break space, decimal comma),
     rounded half away from zero to ``decimals``."""
-    rounded = quantize(value, Decimal(1).scaleb(-decimals)) if decimals > 0 else quantize(value, UNIT)
+    unit = _DECIMAL_UNITS.get(decimals) or Decimal(1).scaleb(-decimals)
+    rounded = quantize(value, unit) if decimals > 0 else quantize(value, UNIT)
     return f"{rounded:,.{decimals}f}".replace(",", "\u00a0").replace(".", ",")

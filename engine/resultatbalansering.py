@@ -33,7 +33,7 @@ bad data: problems are :class:`~engine.findings.Finding` values.
 from __future__ import annotations
 
 import calendar
-import math
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -41,7 +41,8 @@ from decimal import Decimal
 from fractions import Fraction
 
 from engine.findings import Finding, Location, Severity
-from engine.money import ZERO, allocate, quantize
+from engine.gc_pause import without_gc_pauses
+from engine.money import CENT, UNIT, ZERO, allocate, quantize
 from engine.money import format_sv as _sv
 from engine.rb_rules import (
     DEFAULT_RULES,
@@ -293,21 +294,44 @@ def _units(value: Decimal | Fraction, unit: Decimal) -> Fraction:
 
 
 def _money(k: int, unit: Decimal) -> Decimal:
+    if (unit is UNIT or unit is CENT) and -_SMALL_K < k < _SMALL_K:
+        # quantize() of k units of CENT or UNIT: the product is exact and has the unit's
+        # exponent already
+        return Decimal(k) * unit
     return quantize(Decimal(k) * unit, unit)
+
+
+#: Whole units below this many are exact in a Decimal product (28 digits).
+_SMALL_K = 10**26
 
 
 def _round(value: Fraction, unit: Decimal, mode: str = "narmaste") -> Decimal:
     """``value`` rounded to a multiple of ``unit``: ``narmaste`` half away from zero (Excel),
     ``uppat`` toward +∞, ``nedat`` toward zero. The one place where an exact amount becomes a
     rounded one."""
-    x = value / Fraction(unit)
+    value = Fraction(value)
+    un, ud = unit.as_integer_ratio()
+    return _money(_round_ratio(value.numerator * ud, value.denominator * un, mode), unit)
+
+
+def _round_product(a: Decimal, factor: Fraction, unit: Decimal, mode: str = "narmaste"
+                   ) -> Decimal:
+    """``_round(Fraction(a) * factor, unit, mode)`` in integers (no Fraction arithmetic)."""
+    an, ad = a.as_integer_ratio()
+    un, ud = unit.as_integer_ratio()
+    return _money(_round_ratio(an * factor.numerator * ud, ad * factor.denominator * un, mode),
+                  unit)
+
+
+def _round_ratio(num: int, den: int, mode: str) -> int:
+    """``num / den`` (``den`` > 0) rounded to a whole number as :func:`_round` rounds: ``uppat``
+    toward +∞, ``nedat`` toward zero, else half away from zero."""
     if mode == "uppat":
-        k = math.ceil(x)
-    elif mode == "nedat":
-        k = math.floor(x) if x >= 0 else math.ceil(x)
-    else:
-        k = math.floor(abs(x) + Fraction(1, 2)) * (1 if x >= 0 else -1)
-    return _money(k, unit)
+        return -(-num // den)
+    if mode == "nedat":
+        return num // den if num >= 0 else -(-num // den)
+    k = (2 * abs(num) + den) // (2 * den)  # floor(|x| + 1/2)
+    return k if num >= 0 else -k
 
 
 #: Name of the line that holds what remains of a committee's carry after its units (R4).
@@ -518,6 +542,7 @@ class _Rad:
     anmarkning: str = ""
 
 
+@without_gc_pauses
 def balansera(
     enheter: Sequence[Resultatenhet],
     regler: Regelverk = DEFAULT_RULES,
@@ -818,20 +843,26 @@ def _garanti(r: _Rad, regler: Regelverk, nothing: bool, findings: list[Finding])
             else:
                 r.anmarkning = _join(r.anmarkning, "saknar måluppfyllelse; inget överskott (R4)")
             return
-        share = (1 - Fraction(regler.avdrag_overskott_procent) / 100) * regler.garanti_overskott_enhet
-        r.garanti = _round(Fraction(a) * share, unit, regler.garanti_avrundning)
+        share = _andel(regler.avdrag_overskott_procent, regler.garanti_overskott_enhet)
+        r.garanti = _round_product(a, share, unit, regler.garanti_avrundning)
         cap = _cap(regler.tak_overskott_enhet_belopp, regler.tak_overskott_enhet_procent,
                    e.budget, unit, f"{e.namnd} / {e.namn}", findings, e.namnd)
         if cap is not None and r.garanti > cap:
             r.till_ks = r.garanti - cap
             r.anmarkning = _join(r.anmarkning, f"tak {_sv(cap)}; {_sv(r.till_ks)} till KS")
     else:
-        r.garanti = _round(Fraction(a) * regler.garanti_underskott_enhet, unit)
+        r.garanti = _round_product(a, Fraction(regler.garanti_underskott_enhet), unit)
         cap = _cap(regler.tak_underskott_enhet_belopp, regler.tak_underskott_enhet_procent,
                    e.budget, unit, f"{e.namnd} / {e.namn}", findings, e.namnd)
         if cap is not None and r.garanti < -cap:
             r.till_ks = r.garanti + cap
             r.anmarkning = _join(r.anmarkning, f"underskottstak {_sv(-cap)}; {_sv(-r.till_ks)} bärs av KS")
+
+
+@functools.lru_cache(maxsize=64)
+def _andel(avdrag_procent: Decimal, garanti: Fraction) -> Fraction:
+    """A unit's guaranteed share of its surplus after the haircut (the same for every unit)."""
+    return (1 - Fraction(avdrag_procent) / 100) * garanti
 
 
 def _join(a: str, b: str) -> str:

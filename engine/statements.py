@@ -25,6 +25,8 @@ import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import repeat
+from operator import add
 
 from engine.catalogue import Catalogue, catalogue
 from engine.findings import Finding, Severity
@@ -129,96 +131,139 @@ def compute(
     n = len(year_labels)
     findings: list[Finding] = []
     given_vals: dict[str, tuple[Decimal | None, ...]] = {}
+    own_vals: dict[str, tuple[Decimal, ...]] = {}  # the given lines, blanks as ZERO
+    lines = cat.lines
     for code, vals in given.items():
-        if code not in cat:
+        if code not in lines:
             findings.append(
                 Finding("V10", Severity.ERROR, f"okänd radkod {code!r}; rätta koden", object=code)
             )
             continue
-        vals = tuple(vals)
+        if type(vals) is not tuple:
+            vals = tuple(vals)
         if len(vals) != n:
             raise ValueError(f"{code}: {len(vals)} values for {n} year columns")
-        if any(v is not None for v in vals):
+        # identity tests only (``None in vals`` would ask every Decimal to compare with None)
+        filled = [v for v in vals if v is not None]
+        if filled:
             given_vals[code] = vals
+            # a blank year of a given line counts as zero
+            own_vals[code] = vals if len(filled) == n else tuple(
+                [v if v is not None else ZERO for v in vals])
 
-    def _compare(code: str, own: Sequence[Decimal | None], result: Sequence[Decimal],
-                 rule: str, severity: Severity) -> None:
-        line = cat[code]
-        for i, (g, c) in enumerate(zip(own, result, strict=True)):
-            if g is not None and g != c:
-                if rule == "V4":
-                    src = cat[line.source].label if line.source else ""
-                    msg = (
-                        f"'{line.label}' är angiven som {_fmt(g)} men '{src}' är {_fmt(c)} "
-                        f"(skillnad {_fmt(g - c)}); överföringsraden ska vara lika med sin källa, "
-                        "rätta den ena"
-                    )
-                else:
-                    msg = (
-                        f"'{line.label}' är angiven som {_fmt(g)} men summan av dess delposter är "
-                        f"{_fmt(c)} (skillnad {_fmt(g - c)}); rätta delposterna eller summan"
-                    )
-                findings.append(
-                    Finding(rule, severity, msg, object=code, year=_year_int(year_labels[i]))
-                )
-
-    values: dict[str, tuple[Decimal, ...]] = {}
-    has_data: set[str] = set()
-    zeros = (ZERO,) * n
-    # The lines in evaluation order (components and sources before the lines they feed): the
-    # order of the recursive definition, computed once per catalogue and set of parts.
-    for code, kids, source in _evaluation_order(cat, frozenset(parts)):
-        own = given_vals.get(code)
-        result: tuple[Decimal, ...]
-        if kids:
-            data_kids = [values[k] for k in kids if k in has_data]
-            if data_kids:
-                # components without data are exactly ZERO: leaving them out of the sum (which
-                # starts at ZERO) changes neither value nor exponent
-                if len(data_kids) == 1:
-                    result = tuple([ZERO + v for v in data_kids[0]])
-                else:
-                    result = tuple([sum(col, ZERO) for col in zip(*data_kids, strict=True)])
-                has_data.add(code)
-                if own is not None:
-                    _compare(code, own, result, "SUM", Severity.ERROR)
-            elif own is not None:
-                result = tuple([v if v is not None else ZERO for v in own])
-                has_data.add(code)
-            else:
-                result = zeros
-        elif source is not None:
-            if source in has_data:
-                result = values[source]
-                has_data.add(code)
-                if own is not None:
-                    sev = Severity.WARNING if code in _SOFT_TRANSFERS else Severity.ERROR
-                    _compare(code, own, result, "V4", sev)
-            elif own is not None:
-                result = tuple([v if v is not None else ZERO for v in own])
-                has_data.add(code)
-            else:
-                result = zeros
-        elif own is not None:
-            result = tuple([v if v is not None else ZERO for v in own])
-            has_data.add(code)
-        else:
-            result = zeros
+    frozen_parts = parts if type(parts) is frozenset else frozenset(parts)
+    given_codes = frozenset(given_vals)
+    plan = _plan(cat, frozen_parts, given_codes, n)
+    # Every line of the parts is zero unless it has data (a component with data, or given);
+    # given lines take their own values (given lines of other parts, e.g. BAL figures for
+    # ratios, are carried along after the parts' lines, in the order given); then the computed
+    # and transfer lines with data are evaluated, in evaluation order.
+    values = plan.zeros.copy()
+    values.update(own_vals)
+    for code, kids, zero_start, compare in plan.steps:
+        # per year ((ZERO + first) + second) + ..., the additions of sum(column, ZERO); a
+        # transfer line is its source's tuple
+        result = values[kids[0]]
+        if zero_start:
+            result = map(add, repeat(ZERO), result)
+        for k in kids[1:]:
+            result = map(add, result, values[k])
+        if type(result) is not tuple:
+            result = tuple(result)
+        if compare is not None:
+            _compare(cat, code, given_vals[code], result, compare, year_labels, findings)
         values[code] = result
-
-    # given lines of other parts (e.g. BAL figures for ratios) are carried along as given
-    for code, vals in given_vals.items():
-        if code not in values:
-            values[code] = tuple(v if v is not None else ZERO for v in vals)
-            has_data.add(code)
     return Statement(
         parts=tuple(parts),
         years=year_labels,
         values=values,
-        given=frozenset(given_vals),
-        has_data=frozenset(has_data),
+        given=given_codes,
+        has_data=plan.has_data,
         findings=tuple(findings),
     )
+
+
+def _compare(cat: Catalogue, code: str, own: Sequence[Decimal | None],
+             result: Sequence[Decimal], check: tuple[str, Severity],
+             year_labels: tuple[str, ...], findings: list[Finding]) -> None:
+    """A given computed or transfer line against its computed value: a finding per year that
+    differs (``check``: the rule, ``SUM`` or ``V4``, and its severity)."""
+    rule, severity = check
+    line = cat[code]
+    for i, (g, c) in enumerate(zip(own, result, strict=True)):
+        if g is not None and g != c:
+            if rule == "V4":
+                src = cat[line.source].label if line.source else ""
+                msg = (
+                    f"'{line.label}' är angiven som {_fmt(g)} men '{src}' är {_fmt(c)} "
+                    f"(skillnad {_fmt(g - c)}); överföringsraden ska vara lika med sin källa, "
+                    "rätta den ena"
+                )
+            else:
+                msg = (
+                    f"'{line.label}' är angiven som {_fmt(g)} men summan av dess delposter är "
+                    f"{_fmt(c)} (skillnad {_fmt(g - c)}); rätta delposterna eller summan"
+                )
+            findings.append(
+                Finding(rule, severity, msg, object=code, year=_year_int(year_labels[i]))
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """How :func:`compute` evaluates one shape of input (catalogue, parts, the set of given
+    lines, the number of year columns). Which lines have data depends on that shape alone, so
+    the lines to evaluate, their components with data, the checks and ``has_data`` are worked
+    out once per shape; every other line is zero."""
+
+    #: every line of the parts -> zeros, in evaluation order (copied per call)
+    zeros: dict[str, tuple[Decimal, ...]]
+    #: the computed and transfer lines with data, in evaluation order: (code, terms, whether
+    #: the sum starts at ZERO, (rule, severity) of the check of a given line against its value
+    #: or None). A computed line is ``sum(column, ZERO)`` of its components with data (always
+    #: from ZERO: ``ZERO + x`` normalises the exponent and −0, and where a sum of huge figures
+    #: was rounded it is not ``x`` either); a transfer line is its source, one term, no ZERO.
+    steps: tuple[tuple[str, tuple[str, ...], bool, tuple[str, Severity] | None], ...]
+    has_data: frozenset[str]
+
+
+_PLANS: weakref.WeakKeyDictionary[Catalogue, dict[tuple, _Plan]] = weakref.WeakKeyDictionary()
+#: Distinct input shapes kept per catalogue (a budget has a handful: most tasks give the same
+#: lines); beyond it the cache starts over.
+_MAX_PLANS = 4096
+
+
+def _plan(cat: Catalogue, parts: frozenset[str], given: frozenset[str], n: int) -> _Plan:
+    per_cat = _PLANS.get(cat)
+    if per_cat is None:
+        per_cat = _PLANS.setdefault(cat, {})
+    key = (parts, given, n)
+    plan = per_cat.get(key)
+    if plan is not None:
+        return plan
+    order = _evaluation_order(cat, parts)
+    has_data: set[str] = set()
+    steps = []
+    for code, kids, source in order:
+        own = code in given
+        if kids:
+            data_kids = tuple(k for k in kids if k in has_data)
+            if data_kids:
+                steps.append((code, data_kids, True, ("SUM", Severity.ERROR) if own else None))
+                has_data.add(code)
+        elif source is not None and source in has_data:
+            check = ("V4", Severity.WARNING if code in _SOFT_TRANSFERS else Severity.ERROR)
+            steps.append((code, (source,), False, check if own else None))
+            has_data.add(code)
+        if own:
+            has_data.add(code)  # given: its own value, unless computed above
+    zeros = (ZERO,) * n
+    plan = _Plan({code: zeros for code, _, _ in order}, tuple(steps),
+                 frozenset(has_data | given))
+    if len(per_cat) >= _MAX_PLANS:
+        per_cat.clear()
+    per_cat[key] = plan
+    return plan
 
 
 _ORDERS: weakref.WeakKeyDictionary[Catalogue, dict[frozenset[str], tuple]] = (
@@ -317,11 +362,35 @@ def finansieringsdel(
 
 def sum_amounts(parts: Sequence[Amounts], n: int) -> dict[str, tuple[Decimal | None, ...]]:
     """Line-by-line sum of several amount maps (a year is ``None`` only if no part gave it)."""
-    out: dict[str, list[Decimal | None]] = {}
+    grouped: dict[str, list[Sequence[Decimal | None]]] = {}
     for amounts in parts:
         for code, vals in amounts.items():
-            acc = out.setdefault(code, [None] * n)
-            for i, v in enumerate(vals):
-                if v is not None:
-                    acc[i] = v if acc[i] is None else acc[i] + v
-    return {code: tuple(vals) for code, vals in out.items()}
+            rows = grouped.get(code)
+            if rows is None:
+                grouped[code] = [vals]
+            else:
+                rows.append(vals)
+    out: dict[str, tuple[Decimal | None, ...]] = {}
+    for code, rows in grouped.items():
+        if any(len(r) != n for r in rows):
+            out[code] = _sum_rows_general(rows, n)
+            continue
+        acc: list[Decimal | None] = []
+        for col in zip(*rows, strict=True):
+            given = [v for v in col if v is not None]
+            # in the order of the parts, from the first given value (its exponent kept)
+            acc.append(None if not given else given[0] if len(given) == 1
+                       else sum(given[1:], given[0]))
+        out[code] = tuple(acc)
+    return out
+
+
+def _sum_rows_general(rows: Sequence[Sequence[Decimal | None]], n: int
+                      ) -> tuple[Decimal | None, ...]:
+    """One line's sum when a part has more or fewer than ``n`` values (the general rule)."""
+    acc: list[Decimal | None] = [None] * n
+    for vals in rows:
+        for i, v in enumerate(vals):
+            if v is not None:
+                acc[i] = v if acc[i] is None else acc[i] + v
+    return tuple(acc)

@@ -48,6 +48,7 @@ from engine.budget import Berakning, Finansiering
 from engine.catalogue import catalogue
 from engine.checks import NettoSidor, check_v2_sides, check_v3_resultatdel
 from engine.findings import Finding, Location, Severity
+from engine.gc_pause import without_gc_pauses
 from engine.money import ZERO
 from engine.money import format_sv as _sv
 from engine.outturn import OutturnInput, Sammandrag, SammandragPost, Tabla, sammandrag, tabla
@@ -147,8 +148,8 @@ def bindande_poster(
 
 
 def _with_towards(item: BindingItem, towards: Organ) -> BindingItem:
-
-    return replace(item, towards=towards)
+    # the item itself when it binds towards that organ already (frozen: the same value)
+    return item if item.towards is towards else replace(item, towards=towards)
 
 
 def _sidor(item: BindingItem) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -200,7 +201,8 @@ def post_belopp(item: BindingItem, b: Berakning, year: int, *,
     if st is None:
         return None
     lines = rader if rader is not None else _rader(item, b)
-    return sum((st[c][year] for c in lines if c in st.values), ZERO)
+    values = st.values
+    return sum([values[c][year] for c in lines if c in values], ZERO)
 
 
 @dataclass(frozen=True)
@@ -270,6 +272,7 @@ class Uppfoljning:
     findings: list[Finding] = field(default_factory=list)
 
 
+@without_gc_pauses
 def uppfoljning(
     b: Berakning,
     *,

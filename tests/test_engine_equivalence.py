@@ -1,0 +1,238 @@
+"""Issue 17's engine fast paths against the general computation they replaced.
+
+``tests/reference_engine.py`` keeps the engine's functions as they were before; on random input
+(amounts of every exponent, −0, blanks, numbers with more digits than Decimal's context keeps,
+unknown codes, any parts and year columns) the fast paths must give the identical result: the
+same values with the same exponents and signs, in the same order, the same findings.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine.catalogue import PARTS, catalogue
+from engine.statements import Statement, compute, sum_amounts
+from tests.reference_engine import reference_compute, reference_sum_amounts
+
+CODES = [*catalogue().lines, "XX.OKAND"]
+
+#: amounts as they reach the engine (cents) and as an API caller may pass them (any exponent,
+#: negative zero, more digits than the 28 the context keeps, so that the order of additions
+#: and every ZERO start are visible)
+amounts = st.one_of(
+    st.none(),
+    st.decimals(min_value=-10**13, max_value=10**13, places=2),
+    st.decimals(min_value=-10**6, max_value=10**6, places=0),
+    st.builds(lambda m, e: Decimal(m).scaleb(e), st.integers(-10**31, 10**31),
+              st.integers(-6, 4)),
+    st.sampled_from([Decimal("-0"), Decimal("-0.00"), Decimal("0E+2"), Decimal("0.000"),
+                     Decimal("-0E-5"), Decimal("1E+3"), Decimal("-5")]),
+)
+
+
+def exact(s: Statement) -> tuple:
+    """Everything a statement shows, every Decimal by its repr (exponent and sign included)."""
+    return (s.parts, s.years, [(c, [repr(v) for v in vals]) for c, vals in s.values.items()],
+            s.given, s.has_data, s.findings)
+
+
+def outcome(fn: object, *args: object) -> tuple:
+    """What a call gives: its exact result, or the exception it raises (type and message; a
+    figure too large to format in a message raises in both)."""
+    try:
+        return ("ok", exact(fn(*args)))  # type: ignore[operator]
+    except (ArithmeticError, ValueError) as exc:
+        return ("raises", type(exc), str(exc))
+
+
+@st.composite
+def statements(draw: st.DrawFn) -> tuple[dict, list[str], tuple[str, ...]]:
+    n = draw(st.integers(1, 5))
+    years = draw(st.lists(st.sampled_from(["2024", "2025", "B2026", "x", "2027 prognos"]),
+                          min_size=n, max_size=n))
+    # codes of related lines more often than not: a part's lines, sums with their components
+    codes = draw(st.lists(st.sampled_from(CODES), max_size=30, unique=True))
+    given = {}
+    for code in codes:
+        vals = draw(st.lists(amounts, min_size=n, max_size=n))
+        given[code] = vals if draw(st.booleans()) else tuple(vals)
+    parts = tuple(draw(st.lists(st.sampled_from(PARTS), min_size=1, max_size=5, unique=True)))
+    return given, years, parts
+
+
+@settings(max_examples=1500)
+@given(statements())
+def test_compute_is_the_reference_computation(case: tuple) -> None:
+    given_amounts, years, parts = case
+    assert outcome(compute, given_amounts, years, parts) == \
+        outcome(reference_compute, given_amounts, years, parts)
+
+
+@settings(max_examples=300)
+@given(st.lists(st.dictionaries(st.sampled_from(CODES[:12]), st.lists(amounts, min_size=1,
+                                                                      max_size=4)),
+                max_size=8),
+       st.integers(1, 4))
+def test_sum_amounts_is_the_reference_sum(parts: list, n: int) -> None:
+    try:
+        expected = reference_sum_amounts(parts, n)
+    except IndexError:  # a part with more values than year columns
+        with pytest.raises(IndexError):
+            sum_amounts(parts, n)
+        return
+    got = sum_amounts(parts, n)
+    assert [(c, [repr(v) for v in vals]) for c, vals in got.items()] == \
+        [(c, [repr(v) for v in vals]) for c, vals in expected.items()]
+
+
+# ---- amounts from Excel's doubles (engine.money.to_money, addin.excel_values.amounts) --------
+
+floats = st.one_of(st.floats(allow_nan=True, allow_infinity=True),
+                   st.floats(min_value=-1e13, max_value=1e13),
+                   st.decimals(min_value=-10**12, max_value=10**12, places=3).map(float),
+                   st.sampled_from([0.0, -0.0, 0.005, -0.005, 2.675, 1.005, 1e13, -1e13,
+                                    9999999999999.99, 5e-324]))
+
+
+def money_outcome(fn: object, value: object) -> tuple:
+    try:
+        return ("ok", repr(fn(value)))  # type: ignore[operator]
+    except ArithmeticError as exc:
+        return ("raises", type(exc), str(exc))
+    except ValueError as exc:
+        return ("raises", type(exc), str(exc))
+
+
+def reference_to_money(value: object) -> Decimal:
+    """engine.money.to_money's general path (D, bound, quantize) for every input."""
+    from engine.money import CENT, MAX_AMOUNT, AmountTooLarge, D, MoneyError, quantize, short_number
+
+    if value is None:
+        raise MoneyError("tom cell")
+    number = D(value)
+    if abs(number) >= MAX_AMOUNT:
+        raise AmountTooLarge(f"beloppet är orimligt stort: {short_number(value)}")
+    return quantize(number, CENT)
+
+
+@settings(max_examples=3000)
+@given(floats)
+def test_to_money_of_a_float_is_the_general_rule(value: float) -> None:
+    from engine.money import to_money
+
+    assert money_outcome(to_money, value) == money_outcome(reference_to_money, value)
+
+
+@settings(max_examples=500)
+@given(st.lists(st.one_of(floats, st.none(), st.sampled_from(["12", "#REF!", "x", True])),
+                min_size=1, max_size=5))
+def test_a_row_of_amounts_is_read_as_cell_by_cell(row: list) -> None:
+    """The whole-row path of addin.excel_values.amounts against reading every cell alone."""
+    from addin.excel_values import UdfInputError, amount, amounts
+
+    def where(j: int) -> str:
+        return f"belopp kolumn {j}"
+
+    def one_by_one() -> list:
+        return [amount(v, where(j)) for j, v in enumerate(row, start=1)]
+
+    def outcome(fn: object) -> tuple:
+        try:
+            return ("ok", [repr(v) for v in fn()])  # type: ignore[operator]
+        except UdfInputError as exc:
+            return ("raises", str(exc))
+
+    first = outcome(lambda: amounts(row, where))
+    assert first == outcome(one_by_one)
+    assert outcome(lambda: amounts(row, where)) == first  # again, from the cache
+
+
+# ---- resultatbalansering (integer rounding instead of Fraction arithmetic) -----------------
+
+def _rb_amount() -> st.SearchStrategy[Decimal]:
+    return st.one_of(st.decimals(min_value=-10**9, max_value=10**9, places=2),
+                     st.decimals(min_value=-10**6, max_value=10**6, places=0),
+                     st.builds(lambda m, e: Decimal(m).scaleb(e), st.integers(-10**20, 10**20),
+                               st.integers(-5, 2)),
+                     st.sampled_from([Decimal("-0.00"), Decimal("0"), Decimal("0.5"),
+                                      Decimal("-1.5"), Decimal("2.5")]))
+
+
+@st.composite
+def balanseringar(draw: st.DrawFn) -> tuple:
+    from engine.money import CENT, THOUSAND, UNIT
+    from engine.rb_rules import DEFAULT_RULES
+    from engine.resultatbalansering import Justering, Resultatenhet
+
+    namnder = ["Bildning", "Social", "Teknik"]
+    enheter = []
+    for i in range(draw(st.integers(0, 12))):
+        enheter.append(Resultatenhet(
+            draw(st.sampled_from(namnder)), f"Enhet {i}", draw(_rb_amount()),
+            maluppfyllelse=draw(st.sampled_from([True, False, None])),
+            central=draw(st.booleans()),
+            budget=draw(st.one_of(st.none(), _rb_amount())),
+            handlingsplan=draw(st.sampled_from([True, False, None]))))
+    regler = DEFAULT_RULES.__class__(**{
+        **{f: getattr(DEFAULT_RULES, f) for f in DEFAULT_RULES.__dataclass_fields__},
+        "avrundning": draw(st.sampled_from([UNIT, CENT, THOUSAND, Decimal("0.05")])),
+        "garanti_avrundning": draw(st.sampled_from(["uppat", "nedat", "narmaste"])),
+        "garanti_overskott_enhet": draw(st.sampled_from([Fraction(1, 3), Fraction(1, 2),
+                                                         Fraction(2, 7)])),
+        "garanti_underskott_enhet": draw(st.sampled_from([Fraction(1), Fraction(1, 3)])),
+        "avdrag_overskott_procent": draw(st.sampled_from([Decimal(0), Decimal("12.5")])),
+        "tak_overskott_enhet_belopp": draw(st.sampled_from([None, Decimal("1000.50")])),
+        "tak_underskott_enhet_procent": draw(st.sampled_from([None, Decimal("7")])),
+        "underskott_spridning_ar": draw(st.integers(1, 3)),
+    })
+    justeringar = [Justering(draw(st.sampled_from(namnder)), draw(_rb_amount()), "lagändring",
+                             niva=draw(st.sampled_from(["enhet", "namnd"])),
+                             resultatenhet=f"Enhet {draw(st.integers(0, 12))}")
+                   for _ in range(draw(st.integers(0, 3)))]
+    return enheter, regler, justeringar
+
+
+def _all_fields(x: object) -> str:
+    """Every field of a result, recursively, every Decimal by its repr (classes aside)."""
+    import dataclasses
+
+    return repr(dataclasses.astuple(x))
+
+
+@settings(max_examples=400)
+@given(balanseringar())
+def test_balansera_is_the_reference_balansering(case: tuple) -> None:
+    from engine.resultatbalansering import balansera
+    from tests.reference_resultatbalansering import balansera as reference_balansera
+
+    enheter, regler, justeringar = case
+
+    def run(fn: object) -> tuple:
+        try:
+            return ("ok", _all_fields(fn(enheter, regler, justeringar, ar=2024)))  # type: ignore[operator]
+        except (ArithmeticError, ValueError) as exc:
+            return ("raises", type(exc), str(exc))
+
+    assert run(balansera) == run(reference_balansera)
+
+
+@settings(max_examples=2000)
+@given(_rb_amount(), st.fractions(min_value=-5, max_value=5, max_denominator=1000),
+       st.sampled_from([Decimal("0.01"), Decimal("1"), Decimal("1000"), Decimal("0.05"),
+                        Decimal("1E+2")]),
+       st.sampled_from(["uppat", "nedat", "narmaste"]))
+def test_rounding_in_integers_is_the_fraction_rounding(a: Decimal, factor: object,
+                                                        unit: Decimal, mode: str) -> None:
+    from engine.money import CENT, UNIT
+    from engine.resultatbalansering import _round, _round_product
+    from tests import reference_resultatbalansering as ref
+
+    for u in (unit, CENT, UNIT):
+        expected = repr(ref._round(Fraction(a) * factor, u, mode))
+        assert repr(_round_product(a, factor, u, mode)) == expected
+        assert repr(_round(Fraction(a) * factor, u, mode)) == expected
