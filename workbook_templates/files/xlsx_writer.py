@@ -350,11 +350,17 @@ def _build_zip(raw: _RawZip, replaced: Mapping[str, bytes], removed: Collection[
 
 _BAD_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 _XESC = re.compile(r"_x[0-9A-Fa-f]{4}_")
+#: every underscore that starts an ``_xHHHH_`` sequence once encoded, overlapping ones
+#: included: in ``_x005F_x0041_`` both the first and the seventh character start one, and in
+#: ``_x0041`` + U+0001 the first does, since U+0001 is written ``_x0001_``
+_XESC_START = re.compile(f"_(?=x[0-9A-Fa-f]{{4}}(?:_|{_BAD_XML_CHARS.pattern}))")
 
 
 def _encode_xstring(s: str) -> str:
-    """ECMA-376 ST_Xstring: literal ``_xHHHH_`` is escaped, XML-illegal characters encoded."""
-    s = _XESC.sub(lambda m: "_x005F" + m.group(0), s)
+    """ECMA-376 ST_Xstring: each underscore that starts a literal ``_xHHHH_`` is written
+    ``_x005F_`` (so a reader decoding left to right, as Excel, calamine and LibreOffice do, gets
+    the text back, also ``_x005F_x0041_``), XML-illegal characters encoded."""
+    s = _XESC_START.sub("_x005F_", s)
     return _BAD_XML_CHARS.sub(lambda m: f"_x{ord(m.group(0)):04X}_", s)
 
 
@@ -1159,8 +1165,8 @@ class _RowRenderer:
         when every value is None). How to compare: False: as it is; True: it holds an empty
         text, written ``<t></t>``, which lxml reads back as no text and serialises as
         ``<t/>`` (see :func:`_same_row`); None: never equal to a present row, because a text
-        in it does not read back as itself (an ``_xHHHH_`` sequence the encoding does not
-        round-trip), so the element path compares it. Raises _Fallback for a value lxml would
+        in it does not read back as itself (a guard: every text round-trips since the
+        ``_x005F_x0041_`` fix), so the element path compares it. Raises _Fallback for a value lxml would
         refuse (a formula with a control character), which the element path reports."""
         heads, styles = self._heads, self._styles
         out = [f'<row r="{r}">']
@@ -1185,7 +1191,7 @@ class _RowRenderer:
                 if tv is str and not value:
                     empty = True if empty is not None else None
                 elif tv is str and "_x" in value and _decode_xstring(_encode_xstring(value)) != value:
-                    empty = None  # reads back as another text: never "the same" from its text
+                    empty = None  # (guard) would read back as another text: compare as elements
                 append(f"{heads[col]}{r}{styles[col]}{_cell_xml(value)}</c>")
             if not first:
                 first = col
