@@ -29,6 +29,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True)
+def _own_run_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+                   ) -> None:
+    """Every test's refreshes keep their reuse records (``kommunbudget refresh``'s cache) in a
+    folder of their own, never in the user's cache folder."""
+    monkeypatch.setenv("KOMMUNBUDGET_CACHE", str(tmp_path_factory.mktemp("run-cache")))
+
+
 @pytest.fixture(scope="module")
 def xl() -> Iterator[XlwingsWindows]:
     """xlwings' real Windows UDF machinery (``tests/xlwings_windows.py``), one per test module."""

@@ -40,7 +40,7 @@ from workbook_templates.cli.report import build_report, write_report
 from workbook_templates.cli.svenska import SvenskArgumentParser, antal, status_sv
 from workbook_templates.cli.text_report import format_amount
 from workbook_templates.pipeline.outputs import banner
-from workbook_templates.pipeline.refresh import RefreshReport, refresh
+from workbook_templates.pipeline.refresh import RefreshReport, RunCache, refresh
 
 # Template generation (openpyxl, and through it numpy) is imported by the commands that make
 # workbooks, not at start-up: every `kommunbudget refresh` would pay for it (issue 17).
@@ -130,23 +130,28 @@ def _print_files(files: Sequence[object]) -> None:
         log.info(f"  {status_sv(f.status):18} {f.path}")  # type: ignore[attr-defined]
 
 
-def _print_summary(report: RefreshReport, columns: list[str]) -> None:
-    out = report.outputs
-    if out is not None and out.saknas:  # never a provisional figure that looks complete
-        log.warning(banner(out.saknas))
-    if out is not None and out.berakning is not None:
-        st = out.berakning.statement
+def _print_summary(report: RefreshReport, columns: list[str] | None = None) -> None:
+    """The figures, findings and file statuses; ``columns`` labels the year columns (default:
+    the years)."""
+    if report.saknas:  # never a provisional figure that looks complete
+        log.warning(banner(report.saknas))
+    if report.reused_from:
+        log.info(f"Ingen arbetsbok har ändrats sedan den fullständiga kontrollen "
+                 f"{report.reused_from}, som inte hade något att skriva; dess resultat gäller "
+                 "och ingenting skrevs (--no-cache kontrollerar allt igen).")
+    summary = report.summary()
+    if summary is not None:
+        columns = columns or list(summary.years)
         width = max([len(c) for c in columns] or [0])
         log.info(f"{'':28}" + "".join(f"{c:>{max(width, 14) + 2}}" for c in columns))
-        for code, label in (("RR.AB", "Årsbidrag"), ("FD.INV", "Inverkan på likviditeten")):
+        for label, row in (("Årsbidrag", summary.arsbidrag),
+                           ("Inverkan på likviditeten", summary.inverkan)):
             log.info(f"{label:28}" + "".join(f"{format_amount(v):>{max(width, 14) + 2}}"
-                                             for v in st[code]))
-    if out is not None and out.balansering is not None:
-        rb = out.balansering
-        carried = sum((n.overforing for n in rb.namnder), ZERO)
-        ks = sum((n.ks_andel for n in rb.namnder), ZERO)
-        log.info(f"Resultatbalansering: överförs till nästa års budget {format_amount(carried)}, "
-                 f"kommunstyrelsens andel {format_amount(ks)}")
+                                             for v in row))
+    if summary is not None and summary.overfors is not None:
+        log.info(f"Resultatbalansering: överförs till nästa års budget "
+                 f"{format_amount(summary.overfors)}, kommunstyrelsens andel "
+                 f"{format_amount(summary.ks_andel or ZERO)}")
     _print_findings(report.findings)
     _print_files(report.files)
 
@@ -155,7 +160,9 @@ def _refresh_report(command: str, report: RefreshReport, started: datetime) -> d
     return build_report(command, started, datetime.now().astimezone(), report.exit_code,
                         report.files, report.findings,
                         complete=report.complete,
-                        ofullstandig=[s.as_dict() for s in report.saknas])
+                        ofullstandig=[s.as_dict() for s in report.saknas],
+                        extra={"reused_from": report.reused_from} if command == "refresh"
+                        else None)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -236,12 +243,10 @@ def _validate(args: argparse.Namespace) -> int:
 def _refresh(args: argparse.Namespace) -> int:
     started = datetime.now().astimezone()
     report = refresh(args.paths, args.kommun, backups=args.backups, progress=_progress,
-                     jobs=args.jobs)
+                     jobs=args.jobs, cache=None if args.no_cache else RunCache())
     if args.report:
         write_report(args.report, _refresh_report("refresh", report, started))
-    columns = [str(y) for y in report.outputs.berakning.budget.years] \
-        if report.outputs and report.outputs.berakning else []
-    _print_summary(report, columns)
+    _print_summary(report)
     return report.exit_code
 
 
@@ -368,6 +373,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="säkerhetskopior per arbetsbok (standard: 3)")
     ref.add_argument("--jobs", type=int, default=1, metavar="ANTAL",
                      help="processer för att läsa och skriva nämndarbetsböckerna (standard: 1)")
+    ref.add_argument("--no-cache", action="store_true",
+                     help="kontrollera allt även när ingen arbetsbok har ändrats sedan förra "
+                          "fullständiga kontrollen (standard: dess resultat återanvänds)")
     _common(ref)
     ref.set_defaults(func=_refresh)
 

@@ -22,7 +22,7 @@ from engine.findings import Finding, count_by_severity
 
 __all__ = ["MAX_CHANGES", "SCHEMA_VERSION", "build_report", "schema", "write_report"]
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 #: changed cells listed per file; more are counted in ``changes_omitted`` (a first refresh of a
 #: large municipality writes every output cell)
 MAX_CHANGES = 20_000

@@ -18,11 +18,16 @@ import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 from engine.findings import Finding, Location, Severity, count_by_severity, has_errors, located
+from engine.money import ZERO
 from workbook_templates import schema as S
+from workbook_templates.files import run_cache
 from workbook_templates.files.fileops import excel_owner_files
+from workbook_templates.files.run_cache import Record, RunCache
 from workbook_templates.files.safety import check_workbook
 from workbook_templates.files.xlsx_writer import (
     CellChange,
@@ -34,8 +39,8 @@ from workbook_templates.files.xlsx_writer import (
 from workbook_templates.pipeline.loader import KommunInput, NamndInput, read_kommun, read_namnd
 from workbook_templates.pipeline.outputs import Outputs, Saknas, compute_outputs
 
-__all__ = ["FileReport", "RefreshReport", "check_paths", "dedupe", "find_workbooks",
-           "one_per_committee", "refresh", "write_owned"]
+__all__ = ["FileReport", "RefreshReport", "RunCache", "Summary", "check_paths", "dedupe",
+           "find_workbooks", "one_per_committee", "refresh", "write_owned"]
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 #: changed cells kept per file for the change report (``cli.report.MAX_CHANGES`` lists as many);
@@ -57,6 +62,8 @@ class FileReport:
     #: skipped because it is open in Excel: not written, so the run exits 2 (README contract);
     #: a workbook locked by another refresh is skipped too, but that run writes it
     open_in_excel: bool = False
+    #: this run replaced the file (status ``written``, or ``input-errors`` after a write)
+    written: bool = False
 
     def as_dict(self) -> dict[str, object]:
         return {"path": str(self.path), "role": self.role, "status": self.status,
@@ -73,13 +80,25 @@ class RefreshReport:
     saknas: list[Saknas] = field(default_factory=list)
     #: nothing could be done (no workbook found, no municipality workbook): a usage error, exit 2
     failed: bool = False
+    #: the local time (ISO 8601) of the full check whose report this is, when the refresh found
+    #: every workbook as that check left them and reused its report (:class:`RunCache`); None
+    #: for a full check. Such a report has no ``outputs``: its figures are in ``stored_summary``.
+    reused_from: str | None = None
+    stored_summary: Summary | None = None
+    stored_complete: bool | None = None
 
     @property
     def complete(self) -> bool:
         """Every committee of the municipality's list read exactly once without input errors,
         and the municipality workbook too (False when nothing could be computed)."""
+        if self.stored_complete is not None:
+            return self.stored_complete
         return self.outputs is not None and self.outputs.berakning is not None and \
             not self.saknas
+
+    def summary(self) -> Summary | None:
+        """The figures the command line prints (None when nothing was computed)."""
+        return self.stored_summary if self.reused_from else Summary.of(self.outputs)
 
     @property
     def exit_code(self) -> int:
@@ -102,6 +121,29 @@ class RefreshReport:
     def write_json(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(self.as_dict(), ensure_ascii=False, indent=2,
                                          default=str), encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The municipality's figures a refresh prints: årsbidrag and inverkan på likviditeten per
+    year column, and what resultatbalansering carries over (None without a balansering)."""
+
+    years: tuple[str, ...]
+    arsbidrag: tuple[Decimal, ...]
+    inverkan: tuple[Decimal, ...]
+    overfors: Decimal | None = None
+    ks_andel: Decimal | None = None
+
+    @classmethod
+    def of(cls, out: Outputs | None) -> Summary | None:
+        if out is None or out.berakning is None:
+            return None
+        st = out.berakning.statement
+        rb = out.balansering
+        return cls(tuple(str(y) for y in out.berakning.budget.years), tuple(st["RR.AB"]),
+                   tuple(st["FD.INV"]),
+                   sum((n.overforing for n in rb.namnder), ZERO) if rb is not None else None,
+                   sum((n.ks_andel for n in rb.namnder), ZERO) if rb is not None else None)
 
 
 def check_paths(paths: Sequence[str | Path], kommun: str | Path | None = None
@@ -185,13 +227,88 @@ def refresh(
     backups: int = 3,
     progress: Callable[[str], None] | None = None,
     jobs: int = 1,
+    cache: RunCache | None = None,
 ) -> RefreshReport:
     """Refresh the municipality workbook ``kommun`` and the committee workbooks in ``paths``.
 
     ``jobs`` > 1 reads and writes the committee workbooks in that many worker processes (the
-    engine runs once, in this process); results are identical, in the same order."""
+    engine runs once, in this process); results are identical, in the same order.
+
+    With a ``cache``, a refresh that finds every workbook byte for byte as a full check with
+    the same arguments and program left them, when that check had nothing to write, reuses its
+    report instead of checking again (:func:`_refresh_reusing`; ``reused_from`` says so)."""
     with collector_paused():
+        if cache is not None and write:
+            return _refresh_reusing(cache, paths, kommun, backups=backups, progress=progress,
+                                    jobs=jobs)
         return _refresh(paths, kommun, write=write, backups=backups, progress=progress, jobs=jobs)
+
+
+@dataclass
+class _Reusable:
+    """What a full check that wrote nothing reported, as a :class:`RunCache` record keeps it."""
+
+    files: list[FileReport]
+    findings: list[Finding]
+    saknas: list[Saknas]
+    summary: Summary | None
+    complete: bool
+
+    def report(self, checked_at: str) -> RefreshReport:
+        return RefreshReport([replace(f, findings=list(f.findings)) for f in self.files],
+                             list(self.findings), None, list(self.saknas),
+                             reused_from=checked_at, stored_summary=self.summary,
+                             stored_complete=self.complete)
+
+
+def _run_files(paths: Sequence[str | Path], kommun: str | Path | None) -> list[Path] | None:
+    """The workbooks a refresh of ``paths`` would take (None: a path is missing or repeated)."""
+    if check_paths(paths, kommun):
+        return None
+    files, repeated = dedupe(find_workbooks(paths))
+    if repeated or not files:
+        return None
+    if kommun is not None and Path(kommun).resolve() not in {f.resolve() for f in files}:
+        files.append(Path(kommun))
+    return files
+
+
+def _refresh_reusing(cache: RunCache, paths: Sequence[str | Path], kommun: str | Path | None,
+                     *, backups: int, progress: Callable[[str], None] | None,
+                     jobs: int) -> RefreshReport:
+    """A refresh that reuses the report of the last full check when nothing it depends on has
+    changed since (:mod:`workbook_templates.files.run_cache`): the same arguments, the same
+    program, the same workbooks found, each with the same bytes, none open in an office program,
+    locked by a refresh, a link or read-only. Otherwise the full check, whose report is kept
+    when it wrote nothing and every workbook was unchanged (or had only input errors) and stayed
+    byte for byte as it was before the check."""
+    say = progress or (lambda _msg: None)
+    key = cache.key(["refresh", f"backups={backups}",
+                     f"kommun={os.path.abspath(kommun) if kommun is not None else ''}",
+                     *(os.path.abspath(p) for p in paths)])
+    files = _run_files(paths, kommun)
+    before = run_cache.state(files) if files else None
+    if before is not None:
+        record = cache.load(key)
+        if record is not None and record.state == before and \
+                isinstance(record.payload, _Reusable):
+            say(f"Ingen arbetsbok har ändrats sedan kontrollen {record.checked_at}")
+            return record.payload.report(record.checked_at)
+    report = _refresh(paths, kommun, write=True, backups=backups, progress=progress, jobs=jobs)
+    if before is None:
+        return report
+    checked = {p for p, _ in before.files}
+    reusable = (not report.failed and report.outputs is not None
+                and {str(r.path.absolute()) for r in report.files} == checked
+                and all(r.status in ("unchanged", "input-errors") and not r.written
+                        and not r.open_in_excel for r in report.files))
+    if reusable and run_cache.state(files) == before:
+        cache.save(key, Record(before, datetime.now().astimezone().isoformat(timespec="seconds"),
+                               _Reusable(report.files, report.findings, report.saknas,
+                                         report.summary(), report.complete)))
+    else:
+        cache.forget(key)
+    return report
 
 
 @contextlib.contextmanager
@@ -534,7 +651,8 @@ def write_owned(path: Path, role: str, sheets: dict[str, list[list[object]]], ba
     fr = FileReport(path, role, status, [*findings, *result.findings], result.backup,
                     list(result.changes), result.changes_omitted,
                     open_in_excel=result.status is WriteStatus.SKIPPED
-                    and bool(excel_owner_files(path)))
+                    and bool(excel_owner_files(path)),
+                    written=result.status is WriteStatus.WRITTEN)
     if result.status is WriteStatus.ERROR and not result.findings:
         fr.findings.append(Finding("IN", Severity.ERROR, "Arbetsboken kunde inte skrivas.",
                                    location=Location(workbook=path.name)))

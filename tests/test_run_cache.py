@@ -1,0 +1,235 @@
+"""An unchanged refresh reuses the last full check (issue 17): only when nothing it depends on
+changed, with the same report as the full check, and never when a workbook changed, is open,
+locked, read-only, added or copied, or the program or the arguments differ."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import shutil
+import stat
+from pathlib import Path
+
+import pytest
+
+from workbook_templates.cli.main import main
+from workbook_templates.files import run_cache
+from workbook_templates.files.fileops import TEMP_PREFIX, lock_path
+from workbook_templates.pipeline import refresh as R
+from workbook_templates.pipeline.refresh import RunCache, refresh
+
+
+@pytest.fixture
+def folder(pristine: Path, tmp_path: Path) -> Path:
+    d = tmp_path / "kommun"
+    shutil.copytree(pristine, d)
+    assert {r.status for r in refresh([d]).files} == {"written"}  # the outputs are in place
+    return d
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> RunCache:
+    return RunCache(tmp_path / "cache")
+
+
+class Calls:
+    """Counts full checks (``_refresh``) while letting them run."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.n = 0
+        real = R._refresh
+
+        def counted(*a: object, **k: object) -> R.RefreshReport:
+            self.n += 1
+            return real(*a, **k)
+
+        monkeypatch.setattr(R, "_refresh", counted)
+
+
+@pytest.fixture
+def calls(monkeypatch: pytest.MonkeyPatch) -> Calls:
+    return Calls(monkeypatch)
+
+
+def _same_report(a: R.RefreshReport, b: R.RefreshReport) -> None:
+    assert [(f.path, f.role, f.status, f.findings, f.backup, f.changes, f.open_in_excel)
+            for f in a.files] == \
+        [(f.path, f.role, f.status, f.findings, f.backup, f.changes, f.open_in_excel)
+         for f in b.files]
+    assert a.findings == b.findings and a.saknas == b.saknas
+    assert (a.exit_code, a.complete, a.summary()) == (b.exit_code, b.complete, b.summary())
+
+
+def test_the_second_unchanged_run_reuses_the_full_check(folder: Path, cache: RunCache,
+                                                        calls: Calls) -> None:
+    full = refresh([folder], cache=cache)
+    assert {f.status for f in full.files} == {"unchanged"} and full.reused_from is None
+    data = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    again = refresh([folder], cache=cache)
+    assert calls.n == 1  # the second run did not check again
+    assert again.reused_from is not None and again.outputs is None
+    _same_report(again, full)
+    assert again.summary() is not None and again.summary().years == full.summary().years
+    assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == data  # untouched
+
+
+def test_a_run_that_wrote_is_not_reused(pristine: Path, tmp_path: Path, cache: RunCache,
+                                        calls: Calls) -> None:
+    d = tmp_path / "k"
+    shutil.copytree(pristine, d)
+    assert {f.status for f in refresh([d], cache=cache).files} == {"written"}
+    assert refresh([d], cache=cache).reused_from is None  # a full check: it found them unchanged
+    assert refresh([d], cache=cache).reused_from is not None
+    assert calls.n == 2
+
+
+def _touch_bytes(path: Path) -> None:
+    """Another byte content with the same workbook content: the zip's comment."""
+    import zipfile
+
+    with zipfile.ZipFile(path, "a") as z:
+        z.comment = b"andra bytes"
+
+
+@pytest.mark.parametrize("what", ["bytes", "owner", "lock", "temp", "read-only", "new file",
+                                  "copy", "program", "backups", "kommun given"])
+def test_anything_that_could_change_the_outcome_makes_a_full_check(
+        what: str, folder: Path, cache: RunCache, calls: Calls,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    refresh([folder], cache=cache)
+    assert refresh([folder], cache=cache).reused_from is not None and calls.n == 1
+    social = folder / "social.xlsx"
+    kwargs: dict[str, object] = {}
+    if what == "bytes":
+        _touch_bytes(social)
+    elif what == "owner":
+        (folder / "~$social.xlsx").write_bytes(b"owner")
+    elif what == "lock":
+        lock_path(social).write_text("123", encoding="utf-8")
+    elif what == "temp":
+        (folder / f"{TEMP_PREFIX}0123abcd-social.xlsx").write_bytes(b"x")
+    elif what == "read-only":
+        social.chmod(stat.S_IREAD)
+    elif what == "new file":
+        shutil.copy(folder / "social.xlsx", folder.parent / "x.xlsx")
+        (folder.parent / "x.xlsx").rename(folder / "z_ny.xlsx")
+    elif what == "copy":
+        shutil.copy(social, folder / "social - Kopia.xlsx")
+    elif what == "program":
+        monkeypatch.setattr(run_cache, "_PROGRAM", ["another program"])
+    elif what == "backups":
+        kwargs["backups"] = 1
+    elif what == "kommun given":
+        kwargs["kommun"] = folder / "kommun.xlsx"
+    try:
+        got = refresh([folder], cache=cache, **kwargs)
+    finally:
+        social.chmod(stat.S_IREAD | stat.S_IWRITE)
+    assert got.reused_from is None and calls.n == 2
+    if what == "owner":
+        assert any(f.open_in_excel for f in got.files) and got.exit_code == 2
+    if what in ("copy", "new file", "bytes"):
+        # the full check saw it: the copy is an error, the new or changed file was read
+        assert str(folder / ("social - Kopia.xlsx" if what == "copy" else
+                             "z_ny.xlsx" if what == "new file" else "social.xlsx")) in \
+            {str(f.path) for f in got.files}
+
+
+def test_a_file_changed_during_the_full_check_is_not_recorded(folder: Path, cache: RunCache,
+                                                              monkeypatch: pytest.MonkeyPatch
+                                                              ) -> None:
+    real = R._refresh
+
+    def meanwhile(*a: object, **k: object) -> R.RefreshReport:
+        report = real(*a, **k)
+        _touch_bytes(folder / "social.xlsx")  # saved by a controller as the check ended
+        return report
+
+    monkeypatch.setattr(R, "_refresh", meanwhile)
+    refresh([folder], cache=cache)
+    monkeypatch.setattr(R, "_refresh", real)
+    # what is there now was never checked: the next run checks it
+    assert refresh([folder], cache=cache).reused_from is None
+
+
+def test_errors_are_reused_as_they_were_and_exit_alike(folder: Path, cache: RunCache,
+                                                       calls: Calls) -> None:
+    full = refresh([folder], cache=cache)
+    assert full.exit_code == 1 and any(f.severity.value == "error" for f in full.findings)
+    reused = refresh([folder], cache=cache)
+    assert reused.reused_from is not None
+    _same_report(reused, full)
+
+
+def test_a_record_that_cannot_be_trusted_is_ignored(folder: Path, cache: RunCache,
+                                                    calls: Calls) -> None:
+    refresh([folder], cache=cache)
+    (record,) = cache.folder.glob("refresh-*.pickle")
+    assert stat.S_IMODE(record.stat().st_mode) == 0o600
+    assert stat.S_IMODE(cache.folder.stat().st_mode) == 0o700
+    record.chmod(0o666)  # anyone may write it: not loaded
+    assert refresh([folder], cache=cache).reused_from is None
+    record.write_bytes(b"not a pickle")
+    record.chmod(0o600)
+    assert refresh([folder], cache=cache).reused_from is None  # and a new record was written
+    assert refresh([folder], cache=cache).reused_from is not None
+    record.write_bytes(pickle.dumps((99, "another layout")))
+    assert refresh([folder], cache=cache).reused_from is None
+    assert calls.n == 4
+
+
+def test_a_cache_folder_that_cannot_be_written_only_costs_the_full_check(
+        folder: Path, tmp_path: Path, calls: Calls) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("x", encoding="utf-8")
+    cache = RunCache(blocked / "cache")  # under a file: mkdir fails
+    for _ in range(2):
+        assert {f.status for f in refresh([folder], cache=cache).files} == {"unchanged"}
+    assert calls.n == 2
+
+
+def test_validate_and_no_cache_never_reuse(folder: Path, cache: RunCache, calls: Calls) -> None:
+    refresh([folder], cache=cache)
+    assert refresh([folder], write=False, cache=cache).reused_from is None
+    assert refresh([folder]).reused_from is None
+    assert calls.n == 3
+
+
+# The command line ------------------------------------------------------------------------------
+
+
+def test_the_command_reuses_says_so_and_reports_it(folder: Path, tmp_path: Path, capsys,
+                                                   calls: Calls) -> None:
+    from tests.test_cli import _valid
+
+    outs, reports = [], []
+    for i, extra in enumerate([[], [], ["--no-cache"], []]):
+        report = tmp_path / f"r{i}.json"
+        code = main(["refresh", str(folder), "--report", str(report), *extra])
+        outs.append(capsys.readouterr().out)
+        reports.append(_valid(json.loads(report.read_text(encoding="utf-8"))))
+        assert code == reports[0]["exit_code"]
+    assert calls.n == 2  # runs 1 and 3 (--no-cache) checked; 2 and 4 reused run 1
+    assert [r["reused_from"] for r in reports][::2] == [None, None]
+    assert reports[1]["reused_from"] and reports[3]["reused_from"]
+    assert "Ingen arbetsbok har ändrats sedan den fullständiga kontrollen" in outs[1]
+    assert "Ingen arbetsbok har ändrats" not in outs[0] + outs[2]
+
+    def same(r: dict) -> dict:
+        return {k: v for k, v in r.items() if k not in ("started", "finished", "reused_from")}
+
+    assert same(reports[1]) == same(reports[0]) == same(reports[2])
+    # the printed figures, findings and statuses are the same, line for line
+    assert [ln for ln in outs[1].splitlines() if "Ingen arbetsbok har ändrats" not in ln] == \
+        outs[0].splitlines()
+
+
+def test_the_cache_folder_comes_from_the_environment(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KOMMUNBUDGET_CACHE", str(tmp_path / "c"))
+    assert RunCache().folder == tmp_path / "c"
+    monkeypatch.delenv("KOMMUNBUDGET_CACHE")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "x"))
+    if os.name != "nt":
+        assert RunCache().folder == tmp_path / "x" / "kommunbudget"

@@ -1,0 +1,213 @@
+"""The record of the last full check of a set of workbooks, so that an unchanged refresh can
+reuse it (issue 17; ``kommunbudget refresh`` without ``--no-cache``).
+
+A refresh is a function of the workbooks' bytes, the command's arguments and the program: when
+none of them has changed since a full refresh found nothing to write, the same refresh would
+again find nothing to write and report the same. :class:`RunCache` keeps, per set of arguments,
+the :class:`State` of that full check (every workbook's content hash, the workbooks found, the
+program's fingerprint) and what it reported; a later run that sees the same state reuses the
+report and touches no workbook. Anything that could make the outcome differ is part of the
+state or makes it unusable (:func:`state` returns ``None``): a workbook open in Excel or
+LibreOffice, a refresh under way (its lock) or killed (its temp files), a link, a file that is not
+writable, or one that cannot be read.
+
+The record is a pickle in the user's cache folder (``KOMMUNBUDGET_CACHE``, else
+``$XDG_CACHE_HOME/kommunbudget``, ``~/.cache/kommunbudget``; ``%LOCALAPPDATA%`` on Windows),
+created private to the user and read only when the user owns it and no one else may write it:
+it holds nothing that is not in the workbooks' own Kontroll sheets. A record that cannot be read
+is ignored (the refresh does the full check), one that cannot be written is skipped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.util
+import os
+import pickle
+import stat
+import sys
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from workbook_templates.files import fileops
+
+__all__ = ["CACHE_DIR_ENV", "Record", "RunCache", "State", "program_fingerprint", "state"]
+
+#: environment variable naming the cache folder
+CACHE_DIR_ENV = "KOMMUNBUDGET_CACHE"
+#: the record's layout; a record of another layout is ignored
+_FORMAT = 1
+#: the packages whose code decides a refresh, and the libraries that read and write for it
+_OWN_PACKAGES = ("engine", "workbook_templates", "addin")
+_LIBRARIES = ("python_calamine", "lxml")
+
+
+@dataclass(frozen=True)
+class State:
+    """What a refresh's outcome depends on besides its arguments: the program and every
+    workbook's path and content (in the order found)."""
+
+    program: str
+    files: tuple[tuple[str, str], ...]  # (absolute path, blake2b of the bytes)
+
+
+@dataclass(frozen=True)
+class Record:
+    """A full check's state and what it reported (``payload``, pickled by the caller's types),
+    with the local time it finished (ISO 8601)."""
+
+    state: State
+    checked_at: str
+    payload: object
+
+
+_PROGRAM: list[str] = []
+
+
+def program_fingerprint() -> str:
+    """A hash of the program that would run the refresh: Python's version, every file of our
+    packages (their content) and the installed reading libraries (their files' sizes and
+    times). Computed once per process."""
+    if _PROGRAM:
+        return _PROGRAM[0]
+    h = hashlib.blake2b(digest_size=20)
+    h.update(sys.version.encode())
+    for name in _OWN_PACKAGES:
+        spec = importlib.util.find_spec(name)
+        roots = list(spec.submodule_search_locations or []) if spec else []
+        for root in roots:
+            for dirpath, dirnames, filenames in os.walk(root):
+                dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+                for fn in sorted(filenames):
+                    if fn.endswith((".pyc", ".pyo")):
+                        continue
+                    p = os.path.join(dirpath, fn)
+                    h.update(os.path.relpath(p, root).encode())
+                    with open(p, "rb") as f:
+                        h.update(hashlib.blake2b(f.read(), digest_size=20).digest())
+    for name in _LIBRARIES:
+        spec = importlib.util.find_spec(name)
+        where = list(spec.submodule_search_locations or []) if spec else []
+        if spec and spec.origin and not where:
+            where = [os.path.dirname(spec.origin)]
+        h.update(name.encode())
+        for root in where:
+            for entry in sorted(os.scandir(root), key=lambda e: e.name):
+                if entry.is_file():
+                    st = entry.stat()
+                    h.update(f"{entry.name}:{st.st_size}:{st.st_mtime_ns};".encode())
+    _PROGRAM.append(h.hexdigest())
+    return _PROGRAM[0]
+
+
+def state(files: Sequence[Path]) -> State | None:
+    """The state of ``files`` now, or None when a reused report could differ from a full
+    check: a file that is a link, cannot be read, is not writable (the full check reports it),
+    is open in an office program, or has a refresh's lock or temp files beside it."""
+    listings: dict[Path, set[str]] = {}
+    out: list[tuple[str, str]] = []
+    for path in files:
+        try:
+            st = os.lstat(path)
+        except OSError:
+            return None
+        if not stat.S_ISREG(st.st_mode) or not st.st_mode & stat.S_IWUSR \
+                or not os.access(path, os.W_OK):
+            return None
+        folder = path.parent
+        names = listings.get(folder)
+        if names is None:
+            try:
+                names = {n.casefold() for n in os.listdir(folder)}
+            except OSError:
+                return None
+            if any(n.startswith(fileops.TEMP_PREFIX.casefold()) for n in names):
+                return None  # a refresh was killed here: the full check cleans up
+            listings[folder] = names
+        low = path.name.casefold()
+        busy = {f"~${low}", f".~lock.{low}#", fileops.lock_path(path).name.casefold()}
+        if len(low) > 2:
+            busy.add(f"~${low[2:]}")
+        if busy & names:
+            return None
+        try:
+            with open(path, "rb") as f:
+                digest = hashlib.blake2b(f.read()).hexdigest()
+        except OSError:
+            return None
+        out.append((str(path.absolute()), digest))
+    return State(program_fingerprint(), tuple(out))
+
+
+def default_folder() -> Path:
+    """The cache folder: ``KOMMUNBUDGET_CACHE``, else the platform's user cache folder."""
+    given = os.environ.get(CACHE_DIR_ENV)
+    if given:
+        return Path(given)
+    if os.name == "nt":
+        base = os.environ.get("LOCALAPPDATA") or tempfile.gettempdir()
+        return Path(base) / "kommunbudget" / "cache"
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "kommunbudget"
+
+
+class RunCache:
+    """Records of full checks in ``folder`` (default :func:`default_folder`), one per key."""
+
+    def __init__(self, folder: Path | None = None) -> None:
+        self.folder = Path(folder) if folder is not None else default_folder()
+
+    @staticmethod
+    def key(parts: Iterable[str]) -> str:
+        h = hashlib.blake2b(digest_size=20)
+        for p in parts:
+            h.update(p.encode("utf-8", "surrogatepass") + b"\0")
+        return h.hexdigest()
+
+    def _path(self, key: str) -> Path:
+        return self.folder / f"refresh-{key}.pickle"
+
+    def load(self, key: str) -> Record | None:
+        """The record under ``key``, or None (none, unreadable, not private to this user, of
+        another layout)."""
+        path = self._path(key)
+        try:
+            with open(path, "rb") as f:
+                if os.name != "nt":
+                    st = os.fstat(f.fileno())
+                    if st.st_uid != os.getuid() or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+                        return None
+                got = pickle.load(f)
+        except Exception:  # noqa: BLE001 - a record that cannot be used is no record
+            return None
+        if not (isinstance(got, tuple) and len(got) == 2 and got[0] == _FORMAT
+                and isinstance(got[1], Record)):
+            return None
+        return got[1]
+
+    def save(self, key: str, record: Record) -> bool:
+        """Store ``record`` under ``key`` (temp file, atomic replace); False when it could not
+        be written (nothing else happens: the next run does the full check)."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.folder)
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    pickle.dump((_FORMAT, record), f, protocol=pickle.HIGHEST_PROTOCOL)
+                os.replace(tmp, self._path(key))
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+        except Exception:  # noqa: BLE001 - a cache that cannot be written is skipped
+            return False
+        return True
+
+    def forget(self, key: str) -> None:
+        """Remove the record under ``key`` (a run that wrote something or could not finish)."""
+        with contextlib.suppress(OSError):
+            self._path(key).unlink()
+
