@@ -16,7 +16,7 @@ Rules (spec §4):
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
 
@@ -31,6 +31,7 @@ __all__ = [
     "MoneyError",
     "allocate",
     "excel_round",
+    "floats_to_money",
     "format_sv",
     "quantize",
     "short_number",
@@ -153,6 +154,15 @@ def to_money(value: object) -> Decimal:
     if value is None:
         raise MoneyError("tom cell")
     if type(value) is float and math.isfinite(value):
+        if -1e13 < value < 1e13:  # (MAX_AMOUNT) a figure typed in cents, the common case:
+            cents = round(value * 100)  # exact for every such float (|error| < 0.5 cent)
+            if cents and cents / 100 == value:
+                # the decimal cents/100 reads back as this float, so its shortest repr is that
+                # decimal (two decimals at most: any other string that reads back as it lies
+                # within one ulp, under 0.002 here, and differs from it by 0.01 or more) and the
+                # general path gives cents/100 with two decimals; 0 is left to it (-0.0 keeps
+                # its sign there)
+                return Decimal(cents).scaleb(-2)
         # the general path below for a float: its shortest repr has at most 17 digits, so
         # quantize() (value / CENT, rounded to a whole number of cents, times CENT) is exactly
         # Decimal.quantize to CENT, half away from zero
@@ -164,6 +174,21 @@ def to_money(value: object) -> Decimal:
     if abs(number) >= MAX_AMOUNT:
         raise AmountTooLarge(f"beloppet är orimligt stort: {short_number(value)}")
     return quantize(number, CENT)
+
+
+def floats_to_money(values: Iterable[float]) -> tuple[Decimal, ...]:
+    """``tuple(to_money(v) for v in values)`` for floats, the cents fast path taken inline (a
+    UDF's row of amounts; :func:`to_money` words any problem)."""
+    out: list[Decimal] = []
+    append = out.append
+    for v in values:
+        if -1e13 < v < 1e13:
+            cents = round(v * 100)
+            if cents and cents / 100 == v:
+                append(Decimal(cents).scaleb(-2))
+                continue
+        append(to_money(v))
+    return tuple(out)
 
 
 def allocate(

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+import math
+from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.money import (
     CENT,
+    MAX_AMOUNT,
     THOUSAND,
     UNIT,
+    AmountTooLarge,
     D,
     MoneyError,
     allocate,
@@ -105,3 +108,32 @@ def test_excel_round_is_half_away_from_zero(x: Decimal) -> None:
 def test_amount_too_large_for_cents_is_a_money_error() -> None:
     with pytest.raises(MoneyError):
         to_money(1e26)
+
+
+def _to_money_general(value: float) -> Decimal:
+    """to_money's rule for a float, written out: the shortest repr, to the cent, half away from
+    zero (the path every float took before the cents fast path)."""
+    number = Decimal(repr(value))
+    if abs(number) >= MAX_AMOUNT:
+        raise AmountTooLarge("för stort")
+    return number.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+_cents_floats = st.integers(-(10**15) + 1, 10**15 - 1).map(lambda c: c / 100)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.one_of(_cents_floats, st.floats(allow_nan=False, allow_infinity=False),
+                 st.sampled_from([0.0, -0.0, 0.005, -0.005, 2.675, 1.005, 0.1 + 0.2, 1e13,
+                                  -1e13, 9999999999999.99, 1e13 - 0.001, 5e-324, 0.01, -0.01]),
+                 _cents_floats.map(lambda v: math.nextafter(v, math.inf)),
+                 _cents_floats.map(lambda v: math.nextafter(v, -math.inf))))
+def test_to_money_of_a_float_is_the_general_rule_value_and_exponent(value: float) -> None:
+    try:
+        want = _to_money_general(value)
+    except AmountTooLarge:
+        with pytest.raises(AmountTooLarge):
+            to_money(value)
+        return
+    got = to_money(value)
+    assert got.as_tuple() == want.as_tuple()  # the same digits, sign (also of 0) and exponent
