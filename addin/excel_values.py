@@ -17,10 +17,11 @@ import functools
 import math
 from collections.abc import Callable, Sequence
 from decimal import Decimal
+from itertools import chain
 
 from engine.input_hygiene import EXCEL_ERRORS as _HYGIENE_ERRORS
 from engine.input_hygiene import AmountProblem, excel_error, read_amount
-from engine.money import MoneyError, to_money
+from engine.money import MoneyError, floats_to_money, to_money
 from engine.svenska import antal
 
 __all__ = [
@@ -55,6 +56,8 @@ _LISTS = frozenset({list, tuple})
 _FLOATS = frozenset({float})
 #: Cell types that are never an Excel error value.
 _NEVER_ERRORS = frozenset({float, type(None)})
+#: Cell types that are an error value only as a text starting with "#".
+_NUMBERS_AND_TEXTS = frozenset({float, str, type(None)})
 
 
 def from_com(value: object) -> object:
@@ -70,6 +73,9 @@ def from_com(value: object) -> object:
     if isinstance(value, (list, tuple)):
         if _AS_THEY_ARE.issuperset(map(type, value)):  # a row of numbers, texts, blanks
             return list(value)
+        if _LISTS.issuperset(map(type, value)) and \
+                _AS_THEY_ARE.issuperset(map(type, chain.from_iterable(value))):
+            return [list(row) for row in value]  # a range of numbers, texts, blanks
         return [from_com(v) for v in value]
     if isinstance(value, int) and not isinstance(value, bool):
         if value == COM_MISSING:
@@ -87,8 +93,21 @@ def kb_error(message: str) -> str:
     return f"#KB: {message}"
 
 
+class Rows(list):
+    """An argument made rows once by :func:`rows_of`; the functions here that take an
+    argument take it as it is (a function checks, then shapes, the same argument)."""
+
+
+def rows_of(value: object) -> Rows:
+    """Any Excel argument as a list of rows, for :func:`check_errors`, :func:`as_column` and
+    :func:`as_matrix` to share."""
+    return value if type(value) is Rows else Rows(_rows(value))
+
+
 def _rows(value: object) -> list[list[object]]:
     """Any Excel argument as a list of rows."""
+    if type(value) is Rows:
+        return value
     if value is None:
         return []
     if isinstance(value, (list, tuple)):
@@ -162,6 +181,11 @@ def check_errors(value: object, name: str) -> None:
     if len(rows) == 1 and len(rows[0]) == 1:
         check_error(rows[0][0], name)
         return
+    if _NEVER_ERRORS.issuperset(map(type, chain.from_iterable(rows))):
+        return  # numbers and blanks
+    if _NUMBERS_AND_TEXTS.issuperset(map(type, chain.from_iterable(rows))) and "#" not in "".join(
+            [v for v in chain.from_iterable(rows) if type(v) is str]):
+        return  # every error value's text starts with "#"
     width = max((len(r) for r in rows), default=0)
     for i, row in enumerate(rows, start=1):
         if _NEVER_ERRORS.issuperset(map(type, row)):  # numbers and blanks: the common case
@@ -181,19 +205,32 @@ def _float_money(value: float) -> Decimal:
     return to_money(value)
 
 
-@functools.lru_cache(maxsize=1 << 12)
+#: row of floats -> its amounts (:func:`_float_row`); emptied when full: a plain dict costs less
+#: per new row than an LRU's bookkeeping, and new amounts are mostly new rows
+_FLOAT_ROWS: dict[tuple[float, ...], tuple[Decimal, ...]] = {}
+_FLOAT_ROWS_MAX = 1 << 12
+
+
 def _float_row(row: tuple[float, ...]) -> tuple[Decimal, ...]:
-    """:func:`_float_money` of a row of non-zero floats, once per distinct row."""
-    return tuple([_float_money(v) for v in row])
+    """:func:`to_money` of a row of non-zero floats, once per distinct row (not through
+    :func:`_float_money`: new amounts are mostly new numbers, and caching each costs more than
+    converting it)."""
+    got = _FLOAT_ROWS.get(row)
+    if got is None:
+        got = floats_to_money(row)
+        if len(_FLOAT_ROWS) >= _FLOAT_ROWS_MAX:
+            _FLOAT_ROWS.clear()
+        _FLOAT_ROWS[row] = got
+    return got
 
 
-def amounts(row: Sequence[object], where: Callable[[int], str]) -> list[Decimal | None]:
+def amounts(row: Sequence[object], where: Callable[[int], str]) -> tuple[Decimal | None, ...]:
     """:func:`amount` of every cell of a row (``where(j)`` names cell j, 1-based, only for a
-    message). Numbers, the common case, are converted once per distinct value (a UDF is
+    message). Numbers, the common case, are converted once per distinct row (a UDF is
     recalculated with the same amounts again and again)."""
     if _FLOATS.issuperset(map(type, row)) and 0.0 not in row:  # no ±0.0 (they keep their sign)
         try:
-            return list(_float_row(tuple(row)))
+            return _float_row(tuple(row))
         except MoneyError:
             pass  # a non-finite or too large number: the general path below says which cell
     out: list[Decimal | None] = []
@@ -207,6 +244,30 @@ def amounts(row: Sequence[object], where: Callable[[int], str]) -> list[Decimal 
                 out.append(amount(v, where(j)))  # the message says which cell
         else:
             out.append(amount(v, where(j)))
+    return tuple(out)
+
+
+def float_rows(rows: Sequence[Sequence[object]]) -> list[tuple[Decimal, ...] | None]:
+    """:func:`amounts` of each row of non-zero numbers (without a call each), None for any
+    other row: the caller takes :func:`amounts` for it, where it would have (so that the
+    first problem reported is the same)."""
+    out: list[tuple[Decimal, ...] | None] = []
+    append = out.append
+    floats = _FLOATS.issuperset
+    known = _FLOAT_ROWS.get
+    for row in rows:
+        if floats(map(type, row)) and 0.0 not in row:
+            key = tuple(row)
+            got = known(key)
+            if got is None:
+                try:
+                    got = _float_row(key)
+                except MoneyError:
+                    append(None)
+                    continue
+            append(got)
+        else:
+            append(None)
     return out
 
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from decimal import Decimal
+from itertools import repeat
+from operator import is_
 from typing import Any
 
 from addin.excel_function import kb_function
@@ -29,9 +31,11 @@ from addin.excel_values import (
     as_column,
     as_matrix,
     check_errors,
+    float_rows,
     kb_error,
     label_text,
     row_result,
+    rows_of,
     to_excel,
 )
 from addin.udfs_binding import KB_AVVIKELSE, KB_BINDNING_STATUS  # noqa: F401 - Excel functions
@@ -62,38 +66,54 @@ __all__ = [
 ]
 
 ALL_PARTS = ("RR", "IN", "FD", "BAL")
+#: label text -> line code, as :meth:`Catalogue.resolve` found it (the catalogue is fixed; a
+#: workbook recalculates with the same labels again and again)
+_CODES: dict[str, str] = {}
+_NONE = repeat(None)
 
 
 def _statement(rader: object, belopp: object) -> tuple[Statement, list[str]]:
     """Read labels and amounts as Excel gives them and compute every part. Raises
     :class:`UdfInputError` for bad input or an inconsistent statement."""
+    rader, belopp = rows_of(rader), rows_of(belopp)
     check_errors(rader, "rader")
     check_errors(belopp, "belopp")
     labels = as_column(rader, "rader")
     rows = as_matrix(belopp, len(labels), "belopp")
     n_years = len(rows[0]) if rows else 1
     cat = catalogue()
-    given: dict[str, list[Decimal | None]] = {}
+    given: dict[str, tuple[Decimal | None, ...]] = {}
     first_row: dict[str, int] = {}
     texts: list[str] = []
-    for i, (raw, row) in enumerate(zip(labels, rows, strict=True), start=1):
-        text = label_text(raw)
-        vals = amounts(row, lambda j, i=i: f"belopp rad {i}"
-                       + (f" kolumn {j}" if n_years > 1 else ""))
+    numbers = float_rows(rows)  # the common case at once; any other row below, in its turn
+    for i, (raw, row, vals) in enumerate(zip(labels, rows, numbers, strict=True), start=1):
+        text = (raw.strip() or None) if type(raw) is str else label_text(raw)
+        if vals is None:
+            vals = amounts(row, lambda j, i=i: f"belopp rad {i}"
+                           + (f" kolumn {j}" if n_years > 1 else ""))
+            blanks = sum(map(is_, vals, _NONE))  # (not list.count: Decimal == None is slow)
+        else:
+            blanks = 0  # a row of numbers
         if text is None:
-            if any(v is not None for v in vals):
+            if blanks < len(vals):
                 raise UdfInputError(
                     f"rad {i} har belopp men ingen radbeteckning (en omärkt summarad ur en "
                     "tryckt rapport gissas inte: skriv radens namn eller ta bort raden)")
             continue
-        if all(v is None for v in vals):
+        if blanks == len(vals):
             continue  # a group heading as printed ("Henkilösivukulut"): no amount to read
-        try:
-            code = cat.resolve(text, ALL_PARTS)
-        except LabelError as err:
-            raise UdfInputError(f"rad {i}: {err.message}") from None
+        code = _CODES.get(text)
+        if code is None:
+            try:
+                code = cat.resolve(text, ALL_PARTS)
+            except LabelError as err:
+                raise UdfInputError(f"rad {i}: {err.message}") from None
+            if len(_CODES) < 1 << 14:
+                _CODES[text] = code
         sign = LINE_SIGNS.get(code)
-        if sign == "+" or sign == "-":  # "±" lines take either sign
+        # "±" lines take either sign; a row of the right sign needs no look at each amount
+        if (sign == "+" or sign == "-") and (blanks or (
+                min(vals) < 0 if sign == "+" else max(vals) > 0)):  # type: ignore[type-var]
             for j, v in enumerate(vals, start=1):
                 # the cases where line_sign_finding finds something (it words the message)
                 if v is not None and (v < 0 if sign == "+" else v > 0):

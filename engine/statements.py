@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import repeat
-from operator import add
+from operator import add, is_
 
 from engine.catalogue import Catalogue, catalogue
 from engine.findings import Finding, Severity
@@ -118,6 +118,9 @@ def _depth(cat: Catalogue, code: str) -> int:
     return depth
 
 
+_NONE = repeat(None)
+
+
 def compute(
     given: Amounts,
     years: Sequence[str | int],
@@ -144,12 +147,15 @@ def compute(
         if len(vals) != n:
             raise ValueError(f"{code}: {len(vals)} values for {n} year columns")
         # identity tests only (``None in vals`` would ask every Decimal to compare with None)
+        if not any(map(is_, vals, _NONE)):  # every year filled: the common case
+            if n:
+                given_vals[code] = own_vals[code] = vals
+            continue
         filled = [v for v in vals if v is not None]
         if filled:
             given_vals[code] = vals
             # a blank year of a given line counts as zero
-            own_vals[code] = vals if len(filled) == n else tuple(
-                [v if v is not None else ZERO for v in vals])
+            own_vals[code] = tuple([v if v is not None else ZERO for v in vals])
 
     frozen_parts = parts if type(parts) is frozenset else frozenset(parts)
     given_codes = frozenset(given_vals)

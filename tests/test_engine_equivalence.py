@@ -236,3 +236,41 @@ def test_rounding_in_integers_is_the_fraction_rounding(a: Decimal, factor: objec
         expected = repr(ref._round(Fraction(a) * factor, u, mode))
         assert repr(_round_product(a, factor, u, mode)) == expected
         assert repr(_round(Fraction(a) * factor, u, mode)) == expected
+
+
+# ---- the statement functions' input reading (session 4: rows at once, codes remembered) -----
+
+_LABEL_POOL = [*(ln.label for ln in catalogue().lines.values() if not ln.computed)][:60] + [
+    "RR.AB", "RR.VB", "FD.VK.AB", "Verksamhetsintäkter", "  Skatteinkomster ", "okänd rad", "",
+    None, "#REF!", 12.0, "Årsbidrag", "Vuosikate"]
+_CELLS = st.one_of(
+    st.integers(-10**9, 10**9).map(lambda c: c / 100),  # typed amounts
+    st.sampled_from([0.0, -0.0, None, "12", "#N/A", True, float("nan"), float("inf"), 1e14,
+                     2.675, -1.005]),
+    st.floats(allow_nan=False, allow_infinity=False, min_value=-1e9, max_value=1e9))
+
+
+@st.composite
+def statement_arguments(draw: st.DrawFn) -> tuple[list, list]:
+    n = draw(st.integers(1, 8))
+    width = draw(st.integers(1, 4))
+    rader = [[draw(st.sampled_from(_LABEL_POOL))] for _ in range(n)]
+    belopp = [[draw(_CELLS) for _ in range(width)] for _ in range(n)]
+    if draw(st.booleans()):  # mostly numbers, as a real statement
+        belopp = [[draw(st.integers(1, 10**8).map(lambda c: c / 100)) for _ in range(width)]
+                  for _ in range(n)]
+    return rader, belopp
+
+
+@settings(max_examples=1500)
+@given(statement_arguments())
+def test_statement_functions_read_their_input_as_cell_by_cell(args: tuple[list, list]) -> None:
+    from addin.udfs import KB_ARSBIDRAG, KB_INVERKAN_LIKVIDITET
+    from tests.reference_udf import reference_line_function
+
+    rader, belopp = args
+    for fn, code in ((KB_ARSBIDRAG, "RR.AB"), (KB_INVERKAN_LIKVIDITET, "FD.INV")):
+        want = reference_line_function(code, rader, belopp)
+        first = fn(rader, belopp)
+        assert repr(first) == repr(want)  # the same figures, or the same first problem
+        assert repr(fn(rader, belopp)) == repr(want)  # again, from the remembered rows
