@@ -104,12 +104,29 @@ def test_committee_findings_match_on_prefix_tail_and_workbook() -> None:
                       uppgifter=[Uppgift("Äldreomsorg", "Vård")])
     skola = NamndInput(path=Path("/x/skola.xlsx"), namnd="Skola")
     fs = [Finding("B1", Severity.ERROR, "m", object="drift ÄLDREOMSORG (anslag, brutto)"),
-          Finding("V1", Severity.ERROR, "m", object="vårdnämnden"),
+          Finding("V1", Severity.ERROR, "m", object="vård: något"),
           Finding("IN", Severity.ERROR, "m", location=Location(workbook="skola.xlsx")),
-          Finding("IN", Severity.ERROR, "m", object="skol")]
+          Finding("IN", Severity.ERROR, "m", object="skol"),
+          Finding("IN", Severity.ERROR, "m", object="vårdnämnden"),  # another word
+          Finding("R3", Severity.ERROR, "m", object="Äldreomsorgens kök")]
     owners = O.CommitteeFindings(fs, [vard, skola])
     assert owners.of(vard) == fs[:2]
     assert owners.of(skola) == [fs[2]]
+
+
+def test_a_committee_name_that_starts_another_does_not_take_its_findings() -> None:
+    """"Nämnd 1" and "Nämnd 10": a finding of the second is not on the first's Kontroll sheet."""
+    one = NamndInput(path=Path("/x/n1.xlsx"), namnd="Nämnd 1", uppgifter=[Uppgift("Skola", "N1")])
+    ten = NamndInput(path=Path("/x/n10.xlsx"), namnd="Nämnd 10",
+                     uppgifter=[Uppgift("Skolan", "N10")])
+    fs = [Finding("R3", Severity.ERROR, "m", object="Nämnd 10 / Enhet A"),
+          Finding("R3", Severity.ERROR, "m", object="Nämnd 1 / Enhet B"),
+          Finding("B1", Severity.ERROR, "m", object="drift Skolan (anslag, netto)"),
+          Finding("B1", Severity.ERROR, "m", object="drift Skola (anslag, netto)"),
+          Finding("V1", Severity.ERROR, "m", object="Nämnd 1")]
+    for owners in (O.CommitteeFindings(fs, [one, ten]), O.CommitteeFindings(fs)):
+        assert owners.of(one) == [fs[1], fs[3], fs[4]]
+        assert owners.of(ten) == [fs[0], fs[2]]
 
 
 # -- where a finding is located -----------------------------------------------------------------

@@ -438,7 +438,17 @@ def belongs_to(f: Finding, n: NamndInput, prefixes: tuple[str, ...] | None = Non
     obj = (f.object or "").casefold()
     pre = prefixes or object_prefixes(n)
     # "drift Äldreomsorg (anslag, brutto)": a binding item's object starts with its part
-    return bool(obj) and (obj.startswith(pre) or obj.partition(" ")[2].startswith(pre))
+    return bool(obj) and (_starts_with_name(obj, pre)
+                          or _starts_with_name(obj.partition(" ")[2], pre))
+
+
+def _starts_with_name(text: str, names: tuple[str, ...]) -> bool:
+    """``text`` is one of ``names`` or starts with one followed by something other than a
+    letter or digit ("nämnd 10: …" does not start with the name "nämnd 1")."""
+    for name in names:
+        if text.startswith(name) and (len(text) == len(name) or not text[len(name)].isalnum()):
+            return True
+    return False
 
 
 def object_prefixes(n: NamndInput) -> tuple[str, ...]:
@@ -476,6 +486,8 @@ class CommitteeFindings:
                     for length in lengths:
                         if length > size:
                             break
+                        if length < size and text[length].isalnum():
+                            continue  # a longer word: not this name (_starts_with_name)
                         found = by_prefix.get(text[:length])
                         if found:
                             hit.update(found)
