@@ -215,6 +215,9 @@ def test_the_command_reuses_says_so_and_reports_it(folder: Path, tmp_path: Path,
     assert reports[1]["reused_from"] and reports[3]["reused_from"]
     assert "Ingen arbetsbok har ändrats sedan den fullständiga kontrollen" in outs[1]
     assert "Ingen arbetsbok har ändrats" not in outs[0] + outs[2]
+    # a nightly job's --quiet log says it too
+    main(["refresh", str(folder), "--quiet"])
+    assert "Ingen arbetsbok har ändrats sedan" in capsys.readouterr().out
 
     def same(r: dict) -> dict:
         return {k: v for k, v in r.items() if k not in ("started", "finished", "reused_from")}
