@@ -340,3 +340,30 @@ def test_report_changes_are_json_objects_however_the_report_is_read(tmp_path: Pa
     text = path.read_text(encoding="utf-8")
     assert text == json.dumps({"files": [out]}, ensure_ascii=False, indent=2, default=str) + "\n"
     assert json.loads(text)["files"][0]["changes"] == objs
+
+
+_change_values = st.one_of(
+    st.none(), st.booleans(), st.integers(-10**20, 10**20), st.text(max_size=6),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.decimals(allow_nan=False, allow_infinity=False, places=2, min_value=-10**14,
+                max_value=10**14),
+    st.sampled_from([Decimal("-0.00"), Decimal("1E+3"), "\x00kb-changes-0\x00", "\"\\", "ä\u2028"]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.tuples(st.text(max_size=4), st.text(max_size=4), _change_values,
+                                   _change_values), max_size=5), max_size=4))
+def test_the_report_text_is_the_encoders_whatever_the_changes(files: list) -> None:
+    """write_report renders the changed cells itself (fast); the text must be json.dumps's."""
+    import json
+    import tempfile
+
+    reports = [cli_report._file(rf.FileReport(Path(f"k{i}.xlsx"), "nämnd", "written",
+                                              changes=[xw.CellChange(*c) for c in chs]))
+               for i, chs in enumerate(files)]
+    report = {"schema": "x", "files": reports, "findings": [{"message": "\x00kb-changes-"}]}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "r.json"
+        cli_report.write_report(path, report)
+        text = path.read_text(encoding="utf-8")
+    assert text == json.dumps(report, ensure_ascii=False, indent=2, default=str) + "\n"
