@@ -651,6 +651,12 @@ the floor, unchanged 20×, openpyxl/refresh 0.7 (figures from the issue, measure
   typed and different in each year column (before: five equal figures per line, sums like
   1000.0 + 0.01 with binary noise). Same minute, idle machine: recalculation 0.16 → 0.10 ms,
   new amounts 0.25 → 0.19 ms (on the benchmark's earlier amounts 0.25 → 0.19 too).
+- **The JSON report (session 4)**: a first refresh's `--report` lists up to 20 000 changed
+  cells per file (17 MB on the city); Python's indented JSON encoder is pure Python and took
+  0.6 s of the 2.9 s refresh. The changed cells are now rendered in the encoder's own layout
+  (values through the same C string encoder), the rest of the report by the encoder; a
+  property test holds the text equal to `json.dumps(…, indent=2)`. City first refresh with
+  `--report`, same minute: 0.6 s → 0.25 s over the refresh without a report.
 - **Unchanged runs reuse the last full check (session 4)**: a nightly job usually finds the
   workbooks as it left them. A refresh is a function of the workbooks' bytes, its arguments and
   the program, so when a full check with the same arguments had nothing to write and every
