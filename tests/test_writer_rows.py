@@ -367,3 +367,11 @@ def test_the_report_text_is_the_encoders_whatever_the_changes(files: list) -> No
         cli_report.write_report(path, report)
         text = path.read_text(encoding="utf-8")
     assert text == json.dumps(report, ensure_ascii=False, indent=2, default=str) + "\n"
+
+
+@pytest.mark.parametrize("n", range(1, 8))
+def test_the_changed_cells_text_is_the_same_in_pieces(n: int) -> None:
+    changes = cli_report._Changes([xw.CellChange("S", f"A{i}", None, Decimal(i)) for i in range(n)])
+    whole = "".join(cli_report._changes_text(changes, 3, batch=10**9))
+    for batch in (1, 2, 3, n):
+        assert "".join(cli_report._changes_text(changes, 3, batch=batch)) == whole

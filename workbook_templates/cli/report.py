@@ -156,7 +156,10 @@ def write_report(path: str | Path, report: dict[str, object]) -> None:
                     at = piece.find(quoted)
                     if at >= 0:
                         batch.append(piece[:at])
-                        batch.append(_changes_text(changes, 3))
+                        out.write("".join(batch))
+                        batch.clear()
+                        for text in _changes_text(changes, 3):  # written as it is made
+                            out.write(text)
                         piece = piece[at + len(quoted):]
                         break
             batch.append(piece)
@@ -203,9 +206,10 @@ def _value_text(v: object) -> str:
     return _json_scalar(_json_value(v))
 
 
-def _changes_text(changes: _Changes, level: int) -> str:
+def _changes_text(changes: _Changes, level: int, batch: int = 2048) -> Iterator[str]:
     """A non-empty list of changed cells as the indented encoder writes it at ``level`` (the
-    list's own indentation, two spaces a level)."""
+    list's own indentation, two spaces a level), in pieces of ``batch`` cells (never the whole
+    text at once: a large first refresh lists 20 000 cells in each of 61 files)."""
     close = " " * (2 * level)
     item = " " * (2 * level + 2)
     key = " " * (2 * level + 4)
@@ -214,11 +218,18 @@ def _changes_text(changes: _Changes, level: int) -> str:
     tail = f"\n{item}}}"
     sheets: dict[object, str] = {}
     value = _value_text
-    parts = []
+    parts: list[str] = []
+    lead = "[\n"
     for c in list.__iter__(changes):
         sheet = sheets.get(c.sheet)
         if sheet is None:
             sheet = sheets[c.sheet] = _json_scalar(c.sheet)
         parts.append("".join((head, sheet, cell, _json_scalar(c.cell), old, value(c.old), new,
                               value(c.new), tail)))
-    return "[\n" + ",\n".join(parts) + "\n" + close + "]"
+        if len(parts) >= batch:
+            yield lead + ",\n".join(parts)
+            lead = ",\n"
+            parts.clear()
+    if parts:
+        yield lead + ",\n".join(parts)
+    yield "\n" + close + "]"
