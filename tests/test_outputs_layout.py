@@ -155,6 +155,21 @@ def test_locator_names_every_workbook_of_a_code_once() -> None:
     assert got == O._locate(f, k, [b, a])
 
 
+def test_a_finding_of_nämnd_10_is_located_in_nämnd_10s_workbook() -> None:
+    one = NamndInput(path=Path("/x/n1.xlsx"), namnd="Nämnd 1")
+    ten = NamndInput(path=Path("/x/n10.xlsx"), namnd="Nämnd 10")
+    k = KommunInput(path=Path("/x/kommun.xlsx"))
+    k.projekt_plats = {"Bro": Location("kommun.xlsx", "Investeringar", "A5"),
+                       "Broar": Location("kommun.xlsx", "Investeringar", "A9")}
+    for f, workbook, cell in (
+            (Finding("R3", Severity.ERROR, "m", object="Nämnd 10 / Enhet A"), "n10.xlsx", None),
+            (Finding("R3", Severity.ERROR, "m", object="Nämnd 1 / Enhet B"), "n1.xlsx", None),
+            (Finding("B1", Severity.ERROR, "m", object="investering Broar (anslag)"),
+             "kommun.xlsx", "A9")):
+        for got in (O._locate(f, k, [one, ten]), O._Locator(k, [one, ten])(f)):
+            assert got.location.workbook == workbook and got.location.cell == cell
+
+
 # -- a committee's Resultat rows ----------------------------------------------------------------
 
 class _Statement(dict):

@@ -646,6 +646,20 @@ def _not_consolidated(f: Finding, k: KommunInput) -> bool:
     return k.path.name not in f.workbooks
 
 
+def _first_and_also(places: list[Location]) -> tuple[Location, tuple[Location, ...]]:
+    """The first of ``places`` in a fixed order (whatever order the workbooks were read in) and
+    the first place in each other workbook."""
+    places = sorted(places, key=lambda p: (p.workbook or "", p.sheet or "", p.cell or ""))
+    first, *rest = places
+    seen = {first.workbook}
+    also = []
+    for p in rest:
+        if p.workbook not in seen:
+            seen.add(p.workbook)
+            also.append(p)
+    return first, tuple(also)
+
+
 def _locate(f: Finding, k: KommunInput, namnder: Sequence[NamndInput]) -> Finding:
     """The same finding, naming the workbook (and where known the sheet and cell) it comes
     from: engine checks know objects and cells, not files."""
@@ -664,12 +678,13 @@ def _locate(f: Finding, k: KommunInput, namnder: Sequence[NamndInput]) -> Findin
             t = task.casefold()
             if key == t or key.startswith(t + " ") or tail == t or tail.startswith(t + " "):
                 return replace(f, location=where)
-    for n in namnder:
-        if key and (key.startswith(n.namnd.casefold()) or tail.startswith(n.namnd.casefold())):
+    for n in namnder:  # "Nämnd 10 / …" is not "Nämnd 1"'s (_starts_with_name)
+        names = (n.namnd.casefold(),)
+        if key and (_starts_with_name(key, names) or _starts_with_name(tail, names)):
             return replace(f, location=n.plats_namnd or Location(workbook=n.path.name))
     for name, where in k.projekt_plats.items():
         if key and (key == name.casefold() or key.startswith(name.casefold() + " ")
-                    or tail.startswith(name.casefold())):
+                    or _starts_with_name(tail, (name.casefold(),))):
             return replace(f, location=where)
     code = _OBJECT_CODES.get(key) or (obj.split(" ")[0] if obj else "")
     if code:  # a line code: the rows that carry it, in every workbook that has one
@@ -677,16 +692,9 @@ def _locate(f: Finding, k: KommunInput, namnder: Sequence[NamndInput]) -> Findin
                   if c == code or c.startswith(code + ".")]
         places += [where for c, where in k.central_plats.items()
                    if c == code or c.startswith(code + ".")]
-        if places:  # in a fixed order, whatever order the workbooks were read in
-            places.sort(key=lambda p: (p.workbook or "", p.sheet or "", p.cell or ""))
-            first, *rest = places
-            seen = {first.workbook}
-            also = []
-            for p in rest:
-                if p.workbook not in seen:
-                    seen.add(p.workbook)
-                    also.append(p)
-            return replace(f, location=first, also=tuple(also))
+        if places:
+            first, also = _first_and_also(places)
+            return replace(f, location=first, also=also)
     sheet = _RULE_SHEETS.get(f.rule)
     return replace(f, location=Location(workbook=k.path.name, sheet=sheet))
 
@@ -725,12 +733,13 @@ class _Locator:
             if self._names is None:
                 self._names = [(n.namnd.casefold(), n) for n in self.namnder]
             for name, n in self._names:
-                if key.startswith(name) or tail.startswith(name):
+                if _starts_with_name(key, (name,)) or _starts_with_name(tail, (name,)):
                     return replace(f, location=n.plats_namnd or Location(workbook=n.path.name))
             if self._projects is None:
                 self._projects = [(name.casefold(), w) for name, w in k.projekt_plats.items()]
             for name, w in self._projects:
-                if key == name or key.startswith(name + " ") or tail.startswith(name):
+                if key == name or key.startswith(name + " ") or \
+                        _starts_with_name(tail, (name,)):
                     return replace(f, location=w)
         code = _OBJECT_CODES.get(key) or (obj.split(" ")[0] if obj else "")
         if code:
@@ -773,17 +782,7 @@ class _Locator:
                       if c == code or c.startswith(under)]
         places += [where for c, where in self.k.central_plats.items()
                    if c == code or c.startswith(under)]
-        result = None
-        if places:  # in a fixed order, whatever order the workbooks were read in
-            places.sort(key=lambda p: (p.workbook or "", p.sheet or "", p.cell or ""))
-            first, *rest = places
-            seen = {first.workbook}
-            also = []
-            for p in rest:
-                if p.workbook not in seen:
-                    seen.add(p.workbook)
-                    also.append(p)
-            result = (first, tuple(also))
+        result = _first_and_also(places) if places else None
         self._by_code[code] = result
         return result
 
