@@ -236,3 +236,22 @@ def test_the_cache_folder_comes_from_the_environment(tmp_path: Path,
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "x"))
     if os.name != "nt":
         assert RunCache().folder == tmp_path / "x" / "kommunbudget"
+
+
+def test_separate_processes_reuse_as_a_nightly_job_would(folder: Path, tmp_path: Path) -> None:
+    """The real command in fresh processes (a record written by one, read by the next)."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "KOMMUNBUDGET_CACHE": str(tmp_path / "nightly-cache")}
+    reused = []
+    for i in range(3):
+        report = tmp_path / f"night{i}.json"
+        proc = subprocess.run([sys.executable, "-m", "workbook_templates.cli.main", "refresh",
+                               str(folder), "--quiet", "--report", str(report)],
+                              env=env, capture_output=True, text=True, timeout=300, check=False)
+        data = json.loads(report.read_text(encoding="utf-8"))
+        assert proc.returncode == data["exit_code"] == 1  # the example's error findings
+        reused.append(data["reused_from"])
+    assert reused[0] is None and reused[1] is not None and reused[2] == reused[1]
+    assert "Ingen arbetsbok har ändrats sedan" in proc.stdout
