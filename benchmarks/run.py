@@ -664,7 +664,7 @@ the floor, unchanged 20×, openpyxl/refresh 0.7 (figures from the issue, measure
   every workbook (blake2b, the bytes the floor reads too), lists the folders once for
   workbooks added or removed, office owner files, refresh locks and temp files, checks that each
   is a writable regular file, and compares the program's fingerprint (our packages' files,
-  Python, calamine and lxml); anything different, or any doubt, means the full check. Nothing
+  Python, calamine, lxml, openpyxl); anything different, or any doubt, means the full check. Nothing
   is written either way. The **reused** column measures it; **unchanged** is still the full
   check (the first run after a write, or `--no-cache`). Rules and safety: docs/DECISIONS.md;
   tests: `tests/test_run_cache.py` (every kind of change makes a full check; the reused report

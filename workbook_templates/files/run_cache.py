@@ -42,7 +42,7 @@ CACHE_DIR_ENV = "KOMMUNBUDGET_CACHE"
 _FORMAT = 1
 #: the packages whose code decides a refresh, and the libraries that read and write for it
 _OWN_PACKAGES = ("engine", "workbook_templates", "addin")
-_LIBRARIES = ("python_calamine", "lxml")
+_LIBRARIES = ("python_calamine", "lxml", "openpyxl")  # openpyxl: the writer's formula translator
 
 
 @dataclass(frozen=True)
