@@ -1,4 +1,5 @@
-"""The cyclic garbage collector held off while the engine builds its results (issue 17).
+"""The cyclic garbage collector held off while the engine builds its results, and while the
+loader reads a workbook (issue 17).
 
 The engine allocates hundreds of thousands of small objects that never form reference cycles
 (tuples of Decimals, frozen dataclasses, findings). Each allocation burst lets Python's cyclic

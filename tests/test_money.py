@@ -137,3 +137,18 @@ def test_to_money_of_a_float_is_the_general_rule_value_and_exponent(value: float
         return
     got = to_money(value)
     assert got.as_tuple() == want.as_tuple()  # the same digits, sign (also of 0) and exponent
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.one_of(_cents_floats, st.floats(allow_nan=False, allow_infinity=False),
+                          st.sampled_from([0.0, -0.0, 2.675, 1e13])), max_size=6))
+def test_floats_to_money_is_to_money_of_each(values: list[float]) -> None:
+    from engine.money import floats_to_money
+
+    try:
+        want = [to_money(v).as_tuple() for v in values]
+    except AmountTooLarge:
+        with pytest.raises(AmountTooLarge):
+            floats_to_money(values)
+        return
+    assert [d.as_tuple() for d in floats_to_money(values)] == want

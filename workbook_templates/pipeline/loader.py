@@ -9,19 +9,18 @@ other workbooks.
 
 from __future__ import annotations
 
-import functools
-import gc
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import ParamSpec, Protocol, TypeVar
+from typing import Protocol
 
 from engine.balance import Atgard, Bokslutsbalans, KrisNyckeltal
 from engine.budget import Finansiering, Projekt, Uppgift
 from engine.catalogue import LabelError, catalogue
 from engine.findings import Finding, Location, Severity, excerpt
+from engine.gc_pause import without_gc_pauses
 from engine.input_hygiene import GENERAL, parse_amount, parse_amounts
 from engine.money import ZERO
 from engine.rb_rules import DEFAULT_RULES, Regelverk, rules_from_table
@@ -365,30 +364,7 @@ def _open(source: str | Path | TableSource, findings: list[Finding]) -> TableSou
     return None
 
 
-_P = ParamSpec("_P")
-_R = TypeVar("_R")
-
-
-def _gc_paused(fn: Callable[_P, _R]) -> Callable[_P, _R]:
-    """``fn`` with Python's cyclic garbage collector paused while it runs (issue 17): reading a
-    workbook allocates hundreds of thousands of small tuples (cells, rows) and no reference
-    cycles worth collecting, and the collector's passes over them cost about a tenth of the
-    read. Switched on again afterwards (if it was on), whatever happens; nothing else changes."""
-
-    @functools.wraps(fn)
-    def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-        was_on = gc.isenabled()
-        gc.disable()
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            if was_on:
-                gc.enable()
-
-    return run
-
-
-@_gc_paused
+@without_gc_pauses  # reading allocates many small tuples, no cycles (issue 17)
 def read_kommun(source: str | Path | TableSource) -> KommunInput:
     """Read the municipality workbook from a file or any :class:`TableSource`."""
     inp = KommunInput(_path_of(source))
@@ -635,7 +611,7 @@ def _projekt(t: Table, kolumner: Sequence[Kolumn], f: list[Finding]) -> list[Pro
             for name, g in grouped.items()]
 
 
-@_gc_paused
+@without_gc_pauses  # reading allocates many small tuples, no cycles (issue 17)
 def read_namnd(source: str | Path | TableSource,
                kolumner: Sequence[Kolumn] | None = None) -> NamndInput:
     """Read a committee workbook from a file or any :class:`TableSource`. ``kolumner`` are the
