@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from engine.budget import berakna
+from workbook_templates import schema as S
 from workbook_templates.cli.main import main
 from workbook_templates.files.reader import open_workbook
 from workbook_templates.generate.example import exempelkommun
@@ -204,8 +205,11 @@ def test_jobs_give_the_same_result_as_one_process(workbooks, tmp_path: Path) -> 
     assert [(f.path.name, f.status) for f in one.files] == \
         [(f.path.name, f.status) for f in two.files]
     assert [str(f) for f in one.findings] == [str(f) for f in two.findings]
+    assert [f.changes for f in one.files] == [f.changes for f in two.files]
     for p in [kommun, *namnder]:
         assert _cells(p, "Kontroll") == _cells(twin / p.name, "Kontroll")
+    for sheet in S.KOMMUN_OUTPUTS:  # the municipality workbook is written in a worker too
+        assert _cells(kommun, sheet) == _cells(twin / kommun.name, sheet)
 
 
 def test_investment_reserve_limit_reaches_the_kontroll_sheet(tmp_path: Path) -> None:

@@ -436,12 +436,13 @@ def _refresh(
         reports.extend(FileReport(n.path, "nämnd", "validated") for n in [*namnder, *apart])
         return _finish(RefreshReport(reports, all_findings, out, out.saknas))
 
-    say(f"Skriver {kommun_path.name}")
-    reports.append(write_owned(kommun_path, "kommun", out.kommun_sheets, backups, k.findings))
     written = [*namnder, *apart]
     kontroll = _kontroll_rows(all_findings, written)
-    tasks = [(n.path, "nämnd", _committee_sheets(n, out, kontroll), backups, n.findings)
-             for n in written]
+    # the municipality workbook first (its report first); with jobs > 1 it is written in a
+    # worker beside the committees' workbooks (it is the largest write)
+    tasks = [(kommun_path, "kommun", out.kommun_sheets, backups, k.findings),
+             *((n.path, "nämnd", _committee_sheets(n, out, kontroll), backups, n.findings)
+               for n in written)]
     reports.extend(_map(_write_committee, tasks, jobs, lambda a: say(f"Skriver {a[0].name}")))
     for r in reports:
         if r.status in ("skipped", "error"):
