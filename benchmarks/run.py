@@ -464,8 +464,10 @@ compare the **ratios** (measured in the same run) rather than seconds between ru
 - **openpyxl**: a fresh process that loads and saves the same workbooks with openpyxl (the naive
   tool, which would also drop the buttons); **openpyxl/refresh** > 1 means our lossless
   patching is the faster of the two.
-- **refresh --jobs 2**: the first refresh with committee workbooks read and written in two worker
-  processes; on this 2-core machine it pays only when the other core is free.
+- **refresh --jobs 2**: the first refresh with the committee workbooks read, and every workbook
+  (the municipality's too) written, in two worker processes; on this 2-core machine it pays
+  only when the other core is free, and the parent's unpickling of what the workers return
+  competes with them for the two cores.
 - **peak MB**: the largest resident memory of a refresh process (first or unchanged), its own
   `VmHWM` (`benchmarks/peak.py`; not `wait4`'s figure, which on Linux includes the benchmark
   process it was forked from).

@@ -372,7 +372,8 @@ def build_parser() -> argparse.ArgumentParser:
     ref.add_argument("--backups", type=int, default=3, metavar="ANTAL",
                      help="säkerhetskopior per arbetsbok (standard: 3)")
     ref.add_argument("--jobs", type=int, default=1, metavar="ANTAL",
-                     help="processer för att läsa och skriva nämndarbetsböckerna (standard: 1)")
+                     help="processer för att läsa nämndarbetsböckerna och skriva alla "
+                          "arbetsböcker (standard: 1)")
     ref.add_argument("--no-cache", action="store_true",
                      help="kontrollera allt även när ingen arbetsbok har ändrats sedan förra "
                           "fullständiga kontrollen (standard: dess resultat återanvänds)")

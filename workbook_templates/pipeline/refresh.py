@@ -231,8 +231,9 @@ def refresh(
 ) -> RefreshReport:
     """Refresh the municipality workbook ``kommun`` and the committee workbooks in ``paths``.
 
-    ``jobs`` > 1 reads and writes the committee workbooks in that many worker processes (the
-    engine runs once, in this process); results are identical, in the same order.
+    ``jobs`` > 1 reads the committee workbooks, and writes every workbook, in that many worker
+    processes (the municipality workbook is read and the engine runs once, in this process);
+    results are identical, in the same order.
 
     With a ``cache``, a refresh that finds every workbook byte for byte as a full check with
     the same arguments and program left them, when that check had nothing to write, reuses its
