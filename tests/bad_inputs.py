@@ -95,6 +95,15 @@ def _code_label_mismatch(wb: Workbook) -> None:
     wb["Driftsbudget"]["C5"] = "Skatteinkomster"
 
 
+def _no_code(sheet: str, code: str, label: str) -> Callable[[Workbook], None]:
+    """Kod and Rad of a row emptied, its amounts kept (a code deleted by mistake)."""
+    def f(wb: Workbook) -> None:
+        wb[sheet][code] = None
+        wb[sheet][label] = None
+
+    return f
+
+
 def _duplicate_unit(wb: Workbook) -> None:
     ws = wb["Resultatenheter"]
     ws["A6"] = ws["A5"].value
@@ -135,6 +144,17 @@ CASES: tuple[Case, ...] = (
          "två gånger"),
     Case("years_out_of_order", "kommun", _swap_year_rows, "V10", "Inställningar", None,
          "stigande"),
+    # a row whose Kod and Rad are both empty: its amounts counted nowhere, without a word
+    Case("amounts_without_code_drift", "namnd", _no_code("Driftsbudget", "B4", "C4"), "V10",
+         "Driftsbudget", "B4", "varken Kod eller Rad"),
+    Case("amounts_without_code_utfall", "namnd", _no_code("Utfall", "B4", "C4"), "V10",
+         "Utfall", "B4", "varken Kod eller Rad"),
+    Case("amounts_without_code_central", "kommun", _no_code("Centrala poster", "A4", "B4"),
+         "V10", "Centrala poster", "A4", "varken Kod eller Rad"),
+    Case("amounts_without_code_project", "kommun", _no_code("Investeringar", "G5", "H5"),
+         "V10", "Investeringar", "G5", "varken Kod eller Rad"),
+    Case("amounts_without_code_utfall_kommun", "kommun", _no_code("Utfall", "B4", "C4"),
+         "V10", "Utfall", "B4", "varken Kod eller Rad"),
 )
 
 

@@ -9,7 +9,7 @@ other workbooks.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -39,6 +39,7 @@ from workbook_templates.files.reader import (
     CellError,
     Table,
     TableResult,
+    TableRow,
     WorkbookReadError,
     open_workbook,
 )
@@ -118,6 +119,11 @@ def _text(cell: Cell | None) -> str:
     if isinstance(v, Decimal) and v == v.to_integral_value():
         return str(int(v))
     return str(v).strip()
+
+
+def _cells_of(row: TableRow, *headers: str) -> list[Cell | None]:
+    """The row's cells under ``headers`` (None for a column the table does not have)."""
+    return [row.get(h) for h in headers]
 
 
 def _yes_no(cell: Cell, findings: list[Finding], default: bool | None = None) -> bool | None:
@@ -208,10 +214,24 @@ def _amount(cell: Cell, findings: list[Finding], line: str | None = None,
 
 
 def _code(row_code: Cell | None, row_label: Cell | None, findings: list[Finding],
-          parts: Sequence[str]) -> str | None:
-    """The line code of a row: the Kod column, else the Rad label; both must agree."""
+          parts: Sequence[str], amounts: Iterable[Cell | None] = ()) -> str | None:
+    """The line code of a row: the Kod column, else the Rad label; both must agree.
+
+    A row with neither is skipped; when one of its ``amounts`` is filled in, that is a V10 error
+    (its amounts would count nowhere: never dropped without a word)."""
     cat = catalogue()
     code_text, label_text = _text(row_code), _text(row_label)
+    if not code_text and not label_text:
+        filled = [c for c in amounts if c is not None and not c.is_blank]
+        if filled:
+            at = row_code or row_label or filled[0]
+            findings.append(Finding(
+                "V10", Severity.ERROR,
+                f"Raden har belopp ({', '.join(c.address for c in filled[:3])}"
+                f"{' …' if len(filled) > 3 else ''}) men varken Kod eller Rad, så de räknas inte "
+                "med någonstans. Fyll i Kod (eller radens namn i Rad), eller töm beloppen.",
+                location=at.location))
+        return None
     code = None
     if code_text:
         try:
@@ -391,7 +411,8 @@ def read_kommun(source: str | Path | TableSource) -> KommunInput:
             _missing_year_columns(t, inp.kolumner, f)
             columns = _year_columns(t, inp.kolumner)
             for i, row in enumerate(t.rows):
-                code = _code(row.get("Kod"), row.get("Rad"), f, ("RR", "FD", "BAL", "IN"))
+                code = _code(row.get("Kod"), row.get("Rad"), f, ("RR", "FD", "BAL", "IN"),
+                             [row.get(k.namn) for k in inp.kolumner])
                 if code is None:
                     continue
                 vals = _year_values(t, i, inp.kolumner, code, f, columns=columns)
@@ -418,7 +439,9 @@ def read_kommun(source: str | Path | TableSource) -> KommunInput:
                 if row.is_blank:
                     continue
                 obj = _text(row["Objekt"])
-                code = _code(row.get("Kod"), row.get("Rad"), f, ("RR", "FD", "IN"))
+                code = _code(row.get("Kod"), row.get("Rad"), f, ("RR", "FD", "IN"),
+                             _cells_of(row, "Utfall hittills", "Prognos helår",
+                                       "Överskridningsrätt"))
                 if code is None:
                     continue
                 inp.utfall.append(PostUtfall(
@@ -584,7 +607,9 @@ def _projekt(t: Table, kolumner: Sequence[Kolumn], f: list[Finding]) -> list[Pro
                 f.append(Finding("V10", Severity.ERROR, "Raden saknar projektnamn; fyll i "
                                  "Projekt.", location=row["Projekt"].location))
             continue
-        code = _code(row.get("Kod"), row.get("Rad"), f, ("IN",))
+        code = _code(row.get("Kod"), row.get("Rad"), f, ("IN",),
+                     [*(row.get(k.namn) for k in kolumner),
+                      *_cells_of(row, "Kostnadskalkyl", "Tidigare år")])
         if code is None:
             continue
         vals = _year_values(t, i, kolumner, code, f, obj=name, columns=columns)
@@ -674,7 +699,8 @@ def read_namnd(source: str | Path | TableSource,
                                          "Raden har belopp men ingen uppgift; fyll i Uppgift.",
                                          location=row["Uppgift"].location))
                     continue
-                code = _code(row.get("Kod"), row.get("Rad"), f, ("RR", "DR", "FD"))
+                code = _code(row.get("Kod"), row.get("Rad"), f, ("RR", "DR", "FD"),
+                             [row.get(k.namn) for k in kol])
                 if code is None:
                     continue
                 if task not in fin:
@@ -700,7 +726,8 @@ def read_namnd(source: str | Path | TableSource,
                 task = _text(row["Uppgift"])
                 if not task:
                     continue
-                code = _code(row.get("Kod"), row.get("Rad"), f, ("RR", "DR", "FD"))
+                code = _code(row.get("Kod"), row.get("Rad"), f, ("RR", "DR", "FD"),
+                             _cells_of(row, "Utfall hittills", "Prognos helår"))
                 if code is None:
                     continue
                 inp.utfall.append(PostUtfall(
