@@ -155,6 +155,11 @@ CASES: tuple[Case, ...] = (
          "V10", "Investeringar", "G5", "varken Kod eller Rad"),
     Case("amounts_without_code_utfall_kommun", "kommun", _no_code("Utfall", "B4", "C4"),
          "V10", "Utfall", "B4", "varken Kod eller Rad"),
+    # a row whose name is emptied, its amounts kept
+    Case("amounts_without_task_utfall", "namnd", _set("Utfall", "A4", None), "V10", "Utfall",
+         "A4", "ingen uppgift"),
+    Case("amounts_without_result_unit", "namnd", _set("Resultatenheter", "A5", None), "V10",
+         "Resultatenheter", "A5", "ingen resultatenhet"),
 )
 
 

@@ -126,6 +126,17 @@ def _cells_of(row: TableRow, *headers: str) -> list[Cell | None]:
     return [row.get(h) for h in headers]
 
 
+def _unnamed(row: TableRow, name: str, amounts: Sequence[str], findings: list[Finding]) -> None:
+    """V10 for a row without its ``name`` (the task, the result unit) that holds an amount in one
+    of the ``amounts`` columns: it is skipped, and its amounts would count nowhere."""
+    filled = [c for c in _cells_of(row, *amounts) if c is not None and not c.is_blank]
+    if filled:
+        findings.append(Finding("V10", Severity.ERROR,
+                                f"Raden har belopp ({', '.join(c.address for c in filled)}) men "
+                                f"ingen {name.lower()}, så de räknas inte med någonstans. Fyll i "
+                                f"{name}, eller töm beloppen.", location=row[name].location))
+
+
 def _yes_no(cell: Cell, findings: list[Finding], default: bool | None = None) -> bool | None:
     text = _text(cell).casefold()
     if text in ("ja", "j", "yes", "kyllä", "sant", "true", "1"):
@@ -725,6 +736,7 @@ def read_namnd(source: str | Path | TableSource,
             for row in t.rows:
                 task = _text(row["Uppgift"])
                 if not task:
+                    _unnamed(row, "Uppgift", ("Utfall hittills", "Prognos helår"), f)
                     continue
                 code = _code(row.get("Kod"), row.get("Rad"), f, ("RR", "DR", "FD"),
                              _cells_of(row, "Utfall hittills", "Prognos helår"))
@@ -840,6 +852,7 @@ def _enheter(t: Table, namnd: str, f: list[Finding], version: str = MALLVERSION
     for row in t.rows:
         name = _text(row["Resultatenhet"])
         if not name:
+            _unnamed(row, "Resultatenhet", ("Budget", "Utfall", "Justering"), f)
             continue
         if name.casefold() in seen:
             f.append(Finding("V1", Severity.ERROR,
