@@ -65,6 +65,7 @@ from workbook_templates.pipeline.outputs import (
 from workbook_templates.pipeline.refresh import (
     FileReport,
     find_workbooks,
+    one_committee_per_task,
     one_per_committee,
     write_owned,
 )
@@ -295,10 +296,14 @@ def _run_namnd(src: TableSource, sink: Sink, action: str,
         extra.append(_in(f"{o.path.name} gäller också {n.namnd}; den öppna arbetsboken används i "
                          "stället.", wbname, Severity.INFO))
     namnder = [o for o in others if o not in same] + [n]
+    clashes: list[Finding] = []  # a task named as another committee's: neither counts
+    namnder, apart = one_committee_per_task(namnder, [], clashes, [])
+    extra.extend(f for f in clashes if f not in n.findings)
     say("Beräknar")
     out = compute_outputs(k, namnder)
-    mine = out.namnd_sheets.get(n.namnd, {})
-    all_findings = [*k.findings, *(f for x in namnder for f in x.findings), *out.findings]
+    mine = out.namnd_sheets.get(n.namnd, {}) if n in namnder else {}
+    all_findings = [*k.findings, *(f for x in [*namnder, *(a for a in apart if a is n)]
+                                   for f in x.findings), *out.findings]
     findings = [f for f in all_findings if belongs_to(f, n)] + extra
     sheets = {name: mine[name] for name in NAMND_SHEETS[action] if name in mine}
     sheets["Kontroll"] = findings_rows(findings)

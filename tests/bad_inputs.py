@@ -104,6 +104,11 @@ def _no_code(sheet: str, code: str, label: str) -> Callable[[Workbook], None]:
     return f
 
 
+def _duplicate_task(wb: Workbook) -> None:
+    ws = wb["Uppgifter"]
+    ws["A5"] = ws["A4"].value
+
+
 def _duplicate_unit(wb: Workbook) -> None:
     ws = wb["Resultatenheter"]
     ws["A6"] = ws["A5"].value
@@ -158,6 +163,7 @@ CASES: tuple[Case, ...] = (
     # a row whose name is emptied, its amounts kept
     Case("amounts_without_task_utfall", "namnd", _set("Utfall", "A4", None), "V10", "Utfall",
          "A4", "ingen uppgift"),
+    Case("duplicated_task", "namnd", _duplicate_task, "V1", "Uppgifter", "A5", "två gånger"),
     Case("amounts_without_result_unit", "namnd", _set("Resultatenheter", "A5", None), "V10",
          "Resultatenheter", "A5", "ingen resultatenhet"),
 )

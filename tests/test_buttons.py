@@ -243,3 +243,30 @@ def test_berakna_never_counts_a_copied_committee_workbook_twice(copy) -> None:
     assert first.startswith("Ofullständig") and "n4 - Kopia.xlsx" in first
     assert book.cells("Resultaträkning") == _file_rows(batch / "kommun.xlsx", "Resultaträkning")
     assert not report.complete
+
+
+def test_committee_berakna_refuses_a_task_named_as_another_committees(copy) -> None:
+    """The open committee workbook's task has the name of another committee's task (in the
+    folder): its Resultat sheet would show a mix of both; the button writes only Kontroll, with
+    the V1 error naming both workbooks."""
+    from openpyxl import load_workbook
+
+    live = copy("live")
+    with open_workbook(live / "n2.xlsx") as r:  # Socialnämnden
+        taken = r.range("Uppgifter", "A4").cells[0][0].value
+    other = live / "n3.xlsx"
+    wb = load_workbook(other)
+    old = wb["Uppgifter"]["A4"].value
+    for sheet in ("Uppgifter", "Driftsbudget", "Utfall"):
+        for (cell,) in wb[sheet].iter_rows(min_row=4, max_col=1):
+            if cell.value == old:
+                cell.value = taken
+    wb.save(other)
+    book = Book(live / "n2.xlsx")
+    _set_setting(book, "Kommunarbetsbok", "kommun.xlsx")
+    result = run(book, "berakna")
+    (clash,) = [f for f in result.findings if "flera nämnder" in f.message]
+    assert clash.rule == "V1" and clash.severity.value == "error"
+    assert set(clash.workbooks) == {"n2.xlsx", "n3.xlsx"}
+    assert result.sheets == ("Kontroll",)
+    assert any("flera nämnder" in str(v) for r in book.cells("Kontroll") for v in r)

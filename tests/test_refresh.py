@@ -250,3 +250,48 @@ def test_project_cost_estimate_typed_positive_is_refused_with_the_fix(tmp_path: 
     assert len(wrong) == len(cells) >= 1
     assert all(f.rule == "V10" and "-14\u00a0000\u00a0000,00" in f.message for f in wrong)
     assert wrong[0].location.cell == cells[0].coordinate
+
+
+def _rename_task(path: Path, new: str) -> str:
+    """The committee's first task renamed to ``new`` everywhere in its workbook (a controller
+    naming a task like another committee's); returns the old name."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path)
+    old = wb["Uppgifter"]["A4"].value
+    for sheet in ("Uppgifter", "Driftsbudget", "Utfall"):
+        for (cell,) in wb[sheet].iter_rows(min_row=4, max_col=1):
+            if cell.value == old:
+                cell.value = new
+    wb.save(path)
+    return old
+
+
+def test_a_task_name_in_two_committees_counts_in_neither(pristine: Path, tmp_path: Path) -> None:
+    # The engine keys a task's statement, binding items and outturn by its name: the same name
+    # in two committees mixed their figures up (one committee's Resultat sheet showed the other's
+    # task) with only indirect findings. Now: a V1 error in both, neither counted, run incomplete.
+    for f in pristine.iterdir():
+        (tmp_path / f.name).write_bytes(f.read_bytes())
+    social, bildning = tmp_path / "social.xlsx", tmp_path / "bildning.xlsx"
+    with open_workbook(social) as r:
+        taken = r.range("Uppgifter", "A4").cells[0][0].value
+    _rename_task(bildning, taken.upper())  # the same name, in other letters
+
+    report = refresh([tmp_path], tmp_path / "kommun.xlsx")
+
+    [f] = [f for f in report.findings if f.rule == "V1" and "flera nämnder" in f.message]
+    assert f.severity.value == "error" and taken.upper() in f.message
+    assert {f.location.workbook, *(a.workbook for a in f.also)} == {"bildning.xlsx", "social.xlsx"}
+    assert f.location.sheet == "Uppgifter" and f.location.cell == "A4"
+    status = {r.path.name: r.status for r in report.files}
+    assert status["social.xlsx"] == status["bildning.xlsx"] == "input-errors"
+    for path in (social, bildning):  # each committee's Kontroll sheet says why
+        assert any("flera nämnder" in str(v) for v in _cells(path, "Kontroll").values())
+    assert not report.complete and report.exit_code == 1
+    assert {s.workbook for s in report.saknas} >= {"bildning.xlsx", "social.xlsx"}
+    # the consolidation holds neither committee's tasks (the social committee's was there)
+    assert taken in refresh([pristine], pristine / "kommun.xlsx", write=False
+                            ).outputs.berakning.uppgifter
+    assert not {taken.casefold()} & {u.casefold() for u in report.outputs.berakning.uppgifter}
+

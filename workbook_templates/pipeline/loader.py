@@ -680,10 +680,18 @@ def read_namnd(source: str | Path | TableSource,
         fin: dict[str, Finansiering] = {}
         t = _table(r, T.UPPGIFTER, f)
         if t is not None:
+            first_row: dict[str, str] = {}
             for row in t.rows:
                 name = _text(row["Uppgift"])
                 if not name:
                     continue
+                if name.casefold() in first_row:  # its financing or principle would be a guess
+                    f.append(Finding("V1", Severity.ERROR,
+                                     f"Uppgiften {name!r} finns två gånger i tblUppgifter (även "
+                                     f"{first_row[name.casefold()]}); slå ihop raderna.",
+                                     object=name, location=row["Uppgift"].location))
+                    continue
+                first_row[name.casefold()] = row["Uppgift"].address
                 try:
                     fin[name] = Finansiering.parse(_text(row["Finansiering"]) or
                                                    "budgetfinansierad")

@@ -40,7 +40,8 @@ from workbook_templates.pipeline.loader import KommunInput, NamndInput, read_kom
 from workbook_templates.pipeline.outputs import Outputs, Saknas, compute_outputs
 
 __all__ = ["FileReport", "RefreshReport", "RunCache", "Summary", "check_paths", "dedupe",
-           "find_workbooks", "one_per_committee", "refresh", "write_owned"]
+           "find_workbooks", "one_committee_per_task", "one_per_committee", "refresh",
+           "write_owned"]
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 #: changed cells kept per file for the change report (``cli.report.MAX_CHANGES`` lists as many);
@@ -495,7 +496,51 @@ def one_per_committee(k: KommunInput, namnder: list[NamndInput], findings: list[
             apart.append(first)
         else:
             keep.append(first)
-    return keep, apart
+    return one_committee_per_task(keep, apart, findings, saknas)
+
+
+def one_committee_per_task(keep: list[NamndInput], apart: list[NamndInput],
+                            findings: list[Finding], saknas: list[Saknas]
+                            ) -> tuple[list[NamndInput], list[NamndInput]]:
+    """A task (uppgift) is one binding item of the council's budget, named once in the whole
+    municipality: the engine keys every task's statement, binding items, outturn and budget
+    changes by its name. A task name in two committees' workbooks would mix their figures up, so
+    neither committee counts (an error finding in each, naming the other): as for one committee
+    in two workbooks, the consolidation is marked incomplete rather than silently wrong."""
+    owners: dict[str, list[NamndInput]] = {}
+    for n in keep:
+        for name in dict.fromkeys(u.namn.casefold() for u in n.uppgifter):
+            owners.setdefault(name, []).append(n)
+    clashes = {name: group for name, group in owners.items() if len(group) > 1}
+    if not clashes:
+        return keep, apart
+    out: set[int] = set()
+    for key, group in clashes.items():
+        task = next(u.namn for u in group[0].uppgifter if u.namn.casefold() == key)
+        where = " och ".join(f"{n.namnd} ({n.path.name})" for n in group)
+        places = [_task_place(n, task) for n in group]
+        f = Finding("V1", Severity.ERROR,
+                    f"Uppgiften {task!r} finns hos flera nämnder: {where}. Ingen av dem räknades "
+                    "med, eftersom uppgiftens belopp, bindande poster och uppföljning annars "
+                    "blandas ihop. Ge uppgifterna olika namn (t.ex. "
+                    f"'{task} ({group[-1].namnd})') i tblUppgifter, Driftsbudget och Utfall och "
+                    "uppdatera igen.", object=task, location=places[0], also=tuple(places[1:]))
+        findings.append(f)
+        for n, place in zip(group, places, strict=True):
+            n.findings.append(f)
+            if id(n) not in out:
+                out.add(id(n))
+                saknas.append(Saknas(n.namnd, n.path.name, place.sheet, place.cell,
+                                     f"uppgiften {task!r} finns hos flera nämnder"))
+    return [n for n in keep if id(n) not in out], [*apart, *(n for n in keep if id(n) in out)]
+
+
+def _task_place(n: NamndInput, task: str) -> Location:
+    """Where the committee's workbook names ``task`` (its tblUppgifter row), by whole name."""
+    for name, loc in n.plats.items():
+        if name.casefold() == task.casefold():
+            return loc if loc.workbook else replace(loc, workbook=n.path.name)
+    return n.plats_namnd or Location(workbook=n.path.name)
 
 
 def _kontroll_rows(findings: list[Finding], namnder: Sequence[NamndInput] = ()
