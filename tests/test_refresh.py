@@ -295,3 +295,28 @@ def test_a_task_name_in_two_committees_counts_in_neither(pristine: Path, tmp_pat
                             ).outputs.berakning.uppgifter
     assert not {taken.casefold()} & {u.casefold() for u in report.outputs.berakning.uppgifter}
 
+
+
+def test_an_empty_committee_list_is_a_warning_naming_what_was_counted(pristine: Path,
+                                                                      tmp_path: Path) -> None:
+    # With tblNamnder empty a committee workbook missing from the folder cannot be noticed: the
+    # consolidation would be too small without a word. A warning says so and names what counted.
+    from openpyxl import load_workbook
+
+    for f in pristine.iterdir():
+        (tmp_path / f.name).write_bytes(f.read_bytes())
+    path = tmp_path / "kommun.xlsx"
+    wb = load_workbook(path)
+    ws = wb[S.T.NAMNDER.sheet]
+    lo, hi = ws.tables[S.T.NAMNDER.name].ref.split(":")
+    for row in ws[f"A{int(lo[1:]) + 1}:{hi}"]:
+        for cell in row:
+            cell.value = None
+    wb.save(path)
+
+    report = refresh([tmp_path], path, write=False)
+    [w] = [f for f in report.findings if "tblNamnder" in f.message and "tom" in f.message]
+    assert w.severity.value == "warning" and w.location.table == S.T.NAMNDER.name
+    assert "(2: Bildningsnämnden, Socialnämnden)" in w.message
+    filled = refresh([pristine], pristine / "kommun.xlsx", write=False)
+    assert not [f for f in filled.findings if "tblNamnder" in f.message and "tom" in f.message]

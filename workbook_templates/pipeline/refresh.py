@@ -496,6 +496,18 @@ def one_per_committee(k: KommunInput, namnder: list[NamndInput], findings: list[
             apart.append(first)
         else:
             keep.append(first)
+    if not listed:  # nothing to tell a missing committee workbook by
+        counted = sorted(n.namnd for n in keep)
+        shown = ", ".join(counted[:12]) + (f" och {len(counted) - 12} till"
+                                           if len(counted) > 12 else "")
+        findings.append(Finding(
+            "IN", Severity.WARNING,
+            "Kommunens nämndlista (tabellen tblNamnder) är tom, så kommunbudget kan inte se om "
+            "en nämnds arbetsbok saknas i mappen: sammanställningen räknar bara de nämnder vars "
+            f"arbetsböcker hittades ({len(counted)}: {shown or 'inga'}). Fyll i kommunens "
+            "nämnder i listan.", location=Location(workbook=k.path.name,
+                                                   sheet=S.T.NAMNDER.sheet,
+                                                   table=S.T.NAMNDER.name)))
     return one_committee_per_task(keep, apart, findings, saknas)
 
 
