@@ -640,7 +640,7 @@ the floor, unchanged 20×, openpyxl/refresh 0.7 (figures from the issue, measure
 
 - **UDF, session 4**: a float typed in cents (the nearest double to a two-decimal figure, what
   a controller types) becomes its Decimal from integer cents (`round(v * 100)`, checked to
-  read back as the same double, so it is exactly the shortest repr quantized, sign of zero
+  read back as the same double, so it is exactly the general rule's value, sign of zero
   left to the general path); a row of such floats is converted in one loop and remembered in
   a plain dict (emptied when full: an LRU's bookkeeping cost more than the conversion); the
   rows of numbers are converted before the loop over the lines (any other row where it was,

@@ -30,6 +30,7 @@ __all__ = [
     "ZERO",
     "MoneyError",
     "allocate",
+    "excel_decimal",
     "excel_round",
     "floats_to_money",
     "format_sv",
@@ -84,12 +85,24 @@ def short_number(value: object) -> str:
         return text[:17] + "…"
 
 
+def excel_decimal(value: float) -> Decimal:
+    """A finite float from a workbook as the decimal Excel shows and rounds: its 15 significant
+    digits (Excel keeps and displays 15; ``ROUND`` works on them).
+
+    For a number the user typed (at most 15 significant digits) that is the typed number,
+    exactly as the shortest repr: ``0.1`` -> ``0.1``, ``2.675`` -> ``2.675``. For a formula's
+    result it is what the cell shows: ``=0.1*1.15`` is the double 0.11499999999999999, shown and
+    rounded by Excel as 0.115 -> ``ROUND(…;2)`` = 0.12; the shortest repr would give 0.11, a cent
+    off what the controller sees (1.6 % of amounts times a factor such as 1.1 or 0.9)."""
+    return Decimal(format(value, ".15g"))
+
+
 def D(value: object = 0) -> Decimal:
     """Exact ``Decimal`` from an int, a ``Decimal``, a numeric string or a float.
 
-    A float is converted through its shortest repr (``0.1`` -> ``Decimal('0.1')``), which is the
-    number the user typed in Excel, not the binary expansion. Bool is refused (``True`` is not an
-    amount).
+    A float is converted as Excel shows it, to 15 significant digits (:func:`excel_decimal`:
+    ``0.1`` -> ``Decimal('0.1')``, the number the user typed, not the binary expansion). Bool is
+    refused (``True`` is not an amount).
     """
     if isinstance(value, Decimal):
         if not value.is_finite():
@@ -102,7 +115,7 @@ def D(value: object = 0) -> Decimal:
     if isinstance(value, float):
         if not math.isfinite(value):
             raise MoneyError(f"inte ett ändligt tal: {value}")
-        return Decimal(repr(value))
+        return excel_decimal(value)
     if isinstance(value, Fraction):
         return Decimal(value.numerator) / Decimal(value.denominator)
     if isinstance(value, str):
@@ -157,16 +170,16 @@ def to_money(value: object) -> Decimal:
         if -1e13 < value < 1e13:  # (MAX_AMOUNT) a figure typed in cents, the common case:
             cents = round(value * 100)  # exact for every such float (|error| < 0.5 cent)
             if cents and cents / 100 == value:
-                # the decimal cents/100 reads back as this float, so its shortest repr is that
-                # decimal (two decimals at most: any other string that reads back as it lies
-                # within one ulp, under 0.002 here, and differs from it by 0.01 or more) and the
-                # general path gives cents/100 with two decimals; 0 is left to it (-0.0 keeps
-                # its sign there)
+                # the decimal cents/100 (at most 15 significant digits below 1e13) reads back
+                # as this float, so it is the float's 15-digit decimal too (two decimals at
+                # most: any other decimal of 15 digits that reads back as it lies within one
+                # ulp, under 0.002 here, and differs from it by 0.01 or more) and the general
+                # path gives cents/100 with two decimals; 0 is left to it (-0.0 keeps its sign)
                 return Decimal(cents).scaleb(-2)
-        # the general path below for a float: its shortest repr has at most 17 digits, so
+        # the general path below for a float: its 15-digit decimal (excel_decimal), so
         # quantize() (value / CENT, rounded to a whole number of cents, times CENT) is exactly
         # Decimal.quantize to CENT, half away from zero
-        number = Decimal(repr(value))
+        number = excel_decimal(value)
         if abs(number) >= MAX_AMOUNT:
             raise AmountTooLarge(f"beloppet är orimligt stort: {short_number(value)}")
         return number.quantize(CENT, rounding=ROUND_HALF_UP)

@@ -110,7 +110,8 @@ def test_excel_value_conversions() -> None:
     import datetime as dt
 
     assert excel_value(1250000.0) == Decimal(1250000)
-    assert excel_value(0.1) == Decimal("0.1")  # the shortest decimal of the double
+    assert excel_value(0.1) == Decimal("0.1")  # as typed, not the binary expansion
+    assert excel_value(0.1 * 1.15) == Decimal("0.115")  # a formula's result as the cell shows it
     assert excel_value("#DIV/0!") == CellError("#DIV/0!")
     assert isinstance(excel_value("#DIV/0!"), CellError)
     assert excel_value("") is None

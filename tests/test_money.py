@@ -111,9 +111,9 @@ def test_amount_too_large_for_cents_is_a_money_error() -> None:
 
 
 def _to_money_general(value: float) -> Decimal:
-    """to_money's rule for a float, written out: the shortest repr, to the cent, half away from
-    zero (the path every float took before the cents fast path)."""
-    number = Decimal(repr(value))
+    """to_money's rule for a float, written out: the value to Excel's 15 significant digits, to
+    the cent, half away from zero (the path every float took before the cents fast path)."""
+    number = Decimal(f"{value:.15g}")
     if abs(number) >= MAX_AMOUNT:
         raise AmountTooLarge("för stort")
     return number.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
@@ -152,3 +152,33 @@ def test_floats_to_money_is_to_money_of_each(values: list[float]) -> None:
             floats_to_money(values)
         return
     assert [d.as_tuple() for d in floats_to_money(values)] == want
+
+
+@pytest.mark.parametrize(("formula", "value", "excel"), [
+    # formula results as Excel (and LibreOffice) show and ROUND them: the double rounded to 15
+    # significant digits first; by hand: 0.1 × 1.15 = 0.115 -> 0.12; 0.35 × 0.7 = 0.245 -> 0.25;
+    # 100.05 × 0.3 = 30.015 -> 30.02; 0.7 × 1.15 = 0.805 -> 0.81; 1234.45 × 1.1 = 1357.895 -> 1357.90
+    ("=0.1*1.15", 0.1 * 1.15, "0.12"),
+    ("=0.35*0.7", 0.35 * 0.7, "0.25"),
+    ("=100.05*0.3", 100.05 * 0.3, "30.02"),
+    ("=0.7*1.15", 0.7 * 1.15, "0.81"),
+    ("=1234.45*1.1", 1234.45 * 1.1, "1357.90"),
+    ("=-0.1*1.15", -0.1 * 1.15, "-0.12"),  # half away from zero
+    ("2.675 typed", 2.675, "2.68"),  # a typed number: as typed (binary 2.67499…)
+    ("0.1 typed", 0.1, "0.10"),
+    ("=0.1+0.2", 0.1 + 0.2, "0.30"),
+])
+def test_a_formula_result_is_rounded_as_excel_shows_it(formula: str, value: float,
+                                                       excel: str) -> None:
+    # the shortest repr of these doubles (0.11499999999999999, 30.014999999999997, …) is a hair
+    # below the half cent that Excel's cell shows, and rounded a cent off what the user sees
+    assert to_money(value) == Decimal(excel), formula
+    assert str(to_money(value)) == excel
+
+
+def test_excel_decimal_is_the_typed_number_for_up_to_15_digits() -> None:
+    from engine.money import excel_decimal
+
+    for typed in ("0.1", "2.675", "1.005", "123456789012.34", "9999999999999.99", "-0.07",
+                  "1E-7", "0.000123456789012345"):
+        assert excel_decimal(float(typed)) == Decimal(typed)

@@ -21,7 +21,8 @@ given:
 
 Amounts are parsed from their text into integer cents without floats, vectorised over the bytes
 of the column; more than two decimals are rounded once, half away from zero. xlsx cells that hold
-floats are read through their shortest repr (the number Excel shows) and rounded the same way.
+floats are read to Excel's 15 significant digits (the number Excel shows) and rounded the same
+way.
 
 Bad rows are never dropped silently: an amount that is not a number rejects the row (error
 finding with the file line / cell, counted in ``rows_rejected``); a missing account or an
@@ -986,13 +987,14 @@ def _read_ledger_csv_unguarded(path: Path, options: CsvOptions, jobs: int) -> Le
 
 
 def _float_text(value: object) -> str:
-    """A cell value as amount text: floats through their shortest repr (what Excel shows)."""
+    """A cell value as amount text: floats to Excel's 15 significant digits (what Excel shows;
+    :func:`engine.money.excel_decimal`)."""
     if isinstance(value, bool) or value is None:
         return "" if value is None else "x"
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
             return "x"
-        r = repr(value)
+        r = format(value, ".15g")
         return format(Decimal(r), "f") if "e" in r or "E" in r else r
     return str(value)
 

@@ -7,9 +7,9 @@ columns by their header text. Values come from python-calamine (the fast path, s
 
 * Excel error values (``#REF!``, ``#VALUE!``, …) come through as :class:`CellError`, never as an
   empty cell or a zero (calamine reports them as ``""``; we find them in the sheet XML).
-* Numbers are :class:`~decimal.Decimal` by default (``Decimal(repr(float))``: the shortest decimal
-  that is the stored double, i.e. what Excel shows at full precision), so the engine gets exact
-  money. Dates come as ``datetime.date``/``datetime.datetime``.
+* Numbers are :class:`~decimal.Decimal` by default (:func:`engine.money.excel_decimal`: the
+  stored double to Excel's 15 significant digits, i.e. what Excel shows and rounds; a typed
+  number exactly as typed), so the engine gets exact money. Dates come as ``datetime.date``/``datetime.datetime``.
 
 Every cell carries its sheet and A1 address, so findings can point at it. Input problems (missing
 table, missing or duplicated header, merged header cells, an error value or text where a number
@@ -37,6 +37,7 @@ from lxml import etree
 
 from engine.findings import Finding, Location, Severity
 from engine.input_hygiene import NO_CACHED_VALUE
+from engine.money import excel_decimal
 from engine.svenska import antal
 
 __all__ = [
@@ -383,7 +384,7 @@ def expect_number(cell: Cell, *, what: str | None = None) -> tuple[Decimal | Non
 def _to_decimal(x: float) -> Decimal:
     if x.is_integer():
         return Decimal(int(x))
-    return Decimal(repr(x))
+    return excel_decimal(x)
 
 
 def _count(text: str) -> int:
@@ -696,8 +697,9 @@ class WorkbookReader:
         out = []
         for r in range(r1, r2 + 1):
             seg = grid[r - 1][c1 - 1:c2] if r <= n else []
-            if self.numbers == "decimal":  # _convert inlined for floats and text
-                vals = [((dec(int(x)) if x.is_integer() else dec(repr(x))) if type(x) is float
+            if self.numbers == "decimal":  # _convert (excel_decimal) inlined for floats, text
+                vals = [((dec(int(x)) if x.is_integer() else dec(format(x, ".15g")))
+                         if type(x) is float
                          else (x or None) if type(x) is str else convert(x)) for x in seg]
             else:
                 vals = [x if type(x) is float else (x or None) if type(x) is str else convert(x)
