@@ -164,6 +164,14 @@ CASES: tuple[Case, ...] = (
     Case("amounts_without_task_utfall", "namnd", _set("Utfall", "A4", None), "V10", "Utfall",
          "A4", "ingen uppgift"),
     Case("duplicated_task", "namnd", _duplicate_task, "V1", "Uppgifter", "A5", "två gånger"),
+    # a typo in a choice (pasted past the list's validation): a crash ("Bindande mot") or a
+    # silent brutto ("Princip") before 2026-12
+    Case("principle_typo", "namnd", _set("Uppgifter", "C4", "neto"), "V10", "Uppgifter", "C4",
+         "inget giltigt val"),
+    Case("binding_organ_typo", "namnd", _set("Uppgifter", "D4", "fullmäktig"), "V10",
+         "Uppgifter", "D4", "inget giltigt val"),
+    Case("project_principle_typo", "kommun", _set("Investeringar", "D4", "nettoo"), "V10",
+         "Investeringar", "D4", "inget giltigt val"),
     Case("amounts_without_result_unit", "namnd", _set("Resultatenheter", "A5", None), "V10",
          "Resultatenheter", "A5", "ingen resultatenhet"),
 )

@@ -320,3 +320,23 @@ def test_an_empty_committee_list_is_a_warning_naming_what_was_counted(pristine: 
     assert "(2: Bildningsnämnden, Socialnämnden)" in w.message
     filled = refresh([pristine], pristine / "kommun.xlsx", write=False)
     assert not [f for f in filled.findings if "tblNamnder" in f.message and "tom" in f.message]
+
+
+def test_a_principle_or_organ_alias_is_read_as_the_choice_it_names(pristine: Path,
+                                                                    tmp_path: Path) -> None:
+    # "Nettoprincipen" and "KS" are names of the choices (engine.binding's aliases); the loader
+    # compared the raw text with "netto", so they were taken as brutto and fullmäktige.
+    from openpyxl import load_workbook
+
+    from workbook_templates.pipeline.loader import read_namnd
+
+    path = tmp_path / "social.xlsx"
+    path.write_bytes((pristine / "social.xlsx").read_bytes())
+    wb = load_workbook(path)
+    ws = wb["Uppgifter"]
+    task = ws["A4"].value
+    ws["C4"], ws["D4"] = "Nettoprincipen", "KS"
+    wb.save(path)
+    n = read_namnd(path)
+    assert n.principer[task] == ("netto", "kommunstyrelsen")
+    assert not [f for f in n.findings if f.severity.value == "error"]

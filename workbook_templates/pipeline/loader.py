@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Protocol
 
 from engine.balance import Atgard, Bokslutsbalans, KrisNyckeltal
+from engine.binding import Organ, Principle
 from engine.budget import Finansiering, Projekt, Uppgift
 from engine.catalogue import LabelError, catalogue
 from engine.findings import Finding, Location, Severity, excerpt
@@ -135,6 +136,27 @@ def _unnamed(row: TableRow, name: str, amounts: Sequence[str], findings: list[Fi
                                 f"Raden har belopp ({', '.join(c.address for c in filled)}) men "
                                 f"ingen {name.lower()}, så de räknas inte med någonstans. Fyll i "
                                 f"{name}, eller töm beloppen.", location=row[name].location))
+
+
+def _choice(cell: Cell | None, kind: type[Principle] | type[Organ], header: str,
+            findings: list[Finding], obj: str) -> str:
+    """A choice cell (Princip, Bindande mot) as its canonical value ("netto", "fullmäktige"; an
+    alias such as "Nettoprincipen" or "KS" too); "" when blank. An unknown text is a V10 error at
+    the cell and "" (the default applies, and the error marks the result): never a guess, never a
+    crash later."""
+    text = _text(cell)
+    if not text:
+        return ""
+    try:
+        return kind.parse(text).value
+    except ValueError:
+        values = [m.value for m in kind]
+        choices = ", ".join(values[:-1]) + " eller " + values[-1]
+        findings.append(Finding("V10", Severity.ERROR,
+                                f"{header} {text!r} är inget giltigt val; välj {choices} i "
+                                "listan.", object=obj,
+                                location=cell.location if cell is not None else None))
+        return ""
 
 
 def _yes_no(cell: Cell, findings: list[Finding], default: bool | None = None) -> bool | None:
@@ -626,7 +648,8 @@ def _projekt(t: Table, kolumner: Sequence[Kolumn], f: list[Finding]) -> list[Pro
         vals = _year_values(t, i, kolumner, code, f, obj=name, columns=columns)
         g = grouped.setdefault(name, {"namnd": _text(row["Nämnd"]),
                                       "uppgift": _text(row["Uppgift"]) or None,
-                                      "netto": _text(row["Princip"]).casefold() == "netto",
+                                      "netto": _choice(row["Princip"], Principle, "Princip",
+                                                       f, name) == Principle.NETTO.value,
                                       "kalkyl": None, "tidigare": ZERO, "belopp": {}})
         kalkyl = _cost(row["Kostnadskalkyl"], "Kostnadskalkylen", name, f)
         if kalkyl is not None:
@@ -702,8 +725,9 @@ def read_namnd(source: str | Path | TableSource,
                                      location=row["Finansiering"].location))
                     fin[name] = Finansiering.BUDGETFINANSIERAD
                 inp.plats.setdefault(name, row["Uppgift"].location)
-                inp.principer[name] = (_text(row["Princip"]).casefold() or "",
-                                       _text(row["Bindande mot"]).casefold() or "fullmäktige")
+                inp.principer[name] = (_choice(row["Princip"], Principle, "Princip", f, name),
+                                       _choice(row["Bindande mot"], Organ, "Bindande mot", f, name)
+                                       or "fullmäktige")
 
         t = _table(r, T.DRIFT, f)
         belopp: dict[str, dict[str, list[Decimal | None]]] = {}
