@@ -172,6 +172,10 @@ CASES: tuple[Case, ...] = (
          "Uppgifter", "D4", "inget giltigt val"),
     Case("project_principle_typo", "kommun", _set("Investeringar", "D4", "nettoo"), "V10",
          "Investeringar", "D4", "inget giltigt val"),
+    Case("year_type_typo", "kommun", _set("Inställningar", "C15", "budgt"), "V10",
+         "Inställningar", "C15", "inget giltigt val"),
+    Case("adjustment_level_typo", "kommun", _set("Resultatbalansering in", "C14", "enhte"),
+         "V10", "Resultatbalansering in", "C14", "inget giltigt val"),
     Case("amounts_without_result_unit", "namnd", _set("Resultatenheter", "A5", None), "V10",
          "Resultatenheter", "A5", "ingen resultatenhet"),
 )

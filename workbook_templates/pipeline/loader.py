@@ -45,10 +45,12 @@ from workbook_templates.files.reader import (
     open_workbook,
 )
 from workbook_templates.schema import (
+    AR_TYPER,
     BOKFORT_SHEET,
     MALLVERSION,
     MALLVERSION_INSTALLNING,
     MALLVERSION_RESULTATENHETER_KOSTNAD_POSITIV,
+    RB_NIVAER,
     RB_STEG,
     T,
     TableSpec,
@@ -157,6 +159,21 @@ def _choice(cell: Cell | None, kind: type[Principle] | type[Organ], header: str,
                                 "listan.", object=obj,
                                 location=cell.location if cell is not None else None))
         return ""
+
+
+def _listed(cell: Cell | None, listed: Sequence[str], header: str, findings: list[Finding],
+            also: Sequence[str] = ()) -> str:
+    """A cell that holds one of the template list's values (case-insensitive; ``also``: other
+    spellings accepted), as that value; "" when blank. Anything else is a V10 error at the
+    cell, and "" (the caller's default, under that error)."""
+    text = _text(cell).casefold()
+    if not text or text in listed or text in also:
+        return text
+    choices = ", ".join(listed[:-1]) + " eller " + listed[-1]
+    findings.append(Finding("V10", Severity.ERROR,
+                            f"{header} {_text(cell)!r} är inget giltigt val; välj {choices} i "
+                            "listan.", location=cell.location if cell is not None else None))
+    return ""
 
 
 def _yes_no(cell: Cell, findings: list[Finding], default: bool | None = None) -> bool | None:
@@ -311,8 +328,8 @@ def read_kolumner(r: TableSource, findings: list[Finding]) -> list[Kolumn]:
                                         "2026).", location=year_cell.location))
             continue
         inv = _amount(row["Invånare"], findings) if row.get("Invånare") is not None else None
-        out.append(Kolumn(name, int(year), _text(row["Typ"]).casefold() or "budget",
-                          int(inv) if inv is not None else None))
+        typ = _listed(row["Typ"], AR_TYPER, "Typ", findings) or "budget"
+        out.append(Kolumn(name, int(year), typ, int(inv) if inv is not None else None))
     years = [k.ar for k in out]
     if years != sorted(years) or len(set(years)) != len(years):
         findings.append(Finding("V10", Severity.ERROR,
@@ -523,7 +540,7 @@ def read_kommun(source: str | Path | TableSource) -> KommunInput:
                 amount = _amount(row["Belopp"], f)
                 if amount is None:
                     continue
-                niva = _text(row["Nivå"]).casefold() or "enhet"
+                niva = _listed(row["Nivå"], RB_NIVAER, "Nivå", f, also=("namnd",)) or "enhet"
                 niva = "namnd" if niva.startswith("n") else "enhet"
                 inp.justeringar.append(Justering(_text(row["Nämnd"]), amount, _text(row["Orsak"]),
                                                  niva, _text(row["Resultatenhet"]) or None))
