@@ -232,6 +232,38 @@ def _item_outturn(item: BindingItem, b: Berakning, rows: Sequence[PostUtfall]
     return utfall, prognos, mine[0].location
 
 
+def _outturn_without_item(rows: Sequence[PostUtfall], items: Sequence[BindingItem],
+                          b: Berakning) -> list[Finding]:
+    """V1: an outturn row must name something that is followed up: a task or project of the
+    budget (by its name, as in tblUppgifter or tblInvesteringar) or a central line with a binding
+    item (Objekt empty, the line's code). A name that is none of these (a typo) is an error: its
+    figures would be left out of the outturn statement without a word. A central line that is
+    not a binding item (a sum, an operating line) is a warning: it is not followed up."""
+    known = {i.object.casefold() for i in items}
+    known.update(u.namn.casefold() for u in b.budget.uppgifter)  # enterprises' tasks too
+    known.update(p.namn.casefold() for p in b.budget.projekt)
+    cat = catalogue()
+    out: list[Finding] = []
+    for r in rows:
+        if r.objekt.casefold() in known or (r.utfall is None and r.prognos is None):
+            continue
+        if r.objekt == r.kod and r.kod in cat:
+            out.append(Finding(
+                "V1", Severity.WARNING,
+                f"Utfallet på raden {cat[r.kod].label!r} ({r.kod}) följs inte upp: raden är ingen "
+                "bindande post (bindande bland kommunens centrala poster är bl.a. skatteinkomster, "
+                "statsandelar, finansiella poster och lån). Ta bort raden eller välj en bindande "
+                "rad.", object=r.kod, location=r.location))
+            continue
+        out.append(Finding(
+            "V1", Severity.ERROR,
+            f"Utfallet för {r.objekt!r} ({r.kod}) hör inte till någon uppgift, något projekt eller "
+            "någon central post i budgeten, så det räknas inte med i tablån över budgetens utfall. "
+            "Skriv namnet som i tblUppgifter eller tblInvesteringar (tomt Objekt för kommunens "
+            "centrala poster).", object=r.objekt, location=r.location))
+    return out
+
+
 def resolve_post(text: str, items: Sequence[BindingItem]) -> BindingItem | None:
     """The item a budget change names: ``"Objekt / slag"`` (slag: anslag, beräknad inkomst,
     netto; optional when the object has one item), the object being a task or project name or a
@@ -332,6 +364,7 @@ def uppfoljning(
                                        overskridningsratt=ratt.get(item.object), location=loc))
         tab = tabla(inputs, andringar)
         findings.extend(tab.findings)
+        findings.extend(_outturn_without_item(utfall, items, b))
 
     summary = None
     if budgetar in years:

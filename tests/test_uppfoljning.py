@@ -192,3 +192,24 @@ def test_balance_unit_bokslutsdispositioner_are_binding_items_of_their_own() -> 
     assert resolve_post("Lokaler", u.items) is mine["RR.RES"]
     assert resolve_post("Lokaler / netto", u.items) is mine["RR.RES"]
     assert resolve_post("Lokaler / Skatteinkomster", u.items) is None
+
+
+def test_an_outturn_row_that_names_nothing_is_an_error_and_a_central_non_binding_line_a_warning(
+        ) -> None:
+    # "Skolla" (a typo of Skola): its −600/−960 would be missing from Skola's outturn row without
+    # a word; a central line with no binding item (RR.VI.AVG) is not followed up: a warning. A
+    # task's line that is not part of an item (DR.INT.INK) and Gata's project row are fine.
+    b = berakna(_budget())
+    rows = [PostUtfall("Skolla", "RR.VU.PERS.LON", D("-600"), D("-960")),
+            PostUtfall("Skola", "RR.VU.PERS.LON", D("-10"), D("-20")),
+            PostUtfall("skola", "DR.INT.INK", D("5"), D("5")),
+            PostUtfall("Gata", "IN.UTG", D("-10"), D("-30")),
+            PostUtfall("RR.VI.AVG", "RR.VI.AVG", D("3"), D("4")),
+            PostUtfall("Tomt", "RR.VI.AVG", None, None)]  # nothing typed: nothing to say
+    u = uppfoljning(b, aktuellt_ar=2025, utfall=rows)
+    mine = [f for f in u.findings if f.rule == "V1"]
+    assert [(f.severity.value, f.object) for f in mine] == [("error", "Skolla"),
+                                                             ("warning", "RR.VI.AVG")]
+    assert "Skolla" in mine[0].message and "tablån" in mine[0].message
+    skola = {(r.item.object, r.item.kind): r for r in u.tabla.rows}[("Skola", Kind.ANSLAG)]
+    assert skola.prognos == D("-20")  # only the row that names Skola

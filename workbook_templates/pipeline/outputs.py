@@ -627,8 +627,11 @@ def _root_causes_only(derived: list[Finding], k: KommunInput, namnder: Sequence[
         if mine and all(n in whole for n in mine) and _not_consolidated(f, k):
             keep.append(f)  # a committee's own check on its own complete input
         elif kommun_whole and not mine and f.location is not None and (
-                f.location.sheet == "Investeringar"):
-            keep.append(f)  # a project of the (complete) municipality workbook
+                f.location.sheet == "Investeringar"
+                or f.rule == "V1" and f.location.sheet == "Utfall"):
+            # a project, or an outturn row that names nothing (a central line or a project),
+            # of the (complete) municipality workbook
+            keep.append(f)
         else:
             dropped += 1
     if dropped:
