@@ -266,6 +266,21 @@ def test_V10_stored_reader_corpus_gives_findings(path: Path, fuzz_dir: Path) -> 
     assert any(fragment in f.message for f in n.findings)
 
 
+def test_V10_damaged_sheet_rels_in_a_municipality_workbook_is_a_finding(fuzz_dir: Path) -> None:
+    # found by the part fuzz (2026-12): one '>' inserted into a sheet's relationships part; the
+    # loader looked its optional tables (tblBokslut, …) up outside the guard that turns the
+    # reader's WorkbookReadError into a finding, so read_kommun raised. (The mutant is 45 KB,
+    # over the stored corpus's size limit: it is made here from the seed.)
+    entries = list(ENTRIES["kommun"])
+    [i] = [j for j, (name, _) in enumerate(entries)
+           if name == "xl/worksheets/_rels/sheet6.xml.rels"]
+    entries[i] = (entries[i][0], mutate_bytes(entries[i][1], [("insert", 0.25, b">")]))
+    found = run(fuzz_dir, "kommun", rezip(entries))
+    mine = [f for f in found if "skadad relationsdel" in f.message]
+    assert mine and all(f.severity is Severity.ERROR and f.location.sheet == "Utfall"
+                        for f in mine)
+
+
 # --------------------------------------------------------------------------------------------
 # The sheet-extent guard the fuzz made necessary (calamine holds a sheet as a dense rectangle)
 

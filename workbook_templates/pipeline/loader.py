@@ -560,7 +560,13 @@ def read_kommun(source: str | Path | TableSource) -> KommunInput:
 def _optional_table(r: TableSource, spec: TableSpec, f: list[Finding]) -> Table | None:
     """A table that older workbooks may not have: absent is fine, broken is a finding."""
     find = getattr(r, "find_table", None)
-    if find is not None and find(spec.name) is None:
+    try:
+        if find is not None and find(spec.name) is None:
+            return None
+    except WorkbookReadError as err:  # a sheet's damaged relationships part: the tables are
+        finding = _with_workbook(err.finding, r.path)  # not found (one finding for it)
+        if finding not in f:
+            f.append(finding)
         return None
     return _table(r, spec, f)
 
