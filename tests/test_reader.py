@@ -323,3 +323,52 @@ def test_error_scan_by_reference_is_the_full_scan() -> None:
     moved = sheet.replace(b'<c r="B2">', b'<c r="B3">')  # the row's position wins in the full scan
     assert _scan_errors_by_ref(moved) is None
     assert _scan_errors(moved) == _scan_errors_full(moved) == want
+
+
+@pytest.mark.parametrize(("encode", "named"), [
+    (lambda t: t.replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16"), "UTF-16"),
+    (lambda t: t.replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16-be"), "UTF-16"),
+])
+def test_a_sheet_part_not_in_utf8_is_refused_not_read_as_empty(tmp_path: Path, encode,
+                                                               named: str) -> None:
+    # found by a differential fuzz (2026-12): calamine reads a UTF-16 sheet part as an empty
+    # sheet, without an error, so every amount on it was silently blank. Excel writes UTF-8.
+    src = tmp_path / "utf8.xlsx"
+    wb = xlsxwriter.Workbook(str(src))
+    wb.add_worksheet("Blad1").write_row(0, 0, ["Skatteinkomster", 1000])
+    wb.close()
+    path = tmp_path / f"{named}.xlsx"
+    with zipfile.ZipFile(src) as z, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in z.infolist():
+            data = z.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                text = data.decode("utf-8")
+                if not text.startswith("<?xml"):
+                    text = '<?xml version="1.0" encoding="UTF-8"?>' + text
+                data = encode(text)
+            out.writestr(info, data)
+    with open_workbook(src) as r:  # the same sheet in UTF-8 reads
+        assert r.cell("Blad1", 1, 2).value == Decimal(1000)
+    with open_workbook(path) as r, pytest.raises(WorkbookReadError, match=named) as err:
+        r.cell("Blad1", 1, 2)
+    assert err.value.finding.location.sheet == "Blad1"
+
+
+def test_a_sheet_part_in_a_single_byte_encoding_is_read(tmp_path: Path) -> None:
+    # calamine reads a part declared ISO-8859-1; only the two- and four-byte encodings are refused
+    src = tmp_path / "utf8.xlsx"
+    wb = xlsxwriter.Workbook(str(src))
+    wb.add_worksheet("Blad1").write_row(0, 0, ["Skatteinkomster", 1000])
+    wb.close()
+    path = tmp_path / "latin1.xlsx"
+    with zipfile.ZipFile(src) as z, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in z.infolist():
+            data = z.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                text = data.decode("utf-8")
+                if not text.startswith("<?xml"):
+                    text = '<?xml version="1.0" encoding="UTF-8"?>' + text
+                data = text.replace('encoding="UTF-8"', 'encoding="ISO-8859-1"').encode("latin-1")
+            out.writestr(info, data)
+    with open_workbook(path) as r:
+        assert r.cell("Blad1", 1, 2).value == Decimal(1000)

@@ -345,12 +345,33 @@ def test_a_surely_small_sheet_is_small(sheet: bytes) -> None:
         assert fast_rows * fast_cols <= 2_000_000
 
 
+@given(extent_sheet())
+@example(_sheet('<row r="1"><c r="A1"><v>1</v></c><c\nr="XFD1048576"><v>1</v></c></row>'))
+@example(_sheet('<row r="1"><c r="A1"><v>1</v></c><c\r\n r="XFD1048576"><v>1</v></c></row>'))
+@example(_sheet('<row r="1048576"><c s="0"><v>1</v></c><c s="0"><v>1</v></c></row>'
+                '</sheetData><cellWatches><cellWatch r="A1"/><cellWatch r="B1"/></cellWatches>'
+                '<sheetData>'))
+def test_the_extent_check_never_passes_what_the_exact_count_refuses(sheet: bytes) -> None:
+    """Found by a differential fuzz (2026-12): a cell tag with a tab or line break after its
+    name (``<c\nr="XFD1048576">``) was not counted, and ``r`` attributes of other elements
+    (``<cellWatch r="A1">``) were taken for cells' positions, so the fast path measured a sheet
+    of a million rows as one row and calamine would have allocated it."""
+    from workbook_templates.files.reader import MAX_SHEET_CELLS
+
+    rows, cols = _sheet_extent_exact(sheet)
+    if rows * cols > MAX_SHEET_CELLS:
+        fast_rows, fast_cols = _sheet_extent(sheet)
+        assert fast_rows * fast_cols > MAX_SHEET_CELLS
+
+
 def test_surely_small_hand_computed() -> None:
     assert _surely_small(_sheet('<row r="9999"><c r="Z9999"><v>1</v></c></row>'))
     assert not _surely_small(_sheet('<row r="1"><c r="AA1"><v>1</v></c></row>'))
     assert not _surely_small(_sheet('<row r="1"><c r="A10000"><v>1</v></c></row>'))
     assert not _surely_small(_sheet('<row r="1"><c s="1" r="A1"><v>1</v></c></row>'))
     assert not _surely_small(_sheet('<row r="1"><c><v>1</v></c></row>'))
+    # row 0 is no row: not "at most four digits" (calamine refuses it; the exact count decides)
+    assert not _surely_small(_sheet('<row r="1048576"><c r="A0"><v>1</v></c></row>'))
 
 
 def test_reading_leaves_the_garbage_collector_as_it_was(tmp_path: Path) -> None:

@@ -196,6 +196,35 @@ def test_a_formula_lxml_refuses_fails_alike(fixture_bytes: bytes) -> None:
     assert outcome[0] == "raised"
 
 
+def test_an_empty_formula_is_written_alike(fixture_bytes: bytes) -> None:
+    # found by a differential fuzz (2026-12): the row text wrote <f></f>, lxml writes <f/>
+    for body in ("", "="):
+        outcome = assert_same(fixture_bytes, {OWNED_SHEET: RowBlock("A50", [[Formula(body)]])})
+        assert outcome[0] is not None
+
+
+def test_a_decoy_sheetdata_never_makes_a_stale_sheet_unchanged(fixture_bytes: bytes) -> None:
+    # found by a differential fuzz (2026-12, a hand-made hostile part): the sheet's cells in a
+    # prefixed <x:sheetData> (A5 = 999) and an unprefixed decoy <sheetData> (A5 = 42) inside
+    # <extLst>. Writing 42 into A5 was "unchanged" from the bytes, leaving 999 in the sheet.
+    m = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    part = (f'<?xml version="1.0" encoding="UTF-8"?><x:worksheet xmlns:x="{m}" xmlns="{m}">'
+            '<x:dimension ref="A5"/><x:sheetData><x:row r="5"><x:c r="A5"><x:v>999</x:v></x:c>'
+            '</x:row></x:sheetData><x:extLst><x:ext uri="{decoy}"><sheetData><row r="1"></row>'
+            '<row r="5"><c r="A5"><v>42</v></c></row></sheetData></x:ext></x:extLst>'
+            '</x:worksheet>').encode()
+    with zipfile.ZipFile(io.BytesIO(fixture_bytes)) as z:
+        sheet_part = xw.workbook_structure(z).sheet(OWNED_SHEET).part
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as out:
+            for info in z.infolist():
+                out.writestr(info, part if info.filename == sheet_part else z.read(info))
+    outcome = assert_same(buf.getvalue(), {OWNED_SHEET: RowBlock("A5", [[Decimal(42)]])})
+    assert outcome[0] is not None  # written
+    [(_, _, _, _, _, changes)] = outcome[3]
+    assert [(c.cell, c.old, c.new) for c in changes] == [("A5", Decimal(999), Decimal(42))]
+
+
 # ---------------------------------------------------------------------------------------------
 # Property: random grids, written on the fixture and over an earlier random write
 

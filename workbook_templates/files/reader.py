@@ -611,6 +611,17 @@ class WorkbookReader:
         except (KeyError, zipfile.BadZipFile, OSError):
             return  # calamine reports the missing or damaged part itself
         self._sheet_xml[sheet] = data  # the error-value scan reads the same bytes
+        encoding = _not_utf8(data)
+        if encoding is not None:  # calamine reads such a part as an empty sheet, without a word
+            raise WorkbookReadError(
+                _finding(
+                    f"Bladet {sheet!r} är sparat med teckenkodningen {encoding}, som kommunbudget "
+                    "inte läser (bladet skulle läsas som tomt). Öppna arbetsboken i Excel, spara "
+                    "den på nytt och försök igen.",
+                    workbook=self.path.name,
+                    sheet=sheet,
+                )
+            )
         if _surely_small(data):
             return
         rows, cols = _sheet_extent(data)
@@ -1308,14 +1319,34 @@ _TAG_RE = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?(row|c)(\s[^>]*?)?(/?)>")
 _R_ATTR_RE = re.compile(rb"""(?:^|\s)r\s*=\s*["']([^"']*)["']""")
 
 
-_R_REF_RE = re.compile(rb"""\sr\s*=\s*["']([A-Za-z]{1,3})([0-9]{1,7})["']""")
 _C_REF_RE = re.compile(rb'<c r="([A-Za-z]{1,3})([0-9]{1,7})"')
 _CELL_TAG_RE = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?c[\s/>]")
 
 
-_NOT_SMALL_REF = re.compile(rb'<c r="(?![A-Za-z][0-9]{1,4}")')
+_NOT_SMALL_REF = re.compile(rb'<c r="(?![A-Za-z][1-9][0-9]{0,3}")')  # (row 0 is no row)
 _OTHER_CELL_TAG = re.compile(rb"<c[>/\t\n\r]")
 _PREFIXED_CELL_TAG = re.compile(rb":c[\s/>]")
+
+
+_BOMS = ((b"\x00\x00\xfe\xff", "UTF-32"), (b"\xff\xfe\x00\x00", "UTF-32"), (b"\xff\xfe", "UTF-16"),
+         (b"\xfe\xff", "UTF-16"), (b"<\x00", "UTF-16"), (b"\x00<", "UTF-16"))
+_DECLARED = re.compile(rb"""<\?xml[^>]*?encoding\s*=\s*["']([^"']*)["']""")
+
+
+def _not_utf8(part: bytes) -> str | None:
+    """"UTF-16" or "UTF-32" for an XML part in a two- or four-byte encoding (by its byte order
+    mark, its first bytes or its declaration), which calamine reads as an empty sheet; else None
+    (UTF-8, what Excel writes, and single-byte encodings such as ISO-8859-1, which calamine
+    reads)."""
+    for bom, name in _BOMS:
+        if part.startswith(bom):
+            return name
+    head = part[3:200] if part.startswith(b"\xef\xbb\xbf") else part[:200]
+    m = _DECLARED.match(head)
+    declared = m.group(1).upper().replace(b"-", b"") if m is not None else b""
+    if declared.startswith((b"UTF16", b"UTF32", b"UCS")):
+        return m.group(1).decode("ascii", "replace")  # type: ignore[union-attr]
+    return None
 
 
 def _surely_small(sheet_xml: bytes) -> bool:
@@ -1337,13 +1368,11 @@ def _sheet_extent(sheet_xml: bytes) -> tuple[int, int]:
     (what Excel, openpyxl and XlsxWriter write), the largest reference, empty formatted cells
     included; only when that is over the limit, or positions are implicit, the exact scan."""
     refs = _C_REF_RE.findall(sheet_xml)  # <c r="..." first, as every writer we know writes it
-    if len(refs) != sheet_xml.count(b"<c "):
-        refs = _R_REF_RE.findall(sheet_xml)
-    if b":sheetData" in sheet_xml:  # prefixed elements (x:c)
+    if b":c" in sheet_xml:  # maybe prefixed elements (x:c)
         tags = len(_CELL_TAG_RE.findall(sheet_xml))
-    else:
-        tags = sheet_xml.count(b"<c ") + sheet_xml.count(b"<c>") + sheet_xml.count(b"<c/>")
-    if len(refs) != tags:
+    else:  # every cell tag: <c …>, <c>, <c/>, and a tab or line break after the name
+        tags = sum(map(sheet_xml.count, (b"<c ", b"<c>", b"<c/>", b"<c\t", b"<c\n", b"<c\r")))
+    if len(refs) != tags:  # a cell whose position is not `<c r="` first: count them exactly
         return _sheet_extent_exact(sheet_xml)
     if not refs:
         return 0, 0

@@ -1186,8 +1186,9 @@ class _RowRenderer:
                 # text without anything to escape or encode (most labels)
                 append(f'{heads[col]}{r}{styles[col]} t="inlineStr"><is><t>{value}</t></is></c>')
             else:
-                if isinstance(value, Formula) and _BAD_XML_CHARS.search(value.body):
-                    raise _Fallback
+                if isinstance(value, Formula) and (not value.body
+                                                   or _BAD_XML_CHARS.search(value.body)):
+                    raise _Fallback  # (an empty formula: lxml writes <f/>)
                 if tv is str and not value:
                     empty = True if empty is not None else None
                 elif tv is str and "_x" in value and _decode_xstring(_encode_xstring(value)) != value:
@@ -1258,7 +1259,8 @@ def _unchanged_raw(
         return False, None
     i = data.find(b"<sheetData>")
     k = data.find(b"</sheetData>")
-    if i < 0 or k < i or data.count(b"<sheetData") != 1 or data.count(b"</sheetData>") != 1:
+    if i < 0 or k < i or data.count(b"<sheetData") != 1 or data.count(b"</sheetData>") != 1 \
+            or b":sheetData" in data:  # (a prefixed one elsewhere may be the sheet's own)
         return False, None
     firsts = [*upd, *(r1 for r1, _, _, _ in rects)]
     if not firsts:
