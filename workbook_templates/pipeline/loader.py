@@ -9,7 +9,7 @@ other workbooks.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -263,16 +263,17 @@ def _amount(cell: Cell, findings: list[Finding], line: str | None = None,
     return result
 
 
-def _code(row_code: Cell | None, row_label: Cell | None, findings: list[Finding],
-          parts: Sequence[str], amounts: Iterable[Cell | None] = ()) -> str | None:
+def _code(row: TableRow, findings: list[Finding], parts: Sequence[str],
+          amounts: Sequence[str] = ()) -> str | None:
     """The line code of a row: the Kod column, else the Rad label; both must agree.
 
-    A row with neither is skipped; when one of its ``amounts`` is filled in, that is a V10 error
-    (its amounts would count nowhere: never dropped without a word)."""
+    A row with neither is skipped; when one of its ``amounts`` columns is filled in, that is a
+    V10 error (its amounts would count nowhere: never dropped without a word)."""
     cat = catalogue()
+    row_code, row_label = row.get("Kod"), row.get("Rad")
     code_text, label_text = _text(row_code), _text(row_label)
     if not code_text and not label_text:
-        filled = [c for c in amounts if c is not None and not c.is_blank]
+        filled = [c for c in _cells_of(row, *amounts) if c is not None and not c.is_blank]
         if filled:
             at = row_code or row_label or filled[0]
             findings.append(Finding(
@@ -460,9 +461,9 @@ def read_kommun(source: str | Path | TableSource) -> KommunInput:
         if t is not None:
             _missing_year_columns(t, inp.kolumner, f)
             columns = _year_columns(t, inp.kolumner)
+            years = [k.namn for k in inp.kolumner]
             for i, row in enumerate(t.rows):
-                code = _code(row.get("Kod"), row.get("Rad"), f, ("RR", "FD", "BAL", "IN"),
-                             [row.get(k.namn) for k in inp.kolumner])
+                code = _code(row, f, ("RR", "FD", "BAL", "IN"), years)
                 if code is None:
                     continue
                 vals = _year_values(t, i, inp.kolumner, code, f, columns=columns)
@@ -489,9 +490,8 @@ def read_kommun(source: str | Path | TableSource) -> KommunInput:
                 if row.is_blank:
                     continue
                 obj = _text(row["Objekt"])
-                code = _code(row.get("Kod"), row.get("Rad"), f, ("RR", "FD", "IN"),
-                             _cells_of(row, "Utfall hittills", "Prognos helår",
-                                       "Överskridningsrätt"))
+                code = _code(row, f, ("RR", "FD", "IN"),
+                             ("Utfall hittills", "Prognos helår", "Överskridningsrätt"))
                 if code is None:
                     continue
                 inp.utfall.append(PostUtfall(
@@ -656,6 +656,7 @@ def _cost(cell: Cell, what: str, obj: str, f: list[Finding]) -> Decimal | None:
 def _projekt(t: Table, kolumner: Sequence[Kolumn], f: list[Finding]) -> list[Projekt]:
     grouped: dict[str, dict[str, object]] = {}
     columns = _year_columns(t, kolumner)
+    amounts = [*(k.namn for k in kolumner), "Kostnadskalkyl", "Tidigare år"]
     for i, row in enumerate(t.rows):
         name = _text(row["Projekt"])
         if not name:
@@ -663,9 +664,7 @@ def _projekt(t: Table, kolumner: Sequence[Kolumn], f: list[Finding]) -> list[Pro
                 f.append(Finding("V10", Severity.ERROR, "Raden saknar projektnamn; fyll i "
                                  "Projekt.", location=row["Projekt"].location))
             continue
-        code = _code(row.get("Kod"), row.get("Rad"), f, ("IN",),
-                     [*(row.get(k.namn) for k in kolumner),
-                      *_cells_of(row, "Kostnadskalkyl", "Tidigare år")])
+        code = _code(row, f, ("IN",), amounts)
         if code is None:
             continue
         vals = _year_values(t, i, kolumner, code, f, obj=name, columns=columns)
@@ -757,6 +756,7 @@ def read_namnd(source: str | Path | TableSource,
         if t is not None:
             _missing_year_columns(t, kol, f)
             columns = _year_columns(t, kol)
+            years = [k.namn for k in kol]
             for i, row in enumerate(t.rows):
                 task = _text(row["Uppgift"])
                 if not task:
@@ -765,8 +765,7 @@ def read_namnd(source: str | Path | TableSource,
                                          "Raden har belopp men ingen uppgift; fyll i Uppgift.",
                                          location=row["Uppgift"].location))
                     continue
-                code = _code(row.get("Kod"), row.get("Rad"), f, ("RR", "DR", "FD"),
-                             [row.get(k.namn) for k in kol])
+                code = _code(row, f, ("RR", "DR", "FD"), years)
                 if code is None:
                     continue
                 if task not in fin:
@@ -793,8 +792,7 @@ def read_namnd(source: str | Path | TableSource,
                 if not task:
                     _unnamed(row, "Uppgift", ("Utfall hittills", "Prognos helår"), f)
                     continue
-                code = _code(row.get("Kod"), row.get("Rad"), f, ("RR", "DR", "FD"),
-                             _cells_of(row, "Utfall hittills", "Prognos helår"))
+                code = _code(row, f, ("RR", "DR", "FD"), ("Utfall hittills", "Prognos helår"))
                 if code is None:
                     continue
                 inp.utfall.append(PostUtfall(
