@@ -32,6 +32,7 @@ from addin.excel_values import EXCEL_ERRORS
 from engine.findings import Finding, Location, Severity
 from workbook_templates import schema as S
 from workbook_templates.files.reader import (
+    BELOW_TABLE_ROWS,
     Cell,
     CellError,
     Table,
@@ -40,6 +41,7 @@ from workbook_templates.files.reader import (
     Value,
     _norm,
     _to_decimal,
+    below_table_finding,
     cell_name,
     parse_range,
     range_name,
@@ -137,6 +139,18 @@ class ExcelTableSource:
                     cell=range_name(r1, c1, r1, c2), table=name))
         body = cells[1:len(cells) - (1 if t.show_totals else 0)]
         rows = tuple(TableRow(r1 + 1 + i, line, index) for i, line in enumerate(body))
+        # content typed below a table with a totals row: never read, so never silent
+        others = [parse_range(o.range.address.replace("$", "")) for o in sheet.tables
+                  if o.name != t.name]
+        last = min(r2 + BELOW_TABLE_ROWS, 1_048_576) if t.show_totals else r2  # (Excel's last)
+        below = sheet.range(range_name(r2 + 1, c1, last, c2)).options(
+            ndim=2, err_to_str=True).value if last > r2 else []
+        stray = below_table_finding(
+            [[excel_value(v) for v in line] for line in below], r2 + 1, c1, table=t.name,
+            sheet=sname, workbook=wb, totals=bool(t.show_totals),
+            stop=lambda r: any(a <= r <= b and c <= c2 and d >= c1 for a, c, b, d in others))
+        if stray is not None:
+            findings.append(stray)
         table = Table(name=t.name, sheet=sname, ref=ref,
                       headers=tuple("" if c.value is None else str(c.value) for c in header_cells),
                       header_cells=header_cells,

@@ -104,6 +104,17 @@ def _no_code(sheet: str, code: str, label: str) -> Callable[[Workbook], None]:
     return f
 
 
+def _under_totals(sheet: str, table: str, values: list[object]) -> Callable[[Workbook], None]:
+    """A row typed in the row under a table's totals row (Excel leaves it outside the table)."""
+    def f(wb: Workbook) -> None:
+        ws = wb[sheet]
+        last = int(ws.tables[table].ref.split(":")[1][1:])
+        for j, v in enumerate(values, start=1):
+            ws.cell(last + 1, j, v)
+
+    return f
+
+
 def _duplicate_task(wb: Workbook) -> None:
     ws = wb["Uppgifter"]
     ws["A5"] = ws["A4"].value
@@ -183,6 +194,17 @@ CASES: tuple[Case, ...] = (
          "A4", "hör inte till någon uppgift", input_error=False),
     Case("outturn_project_typo", "kommun", _set("Utfall", "A4", "Skolcentrum Nord"), "V1",
          "Utfall", "B4", "hör inte till någon uppgift", input_error=False),  # (the row's Kod)
+    # a row typed under a table's Summa row is outside the table: not read, without a word,
+    # before 2026-12 (a result unit, a line of the budget)
+    Case("row_under_totals_result_units", "namnd",
+         _under_totals("Resultatenheter", "tblResultatenheter",
+                       ["Fastighetsavdelningen", "nej", -500000, -560000]),
+         "V10", "Resultatenheter", None, "direkt under tabellen"),
+    Case("row_under_totals_drift", "namnd",
+         _under_totals("Driftsbudget", "tblDrift",
+                       ["Äldreomsorg", "RR.VU.TJ", "Köp av tjänster", -1000, -1000, -1000,
+                        -1000, -1000]),
+         "V10", "Driftsbudget", None, "direkt under tabellen"),
     Case("amounts_without_result_unit", "namnd", _set("Resultatenheter", "A5", None), "V10",
          "Resultatenheter", "A5", "ingen resultatenhet"),
 )

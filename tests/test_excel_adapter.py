@@ -202,3 +202,35 @@ def test_to_excel_rows_is_a_rectangle_of_the_same_values(rows: list[list[object]
             else:
                 assert b == a and type(b) is type(a)
         assert all(v is None for v in out[len(orig):])
+
+
+def test_a_row_typed_under_a_totals_row_is_a_finding_live_and_file(example, tmp_path) -> None:
+    """Found by an audit (2026-12): a result unit typed in the row under tblResultatenheter's
+    Summa row (Excel does not take it into a table with a totals row) was left out of the
+    resultatbalansering without a word. Now an error at that row, from both readers; a note
+    typed there (text only) is a warning; a blank row ends what is looked at."""
+    _, namnder = example
+
+    def below(values: list[object], gap: bool = False):  # noqa: ANN202
+        def edit(wb) -> None:  # noqa: ANN001
+            ws = wb[S.T.RESULTATENHETER.sheet]
+            last = int(ws.tables[S.T.RESULTATENHETER.name].ref.split(":")[1][1:])
+            for j, v in enumerate(values, start=1):
+                ws.cell(last + 1 + gap, j, v)
+        return edit
+
+    cases = [(["Fastighetsavdelningen", "nej", -500000, -560000], "error"),
+             (["Obs: preliminära siffror"], "warning"),
+             (["Fastighetsavdelningen", "nej", -500000, -560000], None)]  # under a blank row
+    for i, (values, severity) in enumerate(cases):
+        path = _edit(namnder[0], tmp_path / f"n{i}.xlsx", below(values, gap=severity is None))
+        from_file = read_namnd(path)
+        live = read_namnd(ExcelTableSource(Book(path)))
+        assert live.findings == from_file.findings
+        mine = [f for f in from_file.findings if "direkt under tabellen" in f.message]
+        if severity is None:
+            assert not mine
+            continue
+        [f] = mine
+        assert f.severity.value == severity and f.location.sheet == S.T.RESULTATENHETER.sheet
+        assert f.location.cell.startswith("A") and f.location.table == S.T.RESULTATENHETER.name

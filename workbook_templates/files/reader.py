@@ -392,6 +392,53 @@ def _count(text: str) -> int:
     return int(text) if text.isdigit() and len(text) < 8 else -1
 
 
+#: rows looked at below a table for content typed there (a controller's new row)
+BELOW_TABLE_ROWS = 200
+
+
+def below_table_finding(rows: Sequence[Sequence[Value]], first_row: int, c1: int, *,
+                        table: str, sheet: str, workbook: str, totals: bool,
+                        stop: Callable[[int], bool] = lambda _r: False) -> Finding | None:
+    """A finding for content typed in the rows directly below a table (``rows``: their values in
+    the table's columns, from ``first_row``, the row after the table's last, down to the first
+    blank row or a row where ``stop`` says another table begins): Excel does not take such a row
+    into a table that has a totals row, so it would not be read, without a word. An error when
+    it holds a number or an error value (an amount left out), else a warning (a note). Asked
+    for tables with a totals row only: a table without one grows when a row is typed under it,
+    and a grown table may touch a title the template has below it."""
+    found: list[tuple[int, int]] = []  # (row, first column with content)
+    numbers = False
+    for i, vals in enumerate(rows):
+        r = first_row + i
+        if stop(r) or _blank_values(list(vals)):
+            break
+        found.append((r, c1 + next(j for j, v in enumerate(vals)
+                                   if v is not None and not (isinstance(v, str)
+                                                             and not isinstance(v, CellError)
+                                                             and not v.strip()))))
+        numbers = numbers or any(isinstance(v, CellError) or (
+            isinstance(v, Decimal | float | int) and not isinstance(v, bool)) for v in vals)
+    if not found:
+        return None
+    (first, col), last = found[0], found[-1][0]
+    where = f"rad {first}" if first == last else f"raderna {first}–{last}"
+    total = " (tabellen slutar med sin summarad)" if totals else ""
+    return _finding(
+        f"Det finns innehåll direkt under tabellen {table!r} på {where}, utanför tabellen{total}, "
+        "så det läses inte. Flytta in det i tabellen: högerklicka på en rad i tabellen och välj "
+        "Infoga → Tabellrader ovanför (eller dra tabellens storlekshandtag), och uppdatera igen.",
+        workbook=workbook, sheet=sheet, cell=cell_name(first, col), table=table,
+        severity=Severity.ERROR if numbers else Severity.WARNING)
+
+
+def _valid_range(ref: str) -> bool:
+    try:
+        parse_range(ref)
+    except ValueError:
+        return False
+    return True
+
+
 def _blank_values(values: list[Value]) -> bool:
     """Whether every value is blank as :attr:`Cell.is_blank` says (None, or text of spaces)."""
     for v in values:  # a loop, not all(): most rows end at their first value
@@ -1016,6 +1063,9 @@ class WorkbookReader:
             if skip_blank_rows and _blank_values(vals):  # TableRow.is_blank, before any Cell
                 continue
             rows.append(TableRow(r, self._cells(sheet, r, c1, vals), index))
+        stray = self._below_table(info, r2, c1, c2) if info.totals_row_count else None
+        if stray is not None:
+            findings.append(stray)
         table = Table(
             name=info.display_name,
             sheet=sheet,
@@ -1026,6 +1076,20 @@ class WorkbookReader:
             _index=index,
         )
         return TableResult(table, tuple(findings))
+
+    def _below_table(self, info: TableInfo, r2: int, c1: int, c2: int) -> Finding | None:
+        """:func:`below_table_finding` for the rows of the sheet below the table."""
+        grid = self._grid(info.sheet)
+        last = min(len(grid), r2 + BELOW_TABLE_ROWS)
+        if last <= r2:
+            return None
+        others = [parse_range(t.ref) for t in self.tables()
+                  if t.sheet == info.sheet and t.part != info.part and _valid_range(t.ref)]
+        return below_table_finding(
+            self._values(info.sheet, r2 + 1, c1, last, c2), r2 + 1, c1,
+            table=info.display_name, sheet=info.sheet, workbook=self.path.name,
+            totals=info.totals_row_count > 0,
+            stop=lambda r: any(a <= r <= b and c <= c2 and d >= c1 for a, c, b, d in others))
 
     # ranges --------------------------------------------------------------------------------
     def range(self, sheet: str, ref: str) -> RangeResult:
