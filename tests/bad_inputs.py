@@ -205,6 +205,14 @@ CASES: tuple[Case, ...] = (
                        ["Äldreomsorg", "RR.VU.TJ", "Köp av tjänster", -1000, -1000, -1000,
                         -1000, -1000]),
          "V10", "Driftsbudget", None, "direkt under tabellen"),
+    # a committee twice in the list with different goal flags: the last row won, without a word
+    Case("committee_twice_in_list", "kommun",
+         _set("Resultatbalansering in", "A9", "Kommunstyrelsen"), "V1",
+         "Resultatbalansering in", "A9", "två gånger i nämndlistan"),
+    # an adjustment at committee level that names a unit: the unit was dropped without a word
+    Case("adjustment_committee_level_names_a_unit", "kommun",
+         _set("Resultatbalansering in", "C14", "nämnd"), "R2", "Resultatbalansering in", "B14",
+         "nivå nämnd men anger resultatenheten", input_error=False),
     Case("amounts_without_result_unit", "namnd", _set("Resultatenheter", "A5", None), "V10",
          "Resultatenheter", "A5", "ingen resultatenhet"),
 )

@@ -528,6 +528,14 @@ def read_kommun(source: str | Path | TableSource) -> KommunInput:
         if t is not None:
             for row in t.rows:
                 name = _text(row["Nämnd"])
+                if name and name.casefold() in inp.namnder_plats:  # which goal flag? never a guess
+                    f.append(Finding("V1", Severity.ERROR,
+                                     f"Nämnden {name!r} finns två gånger i nämndlistan (tblNamnder, "
+                                     "även rad "
+                                     f"{(inp.namnder_plats[name.casefold()].cell or '').lstrip('ABCDEFGHIJKLMNOPQRSTUVWXYZ')}"
+                                     "); ta bort den ena raden.", object=name,
+                                     location=row["Nämnd"].location))
+                    continue
                 if name:  # blank = not stated: no surplus carried, and a finding (R3)
                     ok = _yes_no(row["Måluppfyllelse"], f, None)
                     inp.namnder.append(Namnd(name, maluppfyllelse=ok))
@@ -542,6 +550,13 @@ def read_kommun(source: str | Path | TableSource) -> KommunInput:
                     continue
                 niva = _listed(row["Nivå"], RB_NIVAER, "Nivå", f, also=("namnd",)) or "enhet"
                 niva = "namnd" if niva.startswith("n") else "enhet"
+                if niva == "namnd" and _text(row["Resultatenhet"]):
+                    f.append(Finding("R2", Severity.WARNING,
+                                     f"Justeringen har nivå nämnd men anger resultatenheten "
+                                     f"{_text(row['Resultatenhet'])!r}: den förs på nämnden, inte "
+                                     "på enheten. Ändra Nivå till enhet om den gäller enheten, "
+                                     "annars töm Resultatenhet.", object=_text(row["Nämnd"]),
+                                     location=row["Resultatenhet"].location))
                 inp.justeringar.append(Justering(_text(row["Nämnd"]), amount, _text(row["Orsak"]),
                                                  niva, _text(row["Resultatenhet"]) or None))
         t = _table(r, T.TIDPLAN, f)
