@@ -844,7 +844,10 @@ def _garanti(r: _Rad, regler: Regelverk, nothing: bool, findings: list[Finding])
                 r.anmarkning = _join(r.anmarkning, "saknar måluppfyllelse; inget överskott (R4)")
             return
         share = _andel(regler.avdrag_overskott_procent, regler.garanti_overskott_enhet)
-        r.garanti = _round_product(a, share, unit, regler.garanti_avrundning)
+        # at least the share, rounded up (the default), but never more than the surplus itself
+        # (rounded down to the unit): 10 at thousands gave 1 000, 0.40 at kronor 1
+        r.garanti = min(_round_product(a, share, unit, regler.garanti_avrundning),
+                        _round_product(a, Fraction(1), unit, "nedat"))
         cap = _cap(regler.tak_overskott_enhet_belopp, regler.tak_overskott_enhet_procent,
                    e.budget, unit, f"{e.namnd} / {e.namn}", findings, e.namnd)
         if cap is not None and r.garanti > cap:

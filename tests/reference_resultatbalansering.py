@@ -822,7 +822,8 @@ def _garanti(r: _Rad, regler: Regelverk, nothing: bool, findings: list[Finding])
                 r.anmarkning = _join(r.anmarkning, "saknar måluppfyllelse; inget överskott (R4)")
             return
         share = (1 - Fraction(regler.avdrag_overskott_procent) / 100) * regler.garanti_overskott_enhet
-        r.garanti = _round(Fraction(a) * share, unit, regler.garanti_avrundning)
+        r.garanti = min(_round(Fraction(a) * share, unit, regler.garanti_avrundning),
+                        _round(Fraction(a), unit, "nedat"))  # never more than the surplus
         cap = _cap(regler.tak_overskott_enhet_belopp, regler.tak_overskott_enhet_procent,
                    e.budget, unit, f"{e.namnd} / {e.namn}", findings, e.namnd)
         if cap is not None and r.garanti > cap:

@@ -358,6 +358,25 @@ def test_r4_guarantee_is_rounded_once_from_the_exact_result():
     assert (n.overforing, n.ks_andel, n.disposition) == (2, D("1.10"), 0)
 
 
+@pytest.mark.parametrize(("unit", "result", "a"), [
+    # found by an audit (2026-12): the guaranteed third, rounded up, exceeded the surplus itself
+    # when the surplus was below 1.5 rounding units. By hand: 10 / 3 = 3.33 -> up to 1 000 at
+    # thousands, but the unit's whole surplus is 10, 0 whole thousands: 0. 0.40 / 3 -> up to 1
+    # at kronor, but 0.40 holds no whole krona: 0. 1 500 at thousands: 500 -> up 1 000, and
+    # 1 500 rounded down is 1 000: 1 000 (the cap does not bite). 2 500: 833 -> 1 000.
+    (THOUSAND, "10", "0"),
+    (UNIT, "0.40", "0"),
+    (THOUSAND, "1500", "1000"),
+    (THOUSAND, "2500", "1000"),
+    (UNIT, "1", "1"),  # 0.33 up to 1 = the whole surplus: allowed
+])
+def test_r4_guarantee_never_exceeds_the_units_surplus(unit, result, a):
+    b = balansera([enhet("A", result), central(0)], replace(DEFAULT_RULES, avrundning=unit))
+    assert b.enhet(KFN, "A").overforing == D(a)
+    n = b.namnd(KFN)
+    assert sum(e.overforing for e in b.enheter) + n.disposition == n.overforing
+
+
 def test_r4_guarantee_rounding_nearest_option():
     rules = replace(DEFAULT_RULES, garanti_avrundning="narmaste")
     b = balansera([enhet("A", 100), central(0)], rules)
@@ -668,11 +687,20 @@ def test_property_r4_every_unit_keeps_at_least_its_guarantee(data, unit):
         if a < 0:
             assert e.overforing == quantize(a, unit)  # all of its own deficit, rounded once
         elif a > 0 and e.maluppfyllelse is True:
-            # at least a third, rounded up once; never more than the surplus rounded up
-            assert Fraction(a) / 3 <= e.overforing <= _ceil(a, unit)
+            # at least a third, rounded up once, unless that is more than the surplus itself:
+            # then the surplus rounded down to the unit; never more than the surplus
+            whole = _floor(a, unit)
+            if whole >= Fraction(a) / 3:
+                assert Fraction(a) / 3 <= e.overforing <= min(_ceil(a, unit), a)
+            else:
+                assert e.overforing == whole
         else:
             assert e.overforing == 0  # no surplus without goal achievement (blank = not met)
 
 
 def _ceil(x: Decimal, unit: Decimal) -> Decimal:
     return Decimal(math.ceil(Fraction(x) / Fraction(unit))) * unit
+
+
+def _floor(x: Decimal, unit: Decimal) -> Decimal:
+    return Decimal(math.floor(Fraction(x) / Fraction(unit))) * unit
