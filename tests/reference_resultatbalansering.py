@@ -680,13 +680,14 @@ def _balansera_namnd(
     namnd_mal_ok = goal is True or not regler.krav_maluppfyllelse_namnd
     avdrag = andel_enh = andel_nmd = ZERO
     carry = ZERO
-    nothing = False
+    cap_over: Decimal | None = None  # the committee's caps, applied after its units' caps
+    cap_under: Decimal | None = None
     if regler.minsta_belopp > 0 and abs(total) < regler.minsta_belopp:
-        nothing = True
         findings.append(Finding(
             "R3", Severity.INFO,
             f"Nämnden {namn}: justerat resultat {_sv(total)} är mindre än minsta belopp "
-            f"{_sv(regler.minsta_belopp)}; inget förs över.",
+            f"{_sv(regler.minsta_belopp)}; nämnden för inte över något. Enheternas garanterade "
+            "belopp gäller ändå (R4) och balanseras av nämndens disposition.",
             object=namn,
         ))
     elif total > 0 and not namnd_mal_ok:
@@ -713,34 +714,39 @@ def _balansera_namnd(
         carry = _round(t * keep * (e_share + n_share), unit)
         andel_nmd = carry - andel_enh
         avdrag = _round(t * haircut, unit)
-        cap = _cap(regler.tak_overskott_namnd_belopp, regler.tak_overskott_namnd_procent, budget,
-                   unit, f"Nämnden {namn}", findings, namn)
-        if cap is not None and carry > cap:
-            findings.append(Finding(
-                "R3", Severity.INFO,
-                f"Nämnden {namn}: överföringen {_sv(carry)} begränsas till taket {_sv(cap)}; "
-                f"{_sv(carry - cap)} går till KS.",
-                object=namn,
-            ))
-            carry = cap
+        cap_over = _cap(regler.tak_overskott_namnd_belopp, regler.tak_overskott_namnd_procent,
+                        budget, unit, f"Nämnden {namn}", findings, namn)
     elif total < 0:
         carry = _round(Fraction(total) * regler.underskott_andel_overfors, unit)
-        cap = _cap(regler.tak_underskott_namnd_belopp, regler.tak_underskott_namnd_procent,
-                   budget, unit, f"Nämnden {namn}", findings, namn)
-        if cap is not None and carry < -cap:
-            findings.append(Finding(
-                "R3", Severity.INFO,
-                f"Nämnden {namn}: överfört underskott {_sv(carry)} begränsas till {_sv(-cap)}; "
-                f"{_sv(carry + cap)} bärs av KS.",
-                object=namn,
-            ))
-            carry = -cap
+        cap_under = _cap(regler.tak_underskott_namnd_belopp, regler.tak_underskott_namnd_procent,
+                         budget, unit, f"Nämnden {namn}", findings, namn)
 
-    # R4: every result unit, central förvaltningsledning included, gets its guaranteed amount
+    # R4: every result unit, central förvaltningsledning included, gets its guaranteed amount,
+    # also when the committee carries nothing (under its minimum, or its goals not met): the
+    # committee's condition never takes away a unit's guarantee; its disposition balances it.
+    # A unit's excess over its own cap goes to KS out of the committee's carry.
     for r in rader:
-        _garanti(r, regler, nothing, findings)
+        _garanti(r, regler, findings)
         r.overforing = r.garanti - r.till_ks
         carry -= r.till_ks
+    # the committee's caps last, on what it carries after its units' caps (applied before them,
+    # a unit's excess was taken from a carry the committee cap had already cut: twice)
+    if cap_over is not None and carry > cap_over:
+        findings.append(Finding(
+            "R3", Severity.INFO,
+            f"Nämnden {namn}: överföringen {_sv(carry)} begränsas till taket {_sv(cap_over)}; "
+            f"{_sv(carry - cap_over)} går till KS.",
+            object=namn,
+        ))
+        carry = cap_over
+    if cap_under is not None and carry < -cap_under:
+        findings.append(Finding(
+            "R3", Severity.INFO,
+            f"Nämnden {namn}: överfört underskott {_sv(carry)} begränsas till {_sv(-cap_under)}; "
+            f"{_sv(carry + cap_under)} bärs av KS.",
+            object=namn,
+        ))
+        carry = -cap_under
     ks = total - carry
     guaranteed = sum((r.overforing for r in rader), ZERO)
     disposition = carry - guaranteed
@@ -793,7 +799,7 @@ def _balansera_namnd(
     return nr, rows, findings
 
 
-def _garanti(r: _Rad, regler: Regelverk, nothing: bool, findings: list[Finding]) -> None:
+def _garanti(r: _Rad, regler: Regelverk, findings: list[Finding]) -> None:
     """R4 for one result unit (a central förvaltningsledning too): set ``garanti`` (its
     guaranteed amount, rounded once from the exact adjusted result) and ``till_ks`` (excess over
     a cap). The committee's goal achievement does not enter: R3's goal condition concerns the
@@ -801,7 +807,7 @@ def _garanti(r: _Rad, regler: Regelverk, nothing: bool, findings: list[Finding])
     unit = regler.avrundning
     a = r.justerat
     e = r.enhet
-    if nothing or a == 0:
+    if a == 0:
         return
     if regler.minsta_belopp > 0 and abs(a) < regler.minsta_belopp:
         r.anmarkning = _join(r.anmarkning, "under minsta belopp; inget förs över")

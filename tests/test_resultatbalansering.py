@@ -527,6 +527,39 @@ def test_shipped_variant_tak():
     assert carries(b) == {"A": 180000, "Central": 0} and n.disposition == 120000
 
 
+def test_shipped_variant_tak_unit_cap_is_not_charged_twice():
+    # found by an audit (2026-12). A +3 000 000 (budget -10 000 000), central 0 (budget
+    # -5 000 000). Haircut 10 %: 2 700 000; thirds 900 000 each; carry 1 800 000.
+    # A's guarantee 900 000 > its cap 3 % of 10 000 000 = 300 000: A 300 000, 600 000 to KS, out
+    # of the carry: 1 200 000. Committee cap min(5 000 000, 2 % of 15 000 000) = 300 000: carry
+    # 300 000, KS 3 000 000 - 300 000 = 2 700 000, disposition 300 000 - 300 000 = 0.
+    # (With the committee cap first, A's 600 000 was taken from the already capped 300 000:
+    # carry -300 000, KS 3 300 000, more than the whole surplus.)
+    rules, _ = load_rules("variant_tak")
+    b = balansera([enhet("A", 3_000_000, budget=D(-10_000_000)),
+                   central(0, budget=D(-5_000_000))], rules)
+    n = b.namnd(KFN)
+    assert (n.overforing, n.ks_andel, n.disposition) == (300_000, 2_700_000, 0)
+    assert carries(b) == {"A": 300_000, "Central": 0}
+    assert b.enhet(KFN, "A").till_ks == 600_000
+    assert not [f for f in b.findings if f.severity is Severity.WARNING and f.rule == "R4"]
+
+
+def test_shipped_variant_tak_minimum_keeps_the_units_guarantees():
+    # found by an audit (2026-12). A +1 000 000 (budget -10 000 000), B -995 000, central 0:
+    # committee 5 000 < minimum 10 000, so the committee carries nothing and KS gets 5 000. The
+    # units keep their guarantees (both far above the minimum), as when the goals are not met:
+    # A 1 000 000 * 0.9 / 3 = 300 000 (= its cap 3 % of 10 000 000), B all of -995 000;
+    # disposition 0 - (300 000 - 995 000) = 695 000. (Before: every unit 0, B's deficit gone.)
+    rules, _ = load_rules("variant_tak")
+    b = balansera([enhet("A", 1_000_000, budget=D(-10_000_000)),
+                   enhet("B", -995_000, budget=D(-5_000_000)), central(0, budget=D(-1))], rules)
+    n = b.namnd(KFN)
+    assert (n.overforing, n.ks_andel, n.disposition) == (0, 5_000, 695_000)
+    assert carries(b) == {"A": 300_000, "B": -995_000, "Central": 0}
+    assert any(f.rule == "R5" and "B" in (f.object or "") for f in b.findings)  # action plan
+
+
 # --- R6, R8 ------------------------------------------------------------------------------------
 
 
