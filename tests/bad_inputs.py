@@ -115,6 +115,11 @@ def _under_totals(sheet: str, table: str, values: list[object]) -> Callable[[Wor
     return f
 
 
+def _one_unit_costs_positive(wb: Workbook) -> None:
+    ws = wb["Resultatenheter"]
+    ws["C5"], ws["D5"] = -ws["C5"].value, -ws["D5"].value
+
+
 def _duplicate_task(wb: Workbook) -> None:
     ws = wb["Uppgifter"]
     ws["A5"] = ws["A4"].value
@@ -213,6 +218,10 @@ CASES: tuple[Case, ...] = (
     Case("adjustment_committee_level_names_a_unit", "kommun",
          _set("Resultatbalansering in", "C14", "nämnd"), "R2", "Resultatbalansering in", "B14",
          "nivå nämnd men anger resultatenheten", input_error=False),
+    # one unit typed with costs positive among net-cost units: its surplus read as a deficit
+    # without a word before 2026-12 (a warning: a net-income unit is possible)
+    Case("one_unit_costs_positive", "namnd", _one_unit_costs_positive, "V10",
+         "Resultatenheter", "A5", "positiv nettobudget", input_error=False),
     Case("amounts_without_result_unit", "namnd", _set("Resultatenheter", "A5", None), "V10",
          "Resultatenheter", "A5", "ingen resultatenhet"),
 )

@@ -980,6 +980,19 @@ def _enheter(t: Table, namnd: str, f: list[Finding], version: str = MALLVERSION
                          "förrän tecknen är rättade.", object=namnd,
                          location=first_budget.location if first_budget else None))
         return [], []
+    # some units with a net income among units with a net cost: possible (a rental unit), and
+    # what one unit typed with costs positive looks like (its surplus read as a deficit)
+    negative = sum(1 for e in out if e.budget is not None and e.budget < 0)
+    if negative >= 2:
+        for e in out:
+            if e.budget is not None and e.budget > 0:
+                f.append(Finding(
+                    "V10", Severity.WARNING,
+                    f"Resultatenheten {e.namn!r} har positiv nettobudget (nettointäkt) medan "
+                    f"nämndens andra enheter har nettokostnad. Kontrollera tecknen: kostnader "
+                    "skrivs negativa (en nettokostnad på 10 000 är −10 000), annars blir enhetens "
+                    "överskott ett underskott. Har enheten verkligen en nettointäkt är allt rätt.",
+                    object=f"{namnd} / {e.namn}", location=e.plats))
     if old and out:
         f.append(Finding("V10", Severity.INFO,
                          "Resultatenheter läses enligt mallversion 0.1 (kostnader positiva) och "
