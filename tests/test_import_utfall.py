@@ -88,3 +88,117 @@ def test_an_unreadable_export_is_a_finding_and_exit_2(tmp_path: Path, capsys) ->
     bad.write_bytes(b"not a zip at all")
     assert main(["import-utfall", str(bad), "--mappning", str(_mappning(tmp_path / "m.csv")),
                  "--kommun", str(kommun)]) == 2
+
+
+# --- found by an audit with real export habits (2026-12) ----------------------------------------
+
+
+def _setup(tmp_path: Path) -> tuple[Path, Path, Path]:
+    ex = exempelkommun()
+    kommun = new_kommun(tmp_path / "kommun.xlsx", ex)
+    social = new_namnd(tmp_path / "social.xlsx", "Socialnämnden", ex)
+    wb = openpyxl.load_workbook(social)  # Utfall hittills left to the ledger (fresh file)
+    for row in wb["Utfall"].iter_rows(min_row=4):
+        if row[0].value == "Äldreomsorg" and row[1].value in ("RR.VU.PERS.LON", "RR.VI.AVG"):
+            row[3].value = None
+    wb.save(social)
+    return kommun, social, _mappning(tmp_path / "mappning.csv")
+
+
+def _booked(social: Path) -> dict[tuple[str, str], Decimal]:
+    return {(u.objekt, u.kod): u.utfall for u in read_namnd(social).utfall}
+
+
+def test_debet_and_kredit_with_one_side_empty_are_read(tmp_path: Path) -> None:
+    # the usual layout of a Debet/Kredit export: one side filled per line. Every row was
+    # rejected ("'1234,56 / ' är inte ett tal"). By hand: salary 1 234,56 debit -> cost
+    # -1 234,56; fee 500,00 credit -> income +500,00 (account rules flip the debit sign).
+    kommun, social, mappning = _setup(tmp_path)
+    for i, text in enumerate([
+            "Konto;Kst;Period;Debet;Kredit\n4000;3100;1;1234,56;\n3100;3100;1;;500,00\n",
+            # quoted fields: the general (pandas) path
+            'Konto;Kst;Period;Debet;Kredit\n"4000";3100;1;"1234,56";\n3100;3100;1;;"500,00"\n']):
+        export = tmp_path / f"dk{i}.csv"
+        export.write_text(text, encoding="utf-8")
+        assert main(["import-utfall", str(export), "--mappning", str(mappning), "--kommun",
+                     str(kommun)]) == 0
+        got = _booked(social)
+        assert got[("Äldreomsorg", "RR.VU.PERS.LON")] == Decimal("-1234.56")
+        assert got[("Äldreomsorg", "RR.VI.AVG")] == Decimal("500.00")
+
+
+def test_a_row_with_both_sides_empty_is_rejected_and_nothing_is_written(tmp_path: Path,
+                                                                       capsys) -> None:
+    # A rejected row's amount is in no total, so "stämmer på centen" could not see it: the
+    # import wrote a partial outturn over the previous one. Now nothing is written.
+    kommun, social, mappning = _setup(tmp_path)
+    good = tmp_path / "good.csv"
+    good.write_text("Konto;Kst;Period;Belopp\n4000;3100;1;3000,00\n", encoding="utf-8")
+    assert main(["import-utfall", str(good), "--mappning", str(mappning), "--kommun",
+                 str(kommun)]) == 0
+    before = social.read_bytes()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Konto;Kst;Period;Debet;Kredit\n4000;3100;1;;\n4000;3100;2;tio;\n",
+                   encoding="utf-8")
+    assert main(["import-utfall", str(bad), "--mappning", str(mappning), "--kommun",
+                 str(kommun)]) == 1
+    seen = capsys.readouterr()
+    assert "ingenting skrevs" in seen.out + seen.err
+    assert social.read_bytes() == before
+    assert _booked(social)[("Äldreomsorg", "RR.VU.PERS.LON")] == Decimal("-3000.00")
+
+
+def test_a_running_balance_beside_debet_and_kredit_is_not_summed(tmp_path: Path) -> None:
+    # Saldo (a running balance, Fortnox/Visma) was taken for the amount: 100 + 150 = 250
+    kommun, social, mappning = _setup(tmp_path)
+    export = tmp_path / "saldo.csv"
+    export.write_text("Konto;Kst;Period;Debet;Kredit;Saldo\n4000;3100;3;100,00;0,00;100,00\n"
+                      "4000;3100;3;50,00;0,00;150,00\n", encoding="utf-8")
+    assert main(["import-utfall", str(export), "--mappning", str(mappning), "--kommun",
+                 str(kommun)]) == 0
+    assert _booked(social)[("Äldreomsorg", "RR.VU.PERS.LON")] == Decimal("-150.00")
+
+
+def test_units_spelled_in_other_letters_are_one_task(tmp_path: Path) -> None:
+    # 3100 -> Äldreomsorg and 3101 -> ÄLDREOMSORG: two rows on the sheet, the loader kept one
+    # (-500 instead of -1 500)
+    kommun, social, mappning = _setup(tmp_path)
+    text = mappning.read_text(encoding="utf-8") + "kst;3101;;ÄLDREOMSORG;;Hemvård 2\n"
+    mappning.write_text(text, encoding="utf-8")
+    export = tmp_path / "case.csv"
+    export.write_text("Konto;Kst;Period;Belopp\n4000;3100;1;1000,00\n4000;3101;1;500,00\n",
+                      encoding="utf-8")
+    assert main(["import-utfall", str(export), "--mappning", str(mappning), "--kommun",
+                 str(kommun)]) == 0
+    assert _booked(social)[("Äldreomsorg", "RR.VU.PERS.LON")] == Decimal("-1500.00")
+
+
+def test_a_date_serial_or_a_short_date_is_no_period(tmp_path: Path, capsys) -> None:
+    # "45747" (an Excel date serial) was July 4574, "250301" January 2503: booked, exit 0
+    kommun, social, mappning = _setup(tmp_path)
+    for period in ("45747", "250301"):
+        export = tmp_path / f"p{period}.csv"
+        export.write_text(f"Konto;Kst;Period;Belopp\n4000;3100;{period};100,00\n",
+                          encoding="utf-8")
+        assert main(["import-utfall", str(export), "--mappning", str(mappning), "--kommun",
+                     str(kommun)]) == 1
+        seen = capsys.readouterr()
+        assert "inte en månad 1-12" in seen.out + seen.err
+
+
+def test_outturn_of_a_unit_no_committee_has_is_a_warning(tmp_path: Path, capsys) -> None:
+    # a typo in the mapping (Aldreomsorg): its outturn went to a sheet nothing reads, with an
+    # info finding shown only with -v
+    kommun, social, mappning = _setup(tmp_path)
+    mappning.write_text(mappning.read_text(encoding="utf-8").replace(
+        "kst;3100;;Äldreomsorg", "kst;3100;;Aldreomsorg"), encoding="utf-8")
+    export = tmp_path / "typo.csv"
+    export.write_text("Konto;Kst;Period;Belopp\n4000;3100;1;100,00\n", encoding="utf-8")
+    main(["import-utfall", str(export), "--mappning", str(mappning), "--kommun", str(kommun)])
+    seen = capsys.readouterr()
+    assert "1 varning" in seen.out + seen.err  # (a warning is counted on screen, an info was not)
+    main(["import-utfall", str(export), "--mappning", str(mappning), "--kommun", str(kommun),
+          "--verbose"])
+    seen = capsys.readouterr()
+    out = seen.out + seen.err  # (findings are logged on stderr)
+    assert "Aldreomsorg" in out and "räknas inte in" in out

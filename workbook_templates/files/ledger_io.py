@@ -292,6 +292,19 @@ def parse_amounts(
     return cents, ok
 
 
+def _sides(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """(cents, ok) of a row from its amount columns' (cents, ok, empty): one Belopp column as
+    parsed; Debet and Kredit as debet − kredit, where a side left empty counts as zero (the usual
+    layout: one side filled per line), but both empty is no amount (the row is rejected, as an
+    empty Belopp is)."""
+    if len(parts) == 1:
+        return parts[0][0], parts[0][1]
+    (cd, od, ed), (ck, ok_, ek) = parts
+    od = od | (ed & ~ek)
+    ok_ = ok_ | (ek & ~ed)
+    return cd - ck, od & ok_
+
+
 # --------------------------------------------------------------------------------------------
 # Encoding, delimiter, columns
 
@@ -366,6 +379,10 @@ def _find_columns(
             if alias in normed:
                 found[role] = normed.index(alias)
                 break
+    if "debet" in found and "kredit" in found and not (explicit and "belopp" in explicit):
+        # Debet and Kredit are the amount: a Saldo beside them is a running balance (Fortnox,
+        # Visma), which summed would count every earlier line again
+        found.pop("belopp", None)
     need = ["konto", "kostnadsstalle", "period"]
     if "belopp" not in found and not ("debet" in found and "kredit" in found):
         need.append("belopp")
@@ -410,6 +427,9 @@ def _parse_period(text: object) -> tuple[int, int | None]:
             year = int(m.group(yi)) if yi else None
             if not 1 <= month <= 12:
                 return 0, year
+            if year is not None and not 1900 <= year <= 2200:
+                # "45747" (an Excel date serial) is not July 4574, nor "250301" January 2503
+                return 0, None
             if di is not None and year is not None:
                 try:  # a date must exist: 2025-02-30 is not a day of February
                     date(year, month, int(m.group(di)))
@@ -594,9 +614,7 @@ def _fast_csv(
             if ln.max(initial=0) > MAX_FAST_KEY:
                 return False
             keys.append(_pack_keys(words, s, ln, encoding, interner, packed[role]))
-        n = len(grid)
-        cents = np.zeros(n, np.int64)
-        ok = np.ones(n, bool)
+        parts = []
         for role in amount_roles:
             s, ln = starts[:, use[role]], lens[:, use[role]]
             if acc.decimal is None:  # decide on a sample; the whole block if it says nothing
@@ -609,8 +627,8 @@ def _fast_csv(
             if len(rest):
                 texts = _gather(rawp, s[rest], ln[rest]).decode(encoding).split("\x00")
                 c[rest], o[rest] = parse_amounts(texts, decimal=dec, thousands=options.thousands)
-            cents += c if role in ("belopp", "debet") else -c
-            ok &= o
+            parts.append((c, o, ln == 0))
+        cents, ok = _sides(parts)
         amount_cols = [use[r] for r in amount_roles]
 
         def texts(idx: np.ndarray, starts: np.ndarray = starts, lens: np.ndarray = lens,
@@ -755,12 +773,11 @@ def _pandas_csv(
                 acc.decimal = options.decimal or _decide_decimal(
                     "".join("".join(a) for a in amounts), delimiter, options.thousands)
             dec = acc.decimal or "."
-            cents = np.zeros(len(chunk), np.int64)
-            ok = np.ones(len(chunk), bool)
-            for role, a in zip(amount_roles, amounts, strict=True):
+            parts = []
+            for a in amounts:
                 c, o = parse_amounts(a, decimal=dec, thousands=options.thousands)
-                cents += c if role in ("belopp", "debet") else -c
-                ok &= o
+                parts.append((c, o, np.array([not str(v).strip() for v in a], dtype=bool)))
+            cents, ok = _sides(parts)
 
             def texts(idx: np.ndarray, amounts: list[np.ndarray] = amounts) -> list[str]:
                 return [" / ".join(str(a[i]) for a in amounts) for i in idx]
@@ -1037,8 +1054,7 @@ def _read_ledger_xlsx(path: Path, options: CsvOptions) -> LedgerRead:
 
     amount_roles = ["belopp"] if "belopp" in cols else ["debet", "kredit"]
     n = len(body)
-    cents = np.zeros(n, np.int64)
-    ok = np.ones(n, bool)
+    parts = []
     all_texts = []
     for role in amount_roles:
         values = column(role)
@@ -1053,9 +1069,9 @@ def _read_ledger_xlsx(path: Path, options: CsvOptions) -> LedgerRead:
             t = texts[~is_num]
             dec = options.decimal or _decide_decimal("".join(t), ";", options.thousands) or "."
             c[~is_num], o[~is_num] = parse_amounts(t, decimal=dec, thousands=options.thousands)
-        cents += c if role in ("belopp", "debet") else -c
-        ok &= o
+        parts.append((c, o, np.array([not str(v).strip() for v in texts], dtype=bool)))
         all_texts.append(texts)
+    cents, ok = _sides(parts)
     acc = _Acc()
 
     def texts_of(idx: np.ndarray) -> list[str]:

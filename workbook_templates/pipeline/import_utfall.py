@@ -60,14 +60,19 @@ def ledger_rows(frame: pd.DataFrame, units: Sequence[str] | None) -> list[list[o
     """The owned sheet's rows: header, then one row per (unit, line) with months 1–12 and total.
 
     ``units`` selects the units (tasks) to include; ``None`` = every unit."""
-    wanted = None if units is None else {u.casefold() for u in units}
+    # one row per unit whatever its letters' case (the committee is found without regard to
+    # case, and the loader keeps one row per task and line): named as the committee's task
+    spelled = {} if units is None else {u.casefold(): u for u in units}
     cells: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0] * MONTHS)
+    first: dict[str, str] = {}
     for code, unit, period, ore in zip(frame["radkod"], frame["enhet"], frame["period"],
                                        frame["belopp_ore"], strict=True):
-        if wanted is not None and str(unit).casefold() not in wanted:
+        key = str(unit).casefold()
+        if units is not None and key not in spelled:
             continue
+        name = spelled.get(key) or first.setdefault(key, str(unit))
         if 1 <= int(period) <= MONTHS:
-            cells[(str(unit), str(code))][int(period) - 1] += int(ore)
+            cells[(name, str(code))][int(period) - 1] += int(ore)
     cat = catalogue()
     rows: list[list[object]] = [["Uppgift", "Kod", "Rad", *(f"Period {m}" for m in
                                                            range(1, MONTHS + 1)), "Summa"]]
@@ -140,6 +145,14 @@ def import_utfall(
             "omappat ≠ exportens summa); ingenting skrevs. Kontrollera exporten.",
             location=Location(workbook=export.name)))
         return result
+    if report.rows_rejected:  # their amounts are in no total: the outturn would be short of them
+        result.findings.append(Finding(
+            "V10", Severity.ERROR,
+            f"{antal(report.rows_rejected, 'rad')} i exporten kunde inte läsas (se fynden), så "
+            "deras belopp finns inte i någon summa och utfallet skulle bli för litet; ingenting "
+            "skrevs, och arbetsböckerna har kvar utfallet från förra importen. Rätta exporten och "
+            "kör importen igen.", location=Location(workbook=export.name)))
+        return result
 
     paths = [p for p in find_workbooks(namnd_paths or [kommun.parent])
              if p.resolve() != kommun.resolve()]
@@ -183,10 +196,12 @@ def import_utfall(
     units = sorted(set(rest["enhet"].astype(str)))
     if units:
         result.findings.append(Finding(
-            "V10", Severity.INFO,
-            f"{antal(len(units), 'enhet')} hör inte till någon nämnds uppgifter och skrevs i kommunens "
-            f"arbetsbok: {', '.join(excerpt(u, 40) for u in units[:10])}"
-            f"{' …' if len(units) > 10 else ''}.",
+            "V10", Severity.WARNING,
+            f"{antal(len(units), 'enhet')} hör inte till någon nämnds uppgifter: "
+            f"{', '.join(excerpt(u, 40) for u in units[:10])}{' …' if len(units) > 10 else ''}. "
+            "Deras utfall skrevs i kommunens arbetsbok (bladet Bokfört utfall) men räknas inte in "
+            "i någon nämnds uppföljning. Kontrollera mappningen (uppgiftens namn stavat som i "
+            "nämndens tblUppgifter).",
             location=Location(workbook=kommun.name, sheet=BOKFORT_SHEET)))
     planned.append((kommun, "kommun", ledger_rows(rest, None)))
 
