@@ -202,3 +202,28 @@ def test_outturn_of_a_unit_no_committee_has_is_a_warning(tmp_path: Path, capsys)
     seen = capsys.readouterr()
     out = seen.out + seen.err  # (findings are logged on stderr)
     assert "Aldreomsorg" in out and "räknas inte in" in out
+
+
+def test_dots_followed_by_three_digits_are_asked_about_not_read_as_decimals(tmp_path: Path,
+                                                                          capsys) -> None:
+    # "1.234" and "12.500" (thousands, a ledger has two decimals) were read with a decimal dot:
+    # 1,23 and 12,50, a thousandth of the amount, exit 0. Now nothing is read or written until
+    # the separator is given; with --tusental . they are 1 234,00 and 12 500,00.
+    kommun, social, mappning = _setup(tmp_path)
+    export = tmp_path / "dots.csv"
+    export.write_text("Konto;Kst;Period;Belopp\n4000;3100;3;1.234\n4000;3100;3;12.500\n",
+                      encoding="utf-8")
+    before = social.read_bytes()
+    assert main(["import-utfall", str(export), "--mappning", str(mappning), "--kommun",
+                 str(kommun)]) == 1
+    seen = capsys.readouterr()
+    assert "--tusental" in seen.out + seen.err and social.read_bytes() == before
+    assert main(["import-utfall", str(export), "--mappning", str(mappning), "--kommun",
+                 str(kommun), "--tusental", "."]) == 0
+    assert _booked(social)[("Äldreomsorg", "RR.VU.PERS.LON")] == Decimal("-13734.00")
+    # two decimals after a dot are decimals, as before
+    export.write_text("Konto;Kst;Period;Belopp\n4000;3100;3;1.23\n4000;3100;3;12.500\n",
+                      encoding="utf-8")
+    assert main(["import-utfall", str(export), "--mappning", str(mappning), "--kommun",
+                 str(kommun)]) == 0
+    assert _booked(social)[("Äldreomsorg", "RR.VU.PERS.LON")] == Decimal("-13.73")

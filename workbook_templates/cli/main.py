@@ -264,7 +264,8 @@ def _import_utfall(args: argparse.Namespace) -> int:
         if not Path(p).exists():
             log.error(f"Sökvägen {str(p)!r} finns inte. Kontrollera namnet och mappen.")
             return EXIT_FAILURE
-    options = CsvOptions(delimiter=args.delimiter, decimal=args.decimal, encoding=args.encoding)
+    options = CsvOptions(delimiter=args.delimiter, decimal=args.decimal, encoding=args.encoding,
+                         thousands=args.tusental)
     result = import_utfall(args.export, args.mappning, args.kommun, args.namnder or None,
                            options=options, backups=args.backups, jobs=args.jobs)
     if result.report is not None:
@@ -392,6 +393,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="nämndarbetsböcker eller mappar (standard: kommunarbetsbokens mapp)")
     imp.add_argument("--delimiter", metavar="TECKEN", help="CSV-avgränsare (standard: hittas)")
     imp.add_argument("--decimal", metavar="TECKEN", help="decimaltecken (standard: hittas)")
+    imp.add_argument("--tusental", metavar="TECKEN", choices=[".", ",", " "],
+                     help="tusentalsavgränsare i beloppen, t.ex. . i 1.234,50 (standard: mellanslag "
+                          "och ' godtas)")
     imp.add_argument("--encoding", metavar="KODNING", help="teckenkodning (standard: hittas)")
     imp.add_argument("--backups", type=int, default=3, metavar="ANTAL",
                      help="säkerhetskopior per arbetsbok (standard: 3)")

@@ -553,14 +553,28 @@ def _gather(raw: np.ndarray, starts: np.ndarray, lens: np.ndarray) -> bytes:
     return buf[:-1].tobytes()
 
 
+#: a dot followed by exactly three digits ("1.234", "12.500,00" has a comma too)
+_DOT3 = re.compile(r"\d\.\d{3}(?!\d)")
+_DOT = re.compile(r"\.\d")
+AMBIGUOUS = "?"
+
+
 def _decide_decimal(sample: bytes | str, delimiter: str, thousands: str | None) -> str | None:
-    """Decimal separator from amount texts: None while no separator has been seen."""
+    """Decimal separator from amount texts: None while no separator has been seen;
+    :data:`AMBIGUOUS` when every dot in them is followed by exactly three digits and nothing
+    else tells: "1.234" and "12.500" are thousands (a ledger has two decimals), but read with a
+    decimal dot they were 1,23 and 12,50, a thousandth of the amount, without a word."""
     if thousands in (",", "."):
         return "," if thousands == "." else "."
     comma = "," in sample if isinstance(sample, str) else b"," in sample
     dot = "." in sample if isinstance(sample, str) else b"." in sample
     if comma and delimiter != ",":
         return ","
+    if dot and not comma:
+        text = sample if isinstance(sample, str) else sample.decode("latin-1")
+        dots = len(_DOT.findall(text))
+        if dots and len(_DOT3.findall(text)) == dots:
+            return AMBIGUOUS
     return "." if dot or comma else None
 
 
@@ -621,7 +635,7 @@ def _fast_csv(
                 acc.decimal = options.decimal or _decide_decimal(
                     _gather(rawp, s[:20_000], ln[:20_000]), delimiter, options.thousands
                 ) or _decide_decimal(_gather(rawp, s, ln), delimiter, options.thousands)
-            dec = acc.decimal or "."
+            dec = "." if acc.decimal in (None, AMBIGUOUS) else acc.decimal
             c, o = _amounts_fast(rawp, s, ln, dec)
             rest = np.flatnonzero(~o)
             if len(rest):
@@ -772,7 +786,7 @@ def _pandas_csv(
             if acc.decimal is None:
                 acc.decimal = options.decimal or _decide_decimal(
                     "".join("".join(a) for a in amounts), delimiter, options.thousands)
-            dec = acc.decimal or "."
+            dec = "." if acc.decimal in (None, AMBIGUOUS) else acc.decimal
             parts = []
             for a in amounts:
                 c, o = parse_amounts(a, decimal=dec, thousands=options.thousands)
@@ -824,6 +838,16 @@ def _finish(
                 Location(workbook=source, sheet=sheet, cell=f"A{s_line}")))
     rows_read = int(n - blank.sum()) + len(acc.skipped_lines)
     rejected = int((~ok & ~blank).sum()) + len(acc.skipped_lines)
+    ambiguous = acc.decimal == AMBIGUOUS
+    if ambiguous:  # no amount can be trusted: every row rejected, one finding says why
+        ok = np.zeros_like(ok)
+        rejected = rows_read
+        findings.append(Finding(
+            RULE, Severity.ERROR,
+            "Beloppen i exporten har punkt följd av exakt tre siffror (t.ex. '1.234'): är punkten "
+            "tusentalsavgränsare (1 234) eller decimaltecken (1,234)? Inget belopp lästes. Ange "
+            "--tusental . (eller --decimal .) och kör importen igen.", None, None,
+            Location(workbook=source, sheet=sheet)))
 
     def cell(i: int, role: str) -> str:
         return f"{_col_letter(cols[role])}{line_of(i)}"
@@ -839,7 +863,7 @@ def _finish(
                                     None, None, Location(workbook=source, sheet=sheet)))
 
     amount_role = "belopp" if "belopp" in cols else "debet"
-    listed(~ok & ~blank, amount_role,
+    listed(~ok & ~blank & (not ambiguous), amount_role,
            "Beloppet '{text}' på rad {rad} är inte ett tal; raden togs inte med. Rätta beloppet "
            "(decimaltecken och tusentalsavgränsare kan anges vid importen).",
            "med belopp som inte är tal")
@@ -997,10 +1021,10 @@ def _read_ledger_csv_unguarded(path: Path, options: CsvOptions, jobs: int) -> Le
     f.append(Finding(
         RULE, Severity.INFO,
         f"Läste {antal(rows_read, 'rad')} (kodning {reported}, avgränsare {shown}, decimaltecken "
-        f"{acc.decimal or '.'}; kolumner {', '.join(_quote(headers[use[r]]) for r in use)}).",
+        f"{'.' if acc.decimal in (None, AMBIGUOUS) else acc.decimal}; kolumner {', '.join(_quote(headers[use[r]]) for r in use)}).",
         None, None, Location(workbook=source)))
     return LedgerRead(frame, tuple(findings + f), rows_read, rejected, source, reported, delimiter,
-                      acc.decimal or ".", years)
+                      "." if acc.decimal in (None, AMBIGUOUS) else acc.decimal, years)
 
 
 def _float_text(value: object) -> str:
@@ -1056,6 +1080,7 @@ def _read_ledger_xlsx(path: Path, options: CsvOptions) -> LedgerRead:
     n = len(body)
     parts = []
     all_texts = []
+    ambiguous = False
     for role in amount_roles:
         values = column(role)
         is_num = np.array([isinstance(v, int | float) and not isinstance(v, bool) for v in values],
@@ -1068,11 +1093,14 @@ def _read_ledger_xlsx(path: Path, options: CsvOptions) -> LedgerRead:
         if (~is_num).any():
             t = texts[~is_num]
             dec = options.decimal or _decide_decimal("".join(t), ";", options.thousands) or "."
+            if dec == AMBIGUOUS:
+                ambiguous, dec = True, "."
             c[~is_num], o[~is_num] = parse_amounts(t, decimal=dec, thousands=options.thousands)
         parts.append((c, o, np.array([not str(v).strip() for v in texts], dtype=bool)))
         all_texts.append(texts)
     cents, ok = _sides(parts)
     acc = _Acc()
+    acc.decimal = AMBIGUOUS if ambiguous else None
 
     def texts_of(idx: np.ndarray) -> list[str]:
         return [" / ".join(str(t[i]) for t in all_texts) for i in idx]
