@@ -142,6 +142,7 @@ class Justering:
     orsak: str
     niva: str = "enhet"
     resultatenhet: str | None = None
+    plats: Location | None = None  # where it was typed (its findings are located there)
 
 
 @dataclass(frozen=True, slots=True)
@@ -617,14 +618,14 @@ def _attach(j: Justering, groups: dict[str, list[_Rad]], namnd_just: dict[str, D
             "R2", Severity.ERROR,
             f"{what}: nämnden {j.namnd!r} finns inte i underlaget; justeringen ignoreras. "
             f"Kontrollera nämndens namn.",
-            object=j.namnd,
+            object=j.namnd, location=j.plats,
         )]
     if not str(j.orsak or "").strip():
         findings.append(Finding(
             "R2", Severity.WARNING,
             f"{what}: varje justering ska ha en orsak (lagändring, oförutsedd händelse, ej "
             f"startad verksamhet). Ange orsaken.",
-            object=j.namnd,
+            object=j.namnd, location=j.plats,
         ))
     niva = normalize_key(j.niva)
     if niva == "namnd":
@@ -634,7 +635,7 @@ def _attach(j: Justering, groups: dict[str, list[_Rad]], namnd_just: dict[str, D
         return findings + [Finding(
             "R2", Severity.ERROR,
             f"{what}: okänd nivå {j.niva!r}; ange enhet eller nämnd. Justeringen ignoreras.",
-            object=j.namnd,
+            object=j.namnd, location=j.plats,
         )]
     matches = [r for r in groups[k] if j.resultatenhet and _key(r.enhet.namn) == _key(j.resultatenhet)]
     if not matches:
@@ -642,7 +643,7 @@ def _attach(j: Justering, groups: dict[str, list[_Rad]], namnd_just: dict[str, D
             "R2", Severity.ERROR,
             f"{what}: resultatenheten {j.resultatenhet!r} finns inte i nämnden {j.namnd}; "
             f"justeringen ignoreras. Kontrollera enhetens namn.",
-            object=j.namnd,
+            object=j.namnd, location=j.plats,
         )]
     matches[0].justering += j.belopp
     return findings

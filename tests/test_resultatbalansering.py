@@ -232,6 +232,18 @@ def test_r2_bad_adjustments_are_findings_not_exceptions():
     assert b.enhet(KFN, "A").justerat_resultat == 1000
 
 
+def test_r2_findings_are_located_where_the_adjustment_was_typed():
+    # found by an audit (2026-12): an adjustment naming a unit that has moved to another
+    # committee was an error located at the committee's settings, not at the row to fix
+    from engine.findings import Location
+
+    here = Location(workbook="kommun.xlsx", sheet="Resultatbalansering in", cell="A14")
+    b = balansera([enhet("A", 900), central(0)],
+                  justeringar=[Justering(KFN, D(1), "x", "enhet", "Flyttad", plats=here)])
+    [f] = [f for f in b.findings if f.rule == "R2"]
+    assert f.location == here and "Flyttad" in f.message
+
+
 def test_two_committees_in_one_call():
     # KFN: the worked example. TN: X +1200, central -300 -> +900; KS 300, carry 600;
     # X keeps 400, central its -300; disposition 600 - 400 + 300 = 500.

@@ -558,7 +558,8 @@ def read_kommun(source: str | Path | TableSource) -> KommunInput:
                                      "annars töm Resultatenhet.", object=_text(row["Nämnd"]),
                                      location=row["Resultatenhet"].location))
                 inp.justeringar.append(Justering(_text(row["Nämnd"]), amount, _text(row["Orsak"]),
-                                                 niva, _text(row["Resultatenhet"]) or None))
+                                                 niva, _text(row["Resultatenhet"]) or None,
+                                                 plats=row["Nämnd"].location))
         t = _table(r, T.TIDPLAN, f)
         if t is not None:
             dates: list[date | None] = [None] * 4
@@ -962,7 +963,8 @@ def _enheter(t: Table, namnd: str, f: list[Finding], version: str = MALLVERSION
                                  handlingsplan=plan, plats=row["Resultatenhet"].location))
         if justering:
             adjustments.append(Justering(namnd, justering, _text(row["Kommentar"]) or
-                                         "Justering (Resultatenheter)", "enhet", name))
+                                         "Justering (Resultatenheter)", "enhet", name,
+                                         plats=row["Justering"].location))
     if kostnader_positiva(signs):
         if old:
             what = ("Alla resultatenheter har negativ nettobudget, men arbetsboken är gjord med "
