@@ -374,3 +374,18 @@ def test_generator_sizes_central_units_and_reproducibility(tmp_path):
     a = write_ledger_csv(kommun, tmp_path / "a.csv", 3_000, seed=9)
     b = write_ledger_csv(kommun, tmp_path / "b.csv", 3_000, seed=9)
     assert a == b and (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+
+
+def test_a_negative_credit_is_a_warning_at_its_cell(tmp_path: Path) -> None:
+    # found by an audit (2026-12): some systems write a credit as a negative number in the
+    # Kredit column; Debet − Kredit then books a fee income of 500 as a cost, without a word
+    path = tmp_path / "kredit.csv"
+    path.write_text("Konto;Kst;Period;Debet;Kredit\n3100;3100;3;0,00;-500,00\n"
+                    "4000;3100;3;200,00;0,00\n", encoding="utf-8")
+    read = read_ledger(path, CsvOptions())
+    assert read.frame["belopp"].tolist() == [50000, 20000]  # as the columns say
+    [w] = [f for f in read.findings if "negativa belopp" in f.message]
+    assert w.severity.value == "warning" and w.location.cell == "E2"
+    path.write_text("Konto;Kst;Period;Debet;Kredit\n3100;3100;3;0,00;500,00\n", encoding="utf-8")
+    assert not [f for f in read_ledger(path, CsvOptions()).findings
+                if "negativa belopp" in f.message]

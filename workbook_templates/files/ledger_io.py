@@ -305,6 +305,14 @@ def _sides(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> tuple[np.n
     return cd - ck, od & ok_
 
 
+def _negative_credit(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> np.ndarray | None:
+    """Rows whose Kredit holds a negative amount (read as a debit), or None without Kredit."""
+    if len(parts) == 1:
+        return None
+    ck, ok_, _ = parts[1]
+    return ok_ & (ck < 0)
+
+
 # --------------------------------------------------------------------------------------------
 # Encoding, delimiter, columns
 
@@ -503,6 +511,17 @@ class _Acc:
     skipped_lines: list[int] = field(default_factory=list)  # lines the CSV parser refused
     rows: int = 0
     decimal: str | None = None
+    negative_credit: list[int] = field(default_factory=list)  # rows (first few) and a count
+    negative_credits: int = 0
+
+    def note_negative_credit(self, mask: np.ndarray | None) -> None:
+        """Before :meth:`add` of the same chunk: rows whose Kredit is negative."""
+        if mask is None or not mask.any():
+            return
+        idx = np.flatnonzero(mask)
+        self.negative_credits += len(idx)
+        room = max(0, 5 - len(self.negative_credit))
+        self.negative_credit += [self.rows + int(i) for i in idx[:room]]
 
     def add(self, k: np.ndarray, c: np.ndarray, p: np.ndarray, cents: np.ndarray, ok: np.ndarray,
             texts: Callable[[np.ndarray], list[str]]) -> None:
@@ -643,6 +662,7 @@ def _fast_csv(
                 c[rest], o[rest] = parse_amounts(texts, decimal=dec, thousands=options.thousands)
             parts.append((c, o, ln == 0))
         cents, ok = _sides(parts)
+        acc.note_negative_credit(_negative_credit(parts))
         amount_cols = [use[r] for r in amount_roles]
 
         def texts(idx: np.ndarray, starts: np.ndarray = starts, lens: np.ndarray = lens,
@@ -792,6 +812,7 @@ def _pandas_csv(
                 c, o = parse_amounts(a, decimal=dec, thousands=options.thousands)
                 parts.append((c, o, np.array([not str(v).strip() for v in a], dtype=bool)))
             cents, ok = _sides(parts)
+            acc.note_negative_credit(_negative_credit(parts))
 
             def texts(idx: np.ndarray, amounts: list[np.ndarray] = amounts) -> list[str]:
                 return [" / ".join(str(a[i]) for a in amounts) for i in idx]
@@ -862,6 +883,17 @@ def _finish(
                                     f"... och {antal(len(idx) - MAX_ROW_FINDINGS, 'rad')} till {more}.",
                                     None, None, Location(workbook=source, sheet=sheet)))
 
+    if acc.negative_credits and "kredit" in cols:
+        lines = ", ".join(str(line_of(i)) for i in acc.negative_credit)
+        more = " …" if acc.negative_credits > len(acc.negative_credit) else ""
+        findings.append(Finding(
+            RULE, Severity.WARNING,
+            f"Kreditkolumnen har negativa belopp på {antal(acc.negative_credits, 'rad')} (rad "
+            f"{lines}{more}): Debet − Kredit gör dem till debet, så en intäkt blir en kostnad. "
+            "Skriver bokföringssystemet kredit som negativa tal, rätta exporten (kredit positiv) "
+            "eller exportera en beloppskolumn.", None, None,
+            Location(workbook=source, sheet=sheet,
+                     cell=f"{_col_letter(cols['kredit'])}{line_of(acc.negative_credit[0])}")))
     amount_role = "belopp" if "belopp" in cols else "debet"
     listed(~ok & ~blank & (not ambiguous), amount_role,
            "Beloppet '{text}' på rad {rad} är inte ett tal; raden togs inte med. Rätta beloppet "
@@ -1101,6 +1133,7 @@ def _read_ledger_xlsx(path: Path, options: CsvOptions) -> LedgerRead:
     cents, ok = _sides(parts)
     acc = _Acc()
     acc.decimal = AMBIGUOUS if ambiguous else None
+    acc.note_negative_credit(_negative_credit(parts))
 
     def texts_of(idx: np.ndarray) -> list[str]:
         return [" / ".join(str(t[i]) for t in all_texts) for i in idx]
