@@ -45,7 +45,7 @@ from engine.binding import (
     default_binding_items,
 )
 from engine.budget import Berakning, Finansiering
-from engine.catalogue import catalogue
+from engine.catalogue import Catalogue, catalogue
 from engine.checks import NettoSidor, check_v2_sides, check_v3_resultatdel
 from engine.findings import Finding, Location, Severity
 from engine.gc_pause import without_gc_pauses
@@ -216,18 +216,57 @@ class PostUtfall:
     location: Location | None = None
 
 
-def _item_outturn(item: BindingItem, b: Berakning, rows: Sequence[PostUtfall]
+def _and_below(cat: Catalogue, code: str) -> list[str]:
+    """``code`` and every line below it in the catalogue (group lines too, not only leaves)."""
+    if code not in cat:
+        return [code]
+    out = [code]
+    for kid in cat.children(code):
+        out.extend(_and_below(cat, kid))
+    return out
+
+
+def _item_outturn(item: BindingItem, b: Berakning, rows: Sequence[PostUtfall],
+                  findings: list[Finding] | None = None
                   ) -> tuple[Decimal | None, Decimal | None, Location | None]:
+    """Outturn to date and forecast of ``item`` from the rows typed for its object and lines.
+
+    Any line of the item counts, a group line too (outturn typed on "Personalutgifter" instead of
+    its parts); a group line typed together with lines below it would count twice, so the lines
+    below are used and the group line is an error. A forecast typed on some of the rows but not on
+    others is no forecast of the item (the blank would count as nothing spent): an error at the
+    blank cell, and the item is judged on its outturn to date, as when no forecast is typed."""
     cat = catalogue()
     wanted = set()
     for code in _rader(item, b):
-        wanted.update(cat.leaves_below(code) if code in cat else [code])
-        wanted.add(code)
+        wanted.update(_and_below(cat, code))
     mine = [r for r in rows if r.objekt.casefold() == item.object.casefold() and r.kod in wanted]
     if not mine:
         return None, None, None
+    typed = {r.kod for r in mine}
+    groups = {r.kod for r in mine if any(k != r.kod and k in typed for k in _and_below(cat, r.kod))}
+    if groups:
+        for r in mine:
+            if r.kod in groups and findings is not None:
+                findings.append(Finding(
+                    "V10", Severity.ERROR,
+                    f"Utfallet för {r.objekt!r} är angivet både på summaraden {r.kod} och på rader "
+                    "under den; summaraden räknas inte (annars räknades beloppen två gånger). Ta "
+                    "bort summaraden eller delraderna.", object=r.objekt, location=r.location))
+        mine = [r for r in mine if r.kod not in groups]
     utfall = sum((r.utfall for r in mine if r.utfall is not None), ZERO)
     forecasts = [r.prognos for r in mine if r.prognos is not None]
+    blank = [r for r in mine if r.prognos is None and r.utfall]  # (nothing typed: nothing)
+    if forecasts and blank:
+        if findings is not None:
+            for r in blank:
+                findings.append(Finding(
+                    "V10", Severity.ERROR,
+                    f"Prognos helår saknas för {r.objekt!r} på raden {r.kod} men finns på postens "
+                    "andra rader; en tom prognos skulle räknas som att inget mer används. Posten "
+                    "bedöms på utfallet hittills tills prognosen är ifylld.", object=r.objekt,
+                    location=r.location))
+        forecasts = []
     prognos = sum(forecasts, ZERO) if forecasts else None
     return utfall, prognos, mine[0].location
 
@@ -357,7 +396,7 @@ def uppfoljning(
             amount = post_belopp(item, b, i)
             if amount is None:
                 continue
-            u, p, loc = _item_outturn(item, b, utfall)
+            u, p, loc = _item_outturn(item, b, utfall, findings)
             if u is None and p is None:
                 continue
             inputs.append(OutturnInput(item, aktuellt_ar, amount, u or ZERO, prognos=p,
