@@ -213,3 +213,41 @@ def test_an_outturn_row_that_names_nothing_is_an_error_and_a_central_non_binding
     assert "Skolla" in mine[0].message and "tablån" in mine[0].message
     skola = {(r.item.object, r.item.kind): r for r in u.tabla.rows}[("Skola", Kind.ANSLAG)]
     assert skola.prognos == D("-20")  # only the row that names Skola
+
+
+def test_outturn_on_a_group_line_counts_and_is_never_counted_twice() -> None:
+    # found by an audit (2026-12): outturn typed on "Personalutgifter" (RR.VU.PERS, a group of
+    # lines) instead of its parts was dropped: Skola's anslag showed only its other lines.
+    b = berakna(_budget())
+    rows = [PostUtfall("Skola", "RR.VU.PERS", D("-600"), D("-960"))]
+    u = uppfoljning(b, aktuellt_ar=2025, utfall=rows)
+    skola = {(r.item.object, r.item.kind): r for r in u.tabla.rows}[("Skola", Kind.ANSLAG)]
+    # budget -900, forecast -960: exceeded by 60
+    assert (skola.utfall, skola.prognos, skola.prognosavvikelse) == (D("-600"), D("-960"),
+                                                                     D("-60"))
+    # the group line and a line below it: the line below counts, the group line is an error
+    rows = [PostUtfall("Skola", "RR.VU.PERS", D("-600"), D("-960")),
+            PostUtfall("Skola", "RR.VU.PERS.LON", D("-600"), D("-960"))]
+    u = uppfoljning(b, aktuellt_ar=2025, utfall=rows)
+    skola = {(r.item.object, r.item.kind): r for r in u.tabla.rows}[("Skola", Kind.ANSLAG)]
+    assert (skola.utfall, skola.prognos) == (D("-600"), D("-960"))  # not -1200 / -1920
+    [f] = [f for f in u.findings if "summaraden" in f.message]
+    assert f.severity.value == "error" and "RR.VU.PERS" in f.message
+
+
+def test_a_forecast_blank_on_one_row_of_an_item_is_no_forecast() -> None:
+    # found by an audit (2026-12): salaries forecast -960, services -80 spent and no forecast:
+    # the item's forecast was -960 though at least -960 - 80 = -1 040 will be spent. Now an
+    # error at the blank cell, and the item judged on its outturn to date (-600 - 80 = -680).
+    from engine.findings import Location
+
+    b = berakna(_budget())
+    blank_at = Location(workbook="n.xlsx", sheet="Utfall", cell="E5")
+    rows = [PostUtfall("Skola", "RR.VU.PERS.LON", D("-600"), D("-960")),
+            PostUtfall("Skola", "RR.VU.TJ", D("-80"), None, blank_at),
+            PostUtfall("Skola", "RR.VU.MAT", None, None)]  # nothing typed: nothing to say
+    u = uppfoljning(b, aktuellt_ar=2025, utfall=rows)
+    skola = {(r.item.object, r.item.kind): r for r in u.tabla.rows}[("Skola", Kind.ANSLAG)]
+    assert skola.prognos is None and skola.utfall == D("-680")
+    [f] = [f for f in u.findings if "Prognos helår saknas" in f.message]
+    assert f.severity.value == "error" and f.location == blank_at
