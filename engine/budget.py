@@ -169,14 +169,50 @@ class Berakning:
 
 
 def _operating_amounts(budget: Budget, include_enterprises: bool) -> list[Amounts]:
-    """Task lines that enter the resultaträkningsdel: RR part only (internal DR lines eliminated)."""
+    """Task lines that enter the municipality's statements: the resultaträkningsdel's (internal DR
+    lines eliminated) and the finansieringsdel's financing lines (loans, lending, equity, other
+    changes of liquidity, korrektivposter) a task budgets itself, e.g. an other balance unit's
+    loans (seed §6.6.3.3: its cash flows are combined into the municipality's). Its FD transfer
+    lines are its RR and IN figures, which enter through their own parts."""
     rr = _rr_codes()
+    fd = _task_fd_codes()
     out: list[Amounts] = []
     for u in budget.uppgifter:
         if u.finansiering is Finansiering.AFFARSVERK and not include_enterprises:
             continue
-        out.append({c: v for c, v in u.belopp.items() if c in rr})
+        out.append({c: v for c, v in u.belopp.items() if c in rr or c in fd})
     return out
+
+
+def _task_fd_not_counted(budget: Budget) -> list[Finding]:
+    """A task's finansieringsdel line that is not one of its own cash flows (a transfer line,
+    computed from the resultaträkningsdel and investeringsdel, a sum, or the inverkan itself):
+    not counted, and said so rather than dropped without a word."""
+    fd = _task_fd_codes()
+    cat = catalogue()
+    out = []
+    for u in budget.uppgifter:
+        if u.finansiering is Finansiering.AFFARSVERK:
+            continue
+        for code, vals in u.belopp.items():
+            if code in cat and cat[code].part == "FD" and code not in fd \
+                    and any(v for v in vals if v is not None):
+                out.append(Finding(
+                    "V4", Severity.WARNING,
+                    f"Uppgiften anger finansieringsdelens rad {code} ({cat[code].label}), som "
+                    "räknas fram ur resultaträkningsdelen och investeringsdelen eller är en "
+                    "summarad; beloppet räknas inte in i kommunens finansieringsdel. Ta bort "
+                    "raden (ange lån, utlåning och andra finansieringsposter på deras egna rader).",
+                    object=u.namn))
+    return out
+
+
+@cache
+def _task_fd_codes() -> frozenset[str]:
+    """The finansieringsdel lines a task's own figures enter: every input line of the financing
+    cash flows (FD.FK) and the korrektivposter (FD.VK.KORR)."""
+    cat = catalogue()
+    return frozenset([*cat.leaves_below("FD.FK"), "FD.VK.KORR"])
 
 
 @cache
@@ -221,6 +257,7 @@ def berakna(budget: Budget) -> Berakning:
     per_task = {u.namn: driftsekonomidel(u, budget.years) for u in budget.uppgifter}
     for name, st in per_task.items():
         findings.extend(_with_object(f, name) for f in st.findings)
+    findings.extend(_task_fd_not_counted(budget))
     affarsverk = budget.affarsverk()
     inv = investeringsdel([p for p in budget.projekt if p.uppgift not in affarsverk],
                           budget.years)

@@ -107,3 +107,24 @@ def test_enterprise_impact_comparison() -> None:
     # financing: VK +140, IK −120, FK +100 -> liquidity +120
     assert rows["FD.INV"].inverkan[0] == D("120")
     assert rows["FD.INV"].med[0] == rows["FD.INV"].utan[0] + D("120")
+
+
+def test_a_tasks_own_financing_lines_enter_the_finansieringsdel() -> None:
+    # found by two audits (2026-12): an other balance unit's loans (seed §6.6.3.3: its cash flows
+    # are combined into the municipality's) were dropped, so inverkan på likviditeten and V7
+    # were wrong without a word. By hand, one year: "Hamnen" VI 500, VU -300, AVS -100, new loan
+    # +1 000, repayment -200; central SKATT 1 000, salaries -900.
+    # ÅB = 500 - 300 + 1 000 - 900 = 300; FK = 1 000 - 200 = 800; inverkan = 300 + 800 = 1 100.
+    # An enterprise's own loan (+70) stays out (V6); a transfer line on a task is not counted.
+    hamn = Uppgift("Hamnen", "Tekniska nämnden", Finansiering.BALANSENHET, {
+        "RR.VI.FORS": (D("500"),), "RR.VU.TJ": (D("-300"),), "RR.AVS.PLAN": (D("-100"),),
+        "FD.LAN.OKL": (D("1000"),), "FD.LAN.MINL": (D("-200"),), "FD.VK.AB": (D("999"),)})
+    vatten = Uppgift("Vattenverket", "Tekniska nämnden", Finansiering.AFFARSVERK, {
+        "RR.VI.FORS": (D("10"),), "FD.LAN.OKL": (D("70"),)})
+    central = {"RR.SKATT": (D("1000"),), "RR.VU.PERS.LON": (D("-900"),)}
+    b = berakna(Budget("By", ("2026",), (hamn, vatten), (), central, (1000,)))
+    assert b.statement.get("RR.AB", 0) == D("300")
+    assert b.statement.get("FD.FK", 0) == D("800")
+    assert b.statement.get("FD.INV", 0) == D("1100")
+    [w] = [f for f in b.findings if "FD.VK.AB" in f.message]
+    assert w.severity.value == "warning" and w.object == "Hamnen"
