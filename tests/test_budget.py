@@ -128,3 +128,18 @@ def test_a_tasks_own_financing_lines_enter_the_finansieringsdel() -> None:
     assert b.statement.get("FD.INV", 0) == D("1100")
     [w] = [f for f in b.findings if "FD.VK.AB" in f.message]
     assert w.severity.value == "warning" and w.object == "Hamnen"
+
+
+def test_the_ratio_sheet_rounds_as_excel() -> None:
+    # found by an audit (2026-12): the Nyckeltal sheet rounded half to even. By hand:
+    # VI / VU = 100 × 24 690 / 200 000 = 12.345 % -> ROUND(…; 2) = 12.35; ÅB = 24 690 - 200 000
+    # + 187 655 = 12 345, per inhabitant 12.345 -> 12.35 (half to even gave 12.34 for both)
+    from workbook_templates.pipeline.outputs import _ratio_rows
+
+    u = Uppgift("Skola", "Bildning", Finansiering.BUDGETFINANSIERAD, {
+        "RR.VI.AVG": (D("24690"),), "RR.VU.PERS.LON": (D("-200000"),)})
+    central = {"RR.SKATT": (D("187655"),), "RR.AVS.PLAN": (D("-10000"),)}
+    b = berakna(Budget("X", ("2025",), (u,), (), central, (1000,)))
+    rows = {r[0]: r[1] for r in _ratio_rows(b, ("2025",))[1:]}
+    assert rows["Verksamhetsinkomster / verksamhetsutgifter, %"] == D("12.35")
+    assert rows["Årsbidrag, €/inv"] == D("12.35")

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from decimal import Decimal
 
 from engine.binding import BindingItem, BudgetChange, Organ, check_changes, detalj_label
 from engine.budget import (
@@ -26,6 +25,7 @@ from engine.budget import (
 from engine.catalogue import catalogue
 from engine.findings import Finding, Location, Severity
 from engine.input_hygiene import parse_amount
+from engine.money import CENT, quantize
 from engine.resultatbalansering import DISPOSITION, Balansering, balansera
 from engine.svenska import antal
 from engine.uppfoljning import Uppfoljning, bindande_poster, resolve_post, uppfoljning
@@ -151,7 +151,9 @@ def _ratio_rows(b: Berakning, cols: Sequence[str]) -> Rows:
         cells: list[object] = []
         for per_year in b.nyckeltal:
             r = per_year[name]
-            cells.append(r.value.quantize(Decimal("0.01")) if r.defined else r.reason)
+            # two decimals, half away from zero as Excel's ROUND (quantize's default context
+            # rounded half to even: 12.345 % showed 12.34)
+            cells.append(quantize(r.value, CENT) if r.defined else r.reason)
         rows.append([name, *cells])
     acc = b.ackumulerat_kassaflode
     rows.append(["Ackumulerat kassaflöde för verksamhet och investeringar",
