@@ -386,7 +386,8 @@ def check_changes(
     * any other change to a fullmäktige item decided by someone else: warning (budget changes
       are the council's, seed §7.4);
     * a change on a direktion item (an enterprise's own budget) decided by a nämnd: error;
-    * a change dated outside its budget year (when ``budgetar`` is given): warning;
+    * a change dated outside the year it changes: warning (seed §7.4: changes are put to the
+      council during the budget year); with ``budgetar``, only the changes of that year;
     * the same § reference twice on the same item and year: warning (entered twice?).
     """
     by_key: dict[ItemKey, BindingItem] = {}
@@ -443,11 +444,11 @@ def check_changes(
                 f"Ändringen {ch.paragraf} av affärsverkets egen budget har beslutats av "
                 f"{ch.beslutat_av.value}; den beslutas av direktionen (seed §9.2.4).",
                 item.name, ch.year, ch.location))
-        if budgetar is not None and ch.year == budgetar and ch.datum.year != budgetar:
+        if ch.datum.year != ch.year and (budgetar is None or ch.year == budgetar):
             findings.append(Finding(
                 "B1", Severity.WARNING,
                 f"Budgetändringen {ch.paragraf} är daterad {ch.datum.isoformat()}, utanför "
-                f"budgetåret {budgetar}. Ändringar ska föreläggas fullmäktige under budgetåret.",
+                f"budgetåret {ch.year}. Ändringar ska föreläggas fullmäktige under budgetåret.",
                 item.name, ch.year, ch.location))
     return findings
 

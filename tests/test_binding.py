@@ -185,3 +185,13 @@ def test_enums_parse_cell_texts_and_the_leads_financing_values():
         assert "brutto, netto" in str(exc)
     else:
         raise AssertionError("expected ValueError")
+
+
+def test_b1_a_change_dated_outside_its_year_is_a_warning_without_a_budget_year():
+    # found by an audit (2026-12): the refresh calls check_changes without budgetar, so a change
+    # to 2025 dated 2024-11-20 (the user guide promises a warning) got none
+    changes = [ch(ANSLAG, "-1", par="§ 99", datum=date(2024, 11, 20)),
+               ch(ANSLAG, "-1", par="§ 100", datum=date(2025, 3, 1))]
+    [f] = check_changes(changes, ITEMS)
+    assert f.severity is Severity.WARNING and "§ 99" in f.message
+    assert "utanför budgetåret 2025" in f.message
