@@ -60,6 +60,7 @@ __all__ = [
     "default_binding_items",
     "key_name",
     "sum_changes",
+    "valid_changes",
 ]
 
 
@@ -451,6 +452,30 @@ def check_changes(
                 f"budgetåret {ch.year}. Ändringar ska föreläggas fullmäktige under budgetåret.",
                 item.name, ch.year, ch.location))
     return findings
+
+
+def valid_changes(changes: Sequence[BudgetChange], items: Iterable[BindingItem]
+                  ) -> list[BudgetChange]:
+    """The changes that change the budget: those :func:`check_changes` finds no error in (a
+    known item, a year it binds, decided by an organ that may: a council-bound item made worse by
+    anyone but the council, or an enterprise's own item by a nämnd, does not change the budget,
+    seed §7.4). The budget after changes counts these only; the others are B1 errors."""
+    by_key: dict[ItemKey, BindingItem] = {}
+    for it in items:
+        by_key.setdefault(it.key, it)
+    out = []
+    for ch in changes:
+        item = by_key.get(ch.item)
+        if item is None or not item.covers(ch.year):
+            continue
+        if item.towards is Organ.FULLMAKTIGE and ch.beslutat_av is not Organ.FULLMAKTIGE \
+                and _is_worsening(item, ch):
+            continue
+        if item.towards is Organ.DIREKTION and ch.beslutat_av not in (Organ.DIREKTION,
+                                                                       Organ.FULLMAKTIGE):
+            continue
+        out.append(ch)
+    return out
 
 
 def _worsening_text(item: BindingItem) -> str:

@@ -195,3 +195,22 @@ def test_b1_a_change_dated_outside_its_year_is_a_warning_without_a_budget_year()
     [f] = check_changes(changes, ITEMS)
     assert f.severity is Severity.WARNING and "§ 99" in f.message
     assert "utanför budgetåret 2025" in f.message
+
+
+def test_a_change_with_a_b1_error_does_not_change_the_budget():
+    # found by an audit (2026-12): a council-bound appropriation raised by a nämnd was an error
+    # (B1) but still counted in "budget efter ändringar", so an overrun showed as within budget.
+    # By hand: -1 000 000 + council's -50 000 = -1 050 000; the nämnd's -30 000 does not count;
+    # its lowering (an improvement, a warning) counts: -1 050 000 + 10 000 = -1 040 000.
+    from engine.binding import valid_changes
+
+    changes = [ch(ANSLAG, "-50000"),
+               ch(ANSLAG, "-30000", by=Organ.NAMND, par="§ 31"),
+               ch(ANSLAG, "10000", by=Organ.NAMND, par="§ 32"),
+               ch(BindingItem(Part.DRIFT, "U99", Kind.ANSLAG, Principle.BRUTTO), "-1",
+                  par="§ 33")]  # an item that does not exist
+    valid = valid_changes(changes, ITEMS)
+    assert [c.paragraf for c in valid] == ["§ 10", "§ 32"]
+    assert budget_after_changes(D("-1000000"), valid) == D("-1040000")
+    errors = [f for f in check_changes(changes, ITEMS) if f.severity is Severity.ERROR]
+    assert len(errors) == 2  # exactly the two left out are errors

@@ -12,7 +12,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
-from engine.binding import BindingItem, BudgetChange, Organ, check_changes, detalj_label
+from engine.binding import (
+    BindingItem,
+    BudgetChange,
+    Organ,
+    check_changes,
+    detalj_label,
+    valid_changes,
+)
 from engine.budget import (
     INTERNA_POSTER,
     Berakning,
@@ -545,7 +552,8 @@ def compute_outputs(k: KommunInput, namnder: Sequence[NamndInput],
     changes = _changes(k, items, input_findings, derived)
     uf = uppfoljning(
         b, principer=principer, aktuellt_ar=aktuellt, budgetar=years[budget_year],
-        utfall=[*k.utfall, *(r for n in namnder for r in n.utfall)], andringar=changes,
+        utfall=[*k.utfall, *(r for n in namnder for r in n.utfall)],
+        andringar=valid_changes(changes, items),  # a change with a B1 error changes nothing
         overskridningsratt=k.overskridningsratt, historik=k.historik, atgarder=k.atgarder,
         kris=k.kris, v9_version=k.v9_version)
     out.uppfoljning = uf
