@@ -340,3 +340,18 @@ def test_a_principle_or_organ_alias_is_read_as_the_choice_it_names(pristine: Pat
     n = read_namnd(path)
     assert n.principer[task] == ("netto", "kommunstyrelsen")
     assert not [f for f in n.findings if f.severity.value == "error"]
+
+
+def test_the_outturn_totals_sum_the_deviation_column_above_them(pristine: Path) -> None:
+    # found by an audit (2026-12): the rows show the forecast's deviation, the part total summed
+    # the outturn to date's (drift: +27 370 025 under rows summing to +287 271)
+    report = refresh([pristine], pristine / "kommun.xlsx", write=False)
+    rows = report.outputs.kommun_sheets["Budgetutfall"]
+    head = next(i for i, r in enumerate(rows) if r and r[0] == "Del")
+    end = next(i for i, r in enumerate(rows) if r and r[0] == "Summa per del")
+    body = [r for r in rows[head + 1:end] if r]
+    totals = [r for r in rows[end + 1:] if r and r[0] in {r[0] for r in body}]
+    assert totals
+    for t in totals:
+        column = sum((r[8] for r in body if r[0] == t[0] and r[8] is not None), Decimal(0))
+        assert t[8] == column, t[0]

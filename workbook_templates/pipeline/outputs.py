@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from decimal import Decimal
 
 from engine.binding import (
     BindingItem,
@@ -285,11 +286,15 @@ def _tabla_rows(uf: Uppfoljning, year: int | None) -> Rows:
     # the totals in the same columns as the rows above (amount format D–I); the count of items
     # that need a council decision as text in the Status column
     rows.append(["Summa per del", None, None, "Ursprunglig budget", "Ändringar",
-                 "Budget efter ändringar", "Utfall hittills", "Prognos helår", "Avvikelse",
-                 None, "Kräver beslut"])
+                 "Budget efter ändringar", "Utfall hittills", "Prognos helår",
+                 "Avvikelse (prognos)", None, "Kräver beslut"])
     for t in uf.tabla.parts:
+        # the sum of the deviation column above (the forecast's where the row has one): the
+        # outturn to date's deviation summed here read as a part far below its budget mid-year
+        shown = sum((r.prognosavvikelse if r.prognos is not None else r.avvikelse
+                     for r in uf.tabla.rows if r.item.part is t.part), Decimal(0))
         rows.append([t.part.value, None, None, t.ursprunglig, t.andringar, t.budget_efter,
-                     t.utfall, t.prognos, t.avvikelse, None,
+                     t.utfall, t.prognos, shown, None,
                      antal(t.antal_som_kraver_beslut, "post")])
     return rows
 
