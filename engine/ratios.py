@@ -228,10 +228,14 @@ def _value_getter(st: Statement, year: int) -> Callable[[str], Decimal]:
     return v
 
 
-def _missing(st: Statement, needs: Sequence[str]) -> str | None:
+def _missing(st: Statement, needs: Sequence[str], year: int | None = None) -> str | None:
+    """Why a ratio is not defined: a line it needs has no data, or (for ``year``) a balance-sheet
+    stock it needs is left blank that year (a stock is unknown, not zero; a blank flow line
+    counts as zero, as in a published statement)."""
     from engine.catalogue import catalogue
 
-    absent = [c for c in needs if c not in st.has_data]
+    absent = [c for c in needs if c not in st.has_data or (
+        year is not None and c.startswith("BAL.") and (c, year) in st.blank)]
     if absent:
         labels = ", ".join(catalogue()[c].label for c in absent)
         return f"ej definierat: uppgift saknas ({labels})"
@@ -244,7 +248,7 @@ def nyckeltal(st: Statement, year: int = 0, invanare: object = None) -> dict[str
     v = _value_getter(st, year)
     out: dict[str, Ratio] = {}
     for r in RATIOS:
-        missing = _missing(st, r.needs)
+        missing = _missing(st, r.needs, year)
         if missing:
             out[r.name] = Ratio(r.name, None, missing)
             continue

@@ -72,6 +72,9 @@ class Statement:
     given: frozenset[str]
     has_data: frozenset[str]
     findings: tuple[Finding, ...] = field(default=())
+    #: (code, year index) of a given line's year left blank (counted as zero in the sums; a
+    #: balance-sheet stock left blank is unknown, not zero: the ratios say "ej definierat")
+    blank: frozenset[tuple[str, int]] = field(default=frozenset())
 
     def __getitem__(self, code: str) -> tuple[Decimal, ...]:
         return self.values[code]
@@ -119,6 +122,7 @@ def _depth(cat: Catalogue, code: str) -> int:
 
 
 _NONE = repeat(None)
+_NO_BLANKS: frozenset[tuple[str, int]] = frozenset()
 
 
 def compute(
@@ -135,6 +139,7 @@ def compute(
     findings: list[Finding] = []
     given_vals: dict[str, tuple[Decimal | None, ...]] = {}
     own_vals: dict[str, tuple[Decimal, ...]] = {}  # the given lines, blanks as ZERO
+    blank: list[tuple[str, int]] = []
     lines = cat.lines
     for code, vals in given.items():
         if code not in lines:
@@ -154,8 +159,9 @@ def compute(
         filled = [v for v in vals if v is not None]
         if filled:
             given_vals[code] = vals
-            # a blank year of a given line counts as zero
+            # a blank year of a given line counts as zero (and is remembered as blank)
             own_vals[code] = tuple([v if v is not None else ZERO for v in vals])
+            blank.extend((code, i) for i, v in enumerate(vals) if v is None)
 
     frozen_parts = parts if type(parts) is frozenset else frozenset(parts)
     given_codes = frozenset(given_vals)
@@ -186,6 +192,7 @@ def compute(
         given=given_codes,
         has_data=plan.has_data,
         findings=tuple(findings),
+        blank=frozenset(blank) if blank else _NO_BLANKS,
     )
 
 
@@ -363,7 +370,8 @@ def finansieringsdel(
                 object="FD.INV",
             )
         )
-    return Statement(st.parts, st.years, st.values, st.given, st.has_data, tuple(findings))
+    return Statement(st.parts, st.years, st.values, st.given, st.has_data, tuple(findings),
+                     st.blank)
 
 
 def sum_amounts(parts: Sequence[Amounts], n: int) -> dict[str, tuple[Decimal | None, ...]]:

@@ -91,3 +91,22 @@ def test_accumulated_cash_flow_over_five_years() -> None:
     st = compute({"FD.VK.AB": tuple(vik)}, [str(y) for y in range(2023, 2028)], ("FD",))
     acc = [r.value for r in ackumulerat_kassaflode(st)]
     assert acc == [D("-10"), D("-5"), D("-25"), D("5"), D("6")]  # goal ≥ 0 at the end: met
+
+
+def test_a_balance_sheet_stock_left_blank_for_a_year_is_not_zero() -> None:
+    # found by an audit (2026-12): a blank year of a given BAL line was read as 0, so the ratios
+    # showed numbers. Two years: BAL.LIKV, BAL.LAN and BAL.TIDOVERSK given for the first only.
+    g = {code: (vals[0], vals[0]) for code, vals in G.items() if not code.startswith("BAL.")}
+    g.update({"BAL.LIKV": (D("146"), None), "BAL.LAN": (D("600"), None),
+              "BAL.TIDOVERSK": (D("400"), None), "BAL.FK": (D("900"), D("900")),
+              "BAL.FORSK": (D("100"), D("100"))})
+    st = compute(g, ["2025", "2026"], ("RR", "IN", "FD"))
+    first, second = nyckeltal(st, 0, 10), nyckeltal(st, 1, 10)
+    # year 1 as the single-year fixture (hand: 146 × 365 / kassautbetalningar; 600 / 10 = 60)
+    assert first["Lånestock, €/inv"].value == D("60")
+    assert first["Likviditet, kassadagar"].defined
+    # year 2: the stocks are unknown, never 0 days of cash or 0 €/inv of loans
+    for name in ("Likviditet, kassadagar", "Lånestock, €/inv",
+                 "Ackumulerat överskott (underskott), €/inv"):
+        assert not second[name].defined and "ej definierat" in second[name].reason, name
+    assert second["Relativ skuldsättning, %"].defined  # BAL.FK is given for both years
