@@ -184,6 +184,9 @@ def compute(
             result = tuple(result)
         if compare is not None:
             _compare(cat, code, given_vals[code], result, compare, year_labels, findings)
+            if code in _SOFT_TRANSFERS:  # may differ (disposal gains): a given year stands
+                result = tuple([c if g is None else g for g, c in zip(given_vals[code], result,
+                                                                       strict=True)])
         values[code] = result
     return Statement(
         parts=tuple(parts),
@@ -205,7 +208,15 @@ def _compare(cat: Catalogue, code: str, own: Sequence[Decimal | None],
     line = cat[code]
     for i, (g, c) in enumerate(zip(own, result, strict=True)):
         if g is not None and g != c:
-            if rule == "V4":
+            if rule == "V4" and code in _SOFT_TRANSFERS:
+                src = cat[line.source].label if line.source else ""
+                msg = (
+                    f"'{line.label}' är angiven som {_fmt(g)} men '{src}' är {_fmt(c)} "
+                    f"(skillnad {_fmt(g - c)}); det angivna beloppet används (t.ex. "
+                    "försäljningsvinster som korrigeras in, §6.6). Kontrollera att skillnaden "
+                    "är avsiktlig"
+                )
+            elif rule == "V4":
                 src = cat[line.source].label if line.source else ""
                 msg = (
                     f"'{line.label}' är angiven som {_fmt(g)} men '{src}' är {_fmt(c)} "

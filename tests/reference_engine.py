@@ -48,7 +48,15 @@ def reference_compute(
         line = cat[code]
         for i, (g, c) in enumerate(zip(own, result, strict=True)):
             if g is not None and g != c:
-                if rule == "V4":
+                if rule == "V4" and code in _SOFT_TRANSFERS:
+                    src = cat[line.source].label if line.source else ""
+                    msg = (
+                        f"'{line.label}' är angiven som {_fmt(g)} men '{src}' är {_fmt(c)} "
+                        f"(skillnad {_fmt(g - c)}); det angivna beloppet används (t.ex. "
+                        "försäljningsvinster som korrigeras in, §6.6). Kontrollera att skillnaden "
+                        "är avsiktlig"
+                    )
+                elif rule == "V4":
                     src = cat[line.source].label if line.source else ""
                     msg = (
                         f"'{line.label}' är angiven som {_fmt(g)} men '{src}' är {_fmt(c)} "
@@ -96,6 +104,9 @@ def reference_compute(
                 if own is not None:
                     sev = Severity.WARNING if code in _SOFT_TRANSFERS else Severity.ERROR
                     _compare(code, own, result, "V4", sev)
+                    if code in _SOFT_TRANSFERS:  # a given year stands (disposal gains)
+                        result = tuple(c if g is None else g
+                                       for g, c in zip(own, result, strict=True))
             elif own is not None:
                 result = tuple([v if v is not None else ZERO for v in own])
                 has_data.add(code)

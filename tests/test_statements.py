@@ -124,3 +124,19 @@ def test_every_computed_line_is_the_exact_sum_of_its_leaves(g) -> None:
 def test_sign_consistency_income_never_negative_costs_never_positive(inc, cost) -> None:
     s = compute({**inc, **cost}, ["x"])
     assert s["RR.VI"][0] >= 0 and s["RR.VU"][0] <= 0
+
+
+def test_a_given_sale_income_with_the_disposal_gain_stands() -> None:
+    # found by an audit (2026-12): FD.IK.FORS may differ from the investeringsdel's book value by
+    # the disposal gains corrected in (§6.6), but the computed book value replaced the given
+    # figure, so inverkan på likviditeten was short by the gain. By hand: a building at book
+    # value 6 400 sold for 7 000, gain 600 in RR.VI.OVR; ÅB = 600 + 1 000 - 900 = 700;
+    # FD.VK = 700 - 600 (korrektivpost) = 100; FD.IK.FORS 7 000; inverkan = 100 + 7 000 = 7 100.
+    given = {"RR.VI.OVR": (D("600"), D("600")), "RR.SKATT": (D("1000"), D("1000")),
+             "RR.VU.PERS.LON": (D("-900"), D("-900")), "IN.FORS": (D("6400"), D("6400")),
+             "FD.VK.KORR": (D("-600"), D("-600")), "FD.IK.FORS": (D("7000"), None)}
+    st = compute(given, ["2025", "2026"], ("RR", "IN", "FD"))
+    assert st["FD.IK.FORS"] == (D("7000"), D("6400"))  # a blank year takes the book value
+    assert st["FD.INV"] == (D("7100"), D("6500"))
+    [w] = [f for f in st.findings if f.object == "FD.IK.FORS"]
+    assert w.severity.value == "warning" and "angivna beloppet används" in w.message
