@@ -387,6 +387,7 @@ def check_changes(
     * any other change to a fullmäktige item decided by someone else: warning (budget changes
       are the council's, seed §7.4);
     * a change on a direktion item (an enterprise's own budget) decided by a nämnd: error;
+    * a change that makes a kommunstyrelsen-bound item worse, decided by a nämnd: error;
     * a change dated outside the year it changes: warning (seed §7.4: changes are put to the
       council during the budget year); with ``budgetar``, only the changes of that year;
     * the same § reference twice on the same item and year: warning (entered twice?).
@@ -437,6 +438,14 @@ def check_changes(
                     f"beslutats av {ch.beslutat_av.value}. Budgetändringar beslutas av "
                     "fullmäktige; kontrollera delegeringen.",
                     item.name, ch.year, ch.location))
+        elif item.towards is Organ.KOMMUNSTYRELSEN and ch.beslutat_av is Organ.NAMND \
+                and _is_worsening(item, ch):
+            findings.append(Finding(
+                "B1", Severity.ERROR,
+                f"{_worsening_text(item)} (ändring {_sv(ch.belopp)}) har beslutats av nämnd "
+                f"({ch.paragraf}). Posten är bindande gentemot kommunstyrelsen, så ändringen "
+                "kräver kommunstyrelsens (eller fullmäktiges) beslut.",
+                item.name, ch.year, ch.location))
         elif item.towards is Organ.DIREKTION and ch.beslutat_av not in (
             Organ.DIREKTION, Organ.FULLMAKTIGE
         ):
@@ -469,6 +478,9 @@ def valid_changes(changes: Sequence[BudgetChange], items: Iterable[BindingItem]
         if item is None or not item.covers(ch.year):
             continue
         if item.towards is Organ.FULLMAKTIGE and ch.beslutat_av is not Organ.FULLMAKTIGE \
+                and _is_worsening(item, ch):
+            continue
+        if item.towards is Organ.KOMMUNSTYRELSEN and ch.beslutat_av is Organ.NAMND \
                 and _is_worsening(item, ch):
             continue
         if item.towards is Organ.DIREKTION and ch.beslutat_av not in (Organ.DIREKTION,

@@ -214,3 +214,17 @@ def test_a_change_with_a_b1_error_does_not_change_the_budget():
     assert budget_after_changes(D("-1000000"), valid) == D("-1040000")
     errors = [f for f in check_changes(changes, ITEMS) if f.severity is Severity.ERROR]
     assert len(errors) == 2  # exactly the two left out are errors
+
+
+def test_b1_a_kommunstyrelsen_item_made_worse_by_a_namnd_is_an_error():
+    # found by an audit (2026-12): an item bound towards kommunstyrelsen could be raised by a
+    # nämnd with no finding (and the raise counted in the budget after changes)
+    from engine.binding import valid_changes
+
+    ks_item = BindingItem(Part.DRIFT, "K1", Kind.ANSLAG, Principle.BRUTTO,
+                          towards=Organ.KOMMUNSTYRELSEN)
+    worse, better = ch(ks_item, "-5", by=Organ.NAMND), ch(ks_item, "5", by=Organ.NAMND, par="§ 2")
+    [f] = check_changes([worse, better], [ks_item])
+    assert f.severity is Severity.ERROR and "kommunstyrelsen" in f.message
+    assert valid_changes([worse, better], [ks_item]) == [better]
+    assert check_changes([ch(ks_item, "-5", by=Organ.KOMMUNSTYRELSEN)], [ks_item]) == []
