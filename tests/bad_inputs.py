@@ -222,6 +222,10 @@ CASES: tuple[Case, ...] = (
     # without a word before 2026-12 (a warning: a net-income unit is possible)
     Case("one_unit_costs_positive", "namnd", _one_unit_costs_positive, "V10",
          "Resultatenheter", "A5", "positiv nettobudget", input_error=False),
+    # an overrun right typed on two rows of one object: the last one silently replaced the first
+    Case("overrun_right_twice", "kommun",
+         lambda wb: (wb["Utfall"].__setitem__("F6", 30000), wb["Utfall"].__setitem__("F7", 5000)),
+         "V10", "Utfall", "F7", "flera rader"),
     Case("amounts_without_result_unit", "namnd", _set("Resultatenheter", "A5", None), "V10",
          "Resultatenheter", "A5", "ingen resultatenhet"),
 )

@@ -502,7 +502,14 @@ def read_kommun(source: str | Path | TableSource) -> KommunInput:
                 ratt = row.get("Överskridningsrätt")
                 if ratt is not None and not ratt.is_blank:
                     value = _amount(ratt, f, obj=obj or code)
-                    if value is not None:
+                    if value is not None and (obj or code) in inp.overskridningsratt:
+                        # one right per object: which of two? never the last one silently
+                        f.append(Finding(
+                            "V10", Severity.ERROR,
+                            f"Överskridningsrätt anges på flera rader för {obj or code!r}; den "
+                            "gäller objektet. Ange den på en rad och töm de andra.",
+                            object=obj or code, location=ratt.location))
+                    elif value is not None:
                         inp.overskridningsratt[obj or code] = abs(value)
 
         if "v9-kriterier" in s:
