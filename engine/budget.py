@@ -138,6 +138,15 @@ def investeringsdel(projekt: Sequence[Projekt], years: Sequence[str]) -> Investe
         st = compute(p.belopp, years, ("IN",))
         per[p.namn] = st
         findings.extend(st.findings)
+        if "IN.NETTO" in p.belopp and any(v for v in p.belopp["IN.NETTO"] if v is not None) \
+                and not {"IN.UTG", "IN.FA", "IN.FORS"} & set(p.belopp):
+            # the finansieringsdel takes the investeringsdel's gross flows, never the net
+            findings.append(Finding(
+                "V4", Severity.ERROR,
+                "projektet anger bara investeringarnas netto (IN.NETTO); finansieringsdelen och "
+                "kommunens investeringsdel räknas på bruttoflödena. Ange investeringsutgifter "
+                "(IN.UTG) och finansieringsandelar eller försäljningsinkomster i stället",
+                object=p.namn))
         if p.kostnadskalkyl is not None:
             planned = p.tidigare - sum(st["IN.UTG"], ZERO)
             if planned > p.kostnadskalkyl:

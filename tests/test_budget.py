@@ -143,3 +143,14 @@ def test_the_ratio_sheet_rounds_as_excel() -> None:
     rows = {r[0]: r[1] for r in _ratio_rows(b, ("2025",))[1:]}
     assert rows["Verksamhetsinkomster / verksamhetsutgifter, %"] == D("12.35")
     assert rows["Årsbidrag, €/inv"] == D("12.35")
+
+
+def test_a_project_given_only_as_its_net_is_an_error() -> None:
+    # found by an audit (2026-12): P2 given only as IN.NETTO -300 was left out of the
+    # investeringsdel's total and the finansieringsdel without a word (total -400, by hand -700)
+    p1 = Projekt("P1", "Teknisk", belopp={"IN.UTG": (D("-500"),), "IN.FA": (D("100"),)})
+    p2 = Projekt("P2", "Teknisk", belopp={"IN.NETTO": (D("-300"),)})
+    inv = investeringsdel([p1, p2], ("2026",))
+    [f] = [f for f in inv.findings if f.object == "P2"]
+    assert f.severity.value == "error" and "IN.UTG" in f.message
+    assert not [f for f in inv.findings if f.object == "P1"]
