@@ -392,17 +392,29 @@ def uppfoljning(
         i = years.index(aktuellt_ar)
         ratt = overskridningsratt or {}
         inputs = []
+        without: list[str] = []  # items with a budget but no outturn typed
         for item in items:
             amount = post_belopp(item, b, i)
             if amount is None:
                 continue
             u, p, loc = _item_outturn(item, b, utfall, findings)
             if u is None and p is None:
+                if amount and utfall:
+                    without.append(item.name)
                 continue
             inputs.append(OutturnInput(item, aktuellt_ar, amount, u or ZERO, prognos=p,
                                        overskridningsratt=ratt.get(item.object), location=loc))
         tab = tabla(inputs, andringar)
         findings.extend(tab.findings)
+        if without:  # never left out without a word (seed §7.5: the budget's whole layout)
+            shown = "; ".join(without[:10]) + (f" och {len(without) - 10} till"
+                                               if len(without) > 10 else "")
+            findings.append(Finding(
+                "U1", Severity.WARNING,
+                f"{len(without)} bindande poster med budget för {aktuellt_ar} har inget utfall "
+                f"angivet och står inte i tablån över budgetens utfall: {shown}. Ange utfall "
+                "hittills och prognos (0 om inget har använts) för dem i Utfall.",
+                year=aktuellt_ar))
         findings.extend(_outturn_without_item(utfall, items, b))
 
     summary = None

@@ -251,3 +251,18 @@ def test_a_forecast_blank_on_one_row_of_an_item_is_no_forecast() -> None:
     assert skola.prognos is None and skola.utfall == D("-680")
     [f] = [f for f in u.findings if "Prognos helår saknas" in f.message]
     assert f.severity.value == "error" and f.location == blank_at
+
+
+def test_binding_items_without_outturn_are_named_not_left_out_silently() -> None:
+    # found by an audit (2026-12): items with a budget but no outturn row were left out of the
+    # tablå (and its totals) without a word. Outturn for Skola's anslag only: the others of
+    # 2025 with a budget are named in one warning; with no outturn at all, nothing is said.
+    b = berakna(_budget())
+    rows = [PostUtfall("Skola", "RR.VU.PERS.LON", D("-600"), D("-960"))]
+    u = uppfoljning(b, aktuellt_ar=2025, utfall=rows)
+    [w] = [f for f in u.findings if "inget utfall angivet" in f.message]
+    assert w.severity.value == "warning" and w.message.startswith("7 bindande poster")
+    named = [i.name for i in u.items if i.name in w.message]
+    assert named == [i.name for i in u.items if i.name != "drift Skola (anslag, brutto)"]
+    none = uppfoljning(b, aktuellt_ar=2025, utfall=[])
+    assert not [f for f in none.findings if "inget utfall angivet" in f.message]
