@@ -133,6 +133,11 @@ def _statement(rader: object, belopp: object) -> tuple[Statement, list[str]]:
         first_row[code] = i
     if not given:
         raise UdfInputError("inga rader med belopp")
+    for j in range(n_years):  # a whole year column left blank is no year of zeros
+        if all(vals[j] is None for vals in given.values()):
+            raise UdfInputError(
+                f"kolumn {j + 1} har inga belopp (en tom årskolumn räknas inte som noll): fyll "
+                "i beloppen eller ta bort kolumnen ur området")
     st = compute(given, [str(j) for j in range(1, n_years + 1)], ALL_PARTS)
     errors = [f for f in st.findings if f.severity is Severity.ERROR]
     if errors:

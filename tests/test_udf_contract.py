@@ -289,3 +289,12 @@ def test_dates_and_booleans_in_amount_cells_are_refused(xl: XlwingsWindows) -> N
     belopp[0][1] = False
     assert "belopp rad 1 kolumn 2: innehåller ett sanningsvärde" in _kb(
         xl.call("KB_ARSBIDRAG", column(RADER), cells(belopp)))
+
+
+def test_a_whole_year_column_left_blank_is_refused_not_zero(xl: XlwingsWindows) -> None:
+    # found by an audit (2026-12): a third year column with no amounts gave KB_ARSBIDRAG 0.0 for
+    # that year, a year of zeros no one typed (spec V10: never a silent zero)
+    belopp = [[*row, None] for row in BELOPP]
+    message = _kb(xl.call("KB_ARSBIDRAG", column(RADER), cells(belopp)))
+    assert "kolumn 3" in message
+    assert xl.call("KB_ARSBIDRAG", column(RADER), cells(BELOPP)) == [[140.0, 160.0]]
