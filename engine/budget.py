@@ -175,6 +175,11 @@ class Berakning:
     nyckeltal: list[dict[str, Ratio]]  # one dict per year column
     ackumulerat_kassaflode: list[Ratio]
     findings: tuple[Finding, ...]
+    #: the amounts of the lines that are binding items of their own (RR and FD lines: taxes,
+    #: financial and extraordinary items, loans …): the central figures plus the financing and
+    #: extraordinary lines tasks budget themselves (an other balance unit's loans), enterprises
+    #: excluded; a task's financial items are in its årsbidrag (seed §7.1.2.3), not here
+    rader: dict[str, tuple[Decimal | None, ...]] = field(default_factory=dict)
 
 
 def _operating_amounts(budget: Budget, include_enterprises: bool) -> list[Amounts]:
@@ -289,7 +294,22 @@ def berakna(budget: Budget) -> Berakning:
         nyckeltal=ratios,
         ackumulerat_kassaflode=ackumulerat_kassaflode(st),
         findings=tuple(findings),
+        rader=_line_items(budget),
     )
+
+
+def _line_items(budget: Budget) -> dict[str, tuple[Decimal | None, ...]]:
+    """:attr:`Berakning.rader`."""
+    own = _task_fd_codes() | _extra_codes()
+    tasks = [{c: v for c, v in u.belopp.items() if c in own} for u in budget.uppgifter
+             if u.finansiering is not Finansiering.AFFARSVERK]
+    return sum_amounts([budget.central, *(t for t in tasks if t)], budget.n)
+
+
+@cache
+def _extra_codes() -> frozenset[str]:
+    """The input lines of the extraordinary items (RR.EXTRA)."""
+    return frozenset(catalogue().leaves_below("RR.EXTRA"))
 
 
 def _with_object(f: Finding, name: str) -> Finding:

@@ -136,7 +136,7 @@ def bindande_poster(
             items.extend(default_binding_items(obj))
     bindable = cat.binding_codes("RR") | cat.binding_codes("FD")
     for code in sorted(bindable, key=lambda c: cat[c].order):  # catalogue order: stable output
-        if code not in b.budget.central or b.budget.samkommun and code in ("RR.SKATT", "RR.SA"):
+        if code not in b.rader or b.budget.samkommun and code in ("RR.SKATT", "RR.SA"):
             continue
         line = cat[code]
         part = Part.RESULTAT if line.part == "RR" else Part.FINANSIERING
@@ -193,7 +193,7 @@ def post_belopp(item: BindingItem, b: Berakning, year: int, *,
     elif item.part is Part.INVESTERING:
         st = b.investeringar.projekt.get(item.object)
     else:
-        vals = b.budget.central.get(item.object)
+        vals = b.rader.get(item.object)  # central, and tasks' own loans or extraordinary items
         if vals is None:
             return None
         v = vals[year]
@@ -420,7 +420,7 @@ def uppfoljning(
     summary = None
     if budgetar in years:
         i = years.index(budgetar)
-        central_rr = {c: v[i] for c, v in b.budget.central.items()
+        central_rr = {c: v[i] for c, v in b.rader.items()
                       if c.startswith("RR.") and v[i] is not None}
         findings.extend(check_v3_resultatdel(
             [x for x in items if x.part is Part.RESULTAT], samkommun=b.budget.samkommun,

@@ -266,3 +266,24 @@ def test_binding_items_without_outturn_are_named_not_left_out_silently() -> None
     assert named == [i.name for i in u.items if i.name != "drift Skola (anslag, brutto)"]
     none = uppfoljning(b, aktuellt_ar=2025, utfall=[])
     assert not [f for f in none.findings if "inget utfall angivet" in f.message]
+
+
+def test_an_other_balance_units_loans_and_extraordinary_items_keep_the_sammandrag_balanced(
+        ) -> None:
+    # found by two audits (2026-12): the unit's own loan (+30) entered inverkan på likviditeten
+    # (now) but no sammandrag row, and its extraordinary income (+50) is outside its årsbidrag
+    # and was in no RR.EXTRA row: "Sammandraget balanserar inte" although the inputs agree.
+    # By hand (2026): the base budget balances at 1 100 = 1 100; the unit adds ÅB 100 - 80 = 20
+    # (its net row), extraordinary income 50 and a new loan 30 on the income side, and the
+    # same 100 more inverkan på likviditeten (20 + 50 + 30) on the anslag side.
+    b = _with_balance_unit("Hamnen", {"RR.VI.FORS": (D("100"), D("100")),
+                                      "RR.VU.TJ": (D("-80"), D("-80")),
+                                      "RR.EXTRA.INK": (D("50"), D("50")),
+                                      "FD.LAN.OKL": (D("30"), D("30"))})
+    u = uppfoljning(b, budgetar=2026)
+    assert u.sammandrag.i_balans, [f.message for f in u.findings if f.rule == "V5"]
+    # income 1 100 + 20 + 50 + 30 = 1 200; anslag 1 075 + inverkan (25 + 100) = 1 200
+    assert u.sammandrag.summa_anslag == u.sammandrag.summa_inkomster == D("1200")
+    items = {i.object for i in u.items}
+    assert {"RR.EXTRA.INK", "FD.LAN.OKL"} <= items
+    assert post_belopp(next(i for i in u.items if i.object == "FD.LAN.OKL"), b, 1) == D("30")
