@@ -120,6 +120,20 @@ def _one_unit_costs_positive(wb: Workbook) -> None:
     ws["C5"], ws["D5"] = -ws["C5"].value, -ws["D5"].value
 
 
+def rename_first_task(path: Path, new: str) -> str:
+    """The committee workbook's first task renamed to ``new`` everywhere in it (tblUppgifter,
+    Driftsbudget, Utfall), as a controller naming a task like another committee's; returns the
+    old name."""
+    wb = openpyxl.load_workbook(path)
+    old = wb["Uppgifter"]["A4"].value
+    for sheet in ("Uppgifter", "Driftsbudget", "Utfall"):
+        for (cell,) in wb[sheet].iter_rows(min_row=4, max_col=1):
+            if cell.value == old:
+                cell.value = new
+    wb.save(path)
+    return old
+
+
 def _duplicate_task(wb: Workbook) -> None:
     ws = wb["Uppgifter"]
     ws["A5"] = ws["A4"].value

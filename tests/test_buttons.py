@@ -249,19 +249,12 @@ def test_committee_berakna_refuses_a_task_named_as_another_committees(copy) -> N
     """The open committee workbook's task has the name of another committee's task (in the
     folder): its Resultat sheet would show a mix of both; the button writes only Kontroll, with
     the V1 error naming both workbooks."""
-    from openpyxl import load_workbook
+    from tests.bad_inputs import rename_first_task
 
     live = copy("live")
     with open_workbook(live / "n2.xlsx") as r:  # Socialnämnden
         taken = r.range("Uppgifter", "A4").cells[0][0].value
-    other = live / "n3.xlsx"
-    wb = load_workbook(other)
-    old = wb["Uppgifter"]["A4"].value
-    for sheet in ("Uppgifter", "Driftsbudget", "Utfall"):
-        for (cell,) in wb[sheet].iter_rows(min_row=4, max_col=1):
-            if cell.value == old:
-                cell.value = taken
-    wb.save(other)
+    rename_first_task(live / "n3.xlsx", taken)
     book = Book(live / "n2.xlsx")
     _set_setting(book, "Kommunarbetsbok", "kommun.xlsx")
     result = run(book, "berakna")

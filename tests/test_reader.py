@@ -325,19 +325,14 @@ def test_error_scan_by_reference_is_the_full_scan() -> None:
     assert _scan_errors(moved) == _scan_errors_full(moved) == want
 
 
-@pytest.mark.parametrize(("encode", "named"), [
-    (lambda t: t.replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16"), "UTF-16"),
-    (lambda t: t.replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16-be"), "UTF-16"),
-])
-def test_a_sheet_part_not_in_utf8_is_refused_not_read_as_empty(tmp_path: Path, encode,
-                                                               named: str) -> None:
-    # found by a differential fuzz (2026-12): calamine reads a UTF-16 sheet part as an empty
-    # sheet, without an error, so every amount on it was silently blank. Excel writes UTF-8.
+def _sheet_part_encoded(tmp_path: Path, name: str, encode) -> tuple[Path, Path]:  # noqa: ANN001
+    """A one-sheet workbook (Skatteinkomster 1000 in A1:B1) and a copy of it whose sheet part is
+    ``encode``d from its UTF-8 text (an XML declaration added when it has none)."""
     src = tmp_path / "utf8.xlsx"
     wb = xlsxwriter.Workbook(str(src))
     wb.add_worksheet("Blad1").write_row(0, 0, ["Skatteinkomster", 1000])
     wb.close()
-    path = tmp_path / f"{named}.xlsx"
+    path = tmp_path / f"{name}.xlsx"
     with zipfile.ZipFile(src) as z, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
         for info in z.infolist():
             data = z.read(info)
@@ -347,6 +342,18 @@ def test_a_sheet_part_not_in_utf8_is_refused_not_read_as_empty(tmp_path: Path, e
                     text = '<?xml version="1.0" encoding="UTF-8"?>' + text
                 data = encode(text)
             out.writestr(info, data)
+    return src, path
+
+
+@pytest.mark.parametrize(("encode", "named"), [
+    (lambda t: t.replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16"), "UTF-16"),
+    (lambda t: t.replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16-be"), "UTF-16"),
+])
+def test_a_sheet_part_not_in_utf8_is_refused_not_read_as_empty(tmp_path: Path, encode,
+                                                               named: str) -> None:
+    # found by a differential fuzz (2026-12): calamine reads a UTF-16 sheet part as an empty
+    # sheet, without an error, so every amount on it was silently blank. Excel writes UTF-8.
+    src, path = _sheet_part_encoded(tmp_path, named, encode)
     with open_workbook(src) as r:  # the same sheet in UTF-8 reads
         assert r.cell("Blad1", 1, 2).value == Decimal(1000)
     with open_workbook(path) as r, pytest.raises(WorkbookReadError, match=named) as err:
@@ -356,19 +363,8 @@ def test_a_sheet_part_not_in_utf8_is_refused_not_read_as_empty(tmp_path: Path, e
 
 def test_a_sheet_part_in_a_single_byte_encoding_is_read(tmp_path: Path) -> None:
     # calamine reads a part declared ISO-8859-1; only the two- and four-byte encodings are refused
-    src = tmp_path / "utf8.xlsx"
-    wb = xlsxwriter.Workbook(str(src))
-    wb.add_worksheet("Blad1").write_row(0, 0, ["Skatteinkomster", 1000])
-    wb.close()
-    path = tmp_path / "latin1.xlsx"
-    with zipfile.ZipFile(src) as z, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
-        for info in z.infolist():
-            data = z.read(info)
-            if info.filename == "xl/worksheets/sheet1.xml":
-                text = data.decode("utf-8")
-                if not text.startswith("<?xml"):
-                    text = '<?xml version="1.0" encoding="UTF-8"?>' + text
-                data = text.replace('encoding="UTF-8"', 'encoding="ISO-8859-1"').encode("latin-1")
-            out.writestr(info, data)
+    _, path = _sheet_part_encoded(
+        tmp_path, "latin1",
+        lambda t: t.replace('encoding="UTF-8"', 'encoding="ISO-8859-1"').encode("latin-1"))
     with open_workbook(path) as r:
         assert r.cell("Blad1", 1, 2).value == Decimal(1000)

@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from bad_inputs import rename_first_task
 
 from engine.budget import berakna
 from workbook_templates import schema as S
@@ -252,21 +253,6 @@ def test_project_cost_estimate_typed_positive_is_refused_with_the_fix(tmp_path: 
     assert wrong[0].location.cell == cells[0].coordinate
 
 
-def _rename_task(path: Path, new: str) -> str:
-    """The committee's first task renamed to ``new`` everywhere in its workbook (a controller
-    naming a task like another committee's); returns the old name."""
-    from openpyxl import load_workbook
-
-    wb = load_workbook(path)
-    old = wb["Uppgifter"]["A4"].value
-    for sheet in ("Uppgifter", "Driftsbudget", "Utfall"):
-        for (cell,) in wb[sheet].iter_rows(min_row=4, max_col=1):
-            if cell.value == old:
-                cell.value = new
-    wb.save(path)
-    return old
-
-
 def test_a_task_name_in_two_committees_counts_in_neither(pristine: Path, tmp_path: Path) -> None:
     # The engine keys a task's statement, binding items and outturn by its name: the same name
     # in two committees mixed their figures up (one committee's Resultat sheet showed the other's
@@ -276,7 +262,7 @@ def test_a_task_name_in_two_committees_counts_in_neither(pristine: Path, tmp_pat
     social, bildning = tmp_path / "social.xlsx", tmp_path / "bildning.xlsx"
     with open_workbook(social) as r:
         taken = r.range("Uppgifter", "A4").cells[0][0].value
-    _rename_task(bildning, taken.upper())  # the same name, in other letters
+    rename_first_task(bildning, taken.upper())  # the same name, in other letters
 
     report = refresh([tmp_path], tmp_path / "kommun.xlsx")
 
