@@ -227,3 +227,22 @@ def test_dots_followed_by_three_digits_are_asked_about_not_read_as_decimals(tmp_
     assert main(["import-utfall", str(export), "--mappning", str(mappning), "--kommun",
                  str(kommun)]) == 0
     assert _booked(social)[("Äldreomsorg", "RR.VU.PERS.LON")] == Decimal("-13.73")
+
+
+def test_an_export_that_cannot_be_read_leaves_the_previous_outturn(tmp_path: Path,
+                                                                   capsys) -> None:
+    # found in this session: an export without the amount columns (or in another encoding)
+    # was "read" as nothing, and the import wrote that nothing over the previous outturn
+    kommun, social, mappning = _setup(tmp_path)
+    good = tmp_path / "good.csv"
+    good.write_text("Konto;Kst;Period;Belopp\n4000;3100;1;3000,00\n", encoding="utf-8")
+    assert main(["import-utfall", str(good), "--mappning", str(mappning), "--kommun",
+                 str(kommun)]) == 0
+    before = social.read_bytes()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Foo;Bar\n1;2\n", encoding="utf-8")
+    assert main(["import-utfall", str(bad), "--mappning", str(mappning), "--kommun",
+                 str(kommun)]) == 1
+    seen = capsys.readouterr()
+    assert "ingenting skrevs" in seen.out + seen.err
+    assert social.read_bytes() == before

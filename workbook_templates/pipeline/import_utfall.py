@@ -145,6 +145,15 @@ def import_utfall(
             "omappat ≠ exportens summa); ingenting skrevs. Kontrollera exporten.",
             location=Location(workbook=export.name)))
         return result
+    if not report.rows_read and any(f.severity is Severity.ERROR for f in report.findings):
+        # the export could not be read at all (no amount column, an encoding it is not in …):
+        # writing would empty every workbook's imported outturn
+        result.findings.append(Finding(
+            "V10", Severity.ERROR,
+            "Exporten kunde inte läsas (se fynden), så ingenting skrevs; arbetsböckerna har kvar "
+            "utfallet från förra importen. Rätta exporten eller importinställningarna och kör "
+            "importen igen.", location=Location(workbook=export.name)))
+        return result
     if report.rows_rejected:  # their amounts are in no total: the outturn would be short of them
         result.findings.append(Finding(
             "V10", Severity.ERROR,
