@@ -389,3 +389,23 @@ def test_a_negative_credit_is_a_warning_at_its_cell(tmp_path: Path) -> None:
     path.write_text("Konto;Kst;Period;Debet;Kredit\n3100;3100;3;0,00;500,00\n", encoding="utf-8")
     assert not [f for f in read_ledger(path, CsvOptions()).findings
                 if "negativa belopp" in f.message]
+
+
+def test_a_first_line_wider_than_the_header_never_shifts_the_columns(tmp_path: Path) -> None:
+    # found by an audit (2026-12): pandas took the first column for an index when the first data
+    # line had more fields than the header, and every column shifted (cost centre 3100 read as
+    # account 3100, an income). A delimiter ending every line is harmless and read; an unquoted
+    # decimal comma in a comma-separated file is refused (a split amount would be misread).
+    path = tmp_path / "trailing.csv"
+    path.write_text("Konto;Kst;Period;Belopp\n4000;3100;3;100,00;\n4000;3100;3;50,00;\n",
+                    encoding="utf-8")
+    read = read_ledger(path, CsvOptions())
+    assert read.frame["konto"].astype(str).tolist() == ["4000", "4000"]
+    assert read.frame["belopp"].tolist() == [10000, 5000]
+    path = tmp_path / "comma.csv"
+    path.write_text("Konto,Kst,Period,Belopp\n4000,3100,3,1234,56\n4000,3100,3,100\n",
+                    encoding="utf-8")
+    read = read_ledger(path, CsvOptions())
+    assert len(read.frame) == 0
+    [f] = [f for f in read.findings if f.severity is Severity.ERROR]
+    assert f.location.cell == "A2" and "fler fält" in f.message

@@ -787,11 +787,32 @@ def _fast_csv_parallel(
     return True
 
 
+def _wider_than_header(data: bytes, body: int, encoding: str, delimiter: str, n: int
+                       ) -> tuple[str, int, int] | None:
+    """When the first record has more fields than the header's ``n`` (pandas would then take
+    the first column for an index and shift every column): ("trailing", 0, 0) when every record's
+    fields beyond the header are empty (a delimiter at the end of each line); ("refuse", line,
+    fields) at the first record whose extra fields hold something (an unquoted decimal comma).
+    None when the first record is not wider (pandas refuses a wider line after it by itself)."""
+    reader = csv.reader(io.StringIO(data[body:].decode(encoding, errors="replace")),
+                        delimiter=delimiter)
+    first = next(reader, None)
+    if first is None or len(first) <= n:
+        return None
+    if any(f.strip() for f in first[n:]):
+        return "refuse", 2, len(first)
+    for rec in reader:
+        if len(rec) > n and any(f.strip() for f in rec[n:]):
+            return "refuse", reader.line_num + 1, len(rec)
+    return "trailing", 0, 0
+
+
 def _pandas_csv(
     data: bytes, encoding: str, delimiter: str, headers: list[str], use: dict[str, int],
-    amount_roles: list[str], options: CsvOptions, acc: _Acc,
+    amount_roles: list[str], options: CsvOptions, acc: _Acc, *, trailing: bool = False,
 ) -> None:
-    """The general path: pandas' C parser in chunks (quotes, ragged and blank lines)."""
+    """The general path: pandas' C parser in chunks (quotes, ragged and blank lines).
+    ``trailing``: the lines end with empty fields beyond the header's (dropped)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         reader = pd.read_csv(
@@ -800,6 +821,7 @@ def _pandas_csv(
             io.BytesIO(data), sep=delimiter, header=0, names=list(range(len(headers))), dtype=str,
             encoding=encoding, keep_default_na=False, na_filter=False, skip_blank_lines=False,
             engine="c", on_bad_lines="warn", chunksize=CHUNK_ROWS,
+            index_col=False if trailing else None,
         )
         for chunk in reader:
             amounts = [chunk[use[r]].to_numpy(dtype=object) for r in amount_roles]
@@ -1043,9 +1065,22 @@ def _read_ledger_csv_unguarded(path: Path, options: CsvOptions, jobs: int) -> Le
     parallel = jobs > 1 and len(data) - body > 2 * BLOCK_BYTES and b'"' not in data
     done = (_fast_csv_parallel(data, body, jobs, rest, acc) if parallel
             else _fast_csv(data, body, *rest, acc))
+    trailing = False
     if not done:
+        wide = _wider_than_header(data, body, encoding, delimiter, len(headers))
+        if wide is not None and wide[0] == "refuse":
+            _, line, fields = wide
+            return _empty(source, findings + [Finding(
+                RULE, Severity.ERROR,
+                f"Rad {line} har fler fält ({fields}) än rubrikraden ({len(headers)}), så "
+                "kolumnerna skulle förskjutas. Inget importerades. Kontrollera avgränsaren, och "
+                "att ett belopp med decimalkomma i en kommaseparerad fil står inom citattecken.",
+                None, None, Location(workbook=source, cell=f"A{line}"))],
+                encoding=encoding, delimiter=delimiter)
+        trailing = wide is not None  # only empty fields after the last header: dropped
         acc = _Acc()
-        _pandas_csv(data, encoding, delimiter, headers, use, amount_roles, options, acc)
+        _pandas_csv(data, encoding, delimiter, headers, use, amount_roles, options, acc,
+                    trailing=trailing)
     del data  # the file's bytes are no longer needed: lower peak memory in _finish
 
     frame, f, rows_read, rejected, years = _finish(acc, cols, source, None)
