@@ -392,74 +392,11 @@ def check_changes(
       council during the budget year); with ``budgetar``, only the changes of that year;
     * the same § reference twice on the same item and year: warning (entered twice?).
     """
-    by_key: dict[ItemKey, BindingItem] = {}
-    for it in items:
-        by_key.setdefault(it.key, it)
+    by_key = _items_by_key(items)
     findings: list[Finding] = []
     seen: set[tuple[ItemKey, int, str]] = set()
     for ch in changes:
-        name = key_name(ch.item)
-        item = by_key.get(ch.item)
-        if item is None:
-            findings.append(Finding(
-                "B1", Severity.ERROR,
-                f"Budgetändringen {ch.paragraf} ({ch.datum.isoformat()}) gäller en bindande post "
-                "som inte finns. Kontrollera del, objekt och slag, eller lägg till posten.",
-                name, ch.year, ch.location))
-            continue
-        if not item.covers(ch.year):
-            findings.append(Finding(
-                "B1", Severity.ERROR,
-                f"Budgetändringen {ch.paragraf} gäller år {ch.year}, men posten är bindande bara "
-                f"för {', '.join(map(str, item.years))}. Rätta året.",
-                item.name, ch.year, ch.location))
-        dup = (ch.item, ch.year, ch.paragraf.strip())
-        if ch.paragraf.strip() and dup in seen:
-            findings.append(Finding(
-                "B1", Severity.WARNING,
-                f"Beslutet {ch.paragraf} finns två gånger för samma post och år. Kontrollera att "
-                "ändringen inte har förts in dubbelt.",
-                item.name, ch.year, ch.location))
-        seen.add(dup)
-        if item.towards is Organ.FULLMAKTIGE and ch.beslutat_av is not Organ.FULLMAKTIGE:
-            if _is_worsening(item, ch):
-                what = _worsening_text(item)
-                findings.append(Finding(
-                    "B1", Severity.ERROR,
-                    f"{what} (ändring {_sv(ch.belopp)}) har beslutats av {ch.beslutat_av.value} "
-                    f"({ch.paragraf}). Posten är bindande gentemot fullmäktige, så ändringen "
-                    "kräver fullmäktiges beslut oavsett om den beror på högre bruttoutgifter "
-                    "eller lägre bruttoinkomster. För ändringen till fullmäktige.",
-                    item.name, ch.year, ch.location))
-            else:
-                findings.append(Finding(
-                    "B1", Severity.WARNING,
-                    f"Ändringen {ch.paragraf} av en post som är bindande gentemot fullmäktige har "
-                    f"beslutats av {ch.beslutat_av.value}. Budgetändringar beslutas av "
-                    "fullmäktige; kontrollera delegeringen.",
-                    item.name, ch.year, ch.location))
-        elif item.towards is Organ.KOMMUNSTYRELSEN and ch.beslutat_av is Organ.NAMND \
-                and _is_worsening(item, ch):
-            findings.append(Finding(
-                "B1", Severity.ERROR,
-                f"{_worsening_text(item)} (ändring {_sv(ch.belopp)}) har beslutats av nämnd "
-                f"({ch.paragraf}). Posten är bindande gentemot kommunstyrelsen, så ändringen "
-                "kräver kommunstyrelsens (eller fullmäktiges) beslut.",
-                item.name, ch.year, ch.location))
-        elif item.towards is Organ.DIREKTION and ch.beslutat_av not in (
-            Organ.DIREKTION, Organ.FULLMAKTIGE
-        ):
-            findings.append(Finding(
-                "B1", Severity.ERROR,
-                f"Ändringen {ch.paragraf} av affärsverkets egen budget har beslutats av "
-                f"{ch.beslutat_av.value}; den beslutas av direktionen (seed §9.2.4).",
-                item.name, ch.year, ch.location))
-        if ch.datum.year != ch.year and (budgetar is None or ch.year == budgetar):
-            findings.append(Finding(
-                "B1", Severity.WARNING,
-                f"Budgetändringen {ch.paragraf} är daterad {ch.datum.isoformat()}, utanför "
-                f"budgetåret {ch.year}. Ändringar ska föreläggas fullmäktige under budgetåret.",
-                item.name, ch.year, ch.location))
+        findings.extend(_change_findings(ch, by_key.get(ch.item), seen, budgetar))
     return findings
 
 
@@ -468,26 +405,87 @@ def valid_changes(changes: Sequence[BudgetChange], items: Iterable[BindingItem]
     """The changes that change the budget: those :func:`check_changes` finds no error in (a
     known item, a year it binds, decided by an organ that may: a council-bound item made worse by
     anyone but the council, or an enterprise's own item by a nämnd, does not change the budget,
-    seed §7.4). The budget after changes counts these only; the others are B1 errors."""
+    seed §7.4). The budget after changes counts these only; the others are B1 errors. The same
+    rules as :func:`check_changes`, from the same function."""
+    by_key = _items_by_key(items)
+    return [ch for ch in changes
+            if not any(f.severity is Severity.ERROR
+                       for f in _change_findings(ch, by_key.get(ch.item), set(), None))]
+
+
+def _items_by_key(items: Iterable[BindingItem]) -> dict[ItemKey, BindingItem]:
     by_key: dict[ItemKey, BindingItem] = {}
     for it in items:
         by_key.setdefault(it.key, it)
-    out = []
-    for ch in changes:
-        item = by_key.get(ch.item)
-        if item is None or not item.covers(ch.year):
-            continue
-        if item.towards is Organ.FULLMAKTIGE and ch.beslutat_av is not Organ.FULLMAKTIGE \
-                and _is_worsening(item, ch):
-            continue
-        if item.towards is Organ.KOMMUNSTYRELSEN and ch.beslutat_av is Organ.NAMND \
-                and _is_worsening(item, ch):
-            continue
-        if item.towards is Organ.DIREKTION and ch.beslutat_av not in (Organ.DIREKTION,
-                                                                       Organ.FULLMAKTIGE):
-            continue
-        out.append(ch)
-    return out
+    return by_key
+
+
+def _change_findings(ch: BudgetChange, item: BindingItem | None,
+                     seen: set[tuple[ItemKey, int, str]], budgetar: int | None
+                     ) -> list[Finding]:
+    """B1 findings of one change (``seen``: the (item, year, §) of the changes before it)."""
+    findings: list[Finding] = []
+    if item is None:
+        findings.append(Finding(
+            "B1", Severity.ERROR,
+            f"Budgetändringen {ch.paragraf} ({ch.datum.isoformat()}) gäller en bindande post "
+            "som inte finns. Kontrollera del, objekt och slag, eller lägg till posten.",
+            key_name(ch.item), ch.year, ch.location))
+        return findings
+    if not item.covers(ch.year):
+        findings.append(Finding(
+            "B1", Severity.ERROR,
+            f"Budgetändringen {ch.paragraf} gäller år {ch.year}, men posten är bindande bara "
+            f"för {', '.join(map(str, item.years))}. Rätta året.",
+            item.name, ch.year, ch.location))
+    dup = (ch.item, ch.year, ch.paragraf.strip())
+    if ch.paragraf.strip() and dup in seen:
+        findings.append(Finding(
+            "B1", Severity.WARNING,
+            f"Beslutet {ch.paragraf} finns två gånger för samma post och år. Kontrollera att "
+            "ändringen inte har förts in dubbelt.",
+            item.name, ch.year, ch.location))
+    seen.add(dup)
+    if item.towards is Organ.FULLMAKTIGE and ch.beslutat_av is not Organ.FULLMAKTIGE:
+        if _is_worsening(item, ch):
+            what = _worsening_text(item)
+            findings.append(Finding(
+                "B1", Severity.ERROR,
+                f"{what} (ändring {_sv(ch.belopp)}) har beslutats av {ch.beslutat_av.value} "
+                f"({ch.paragraf}). Posten är bindande gentemot fullmäktige, så ändringen "
+                "kräver fullmäktiges beslut oavsett om den beror på högre bruttoutgifter "
+                "eller lägre bruttoinkomster. För ändringen till fullmäktige.",
+                item.name, ch.year, ch.location))
+        else:
+            findings.append(Finding(
+                "B1", Severity.WARNING,
+                f"Ändringen {ch.paragraf} av en post som är bindande gentemot fullmäktige har "
+                f"beslutats av {ch.beslutat_av.value}. Budgetändringar beslutas av "
+                "fullmäktige; kontrollera delegeringen.",
+                item.name, ch.year, ch.location))
+    elif item.towards is Organ.KOMMUNSTYRELSEN and ch.beslutat_av is Organ.NAMND \
+            and _is_worsening(item, ch):
+        findings.append(Finding(
+            "B1", Severity.ERROR,
+            f"{_worsening_text(item)} (ändring {_sv(ch.belopp)}) har beslutats av nämnd "
+            f"({ch.paragraf}). Posten är bindande gentemot kommunstyrelsen, så ändringen "
+            "kräver kommunstyrelsens (eller fullmäktiges) beslut.",
+            item.name, ch.year, ch.location))
+    elif item.towards is Organ.DIREKTION and ch.beslutat_av not in (
+        Organ.DIREKTION, Organ.FULLMAKTIGE
+    ):
+        findings.append(Finding(
+            "B1", Severity.ERROR,
+            f"Ändringen {ch.paragraf} av affärsverkets egen budget har beslutats av "
+            f"{ch.beslutat_av.value}; den beslutas av direktionen (seed §9.2.4).",
+            item.name, ch.year, ch.location))
+    if ch.datum.year != ch.year and (budgetar is None or ch.year == budgetar):
+        findings.append(Finding(
+            "B1", Severity.WARNING,
+            f"Budgetändringen {ch.paragraf} är daterad {ch.datum.isoformat()}, utanför "
+            f"budgetåret {ch.year}. Ändringar ska föreläggas fullmäktige under budgetåret.",
+            item.name, ch.year, ch.location))
+    return findings
 
 
 def _worsening_text(item: BindingItem) -> str:

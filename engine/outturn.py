@@ -201,6 +201,14 @@ class OutturnRow:
         return "prognos" if self.prognos is not None else "utfall"
 
     @property
+    def bedomd_avvikelse(self) -> Decimal:
+        """The deviation the row is judged on (:attr:`bedomd_pa`): the forecast's when there
+        is a forecast, else the outturn to date's."""
+        if self.prognos is not None and self.prognosavvikelse is not None:
+            return self.prognosavvikelse
+        return self.avvikelse
+
+    @property
     def status_text(self) -> str:
         text = status_text(self.status, self.item.towards)
         if self.prognos is not None and self.status is not Status.INOM:

@@ -105,6 +105,14 @@ def _setup(tmp_path: Path) -> tuple[Path, Path, Path]:
     return kommun, social, _mappning(tmp_path / "mappning.csv")
 
 
+def _imported(tmp_path: Path, kommun: Path, mappning: Path) -> None:
+    """A good first import (Äldreomsorg's salaries 3 000,00 in month 1)."""
+    good = tmp_path / "good.csv"
+    good.write_text("Konto;Kst;Period;Belopp\n4000;3100;1;3000,00\n", encoding="utf-8")
+    assert main(["import-utfall", str(good), "--mappning", str(mappning), "--kommun",
+                 str(kommun)]) == 0
+
+
 def _booked(social: Path) -> dict[tuple[str, str], Decimal]:
     return {(u.objekt, u.kod): u.utfall for u in read_namnd(social).utfall}
 
@@ -132,10 +140,7 @@ def test_a_row_with_both_sides_empty_is_rejected_and_nothing_is_written(tmp_path
     # A rejected row's amount is in no total, so "stämmer på centen" could not see it: the
     # import wrote a partial outturn over the previous one. Now nothing is written.
     kommun, social, mappning = _setup(tmp_path)
-    good = tmp_path / "good.csv"
-    good.write_text("Konto;Kst;Period;Belopp\n4000;3100;1;3000,00\n", encoding="utf-8")
-    assert main(["import-utfall", str(good), "--mappning", str(mappning), "--kommun",
-                 str(kommun)]) == 0
+    _imported(tmp_path, kommun, mappning)
     before = social.read_bytes()
     bad = tmp_path / "bad.csv"
     bad.write_text("Konto;Kst;Period;Debet;Kredit\n4000;3100;1;;\n4000;3100;2;tio;\n",
@@ -234,10 +239,7 @@ def test_an_export_that_cannot_be_read_leaves_the_previous_outturn(tmp_path: Pat
     # found in this session: an export without the amount columns (or in another encoding)
     # was "read" as nothing, and the import wrote that nothing over the previous outturn
     kommun, social, mappning = _setup(tmp_path)
-    good = tmp_path / "good.csv"
-    good.write_text("Konto;Kst;Period;Belopp\n4000;3100;1;3000,00\n", encoding="utf-8")
-    assert main(["import-utfall", str(good), "--mappning", str(mappning), "--kommun",
-                 str(kommun)]) == 0
+    _imported(tmp_path, kommun, mappning)
     before = social.read_bytes()
     bad = tmp_path / "bad.csv"
     bad.write_text("Foo;Bar\n1;2\n", encoding="utf-8")

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from engine.binding import Kind, ObjectType, Part, Principle
 from engine.budget import Finansiering, Uppgift
 from engine.findings import Finding, Location, Severity
+from engine.outturn import OutturnRow
 from engine.resultatbalansering import DISPOSITION
 from workbook_templates import schema as S
 from workbook_templates.files.xlsx_writer import block
@@ -251,10 +252,12 @@ def results(draw: st.DrawFn, namnder: list[NamndInput]):  # noqa: ANN202
                                    detalj=draw(st.sampled_from([None, "RR.RES", "RR.AB"])),
                                    kind=draw(st.sampled_from(list(Kind))),
                                    part=Part.DRIFT, principle=Principle.BRUTTO)
-            rows.append(SimpleNamespace(item=item, budget_efter=amount(), utfall=amount(),
-                                        prognos=draw(st.none() | st.just(Decimal(1))),
-                                        prognosavvikelse=amount(), avvikelse=amount(),
-                                        status_text=f"s{i}"))
+            row = SimpleNamespace(item=item, budget_efter=amount(), utfall=amount(),
+                                  prognos=draw(st.none() | st.just(Decimal(1))),
+                                  prognosavvikelse=amount(), avvikelse=amount(),
+                                  status_text=f"s{i}")
+            row.bedomd_avvikelse = OutturnRow.bedomd_avvikelse.fget(row)  # the real rule
+            rows.append(row)
         uf = SimpleNamespace(tabla=SimpleNamespace(rows=rows) if draw(st.booleans()) else None)
     return b, rb, uf
 

@@ -145,22 +145,20 @@ def import_utfall(
             "omappat ≠ exportens summa); ingenting skrevs. Kontrollera exporten.",
             location=Location(workbook=export.name)))
         return result
+    why = None
     if not report.rows_read and any(f.severity is Severity.ERROR for f in report.findings):
         # the export could not be read at all (no amount column, an encoding it is not in …):
         # writing would empty every workbook's imported outturn
+        why = "Exporten kunde inte läsas (se fynden)"
+    elif report.rows_rejected:  # their amounts are in no total: the outturn would be short
+        why = (f"{antal(report.rows_rejected, 'rad')} i exporten kunde inte läsas (se fynden), "
+               "så deras belopp finns inte i någon summa och utfallet skulle bli för litet")
+    if why is not None:
         result.findings.append(Finding(
             "V10", Severity.ERROR,
-            "Exporten kunde inte läsas (se fynden), så ingenting skrevs; arbetsböckerna har kvar "
-            "utfallet från förra importen. Rätta exporten eller importinställningarna och kör "
-            "importen igen.", location=Location(workbook=export.name)))
-        return result
-    if report.rows_rejected:  # their amounts are in no total: the outturn would be short of them
-        result.findings.append(Finding(
-            "V10", Severity.ERROR,
-            f"{antal(report.rows_rejected, 'rad')} i exporten kunde inte läsas (se fynden), så "
-            "deras belopp finns inte i någon summa och utfallet skulle bli för litet; ingenting "
-            "skrevs, och arbetsböckerna har kvar utfallet från förra importen. Rätta exporten och "
-            "kör importen igen.", location=Location(workbook=export.name)))
+            f"{why}; ingenting skrevs, och arbetsböckerna har kvar utfallet från förra importen. "
+            "Rätta exporten (eller importinställningarna) och kör importen igen.",
+            location=Location(workbook=export.name)))
         return result
 
     paths = [p for p in find_workbooks(namnd_paths or [kommun.parent])

@@ -783,10 +783,7 @@ def read_namnd(source: str | Path | TableSource,
             for i, row in enumerate(t.rows):
                 task = _text(row["Uppgift"])
                 if not task:
-                    if any(not row.get(k.namn).is_blank for k in kol if row.get(k.namn)):
-                        f.append(Finding("V10", Severity.ERROR,
-                                         "Raden har belopp men ingen uppgift; fyll i Uppgift.",
-                                         location=row["Uppgift"].location))
+                    _unnamed(row, "Uppgift", years, f)
                     continue
                 code = _code(row, f, ("RR", "DR", "FD"), years)
                 if code is None:

@@ -280,7 +280,7 @@ def _tabla_rows(uf: Uppfoljning, year: int | None) -> Rows:
     for r in uf.tabla.rows:  # _value_: an enum's value without the descriptor call
         rows.append([r.item.part._value_, _item_name(r.item), r.item.principle._value_,
                      r.ursprunglig, r.andringar, r.budget_efter, r.utfall, r.prognos,
-                     r.prognosavvikelse if r.prognos is not None else r.avvikelse,
+                     r.bedomd_avvikelse,
                      r.utnyttjandegrad, r.status_text, r.forklaring])
     rows.append([])
     # the totals in the same columns as the rows above (amount format D–I); the count of items
@@ -291,8 +291,8 @@ def _tabla_rows(uf: Uppfoljning, year: int | None) -> Rows:
     for t in uf.tabla.parts:
         # the sum of the deviation column above (the forecast's where the row has one): the
         # outturn to date's deviation summed here read as a part far below its budget mid-year
-        shown = sum((r.prognosavvikelse if r.prognos is not None else r.avvikelse
-                     for r in uf.tabla.rows if r.item.part is t.part), Decimal(0))
+        shown = sum((r.bedomd_avvikelse for r in uf.tabla.rows if r.item.part is t.part),
+                    Decimal(0))
         rows.append([t.part.value, None, None, t.ursprunglig, t.andringar, t.budget_efter,
                      t.utfall, t.prognos, shown, None,
                      antal(t.antal_som_kraver_beslut, "post")])
@@ -420,7 +420,7 @@ def _namnd_rows(n: NamndInput, b: Berakning, rb: Balansering | None, cols: Seque
                      "Avvikelse (prognos)", "Status"])
         for r in own:
             rows.append([_item_name(r.item), r.budget_efter, r.utfall, r.prognos,
-                         r.prognosavvikelse if r.prognos is not None else r.avvikelse,
+                         r.bedomd_avvikelse,
                          r.status_text])
     if rb is not None:
         rows.append([])
