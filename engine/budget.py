@@ -28,7 +28,7 @@ from engine.findings import Finding, Severity
 from engine.gc_pause import without_gc_pauses
 from engine.money import ZERO, format_sv
 from engine.ratios import Ratio, ackumulerat_kassaflode, nyckeltal
-from engine.statements import Amounts, Statement, compute, sum_amounts
+from engine.statements import Amounts, Source, Statement, compute, consolidate, sum_amounts
 
 __all__ = [
     "INTERNA_POSTER",
@@ -182,6 +182,18 @@ class Berakning:
     rader: dict[str, tuple[Decimal | None, ...]] = field(default_factory=dict)
 
 
+#: The central lines (taxes, state grants, financial items, loans …) as a consolidation source.
+CENTRALA = "Centrala poster"
+
+
+def _operating_sources(budget: Budget) -> list[Source]:
+    """The tasks' figures that enter the municipality's statements (:func:`_operating_amounts`)
+    as consolidation sources, each checked by its own driftsekonomidel."""
+    tasks = [u for u in budget.uppgifter if u.finansiering is not Finansiering.AFFARSVERK]
+    return [Source(u.namn, a) for u, a in zip(tasks, _operating_amounts(budget, False),
+                                                strict=True)]
+
+
 def _operating_amounts(budget: Budget, include_enterprises: bool) -> list[Amounts]:
     """Task lines that enter the municipality's statements: the resultaträkningsdel's (internal DR
     lines eliminated) and the finansieringsdel's financing lines (loans, lending, equity, other
@@ -278,8 +290,11 @@ def berakna(budget: Budget) -> Berakning:
     findings.extend(inv.findings)
     in_totals = {c: inv.totals[c] for c in ("IN.UTG", "IN.FA", "IN.FORS")
                  if c in inv.totals.has_data}
-    given = sum_amounts([*_operating_amounts(budget, False), budget.central, in_totals], n)
-    st = compute(given, budget.years, ("RR", "IN", "FD"))
+    parts = ("RR", "IN", "FD")
+    con = consolidate([*_operating_sources(budget), Source(CENTRALA, budget.central, False),
+                       Source("investeringsdelen", in_totals)], budget.years, parts)
+    st = compute(con.given, budget.years, parts, unallocated=con.unallocated)
+    findings.extend(con.findings)
     findings.extend(st.findings)
     findings.extend(_internal_balance(budget))
     ratios = [
@@ -345,7 +360,6 @@ def affarsverk_inverkan(
     (e.g. the municipality's purchases from its water enterprise: RR.VI −x and RR.VU +x).
     ``berakning``: ``berakna(budget)`` when the caller has it already (it is not computed twice).
     """
-    n = budget.n
     elim = dict(elimineringar or {})
     if berakning is None or berakning.budget is not budget:
         berakning = berakna(budget)
@@ -354,13 +368,14 @@ def affarsverk_inverkan(
     affarsverk = budget.affarsverk()
     ent_projects = [p for p in budget.projekt if p.uppgift in affarsverk]
     ent_inv = investeringsdel(ent_projects, budget.years).totals
-    ent_given = sum_amounts(
-        [*(u.belopp for u in ent_tasks),
-         {c: ent_inv[c] for c in ("IN.UTG", "IN.FA", "IN.FORS") if c in ent_inv.has_data}],
-        n,
-    )
-    ent = compute({c: v for c, v in ent_given.items() if not c.startswith("DR.")},
-                  budget.years, ("RR", "IN", "FD"))
+    parts = ("RR", "IN", "FD")
+    ent_con = consolidate(
+        [*(Source(u.namn, {c: v for c, v in u.belopp.items() if not c.startswith("DR.")})
+           for u in ent_tasks),
+         Source("investeringsdelen",
+                {c: ent_inv[c] for c in ("IN.UTG", "IN.FA", "IN.FORS") if c in ent_inv.has_data})],
+        budget.years, parts)
+    ent = compute(ent_con.given, budget.years, parts, unallocated=ent_con.unallocated)
     el = compute(elim, budget.years, ("RR", "IN", "FD"))
     cat = catalogue()
     rows = []

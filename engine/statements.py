@@ -37,7 +37,10 @@ __all__ = [
     "Amounts",
     "Row",
     "Statement",
+    "Consolidation",
+    "Source",
     "compute",
+    "consolidate",
     "finansieringsdel",
     "resultatrakning",
     "sum_amounts",
@@ -131,8 +134,14 @@ def compute(
     parts: Sequence[str] = ("RR",),
     *,
     cat: Catalogue | None = None,
+    unallocated: Amounts | None = None,
 ) -> Statement:
-    """Evaluate every line of ``parts`` from the ``given`` amounts (see the module docstring)."""
+    """Evaluate every line of ``parts`` from the ``given`` amounts (see the module docstring).
+
+    ``unallocated``: amounts of computed lines that are part of the line's value without being
+    broken down into its components (a consolidation where one source gave only the total, see
+    :func:`consolidate`): the line is the sum of its components with data plus this amount; it
+    is not a given figure and is checked against nothing."""
     cat = cat or catalogue()
     year_labels = tuple(str(y) for y in years)
     n = len(year_labels)
@@ -165,13 +174,18 @@ def compute(
 
     frozen_parts = parts if type(parts) is frozenset else frozenset(parts)
     given_codes = frozenset(given_vals)
-    plan = _plan(cat, frozen_parts, given_codes, n)
+    extra: dict[str, tuple[Decimal, ...]] = {}
+    if unallocated:
+        extra = _unallocated_terms(cat, frozen_parts, unallocated, n)
+    plan = _plan(cat, frozen_parts, given_codes, n, frozenset(extra))
     # Every line of the parts is zero unless it has data (a component with data, or given);
     # given lines take their own values (given lines of other parts, e.g. BAL figures for
     # ratios, are carried along after the parts' lines, in the order given); then the computed
     # and transfer lines with data are evaluated, in evaluation order.
     values = plan.zeros.copy()
     values.update(own_vals)
+    if extra:
+        values.update(extra)
     for code, kids, zero_start, compare in plan.steps:
         # per year ((ZERO + first) + second) + ..., the additions of sum(column, ZERO); a
         # transfer line is its source's tuple
@@ -188,6 +202,8 @@ def compute(
                 result = tuple([c if g is None else g for g, c in zip(given_vals[code], result,
                                                                        strict=True)])
         values[code] = result
+    for term in extra:
+        del values[term]
     return Statement(
         parts=tuple(parts),
         years=year_labels,
@@ -257,11 +273,35 @@ _PLANS: weakref.WeakKeyDictionary[Catalogue, dict[tuple, _Plan]] = weakref.WeakK
 _MAX_PLANS = 4096
 
 
-def _plan(cat: Catalogue, parts: frozenset[str], given: frozenset[str], n: int) -> _Plan:
+#: Prefix of the term that holds a line's unallocated amount inside :func:`compute` (no line
+#: code starts with it; the terms are removed before the statement is returned).
+_UNALLOCATED = "\x00"
+
+
+def _unallocated_terms(cat: Catalogue, parts: frozenset[str], unallocated: Amounts, n: int
+                       ) -> dict[str, tuple[Decimal, ...]]:
+    """``compute``'s extra terms: one per computed line of ``parts`` with an unallocated amount
+    (a blank year counts as zero)."""
+    out: dict[str, tuple[Decimal, ...]] = {}
+    for code, vals in unallocated.items():
+        line = cat.lines.get(code)
+        if line is None or line.part not in parts or not cat.children(code):
+            raise ValueError(f"{code}: an unallocated amount belongs to a computed line of "
+                             f"{sorted(parts)}")
+        vals = tuple(vals)
+        if len(vals) != n:
+            raise ValueError(f"{code}: {len(vals)} values for {n} year columns")
+        if any(v is not None for v in vals):
+            out[_UNALLOCATED + code] = tuple(ZERO if v is None else v for v in vals)
+    return out
+
+
+def _plan(cat: Catalogue, parts: frozenset[str], given: frozenset[str], n: int,
+          unallocated: frozenset[str] = frozenset()) -> _Plan:
     per_cat = _PLANS.get(cat)
     if per_cat is None:
         per_cat = _PLANS.setdefault(cat, {})
-    key = (parts, given, n)
+    key = (parts, given, n, unallocated)
     plan = per_cat.get(key)
     if plan is not None:
         return plan
@@ -272,6 +312,8 @@ def _plan(cat: Catalogue, parts: frozenset[str], given: frozenset[str], n: int) 
         own = code in given
         if kids:
             data_kids = tuple(k for k in kids if k in has_data)
+            if _UNALLOCATED + code in unallocated:
+                data_kids = (*data_kids, _UNALLOCATED + code)
             if data_kids:
                 steps.append((code, data_kids, True, ("SUM", Severity.ERROR) if own else None))
                 has_data.add(code)
@@ -383,6 +425,136 @@ def finansieringsdel(
         )
     return Statement(st.parts, st.years, st.values, st.given, st.has_data, tuple(findings),
                      st.blank)
+
+
+@dataclass(frozen=True)
+class Source:
+    """One contributor to a consolidated statement (a task, the central lines, the projects).
+
+    ``checked``: the source's own statement is computed and its findings reported elsewhere
+    (a task's driftsekonomidel); otherwise :func:`consolidate` checks its given totals itself."""
+
+    name: str
+    amounts: Amounts
+    checked: bool = True
+
+
+@dataclass(frozen=True)
+class Consolidation:
+    """Several sources summed for one :func:`compute`: ``compute(c.given, years, parts,
+    unallocated=c.unallocated)``; ``findings`` are the unchecked sources' own SUM findings and an
+    info per line whose total holds figures given without their components."""
+
+    given: dict[str, tuple[Decimal | None, ...]]
+    unallocated: dict[str, tuple[Decimal | None, ...]]
+    findings: tuple[Finding, ...]
+
+
+def consolidate(sources: Sequence[Source], years: Sequence[str | int],
+                parts: Sequence[str], *, cat: Catalogue | None = None) -> Consolidation:
+    """Sum several sources line by line so that every total is judged on its own source's
+    figures (the statements' rule, module docstring, applied per source rather than to the sum).
+
+    A computed line whose components are all input lines (no transfer line below it: the
+    resultaträkningsdel's sums, the financing sums, nettoinvesteringar) that a source gives
+
+    * *with* some of its components: the source's own statement checks it against them and
+      uses them; the consolidation takes the components and drops the total (summed with other
+      sources' figures it would be checked against components it never had);
+    * *without* any of its components (a unit that budgets only its personnel costs, an other
+      balance unit with only its årsbidrag): the total is part of the line's consolidated value,
+      not broken down (``unallocated``); it is never dropped because another source gives the
+      components.
+
+    Every other line (input lines, transfer lines and the sums above them, lines of other
+    parts) is summed as :func:`sum_amounts` does and judged on the sum."""
+    cat = cat or catalogue()
+    frozen_parts = frozenset(parts)
+    n = len(years)
+    pure = _pure_totals(cat)
+    given_parts: list[Amounts] = []
+    unallocated_parts: list[Amounts] = []
+    findings: list[Finding] = []
+    total_only: dict[str, list[str]] = {}
+    broken_down: set[str] = set()
+    for src in sources:
+        filled = [c for c, v in src.amounts.items() if c in pure and any(x is not None for x in v)
+                  and cat[c].part in frozen_parts]
+        if not filled:
+            given_parts.append(src.amounts)
+            continue
+        codes = frozenset(c for c, v in src.amounts.items()
+                          if c in cat and any(x is not None for x in v))
+        has_data = _plan(cat, frozen_parts, codes, n).has_data
+        dropped, own_total = set(), {}
+        for code in filled:
+            if any(k in has_data for k in cat.children(code)):
+                dropped.add(code)
+                broken_down.add(code)
+            else:
+                own_total[code] = src.amounts[code]
+                total_only.setdefault(code, []).append(src.name)
+        given_parts.append({c: v for c, v in src.amounts.items()
+                            if c not in dropped and c not in own_total})
+        if own_total:
+            unallocated_parts.append(own_total)
+        if dropped and not src.checked:
+            members = _pure_members(cat)
+            st = compute({c: v for c, v in src.amounts.items() if c in members}, years, parts,
+                         cat=cat)
+            findings.extend(f for f in st.findings if f.rule == "SUM" and f.object in dropped)
+    given = sum_amounts(given_parts, n)
+    unallocated = sum_amounts(unallocated_parts, n)
+    if unallocated:
+        has_data = _plan(cat, frozen_parts, frozenset(given), n).has_data
+        for code, names in total_only.items():
+            if code in broken_down or any(k in has_data for k in cat.children(code)):
+                findings.append(Finding(
+                    "SUM", Severity.INFO,
+                    f"'{cat[code].label}' anges bara som summa (utan delposter) av "
+                    f"{_names(names)}; summan ingår i sammanställningens '{cat[code].label}', "
+                    "som därför inte är lika med summan av de delposter som visas. Vill du se "
+                    "fördelningen: ange delposterna i stället för summan.",
+                    object=code))
+    return Consolidation(given, unallocated, tuple(findings))
+
+
+def _names(names: Sequence[str], shown: int = 5) -> str:
+    head = ", ".join(names[:shown])
+    return head + (f" och {len(names) - shown} till" if len(names) > shown else "")
+
+
+_PURE: weakref.WeakKeyDictionary[Catalogue, tuple[frozenset[str], frozenset[str]]] = (
+    weakref.WeakKeyDictionary())
+
+
+def _pure(cat: Catalogue) -> tuple[frozenset[str], frozenset[str]]:
+    """(computed lines with only input lines below them, every line of their subtrees)."""
+    got = _PURE.get(cat)
+    if got is None:
+        def below(code: str) -> list[str]:
+            out = []
+            for k in cat.children(code):
+                out.append(k)
+                out.extend(below(k))
+            return out
+
+        totals, members = set(), set()
+        for code, line in cat.lines.items():
+            kids = below(code)
+            if kids and line.source is None and all(cat[k].source is None for k in kids):
+                totals.add(code)
+                members.update([code, *kids])
+        got = _PURE[cat] = (frozenset(totals), frozenset(members))
+    return got
+
+
+def _pure_totals(cat: Catalogue) -> frozenset[str]:
+    return _pure(cat)[0]
+
+
+def _pure_members(cat: Catalogue) -> frozenset[str]:
+    return _pure(cat)[1]
 
 
 def sum_amounts(parts: Sequence[Amounts], n: int) -> dict[str, tuple[Decimal | None, ...]]:

@@ -154,3 +154,76 @@ def test_a_project_given_only_as_its_net_is_an_error() -> None:
     [f] = [f for f in inv.findings if f.object == "P2"]
     assert f.severity.value == "error" and "IN.UTG" in f.message
     assert not [f for f in inv.findings if f.object == "P1"]
+
+
+def test_a_total_given_without_its_components_by_one_task_counts_in_the_consolidation() -> None:
+    # found 2026-12: one unit typed only Personalutgifter (-100), another its parts (löner -30,
+    # pensioner -10). The consolidation summed the given figures first, so the -100 was checked
+    # against parts it never had: a SUM error that blamed the parts, and the statement took the
+    # parts (-40). By hand: personalutgifter -100 - 30 - 10 = -140 = VU = VB = ÅB.
+    a = Uppgift("Hemtjänst", "Omsorg", Finansiering.BUDGETFINANSIERAD,
+                {"RR.VU.PERS": (D("-100"),)})
+    b = Uppgift("Skola", "Bildning", Finansiering.BUDGETFINANSIERAD,
+                {"RR.VU.PERS.LON": (D("-30"),), "RR.VU.PERS.LBK.PENS": (D("-10"),)})
+    r = berakna(Budget("By", ("2026",), (a, b)))
+    assert r.statement["RR.VU.PERS"] == (D("-140"),)
+    assert r.statement["RR.AB"] == (D("-140"),)
+    assert r.statement["RR.VU.PERS.LON"] == (D("-30"),)  # the parts as given
+    assert not [f for f in r.findings if f.severity.value == "error"]
+    [info] = [f for f in r.findings if f.object == "RR.VU.PERS"]
+    assert info.severity.value == "info" and "Hemtjänst" in info.message
+
+
+def test_an_other_balance_unit_given_with_its_arsbidrag_only_counts() -> None:
+    # found 2026-12: an other balance unit that budgets only its årsbidrag (seed §7.1.2.3) was
+    # dropped from the municipality's årsbidrag (SUM error "rätta delposterna eller summan").
+    # By hand: VB = 10 - 30 = -20; ÅB = -20 + 100 (skatt) + 8 (ränta) + 500 (Hamnen) = 588;
+    # resultat 588; FD.VK.AB = ÅB = 588.
+    hamn = Uppgift("Hamnen", "Teknisk", Finansiering.BALANSENHET, {"RR.AB": (D("500"),)})
+    skola = Uppgift("Skola", "Bildning", Finansiering.BUDGETFINANSIERAD,
+                    {"RR.VU.PERS.LON": (D("-30"),), "RR.VI.FORS": (D("10"),)})
+    central = {"RR.SKATT": (D("100"),), "RR.FIN.RI": (D("8"),)}
+    r = berakna(Budget("By", ("2026",), (hamn, skola), (), central))
+    assert r.statement["RR.VB"] == (D("-20"),)
+    assert r.statement["RR.AB"] == (D("588"),)
+    assert r.statement["RR.RES"] == (D("588"),)
+    assert r.statement["FD.VK.AB"] == (D("588"),)
+    assert not [f for f in r.findings if f.severity.value == "error"]
+
+
+def test_each_total_is_checked_against_its_own_sources_components() -> None:
+    # a task's consistent total (personalutgifter -100 = löner -100) beside another task's
+    # löner -30: before, the sum (-100 against -130) was a false SUM error. By hand -130.
+    # The central lines' own total is still checked against the central lines' parts (RR.FIN
+    # 7 against ränteinkomster 8: an error, the part counts), not against the tasks' interest.
+    a = Uppgift("A", "N", Finansiering.BUDGETFINANSIERAD,
+                {"RR.VU.PERS": (D("-100"),), "RR.VU.PERS.LON": (D("-100"),),
+                 "RR.FIN.RU": (D("-5"),)})
+    b = Uppgift("B", "N", Finansiering.BUDGETFINANSIERAD, {"RR.VU.PERS.LON": (D("-30"),)})
+    central = {"RR.FIN": (D("7"),), "RR.FIN.RI": (D("8"),)}
+    r = berakna(Budget("By", ("2026",), (a, b), (), central))
+    assert r.statement["RR.VU.PERS"] == (D("-130"),)
+    assert r.statement["RR.FIN"] == (D("3"),)  # 8 - 5
+    errors = [f for f in r.findings if f.severity.value == "error"]
+    assert [(f.rule, f.object) for f in errors] == [("SUM", "RR.FIN")]
+    assert "7,00" in errors[0].message and "8,00" in errors[0].message
+    # a task's inconsistent total is its own error (named with the task), its parts count
+    a2 = Uppgift("A", "N", Finansiering.BUDGETFINANSIERAD,
+                 {"RR.VU.PERS": (D("-90"),), "RR.VU.PERS.LON": (D("-100"),)})
+    r2 = berakna(Budget("By", ("2026",), (a2, b)))
+    assert r2.statement["RR.VU.PERS"] == (D("-130"),)
+    [e] = [f for f in r2.findings if f.severity.value == "error"]
+    assert e.rule == "SUM" and e.object.startswith("A:")
+
+
+def test_an_enterprise_given_with_its_result_only_counts_in_the_impact() -> None:
+    # the enterprise comparison consolidates the same way: Vattenverket gives only its
+    # årsbidrag 140 and depreciation -90, Avloppet its parts (VI 50, VU -20). By hand: enterprises'
+    # ÅB 140 + 30 = 170; resultat 170 - 90 = 80.
+    v = Uppgift("Vattenverket", "Teknisk", Finansiering.AFFARSVERK,
+                {"RR.AB": (D("140"),), "RR.AVS.PLAN": (D("-90"),)})
+    a = Uppgift("Avloppet", "Teknisk", Finansiering.AFFARSVERK,
+                {"RR.VI.FORS": (D("50"),), "RR.VU.TJ": (D("-20"),)})
+    rows = {r.code: r for r in affarsverk_inverkan(Budget("By", ("2026",), (v, a)))}
+    assert rows["RR.AB"].affarsverk == (D("170"),)
+    assert rows["RR.RES"].affarsverk == (D("80"),)

@@ -135,6 +135,45 @@ def test_every_computed_line_of_a_generated_budget_is_the_sum_of_its_leaves(b: B
             assert st_[line.code][i].as_tuple().exponent >= -2  # cents, no float noise
 
 
+# totals a task may give instead of (or beside) their components: the resultaträkningsdel's sums
+RR_TOTALS = sorted(ln.code for ln in CAT.part("RR") if CAT.children(ln.code))
+
+
+@st.composite
+def budgets_with_totals(draw: st.DrawFn) -> Budget:
+    """Tasks that give any mix of leaves and totals, consistent or not (units that budget only
+    a total, other balance units with only their årsbidrag, totals beside their parts)."""
+    n = draw(st.integers(1, 3))
+    tasks = tuple(
+        Uppgift(f"U{i}", "N", draw(st.sampled_from(list(Finansiering))),
+                _lines(draw, TASK_LINES + RR_TOTALS, n, 8))
+        for i in range(draw(st.integers(1, 5))))
+    return Budget("Provkommun", YEARS[:n], tasks, (), _lines(draw, CENTRAL_LINES, n, 4))
+
+
+@settings(max_examples=150, deadline=None)
+@given(budgets_with_totals())
+def test_the_consolidation_is_the_sum_of_the_tasks_own_statements(b: Budget) -> None:
+    # Independently: every task judged on its own figures (its driftsekonomidel, where a total
+    # given without components stands and one given with components is replaced by them), then
+    # summed with the central lines' own statement: the consolidated resultaträkningsdel must be
+    # that sum, line by line, whatever mix of totals and parts the tasks typed.
+    from engine.statements import compute
+
+    r = berakna(b)
+    own = [r.uppgifter[u.namn] for u in b.uppgifter if u.finansiering is not Finansiering.AFFARSVERK]
+    central = compute(b.central, b.years, ("RR", "FD"))
+    for line in CAT.part("RR"):
+        for i in range(b.n):
+            expected = sum((s[line.code][i] for s in own), central[line.code][i])
+            assert r.statement[line.code][i] == expected, (line.code, i)
+    errors = {f.object for f in r.findings if f.severity.value == "error" and f.rule == "SUM"}
+    # a SUM error names the task whose own total disagrees with its own parts
+    task_errors = {f"{u}: {c}" for u in r.uppgifter
+                   for c in {f.object for f in r.uppgifter[u].findings if f.rule == "SUM"}}
+    assert errors <= task_errors, errors - task_errors
+
+
 @settings(max_examples=100, deadline=None)
 @given(budgets())
 def test_arsbidrag_and_inverkan_pa_likviditeten_identities(b: Budget) -> None:

@@ -341,3 +341,37 @@ def test_the_outturn_totals_sum_the_deviation_column_above_them(pristine: Path) 
     for t in totals:
         column = sum((r[8] for r in body if r[0] == t[0] and r[8] is not None), Decimal(0))
         assert t[8] == column, t[0]
+
+
+def test_a_unit_that_types_only_its_arsbidrag_counts_in_the_statements(tmp_path: Path) -> None:
+    # found 2026-12: an other balance unit typing only its årsbidrag (one row "Årsbidrag" in
+    # Driftsbudget, seed §7.1.2.3) was dropped from the municipality's årsbidrag, with a SUM
+    # error that told the controller to correct parts nobody had typed. Typing the unit's
+    # årsbidrag instead of its lines must leave the municipality's statements as they were.
+    import dataclasses
+
+    from engine.catalogue import catalogue
+
+    ex = exempelkommun()
+    before = berakna(ex.budget).statement
+    [unit] = [u for u in ex.budget.uppgifter if u.namn == "Lokalservice"]
+    below = set(catalogue().leaves_below("RR.AB"))
+    n = len(ex.budget.years)
+    # by hand: the unit's årsbidrag is the sum of its lines above it (VI, VU, financial items)
+    arsbidrag = tuple(sum((vals[i] for code, vals in unit.belopp.items()
+                           if code in below and vals[i] is not None), Decimal(0))
+                      for i in range(n))
+    typed = {c: v for c, v in unit.belopp.items() if c not in below}
+    typed["RR.AB"] = arsbidrag
+    changed = dataclasses.replace(unit, belopp=typed)
+    ex = dataclasses.replace(ex, budget=dataclasses.replace(ex.budget, uppgifter=tuple(
+        changed if u is unit else u for u in ex.budget.uppgifter)))
+    kommun = new_kommun(tmp_path / "kommun.xlsx", ex)
+    for i, name in enumerate(ex.namndlista):
+        new_namnd(tmp_path / f"n{i}.xlsx", name, ex)
+    report = refresh([tmp_path], kommun)
+    assert not [f for f in report.findings if f.rule == "SUM" and f.severity.value == "error"]
+    cells = _cells(kommun, "Resultaträkning")
+    rows = {v: k[1:] for k, v in cells.items() if isinstance(v, str)}
+    for label, code in (("Årsbidrag", "RR.AB"), ("Räkenskapsperiodens resultat", "RR.RES")):
+        assert [cells[f"{c}{rows[label]}"] for c in "BCDEF"] == list(before[code]), label
