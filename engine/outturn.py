@@ -75,10 +75,13 @@ class Status(StrEnum):
     INKOMST_UNDERSKRIDS = "inkomst_underskrids"
     NETTOANSLAG_OVERSKRIDS = "nettoanslag_overskrids"
     NETTOINKOMST_UNDERSKRIDS = "nettoinkomst_underskrids"
+    #: a binding item of the budget with no outturn typed: shown with its budget (the tablå
+    #: keeps the budget's whole layout, seed §7.5), judged on nothing
+    UTFALL_SAKNAS = "utfall_saknas"
 
     @property
     def needs_decision(self) -> bool:
-        return self not in (Status.INOM, Status.INOM_OVERSKRIDNINGSRATT)
+        return self not in (Status.INOM, Status.INOM_OVERSKRIDNINGSRATT, Status.UTFALL_SAKNAS)
 
 
 def status_text(status: Status, towards: Organ = Organ.FULLMAKTIGE) -> str:
@@ -96,6 +99,7 @@ def status_text(status: Status, towards: Organ = Organ.FULLMAKTIGE) -> str:
         Status.INKOMST_UNDERSKRIDS: f"beräknad inkomst underskrids – {beslut}",
         Status.NETTOANSLAG_OVERSKRIDS: f"nettoanslaget överskrids – {beslut}",
         Status.NETTOINKOMST_UNDERSKRIDS: f"beräknad nettoinkomst underskrids – {beslut}",
+        Status.UTFALL_SAKNAS: "utfall saknas – kan inte bedömas",
     }[status]
 
 
@@ -160,13 +164,15 @@ class OutturnInput:
 
     For netto items the gross sides (``*_inkomster`` ≥ 0, ``*_utgifter`` ≤ 0) are optional; when
     given they explain *why* the net figure moved ("inkomsterna underskrids" etc.).
-    ``utfall`` is the outturn to date when ``prognos`` (full-year forecast) is given.
+    ``utfall`` is the outturn to date when ``prognos`` (full-year forecast) is given; ``None``
+    with no ``prognos`` either: no outturn typed for the item (a row with its budget, status
+    :attr:`Status.UTFALL_SAKNAS`).
     """
 
     item: BindingItem
     year: int
     ursprunglig: Decimal
-    utfall: Decimal
+    utfall: Decimal | None
     andringar: tuple[BudgetChange, ...] = ()
     prognos: Decimal | None = None
     overskridningsratt: Decimal | None = None
@@ -186,9 +192,9 @@ class OutturnRow:
     ursprunglig: Decimal
     andringar: Decimal
     budget_efter: Decimal
-    utfall: Decimal
+    utfall: Decimal | None  # None: no outturn typed (status UTFALL_SAKNAS)
     prognos: Decimal | None
-    avvikelse: Decimal  # utfall − budget_efter
+    avvikelse: Decimal | None  # utfall − budget_efter
     prognosavvikelse: Decimal | None  # prognos − budget_efter
     utnyttjandegrad: Decimal | None  # % of budget_efter used (to date)
     overskridningsratt: Decimal | None
@@ -201,9 +207,9 @@ class OutturnRow:
         return "prognos" if self.prognos is not None else "utfall"
 
     @property
-    def bedomd_avvikelse(self) -> Decimal:
+    def bedomd_avvikelse(self) -> Decimal | None:
         """The deviation the row is judged on (:attr:`bedomd_pa`): the forecast's when there
-        is a forecast, else the outturn to date's."""
+        is a forecast, else the outturn to date's; None when no outturn was typed."""
         if self.prognos is not None and self.prognosavvikelse is not None:
             return self.prognosavvikelse
         return self.avvikelse
@@ -237,6 +243,25 @@ def _gross_explanation(inp: OutturnInput, status: Status, net_dev: Decimal) -> s
     return text
 
 
+def _row_without_outturn(inp: OutturnInput, andringar: Decimal, budget_efter: Decimal,
+                         findings: list[Finding]) -> tuple[OutturnRow | None, list[Finding]]:
+    """The row of an item with no outturn typed: its budget and changes, nothing judged."""
+    item = inp.item
+    wrong = item_sign_finding(
+        item.kind.value,
+        [("budget", inp.ursprunglig), ("budget efter ändringar", budget_efter)],
+        location=inp.location or item.location, year=inp.year, object=item.name)
+    if wrong is not None:
+        findings.append(wrong)
+        return None, findings
+    return OutturnRow(
+        item=item, year=inp.year, ursprunglig=inp.ursprunglig, andringar=andringar,
+        budget_efter=budget_efter, utfall=None, prognos=None, avvikelse=None,
+        prognosavvikelse=None, utnyttjandegrad=None, overskridningsratt=inp.overskridningsratt,
+        status=Status.UTFALL_SAKNAS, forklaring="", location=inp.location or item.location,
+    ), findings
+
+
 def outturn_row(inp: OutturnInput) -> tuple[OutturnRow | None, list[Finding]]:
     """Build one statement row; findings (U1) for items that need a decision or explanation."""
     item = inp.item
@@ -254,6 +279,10 @@ def outturn_row(inp: OutturnInput) -> tuple[OutturnRow | None, list[Finding]]:
                 item.name, inp.year, ch.location or inp.location or item.location))
     andringar = sum_changes(own)
     budget_efter = inp.ursprunglig + andringar
+    if inp.utfall is None and inp.prognos is None:
+        return _row_without_outturn(inp, andringar, budget_efter, findings)
+    if inp.utfall is None:
+        raise ValueError("an outturn row with a forecast needs the outturn to date (0 if none)")
     bedomt = inp.prognos if inp.prognos is not None else inp.utfall
     wrong = item_sign_finding(
         item.kind.value,
@@ -324,10 +353,11 @@ class PartTotal:
     ursprunglig: Decimal
     andringar: Decimal
     budget_efter: Decimal
-    utfall: Decimal
+    utfall: Decimal | None  # only when every row of the part has an outturn (never a part sum)
     prognos: Decimal | None  # only when every row of the part has a forecast
-    avvikelse: Decimal
+    avvikelse: Decimal | None  # as utfall
     antal_som_kraver_beslut: int
+    antal_utan_utfall: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,18 +407,22 @@ def tabla(inputs: Iterable[OutturnInput], changes: Sequence[BudgetChange] = ()) 
         if not pr:
             continue
         has_prognos = all(r.prognos is not None for r in pr)
+        missing = sum(1 for r in pr if r.utfall is None)
         totals.append(PartTotal(
             part=part,
             ursprunglig=sum((r.ursprunglig for r in pr), ZERO),
             andringar=sum((r.andringar for r in pr), ZERO),
             budget_efter=sum((r.budget_efter for r in pr), ZERO),
-            utfall=sum((r.utfall for r in pr), ZERO),
+            utfall=sum((r.utfall for r in pr if r.utfall is not None), ZERO)
+            if not missing else None,
             prognos=(
                 sum((r.prognos for r in pr if r.prognos is not None), ZERO)
                 if has_prognos else None
             ),
-            avvikelse=sum((r.avvikelse for r in pr), ZERO),
+            avvikelse=sum((r.avvikelse for r in pr if r.avvikelse is not None), ZERO)
+            if not missing else None,
             antal_som_kraver_beslut=sum(1 for r in pr if r.status.needs_decision),
+            antal_utan_utfall=missing,
         ))
     return Tabla(tuple(rows), tuple(totals), tuple(findings))
 

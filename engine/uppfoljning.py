@@ -393,14 +393,19 @@ def uppfoljning(
         ratt = overskridningsratt or {}
         inputs = []
         without: list[str] = []  # items with a budget but no outturn typed
+        changed = {c.item for c in andringar if c.year == aktuellt_ar}
         for item in items:
             amount = post_belopp(item, b, i)
             if amount is None:
                 continue
             u, p, loc = _item_outturn(item, b, utfall, findings)
             if u is None and p is None:
-                if amount and utfall:
+                # the tablå keeps the budget's whole layout (seed §7.5): a row with its budget
+                # and changes, "utfall saknas"; its part's outturn total is left blank
+                if utfall and (amount or item.key in changed):
                     without.append(item.name)
+                    inputs.append(OutturnInput(item, aktuellt_ar, amount, None,
+                                               overskridningsratt=ratt.get(item.object)))
                 continue
             inputs.append(OutturnInput(item, aktuellt_ar, amount, u or ZERO, prognos=p,
                                        overskridningsratt=ratt.get(item.object), location=loc))
@@ -412,8 +417,9 @@ def uppfoljning(
             findings.append(Finding(
                 "U1", Severity.WARNING,
                 f"{len(without)} bindande poster med budget för {aktuellt_ar} har inget utfall "
-                f"angivet och står inte i tablån över budgetens utfall: {shown}. Ange utfall "
-                "hittills och prognos (0 om inget har använts) för dem i Utfall.",
+                f"angivet: {shown}. De står i tablån över budgetens utfall med sin budget och "
+                "status \"utfall saknas\", och delens summa av utfallet lämnas tom. Ange "
+                "utfall hittills och prognos (0 om inget har använts) för dem i Utfall.",
                 year=aktuellt_ar))
         findings.extend(_outturn_without_item(utfall, items, b))
 

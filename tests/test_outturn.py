@@ -421,3 +421,31 @@ def test_part_forecast_total_only_when_every_row_has_one():
         OutturnInput(SKOLA_I, 2025, D("20"), D("10")),
     ])
     assert t2.parts[0].prognos is None
+
+
+def test_an_item_without_outturn_keeps_its_row_and_blanks_its_parts_outturn_total():
+    # seed §7.5: the tablå uses the original budget's layout. Before 2026-12 an item with a
+    # budget but no outturn was left out (only a warning), so the part's total of the budget
+    # columns lacked it and its outturn total read as the part's. By hand: ursprunglig
+    # −1 000 000 + 200 000 = −800 000; the change −50 000 on the item without outturn counts
+    # (before it was a B1 warning "hör inte till någon rad"); budget efter −850 000.
+    log = [change(SKOLA_I, "-50000")]
+    t = tabla([OutturnInput(SKOLA_A, 2025, D("-1000000"), D("-990000")),
+               OutturnInput(SKOLA_I, 2025, D("200000"), None)], changes=log)
+    row = t.rows[1]
+    assert (row.utfall, row.avvikelse, row.bedomd_avvikelse, row.utnyttjandegrad) == (
+        None, None, None, None)
+    assert row.status is Status.UTFALL_SAKNAS and not row.status.needs_decision
+    assert row.budget_efter == D("150000")
+    assert "utfall saknas" in row.status_text
+    [drift] = t.parts
+    assert drift.ursprunglig == D("-800000") and drift.budget_efter == D("-850000")
+    assert drift.utfall is None and drift.avvikelse is None  # never a sum of some rows
+    assert drift.antal_utan_utfall == 1 and drift.antal_som_kraver_beslut == 0
+    assert not t.findings
+
+
+def test_an_item_without_outturn_with_a_sign_mix_is_refused():
+    # one convention (V10) holds for the budget figures of a row without outturn too
+    row, findings = outturn_row(OutturnInput(SKOLA_A, 2025, D("100"), None))
+    assert row is None and [f.rule for f in findings] == ["V10"]

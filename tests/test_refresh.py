@@ -339,8 +339,27 @@ def test_the_outturn_totals_sum_the_deviation_column_above_them(pristine: Path) 
     totals = [r for r in rows[end + 1:] if r and r[0] in {r[0] for r in body}]
     assert totals
     for t in totals:
-        column = sum((r[8] for r in body if r[0] == t[0] and r[8] is not None), Decimal(0))
+        mine = [r for r in body if r[0] == t[0]]
+        if any(r[6] is None for r in mine):  # an item without outturn: no part sum of some rows
+            assert t[6] is None and t[8] is None and "utan utfall" in t[10], t[0]
+            continue
+        column = sum((r[8] for r in mine if r[8] is not None), Decimal(0))
         assert t[8] == column, t[0]
+    assert any(t[6] is not None for t in totals) and any(t[6] is None for t in totals)
+
+
+def test_the_outturn_statement_shows_every_binding_item_of_the_budget(pristine: Path) -> None:
+    # seed §7.5: the tablå uses the original budget's layout. Before 2026-12 the example's
+    # extraordinary income (budget 1 150 000 in 2025), with no outturn typed, was missing from
+    # the tablå, and the resultat part's total of the budget columns lacked it.
+    report = refresh([pristine], pristine / "kommun.xlsx", write=False)
+    rows = report.outputs.kommun_sheets["Budgetutfall"]
+    [row] = [r for r in rows if len(r) > 1 and r[1] == "Extraordinära inkomster – beräknad inkomst"]
+    assert row[3] == Decimal("1150000") and row[6] is None and "utfall saknas" in row[10]
+    head = next(i for i, r in enumerate(rows) if r and r[0] == "Del")
+    end = next(i for i, r in enumerate(rows) if r and r[0] == "Summa per del")
+    [total] = [r for r in rows[end + 1:] if r and r[0] == "resultat"]
+    assert total[3] == sum(r[3] for r in rows[head + 1:end] if r and r[0] == "resultat")
 
 
 def test_a_unit_that_types_only_its_arsbidrag_counts_in_the_statements(tmp_path: Path) -> None:

@@ -290,12 +290,16 @@ def _tabla_rows(uf: Uppfoljning, year: int | None) -> Rows:
                  "Avvikelse (prognos)", None, "Kräver beslut"])
     for t in uf.tabla.parts:
         # the sum of the deviation column above (the forecast's where the row has one): the
-        # outturn to date's deviation summed here read as a part far below its budget mid-year
-        shown = sum((r.bedomd_avvikelse for r in uf.tabla.rows if r.item.part is t.part),
-                    Decimal(0))
+        # outturn to date's deviation summed here read as a part far below its budget mid-year.
+        # A part with items without outturn has no outturn or deviation total (a sum of some
+        # rows would read as the part's): blank, and the count says why
+        devs = [r.bedomd_avvikelse for r in uf.tabla.rows if r.item.part is t.part]
+        shown = None if t.antal_utan_utfall else sum(devs, Decimal(0))
+        status = antal(t.antal_som_kraver_beslut, "post")
+        if t.antal_utan_utfall:
+            status += f"; {t.antal_utan_utfall} utan utfall (summan av utfallet saknas)"
         rows.append([t.part.value, None, None, t.ursprunglig, t.andringar, t.budget_efter,
-                     t.utfall, t.prognos, shown, None,
-                     antal(t.antal_som_kraver_beslut, "post")])
+                     t.utfall, t.prognos, shown, None, status])
     return rows
 
 
