@@ -45,28 +45,24 @@ from engine.findings import Finding, Location, Severity, count_by_severity
 from engine.money import D
 from engine.svenska import antal
 from workbook_templates import schema as S
-from workbook_templates.files.reader import open_workbook
-from workbook_templates.files.safety import check_workbook
 from workbook_templates.pipeline.loader import (
     KommunInput,
-    NamndInput,
     TableSource,
     read_kolumner,
-    read_kommun,
     read_namnd,
 )
 from workbook_templates.pipeline.outputs import (
+    CommitteeFindings,
     Outputs,
-    Saknas,
-    belongs_to,
     compute_outputs,
     findings_rows,
 )
 from workbook_templates.pipeline.refresh import (
     FileReport,
+    Run,
     find_workbooks,
-    one_committee_per_task,
-    one_per_committee,
+    kontroll_findings,
+    read_and_compute,
     write_owned,
 )
 
@@ -165,30 +161,6 @@ def _local_folder(path: Path) -> Path | None:
     return path.parent
 
 
-def _read_committees(paths: Sequence[Path], kommun: KommunInput, say: Callable[[str], None],
-                     extra: list[Finding], saknas: list[Saknas] | None = None
-                     ) -> list[NamndInput]:
-    """The batch refresh's reading of committee workbooks: safety gate, then the loader; what
-    could not be read goes to ``saknas`` (the consolidation is then marked incomplete)."""
-    out: list[NamndInput] = []
-    lost = saknas if saknas is not None else []
-    for i, p in enumerate(paths, start=1):
-        say(f"Läser nämndarbetsbok {i} av {len(paths)}: {p.name}")
-        gate = check_workbook(p)
-        if any(f.severity is Severity.ERROR for f in gate):
-            extra.extend(gate)
-            lost.extend(Saknas.of(None, f) for f in gate if f.severity is Severity.ERROR)
-            continue
-        extra.extend(gate)
-        n = read_namnd(p, kommun.kolumner)
-        if not n.readable:
-            extra.extend(n.findings)
-            lost.extend(Saknas.of(None, f) for f in n.findings if f.severity is Severity.ERROR)
-            continue
-        out.append(n)
-    return out
-
-
 def _committee_paths(folder: Path, exclude: Sequence[Path]) -> list[Path]:
     """Workbooks in ``folder`` except ``exclude`` (matched by path, or by file name when Excel
     gave a web address instead of a local path)."""
@@ -217,99 +189,122 @@ def run_on(source: TableSource, sink: Sink, action: str, *, backups: int = 3,
 
 def _run_kommun(src: TableSource, sink: Sink, action: str, backups: int,
                 say: Callable[[str], None]) -> ButtonResult:
-    extra: list[Finding] = []
-    k = read_kommun(src)
+    """The batch refresh's reading and computing (:func:`read_and_compute`) with this workbook
+    read live; its owned sheets of ``action`` written through ``sink``, and with Uppdatera allt
+    every committee workbook read (counted or set apart) written as the batch writes it."""
     wbname = src.path.name
+    findings: list[Finding] = []
+    reports: list[FileReport] = []
     settings = _settings(src)
     own_folder = _local_folder(src.path)
     folder = _setting_path(settings.get(SETTING_NAMNDER), own_folder or Path.cwd())
     if folder is None:
         folder = own_folder
-    namnder: list[NamndInput] = []
-    saknas: list[Saknas] = []
+    paths: list[Path] = []
     if folder is None:
-        extra.append(_in("Nämndarbetsböckerna kunde inte hittas: arbetsboken har ingen lokal "
-                         "sökväg (osparad eller öppnad från webben). Spara den i mappen med "
-                         "nämndarbetsböckerna, eller ange mappen under Inställningar → "
-                         "Nämndarbetsböcker.", wbname, Severity.WARNING))
+        findings.append(_in("Nämndarbetsböckerna kunde inte hittas: arbetsboken har ingen "
+                            "lokal sökväg (osparad eller öppnad från webben). Spara den i "
+                            "mappen med nämndarbetsböckerna, eller ange mappen under "
+                            "Inställningar → Nämndarbetsböcker.", wbname, Severity.WARNING))
     elif not folder.is_dir():
-        extra.append(_in(f"Mappen för nämndarbetsböcker ({folder}) finns inte; rätta "
-                         "inställningen Nämndarbetsböcker.", wbname))
+        findings.append(_in(f"Mappen för nämndarbetsböcker ({folder}) finns inte; rätta "
+                            "inställningen Nämndarbetsböcker.", wbname))
     else:
         paths = _committee_paths(folder, [src.path])
-        namnder = _read_committees(paths, k, say, extra, saknas)
-        # one committee in two workbooks counts in neither; an unlisted one does not count
-        namnder, _apart = one_per_committee(k, namnder, extra, saknas)
-    say("Beräknar")
-    out = compute_outputs(k, namnder, saknas)
+    run = read_and_compute(src, paths, findings=findings, reports=reports, say=say)
+    if run is None:  # the open workbook itself cannot be read: its findings, nothing else
+        return _kontroll_only(action, "kommun", sink, findings)
+    out = run.outputs
     result = ButtonResult(action, "kommun", outputs=out)
+    later: list[Finding] = []
     if action == "uppdatera_allt":
-        for n in namnder:
-            say(f"Skriver {n.path.name}")
-            report = write_owned(n.path, "nämnd", out.namnd_sheets.get(n.namnd, {}), backups,
-                            [])
+        result.files.extend(reports)  # refused, unreadable or skipped: named as not updated
+        for args in run.committee_writes(backups):
+            say(f"Skriver {args[0].name}")
+            report = write_owned(*args)
             result.files.append(report)
-            extra.extend(report.findings)
-    findings = [*k.findings, *(f for n in namnder for f in n.findings), *out.findings, *extra]
+            later.extend(report.findings)
+    kontroll = kontroll_findings(run.kommun, run.namnder, out, findings, later)
     sheets = {name: out.kommun_sheets[name] for name in KOMMUN_SHEETS[action]
               if name in out.kommun_sheets}
-    sheets["Kontroll"] = findings_rows(findings)
+    sheets["Kontroll"] = findings_rows(kontroll)
     say("Skriver resultaten")
-    findings.extend(sink.write(sheets))
+    kontroll.extend(sink.write(sheets))
     result.sheets = tuple(sheets)
-    result.findings = findings
+    result.findings = kontroll
     return result
+
+
+def _kontroll_only(action: str, role: str, sink: Sink, findings: list[Finding]
+                   ) -> ButtonResult:
+    found = list(dict.fromkeys(findings))
+    found.extend(sink.write({"Kontroll": findings_rows(found)}))
+    return ButtonResult(action, role, ("Kontroll",), findings=found)
+
+
+def _same_workbook(a: Path, b: Path) -> bool:
+    if _local_folder(a) is not None and _local_folder(b) is not None:
+        return a.resolve() == b.resolve()
+    return a.name.casefold() == b.name.casefold()
 
 
 def _run_namnd(src: TableSource, sink: Sink, action: str,
                say: Callable[[str], None]) -> ButtonResult:
-    extra: list[Finding] = []
+    """With the setting Kommunarbetsbok: the batch refresh's reading and computing
+    (:func:`read_and_compute`) of the municipality workbook and its committee folder, with this
+    workbook read live in place of its file; its own owned sheets written through ``sink``
+    exactly as the batch writes them (only Kontroll when its input has errors or it is set
+    apart). Without the setting: the committee alone, with the default rules (it says so)."""
     wbname = src.path.name
+    findings: list[Finding] = []
+    reports: list[FileReport] = []
     settings = _settings(src)
     own_folder = _local_folder(src.path)
     kpath = _setting_path(settings.get(SETTING_KOMMUN), own_folder or Path.cwd())
-    k: KommunInput | None = None
-    others: list[NamndInput] = []
     if kpath is not None and not kpath.is_file():
-        extra.append(_in(f"Kommunarbetsboken {kpath} finns inte; rätta inställningen "
-                         "Kommunarbetsbok. Nämnden beräknades ensam.", wbname))
+        findings.append(_in(f"Kommunarbetsboken {kpath} finns inte; rätta inställningen "
+                            "Kommunarbetsbok. Nämnden beräknades ensam.", wbname))
     elif kpath is not None:
-        say(f"Läser {kpath.name}")
-        gate = check_workbook(kpath)
-        extra.extend(gate)
-        if not any(f.severity is Severity.ERROR for f in gate):
-            k = read_kommun(kpath)
-            if not k.readable:
-                extra.extend(k.findings)
-                k = None
-        if k is not None:
-            with open_workbook(kpath) as r:
-                ksettings = _settings(r)
-            folder = _setting_path(ksettings.get(SETTING_NAMNDER), kpath.parent) or kpath.parent
-            paths = _committee_paths(folder, [kpath, src.path]) if folder.is_dir() else []
-            others = _read_committees(paths, k, say, extra)
-    if k is None:
-        k = _alone(src, settings, extra, kpath is None)
+        def committees(k: KommunInput) -> list[Path | TableSource]:
+            folder = _setting_path(k.installningar.get(SETTING_NAMNDER), kpath.parent) \
+                or kpath.parent
+            paths = _committee_paths(folder, [kpath]) if folder.is_dir() else []
+            mine: list[Path | TableSource] = [
+                src if _same_workbook(p, src.path) else p for p in paths]
+            if src not in mine:  # the open workbook lies outside the committees' folder
+                mine.append(src)
+            return mine
+
+        own = list(findings)  # this workbook's findings about its settings
+        run = read_and_compute(kpath, committees, findings=findings, reports=reports, say=say)
+        if run is not None:
+            return _write_own(run, src, sink, action, own, say)
+        findings.append(_in(f"Kommunarbetsboken {kpath.name} kunde inte läsas (se fynden "
+                            "ovan). Nämnden beräknades ensam.", wbname))
+    own = [f for f in findings if src.path.name in f.workbooks or not f.workbooks]
+    k = _alone(src, settings, own, kpath is None)
     n = read_namnd(src, k.kolumner)
-    same = [o for o in others if o.namnd.casefold() == n.namnd.casefold()]
-    for o in same:
-        extra.append(_in(f"{o.path.name} gäller också {n.namnd}; den öppna arbetsboken används i "
-                         "stället.", wbname, Severity.INFO))
-    namnder = [o for o in others if o not in same] + [n]
-    clashes: list[Finding] = []  # a task named as another committee's: neither counts
-    namnder, apart = one_committee_per_task(namnder, [], clashes, [])
-    extra.extend(f for f in clashes if f not in n.findings)
-    say("Beräknar")
-    out = compute_outputs(k, namnder)
-    mine = out.namnd_sheets.get(n.namnd, {}) if n in namnder else {}
-    all_findings = [*k.findings, *(f for x in [*namnder, *(a for a in apart if a is n)]
-                                   for f in x.findings), *out.findings]
-    findings = [f for f in all_findings if belongs_to(f, n)] + extra
-    sheets = {name: mine[name] for name in NAMND_SHEETS[action] if name in mine}
-    sheets["Kontroll"] = findings_rows(findings)
+    run = Run(k, [n], [], [*own, *n.findings], compute_outputs(k, [n]))
+    run.findings.extend(run.outputs.findings)
+    return _write_own(run, src, sink, action, own, say)
+
+
+def _write_own(run: Run, src: TableSource, sink: Sink, action: str, extra: list[Finding],
+               say: Callable[[str], None]) -> ButtonResult:
+    """The open committee workbook's owned sheets of ``action``, as the batch writes them."""
+    n = next((x for x in [*run.namnder, *run.apart] if x.path == src.path), None)
+    if n is None:  # not read as a committee (e.g. refused): its findings only
+        mine = [f for f in run.findings if src.path.name in f.workbooks]
+        return _kontroll_only(action, "nämnd", sink, [*mine, *extra])
+    [(_path, _role, sheets, _backups, _own)] = run.committee_writes(0, only=n)
+    kontroll = CommitteeFindings(list(dict.fromkeys(run.findings)),
+                                 [*run.namnder, *run.apart]).of(n)
+    kontroll.extend(f for f in extra if f not in kontroll)  # e.g. the setting's own findings
+    sheets = {name: rows for name, rows in sheets.items() if name in NAMND_SHEETS[action]}
+    sheets["Kontroll"] = findings_rows(kontroll)
     say("Skriver resultaten")
-    findings.extend(sink.write(sheets))
-    return ButtonResult(action, "nämnd", tuple(sheets), findings=findings, outputs=out)
+    kontroll.extend(sink.write(sheets))
+    return ButtonResult(action, "nämnd", tuple(sheets), findings=kontroll, outputs=run.outputs)
 
 
 def _alone(src: TableSource, settings: dict[str, object], extra: list[Finding],

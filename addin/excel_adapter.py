@@ -14,7 +14,8 @@ xlwings calls used (and nothing else; ``tests/xlwings_double.py`` implements exa
 ``book.fullname``, ``book.sheets`` (iteration), ``sheet.name``, ``sheet.tables`` (iteration),
 ``table.name``, ``table.show_headers``, ``table.show_totals``, ``table.range.address``,
 ``table.range.options(ndim=2, err_to_str=True).value``, ``sheet.range(a1).clear_contents()``,
-``sheet.range(a1).value = rows``.
+``sheet.range(a1).value = rows``, ``sheet.range(ref).options(ndim=2, err_to_str=True).value``,
+``sheet.used_range.address``.
 
 Differences from the file reader, by design: merged header cells cannot occur in a live table
 (Excel refuses to merge cells inside a ListObject), so that check is not repeated here.
@@ -35,6 +36,7 @@ from workbook_templates.files.reader import (
     BELOW_TABLE_ROWS,
     Cell,
     CellError,
+    RangeResult,
     Table,
     TableResult,
     TableRow,
@@ -156,6 +158,46 @@ class ExcelTableSource:
                       header_cells=header_cells,
                       rows=tuple(r for r in rows if not r.is_blank), _index=index)
         return TableResult(table, tuple(findings))
+
+    # What the file reader offers besides tables, for the loader's optional parts: a table an
+    # older workbook may lack, and the owned sheet Bokfört utfall (a sheet, not a table). Before
+    # 2026-12 the live workbook had neither: a committee's own button ignored its imported
+    # outturn without a word, and an older municipality workbook was "Ofullständig".
+
+    def find_table(self, name: str) -> Any | None:
+        """The table ``name`` (case-insensitive, as Excel names them), or None."""
+        folded = name.casefold()
+        return next((t for _s, t in self._tables() if t.name.casefold() == folded), None)
+
+    def sheet_names(self) -> list[str]:
+        return [s.name for s in self.book.sheets]
+
+    def _sheet(self, name: str) -> Any | None:
+        folded = name.casefold()
+        return next((s for s in self.book.sheets if s.name.casefold() == folded), None)
+
+    def used_rows(self, sheet: str) -> int:
+        """The last used row of ``sheet`` (Excel's used range), 0 for a missing sheet."""
+        s = self._sheet(sheet)
+        if s is None:
+            return 0
+        return parse_range(s.used_range.address.replace("$", ""))[2]
+
+    def range(self, sheet: str, ref: str) -> RangeResult:
+        """A plain rectangular range ``ref`` on ``sheet``, as the file reader gives it."""
+        s = self._sheet(sheet)
+        wb = self.path.name
+        if s is None:
+            return RangeResult(None, None, None, (Finding(
+                "V10", Severity.ERROR, f"Bladet {sheet!r} saknas i arbetsboken. Återställ "
+                "bladet från mallen eller byt tillbaka dess namn.",
+                location=Location(workbook=wb, sheet=sheet)),))
+        r1, c1, r2, c2 = parse_range(ref)
+        name = s.name
+        grid = s.range(range_name(r1, c1, r2, c2)).options(ndim=2, err_to_str=True).value
+        cells = tuple(tuple(Cell(name, cell_name(r1 + i, c1 + j), excel_value(v), wb)
+                            for j, v in enumerate(line)) for i, line in enumerate(grid))
+        return RangeResult(name, range_name(r1, c1, r2, c2), cells, ())
 
 
 def _excel_cell(v: object) -> object:

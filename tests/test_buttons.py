@@ -189,7 +189,9 @@ def test_any_exception_becomes_a_finding_and_a_message_box(copy, monkeypatch) ->
     def boom(*_a: object) -> None:
         raise RuntimeError("testfel")
 
-    monkeypatch.setattr(buttons, "compute_outputs", boom)
+    from workbook_templates.pipeline import refresh as pipeline
+
+    monkeypatch.setattr(pipeline, "compute_outputs", boom)  # the reading the batch shares
     book = Book(d / "kommun.xlsx")
     result = run(book, "berakna")  # must not raise
     assert [f.rule for f in result.findings] == ["IN"]
@@ -263,3 +265,152 @@ def test_committee_berakna_refuses_a_task_named_as_another_committees(copy) -> N
     assert set(clash.workbooks) == {"n2.xlsx", "n3.xlsx"}
     assert result.sheets == ("Kontroll",)
     assert any("flera nämnder" in str(v) for r in book.cells("Kontroll") for v in r)
+
+
+# --- buttons and batch share the reading (found by an audit, 2026-12) --------------------------
+# Before, the buttons had a reading of their own beside the batch's: an archive copy of the
+# municipality workbook was read as a committee, an unlisted committee counted in a committee's
+# figures, a committee with input errors got its Resultat sheet written with wrong figures, and
+# the open workbook's Bokfört utfall and optional tables were not read. Now both run
+# refresh.read_and_compute; only the adapter that touches cells differs.
+
+
+def _edit(path: Path, fn) -> None:  # noqa: ANN001
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path)
+    fn(wb)
+    wb.save(path)
+
+
+def _committee_button(d: Path, name: str = "n2.xlsx", action: str = "berakna"):  # noqa: ANN202
+    book = Book(d / name)
+    _set_setting(book, "Kommunarbetsbok", "kommun.xlsx")
+    return book, run(book, action)
+
+
+def test_committee_button_reads_its_own_bokfort_utfall(copy, tmp_path: Path) -> None:
+    # the outturn imported from the bookkeeping (owned sheet Bokfört utfall) counts where
+    # Utfall hittills is empty: the button ignored it (Äldreomsorg's anslag −6 817 740 against
+    # the batch's −14 817 744, Kontroll identical)
+    from tests.test_import_utfall import _export, _mappning
+    from workbook_templates.pipeline.import_utfall import import_utfall
+
+    def clear(wb) -> None:  # noqa: ANN001
+        for row in wb["Utfall"].iter_rows(min_row=4):
+            if row[0].value == "Äldreomsorg" and row[1].value == "RR.VU.PERS.LON":
+                row[3].value = None
+    batch, live = copy("batch"), copy("live")
+    for d in (batch, live):
+        _edit(d / "n2.xlsx", clear)
+        import_utfall(_export(tmp_path / "e.csv"), _mappning(tmp_path / "m.csv"),
+                      d / "kommun.xlsx", [d])
+    refresh([batch], batch / "kommun.xlsx")
+    book, _ = _committee_button(live)
+    assert book.cells("Resultat") == _file_rows(batch / "n2.xlsx", "Resultat")
+
+
+def test_a_committee_with_input_errors_keeps_its_resultat_through_both_buttons(copy) -> None:
+    # text in an amount cell: the batch writes only Kontroll (status input-errors); the buttons
+    # wrote Resultat with Verksamhetsutgifter 2026 −8 699 380 instead of −20 878 512
+    batch, live, own = copy("batch"), copy("live"), copy("own")
+    for d in (batch, live, own):
+        _edit(d / "n2.xlsx", lambda wb: wb["Driftsbudget"].__setitem__("F5", "-12 179 132"))
+    report = refresh([batch], batch / "kommun.xlsx")
+    assert {f.path.name: f.status for f in report.files}["n2.xlsx"] == "input-errors"
+    before = _file_rows(batch / "n2.xlsx", "Resultat")
+    r = run(Book(live / "kommun.xlsx"), "uppdatera_allt")
+    assert {f.path.name: f.status for f in r.files}["n2.xlsx"] == "input-errors"
+    assert _file_rows(live / "n2.xlsx", "Resultat") == before
+    book, result = _committee_button(own)
+    assert book.cells("Resultat") == before and result.sheets == ("Kontroll",)
+
+
+def test_an_older_municipality_workbook_without_balans_tables_is_complete_live(copy) -> None:
+    batch, live = copy("batch"), copy("live")
+
+    def drop(wb) -> None:  # noqa: ANN001
+        ws = wb["Balans och kris"]
+        for name in list(ws.tables):
+            del ws.tables[name]
+    for d in (batch, live):
+        _edit(d / "kommun.xlsx", drop)
+    assert refresh([batch], batch / "kommun.xlsx").complete
+    assert read_kommun(ExcelTableSource(Book(live / "kommun.xlsx"))).findings == \
+        read_kommun(live / "kommun.xlsx").findings
+    book = Book(live / "kommun.xlsx")
+    run(book, "berakna")
+    assert not str(book.cells("Resultaträkning")[0][0]).startswith("Ofullständig")
+
+
+def test_an_archive_copy_of_the_municipality_workbook_is_skipped_by_both_buttons(copy) -> None:
+    batch, live, own = copy("batch"), copy("live"), copy("own")
+    for d in (batch, live, own):
+        shutil.copy(d / "kommun.xlsx", d / "Kopia av kommun.xlsx")
+    refresh([batch], batch / "kommun.xlsx")
+    book = Book(live / "kommun.xlsx")
+    run(book, "kontrollera")
+    assert book.cells("Kontroll") == _file_rows(batch / "kommun.xlsx", "Kontroll")
+    assert any("Kopia av kommun.xlsx" in str(v) for r in book.cells("Kontroll") for v in r)
+    cb, _ = _committee_button(own)  # the copy made the run incomplete: n2's B1 error was lost
+    assert cb.cells("Kontroll") == _file_rows(batch / "n2.xlsx", "Kontroll")
+
+
+def test_the_committee_button_never_counts_an_unlisted_committee(copy) -> None:
+    # a renamed copy of another committee's workbook: counted by the committee button (V5's
+    # internal incomes 12 000 000 against the batch's 6 250 000)
+    batch, own = copy("batch"), copy("own")
+    for d in (batch, own):
+        from openpyxl import load_workbook
+
+        wb = load_workbook(d / "n3.xlsx")
+        for row in wb["Inställningar"].iter_rows():
+            for c in row:
+                if c.value == "Tekniska nämnden":
+                    c.value = "Gamla nämnden"
+        for sh in ("Uppgifter", "Driftsbudget", "Utfall"):
+            for row in wb[sh].iter_rows(min_row=4):
+                if isinstance(row[0].value, str):
+                    row[0].value = "X " + row[0].value
+        wb.save(d / "gammal.xlsx")
+    refresh([batch], batch / "kommun.xlsx")
+    cb, _ = _committee_button(own)
+    assert cb.cells("Kontroll") == _file_rows(batch / "n2.xlsx", "Kontroll")
+
+
+def test_uppdatera_allt_writes_the_kontroll_of_set_apart_workbooks(copy) -> None:
+    batch, live = copy("batch"), copy("live")
+    for d in (batch, live):
+        shutil.copy(d / "n3.xlsx", d / "n3 - Kopia.xlsx")
+    refresh([batch], batch / "kommun.xlsx")
+    run(Book(live / "kommun.xlsx"), "uppdatera_allt")
+    for name in ("n3.xlsx", "n3 - Kopia.xlsx"):
+        rows = _file_rows(live / name, "Kontroll")
+        assert any("flera arbetsböcker" in str(v) for r in rows for v in r), name
+        assert rows == _file_rows(batch / name, "Kontroll"), name
+
+
+def test_the_municipality_kontroll_names_a_refused_committee_workbook(copy) -> None:
+    # the button's Kontroll listed it, the batch's did not (only its report)
+    batch, live = copy("batch"), copy("live")
+    for d in (batch, live):
+        (d / "n5.xlsx").write_bytes(b"PK\x03\x04garbage")
+    refresh([batch], batch / "kommun.xlsx")
+    rows = _file_rows(batch / "kommun.xlsx", "Kontroll")
+    assert any(r and r[0] == "IN" and r[2] == "n5.xlsx" for r in rows)
+    book = Book(live / "kommun.xlsx")
+    run(book, "berakna")
+    assert book.cells("Kontroll") == rows
+
+
+def test_held_back_checks_are_named_in_every_committee_kontroll(copy) -> None:
+    # an incomplete run holds back the checks of the consolidated figures (B1, U1, V5 …); the
+    # info that says so reached only the municipality's Kontroll, so a committee's lost its B1
+    # error without a word
+    d = copy("batch")
+    shutil.copy(d / "n4.xlsx", d / "n4 - Kopia.xlsx")
+    refresh([d], d / "kommun.xlsx")
+    for name in ("kommun.xlsx", "n2.xlsx"):
+        rows = _file_rows(d / name, "Kontroll")
+        assert any("visas inte eftersom underlaget är ofullständigt" in str(v)
+                   for r in rows for v in r), name

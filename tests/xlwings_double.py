@@ -199,6 +199,11 @@ class Sheet:
     def range(self, ref: str) -> Range:
         return Range(self._ws, ref)
 
+    @property
+    def used_range(self) -> Range:
+        # Excel's UsedRange: from the first to the last used cell ("$A$1" on an empty sheet)
+        return Range(self._ws, self._ws.dimensions)
+
 
 class Sheets:
     def __init__(self, wb: Workbook) -> None:

@@ -95,6 +95,9 @@ class KommunInput:
     projekt_plats: dict[str, Location] = field(default_factory=dict)
     central_plats: dict[str, Location] = field(default_factory=dict)
     namnder_plats: dict[str, Location] = field(default_factory=dict)  # tblNamnder rows
+    #: tblInstallningar as {setting (case-folded): value} (e.g. Nämndarbetsböcker, which the
+    #: buttons read)
+    installningar: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass
@@ -447,6 +450,7 @@ def read_kommun(source: str | Path | TableSource) -> KommunInput:
     path = inp.path
     with r:
         s = _settings(_table(r, T.INSTALLNINGAR, f), f)
+        inp.installningar = {key: cell.value for key, cell in s.items()}
         inp.kommun = _text(s.get("kommun")) or path.stem
         inp.sprak = "fi" if _text(s.get("språk")).casefold().startswith("fi") else "sv"
         if "bokslutsår" in s:

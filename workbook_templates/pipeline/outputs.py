@@ -659,7 +659,10 @@ def _root_causes_only(derived: list[Finding], k: KommunInput, namnder: Sequence[
             f"{dropped} kontroller av de sammanställda siffrorna (t.ex. U1, B1, V5, V7, V8) visas "
             "inte eftersom underlaget är ofullständigt: de skulle räknas på siffror där något "
             "saknas. Rätta felen som gör sammanställningen ofullständig och uppdatera igen.",
-            location=Location(workbook=k.path.name, sheet="Kontroll")))
+            location=Location(workbook=k.path.name, sheet="Kontroll"),
+            # every committee's Kontroll says so too: its own checks of this kind (a B1 error
+            # on its budget change) are held back as well, never dropped without a word
+            also=tuple(Location(workbook=n.path.name, sheet="Kontroll") for n in namnder)))
     return keep
 
 

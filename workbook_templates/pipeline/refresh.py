@@ -36,12 +36,19 @@ from workbook_templates.files.xlsx_writer import (
     WriteStatus,
     write_cells,
 )
-from workbook_templates.pipeline.loader import KommunInput, NamndInput, read_kommun, read_namnd
+from workbook_templates.pipeline.loader import (
+    KommunInput,
+    NamndInput,
+    TableSource,
+    read_kommun,
+    read_namnd,
+)
 from workbook_templates.pipeline.outputs import Outputs, Saknas, compute_outputs
 
-__all__ = ["FileReport", "RefreshReport", "RunCache", "Summary", "check_paths", "dedupe",
-           "find_workbooks", "one_committee_per_task", "one_per_committee", "refresh",
-           "write_owned"]
+__all__ = ["FileReport", "RefreshReport", "Run", "RunCache", "Summary", "check_paths", "dedupe",
+           "find_workbooks", "kontroll_findings", "one_committee_per_task", "one_per_committee",
+           "read_and_compute",
+           "refresh", "write_owned"]
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 #: changed cells kept per file for the change report (``cli.report.MAX_CHANGES`` lists as many);
@@ -377,7 +384,6 @@ def _refresh(
     namnd_paths = [f for f in files if kommun_path is None or f.resolve() != kommun_path.resolve()]
 
     reports: list[FileReport] = []
-    saknas: list[Saknas] = []
 
     def gate(path: Path, role: str) -> bool:
         found = check_workbook(path)
@@ -396,22 +402,101 @@ def _refresh(
                     "tabellen tblCentrala); ange den med --kommun.")
         return RefreshReport([], [*all_findings, f], None, failed=True)
 
-    say(f"Läser {kommun_path.name}")
-    k: KommunInput | None = None
-    if gate(kommun_path, "kommun"):
-        k = read_kommun(kommun_path)
-        _name_workbook(k.findings, kommun_path)
-        all_findings.extend(k.findings)
-        if not k.readable:
-            reports.append(FileReport(kommun_path, "kommun", "error", k.findings))
-            k = None
-    if k is None:
+    run = read_and_compute(kommun_path, namnd_paths, findings=all_findings, reports=reports,
+                           jobs=jobs, say=say)
+    if run is None:
         return RefreshReport(reports, all_findings, None)
+    k, out = run.kommun, run.outputs
+    gc.collect()  # one full collection before the writes, where the peak is (collector_paused)
 
+    if not write:
+        reports.append(FileReport(kommun_path, "kommun", "validated"))
+        reports.extend(FileReport(n.path, "nämnd", "validated")
+                       for n in [*run.namnder, *run.apart])
+        return _finish(RefreshReport(reports, all_findings, out, out.saknas))
+
+    # the municipality workbook first (its report first); with jobs > 1 it is written in a
+    # worker beside the committees' workbooks (it is the largest write)
+    tasks = [(kommun_path, "kommun", out.kommun_sheets, backups, k.findings),
+             *run.committee_writes(backups)]
+    reports.extend(_map(_write_committee, tasks, jobs, lambda a: say(f"Skriver {a[0].name}")))
+    for r in reports:
+        if r.status in ("skipped", "error"):
+            all_findings.extend(f for f in r.findings if f not in all_findings)
+    return _finish(RefreshReport(reports, all_findings, out, out.saknas))
+
+
+@dataclass
+class Run:
+    """What a refresh read and computed, before anything is written: the batch refresh and the
+    buttons share it (:func:`read_and_compute`); only writing differs."""
+
+    kommun: KommunInput
+    #: the committees counted in the consolidation
+    namnder: list[NamndInput]
+    #: committee workbooks read but not counted (one committee in two workbooks, a committee
+    #: not in the municipality's list, a task named in two committees): their Kontroll sheet
+    #: is written with the reason
+    apart: list[NamndInput]
+    #: every finding of the run so far, in order (the caller's list, extended)
+    findings: list[Finding]
+    outputs: Outputs
+
+    def committee_writes(self, backups: int, only: NamndInput | None = None) -> list[tuple]:
+        """``write_owned`` arguments for the committee workbooks (``only``: that one): every
+        workbook read, counted or set apart, gets its Kontroll sheet; its other owned sheets
+        only when its own input has no errors."""
+        written = [*self.namnder, *self.apart]
+        kontroll = _kontroll_rows(self.findings, written)
+        return [(n.path, "nämnd", _committee_sheets(n, self.outputs, kontroll), backups,
+                 n.findings) for n in written if only is None or n is only]
+
+
+def read_and_compute(kommun: Path | TableSource,
+                     committees: Sequence[Path | TableSource]
+                     | Callable[[KommunInput], Sequence[Path | TableSource]], *,
+                     findings: list[Finding], reports: list[FileReport], jobs: int = 1,
+                     say: Callable[[str], None] = lambda _msg: None) -> Run | None:
+    """Read the municipality workbook and the committee workbooks, choose the committees that
+    count, and compute every output: the one reading of a refresh, for the batch command and the
+    buttons alike. A workbook is a file (safety gate, then the loader; read in ``jobs`` worker
+    processes) or a source already open (the workbook a button was pressed in, read live).
+
+    ``committees`` may be a function of the municipality's input (its settings name the folder
+    of the committee workbooks). ``findings`` and ``reports`` are extended in place (a file refused or not read is a report
+    of its own). None when the municipality workbook cannot be read. The municipality's Kontroll
+    sheet holds every finding of the reading too: a committee workbook that was refused or could
+    not be read, one set apart, an archive copy of the municipality workbook skipped."""
+    saknas: list[Saknas] = []
+    path = kommun if isinstance(kommun, Path) else kommun.path
+    say(f"Läser {path.name}")
+    if isinstance(kommun, Path):
+        found = check_workbook(kommun)
+        findings.extend(found)
+        if has_errors(found):
+            reports.append(FileReport(kommun, "kommun", "refused", found))
+            return None
+    k = read_kommun(kommun)
+    _name_workbook(k.findings, path)
+    findings.extend(k.findings)
+    if not k.readable:
+        reports.append(FileReport(path, "kommun", "error", k.findings))
+        return None
+
+    if callable(committees):
+        committees = committees(k)
+    files = [p for p in committees if isinstance(p, Path)]
+    read = iter(_map(_read_committee, [(p, k.kolumner) for p in files], jobs,
+                     lambda a: say(f"Läser {a[0].name}")))
     namnder: list[NamndInput] = []
-    for p, found, n in _map(_read_committee, [(p, k.kolumner) for p in namnd_paths], jobs,
-                            lambda a: say(f"Läser {a[0].name}")):
-        all_findings.extend(found)
+    for src in committees:
+        if isinstance(src, Path):
+            p, found, n = next(read)
+        else:  # the open workbook: no gate (it is not read from its file)
+            say(f"Läser {src.path.name}")
+            p, found, n = src.path, [], read_namnd(src, k.kolumner)
+            _name_workbook(n.findings, p)
+        findings.extend(found)
         if n is None and not has_errors(found):  # another municipality workbook: not ours
             reports.append(FileReport(p, "kommun", "skipped", found))
             continue
@@ -419,37 +504,46 @@ def _refresh(
             reports.append(FileReport(p, "nämnd", "refused", found))
             saknas.extend(Saknas.of(None, x) for x in found if x.severity is Severity.ERROR)
             continue
-        all_findings.extend(n.findings)
+        findings.extend(n.findings)
         if not n.readable:
             reports.append(FileReport(p, "nämnd", "error", n.findings))
             saknas.extend(Saknas.of(None, x) for x in n.findings
                           if x.severity is Severity.ERROR)
             continue
         namnder.append(n)
-    namnder, apart = one_per_committee(k, namnder, all_findings, saknas)
+    namnder, apart = one_per_committee(k, namnder, findings, saknas)
 
     say("Beräknar")
     out = compute_outputs(k, namnder, saknas)
-    all_findings.extend(out.findings)
-    gc.collect()  # one full collection before the writes, where the peak is (collector_paused)
+    findings.extend(out.findings)
+    _kontroll_of_the_run(out, k, namnder, findings)
+    return Run(k, namnder, apart, findings, out)
 
-    if not write:
-        reports.append(FileReport(kommun_path, "kommun", "validated"))
-        reports.extend(FileReport(n.path, "nämnd", "validated") for n in [*namnder, *apart])
-        return _finish(RefreshReport(reports, all_findings, out, out.saknas))
 
-    written = [*namnder, *apart]
-    kontroll = _kontroll_rows(all_findings, written)
-    # the municipality workbook first (its report first); with jobs > 1 it is written in a
-    # worker beside the committees' workbooks (it is the largest write)
-    tasks = [(kommun_path, "kommun", out.kommun_sheets, backups, k.findings),
-             *((n.path, "nämnd", _committee_sheets(n, out, kontroll), backups, n.findings)
-               for n in written)]
-    reports.extend(_map(_write_committee, tasks, jobs, lambda a: say(f"Skriver {a[0].name}")))
-    for r in reports:
-        if r.status in ("skipped", "error"):
-            all_findings.extend(f for f in r.findings if f not in all_findings)
-    return _finish(RefreshReport(reports, all_findings, out, out.saknas))
+def _kontroll_of_the_run(out: Outputs, k: KommunInput, namnder: Sequence[NamndInput],
+                         findings: Sequence[Finding]) -> None:
+    """The municipality's Kontroll: what :func:`compute_outputs` lists (its own, the counted
+    committees' and the computed findings), then every other finding of the reading (before
+    2026-12 a refused or unreadable committee workbook, one set apart, or a skipped archive copy
+    was missing from it: only the batch report named them)."""
+    from workbook_templates.pipeline.outputs import findings_rows
+
+    if "Kontroll" not in out.kommun_sheets:
+        return
+    listed = kontroll_findings(k, namnder, out, findings)
+    if len(listed) > len(k.findings) + sum(len(n.findings) for n in namnder) + len(out.findings):
+        out.kommun_sheets["Kontroll"] = findings_rows(listed)
+
+
+def kontroll_findings(k: KommunInput, namnder: Sequence[NamndInput], out: Outputs,
+                      findings: Sequence[Finding], later: Sequence[Finding] = ()
+                      ) -> list[Finding]:
+    """The findings of the municipality's Kontroll sheet, in its order (``later``: found after
+    the reading, e.g. while writing the committee workbooks before the municipality's)."""
+    listed = [*k.findings, *(f for n in namnder for f in n.findings), *out.findings]
+    seen = set(listed)
+    rest = [f for f in dict.fromkeys([*findings, *later]) if f not in seen]
+    return [*listed, *rest]
 
 
 def one_per_committee(k: KommunInput, namnder: list[NamndInput], findings: list[Finding],
