@@ -15,7 +15,8 @@ xlwings calls used (and nothing else; ``tests/xlwings_double.py`` implements exa
 ``table.name``, ``table.show_headers``, ``table.show_totals``, ``table.range.address``,
 ``table.range.options(ndim=2, err_to_str=True).value``, ``sheet.range(a1).clear_contents()``,
 ``sheet.range(a1).value = rows``, ``sheet.range(ref).options(ndim=2, err_to_str=True).value``,
-``sheet.used_range.address``.
+``sheet.used_range.address``, ``range.api.Value2`` (only where a cell formatted as currency
+came as a four-decimal Decimal).
 
 Differences from the file reader, by design: merged header cells cannot occur in a live table
 (Excel refuses to merge cells inside a ListObject), so that check is not repeated here.
@@ -29,7 +30,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from addin.excel_values import EXCEL_ERRORS
+from addin.excel_values import EXCEL_ERRORS, currency_as_doubles
 from engine.findings import Finding, Location, Severity
 from workbook_templates import schema as S
 from workbook_templates.files.reader import (
@@ -66,6 +67,13 @@ def excel_value(raw: object) -> Value:
     if isinstance(raw, dt.datetime) and raw.time() == dt.time(0):
         return raw.date()  # the file reader (calamine) gives a date for a date-only cell
     return raw  # type: ignore[return-value]
+
+
+def _values(rng: Any) -> list[list[object]]:
+    """The values of an xlwings range as rows, a currency-formatted cell as its double (it
+    comes through ``Range.Value`` as a four-decimal Decimal: :func:`currency_as_doubles`)."""
+    grid = rng.options(ndim=2, err_to_str=True).value
+    return currency_as_doubles(grid, lambda: rng.api.Value2)  # type: ignore[return-value]
 
 
 def _v10(message: str, wb: str, *, sheet: str | None = None, cell: str | None = None,
@@ -110,7 +118,7 @@ class ExcelTableSource:
                 f"Tabellen {name!r} har ingen rubrikrad. Slå på Rubrikrad under "
                 "Tabelldesign så att kolumnerna kan hittas via rubrikerna.", wb, sheet=sname,
                 cell=range_name(r1, c1, r1, c2), table=name),))
-        grid = rng.options(ndim=2, err_to_str=True).value
+        grid = _values(rng)
         cells = [tuple(Cell(sname, cell_name(r1 + i, c1 + j), excel_value(v), wb)
                        for j, v in enumerate(line)) for i, line in enumerate(grid)]
         header_cells = cells[0]
@@ -194,7 +202,7 @@ class ExcelTableSource:
                 location=Location(workbook=wb, sheet=sheet)),))
         r1, c1, r2, c2 = parse_range(ref)
         name = s.name
-        grid = s.range(range_name(r1, c1, r2, c2)).options(ndim=2, err_to_str=True).value
+        grid = _values(s.range(range_name(r1, c1, r2, c2)))
         cells = tuple(tuple(Cell(name, cell_name(r1 + i, c1 + j), excel_value(v), wb)
                             for j, v in enumerate(line)) for i, line in enumerate(grid))
         return RangeResult(name, range_name(r1, c1, r2, c2), cells, ())

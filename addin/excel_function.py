@@ -7,6 +7,9 @@
 * help text for every argument (``xw.arg(..., doc=...)``), and ``err_to_str=True`` on every
   argument, optional ones included: without it xlwings turns an error cell into ``None``, which
   would read as "missing";
+* xlwings' own value converter with one stage more (:class:`KbValues`): a cell formatted as
+  currency reaches Python through ``Range.Value`` as a Decimal rounded to four decimals
+  (xlwings issues #65, #640); its double is read from ``Range.Value2``;
 * NO type hints on the function Excel sees: since xlwings 0.32 the Windows UDF server makes each
   parameter's hint a converter (``object`` has none: every call failed). The implementation keeps
   its hints; the decorator exposes a hint-free wrapper with the same parameter names;
@@ -27,8 +30,9 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import xlwings as xw
+from xlwings.conversion.standard import ReadValueFromRangeStage, ValueAccessor
 
-from addin.excel_values import UdfInputError, from_com, kb_error
+from addin.excel_values import UdfInputError, currency_as_doubles, from_com, kb_error
 from engine.findings import bounded
 
 __all__ = ["CATEGORY", "ArgSpec", "kb_function"]
@@ -37,6 +41,26 @@ CATEGORY = "Kommunbudget"
 F = TypeVar("F", bound=Callable[..., Any])
 #: Per argument: its Swedish help text, or (help text, extra xlwings options such as ``ndim``).
 ArgSpec = str | tuple[str, Mapping[str, Any]]
+
+
+class _CurrencyAsDoubles:
+    """A stage of xlwings' reading of a range argument, right after ``Range.Value`` is read:
+    a cell formatted as currency comes as a four-decimal Decimal; its double is taken from
+    ``Range.Value2`` (:func:`addin.excel_values.currency_as_doubles`)."""
+
+    def __call__(self, c: Any) -> None:
+        rng = c.range
+        if rng is not None:
+            c.value = currency_as_doubles(c.value, lambda: rng.api.Value2)
+
+
+class KbValues(ValueAccessor):
+    """xlwings' value converter (``xw.arg``'s default) with :class:`_CurrencyAsDoubles`."""
+
+    @staticmethod
+    def reader(options: Mapping[str, Any]) -> Any:
+        return ValueAccessor.reader(options).insert_stage(
+            _CurrencyAsDoubles(), after=ReadValueFromRangeStage)
 
 
 def kb_function(description: str, args: Mapping[str, ArgSpec]) -> Callable[[F], Any]:
@@ -68,6 +92,7 @@ def kb_function(description: str, args: Mapping[str, ArgSpec]) -> Callable[[F], 
             doc, options = (spec, {}) if isinstance(spec, str) else (spec[0], dict(spec[1]))
             if len(doc) > 255:
                 raise ValueError(f"{func.__name__}.{name}: help text over 255 characters")
+            options.setdefault("convert", KbValues)
             decorated = xw.arg(name, doc=doc, err_to_str=True, **options)(decorated)
         return xw.func(category=CATEGORY)(decorated)
 

@@ -29,6 +29,7 @@ __all__ = [
     "UdfInputError",
     "as_column",
     "as_matrix",
+    "currency_as_doubles",
     "from_com",
     "kb_error",
     "to_excel",
@@ -83,6 +84,42 @@ def from_com(value: object) -> object:
         if _XL_ERR_BASE <= value < _XL_ERR_BASE + 0x10000:
             return _XL_ERRORS.get(value - _XL_ERR_BASE, "#UNKNOWN!")
     return value
+
+
+def currency_as_doubles(value: object, value2: Callable[[], object]) -> object:
+    """``value`` as Excel's ``Range.Value`` handed it, with every ``Decimal`` replaced by the
+    cell's double from ``value2()`` (``Range.Value2``, read only when a Decimal is there).
+
+    ``Value`` hands a cell formatted as currency or accounting as a COM Currency, which pywin32
+    makes a Decimal rounded to four decimals (xlwings issues #65, #640); rounding that again to
+    cents can be a cent off what Excel shows and rounds (0.114951 → 0.1150 → 0.12, where
+    ``ROUND(…;2)`` and the batch refresh give 0.11). ``Value2`` has no Currency type: it hands
+    the double. It also hands dates as serial numbers, so only the Decimal cells are taken from
+    it. ``value`` is a scalar or rows (tuples or lists); the shape is kept."""
+    if type(value) is Decimal:
+        v2 = value2()
+        return v2 if isinstance(v2, float) else value
+    if not isinstance(value, (list, tuple)):
+        return value
+    rows = value if value and isinstance(value[0], (list, tuple)) else None
+    cells = chain.from_iterable(rows) if rows is not None else value
+    if not any(type(v) is Decimal for v in cells):
+        return value
+    v2 = value2()
+    grid2 = v2 if isinstance(v2, (list, tuple)) else ((v2,),)
+    if rows is None:  # one row or column as a flat list: Value2 gives rows
+        flat2 = list(chain.from_iterable(r if isinstance(r, (list, tuple)) else (r,)
+                                         for r in grid2))
+        return type(value)(_double(v, flat2, i) for i, v in enumerate(value))
+    return type(value)(type(row)(_double(v, grid2[i] if i < len(grid2) else (), j)
+                                 for j, v in enumerate(row)) for i, row in enumerate(rows))
+
+
+def _double(v: object, row2: Sequence[object], j: int) -> object:
+    if type(v) is not Decimal or j >= len(row2):
+        return v
+    d = row2[j]
+    return d if isinstance(d, float) else v
 
 
 class UdfInputError(ValueError):

@@ -414,3 +414,21 @@ def test_held_back_checks_are_named_in_every_committee_kontroll(copy) -> None:
         rows = _file_rows(d / name, "Kontroll")
         assert any("visas inte eftersom underlaget är ofullständigt" in str(v)
                    for r in rows for v in r), name
+
+
+def test_a_currency_formatted_amount_is_read_live_as_in_the_file(copy) -> None:
+    # Windows: Range.Value hands a cell formatted as currency as a COM Currency, a Decimal of
+    # four decimals (xlwings issues #65, #640): −1 000.004951 came as −1 000.0050 and was
+    # rounded again to −1 000.01; Excel shows −1 000,00 € and the batch reads −1 000.00
+    from openpyxl import load_workbook
+
+    d = copy("live")
+    wb = load_workbook(d / "n2.xlsx")
+    cell = wb["Driftsbudget"]["F5"]
+    cell.value, cell.number_format = -1000.004951, '#,##0.00 "€"'
+    wb.save(d / "n2.xlsx")
+    live = read_namnd(ExcelTableSource(Book(d / "n2.xlsx")))
+    batch = read_namnd(d / "n2.xlsx")
+    assert live.uppgifter == batch.uppgifter
+    assert any(v == Decimal("-1000.00") for u in live.uppgifter for vals in u.belopp.values()
+               for v in vals)

@@ -12,6 +12,7 @@ Expected values are computed by hand in the comments.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -298,3 +299,20 @@ def test_a_whole_year_column_left_blank_is_refused_not_zero(xl: XlwingsWindows) 
     message = _kb(xl.call("KB_ARSBIDRAG", column(RADER), cells(belopp)))
     assert "kolumn 3" in message
     assert xl.call("KB_ARSBIDRAG", column(RADER), cells(BELOPP)) == [[140.0, 160.0]]
+
+
+def test_a_currency_formatted_cell_is_read_as_its_double(xl: XlwingsWindows) -> None:
+    # Windows: Range.Value hands a cell formatted as currency as a COM Currency, which pywin32
+    # makes a Decimal rounded to four decimals (xlwings issues #65, #640). 1000.114951 came as
+    # 1000.1150 and was rounded again to 1000.12; Excel shows 1000,11 € and ROUND gives 1000.11,
+    # as the batch refresh (calamine reads the double). By hand: 1000.11 − 0.004951 → −0.00
+    # is 0.00, so årsbidrag = 1000.11 + 0.00 = 1000.11.
+    rader = column(["Skatteinkomster", "Övriga verksamhetsutgifter"])
+    belopp = cells([[1000.114951], [-0.004951]], currency=True)
+    assert belopp.Value[0][0] == Decimal("1000.1150")  # the double rounding's first step
+    assert one(xl.call("KB_ARSBIDRAG", rader, belopp)) == 1000.11
+    # one cell: Value is a scalar Decimal, Value2 the scalar double
+    assert one(xl.call("KB_ARSBIDRAG", cell("Skatteinkomster"),
+                       cells([[2.675049]], currency=True))) == 2.68
+    assert one(xl.call("KB_ARSBIDRAG", cell("Skatteinkomster"),
+                       cells([[2.674951]], currency=True))) == 2.67

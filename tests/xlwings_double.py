@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -56,12 +56,21 @@ class App:
         return "ok"
 
 
+def _currency(cell: Any) -> bool:
+    """A currency or accounting number format (Excel's Range.Value hands a COM Currency)."""
+    fmt = cell.number_format or ""
+    return any(sign in fmt for sign in ("€", "$", "[$", "kr"))
+
+
 def _xlwings_value(cell: Any, err_to_str: bool) -> object:
     v = cell.value
     if cell.data_type == "e" or (isinstance(v, str) and v in ERRORS):
         return v if err_to_str else None
     if isinstance(v, bool) or v is None:
         return v
+    if isinstance(v, (int, float, Decimal)) and _currency(cell):
+        # what pywin32 makes of a COM Currency: a Decimal of four decimals
+        return Decimal(repr(float(v))).quantize(Decimal("0.0001"), rounding=ROUND_HALF_EVEN)
     if isinstance(v, (int, float, Decimal)):
         return float(v)
     if isinstance(v, dt.date) and not isinstance(v, dt.datetime):
@@ -85,6 +94,10 @@ class Range:
         r1, c1, r2, c2 = self._bounds
         a = f"${get_column_letter(c1)}${r1}"
         return a if (r1, c1) == (r2, c2) else f"{a}:${get_column_letter(c2)}${r2}"
+
+    @property
+    def api(self) -> _RangeApi:
+        return _RangeApi(self)
 
     def options(self, ndim: int | None = None, err_to_str: bool = False) -> Range:
         if ndim != 2:
@@ -118,6 +131,22 @@ class Range:
                                       min_col=c1, max_col=min(c2, self._ws.max_column)):
             for cell in row:
                 cell.value = None
+
+
+class _RangeApi:
+    """``range.api``: the COM Range; only ``Value2`` (doubles, no Currency type) is used."""
+
+    def __init__(self, rng: Range) -> None:
+        self._rng = rng
+
+    @property
+    def Value2(self) -> object:  # noqa: N802 - COM name
+        r1, c1, r2, c2 = self._rng._bounds
+        rows = tuple(tuple(float(c.value) if isinstance(c.value, (int, float, Decimal))
+                           and not isinstance(c.value, bool) else c.value
+                           for c in (self._rng._ws.cell(r, col) for col in range(c1, c2 + 1)))
+                     for r in range(r1, r2 + 1))
+        return rows[0][0] if len(rows) == 1 and len(rows[0]) == 1 else rows
 
 
 class Table:

@@ -236,8 +236,10 @@ class ComRange:
     """An Excel Range as COM hands it: ``.Value`` is a scalar for one cell, a tuple of row tuples
     for several; empty cells are ``None``; errors are their integer codes (:data:`ERRORS`)."""
 
-    def __init__(self, value: object, address: str = "$A$1", sheet: Any = None) -> None:
+    def __init__(self, value: object, address: str = "$A$1", sheet: Any = None,
+                 value2: object = None) -> None:
         self._oleobj_ = _OleObj()
+        self._value2 = value2  # what .Value2 hands, when it differs from .Value (currency)
         self.Worksheet = sheet if sheet is not None else ComWorkbook().Worksheets[0]
         self.Row, self.Column = 1, 1
         rows = value if isinstance(value, tuple) and value and isinstance(value[0], tuple) \
@@ -254,6 +256,13 @@ class ComRange:
             return self._rows[0][0]
         return self._rows
 
+    @property
+    def Value2(self) -> object:  # noqa: N802 - COM name
+        """Value2 has no Currency type: a currency cell's double (given as ``value2``)."""
+        if self._value2 is not None:
+            return self._value2
+        return self.Value
+
     def __call__(self, *a: object) -> Any:  # pragma: no cover - COM indexing is not used
         raise AssertionError("COM indexing of a Range argument was not expected")
 
@@ -264,10 +273,21 @@ def one(result: object) -> object:
     return result[0][0]
 
 
-def cells(rows: Sequence[Sequence[object]]) -> ComRange:
-    """A block of cells given as Python rows (``None`` empty, ``"#REF!"`` an error)."""
-    return ComRange(tuple(tuple(ERRORS.get(v, v) if isinstance(v, str) else v for v in r)
-                          for r in rows))
+def cells(rows: Sequence[Sequence[object]], *, currency: bool = False) -> ComRange:
+    """A block of cells given as Python rows (``None`` empty, ``"#REF!"`` an error).
+    ``currency``: the cells are formatted as currency: ``.Value`` hands each number as pywin32
+    hands a COM Currency (a Decimal rounded to four decimals), ``.Value2`` the double."""
+    value = tuple(tuple(ERRORS.get(v, v) if isinstance(v, str) else v for v in r) for r in rows)
+    if not currency:
+        return ComRange(value)
+    from decimal import ROUND_HALF_EVEN, Decimal
+
+    def cy(v: object) -> object:
+        if isinstance(v, float):
+            return Decimal(repr(v)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_EVEN)
+        return v
+    value2 = value if len(value) > 1 or len(value[0]) > 1 else value[0][0]
+    return ComRange(tuple(tuple(cy(v) for v in r) for r in value), value2=value2)
 
 
 def column(values: Sequence[object]) -> ComRange:
