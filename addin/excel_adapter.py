@@ -30,7 +30,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from addin.excel_values import EXCEL_ERRORS, currency_as_doubles
+from addin.excel_values import EXCEL_ERRORS, currency_as_doubles, from_com
 from engine.findings import Finding, Location, Severity
 from workbook_templates import schema as S
 from workbook_templates.files.reader import (
@@ -55,9 +55,20 @@ __all__ = ["ExcelSink", "ExcelTableSource", "excel_value", "to_excel_rows"]
 
 def excel_value(raw: object) -> Value:
     """A value as xlwings hands it (float, str, bool, datetime, None, "#REF!") → the file
-    reader's convention (Decimal, str, bool, date/datetime, None, CellError)."""
+    reader's convention (Decimal, str, bool, date/datetime, None, CellError).
+
+    Excel hands a cell's number as a double (COM's VT_R8, a ``float``) and an error as VT_ERROR,
+    which pywin32 gives as its integer code: xlwings names only the seven classic errors, and
+    ``#SPILL!``, ``#CALC!``, … arrive as integers such as -2146826243. An ``int`` is read by the
+    UDFs' own conversion (:func:`addin.excel_values.from_com`): in the error range it is a
+    :class:`CellError`, never an amount of two billion; any other stays a number.
+    """
     if raw is None or isinstance(raw, bool):
         return raw
+    if isinstance(raw, int):
+        com = from_com(raw)  # an error value's code → its name (the missing marker → None)
+        if not isinstance(com, int):
+            return excel_value(com)
     if isinstance(raw, (int, float)):
         return _to_decimal(float(raw))
     if isinstance(raw, str):

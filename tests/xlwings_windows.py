@@ -38,7 +38,8 @@ from typing import Any
 
 #: What COM hands for an omitted optional argument (DISP_E_PARAMNOTFOUND).
 MISSING = -2147352572
-#: Excel error values as COM hands them (0x800A0000 + the xlErr code), as signed integers.
+#: Excel error values as COM hands them (0x800A0000 + the xlErr code of VBA's XlCVError
+#: enumeration), as signed integers.
 XL_ERR_BASE = -2146828288
 ERRORS = {
     "#NULL!": XL_ERR_BASE + 2000,
@@ -48,7 +49,13 @@ ERRORS = {
     "#NAME?": XL_ERR_BASE + 2029,
     "#NUM!": XL_ERR_BASE + 2036,
     "#N/A": XL_ERR_BASE + 2042,
-    "#SPILL!": XL_ERR_BASE + 2045,  # dynamic-array errors: xlwings has no name for these
+    # the newer errors: xlwings (cell_errors) has no name for these, they reach Python as integers
+    "#GETTING_DATA": XL_ERR_BASE + 2043,
+    "#SPILL!": XL_ERR_BASE + 2045,  # -2146826243
+    "#CONNECT!": XL_ERR_BASE + 2046,
+    "#BLOCKED!": XL_ERR_BASE + 2047,
+    "#UNKNOWN!": XL_ERR_BASE + 2048,
+    "#FIELD!": XL_ERR_BASE + 2049,
     "#CALC!": XL_ERR_BASE + 2050,
 }
 RANGE_IID = "{00020846-0000-0000-C000-000000000046}"
@@ -145,6 +152,17 @@ class XlwingsWindows:
         book = ComWorkbook()
         return self.udfs.call_udf(self.module_name, func_name, tuple(args), book,
                                   caller or ComRange(None, "$Z$99"))
+
+    def read(self, rows: Sequence[Sequence[object]], *, err_to_str: bool = True,
+             address: str = "$A$1") -> object:
+        """``Range.options(ndim=2, err_to_str=...).value`` as xlwings' Windows code reads it
+        (``xlwings.Range`` over ``_xlwindows.Range``, its ``raw_value`` and
+        ``clean_value_data``) from a Range whose COM ``.Value`` holds ``rows``: what a
+        button's ``sheet.range(...).options(...).value`` gets in Excel."""
+        win = sys.modules["xlwings._xlwindows"]
+        com = ComRange(tuple(tuple(r) for r in rows), address)
+        return self.xlwings.Range(impl=win.Range(xl=com)).options(
+            ndim=2, err_to_str=err_to_str).value
 
     def vba_wrappers(self, workbook_name: str = "Budget.xlsm") -> str:
         """The VBA module *Import Functions* writes (``generate_vba_wrapper``)."""
