@@ -39,6 +39,18 @@ def _set(sheet: str, cell: str, value: object) -> Callable[[Workbook], None]:
     return f
 
 
+def _error(sheet: str, cell: str, code: str) -> Callable[[Workbook], None]:
+    """An error value openpyxl does not know as one (``#SPILL!``): written ``t="e"``, as Excel
+    stores it."""
+
+    def f(wb: Workbook) -> None:
+        c = wb[sheet][cell]
+        c.value = code
+        c.data_type = "e"
+
+    return f
+
+
 def _rename_header(sheet: str, table: str, col: int, new: str) -> Callable[[Workbook], None]:
     def f(wb: Workbook) -> None:
         ws = wb[sheet]
@@ -153,6 +165,12 @@ CASES: tuple[Case, ...] = (
          "Driftsbudget", "E5", "#REF!"),
     Case("error_value_div0", "kommun", _set("Centrala poster", "E4", "#DIV/0!"), "V10",
          "Centrala poster", "E4", "#DIV/0!"),
+    # Excel's newer error values: calamine refuses a whole sheet for them, and before 2026-12
+    # every amount of the sheet was missing (the sheet "could not be read")
+    Case("error_value_spill", "namnd", _error("Driftsbudget", "F5", "#SPILL!"), "V10",
+         "Driftsbudget", "F5", "felvärdet #SPILL!"),
+    Case("error_value_calc", "kommun", _error("Centrala poster", "E5", "#CALC!"), "V10",
+         "Centrala poster", "E5", "felvärdet #CALC!"),
     Case("blank_budget_of_a_unit", "namnd", _set("Resultatenheter", "C5", None), "V10",
          "Resultatenheter", "C5", "saknar budget"),
     Case("wrong_sign", "namnd", _set("Driftsbudget", "D4", -5000), "V10", "Driftsbudget", "D4",

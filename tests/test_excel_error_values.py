@@ -26,6 +26,7 @@ from openpyxl import load_workbook
 import tests.xlwings_double as xd
 from addin.excel_adapter import ExcelTableSource, excel_value
 from addin.excel_values import _XL_ERRORS, EXCEL_ERRORS, from_com
+from tests.workbook_fixtures import with_error
 from tests.xlwings_windows import ERRORS, XL_ERR_BASE, PyTime, XlwingsWindows
 from workbook_templates.files.reader import CellError
 from workbook_templates.generate.example import exempelkommun
@@ -138,3 +139,16 @@ def test_an_amount_equal_to_an_error_code_is_read_as_the_amount(
     n = read_namnd(ExcelTableSource(xd.Book(path)))
     assert _aldreomsorg_lon_2026(n) == Decimal("-2146826243")
     assert not [f for f in n.findings if f.location and f.location.cell == "F5"]
+
+
+@pytest.mark.parametrize("error", NEWER)
+def test_live_and_file_read_a_newer_error_alike(committee: Path, tmp_path: Path,
+                                                through_com: None, error: str) -> None:
+    """The same workbook read live (COM's integer through xlwings) and from the file (calamine
+    and the sheet XML): the same engine input, the same finding at the same cell."""
+    path = tmp_path / "social.xlsx"
+    shutil.copy(committee, path)
+    with_error(path, "Driftsbudget", "F5", error)
+    live = read_namnd(ExcelTableSource(xd.Book(path)))
+    assert live == read_namnd(path)
+    assert [f.location.cell for f in live.findings if error in f.message] == ["F5"]

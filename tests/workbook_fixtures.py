@@ -28,10 +28,12 @@ from __future__ import annotations
 import datetime as dt
 import io
 import struct
+import zipfile
 import zlib
 from pathlib import Path
 
 import xlsxwriter
+from lxml import etree
 
 INPUT_SHEET = "Indata"
 OWNED_SHEET = "Resultat"
@@ -374,3 +376,48 @@ def _rc(a1: str) -> tuple[int, int]:
     for ch in letters.upper():
         col = col * 26 + ord(ch) - 64
     return int(a1[len(letters):]) - 1, col - 1
+
+
+# ---------------------------------------------------------------------------------------------
+# An error value written into a sheet's XML
+
+_MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def _col_of(ref: str) -> int:
+    n = 0
+    for ch in ref.rstrip("0123456789"):
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def with_error(path: Path, sheet: str, ref: str, code: str) -> None:
+    """Make ``sheet!ref`` an error cell ``<c r=ref t="e"><v>code</v></c>`` by editing the sheet
+    XML (the cell replaced, or added to its row in column order); every other part is copied."""
+    from workbook_templates.files.reader import workbook_structure
+
+    with zipfile.ZipFile(path) as z:
+        part = workbook_structure(z).sheet(sheet).part
+        entries = [(i, z.read(i)) for i in z.infolist()]
+    root = etree.fromstring(next(data for i, data in entries if i.filename == part))
+    sd = root.find(f"{{{_MAIN_NS}}}sheetData")
+    row_no = int(ref.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+    row = next((r for r in sd if int(r.get("r")) == row_no), None)
+    if row is None:
+        row = etree.Element(f"{{{_MAIN_NS}}}row", r=str(row_no))
+        later = [r for r in sd if int(r.get("r")) > row_no]
+        (later[0].addprevious(row) if later else sd.append(row))
+    cell = next((c for c in row if c.get("r") == ref), None)
+    if cell is None:
+        cell = etree.Element(f"{{{_MAIN_NS}}}c", r=ref)
+        later = [c for c in row if _col_of(c.get("r")) > _col_of(ref)]
+        (later[0].addprevious(cell) if later else row.append(cell))
+    for child in list(cell):
+        cell.remove(child)
+    cell.set("t", "e")
+    etree.SubElement(cell, f"{{{_MAIN_NS}}}v").text = code
+    data = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+    assert f'<c r="{ref}"'.encode() in data and f"<v>{code}</v>".encode() in data
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, old in entries:
+            z.writestr(info, data if info.filename == part else old)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import io
 import posixpath
 import re
 import zipfile
@@ -629,24 +630,61 @@ class WorkbookReader:
         if sheet not in self._grids:
             self._check_extent(sheet)
             try:
-                cs = self._cal.get_sheet_by_name(sheet)
-                grid = cs.to_python(skip_empty_area=False)
-                merges = [
-                    (a[0] + 1, a[1] + 1, b[0] + 1, b[1] + 1)
-                    for a, b in cs.merged_cell_ranges or []
-                ]
+                grid, merges = _load_sheet(self._cal, sheet)
             except Exception as e:  # calamine's own error types for a damaged sheet part
-                raise WorkbookReadError(
-                    _finding(
-                        f"Bladet {sheet!r} kan inte läsas ({type(e).__name__}: {e}). Öppna "
-                        "arbetsboken i Excel, spara den på nytt och försök igen.",
-                        workbook=self.path.name,
-                        sheet=sheet,
-                    )
-                ) from None
+                # or an error value calamine does not know (#SPILL!, #CALC!, …)
+                loaded = self._load_without_newer_errors(sheet)
+                if loaded is None:
+                    raise WorkbookReadError(
+                        _finding(
+                            f"Bladet {sheet!r} kan inte läsas ({type(e).__name__}: {e}). Öppna "
+                            "arbetsboken i Excel, spara den på nytt och försök igen.",
+                            workbook=self.path.name,
+                            sheet=sheet,
+                        )
+                    ) from None
+                grid, merges = loaded
             self._grids[sheet] = grid
             self._merges[sheet] = merges
         return self._grids[sheet]
+
+    def _load_without_newer_errors(
+        self, sheet: str
+    ) -> tuple[list[list[object]], list[tuple[int, int, int, int]]] | None:
+        """The sheet as calamine reads it when the only thing calamine refuses in it is an
+        error value it does not know: calamine reads the seven classic errors (as an empty
+        cell, like any error: the cell's value comes from :meth:`_error_cells`) and refuses the
+        whole sheet for any other ("Unsupported cell error value '#SPILL!'"), so one ``#SPILL!``
+        or ``#CALC!`` anywhere on a sheet lost all of it. calamine is given a copy of the
+        workbook, in memory, where those cells hold ``#N/A`` instead; the value read for them
+        is still their own error (the scan of the unchanged part). None when the sheet has no
+        such value or still cannot be read: then the sheet's own error stands."""
+        info = self.structure.sheet(sheet)
+        if info is None or not info.part:
+            return None
+        others = {s.part for s in self.structure.sheets if s.part and s.part != info.part}
+        buf = io.BytesIO()
+        try:
+            fixed = _with_known_errors(self._zip.read(info.part))
+            if fixed is None:
+                return None
+            with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as out:
+                for item in self._zip.infolist():
+                    name = item.filename
+                    if name == info.part:
+                        out.writestr(name, fixed)
+                    elif name in others:  # never read from the copy: left out of its memory
+                        out.writestr(name, _EMPTY_SHEET)
+                    else:
+                        out.writestr(name, self._zip.read(item))
+            buf.seek(0)
+            copy = python_calamine.CalamineWorkbook.from_filelike(buf)
+            try:
+                return _load_sheet(copy, sheet)
+            finally:
+                copy.close()
+        except Exception:  # noqa: BLE001 - anything else wrong: the sheet's own error stands
+            return None
 
     def _check_extent(self, sheet: str) -> None:
         """Refuse a sheet whose cells span more than :data:`MAX_SHEET_CELLS` *before* calamine
@@ -1162,6 +1200,43 @@ def _parse_sheet_ref(text: str) -> tuple[str, str] | None:
         return None
     sheet = (m.group(1) or "").replace("''", "'") if m.group(1) else (m.group(2) or "")
     return sheet, m.group(3).replace("$", "")
+
+
+def _load_sheet(
+    cal: python_calamine.CalamineWorkbook, sheet: str
+) -> tuple[list[list[object]], list[tuple[int, int, int, int]]]:
+    """calamine's rows of ``sheet`` and its merged ranges (1-based, inclusive)."""
+    cs = cal.get_sheet_by_name(sheet)
+    grid = cs.to_python(skip_empty_area=False)
+    merges = [(a[0] + 1, a[1] + 1, b[0] + 1, b[1] + 1) for a, b in cs.merged_cell_ranges or []]
+    return grid, merges
+
+
+#: The error values calamine reads (0.8 – 0.9: as an empty cell). Any other makes it refuse the
+#: whole sheet.
+CALAMINE_ERRORS = frozenset({"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!"})
+_EMPTY_SHEET = (b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                b"<sheetData/></worksheet>")
+_ERROR_VALUES = etree.XPath(
+    "//*[local-name()='c'][@t='e']/*[local-name()='v'][string()]")
+
+
+def _with_known_errors(sheet_xml: bytes) -> bytes | None:
+    """The worksheet part with every error value calamine does not read (:data:`CALAMINE_ERRORS`)
+    replaced by ``#N/A``; None when it has none (or is not well-formed XML). Only the error
+    cells' values are visited (an XPath in libxml2), not every cell."""
+    try:
+        root = etree.fromstring(sheet_xml, parser=safe_xml_parser())
+    except (etree.XMLSyntaxError, ValueError):
+        return None
+    changed = False
+    for v in _ERROR_VALUES(root):
+        if v.text not in CALAMINE_ERRORS:
+            v.text = "#N/A"
+            changed = True
+    if not changed:
+        return None
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
 def _scan_errors(sheet_xml: bytes) -> dict[tuple[int, int], str]:
