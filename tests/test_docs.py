@@ -48,3 +48,14 @@ def test_argument_names_excel_shows_are_those_in_the_readme_and_the_guide() -> N
                      for a in func.__xlfunc__["args"]]
             assert readme.get(name) == shown, (name, readme.get(name), shown)
             assert guide.get(name) == shown, (name, guide.get(name), shown)
+
+
+def test_reliability_counts_the_bad_input_corpus() -> None:
+    """RELIABILITY.md says how many cases the bad-input corpus has, twice, and names each one."""
+    from tests.bad_inputs import CASES
+
+    text = (ROOT / "docs" / "RELIABILITY.md").read_text(encoding="utf-8")
+    assert f"| bad-input corpus | **{len(CASES)}** cases" in text
+    assert f"**Numbers: {len(CASES)} cases** (`CASES`)" in text
+    for case in CASES:
+        assert f"`{case.name}`" in text, case.name
