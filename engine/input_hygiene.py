@@ -69,6 +69,9 @@ EXCEL_ERRORS: dict[str, str] = {
     "#CONNECT!": "en extern källa som inte kan nås",
     "#BUSY!": "en beräkning som inte är klar",
     "#UNKNOWN!": "en okänd datatyp",
+    "#EXTERNAL!": "ett fel från en extern datakälla",
+    "#PYTHON!": "ett fel i en Python-formel",
+    "#TIMEOUT!": "en Python-formel som tog för lång tid",
 }
 # Finnish and Swedish Excel display some errors localised.
 _LOCAL_ERRORS: dict[str, str] = {

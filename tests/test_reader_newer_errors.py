@@ -27,7 +27,7 @@ from workbook_templates.pipeline.loader import read_kommun, read_namnd
 from workbook_templates.pipeline.refresh import refresh
 
 NEWER = ["#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#UNKNOWN!", "#BUSY!",
-         "#GETTING_DATA"]
+         "#GETTING_DATA", "#EXTERNAL!", "#PYTHON!", "#TIMEOUT!"]
 CLASSIC = ["#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!"]
 
 
