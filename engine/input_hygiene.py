@@ -27,7 +27,16 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from engine.checks import FD_ALLA, RR_ALLA
 from engine.findings import Finding, Location, Severity, excerpt
-from engine.money import CENT, MAX_AMOUNT, ZERO, AmountTooLarge, MoneyError, short_number, to_money
+from engine.money import (
+    CENT,
+    MAX_AMOUNT,
+    ZERO,
+    AmountTooLarge,
+    D,
+    MoneyError,
+    short_number,
+    to_money,
+)
 from engine.money import format_sv as _sv
 from engine.signs import LINE_SIGNS, line_sign_finding
 
@@ -44,6 +53,7 @@ __all__ = [
     "excel_error",
     "parse_amount",
     "parse_amounts",
+    "parse_number",
     "parse_year_header",
     "read_amount",
 ]
@@ -148,7 +158,7 @@ AMOUNT_PROBLEMS = ("ej beräknad", "felvärde", "sanningsvärde", "datum", "ej �
 
 
 def read_amount(
-    value: object, *, accept_numeric_text: bool = False
+    value: object, *, accept_numeric_text: bool = False, exact: bool = False
 ) -> Decimal | AmountProblem | None:
     """THE parser from a spreadsheet value to an engine amount, for the workbook loader and every
     Excel function alike: ``None`` for a blank (``None`` or only spaces; the caller's policy
@@ -158,6 +168,8 @@ def read_amount(
     text — also a number stored as text ("1000"), unless ``accept_numeric_text``. The value is
     what a reader gives for a cell (float/int/Decimal, str, bool, datetime, None); the add-in
     turns COM's shapes (error integers, the missing-argument marker) into these first.
+    ``exact``: the number as Excel holds it (a float's 15 significant digits), not rounded to the
+    cent: a key figure or ratio (:func:`parse_number`), never an amount of money.
     """
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
@@ -181,13 +193,22 @@ def read_amount(
             return AmountProblem("text", value)
         return AmountProblem("siffertext", value)
     try:
-        return to_money(value)
+        return _exact_number(value) if exact else to_money(value)
     except AmountTooLarge:  # at or beyond engine.money.MAX_AMOUNT (10**13)
         return AmountProblem("för stort", value)
     except (MoneyError, TypeError, ValueError):
         if isinstance(value, (int, float, Decimal)):
             return AmountProblem("för stort", value)  # finite, but beyond Decimal's precision
         return AmountProblem("ej belopp", value)
+
+
+def _exact_number(value: object) -> Decimal:
+    """A number at the precision Excel holds it (:func:`engine.money.D`: a float's 15
+    significant digits), within :data:`MAX_AMOUNT` like an amount."""
+    number = D(value)
+    if abs(number) >= MAX_AMOUNT:
+        raise AmountTooLarge(f"talet är orimligt stort: {short_number(value)}")
+    return number
 
 
 def _cell_message(problem: AmountProblem, location: Location | None) -> str:
@@ -289,6 +310,25 @@ def parse_amount(
         if wrong is not None:
             return wrong
     return amount
+
+
+def parse_number(
+    value: object,
+    *,
+    location: Location | None = None,
+    object: str | None = None,  # noqa: A002 - the Finding field's name
+    year: int | None = None,
+) -> Decimal | Finding | None:
+    """A key figure or ratio from a cell (a percentage, a margin such as 0,7951, a figure per
+    inhabitant): blank → ``None``, a number at the precision Excel holds it, else the V10 finding
+    :func:`parse_amount` gives for the same value (text, error values, dates, truth values).
+
+    Never rounded to the cent: a computed loan-servicing margin of 0,7951 is under the limit 0,8
+    (rounded to cents it read 0,80 and was not), 79,996 % is under 80 %."""
+    read = read_amount(value, exact=True)
+    if read is None or isinstance(read, Decimal):
+        return read
+    return Finding("V10", Severity.ERROR, _cell_message(read, location), object, year, location)
 
 
 class _General:

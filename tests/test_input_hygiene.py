@@ -15,6 +15,7 @@ from engine.input_hygiene import (
     check_year_columns,
     excel_error,
     parse_amount,
+    parse_number,
     parse_year_header,
 )
 
@@ -28,6 +29,19 @@ def test_v10_numbers_rounded_once_to_cent():
     assert parse_amount(-0.005) == D("-0.01")
     assert parse_amount(7) == D("7.00")
     assert parse_amount(D("1.234")) == D("1.23")
+
+
+def test_v10_key_figures_keep_their_precision_and_are_refused_like_amounts():
+    # a ratio is not money: 0,7951 stays 0,7951 (to the cent 0,80, over the V9 limit 0,8); a
+    # float is what Excel shows (15 significant digits): 79.996 -> 79.996, not 80.00
+    assert parse_number(D("0.7951")) == D("0.7951")
+    assert parse_number(79.996) == D("79.996")
+    assert parse_number(0.1 + 0.2) == D("0.300000000000000")  # Excel's 15 digits of the sum
+    assert parse_number(None) is None and parse_number("  ") is None
+    for bad in ("0,79 ungefär", "#DIV/0!", True, datetime(2024, 1, 1), 1e30):
+        f = parse_number(bad, location=C7)
+        assert isinstance(f, Finding) and f.rule == "V10" and f.location == C7
+        assert f.message == parse_amount(bad, location=C7).message
 
 
 @pytest.mark.parametrize("err", sorted(EXCEL_ERRORS))

@@ -394,3 +394,38 @@ def test_a_unit_that_types_only_its_arsbidrag_counts_in_the_statements(tmp_path:
     rows = {v: k[1:] for k, v in cells.items() if isinstance(v, str)}
     for label, code in (("Årsbidrag", "RR.AB"), ("Räkenskapsperiodens resultat", "RR.RES")):
         assert [cells[f"{c}{rows[label]}"] for c in "BCDEF"] == list(before[code]), label
+
+
+def test_crisis_key_figures_are_read_at_full_precision(tmp_path: Path) -> None:
+    # found 2026-12 (audit): tblKris went through the amount reader, which rounds to the cent:
+    # a computed loan-servicing margin of 0,7951 read 0,80 and was not "under 0,8", 79,996 %
+    # read 80,00 and was not "under 80 %". Typed here: all four 2019 criteria hold in 2023 and
+    # 2024 only at full precision (by hand: 79,996 < 80; tax 10 − 7,5 = 2,5 ≥ 2; loans
+    # 4 000 ≥ 1,5 × 2 000 = 3 000; 0,7951 < 0,8), so the warning depends on them.
+    from openpyxl import load_workbook
+
+    from engine.balance import bedom_v9
+    from workbook_templates.pipeline.loader import read_kommun
+
+    kommun = new_kommun(tmp_path / "kommun.xlsx", exempelkommun())
+    wb = load_workbook(kommun)
+    ws = wb["Balans och kris"]  # tblKris A15:L17, rows 16 (2023) and 17 (2024)
+    for row, (pct, margin) in ((16, (79.996, 0.7951)), (17, (60, 0.5))):
+        ws[f"C{row}"], ws[f"D{row}"] = 10, 7.5
+        ws[f"E{row}"], ws[f"F{row}"], ws[f"G{row}"], ws[f"H{row}"] = pct, 4000, 2000, margin
+    wb.save(kommun)
+    inp = read_kommun(kommun)
+    first = inp.kris[0]
+    assert first.koncern_kalkylerat_lanehanteringsbidrag == Decimal("0.7951")
+    assert first.koncern_arsbidrag_per_avskrivningar_pct == Decimal("79.996")
+    result = bedom_v9(inp.kris)
+    assert result.per_ar[2023] == {"arsbidrag_avskrivningar": True, "skattesats": True,
+                                   "lan_hyresansvar": True, "lanehanteringsbidrag": True}
+    assert result.nyckeltal is True
+    # text in a key-figure cell is still refused with its cell, never read as blank or zero
+    ws["H16"] = "0,79 ungefär"
+    wb.save(kommun)
+    inp = read_kommun(kommun)
+    [f] = [f for f in inp.findings if f.location and f.location.cell == "H16"]
+    assert f.rule == "V10" and "text" in f.message
+    assert inp.kris[0].koncern_kalkylerat_lanehanteringsbidrag is None

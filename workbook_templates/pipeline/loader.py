@@ -22,7 +22,7 @@ from engine.budget import Finansiering, Projekt, Uppgift
 from engine.catalogue import LabelError, catalogue
 from engine.findings import Finding, Location, Severity, excerpt
 from engine.gc_pause import without_gc_pauses
-from engine.input_hygiene import GENERAL, parse_amount, parse_amounts
+from engine.input_hygiene import GENERAL, parse_amount, parse_amounts, parse_number
 from engine.money import ZERO
 from engine.rb_rules import DEFAULT_RULES, Regelverk, rules_from_table
 from engine.resultatbalansering import (
@@ -598,6 +598,16 @@ def _optional_table(r: TableSource, spec: TableSpec, f: list[Finding]) -> Table 
     return _table(r, spec, f)
 
 
+def _number(cell: Cell, findings: list[Finding]) -> Decimal | None:
+    """A key figure or ratio (tblKris) at the precision Excel holds it, not rounded to the cent
+    (0,7951 is under 0,8); text and error values are V10 findings as for amounts."""
+    result = parse_number(cell.value, location=cell.location)
+    if isinstance(result, Finding):
+        findings.append(result)
+        return None
+    return result
+
+
 def _year(cell: Cell, f: list[Finding]) -> int | None:
     value = _amount(cell, f)
     if value is None:
@@ -640,7 +650,7 @@ def _balans_och_kris(r: TableSource, inp: KommunInput, f: list[Finding]) -> None
         ar = _year(row["År"], f)
         if ar is None:
             continue
-        values = {name: (None if row[h].is_blank else _amount(row[h], f))
+        values = {name: (None if row[h].is_blank else _number(row[h], f))
                   for name, h in zip(fields, T.KRIS.headers[1:], strict=True)}
         inp.kris.append(KrisNyckeltal(ar, **values, location=row["År"].location))
 
