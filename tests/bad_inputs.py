@@ -260,6 +260,10 @@ CASES: tuple[Case, ...] = (
          "V10", "Utfall", "F7", "flera rader"),
     Case("amounts_without_result_unit", "namnd", _set("Resultatenheter", "A5", None), "V10",
          "Resultatenheter", "A5", "ingen resultatenhet"),
+    # an approved accounts' row (tblBokslut) with its year but no amount: dropped without a
+    # word before 2026-12, which moved the V8/V9 deadline
+    Case("accounts_year_without_amount", "kommun", _set("Balans och kris", "B5", None), "V10",
+         "Balans och kris", "B5", "Ackumulerat överskott saknas"),
 )
 
 

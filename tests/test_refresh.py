@@ -429,3 +429,26 @@ def test_crisis_key_figures_are_read_at_full_precision(tmp_path: Path) -> None:
     [f] = [f for f in inp.findings if f.location and f.location.cell == "H16"]
     assert f.rule == "V10" and "text" in f.message
     assert inp.kris[0].koncern_kalkylerat_lanehanteringsbidrag is None
+
+
+def test_half_filled_rows_of_balans_och_kris_are_findings_at_the_blank_cell(
+        tmp_path: Path) -> None:
+    # found 2026-12 (audit): a tblBokslut row with its year but no amount, or a tblKris row with
+    # key figures but no year, was left out without a word (the V8/V9 deadline moved later)
+    from openpyxl import load_workbook
+
+    from workbook_templates.pipeline.loader import read_kommun
+
+    kommun = new_kommun(tmp_path / "kommun.xlsx", exempelkommun())
+    wb = load_workbook(kommun)
+    ws = wb["Balans och kris"]  # tblBokslut A3:C5 (2023, 2024), tblKris A15:L17
+    ws["B5"] = None  # 2024's accumulated surplus
+    ws["A4"] = None  # 2023's year, its amount 3 900 000 kept
+    ws["A16"] = None  # 2023's key figures without their year
+    wb.save(kommun)
+    inp = read_kommun(kommun)
+    found = {f.location.cell: f for f in inp.findings if f.rule == "V10"}
+    assert set(found) == {"B5", "A4", "A16"}
+    assert "Ackumulerat överskott saknas" in found["B5"].message
+    assert "Bokslutsår saknas" in found["A4"].message and "År saknas" in found["A16"].message
+    assert inp.historik == [] and [n.ar for n in inp.kris] == [2024]

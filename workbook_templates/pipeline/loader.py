@@ -628,6 +628,9 @@ def _balans_och_kris(r: TableSource, inp: KommunInput, f: list[Finding]) -> None
             continue
         ar, acc = _year(row["Bokslutsår"], f), _amount(row["Ackumulerat överskott"], f)
         approved = None if row["Fastställt år"].is_blank else _year(row["Fastställt år"], f)
+        _half_filled(row, ("Bokslutsår", "Ackumulerat överskott"), f,
+                     "ett fastställt bokslut behövs för tidsfristen i V8 och V9; en rad utan "
+                     "år eller belopp räknas inte")
         if ar is not None and acc is not None:
             inp.historik.append(Bokslutsbalans(ar, acc, approved, row["Bokslutsår"].location))
     t = _optional_table(r, T.ATGARDER, f)
@@ -649,10 +652,23 @@ def _balans_och_kris(r: TableSource, inp: KommunInput, f: list[Finding]) -> None
             continue
         ar = _year(row["År"], f)
         if ar is None:
+            _half_filled(row, ("År",), f, "nyckeltalen för utvärderingsförfarandet (V9) gäller "
+                         "ett bokslutsår; raden räknas inte")
             continue
         values = {name: (None if row[h].is_blank else _number(row[h], f))
                   for name, h in zip(fields, T.KRIS.headers[1:], strict=True)}
         inp.kris.append(KrisNyckeltal(ar, **values, location=row["År"].location))
+
+
+def _half_filled(row: TableRow, needed: Sequence[str], f: list[Finding], why: str) -> None:
+    """V10: a row of a table with something typed but one of the ``needed`` cells blank, at the
+    blank cell; such a row used to be left out without a word."""
+    for header in needed:
+        cell = row[header]
+        if cell.is_blank:
+            f.append(Finding("V10", Severity.ERROR,
+                             f"{header} saknas på raden ({why}). Fyll i {header.lower()} eller "
+                             "töm hela raden.", location=cell.location))
 
 
 def _date(cell: Cell, findings: list[Finding]) -> date | None:
