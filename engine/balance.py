@@ -7,8 +7,9 @@ All inputs are plain data in published signs (a deficit is negative):
 * V7 takes inverkan på likviditeten per year and the liquid assets at the start of the budget
   year (= the current year's closing forecast);
 * V8 takes räkenskapsperiodens överskott (underskott) per plan year, the accumulated surplus
-  (deficit) of the current year's balance forecast, the history of approved accounts and the
-  specified measures (åtgärder);
+  (deficit) of the current year's balance forecast, the history of approved accounts (tblBokslut,
+  and for the years it lacks the accounts the year columns show) and the specified measures
+  (åtgärder);
 * V9 takes the key figures of the last closed accounts (and the same history for the deadline
   criterion);
 * V11 takes the budget year's förändring av reserver and the same accumulated surplus as V8.
@@ -200,6 +201,7 @@ def underskottets_tackningsar(
     *,
     ackumulerat_prognos: Decimal | None = None,
     prognosar: int | None = None,
+    kolumnhistorik: Sequence[Bokslutsbalans] = (),
 ) -> int | None:
     """The deadline that governs the current balance-sheet deficit, or ``None`` if there is none.
 
@@ -207,20 +209,136 @@ def underskottets_tackningsar(
     accounts of the current unbroken run of deficits; more deficit accumulated later does not move
     it. When the approved accounts show no deficit but the current year's forecast
     (``ackumulerat_prognos`` for ``prognosar``) does, the deficit first appears in the accounts of
-    ``prognosar``, to be approved the year after.
+    ``prognosar``, to be approved the year after. ``kolumnhistorik``: accounts' figures read from
+    the budget's year columns (BAL.TIDOVERSK), for the years ``historik`` does not give.
+
+    A year missing inside the history is taken to continue the run when the year before it shows
+    a deficit, and to start it when that year shows none: the earliest deadline the known
+    accounts allow (docs/DECISIONS.md; :func:`check_v8_balans` says so in a warning).
     """
-    hist = sorted(historik, key=lambda b: b.ar)
-    if hist and hist[-1].ackumulerat < 0:
-        first = hist[-1]
-        for b in reversed(hist[:-1]):
-            if b.ackumulerat < 0 and b.ar == first.ar - 1:
-                first = b
-            else:
+    return _tidsfrist(historik, kolumnhistorik, ackumulerat_prognos, prognosar, "V8").ar
+
+
+@dataclass(frozen=True, slots=True)
+class _Punkt:
+    """One year's accumulated surplus (deficit) at 31.12: from tblBokslut (``"bokslut"``), from
+    the year columns' BAL.TIDOVERSK (``"kolumn"``) or the current year's forecast
+    (``"prognos"``)."""
+
+    ar: int
+    ackumulerat: Decimal
+    faststallelsear: int | None
+    kalla: str
+    location: Location | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Tidsfrist:
+    ar: int | None  # the deadline (None: no deficit)
+    senaste: _Punkt | None  # the latest year known (accounts, or the forecast)
+    findings: tuple[Finding, ...] = ()
+
+
+def _years_text(first: int, last: int) -> str:
+    return str(first) if first == last else f"{first}–{last}"
+
+
+def _tidsfrist(
+    historik: Sequence[Bokslutsbalans],
+    kolumnhistorik: Sequence[Bokslutsbalans],
+    ackumulerat_prognos: Decimal | None,
+    prognosar: int | None,
+    rule: str,
+) -> _Tidsfrist:
+    """The deadline of :func:`underskottets_tackningsar` and the findings on how far it can be
+    trusted: a year missing in the history, a run of deficits that reaches back to the earliest
+    year known from the workbook's columns or the forecast alone (the deadline may be earlier),
+    tblBokslut and BAL.TIDOVERSK disagreeing on whether a year shows a deficit, one year twice.
+    Raises ``ValueError`` for an impossible approval year (:func:`tackningsar`)."""
+    findings: list[Finding] = []
+    where = next((b.location for b in historik if b.location is not None), None)
+    points: dict[int, _Punkt] = {}
+    for b in historik:
+        seen = points.get(b.ar)
+        if seen is None:
+            points[b.ar] = _Punkt(b.ar, b.ackumulerat, b.faststallelsear, "bokslut", b.location)
+        elif seen.ackumulerat != b.ackumulerat:
+            findings.append(Finding(
+                rule, Severity.ERROR,
+                f"Bokslutet för {b.ar} står två gånger i bokslutshistoriken med olika belopp "
+                f"({_sv(seen.ackumulerat)} och {_sv(b.ackumulerat)}); det första räknas. Ta bort "
+                "den felaktiga raden.", "bokslutshistorik", b.ar, b.location))
+    for b in kolumnhistorik:
+        own = points.get(b.ar)
+        if own is None:
+            points[b.ar] = _Punkt(b.ar, b.ackumulerat, b.faststallelsear, "kolumn", b.location)
+        elif (own.ackumulerat < 0) != (b.ackumulerat < 0):
+            findings.append(Finding(
+                rule, Severity.WARNING,
+                f"Bokslutet för {b.ar} visar ackumulerat överskott {_sv(own.ackumulerat)} i "
+                f"bokslutshistoriken, men överskottet från tidigare räkenskapsperioder för "
+                f"{b.ar + 1} (BAL.TIDOVERSK under Centrala poster) är {_sv(b.ackumulerat)}: det "
+                "ena visar underskott, det andra inte. Tidsfristen beräknas från "
+                "bokslutshistoriken; rätta den uppgift som är fel.",
+                "bokslutshistorik", b.ar, own.location))
+    known = sorted(points.values(), key=lambda p: p.ar)
+    if ackumulerat_prognos is not None and prognosar is not None and ackumulerat_prognos < 0 \
+            and (not known or known[-1].ar < prognosar):
+        known.append(_Punkt(prognosar, ackumulerat_prognos, None, "prognos"))
+    if not known:
+        return _Tidsfrist(None, None, tuple(findings))
+    latest = known[-1]
+    if latest.ackumulerat >= 0:
+        return _Tidsfrist(None, latest, tuple(findings))
+    # walk back through the run of deficits that ends in the latest year
+    i = len(known) - 1
+    start_ar, start_fast = latest.ar, latest.faststallelsear
+    gap: tuple[int, int, int] | None = None  # first and last missing year, deadline without them
+    reached_earliest = False
+    while True:
+        if i == 0:
+            reached_earliest = True
+            break
+        prev, cur = known[i - 1], known[i]
+        if prev.ar < cur.ar - 1:
+            if gap is None:
+                gap = (prev.ar + 1, cur.ar - 1, tackningsar(cur.ar, cur.faststallelsear))
+            if prev.ackumulerat >= 0:  # the run may have begun in the first missing year
+                start_ar, start_fast = prev.ar + 1, None
                 break
-        return tackningsar(first.ar, first.faststallelsear)
-    if ackumulerat_prognos is not None and ackumulerat_prognos < 0 and prognosar is not None:
-        return tackningsar(prognosar)
-    return None
+        elif prev.ackumulerat >= 0:
+            break
+        i -= 1
+        start_ar, start_fast = prev.ar, prev.faststallelsear
+    deadline = tackningsar(start_ar, start_fast)
+    if gap is not None:
+        first, last, later = gap
+        missing = _years_text(first, last)
+        findings.append(Finding(
+            rule, Severity.WARNING,
+            f"Bokslutshistoriken saknar {missing}, så tidsfristen för underskottet kan inte "
+            f"bestämmas säkert. Den har beräknats som om underskottet fanns också under de åren "
+            f"(31.12.{deadline}); visade boksluten för {missing} inget underskott är den "
+            f"31.12.{later}. Fyll i de fastställda boksluten för {missing} i tblBokslut (Balans "
+            "och kris).", "bokslutshistorik", first, where))
+    if reached_earliest and known[0].kalla == "prognos":
+        findings.append(Finding(
+            rule, Severity.WARNING,
+            "Tidsfristen för underskottet kan inte bestämmas ur fastställda bokslut: inga finns "
+            f"angivna, så den har beräknats från balansprognosen för {known[0].ar} "
+            f"(31.12.{deadline}). Visade redan ett tidigare bokslut underskott är tidsfristen "
+            "tidigare. Fyll i de fastställda boksluten i tblBokslut (Balans och kris).",
+            "bokslutshistorik", known[0].ar, where))
+    elif reached_earliest and known[0].kalla == "kolumn":
+        findings.append(Finding(
+            rule, Severity.WARNING,
+            f"Tidsfristen för underskottet har beräknats från överskottet från tidigare "
+            f"räkenskapsperioder (BAL.TIDOVERSK) i arbetsbokens årskolumner: bokslutet för "
+            f"{known[0].ar}, det tidigaste arbetsboken visar, har redan underskott "
+            f"(31.12.{deadline}). Uppstod underskottet tidigare är tidsfristen tidigare. Fyll i "
+            "de fastställda boksluten i tblBokslut (Balans och kris) tillbaka till det senaste "
+            "bokslutet utan underskott.", "bokslutshistorik", known[0].ar, where))
+    return _Tidsfrist(deadline, latest, tuple(findings))
 
 
 def _bad_history(exc: ValueError, historik: Sequence[Bokslutsbalans], rule: str = "V8") -> Finding:
@@ -239,6 +357,7 @@ def check_v8_balans(
     atgarder: Sequence[Atgard] = (),
     *,
     locations: Mapping[int, Location] | None = None,
+    kolumnhistorik: Sequence[Bokslutsbalans] = (),
 ) -> list[Finding]:
     """V8: the plan balances, and a balance-sheet deficit is covered in time by specified measures.
 
@@ -246,11 +365,14 @@ def check_v8_balans(
     plan years. ``ackumulerat_prognos``: accumulated surplus (deficit) in the balance sheet at the
     end of the current year (``budgetar - 1``) according to its balance forecast. ``historik``:
     approved accounts (for the deadline). ``atgarder``: the specified measures in the plan.
+    ``kolumnhistorik``: approved accounts' accumulated surplus read from the budget's year columns
+    (BAL.TIDOVERSK of column Y is the accounts of Y − 1), for the years ``historik`` lacks.
 
     * no accumulated deficit: the plan's total (Σ överskott) must be ≥ 0, or a plan deficit at
       most the forecast's accumulated surplus (seed §5.2.1) – error otherwise, info when the
       allowance is used;
-    * accumulated deficit: the deadline D (:func:`underskottets_tackningsar`); error if D has
+    * accumulated deficit: the deadline D (:func:`underskottets_tackningsar`, with warnings when
+      the history has a missing year or may not reach back to the first deficit); error if D has
       passed; error if the plan reaches D and the projected accumulated balance at the end of D is
       still negative; warning if the plan ends before D with a deficit left;
       specified measures are required: each with amount (> 0) and year; only measures in
@@ -276,13 +398,6 @@ def check_v8_balans(
             "ekonomiplan", budgetar, None))
     last = plan_years[-1]
     total = sum((overskott[y] for y in plan_years), ZERO)
-    try:
-        deadline = underskottets_tackningsar(
-            historik, ackumulerat_prognos=ackumulerat_prognos, prognosar=budgetar - 1
-        )
-    except ValueError as exc:
-        findings.append(_bad_history(exc, historik))
-        return findings
     if ackumulerat_prognos >= 0:
         if total < 0:
             if -total <= ackumulerat_prognos:
@@ -302,6 +417,13 @@ def check_v8_balans(
                     "ekonomiplan", budgetar, None))
         return findings
 
+    try:
+        frist = _tidsfrist(historik, kolumnhistorik, ackumulerat_prognos, budgetar - 1, "V8")
+    except ValueError as exc:
+        findings.append(_bad_history(exc, historik))
+        return findings
+    findings.extend(frist.findings)
+    deadline = frist.ar
     deficit = -ackumulerat_prognos
     assert deadline is not None
     if deadline < budgetar:
@@ -533,12 +655,14 @@ def bedom_v9(
     historik: Sequence[Bokslutsbalans] = (),
     version: str = "2019",
     samkommun: bool = False,
+    kolumnhistorik: Sequence[Bokslutsbalans] = (),
 ) -> V9Resultat:
     """V9: evaluate the evaluation-procedure criteria (KL 118 §) on closed accounts.
 
     Criteria (any one triggers the warning):
-    1. the balance-sheet deficit was not covered within the V8 deadline (from ``historik``: the
-       latest accounts show a deficit and their year is at or after the deadline);
+    1. the balance-sheet deficit was not covered within the V8 deadline (from ``historik``, and
+       ``kolumnhistorik`` for the years it lacks: the latest accounts show a deficit and their
+       year is at or after the deadline; a missing year is counted as :func:`_tidsfrist` says);
     2. (not joint authorities) the group's accumulated deficit ≥ 1 000 €/inv in the latest
        accounts and ≥ 500 €/inv in the previous ones;
     3. (not joint authorities) all four key-figure criteria of the rule ``version`` ("2019",
@@ -551,23 +675,26 @@ def bedom_v9(
     ver = _resolve_version(version, [n.ar for n in ny])
 
     hist = sorted(historik, key=lambda b: b.ar)
+    overdue: bool | None = None
+    deadline: int | None = None
     try:
-        deadline = underskottets_tackningsar(hist)
+        frist = _tidsfrist(hist, kolumnhistorik, None, None, "V9")
     except ValueError as exc:
         findings.append(_bad_history(exc, hist, rule="V9"))
-        hist, deadline = [], None
-    overdue: bool | None
-    if not hist:
-        overdue = None
-    else:
-        overdue = deadline is not None and hist[-1].ar >= deadline
-    if overdue:
-        findings.append(Finding(
-            "V9", Severity.WARNING,
-            f"Underskottet i balansräkningen ({_sv(hist[-1].ackumulerat)} i bokslutet {hist[-1].ar}) "
-            f"har inte täckts inom tidsfristen 31.12.{deadline}. Utvärderingsförfarande kan "
-            "inledas (KL 118 §). Besluta om åtgärder och förbered en utredning.",
-            "utvärderingsförfarande", hist[-1].ar, hist[-1].location))
+        frist = None
+    if frist is not None:
+        findings.extend(frist.findings)
+        deadline, latest = frist.ar, frist.senaste
+        if latest is not None:
+            overdue = deadline is not None and latest.ar >= deadline
+            if overdue:
+                findings.append(Finding(
+                    "V9", Severity.WARNING,
+                    f"Underskottet i balansräkningen ({_sv(latest.ackumulerat)} i bokslutet "
+                    f"{latest.ar}) har inte täckts inom tidsfristen 31.12.{deadline}. "
+                    "Utvärderingsförfarande kan inledas (KL 118 §). Besluta om åtgärder och "
+                    "förbered en utredning.",
+                    "utvärderingsförfarande", latest.ar, latest.location))
     if samkommun:
         return V9Resultat(ver.id, overdue, deadline, None, None, {}, tuple(findings))
 
@@ -630,11 +757,13 @@ def check_v9_utvarderingsforfarande(
     historik: Sequence[Bokslutsbalans] = (),
     version: str = "2019",
     samkommun: bool = False,
+    kolumnhistorik: Sequence[Bokslutsbalans] = (),
 ) -> list[Finding]:
     """V9 findings only (see :func:`bedom_v9`). An unknown ``version`` is an error finding."""
     try:
         return list(
-            bedom_v9(nyckeltal, historik=historik, version=version, samkommun=samkommun).findings
+            bedom_v9(nyckeltal, historik=historik, version=version, samkommun=samkommun,
+                     kolumnhistorik=kolumnhistorik).findings
         )
     except ValueError as exc:
         return [Finding("V9", Severity.ERROR, f"{exc}.", "utvärderingsförfarande", None, None)]

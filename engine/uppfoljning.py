@@ -460,23 +460,40 @@ def uppfoljning(
         acc = _accumulated_forecast(b, i)
         findings.extend(check_v11_investeringsreserv(budgetar, st.get("RR.BD.RES", i), acc))
         findings.extend(_balansenheter_reserv(b, i, budgetar))
+        kolumner = _accounts_from_columns(b, budgetar)
         if acc is not None:
-            findings.extend(check_v8_balans(budgetar, overskott, acc, historik, atgarder))
+            findings.extend(check_v8_balans(budgetar, overskott, acc, historik, atgarder,
+                                            kolumnhistorik=kolumner))
         else:
             findings.append(Finding(
                 "V8", Severity.WARNING,
                 "Balanskontrollen kräver det ackumulerade överskottet från tidigare "
                 "räkenskapsperioder (BAL.TIDOVERSK) för åren före budgetåret; fyll i det under "
                 "Centrala poster.", "BAL.TIDOVERSK", budgetar))
+    else:
+        kolumner = []
     if kris or historik:
-        v9 = check_v9_utvarderingsforfarande(kris, historik=historik, version=v9_version,
-                                             samkommun=b.budget.samkommun)
+        said = {f.message for f in findings if f.rule == "V8"}
+        v9 = [f for f in check_v9_utvarderingsforfarande(
+            kris, historik=historik, version=v9_version, samkommun=b.budget.samkommun,
+            kolumnhistorik=kolumner) if f.message not in said]  # a missing year: told once, by V8
         findings.extend(v9 or [Finding(
             "V9", Severity.INFO,
             f"Utvärderingsförfarandet (kriterier {v9_version}): inget av kriterierna uppfylls för "
             "de senaste boksluten.", "utvärderingsförfarande",
             max((n.ar for n in kris), default=None))])
     return Uppfoljning(objects, items, tab, summary, findings)
+
+
+def _accounts_from_columns(b: Berakning, budgetar: int) -> list[Bokslutsbalans]:
+    """The approved accounts' accumulated surplus the year columns show: BAL.TIDOVERSK of a
+    column for year Y before the budget year is the surplus from earlier periods in the balance
+    sheet of Y, i.e. the accumulated surplus of the accounts of Y − 1 (approved by Y)."""
+    prev = b.budget.central.get("BAL.TIDOVERSK")
+    if prev is None:
+        return []
+    return [Bokslutsbalans(int(y) - 1, v) for y, v in zip(b.budget.years, prev, strict=True)
+            if v is not None and int(y) < budgetar]
 
 
 def _balansenheter_reserv(b: Berakning, i: int, budgetar: int) -> list[Finding]:

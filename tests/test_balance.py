@@ -145,11 +145,73 @@ def test_v8_deadline_already_passed():
 
 
 def test_v8_plan_ends_before_deadline_with_deficit_left():
-    # forecast 2024 is the first deficit → 2024 + 1 + 4 = 2029, plan ends 2027 at −100
+    # accounts 2023 without deficit, forecast 2024 the first deficit → 2024 + 1 + 4 = 2029;
+    # the plan ends 2027 at −400 + 300 = −100
     plan = {2025: D("100"), 2026: D("100"), 2027: D("100")}
-    findings = check_v8_balans(2025, plan, D("-400"), [], [Atgard("Plan", D("400"), 2029)])
+    findings = check_v8_balans(2025, plan, D("-400"), [Bokslutsbalans(2023, D("5"))],
+                               [Atgard("Plan", D("400"), 2029)])
     [f] = findings
     assert (f.severity, f.year) == (Severity.WARNING, 2027) and "2029" in f.message
+
+
+def test_v8_deadline_gap_in_the_history_counts_conservatively_and_is_said():
+    # found 2026-12 (audit): accounts 2019, 2021–2023 with deficits, 2020 missing, forecast
+    # 2024 −10, budget year 2025. The old walk stopped at the gap: run from 2021 → 2026, not
+    # passed. Conservatively the run starts 2019 → 2024 < 2025: passed.
+    hist = [Bokslutsbalans(2019, D("-10"), location=Location(sheet="Balans och kris", cell="A4"))]
+    hist += [Bokslutsbalans(y, D("-10")) for y in (2021, 2022, 2023)]
+    findings = check_v8_balans(2025, PLAN, D("-10"), hist, [Atgard("x", D("10"), 2025)])
+    assert [(f.severity, f.year) for f in findings] == [(Severity.WARNING, 2020),
+                                                        (Severity.ERROR, 2024)]
+    gap = findings[0]
+    assert "saknar 2020" in gap.message and "31.12.2024" in gap.message
+    assert "31.12.2026" in gap.message and gap.location.cell == "A4"
+    assert "gått ut" in findings[1].message
+    assert underskottets_tackningsar(hist) == 2024
+    # a gap after accounts without a deficit: the run may have begun in the first missing year
+    # (2020 → approved 2021 → 2025), not only in 2021 (→ 2026)
+    assert underskottets_tackningsar([Bokslutsbalans(2019, D("5")),
+                                      Bokslutsbalans(2021, D("-5"))]) == 2025
+
+
+def test_v8_deadline_from_the_year_columns_when_no_accounts_are_given():
+    # found 2026-12 (audit): tblBokslut empty, the workbook's columns show BAL.TIDOVERSK −400
+    # in 2024 and −500 in 2025, i.e. the accounts of 2023 and 2024 show deficits; the forecast
+    # 2025 is −450. The deadline was taken from the forecast (2025 → 2030); the accounts of
+    # 2023 bound it: 2023 + 1 + 4 = 2028. Plan +100 × 3: −350, −250, −150 at the end of 2028.
+    columns = [Bokslutsbalans(2023, D("-400")), Bokslutsbalans(2024, D("-500"))]
+    plan = {2026: D("100"), 2027: D("100"), 2028: D("100")}
+    measures = [Atgard("Skatt", D("450"), 2026)]
+    findings = check_v8_balans(2026, plan, D("-450"), [], measures, kolumnhistorik=columns)
+    assert [(f.severity, f.year) for f in findings] == [(Severity.WARNING, 2023),
+                                                        (Severity.ERROR, 2028)]
+    assert "BAL.TIDOVERSK" in findings[0].message and "tidigare" in findings[0].message
+    assert sv(D(-150)) in findings[1].message
+    # the columns fill only the years tblBokslut lacks; from the first accounts without a
+    # deficit on, nothing is said about an earlier start
+    with_2022 = [Bokslutsbalans(2022, D("20"))]
+    findings = check_v8_balans(2026, plan, D("-450"), with_2022, measures, kolumnhistorik=columns)
+    assert [(f.severity, f.year) for f in findings] == [(Severity.ERROR, 2028)]
+    # tblBokslut and the columns disagree on whether 2023 shows a deficit: said, tblBokslut used
+    # (first deficit 2024 → 2029: the plan ends 2028 before it, at −150)
+    disagree = [Bokslutsbalans(2023, D("10"), location=Location(cell="A4")),
+                Bokslutsbalans(2024, D("-500"))]
+    findings = check_v8_balans(2026, plan, D("-450"), disagree, measures,
+                               kolumnhistorik=columns)
+    assert [(f.severity, f.year) for f in findings] == [(Severity.WARNING, 2023),
+                                                        (Severity.WARNING, 2028)]
+    assert "det ena visar underskott" in findings[0].message
+    assert findings[0].location.cell == "A4" and "31.12.2029" in findings[1].message
+
+
+def test_v8_deadline_from_the_forecast_alone_is_a_warning():
+    # no approved accounts at all: the deadline is the forecast's (2024 → 2029), which may be
+    # too late; said, asking for tblBokslut
+    plan = {2025: D("200"), 2026: D("200"), 2027: D("200")}
+    findings = check_v8_balans(2025, plan, D("-400"), [], [Atgard("Plan", D("400"), 2025)])
+    [f] = findings
+    assert (f.severity, f.year) == (Severity.WARNING, 2024)
+    assert "tblBokslut" in f.message and "31.12.2029" in f.message
 
 
 def test_v8_measures_required_complete_and_in_time():
@@ -296,6 +358,21 @@ def test_v9_deadline_criterion():
     assert any("31.12.2023" in f.message for f in res.findings)
     # same deficit but latest accounts 2022: deadline not yet reached
     assert bedom_v9([], historik=hist[:-1]).tidsfrist_overskriden is False
+
+
+def test_v9_deadline_criterion_with_a_missing_year_counts_conservatively():
+    # accounts 2018 and 2020–2023 show deficits, 2019 missing: the run may start 2018
+    # (→ 2018 + 1 + 4 = 2023, reached by the 2023 accounts); the old walk stopped at the gap
+    # (run from 2020 → 2025, not reached)
+    hist = [Bokslutsbalans(2018, D("-10"))] + [Bokslutsbalans(y, D("-10"))
+                                               for y in range(2020, 2024)]
+    res = bedom_v9([], historik=hist)
+    assert res.tidsfrist == 2023 and res.tidsfrist_overskriden is True
+    assert any(f.severity is Severity.WARNING and "saknar 2019" in f.message
+               for f in res.findings)
+    # the year columns' figures (BAL.TIDOVERSK) judge it when tblBokslut is empty
+    res = bedom_v9([], kolumnhistorik=[Bokslutsbalans(y, D("-10")) for y in range(2018, 2024)])
+    assert res.tidsfrist == 2023 and res.tidsfrist_overskriden is True
 
 
 def test_v9_joint_authority_only_deadline_criterion():

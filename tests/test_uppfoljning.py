@@ -287,3 +287,30 @@ def test_an_other_balance_units_loans_and_extraordinary_items_keep_the_sammandra
     items = {i.object for i in u.items}
     assert {"RR.EXTRA.INK", "FD.LAN.OKL"} <= items
     assert post_belopp(next(i for i in u.items if i.object == "FD.LAN.OKL"), b, 1) == D("30")
+
+
+def _six_years(central: dict[str, tuple[D | None, ...]]) -> Berakning:
+    """Columns 2024 (accounts) … 2029; one task costing 1 000 a year; ``central`` added."""
+    years = ("2024", "2025", "2026", "2027", "2028", "2029")
+    skola = Uppgift("Skola", "Bildningsnämnden", Finansiering.BUDGETFINANSIERAD,
+                    {"RR.VU.PERS.LON": (D("-1000"),) * 6})
+    return berakna(Budget("By", years, (skola,), (), central))
+
+
+def test_v8_deadline_bounded_by_the_columns_accounts_when_tblbokslut_is_empty() -> None:
+    # found 2026-12 (audit). Results (skatt − 1 000): 2024 −100, 2025 +50, plan +100 a year.
+    # BAL.TIDOVERSK −400 (2024) and −500 (2025): the accounts of 2023 and 2024 show deficits.
+    # Accumulated at the end of 2025 = −500 + 50 = −450. The deadline runs from the 2023
+    # accounts (approved 2024): 2028, where the plan reaches −450 + 300 = −150: an error. The
+    # old code took the forecast year 2025 (→ 2030) and only warned that the plan ends early.
+    from engine.balance import Atgard
+
+    b = _six_years({
+        "RR.SKATT": (D("900"), D("1050"), D("1100"), D("1100"), D("1100"), D("1100")),
+        "BAL.LIKV": (D("5000"), D("5000"), None, None, None, None),
+        "BAL.TIDOVERSK": (D("-400"), D("-500"), None, None, None, None)})
+    u = uppfoljning(b, budgetar=2026, atgarder=[Atgard("Skattehöjning", D("450"), 2026)])
+    v8 = [f for f in u.findings if f.rule == "V8"]
+    assert [(f.severity.value, f.year) for f in v8] == [("warning", 2023), ("error", 2028)]
+    assert "BAL.TIDOVERSK" in v8[0].message and "tblBokslut" in v8[0].message
+    assert "-150,00" in v8[1].message and "31.12.2028" in v8[1].message
