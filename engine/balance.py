@@ -374,7 +374,11 @@ def check_v8_balans(
     * accumulated deficit: the deadline D (:func:`underskottets_tackningsar`, with warnings when
       the history has a missing year or may not reach back to the first deficit); error if D has
       passed; error if the plan reaches D and the projected accumulated balance at the end of D is
-      still negative; warning if the plan ends before D with a deficit left;
+      still negative; warning if the plan ends before D with a deficit left; error if the
+      projected accumulated balance, once the deficit is covered, falls below zero again in a
+      later plan year ("Ekonomiplanen ska vara i balans eller visa överskott", seed §4.1,
+      §5.2.1); error if the plan's total is a deficit (there is no accumulated surplus for it to
+      fit in) and no error above already names a negative year;
       specified measures are required: each with amount (> 0) and year; only measures in
       budgetar..D count; their sum must cover the deficit (error otherwise);
     * fewer than three plan years: warning.
@@ -426,6 +430,15 @@ def check_v8_balans(
     deadline = frist.ar
     deficit = -ackumulerat_prognos
     assert deadline is not None
+    # the year the plan covers the deficit (the projected accumulated result ≥ 0 again)
+    acc = ackumulerat_prognos
+    covered: int | None = None
+    for y in plan_years:
+        acc += overskott[y]
+        if acc >= 0:
+            covered = y
+            break
+    negative_year_named = True  # an error below names a year whose accumulated result is < 0
     if deadline < budgetar:
         findings.append(Finding(
             "V8", Severity.ERROR,
@@ -449,13 +462,41 @@ def check_v8_balans(
                 f"slutet av {deadline}. Ekonomiplanen ska visa överskott som täcker underskottet "
                 f"senast 31.12.{deadline}; skärp åtgärderna.",
                 "ackumulerat underskott", deadline, locs.get(deadline)))
-        elif acc_at_deadline is None and acc < 0:
+        else:
+            negative_year_named = False
+            if acc_at_deadline is None and covered is None:
+                findings.append(Finding(
+                    "V8", Severity.WARNING,
+                    f"Ekonomiplanen slutar {last} med ett ackumulerat underskott på {_sv(acc)}, "
+                    f"men tidsfristen för täckningen är 31.12.{deadline}. Förläng ekonomiplanen "
+                    f"till {deadline} och visa hur underskottet täcks.",
+                    "ackumulerat underskott", last, locs.get(last)))
+    # once covered, the accumulated result must not fall below zero again (a new deficit in
+    # the balance sheet, planned while the old one is being covered)
+    acc = ackumulerat_prognos
+    for y in plan_years:
+        acc += overskott[y]
+        if covered is not None and y > covered and acc < 0:
+            negative_year_named = True
             findings.append(Finding(
-                "V8", Severity.WARNING,
-                f"Ekonomiplanen slutar {last} med ett ackumulerat underskott på {_sv(acc)}, men "
-                f"tidsfristen för täckningen är 31.12.{deadline}. Förläng ekonomiplanen till "
-                f"{deadline} och visa hur underskottet täcks.",
-                "ackumulerat underskott", last, locs.get(last)))
+                "V8", Severity.ERROR,
+                f"Underskottet i balansräkningen ({_sv(ackumulerat_prognos)} enligt "
+                f"balansprognosen) täcks {covered} enligt ekonomiplanen, men det ackumulerade "
+                f"resultatet blir åter negativt {y}: {_sv(acc)} i slutet av året. Ekonomiplanen "
+                "ska vara i balans eller visa överskott (KL 110 § 3 mom.); planera inte ett nytt "
+                f"underskott i balansräkningen. Förbättra resultatet för {y} (åtgärder, lägre "
+                "utgifter eller högre inkomster).",
+                "ackumulerat underskott", y, locs.get(y)))
+            break
+    if total < 0 and not negative_year_named:
+        findings.append(Finding(
+            "V8", Severity.ERROR,
+            f"Ekonomiplanen visar underskott {_sv(total)} över planperioden fast balansräkningen "
+            f"redan visar underskott ({_sv(ackumulerat_prognos)} enligt balansprognosen för "
+            f"{budgetar - 1}). Ett underskott i planen får bara rymmas i ett ackumulerat "
+            "överskott (JHS 199 §5.2.1), och det finns inget; planen ska vara i balans eller visa "
+            "överskott och täcka underskottet. Besluta om åtgärder som förbättrar resultatet.",
+            "ekonomiplan", budgetar, None))
 
     # specified measures
     if not atgarder:

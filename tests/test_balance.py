@@ -154,6 +154,43 @@ def test_v8_plan_ends_before_deadline_with_deficit_left():
     assert (f.severity, f.year) == (Severity.WARNING, 2027) and "2029" in f.message
 
 
+def test_v8_deficit_covered_then_a_new_deficit_in_a_later_plan_year_is_an_error():
+    # found 2026-12 (audit): only the deadline year was checked. Accounts 2021–2024 show
+    # deficits (the run starts 2021, approved 2022 → deadline 2026); forecast 2025 −100;
+    # plan 2026 +100 → 0 (covered at the deadline), 2027 −500 → −500, 2028 −500 → −1 000.
+    hist = [Bokslutsbalans(y, D("-100")) for y in range(2021, 2025)]
+    plan = {2026: D("100"), 2027: D("-500"), 2028: D("-500")}
+    findings = check_v8_balans(2026, plan, D("-100"), hist, [Atgard("Skatt", D("100"), 2026)],
+                               locations={2027: Location(sheet="Resultaträkning", cell="E40")})
+    [f] = findings  # the plan total −900 is not told again: this error names the year
+    assert (f.rule, f.severity, f.year) == ("V8", Severity.ERROR, 2027)
+    assert "täcks 2026" in f.message and f"åter negativt 2027: {sv(D(-500))}" in f.message
+    assert f.location.cell == "E40"
+    # the audit's own repro (accounts of 2021 only): the same error, and a warning that the
+    # accounts of 2022–2024 are missing (the deadline 2026 assumes they show deficits too)
+    findings = check_v8_balans(2026, plan, D("-100"), [Bokslutsbalans(2021, D("-100"))],
+                               [Atgard("Skatt", D("100"), 2026)])
+    assert [(f.severity, f.year) for f in findings] == [(Severity.WARNING, 2022),
+                                                        (Severity.ERROR, 2027)]
+    # covered, then results below zero that the surplus built in the plan absorbs: fine
+    # (−100 + 300 = 200, − 100 = 100, − 50 = 50 ≥ 0)
+    plan = {2026: D("300"), 2027: D("-100"), 2028: D("-50")}
+    assert check_v8_balans(2026, plan, D("-100"), hist, [Atgard("Skatt", D("100"), 2026)]) == []
+
+
+def test_v8_a_plan_deficit_while_the_balance_sheet_shows_a_deficit_is_an_error():
+    # accounts 2024 −400 (first deficit, approved 2025 → deadline 2029), forecast 2025 −400;
+    # plan −10 × 3 = −30: it deepens the deficit (−430 at the end of 2028). Before 2026-12 only
+    # the warning that the plan ends before the deadline.
+    plan = {2026: D("-10"), 2027: D("-10"), 2028: D("-10")}
+    findings = check_v8_balans(2026, plan, D("-400"),
+                               [Bokslutsbalans(2023, D("5")), Bokslutsbalans(2024, D("-400"))],
+                               [Atgard("Skatt", D("400"), 2029)])
+    assert [(f.severity, f.object) for f in findings] == [
+        (Severity.WARNING, "ackumulerat underskott"), (Severity.ERROR, "ekonomiplan")]
+    assert f"underskott {sv(D(-30))} över planperioden" in findings[1].message
+
+
 def test_v8_deadline_gap_in_the_history_counts_conservatively_and_is_said():
     # found 2026-12 (audit): accounts 2019, 2021–2023 with deficits, 2020 missing, forecast
     # 2024 −10, budget year 2025. The old walk stopped at the gap: run from 2021 → 2026, not
