@@ -736,15 +736,31 @@ def bedom_v9(
                     "Utvärderingsförfarande kan inledas (KL 118 §). Besluta om åtgärder och "
                     "förbered en utredning.",
                     "utvärderingsförfarande", latest.ar, latest.location))
+    if overdue is None and frist is not None:
+        findings.append(Finding(
+            "V9", Severity.INFO,
+            "Kriteriet att underskottet i balansräkningen inte har täckts inom tidsfristen kan "
+            "inte bedömas: inga fastställda bokslut är angivna. Fyll i de fastställda boksluten "
+            "(ackumulerat överskott per bokslutsår) i tblBokslut (Balans och kris).",
+            "utvärderingsförfarande", None, None))
     if samkommun:
         return V9Resultat(ver.id, overdue, deadline, None, None, {}, tuple(findings))
 
     per_inv: bool | None = None
-    if len(ny) >= 2:
-        latest, prev = ny[-1], ny[-2]
-        a, b = latest.koncern_ackumulerat_per_inv, prev.koncern_ackumulerat_per_inv
-        if a is None or b is None or prev.ar != latest.ar - 1:
-            per_inv = None
+    consecutive = len(ny) >= 2 and ny[-1].ar - ny[-2].ar == 1
+    if consecutive:
+        last, prev = ny[-1], ny[-2]
+        a, b = last.koncern_ackumulerat_per_inv, prev.koncern_ackumulerat_per_inv
+        if a is None or b is None:
+            missing_years = [n.ar for n in (prev, last) if n.koncern_ackumulerat_per_inv is None]
+            findings.append(Finding(
+                "V9", Severity.INFO,
+                "Kriteriet om kommunkoncernens ackumulerade underskott per invånare (minst 1 000 "
+                "€ i det senaste bokslutet och 500 € i det föregående) kan inte bedömas: "
+                "koncernens ackumulerade överskott per invånare saknas för "
+                f"{' och '.join(map(str, missing_years))}. Komplettera nyckeltalen i tblKris.",
+                "utvärderingsförfarande", missing_years[-1],
+                (last if a is None else prev).location))
         else:
             per_inv = a <= ver.underskott_senaste and b <= ver.underskott_foregaende
     if per_inv:
@@ -759,12 +775,13 @@ def bedom_v9(
     for n in ny[-2:]:
         per_ar[n.ar] = {k.id: k.evaluate(n) for k in ver.kriterier}
     key_all: bool | None
-    if len(ny) < 2 or ny[-1].ar - ny[-2].ar != 1:
+    if not consecutive:
         key_all = None
         findings.append(Finding(
             "V9", Severity.INFO,
-            "Nyckeltalskriterierna kan inte bedömas: de kräver två på varandra följande bokslut. "
-            "Ange nyckeltalen för de två senaste boksluten.",
+            "Nyckeltalskriterierna och kriteriet om koncernens ackumulerade underskott per "
+            "invånare kan inte bedömas: de kräver två på varandra följande bokslut. Ange "
+            "nyckeltalen för de två senaste boksluten i tblKris.",
             "utvärderingsförfarande", ny[-1].ar if ny else None, None))
     else:
         values = [v for yr in per_ar.values() for v in yr.values()]

@@ -27,6 +27,7 @@ from engine.balance import (
     Atgard,
     Bokslutsbalans,
     KrisNyckeltal,
+    bedom_v9,
     check_v7_likviditet,
     check_v8_balans,
     check_v9_utvarderingsforfarande,
@@ -474,15 +475,31 @@ def uppfoljning(
         kolumner = []
     if kris or historik:
         said = {f.message for f in findings if f.rule == "V8"}
-        v9 = [f for f in check_v9_utvarderingsforfarande(
-            kris, historik=historik, version=v9_version, samkommun=b.budget.samkommun,
-            kolumnhistorik=kolumner) if f.message not in said]  # a missing year: told once, by V8
-        findings.extend(v9 or [Finding(
-            "V9", Severity.INFO,
-            f"Utvärderingsförfarandet (kriterier {v9_version}): inget av kriterierna uppfylls för "
-            "de senaste boksluten.", "utvärderingsförfarande",
-            max((n.ar for n in kris), default=None))])
+        v9 = [f for f in _v9(kris, historik, kolumner, v9_version, b.budget.samkommun)
+              if f.message not in said]  # a missing year of the history: told once, by V8
+        findings.extend(v9)
     return Uppfoljning(objects, items, tab, summary, findings)
+
+
+def _v9(kris: Sequence[KrisNyckeltal], historik: Sequence[Bokslutsbalans],
+        kolumner: Sequence[Bokslutsbalans], version: str, samkommun: bool) -> list[Finding]:
+    """V9's findings, and an info that none of its criteria is met only when every criterion
+    could be judged (one that could not is named in an info of its own, never a silent "no")."""
+    try:
+        res = bedom_v9(kris, historik=historik, version=version, samkommun=samkommun,
+                       kolumnhistorik=kolumner)
+    except ValueError:
+        return check_v9_utvarderingsforfarande(kris, version=version)  # the unknown version
+    judged = [res.tidsfrist_overskriden] if samkommun else \
+        [res.tidsfrist_overskriden, res.underskott_per_inv, res.nyckeltal]
+    if not all(v is False for v in judged):
+        return list(res.findings)
+    which = ("tidsfristkriteriet, det enda som gäller samkommuner, uppfylls inte" if samkommun
+             else "inget av kriterierna uppfylls")
+    return [*res.findings, Finding(
+        "V9", Severity.INFO,
+        f"Utvärderingsförfarandet (kriterier {res.version}): {which} för de senaste boksluten.",
+        "utvärderingsförfarande", max((n.ar for n in kris), default=None))]
 
 
 def _accounts_from_columns(b: Berakning, budgetar: int) -> list[Bokslutsbalans]:

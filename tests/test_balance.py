@@ -312,8 +312,13 @@ def crisis_pre(ar, **over):
     return KrisNyckeltal(ar, **base)
 
 
+#: approved accounts without a deficit: the deadline criterion is judged (not met), so the tests
+#: of the key figures see only their own findings
+NO_DEFICIT = [Bokslutsbalans(2023, D("10"))]
+
+
 def test_v9_2019_set_all_four_two_years_in_a_row():
-    res = bedom_v9([crisis_2019(2022), crisis_2019(2023)])
+    res = bedom_v9([crisis_2019(2022), crisis_2019(2023)], historik=NO_DEFICIT)
     assert res.version == "2019" and res.nyckeltal is True and res.varning
     [f] = res.findings
     assert (f.rule, f.severity, f.year) == ("V9", Severity.WARNING, 2023)
@@ -323,7 +328,7 @@ def test_v9_2019_set_all_four_two_years_in_a_row():
 def test_v9_2019_set_one_year_only_is_not_enough():
     # 2022: årsbidrag/avskrivningar 80 % exactly (not < 80) → the pair fails
     res = bedom_v9([crisis_2019(2022, koncern_arsbidrag_per_avskrivningar_pct=D("80")),
-                    crisis_2019(2023)])
+                    crisis_2019(2023)], historik=NO_DEFICIT)
     assert res.nyckeltal is False and not res.varning and res.findings == ()
     assert res.per_ar[2022]["arsbidrag_avskrivningar"] is False
     assert res.per_ar[2023]["arsbidrag_avskrivningar"] is True
@@ -362,14 +367,15 @@ def test_v9_versions_are_dated():
 
 def test_v9_missing_figure_is_info_not_a_silent_no():
     res = bedom_v9([crisis_2019(2022),
-                    crisis_2019(2023, koncern_kalkylerat_lanehanteringsbidrag=None)])
+                    crisis_2019(2023, koncern_kalkylerat_lanehanteringsbidrag=None)],
+                   historik=NO_DEFICIT)
     assert res.nyckeltal is None
     [f] = res.findings
     assert f.severity is Severity.INFO and "lanehanteringsbidrag (2023)" in f.message
 
 
 def test_v9_years_must_be_consecutive():
-    res = bedom_v9([crisis_2019(2021), crisis_2019(2023)])
+    res = bedom_v9([crisis_2019(2021), crisis_2019(2023)], historik=NO_DEFICIT)
     assert res.nyckeltal is None and "två på varandra följande" in res.findings[0].message
 
 
@@ -378,7 +384,7 @@ def test_v9_accumulated_deficit_per_inhabitant():
     ny = [crisis_2019(2022, koncern_ackumulerat_per_inv=D("-500"),
                       koncern_kalkylerat_lanehanteringsbidrag=D("1.2")),
           crisis_2019(2023, koncern_ackumulerat_per_inv=D("-1000"))]
-    res = bedom_v9(ny)
+    res = bedom_v9(ny, historik=NO_DEFICIT)
     assert res.underskott_per_inv is True and res.nyckeltal is False
     [f] = res.findings
     assert sv(D(1000)) in f.message and sv(D(500)) in f.message
@@ -412,6 +418,24 @@ def test_v9_deadline_criterion_with_a_missing_year_counts_conservatively():
     assert res.tidsfrist == 2023 and res.tidsfrist_overskriden is True
 
 
+def test_v9_what_could_not_be_judged_is_named_never_a_silent_no():
+    # found 2026-12 (audit): the group's accumulated surplus per inhabitant blank in 2023 gave
+    # no finding at all, and the follow-up then said "inget av kriterierna uppfylls"
+    ny = [crisis_2019(2022, koncern_kalkylerat_lanehanteringsbidrag=D("1.2")),
+          crisis_2019(2023, koncern_ackumulerat_per_inv=None,
+                      location=Location(sheet="Balans och kris", cell="A17"))]
+    res = bedom_v9(ny, historik=NO_DEFICIT)
+    assert res.underskott_per_inv is None and res.nyckeltal is False and not res.varning
+    [f] = res.findings
+    assert (f.severity, f.year, f.location.cell) == (Severity.INFO, 2023, "A17")
+    assert "per invånare" in f.message and "saknas för 2023" in f.message
+    # no approved accounts: the deadline criterion cannot be judged
+    res = bedom_v9(ny[:1] + [crisis_2019(2023)])
+    assert res.tidsfrist_overskriden is None
+    [f] = res.findings
+    assert f.severity is Severity.INFO and "tidsfristen kan inte bedömas" in f.message
+
+
 def test_v9_joint_authority_only_deadline_criterion():
     hist = [Bokslutsbalans(y, D("-10")) for y in range(2018, 2024)]
     ny = [crisis_2019(2022, koncern_ackumulerat_per_inv=D("-2000")),
@@ -420,7 +444,9 @@ def test_v9_joint_authority_only_deadline_criterion():
     assert res.tidsfrist_overskriden is True
     assert res.underskott_per_inv is None and res.nyckeltal is None
     assert len(res.findings) == 1
-    assert bedom_v9(ny, samkommun=True).findings == ()
+    # without accounts the one criterion cannot be judged: said, never a silent "no"
+    [info] = bedom_v9(ny, samkommun=True).findings
+    assert info.severity is Severity.INFO and "tblBokslut" in info.message
 
 
 def test_v9_unknown_version_is_a_finding():

@@ -314,3 +314,25 @@ def test_v8_deadline_bounded_by_the_columns_accounts_when_tblbokslut_is_empty() 
     assert [(f.severity.value, f.year) for f in v8] == [("warning", 2023), ("error", 2028)]
     assert "BAL.TIDOVERSK" in v8[0].message and "tblBokslut" in v8[0].message
     assert "-150,00" in v8[1].message and "31.12.2028" in v8[1].message
+
+
+def test_v9_names_what_it_could_not_judge_instead_of_saying_none_is_met() -> None:
+    # found 2026-12 (audit): a blank group accumulated surplus per inhabitant (2024) left that
+    # criterion unjudged, yet the follow-up said "inget av kriterierna uppfylls"
+    from engine.balance import Bokslutsbalans, KrisNyckeltal
+
+    calm = [KrisNyckeltal(y, koncern_ackumulerat_per_inv=D("300") if y == 2023 else None,
+                          skattesats=D("8"), skattesats_vagt_medel=D("7.5"),
+                          koncern_arsbidrag_per_avskrivningar_pct=D("120"),
+                          koncern_lan_och_hyresansvar_per_inv=D("2000"),
+                          koncern_lan_och_hyresansvar_per_inv_medel=D("2000"),
+                          koncern_kalkylerat_lanehanteringsbidrag=D("1.5")) for y in (2023, 2024)]
+    u = uppfoljning(berakna(_budget()), kris=calm, historik=[Bokslutsbalans(2024, D("100"))])
+    [f] = [f for f in u.findings if f.rule == "V9"]
+    assert f.severity.value == "info" and "inget av kriterierna" not in f.message
+    assert "per invånare" in f.message and "2024" in f.message
+    # no approved accounts: the deadline criterion is named, and again no "none is met"
+    full = [replace(n, koncern_ackumulerat_per_inv=D("300")) for n in calm]
+    u = uppfoljning(berakna(_budget()), kris=full)
+    [f] = [f for f in u.findings if f.rule == "V9"]
+    assert "tidsfristen kan inte bedömas" in f.message
