@@ -454,17 +454,36 @@ def uppfoljning(
         findings.extend(summary.findings)
 
         inverkan = {y: st.get("FD.INV", j) for j, y in enumerate(years) if y >= budgetar}
-        start = _liquid_assets_at_start(b, i)
+        start = _liquid_assets_at_start(b, budgetar)
+        current_missing = budgetar - 1 not in years
         if start is not None:
             findings.extend(check_v7_likviditet(inverkan, start, budgetar))
+        else:  # never skipped without a word
+            why = (f"årskolumnen för {budgetar - 1} (innevarande år) saknas, så dess likvida "
+                   "medel 31.12 är okända" if current_missing else
+                   f"varken Likvida medel (BAL.LIKV) för {budgetar - 1} eller likvida medel vid "
+                   f"årets början (BAL.LIKV.START) för {budgetar} är ifyllda")
+            findings.append(Finding(
+                "V7", Severity.WARNING,
+                "Likviditetskontrollen (en negativ inverkan på likviditeten får inte vara större "
+                f"än de likvida medlen vid budgetårets ingång) kan inte göras: {why}. Fyll i de "
+                f"likvida medlen vid ingången av {budgetar} under Centrala poster.",
+                "BAL.LIKV", budgetar))
         overskott = {y: st.get("RR.OVERSKOTT", j) for j, y in enumerate(years) if y >= budgetar}
-        acc = _accumulated_forecast(b, i)
+        acc = _accumulated_forecast(b, budgetar)
         findings.extend(check_v11_investeringsreserv(budgetar, st.get("RR.BD.RES", i), acc))
         findings.extend(_balansenheter_reserv(b, i, budgetar))
         kolumner = _accounts_from_columns(b, budgetar)
         if acc is not None:
             findings.extend(check_v8_balans(budgetar, overskott, acc, historik, atgarder,
                                             kolumnhistorik=kolumner))
+        elif current_missing:
+            findings.append(Finding(
+                "V8", Severity.WARNING,
+                f"Balanskontrollen kräver det ackumulerade överskottet i slutet av {budgetar - 1} "
+                f"(innevarande år), men årskolumnen för {budgetar - 1} saknas. Lägg till den i "
+                "tblAr och i indatatabellerna, med överskottet från tidigare räkenskapsperioder "
+                "(BAL.TIDOVERSK) under Centrala poster.", "BAL.TIDOVERSK", budgetar))
         else:
             findings.append(Finding(
                 "V8", Severity.WARNING,
@@ -535,22 +554,29 @@ def _balansenheter_reserv(b: Berakning, i: int, budgetar: int) -> list[Finding]:
     return out
 
 
-def _liquid_assets_at_start(b: Berakning, i: int) -> Decimal | None:
-    """Likvida medel at 1.1 of column ``i``: its BAL.LIKV.START, else the previous column's 31.12."""
+def _liquid_assets_at_start(b: Berakning, budgetar: int) -> Decimal | None:
+    """Likvida medel at 1.1 of ``budgetar``: its BAL.LIKV.START, else BAL.LIKV at 31.12 of the
+    year before (by year: the column before need not be that year's)."""
+    years = [int(y) for y in b.budget.years]
     central = b.budget.central
     start = central.get("BAL.LIKV.START")
-    if start is not None and start[i] is not None:
-        return start[i]
+    if start is not None and start[years.index(budgetar)] is not None:
+        return start[years.index(budgetar)]
     closing = central.get("BAL.LIKV")
-    if i > 0 and closing is not None and closing[i - 1] is not None:
-        return closing[i - 1]
+    if budgetar - 1 in years and closing is not None:
+        return closing[years.index(budgetar - 1)]
     return None
 
 
-def _accumulated_forecast(b: Berakning, i: int) -> Decimal | None:
-    """Accumulated surplus at the end of the year before column ``i``: that year's earlier
-    surpluses plus its own result (the balance forecast of the current year)."""
+def _accumulated_forecast(b: Berakning, budgetar: int) -> Decimal | None:
+    """Accumulated surplus at the end of the year before ``budgetar`` (the current year): its
+    earlier surpluses plus its own result (its balance forecast); None when that year has no
+    column or no BAL.TIDOVERSK."""
+    years = [int(y) for y in b.budget.years]
     prev = b.budget.central.get("BAL.TIDOVERSK")
-    if i == 0 or prev is None or prev[i - 1] is None:
+    if budgetar - 1 not in years or prev is None:
         return None
-    return prev[i - 1] + b.statement.get("RR.OVERSKOTT", i - 1)
+    j = years.index(budgetar - 1)
+    if prev[j] is None:
+        return None
+    return prev[j] + b.statement.get("RR.OVERSKOTT", j)

@@ -262,6 +262,10 @@ CASES: tuple[Case, ...] = (
          "Resultatenheter", "A5", "ingen resultatenhet"),
     # an approved accounts' row (tblBokslut) with its year but no amount: dropped without a
     # word before 2026-12, which moved the V8/V9 deadline
+    # a year missing between the year columns (2023, 2025, …): the checks took the column before
+    # the budget year's for the year before it, without a word, before 2026-12
+    Case("year_column_gap", "kommun", _set("Inställningar", "B14", 2023), "V10",
+         "Inställningar", "B15", "på varandra följande år"),
     Case("accounts_year_without_amount", "kommun", _set("Balans och kris", "B5", None), "V10",
          "Balans och kris", "B5", "Ackumulerat överskott saknas"),
 )

@@ -336,3 +336,32 @@ def test_v9_names_what_it_could_not_judge_instead_of_saying_none_is_met() -> Non
     u = uppfoljning(berakna(_budget()), kris=full)
     [f] = [f for f in u.findings if f.rule == "V9"]
     assert "tidsfristen kan inte bedömas" in f.message
+
+
+def test_v7_without_liquid_assets_at_the_start_is_a_warning_not_skipped() -> None:
+    # found 2026-12 (audit): no BAL.LIKV for 2025 and no BAL.LIKV.START for 2026: V7 was left
+    # out without a word
+    base = _budget()
+    central = {c: v for c, v in base.central.items() if c != "BAL.LIKV"}
+    u = uppfoljning(berakna(replace(base, central=central)), budgetar=2026)
+    [f] = [f for f in u.findings if f.rule == "V7"]
+    assert (f.severity.value, f.object, f.year) == ("warning", "BAL.LIKV", 2026)
+    assert "BAL.LIKV" in f.message and "2025" in f.message and "BAL.LIKV.START" in f.message
+
+
+def test_v7_v8_take_the_year_before_the_budget_year_not_the_column_before() -> None:
+    # found 2026-12 (audit): columns 2024, 2026, 2027, 2028 (2025 missing). The checks took
+    # column i − 1, i.e. 2024's liquid assets and accumulated surplus (40 + 2024's överskott
+    # 200 = 240) as the current year's, and V8 judged the plan against them. By year: 2025 has
+    # no column, so V7 and V8 say they cannot be done (the loader's V10 error says why).
+    years = ("2024", "2026", "2027", "2028")
+    skola = Uppgift("Skola", "Bildn", Finansiering.BUDGETFINANSIERAD,
+                    {"RR.VI.AVG": (D("100"),) * 4, "RR.VU.PERS.LON": (D("-900"),) * 4})
+    central = {"RR.SKATT": (D("1000"), D("700"), D("700"), D("700")),
+               "BAL.LIKV": (D("500"), None, None, None),
+               "BAL.TIDOVERSK": (D("40"), None, None, None)}
+    u = uppfoljning(berakna(Budget("By", years, (skola,), (), central)), budgetar=2026)
+    found = [(f.rule, f.severity.value) for f in u.findings if f.rule in ("V7", "V8")]
+    assert found == [("V7", "warning"), ("V8", "warning")]
+    assert all("årskolumnen för 2025" in f.message for f in u.findings
+               if f.rule in ("V7", "V8"))

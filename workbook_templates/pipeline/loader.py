@@ -319,6 +319,7 @@ def read_kolumner(r: TableSource, findings: list[Finding]) -> list[Kolumn]:
     out: list[Kolumn] = []
     if t is None:
         return out
+    year_cells: list[Cell] = []
     for row in t.rows:
         name = _text(row["Kolumn"])
         if not name:
@@ -334,12 +335,25 @@ def read_kolumner(r: TableSource, findings: list[Finding]) -> list[Kolumn]:
         inv = _amount(row["Invånare"], findings) if row.get("Invånare") is not None else None
         typ = _listed(row["Typ"], AR_TYPER, "Typ", findings) or "budget"
         out.append(Kolumn(name, int(year), typ, int(inv) if inv is not None else None))
+        year_cells.append(year_cell)
     years = [k.ar for k in out]
     if years != sorted(years) or len(set(years)) != len(years):
         findings.append(Finding("V10", Severity.ERROR,
                                 "Årskolumnerna i tblAr ska stå i stigande ordning utan dubbletter "
                                 f"(nu: {', '.join(map(str, years))}); sortera raderna.",
                                 location=Location(sheet=T.AR.sheet, table=T.AR.name)))
+    else:  # the checks take the year before the budget year, the ratios a run of years
+        for before, k, cell in zip(years, out[1:], year_cells[1:], strict=False):
+            if k.ar != before + 1:
+                missing = (str(before + 1) if k.ar == before + 2
+                           else f"{before + 1}–{k.ar - 1}")
+                findings.append(Finding(
+                    "V10", Severity.ERROR,
+                    f"Årskolumnerna i tblAr ska vara på varandra följande år, men {before} följs "
+                    f"av {k.ar} ({missing} saknas). Likviditets- och balanskontrollerna (V7, V8) "
+                    "och nyckeltalen räknar med året före budgetåret och med en följd av år. Lägg "
+                    f"till årskolumnen för {missing} (i tblAr och i indatatabellerna) eller rätta "
+                    "året.", location=cell.location))
     if not out:
         findings.append(Finding("V10", Severity.ERROR,
                                 "Inga årskolumner i tblAr; fyll i minst en kolumn.",
