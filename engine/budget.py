@@ -309,16 +309,31 @@ def berakna(budget: Budget) -> Berakning:
         nyckeltal=ratios,
         ackumulerat_kassaflode=ackumulerat_kassaflode(st),
         findings=tuple(findings),
-        rader=_line_items(budget),
+        rader=_line_items(budget, st),
     )
 
 
-def _line_items(budget: Budget) -> dict[str, tuple[Decimal | None, ...]]:
-    """:attr:`Berakning.rader`."""
+def _line_items(budget: Budget, st: Statement) -> dict[str, tuple[Decimal | None, ...]]:
+    """:attr:`Berakning.rader`. A binding line that is computed from lines below it (FD.OVR,
+    Övriga förändringar av likviditeten, from its sub-lines such as FD.OVR.FORDR) takes the
+    statement's figure: its sub-lines, typed centrally or by tasks, and a total given without
+    them. Before 2026-12 only a typed FD.OVR total reached the binding item; sub-lines reached
+    inverkan på likviditeten but no item (a false "Sammandraget balanserar inte")."""
     own = _task_fd_codes() | _extra_codes()
     tasks = [{c: v for c, v in u.belopp.items() if c in own} for u in budget.uppgifter
              if u.finansiering is not Finansiering.AFFARSVERK]
-    return sum_amounts([budget.central, *(t for t in tasks if t)], budget.n)
+    rader = sum_amounts([budget.central, *(t for t in tasks if t)], budget.n)
+    for code in _computed_binding_codes():
+        if any(c in rader for c in catalogue().leaves_below(code)):
+            rader[code] = st[code]
+    return rader
+
+
+@cache
+def _computed_binding_codes() -> frozenset[str]:
+    """Binding lines that are sums of lines below them (in the shipped catalogue: FD.OVR)."""
+    cat = catalogue()
+    return frozenset(c for c in cat.binding_codes() if cat[c].computed)
 
 
 @cache

@@ -241,7 +241,11 @@ def _item_outturn(item: BindingItem, b: Berakning, rows: Sequence[PostUtfall],
     wanted = set()
     for code in _rader(item, b):
         wanted.update(_and_below(cat, code))
-    mine = [r for r in rows if r.objekt.casefold() == item.object.casefold() and r.kod in wanted]
+    # a central line's row names itself (Objekt empty): a row on a line below the item
+    # (FD.OVR.FORDR of the item FD.OVR) is the item's too
+    central = item.object_type is ObjectType.RAD
+    mine = [r for r in rows if r.kod in wanted and (
+        r.objekt.casefold() == item.object.casefold() or central and r.objekt == r.kod)]
     if not mine:
         return None, None, None
     typed = {r.kod for r in mine}
@@ -283,6 +287,9 @@ def _outturn_without_item(rows: Sequence[PostUtfall], items: Sequence[BindingIte
     known.update(u.namn.casefold() for u in b.budget.uppgifter)  # enterprises' tasks too
     known.update(p.namn.casefold() for p in b.budget.projekt)
     cat = catalogue()
+    # the lines below a central line item (FD.OVR.FORDR of FD.OVR) are followed up on it
+    known.update(c.casefold() for i in items if i.object_type is ObjectType.RAD
+                 for c in _and_below(cat, i.object))
     out: list[Finding] = []
     for r in rows:
         if r.objekt.casefold() in known or (r.utfall is None and r.prognos is None):
@@ -363,7 +370,7 @@ def uppfoljning(
     ``budgetar`` (the budget year). Years are calendar years present among the budget's columns."""
     years = [int(y) for y in b.budget.years]
     objects, items = bindande_poster(b, principer)
-    findings: list[Finding] = []
+    findings: list[Finding] = _totals_without_binding_lines(b)
     st = b.statement
 
     # V2: netto items have both sides; V3: the resultaträkningsdel's binding items
@@ -530,6 +537,31 @@ def _accounts_from_columns(b: Berakning, budgetar: int) -> list[Bokslutsbalans]:
         return []
     return [Bokslutsbalans(int(y) - 1, v) for y, v in zip(b.budget.years, prev, strict=True)
             if v is not None and int(y) < budgetar]
+
+
+def _totals_without_binding_lines(b: Berakning) -> list[Finding]:
+    """V5: a central total whose binding items are the lines below it (Finansiella inkomster
+    och utgifter, Förändringar i lånebeståndet, …), typed without them: it counts in the
+    statements and inverkan på likviditeten but belongs to no binding item, so the sammandrag
+    cannot balance and the tablå leaves it out. Said at the row, with the fix."""
+    cat = catalogue()
+    out: list[Finding] = []
+    for code, vals in b.budget.central.items():
+        if code not in cat or cat[code].binding or not cat[code].computed \
+                or not any(v for v in vals if v is not None):
+            continue
+        below = [c for c in _and_below(cat, code)[1:] if cat[c].binding]
+        if not below or any(c in b.rader for c in _and_below(cat, code)[1:]):
+            continue
+        names = ", ".join(f"{cat[c].label} ({c})" for c in below[:6])
+        out.append(Finding(
+            "V5", Severity.ERROR,
+            f"Raden {cat[code].label!r} ({code}) har belopp under Centrala poster, men den är en "
+            f"summarad: de bindande posterna är raderna under den: {names}. Beloppet räknas i "
+            "resultaträkningen och finansieringsdelen men hör inte till någon bindande post, så "
+            "sammandraget balanserar inte och tablån över budgetens utfall saknar det. Fördela "
+            "beloppet på raderna under summaraden.", code, None))
+    return out
 
 
 def _balansenheter_reserv(b: Berakning, i: int, budgetar: int) -> list[Finding]:

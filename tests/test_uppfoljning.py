@@ -365,3 +365,39 @@ def test_v7_v8_take_the_year_before_the_budget_year_not_the_column_before() -> N
     assert found == [("V7", "warning"), ("V8", "warning")]
     assert all("årskolumnen för 2025" in f.message for f in u.findings
                if f.rule in ("V7", "V8"))
+
+
+def test_sub_lines_of_ovriga_forandringar_reach_their_binding_item() -> None:
+    # found 2026-12 (audit): central amounts on the sub-lines of FD.OVR (Övriga förändringar av
+    # likviditeten) reached inverkan på likviditeten but no binding item: "Sammandraget
+    # balanserar inte" and no row in the tablå. By hand, 2026: FD.OVR.FORDR −100 and
+    # FD.OVR.RSKULD +30 → the item FD.OVR is −70; the sammandrag of the test budget (1 100 on
+    # both sides, inverkan +25) gets −70 as an anslag and inverkan 25 − 70 = −45: anslag
+    # 1 075 + 70 = 1 145 = inkomster 1 100 + 45 financed from liquidity.
+    base = _budget()
+    central = {**base.central, "FD.OVR.FORDR": (D("-100"), D("-100")),
+               "FD.OVR.RSKULD": (None, D("30"))}
+    b = berakna(replace(base, central=central))
+    u = uppfoljning(b, budgetar=2026, aktuellt_ar=2025,
+                    utfall=[PostUtfall("FD.OVR.FORDR", "FD.OVR.FORDR", D("-40"), D("-90"))])
+    [item] = [i for i in u.items if i.object == "FD.OVR"]
+    assert post_belopp(item, b, 1) == D("-70") and post_belopp(item, b, 0) == D("-100")
+    assert b.statement.get("FD.INV", 1) == D("-45")
+    assert u.sammandrag.i_balans and not [f for f in u.findings if f.rule == "V5"]
+    # outturn typed on the sub-line (Objekt empty) is the item's: no "följs inte upp"
+    [row] = [r for r in u.tabla.rows if r.item.object == "FD.OVR"]
+    assert row.budget_efter == D("-100") and row.prognos == D("-90")
+    assert not [f for f in u.findings if f.rule == "V1"]
+
+
+def test_a_central_total_whose_binding_items_are_below_it_is_said_at_the_row() -> None:
+    # Finansiella inkomster och utgifter typed as one total: the binding items are per kind
+    # (räntor, övriga), so the amount belongs to no item; said with the fix, besides V5's
+    # imbalance (which is then true)
+    base = _budget()
+    central = {**base.central, "RR.FIN": (None, D("-50"))}
+    central.pop("RR.FIN.RU")
+    u = uppfoljning(berakna(replace(base, central=central)), budgetar=2026)
+    [f] = [f for f in u.findings if f.object == "RR.FIN"]
+    assert (f.rule, f.severity.value) == ("V5", "error")
+    assert "Ränteutgifter (RR.FIN.RU)" in f.message and "Fördela beloppet" in f.message
