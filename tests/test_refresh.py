@@ -452,3 +452,25 @@ def test_half_filled_rows_of_balans_och_kris_are_findings_at_the_blank_cell(
     assert "Ackumulerat överskott saknas" in found["B5"].message
     assert "Bokslutsår saknas" in found["A4"].message and "År saknas" in found["A16"].message
     assert inp.historik == [] and [n.ar for n in inp.kris] == [2024]
+
+
+def test_a_budget_change_that_cannot_be_read_makes_the_run_incomplete(tmp_path: Path) -> None:
+    # found by an audit (2026-12): text in a change's Belopp was a V10 error on Kontroll, but
+    # the run said complete and the tablå showed Äldreomsorg's budget after changes without the
+    # change (−21 770 400 instead of −22 170 400) as if it were final
+    import openpyxl
+
+    ex = exempelkommun()
+    kommun = new_kommun(tmp_path / "kommun.xlsx", ex)
+    for i, n in enumerate(ex.namndlista):
+        new_namnd(tmp_path / f"n{i}.xlsx", n, ex)
+    wb = openpyxl.load_workbook(kommun)
+    ws = wb["Budgetändringar"]
+    [cell] = [c for row in ws.iter_rows() for c in row if c.value == -400000]
+    cell.value = "−400 000"
+    wb.save(kommun)
+    report = refresh([tmp_path], kommun, write=False)
+    assert any(f.rule == "V10" and f.location and f.location.cell == cell.coordinate
+               for f in report.findings)
+    assert not report.complete
+    assert str(report.outputs.kommun_sheets["Budgetutfall"][0][0]).startswith("Ofullständig")

@@ -559,6 +559,11 @@ def compute_outputs(k: KommunInput, namnder: Sequence[NamndInput],
     _objects, items = bindande_poster(b, principer)
     input_findings: list[Finding] = []
     changes = _changes(k, items, input_findings, derived)
+    # a budget change that cannot be read is an input error of the municipality workbook: its
+    # amount is missing from "budget efter ändringar", so the run is incomplete (as for any
+    # other input error), never a tablå that looks complete without it
+    out.saknas.extend(Saknas.of(None, f) for f in input_findings
+                      if f.severity is Severity.ERROR)
     uf = uppfoljning(
         b, principer=principer, aktuellt_ar=aktuellt, budgetar=years[budget_year],
         utfall=[*k.utfall, *(r for n in namnder for r in n.utfall)],
