@@ -503,6 +503,7 @@ def read_kommun(source: str | Path | TableSource) -> KommunInput:
                     inp.projekt_plats[name] = row["Projekt"].location
 
         t = _table(r, T.UTFALL_KOMMUN, f)
+        seen_utfall: dict[tuple[str, str], str] = {}
         if t is not None:
             for row in t.rows:
                 if row.is_blank:
@@ -512,6 +513,15 @@ def read_kommun(source: str | Path | TableSource) -> KommunInput:
                              ("Utfall hittills", "Prognos helår", "Överskridningsrätt"))
                 if code is None:
                     continue
+                key = ((obj or code).casefold(), code)
+                if key in seen_utfall:  # never counted twice (found by an audit, 2026-12)
+                    f.append(Finding(
+                        "V1", Severity.ERROR,
+                        f"Utfallet för {obj or code!r}, post {code}, finns redan på rad "
+                        f"{seen_utfall[key]}; raden räknas inte (inget räknas två gånger). Slå "
+                        "ihop raderna.", object=obj or code, location=row["Kod"].location))
+                    continue
+                seen_utfall[key] = row["Kod"].address
                 inp.utfall.append(PostUtfall(
                     obj or code, code,
                     _amount(row["Utfall hittills"], f, line=code, obj=obj or code),
@@ -850,6 +860,7 @@ def read_namnd(source: str | Path | TableSource,
                          for name in fin]
 
         t = _table(r, T.UTFALL, f)
+        seen_utfall: dict[tuple[str, str], str] = {}
         if t is not None:
             for row in t.rows:
                 task = _text(row["Uppgift"])
@@ -859,6 +870,17 @@ def read_namnd(source: str | Path | TableSource,
                 code = _code(row, f, ("RR", "DR", "FD"), ("Utfall hittills", "Prognos helår"))
                 if code is None:
                     continue
+                # never counted twice (found by an audit, 2026-12: both rows were summed into
+                # the tablå without a word, flipping statuses)
+                first = seen_utfall.get((task.casefold(), code))
+                if first is not None:
+                    f.append(Finding(
+                        "V1", Severity.ERROR,
+                        f"Utfallet för {task!r}, post {code}, finns redan på rad {first}; raden "
+                        "räknas inte (inget räknas två gånger). Slå ihop raderna.",
+                        object=task, location=row["Uppgift"].location))
+                    continue
+                seen_utfall[(task.casefold(), code)] = row["Uppgift"].address
                 inp.utfall.append(PostUtfall(
                     task, code,
                     _amount(row["Utfall hittills"], f, line=code, obj=task),

@@ -36,7 +36,13 @@ from engine.input_hygiene import parse_amount
 from engine.money import CENT, quantize
 from engine.resultatbalansering import DISPOSITION, Balansering, balansera
 from engine.svenska import antal
-from engine.uppfoljning import Uppfoljning, bindande_poster, resolve_post, uppfoljning
+from engine.uppfoljning import (
+    PostUtfall,
+    Uppfoljning,
+    bindande_poster,
+    resolve_post,
+    uppfoljning,
+)
 from workbook_templates.pipeline.loader import KommunInput, NamndInput
 
 __all__ = ["CONSOLIDATED", "CommitteeFindings", "Outputs", "Saknas", "belongs_to", "compute_outputs",
@@ -267,6 +273,30 @@ def _changes(k: KommunInput, items: Sequence[BindingItem], findings: list[Findin
                                 amount, str(row["Orsak"].value or ""), organ,
                                 post.location))
     derived.extend(check_changes(out, items))
+    return out
+
+
+def _own_outturn(namnder: Sequence[NamndInput], findings: list[Finding]) -> list[PostUtfall]:
+    """The committees' outturn rows that name one of their own tasks. A row naming another
+    committee's task is a V1 error at the row and does not count (found by an audit, 2026-12:
+    it was added to that task's outturn without a word, e.g. rows copied when a task moved
+    between committees); a row naming no task at all is the follow-up's own V1
+    (``uppfoljning._outturn_without_item``)."""
+    owner = {u.namn.casefold(): n for n in namnder for u in n.uppgifter}
+    out: list[PostUtfall] = []
+    for n in namnder:
+        for r in n.utfall:
+            other = owner.get(r.objekt.casefold())
+            if other is None or other is n:
+                out.append(r)
+                continue
+            findings.append(Finding(
+                "V1", Severity.ERROR,
+                f"Utfallet avser uppgiften {r.objekt!r}, som hör till {other.namnd} "
+                f"({other.path.name}), inte till {n.namnd}; det räknas inte. Ange utfallet i "
+                f"{other.namnd}s arbetsbok, eller rätta namnet.",
+                object=r.objekt, location=r.location if r.location is None
+                or r.location.workbook else replace(r.location, workbook=n.path.name)))
     return out
 
 
@@ -566,7 +596,7 @@ def compute_outputs(k: KommunInput, namnder: Sequence[NamndInput],
                       if f.severity is Severity.ERROR)
     uf = uppfoljning(
         b, principer=principer, aktuellt_ar=aktuellt, budgetar=years[budget_year],
-        utfall=[*k.utfall, *(r for n in namnder for r in n.utfall)],
+        utfall=[*k.utfall, *_own_outturn(namnder, derived)],
         andringar=valid_changes(changes, items),  # a change with a B1 error changes nothing
         overskridningsratt=k.overskridningsratt, historik=k.historik, atgarder=k.atgarder,
         kris=k.kris, v9_version=k.v9_version)
