@@ -173,21 +173,77 @@ def test_a_finding_of_nämnd_10_is_located_in_nämnd_10s_workbook() -> None:
 
 # -- a committee's Resultat rows ----------------------------------------------------------------
 
-class _Statement(dict):
-    has_data: frozenset[str] = frozenset()
+class _Statement:
+    """A task's statement as the Resultat rows read it: every RR and DR line's values, and the
+    lines with data."""
+
+    def __init__(self, values: dict[str, tuple[Decimal, ...]], has_data: frozenset[str]) -> None:
+        self.values = values
+        self.has_data = has_data
+
+    def __getitem__(self, code: str) -> tuple[Decimal, ...]:
+        return self.values[code]
+
+
+_SUBTOTALS = ("RR.VB", "RR.AB", "RR.RES", "RR.OVERSKOTT")
+_GROUPS_BY_LINE = ("RR.FIN", "RR.EXTRA")
+_INTERNAL = ("DR.INT.INK", "DR.INT.UTG")
+
+
+def _reference_task_rows(u, st_, principer):  # noqa: ANN001, ANN202 - a scan of the catalogue
+    """A task's block read off the catalogue in display order: the lines with data directly
+    under a subtotal (a financial or extraordinary group by its lines with data, or itself when
+    only the group has data); verksamhetsbidrag always; årsbidrag and överskott when a line of
+    their own has data (or given alone); the result when it has data or is the base of the
+    balance unit's row; then the internal items and the net binding item with them."""
+    cat = O.catalogue()
+    has = st_.has_data
+    f = u.finansiering
+    if f is Finansiering.BALANSENHET:
+        netto, label = ("RR.RES", *_INTERNAL), "Resultat inklusive interna poster"
+    elif f is Finansiering.NETTOENHET or (f is Finansiering.BUDGETFINANSIERAD
+                                          and principer.get(u.namn, ("", ""))[0] == "netto"):
+        netto, label = ("RR.VB", *_INTERNAL), "Verksamhetsbidrag inklusive interna poster"
+    else:
+        netto = label = None
+    internal = [c for c in _INTERNAL if c in has]
+    rows = []
+    section = 0
+    previous = None
+    for line in cat.part("RR"):
+        code = line.code
+        if code in _SUBTOTALS:
+            show = (code == "RR.VB"
+                    or code == "RR.RES" and (code in has or bool(internal) and netto is not None
+                                             and netto[0] == "RR.RES")
+                    or code in ("RR.AB", "RR.OVERSKOTT") and (section > 0 or code in has
+                                                             and previous not in has))
+            if show:
+                rows.append(["  " + line.label, *st_[code]])
+            section = 0
+            previous = code
+        elif (line.parent in _SUBTOTALS and code not in _GROUPS_BY_LINE
+              or line.parent in _GROUPS_BY_LINE
+              or code in _GROUPS_BY_LINE and not any(k in has for k in cat.children(code))):
+            if code in has:
+                rows.append(["  " + line.label, *st_[code]])
+                section += 1
+    for code in internal:
+        rows.append(["  " + cat[code].label + " (ingår inte i resultatet)", *st_[code]])
+    if internal and netto is not None:
+        per_year = zip(*(st_[c] for c in netto), strict=True)
+        rows.append(["  " + label, *(sum(t, Decimal(0)) for t in per_year)])
+    return rows
 
 
 def _reference_namnd_rows(n, b, rb, cols, uf):  # noqa: ANN001, ANN202 - the scan it replaced
-    cat = O.catalogue()
     rows = [[f"{n.namnd}: driftsekonomidel per uppgift", *cols]]
     for u in n.uppgifter:
         st_ = b.uppgifter.get(u.namn)
         if st_ is None:
             continue
         rows.append([f"{u.namn} ({u.finansiering.value})"])
-        for code in ("RR.VI", "RR.VU", "RR.VB", "DR.INT.INK", "DR.INT.UTG", "RR.AVS", "RR.RES"):
-            if code in st_.has_data or code == "RR.VB":
-                rows.append(["  " + cat[code].label, *st_[code]])
+        rows.extend(_reference_task_rows(u, st_, n.principer))
     tasks = {u.namn for u in n.uppgifter}
     own = [r for r in (uf.tabla.rows if uf and uf.tabla else ()) if r.item.object in tasks]
     if own:
@@ -226,11 +282,10 @@ def results(draw: st.DrawFn, namnder: list[NamndInput]):  # noqa: ANN202
         return Decimal(next(counter))
 
     uppgifter = {}
+    lines = [c for c in O.catalogue().lines if c.startswith(("RR.", "DR."))]
     for t in tasks:
-        s = _Statement({c: (amount(), amount()) for c in ("RR.VI", "RR.VU", "RR.VB", "DR.INT.INK",
-                                                          "DR.INT.UTG", "RR.AVS", "RR.RES")})
-        s.has_data = frozenset(draw(st.sets(st.sampled_from(list(s)))))
-        uppgifter[t] = s
+        values = {c: (amount(), amount()) for c in lines}
+        uppgifter[t] = _Statement(values, frozenset(draw(st.sets(st.sampled_from(lines)))))
     b = SimpleNamespace(uppgifter=uppgifter)
     rb = None
     if draw(st.booleans()):
@@ -269,6 +324,8 @@ def test_namnd_rows_equal_the_scan(data: st.DataObject) -> None:
     for n in namnder:
         n.uppgifter = [Uppgift(u.namn, n.namnd, data.draw(st.sampled_from(list(Finansiering))))
                        for u in n.uppgifter]
+        n.principer = {u.namn: (data.draw(st.sampled_from(["", "brutto", "netto"])), "")
+                       for u in n.uppgifter}
     b, rb, uf = data.draw(results(namnder))
     index = O._PerCommittee(rb, uf)  # one index for every committee, as compute_outputs does
     for n in namnder:

@@ -12,11 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache, lru_cache
 
 from engine.binding import (
     BindingItem,
     BudgetChange,
     Organ,
+    Principle,
     check_changes,
     detalj_label,
     valid_changes,
@@ -25,6 +27,7 @@ from engine.budget import (
     INTERNA_POSTER,
     Berakning,
     Budget,
+    Finansiering,
     InverkanRad,
     Uppgift,
     affarsverk_inverkan,
@@ -33,10 +36,12 @@ from engine.budget import (
 from engine.catalogue import catalogue
 from engine.findings import Finding, Location, Severity
 from engine.input_hygiene import parse_amount
-from engine.money import CENT, quantize
+from engine.money import CENT, ZERO, quantize
 from engine.resultatbalansering import DISPOSITION, Balansering, balansera
 from engine.svenska import antal
 from engine.uppfoljning import (
+    BALANSENHET_RADER,
+    NETTO_RADER,
     PostUtfall,
     Uppfoljning,
     bindande_poster,
@@ -434,19 +439,21 @@ class _PerCommittee:
 
 def _namnd_rows(n: NamndInput, b: Berakning, rb: Balansering | None, cols: Sequence[str],
                 uf: Uppfoljning | None = None, index: _PerCommittee | None = None) -> Rows:
-    cat = catalogue()
     idx = index if index is not None else _PerCommittee(rb, uf)
     rows: Rows = [[f"{n.namnd}: driftsekonomidel per uppgift", *cols]]
-    labels = {code: "  " + cat[code].label for code in _NAMND_CODES}
+    principer = n.principer
     for u in n.uppgifter:
         st = b.uppgifter.get(u.namn)
         if st is None:
             continue
         rows.append([f"{u.namn} ({u.finansiering.value})"])
-        has = st.has_data
-        for code in _NAMND_CODES:
-            if code in has or code == "RR.VB":
-                rows.append([labels[code], *st[code]])
+        values = st.values
+        for label, codes in _uppgift_layout(st.has_data, _netto_rader(u, principer)):
+            if len(codes) == 1:
+                rows.append([label, *values[codes[0]]])
+            else:  # the net binding item with its internal items, summed as post_belopp does
+                rows.append([label, *(sum(year, ZERO) for year in
+                                      zip(*(values[c] for c in codes), strict=True))])
     own = idx.tabla_rows({u.namn for u in n.uppgifter})
     if own:
         rows.append([])
@@ -474,8 +481,90 @@ def _namnd_rows(n: NamndInput, b: Berakning, rb: Balansering | None, cols: Seque
     return rows
 
 
-#: The lines of a task a committee's Resultat sheet shows (RR.VB always, the others with data).
-_NAMND_CODES = ("RR.VI", "RR.VU", "RR.VB", "DR.INT.INK", "DR.INT.UTG", "RR.AVS", "RR.RES")
+# -- a task's block on a committee's Resultat sheet (docs/DECISIONS.md "Workbooks") ------------
+#
+# Every line the task has data on that enters its result is shown, in catalogue order, and the
+# statement's subtotals below them, so that each subtotal is the sum of the rows above it back
+# to the previous one. The internal items (DR.INT.*) are not part of the result: they follow
+# the bottom line, labelled so; where the task's net binding item includes them (an other
+# balance unit, a net unit, a task bound netto) a last row shows that item's figure, the one
+# the Budgetutfall rows show.
+
+#: The statement's subtotals, from verksamhetsbidrag down (each is the previous one plus the
+#: lines of its own section).
+_DELSUMMOR = ("RR.VB", "RR.AB", "RR.RES", "RR.OVERSKOTT")
+#: Groups shown as their lines (ränteinkomster, ränteutgifter …: each its own binding kind
+#: centrally), or as the group when only the group has data.
+_UPPDELADE = ("RR.FIN", "RR.EXTRA")
+_INTERNA = ("DR.INT.INK", "DR.INT.UTG")
+_INTE_I_RESULTATET = " (ingår inte i resultatet)"
+#: The net binding item's lines (engine.uppfoljning) -> the label of its row with the internal
+#: items.
+_INKLUSIVE = {BALANSENHET_RADER["RR.RES"]: "Resultat inklusive interna poster",
+              NETTO_RADER: "Verksamhetsbidrag inklusive interna poster"}
+
+
+def _netto_rader(u: Uppgift, principer: dict[str, tuple[str, str]]) -> tuple[str, ...] | None:
+    """The lines of the task's net binding item when it has one that includes the internal
+    items (as :func:`engine.uppfoljning.bindande_poster` decides), else None (a gross pair, an
+    enterprise's posts)."""
+    f = u.finansiering
+    if f is Finansiering.BALANSENHET:
+        return BALANSENHET_RADER["RR.RES"]
+    if f is Finansiering.NETTOENHET or (
+            f is Finansiering.BUDGETFINANSIERAD
+            and principer.get(u.namn, ("", ""))[0] == Principle.NETTO.value):
+        return NETTO_RADER
+    return None
+
+
+@cache
+def _sektioner() -> tuple[tuple[str, tuple[tuple[str, ...], ...]], ...]:
+    """Per subtotal of :data:`_DELSUMMOR`: its own section's lines in catalogue order, each as
+    the codes that may stand for it (a group of :data:`_UPPDELADE`: its lines, then itself)."""
+    cat = catalogue()
+    out = []
+    for total in _DELSUMMOR:
+        members = []
+        for code in cat.children(total):
+            if code in _DELSUMMOR:
+                continue
+            members.append((*cat.children(code), code) if code in _UPPDELADE else (code,))
+        out.append((total, tuple(members)))
+    return tuple(out)
+
+
+@lru_cache(maxsize=4096)
+def _uppgift_layout(has: frozenset[str], netto: tuple[str, ...] | None
+                    ) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The rows of a task's block as (label, the codes whose values it shows or sums), from the
+    lines the task has data on (few distinct sets: computed once per set)."""
+    cat = catalogue()
+    rows: list[tuple[str, tuple[str, ...]]] = []
+    interna = [c for c in _INTERNA if c in has]
+    inklusive = netto is not None and bool(interna)
+    previous = None
+    for total, members in _sektioner():
+        shown: list[str] = []
+        for codes in members:
+            *lines, line = codes  # a broken-down group: its lines with data, else itself
+            with_data = [c for c in lines if c in has]
+            shown.extend(with_data or ([line] if line in has else []))
+        rows.extend(("  " + cat[c].label, (c,)) for c in shown)
+        if total == "RR.VB":
+            show = True  # always, as before (zeros for a task without operating lines)
+        elif total == "RR.RES":  # as before; the base of the result item's row below
+            show = total in has or (inklusive and netto == BALANSENHET_RADER["RR.RES"])
+        else:  # årsbidrag, överskott: when they differ from the subtotal above them, or a
+            # total given without any line above it
+            show = bool(shown) or (total in has and previous not in has)
+        if show:
+            rows.append(("  " + cat[total].label, (total,)))
+        previous = total
+    rows.extend(("  " + cat[c].label + _INTE_I_RESULTATET, (c,)) for c in interna)
+    if inklusive and netto is not None:
+        rows.append(("  " + _INKLUSIVE[netto], netto))
+    return tuple(rows)
 
 
 def belongs_to(f: Finding, n: NamndInput, prefixes: tuple[str, ...] | None = None) -> bool:
