@@ -386,14 +386,7 @@ def _refresh(
     reports: list[FileReport] = []
 
     def gate(path: Path, role: str) -> bool:
-        found = check_workbook(path)
-        errors = [f for f in found if f.severity is Severity.ERROR]
-        if errors:
-            reports.append(FileReport(path, role, "refused", found))
-            all_findings.extend(found)
-            return False
-        all_findings.extend(found)
-        return True
+        return _gate(path, role, reports, all_findings)
 
     if kommun_path is None and not write:
         return _validate_committees(namnd_paths, gate, reports, all_findings)
@@ -424,6 +417,17 @@ def _refresh(
         if r.status in ("skipped", "error"):
             all_findings.extend(f for f in r.findings if f not in all_findings)
     return _finish(RefreshReport(reports, all_findings, out, out.saknas))
+
+
+def _gate(path: Path, role: str, reports: list[FileReport], findings: list[Finding]) -> bool:
+    """The safety gate on one file: its findings kept; False (and a ``refused`` report) when
+    it refuses the file."""
+    found = check_workbook(path)
+    findings.extend(found)
+    if has_errors(found):
+        reports.append(FileReport(path, role, "refused", found))
+        return False
+    return True
 
 
 @dataclass
@@ -471,10 +475,7 @@ def read_and_compute(kommun: Path | TableSource,
     path = kommun if isinstance(kommun, Path) else kommun.path
     say(f"Läser {path.name}")
     if isinstance(kommun, Path):
-        found = check_workbook(kommun)
-        findings.extend(found)
-        if has_errors(found):
-            reports.append(FileReport(kommun, "kommun", "refused", found))
+        if not _gate(kommun, "kommun", reports, findings):
             return None
     k = read_kommun(kommun)
     _name_workbook(k.findings, path)
