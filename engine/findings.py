@@ -35,7 +35,8 @@ EXCERPT_CHARS = 60
 def excerpt(value: object, limit: int = EXCERPT_CHARS) -> str:
     """A bad value as a message quotes it: ``'text'``, or its first ``limit`` characters and
     its length (``'xxxx…' (32 700 tecken)``). Never the whole of a long value."""
-    text = value if isinstance(value, str) else repr(value)
+    # a str subclass (the reader's CellError) is quoted as its text, not as its repr
+    text = str.__str__(value) if isinstance(value, str) else repr(value)
     if len(text) <= limit:
         return repr(text) if isinstance(value, str) else text
     n = f"{len(text):,}".replace(",", " ")

@@ -234,3 +234,13 @@ def test_v10_row_in_bulk_is_parse_amount(values, line):
         else:
             assert not isinstance(general, Finding)
             assert bulk == general and str(bulk) == str(general)  # same value and exponent
+
+
+def test_an_error_value_no_list_knows_is_quoted_as_its_text() -> None:
+    # an error value read from a file that no list names yet (a future #FOO!) is a CellError,
+    # a str subclass: the message quoted "CellError('#FOO!')" (found 2026-12)
+    from engine.findings import excerpt
+    from workbook_templates.files.reader import CellError
+
+    assert excerpt(CellError("#FOO!")) == "'#FOO!'"
+    assert "CellError" not in excerpt(CellError("#" + "X" * 100))
