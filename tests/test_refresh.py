@@ -454,32 +454,23 @@ def test_half_filled_rows_of_balans_och_kris_are_findings_at_the_blank_cell(
     assert inp.historik == [] and [n.ar for n in inp.kris] == [2024]
 
 
-def test_a_budget_change_that_cannot_be_read_makes_the_run_incomplete(tmp_path: Path) -> None:
+def test_a_budget_change_that_cannot_be_read_makes_the_run_incomplete(workbooks) -> None:
     # found by an audit (2026-12): text in a change's Belopp was a V10 error on Kontroll, but
     # the run said complete and the tablå showed Äldreomsorg's budget after changes without the
     # change (−21 770 400 instead of −22 170 400) as if it were final
     import openpyxl
 
-    ex = exempelkommun()
-    kommun = new_kommun(tmp_path / "kommun.xlsx", ex)
-    for i, n in enumerate(ex.namndlista):
-        new_namnd(tmp_path / f"n{i}.xlsx", n, ex)
+    kommun, _ = workbooks
     wb = openpyxl.load_workbook(kommun)
     ws = wb["Budgetändringar"]
     [cell] = [c for row in ws.iter_rows() for c in row if c.value == -400000]
     cell.value = "−400 000"
     wb.save(kommun)
-    report = refresh([tmp_path], kommun, write=False)
+    report = refresh([kommun.parent], kommun, write=False)
     assert any(f.rule == "V10" and f.location and f.location.cell == cell.coordinate
                for f in report.findings)
     assert not report.complete
     assert str(report.outputs.kommun_sheets["Budgetutfall"][0][0]).startswith("Ofullständig")
-
-
-def _example_folder(tmp_path: Path) -> tuple[Path, list[Path]]:
-    ex = exempelkommun()
-    kommun = new_kommun(tmp_path / "kommun.xlsx", ex)
-    return kommun, [new_namnd(tmp_path / f"n{i}.xlsx", n, ex) for i, n in enumerate(ex.namndlista)]
 
 
 def _tabla_row(report, name: str) -> list[object]:
@@ -488,15 +479,15 @@ def _tabla_row(report, name: str) -> list[object]:
     return row
 
 
-def test_an_outturn_row_typed_twice_counts_once_with_an_error(tmp_path: Path) -> None:
+def test_an_outturn_row_typed_twice_counts_once_with_an_error(workbooks) -> None:
     # found by an audit (2026-12): the municipality's Skatteinkomster row copied in its Utfall
     # sheet doubled the outturn (77 880 000 instead of 38 940 000) and turned "underskrids –
     # kräver budgetändring" into "inom ramen" without a word. Now the second row is a V1 error
     # at its cell and does not count: the row shows 38 940 000 / 58 410 000 as before.
     import openpyxl
 
-    kommun, _ = _example_folder(tmp_path)
-    before = _tabla_row(refresh([tmp_path], kommun, write=False),
+    kommun, _ = workbooks
+    before = _tabla_row(refresh([kommun.parent], kommun, write=False),
                         "Skatteinkomster – beräknad inkomst")
     wb = openpyxl.load_workbook(kommun)
     ws = wb["Utfall"]
@@ -508,28 +499,28 @@ def test_an_outturn_row_typed_twice_counts_once_with_an_error(tmp_path: Path) ->
         a, b = t.ref.split(":")
         t.ref = f"{a}:{b[0]}{int(b[1:]) + 1}" if b[1:].isdigit() else t.ref
     wb.save(kommun)
-    report = refresh([tmp_path], kommun, write=False)
+    report = refresh([kommun.parent], kommun, write=False)
     row = _tabla_row(report, "Skatteinkomster – beräknad inkomst")
     assert row[6:9] == before[6:9] == [Decimal("38940000"), Decimal("58410000"),
                                          Decimal("-590000")]
     assert any(f.rule == "V1" and "finns redan på rad" in f.message for f in report.findings)
 
 
-def test_outturn_typed_for_another_committees_task_does_not_count(tmp_path: Path) -> None:
+def test_outturn_typed_for_another_committees_task_does_not_count(workbooks) -> None:
     # found by an audit (2026-12): a row for Miljöskydd (Miljö- och byggnämnden) typed in
     # Tekniska nämnden's Utfall was added to Miljöskydd's outturn (−594 826 instead of
     # −387 487) with a false U1 error. Now a V1 error at that row; the figure stays −387 487.
     import openpyxl
 
-    kommun, namnder = _example_folder(tmp_path)
-    before = _tabla_row(refresh([tmp_path], kommun, write=False), "Miljöskydd – anslag")
+    kommun, namnder = workbooks
+    before = _tabla_row(refresh([kommun.parent], kommun, write=False), "Miljöskydd – anslag")
     teknisk = namnder[3]  # Tekniska nämnden; its first outturn row becomes Miljöskydd's
     wb = openpyxl.load_workbook(teknisk)
     ws = wb["Utfall"]
     ws["A4"], ws["B4"], ws["C4"] = "Miljöskydd", "RR.VU.PERS.LON", "Löner och arvoden"
     ws["D4"], ws["E4"] = -207339, -311009
     wb.save(teknisk)
-    report = refresh([tmp_path], kommun, write=False)
+    report = refresh([kommun.parent], kommun, write=False)
     assert _tabla_row(report, "Miljöskydd – anslag")[6] == before[6] == Decimal("-387487")
     [f] = [f for f in report.findings if f.rule == "V1" and "hör till" in f.message]
     assert f.location.workbook == teknisk.name and f.location.cell == "A4"
