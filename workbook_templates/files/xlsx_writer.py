@@ -1125,34 +1125,21 @@ _DIM_RE = re.compile(r'<dimension ref="[^"]*"/>')
 _PLAIN_TEXT = re.compile(r"[^&<>\x00-\x1f\ufffe\uffff\ud800-\udfff]*")
 
 
-def _number_xml(v: Decimal) -> str:
-    """``_number_text`` of a finite Decimal (the refresh's numbers), without the checks: its
-    own text when that is already the plain normalised form (no exponent, no trailing zero
-    after the point, not -0, fewer digits than the context's precision, to which normalize()
-    rounds), which is most amounts; a hypothesis test holds it equal."""
-    if not v:
-        return "0"
-    t = str(v)
-    if "E" in t or len(t) > getcontext().prec:
-        return format(v.normalize(), "f")
-    return t.rstrip("0").rstrip(".") if "." in t else t
-
-
 class _RowRenderer:
     """A new row's ``<row>`` element exactly as lxml serialises what :meth:`_SheetEditor.add_rows`
     builds for it (so an existing row that equals this text holds what we would write)."""
 
     def __init__(self, col_styles: Sequence[tuple[int, int, str]]) -> None:
         self.col_styles = col_styles
-        self._heads: dict[int, str] = {}  # per column: '<c r="' + letters
-        self._styles: dict[int, str] = {}  # per column: '"' + its style attribute (if any)
+        #: per column: ('<c r="' + letters, '"' + its style attribute (if any))
+        self._heads: dict[int, tuple[str, str]] = {}
         #: rows rendered so far (the unchanged check and the patch render each row once)
         self.done: dict[int, tuple[str, int, int, int, bool]] = {}
 
-    def _column(self, col: int) -> None:
-        self._heads[col] = f'<c r="{col_letters(col)}'
+    def _column(self, col: int) -> tuple[str, str]:
         style = next((f' s="{st}"' for lo, hi, st in self.col_styles if lo <= col <= hi), "")
-        self._styles[col] = f'"{style}'
+        head = self._heads[col] = (f'<c r="{col_letters(col)}', f'"{style}')
+        return head
 
     def row(self, r: int, cells: _RowCells) -> tuple[str, int, int, int, bool | None]:
         done = self.done.get(r)
@@ -1168,7 +1155,8 @@ class _RowRenderer:
         in it does not read back as itself (a guard: every text round-trips since the
         ``_x005F_x0041_`` fix), so the element path compares it. Raises _Fallback for a value lxml would
         refuse (a formula with a control character), which the element path reports."""
-        heads, styles = self._heads, self._styles
+        heads = self._heads
+        prec = getcontext().prec
         out = [f'<row r="{r}">']
         append = out.append
         first = last = 0
@@ -1176,15 +1164,26 @@ class _RowRenderer:
         for col, value in zip(*cells, strict=True):
             if value is None:
                 continue
-            if col not in heads:
-                self._column(col)
+            head, style = heads.get(col) or self._column(col)
             tv = type(value)
-            if tv is Decimal:
-                append(f"{heads[col]}{r}{styles[col]}><v>{_number_xml(value)}</v></c>")
+            if tv is Decimal:  # (most cells of a refresh) _number_text of a finite Decimal
+                # without the checks: its own text when that is already the plain normalised
+                # form (no exponent, no trailing zero after the point, not -0, fewer digits
+                # than the context's precision, to which normalize() rounds), which is most
+                # amounts; a hypothesis test holds it equal
+                if not value:
+                    t = "0"
+                else:
+                    t = str(value)
+                    if "E" in t or len(t) > prec:
+                        t = format(value.normalize(), "f")
+                    elif "." in t:
+                        t = t.rstrip("0").rstrip(".")
+                append(f"{head}{r}{style}><v>{t}</v></c>")
             elif tv is str and value and "_x" not in value and value == value.strip() \
                     and "\n" not in value and _PLAIN_TEXT.fullmatch(value):
                 # text without anything to escape or encode (most labels)
-                append(f'{heads[col]}{r}{styles[col]} t="inlineStr"><is><t>{value}</t></is></c>')
+                append(f'{head}{r}{style} t="inlineStr"><is><t>{value}</t></is></c>')
             else:
                 if isinstance(value, Formula) and (not value.body
                                                    or _BAD_XML_CHARS.search(value.body)):
@@ -1193,7 +1192,7 @@ class _RowRenderer:
                     empty = True if empty is not None else None
                 elif tv is str and "_x" in value and _decode_xstring(_encode_xstring(value)) != value:
                     empty = None  # (guard) would read back as another text: compare as elements
-                append(f"{heads[col]}{r}{styles[col]}{_cell_xml(value)}</c>")
+                append(f"{head}{r}{style}{_cell_xml(value)}</c>")
             if not first:
                 first = col
             last = col
@@ -1303,6 +1302,14 @@ def _unchanged_raw(
     return False, render
 
 
+class _Letters(dict[int, str]):
+    """Column number → letters, each computed once."""
+
+    def __missing__(self, col: int) -> str:
+        letters = self[col] = col_letters(col)
+        return letters
+
+
 @dataclass(slots=True)
 class _RowPatch:
     xml: bytes | None  # None: nothing changed
@@ -1402,16 +1409,13 @@ def _patch_rows(
             lo_c, hi_c = min(lo_c, first), max(hi_c, last)
         hi_r = r
 
-    letters: dict[int, str] = {}
+    letters = _Letters()
     make = tuple.__new__  # CellChange without its Python-level constructor
 
     def note(r: int, c: int, old: object, new: object) -> None:
         nonlocal room
         if room is None or room > 0:
-            col = letters.get(c)
-            if col is None:
-                col = letters[c] = col_letters(c)
-            changes.append(make(CellChange, (sheet, f"{col}{r}", old, new)))
+            changes.append(make(CellChange, (sheet, f"{letters[c]}{r}", old, new)))
             if room is not None:
                 room -= 1
 
@@ -1424,10 +1428,15 @@ def _patch_rows(
                 out.append(text)
                 span(r, first, last)
                 changed += n
-                if room is None or room > 0:
-                    for c, v in zip(*row_cells, strict=True):  # type: ignore[misc]
-                        if v is not None:
-                            note(r, c, None, v if type(v) in _AS_REPORTED else _report_value(v))
+                if room is None or room > 0:  # every cell is new: noted as note() would
+                    new = [make(CellChange, (sheet, f"{letters[c]}{r}", None,
+                                             v if type(v) in _AS_REPORTED else _report_value(v)))
+                           for c, v in zip(*row_cells, strict=True)  # type: ignore[misc]
+                           if v is not None]
+                    if room is not None:
+                        del new[room:]
+                        room -= len(new)
+                    changes.extend(new)
             continue
         cleared = any(r1 <= r <= r2 for r1, _, r2, _ in rects)
         if row_cells is None and not cleared:  # a row the write does not touch
