@@ -69,15 +69,16 @@ def read_vba(path: Path) -> VbaFacts | None:
 
 
 def read_config(path: Path) -> dict[str, str]:
-    """The ``xlwings.conf`` sheet (key | value) read-only; empty if the workbook has none."""
-    from python_calamine import CalamineWorkbook
-
+    """The ``xlwings.conf`` sheet (key | value) read-only; empty if the workbook has none.
+    Read through the workbook reader (a sheet spread absurdly far is refused before calamine
+    loads it); raises WorkbookReadError for a file it cannot read."""
     from workbook_templates import schema as S
+    from workbook_templates.files.reader import open_workbook
 
-    book = CalamineWorkbook.from_path(str(path))
-    if S.SHEET_XLWINGS not in book.sheet_names:
-        return {}
-    rows = book.get_sheet_by_name(S.SHEET_XLWINGS).to_python()
+    with open_workbook(path) as book:
+        if S.SHEET_XLWINGS not in book.sheet_names:
+            return {}
+        rows, _ = book.read_back_grid(S.SHEET_XLWINGS)
     return {str(r[0]).strip(): str(r[1]).strip() for r in rows
             if len(r) >= 2 and str(r[0]).strip() and str(r[1]).strip()}
 

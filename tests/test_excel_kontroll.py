@@ -124,3 +124,28 @@ def test_wrappers_as_import_functions_writes_them(monkeypatch, xlsm: Path) -> No
     code, lines = check(xlsm)
     assert code == 2 and any("andra argument än när de importerades: KB_BINDNING_STATUS" in line
                              for line in lines)
+
+
+def test_an_xlwings_conf_sheet_spread_absurdly_far_is_refused_not_an_abort(tmp_path: Path) -> None:
+    """read_config loaded the sheet with calamine directly: one stray value in XFD1048576 made
+    it allocate 512 GB and abort the process. Run in a child process, so that such an abort
+    fails this test, not the run."""
+    import subprocess
+    import sys
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "xlwings.conf"
+    ws.append(["Interpreter_Win", r"C:\Python\python.exe"])
+    ws["XFD1048576"] = "x"
+    wb.save(tmp_path / "far.xlsx")
+    code = ("import sys\nfrom pathlib import Path\nfrom addin.excel_kontroll import read_config\n"
+            "from workbook_templates.files.reader import WorkbookReadError\n"
+            "try:\n    read_config(Path(sys.argv[1]))\nexcept WorkbookReadError as e:\n"
+            "    print(e.finding.location.cell)\n")
+    proc = subprocess.run([sys.executable, "-c", code, str(tmp_path / "far.xlsx")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "XFD1048576"

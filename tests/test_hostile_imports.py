@@ -158,3 +158,129 @@ def test_import_that_fails_half_way_says_exactly_which_were_written(
     assert "bildning.xlsx" in summary[0].message and "social.xlsx" in summary[0].message
     assert result.exit_code == 2
     assert isinstance(result.files[0], FileReport)
+
+
+# ---------------------------------------------------------------------------------------------
+# A spreadsheet export or mapping is read with the workbook reader's guards (audit, session 7)
+
+
+def _sheet_file(path: Path, rows: list[list[object]], far: bool = False) -> Path:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Export"
+    for row in rows:
+        ws.append(row)
+    if far:  # a stray value far away (Ctrl+End's last cell), as users leave them
+        ws["XFD1048576"] = "x"
+    wb.save(path)
+    return path
+
+
+def _csv_rows(path: Path) -> list[list[object]]:
+    return [line.split(";") for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+_FAR_RUN = """
+import json, sys
+from pathlib import Path
+from workbook_templates.pipeline.import_utfall import import_utfall
+r = import_utfall(Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]))
+print(json.dumps({"exit": r.exit_code, "written": [f.path.name for f in r.files
+                                                   if f.status == "written"],
+                  "cells": [f.location.cell for f in r.findings if f.location],
+                  "messages": [f.message for f in r.findings]}))
+"""
+
+
+@pytest.mark.parametrize("which", ["export", "mappning"])
+def test_a_stray_far_cell_in_a_spreadsheet_export_or_mapping_is_a_finding_not_an_abort(
+    municipality: Path, which: str
+) -> None:
+    """Before: calamine loaded the sheet as one dense rectangle up to XFD1048576, tried to
+    allocate 512 GB and aborted the whole process (exit 134, no finding, a nightly import
+    gone). Run in a child process, so that such an abort fails this test, not the run."""
+    import json
+    import subprocess
+    import sys
+
+    export = _csv(municipality / "export.csv", "4000;3100;1;1000,00")
+    mapping = _mappning(municipality / "mappning.csv")
+    if which == "export":
+        export = _sheet_file(municipality / "export.xlsx", _csv_rows(export), far=True)
+    else:
+        mapping = _sheet_file(municipality / "mappning.xlsx", _csv_rows(mapping), far=True)
+    before = _digests(municipality)
+    proc = subprocess.run([sys.executable, "-c", _FAR_RUN, str(export), str(mapping),
+                           str(municipality / "kommun.xlsx")],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["exit"] == 1 and not out["written"]  # input errors: nothing written
+    assert "XFD1048576" in out["cells"]
+    assert any("utspritt ända till XFD1048576" in m for m in out["messages"])
+    assert _digests(municipality) == before
+
+
+def test_the_same_export_as_a_spreadsheet_without_the_stray_cell_is_imported(
+    municipality: Path,
+) -> None:
+    """(the test above refuses the stray cell, not every spreadsheet)"""
+    export = _csv(municipality / "export.csv", "4000;3100;1;1000,00")
+    xlsx = _sheet_file(municipality / "export.xlsx", _csv_rows(export))
+    mapping = _mappning(municipality / "mappning.csv")
+    mapping_xlsx = _sheet_file(municipality / "mappning.xlsx", _csv_rows(mapping))
+    result = import_utfall(xlsx, mapping_xlsx, municipality / "kommun.xlsx")
+    assert result.exit_code == 0, [f.message for f in result.findings]
+    assert "social.xlsx" in [f.path.name for f in result.files if f.status == "written"]
+
+
+@pytest.mark.parametrize("code", ["#N/A", "#DIV/0!", "#SPILL!", "#CALC!"])
+def test_an_error_value_in_an_amount_cell_is_quoted_as_itself(tmp_path: Path, code: str) -> None:
+    """calamine reads a classic error value as an empty cell (the finding quoted '') and refuses
+    the whole sheet for a newer one (#SPILL!); now the error is named at its cell."""
+    from workbook_fixtures import with_error
+
+    path = _sheet_file(tmp_path / "export.xlsx", [["Konto", "Kostnadsställe", "Period", "Belopp"],
+                                                  ["4000", "3100", "1", 1000.0],
+                                                  ["4000", "3100", "2", 5.0]])
+    with_error(path, "Export", "D3", code)
+    read = read_ledger(path)
+    assert read.rows_read == 2 and read.rows_rejected == 1
+    bad = [f for f in read.findings if f.location and f.location.cell == "D3"]
+    assert len(bad) == 1 and bad[0].severity is Severity.ERROR
+    assert f"'{code}'" in bad[0].message
+
+
+@pytest.mark.parametrize("suffix", [".xlsb", ".ods"])
+def test_an_export_in_a_format_whose_sheets_cannot_be_measured_is_refused(
+    tmp_path: Path, suffix: str
+) -> None:
+    path = tmp_path / f"export{suffix}"
+    path.write_bytes(b"PK\x03\x04 not read")
+    read = read_ledger(path)
+    assert read.rows_read == 0
+    assert [f.severity for f in read.findings] == [Severity.ERROR]
+    assert suffix in read.findings[0].message and ".xlsx" in read.findings[0].message
+
+
+@pytest.mark.parametrize("mapping_text", [
+    "\ufffe garbage",  # not a mapping at all: "Mappningen har inga giltiga kontorader"
+    "typ;fran;till;kod;tecken;benamning\nkonto;9000;9099;RR.VI.AVG;-;Another chart\n",
+])
+def test_an_import_whose_mapping_maps_no_row_writes_nothing(
+    municipality: Path, mapping_text: str
+) -> None:
+    """Before: an unusable mapping (or another chart's) left every row unmapped, and the import
+    wrote an empty outturn over every workbook's previous import (exit 1, files "written")."""
+    export = _csv(municipality / "export.csv", "4000;3100;1;1000,00", "4000;4100;2;10,00")
+    mapping = municipality / "mappning.csv"
+    mapping.write_text(mapping_text, encoding="utf-8")
+    before = _digests(municipality)
+    result = import_utfall(export, mapping, municipality / "kommun.xlsx")
+    assert _digests(municipality) == before
+    assert result.exit_code == 1
+    assert not [f for f in result.files if f.status == "written"]
+    assert any("Ingen rad i exporten mappades" in f.message and "ingenting skrevs" in f.message
+               for f in result.findings)

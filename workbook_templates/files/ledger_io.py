@@ -999,7 +999,7 @@ def read_ledger(
     bad_options = _check_options(options, path.name)
     if bad_options:
         return _empty(path.name, bad_options)
-    if path.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"):
+    if path.suffix.lower() in (*_SPREADSHEETS, *_UNREAD_SPREADSHEETS):
         return _read_ledger_xlsx(path, options)
     return _read_ledger_csv(path, options, jobs)
 
@@ -1107,19 +1107,79 @@ def _float_text(value: object) -> str:
     return str(value)
 
 
-def _read_ledger_xlsx(path: Path, options: CsvOptions) -> LedgerRead:
-    from python_calamine import CalamineWorkbook
+#: spreadsheet files an export or a mapping may be; others (.xlsb, .ods) are refused, since
+#: their sheets cannot be measured before calamine loads them (see :func:`_sheet_rows`)
+_SPREADSHEETS = (".xlsx", ".xlsm", ".xls")
+_UNREAD_SPREADSHEETS = (".xlsb", ".ods")
 
+
+class _SheetUnreadable(Exception):
+    def __init__(self, finding: Finding) -> None:
+        super().__init__(finding.message)
+        self.finding = finding
+
+
+def _sheet_rows(path: Path, sheet: str | None) -> tuple[str, list[list[object]]]:
+    """(sheet name, calamine's rows of it) of an export's or a mapping's sheet (the first
+    worksheet when ``sheet`` is None). An xlsx/xlsm is read through the workbook reader, with
+    its guards: a sheet whose cells spread absurdly far (one stray value in XFD1048576) is
+    refused before calamine loads it (calamine would allocate the whole rectangle, 512 GB, and
+    abort the process), and an error value reads as itself (``#N/A``, a :class:`CellError`),
+    not as the empty text calamine gives. A legacy .xls (at most 65 536 × 256 cells) is read by
+    calamine directly. Raises _SheetUnreadable with a located finding."""
+    source = path.name
+    suffix = path.suffix.lower()
+    if suffix in _UNREAD_SPREADSHEETS:
+        raise _SheetUnreadable(Finding(
+            RULE, Severity.ERROR,
+            f"Filformatet {suffix} läses inte. Spara filen som Excel-arbetsbok (.xlsx) eller som "
+            "CSV och försök igen.", None, None, Location(workbook=source)))
+    if suffix == ".xls":
+        from python_calamine import CalamineWorkbook
+
+        try:
+            wb = CalamineWorkbook.from_path(str(path))
+            name = sheet or wb.sheet_names[0]
+            return name, wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        except Exception as exc:  # calamine raises its own error types for broken files
+            raise _SheetUnreadable(Finding(
+                RULE, Severity.ERROR, f"Arbetsboken kan inte läsas ({exc}). Kontrollera filen "
+                "och bladets namn.", None, None, Location(workbook=source, sheet=sheet))) from None
+    from workbook_templates.files.reader import CellError, WorkbookReadError, open_workbook
+
+    try:
+        with open_workbook(path, numbers="float") as wb:
+            names = [s.name for s in wb.structure.sheets if s.kind == "worksheet"]
+            name = sheet if sheet is not None else names[0] if names else None
+            if name is None or name not in names:
+                listed = ", ".join(names) or "inga"
+                raise _SheetUnreadable(Finding(
+                    RULE, Severity.ERROR,
+                    f"Arbetsboken har inget blad {name!r} (bladen: {listed}). Ange bladets namn."
+                    if name is not None else "Arbetsboken har inget kalkylblad.",
+                    None, None, Location(workbook=source, sheet=name)))
+            grid, errors = wb.read_back_grid(name)
+    except WorkbookReadError as exc:
+        raise _SheetUnreadable(exc.finding) from None
+    if errors:  # calamine read them as empty cells: put each error value in its place
+        grid = [list(row) for row in grid]
+        width = max((c for _, c in errors), default=0)
+        for (r, c), code in errors.items():
+            while len(grid) < r:
+                grid.append([""] * width)
+            row = grid[r - 1]
+            if len(row) < c:
+                row.extend([""] * (c - len(row)))
+            row[c - 1] = CellError(code)
+    return name, grid
+
+
+def _read_ledger_xlsx(path: Path, options: CsvOptions) -> LedgerRead:
     source = path.name
     try:
-        wb = CalamineWorkbook.from_path(str(path))
-        sheet_name = options.sheet or wb.sheet_names[0]
-        rows = wb.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
-    except Exception as exc:  # calamine raises its own error types for broken files
-        return _empty(source, [Finding(RULE, Severity.ERROR,
-                                       f"Arbetsboken kan inte läsas ({exc}). Kontrollera filen "
-                                       "och bladets namn.", None, None,
-                                       Location(workbook=source, sheet=options.sheet))])
+        sheet_name, rows = _sheet_rows(path, options.sheet)
+    except _SheetUnreadable as exc:
+        return _empty(source, [exc.finding])
     header_at = next((i for i, r in enumerate(rows) if any(v not in ("", None) for v in r)), None)
     if header_at is None:
         return _empty(source, [Finding(RULE, Severity.ERROR, "Bladet är tomt.", None, None,
@@ -1202,12 +1262,11 @@ def read_mappning(
     rows: list[dict[str, object]] = []
     findings: list[Finding] = []
     try:
-        if path.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods"):
-            from python_calamine import CalamineWorkbook
-
-            wb = CalamineWorkbook.from_path(str(path))
-            table = wb.get_sheet_by_name(options.sheet or wb.sheet_names[0]).to_python(
-                skip_empty_area=False)
+        if path.suffix.lower() in (*_SPREADSHEETS, *_UNREAD_SPREADSHEETS):
+            try:
+                _, table = _sheet_rows(path, options.sheet)
+            except _SheetUnreadable as exc:
+                return Mappning((), (), source), [exc.finding]
             head_i = next((i for i, r in enumerate(table) if any(v not in ("", None) for v in r)), 0)
             head = [str(h) for h in table[head_i]] if table else []
             for i, r in enumerate(table[head_i + 1 :], start=head_i + 2):

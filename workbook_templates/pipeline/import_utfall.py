@@ -130,11 +130,12 @@ def import_utfall(
         result.files.extend(missing)
         result.findings.extend(f for r in missing for f in r.findings)
         return result
-    if export.suffix.lower() in (".xlsx", ".xlsm"):
-        gate = check_workbook(export)
-        if any(f.severity is Severity.ERROR for f in gate):
-            result.findings.extend(gate)
-            return result
+    for source in (export, Path(mappning)):  # a spreadsheet export or mapping: the gate first
+        if source.suffix.lower() in (".xlsx", ".xlsm"):
+            gate = check_workbook(source)
+            if any(f.severity is Severity.ERROR for f in gate):
+                result.findings.extend(gate)
+                return result
     frame, report = read_and_aggregate(export, mappning, options=options,
                                        known_codes=set(catalogue().lines), jobs=jobs)
     result.report = report
@@ -150,6 +151,11 @@ def import_utfall(
         # the export could not be read at all (no amount column, an encoding it is not in …):
         # writing would empty every workbook's imported outturn
         why = "Exporten kunde inte läsas (se fynden)"
+    elif report.rows_aggregated and not (report.rows_mapped or report.rows_excluded):
+        # no row reached a rule: the mapping could not be read, has no account rules or is
+        # another chart's; writing would empty every workbook's imported outturn
+        why = ("Ingen rad i exporten mappades (se fynden om mappningen), så utfallet skulle "
+               "bli tomt")
     elif report.rows_rejected:  # their amounts are in no total: the outturn would be short
         why = (f"{antal(report.rows_rejected, 'rad')} i exporten kunde inte läsas (se fynden), "
                "så deras belopp finns inte i någon summa och utfallet skulle bli för litet")
