@@ -375,6 +375,21 @@ class Snapshot:
             return False
 
 
+def content_digest(data: bytes) -> str:
+    """A digest of a file's bytes: the version of a workbook a refresh read, which the write
+    compares with the version it is about to patch (the same bytes, or it does not write)."""
+    return hashlib.blake2b(data, digest_size=20).hexdigest()
+
+
+def file_digest(path: Path) -> str | None:
+    """:func:`content_digest` of the file's bytes now; None when it cannot be read."""
+    try:
+        with open(path, "rb") as f:
+            return content_digest(f.read())
+    except OSError:
+        return None
+
+
 class ChangedWhileReading(OSError):
     """The file changed while it was being read."""
 

@@ -1942,6 +1942,7 @@ def write_cells(
     recalc_on_open: bool = True,
     stale_lock_after: float = fileops.DEFAULT_STALE_AFTER,
     max_changes: int | None = None,
+    expected_digest: str | None = None,
     _fail_after: str | None = None,
 ) -> WriteResult:
     """Patch cell values into the workbook at ``path``, losing nothing else.
@@ -1958,6 +1959,10 @@ def write_cells(
 
     ``max_changes`` keeps only the first that many changed cells in the result's ``changes``
     (a change report lists no more); ``changes_omitted`` counts the rest.
+
+    ``expected_digest`` (:func:`fileops.content_digest` of the version the caller read and
+    computed from): when the file's bytes now are another version (someone saved it since),
+    nothing is written and the result is ``error``: the results belong to the version read.
 
     ``_fail_after`` (tests only) raises :class:`SimulatedCrash` right after the named step of
     :data:`STEPS`, leaving the disk exactly as a crash at that point would.
@@ -1993,7 +1998,7 @@ def write_cells(
     try:
         with fileops.refresh_lock(target, stale_after=stale_lock_after):
             return _write_locked(target, norm, clears, backups, recalc_on_open, step, path,
-                                 max_changes)
+                                 max_changes, expected_digest)
     except fileops.LockBusy as e:
         return WriteResult(
             path,
@@ -2032,6 +2037,7 @@ def _write_locked(
     step: Callable[[str], None],
     shown: Path,
     max_changes: int | None = None,
+    expected_digest: str | None = None,
 ) -> WriteResult:
     """Write ``path`` (a real file, links resolved); results and findings name ``shown``."""
 
@@ -2057,6 +2063,12 @@ def _write_locked(
         return error(changed_meanwhile)
     except OSError as e:
         return error(f"Filen kunde inte läsas ({e.strerror or e}). Arbetsboken är orörd.")
+    if expected_digest is not None and fileops.content_digest(data) != expected_digest:
+        return error(
+            "Arbetsboken ändrades efter att den lästes (den sparades under uppdateringen) och "
+            "skrevs inte: resultaten är räknade på versionen före ändringen. Kör uppdateringen "
+            "igen."
+        )
     if not os.access(path, os.W_OK) or not st.st_mode & stat.S_IWUSR:
         return error(
             "Filen är skrivskyddad och uppdaterades inte. Ta bort skrivskyddet (Egenskaper → "

@@ -23,6 +23,7 @@ from engine.catalogue import catalogue
 from engine.findings import Finding, Location, Severity, excerpt
 from engine.ledger import ImportReport, ore_to_decimal
 from engine.svenska import antal
+from workbook_templates.files.fileops import file_digest
 from workbook_templates.files.ledger_io import CsvOptions
 from workbook_templates.files.ledger_io import import_utfall as read_and_aggregate
 from workbook_templates.files.safety import check_workbook
@@ -173,9 +174,10 @@ def import_utfall(
     # 1. Read every committee workbook and lay out every sheet before writing anything: a
     # workbook that cannot be read would send its tasks' outturn to the municipality workbook.
     claimed: set[str] = set()
-    planned: list[tuple[Path, str, list[list[object]]]] = []
+    planned: list[tuple[Path, str, list[list[object]], str | None]] = []
     unreadable: list[FileReport] = []
     for path in paths:
+        before = file_digest(path)
         gate = check_workbook(path)
         if any(f.severity is Severity.ERROR for f in gate):
             unreadable.append(FileReport(path, "nämnd", "refused", gate))
@@ -183,6 +185,11 @@ def import_utfall(
         n = read_namnd(path)
         if not n.readable:
             unreadable.append(FileReport(path, "nämnd", "error", n.findings))
+            continue
+        if before is None or file_digest(path) != before:  # saved while it was read
+            unreadable.append(FileReport(path, "nämnd", "error", [Finding(
+                "IN", Severity.ERROR, f"{path.name} ändrades medan den lästes (den sparades "
+                "under importen).", location=Location(workbook=path.name))]))
             continue
         why = _not_ours(path, n, listed)
         if why is not None:  # never written: an archive copy of kommun.xlsx, another municipality
@@ -192,7 +199,8 @@ def import_utfall(
             continue
         tasks = [u.namn for u in n.uppgifter]
         claimed.update(t.casefold() for t in tasks)
-        planned.append((path, "nämnd", ledger_rows(frame, tasks)))
+        # its rows follow its tasks: written only into the version read (write_owned)
+        planned.append((path, "nämnd", ledger_rows(frame, tasks), before))
     if unreadable:
         result.files.extend(unreadable)
         for f in unreadable:
@@ -216,13 +224,14 @@ def import_utfall(
             "i någon nämnds uppföljning. Kontrollera mappningen (uppgiftens namn stavat som i "
             "nämndens tblUppgifter).",
             location=Location(workbook=kommun.name, sheet=BOKFORT_SHEET)))
-    planned.append((kommun, "kommun", ledger_rows(rest, None)))
+    planned.append((kommun, "kommun", ledger_rows(rest, None), None))
 
     # 2. Write them. Each write is all or nothing for its file; if one fails the others are
     # still written, and a finding names exactly which were written and which were not.
-    for path, role, rows in planned:
+    for path, role, rows, digest in planned:
         try:
-            result.files.append(write_owned(path, role, {BOKFORT_SHEET: rows}, backups, []))
+            result.files.append(write_owned(path, role, {BOKFORT_SHEET: rows}, backups, [],
+                                            digest))
         except Exception as exc:  # noqa: BLE001 - a bug must not hide what was already written
             result.files.append(FileReport(path, role, "error", [Finding(
                 "IN", Severity.ERROR,
