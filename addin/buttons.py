@@ -296,7 +296,7 @@ def _write_own(run: Run, src: TableSource, sink: Sink, action: str, extra: list[
     if n is None:  # not read as a committee (e.g. refused): its findings only
         mine = [f for f in run.findings if src.path.name in f.workbooks]
         return _kontroll_only(action, "nämnd", sink, [*mine, *extra])
-    [(_path, _role, sheets, _backups, _own, _digest)] = run.committee_writes(0, only=n)
+    [(_path, _role, sheets, _backups, _own, _version)] = run.committee_writes(0, only=n)
     kontroll = CommitteeFindings(list(dict.fromkeys(run.findings)),
                                  [*run.namnder, *run.apart]).of(n)
     kontroll.extend(f for f in extra if f not in kontroll)  # e.g. the setting's own findings

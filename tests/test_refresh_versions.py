@@ -97,14 +97,34 @@ def test_a_workbook_that_changed_while_it_was_read_is_not_counted(
 def test_write_cells_writes_only_the_version_it_was_given(tmp_path: Path, pristine: Path) -> None:
     path = tmp_path / "social.xlsx"
     shutil.copy(pristine / "social.xlsx", path)
-    read = fileops.content_digest(path.read_bytes())
+    read = fileops.ReadVersion.of(path.read_bytes())
     new = _save_new_version(path)
-    stale = write_cells(path, {"Kontroll": {"A3": "x"}}, backups=0, expected_digest=read)
+    stale = write_cells(path, {"Kontroll": {"A3": "x"}}, backups=0, read_version=read)
     assert stale.status is WriteStatus.ERROR and path.read_bytes() == new
     assert "ändrades efter att den lästes" in stale.findings[0].message
     fresh = write_cells(path, {"Kontroll": {"A3": "x"}}, backups=0,
-                        expected_digest=fileops.content_digest(new))
+                        read_version=fileops.ReadVersion.of(new))
     assert fresh.status is WriteStatus.WRITTEN
+
+
+def test_a_version_that_differs_only_in_the_sheets_this_write_replaces_is_written(
+    tmp_path: Path, pristine: Path
+) -> None:
+    """Another refresh wrote the same owned sheets meanwhile (two runs at once): the inputs are
+    the version read, so this write goes on; a change on any other sheet stops it."""
+    path = tmp_path / "social.xlsx"
+    shutil.copy(pristine / "social.xlsx", path)
+    read = fileops.ReadVersion.of(path.read_bytes())
+    other_run = write_cells(path, {"Kontroll": {"A3": "another run"}}, backups=0)
+    assert other_run.status is WriteStatus.WRITTEN
+    ours = write_cells(path, {"Kontroll": {"A3": "this run"}}, backups=0, read_version=read)
+    assert ours.status is WriteStatus.WRITTEN
+    # the same other run, but our write does not replace the sheet it changed: stopped
+    path.write_bytes(b"")
+    shutil.copy(pristine / "social.xlsx", path)
+    write_cells(path, {"Kontroll": {"A3": "another run"}}, backups=0)
+    ours = write_cells(path, {"Resultat": {"A3": "this run"}}, backups=0, read_version=read)
+    assert ours.status is WriteStatus.ERROR
 
 
 def test_an_import_writes_a_committees_outturn_only_into_the_version_it_read(

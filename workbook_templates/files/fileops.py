@@ -46,6 +46,7 @@ __all__ = [
     "BACKUP_DIR",
     "LockBusy",
     "OwnerNotKept",
+    "ReadVersion",
     "RefreshLock",
     "Snapshot",
     "SwapOutcome",
@@ -376,16 +377,42 @@ class Snapshot:
 
 
 def content_digest(data: bytes) -> str:
-    """A digest of a file's bytes: the version of a workbook a refresh read, which the write
-    compares with the version it is about to patch (the same bytes, or it does not write)."""
+    """A digest of a file's bytes (blake2b)."""
     return hashlib.blake2b(data, digest_size=20).hexdigest()
 
 
-def file_digest(path: Path) -> str | None:
-    """:func:`content_digest` of the file's bytes now; None when it cannot be read."""
+@dataclass(frozen=True)
+class ReadVersion:
+    """The version of a workbook a refresh read: the digest of its bytes and, for a zip
+    package, every entry's name, CRC-32 and size. The write compares it with the version it is
+    about to patch (:func:`workbook_templates.files.xlsx_writer.write_cells`)."""
+
+    digest: str
+    entries: tuple[tuple[str, int, int], ...]
+
+    @classmethod
+    def of(cls, data: bytes) -> ReadVersion:
+        return cls(content_digest(data), package_entries(data))
+
+
+def package_entries(data: bytes) -> tuple[tuple[str, int, int], ...]:
+    """(name, CRC-32, size) of every entry of a zip package, from its central directory; empty
+    when the bytes are not a zip file."""
+    import io
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            return tuple((i.filename, i.CRC, i.file_size) for i in zf.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return ()
+
+
+def file_version(path: Path) -> ReadVersion | None:
+    """:class:`ReadVersion` of the file now; None when it cannot be read."""
     try:
         with open(path, "rb") as f:
-            return content_digest(f.read())
+            return ReadVersion.of(f.read())
     except OSError:
         return None
 

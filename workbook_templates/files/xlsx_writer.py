@@ -1942,7 +1942,7 @@ def write_cells(
     recalc_on_open: bool = True,
     stale_lock_after: float = fileops.DEFAULT_STALE_AFTER,
     max_changes: int | None = None,
-    expected_digest: str | None = None,
+    read_version: fileops.ReadVersion | None = None,
     _fail_after: str | None = None,
 ) -> WriteResult:
     """Patch cell values into the workbook at ``path``, losing nothing else.
@@ -1960,9 +1960,11 @@ def write_cells(
     ``max_changes`` keeps only the first that many changed cells in the result's ``changes``
     (a change report lists no more); ``changes_omitted`` counts the rest.
 
-    ``expected_digest`` (:func:`fileops.content_digest` of the version the caller read and
-    computed from): when the file's bytes now are another version (someone saved it since),
-    nothing is written and the result is ``error``: the results belong to the version read.
+    ``read_version`` (:class:`fileops.ReadVersion`: the version the caller read and computed
+    from): when the file is now another version, nothing is written and the result is
+    ``error``: the results belong to the version read. A version that differs only in the
+    sheets this write replaces (another refresh wrote them meanwhile; their content is this
+    write's to decide) is written.
 
     ``_fail_after`` (tests only) raises :class:`SimulatedCrash` right after the named step of
     :data:`STEPS`, leaving the disk exactly as a crash at that point would.
@@ -1998,7 +2000,7 @@ def write_cells(
     try:
         with fileops.refresh_lock(target, stale_after=stale_lock_after):
             return _write_locked(target, norm, clears, backups, recalc_on_open, step, path,
-                                 max_changes, expected_digest)
+                                 max_changes, read_version)
     except fileops.LockBusy as e:
         return WriteResult(
             path,
@@ -2028,6 +2030,34 @@ def write_cells(
         )
 
 
+def _changed_beyond(data: bytes, read: fileops.ReadVersion, sheets: Collection[str]) -> bool:
+    """Whether ``data`` differs from the version ``read`` in anything but the parts of the
+    worksheets ``sheets`` (what this write replaces): an entry added, removed or with other
+    content (CRC-32 or size). Anything unclear counts as a difference."""
+    now = fileops.package_entries(data)
+    if not now or not read.entries:
+        return True
+    before = {name: (crc, size) for name, crc, size in read.entries}
+    after = {name: (crc, size) for name, crc, size in now}
+    if before.keys() != after.keys() or len(now) != len(read.entries):
+        return True
+    differ = {name for name in after if after[name] != before[name]}
+    if not differ:
+        return False
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            structure = workbook_structure(zf)
+    except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError, ValueError, PackageError):
+        return True
+    owned = set()
+    for name in sheets:
+        info = structure.sheet(name)
+        if info is None or info.kind != "worksheet" or not info.part:
+            return True
+        owned.add(info.part)
+    return not differ <= owned
+
+
 def _write_locked(
     path: Path,
     norm: dict[str, Cells],
@@ -2037,7 +2067,7 @@ def _write_locked(
     step: Callable[[str], None],
     shown: Path,
     max_changes: int | None = None,
-    expected_digest: str | None = None,
+    read_version: fileops.ReadVersion | None = None,
 ) -> WriteResult:
     """Write ``path`` (a real file, links resolved); results and findings name ``shown``."""
 
@@ -2063,7 +2093,8 @@ def _write_locked(
         return error(changed_meanwhile)
     except OSError as e:
         return error(f"Filen kunde inte läsas ({e.strerror or e}). Arbetsboken är orörd.")
-    if expected_digest is not None and fileops.content_digest(data) != expected_digest:
+    if read_version is not None and fileops.content_digest(data) != read_version.digest \
+            and _changed_beyond(data, read_version, norm):
         return error(
             "Arbetsboken ändrades efter att den lästes (den sparades under uppdateringen) och "
             "skrevs inte: resultaten är räknade på versionen före ändringen. Kör uppdateringen "

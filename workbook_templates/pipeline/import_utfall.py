@@ -23,7 +23,7 @@ from engine.catalogue import catalogue
 from engine.findings import Finding, Location, Severity, excerpt
 from engine.ledger import ImportReport, ore_to_decimal
 from engine.svenska import antal
-from workbook_templates.files.fileops import file_digest
+from workbook_templates.files.fileops import ReadVersion, file_version
 from workbook_templates.files.ledger_io import CsvOptions
 from workbook_templates.files.ledger_io import import_utfall as read_and_aggregate
 from workbook_templates.files.safety import check_workbook
@@ -174,10 +174,10 @@ def import_utfall(
     # 1. Read every committee workbook and lay out every sheet before writing anything: a
     # workbook that cannot be read would send its tasks' outturn to the municipality workbook.
     claimed: set[str] = set()
-    planned: list[tuple[Path, str, list[list[object]], str | None]] = []
+    planned: list[tuple[Path, str, list[list[object]], ReadVersion | None]] = []
     unreadable: list[FileReport] = []
     for path in paths:
-        before = file_digest(path)
+        before = file_version(path)
         gate = check_workbook(path)
         if any(f.severity is Severity.ERROR for f in gate):
             unreadable.append(FileReport(path, "nämnd", "refused", gate))
@@ -186,7 +186,7 @@ def import_utfall(
         if not n.readable:
             unreadable.append(FileReport(path, "nämnd", "error", n.findings))
             continue
-        if before is None or file_digest(path) != before:  # saved while it was read
+        if before is None or file_version(path) != before:  # saved while it was read
             unreadable.append(FileReport(path, "nämnd", "error", [Finding(
                 "IN", Severity.ERROR, f"{path.name} ändrades medan den lästes (den sparades "
                 "under importen).", location=Location(workbook=path.name))]))
@@ -228,10 +228,10 @@ def import_utfall(
 
     # 2. Write them. Each write is all or nothing for its file; if one fails the others are
     # still written, and a finding names exactly which were written and which were not.
-    for path, role, rows, digest in planned:
+    for path, role, rows, version in planned:
         try:
             result.files.append(write_owned(path, role, {BOKFORT_SHEET: rows}, backups, [],
-                                            digest))
+                                            version))
         except Exception as exc:  # noqa: BLE001 - a bug must not hide what was already written
             result.files.append(FileReport(path, role, "error", [Finding(
                 "IN", Severity.ERROR,

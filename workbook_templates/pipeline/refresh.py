@@ -26,7 +26,7 @@ from engine.findings import Finding, Location, Severity, count_by_severity, has_
 from engine.money import ZERO
 from workbook_templates import schema as S
 from workbook_templates.files import run_cache
-from workbook_templates.files.fileops import excel_owner_files, file_digest
+from workbook_templates.files.fileops import ReadVersion, excel_owner_files, file_version
 from workbook_templates.files.run_cache import Record, RunCache
 from workbook_templates.files.safety import check_workbook
 from workbook_templates.files.xlsx_writer import (
@@ -411,7 +411,7 @@ def _refresh(
     # the municipality workbook first (its report first); with jobs > 1 it is written in a
     # worker beside the committees' workbooks (it is the largest write)
     tasks = [(kommun_path, "kommun", out.kommun_sheets, backups, k.findings,
-              run.digests.get(kommun_path)),
+              run.versions.get(kommun_path)),
              *run.committee_writes(backups)]
     reports.extend(_map(_write_committee, tasks, jobs, lambda a: say(f"Skriver {a[0].name}")))
     for r in reports:
@@ -446,9 +446,9 @@ class Run:
     #: every finding of the run so far, in order (the caller's list, extended)
     findings: list[Finding]
     outputs: Outputs
-    #: each workbook file read: the digest of the version read (its write must find that
-    #: version, :func:`write_owned`); a workbook read live in Excel has none
-    digests: dict[Path, str] = field(default_factory=dict)
+    #: each workbook file read: the version read (its write must find that version,
+    #: :func:`write_owned`); a workbook read live in Excel has none
+    versions: dict[Path, ReadVersion] = field(default_factory=dict)
 
     def committee_writes(self, backups: int, only: NamndInput | None = None) -> list[tuple]:
         """``write_owned`` arguments for the committee workbooks (``only``: that one): every
@@ -457,7 +457,7 @@ class Run:
         written = [*self.namnder, *self.apart]
         kontroll = _kontroll_rows(self.findings, written)
         return [(n.path, "nämnd", _committee_sheets(n, self.outputs, kontroll), backups,
-                 n.findings, self.digests.get(n.path))
+                 n.findings, self.versions.get(n.path))
                 for n in written if only is None or n is only]
 
 
@@ -477,12 +477,12 @@ def read_and_compute(kommun: Path | TableSource,
     sheet holds every finding of the reading too: a committee workbook that was refused or could
     not be read, one set apart, an archive copy of the municipality workbook skipped."""
     saknas: list[Saknas] = []
-    digests: dict[Path, str] = {}
+    versions: dict[Path, ReadVersion] = {}
     path = kommun if isinstance(kommun, Path) else kommun.path
     say(f"Läser {path.name}")
     before = None
     if isinstance(kommun, Path):
-        before = file_digest(kommun)
+        before = file_version(kommun)
         if not _gate(kommun, "kommun", reports, findings):
             return None
     k = read_kommun(kommun)
@@ -492,12 +492,12 @@ def read_and_compute(kommun: Path | TableSource,
         reports.append(FileReport(path, "kommun", "error", k.findings))
         return None
     if isinstance(kommun, Path):
-        if before is None or file_digest(kommun) != before:
+        if before is None or file_version(kommun) != before:
             f = _changed_while_read(kommun)
             findings.append(f)
             reports.append(FileReport(kommun, "kommun", "error", [f]))
             return None
-        digests[kommun] = before
+        versions[kommun] = before
 
     if callable(committees):
         committees = committees(k)
@@ -507,16 +507,16 @@ def read_and_compute(kommun: Path | TableSource,
     namnder: list[NamndInput] = []
     for src in committees:
         if isinstance(src, Path):
-            p, found, n, digest = next(read)
-            if n is not None and n.readable and digest is None:
+            p, found, n, version = next(read)
+            if n is not None and n.readable and version is None:
                 changed = _changed_while_read(p)
                 findings.extend(found)
                 findings.append(changed)
                 reports.append(FileReport(p, "nämnd", "error", [changed]))
                 saknas.append(Saknas.of(None, changed))
                 continue
-            if digest is not None:
-                digests[p] = digest
+            if version is not None:
+                versions[p] = version
         else:  # the open workbook: no gate (it is not read from its file)
             say(f"Läser {src.path.name}")
             p, found, n = src.path, [], read_namnd(src, k.kolumner)
@@ -542,7 +542,7 @@ def read_and_compute(kommun: Path | TableSource,
     out = compute_outputs(k, namnder, saknas)
     findings.extend(out.findings)
     _kontroll_of_the_run(out, k, namnder, findings)
-    return Run(k, namnder, apart, findings, out, digests)
+    return Run(k, namnder, apart, findings, out, versions)
 
 
 def _changed_while_read(path: Path) -> Finding:
@@ -745,12 +745,12 @@ def _validate_committees(paths: list[Path], gate: Callable[[Path, str], bool],
 
 
 def _read_committee(args: tuple[Path, list]
-                    ) -> tuple[Path, list[Finding], NamndInput | None, str | None]:
+                    ) -> tuple[Path, list[Finding], NamndInput | None, ReadVersion | None]:
     """Gate and read one committee workbook (a worker-process task with ``jobs`` > 1), with the
-    digest of the version read (None when the file changed while it was read: then what was
-    read may mix two versions)."""
+    version read (None when the file changed while it was read: then what was read may mix two
+    versions)."""
     path, kolumner = args
-    before = file_digest(path)
+    before = file_version(path)
     found = check_workbook(path)
     if any(f.severity is Severity.ERROR for f in found):
         return path, found, None, None
@@ -762,7 +762,7 @@ def _read_committee(args: tuple[Path, list]
             location=Location(workbook=path.name))], None, None
     n = read_namnd(path, kolumner)
     _name_workbook(n.findings, path)
-    return path, found, n, before if before is not None and file_digest(path) == before else None
+    return path, found, n, before if before is not None and file_version(path) == before else None
 
 
 def _name_workbook(findings: list[Finding], path: Path) -> None:
@@ -824,18 +824,18 @@ def _owned_block(rows: list[list[object]]) -> RowBlock:
 
 
 def write_owned(path: Path, role: str, sheets: dict[str, list[list[object]]], backups: int,
-                findings: list[Finding], expected_digest: str | None = None) -> FileReport:
+                findings: list[Finding], read_version: ReadVersion | None = None) -> FileReport:
     """Write one workbook's owned sheets (the caller chooses which: a committee whose input has
     errors gets only its Kontroll sheet). Each owned sheet is cleared below its header rows
     (:data:`schema.OUTPUT_CLEAR`), so nothing of an earlier, longer output stays. The status is
     ``input-errors`` when the workbook's own input has errors and the write went through.
-    ``expected_digest``: the version the results were computed from (:attr:`Run.digests`); a
+    ``read_version``: the version the results were computed from (:attr:`Run.versions`); a
     workbook saved since is not written (``error``, "ändrades efter att den lästes")."""
     updates = {name: _owned_block(rows) for name, rows in sheets.items()}
     clear = {name: [S.OUTPUT_CLEAR] for name in sheets}
     result: WriteResult = write_cells(path, updates, clear=clear, owned_sheets=list(sheets),
                                       backups=backups, max_changes=MAX_CHANGES,
-                                      expected_digest=expected_digest)
+                                      read_version=read_version)
     status = result.status.value
     if result.status in (WriteStatus.WRITTEN, WriteStatus.UNCHANGED) and any(
             f.severity is Severity.ERROR for f in findings):
