@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, DecimalException, InvalidOperation
 from fractions import Fraction
 
 __all__ = [
@@ -141,6 +141,23 @@ def quantize(value: Decimal, unit: Decimal = CENT) -> Decimal:
 
     ``unit`` may be ``CENT``, ``UNIT``, ``THOUSAND`` or any positive step.
     """
+    if (unit is CENT or unit is UNIT) and type(value) is Decimal:
+        # an amount that is a whole number of cents (units) already, the common case: the
+        # general rule below gives it back with the unit's exponent and its own sign, which is
+        # what Decimal.quantize gives when it is exact (then nothing was rounded, whatever the
+        # context's rounding); anything else (inexact, too many digits) takes the general rule
+        try:
+            exact = value.quantize(unit)
+        except DecimalException:
+            pass
+        else:
+            if exact == value:
+                return exact
+    return _quantize(value, unit)
+
+
+def _quantize(value: Decimal, unit: Decimal) -> Decimal:
+    """:func:`quantize`'s general rule, for any amount and unit."""
     if unit <= 0:
         raise ValueError("rounding unit must be positive")
     try:

@@ -182,3 +182,19 @@ def reference_sum_amounts(parts: Sequence[Amounts], n: int) -> dict[str, tuple[D
                 if v is not None:
                     acc[i] = v if acc[i] is None else acc[i] + v
     return {code: tuple(vals) for code, vals in out.items()}
+
+
+def reference_quantize(value: Decimal, unit: Decimal) -> Decimal:
+    """engine.money.quantize before its whole-cents fast path: the general rule for every input."""
+    from decimal import ROUND_HALF_UP, InvalidOperation
+
+    from engine.money import UNIT, AmountTooLarge, short_number
+
+    if unit <= 0:
+        raise ValueError("rounding unit must be positive")
+    try:
+        steps = (value / unit).quantize(UNIT, rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        raise AmountTooLarge(f"beloppet är för stort: {short_number(value)}") from None
+    result = steps * unit
+    return result.quantize(unit) if unit < 1 else result.quantize(UNIT)

@@ -152,6 +152,32 @@ def test_a_row_of_amounts_is_read_as_cell_by_cell(row: list) -> None:
     assert outcome(lambda: amounts(row, where)) == first  # again, from the cache
 
 
+# ---- engine.money.quantize (amounts that are whole cents or units already) -----------------
+
+#: amounts of every exponent and sign, whole cents or not, −0, more digits than the context
+#: keeps, and the values that are no amounts (infinities, NaNs)
+quantize_values = st.one_of(
+    amounts.filter(lambda v: v is not None),
+    st.decimals(allow_nan=True, allow_infinity=True),
+    st.builds(lambda m, e: Decimal(m).scaleb(e), st.integers(-10**40, 10**40),
+              st.integers(-30, 30)),
+    st.sampled_from([Decimal("0.005"), Decimal("-0.005"), Decimal("2.675"), Decimal("12.50"),
+                     Decimal("-12.5"), Decimal("1E+27"), Decimal("9" * 28), Decimal("9" * 27 + ".9"),
+                     Decimal("-0E+3"), Decimal("NaN"), Decimal("sNaN"), Decimal("-Infinity")]),
+)
+
+
+@settings(max_examples=3000)
+@given(quantize_values, st.sampled_from(["CENT", "UNIT", "THOUSAND", "0.01", "1.00", "0.05"]))
+def test_quantize_is_the_general_rule(value: Decimal, unit_name: str) -> None:
+    from engine import money
+    from tests.reference_engine import reference_quantize
+
+    unit = getattr(money, unit_name) if unit_name.isupper() else Decimal(unit_name)
+    assert money_outcome(lambda v: money.quantize(v, unit), value) == \
+        money_outcome(lambda v: reference_quantize(v, unit), value)
+
+
 # ---- resultatbalansering (integer rounding instead of Fraction arithmetic) -----------------
 
 def _rb_amount() -> st.SearchStrategy[Decimal]:
