@@ -200,13 +200,12 @@ def _operating_amounts(budget: Budget, include_enterprises: bool) -> list[Amount
     changes of liquidity, korrektivposter) a task budgets itself, e.g. an other balance unit's
     loans (seed §6.6.3.3: its cash flows are combined into the municipality's). Its FD transfer
     lines are its RR and IN figures, which enter through their own parts."""
-    rr = _rr_codes()
-    fd = _task_fd_codes()
+    codes = _operating_codes()
     out: list[Amounts] = []
     for u in budget.uppgifter:
         if u.finansiering is Finansiering.AFFARSVERK and not include_enterprises:
             continue
-        out.append({c: v for c, v in u.belopp.items() if c in rr or c in fd})
+        out.append({c: v for c, v in u.belopp.items() if c in codes})
     return out
 
 
@@ -214,15 +213,14 @@ def _task_fd_not_counted(budget: Budget) -> list[Finding]:
     """A task's finansieringsdel line that is not one of its own cash flows (a transfer line,
     computed from the resultaträkningsdel and investeringsdel, a sum, or the inverkan itself):
     not counted, and said so rather than dropped without a word."""
-    fd = _task_fd_codes()
+    not_counted = _task_fd_not_counted_codes()
     cat = catalogue()
     out = []
     for u in budget.uppgifter:
-        if u.finansiering is Finansiering.AFFARSVERK:
+        if u.finansiering is Finansiering.AFFARSVERK or not_counted.isdisjoint(u.belopp):
             continue
         for code, vals in u.belopp.items():
-            if code in cat and cat[code].part == "FD" and code not in fd \
-                    and any(v for v in vals if v is not None):
+            if code in not_counted and any(v for v in vals if v is not None):
                 out.append(Finding(
                     "V4", Severity.WARNING,
                     f"Uppgiften anger finansieringsdelens rad {code} ({cat[code].label}), som "
@@ -242,9 +240,24 @@ def _task_fd_codes() -> frozenset[str]:
 
 
 @cache
+def _task_fd_not_counted_codes() -> frozenset[str]:
+    """The finansieringsdel lines a task's own figures do not enter (:func:`_task_fd_codes`):
+    transfer lines, sums and the inverkan itself."""
+    return frozenset(c for c, line in catalogue().lines.items()
+                     if line.part == "FD") - _task_fd_codes()
+
+
+@cache
 def _rr_codes() -> frozenset[str]:
     """The codes of the resultaträkningsdel's lines (of the shipped catalogue)."""
     return frozenset(c for c, line in catalogue().lines.items() if line.part == "RR")
+
+
+@cache
+def _operating_codes() -> frozenset[str]:
+    """The lines of a task that enter the municipality's statements (:func:`_operating_amounts`):
+    the resultaträkningsdel's and the task's own financing lines."""
+    return _rr_codes() | _task_fd_codes()
 
 
 def _internal_balance(budget: Budget) -> list[Finding]:
@@ -321,7 +334,7 @@ def _line_items(budget: Budget, st: Statement) -> dict[str, tuple[Decimal | None
     inverkan på likviditeten but no item (a false "Sammandraget balanserar inte")."""
     own = _task_fd_codes() | _extra_codes()
     tasks = [{c: v for c, v in u.belopp.items() if c in own} for u in budget.uppgifter
-             if u.finansiering is not Finansiering.AFFARSVERK]
+             if u.finansiering is not Finansiering.AFFARSVERK and not own.isdisjoint(u.belopp)]
     rader = sum_amounts([budget.central, *(t for t in tasks if t)], budget.n)
     for code in _computed_binding_codes():
         if any(c in rader for c in catalogue().leaves_below(code)):
