@@ -150,27 +150,30 @@ def compute(
     own_vals: dict[str, tuple[Decimal, ...]] = {}  # the given lines, blanks as ZERO
     blank: list[tuple[str, int]] = []
     lines = cat.lines
-    for code, vals in given.items():
-        if code not in lines:
-            findings.append(
-                Finding("V10", Severity.ERROR, f"okänd radkod {code!r}; rätta koden", object=code)
-            )
-            continue
-        if type(vals) is not tuple:
-            vals = tuple(vals)
-        if len(vals) != n:
-            raise ValueError(f"{code}: {len(vals)} values for {n} year columns")
-        # identity tests only (``None in vals`` would ask every Decimal to compare with None)
-        if not any(map(is_, vals, _NONE)):  # every year filled: the common case
-            if n:
-                given_vals[code] = own_vals[code] = vals
-            continue
-        filled = [v for v in vals if v is not None]
-        if filled:
-            given_vals[code] = vals
-            # a blank year of a given line counts as zero (and is remembered as blank)
-            own_vals[code] = tuple([v if v is not None else ZERO for v in vals])
-            blank.extend((code, i) for i, v in enumerate(vals) if v is None)
+    if _every_year_filled(given, lines, n):
+        # what the loop below makes of such input: every line as it is
+        given_vals = own_vals = given  # type: ignore[assignment]  # (read, never changed)
+    else:
+        for code, vals in given.items():
+            if code not in lines:
+                findings.append(Finding("V10", Severity.ERROR,
+                                        f"okänd radkod {code!r}; rätta koden", object=code))
+                continue
+            if type(vals) is not tuple:
+                vals = tuple(vals)
+            if len(vals) != n:
+                raise ValueError(f"{code}: {len(vals)} values for {n} year columns")
+            # identity tests only (``None in vals`` would ask every Decimal to compare with None)
+            if not any(map(is_, vals, _NONE)):  # every year filled: the common case
+                if n:
+                    given_vals[code] = own_vals[code] = vals
+                continue
+            filled = [v for v in vals if v is not None]
+            if filled:
+                given_vals[code] = vals
+                # a blank year of a given line counts as zero (and is remembered as blank)
+                own_vals[code] = tuple([v if v is not None else ZERO for v in vals])
+                blank.extend((code, i) for i, v in enumerate(vals) if v is None)
 
     frozen_parts = parts if type(parts) is frozenset else frozenset(parts)
     given_codes = frozenset(given_vals)
@@ -213,6 +216,25 @@ def compute(
         findings=tuple(findings),
         blank=frozenset(blank) if blank else _NO_BLANKS,
     )
+
+
+def _every_year_filled(given: Amounts, lines: Mapping[str, object], n: int) -> bool:
+    """Whether ``given`` is a dict of known codes, each with a tuple of ``n`` values, none of
+    them blank (``None``): what an input workbook gives for most tasks. Identity tests only
+    (``None in vals`` would ask every Decimal to compare with None)."""
+    if not n or type(given) is not dict or not given.keys() <= lines.keys():
+        return False
+    rows = given.values()
+    if set(map(type, rows)) != _TUPLE or set(map(len, rows)) != {n}:
+        return False
+    for row in rows:
+        for v in row:
+            if v is None:
+                return False
+    return True
+
+
+_TUPLE = frozenset({tuple})
 
 
 def _compare(cat: Catalogue, code: str, own: Sequence[Decimal | None],
@@ -262,7 +284,9 @@ class _Plan:
     #: the sum starts at ZERO, (rule, severity) of the check of a given line against its value
     #: or None). A computed line is ``sum(column, ZERO)`` of its components with data (always
     #: from ZERO: ``ZERO + x`` normalises the exponent and −0, and where a sum of huge figures
-    #: was rounded it is not ``x`` either); a transfer line is its source, one term, no ZERO.
+    #: was rounded it is not ``x`` either, not even for ``x`` a sum from ZERO itself: a rounded
+    #: sum keeps its larger exponent through later cancellations); a transfer line is its
+    #: source, one term, no ZERO.
     steps: tuple[tuple[str, tuple[str, ...], bool, tuple[str, Severity] | None], ...]
     has_data: frozenset[str]
 
