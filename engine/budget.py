@@ -28,7 +28,15 @@ from engine.findings import Finding, Severity
 from engine.gc_pause import without_gc_pauses
 from engine.money import ZERO, format_sv
 from engine.ratios import Ratio, ackumulerat_kassaflode, nyckeltal
-from engine.statements import Amounts, Source, Statement, compute, consolidate, sum_amounts
+from engine.statements import (
+    Amounts,
+    Source,
+    Statement,
+    compute,
+    consolidate,
+    sum_amounts,
+    sum_rows,
+)
 
 __all__ = [
     "INTERNA_POSTER",
@@ -264,10 +272,10 @@ def _internal_balance(budget: Budget) -> list[Finding]:
     """Internal income and expenses are budgeted per task and eliminated in the external view; in
     total they should cancel out (one unit's internal sale is another's internal purchase)."""
     n = budget.n
-    ink = sum_amounts([{"x": u.belopp.get("DR.INT.INK", (None,) * n)} for u in budget.uppgifter
-                       if u.finansiering is not Finansiering.AFFARSVERK], n).get("x", ())
-    utg = sum_amounts([{"x": u.belopp.get("DR.INT.UTG", (None,) * n)} for u in budget.uppgifter
-                       if u.finansiering is not Finansiering.AFFARSVERK], n).get("x", ())
+    tasks = [u for u in budget.uppgifter if u.finansiering is not Finansiering.AFFARSVERK]
+    blank = (None,) * n
+    ink = sum_rows([u.belopp.get("DR.INT.INK", blank) for u in tasks], n) if tasks else ()
+    utg = sum_rows([u.belopp.get("DR.INT.UTG", blank) for u in tasks], n) if tasks else ()
     findings = []
     for i, year in enumerate(budget.years):
         a = ink[i] if ink and ink[i] is not None else ZERO

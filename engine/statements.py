@@ -25,8 +25,9 @@ import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from itertools import repeat
-from operator import add, is_
+from operator import add, is_, is_not
 
 from engine.catalogue import Catalogue, catalogue
 from engine.findings import Finding, Severity
@@ -44,6 +45,7 @@ __all__ = [
     "finansieringsdel",
     "resultatrakning",
     "sum_amounts",
+    "sum_rows",
 ]
 
 Amounts = Mapping[str, Sequence[Decimal | None]]
@@ -591,19 +593,24 @@ def sum_amounts(parts: Sequence[Amounts], n: int) -> dict[str, tuple[Decimal | N
                 grouped[code] = [vals]
             else:
                 rows.append(vals)
-    out: dict[str, tuple[Decimal | None, ...]] = {}
-    for code, rows in grouped.items():
-        if any(len(r) != n for r in rows):
-            out[code] = _sum_rows_general(rows, n)
-            continue
-        acc: list[Decimal | None] = []
-        for col in zip(*rows, strict=True):
-            given = [v for v in col if v is not None]
-            # in the order of the parts, from the first given value (its exponent kept)
-            acc.append(None if not given else given[0] if len(given) == 1
-                       else sum(given[1:], given[0]))
-        out[code] = tuple(acc)
-    return out
+    return {code: sum_rows(rows, n) for code, rows in grouped.items()}
+
+
+def sum_rows(rows: Sequence[Sequence[Decimal | None]], n: int) -> tuple[Decimal | None, ...]:
+    """One line of :func:`sum_amounts`: the parts' values of the line (at least one part) summed
+    per year column, in the order of the parts, from the first given value (its exponent kept);
+    ``None`` where no part gave the year."""
+    if set(map(len, rows)) != {n}:
+        return _sum_rows_general(rows, n)
+    acc: list[Decimal | None] = []
+    for col in zip(*rows, strict=True):
+        given = filter(_is_given, col)
+        first = next(given, None)
+        acc.append(first if first is None else sum(given, first))
+    return tuple(acc)
+
+
+_is_given = partial(is_not, None)
 
 
 def _sum_rows_general(rows: Sequence[Sequence[Decimal | None]], n: int
