@@ -145,7 +145,7 @@ def compute(
     :func:`consolidate`): the line is the sum of its components with data plus this amount; it
     is not a given figure and is checked against nothing."""
     cat = cat or catalogue()
-    year_labels = tuple(str(y) for y in years)
+    year_labels = tuple(map(str, years))
     n = len(year_labels)
     findings: list[Finding] = []
     given_vals: dict[str, tuple[Decimal | None, ...]] = {}
@@ -504,8 +504,9 @@ def consolidate(sources: Sequence[Source], years: Sequence[str | int],
     total_only: dict[str, list[str]] = {}
     broken_down: set[str] = set()
     for src in sources:
-        filled = [c for c, v in src.amounts.items() if c in pure and any(x is not None for x in v)
-                  and cat[c].part in frozen_parts]
+        filled = [] if pure.isdisjoint(src.amounts) else [
+            c for c, v in src.amounts.items()
+            if c in pure and any(x is not None for x in v) and cat[c].part in frozen_parts]
         if not filled:
             given_parts.append(src.amounts)
             continue

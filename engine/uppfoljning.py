@@ -570,7 +570,7 @@ def _balansenheter_reserv(b: Berakning, i: int, budgetar: int) -> list[Finding]:
     balance sheets are not in the workbooks, so a budgeted increase is a warning to check."""
     out: list[Finding] = []
     for u in b.budget.uppgifter:
-        if u.finansiering not in (Finansiering.BALANSENHET, Finansiering.AFFARSVERK):
+        if u.finansiering not in _EGNA_BALANSRAKNINGAR:
             continue
         vals = u.belopp.get("RR.BD.RES")
         value = vals[i] if vals is not None else None
@@ -584,6 +584,11 @@ def _balansenheter_reserv(b: Berakning, i: int, budgetar: int) -> list[Finding]:
             "enhetens balansräkning, så kontrollera beloppet mot den.",
             u.namn, budgetar, None))
     return out
+
+
+#: The tasks with balance sheets of their own (V11 above): a set, not a tuple to compare with
+#: one by one (the same membership: a member hashes and compares as its value).
+_EGNA_BALANSRAKNINGAR = frozenset({Finansiering.BALANSENHET, Finansiering.AFFARSVERK})
 
 
 def _liquid_assets_at_start(b: Berakning, budgetar: int) -> Decimal | None:
