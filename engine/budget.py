@@ -50,6 +50,7 @@ __all__ = [
     "berakna",
     "driftsekonomidel",
     "investeringsdel",
+    "task_line_codes",
 ]
 
 #: The object of the V5 finding on internal items (lines DR.INT.*), as a controller reads it.
@@ -185,8 +186,10 @@ class Berakning:
     findings: tuple[Finding, ...]
     #: the amounts of the lines that are binding items of their own (RR and FD lines: taxes,
     #: financial and extraordinary items, loans …): the central figures plus the financing and
-    #: extraordinary lines tasks budget themselves (an other balance unit's loans), enterprises
-    #: excluded; a task's financial items are in its årsbidrag (seed §7.1.2.3), not here
+    #: extraordinary lines tasks budget themselves (an other balance unit's loans), and a
+    #: budget-financed task's or net unit's own financial items (:func:`task_line_codes`),
+    #: enterprises excluded; an other balance unit's financial items are in its årsbidrag (seed
+    #: §7.1.2.3), not here
     rader: dict[str, tuple[Decimal | None, ...]] = field(default_factory=dict)
 
 
@@ -340,14 +343,34 @@ def _line_items(budget: Budget, st: Statement) -> dict[str, tuple[Decimal | None
     statement's figure: its sub-lines, typed centrally or by tasks, and a total given without
     them. Before 2026-12 only a typed FD.OVR total reached the binding item; sub-lines reached
     inverkan på likviditeten but no item (a false "Sammandraget balanserar inte")."""
-    own = _task_fd_codes() | _extra_codes()
-    tasks = [{c: v for c, v in u.belopp.items() if c in own} for u in budget.uppgifter
-             if u.finansiering is not Finansiering.AFFARSVERK and not own.isdisjoint(u.belopp)]
+    tasks = []
+    for u in budget.uppgifter:
+        own = task_line_codes(u.finansiering)
+        if not own.isdisjoint(u.belopp):
+            tasks.append({c: v for c, v in u.belopp.items() if c in own})
     rader = sum_amounts([budget.central, *(t for t in tasks if t)], budget.n)
     for code in _computed_binding_codes():
         if any(c in rader for c in catalogue().leaves_below(code)):
             rader[code] = st[code]
     return rader
+
+
+@cache
+def task_line_codes(finansiering: Finansiering) -> frozenset[str]:
+    """The lines of a task's own budget that the municipality's line items follow up (the
+    binding RR and FD lines, :attr:`Berakning.rader`), because none of the task's own items
+    holds them: its loans and other financing lines, its extraordinary items and, for a
+    budget-financed task or a net unit, its financial items (its items end at the operating
+    lines; an other balance unit's financial items are in its årsbidrag, seed §7.1.2.3).
+    Before 2026-12 a budget-financed task's own interest reached inverkan på likviditeten but
+    no item (a false "Sammandraget balanserar inte"), and its outturn no row of the tablå.
+    None for an enterprise (outside the municipality's budget)."""
+    if finansiering is Finansiering.AFFARSVERK:
+        return frozenset()
+    own = _task_fd_codes() | _extra_codes()
+    if finansiering is Finansiering.BALANSENHET:
+        return own
+    return own | frozenset(catalogue().leaves_below("RR.FIN"))
 
 
 @cache

@@ -45,7 +45,7 @@ from engine.binding import (
     TaskType,
     default_binding_items,
 )
-from engine.budget import Berakning, Finansiering
+from engine.budget import Berakning, Finansiering, task_line_codes
 from engine.catalogue import Catalogue, catalogue
 from engine.checks import NettoSidor, check_v2_sides, check_v3_resultatdel
 from engine.findings import Finding, Location, Severity
@@ -228,9 +228,14 @@ def _and_below(cat: Catalogue, code: str) -> list[str]:
 
 
 def _item_outturn(item: BindingItem, b: Berakning, rows: Sequence[PostUtfall],
-                  findings: list[Finding] | None = None
+                  findings: list[Finding] | None = None,
+                  task_lines: Mapping[str, frozenset[str]] | None = None,
                   ) -> tuple[Decimal | None, Decimal | None, Location | None]:
     """Outturn to date and forecast of ``item`` from the rows typed for its object and lines.
+
+    A line item (a central RR or FD line) also takes the rows a task typed on its own lines that
+    the line item follows up (``task_lines``: task name casefolded → :func:`task_line_codes`),
+    as its budget takes the task's budget on them (:attr:`Berakning.rader`).
 
     Any line of the item counts, a group line too (outturn typed on "Personalutgifter" instead of
     its parts); a group line typed together with lines below it would count twice, so the lines
@@ -244,21 +249,27 @@ def _item_outturn(item: BindingItem, b: Berakning, rows: Sequence[PostUtfall],
     # a central line's row names itself (Objekt empty): a row on a line below the item
     # (FD.OVR.FORDR of the item FD.OVR) is the item's too
     central = item.object_type is ObjectType.RAD
+    lines = task_lines or {}
     mine = [r for r in rows if r.kod in wanted and (
-        r.objekt.casefold() == item.object.casefold() or central and r.objekt == r.kod)]
+        r.objekt.casefold() == item.object.casefold() or central and (
+            r.objekt == r.kod or r.kod in lines.get(r.objekt.casefold(), ())))]
     if not mine:
         return None, None, None
-    typed = {r.kod for r in mine}
-    groups = {r.kod for r in mine if any(k != r.kod and k in typed for k in _and_below(cat, r.kod))}
+    # a group line typed together with lines below it, by the same object (a central total and
+    # a task's sub-line are two sources, as in the budget's consolidation)
+    typed = {(r.objekt.casefold(), r.kod) for r in mine}
+    groups = {(r.objekt.casefold(), r.kod) for r in mine
+              if any(k != r.kod and (r.objekt.casefold(), k) in typed
+                     for k in _and_below(cat, r.kod))}
     if groups:
         for r in mine:
-            if r.kod in groups and findings is not None:
+            if (r.objekt.casefold(), r.kod) in groups and findings is not None:
                 findings.append(Finding(
                     "V10", Severity.ERROR,
                     f"Utfallet för {r.objekt!r} är angivet både på summaraden {r.kod} och på rader "
                     "under den; summaraden räknas inte (annars räknades beloppen två gånger). Ta "
                     "bort summaraden eller delraderna.", object=r.objekt, location=r.location))
-        mine = [r for r in mine if r.kod not in groups]
+        mine = [r for r in mine if (r.objekt.casefold(), r.kod) not in groups]
     utfall = sum((r.utfall for r in mine if r.utfall is not None), ZERO)
     forecasts = [r.prognos for r in mine if r.prognos is not None]
     blank = [r for r in mine if r.prognos is None and r.utfall]  # (nothing typed: nothing)
@@ -308,6 +319,51 @@ def _outturn_without_item(rows: Sequence[PostUtfall], items: Sequence[BindingIte
             "någon central post i budgeten, så det räknas inte med i tablån över budgetens utfall. "
             "Skriv namnet som i tblUppgifter eller tblInvesteringar (tomt Objekt för kommunens "
             "centrala poster).", object=r.objekt, location=r.location))
+    return out
+
+
+def _task_outturn_not_followed_up(rows: Sequence[PostUtfall], items: Sequence[BindingItem],
+                                  b: Berakning, task_lines: Mapping[str, frozenset[str]]
+                                  ) -> list[Finding]:
+    """V1: a task's outturn typed on a line that none of its items and no line item follows up
+    (depreciation of a budget-financed task, say) is in no row of the tablå: a warning at the
+    row, never left out without a word. Enterprises' rows are outside the municipality's
+    budget (their council-binding posts have no amounts) and are not judged here."""
+    cat = catalogue()
+    kinds = {u.namn.casefold(): u.finansiering for u in b.budget.uppgifter}
+    covered: dict[str, set[str]] = {}
+    for item in items:
+        if item.part is Part.DRIFT and item.object.casefold() in kinds:
+            codes = covered.setdefault(item.object.casefold(), set())
+            for code in _rader(item, b):
+                codes.update(_and_below(cat, code))
+    out: list[Finding] = []
+    for r in rows:
+        key = r.objekt.casefold()
+        kind = kinds.get(key)
+        if kind is None or kind is Finansiering.AFFARSVERK or (r.utfall is None
+                                                               and r.prognos is None):
+            continue
+        if r.kod in covered.get(key, ()) or r.kod in task_lines.get(key, ()):
+            continue
+        line = cat.lines.get(r.kod)
+        label = line.label if line is not None else r.kod
+        if line is not None and not line.computed and not line.binding:
+            # an input line that is no binding item for the task (its depreciation): not lost
+            # (the statements have it), only not in the tablå; said so, nothing to fix
+            out.append(Finding(
+                "V1", Severity.INFO,
+                f"Utfallet för {r.objekt!r} på raden {label!r} ({r.kod}) står inte i tablån över "
+                "budgetens utfall: raden är ingen bindande post för uppgiften.",
+                object=r.objekt, location=r.location))
+            continue
+        out.append(Finding(
+            "V1", Severity.WARNING,
+            f"Utfallet för {r.objekt!r} på raden {label!r} ({r.kod}) följs inte upp: raden ingår "
+            "inte i uppgiftens bindande poster och inte i någon av kommunens bindande rader, så "
+            "den står inte i tablån över budgetens utfall. Ange utfallet på raderna under den "
+            "(en summarad delas inte upp på posterna) eller på den rad där det budgeterats.",
+            object=r.objekt, location=r.location))
     return out
 
 
@@ -402,11 +458,13 @@ def uppfoljning(
         inputs = []
         without: list[str] = []  # items with a budget but no outturn typed
         changed = {c.item for c in andringar if c.year == aktuellt_ar}
+        task_lines = {u.namn.casefold(): task_line_codes(u.finansiering)
+                      for u in b.budget.uppgifter}
         for item in items:
             amount = post_belopp(item, b, i)
             if amount is None:
                 continue
-            u, p, loc = _item_outturn(item, b, utfall, findings)
+            u, p, loc = _item_outturn(item, b, utfall, findings, task_lines)
             if u is None and p is None:
                 # the tablå keeps the budget's whole layout (seed §7.5): a row with its budget
                 # and changes, "utfall saknas"; its part's outturn total is left blank
@@ -430,6 +488,7 @@ def uppfoljning(
                 "utfall hittills och prognos (0 om inget har använts) för dem i Utfall.",
                 year=aktuellt_ar))
         findings.extend(_outturn_without_item(utfall, items, b))
+        findings.extend(_task_outturn_not_followed_up(utfall, items, b, task_lines))
 
     summary = None
     if budgetar in years:

@@ -401,3 +401,48 @@ def test_a_central_total_whose_binding_items_are_below_it_is_said_at_the_row() -
     [f] = [f for f in u.findings if f.object == "RR.FIN"]
     assert (f.rule, f.severity.value) == ("V5", "error")
     assert "Ränteutgifter (RR.FIN.RU)" in f.message and "Fördela beloppet" in f.message
+
+
+def test_a_budget_financed_tasks_own_interest_is_on_the_line_item_in_budget_and_outturn() -> None:
+    """Session 7 (issue 17's list): a budget-financed task's own interest (−4) entered inverkan
+    på likviditeten but no binding item (its gross items end at the operating lines): "Sammandraget
+    balanserar inte" by 4, and its outturn on the line was left out without a word. Now the
+    central line item Ränteutgifter holds it, in budget and outturn alike. By hand (2026): the
+    base budget balances at 1 100 = 1 100 (anslag 1 075 and inverkan på likviditeten +25 against
+    income 1 100); the task's interest makes the anslag 4 more (1 079) and inverkan 4 less
+    (+21), so 1 100 = 1 100 again; before, the anslag stayed 1 075: 1 096 against 1 100."""
+    base = _budget()
+    skola = replace(base.uppgifter[0], belopp={**base.uppgifter[0].belopp,
+                                               "RR.FIN.RU": (D("-4"), D("-4"))})
+    b = berakna(replace(base, uppgifter=(skola, *base.uppgifter[1:])))
+    rows = [PostUtfall("RR.FIN.RU", "RR.FIN.RU", D("-6"), D("-9")),
+            PostUtfall("Skola", "RR.FIN.RU", D("-3"), D("-5"))]
+    u = uppfoljning(b, aktuellt_ar=2025, budgetar=2026, utfall=rows)
+    assert u.sammandrag.i_balans, [f.message for f in u.findings if f.rule == "V5"]
+    assert u.sammandrag.summa_anslag == u.sammandrag.summa_inkomster == D("1100")
+    assert u.sammandrag.anslag_per_del[Part.RESULTAT] == D("14")  # Ränteutgifter 10 + 4
+    item = next(i for i in u.items if i.object == "RR.FIN.RU")
+    assert post_belopp(item, b, 0) == D("-14")  # central −10, the task's own −4
+    row = next(r for r in u.tabla.rows if r.item == item)
+    assert (row.utfall, row.prognos) == (D("-9"), D("-14"))  # −6 + −3, −9 + −5
+    assert not [f for f in u.findings if f.rule == "V1"]
+
+
+def test_a_tasks_outturn_on_a_line_nothing_follows_up_is_said_at_the_row() -> None:
+    """A budget-financed task's outturn on its verksamhetsbidrag (a sum of both its gross items)
+    or its depreciation is in none of its items and no line item: before, left out of the tablå
+    without a word. The sum line is a warning (its figure belongs on the lines below); the
+    depreciation, no binding item for the task, an info."""
+    from engine.findings import Location, Severity
+
+    b = berakna(_budget())
+    at = [Location(workbook="skola.xlsx", sheet="Utfall", cell=c) for c in ("D7", "D8")]
+    rows = [PostUtfall("Skola", "RR.VU.PERS.LON", D("-400"), D("-900")),
+            PostUtfall("Skola", "RR.VB", D("-300"), D("-800"), at[0]),
+            PostUtfall("Skola", "RR.AVS.PLAN", D("-20"), D("-40"), at[1])]
+    u = uppfoljning(b, aktuellt_ar=2025, budgetar=2026, utfall=rows)
+    found = [f for f in u.findings if f.rule == "V1"]
+    assert [(f.severity, f.location) for f in found] == [(Severity.WARNING, at[0]),
+                                                         (Severity.INFO, at[1])]
+    assert "följs inte upp" in found[0].message and "RR.VB" in found[0].message
+    assert "står inte i tablån" in found[1].message and "RR.AVS.PLAN" in found[1].message
