@@ -464,3 +464,54 @@ def test_byte_scan_on_odd_details_never_differs(sheet: bytes) -> None:
     fast = _scan_errors_bytes(sheet)
     assert fast is None or fast == want
     assert _scan_errors(sheet) == want
+
+
+# --- the scans' shortcuts (issue 17, second round) -------------------------------------------
+
+import re  # noqa: E402
+
+from workbook_templates.files import reader as _reader_module  # noqa: E402
+
+
+def _surely_small_before(sheet_xml: bytes) -> bool:
+    """:func:`_surely_small` as it was: four searches (the reference for the one-pass form)."""
+    return (sheet_xml.count(b"<c ") == sheet_xml.count(b'<c r="')
+            and re.search(rb"<c[>/\t\n\r]", sheet_xml) is None
+            and re.search(rb":c[\s/>]", sheet_xml) is None
+            and re.search(rb'<c r="(?![A-Za-z][1-9][0-9]{0,3}")', sheet_xml) is None)
+
+
+#: pieces of cell tags, near misses included, for byte strings the shortcuts must judge alike
+_TAG_BITS = st.sampled_from([
+    "<c ", '<c r="', "A", "Z", "AA", "a", "1", "0", "9999", "10000", '"', "'", "<c>", "<c/>",
+    "<c\t", "<c\n", "<c\r", "<x:c ", ":c>", "<col ", " ", "s=\"1\" ", "/>", ">", "<", "c", "=",
+    "&", "&#101;", '="&', "='&", "= \"&", "!", "?", "<!--", "<?pi?>", "<![CDATA[", "<f>", "e"])
+
+
+@given(st.lists(_TAG_BITS, max_size=14).map(lambda bits: "".join(bits).encode()))
+@example(b'<c r="A1"/><c r="Z9999"/>')
+@example(b'<c r="A1"/><c s="1" r="A2"/>')
+@example(b'<c r="A0"/>')
+@example(b'<c r="AA1"/>')
+@example(b"<c/>")
+def test_surely_small_in_one_pass_is_the_four_searches(data: bytes) -> None:
+    assert _surely_small(data) == _surely_small_before(data)
+
+
+@given(st.lists(_TAG_BITS, max_size=14).map(lambda bits: "".join(bits).encode()))
+@example(b'<c t="&#101;">')
+@example(b"<c t = '&#101;'>")
+@example(b'<t>"&amp;</t>')
+@example(b"&" * 3000 + b'<c t="&#101;">')  # more '&' than the shortcut looks at
+@example(b"<!-- -->")
+@example(b"<?pi?>")
+@example(b"a!b?c")
+def test_markup_and_entity_shortcuts_are_the_searches(data: bytes) -> None:
+    """The memchr shortcuts before the regular expressions never change their answers."""
+    assert _reader_module._has_markup_decl(data) == (
+        _reader_module._MARKUP_DECL.search(data) is not None)
+    entity = any(data.rfind(b"<", 0, m.start()) > data.rfind(b">", 0, m.start())
+                 for m in _reader_module._ENTITY_VALUE.finditer(data))
+    assert _reader_module._entity_in_attribute(data) == entity
+    if not _reader_module._quote_before_amp(data):
+        assert b'"&' not in data and b"'&" not in data

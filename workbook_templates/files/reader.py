@@ -735,7 +735,8 @@ class WorkbookReader:
                 info = self.structure.sheet(sheet)
                 data = self._zip.read(info.part) if info and info.part else b""
             # a formula, a quoted e (t="e") or an attribute value that may spell it (t="&#101;")
-            hint = (b"<f" in data or b":f" in data or b'"e"' in data or b"'e'" in data
+            # (from the end: a totals row's formula, the usual one, is found at once)
+            hint = (data.rfind(b"<f") >= 0 or b":f" in data or b'"e"' in data or b"'e'" in data
                     or b'"&' in data or b"'&" in data)
             self._errors[sheet] = _scan_errors(data) if hint else {}
         return self._errors[sheet]
@@ -1280,13 +1281,43 @@ def _attrs(text: bytes | None) -> dict[bytes, bytes]:
     return {m[0]: m[1] or m[2] for m in _ATTR.findall(text or b"")}
 
 
+#: '&' right after a quote looked for one '&' at a time (a memchr each) up to this many times,
+#: then by the regular expression alone
+_AMP_LOOKS = 2048
+
+
+def _quote_before_amp(sd: bytes) -> bool:
+    """Whether ``sd`` holds ``"&`` or ``'&``, which every match of :data:`_ENTITY_VALUE` ends
+    with (issue 17: the '&' of character references in text are few, the '=' the expression
+    starts from are several per cell). True when unsure (very many '&'): the caller then
+    searches."""
+    i = sd.find(b"&")
+    for _ in range(_AMP_LOOKS):
+        if i < 0:
+            return False
+        if i and sd[i - 1] in b"\"'":
+            return True
+        i = sd.find(b"&", i + 1)
+    return i >= 0
+
+
 def _entity_in_attribute(sd: bytes) -> bool:
     """Whether an attribute value in ``sd`` starts with an entity or character reference (a
     one-character value such as ``t="&#101;"``, which is "e"). Needs every '>' to end a tag."""
+    if not _quote_before_amp(sd):
+        return False  # no match can exist: each ends with a quote and the '&'
     for m in _ENTITY_VALUE.finditer(sd):
         if sd.rfind(b"<", 0, m.start()) > sd.rfind(b">", 0, m.start()):
             return True
     return False
+
+
+def _has_markup_decl(data: bytes) -> bool:
+    """Whether :data:`_MARKUP_DECL` is found in ``data``; first two memchr searches for its
+    rare second bytes '!' and '?' (issue 17: the expression stops at every '<')."""
+    if data.find(b"!") < 0 and data.find(b"?") < 0:
+        return False
+    return _MARKUP_DECL.search(data) is not None
 
 
 def _scan_errors_bytes(sheet_xml: bytes) -> dict[tuple[int, int], str] | None:
@@ -1298,7 +1329,7 @@ def _scan_errors_bytes(sheet_xml: bytes) -> dict[tuple[int, int], str] | None:
         if decl is None or (decl.group(1) or b"utf-8").lower() not in (b"utf-8", b"utf8"):
             return None
         data = data[decl.end():]
-    if _MARKUP_DECL.search(data) is not None or not data.lstrip().startswith(b"<"):
+    if _has_markup_decl(data) or not data.lstrip().startswith(b"<"):
         return None  # comments, CDATA, a DTD, processing instructions; another encoding
     start = _SD_START.search(data)
     if start is None:
@@ -1462,8 +1493,9 @@ _C_REF_RE = re.compile(rb'<c r="([A-Za-z]{1,3})([0-9]{1,7})"')
 _CELL_TAG_RE = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?c[\s/>]")
 
 
-_NOT_SMALL_REF = re.compile(rb'<c r="(?![A-Za-z][1-9][0-9]{0,3}")')  # (row 0 is no row)
-_OTHER_CELL_TAG = re.compile(rb"<c[>/\t\n\r]")
+#: a cell tag that is not ``<c r="X9999"`` or smaller: ``<c>``, ``<c/>``, ``<c\tr=…>``, a
+#: ``<c `` whose first attribute is not ``r="``, or a reference beyond Z9999 (row 0 is no row)
+_NOT_SMALL_CELL = re.compile(rb'<c(?:[>/\t\n\r]| (?!r="[A-Za-z][1-9][0-9]{0,3}"))')
 _PREFIXED_CELL_TAG = re.compile(rb":c[\s/>]")
 
 
@@ -1494,10 +1526,8 @@ def _surely_small(sheet_xml: bytes) -> bool:
     is at most 26 × 9,999 cells, far below :data:`MAX_SHEET_CELLS`, whatever else the part
     holds (issue 17: a few searches in C instead of collecting every reference). False decides
     nothing: :func:`_sheet_extent` then measures."""
-    return (sheet_xml.count(b"<c ") == sheet_xml.count(b'<c r="')
-            and _OTHER_CELL_TAG.search(sheet_xml) is None  # <c>, <c/>, <c\tr=…>
-            and _PREFIXED_CELL_TAG.search(sheet_xml) is None  # <x:c …>
-            and _NOT_SMALL_REF.search(sheet_xml) is None)
+    return (_NOT_SMALL_CELL.search(sheet_xml) is None  # one pass over the "<c" (issue 17)
+            and _PREFIXED_CELL_TAG.search(sheet_xml) is None)  # <x:c …>
 
 
 def _sheet_extent(sheet_xml: bytes) -> tuple[int, int]:
