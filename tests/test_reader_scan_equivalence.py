@@ -515,3 +515,83 @@ def test_markup_and_entity_shortcuts_are_the_searches(data: bytes) -> None:
     assert _reader_module._entity_in_attribute(data) == entity
     if not _reader_module._quote_before_amp(data):
         assert b'"&' not in data and b"'&" not in data
+
+
+# --- cells, rows and locations built without the per-object constructors (issue 17) ------------
+
+import dataclasses  # noqa: E402
+
+import pytest  # noqa: E402
+
+from engine.findings import Location  # noqa: E402
+from workbook_templates.files.reader import (  # noqa: E402
+    _slot_setters,
+    _table_rows,
+)
+
+
+@given(st.lists(st.lists(_RAW, min_size=1, max_size=4), max_size=6), st.integers(1, 30),
+       st.integers(1, 700))
+@example([[1.0], [2.0, 3.0]], 1, 1)  # rows of different lengths: row by row
+def test_cells_of_many_rows_at_once_are_the_row_by_row_cells(values, c1, first) -> None:
+    reader = _reader([], {}, "decimal")
+    rows = list(range(first, first + len(values)))
+    got = reader._rows_cells("S", c1, rows, values)
+    want = [reader._cells("S", r, c1, v) for r, v in zip(rows, values, strict=True)]
+    assert got == want
+    assert all(type(row) is tuple and all(type(c) is Cell for c in row) for row in got)
+    assert [[(c.address, c.sheet, c.workbook) for c in row] for row in got] == [
+        [(c.address, c.sheet, c.workbook) for c in row] for row in want]
+
+
+@given(st.lists(st.integers(1, 10**6), max_size=5))
+def test_table_rows_are_the_constructed_rows(rows) -> None:
+    index = {"a": 0}
+    cells = [(Cell("S", f"A{r}", Decimal(r), "b.xlsx"),) for r in rows]
+    got = _table_rows(rows, cells, index)
+    want = [TableRow(r, c, index) for r, c in zip(rows, cells, strict=True)]
+    assert got == want and [repr(x) for x in got] == [repr(x) for x in want]
+    for g in got:
+        assert type(g) is TableRow and g._index is index and g["A"].value == Decimal(g.row)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            g.row = 1  # type: ignore[misc]
+        assert dataclasses.replace(g, row=7) == TableRow(7, g.cells, index)
+
+
+@given(st.one_of(st.none(), st.text(max_size=5)), st.text(max_size=5), st.text(max_size=5))
+def test_a_cells_location_is_the_constructed_location(workbook, sheet, address) -> None:
+    got = Cell(sheet, address, None, workbook).location
+    want = Location(workbook=workbook, sheet=sheet, cell=address)
+    assert type(got) is Location
+    assert got == want and hash(got) == hash(want) and repr(got) == repr(want)
+    assert str(got) == str(want) and got.table is None
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        got.cell = "B2"  # type: ignore[misc]
+
+
+def test_slot_setters_only_for_a_plain_frozen_slots_dataclass() -> None:
+    """The direct construction is used only where the constructor would store the fields and do
+    nothing else: a check in ``__post_init__``, another field or no slots → the constructor."""
+    assert _slot_setters(Location, ("workbook", "sheet", "cell", "table")) is not None
+    assert _slot_setters(TableRow, ("row", "cells", "_index")) is not None
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Checked:
+        a: int
+
+        def __post_init__(self) -> None:
+            raise ValueError
+
+    @dataclasses.dataclass(frozen=True)
+    class NoSlots:
+        a: int
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class More:
+        a: int
+        b: int = 0
+
+    assert _slot_setters(Checked, ("a",)) is None
+    assert _slot_setters(NoSlots, ("a",)) is None
+    assert _slot_setters(More, ("a",)) is None
+    assert _slot_setters(int, ("a",)) is None

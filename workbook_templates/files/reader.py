@@ -27,9 +27,9 @@ import posixpath
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
-from itertools import repeat
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Literal, NamedTuple
 
@@ -304,6 +304,41 @@ Value = (
 )
 
 
+def _slot_setters(cls: type, names: tuple[str, ...]) -> tuple[Callable[[object, object], None],
+                                                              ...] | None:
+    """The setters of the slots of ``cls``, a frozen slots dataclass whose fields are exactly
+    ``names``, all set by its generated ``__init__`` and nothing else done there (no
+    ``__post_init__``); None when it is not so (a field added, a check added): then only the
+    constructor builds its instances. Issue 17: a frozen dataclass's ``__init__`` stores each
+    field through ``object.__setattr__``, about 1.5 µs for a Location, made per row read."""
+    try:
+        ok = (tuple(f.name for f in fields(cls)) == names and all(f.init for f in fields(cls))
+              and getattr(cls, "__slots__", None) == names
+              and not hasattr(cls, "__post_init__")
+              and all(type(cls.__dict__.get(n)).__name__ == "member_descriptor" for n in names))
+    except TypeError:  # not a dataclass
+        return None
+    return tuple(cls.__dict__[n].__set__ for n in names) if ok else None
+
+
+_LOCATION_SETTERS = _slot_setters(Location, ("workbook", "sheet", "cell", "table"))
+if _LOCATION_SETTERS is not None:
+    _set_workbook, _set_sheet, _set_cell, _set_table = _LOCATION_SETTERS
+
+    def _cell_location(cell: Cell) -> Location:
+        """``Location(workbook=cell.workbook, sheet=cell.sheet, cell=cell.address)``, its
+        slots set directly (:func:`_slot_setters`)."""
+        loc = object.__new__(Location)
+        _set_workbook(loc, cell[3])
+        _set_sheet(loc, cell[0])
+        _set_cell(loc, cell[1])
+        _set_table(loc, None)
+        return loc
+else:  # pragma: no cover - Location has changed: its own constructor
+    def _cell_location(cell: Cell) -> Location:
+        return Location(workbook=cell.workbook, sheet=cell.sheet, cell=cell.address)
+
+
 class Cell(NamedTuple):
     """One cell's value and where it is (a NamedTuple: tables make many of them)."""
 
@@ -312,9 +347,9 @@ class Cell(NamedTuple):
     value: Value
     workbook: str | None = None  # the file name, so every finding from this cell names it
 
-    @property
-    def location(self) -> Location:
-        return Location(workbook=self.workbook, sheet=self.sheet, cell=self.address)
+    #: ``Location(workbook=…, sheet=…, cell=address)`` (built without the dataclass's
+    #: ``__init__``, issue 17; tests/test_reader_scan_equivalence.py holds the two equal)
+    location = property(_cell_location)
 
     @property
     def is_blank(self) -> bool:
@@ -505,6 +540,27 @@ class TableRow:
     @property
     def is_blank(self) -> bool:
         return all(c.is_blank for c in self.cells)
+
+
+_ROW_SETTERS = _slot_setters(TableRow, ("row", "cells", "_index"))
+
+
+def _table_rows(rows: Sequence[int], cells: Sequence[tuple[Cell, ...]],
+                index: Mapping[str, int]) -> list[TableRow]:
+    """``[TableRow(r, c, index) for r, c in zip(rows, cells)]``, the slots set directly when
+    :func:`_slot_setters` allows it (issue 17: one row per table row read)."""
+    if _ROW_SETTERS is None:  # pragma: no cover - TableRow has changed: its own constructor
+        return [TableRow(r, c, index) for r, c in zip(rows, cells, strict=True)]
+    set_row, set_cells, set_index = _ROW_SETTERS
+    new = object.__new__
+    out = []
+    for r, c in zip(rows, cells, strict=True):
+        row = new(TableRow)
+        set_row(row, r)
+        set_cells(row, c)
+        set_index(row, index)
+        out.append(row)
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -767,9 +823,8 @@ class WorkbookReader:
 
     def block(self, sheet: str, r1: int, c1: int, r2: int, c2: int) -> tuple[tuple[Cell, ...], ...]:
         """Cells of the rectangle, row-major (the hot path: one pass over calamine's grid)."""
-        return tuple(self._cells(sheet, r, c1, line)
-                     for r, line in zip(range(r1, r2 + 1), self._values(sheet, r1, c1, r2, c2),
-                                        strict=True))
+        return tuple(self._rows_cells(sheet, c1, range(r1, r2 + 1),
+                                      self._values(sheet, r1, c1, r2, c2)))
 
     def _cells(self, sheet: str, row: int, c1: int, values: list[Value]) -> tuple[Cell, ...]:
         """One row's Cells from its values (columns from ``c1``), built in C: no Python-level
@@ -777,6 +832,20 @@ class WorkbookReader:
         return tuple(map(tuple.__new__, repeat(Cell), zip(
             repeat(sheet), _row_addresses(row, c1, c1 + len(values) - 1), values,
             repeat(self.path.name))))
+
+    def _rows_cells(self, sheet: str, c1: int, rows: Sequence[int],
+                    values: Sequence[list[Value]]) -> list[tuple[Cell, ...]]:
+        """``[self._cells(sheet, r, c1, v) for r, v in zip(rows, values)]`` (rows of equally
+        many values), every Cell of them made by one ``map`` (issue 17: no call per row); the
+        rows are slices of them."""
+        width = len(values[0]) if values else 0
+        if not width or len(rows) != len(values) or set(map(len, values)) != {width}:
+            return [self._cells(sheet, r, c1, v) for r, v in zip(rows, values, strict=True)]
+        c2 = c1 + width - 1
+        cells = tuple(map(tuple.__new__, repeat(Cell), zip(
+            repeat(sheet), chain.from_iterable([_row_addresses(r, c1, c2) for r in rows]),
+            chain.from_iterable(values), repeat(self.path.name))))
+        return [cells[i:i + width] for i in range(0, len(cells), width)]
 
     def _values(self, sheet: str, r1: int, c1: int, r2: int, c2: int) -> list[list[Value]]:
         """The values of the rectangle, row-major, as :meth:`cell` gives them (issue 17: each
@@ -1093,7 +1162,8 @@ class WorkbookReader:
                 )
             )
             return TableResult(None, tuple(findings))
-        rows = []
+        kept: list[int] = []
+        kept_values: list[list[Value]] = []
         for r, vals in zip(
             range(first_data, last_data + 1),
             self._values(sheet, first_data, c1, last_data, c2) if last_data >= first_data else (),
@@ -1101,7 +1171,9 @@ class WorkbookReader:
         ):
             if skip_blank_rows and _blank_values(vals):  # TableRow.is_blank, before any Cell
                 continue
-            rows.append(TableRow(r, self._cells(sheet, r, c1, vals), index))
+            kept.append(r)
+            kept_values.append(vals)
+        rows = _table_rows(kept, self._rows_cells(sheet, c1, kept, kept_values), index)
         stray = self._below_table(info, r2, c1, c2) if info.totals_row_count else None
         if stray is not None:
             findings.append(stray)
