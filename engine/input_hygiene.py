@@ -352,19 +352,29 @@ def parse_amounts(values: Sequence[object], line: str | None = None) -> list[obj
     sign = "±" if line is None else LINE_SIGNS.get(line)
     if sign is None:  # an unknown line: parse_amount's finding for every non-blank value
         return [None if v is None else GENERAL for v in values]
+    # module constants as locals, the bounds and zero as Decimals (an int is converted at each
+    # comparison): the same tests, fewer steps per value
+    dec, low, high, cent, half, zero, general = (Decimal, _MINUS_MAX_AMOUNT, MAX_AMOUNT, CENT,
+                                                 ROUND_HALF_UP, _DECIMAL_ZERO, GENERAL)
+    any_sign, plus, minus = sign == "±", sign == "+", sign == "-"
     out: list[object] = []
+    append = out.append
     for v in values:
         if v is None:
-            out.append(None)
-        elif type(v) is Decimal and v.is_finite() and -MAX_AMOUNT < v < MAX_AMOUNT:
-            a = v.quantize(CENT, ROUND_HALF_UP)  # parse_amount's fast path
-            if sign == "±" or not a or (sign == "+" and a > 0) or (sign == "-" and a < 0):
-                out.append(a)
+            append(None)
+        elif type(v) is dec and v.is_finite() and low < v < high:
+            a = v.quantize(cent, half)  # parse_amount's fast path
+            if any_sign or not a or (plus and a > zero) or (minus and a < zero):
+                append(a)
             else:
-                out.append(GENERAL)  # the wrong sign: parse_amount's finding
+                append(general)  # the wrong sign: parse_amount's finding
         else:
-            out.append(GENERAL)
+            append(general)
     return out
+
+
+_MINUS_MAX_AMOUNT = -MAX_AMOUNT
+_DECIMAL_ZERO = Decimal(0)
 
 
 #: V10: a finding when an amount (published signs) has the wrong sign for its line; the input

@@ -4,7 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from engine.findings import Finding, Location, Severity
@@ -216,9 +216,17 @@ _ROW_VALUES = st.lists(st.one_of(
     st.datetimes()), max_size=8)
 
 
+_BOUNDS = [Decimal("1E+13"), Decimal("-1E+13"), Decimal("9999999999999.995"),
+           Decimal("-9999999999999.994"), Decimal("-0"), Decimal("0E+5"), Decimal("-0.005"),
+           Decimal("0.004"), Decimal("sNaN"), Decimal("-Infinity"), Decimal("NaN")]
+
+
 @settings(max_examples=300)
 @given(_ROW_VALUES, st.sampled_from([None, "RR.VI.AVG", "RR.VU.PERS.LON", "RR.ZZZ", "",
                                      "RR.AR", "FD.LK"]))
+@example(_BOUNDS, None)
+@example(_BOUNDS, "RR.VI.AVG")  # income: positive
+@example(_BOUNDS, "RR.VU.PERS.LON")  # a cost: negative
 def test_v10_row_in_bulk_is_parse_amount(values, line):
     """Issue 17: a row of amounts parsed at once gives parse_amount's value wherever it decides,
     and leaves to parse_amount exactly the values that are not a plain amount for the line."""
