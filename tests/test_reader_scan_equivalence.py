@@ -595,3 +595,65 @@ def test_slot_setters_only_for_a_plain_frozen_slots_dataclass() -> None:
     assert _slot_setters(NoSlots, ("a",)) is None
     assert _slot_setters(More, ("a",)) is None
     assert _slot_setters(int, ("a",)) is None
+
+
+# --- the loader's bound on text length: the shortcut for tables without long text -----------
+
+_TEXTS = st.one_of(
+    st.sampled_from([None, True, Decimal("1.5"), 7, 1.5, dt.date(2026, 1, 1)]),
+    st.integers(0, 1003).map(lambda n: "x" * n),
+    st.integers(995, 1003).map(lambda n: CellError("#" * n)),
+    st.integers(995, 1003).map(lambda n: "å" * n))
+
+
+@given(st.lists(st.lists(_TEXTS, min_size=2, max_size=2), max_size=4))
+@example([["x" * 1001, None]])
+@example([[None, CellError("#" * 1001)]])
+@example([["x" * 1000, "y" * 999]])
+def test_bounded_texts_shortcut_is_the_search_of_every_cell(rows) -> None:
+    """A table whose longest text is within the bound is returned as it is: exactly what the
+    search of every cell gives (no cell cut, no finding); a longer one is cut as before."""
+    index = {"a": 0, "b": 1}
+    trows = tuple(TableRow(r + 4, tuple(Cell("S", f"{'AB'[j]}{r + 4}", v, "n.xlsx")
+                                        for j, v in enumerate(vals)), index)
+                  for r, vals in enumerate(rows))
+    t = Table("tblX", "S", "A3:B9", ("a", "b"), (), trows, index)
+    got_findings: list = []
+    got = loader._bounded_texts(t, got_findings, Path("n.xlsx"))
+    want_findings: list = []
+    real = loader._longest_text
+    loader._longest_text = lambda _t: loader.MAX_TEXT_CHARS + 1  # the search of every cell
+    try:
+        want = loader._bounded_texts(t, want_findings, Path("n.xlsx"))
+    finally:
+        loader._longest_text = real
+    assert got == want and got_findings == want_findings
+    longest = max((len(v) for vals in rows for v in vals if isinstance(v, str)), default=0)
+    assert loader._longest_text(t) == longest
+    assert (got is t) == (longest <= loader.MAX_TEXT_CHARS)
+
+
+def _text_before(cell: Cell | None) -> str:
+    """The loader's ``_text`` before its shortcut for plain text (the reference)."""
+    if cell is None or cell.value is None:
+        return ""
+    v = cell.value
+    if isinstance(v, Decimal) and v == v.to_integral_value():
+        return str(int(v))
+    return str(v).strip()
+
+
+@given(st.one_of(_RAW, _AMOUNT, st.text(max_size=6), st.text(" \t\n\u00a0x", max_size=6),
+                 st.sampled_from([CellError(" #REF! "), CellError(NO_CACHED_VALUE)])))
+@example(" \u00a0Nämnd\t")
+@example(CellError(" #N/A "))
+def test_text_shortcut_is_the_general_text(value) -> None:
+    def outcome(text: object) -> tuple:
+        try:
+            got = text(Cell("S", "A1", value, "n.xlsx"))  # type: ignore[operator]
+        except Exception as e:  # noqa: BLE001 - the same error both ways (Decimal('Infinity'))
+            return ("raises", type(e))
+        return (type(got), got)
+
+    assert outcome(loader._text) == outcome(_text_before)
+    assert loader._text(None) == ""
