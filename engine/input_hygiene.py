@@ -23,7 +23,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 
 from engine.checks import FD_ALLA, RR_ALLA
 from engine.findings import Finding, Location, Severity, excerpt
@@ -352,18 +352,18 @@ def parse_amounts(values: Sequence[object], line: str | None = None) -> list[obj
     sign = "±" if line is None else LINE_SIGNS.get(line)
     if sign is None:  # an unknown line: parse_amount's finding for every non-blank value
         return [None if v is None else GENERAL for v in values]
-    # module constants as locals, the bounds and zero as Decimals (an int is converted at each
-    # comparison): the same tests, fewer steps per value
-    dec, low, high, cent, half, zero, general = (Decimal, _MINUS_MAX_AMOUNT, MAX_AMOUNT, CENT,
-                                                 ROUND_HALF_UP, _DECIMAL_ZERO, GENERAL)
+    # module constants as locals, zero as a Decimal (an int is converted at each comparison):
+    # the same tests, fewer steps per value (issue 17)
+    dec, digits, cent, zero, general = Decimal, _MAX_ADJUSTED, CENT, _DECIMAL_ZERO, GENERAL
+    quantize = _HALF_UP.quantize
     any_sign, plus, minus = sign == "±", sign == "+", sign == "-"
     out: list[object] = []
     append = out.append
     for v in values:
         if v is None:
             append(None)
-        elif type(v) is dec and v.is_finite() and low < v < high:
-            a = v.quantize(cent, half)  # parse_amount's fast path
+        elif type(v) is dec and v.is_finite() and (not v or v.adjusted() < digits):
+            a = quantize(v, cent)  # parse_amount's fast path: v.quantize(CENT, ROUND_HALF_UP)
             if any_sign or not a or (plus and a > zero) or (minus and a < zero):
                 append(a)
             else:
@@ -373,8 +373,17 @@ def parse_amounts(values: Sequence[object], line: str | None = None) -> list[obj
     return out
 
 
-_MINUS_MAX_AMOUNT = -MAX_AMOUNT
 _DECIMAL_ZERO = Decimal(0)
+#: A finite non-zero Decimal is below MAX_AMOUNT (a power of ten) in magnitude exactly when its
+#: leading digit's exponent (``adjusted()``) is below this: one call instead of two comparisons.
+_MAX_ADJUSTED = MAX_AMOUNT.adjusted()
+if MAX_AMOUNT != Decimal(10) ** _MAX_ADJUSTED:  # pragma: no cover - guards the one above
+    raise ImportError("input_hygiene: MAX_AMOUNT must be a power of ten for parse_amounts")
+#: ``v.quantize(CENT, ROUND_HALF_UP)`` as a context method (positional arguments, about 2.5
+#: times faster): the default context's precision and traps, rounding half away from zero. The
+#: quantized amounts are below MAX_AMOUNT (15 digits), so the precision never matters; an
+#: inexact rounding flags this context instead of the thread's (nothing reads those flags).
+_HALF_UP = Context(rounding=ROUND_HALF_UP)
 
 
 #: V10: a finding when an amount (published signs) has the wrong sign for its line; the input
