@@ -657,3 +657,35 @@ def test_text_shortcut_is_the_general_text(value) -> None:
 
     assert outcome(loader._text) == outcome(_text_before)
     assert loader._text(None) == ""
+
+
+# --- the loader's line codes: the same texts give the same quiet answer -----------------------
+
+_KOD = st.sampled_from([None, "", "RR.VI.AVG", " rr.vi.avg ", "RR.VU.PERS.LON", "IN.ZZZ", "RR.ZZZ",
+                        "IN.MARK", "BAL.X", CellError("#REF!"), Decimal("3"), "FD.LK"])
+_RAD = st.sampled_from([None, "", "Avgiftsinkomster", "avgiftsinkomster ", "Löner",
+                        "Verksamhetsinkomster", "Okänd rad", "Försäljningsinkomster",
+                        CellError("#N/A")])
+
+
+@given(st.lists(st.tuples(_KOD, _RAD, st.sampled_from([None, Decimal("5")])), min_size=1,
+                max_size=6),
+       st.sampled_from([("RR", "DR", "FD"), ("IN",), ("RR", "FD", "BAL", "IN"), ["RR", "FD"]]))
+def test_a_remembered_line_code_is_the_code_worked_out(rows, parts) -> None:
+    """Issue 17: _code answers texts it has answered before without a finding from memory; the
+    codes and findings (texts, cells, order) are those the catalogue gives row by row."""
+    index = {"kod": 0, "rad": 1, "budget 2026": 2}
+    trows = [TableRow(r + 4, (Cell("Drift", f"B{r + 4}", k, "n.xlsx"),
+                              Cell("Drift", f"C{r + 4}", rad, "n.xlsx"),
+                              Cell("Drift", f"D{r + 4}", amount, "n.xlsx")), index)
+             for r, (k, rad, amount) in enumerate(rows)]
+    loader._QUIET_CODES.clear()
+    for _ in range(2):  # first with nothing remembered, then with this table's answers
+        got_findings: list = []
+        got = [loader._code(row, got_findings, parts, ("Budget 2026",)) for row in trows]
+        want_findings: list = []
+        want = [loader._code_of(row, want_findings, parts, ("Budget 2026",),
+                                loader.catalogue(), loader._text(row.get("Kod")),
+                                loader._text(row.get("Rad"))) for row in trows]
+        assert got == want and got_findings == want_findings
+    assert all(code is not None for code in loader._QUIET_CODES.values())

@@ -21,7 +21,7 @@ from typing import Protocol
 from engine.balance import Atgard, Bokslutsbalans, KrisNyckeltal
 from engine.binding import Organ, Principle
 from engine.budget import Finansiering, Projekt, Uppgift
-from engine.catalogue import LabelError, catalogue
+from engine.catalogue import Catalogue, LabelError, catalogue
 from engine.findings import Finding, Location, Severity, excerpt
 from engine.gc_pause import without_gc_pauses
 from engine.input_hygiene import GENERAL, parse_amount, parse_amounts, parse_number
@@ -294,6 +294,30 @@ def _code(row: TableRow, findings: list[Finding], parts: Sequence[str],
     cat = catalogue()
     row_code, row_label = row.get("Kod"), row.get("Rad")
     code_text, label_text = _text(row_code), _text(row_label)
+    key = (cat, code_text, label_text, parts) if type(parts) is tuple else None
+    if key is not None:
+        code = _QUIET_CODES.get(key)
+        if code is not None:  # these texts gave this code before, without a finding
+            return code
+    before = len(findings)
+    code = _code_of(row, findings, parts, amounts, cat, code_text, label_text)
+    if (key is not None and code is not None and len(findings) == before
+            and len(_QUIET_CODES) < 10_000):
+        _QUIET_CODES[key] = code
+    return code
+
+
+#: (catalogue, Kod text, Rad text, parts) → the code :func:`_code_of` gave for them without a
+#: finding (issue 17: every row of every workbook names its line). Such an answer depends on
+#: nothing else (the cells are used only to locate findings), so the same texts give it again.
+_QUIET_CODES: dict[tuple[object, str, str, tuple[str, ...]], str] = {}
+
+
+def _code_of(row: TableRow, findings: list[Finding], parts: Sequence[str],
+             amounts: Sequence[str], cat: Catalogue, code_text: str, label_text: str
+             ) -> str | None:
+    """:func:`_code` for the row's Kod and Rad texts, worked out from the catalogue."""
+    row_code, row_label = row.get("Kod"), row.get("Rad")
     if not code_text and not label_text:
         filled = [c for c in _cells_of(row, *amounts) if c is not None and not c.is_blank]
         if filled:
