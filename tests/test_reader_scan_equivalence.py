@@ -689,3 +689,28 @@ def test_a_remembered_line_code_is_the_code_worked_out(rows, parts) -> None:
                                 loader._text(row.get("Rad"))) for row in trows]
         assert got == want and got_findings == want_findings
     assert all(code is not None for code in loader._QUIET_CODES.values())
+
+
+@given(st.integers(0, 6).flatmap(lambda w: st.lists(st.lists(_RAW, min_size=w, max_size=w),
+                                                    max_size=7)),
+       st.dictionaries(st.tuples(st.integers(1, 8), st.integers(1, 8)),
+                       st.sampled_from(["#REF!", "#N/A", NO_CACHED_VALUE]), max_size=4),
+       st.tuples(st.integers(1, 7), st.integers(1, 7), st.integers(0, 3), st.integers(0, 3)),
+       st.sampled_from(["decimal", "float"]))
+@example([[1.0, "a", 2.5], [3.0, "", None], [4.0, "b", 5.0]], {(1, 1): "#REF!", (2, 3): "#N/A"},
+         (1, 1, 2, 2), "decimal")
+@example([[1.0, "a", 2.5], [3.0, "", None], [4.0, "b", 5.0]], {(3, 2): NO_CACHED_VALUE},
+         (2, 2, 1, 1), "decimal")
+def test_values_of_a_covered_rectangle_at_once_are_the_cell_by_cell_read(grid, errors, box,
+                                                                         numbers) -> None:
+    """calamine's rows are as wide as the sheet: a table inside them is converted in one pass
+    (``_values``' bulk path); the values, their types and the error cells are those of
+    :meth:`WorkbookReader.cell`, and each row is a list of its own."""
+    r1, c1, dr, dc = box
+    r2, c2 = r1 + dr, c1 + dc
+    reader = _reader(grid, errors, numbers)
+    got = reader._values("S", r1, c1, r2, c2)
+    want = [[reader.cell("S", r, c).value for c in range(c1, c2 + 1)] for r in range(r1, r2 + 1)]
+    assert [[(type(v), repr(v)) for v in row] for row in got] == [
+        [(type(v), repr(v)) for v in row] for row in want]
+    assert len({id(row) for row in got}) == len(got) and all(type(row) is list for row in got)

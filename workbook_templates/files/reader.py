@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from itertools import chain, repeat
+from operator import itemgetter
 from pathlib import Path
 from typing import Literal, NamedTuple
 
@@ -848,34 +849,48 @@ class WorkbookReader:
         return [cells[i:i + width] for i in range(0, len(cells), width)]
 
     def _values(self, sheet: str, r1: int, c1: int, r2: int, c2: int) -> list[list[Value]]:
-        """The values of the rectangle, row-major, as :meth:`cell` gives them (issue 17: each
-        row converted by one list comprehension, error cells patched in afterwards)."""
+        """The values of the rectangle, row-major, as :meth:`cell` gives them (issue 17: all
+        rows converted by one list comprehension when calamine's rows cover the rectangle, else
+        each row by one; error cells patched in afterwards)."""
         grid = self._grid(sheet)
         errors = self._error_cells(sheet)
         by_row: dict[int, list[tuple[int, str]]] = {}
         for (r, c), code in errors.items():
             if r1 <= r <= r2 and c1 <= c <= c2:
                 by_row.setdefault(r, []).append((c, code))
-        convert = self._convert
-        dec = Decimal
         width = c2 - c1 + 1
         n = len(grid)
+        if r1 >= 1 and r2 <= n and r2 >= r1:  # every row within the grid: all of it at once
+            segs = list(map(itemgetter(slice(c1 - 1, c2)), grid[r1 - 1:r2]))
+            if set(map(len, segs)) == {width}:  # (else a short row: row by row, padded)
+                flat = self._converted(chain.from_iterable(segs))
+                out = [flat[i:i + width] for i in range(0, len(flat), width)]
+                for r, cells in by_row.items():
+                    vals = out[r - r1]
+                    for c, code in cells:
+                        vals[c - c1] = CellError(code)
+                return out
         out = []
         for r in range(r1, r2 + 1):
-            seg = grid[r - 1][c1 - 1:c2] if r <= n else []
-            if self.numbers == "decimal":  # _convert (excel_decimal) inlined for floats, text
-                vals = [((dec(int(x)) if x.is_integer() else dec(format(x, ".15g")))
-                         if type(x) is float
-                         else (x or None) if type(x) is str else convert(x)) for x in seg]
-            else:
-                vals = [x if type(x) is float else (x or None) if type(x) is str else convert(x)
-                        for x in seg]
+            vals = self._converted(grid[r - 1][c1 - 1:c2] if r <= n else [])
             if len(vals) < width:
                 vals.extend([None] * (width - len(vals)))
             for c, code in by_row.get(r, ()):
                 vals[c - c1] = CellError(code)
             out.append(vals)
         return out
+
+    def _converted(self, raw: Iterable[object]) -> list[Value]:
+        """``[self._convert(x) for x in raw]``, with :meth:`_convert` inlined for floats and
+        text (issue 17)."""
+        convert = self._convert
+        if self.numbers == "decimal":  # excel_decimal inlined
+            dec = Decimal
+            return [((dec(int(x)) if x.is_integer() else dec(format(x, ".15g")))
+                     if type(x) is float
+                     else (x or None) if type(x) is str else convert(x)) for x in raw]
+        return [x if type(x) is float else (x or None) if type(x) is str else convert(x)
+                for x in raw]
 
     def read_back(self, sheet: str) -> Callable[[int, int], Value]:
         """``get(row, col)`` → the value of that cell, as :meth:`cell` gives it, with the sheet
