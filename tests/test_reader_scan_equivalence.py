@@ -714,3 +714,35 @@ def test_values_of_a_covered_rectangle_at_once_are_the_cell_by_cell_read(grid, e
     assert [[(type(v), repr(v)) for v in row] for row in got] == [
         [(type(v), repr(v)) for v in row] for row in want]
     assert len({id(row) for row in got}) == len(got) and all(type(row) is list for row in got)
+
+
+@given(st.lists(st.sampled_from([None, "", "netto", " Netto ", "NETTOPRINCIPEN", "brutto", "b",
+                                 "KS", "fm", "Fullmäktige", "nämnden", "direktion", "x",
+                                 "nettobelopp", CellError("#REF!"), Decimal("1")]),
+                min_size=1, max_size=8))
+def test_a_remembered_choice_is_the_parsed_choice(texts) -> None:
+    """Issue 17: _choice answers a text it has parsed before from memory: the same values and
+    findings as parsing each cell, for each kind of choice (a text one kind takes another may
+    refuse)."""
+    from engine.binding import Organ, Principle
+
+    cells = [Cell("Uppgifter", f"C{i + 4}", t, "n.xlsx") for i, t in enumerate(texts)]
+    loader._CHOSEN.clear()
+    for kind in (Principle, Organ, Principle, Organ):  # nothing remembered, then remembered
+        got_findings: list = []
+        got = [loader._choice(c, kind, "Princip", got_findings, "U") for c in cells]
+        want_findings: list = []
+        want = []
+        for c in cells:  # the loader before issue 17's memory
+            text = loader._text(c)
+            try:
+                want.append(kind.parse(text).value if text else "")
+            except ValueError:
+                values = [m.value for m in kind]
+                choices = ", ".join(values[:-1]) + " eller " + values[-1]
+                want_findings.append(loader.Finding(
+                    "V10", loader.Severity.ERROR,
+                    f"Princip {text!r} är inget giltigt val; välj {choices} i listan.",
+                    object="U", location=c.location))
+                want.append("")
+        assert got == want and got_findings == want_findings

@@ -158,8 +158,11 @@ def _choice(cell: Cell | None, kind: type[Principle] | type[Organ], header: str,
     text = _text(cell)
     if not text:
         return ""
+    known = _CHOSEN.get((kind, text))
+    if known is not None:  # this text named this choice before
+        return known
     try:
-        return kind.parse(text).value
+        value = kind.parse(text).value
     except ValueError:
         values = [m.value for m in kind]
         choices = ", ".join(values[:-1]) + " eller " + values[-1]
@@ -168,6 +171,14 @@ def _choice(cell: Cell | None, kind: type[Principle] | type[Organ], header: str,
                                 "listan.", object=obj,
                                 location=cell.location if cell is not None else None))
         return ""
+    if len(_CHOSEN) < 1_000:
+        _CHOSEN[(kind, text)] = value
+    return value
+
+
+#: (kind, cell text) → the choice ``kind.parse`` found for it (issue 17: parse walks the enum's
+#: members, a Python loop, for every row); texts it refuses are not kept.
+_CHOSEN: dict[tuple[type, str], str] = {}
 
 
 def _listed(cell: Cell | None, listed: Sequence[str], header: str, findings: list[Finding],
