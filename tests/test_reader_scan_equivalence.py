@@ -746,3 +746,15 @@ def test_a_remembered_choice_is_the_parsed_choice(texts) -> None:
                     object="U", location=c.location))
                 want.append("")
         assert got == want and got_findings == want_findings
+
+
+@given(st.integers(1, 1_048_576), st.integers(1, 16_384), st.integers(-1, 40))
+@example(1, 1, 0)
+@example(1_048_576, 16_380, 4)
+def test_row_addresses_are_the_cell_names(row, c1, more) -> None:
+    from workbook_templates.files.reader import _row_addresses, cell_name
+
+    c2 = min(c1 + more, 16_384)
+    got = _row_addresses(row, c1, c2)
+    assert got == tuple(cell_name(row, c) for c in range(c1, c2 + 1))
+    assert all(type(a) is str for a in got)

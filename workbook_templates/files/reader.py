@@ -489,8 +489,13 @@ def _blank_values(values: list[Value]) -> bool:
 def _row_addresses(row: int, c1: int, c2: int) -> tuple[str, ...]:
     """A1 addresses of columns ``c1``…``c2`` in ``row`` (the same rows recur in every workbook
     made from one template)."""
-    rs = str(row)
-    return tuple(col_letters(c) + rs for c in range(c1, c2 + 1))
+    return tuple(map(str.__add__, _col_range(c1, c2), repeat(str(row))))  # in C (issue 17)
+
+
+@functools.lru_cache(maxsize=256)
+def _col_range(c1: int, c2: int) -> tuple[str, ...]:
+    """The letters of columns ``c1``…``c2``."""
+    return tuple(map(col_letters, range(c1, c2 + 1)))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -844,7 +849,7 @@ class WorkbookReader:
             return [self._cells(sheet, r, c1, v) for r, v in zip(rows, values, strict=True)]
         c2 = c1 + width - 1
         cells = tuple(map(tuple.__new__, repeat(Cell), zip(
-            repeat(sheet), chain.from_iterable([_row_addresses(r, c1, c2) for r in rows]),
+            repeat(sheet), chain.from_iterable(map(_row_addresses, rows, repeat(c1), repeat(c2))),
             chain.from_iterable(values), repeat(self.path.name))))
         return [cells[i:i + width] for i in range(0, len(cells), width)]
 
