@@ -29,7 +29,7 @@ from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
-from engine.findings import Finding, Severity
+from engine.findings import Finding, Location, Severity
 from engine.money import CENT, ROUNDING_UNITS, THOUSAND, UNIT, D, MoneyError
 
 __all__ = [
@@ -381,18 +381,20 @@ def rules_from_mapping(
     base: Regelverk = DEFAULT_RULES,
     source: str = "regler",
     where: Mapping[str, str] | None = None,
+    at: Mapping[str, Location] | None = None,
 ) -> tuple[Regelverk, list[Finding]]:
     """Apply ``settings`` (setting name -> value) on top of ``base``; collect findings.
 
     Unknown names are warnings (ignored); bad values are errors (the base value is kept). A blank
     value means "not set": the base value stays (for a cap: no cap). ``where`` maps a key to a
-    human location ("rad 4") for the messages.
+    human location ("rad 4") for the messages, ``at`` to the cell its findings are located at.
     """
     findings: list[Finding] = []
     changes: dict[str, object] = {}
     seen: dict[str, str] = {}
     for key, value in settings.items():
         place = f"{source} {where[key]}" if where and key in where else source
+        loc = at.get(key) if at else None
         if normalize_key(key) in _IGNORED or str(key).startswith(("_", "$")):
             continue
         setting = _setting_for(key)
@@ -401,7 +403,7 @@ def rules_from_mapping(
                 RULE_CONFIG, Severity.WARNING,
                 f"{place}: okänd inställning {key!r} ignoreras. Kontrollera stavningen; giltiga "
                 f"inställningar finns i docs/RESULTATBALANSERING.md.",
-                object=str(key),
+                object=str(key), location=loc,
             ))
             continue
         if setting.falt in seen:
@@ -409,7 +411,7 @@ def rules_from_mapping(
                 RULE_CONFIG, Severity.ERROR,
                 f"{place}: inställningen {setting.etikett!r} anges två gånger ({seen[setting.falt]!r}"
                 f" och {key!r}). Ta bort den ena.",
-                object=setting.etikett,
+                object=setting.etikett, location=loc,
             ))
             continue
         seen[setting.falt] = str(key)
@@ -421,7 +423,7 @@ def rules_from_mapping(
             findings.append(Finding(
                 RULE_CONFIG, Severity.ERROR,
                 f"{place}: {setting.etikett}: {exc}. Standardvärdet används. ({setting.hjalp})",
-                object=setting.etikett,
+                object=setting.etikett, location=loc,
             ))
     rules = replace(base, **changes)
     rules, more = _check_consistency(rules, base, source)
@@ -467,15 +469,19 @@ def rules_from_table(
     rows: Sequence[Sequence[object]],
     base: Regelverk = DEFAULT_RULES,
     source: str = "regeltabell",
+    locations: Sequence[Location | None] | None = None,
 ) -> tuple[Regelverk, list[Finding]]:
     """Read a two-column settings table ``Inställning | Värde`` (2-D list, header optional).
 
     Blank rows are skipped. Rows are numbered from 1 as they appear in the range.
+    ``locations``: where each row is (a cell of it), so that its findings are located there.
     """
     settings: dict[str, object] = {}
     where: dict[str, str] = {}
+    at: dict[str, Location] = {}
     findings: list[Finding] = []
     for i, row in enumerate(rows, start=1):
+        loc = locations[i - 1] if locations is not None and i <= len(locations) else None
         cells = list(row) if isinstance(row, Sequence) and not isinstance(row, str) else [row]
         if not cells or all(_is_blank(c) for c in cells):
             continue
@@ -485,11 +491,13 @@ def rules_from_table(
             findings.append(Finding(
                 RULE_CONFIG, Severity.WARNING,
                 f"{source} rad {i}: fler än två kolumner; bara Inställning och Värde läses.",
+                location=loc,
             ))
         if _is_blank(label):
             findings.append(Finding(
                 RULE_CONFIG, Severity.ERROR,
                 f"{source} rad {i}: värde {value!r} utan inställningsnamn. Fyll i kolumn 1.",
+                location=loc,
             ))
             continue
         if i == 1 and normalize_key(label) in {"installning", "instaellning", "setting"}:
@@ -499,7 +507,9 @@ def rules_from_table(
             key = f"{key} "  # keep both so the duplicate is reported by rules_from_mapping
         settings[key] = value
         where[key] = f"rad {i}"
-    rules, more = rules_from_mapping(settings, base, source, where)
+        if loc is not None:
+            at[key] = loc
+    rules, more = rules_from_mapping(settings, base, source, where, at)
     return rules, findings + more
 
 

@@ -391,6 +391,24 @@ def _col_of(ref: str) -> int:
     return n
 
 
+def with_raw_values(path: Path, sheet: str, values: dict[str, str]) -> None:
+    """Make each ``sheet!ref`` a number cell holding the raw text ``<v>text</v>`` (``inf``,
+    ``nan``: what no spreadsheet writes, but a tool may), by editing the sheet XML."""
+    for ref, text in values.items():
+        with_error(path, sheet, ref, text)
+    with zipfile.ZipFile(path) as z:
+        from workbook_templates.files.reader import workbook_structure
+
+        part = workbook_structure(z).sheet(sheet).part
+        entries = [(i, z.read(i)) for i in z.infolist()]
+    data = next(d for i, d in entries if i.filename == part)
+    for ref in values:  # the error cells made numbers: no t attribute
+        data = data.replace(f'<c r="{ref}" t="e">'.encode(), f'<c r="{ref}">'.encode())
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, old in entries:
+            z.writestr(info, data if info.filename == part else old)
+
+
 def with_error(path: Path, sheet: str, ref: str, code: str) -> None:
     """Make ``sheet!ref`` an error cell ``<c r=ref t="e"><v>code</v></c>`` by editing the sheet
     XML (the cell replaced, or added to its row in column order); every other part is copied."""

@@ -128,7 +128,7 @@ def _text(cell: Cell | None) -> str:
         return v.strip()
     if v is None:
         return ""
-    if isinstance(v, Decimal) and v == v.to_integral_value():
+    if isinstance(v, Decimal) and v.is_finite() and v == v.to_integral_value():
         return str(int(v))
     return str(v).strip()
 
@@ -607,9 +607,12 @@ def read_kommun(source: str | Path | TableSource) -> KommunInput:
 
         t = _table(r, T.REGLER, f)
         if t is not None:
+            rows = [row for row in t.rows if not row.is_blank]
             table = [["Inställning", "Värde"]] + [[row.value("Inställning"), row.value("Värde")]
-                                                   for row in t.rows if not row.is_blank]
-            regler, rf = rules_from_table(table)
+                                                   for row in rows]
+            # each row's findings at its Värde cell (the header row has none)
+            regler, rf = rules_from_table(table, locations=[None, *(row["Värde"].location
+                                                                    for row in rows)])
             f.extend(_with_workbook(x, path) for x in rf)
             inp.regler = regler
 
@@ -656,6 +659,12 @@ def read_kommun(source: str | Path | TableSource) -> KommunInput:
                 step = _text(row["Steg"])
                 if step in RB_STEG:
                     dates[RB_STEG.index(step)] = _date(row["Datum"], f)
+                elif step or not row.is_blank:  # a step renamed or mistyped: never ignored
+                    f.append(Finding(
+                        "V10", Severity.WARNING,
+                        f"Steget {excerpt(step, 60)} i tidplanen är inget av stegen "
+                        f"({', '.join(RB_STEG)}); raden läses inte. Skriv stegets namn som i "
+                        "mallen.", location=row["Steg"].location))
             inp.tidplan = Tidplan(*dates)
         del n
     inp.findings[:] = [_with_workbook(x, path) for x in f]
