@@ -10,7 +10,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -44,6 +44,57 @@ def xl() -> Iterator[XlwingsWindows]:
 
     with windows_xlwings() as harness:
         yield harness
+
+
+class LiveExcel:
+    """A workbook open in Excel, one of two ways (the ``excel`` fixture):
+
+    * ``"double"``: ``tests/xlwings_double.py``, our stand-in of the xlwings calls the adapter
+      makes (fast, and what the adapter's contract says it uses);
+    * ``"xlwings"``: the installed xlwings' own Windows code (``xlwings.main`` over
+      ``xlwings._xlwindows``, imported by ``tests/xlwings_windows.py`` with only pywin32
+      stubbed) talking to Excel's COM objects faked over the file
+      (``tests/xlwings_excel.py``); the book is what ``xw.Book.caller()`` returns in a button.
+
+    ``Book(path)`` opens the file (the handle has ``wb``, ``cells(sheet)``, ``app.alerts``,
+    ``app.status_history``); ``run(book, action)`` is :func:`addin.buttons.run` on it;
+    ``source(book)`` the adapter's table source; ``press(handler, book)`` the handler itself,
+    called as Excel calls it."""
+
+    def __init__(self, name: str, book: Any, run: Any, source: Any, press: Any) -> None:
+        self.name, self.Book, self.run, self.source, self.press = name, book, run, source, press
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+@pytest.fixture(scope="module", params=["double", "xlwings"])
+def excel(request: pytest.FixtureRequest) -> Iterator[LiveExcel]:
+    """The buttons' Excel: our double and the real xlwings over faked COM (see
+    :class:`LiveExcel`); one per test module and kind."""
+    if request.param == "double":
+        from addin import buttons
+        from addin.excel_adapter import ExcelTableSource
+        from tests.xlwings_double import Book
+
+        def press(handler: str, book: Any) -> None:
+            mp = pytest.MonkeyPatch()
+            mp.setattr(buttons.xw.Book, "caller", staticmethod(lambda: book), raising=False)
+            try:
+                getattr(buttons, handler)()
+            finally:
+                mp.undo()
+        yield LiveExcel("double", Book, buttons.run, ExcelTableSource, press)
+        return
+    from tests.xlwings_excel import ExcelWorkbook
+    from tests.xlwings_windows import windows_xlwings
+
+    with windows_xlwings("addin.buttons") as xl:
+        win = xl.module  # addin.buttons, imported under the Windows xlwings
+        yield LiveExcel(
+            "xlwings", ExcelWorkbook,
+            lambda book, action, **kw: win.run(xl.caller(book), action, **kw),
+            lambda book: win.ExcelTableSource(xl.caller(book)), xl.press)
 
 
 # Hypothesis: in CI the examples are derived from the test itself (derandomized), so a run is

@@ -1,8 +1,11 @@
 """The buttons (issue 6): the handlers write what the batch refresh writes, through both adapters.
 
-Live Excel is the xlwings double (``tests/xlwings_double.py``, an openpyxl workbook behind the
-exact xlwings calls the adapter makes); the file adapter is the batch writer. Expected rows come
-from :func:`compute_outputs` and from ``refresh`` on an identical copy of the example folder.
+Live Excel is the ``excel`` fixture (tests/conftest.py), every test twice: the xlwings double
+(``tests/xlwings_double.py``, an openpyxl workbook behind the exact xlwings calls the adapter
+makes) and the installed xlwings' real Windows code over Excel's COM objects faked on the same
+file (``tests/xlwings_excel.py``; the book is ``xw.Book.caller()``'s). The file adapter is the
+batch writer. Expected rows come from :func:`compute_outputs` and from ``refresh`` on an
+identical copy of the example folder.
 """
 
 from __future__ import annotations
@@ -11,15 +14,14 @@ import shutil
 import sys
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from addin import buttons  # noqa: E402
-from addin.buttons import KOMMUN_SHEETS, FileSink, run, run_on  # noqa: E402
-from addin.excel_adapter import ExcelTableSource  # noqa: E402
-from tests.xlwings_double import Book, trimmed  # noqa: E402
+from addin.buttons import KOMMUN_SHEETS, FileSink, run_on  # noqa: E402
+from tests.xlwings_double import trimmed  # noqa: E402
 from workbook_templates import schema as S  # noqa: E402
 from workbook_templates.files.reader import open_workbook  # noqa: E402
 from workbook_templates.generate.example import exempelkommun  # noqa: E402
@@ -65,10 +67,10 @@ def _expected(d: Path) -> tuple[object, dict]:
     return compute_outputs(k, namnder), {n.namnd: n for n in namnder}
 
 
-def test_berakna_in_the_municipality_writes_the_computed_sheets(copy) -> None:
+def test_berakna_in_the_municipality_writes_the_computed_sheets(excel, copy) -> None:
     d = copy("a")
-    book = Book(d / "kommun.xlsx")
-    result = run(book, "berakna")
+    book = excel.Book(d / "kommun.xlsx")
+    result = excel.run(book, "berakna")
     out, _ = _expected(d)
     assert set(result.sheets) == {s for s in KOMMUN_SHEETS["berakna"] if s in out.kommun_sheets}
     for sheet in result.sheets:
@@ -78,21 +80,21 @@ def test_berakna_in_the_municipality_writes_the_computed_sheets(copy) -> None:
     assert len(book.app.alerts) == 1 and "Beräkna klart" in book.app.alerts[0]["prompt"]
 
 
-def test_kontrollera_writes_only_kontroll(copy) -> None:
+def test_kontrollera_writes_only_kontroll(excel, copy) -> None:
     d = copy("a")
-    book = Book(d / "kommun.xlsx")
-    result = run(book, "kontrollera")
+    book = excel.Book(d / "kommun.xlsx")
+    result = excel.run(book, "kontrollera")
     out, _ = _expected(d)
     assert result.sheets == ("Kontroll",)
     assert book.cells("Kontroll") == _norm(out.kommun_sheets["Kontroll"])
     assert book.cells("Resultaträkning") == []
 
 
-def test_uppdatera_allt_equals_the_batch_refresh(copy) -> None:
+def test_uppdatera_allt_equals_the_batch_refresh(excel, copy) -> None:
     batch, live = copy("batch"), copy("live")
     refresh([batch], batch / "kommun.xlsx")
-    book = Book(live / "kommun.xlsx")
-    result = run(book, "uppdatera_allt")
+    book = excel.Book(live / "kommun.xlsx")
+    result = excel.run(book, "uppdatera_allt")
     assert {f.status for f in result.files} == {"written"}
     assert len(result.files) == 6
     for sheet in S.KOMMUN_OUTPUTS:
@@ -103,22 +105,22 @@ def test_uppdatera_allt_equals_the_batch_refresh(copy) -> None:
             assert _file_rows(live / p.name, sheet) == _file_rows(p, sheet), (p.name, sheet)
 
 
-def test_resultatbalansera_writes_rb_and_kontroll(copy) -> None:
+def test_resultatbalansera_writes_rb_and_kontroll(excel, copy) -> None:
     d = copy("a")
-    book = Book(d / "kommun.xlsx")
-    result = run(book, "resultatbalansera")
+    book = excel.Book(d / "kommun.xlsx")
+    result = excel.run(book, "resultatbalansera")
     out, _ = _expected(d)
     assert result.sheets == ("Resultatbalansering", "Kontroll")
     assert book.cells("Resultatbalansering") == _norm(out.kommun_sheets["Resultatbalansering"])
     assert book.cells("Resultaträkning") == []
 
 
-def test_open_committee_workbook_is_skipped_with_a_message(copy) -> None:
+def test_open_committee_workbook_is_skipped_with_a_message(excel, copy) -> None:
     d = copy("a")
     (d / "~$n2.xlsx").write_bytes(b"owner")  # Excel's lock file: n2.xlsx is open somewhere
     before = (d / "n2.xlsx").read_bytes()
-    book = Book(d / "kommun.xlsx")
-    result = run(book, "uppdatera_allt")
+    book = excel.Book(d / "kommun.xlsx")
+    result = excel.run(book, "uppdatera_allt")
     assert (d / "n2.xlsx").read_bytes() == before
     statuses = {f.path.name: f.status for f in result.files}
     assert statuses["n2.xlsx"] == "skipped" and statuses["n0.xlsx"] == "written"
@@ -127,18 +129,18 @@ def test_open_committee_workbook_is_skipped_with_a_message(copy) -> None:
     assert "n2.xlsx" in book.app.alerts[0]["prompt"]
 
 
-def test_file_adapter_writes_what_the_live_adapter_writes(copy) -> None:
+def test_file_adapter_writes_what_the_live_adapter_writes(excel, copy) -> None:
     """The shared core through the file adapter (reader + batch writer) and through the double."""
     files, live = copy("files"), copy("live")
     with open_workbook(files / "kommun.xlsx") as r:
         run_on(r, FileSink(files / "kommun.xlsx"), "berakna")
-    book = Book(live / "kommun.xlsx")
-    run(book, "berakna")
+    book = excel.Book(live / "kommun.xlsx")
+    excel.run(book, "berakna")
     for sheet in S.KOMMUN_OUTPUTS:
         assert _file_rows(files / "kommun.xlsx", sheet) == book.cells(sheet), sheet
 
 
-def _set_setting(book: Book, key: str, value: str) -> None:
+def _set_setting(book: Any, key: str, value: str) -> None:
     """Add a row to tblInstallningar in the double's workbook (as a user would in Excel)."""
     ws = book.wb[S.T.INSTALLNINGAR.sheet]
     t = ws.tables[S.T.INSTALLNINGAR.name]
@@ -148,22 +150,22 @@ def _set_setting(book: Book, key: str, value: str) -> None:
     t.ref = f"A3:B{last + 1}"
 
 
-def test_committee_berakna_with_kommunarbetsbok_equals_the_batch(copy) -> None:
+def test_committee_berakna_with_kommunarbetsbok_equals_the_batch(excel, copy) -> None:
     batch, live = copy("batch"), copy("live")
     refresh([batch], batch / "kommun.xlsx")
-    book = Book(live / "n2.xlsx")  # Socialnämnden
+    book = excel.Book(live / "n2.xlsx")  # Socialnämnden
     _set_setting(book, "Kommunarbetsbok", "kommun.xlsx")  # relative to the workbook's folder
-    result = run(book, "berakna")
+    result = excel.run(book, "berakna")
     assert result.role == "nämnd" and result.sheets == ("Resultat", "Kontroll")
     assert book.cells("Resultat") == _file_rows(batch / "n2.xlsx", "Resultat")
     assert book.cells("Kontroll") == _file_rows(batch / "n2.xlsx", "Kontroll")
     assert "Nämnden totalt" in [r[0] for r in book.cells("Resultat") if r]
 
 
-def test_committee_alone_computes_its_own_budget_and_says_so(copy) -> None:
+def test_committee_alone_computes_its_own_budget_and_says_so(excel, copy) -> None:
     d = copy("a")
-    book = Book(d / "n2.xlsx")
-    result = run(book, "berakna")
+    book = excel.Book(d / "n2.xlsx")
+    result = excel.run(book, "berakna")
     out, _ = _expected(d)
     expected = _norm(out.namnd_sheets["Socialnämnden"]["Resultat"])
     got = book.cells("Resultat")
@@ -173,17 +175,17 @@ def test_committee_alone_computes_its_own_budget_and_says_so(copy) -> None:
     assert info and info[0].severity.value == "info"
 
 
-def test_committee_missing_kommunarbetsbok_is_a_finding(copy) -> None:
+def test_committee_missing_kommunarbetsbok_is_a_finding(excel, copy) -> None:
     d = copy("a")
-    book = Book(d / "n2.xlsx")
+    book = excel.Book(d / "n2.xlsx")
     _set_setting(book, "Kommunarbetsbok", "finns_inte.xlsx")
-    result = run(book, "kontrollera")
+    result = excel.run(book, "kontrollera")
     assert any("finns_inte.xlsx" in f.message and f.severity.value == "error"
                for f in result.findings)
     assert result.sheets == ("Kontroll",)
 
 
-def test_any_exception_becomes_a_finding_and_a_message_box(copy, monkeypatch) -> None:
+def test_any_exception_becomes_a_finding_and_a_message_box(excel, copy, monkeypatch) -> None:
     d = copy("a")
 
     def boom(*_a: object) -> None:
@@ -192,8 +194,8 @@ def test_any_exception_becomes_a_finding_and_a_message_box(copy, monkeypatch) ->
     from workbook_templates.pipeline import refresh as pipeline
 
     monkeypatch.setattr(pipeline, "compute_outputs", boom)  # the reading the batch shares
-    book = Book(d / "kommun.xlsx")
-    result = run(book, "berakna")  # must not raise
+    book = excel.Book(d / "kommun.xlsx")
+    result = excel.run(book, "berakna")  # must not raise
     assert [f.rule for f in result.findings] == ["IN"]
     kontroll = book.cells("Kontroll")
     assert kontroll[2][0] == "IN" and "testfel" in kontroll[2][-1]
@@ -201,44 +203,41 @@ def test_any_exception_becomes_a_finding_and_a_message_box(copy, monkeypatch) ->
     assert book.app.status_history[-1] is False
 
 
-def test_a_broken_header_does_not_crash_the_button(copy) -> None:
+def test_a_broken_header_does_not_crash_the_button(excel, copy) -> None:
     """A renamed header in tblInvesteringar (V10) ends as findings, never a traceback."""
     d = copy("a")
-    book = Book(d / "kommun.xlsx")
+    book = excel.Book(d / "kommun.xlsx")
     book.wb[S.T.INVESTERINGAR.sheet]["B3"] = "Namnd"
-    result = run(book, "kontrollera")
+    result = excel.run(book, "kontrollera")
     assert any(f.severity.value == "error" for f in result.findings)
     assert book.app.alerts
 
 
-def test_unknown_action_is_refused(copy) -> None:
+def test_unknown_action_is_refused(excel, copy) -> None:
     d = copy("a")
     with pytest.raises(ValueError):
-        run_on(ExcelTableSource(Book(d / "kommun.xlsx")), FileSink(d / "x.xlsx"), "radera")
+        run_on(excel.source(excel.Book(d / "kommun.xlsx")), FileSink(d / "x.xlsx"), "radera")
 
 
 @pytest.mark.parametrize("handler", ["kontrollera", "berakna", "resultatbalansera",
                                      "uppdatera_allt"])
-def test_handlers_use_the_calling_book(copy, monkeypatch, handler) -> None:
-    import xlwings as xw
-
+def test_handlers_use_the_calling_book(excel, copy, handler) -> None:
     d = copy("a")
-    book = Book(d / "kommun.xlsx")
-    monkeypatch.setattr(xw.Book, "caller", staticmethod(lambda: book), raising=False)
-    getattr(buttons, handler)()
+    book = excel.Book(d / "kommun.xlsx")
+    excel.press(handler, book)  # xlwings: RunPython's command line and xw.Book.caller()
     assert book.app.alerts and "klart" in book.app.alerts[0]["prompt"]
     assert book.cells("Kontroll")
 
 
-def test_berakna_never_counts_a_copied_committee_workbook_twice(copy) -> None:
+def test_berakna_never_counts_a_copied_committee_workbook_twice(excel, copy) -> None:
     """Issue 13 through the button: "n4 - Kopia.xlsx" next to n4.xlsx; the statements are
     marked Ofullständig, the error names both files, nothing is counted twice."""
     batch, live = copy("batch"), copy("live")
     for d in (batch, live):
         shutil.copy(d / "n4.xlsx", d / "n4 - Kopia.xlsx")
     report = refresh([batch], batch / "kommun.xlsx")
-    book = Book(live / "kommun.xlsx")
-    result = run(book, "berakna")
+    book = excel.Book(live / "kommun.xlsx")
+    result = excel.run(book, "berakna")
     (dup,) = [f for f in result.findings if "flera arbetsböcker" in f.message]
     assert set(dup.workbooks) == {"n4.xlsx", "n4 - Kopia.xlsx"}
     first = book.cells("Resultaträkning")[0][0]
@@ -247,7 +246,7 @@ def test_berakna_never_counts_a_copied_committee_workbook_twice(copy) -> None:
     assert not report.complete
 
 
-def test_committee_berakna_refuses_a_task_named_as_another_committees(copy) -> None:
+def test_committee_berakna_refuses_a_task_named_as_another_committees(excel, copy) -> None:
     """The open committee workbook's task has the name of another committee's task (in the
     folder): its Resultat sheet would show a mix of both; the button writes only Kontroll, with
     the V1 error naming both workbooks."""
@@ -257,9 +256,9 @@ def test_committee_berakna_refuses_a_task_named_as_another_committees(copy) -> N
     with open_workbook(live / "n2.xlsx") as r:  # Socialnämnden
         taken = r.range("Uppgifter", "A4").cells[0][0].value
     rename_first_task(live / "n3.xlsx", taken)
-    book = Book(live / "n2.xlsx")
+    book = excel.Book(live / "n2.xlsx")
     _set_setting(book, "Kommunarbetsbok", "kommun.xlsx")
-    result = run(book, "berakna")
+    result = excel.run(book, "berakna")
     (clash,) = [f for f in result.findings if "flera nämnder" in f.message]
     assert clash.rule == "V1" and clash.severity.value == "error"
     assert set(clash.workbooks) == {"n2.xlsx", "n3.xlsx"}
@@ -283,13 +282,14 @@ def _edit(path: Path, fn) -> None:  # noqa: ANN001
     wb.save(path)
 
 
-def _committee_button(d: Path, name: str = "n2.xlsx", action: str = "berakna"):  # noqa: ANN202
-    book = Book(d / name)
+def _committee_button(excel, d: Path, name: str = "n2.xlsx",  # noqa: ANN001, ANN202
+                      action: str = "berakna"):
+    book = excel.Book(d / name)
     _set_setting(book, "Kommunarbetsbok", "kommun.xlsx")
-    return book, run(book, action)
+    return book, excel.run(book, action)
 
 
-def test_committee_button_reads_its_own_bokfort_utfall(copy, tmp_path: Path) -> None:
+def test_committee_button_reads_its_own_bokfort_utfall(excel, copy, tmp_path: Path) -> None:
     # the outturn imported from the bookkeeping (owned sheet Bokfört utfall) counts where
     # Utfall hittills is empty: the button ignored it (Äldreomsorg's anslag −6 817 740 against
     # the batch's −14 817 744, Kontroll identical)
@@ -306,11 +306,11 @@ def test_committee_button_reads_its_own_bokfort_utfall(copy, tmp_path: Path) -> 
         import_utfall(_export(tmp_path / "e.csv"), _mappning(tmp_path / "m.csv"),
                       d / "kommun.xlsx", [d])
     refresh([batch], batch / "kommun.xlsx")
-    book, _ = _committee_button(live)
+    book, _ = _committee_button(excel, live)
     assert book.cells("Resultat") == _file_rows(batch / "n2.xlsx", "Resultat")
 
 
-def test_a_committee_with_input_errors_keeps_its_resultat_through_both_buttons(copy) -> None:
+def test_a_committee_with_input_errors_keeps_its_resultat_through_both_buttons(excel, copy) -> None:
     # text in an amount cell: the batch writes only Kontroll (status input-errors); the buttons
     # wrote Resultat with Verksamhetsutgifter 2026 −8 699 380 instead of −20 878 512
     batch, live, own = copy("batch"), copy("live"), copy("own")
@@ -319,14 +319,14 @@ def test_a_committee_with_input_errors_keeps_its_resultat_through_both_buttons(c
     report = refresh([batch], batch / "kommun.xlsx")
     assert {f.path.name: f.status for f in report.files}["n2.xlsx"] == "input-errors"
     before = _file_rows(batch / "n2.xlsx", "Resultat")
-    r = run(Book(live / "kommun.xlsx"), "uppdatera_allt")
+    r = excel.run(excel.Book(live / "kommun.xlsx"), "uppdatera_allt")
     assert {f.path.name: f.status for f in r.files}["n2.xlsx"] == "input-errors"
     assert _file_rows(live / "n2.xlsx", "Resultat") == before
-    book, result = _committee_button(own)
+    book, result = _committee_button(excel, own)
     assert book.cells("Resultat") == before and result.sheets == ("Kontroll",)
 
 
-def test_an_older_municipality_workbook_without_balans_tables_is_complete_live(copy) -> None:
+def test_an_older_municipality_workbook_without_balans_tables_is_complete_live(excel, copy) -> None:
     batch, live = copy("batch"), copy("live")
 
     def drop(wb) -> None:  # noqa: ANN001
@@ -336,27 +336,27 @@ def test_an_older_municipality_workbook_without_balans_tables_is_complete_live(c
     for d in (batch, live):
         _edit(d / "kommun.xlsx", drop)
     assert refresh([batch], batch / "kommun.xlsx").complete
-    assert read_kommun(ExcelTableSource(Book(live / "kommun.xlsx"))).findings == \
+    assert read_kommun(excel.source(excel.Book(live / "kommun.xlsx"))).findings == \
         read_kommun(live / "kommun.xlsx").findings
-    book = Book(live / "kommun.xlsx")
-    run(book, "berakna")
+    book = excel.Book(live / "kommun.xlsx")
+    excel.run(book, "berakna")
     assert not str(book.cells("Resultaträkning")[0][0]).startswith("Ofullständig")
 
 
-def test_an_archive_copy_of_the_municipality_workbook_is_skipped_by_both_buttons(copy) -> None:
+def test_an_archive_copy_of_the_municipality_workbook_is_skipped_by_both_buttons(excel, copy) -> None:
     batch, live, own = copy("batch"), copy("live"), copy("own")
     for d in (batch, live, own):
         shutil.copy(d / "kommun.xlsx", d / "Kopia av kommun.xlsx")
     refresh([batch], batch / "kommun.xlsx")
-    book = Book(live / "kommun.xlsx")
-    run(book, "kontrollera")
+    book = excel.Book(live / "kommun.xlsx")
+    excel.run(book, "kontrollera")
     assert book.cells("Kontroll") == _file_rows(batch / "kommun.xlsx", "Kontroll")
     assert any("Kopia av kommun.xlsx" in str(v) for r in book.cells("Kontroll") for v in r)
-    cb, _ = _committee_button(own)  # the copy made the run incomplete: n2's B1 error was lost
+    cb, _ = _committee_button(excel, own)  # the copy made the run incomplete: n2's B1 error was lost
     assert cb.cells("Kontroll") == _file_rows(batch / "n2.xlsx", "Kontroll")
 
 
-def test_the_committee_button_never_counts_an_unlisted_committee(copy) -> None:
+def test_the_committee_button_never_counts_an_unlisted_committee(excel, copy) -> None:
     # a renamed copy of another committee's workbook: counted by the committee button (V5's
     # internal incomes 12 000 000 against the batch's 6 250 000)
     batch, own = copy("batch"), copy("own")
@@ -374,23 +374,23 @@ def test_the_committee_button_never_counts_an_unlisted_committee(copy) -> None:
                     row[0].value = "X " + row[0].value
         wb.save(d / "gammal.xlsx")
     refresh([batch], batch / "kommun.xlsx")
-    cb, _ = _committee_button(own)
+    cb, _ = _committee_button(excel, own)
     assert cb.cells("Kontroll") == _file_rows(batch / "n2.xlsx", "Kontroll")
 
 
-def test_uppdatera_allt_writes_the_kontroll_of_set_apart_workbooks(copy) -> None:
+def test_uppdatera_allt_writes_the_kontroll_of_set_apart_workbooks(excel, copy) -> None:
     batch, live = copy("batch"), copy("live")
     for d in (batch, live):
         shutil.copy(d / "n3.xlsx", d / "n3 - Kopia.xlsx")
     refresh([batch], batch / "kommun.xlsx")
-    run(Book(live / "kommun.xlsx"), "uppdatera_allt")
+    excel.run(excel.Book(live / "kommun.xlsx"), "uppdatera_allt")
     for name in ("n3.xlsx", "n3 - Kopia.xlsx"):
         rows = _file_rows(live / name, "Kontroll")
         assert any("flera arbetsböcker" in str(v) for r in rows for v in r), name
         assert rows == _file_rows(batch / name, "Kontroll"), name
 
 
-def test_the_municipality_kontroll_names_a_refused_committee_workbook(copy) -> None:
+def test_the_municipality_kontroll_names_a_refused_committee_workbook(excel, copy) -> None:
     # the button's Kontroll listed it, the batch's did not (only its report)
     batch, live = copy("batch"), copy("live")
     for d in (batch, live):
@@ -398,8 +398,8 @@ def test_the_municipality_kontroll_names_a_refused_committee_workbook(copy) -> N
     refresh([batch], batch / "kommun.xlsx")
     rows = _file_rows(batch / "kommun.xlsx", "Kontroll")
     assert any(r and r[0] == "IN" and r[2] == "n5.xlsx" for r in rows)
-    book = Book(live / "kommun.xlsx")
-    run(book, "berakna")
+    book = excel.Book(live / "kommun.xlsx")
+    excel.run(book, "berakna")
     assert book.cells("Kontroll") == rows
 
 
@@ -416,7 +416,7 @@ def test_held_back_checks_are_named_in_every_committee_kontroll(copy) -> None:
                    for r in rows for v in r), name
 
 
-def test_a_currency_formatted_amount_is_read_live_as_in_the_file(copy) -> None:
+def test_a_currency_formatted_amount_is_read_live_as_in_the_file(excel, copy) -> None:
     # Windows: Range.Value hands a cell formatted as currency as a COM Currency, a Decimal of
     # four decimals (xlwings issues #65, #640): −1 000.004951 came as −1 000.0050 and was
     # rounded again to −1 000.01; Excel shows −1 000,00 € and the batch reads −1 000.00
@@ -427,8 +427,9 @@ def test_a_currency_formatted_amount_is_read_live_as_in_the_file(copy) -> None:
     cell = wb["Driftsbudget"]["F5"]
     cell.value, cell.number_format = -1000.004951, '#,##0.00 "€"'
     wb.save(d / "n2.xlsx")
-    live = read_namnd(ExcelTableSource(Book(d / "n2.xlsx")))
+    live = read_namnd(excel.source(excel.Book(d / "n2.xlsx")))
     batch = read_namnd(d / "n2.xlsx")
     assert live.uppgifter == batch.uppgifter
     assert any(v == Decimal("-1000.00") for u in live.uppgifter for vals in u.belopp.values()
                for v in vals)
+

@@ -38,6 +38,11 @@ from typing import Any
 
 #: What COM hands for an omitted optional argument (DISP_E_PARAMNOTFOUND).
 MISSING = -2147352572
+#: HRESULTs of pywintypes.com_error: a failed call (its excepinfo says why), an unknown member
+#: name, an index not in a collection.
+DISP_E_EXCEPTION = -2147352567
+DISP_E_UNKNOWNNAME = -2147352570
+DISP_E_BADINDEX = -2147352565
 #: Excel error values as COM hands them (0x800A0000 + the xlErr code of VBA's XlCVError
 #: enumeration), as signed integers.
 XL_ERR_BASE = -2146828288
@@ -79,7 +84,26 @@ class _StubModule(types.ModuleType):
 
 
 class _ComError(Exception):
-    pass
+    """pywintypes.com_error: ``args`` are (hresult, text, excepinfo, argerror); excepinfo is
+    (wcode, source, description, helpfile, helpcontext, scode) or None."""
+
+    def __init__(self, *args: object) -> None:
+        if not args or not isinstance(args[0], int):  # com_error("text"): a generic failure
+            args = (DISP_E_EXCEPTION, " ".join(map(str, args)), None, None)
+        super().__init__(*args)
+
+    @property
+    def hresult(self) -> int:
+        return self.args[0]  # type: ignore[no-any-return]
+
+
+class CDispatch:
+    """``win32com.client.CDispatch``, the class of every object COM hands pywin32 (late bound):
+    xlwings wraps each one in its ``COMRetryObjectWrapper``. The fake Excel objects of
+    ``tests/xlwings_excel.py`` derive from it, so they are wrapped as Excel's are."""
+
+    def __bool__(self) -> bool:  # pywin32: "if object:" is always true, Count is not asked
+        return True
 
 
 class PyTime(datetime.datetime):
@@ -104,6 +128,51 @@ class _Dlls:
 
 
 _PYTHONCOM_DLL = "pythoncom311.dll"
+#: The Excel windows a test has "opened" (``tests/xlwings_excel.py``): what
+#: ``AccessibleObjectFromWindow`` + pywin32's ``PyCom_PyObjectFromIUnknown`` hand xlwings for
+#: Excel's main window (``Book.caller()`` with ``--hwnd=``). The last one registered answers.
+EXCEL_WINDOWS: list[Any] = []
+#: Every ``win32api.MessageBox`` call (``App.alert``): (hwnd, prompt, title, style).
+MESSAGE_BOXES: list[tuple[int, str, str, int]] = []
+
+
+class _ObjectFromIUnknown:
+    """pywin32's ``PyCom_PyObjectFromIUnknown`` (a ctypes function; xlwings sets its
+    ``restype``): turns the IDispatch pointer of Excel's window into a Python COM object, here
+    the registered fake window."""
+
+    restype: object = None
+
+    def __call__(self, *_a: object) -> Any:
+        if not EXCEL_WINDOWS:
+            raise AssertionError("no fake Excel is running (tests/xlwings_excel.py)")
+        return EXCEL_WINDOWS[-1]
+
+
+class _PythoncomDll(_Dll):
+    """pywin32's ``pythoncom3xx.dll``."""
+
+    def __init__(self) -> None:
+        self.PyCom_PyObjectFromIUnknown = _ObjectFromIUnknown()
+
+
+def _message_box(hwnd: int, prompt: str, title: str, style: int) -> int:
+    MESSAGE_BOXES.append((hwnd, prompt, title, style))
+    return 1  # IDOK
+
+
+class _WindowsSys(types.ModuleType):
+    """``sys`` as xlwings' modules see it on Windows: ``platform`` is "win32" while they run
+    (``Book.caller()`` asks at run time, not only at import); everything else is the real
+    ``sys`` (``argv`` included). Our own code keeps the real ``sys`` and runs as on Linux."""
+
+    def __init__(self) -> None:
+        super().__init__("sys")
+
+    platform = "win32"
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(sys, name)
 
 
 def _stubs() -> dict[str, types.ModuleType]:
@@ -113,13 +182,23 @@ def _stubs() -> dict[str, types.ModuleType]:
     pythoncom.CoInitialize = lambda: None  # type: ignore[attr-defined]
     pythoncom.IID_IDispatch = "IID_IDispatch"  # type: ignore[attr-defined]
     pythoncom.TypeIIDs = {"IID_IDispatch": object}  # type: ignore[attr-defined]
+    pythoncom.com_error = _ComError  # type: ignore[attr-defined]
+    pythoncom.ole_error = _ComError  # type: ignore[attr-defined]
     pywintypes = mods["pywintypes"]
     pywintypes.IID = lambda s: s.upper()  # type: ignore[attr-defined]
     pywintypes.com_error = _ComError  # type: ignore[attr-defined]
     pywintypes.TimeType = PyTime  # type: ignore[attr-defined]
     mods["win32process"].GetWindowThreadProcessId = (  # type: ignore[attr-defined]
         lambda hwnd: (1, EXCEL_PID))
+    mods["win32api"].MessageBox = _message_box  # type: ignore[attr-defined]
+    for name, value in (("MB_OK", 0), ("MB_OKCANCEL", 1), ("MB_YESNOCANCEL", 3),
+                        ("MB_YESNO", 4), ("MB_ICONWARNING", 48), ("MB_ICONINFORMATION", 64)):
+        setattr(mods["win32con"], name, value)
+    # win32timezone.TimeZoneInfo.utc(): the zone xlwings gives a datetime it hands COM
+    mods["win32timezone"].TimeZoneInfo = type(  # type: ignore[attr-defined]
+        "TimeZoneInfo", (), {"utc": staticmethod(lambda: datetime.UTC)})
     client = mods["win32com.client"]
+    client.CDispatch = CDispatch  # type: ignore[attr-defined]
     client.Dispatch = lambda obj, *a, **k: obj  # type: ignore[attr-defined]
     client.gencache = mods["win32com.client.gencache"]  # type: ignore[attr-defined]
     mods["win32com"].client = client  # type: ignore[attr-defined]
@@ -164,6 +243,35 @@ class XlwingsWindows:
         return self.xlwings.Range(impl=win.Range(xl=com)).options(
             ndim=2, err_to_str=err_to_str).value
 
+    @contextmanager
+    def called_from(self, book: Any) -> Iterator[None]:
+        """Python as ``RunPython`` starts it for a button in ``book`` (a
+        ``tests.xlwings_excel.ExcelWorkbook``): the command line names the workbook and Excel's
+        window (``--wb=``, ``--from_xl=1``, ``--hwnd=``), and that window is Excel's."""
+        from tests.xlwings_excel import Window
+
+        app = book.Application
+        argv = sys.argv[:]
+        window = Window(app)
+        sys.argv[:] = ["-c", f"--wb={book.Name}", "--from_xl=1",
+                       f"--app={app.Path}\\EXCEL.EXE", f"--hwnd={app.Hwnd}"]
+        EXCEL_WINDOWS.append(window)
+        try:
+            yield
+        finally:
+            sys.argv[:] = argv
+            EXCEL_WINDOWS.remove(window)
+
+    def caller(self, book: Any) -> Any:
+        """``xw.Book.caller()`` in a button of ``book``: the real ``xlwings.Book``."""
+        with self.called_from(book):
+            return self.xlwings.Book.caller()
+
+    def press(self, handler: str, book: Any) -> None:
+        """The button: the handler ``handler`` of the imported module, called from ``book``."""
+        with self.called_from(book):
+            getattr(self.module, handler)()
+
     def vba_wrappers(self, workbook_name: str = "Budget.xlsm") -> str:
         """The VBA module *Import Functions* writes (``generate_vba_wrapper``)."""
         out = io.StringIO()
@@ -191,29 +299,39 @@ def windows_xlwings(module_name: str = "addin.udfs") -> Iterator[XlwingsWindows]
     # stdlib modules that branch on the platform at import: import them as Linux first
     import asyncio  # noqa: F401
     import concurrent.futures  # noqa: F401
+    import importlib
     import subprocess  # noqa: F401
-    for k in saved:
+
+    # the module's other dependencies (engine, workbook_templates, …) are imported as on Linux:
+    # only xlwings and our addin modules are imported again as on Windows
+    importlib.import_module(module_name)
+    for k in [k for k in sys.modules if _ours(k)]:
         del sys.modules[k]
     sys.modules.update(_stubs())
     ctypes.windll = _Dlls()  # type: ignore[attr-defined]
     ctypes.oledll = _Dlls()  # type: ignore[attr-defined]
     ctypes.PyDLL = (  # type: ignore[misc]
-        lambda name, *a, **k: _Dll() if name == _PYTHONCOM_DLL else real_pydll(name, *a, **k))
+        lambda name, *a, **k: _PythoncomDll() if name == _PYTHONCOM_DLL
+        else real_pydll(name, *a, **k))
     try:
         sys.platform = "win32"
         try:
-            import importlib
-
             xlwings = importlib.import_module("xlwings")
             udfs = importlib.import_module("xlwings.udfs")
             assert xlwings.func is udfs.xlfunc, "xlwings did not take its Windows code path"
             module = importlib.import_module(module_name)
         finally:
             sys.platform = platform
+        windows_sys = _WindowsSys()
+        for name, mod in list(sys.modules.items()):
+            if name.startswith("xlwings") and getattr(mod, "sys", None) is sys:
+                mod.sys = windows_sys  # type: ignore[attr-defined]
         udfs.cache.clear()
         yield XlwingsWindows(xlwings, udfs, module, module_name)
     finally:
         sys.platform = platform
+        EXCEL_WINDOWS.clear()
+        MESSAGE_BOXES.clear()
         for k in [k for k in sys.modules if _ours(k) or k in _PYWIN32]:
             del sys.modules[k]
         sys.modules.update(saved)
