@@ -25,6 +25,7 @@ Differences from the file reader, by design: merged header cells cannot occur in
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -50,7 +51,7 @@ from workbook_templates.files.reader import (
     range_name,
 )
 
-__all__ = ["ExcelSink", "ExcelTableSource", "excel_value", "to_excel_rows"]
+__all__ = ["ExcelSink", "ExcelTableSource", "excel_value", "to_excel_rows", "typed_by_excel"]
 
 
 def excel_value(raw: object) -> Value:
@@ -219,19 +220,51 @@ class ExcelTableSource:
         return RangeResult(name, range_name(r1, c1, r2, c2), cells, ())
 
 
+# Words Excel's data entry reads as part of a number, date or time (sv, fi, en): month names and
+# their abbreviations, the exponent, AM/PM, the krona.
+_DATE_WORDS = frozenset((
+    "januari februari mars april maj juni juli augusti september oktober november december "
+    "january february march may june july august october "
+    "jan feb mar apr jun jul aug sep sept okt oct nov dec "
+    "tammikuu helmikuu maaliskuu huhtikuu toukokuu kesäkuu heinäkuu elokuu syyskuu lokakuu "
+    "marraskuu joulukuu tammi helmi maalis huhti touko kesä heinä elo syys loka marras joulu "
+    "tammikuuta helmikuuta maaliskuuta huhtikuuta toukokuuta kesäkuuta heinäkuuta elokuuta "
+    "syyskuuta lokakuuta marraskuuta joulukuuta e am pm fm em kr").split())
+_WORDS = re.compile(r"[^\W\d_]+")
+_BOOLEAN_NAMES = frozenset(("true", "false", "sant", "falskt", "tosi", "epätosi"))
+
+
+def typed_by_excel(text: str) -> bool:
+    """Would Excel take ``text`` given to ``Range.Value`` as something else than that text?
+    Excel reads a string as if it were typed (xlwings issue #1269): "4010" becomes a number,
+    "2025-03-31" or "mars 2026" a date, "SANT" a boolean, "=…" a formula, "#N/A" an error,
+    and a leading apostrophe is dropped. Conservative: anything with a digit whose words are
+    all date words (any locale the tool is used in), a formula or sign first, a boolean name."""
+    s = text.strip()
+    if not s:
+        return False
+    if text[0] in "'=+-@#" or s[0] in "=+-@#" or s.casefold() in _BOOLEAN_NAMES:
+        return True
+    return any(c.isdigit() for c in s) and all(
+        w.casefold() in _DATE_WORDS for w in _WORDS.findall(s))
+
+
 def _excel_cell(v: object) -> object:
     if isinstance(v, Decimal):
         return float(v)  # never hand pywin32 a Decimal: it would become a 4-decimal Currency
     if isinstance(v, CellError):
-        return str.__str__(v)
+        return str.__str__(v)  # written as the error value it is
     if v == "":
         return None  # Excel keeps no empty text either; the file reader reads "" as blank
+    if isinstance(v, str) and typed_by_excel(v):
+        return "'" + v  # the apostrophe keeps it text; it is not part of the cell's value
     return v
 
 
 def to_excel_rows(rows: Sequence[Sequence[object]]) -> list[list[object]]:
     """Ragged rows → a rectangle (xlwings writes only rectangles), Decimal → float, None and ""
-    blank."""
+    blank, a text Excel would take for something else behind an apostrophe
+    (:func:`typed_by_excel`)."""
     width = max((len(r) for r in rows), default=0)
     return [[_excel_cell(v) for v in r] + [None] * (width - len(r)) for r in rows]
 

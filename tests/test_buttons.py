@@ -433,3 +433,32 @@ def test_a_currency_formatted_amount_is_read_live_as_in_the_file(excel, copy) ->
     assert any(v == Decimal("-1000.00") for u in live.uppgifter for vals in u.belopp.values()
                for v in vals)
 
+
+
+def test_a_text_that_looks_like_a_number_is_written_as_text(excel, copy) -> None:
+    # Excel takes a string given to Range.Value as if typed (xlwings #1269): a result unit or
+    # an investment project named by its number ("4010", "2301") became the number 4010 in
+    # the button's sheets, where the batch writes the text
+    def number_names(wb) -> None:  # noqa: ANN001
+        for row in wb["Resultatenheter"].iter_rows(min_row=4):
+            if row[0].value == "Hemvård":
+                row[0].value = "4010"
+
+    def project_number(wb) -> None:  # noqa: ANN001
+        for row in wb["Investeringar"].iter_rows(min_row=4):
+            if row[0].value == "Gatubelysning LED":
+                row[0].value = "2301"
+    batch, live, own = copy("batch"), copy("live"), copy("own")
+    for d in (batch, live, own):
+        _edit(d / "n2.xlsx", number_names)
+        _edit(d / "kommun.xlsx", project_number)
+    refresh([batch], batch / "kommun.xlsx")
+    book = excel.Book(live / "kommun.xlsx")
+    excel.run(book, "uppdatera_allt")
+    for sheet in S.KOMMUN_OUTPUTS:
+        assert book.cells(sheet) == _file_rows(batch / "kommun.xlsx", sheet), sheet
+    assert "2301" in {r[0] for r in book.cells("Investeringsdel") if r}
+    assert not str(book.cells("Investeringsdel")[0][0]).startswith("Ofullständig")
+    cb, _ = _committee_button(excel, own)
+    assert cb.cells("Resultat") == _file_rows(batch / "n2.xlsx", "Resultat")
+    assert "4010" in {r[0] for r in cb.cells("Resultat") if r}

@@ -19,7 +19,13 @@ from openpyxl import load_workbook
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from addin.excel_adapter import ExcelSink, ExcelTableSource, excel_value, to_excel_rows  # noqa: E402
+from addin.excel_adapter import (  # noqa: E402
+    ExcelSink,
+    ExcelTableSource,
+    excel_value,
+    to_excel_rows,
+    typed_by_excel,
+)
 from tests.xlwings_double import Book  # noqa: E402
 from workbook_templates import schema as S  # noqa: E402
 from workbook_templates.files.reader import CellError, open_workbook  # noqa: E402
@@ -122,7 +128,7 @@ def test_excel_value_conversions() -> None:
 
 def test_to_excel_rows_pads_and_converts() -> None:
     rows = [["Post", "2026"], [], ["Årsbidrag", Decimal("5272150.25"), None, "x"]]
-    assert to_excel_rows(rows) == [["Post", "2026", None, None], [None] * 4,
+    assert to_excel_rows(rows) == [["Post", "'2026", None, None], [None] * 4,
                                    ["Årsbidrag", 5272150.25, None, "x"]]
     assert to_excel_rows([]) == []
 
@@ -199,6 +205,8 @@ def test_to_excel_rows_is_a_rectangle_of_the_same_values(rows: list[list[object]
                 assert b == float(a)
             elif a == "":
                 assert b is None
+            elif isinstance(a, str) and typed_by_excel(a):
+                assert b == "'" + a
             else:
                 assert b == a and type(b) is type(a)
         assert all(v is None for v in out[len(orig):])
@@ -234,3 +242,32 @@ def test_a_row_typed_under_a_totals_row_is_a_finding_live_and_file(example, tmp_
         [f] = mine
         assert f.severity.value == severity and f.location.sheet == S.T.RESULTATENHETER.sheet
         assert f.location.cell.startswith("A") and f.location.table == S.T.RESULTATENHETER.name
+
+
+@given(st.text(max_size=12) | st.from_regex(r"[ +-]?[0-9 ,.:/%-]{1,10}( ?(mars|maj|jan|e|kr))?",
+                                            fullmatch=True))
+def test_a_written_text_stays_the_same_text_in_excel(text: str) -> None:
+    """Whatever text a sheet holds, Excel stores that text (``tests/xlwings_excel.typed``
+    models how Excel reads a string given to ``Range.Value``: numbers, dates, booleans, errors,
+    formulas, the apostrophe)."""
+    from tests.xlwings_excel import typed
+
+    written = to_excel_rows([[text]])[0][0]
+    if written is None:
+        assert text == ""
+        return
+    assert typed(written)[0] == text, (text, written)
+
+
+@pytest.mark.parametrize("text", ["4010", "0100", "2025-03-31", "mars 2026", "12 maj", "1/3",
+                                  "5 %", "1e5", "100 kr", "SANT", "epätosi", "=A1", "+46",
+                                  "-", "#N/A", "'quoted"])
+def test_texts_excel_would_take_for_something_else_are_written_behind_an_apostrophe(
+        text: str) -> None:
+    assert to_excel_rows([[text]]) == [["'" + text]]
+
+
+@pytest.mark.parametrize("text", ["Bokslut 2024", "Plan 2027", "Äldreomsorg", "12 tkr",
+                                  "n2.xlsx", "Socialnämnden / Hemvård", "A10"])
+def test_ordinary_texts_are_written_as_they_are(text: str) -> None:
+    assert to_excel_rows([[text]]) == [[text]]

@@ -14,7 +14,10 @@ exactly what :mod:`addin.excel_adapter` and :mod:`addin.buttons` call on a live 
 
 It mimics what xlwings hands Python: every number is a ``float``, blanks are ``None``, dates are
 ``datetime.datetime``, error cells are their text (``"#REF!"``) with ``err_to_str=True`` and
-``None`` without. Writing a ragged list raises, as xlwings does. Anything else is deliberately
+``None`` without. Writing a ragged list raises, as xlwings does. Written values are stored as
+Excel stores them (``tests/xlwings_excel.store``): a string as if typed, so "4010" becomes a
+number and "2025-03-31" a date unless written behind an apostrophe (xlwings #1269); an empty
+string leaves the cell empty. Anything else is deliberately
 missing, so a new xlwings call in the adapter fails here until this double (and its documentation)
 is extended on purpose.
 """
@@ -118,11 +121,13 @@ class Range:
         if len(widths) > 1:
             raise ValueError("All elements of a 2d list or tuple must be of the same length")
         _check_unprotected(self._ws)
+        from tests.xlwings_excel import store
+
         for i, row in enumerate(rows):
             for j, v in enumerate(row):
                 if isinstance(v, Decimal):
                     raise TypeError("the adapter must convert Decimal before writing")
-                self._ws.cell(r1 + i, c1 + j).value = v
+                store(self._ws.cell(r1 + i, c1 + j), v)  # a string as if typed into the cell
 
     def clear_contents(self) -> None:
         _check_unprotected(self._ws)
@@ -273,10 +278,13 @@ class Book:
 
 
 def trimmed(rows: Iterable[Iterable[object]]) -> list[list[object]]:
-    """``rows`` as lists, trailing blanks (``None``) of each row and trailing empty rows removed."""
+    """``rows`` as lists, trailing blanks (``None``) of each row and trailing empty rows removed;
+    a datetime at midnight as a date (Excel keeps a day number: the file reader reads a whole
+    day back as a date)."""
     out = []
     for row in rows:
-        line = list(row)
+        line = [v.date() if isinstance(v, dt.datetime) and v.time() == dt.time(0) else v
+                for v in row]
         while line and line[-1] is None:
             line.pop()
         out.append(line)

@@ -267,12 +267,8 @@ class ExcelWorkbook(_Com):
         return self.Application
 
     def cells(self, sheet: str) -> list[list[object]]:
-        """Values of ``sheet`` from A3 down, trailing blanks trimmed (for comparisons). Excel
-        keeps a date as a day number: one without a time of day is a ``date``, as the file
-        reader reads it back."""
-        return trimmed([v.date() if isinstance(v, dt.datetime) and v.time() == dt.time(0)
-                        else v for v in row]
-                       for row in self.wb[sheet].iter_rows(min_row=3, values_only=True))
+        """Values of ``sheet`` from A3 down, trailing blanks trimmed (for comparisons)."""
+        return trimmed(self.wb[sheet].iter_rows(min_row=3, values_only=True))
 
 
 class Worksheets(_Collection):
@@ -645,7 +641,7 @@ class ComRange(_Com):
             rows = [[data] * ncols for _ in range(nrows)]
         for i, row in enumerate(rows):
             for j, v in enumerate(row):
-                _store(ws.cell(self._r1 + i, self._c1 + j), v)
+                store(ws.cell(self._r1 + i, self._c1 + j), v)
 
     def ClearContents(self) -> None:  # noqa: N802 - COM name
         self.Worksheet._check_unprotected()
@@ -664,8 +660,9 @@ class ComRange(_Com):
                     cell.value = None
 
 
-def _store(cell: Any, v: object) -> None:
-    """One element of an array given to ``Range.Value``, as Excel stores it."""
+def store(cell: Any, v: object) -> None:
+    """One element of an array given to ``Range.Value``, stored in the openpyxl ``cell`` as
+    Excel stores it (strings as if typed: :func:`typed`)."""
     quote = False
     if isinstance(v, str):
         if v == "":
@@ -676,6 +673,8 @@ def _store(cell: Any, v: object) -> None:
         v = float(v.quantize(Decimal("0.0001"), rounding=ROUND_HALF_EVEN))
     if isinstance(v, dt.datetime):
         v = v.replace(tzinfo=None)
+    elif isinstance(v, dt.date):  # (the double's writes: xlwings makes a date a datetime)
+        v = dt.datetime(v.year, v.month, v.day)
     if isinstance(v, str) and v in ERRORS and not quote:
         cell.value = v
         cell.data_type = "e"
