@@ -16,7 +16,10 @@ xlwings calls used (and nothing else; ``tests/xlwings_double.py`` implements exa
 ``table.range.options(ndim=2, err_to_str=True).value``, ``sheet.range(a1).clear_contents()``,
 ``sheet.range(a1).value = rows``, ``sheet.range(ref).options(ndim=2, err_to_str=True).value``,
 ``sheet.used_range.address``, ``range.api.Value2`` (only where a cell formatted as currency
-came as a four-decimal Decimal).
+came as a four-decimal Decimal); on a protected owned sheet ``sheet.api.ProtectContents``,
+``ProtectDrawingObjects``, ``ProtectScenarios``, ``Protection.Allow…``, ``Unprotect()`` and
+``Protect(...)`` (Excel's COM). Tested through the double and through the installed xlwings'
+own Windows code over faked COM objects (``tests/xlwings_excel.py``).
 
 Differences from the file reader, by design: merged header cells cannot occur in a live table
 (Excel refuses to merge cells inside a ListObject), so that check is not repeated here.
@@ -269,6 +272,20 @@ def to_excel_rows(rows: Sequence[Sequence[object]]) -> list[list[object]]:
     return [[_excel_cell(v) for v in r] + [None] * (width - len(r)) for r in rows]
 
 
+_ALLOW = ("AllowFormattingCells", "AllowFormattingColumns", "AllowFormattingRows",
+          "AllowInsertingColumns", "AllowInsertingRows", "AllowInsertingHyperlinks",
+          "AllowDeletingColumns", "AllowDeletingRows", "AllowSorting", "AllowFiltering",
+          "AllowUsingPivotTables")
+
+
+def _protection(api: Any) -> dict[str, bool]:
+    """The arguments of ``Worksheet.Protect`` that protect the sheet again as it is now."""
+    p = api.Protection
+    return {"DrawingObjects": bool(api.ProtectDrawingObjects),
+            "Scenarios": bool(api.ProtectScenarios),
+            **{name: bool(getattr(p, name)) for name in _ALLOW}}
+
+
 class ExcelSink:
     """Writes the tool's rows into the owned sheets of a live ``xlwings.Book``."""
 
@@ -292,6 +309,9 @@ class ExcelSink:
             protected = bool(api is not None and api.ProtectContents)
             if protected:  # the grey sheets are protected against typing, not against us
                 try:
+                    # Protect() locks what its omitted Allow… arguments do not allow: give back
+                    # what the sheet allowed (the template: widths, formats, sorting, filter)
+                    again = _protection(api)
                     api.Unprotect()
                 except Exception:  # noqa: BLE001 - a password set by the user: Excel refuses
                     findings.append(Finding(
@@ -308,5 +328,5 @@ class ExcelSink:
                     sheet.range(S.OUTPUT_ANCHOR).value = block
             finally:
                 if protected:
-                    api.Protect()
+                    api.Protect(**again)
         return findings

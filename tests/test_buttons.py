@@ -462,3 +462,24 @@ def test_a_text_that_looks_like_a_number_is_written_as_text(excel, copy) -> None
     cb, _ = _committee_button(excel, own)
     assert cb.cells("Resultat") == _file_rows(batch / "n2.xlsx", "Resultat")
     assert "4010" in {r[0] for r in cb.cells("Resultat") if r}
+
+
+def test_an_owned_sheet_keeps_what_its_protection_allowed(excel, copy) -> None:
+    # the grey sheets are protected but let the user widen columns, format, sort and filter
+    # (the template); Excel's Protect() without arguments locks all of that again, so after the
+    # first button press a user could no longer widen a column of Resultaträkning
+    d = copy("a")
+    book = excel.Book(d / "kommun.xlsx")
+    before = {s: _allowed(book.wb[s]) for s in ("Resultaträkning", "Kontroll")}
+    assert before["Kontroll"] >= {"formatColumns", "formatCells", "sort", "autoFilter"}
+    excel.run(book, "berakna")
+    for sheet, allowed in before.items():
+        assert book.wb[sheet].protection.sheet, sheet
+        assert _allowed(book.wb[sheet]) == allowed, sheet
+
+
+def _allowed(ws: Any) -> set[str]:
+    p = ws.protection
+    return {flag for flag in ("formatCells", "formatColumns", "formatRows", "insertColumns",
+                              "insertRows", "insertHyperlinks", "deleteColumns", "deleteRows",
+                              "sort", "autoFilter", "pivotTables") if not getattr(p, flag)}

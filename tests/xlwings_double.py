@@ -197,7 +197,9 @@ def _check_unprotected(ws: Worksheet) -> None:
 
 
 class _SheetApi:
-    """The part of Excel's Worksheet object (``sheet.api``) that sheet protection uses."""
+    """The part of Excel's Worksheet object (``sheet.api``) that sheet protection uses
+    (``ProtectContents``, ``ProtectDrawingObjects``, ``ProtectScenarios``, ``Protection``,
+    ``Unprotect``, ``Protect`` with Excel's defaults)."""
 
     def __init__(self, ws: Worksheet) -> None:
         self._ws = ws
@@ -207,11 +209,28 @@ class _SheetApi:
     def ProtectContents(self) -> bool:  # noqa: N802 - Excel's name
         return bool(self._ws.protection.sheet)
 
+    @property
+    def ProtectDrawingObjects(self) -> bool:  # noqa: N802 - Excel's name
+        return bool(self._ws.protection.sheet and self._ws.protection.objects)
+
+    @property
+    def ProtectScenarios(self) -> bool:  # noqa: N802 - Excel's name
+        return bool(self._ws.protection.sheet and self._ws.protection.scenarios)
+
+    @property
+    def Protection(self) -> Any:  # noqa: N802 - Excel's name
+        from tests.xlwings_excel import Protection
+
+        return Protection(self._ws)
+
     def Unprotect(self, Password: str | None = None) -> None:  # noqa: N802, N803
         self._ws.protection.sheet = False
 
-    def Protect(self, Password: str | None = None, **_kw: object) -> None:  # noqa: N802, N803
-        self._ws.protection.sheet = True
+    def Protect(self, Password: str | None = None, **kw: Any) -> None:  # noqa: N802, N803
+        """As Excel's: an omitted ``Allow…`` argument is False (the action is locked)."""
+        from tests.xlwings_excel import protect
+
+        protect(self._ws, Password, **kw)
 
 
 class Sheet:

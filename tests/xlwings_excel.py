@@ -363,30 +363,45 @@ class Worksheet(_Com):
     def Protection(self) -> Protection:  # noqa: N802 - COM name
         return Protection(self._ws)
 
+    @property
+    def ProtectDrawingObjects(self) -> bool:  # noqa: N802 - COM name
+        return bool(self._ws.protection.sheet and self._ws.protection.objects)
+
+    @property
+    def ProtectScenarios(self) -> bool:  # noqa: N802 - COM name
+        return bool(self._ws.protection.sheet and self._ws.protection.scenarios)
+
     def Unprotect(self, Password: str | None = None) -> None:  # noqa: N802, N803
         p = self._ws.protection
         if p.sheet and p.password and not Password:
             raise excel_error("The password you supplied is not correct.")
         p.sheet = False
 
-    def Protect(self, Password: str | None = None, DrawingObjects: bool = True,  # noqa: N802, N803
-                Contents: bool = True, Scenarios: bool = True,  # noqa: N803
-                UserInterfaceOnly: bool = False, **allow: bool) -> None:  # noqa: N803
-        unknown = set(allow) - set(_ALLOW)
-        if unknown:
-            raise _ComError(DISP_E_UNKNOWNNAME, f"Unknown name {unknown}.", None, None)
-        p = self._ws.protection
-        for name, flag in _ALLOW.items():  # an omitted Allow… is False: the action is locked
-            setattr(p, flag, not allow.get(name, False))
-        p.objects, p.scenarios = bool(DrawingObjects), bool(Scenarios)
-        p.sheet = bool(Contents)
-        if Password:
-            p.password = Password
+    def Protect(self, *args: Any, **kwargs: Any) -> None:  # noqa: N802 - COM name
+        protect(self._ws, *args, **kwargs)
 
     def _check_unprotected(self) -> None:
         if self._ws.protection.sheet:
             raise excel_error("The cell or chart you're trying to change is on a protected "
                               "sheet. To make a change, unprotect the sheet.")
+
+
+def protect(ws: OpenpyxlSheet, Password: str | None = None,  # noqa: N803
+            DrawingObjects: bool = True, Contents: bool = True,  # noqa: N803
+            Scenarios: bool = True, UserInterfaceOnly: bool = False,  # noqa: N803
+            **allow: bool) -> None:
+    """``Worksheet.Protect``: an omitted ``Allow…`` argument is False (Excel's documented
+    default), so the action is locked whatever the sheet allowed before."""
+    unknown = set(allow) - set(_ALLOW)
+    if unknown:
+        raise _ComError(DISP_E_UNKNOWNNAME, f"Unknown name {sorted(unknown)}.", None, None)
+    p = ws.protection
+    for name, flag in _ALLOW.items():
+        setattr(p, flag, not allow.get(name, False))
+    p.objects, p.scenarios = bool(DrawingObjects), bool(Scenarios)
+    p.sheet = bool(Contents)
+    if Password:
+        p.password = Password
 
 
 class ListObjects(_Collection):
