@@ -1,8 +1,9 @@
 """The live-Excel adapter reads what the file reader reads (issue 6), through the xlwings double.
 
 The same generated workbook is read twice: from the file (python-calamine, the batch path) and
-through :class:`addin.excel_adapter.ExcelTableSource` over ``tests/xlwings_double.py`` (what a
-button sees in Excel). The loader's results — engine input and findings with sheet and cell —
+through :class:`addin.excel_adapter.ExcelTableSource` (what a button sees in Excel), over
+``tests/xlwings_double.py`` and over the installed xlwings' own Windows code with Excel's COM
+objects faked on the file (``tests/xlwings_excel.py``): the ``excel`` fixture. The loader's results — engine input and findings with sheet and cell —
 must be identical, also for broken cells (V10).
 """
 
@@ -21,12 +22,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from addin.excel_adapter import (  # noqa: E402
     ExcelSink,
-    ExcelTableSource,
     excel_value,
     to_excel_rows,
     typed_by_excel,
 )
-from tests.xlwings_double import Book  # noqa: E402
 from workbook_templates import schema as S  # noqa: E402
 from workbook_templates.files.reader import CellError, open_workbook  # noqa: E402
 from workbook_templates.generate.example import exempelkommun  # noqa: E402
@@ -50,22 +49,22 @@ def _edit(src: Path, dst: Path, edit) -> Path:  # noqa: ANN001
     return dst.resolve()
 
 
-def test_kommun_loader_results_identical_live_and_file(example) -> None:
+def test_kommun_loader_results_identical_live_and_file(excel, example) -> None:
     kommun, _ = example
     from_file = read_kommun(kommun)
-    live = read_kommun(ExcelTableSource(Book(kommun)))
+    live = read_kommun(excel.source(excel.Book(kommun)))
     assert live == from_file
     assert live.central["RR.SKATT"][2] == Decimal("59900000")  # Budget 2026, exact
 
 
-def test_namnd_loader_results_identical_live_and_file(example) -> None:
+def test_namnd_loader_results_identical_live_and_file(excel, example) -> None:
     kommun, namnder = example
     kolumner = read_kommun(kommun).kolumner
     for p in namnder:
-        assert read_namnd(ExcelTableSource(Book(p)), kolumner) == read_namnd(p, kolumner)
+        assert read_namnd(excel.source(excel.Book(p)), kolumner) == read_namnd(p, kolumner)
 
 
-def test_v10_broken_cells_give_the_same_findings_with_sheet_and_cell(example, tmp_path) -> None:
+def test_v10_broken_cells_give_the_same_findings_with_sheet_and_cell(excel, example, tmp_path) -> None:
     """V10: an error value and text where an amount belongs are findings at the same cell."""
     kommun, _ = example
 
@@ -76,14 +75,14 @@ def test_v10_broken_cells_give_the_same_findings_with_sheet_and_cell(example, tm
 
     broken = _edit(kommun, tmp_path / "kommun.xlsx", breakit)
     from_file = read_kommun(broken)
-    live = read_kommun(ExcelTableSource(Book(broken)))
+    live = read_kommun(excel.source(excel.Book(broken)))
     cells = {(f.location.sheet, f.location.cell) for f in from_file.findings if f.rule == "V10"}
     assert {("Centrala poster", "E4"), ("Centrala poster", "F5")} <= cells
     assert live.findings == from_file.findings
     assert live == from_file
 
 
-def test_v10_missing_table_and_header_same_messages(example, tmp_path) -> None:
+def test_v10_missing_table_and_header_same_messages(excel, example, tmp_path) -> None:
     kommun, _ = example
 
     def breakit(wb) -> None:  # noqa: ANN001
@@ -94,7 +93,7 @@ def test_v10_missing_table_and_header_same_messages(example, tmp_path) -> None:
     with open_workbook(broken) as r:
         file_missing = r.table(S.T.TIDPLAN.name, S.T.TIDPLAN.headers)
         file_header = r.table(S.T.INVESTERINGAR.name, S.T.INVESTERINGAR.headers)
-    src = ExcelTableSource(Book(broken))
+    src = excel.source(excel.Book(broken))
     live_missing = src.table(S.T.TIDPLAN.name, S.T.TIDPLAN.headers)
     live_header = src.table(S.T.INVESTERINGAR.name, S.T.INVESTERINGAR.headers)
     assert live_missing.table is None and live_missing.findings == file_missing.findings
@@ -103,11 +102,11 @@ def test_v10_missing_table_and_header_same_messages(example, tmp_path) -> None:
     assert live_header.findings[0].location.cell == "A3:M3"
 
 
-def test_v10_missing_table_same_loader_result(example, tmp_path) -> None:
+def test_v10_missing_table_same_loader_result(excel, example, tmp_path) -> None:
     kommun, _ = example
     broken = _edit(kommun, tmp_path / "kommun.xlsx",
                    lambda wb: wb[S.T.TIDPLAN.sheet].tables.pop(S.T.TIDPLAN.name))
-    live = read_kommun(ExcelTableSource(Book(broken)))
+    live = read_kommun(excel.source(excel.Book(broken)))
     assert live == read_kommun(broken)
     assert any("tblTidplan" in f.message for f in live.findings)
 
@@ -133,13 +132,13 @@ def test_to_excel_rows_pads_and_converts() -> None:
     assert to_excel_rows([]) == []
 
 
-def test_sink_clears_then_writes_at_the_anchor(example, tmp_path) -> None:
+def test_sink_clears_then_writes_at_the_anchor(excel, example, tmp_path) -> None:
     kommun, _ = example
-    book = Book(kommun)
+    book = excel.Book(kommun)
     ws = book.wb["Kontroll"]
     ws["C40"] = "stale"
     ws["A1"] = "Kontroll"
-    findings = ExcelSink(book).write({"Kontroll": [["1 fel"], ["Regel", "Allvar"],
+    findings = ExcelSink(excel.source(book).book).write({"Kontroll": [["1 fel"], ["Regel", "Allvar"],
                                                    ["V10", Decimal("2.50")]]})
     assert findings == []
     assert ws["C40"].value is None  # inside OUTPUT_CLEAR: cleared
@@ -150,14 +149,14 @@ def test_sink_clears_then_writes_at_the_anchor(example, tmp_path) -> None:
     assert ws["B3"].value is None
 
 
-def test_sink_missing_sheet_is_a_finding(example) -> None:
+def test_sink_missing_sheet_is_a_finding(excel, example) -> None:
     kommun, _ = example
-    findings = ExcelSink(Book(kommun)).write({"Finns inte": [["x"]]})
+    findings = ExcelSink(excel.source(excel.Book(kommun)).book).write({"Finns inte": [["x"]]})
     assert [f.rule for f in findings] == ["IN"]
     assert "Finns inte" in findings[0].message
 
 
-def test_totals_row_is_not_data_live_or_file(example, tmp_path) -> None:
+def test_totals_row_is_not_data_live_or_file(excel, example, tmp_path) -> None:
     """A table with a totals row (Excel's "Summarad"): both readers skip it."""
     kommun, _ = example
 
@@ -173,7 +172,7 @@ def test_totals_row_is_not_data_live_or_file(example, tmp_path) -> None:
         t.totalsRowCount = 1
 
     with_totals = _edit(kommun, tmp_path / "kommun.xlsx", totals)
-    live = read_kommun(ExcelTableSource(Book(with_totals)))
+    live = read_kommun(excel.source(excel.Book(with_totals)))
     assert live == read_kommun(with_totals)
     assert not [f for f in live.findings if "Summa" in f.message]
 
@@ -212,7 +211,7 @@ def test_to_excel_rows_is_a_rectangle_of_the_same_values(rows: list[list[object]
         assert all(v is None for v in out[len(orig):])
 
 
-def test_a_row_typed_under_a_totals_row_is_a_finding_live_and_file(example, tmp_path) -> None:
+def test_a_row_typed_under_a_totals_row_is_a_finding_live_and_file(excel, example, tmp_path) -> None:
     """Found by an audit (2026-12): a result unit typed in the row under tblResultatenheter's
     Summa row (Excel does not take it into a table with a totals row) was left out of the
     resultatbalansering without a word. Now an error at that row, from both readers; a note
@@ -233,7 +232,7 @@ def test_a_row_typed_under_a_totals_row_is_a_finding_live_and_file(example, tmp_
     for i, (values, severity) in enumerate(cases):
         path = _edit(namnder[0], tmp_path / f"n{i}.xlsx", below(values, gap=severity is None))
         from_file = read_namnd(path)
-        live = read_namnd(ExcelTableSource(Book(path)))
+        live = read_namnd(excel.source(excel.Book(path)))
         assert live.findings == from_file.findings
         mine = [f for f in from_file.findings if "direkt under tabellen" in f.message]
         if severity is None:
