@@ -45,11 +45,13 @@ $(MINVENV)/.installed: pyproject.toml .ci/min-requirements.txt
 test-min: $(MINVENV)/.installed
 	$(MINVENV)/bin/python -m pytest -p no:cacheprovider $(MIN_TESTS)
 
-# The UDF contract test again with the lowest supported xlwings (issue 12): installed beside the
-# venv's own xlwings (--target, no dependencies) and put first on the path.
+# The UDF contract test, and the buttons through real xlwings, again with the lowest supported
+# xlwings (issue 12): installed beside the venv's own xlwings (--target, no dependencies) and put
+# first on the path.
 test-xlwings-lowest: $(VENV)/.installed-test
 	$(BIN)/python -m pip install --quiet --no-deps --upgrade --target $(VENV)/xlwings-$(XLWINGS_LOWEST) xlwings==$(XLWINGS_LOWEST)
 	PYTHONPATH=$(VENV)/xlwings-$(XLWINGS_LOWEST) $(BIN)/python -m pytest -p no:cacheprovider tests/test_udf_contract.py
+	PYTHONPATH=$(VENV)/xlwings-$(XLWINGS_LOWEST) $(BIN)/python -m pytest -p no:cacheprovider -k xlwings tests/test_buttons.py tests/test_excel_adapter.py
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m benchmarks.run --write-doc
