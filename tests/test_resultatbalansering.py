@@ -169,6 +169,8 @@ def test_r4_unit_goal_not_stated_keeps_no_surplus_and_is_a_finding():
     assert carries(b) == {"A": 0, "Central": 0} and b.namnd(KFN).disposition == 600
     assert any(f.rule == "R4" and f.severity is Severity.WARNING and "A" in (f.object or "")
                for f in b.findings)
+    [r4] = [f for f in b.findings if f.rule == "R4"]
+    assert "överskottet 900,00 förs inte över" in r4.message  # an amount as every message shows
 
 
 def test_r4_central_management_is_a_result_unit_of_its_own():
