@@ -153,3 +153,31 @@ def test_an_import_writes_a_committees_outturn_only_into_the_version_it_read(
     assert social.read_bytes() == saved[0]
     assert any("ändrades efter att den lästes" in f.message for f in result.findings)
     assert result.exit_code == 2
+
+
+@pytest.mark.parametrize(("sheet", "counted"), [("Kontroll", True), ("Bokfört utfall", False)])
+def test_another_run_writing_while_a_workbook_is_read(
+    folder: Path, monkeypatch: pytest.MonkeyPatch, sheet: str, counted: bool
+) -> None:
+    """Another refresh writing the sheets a refresh writes (two runs at once) changes nothing
+    this one reads: the workbook counts and is written. An import writing Bokfört utfall, which
+    a refresh reads, is a change: not counted."""
+    social = folder / "social.xlsx"
+    done: list[bool] = []
+    read = refresh_module.read_namnd
+
+    def read_then_other_run(source: object, *args: object, **kwargs: object) -> object:
+        out = read(source, *args, **kwargs)
+        if Path(getattr(source, "path", source)) == social and not done:
+            result = write_cells(social, {sheet: {"A40": "another run"}}, backups=0,
+                                 owned_sheets=[sheet])
+            assert result.status is WriteStatus.WRITTEN
+            done.append(True)
+        return out
+
+    monkeypatch.setattr(refresh_module, "read_namnd", read_then_other_run)
+    report = refresh([folder], folder / "kommun.xlsx")
+    [mine] = [r for r in report.files if r.path.name == "social.xlsx"]
+    assert (mine.status == "written") is counted
+    changed = [f for f in report.findings if "ändrades medan den lästes" in f.message]
+    assert bool(changed) is not counted

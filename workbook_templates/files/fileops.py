@@ -389,10 +389,13 @@ class ReadVersion:
 
     digest: str
     entries: tuple[tuple[str, int, int], ...]
+    #: sheets whose change does not matter to what the caller computed from this version (the
+    #: sheets a refresh writes, when another refresh writes them meanwhile)
+    may_change: frozenset[str] = frozenset()
 
     @classmethod
-    def of(cls, data: bytes) -> ReadVersion:
-        return cls(content_digest(data), package_entries(data))
+    def of(cls, data: bytes, may_change: frozenset[str] = frozenset()) -> ReadVersion:
+        return cls(content_digest(data), package_entries(data), may_change)
 
 
 def package_entries(data: bytes) -> tuple[tuple[str, int, int], ...]:
@@ -408,11 +411,11 @@ def package_entries(data: bytes) -> tuple[tuple[str, int, int], ...]:
         return ()
 
 
-def file_version(path: Path) -> ReadVersion | None:
+def file_version(path: Path, may_change: frozenset[str] = frozenset()) -> ReadVersion | None:
     """:class:`ReadVersion` of the file now; None when it cannot be read."""
     try:
         with open(path, "rb") as f:
-            return ReadVersion.of(f.read())
+            return ReadVersion.of(f.read(), may_change)
     except OSError:
         return None
 

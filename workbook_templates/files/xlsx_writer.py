@@ -1964,7 +1964,7 @@ def write_cells(
     from): when the file is now another version, nothing is written and the result is
     ``error``: the results belong to the version read. A version that differs only in the
     sheets this write replaces (another refresh wrote them meanwhile; their content is this
-    write's to decide) is written.
+    write's to decide) or in ``read_version.may_change`` is written.
 
     ``_fail_after`` (tests only) raises :class:`SimulatedCrash` right after the named step of
     :data:`STEPS`, leaving the disk exactly as a crash at that point would.
@@ -2030,10 +2030,12 @@ def write_cells(
         )
 
 
-def _changed_beyond(data: bytes, read: fileops.ReadVersion, sheets: Collection[str]) -> bool:
+def changed_beyond(data: bytes, read: fileops.ReadVersion, sheets: Collection[str], *,
+                   absent_ok: bool = False) -> bool:
     """Whether ``data`` differs from the version ``read`` in anything but the parts of the
-    worksheets ``sheets`` (what this write replaces): an entry added, removed or with other
-    content (CRC-32 or size). Anything unclear counts as a difference."""
+    worksheets ``sheets`` (what a write replaces): an entry added, removed or with other
+    content (CRC-32 or size). Anything unclear counts as a difference; so does a sheet of
+    ``sheets`` the workbook does not have, unless ``absent_ok``."""
     now = fileops.package_entries(data)
     if not now or not read.entries:
         return True
@@ -2052,6 +2054,8 @@ def _changed_beyond(data: bytes, read: fileops.ReadVersion, sheets: Collection[s
     owned = set()
     for name in sheets:
         info = structure.sheet(name)
+        if info is None and absent_ok:
+            continue
         if info is None or info.kind != "worksheet" or not info.part:
             return True
         owned.add(info.part)
@@ -2094,7 +2098,8 @@ def _write_locked(
     except OSError as e:
         return error(f"Filen kunde inte läsas ({e.strerror or e}). Arbetsboken är orörd.")
     if read_version is not None and fileops.content_digest(data) != read_version.digest \
-            and _changed_beyond(data, read_version, norm):
+            and changed_beyond(data, read_version, {*norm, *read_version.may_change},
+                               absent_ok=True):
         return error(
             "Arbetsboken ändrades efter att den lästes (den sparades under uppdateringen) och "
             "skrevs inte: resultaten är räknade på versionen före ändringen. Kör uppdateringen "

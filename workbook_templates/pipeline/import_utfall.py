@@ -23,7 +23,7 @@ from engine.catalogue import catalogue
 from engine.findings import Finding, Location, Severity, excerpt
 from engine.ledger import ImportReport, ore_to_decimal
 from engine.svenska import antal
-from workbook_templates.files.fileops import ReadVersion, file_version
+from workbook_templates.files.fileops import ReadVersion
 from workbook_templates.files.ledger_io import CsvOptions
 from workbook_templates.files.ledger_io import import_utfall as read_and_aggregate
 from workbook_templates.files.safety import check_workbook
@@ -32,6 +32,8 @@ from workbook_templates.pipeline.refresh import (
     FileReport,
     check_paths,
     find_workbooks,
+    still_as_read,
+    version_before_reading,
     write_owned,
 )
 from workbook_templates.schema import BOKFORT_SHEET, T
@@ -177,7 +179,7 @@ def import_utfall(
     planned: list[tuple[Path, str, list[list[object]], ReadVersion | None]] = []
     unreadable: list[FileReport] = []
     for path in paths:
-        before = file_version(path)
+        before = version_before_reading(path)
         gate = check_workbook(path)
         if any(f.severity is Severity.ERROR for f in gate):
             unreadable.append(FileReport(path, "nämnd", "refused", gate))
@@ -186,7 +188,7 @@ def import_utfall(
         if not n.readable:
             unreadable.append(FileReport(path, "nämnd", "error", n.findings))
             continue
-        if before is None or file_version(path) != before:  # saved while it was read
+        if still_as_read(path, before) is None:  # saved while it was read
             unreadable.append(FileReport(path, "nämnd", "error", [Finding(
                 "IN", Severity.ERROR, f"{path.name} ändrades medan den lästes (den sparades "
                 "under importen).", location=Location(workbook=path.name))]))

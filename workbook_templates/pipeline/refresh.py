@@ -26,7 +26,12 @@ from engine.findings import Finding, Location, Severity, count_by_severity, has_
 from engine.money import ZERO
 from workbook_templates import schema as S
 from workbook_templates.files import run_cache
-from workbook_templates.files.fileops import ReadVersion, excel_owner_files, file_version
+from workbook_templates.files.fileops import (
+    ReadVersion,
+    content_digest,
+    excel_owner_files,
+    file_version,
+)
 from workbook_templates.files.run_cache import Record, RunCache
 from workbook_templates.files.safety import check_workbook
 from workbook_templates.files.xlsx_writer import (
@@ -34,6 +39,7 @@ from workbook_templates.files.xlsx_writer import (
     RowBlock,
     WriteResult,
     WriteStatus,
+    changed_beyond,
     write_cells,
 )
 from workbook_templates.pipeline.loader import (
@@ -482,7 +488,7 @@ def read_and_compute(kommun: Path | TableSource,
     say(f"Läser {path.name}")
     before = None
     if isinstance(kommun, Path):
-        before = file_version(kommun)
+        before = version_before_reading(kommun)
         if not _gate(kommun, "kommun", reports, findings):
             return None
     k = read_kommun(kommun)
@@ -492,7 +498,7 @@ def read_and_compute(kommun: Path | TableSource,
         reports.append(FileReport(path, "kommun", "error", k.findings))
         return None
     if isinstance(kommun, Path):
-        if before is None or file_version(kommun) != before:
+        if still_as_read(kommun, before) is None:
             f = _changed_while_read(kommun)
             findings.append(f)
             reports.append(FileReport(kommun, "kommun", "error", [f]))
@@ -543,6 +549,33 @@ def read_and_compute(kommun: Path | TableSource,
     findings.extend(out.findings)
     _kontroll_of_the_run(out, k, namnder, findings)
     return Run(k, namnder, apart, findings, out, versions)
+
+
+#: The sheets a refresh writes: what a refresh computes does not depend on them, so another
+#: refresh writing them meanwhile (two runs at once) changes nothing it read. (Bokfört utfall is
+#: written by import-utfall and read by a refresh: a change there is a change.)
+REFRESH_SHEETS = frozenset(s for s in (*S.KOMMUN_OUTPUTS, *S.NAMND_OUTPUTS)
+                           if s != S.BOKFORT_SHEET)
+
+
+def version_before_reading(path: Path) -> ReadVersion | None:
+    """The version of ``path`` as a refresh starts reading it (:func:`still_as_read` after)."""
+    return file_version(path, REFRESH_SHEETS)
+
+
+def still_as_read(path: Path, before: ReadVersion | None) -> ReadVersion | None:
+    """``before`` when the file is still that version after it was read, or differs only in
+    the sheets a refresh writes; None when it changed (what was read may mix two versions)."""
+    if before is None:
+        return None
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    if content_digest(data) == before.digest or not changed_beyond(
+            data, before, before.may_change, absent_ok=True):
+        return before
+    return None
 
 
 def _changed_while_read(path: Path) -> Finding:
@@ -750,7 +783,7 @@ def _read_committee(args: tuple[Path, list]
     version read (None when the file changed while it was read: then what was read may mix two
     versions)."""
     path, kolumner = args
-    before = file_version(path)
+    before = version_before_reading(path)
     found = check_workbook(path)
     if any(f.severity is Severity.ERROR for f in found):
         return path, found, None, None
@@ -762,7 +795,7 @@ def _read_committee(args: tuple[Path, list]
             location=Location(workbook=path.name))], None, None
     n = read_namnd(path, kolumner)
     _name_workbook(n.findings, path)
-    return path, found, n, before if before is not None and file_version(path) == before else None
+    return path, found, n, still_as_read(path, before)
 
 
 def _name_workbook(findings: list[Finding], path: Path) -> None:
