@@ -822,7 +822,7 @@ def _garanti(r: _Rad, regler: Regelverk, findings: list[Finding]) -> None:
                     "R4", Severity.WARNING,
                     f"{e.namnd} / {e.namn}: måluppfyllelse är inte angiven. RB kräver att enheten "
                     f"i stort har nått budgeterade prestationer och mål för att ta med sig ett "
-                    f"överskott, så överskottet {a} förs inte över. Ange ja eller nej.",
+                    f"överskott, så överskottet {_sv(a)} förs inte över. Ange ja eller nej.",
                     object=f"{e.namnd} / {e.namn}", location=e.plats,
                 ))
             else:

@@ -634,11 +634,12 @@ def test_bounded_texts_shortcut_is_the_search_of_every_cell(rows) -> None:
 
 
 def _text_before(cell: Cell | None) -> str:
-    """The loader's ``_text`` before its shortcut for plain text (the reference)."""
+    """The loader's ``_text`` before its shortcut for plain text (the reference; a non-finite
+    number is its text, as in the loader since session 7, not an OverflowError)."""
     if cell is None or cell.value is None:
         return ""
     v = cell.value
-    if isinstance(v, Decimal) and v == v.to_integral_value():
+    if isinstance(v, Decimal) and v.is_finite() and v == v.to_integral_value():
         return str(int(v))
     return str(v).strip()
 
