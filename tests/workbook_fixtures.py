@@ -439,3 +439,44 @@ def with_error(path: Path, sheet: str, ref: str, code: str) -> None:
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         for info, old in entries:
             z.writestr(info, data if info.filename == part else old)
+
+
+def with_cells(path: Path, sheet: str, values: dict[str, str | None]) -> None:
+    """Make each ``sheet!ref`` an inline text cell ``<c r=ref t="inlineStr"><is><t>text</t></is>``
+    (a typo typed in the cell), or, for ``None``, remove the cell (the cell emptied), by editing
+    the sheet XML: the cell's style and every other part are kept."""
+    from workbook_templates.files.reader import workbook_structure
+
+    with zipfile.ZipFile(path) as z:
+        part = workbook_structure(z).sheet(sheet).part
+        entries = [(i, z.read(i)) for i in z.infolist()]
+    root = etree.fromstring(next(data for i, data in entries if i.filename == part))
+    sd = root.find(f"{{{_MAIN_NS}}}sheetData")
+    for ref, text in values.items():
+        row_no = int(ref.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+        row = next((r for r in sd if int(r.get("r")) == row_no), None)
+        if row is None:
+            if text is None:
+                continue
+            row = etree.Element(f"{{{_MAIN_NS}}}row", r=str(row_no))
+            later = [r for r in sd if int(r.get("r")) > row_no]
+            (later[0].addprevious(row) if later else sd.append(row))
+        cell = next((c for c in row if c.get("r") == ref), None)
+        if cell is None:
+            if text is None:
+                continue
+            cell = etree.Element(f"{{{_MAIN_NS}}}c", r=ref)
+            later = [c for c in row if _col_of(c.get("r")) > _col_of(ref)]
+            (later[0].addprevious(cell) if later else row.append(cell))
+        for child in list(cell):
+            cell.remove(child)
+        if text is None:
+            cell.attrib.pop("t", None)  # an empty cell keeps its style (as Excel's Delete does)
+            continue
+        cell.set("t", "inlineStr")
+        is_ = etree.SubElement(cell, f"{{{_MAIN_NS}}}is")
+        etree.SubElement(is_, f"{{{_MAIN_NS}}}t").text = text
+    data = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, old in entries:
+            z.writestr(info, data if info.filename == part else old)

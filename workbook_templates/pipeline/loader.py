@@ -450,12 +450,34 @@ def _missing_year_columns(t: Table, kolumner: Sequence[Kolumn], findings: list[F
                 location=Location(sheet=t.sheet, cell=t.ref.split(":")[0], table=t.name)))
 
 
-def _settings(t: Table | None, findings: list[Finding] | None = None) -> dict[str, Cell]:
+#: The settings a workbook's tblInstallningar may hold (case-insensitive), besides the add-in's
+#: own (``addin.buttons``: where the buttons find the other workbooks). Any other key is a typo
+#: whose value would be ignored (a mistyped Bokslutsår, Samkommun or Språk left the default
+#: without a word): a warning at the key.
+KOMMUN_SETTINGS = ("Kommun", "Valuta", "Bokslutsår", "Språk", "Samkommun", "V9-kriterier",
+                   MALLVERSION_INSTALLNING)
+NAMND_SETTINGS = ("Nämnd", "Kommun", "Bokslutsår", MALLVERSION_INSTALLNING)
+ADDIN_SETTINGS = ("Nämndarbetsböcker", "Kommunarbetsbok")
+
+
+def _settings(t: Table | None, findings: list[Finding] | None = None,
+              known: Sequence[str] = ()) -> dict[str, Cell]:
+    """The settings by key (casefolded). With ``known``, a key not among them (nor the add-in's)
+    and a value without a key are V10 warnings at the cell: never ignored without a word."""
     out: dict[str, Cell] = {}
     if t is None:
         return out
+    names = {k.casefold() for k in (*known, *ADDIN_SETTINGS)}
     for row in t.rows:
         key = _text(row["Inställning"]).casefold()
+        if known and findings is not None and not row.is_blank and key not in names:
+            listed = ", ".join(known)
+            findings.append(Finding(
+                "V10", Severity.WARNING,
+                (f"Inställningen {excerpt(_text(row['Inställning']), 60)} är okänd och läses "
+                 if key else "Raden har ett värde men ingen inställning och läses ") +
+                f"inte; skriv inställningens namn som i mallen ({listed}).",
+                location=row["Inställning"].location))
         if not key:
             continue
         value = row["Värde"]
@@ -517,7 +539,7 @@ def read_kommun(source: str | Path | TableSource) -> KommunInput:
         return inp
     path = inp.path
     with r:
-        s = _settings(_table(r, T.INSTALLNINGAR, f), f)
+        s = _settings(_table(r, T.INSTALLNINGAR, f), f, KOMMUN_SETTINGS)
         inp.installningar = {key: cell.value for key, cell in s.items()}
         inp.kommun = _text(s.get("kommun")) or path.stem
         inp.sprak = "fi" if _text(s.get("språk")).casefold().startswith("fi") else "sv"
@@ -628,6 +650,13 @@ def read_kommun(source: str | Path | TableSource) -> KommunInput:
                                      "); ta bort den ena raden.", object=name,
                                      location=row["Nämnd"].location))
                     continue
+                if not name:  # a goal flag or a comment on a row without its committee
+                    if not row.is_blank:
+                        f.append(Finding("V10", Severity.WARNING,
+                                         "Raden i nämndlistan (tblNamnder) saknar nämndens namn, "
+                                         "så den läses inte. Fyll i Nämnd, eller töm raden.",
+                                         location=row["Nämnd"].location))
+                    continue
                 if name:  # blank = not stated: no surplus carried, and a finding (R3)
                     ok = _yes_no(row["Måluppfyllelse"], f, None)
                     inp.namnder.append(Namnd(name, maluppfyllelse=ok))
@@ -636,6 +665,10 @@ def read_kommun(source: str | Path | TableSource) -> KommunInput:
         if t is not None:
             for row in t.rows:
                 if row.is_blank:
+                    continue
+                if row["Belopp"].is_blank:  # a reason without an amount: never dropped silently
+                    _half_filled(row, ("Belopp",), f, "en justering utan belopp ändrar inget "
+                                 "resultat; raden räknas inte")
                     continue
                 amount = _amount(row["Belopp"], f)
                 if amount is None:
@@ -845,7 +878,7 @@ def read_namnd(source: str | Path | TableSource,
         return inp
     path = inp.path
     with r:
-        s = _settings(_table(r, T.INSTALLNINGAR, f), f)
+        s = _settings(_table(r, T.INSTALLNINGAR, f), f, NAMND_SETTINGS)
         inp.namnd = _text(s.get("nämnd"))
         if not inp.namnd:
             f.append(Finding("V10", Severity.ERROR,
