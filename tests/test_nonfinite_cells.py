@@ -7,7 +7,8 @@ stopped with an internal error. Every cell of the first row of every input table
 workbooks is given such a value in turn (one table at a time); a check of the workbooks
 (``validate``: read and compute, nothing written) never raises, and
 each such row has a located finding (the settings table aside: a key or name read as the text
-"Infinity" is only a name).
+"Infinity" is only a name), or, where calamine itself panics (``-inf`` in a date-formatted cell),
+the sheet is refused with a finding instead of the panic ending the run.
 """
 
 from __future__ import annotations
@@ -53,4 +54,8 @@ def test_a_non_finite_number_in_any_input_cell_is_a_finding_not_a_crash(
         located = [f for f in report.findings for loc in (f.location, *f.also)
                    if loc and loc.workbook == name and loc.sheet == sheet and loc.cell
                    and loc.cell.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ") == row]
-        assert located, (table, [f.message for f in report.findings][:5])
+        # -inf in a date-formatted cell makes calamine panic over the whole sheet: the sheet is
+        # then "kan inte läsas" (at the sheet, not the cell), which the run reports as an error
+        unread = [f for f in report.findings if f.location and f.location.sheet == sheet
+                  and "kan inte läsas (PanicException" in f.message]
+        assert located or unread, (table, [f.message for f in report.findings][:5])

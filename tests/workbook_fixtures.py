@@ -30,6 +30,7 @@ import io
 import struct
 import zipfile
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import xlsxwriter
@@ -391,27 +392,11 @@ def _col_of(ref: str) -> int:
     return n
 
 
-def with_raw_values(path: Path, sheet: str, values: dict[str, str]) -> None:
-    """Make each ``sheet!ref`` a number cell holding the raw text ``<v>text</v>`` (``inf``,
-    ``nan``: what no spreadsheet writes, but a tool may), by editing the sheet XML."""
-    for ref, text in values.items():
-        with_error(path, sheet, ref, text)
-    with zipfile.ZipFile(path) as z:
-        from workbook_templates.files.reader import workbook_structure
-
-        part = workbook_structure(z).sheet(sheet).part
-        entries = [(i, z.read(i)) for i in z.infolist()]
-    data = next(d for i, d in entries if i.filename == part)
-    for ref in values:  # the error cells made numbers: no t attribute
-        data = data.replace(f'<c r="{ref}" t="e">'.encode(), f'<c r="{ref}">'.encode())
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        for info, old in entries:
-            z.writestr(info, data if info.filename == part else old)
-
-
-def with_error(path: Path, sheet: str, ref: str, code: str) -> None:
-    """Make ``sheet!ref`` an error cell ``<c r=ref t="e"><v>code</v></c>`` by editing the sheet
-    XML (the cell replaced, or added to its row in column order); every other part is copied."""
+def _edit_cells(path: Path, sheet: str, values: dict[str, object],
+                fill: Callable[[etree._Element, object], None]) -> None:
+    """Edit the cells ``sheet!ref`` of the sheet XML: each cell (made, in its row in column
+    order, when missing; a missing cell stays missing for ``None``) is emptied of its children
+    and handed to ``fill`` with its value; every other part is copied byte for byte."""
     from workbook_templates.files.reader import workbook_structure
 
     with zipfile.ZipFile(path) as z:
@@ -419,64 +404,70 @@ def with_error(path: Path, sheet: str, ref: str, code: str) -> None:
         entries = [(i, z.read(i)) for i in z.infolist()]
     root = etree.fromstring(next(data for i, data in entries if i.filename == part))
     sd = root.find(f"{{{_MAIN_NS}}}sheetData")
-    row_no = int(ref.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
-    row = next((r for r in sd if int(r.get("r")) == row_no), None)
-    if row is None:
-        row = etree.Element(f"{{{_MAIN_NS}}}row", r=str(row_no))
-        later = [r for r in sd if int(r.get("r")) > row_no]
-        (later[0].addprevious(row) if later else sd.append(row))
-    cell = next((c for c in row if c.get("r") == ref), None)
-    if cell is None:
-        cell = etree.Element(f"{{{_MAIN_NS}}}c", r=ref)
-        later = [c for c in row if _col_of(c.get("r")) > _col_of(ref)]
-        (later[0].addprevious(cell) if later else row.append(cell))
-    for child in list(cell):
-        cell.remove(child)
-    cell.set("t", "e")
-    etree.SubElement(cell, f"{{{_MAIN_NS}}}v").text = code
-    data = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
-    assert f'<c r="{ref}"'.encode() in data and f"<v>{code}</v>".encode() in data
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        for info, old in entries:
-            z.writestr(info, data if info.filename == part else old)
-
-
-def with_cells(path: Path, sheet: str, values: dict[str, str | None]) -> None:
-    """Make each ``sheet!ref`` an inline text cell ``<c r=ref t="inlineStr"><is><t>text</t></is>``
-    (a typo typed in the cell), or, for ``None``, remove the cell (the cell emptied), by editing
-    the sheet XML: the cell's style and every other part are kept."""
-    from workbook_templates.files.reader import workbook_structure
-
-    with zipfile.ZipFile(path) as z:
-        part = workbook_structure(z).sheet(sheet).part
-        entries = [(i, z.read(i)) for i in z.infolist()]
-    root = etree.fromstring(next(data for i, data in entries if i.filename == part))
-    sd = root.find(f"{{{_MAIN_NS}}}sheetData")
-    for ref, text in values.items():
+    for ref, value in values.items():
         row_no = int(ref.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
         row = next((r for r in sd if int(r.get("r")) == row_no), None)
         if row is None:
-            if text is None:
+            if value is None:
                 continue
             row = etree.Element(f"{{{_MAIN_NS}}}row", r=str(row_no))
             later = [r for r in sd if int(r.get("r")) > row_no]
             (later[0].addprevious(row) if later else sd.append(row))
         cell = next((c for c in row if c.get("r") == ref), None)
         if cell is None:
-            if text is None:
+            if value is None:
                 continue
             cell = etree.Element(f"{{{_MAIN_NS}}}c", r=ref)
             later = [c for c in row if _col_of(c.get("r")) > _col_of(ref)]
             (later[0].addprevious(cell) if later else row.append(cell))
         for child in list(cell):
             cell.remove(child)
-        if text is None:
-            cell.attrib.pop("t", None)  # an empty cell keeps its style (as Excel's Delete does)
-            continue
-        cell.set("t", "inlineStr")
-        is_ = etree.SubElement(cell, f"{{{_MAIN_NS}}}is")
-        etree.SubElement(is_, f"{{{_MAIN_NS}}}t").text = text
+        fill(cell, value)
     data = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         for info, old in entries:
             z.writestr(info, data if info.filename == part else old)
+
+
+def with_raw_values(path: Path, sheet: str, values: dict[str, str]) -> None:
+    """Make each ``sheet!ref`` a number cell holding the raw text ``<v>text</v>`` (``inf``,
+    ``nan``: what no spreadsheet writes, but a tool may), by editing the sheet XML."""
+
+    def fill(cell: etree._Element, text: object) -> None:
+        cell.attrib.pop("t", None)
+        etree.SubElement(cell, f"{{{_MAIN_NS}}}v").text = str(text)
+
+    _edit_cells(path, sheet, dict(values), fill)
+
+
+def with_error(path: Path, sheet: str, ref: str, code: str) -> None:
+    """Make ``sheet!ref`` an error cell ``<c r=ref t="e"><v>code</v></c>`` by editing the sheet
+    XML (the cell replaced, or added to its row in column order); every other part is copied."""
+
+    def fill(cell: etree._Element, value: object) -> None:
+        cell.set("t", "e")
+        etree.SubElement(cell, f"{{{_MAIN_NS}}}v").text = str(value)
+
+    _edit_cells(path, sheet, {ref: code}, fill)
+    with zipfile.ZipFile(path) as z:
+        from workbook_templates.files.reader import workbook_structure
+
+        data = z.read(workbook_structure(z).sheet(sheet).part)
+    assert f'<c r="{ref}"'.encode() in data and f"<v>{code}</v>".encode() in data
+
+
+def with_cells(path: Path, sheet: str, values: dict[str, str | None]) -> None:
+    """Make each ``sheet!ref`` an inline text cell ``<c r=ref t="inlineStr"><is><t>text</t></is>``
+    (a typo typed in the cell), or, for ``None``, remove the cell's value (the cell emptied), by
+    editing the sheet XML: the cell's style and every other part are kept."""
+
+    def fill(cell: etree._Element, text: object) -> None:
+        if text is None:
+            cell.attrib.pop("t", None)  # an empty cell keeps its style (as Excel's Delete does)
+            return
+        cell.set("t", "inlineStr")
+        is_ = etree.SubElement(cell, f"{{{_MAIN_NS}}}is")
+        etree.SubElement(is_, f"{{{_MAIN_NS}}}t").text = str(text)
+
+    _edit_cells(path, sheet, dict(values), fill)
+

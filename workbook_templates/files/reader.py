@@ -693,8 +693,12 @@ class WorkbookReader:
             self._check_extent(sheet)
             try:
                 grid, merges = _load_sheet(self._cal, sheet)
-            except Exception as e:  # calamine's own error types for a damaged sheet part
-                # or an error value calamine does not know (#SPILL!, #CALC!, …)
+            except BaseException as e:  # calamine's own error types for a damaged sheet part
+                # or an error value calamine does not know (#SPILL!, #CALC!, …); and a panic
+                # in calamine (pyo3's PanicException, a BaseException: a date-formatted cell
+                # holding -inf), which must not end the run either
+                if not _calamine_failure(e):
+                    raise  # KeyboardInterrupt, SystemExit
                 loaded = self._load_without_newer_errors(sheet)
                 if loaded is None:
                     raise WorkbookReadError(
@@ -745,7 +749,9 @@ class WorkbookReader:
                 return _load_sheet(copy, sheet)
             finally:
                 copy.close()
-        except Exception:  # noqa: BLE001 - anything else wrong: the sheet's own error stands
+        except BaseException as e:  # anything else wrong (a calamine panic too): the sheet's
+            if not _calamine_failure(e):  # own error stands
+                raise
             return None
 
     def _check_extent(self, sheet: str) -> None:
@@ -1293,6 +1299,13 @@ def _parse_sheet_ref(text: str) -> tuple[str, str] | None:
         return None
     sheet = (m.group(1) or "").replace("''", "'") if m.group(1) else (m.group(2) or "")
     return sheet, m.group(3).replace("$", "")
+
+
+def _calamine_failure(e: BaseException) -> bool:
+    """An exception of calamine reading a sheet: its own error types, or a panic in its Rust
+    code (pyo3's PanicException derives from BaseException); not KeyboardInterrupt or
+    SystemExit."""
+    return isinstance(e, Exception) or type(e).__name__ == "PanicException"
 
 
 def _load_sheet(
