@@ -42,3 +42,38 @@ def test_nested_engine_calls_leave_it_to_the_outermost() -> None:
 
     assert outer() is False
     assert gc.isenabled()
+
+
+def test_freezing_survivors_freezes_what_a_paused_call_leaves_and_unfreezes_at_the_end() -> None:
+    import weakref
+
+    from engine.gc_pause import freeze_now, freezing_survivors
+
+    class Node:
+        pass
+
+    @without_gc_pauses
+    def make_cycle() -> weakref.ref:
+        a, b = Node(), Node()
+        a.other, b.other = b, a  # garbage as soon as this returns, only the collector frees it
+        return weakref.ref(a)
+
+    gc.collect()
+    assert gc.get_freeze_count() == 0
+    freeze_now()  # outside freezing_survivors: nothing
+    assert gc.get_freeze_count() == 0
+    with freezing_survivors():
+        with freezing_survivors():  # a second run at the same time
+            cycle = make_cycle()
+            assert gc.get_freeze_count() > 0
+            gc.collect()
+            assert cycle() is not None  # frozen: not scanned, not collected
+        assert gc.get_freeze_count() > 0  # the other run is still under way
+    assert gc.get_freeze_count() == 0
+    gc.collect()
+    assert cycle() is None  # collected as usual once the runs have ended
+
+
+def test_without_freezing_survivors_a_paused_call_freezes_nothing() -> None:
+    _state()
+    assert gc.get_freeze_count() == 0

@@ -390,3 +390,16 @@ def test_collector_thresholds_are_restored_after_runs_under_way() -> None:
             pass
         assert gc.get_threshold()[2] > before[2]  # still under way
     assert gc.get_threshold() == before
+
+
+def test_a_refresh_leaves_nothing_frozen_behind(tmp_path: Path) -> None:
+    """The run freezes what it reads (engine.gc_pause.freezing_survivors); afterwards the
+    collector sees every object again."""
+    import gc
+
+    with R.collector_paused():
+        from engine.gc_pause import freeze_now
+
+        freeze_now()
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0

@@ -23,6 +23,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from engine.findings import Finding, Location, Severity, count_by_severity, has_errors, located
+from engine.gc_pause import freeze_now, freezing_survivors
 from engine.money import ZERO
 from workbook_templates import schema as S
 from workbook_templates.files import run_cache
@@ -336,14 +337,18 @@ def collector_paused() -> Iterator[None]:
     4.4 s, collecting 107 objects. The young collections, which free the run's short-lived
     reference cycles (about 17 000 objects), go on as before, and the refresh makes one full
     collection itself before it writes, where its memory peaks (so the peak stays as it was);
-    the previous thresholds are restored when the last of the runs under way ends."""
+    the previous thresholds are restored when the last of the runs under way ends. What the
+    loader and the engine leave behind, and what is alive after that full collection, is frozen
+    (:func:`engine.gc_pause.freezing_survivors`): the young collections of the writes do not
+    scan it again; it is unfrozen when the last run ends."""
     with _PAUSE_LOCK:
         if _PAUSED[0] == 0:
             _PAUSED[1] = gc.get_threshold()
             gc.set_threshold(_PAUSED[1][0], _PAUSED[1][1], 1 << 30)
         _PAUSED[0] += 1
     try:
-        yield
+        with freezing_survivors():
+            yield
     finally:
         with _PAUSE_LOCK:
             _PAUSED[0] -= 1
@@ -407,6 +412,7 @@ def _refresh(
         return RefreshReport(reports, all_findings, None)
     k, out = run.kommun, run.outputs
     gc.collect()  # one full collection before the writes, where the peak is (collector_paused)
+    freeze_now()  # what lives on to the writes is not scanned again by their young collections
 
     if not write:
         reports.append(FileReport(kommun_path, "kommun", "validated"))
