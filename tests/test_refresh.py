@@ -524,3 +524,30 @@ def test_outturn_typed_for_another_committees_task_does_not_count(workbooks) -> 
     assert _tabla_row(report, "Miljöskydd – anslag")[6] == before[6] == Decimal("-387487")
     [f] = [f for f in report.findings if f.rule == "V1" and "hör till" in f.message]
     assert f.location.workbook == teknisk.name and f.location.cell == "A4"
+
+
+def test_each_committee_workbook_is_opened_once_to_read_it(workbooks, monkeypatch) -> None:
+    """The check that a workbook is not a municipality workbook (tblCentrala) and the loader
+    share one reader (issue 17: the zip was opened and its tables listed twice); an archive copy
+    of kommun.xlsx among the committees is still recognised (and not read as a committee)."""
+    import collections
+    import shutil
+
+    from workbook_templates.files.reader import WorkbookReader
+
+    kommun, namnder = workbooks
+    archive = kommun.parent / "kommun arkiv.xlsx"
+    shutil.copy(kommun, archive)
+    opened: collections.Counter[str] = collections.Counter()
+    init = WorkbookReader.__init__
+
+    def counting(self, path, *args, **kwargs) -> None:
+        opened[Path(path).name] += 1
+        init(self, path, *args, **kwargs)
+
+    monkeypatch.setattr(WorkbookReader, "__init__", counting)
+    report = refresh([kommun.parent], kommun, write=False)
+    assert {opened[p.name] for p in namnder} == {1}
+    assert opened[archive.name] == 1  # opened, found to be a municipality workbook, not read
+    (f,) = [f for f in report.findings if f.location and f.location.workbook == archive.name]
+    assert "tblCentrala" in f.message

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Literal
 
 from engine.findings import Finding, Location, Severity, count_by_severity, has_errors, located
 from engine.gc_pause import freeze_now, freezing_survivors
@@ -33,6 +34,7 @@ from workbook_templates.files.fileops import (
     excel_owner_files,
     file_version,
 )
+from workbook_templates.files.reader import WorkbookReader, open_workbook
 from workbook_templates.files.run_cache import Record, RunCache
 from workbook_templates.files.safety import check_workbook
 from workbook_templates.files.xlsx_writer import (
@@ -225,13 +227,29 @@ def find_workbooks(paths: Sequence[str | Path]) -> list[Path]:
 
 def _is_kommun(path: Path) -> bool:
     """A municipality workbook has the tblCentrala table (checked cheaply via the reader)."""
-    from workbook_templates.files.reader import open_workbook
-
     try:
         with open_workbook(path) as r:
             return r.find_table(S.T.CENTRALA.name) is not None
     except Exception:  # noqa: BLE001 - unreadable files are reported by the loader
         return False
+
+
+def _reader_if_committee(path: Path) -> WorkbookReader | Literal[False] | None:
+    """The open reader of a workbook that is not a municipality workbook (:func:`_is_kommun`),
+    for the loader to read it without opening it again; False for a municipality workbook;
+    None when it cannot be opened or checked (the loader opens it itself and reports why)."""
+    try:
+        reader = open_workbook(path)
+    except Exception:  # noqa: BLE001 - unreadable files are reported by the loader
+        return None
+    try:
+        if reader.find_table(S.T.CENTRALA.name) is not None:
+            reader.close()
+            return False
+    except Exception:  # noqa: BLE001 - as _is_kommun: the loader reads it afresh and reports
+        reader.close()
+        return None
+    return reader
 
 
 def refresh(
@@ -793,13 +811,14 @@ def _read_committee(args: tuple[Path, list]
     found = check_workbook(path)
     if any(f.severity is Severity.ERROR for f in found):
         return path, found, None, None
-    if _is_kommun(path):  # e.g. an archive copy of kommun.xlsx in the folder: never written
+    reader = _reader_if_committee(path)
+    if reader is False:  # e.g. an archive copy of kommun.xlsx in the folder: never written
         return path, [*found, Finding(
             "IN", Severity.WARNING,
             f"{path.name} är en kommunarbetsbok (den har tabellen tblCentrala), inte en nämnds; "
             "den lästes inte och skrevs inte. Flytta arkivkopior ut ur mappen.",
             location=Location(workbook=path.name))], None, None
-    n = read_namnd(path, kolumner)
+    n = read_namnd(path if reader is None else reader, kolumner)
     _name_workbook(n.findings, path)
     return path, found, n, still_as_read(path, before)
 
