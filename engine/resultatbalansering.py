@@ -145,12 +145,14 @@ class Justering:
 
 @dataclass(frozen=True, slots=True)
 class Tidplan:
-    """R8: the dates the four steps happened (``None`` = not yet / not recorded)."""
+    """R8: the dates the four steps happened (``None`` = not yet / not recorded); ``platser``:
+    where each step's date is typed (its findings are located there), in the steps' order."""
 
     bokslutsgenomgang: date | None = None
     ks_beslut: date | None = None
     enhetsgenomgang: date | None = None
     aterrapportering: date | None = None
+    platser: tuple[Location | None, ...] = ()
 
 
 # --------------------------------------------------------------------------------------------
@@ -452,17 +454,19 @@ def kontrollera_tidplan(
                 fran = date(ar + 1, first, 1)
                 senast = date(ar + 1, last, calendar.monthrange(ar + 1, last)[1])
             status, problem = _step_timing(datum, fran, senast)
+            where = plan.platser[nr - 1] if nr <= len(plan.platser) else None
             if problem is not None:
                 severity, what = problem
                 findings.append(Finding(
                     "R8", severity, f"{who}steg {nr} ({namn}) {what}", object=namnd, year=ar,
+                    location=where,
                 ))
             if datum is not None and previous is not None and datum < previous:
                 findings.append(Finding(
                     "R8", Severity.WARNING,
                     f"{who}steg {nr} ({namn}, {datum.isoformat()}) ligger före föregående steg "
                     f"({previous.isoformat()}). Kontrollera datumen.",
-                    object=namnd, year=ar,
+                    object=namnd, year=ar, location=where,
                 ))
             if datum is not None:
                 previous = datum

@@ -50,8 +50,6 @@ FREE: dict[tuple[str, str, str, str], str] = {
     ("*", "tblAndringar", "Paragraf", "*"): "the minutes' paragraph: a reference, free text",
     ("*", "*", "Orsak", "*"): "a reason: free text (a blank adjustment reason is an R2 warning "
                               "only where the adjustment is used)",
-    ("*", "tblAndringar", "Beslutat av", "empty"):
-        "blank reads as fullmäktige, the organ that may change any item",
     ("*", "tblBokslut", "Fastställt år", "empty"): "not yet approved (V8's deadline, DECISIONS)",
     ("*", "tblAtgarder", "Åtgärd", "*"):
         "the template's row is empty: a measure named without an amount covers nothing",

@@ -551,3 +551,43 @@ def test_each_committee_workbook_is_opened_once_to_read_it(workbooks, monkeypatc
     assert opened[archive.name] == 1  # opened, found to be a municipality workbook, not read
     (f,) = [f for f in report.findings if f.location and f.location.workbook == archive.name]
     assert "tblCentrala" in f.message
+
+
+def test_a_budget_change_without_its_decision_body_is_said_and_counted_as_the_councils(
+        workbooks) -> None:
+    """Beslutat av left blank read as fullmäktige without a word: a committee's own decision
+    typed without its organ passed B1 as the council's. Now a B1 warning at the cell; the change
+    still counts as the council's (the figures are those of 'fullmäktige' typed in)."""
+    from workbook_fixtures import with_cells
+
+    from workbook_templates.files.reader import cell_name, parse_range
+
+    kommun, _ = workbooks
+    with open_workbook(kommun) as wb:
+        info = wb.find_table(S.T.ANDRINGAR.name)
+        r1, c1, _, _ = parse_range(info.ref)
+        col = c1 + S.T.ANDRINGAR.headers.index("Beslutat av")
+        first = cell_name(r1 + 1, col)
+        assert wb.table(S.T.ANDRINGAR.name).table.rows[0]["Beslutat av"].value == "fullmäktige"
+    typed = refresh([kommun.parent], kommun, write=False)
+    with_cells(kommun, S.T.ANDRINGAR.sheet, {first: None})
+    blank = refresh([kommun.parent], kommun, write=False)
+    (f,) = [f for f in blank.findings if f.message not in {g.message for g in typed.findings}]
+    assert f.rule == "B1" and f.severity.value == "warning" and "Beslutat av" in f.message
+    assert (f.location.sheet, f.location.cell) == (S.T.ANDRINGAR.sheet, first)
+    assert blank.outputs.uppfoljning == typed.outputs.uppfoljning
+
+
+def test_a_timetable_step_without_its_date_is_found_at_its_date_cell(workbooks) -> None:
+    """R8's 'steg N saknar datum' named the sheet only; the example's fourth step has no date:
+    the finding is at that row's Datum cell of tblTidplan."""
+    kommun, _ = workbooks
+    with open_workbook(kommun) as wb:
+        rows = wb.table(S.T.TIDPLAN.name).table.rows
+        (cell,) = [r["Datum"] for r in rows if r["Steg"].value == S.RB_STEG[3]]
+    assert cell.is_blank
+    report = refresh([kommun.parent], kommun, write=False)
+    (f,) = [f for f in report.findings if f.rule == "R8" and "steg 4" in f.message]
+    assert "saknar datum" in f.message
+    assert (f.location.workbook, f.location.sheet, f.location.cell) == (
+        kommun.name, S.T.TIDPLAN.sheet, cell.address)

@@ -688,17 +688,21 @@ def read_kommun(source: str | Path | TableSource) -> KommunInput:
         t = _table(r, T.TIDPLAN, f)
         if t is not None:
             dates: list[date | None] = [None] * 4
+            # a step without its row is found at the table (the first cell of its Datum column)
+            places: list[Location | None] = [Location(sheet=T.TIDPLAN.sheet,
+                                                      table=T.TIDPLAN.name)] * 4
             for row in t.rows:
                 step = _text(row["Steg"])
                 if step in RB_STEG:
                     dates[RB_STEG.index(step)] = _date(row["Datum"], f)
+                    places[RB_STEG.index(step)] = row["Datum"].location
                 elif step or not row.is_blank:  # a step renamed or mistyped: never ignored
                     f.append(Finding(
                         "V10", Severity.WARNING,
                         f"Steget {excerpt(step, 60)} i tidplanen är inget av stegen "
                         f"({', '.join(RB_STEG)}); raden läses inte. Skriv stegets namn som i "
                         "mallen.", location=row["Steg"].location))
-            inp.tidplan = Tidplan(*dates)
+            inp.tidplan = Tidplan(*dates, platser=tuple(places))
         del n
     inp.findings[:] = [_with_workbook(x, path) for x in f]
     return inp

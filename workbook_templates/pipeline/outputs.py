@@ -265,8 +265,17 @@ def _changes(k: KommunInput, items: Sequence[BindingItem], findings: list[Findin
             found.append(Finding("B1", Severity.ERROR,
                                  "Budgetändringen saknar beslutsdatum (ÅÅÅÅ-MM-DD).",
                                  location=row["Datum"].location))
+        beslutat_av = row["Beslutat av"]
+        if beslutat_av.is_blank:
+            # counted as the council's (the organ that may change any item), but said: a
+            # committee's own decision left blank would otherwise pass B1 as the council's
+            findings.append(Finding(
+                "B1", Severity.WARNING,
+                "Budgetändringen saknar beslutsorgan (Beslutat av); den räknas som "
+                "fullmäktiges beslut. Välj fullmäktige, kommunstyrelsen, nämnd eller direktion "
+                "i listan.", location=beslutat_av.location))
         try:
-            organ = Organ.parse(row["Beslutat av"].value or "fullmäktige")
+            organ = Organ.parse("fullmäktige" if beslutat_av.is_blank else beslutat_av.value)
         except ValueError as err:
             found.append(Finding("B1", Severity.ERROR, f"Beslutat av: {err}",
                                  location=row["Beslutat av"].location))
