@@ -141,6 +141,7 @@ class Justering:
     niva: str = "enhet"
     resultatenhet: str | None = None
     plats: Location | None = None  # where it was typed (its findings are located there)
+    plats_orsak: Location | None = None  # its Orsak cell (a missing reason is found there)
 
 
 @dataclass(frozen=True, slots=True)
@@ -651,7 +652,7 @@ def _attach(j: Justering, groups: dict[str, list[_Rad]], namnd_just: dict[str, D
             "R2", Severity.WARNING,
             f"{what}: varje justering ska ha en orsak (lagändring, oförutsedd händelse, ej "
             f"startad verksamhet). Ange orsaken.",
-            object=j.namnd, location=j.plats,
+            object=j.namnd, location=j.plats_orsak or j.plats,
         ))
     niva = normalize_key(j.niva)
     if niva == "namnd":

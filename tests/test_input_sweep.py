@@ -51,8 +51,6 @@ FREE: dict[tuple[str, str, str, str], str] = {
     ("*", "*", "Orsak", "*"): "a reason: free text (a blank adjustment reason is an R2 warning "
                               "only where the adjustment is used)",
     ("*", "tblBokslut", "Fastställt år", "empty"): "not yet approved (V8's deadline, DECISIONS)",
-    ("*", "tblAtgarder", "Åtgärd", "*"):
-        "the template's row is empty: a measure named without an amount covers nothing",
     ("*", "tblKris", "*", "empty"): "a key figure not given: the V9 info names what is missing",
     ("*", "tblRegler", "Värde", "*"): "the rule set's name (first row): a name",
     ("*", "tblNamnder", "Kommentar", "*"): "a comment",

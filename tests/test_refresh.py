@@ -591,3 +591,49 @@ def test_a_timetable_step_without_its_date_is_found_at_its_date_cell(workbooks) 
     assert "saknar datum" in f.message
     assert (f.location.workbook, f.location.sheet, f.location.cell) == (
         kommun.name, S.T.TIDPLAN.sheet, cell.address)
+
+
+def test_a_measure_named_without_amount_or_year_is_said_at_the_blank_cells(workbooks) -> None:
+    """A measure (tblAtgarder) with a name but no amount said nothing unless the plan showed a
+    deficit (only then did V8 look at it); now a V10 warning at each blank cell (a half-filled row
+    of tblBokslut is an error: the deadline depends on it; a measure counts only against a
+    deficit, where V8's error says what the counted measures fall short by), and the row does
+    not count."""
+    from workbook_fixtures import with_cells
+
+    from workbook_templates.files.reader import cell_name, parse_range
+
+    kommun, _ = workbooks
+    spec = S.T.ATGARDER
+    with open_workbook(kommun) as wb:
+        r1, c1, _, _ = parse_range(wb.find_table(spec.name).ref)
+    name, belopp, ar = (cell_name(r1 + 1, c1 + spec.headers.index(h))
+                        for h in ("Åtgärd", "Belopp", "År"))
+    before = refresh([kommun.parent], kommun, write=False)
+    with_cells(kommun, spec.sheet, {name: "Höjd avgift för hemvård", belopp: None, ar: None})
+    after = refresh([kommun.parent], kommun, write=False)
+    new = [f for f in after.findings if f.message not in {g.message for g in before.findings}]
+    assert sorted((f.rule, f.severity.value, f.location.cell) for f in new) == [
+        ("V10", "warning", belopp), ("V10", "warning", ar)]
+    assert all(f.location.sheet == spec.sheet and f.location.workbook == kommun.name
+               for f in new)
+
+
+def test_an_adjustment_without_its_reason_is_found_at_the_reason_cell(workbooks) -> None:
+    """R2 'varje justering ska ha en orsak' was located at the adjustment's Nämnd cell; it is
+    the Orsak cell that is blank."""
+    from workbook_fixtures import with_cells
+
+    from workbook_templates.files.reader import cell_name, parse_range
+
+    kommun, _ = workbooks
+    spec = S.T.JUSTERINGAR
+    with open_workbook(kommun) as wb:
+        r1, c1, _, _ = parse_range(wb.find_table(spec.name).ref)
+        assert wb.table(spec.name).table.rows[0]["Orsak"].value  # the example gives one
+    orsak = cell_name(r1 + 1, c1 + spec.headers.index("Orsak"))
+    with_cells(kommun, spec.sheet, {orsak: None})
+    report = refresh([kommun.parent], kommun, write=False)
+    (f,) = [f for f in report.findings if f.rule == "R2" and "orsak" in f.message]
+    assert (f.location.workbook, f.location.sheet, f.location.cell) == (
+        kommun.name, spec.sheet, orsak)

@@ -684,7 +684,8 @@ def read_kommun(source: str | Path | TableSource) -> KommunInput:
                                      location=row["Resultatenhet"].location))
                 inp.justeringar.append(Justering(_text(row["Nämnd"]), amount, _text(row["Orsak"]),
                                                  niva, _text(row["Resultatenhet"]) or None,
-                                                 plats=row["Nämnd"].location))
+                                                 plats=row["Nämnd"].location,
+                                                 plats_orsak=row["Orsak"].location))
         t = _table(r, T.TIDPLAN, f)
         if t is not None:
             dates: list[date | None] = [None] * 4
@@ -761,8 +762,16 @@ def _balans_och_kris(r: TableSource, inp: KommunInput, f: list[Finding]) -> None
     for row in t.rows if t is not None else ():
         if row.is_blank:
             continue
-        belopp = None if row["Belopp"].is_blank else _amount(row["Belopp"], f)
-        ar = None if row["År"].is_blank else _year(row["År"], f)
+        if row["Belopp"].is_blank or row["År"].is_blank:
+            # said even when there is no deficit (V8 looks at the measures only then); a warning:
+            # with a deficit, V8's own error says what the counted measures fall short by
+            _half_filled(row, ("Belopp", "År"), f,
+                         "en specificerad åtgärd täcker ett underskott (V8) med sitt belopp det "
+                         "år den verkar; en rad utan belopp eller år räknas inte",
+                         Severity.WARNING)
+            continue
+        belopp = _amount(row["Belopp"], f)
+        ar = _year(row["År"], f)
         inp.atgarder.append(Atgard(_text(row["Åtgärd"]), belopp, ar, row["Åtgärd"].location))
     t = _optional_table(r, T.KRIS, f)
     fields = ("koncern_ackumulerat_per_inv", "skattesats", "skattesats_vagt_medel",
@@ -784,13 +793,14 @@ def _balans_och_kris(r: TableSource, inp: KommunInput, f: list[Finding]) -> None
         inp.kris.append(KrisNyckeltal(ar, **values, location=row["År"].location))
 
 
-def _half_filled(row: TableRow, needed: Sequence[str], f: list[Finding], why: str) -> None:
+def _half_filled(row: TableRow, needed: Sequence[str], f: list[Finding], why: str,
+                 severity: Severity = Severity.ERROR) -> None:
     """V10: a row of a table with something typed but one of the ``needed`` cells blank, at the
     blank cell; such a row used to be left out without a word."""
     for header in needed:
         cell = row[header]
         if cell.is_blank:
-            f.append(Finding("V10", Severity.ERROR,
+            f.append(Finding("V10", severity,
                              f"{header} saknas på raden ({why}). Fyll i {header.lower()} eller "
                              "töm hela raden.", location=cell.location))
 
