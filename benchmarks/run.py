@@ -688,7 +688,9 @@ the floor, unchanged 20×, openpyxl/refresh 0.7 (figures from the issue, measure
   (the check that it is not an archive copy of the municipality's workbook handed its reader
   to the loader). Wall-clock A/B runs of the whole refresh on this shared machine varied by
   ±25 % between repeats of the same code, more than these changes; the collector's own
-  time is the measurement to trust for them. Process start: of the command line's 0.29 s of
+  time is the measurement to trust for them. The ratios above moved for the same reason: this
+  run's floor was 0.38 s against session 7's 0.52 s on the same files, the refresh 6.1 s
+  against 6.45 s (city), so refresh/floor reads 15.8× against 12.5×. Process start: of the command line's 0.29 s of
   imports, 0.14 s is the creation of its 94 dataclasses (Python 3.11 compiles six methods
   for each frozen one); a faster class builder (e.g. msgspec's Structs) would change the
   engine's types and the UDFs' API, not a hot spot.
