@@ -376,8 +376,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="processer för att läsa nämndarbetsböckerna och skriva alla "
                           "arbetsböcker (standard: 1)")
     ref.add_argument("--no-cache", action="store_true",
-                     help="kontrollera allt även när ingen arbetsbok har ändrats sedan förra "
-                          "fullständiga kontrollen (standard: dess resultat återanvänds)")
+                     help="läs och kontrollera allt även när ingen arbetsbok har ändrats sedan "
+                          "förra fullständiga kontrollen (standard: dess resultat återanvänds, och "
+                          "en nämndarbetsbok som inte har ändrats sedan den lästes läses inte om)")
     _common(ref)
     ref.set_defaults(func=_refresh)
 

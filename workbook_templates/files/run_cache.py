@@ -206,6 +206,46 @@ class RunCache:
             return False
         return True
 
+    # reads of single workbooks -----------------------------------------------------------
+    def _read_path(self, workbook: Path) -> Path:
+        return self.folder / f"read-{self.key([str(Path(workbook).absolute())])}.pickle"
+
+    def load_read(self, workbook: Path, key: str) -> object | None:
+        """What was read from ``workbook`` when its content, the program and the reading's
+        arguments made ``key`` (one record per workbook, the last read kept), or None: no
+        record, another key, unreadable, not private to this user, of another layout."""
+        try:
+            with open(self._read_path(workbook), "rb") as f:
+                if os.name != "nt":
+                    st = os.fstat(f.fileno())
+                    if st.st_uid != os.getuid() or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+                        return None
+                got = pickle.load(f)
+        except Exception:  # noqa: BLE001 - a record that cannot be used is no record
+            return None
+        if not (isinstance(got, tuple) and len(got) == 3 and got[0] == _FORMAT
+                and got[1] == key):
+            return None
+        return got[2]
+
+    def save_read(self, workbook: Path, key: str, payload: object) -> bool:
+        """Keep ``payload``, what was read from ``workbook`` under ``key`` (replacing the
+        workbook's earlier record); False when it could not be written."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.folder)
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    pickle.dump((_FORMAT, key, payload), f, protocol=pickle.HIGHEST_PROTOCOL)
+                os.replace(tmp, self._read_path(workbook))
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+        except Exception:  # noqa: BLE001 - a cache that cannot be written is skipped
+            return False
+        return True
+
     def forget(self, key: str) -> None:
         """Remove the record under ``key`` (a run that wrote something or could not finish)."""
         with contextlib.suppress(OSError):

@@ -41,6 +41,7 @@ decompressed), ``Limits``, ``safe_xml_parser``, ``parse_part``, ``UnsafePartErro
 from __future__ import annotations
 
 import errno
+import hashlib
 import posixpath
 import re
 import struct
@@ -114,6 +115,9 @@ class GateReport:
     codes: tuple[str, ...]
     bytes_decompressed: int
     entries_checked: int
+    #: (name, blake2b of the decompressed content) of every entry the gate decompressed whole
+    #: without a problem, in the zip's order (what was checked; a refresh keys its read on it)
+    part_digests: tuple[tuple[str, str], ...] = ()
 
     @property
     def refused(self) -> bool:
@@ -269,6 +273,7 @@ class _Gate:
     unsafe_parts: set[str] = field(default_factory=set)
     bytes_decompressed: int = 0
     entries_checked: int = 0
+    part_digests: list[tuple[str, str]] = field(default_factory=list)
 
     def add(self, code: str, severity: Severity, message: str, part: str | None = None) -> None:
         location = Location(workbook=self.path.name)
@@ -686,6 +691,8 @@ def check_contents(g: _Gate) -> None:
         xml_error: Exception | None = None
         entry_bytes = 0
         oversize = False
+        whole = False  # read to its end (no cap, DTD or damage stopped the stream)
+        digest = hashlib.blake2b(digest_size=20)
         g.entries_checked += 1
         try:
             with g.zf.open(info) as fh:
@@ -693,7 +700,9 @@ def check_contents(g: _Gate) -> None:
                     remaining = lim.max_total_uncompressed - g.bytes_decompressed
                     chunk = fh.read(max(1, min(lim.chunk_bytes, remaining + 1)))
                     if not chunk:
+                        whole = True
                         break
+                    digest.update(chunk)
                     entry_bytes += len(chunk)
                     g.bytes_decompressed += len(chunk)
                     if entry_bytes > lim.max_entry_uncompressed or entry_bytes > info.file_size:
@@ -748,6 +757,8 @@ def check_contents(g: _Gate) -> None:
         if xml_error is not None:
             g.unsafe_parts.add(info.filename)
             _malformed(g, info.filename, xml_error)
+        elif whole:
+            g.part_digests.append((info.filename, digest.hexdigest()))
 
 
 def _malformed(g: _Gate, part: str, exc: Exception) -> None:
@@ -1015,6 +1026,7 @@ def inspect_workbook(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> GateR
         codes=tuple(c for c, _ in g.found),
         bytes_decompressed=g.bytes_decompressed,
         entries_checked=g.entries_checked,
+        part_digests=tuple(g.part_digests),
     )
 
 

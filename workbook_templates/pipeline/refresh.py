@@ -16,6 +16,7 @@ import gc
 import json
 import os
 import threading
+import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -34,9 +35,9 @@ from workbook_templates.files.fileops import (
     excel_owner_files,
     file_version,
 )
-from workbook_templates.files.reader import WorkbookReader, open_workbook
+from workbook_templates.files.reader import WorkbookReader, open_workbook, workbook_structure
 from workbook_templates.files.run_cache import Record, RunCache
-from workbook_templates.files.safety import check_workbook
+from workbook_templates.files.safety import GateReport, check_workbook, inspect_workbook
 from workbook_templates.files.xlsx_writer import (
     CellChange,
     RowBlock,
@@ -46,6 +47,7 @@ from workbook_templates.files.xlsx_writer import (
     write_cells,
 )
 from workbook_templates.pipeline.loader import (
+    Kolumn,
     KommunInput,
     NamndInput,
     TableSource,
@@ -275,7 +277,8 @@ def refresh(
         if cache is not None and write:
             return _refresh_reusing(cache, paths, kommun, backups=backups, progress=progress,
                                     jobs=jobs)
-        return _refresh(paths, kommun, write=write, backups=backups, progress=progress, jobs=jobs)
+        return _refresh(paths, kommun, write=write, backups=backups, progress=progress, jobs=jobs,
+                        cache=cache)
 
 
 @dataclass
@@ -328,7 +331,8 @@ def _refresh_reusing(cache: RunCache, paths: Sequence[str | Path], kommun: str |
                 isinstance(record.payload, _Reusable):
             say(f"Ingen arbetsbok har ändrats sedan kontrollen {record.checked_at}")
             return record.payload.report(record.checked_at)
-    report = _refresh(paths, kommun, write=True, backups=backups, progress=progress, jobs=jobs)
+    report = _refresh(paths, kommun, write=True, backups=backups, progress=progress, jobs=jobs,
+                      cache=cache)
     if before is None:
         return report
     checked = {p for p, _ in before.files}
@@ -387,6 +391,7 @@ def _refresh(
     backups: int,
     progress: Callable[[str], None] | None,
     jobs: int,
+    cache: RunCache | None = None,
 ) -> RefreshReport:
     say = progress or (lambda _msg: None)
     missing = check_paths(paths, kommun)
@@ -425,7 +430,7 @@ def _refresh(
         return RefreshReport([], [*all_findings, f], None, failed=True)
 
     run = read_and_compute(kommun_path, namnd_paths, findings=all_findings, reports=reports,
-                           jobs=jobs, say=say)
+                           jobs=jobs, say=say, cache=cache)
     if run is None:
         return RefreshReport(reports, all_findings, None)
     k, out = run.kommun, run.outputs
@@ -495,7 +500,8 @@ def read_and_compute(kommun: Path | TableSource,
                      committees: Sequence[Path | TableSource]
                      | Callable[[KommunInput], Sequence[Path | TableSource]], *,
                      findings: list[Finding], reports: list[FileReport], jobs: int = 1,
-                     say: Callable[[str], None] = lambda _msg: None) -> Run | None:
+                     say: Callable[[str], None] = lambda _msg: None,
+                     cache: RunCache | None = None) -> Run | None:
     """Read the municipality workbook and the committee workbooks, choose the committees that
     count, and compute every output: the one reading of a refresh, for the batch command and the
     buttons alike. A workbook is a file (safety gate, then the loader; read in ``jobs`` worker
@@ -532,7 +538,7 @@ def read_and_compute(kommun: Path | TableSource,
     if callable(committees):
         committees = committees(k)
     files = [p for p in committees if isinstance(p, Path)]
-    read = iter(_map(_read_committee, [(p, k.kolumner) for p in files], jobs,
+    read = iter(_map(_read_committee, [(p, k.kolumner, cache) for p in files], jobs,
                      lambda a: say(f"Läser {a[0].name}")))
     namnder: list[NamndInput] = []
     for src in committees:
@@ -801,16 +807,25 @@ def _validate_committees(paths: list[Path], gate: Callable[[Path, str], bool],
     return RefreshReport(reports, all_findings, None)
 
 
-def _read_committee(args: tuple[Path, list]
+def _read_committee(args: tuple
                     ) -> tuple[Path, list[Finding], NamndInput | None, ReadVersion | None]:
     """Gate and read one committee workbook (a worker-process task with ``jobs`` > 1), with the
     version read (None when the file changed while it was read: then what was read may mix two
-    versions)."""
-    path, kolumner = args
+    versions). ``args``: the path, the municipality's year columns and, optionally, the
+    :class:`RunCache` whose record of the workbook's last read is reused when nothing it was
+    read from has changed (:func:`_read_key`)."""
+    path, kolumner, *rest = args
+    cache: RunCache | None = rest[0] if rest else None
     before = version_before_reading(path)
-    found = check_workbook(path)
+    gate = inspect_workbook(path)
+    found = list(gate.findings)
     if any(f.severity is Severity.ERROR for f in found):
         return path, found, None, None
+    key = _read_key(path, kolumner, gate, before) if cache is not None else None
+    if key is not None:
+        n = cache.load_read(path, key)  # type: ignore[union-attr]
+        if isinstance(n, NamndInput) and n.path == path:
+            return path, found, n, still_as_read(path, before)
     reader = _reader_if_committee(path)
     if reader is False:  # e.g. an archive copy of kommun.xlsx in the folder: never written
         return path, [*found, Finding(
@@ -820,7 +835,44 @@ def _read_committee(args: tuple[Path, list]
             location=Location(workbook=path.name))], None, None
     n = read_namnd(path if reader is None else reader, kolumner)
     _name_workbook(n.findings, path)
-    return path, found, n, still_as_read(path, before)
+    version = still_as_read(path, before)
+    if key is not None and version is not None and n.readable:
+        cache.save_read(path, key, n)  # type: ignore[union-attr]
+    return path, found, n, version
+
+
+#: what a committee's read record holds; a record of another layout is never reused
+_READ_FORMAT = "NamndInput-1"
+
+
+def _read_key(path: Path, kolumner: Sequence[Kolumn], gate: GateReport,
+              before: ReadVersion | None) -> str | None:
+    """The key under which a committee workbook's read is kept: the program, the workbook's
+    absolute path, the municipality's year columns, and the content (blake2b, from the safety
+    gate) of every part of the workbook except those of the sheets a refresh writes, which the
+    loader never reads (``tests/test_read_cache.py`` holds it to that): a refresh's own write
+    leaves the key as it was. None when the gate did not check every part whole, or the
+    workbook's sheets cannot be told apart: then it is read."""
+    if before is None or not before.entries:
+        return None
+    digests = dict(gate.part_digests)
+    if len(digests) != len(gate.part_digests) or \
+            set(digests) != {name for name, _, _ in before.entries}:
+        return None
+    try:
+        with zipfile.ZipFile(path) as zf:
+            structure = workbook_structure(zf)
+    except Exception:  # noqa: BLE001 - not told apart: read it (the loader reports why)
+        return None
+    owned = set()
+    for name in REFRESH_SHEETS:
+        info = structure.sheet(name)
+        if info is not None and info.part:
+            owned.add(info.part)
+    return RunCache.key([_READ_FORMAT, run_cache.program_fingerprint(), str(path.absolute()),
+                         repr(list(kolumner)),
+                         *(f"{part}\0{digest}" for part, digest in gate.part_digests
+                           if part not in owned)])
 
 
 def _name_workbook(findings: list[Finding], path: Path) -> None:

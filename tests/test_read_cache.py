@@ -1,0 +1,209 @@
+"""A refresh reuses a committee workbook's last read when nothing it was read from has changed
+(issue 17; ``workbook_templates.pipeline.refresh._read_key``, ``RunCache.load_read``).
+
+The key is the content of every part of the workbook except the sheets a refresh writes, so the
+refresh's own write does not make the next run read the workbook again. That is right only while
+the loader never reads those sheets: the first test holds it to that. The others hold the
+reuse to what a full read gives: the same report, and a workbook read again as soon as anything
+it was read from changed (an input cell, the municipality's year columns, the folder it is in).
+"""
+
+from __future__ import annotations
+
+import collections
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+from workbook_fixtures import with_raw_values
+
+from workbook_templates import schema as S
+from workbook_templates.files.reader import WorkbookReader, open_workbook, workbook_structure
+from workbook_templates.files.run_cache import RunCache
+from workbook_templates.files.safety import inspect_workbook
+from workbook_templates.generate.example import exempelkommun
+from workbook_templates.generate.templates import new_kommun, new_namnd
+from workbook_templates.pipeline import refresh as R
+from workbook_templates.pipeline.loader import read_kolumner, read_namnd
+
+
+@pytest.fixture()
+def folder(tmp_path: Path) -> Path:
+    ex = exempelkommun()
+    root = tmp_path / "mapp"
+    root.mkdir()
+    new_kommun(root / "kommun.xlsx", ex)
+    for i, n in enumerate(ex.namndlista):
+        new_namnd(root / f"n{i}.xlsx", n, ex)
+    return root
+
+
+def _committees(root: Path) -> list[Path]:
+    return sorted(p for p in root.glob("n*.xlsx"))
+
+
+def _run(root: Path, cache: RunCache | None, monkeypatch) -> tuple[R.RefreshReport, list[str]]:
+    """A refresh of ``root`` and the names of the workbooks the loader read."""
+    read: list[str] = []
+
+    def counting(src, *args, **kwargs):
+        read.append(Path(src.path if hasattr(src, "path") else src).name)
+        return read_namnd(src, *args, **kwargs)
+
+    monkeypatch.setattr(R, "read_namnd", counting)
+    if cache is not None:  # the whole-run reuse is another feature: make every run a check
+        for record in cache.folder.glob("refresh-*.pickle"):
+            record.unlink()
+    report = R.refresh([root], root / "kommun.xlsx", cache=cache)
+    return report, read
+
+
+def _same(a: R.RefreshReport, b: R.RefreshReport) -> None:
+    assert [(r.path, r.status, r.findings) for r in a.files] == \
+        [(r.path, r.status, r.findings) for r in b.files]
+    assert a.findings == b.findings
+    assert a.outputs.kommun_sheets == b.outputs.kommun_sheets
+    assert a.outputs.namnd_sheets == b.outputs.namnd_sheets
+
+
+def test_the_loader_reads_no_sheet_that_a_refresh_writes(folder: Path, monkeypatch) -> None:
+    """What the key leaves out must be what the loader never reads: no sheet a refresh writes
+    is loaded, and none of their parts is opened, while a committee workbook is read (before
+    and after a refresh has written it)."""
+    R.refresh([folder], folder / "kommun.xlsx")  # the owned sheets now hold the outputs
+    with open_workbook(folder / "kommun.xlsx") as r:
+        kolumner = read_kolumner(r, [])
+    sheets: list[str] = []
+    parts: list[str] = []
+    grid, opened, read = WorkbookReader._grid, zipfile.ZipFile.open, zipfile.ZipFile.read
+
+    def grid_seen(self, sheet):
+        sheets.append(sheet)
+        return grid(self, sheet)
+
+    def open_seen(self, name, *args, **kwargs):
+        parts.append(name.filename if isinstance(name, zipfile.ZipInfo) else name)
+        return opened(self, name, *args, **kwargs)
+
+    def read_seen(self, name, *args, **kwargs):
+        parts.append(name.filename if isinstance(name, zipfile.ZipInfo) else name)
+        return read(self, name, *args, **kwargs)
+
+    for path in _committees(folder):
+        with zipfile.ZipFile(path) as zf:
+            structure = workbook_structure(zf)
+        owned = {structure.sheet(s).part for s in R.REFRESH_SHEETS if structure.sheet(s)}
+        assert owned, "the committee workbook has sheets a refresh writes"
+        sheets.clear()
+        parts.clear()
+        monkeypatch.setattr(WorkbookReader, "_grid", grid_seen)
+        monkeypatch.setattr(zipfile.ZipFile, "open", open_seen)
+        monkeypatch.setattr(zipfile.ZipFile, "read", read_seen)
+        n = read_namnd(path, kolumner)
+        monkeypatch.undo()
+        assert n.readable and sheets
+        assert not set(sheets) & R.REFRESH_SHEETS, path.name
+        assert not set(parts) & owned, path.name
+
+
+def test_an_unchanged_check_after_a_write_reuses_every_read_and_reports_the_same(
+        folder: Path, tmp_path: Path, monkeypatch) -> None:
+    cache = RunCache(tmp_path / "cache")
+    first, read = _run(folder, cache, monkeypatch)
+    assert {r.status for r in first.files} >= {"written"}
+    assert sorted(read) == [p.name for p in _committees(folder)]
+    again, read = _run(folder, cache, monkeypatch)
+    assert read == []  # every committee's read reused, though the refresh wrote each one
+    full, read = _run(folder, None, monkeypatch)  # --no-cache: every workbook read
+    assert len(read) == len(_committees(folder))
+    _same(again, full)
+    assert {r.status for r in again.files} <= {"unchanged", "input-errors"}
+
+
+def test_a_changed_input_cell_is_read_again_and_counted(folder: Path, tmp_path: Path,
+                                                         monkeypatch) -> None:
+    cache = RunCache(tmp_path / "cache")
+    _run(folder, cache, monkeypatch)
+    _run(folder, cache, monkeypatch)
+    social = next(p for p in _committees(folder)
+                  if "Socialnämnden" in str(read_namnd(p).namnd))
+    with open_workbook(social) as wb:
+        row = wb.table(S.T.DRIFT.name).table.rows[0]
+        cell = next(c for c in row.cells if isinstance(c.value, (int, float))
+                    or type(c.value).__name__ == "Decimal")
+    with_raw_values(social, S.T.DRIFT.sheet, {cell.address: "123456.78"})
+    twin = tmp_path / "twin"  # the same folder, read in full
+    shutil.copytree(folder, twin)
+    changed, read = _run(folder, cache, monkeypatch)
+    assert read == [social.name]  # only the workbook that changed
+    assert any(r.path == social and r.written for r in changed.files)
+    full, _ = _run(twin, None, monkeypatch)
+    assert [(r.path.name, r.status, r.findings) for r in changed.files] == \
+        [(r.path.name, r.status, r.findings) for r in full.files]
+    assert changed.findings == full.findings
+    assert changed.outputs.kommun_sheets == full.outputs.kommun_sheets
+    assert changed.outputs.namnd_sheets == full.outputs.namnd_sheets
+    # edited and put back as it was: the content of the record again, which is reused
+    with_raw_values(social, S.T.DRIFT.sheet, {cell.address: "1"})
+    with_raw_values(social, S.T.DRIFT.sheet, {cell.address: "123456.78"})
+    _, read = _run(folder, cache, monkeypatch)
+    assert read == []
+
+
+def test_a_folder_moved_or_copied_is_read_again(folder: Path, tmp_path: Path,
+                                                monkeypatch) -> None:
+    cache = RunCache(tmp_path / "cache")
+    _run(folder, cache, monkeypatch)
+    _run(folder, cache, monkeypatch)
+    moved = tmp_path / "flyttad"
+    shutil.copytree(folder, moved)
+    before = {p.name: p.read_bytes() for p in folder.glob("*.xlsx")}
+    report, read = _run(moved, cache, monkeypatch)
+    assert sorted(read) == [p.name for p in _committees(moved)]
+    assert all(r.path.parent == moved for r in report.files)
+    assert {p.name: p.read_bytes() for p in folder.glob("*.xlsx")} == before
+
+
+def test_a_record_that_cannot_be_used_means_a_full_read(folder: Path, tmp_path: Path,
+                                                       monkeypatch) -> None:
+    cache = RunCache(tmp_path / "cache")
+    _run(folder, cache, monkeypatch)
+    _run(folder, cache, monkeypatch)
+    records = sorted(cache.folder.glob("read-*.pickle"))
+    assert len(records) == len(_committees(folder))
+    records[0].write_bytes(b"not a pickle")
+    records[1].chmod(0o666)  # writable by others: never trusted
+    report, read = _run(folder, cache, monkeypatch)
+    assert len(read) == 2
+    full, _ = _run(folder, None, monkeypatch)
+    _same(report, full)
+
+
+def test_the_key_changes_with_what_the_loader_reads_and_not_with_the_owned_sheets(
+        folder: Path) -> None:
+    path = _committees(folder)[0]
+    with open_workbook(folder / "kommun.xlsx") as r:
+        kolumner = read_kolumner(r, [])
+    gate = inspect_workbook(path)
+    before = R.version_before_reading(path)
+    key = R._read_key(path, kolumner, gate, before)
+    assert key is not None and key == R._read_key(path, kolumner, gate, before)
+    with zipfile.ZipFile(path) as zf:
+        structure = workbook_structure(zf)
+    owned = structure.sheet(S.NAMND_OUTPUTS[0]).part
+    drift = structure.sheet(S.T.DRIFT.sheet).part
+
+    def with_digest(part: str, digest: str):
+        return type(gate)(gate.findings, gate.codes, gate.bytes_decompressed,
+                          gate.entries_checked,
+                          tuple((n, digest if n == part else d) for n, d in gate.part_digests))
+
+    assert R._read_key(path, kolumner, with_digest(owned, "0" * 40), before) == key
+    assert R._read_key(path, kolumner, with_digest(drift, "0" * 40), before) != key
+    assert R._read_key(path, kolumner[:-1], gate, before) != key
+    partial = type(gate)(gate.findings, gate.codes, gate.bytes_decompressed,
+                         gate.entries_checked, gate.part_digests[1:])
+    assert R._read_key(path, kolumner, partial, before) is None  # a part not checked whole
+    counts = collections.Counter(n for n, _ in gate.part_digests)
+    assert max(counts.values()) == 1
