@@ -207,3 +207,19 @@ def test_the_key_changes_with_what_the_loader_reads_and_not_with_the_owned_sheet
     assert R._read_key(path, kolumner, partial, before) is None  # a part not checked whole
     counts = collections.Counter(n for n, _ in gate.part_digests)
     assert max(counts.values()) == 1
+
+
+def test_a_location_pickles_as_its_constructor_arguments_every_field_kept() -> None:
+    """Location's __reduce__ (kept reads unpickle tens of thousands of them) keeps every field,
+    also one added later: each field is set to a value of its own and read back."""
+    import dataclasses
+    import pickle
+
+    from engine.findings import Location
+
+    names = [f.name for f in dataclasses.fields(Location)]
+    loc = Location(**{name: f"v-{name}" for name in names})
+    back = pickle.loads(pickle.dumps(loc, protocol=pickle.HIGHEST_PROTOCOL))
+    assert back == loc and type(back) is Location
+    assert [getattr(back, n) for n in names] == [f"v-{n}" for n in names]
+    assert pickle.loads(pickle.dumps(Location())) == Location()

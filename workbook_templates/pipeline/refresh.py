@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Literal
 
 from engine.findings import Finding, Location, Severity, count_by_severity, has_errors, located
-from engine.gc_pause import freeze_now, freezing_survivors
+from engine.gc_pause import freeze_now, freezing_survivors, without_gc_pauses
 from engine.money import ZERO
 from workbook_templates import schema as S
 from workbook_templates.files import run_cache
@@ -823,7 +823,9 @@ def _read_committee(args: tuple
         return path, found, None, None
     key = _read_key(path, kolumner, gate, before) if cache is not None else None
     if key is not None:
-        n = cache.load_read(path, key)  # type: ignore[union-attr]
+        # unpickling makes tens of thousands of objects that live to the run's end: no
+        # collections meanwhile (and frozen after it, as a read is)
+        n = without_gc_pauses(cache.load_read)(path, key)  # type: ignore[union-attr]
         if isinstance(n, NamndInput) and n.path == path:
             return path, found, n, still_as_read(path, before)
     reader = _reader_if_committee(path)
