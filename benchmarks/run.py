@@ -507,7 +507,8 @@ NOTES = """
   kommunbudget is (without it, `PYTHONDONTWRITEBYTECODE` would make every process compile them
   again, about 0.09 s counted as start-up).
 - The phase tables say where the rest goes. Every safety property is still paid for: the gate
-  decompresses every part, checks every CRC and parses every XML part; the reader refuses a
+  decompresses every part, checks every CRC, scans for a DTD and parses every XML part (unless
+  this program parsed that very content before, docs/DECISIONS.md); the reader refuses a
   sheet whose extent is absurd before calamine loads it; the writer verifies the temp file (zip
   CRCs, every replaced part parses, every written cell and every cell of a cleared range read
   back through calamine) before the backup and the atomic replace; an unchanged run compares

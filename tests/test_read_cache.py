@@ -223,3 +223,49 @@ def test_a_location_pickles_as_its_constructor_arguments_every_field_kept() -> N
     assert back == loc and type(back) is Location
     assert [getattr(back, n) for n in names] == [f"v-{n}" for n in names]
     assert pickle.loads(pickle.dumps(Location())) == Location()
+
+
+def test_the_gate_of_an_unchanged_check_parses_no_content_it_has_parsed_or_written(
+        folder: Path, tmp_path: Path, monkeypatch) -> None:
+    """After a refresh has written, the next check's safety gate knows every XML part: those it
+    parsed, and those the writer wrote (their verification parsed them with the gate's
+    parser). It still decompresses, CRC-checks and scans each; it parses none."""
+    cache = RunCache(tmp_path / "cache")
+    reports: list = []
+    real = R.inspect_workbook
+
+    def gate(path, *args, **kwargs):
+        reports.append(real(path, *args, **kwargs))
+        return reports[-1]
+
+    monkeypatch.setattr(R, "inspect_workbook", gate)
+    R.refresh([folder], folder / "kommun.xlsx", cache=cache)
+    assert len(reports) == 1 + len(_committees(folder)) and any(r.wellformed for r in reports)
+    reports.clear()
+    for record in cache.folder.glob("refresh-*.pickle"):
+        record.unlink()
+    again = R.refresh([folder], folder / "kommun.xlsx", cache=cache)
+    assert len(reports) == 1 + len(_committees(folder))
+    assert all(r.wellformed == () and r.part_digests for r in reports)
+    assert {r.status for r in again.files} <= {"unchanged", "input-errors"}
+
+
+def test_a_record_of_well_formed_content_is_trusted_only_when_private_and_this_programs(
+        tmp_path: Path, monkeypatch) -> None:
+    from workbook_templates.files import run_cache
+
+    cache = RunCache(tmp_path / "cache")
+    cache.remember_wellformed(["a" * 40, "b" * 40])
+    assert cache.wellformed() == {"a" * 40, "b" * 40}
+    cache.remember_wellformed(["c" * 40])
+    assert cache.wellformed() == {"a" * 40, "b" * 40, "c" * 40}
+    record = cache.folder / "wellformed.pickle"
+    record.chmod(0o666)
+    assert cache.wellformed() == frozenset()  # writable by others
+    record.chmod(0o600)
+    monkeypatch.setattr(run_cache, "_PROGRAM", ["another program"])
+    assert cache.wellformed() == frozenset()
+    monkeypatch.setattr(run_cache, "_PROGRAM", [])
+    monkeypatch.setattr(run_cache, "_WELLFORMED_MAX", 3)
+    cache.remember_wellformed(["d" * 40])  # grown past the bound: starts again
+    assert cache.wellformed() == {"d" * 40}

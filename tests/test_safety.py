@@ -495,3 +495,71 @@ def test_IN_utf16_part_without_dtd_passes(tmp_path: Path) -> None:
 
     path = _variant(tmp_path, "utf16.xlsx", change)
     assert inspect_workbook(path, Limits(chunk_bytes=64)).codes == ()
+
+
+# --------------------------------------------------------------------------------------------
+# Content parsed well-formed before is not parsed again (issue 17); every other check runs
+
+
+@pytest.mark.parametrize("hold", [None, 1])  # held until the digest is known; or streamed
+@pytest.mark.parametrize("case", sorted(hf.HOSTILE))
+def test_IN_known_content_changes_no_verdict_on_hostile_files(
+        case: str, hold: int | None, hostile_paths: dict[str, Path], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every hostile file gets the same findings when the gate is told the content of every
+    part of the valid workbook (and of the file itself, as far as it parsed) is known
+    well-formed: only a parse of that very content is skipped."""
+    import workbook_templates.files.safety as safety
+
+    if hold is not None:
+        monkeypatch.setattr(safety, "_HOLD_BYTES", hold)
+    plain = inspect_workbook(hostile_paths[case])
+    valid = inspect_workbook(hf.valid_workbook(tmp_path, "valid.xlsx"))
+    known = {d for _, d in (*valid.part_digests, *plain.part_digests)}
+    told = inspect_workbook(hostile_paths[case], known_wellformed=known)
+    assert (told.codes, told.findings) == (plain.codes, plain.findings)
+    assert told.part_digests == plain.part_digests
+
+
+def test_IN_known_content_is_not_parsed_again_and_new_content_is(tmp_path: Path,
+                                                                  monkeypatch) -> None:
+    import workbook_templates.files.safety as safety
+
+    path = hf.valid_workbook(tmp_path, "base.xlsx")
+    first = inspect_workbook(path, known_wellformed=frozenset())
+    xml = {n for n, _ in first.part_digests if n.endswith((".xml", ".rels"))}
+    assert len(first.wellformed) == len(xml)  # every XML part parsed and reported
+    parsers = []
+    real = safety.safe_xml_parser
+
+    def counting(**kwargs):
+        parser = real(**kwargs)
+        parsers.append(parser)
+        return parser
+
+    monkeypatch.setattr(safety, "safe_xml_parser", counting)
+    again = inspect_workbook(path, known_wellformed=frozenset(first.wellformed))
+    assert again.findings == first.findings == ()
+    assert again.wellformed == ()  # nothing parsed, nothing new to remember
+    assert again.part_digests == first.part_digests
+
+    def change(entries: list[hf.Entry]) -> list[hf.Entry]:
+        return [hf.Entry(e.name, e.data[:-20]) if e.name == "xl/worksheets/sheet1.xml" else e
+                for e in entries]
+
+    broken = _variant(tmp_path, "trasig.xlsx", change)  # new content: parsed, and refused
+    report = inspect_workbook(broken, known_wellformed=frozenset(first.wellformed))
+    assert report.codes == ("xml_malformed",)
+    assert "xl/worksheets/sheet1.xml" not in {n for n, _ in report.part_digests}
+
+
+def test_IN_a_dtd_in_known_content_is_still_refused(tmp_path: Path) -> None:
+    """Told that a part's content is well-formed, the gate still scans it for a DTD: the
+    memo skips the parse only."""
+    def change(entries: list[hf.Entry]) -> list[hf.Entry]:
+        return [hf.Entry(e.name, hf.XXE) if e.name == "xl/sharedStrings.xml" else e
+                for e in entries]
+
+    path = _variant(tmp_path, "xxe.xlsx", change)
+    known = {hashlib.blake2b(hf.XXE, digest_size=20).hexdigest()}
+    assert "xml_dtd" in inspect_workbook(path, known_wellformed=known).codes

@@ -43,6 +43,8 @@ _FORMAT = 1
 #: the packages whose code decides a refresh, and the libraries that read and write for it
 _OWN_PACKAGES = ("engine", "workbook_templates", "addin")
 _LIBRARIES = ("python_calamine", "lxml", "openpyxl")  # openpyxl: the writer's formula translator
+#: digests of well-formed XML content kept at most (about 60 bytes each)
+_WELLFORMED_MAX = 200_000
 
 
 @dataclass(frozen=True)
@@ -245,6 +247,55 @@ class RunCache:
         except Exception:  # noqa: BLE001 - a cache that cannot be written is skipped
             return False
         return True
+
+    # XML content known to parse well-formed ----------------------------------------------
+    def _wellformed_path(self) -> Path:
+        return self.folder / "wellformed.pickle"
+
+    def wellformed(self) -> frozenset[str]:
+        """blake2b digests of XML content this program's safety gate or verification parsed
+        well-formed (``safety.inspect_workbook(known_wellformed=...)``); empty when there is no
+        usable record (none, unreadable, not private to this user, another program)."""
+        try:
+            with open(self._wellformed_path(), "rb") as f:
+                if os.name != "nt":
+                    st = os.fstat(f.fileno())
+                    if st.st_uid != os.getuid() or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+                        return frozenset()
+                got = pickle.load(f)
+        except Exception:  # noqa: BLE001 - a record that cannot be used is no record
+            return frozenset()
+        if not (isinstance(got, tuple) and len(got) == 3 and got[0] == _FORMAT
+                and got[1] == program_fingerprint() and isinstance(got[2], frozenset)
+                and all(type(d) is str for d in got[2])):
+            return frozenset()
+        return got[2]
+
+    def remember_wellformed(self, digests: Iterable[str]) -> None:
+        """Add ``digests`` (content just parsed well-formed) to the record; a record grown past
+        :data:`_WELLFORMED_MAX` starts again from these. Nothing happens when it cannot be
+        written (two runs at once may each keep only their own: then a part is parsed again)."""
+        new = frozenset(digests)
+        if not new:
+            return
+        known = self.wellformed()
+        if new <= known:
+            return
+        merged = known | new if len(known) + len(new) <= _WELLFORMED_MAX else new
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.folder)
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    pickle.dump((_FORMAT, program_fingerprint(), merged), f,
+                                protocol=pickle.HIGHEST_PROTOCOL)
+                os.replace(tmp, self._wellformed_path())
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+        except Exception:  # noqa: BLE001 - a cache that cannot be written is skipped
+            return
 
     def forget(self, key: str) -> None:
         """Remove the record under ``key`` (a run that wrote something or could not finish)."""

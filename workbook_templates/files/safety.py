@@ -48,7 +48,7 @@ import struct
 import zipfile
 import zlib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -118,6 +118,9 @@ class GateReport:
     #: (name, blake2b of the decompressed content) of every entry the gate decompressed whole
     #: without a problem, in the zip's order (what was checked; a refresh keys its read on it)
     part_digests: tuple[tuple[str, str], ...] = ()
+    #: blake2b of the XML parts this run parsed and found well-formed (for the caller to
+    #: remember: ``inspect_workbook(known_wellformed=...)`` does not parse them again)
+    wellformed: tuple[str, ...] = ()
 
     @property
     def refused(self) -> bool:
@@ -274,6 +277,9 @@ class _Gate:
     bytes_decompressed: int = 0
     entries_checked: int = 0
     part_digests: list[tuple[str, str]] = field(default_factory=list)
+    #: digests of XML content parsed well-formed before (skipped), and of what this run parsed
+    known_wellformed: Collection[str] | None = None
+    wellformed: list[str] = field(default_factory=list)
 
     def add(self, code: str, severity: Severity, message: str, part: str | None = None) -> None:
         location = Location(workbook=self.path.name)
@@ -676,9 +682,15 @@ _SCAN_ONLY_SUFFIXES = (".vml",)
 
 def check_contents(g: _Gate) -> None:
     """Decompress every entry not already refused as a stream with a running byte cap, checking
-    its CRC, scanning XML-like parts for a DTD and XML parts for well-formedness."""
+    its CRC, scanning XML-like parts for a DTD and XML parts for well-formedness.
+
+    A part whose content (blake2b) the caller knows to be well-formed (``g.known_wellformed``:
+    parsed by this program before) is not parsed again; every other check runs. Up to
+    :data:`_HOLD_BYTES` of a part is held until its digest is known; a larger part is parsed as
+    it streams, as every part is without that knowledge."""
     assert g.zf is not None
     lim = g.limits
+    known = g.known_wellformed
     for i, info in enumerate(g.infos):
         if i in g.skip:
             continue
@@ -693,7 +705,20 @@ def check_contents(g: _Gate) -> None:
         oversize = False
         whole = False  # read to its end (no cap, DTD or damage stopped the stream)
         digest = hashlib.blake2b(digest_size=20)
+        held: list[bytes] | None = [] if parser is not None and known is not None else None
         g.entries_checked += 1
+
+        def feed(chunk: bytes, parser: etree.XMLParser | None = parser,
+                 target: _NullTarget | None = target) -> bool:
+            """Parse ``chunk``; True when the stream should stop (the parser saw a DTD)."""
+            nonlocal xml_error
+            if xml_error is None:
+                try:
+                    parser.feed(chunk)  # type: ignore[union-attr]
+                except etree.LxmlError as exc:
+                    xml_error = exc
+            return target is not None and target.doctype_seen
+
         try:
             with g.zf.open(info) as fh:
                 while True:
@@ -725,13 +750,16 @@ def check_contents(g: _Gate) -> None:
                         return
                     if scanner is not None and scanner.feed(chunk):
                         break
-                    if parser is not None and xml_error is None:
-                        try:
-                            parser.feed(chunk)
-                        except etree.LxmlError as exc:
-                            xml_error = exc
-                        if target is not None and target.doctype_seen:
+                    if held is not None:
+                        held.append(chunk)
+                        if entry_bytes <= _HOLD_BYTES:
+                            continue
+                        stop = any(feed(c) for c in held)  # too large to hold: parse from here
+                        held = None
+                        if stop:
                             break
+                    elif parser is not None and feed(chunk):
+                        break
         except _ZIP_ERRORS as exc:
             g.unsafe_parts.add(info.filename)
             g.error(
@@ -745,20 +773,34 @@ def check_contents(g: _Gate) -> None:
         if oversize:
             g.unsafe_parts.add(info.filename)
             continue
+        hexdigest = digest.hexdigest() if whole else None
+        parsed = parser is not None
+        if held is not None and whole and not (scanner is not None and scanner.found):
+            if hexdigest in known:  # type: ignore[operator]
+                parsed = False  # this very content parsed well-formed before: not again
+            else:
+                any(feed(c) for c in held)
+        held = None
         if (scanner is not None and scanner.found) or (target is not None and target.doctype_seen):
             g.unsafe_parts.add(info.filename)
             g.error("xml_dtd", _dtd_message(info.filename), info.filename)
             continue
-        if parser is not None and xml_error is None:
+        if parsed and xml_error is None:
             try:
-                parser.close()
+                parser.close()  # type: ignore[union-attr]
             except etree.LxmlError as exc:
                 xml_error = exc
         if xml_error is not None:
             g.unsafe_parts.add(info.filename)
             _malformed(g, info.filename, xml_error)
         elif whole:
-            g.part_digests.append((info.filename, digest.hexdigest()))
+            g.part_digests.append((info.filename, hexdigest))  # type: ignore[arg-type]
+            if parsed:
+                g.wellformed.append(hexdigest)  # type: ignore[arg-type]
+
+
+#: how much of one part the gate holds until it knows whether the content parsed before
+_HOLD_BYTES = 16 * MB
 
 
 def _malformed(g: _Gate, part: str, exc: Exception) -> None:
@@ -1006,10 +1048,13 @@ def _guarded(g: _Gate, check: _Check) -> None:
         )
 
 
-def inspect_workbook(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> GateReport:
+def inspect_workbook(path: str | Path, limits: Limits = DEFAULT_LIMITS, *,
+                     known_wellformed: Collection[str] | None = None) -> GateReport:
     """Run every safety check on ``path`` and report findings plus what the gate decompressed.
-    Never raises, never writes to the file."""
-    g = _Gate(Path(path), limits)
+    Never raises, never writes to the file. ``known_wellformed``: blake2b digests of XML
+    content this program parsed well-formed before (:attr:`GateReport.wellformed` of earlier
+    runs); such a part is decompressed, CRC-checked and scanned for a DTD, not parsed again."""
+    g = _Gate(Path(path), limits, known_wellformed=known_wellformed)
     try:
         for check in _GATEKEEPERS:
             _guarded(g, check)
@@ -1027,6 +1072,7 @@ def inspect_workbook(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> GateR
         bytes_decompressed=g.bytes_decompressed,
         entries_checked=g.entries_checked,
         part_digests=tuple(g.part_digests),
+        wellformed=tuple(g.wellformed),
     )
 
 

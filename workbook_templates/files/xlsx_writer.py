@@ -36,6 +36,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import datetime as dt
+import hashlib
 import io
 import numbers
 import os
@@ -136,6 +137,9 @@ class WriteResult:
     #: ``max_changes`` only the first that many are kept, the rest counted in ``changes_omitted``
     changes: tuple[CellChange, ...] = ()
     changes_omitted: int = 0
+    #: blake2b of each XML part the write replaced, as the verification parsed it well-formed
+    #: with the safety gate's parser (the gate need not parse that content again)
+    wellformed: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -1862,8 +1866,10 @@ def _verify(
     plan: _Plan,
     updates: dict[str, Cells],
     clears: dict[str, list[tuple[int, int, int, int]]],
+    parsed: list[str] | None = None,
 ) -> str | None:
-    """None if the temp file is sound and holds what we wrote; else what is wrong."""
+    """None if the temp file is sound and holds what we wrote; else what is wrong. ``parsed``
+    gets the blake2b of each replaced XML part that parsed well-formed."""
     try:
         with zipfile.ZipFile(tmp) as zf:
             bad = zf.testzip()
@@ -1871,7 +1877,10 @@ def _verify(
                 return f"CRC error in {bad}"
             for part in plan.replaced:
                 if part.endswith(".xml") or part.endswith(".rels"):
-                    _check_parses(zf.read(part))
+                    xml = zf.read(part)
+                    _check_parses(xml)
+                    if parsed is not None:
+                        parsed.append(hashlib.blake2b(xml, digest_size=20).hexdigest())
             structure = workbook_structure(zf)
             if structure.workbook_part in plan.replaced and not _check_calc_pr(
                 zf.read(structure.workbook_part)
@@ -2150,7 +2159,8 @@ def _write_locked(
         fileops.atomic_write_bytes(path.parent, plan.data, tmp)
         fileops.keep_owner_and_mode(tmp, st)
         step("temp_written")
-        problem = _verify(tmp, plan, norm, clears)
+        parsed: list[str] = []
+        problem = _verify(tmp, plan, norm, clears, parsed)
         if problem is not None:
             with contextlib.suppress(OSError):
                 tmp.unlink()
@@ -2203,4 +2213,5 @@ def _write_locked(
         backup=backup,
         changes=changes,
         changes_omitted=changed_cells - len(changes),
+        wellformed=tuple(parsed),
     )

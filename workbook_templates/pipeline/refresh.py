@@ -37,7 +37,7 @@ from workbook_templates.files.fileops import (
 )
 from workbook_templates.files.reader import WorkbookReader, open_workbook, workbook_structure
 from workbook_templates.files.run_cache import Record, RunCache
-from workbook_templates.files.safety import GateReport, check_workbook, inspect_workbook
+from workbook_templates.files.safety import GateReport, inspect_workbook
 from workbook_templates.files.xlsx_writer import (
     CellChange,
     RowBlock,
@@ -446,8 +446,8 @@ def _refresh(
     # the municipality workbook first (its report first); with jobs > 1 it is written in a
     # worker beside the committees' workbooks (it is the largest write)
     tasks = [(kommun_path, "kommun", out.kommun_sheets, backups, k.findings,
-              run.versions.get(kommun_path)),
-             *run.committee_writes(backups)]
+              run.versions.get(kommun_path), cache),
+             *((*args, cache) for args in run.committee_writes(backups))]
     reports.extend(_map(_write_committee, tasks, jobs, lambda a: say(f"Skriver {a[0].name}")))
     for r in reports:
         if r.status in ("skipped", "error"):
@@ -455,10 +455,22 @@ def _refresh(
     return _finish(RefreshReport(reports, all_findings, out, out.saknas))
 
 
-def _gate(path: Path, role: str, reports: list[FileReport], findings: list[Finding]) -> bool:
+def _gated(path: Path, cache: RunCache | None) -> GateReport:
+    """The safety gate's report on ``path``; with a ``cache``, XML content it parsed
+    well-formed before is not parsed again (every other check runs), and what it parses now is
+    remembered."""
+    if cache is None:
+        return inspect_workbook(path)
+    gate = inspect_workbook(path, known_wellformed=cache.wellformed())
+    cache.remember_wellformed(gate.wellformed)
+    return gate
+
+
+def _gate(path: Path, role: str, reports: list[FileReport], findings: list[Finding],
+          cache: RunCache | None = None) -> bool:
     """The safety gate on one file: its findings kept; False (and a ``refused`` report) when
     it refuses the file."""
-    found = check_workbook(path)
+    found = list(_gated(path, cache).findings)
     findings.extend(found)
     if has_errors(found):
         reports.append(FileReport(path, role, "refused", found))
@@ -519,7 +531,7 @@ def read_and_compute(kommun: Path | TableSource,
     before = None
     if isinstance(kommun, Path):
         before = version_before_reading(kommun)
-        if not _gate(kommun, "kommun", reports, findings):
+        if not _gate(kommun, "kommun", reports, findings, cache):
             return None
     k = read_kommun(kommun)
     _name_workbook(k.findings, path)
@@ -817,7 +829,7 @@ def _read_committee(args: tuple
     path, kolumner, *rest = args
     cache: RunCache | None = rest[0] if rest else None
     before = version_before_reading(path)
-    gate = inspect_workbook(path)
+    gate = _gated(path, cache)
     found = list(gate.findings)
     if any(f.severity is Severity.ERROR for f in found):
         return path, found, None, None
@@ -936,18 +948,23 @@ def _owned_block(rows: list[list[object]]) -> RowBlock:
 
 
 def write_owned(path: Path, role: str, sheets: dict[str, list[list[object]]], backups: int,
-                findings: list[Finding], read_version: ReadVersion | None = None) -> FileReport:
+                findings: list[Finding], read_version: ReadVersion | None = None,
+                cache: RunCache | None = None) -> FileReport:
     """Write one workbook's owned sheets (the caller chooses which: a committee whose input has
     errors gets only its Kontroll sheet). Each owned sheet is cleared below its header rows
     (:data:`schema.OUTPUT_CLEAR`), so nothing of an earlier, longer output stays. The status is
     ``input-errors`` when the workbook's own input has errors and the write went through.
     ``read_version``: the version the results were computed from (:attr:`Run.versions`); a
-    workbook saved since is not written (``error``, "ändrades efter att den lästes")."""
+    workbook saved since is not written (``error``, "ändrades efter att den lästes").
+    ``cache``: told the content of the parts written, which the verification parsed (the next
+    run's safety gate need not parse them again)."""
     updates = {name: _owned_block(rows) for name, rows in sheets.items()}
     clear = {name: [S.OUTPUT_CLEAR] for name in sheets}
     result: WriteResult = write_cells(path, updates, clear=clear, owned_sheets=list(sheets),
                                       backups=backups, max_changes=MAX_CHANGES,
                                       read_version=read_version)
+    if cache is not None and result.wellformed:
+        cache.remember_wellformed(result.wellformed)
     status = result.status.value
     if result.status in (WriteStatus.WRITTEN, WriteStatus.UNCHANGED) and any(
             f.severity is Severity.ERROR for f in findings):
