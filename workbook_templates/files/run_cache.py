@@ -172,19 +172,41 @@ class RunCache:
     def _path(self, key: str) -> Path:
         return self.folder / f"refresh-{key}.pickle"
 
-    def load(self, key: str) -> Record | None:
-        """The record under ``key``, or None (none, unreadable, not private to this user, of
-        another layout)."""
-        path = self._path(key)
+    def _load(self, path: Path) -> object | None:
+        """The pickle at ``path``, or None: none, unreadable, or not private to this user (a
+        record someone else may write is never trusted)."""
         try:
             with open(path, "rb") as f:
                 if os.name != "nt":
                     st = os.fstat(f.fileno())
                     if st.st_uid != os.getuid() or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
                         return None
-                got = pickle.load(f)
+                return pickle.load(f)
         except Exception:  # noqa: BLE001 - a record that cannot be used is no record
             return None
+
+    def _save(self, path: Path, payload: object) -> bool:
+        """Pickle ``payload`` to ``path`` in the private folder (temp file, atomic replace);
+        False when it could not be written (nothing else happens)."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.folder)
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    pickle.dump(payload, f, protocol=pickle.HIGHEST_PROTOCOL)
+                os.replace(tmp, path)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+        except Exception:  # noqa: BLE001 - a cache that cannot be written is skipped
+            return False
+        return True
+
+    def load(self, key: str) -> Record | None:
+        """The record under ``key``, or None (none, unreadable, not private to this user, of
+        another layout)."""
+        got = self._load(self._path(key))
         if not (isinstance(got, tuple) and len(got) == 2 and got[0] == _FORMAT
                 and isinstance(got[1], Record)):
             return None
@@ -193,20 +215,7 @@ class RunCache:
     def save(self, key: str, record: Record) -> bool:
         """Store ``record`` under ``key`` (temp file, atomic replace); False when it could not
         be written (nothing else happens: the next run does the full check)."""
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.folder)
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    pickle.dump((_FORMAT, record), f, protocol=pickle.HIGHEST_PROTOCOL)
-                os.replace(tmp, self._path(key))
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
-        except Exception:  # noqa: BLE001 - a cache that cannot be written is skipped
-            return False
-        return True
+        return self._save(self._path(key), (_FORMAT, record))
 
     # reads of single workbooks -----------------------------------------------------------
     def _read_path(self, workbook: Path) -> Path:
@@ -216,15 +225,7 @@ class RunCache:
         """What was read from ``workbook`` when its content, the program and the reading's
         arguments made ``key`` (one record per workbook, the last read kept), or None: no
         record, another key, unreadable, not private to this user, of another layout."""
-        try:
-            with open(self._read_path(workbook), "rb") as f:
-                if os.name != "nt":
-                    st = os.fstat(f.fileno())
-                    if st.st_uid != os.getuid() or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-                        return None
-                got = pickle.load(f)
-        except Exception:  # noqa: BLE001 - a record that cannot be used is no record
-            return None
+        got = self._load(self._read_path(workbook))
         if not (isinstance(got, tuple) and len(got) == 3 and got[0] == _FORMAT
                 and got[1] == key):
             return None
@@ -233,20 +234,7 @@ class RunCache:
     def save_read(self, workbook: Path, key: str, payload: object) -> bool:
         """Keep ``payload``, what was read from ``workbook`` under ``key`` (replacing the
         workbook's earlier record); False when it could not be written."""
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.folder)
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    pickle.dump((_FORMAT, key, payload), f, protocol=pickle.HIGHEST_PROTOCOL)
-                os.replace(tmp, self._read_path(workbook))
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
-        except Exception:  # noqa: BLE001 - a cache that cannot be written is skipped
-            return False
-        return True
+        return self._save(self._read_path(workbook), (_FORMAT, key, payload))
 
     # XML content known to parse well-formed ----------------------------------------------
     def _wellformed_path(self) -> Path:
@@ -256,15 +244,7 @@ class RunCache:
         """blake2b digests of XML content this program's safety gate or verification parsed
         well-formed (``safety.inspect_workbook(known_wellformed=...)``); empty when there is no
         usable record (none, unreadable, not private to this user, another program)."""
-        try:
-            with open(self._wellformed_path(), "rb") as f:
-                if os.name != "nt":
-                    st = os.fstat(f.fileno())
-                    if st.st_uid != os.getuid() or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-                        return frozenset()
-                got = pickle.load(f)
-        except Exception:  # noqa: BLE001 - a record that cannot be used is no record
-            return frozenset()
+        got = self._load(self._wellformed_path())
         if not (isinstance(got, tuple) and len(got) == 3 and got[0] == _FORMAT
                 and got[1] == program_fingerprint() and isinstance(got[2], frozenset)
                 and all(type(d) is str for d in got[2])):
@@ -282,20 +262,7 @@ class RunCache:
         if new <= known:
             return
         merged = known | new if len(known) + len(new) <= _WELLFORMED_MAX else new
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.folder)
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    pickle.dump((_FORMAT, program_fingerprint(), merged), f,
-                                protocol=pickle.HIGHEST_PROTOCOL)
-                os.replace(tmp, self._wellformed_path())
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
-        except Exception:  # noqa: BLE001 - a cache that cannot be written is skipped
-            return
+        self._save(self._wellformed_path(), (_FORMAT, program_fingerprint(), merged))
 
     def forget(self, key: str) -> None:
         """Remove the record under ``key`` (a run that wrote something or could not finish)."""
