@@ -228,12 +228,12 @@ def find_workbooks(paths: Sequence[str | Path]) -> list[Path]:
 
 
 def _is_kommun(path: Path) -> bool:
-    """A municipality workbook has the tblCentrala table (checked cheaply via the reader)."""
-    try:
-        with open_workbook(path) as r:
-            return r.find_table(S.T.CENTRALA.name) is not None
-    except Exception:  # noqa: BLE001 - unreadable files are reported by the loader
-        return False
+    """A municipality workbook has the tblCentrala table (checked cheaply via the reader; an
+    unreadable file is not one: the loader reports it)."""
+    reader = _reader_if_committee(path)
+    if isinstance(reader, WorkbookReader):
+        reader.close()
+    return reader is False
 
 
 def _reader_if_committee(path: Path) -> WorkbookReader | Literal[False] | None:
@@ -272,7 +272,9 @@ def refresh(
 
     With a ``cache``, a refresh that finds every workbook byte for byte as a full check with
     the same arguments and program left them, when that check had nothing to write, reuses its
-    report instead of checking again (:func:`_refresh_reusing`; ``reused_from`` says so)."""
+    report instead of checking again (:func:`_refresh_reusing`; ``reused_from`` says so); a full
+    check reuses a committee workbook's last read when nothing the loader reads has changed
+    (:func:`_read_key`), and the safety gate does not parse XML content parsed before."""
     with collector_paused():
         if cache is not None and write:
             return _refresh_reusing(cache, paths, kommun, backups=backups, progress=progress,
