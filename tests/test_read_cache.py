@@ -269,3 +269,20 @@ def test_a_record_of_well_formed_content_is_trusted_only_when_private_and_this_p
     monkeypatch.setattr(run_cache, "_WELLFORMED_MAX", 3)
     cache.remember_wellformed(["d" * 40])  # grown past the bound: starts again
     assert cache.wellformed() == {"d" * 40}
+
+
+def test_records_of_reads_not_written_for_long_are_removed(tmp_path: Path) -> None:
+    import os
+    import time
+
+    from workbook_templates.files import run_cache
+
+    cache = RunCache(tmp_path / "cache")
+    assert cache.save_read(tmp_path / "gone.xlsx", "k1", {"read": 1})
+    old = cache._read_path(tmp_path / "gone.xlsx")
+    past = time.time() - (run_cache._READ_DAYS + 1) * 86_400
+    os.utime(old, (past, past))
+    assert cache.save_read(tmp_path / "here.xlsx", "k2", {"read": 2})
+    assert not old.exists()
+    assert cache.load_read(tmp_path / "here.xlsx", "k2") == {"read": 2}
+    assert cache.load_read(tmp_path / "here.xlsx", "k1") is None  # another key: not this read

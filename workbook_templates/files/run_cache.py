@@ -28,6 +28,7 @@ import pickle
 import stat
 import sys
 import tempfile
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,8 @@ _OWN_PACKAGES = ("engine", "workbook_templates", "addin")
 _LIBRARIES = ("python_calamine", "lxml", "openpyxl")  # openpyxl: the writer's formula translator
 #: digests of well-formed XML content kept at most (about 60 bytes each)
 _WELLFORMED_MAX = 200_000
+#: a workbook's kept read not written again for this many days is removed
+_READ_DAYS = 60
 
 
 @dataclass(frozen=True)
@@ -233,8 +236,22 @@ class RunCache:
 
     def save_read(self, workbook: Path, key: str, payload: object) -> bool:
         """Keep ``payload``, what was read from ``workbook`` under ``key`` (replacing the
-        workbook's earlier record); False when it could not be written."""
-        return self._save(self._read_path(workbook), (_FORMAT, key, payload))
+        workbook's earlier record); False when it could not be written. Records not written for
+        :data:`_READ_DAYS` days are removed (workbooks moved or gone; an unchanged workbook
+        whose record goes is read once more)."""
+        saved = self._save(self._read_path(workbook), (_FORMAT, key, payload))
+        if saved:
+            self._prune_reads()
+        return saved
+
+    def _prune_reads(self) -> None:
+        limit = time.time() - _READ_DAYS * 86_400
+        with contextlib.suppress(OSError), os.scandir(self.folder) as entries:
+            for entry in entries:
+                if entry.name.startswith("read-") and entry.name.endswith(".pickle"):
+                    with contextlib.suppress(OSError):
+                        if entry.stat(follow_symlinks=False).st_mtime < limit:
+                            os.unlink(entry.path)
 
     # XML content known to parse well-formed ----------------------------------------------
     def _wellformed_path(self) -> Path:
