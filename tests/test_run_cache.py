@@ -74,14 +74,86 @@ def test_the_second_unchanged_run_reuses_the_full_check(folder: Path, cache: Run
     assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == data  # untouched
 
 
-def test_a_run_that_wrote_is_not_reused(pristine: Path, tmp_path: Path, cache: RunCache,
-                                        calls: Calls) -> None:
+def _files(folder: Path) -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def _habit(folder: Path, habit: str) -> None:
+    """What controllers do to the example set before a night's refresh."""
+    from tests.bad_inputs import CASES, break_workbook
+
+    if habit == "kopia i mappen":  # one committee in two workbooks: neither counts
+        shutil.copy(folder / "social.xlsx", folder / "social - Kopia.xlsx")
+    elif habit != "som skapad":
+        case = next(c for c in CASES if c.name == habit)
+        break_workbook(folder / ("kommun.xlsx" if case.target == "kommun" else "social.xlsx"),
+                       case)
+
+
+@pytest.mark.parametrize("habit", ["som skapad", "kopia i mappen", "text_in_amount",
+                                   "one_unit_costs_positive", "error_value_div0"])
+def test_the_run_after_a_write_reuses_what_a_full_check_reports(
+        habit: str, pristine: Path, tmp_path: Path, cache: RunCache, calls: Calls) -> None:
+    """A refresh that wrote leaves each workbook as a check of it would find it (nothing to
+    write): the next run reuses the report such a check gives, and a real full check, run after
+    it, reports exactly the same (statuses, findings, changes, backups, figures, exit code)."""
     d = tmp_path / "k"
     shutil.copytree(pristine, d)
-    assert {f.status for f in refresh([d], cache=cache).files} == {"written"}
-    assert refresh([d], cache=cache).reused_from is None  # a full check: it found them unchanged
-    assert refresh([d], cache=cache).reused_from is not None
-    assert calls.n == 2
+    _habit(d, habit)
+    wrote = refresh([d], cache=cache)
+    assert any(f.written for f in wrote.files) and wrote.reused_from is None
+    data = _files(d)
+    reused = refresh([d], cache=cache)
+    assert calls.n == 1 and reused.reused_from is not None and reused.outputs is None
+    assert _files(d) == data  # untouched
+    full = refresh([d])  # no cache: checks and reads everything
+    assert full.reused_from is None and not any(f.written for f in full.files)
+    assert {f.status for f in full.files} <= {"unchanged", "input-errors"}
+    _same_report(reused, full)
+    assert [f.written for f in reused.files] == [f.written for f in full.files]
+    assert reused.summary() == full.summary()
+    assert _files(d) == data
+
+
+def test_a_run_whose_write_failed_is_not_reused(pristine: Path, tmp_path: Path,
+                                                cache: RunCache, calls: Calls) -> None:
+    """A workbook whose write was refused (here its Kontroll sheet renamed) is an error a
+    check would report again, with the other workbooks possibly written meanwhile: the next run
+    checks everything."""
+    import openpyxl
+
+    d = tmp_path / "k"
+    shutil.copytree(pristine, d)
+    wb = openpyxl.load_workbook(d / "social.xlsx")
+    wb["Kontroll"].title = "Kontroll gammal"
+    wb.save(d / "social.xlsx")
+    first = refresh([d], cache=cache)
+    assert {f.path.name: f.status for f in first.files}["social.xlsx"] == "error"
+    assert any(f.written for f in first.files)
+    assert refresh([d], cache=cache).reused_from is None and calls.n == 2
+
+
+def test_a_workbook_saved_right_after_its_write_is_checked(pristine: Path, tmp_path: Path,
+                                                           cache: RunCache,
+                                                           monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    """Someone saves a workbook between the refresh's write and the end of the run: what is
+    there now is not what the run wrote, so the run is not recorded and the next one reads it."""
+    d = tmp_path / "k"
+    shutil.copytree(pristine, d)
+    real = R.write_owned
+
+    def then_saved(path: Path, *a: object, **k: object) -> R.FileReport:
+        got = real(path, *a, **k)
+        if path.name == "social.xlsx":
+            _touch_bytes(path)
+        return got
+
+    monkeypatch.setattr(R, "write_owned", then_saved)
+    assert any(f.written for f in refresh([d], cache=cache).files)
+    monkeypatch.setattr(R, "write_owned", real)
+    again = refresh([d], cache=cache)
+    assert again.reused_from is None  # checked, not reused
 
 
 def _touch_bytes(path: Path) -> None:

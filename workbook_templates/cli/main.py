@@ -137,8 +137,8 @@ def _print_summary(report: RefreshReport, columns: list[str] | None = None) -> N
         log.warning(banner(report.saknas))
     if report.reused_from:  # shown with --quiet too: the nightly log says what was not redone
         log.warning(f"Ingen arbetsbok har ändrats sedan den fullständiga kontrollen "
-                 f"{report.reused_from}, som inte hade något att skriva; dess resultat gäller "
-                 "och ingenting skrevs (--no-cache kontrollerar allt igen).")
+                    f"{report.reused_from}, som lämnade alla resultat aktuella; dess resultat "
+                    "gäller och ingenting skrevs (--no-cache kontrollerar allt igen).")
     summary = report.summary()
     if summary is not None:
         columns = columns or list(summary.years)

@@ -2,11 +2,12 @@
 reuse it (issue 17; ``kommunbudget refresh`` without ``--no-cache``).
 
 A refresh is a function of the workbooks' bytes, the command's arguments and the program: when
-none of them has changed since a full refresh found nothing to write, the same refresh would
-again find nothing to write and report the same. :class:`RunCache` keeps, per set of arguments,
-the :class:`State` of that full check (every workbook's content hash, the workbooks found, the
-program's fingerprint) and what it reported; a later run that sees the same state reuses the
-report and touches no workbook. Anything that could make the outcome differ is part of the
+none of them has changed since a full refresh left the workbooks up to date (it found nothing to
+write, or its writes all went through), the same refresh would find nothing to write and report
+what a check of those bytes reports. :class:`RunCache` keeps, per set of arguments, the
+:class:`State` the full check left (every workbook's content hash, the workbooks found, the
+program's fingerprint) and that report (``refresh._left_as_checked``); a later run that sees the
+same state reuses the report and touches no workbook. Anything that could make the outcome differ is part of the
 state or makes it unusable (:func:`state` returns ``None``): a workbook open in Excel or
 LibreOffice, a refresh under way (its lock) or killed (its temp files), a link, a file that is not
 writable, or one that cannot be read.
@@ -56,7 +57,7 @@ class State:
     workbook's path and content (in the order found)."""
 
     program: str
-    files: tuple[tuple[str, str], ...]  # (absolute path, blake2b of the bytes)
+    files: tuple[tuple[str, str], ...]  # (absolute path, fileops.content_digest of the bytes)
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,7 @@ def state(files: Sequence[Path]) -> State | None:
             return None
         try:
             with open(path, "rb") as f:
-                digest = hashlib.blake2b(f.read()).hexdigest()
+                digest = fileops.content_digest(f.read())
         except OSError:
             return None
         out.append((str(path.absolute()), digest))

@@ -140,6 +140,9 @@ class WriteResult:
     #: blake2b of each XML part the write replaced, as the verification parsed it well-formed
     #: with the safety gate's parser (the gate need not parse that content again)
     wellformed: tuple[str, ...] = ()
+    #: :func:`fileops.content_digest` of the file as this write left it (``written``: the bytes
+    #: written and verified; ``unchanged``: the bytes found); None for any other status
+    digest: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -2150,7 +2153,7 @@ def _write_locked(
             "i Excel och spara den som Excel-arbetsbok. Inget i filen ändrades."
         )
     if plan.data is None:
-        return WriteResult(shown, WriteStatus.UNCHANGED)
+        return WriteResult(shown, WriteStatus.UNCHANGED, digest=fileops.content_digest(data))
     changed_sheets = tuple(p.name for p in plan.changed)
     changed_cells = sum(p.changed_cells for p in plan.changed)
     changes = tuple(ch for p in plan.changed for ch in p.changes)
@@ -2214,4 +2217,5 @@ def _write_locked(
         changes=changes,
         changes_omitted=changed_cells - len(changes),
         wellformed=tuple(parsed),
+        digest=fileops.content_digest(plan.data),
     )

@@ -83,6 +83,9 @@ class FileReport:
     open_in_excel: bool = False
     #: this run replaced the file (status ``written``, or ``input-errors`` after a write)
     written: bool = False
+    #: :func:`fileops.content_digest` of the file as this run's write left it, when the write
+    #: went through (written or unchanged) without a finding of its own; else None
+    left_as: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {"path": str(self.path), "role": self.role, "status": self.status,
@@ -271,8 +274,9 @@ def refresh(
     results are identical, in the same order.
 
     With a ``cache``, a refresh that finds every workbook byte for byte as a full check with
-    the same arguments and program left them, when that check had nothing to write, reuses its
-    report instead of checking again (:func:`_refresh_reusing`; ``reused_from`` says so); a full
+    the same arguments and program left them, when that check's writes went through without a
+    finding of their own, reuses its report (as a check of those bytes would give it: nothing
+    to write) instead of checking again (:func:`_refresh_reusing`; ``reused_from`` says so); a full
     check reuses a committee workbook's last read when nothing the loader reads has changed
     (:func:`_read_key`), and the safety gate does not parse XML content parsed before."""
     with collector_paused():
@@ -318,9 +322,10 @@ def _refresh_reusing(cache: RunCache, paths: Sequence[str | Path], kommun: str |
     """A refresh that reuses the report of the last full check when nothing it depends on has
     changed since (:mod:`workbook_templates.files.run_cache`): the same arguments, the same
     program, the same workbooks found, each with the same bytes, none open in an office program,
-    locked by a refresh, a link or read-only. Otherwise the full check, whose report is kept
-    when it wrote nothing and every workbook was unchanged (or had only input errors) and stayed
-    byte for byte as it was before the check."""
+    locked by a refresh, a link or read-only. Otherwise the full check, whose outcome is kept
+    as what a check of the workbooks as it left them reports (:func:`_left_as_checked`): when
+    every write went through without a finding of its own and every workbook is still what the
+    run wrote or found unchanged. So the run after a refresh that wrote reuses too."""
     say = progress or (lambda _msg: None)
     key = cache.key(["refresh", f"backups={backups}",
                      f"kommun={os.path.abspath(kommun) if kommun is not None else ''}",
@@ -337,18 +342,47 @@ def _refresh_reusing(cache: RunCache, paths: Sequence[str | Path], kommun: str |
                       cache=cache)
     if before is None:
         return report
-    checked = {p for p, _ in before.files}
-    reusable = (not report.failed and report.outputs is not None
-                and {str(r.path.absolute()) for r in report.files} == checked
-                and all(r.status in ("unchanged", "input-errors") and not r.written
-                        and not r.open_in_excel for r in report.files))
-    if reusable and run_cache.state(files) == before:
-        cache.save(key, Record(before, datetime.now().astimezone().isoformat(timespec="seconds"),
-                               _Reusable(report.files, report.findings, report.saknas,
+    after = run_cache.state(files)
+    left = _left_as_checked(report, before, after)
+    if left is not None and after is not None:
+        cache.save(key, Record(after, datetime.now().astimezone().isoformat(timespec="seconds"),
+                               _Reusable(left, report.findings, report.saknas,
                                          report.summary(), report.complete)))
     else:
         cache.forget(key)
     return report
+
+
+def _left_as_checked(report: RefreshReport, before: run_cache.State,
+                     after: run_cache.State | None) -> list[FileReport] | None:
+    """The file reports a full check of the workbooks as ``report``'s run left them would give,
+    when that is known without checking again; else None (the run is not recorded).
+
+    Known when the run read and computed everything (not failed, outputs made), its files are
+    the ones found before it, and every write went through without a finding of its own
+    (status written, unchanged or input-errors; none open in Excel), and each file is now
+    (``after``) byte for byte what that write left: the bytes it wrote and verified, or found
+    unchanged. A check of those bytes reads the same input (a write replaces only the sheets a
+    refresh writes, which the loader never reads), computes the same outputs, and finds each
+    owned sheet holding them (the writer's idempotence): each file ``unchanged`` (or
+    ``input-errors``), nothing written, no change, no backup, the same findings. A run during
+    which anyone else saved a workbook leaves another digest than its write's and is not
+    recorded. ``tests/test_run_cache.py`` holds such a report equal to a full check's."""
+    if after is None or report.failed or report.outputs is None:
+        return None
+    now = dict(after.files)
+    if set(now) != {p for p, _ in before.files} or \
+            {str(r.path.absolute()) for r in report.files} != set(now):
+        return None
+    left: list[FileReport] = []
+    for r in report.files:
+        if r.status not in ("written", "unchanged", "input-errors") or r.open_in_excel \
+                or r.left_as is None or now[str(r.path.absolute())] != r.left_as:
+            return None
+        left.append(replace(r, status="unchanged" if r.status == "written" else r.status,
+                            findings=list(r.findings), backup=None, changes=[],
+                            changes_omitted=0, written=False))
+    return left
 
 
 @contextlib.contextmanager
@@ -975,7 +1009,8 @@ def write_owned(path: Path, role: str, sheets: dict[str, list[list[object]]], ba
                     list(result.changes), result.changes_omitted,
                     open_in_excel=result.status is WriteStatus.SKIPPED
                     and bool(excel_owner_files(path)),
-                    written=result.status is WriteStatus.WRITTEN)
+                    written=result.status is WriteStatus.WRITTEN,
+                    left_as=result.digest if result.ok and not result.findings else None)
     if result.status is WriteStatus.ERROR and not result.findings:
         fr.findings.append(Finding("IN", Severity.ERROR, "Arbetsboken kunde inte skrivas.",
                                    location=Location(workbook=path.name)))
