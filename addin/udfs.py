@@ -17,6 +17,7 @@ contradicts its line (a cost line above zero, an income line below zero) is refu
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from itertools import repeat
@@ -72,10 +73,55 @@ _CODES: dict[str, str] = {}
 _NONE = repeat(None)
 
 
+#: (labels, amounts) as Excel gave them -> what :func:`_statement` made of them; emptied when
+#: full (a statement of 40 lines is about 40 kB)
+_STATEMENTS: dict[tuple, tuple[Statement, tuple[str, ...]]] = {}
+_STATEMENTS_MAX = 128
+_PLAIN_CELLS = frozenset({float, str, type(None)})
+
+
+def _statement_key(rader: list[list[object]], belopp: list[list[object]]) -> tuple | None:
+    """The arguments as a key, when every cell is a number, a text or blank (anything else,
+    e.g. an error value, is left to the full path), and no amount is -0.0 (equal to 0.0 as a
+    key, but it keeps its own sign). Equal keys are equal arguments, type for type."""
+    key = (tuple(map(tuple, rader)), tuple(map(tuple, belopp)))
+    plain = _PLAIN_CELLS.issuperset
+    for row in key[0]:
+        if not plain(map(type, row)):
+            return None
+    for row in key[1]:
+        if not plain(map(type, row)):
+            return None
+        if 0.0 in row and any(type(v) is float and v == 0.0 and math.copysign(1.0, v) < 0
+                              for v in row):
+            return None
+    return key
+
+
 def _statement(rader: object, belopp: object) -> tuple[Statement, list[str]]:
     """Read labels and amounts as Excel gives them and compute every part. Raises
-    :class:`UdfInputError` for bad input or an inconsistent statement."""
+    :class:`UdfInputError` for bad input or an inconsistent statement.
+
+    A function of its arguments alone: the statement made of arguments seen before (Excel
+    recalculates a sheet with the same ranges again and again, and several functions often
+    take the same two ranges) is taken from :data:`_STATEMENTS`, never changed by its users
+    (frozen; the functions only read it)."""
     rader, belopp = rows_of(rader), rows_of(belopp)
+    key = _statement_key(rader, belopp)
+    if key is not None:
+        known = _STATEMENTS.get(key)
+        if known is not None:
+            return known[0], list(known[1])
+    st, texts = _compute_statement(rader, belopp)
+    if key is not None:
+        if len(_STATEMENTS) >= _STATEMENTS_MAX:
+            _STATEMENTS.clear()
+        _STATEMENTS[key] = (st, tuple(texts))
+    return st, texts
+
+
+def _compute_statement(rader: list[list[object]], belopp: list[list[object]]
+                       ) -> tuple[Statement, list[str]]:
     check_errors(rader, "rader")
     check_errors(belopp, "belopp")
     labels = as_column(rader, "rader")

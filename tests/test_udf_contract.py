@@ -316,3 +316,84 @@ def test_a_currency_formatted_cell_is_read_as_its_double(xl: XlwingsWindows) -> 
                        cells([[2.675049]], currency=True))) == 2.68
     assert one(xl.call("KB_ARSBIDRAG", cell("Skatteinkomster"),
                        cells([[2.674951]], currency=True))) == 2.67
+
+
+# --- recalculation: a statement made once per distinct pair of ranges ---------------------------
+
+STATEMENT_FUNCS = ("KB_VERKSAMHETSBIDRAG", "KB_ARSBIDRAG", "KB_RESULTAT", "KB_OVERSKOTT",
+                   "KB_INVERKAN_LIKVIDITET", "KB_RESULTATRAKNING", "KB_FINANSIERINGSDEL")
+# argument pairs a sheet might hold; the variants differ by one cell, a sign of zero, a type
+_VARIANTS: list[tuple[list[object], list[list[object]]]] = [
+    (RADER, BELOPP),
+    (RADER, [[151.0, 160.0], *BELOPP[1:]]),  # one amount changed
+    (RADER, [[0.0, 160.0], *BELOPP[1:]]),  # an income of zero …
+    (RADER, [[-0.0, 160.0], *BELOPP[1:]]),  # … and of minus zero (it keeps its own sign)
+    (RADER, [[150.0, 160.0], [-0.0, -610.0], *BELOPP[2:]]),  # a cost of minus zero
+    (RADER, [[150.0, "150"], *BELOPP[1:]]),  # a number typed as text: refused
+    (RADER, [[150.0, "#REF!"], *BELOPP[1:]]),  # an error value: refused
+    (["Verksamhetsinkomster", "RR.VU", *RADER[2:]], BELOPP),  # a label as a code: the same
+    (["Verksamhetsinkomster", "Verksamhetsutgiftr", *RADER[2:]], BELOPP),  # a typo: refused
+    (FD_RADER, [[v] for v in FD_BELOPP]),
+]
+
+
+def _udfs_module() -> Any:
+    import sys
+
+    return sys.modules["addin.udfs"]
+
+
+def _outcome(xl: XlwingsWindows, func: str, variant: int) -> str:
+    rader, belopp = _VARIANTS[variant]
+    return repr(xl.call(func, column(rader), cells(belopp)))  # repr: -0.0 is not 0.0
+
+
+def test_a_recalculation_gives_what_a_first_calculation_gives(xl: XlwingsWindows) -> None:
+    """Any order of calls over the variants gives, call for call, what each gives computed
+    afresh (the kept statements emptied first): the keeping never changes a result."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    kept = _udfs_module()._STATEMENTS
+    fresh: dict[tuple[str, int], str] = {}
+    for func in STATEMENT_FUNCS:
+        for i in range(len(_VARIANTS)):
+            kept.clear()
+            fresh[func, i] = _outcome(xl, func, i)
+    assert fresh["KB_ARSBIDRAG", 0] == repr([[140.0, 160.0]])
+    assert fresh["KB_ARSBIDRAG", 1] == repr([[141.0, 160.0]])
+    assert "#KB" in fresh["KB_ARSBIDRAG", 5] and "#KB" in fresh["KB_ARSBIDRAG", 8]
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.lists(st.tuples(st.sampled_from(STATEMENT_FUNCS),
+                              st.integers(0, len(_VARIANTS) - 1)), min_size=1, max_size=12))
+    def calls(sequence: list[tuple[str, int]]) -> None:
+        kept.clear()
+        for func, i in sequence:
+            assert _outcome(xl, func, i) == fresh[func, i], (func, i)
+
+    calls()
+
+
+def test_functions_over_the_same_ranges_compute_the_statement_once(
+        xl: XlwingsWindows, monkeypatch: pytest.MonkeyPatch) -> None:
+    udfs = _udfs_module()
+    made: list[int] = []
+    real = udfs._compute_statement
+
+    def counting(*args: object) -> object:
+        made.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(udfs, "_compute_statement", counting)
+    udfs._STATEMENTS.clear()
+    for func in ("KB_ARSBIDRAG", "KB_RESULTAT", "KB_RESULTATRAKNING", "KB_ARSBIDRAG"):
+        xl.call(func, column(RADER), cells(BELOPP))
+    assert xl.call("KB_NYCKELTAL", "Vuosikate, €/asukas", column(RADER), cells(BELOPP),
+                   cell(10.0)) == [[14.0, 16.0]]  # årsbidrag 140 and 160 per 10 invånare
+    assert len(made) == 1
+    xl.call("KB_ARSBIDRAG", column(RADER), cells([[151.0, 160.0], *BELOPP[1:]]))
+    assert len(made) == 2  # other amounts: computed
+    xl.call("KB_ARSBIDRAG", column(RADER), cells([[150.0, "#REF!"], *BELOPP[1:]]))
+    xl.call("KB_ARSBIDRAG", column(RADER), cells([[150.0, "#REF!"], *BELOPP[1:]]))
+    assert len(made) == 4  # an error value: every call takes the full path (and is refused)
