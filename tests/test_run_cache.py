@@ -115,6 +115,17 @@ def test_the_run_after_a_write_reuses_what_a_full_check_reports(
     assert _files(d) == data
 
 
+def test_a_run_that_wrote_in_worker_processes_is_reused_alike(
+        pristine: Path, tmp_path: Path, cache: RunCache, calls: Calls) -> None:
+    """With --jobs 2 the writes run in worker processes: what they left is known alike."""
+    d = tmp_path / "k"
+    shutil.copytree(pristine, d)
+    assert any(f.written for f in refresh([d], cache=cache, jobs=2).files)
+    reused = refresh([d], cache=cache, jobs=2)
+    assert calls.n == 1 and reused.reused_from is not None
+    _same_report(reused, refresh([d]))
+
+
 def test_a_run_whose_write_failed_is_not_reused(pristine: Path, tmp_path: Path,
                                                 cache: RunCache, calls: Calls) -> None:
     """A workbook whose write was refused (here its Kontroll sheet renamed) is an error a
