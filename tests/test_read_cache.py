@@ -266,7 +266,7 @@ def test_a_record_of_well_formed_content_is_trusted_only_when_private_and_this_p
     monkeypatch.setattr(run_cache, "_PROGRAM", ["another program"])
     assert cache.wellformed() == frozenset()
     monkeypatch.setattr(run_cache, "_PROGRAM", [])
-    monkeypatch.setattr(run_cache, "_WELLFORMED_MAX", 3)
+    monkeypatch.setattr(run_cache, "_KNOWN_MAX", 3)
     cache.remember_wellformed(["d" * 40])  # grown past the bound: starts again
     assert cache.wellformed() == {"d" * 40}
 

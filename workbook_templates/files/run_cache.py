@@ -45,8 +45,8 @@ _FORMAT = 1
 #: the packages whose code decides a refresh, and the libraries that read and write for it
 _OWN_PACKAGES = ("engine", "workbook_templates", "addin")
 _LIBRARIES = ("python_calamine", "lxml", "openpyxl")  # openpyxl: the writer's formula translator
-#: digests of well-formed XML content kept at most (about 60 bytes each)
-_WELLFORMED_MAX = 200_000
+#: keys kept at most in a record of what is known about content (about 60 bytes each)
+_KNOWN_MAX = 200_000
 #: a workbook's kept read not written again for this many days is removed
 _READ_DAYS = 60
 
@@ -254,33 +254,47 @@ class RunCache:
                         if entry.stat(follow_symlinks=False).st_mtime < limit:
                             os.unlink(entry.path)
 
-    # XML content known to parse well-formed ----------------------------------------------
-    def _wellformed_path(self) -> Path:
-        return self.folder / "wellformed.pickle"
-
-    def wellformed(self) -> frozenset[str]:
-        """blake2b digests of XML content this program's safety gate or verification parsed
-        well-formed (``safety.inspect_workbook(known_wellformed=...)``); empty when there is no
-        usable record (none, unreadable, not private to this user, another program)."""
-        got = self._load(self._wellformed_path())
+    # what this program has established about content, by key ------------------------------
+    def _known(self, kind: str) -> frozenset[str]:
+        got = self._load(self.folder / f"{kind}.pickle")
         if not (isinstance(got, tuple) and len(got) == 3 and got[0] == _FORMAT
                 and got[1] == program_fingerprint() and isinstance(got[2], frozenset)
                 and all(type(d) is str for d in got[2])):
             return frozenset()
         return got[2]
 
-    def remember_wellformed(self, digests: Iterable[str]) -> None:
-        """Add ``digests`` (content just parsed well-formed) to the record; a record grown past
-        :data:`_WELLFORMED_MAX` starts again from these. Nothing happens when it cannot be
-        written (two runs at once may each keep only their own: then a part is parsed again)."""
-        new = frozenset(digests)
+    def _remember(self, kind: str, keys: Iterable[str]) -> None:
+        new = frozenset(keys)
         if not new:
             return
-        known = self.wellformed()
+        known = self._known(kind)
         if new <= known:
             return
-        merged = known | new if len(known) + len(new) <= _WELLFORMED_MAX else new
-        self._save(self._wellformed_path(), (_FORMAT, program_fingerprint(), merged))
+        merged = known | new if len(known) + len(new) <= _KNOWN_MAX else new
+        self._save(self.folder / f"{kind}.pickle", (_FORMAT, program_fingerprint(), merged))
+
+    def wellformed(self) -> frozenset[str]:
+        """blake2b digests of XML content this program's safety gate or verification parsed
+        well-formed (``safety.inspect_workbook(known_wellformed=...)``); empty when there is no
+        usable record (none, unreadable, not private to this user, another program)."""
+        return self._known("wellformed")
+
+    def remember_wellformed(self, digests: Iterable[str]) -> None:
+        """Add ``digests`` (content just parsed well-formed) to the record; a record grown past
+        :data:`_KNOWN_MAX` starts again from these. Nothing happens when it cannot be
+        written (two runs at once may each keep only their own: then a part is parsed again)."""
+        self._remember("wellformed", digests)
+
+    def unchanged_sheets(self) -> frozenset[str]:
+        """Keys of owned sheets this program found holding, or wrote and verified to hold, what
+        a write would write (``xlsx_writer.write_cells(known_unchanged=...)``); empty when there
+        is no usable record, as for :meth:`wellformed`."""
+        return self._known("unchanged-sheets")
+
+    def remember_unchanged_sheets(self, keys: Iterable[str]) -> None:
+        """Add ``keys`` (a write's ``unchanged_keys``) to the record, as
+        :meth:`remember_wellformed`."""
+        self._remember("unchanged-sheets", keys)
 
     def forget(self, key: str) -> None:
         """Remove the record under ``key`` (a run that wrote something or could not finish)."""

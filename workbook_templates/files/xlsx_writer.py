@@ -143,6 +143,9 @@ class WriteResult:
     #: :func:`fileops.content_digest` of the file as this write left it (``written``: the bytes
     #: written and verified; ``unchanged``: the bytes found); None for any other status
     digest: str | None = None
+    #: keys (:func:`_verdict_key`) of owned sheets found holding, or written and verified to
+    #: hold, what was written: a later write of the same with the same key changes nothing
+    unchanged_keys: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -1243,6 +1246,45 @@ _UTF8_DECL = re.compile(rb"""\sencoding\s*=\s*["']utf-8["']""", re.I)
 _ROW_RE_B = re.compile(rb'<row r="([0-9]+)"[^>]*?(?:/>|>.*?</row>)', re.S)
 
 
+def _verdict_parts(zf: zipfile.ZipFile, wb_part: str) -> set[str]:
+    """The parts a sheet's verdict depends on besides the sheet: the workbook's relationships
+    and the shared strings they name."""
+    parts = {rels_path(wb_part)}
+    parts.update(r.target for r in read_rels(zf, wb_part).values() if r.type == "sharedStrings")
+    return parts
+
+
+def _verdict_context(zf: zipfile.ZipFile, wb_part: str) -> bytes:
+    """blake2b of the parts of :func:`_verdict_parts` (a missing one as missing)."""
+    h = hashlib.blake2b(digest_size=20)
+    names = set(zf.namelist())
+    for part in sorted(_verdict_parts(zf, wb_part)):
+        h.update(part.encode() + b"\0")
+        h.update(hashlib.blake2b(zf.read(part), digest_size=20).digest() if part in names
+                 else b"-")
+    return h.digest()
+
+
+def _verdict_what(context: bytes, upd: dict[int, _RowCells],
+                  rects: Sequence[tuple[int, int, int, int]]) -> bytes:
+    """The part of a verdict key that is not the sheet: the context and the write (its rows,
+    given as numbers, texts, booleans and blanks only, whose ``repr`` is exact: Decimal's
+    keeps its exponent, a float's reads back as it, ``-0.0`` is not ``0.0``)."""
+    h = hashlib.blake2b(context, digest_size=20)
+    h.update(repr(sorted(upd.items())).encode("utf-8", "surrogatepass"))
+    h.update(repr(list(rects)).encode())
+    return h.digest()
+
+
+def _verdict_key(what: bytes, sheet_xml: bytes) -> str:
+    """The key under which "this sheet holds what this write would write" is known: the write
+    and its context (:func:`_verdict_what`) and the sheet part's bytes. What the verdict of
+    :func:`_unchanged_raw` depends on is all in it, so equal keys give equal verdicts; a key
+    of a sheet as a verified write left it stands for that write's content."""
+    return hashlib.blake2b(what + hashlib.blake2b(sheet_xml, digest_size=20).digest(),
+                           digest_size=20).hexdigest()
+
+
 def _unchanged_raw(
     data: bytes,
     upd: dict[int, _RowCells],
@@ -1519,6 +1561,10 @@ class _Plan:
     changed: list[_SheetPatch]
     replaced: dict[str, bytes]
     removed: set[str]
+    #: verdict keys of the sheets found unchanged (known now)
+    found_keys: list[str] = field(default_factory=list)
+    #: verdict keys of the sheets this plan writes, true once the write is verified
+    written_keys: list[str] = field(default_factory=list)
 
 
 _PLAIN_TYPES = frozenset((Decimal, str, int, type(None)))
@@ -1602,11 +1648,17 @@ def _plan(
     max_changes: int | None = None,
     *,
     row_text: bool = True,
+    known_unchanged: Collection[str] | None = None,
 ) -> _Plan:
     """``max_changes``: how many changed cells to keep for the change report (None: all; the
     rest are counted in the patches' ``changed_cells``). ``row_text=False`` takes the element
-    path for every sheet (the equivalence tests hold the two equal)."""
+    path for every sheet (the equivalence tests hold the two equal). ``known_unchanged``: keys
+    (:func:`_verdict_key`) of sheets known to hold what would be written; a sheet whose key is
+    among them is unchanged without rendering its rows, and the plan says the keys it found or
+    will write (None: no keys are made)."""
     raw = _parse_zip(data)
+    found_keys: list[str] = []
+    written_keys: list[str] = []
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         # zipfile never inflates an entry past its declared size, so this bounds memory (a
         # zip bomb is refused here; workbook_templates/files/safety.py does the thorough check).
@@ -1615,6 +1667,7 @@ def _plan(
                 raise PackageError(f"{info.filename} declares {info.file_size} bytes")
         structure = workbook_structure(zf)
         shared = _shared_strings_loader(zf, structure.workbook_part)
+        context: list[bytes] = []  # what a verdict depends on besides the sheet (made once)
         replaced: dict[str, bytes] = {}
         removed: set[str] = set()
         changed: list[_SheetPatch] = []
@@ -1640,15 +1693,32 @@ def _plan(
             assert info is not None
             part_xml = zf.read(info.part)
             rp = None
+            what = None  # the verdict key without the sheet's bytes (None: no key made)
             if row_text:
                 try:
                     if not _has_tables(zf, info.part) and b"array" not in part_xml \
                             and b"shared" not in part_xml:
                         rects = clears.get(sheet_name, [])
                         upd = _rows_of(cells)
-                        same, render = _unchanged_raw(part_xml, upd, rects, shared)
-                        rp = _RowPatch(None, 0, [], []) if same else _patch_rows(
-                            part_xml, info.name, cells, rects, shared, room, upd, render)
+                        if known_unchanged is not None and (
+                                _plain(cells) if isinstance(cells, _Block)
+                                else set(map(type, cells.values())) <= _BULK_TYPES):
+                            if not context:
+                                context.append(_verdict_context(zf, structure.workbook_part))
+                            what = _verdict_what(context[0], upd, rects)
+                        if what is not None and _verdict_key(what, part_xml) in known_unchanged:
+                            rp = _RowPatch(None, 0, [], [])
+                            found_keys.append(_verdict_key(what, part_xml))
+                        else:
+                            same, render = _unchanged_raw(part_xml, upd, rects, shared)
+                            rp = _RowPatch(None, 0, [], []) if same else _patch_rows(
+                                part_xml, info.name, cells, rects, shared, room, upd, render)
+                            if what is not None:  # (nothing to change: also when the
+                                # rows' text differs but no cell's content does)
+                                if not rp.changed_cells:
+                                    found_keys.append(_verdict_key(what, part_xml))
+                                elif rp.xml is not None:
+                                    written_keys.append(_verdict_key(what, rp.xml))
                 except (_Fallback, etree.XMLSyntaxError, ValueError):
                     rp = None  # the element path below handles (or reports) it
             if rp is not None:
@@ -1661,6 +1731,7 @@ def _plan(
                     if room is not None:
                         room -= len(rp.changes)
                 continue
+            key_now = _verdict_key(what, part_xml) if what is not None else None
             ed = _SheetEditor(part_xml, shared)
             del part_xml
             cells = _cell_map(cells)
@@ -1704,8 +1775,12 @@ def _plan(
                 replaced[info.part] = ed.to_bytes()
                 changed.append(patch)
                 stale.update((info.sheet_id, a) for a in patch.lost_formulas)
+                if what is not None:
+                    written_keys.append(_verdict_key(what, replaced[info.part]))
+            elif key_now is not None:  # (the rows' text declined, e.g. a text kept as
+                found_keys.append(key_now)  # _x000D_: the element path's verdict, as sound)
         if not changed:
-            return _Plan(None, [], {}, set())
+            return _Plan(None, [], {}, set(), found_keys)
         if recalc_on_open:
             wb_xml = zf.read(structure.workbook_part)
             new_wb = _with_full_calc_on_load(wb_xml)
@@ -1713,9 +1788,12 @@ def _plan(
                 replaced[structure.workbook_part] = new_wb
         if stale:
             _prune_calc_chain(zf, structure, stale, replaced, removed)
+        if written_keys and _verdict_parts(zf, structure.workbook_part) & ({*replaced} | removed):
+            written_keys = []  # (a write changes neither) what the keys stand on changed
     package = _build_zip(raw, replaced, removed)
     # the parts are in the package now (verification reads them from the written file)
-    return _Plan(package, changed, dict.fromkeys(replaced, b""), removed)
+    return _Plan(package, changed, dict.fromkeys(replaced, b""), removed, found_keys,
+                 written_keys)
 
 
 class _TableHeaderConflict(Exception):
@@ -1955,6 +2033,7 @@ def write_cells(
     stale_lock_after: float = fileops.DEFAULT_STALE_AFTER,
     max_changes: int | None = None,
     read_version: fileops.ReadVersion | None = None,
+    known_unchanged: Collection[str] | None = None,
     _fail_after: str | None = None,
 ) -> WriteResult:
     """Patch cell values into the workbook at ``path``, losing nothing else.
@@ -1977,6 +2056,11 @@ def write_cells(
     ``error``: the results belong to the version read. A version that differs only in the
     sheets this write replaces (another refresh wrote them meanwhile; their content is this
     write's to decide) or in ``read_version.may_change`` is written.
+
+    ``known_unchanged``: keys of owned sheets known to hold what this write would write (the
+    ``unchanged_keys`` of earlier results, kept by the caller): such a sheet is not rendered
+    and compared again (None: no keys are made). The result's ``unchanged_keys`` are the keys
+    of the sheets it found unchanged or wrote and verified.
 
     ``_fail_after`` (tests only) raises :class:`SimulatedCrash` right after the named step of
     :data:`STEPS`, leaving the disk exactly as a crash at that point would.
@@ -2012,7 +2096,7 @@ def write_cells(
     try:
         with fileops.refresh_lock(target, stale_after=stale_lock_after):
             return _write_locked(target, norm, clears, backups, recalc_on_open, step, path,
-                                 max_changes, read_version)
+                                 max_changes, read_version, known_unchanged)
     except fileops.LockBusy as e:
         return WriteResult(
             path,
@@ -2084,6 +2168,7 @@ def _write_locked(
     shown: Path,
     max_changes: int | None = None,
     read_version: fileops.ReadVersion | None = None,
+    known_unchanged: Collection[str] | None = None,
 ) -> WriteResult:
     """Write ``path`` (a real file, links resolved); results and findings name ``shown``."""
 
@@ -2123,7 +2208,8 @@ def _write_locked(
             "Skrivskyddad) eller kör uppdateringen som en användare med skrivrätt."
         )
     try:
-        plan = _plan(data, norm, clears, recalc_on_open, max_changes)
+        plan = _plan(data, norm, clears, recalc_on_open, max_changes,
+                     known_unchanged=known_unchanged)
     except _MissingSheet as e:
         return refused(
             f"Bladet {e.sheet!r} saknas i arbetsboken, så resultatet kunde inte skrivas. "
@@ -2153,7 +2239,8 @@ def _write_locked(
             "i Excel och spara den som Excel-arbetsbok. Inget i filen ändrades."
         )
     if plan.data is None:
-        return WriteResult(shown, WriteStatus.UNCHANGED, digest=fileops.content_digest(data))
+        return WriteResult(shown, WriteStatus.UNCHANGED, digest=fileops.content_digest(data),
+                           unchanged_keys=tuple(plan.found_keys))
     changed_sheets = tuple(p.name for p in plan.changed)
     changed_cells = sum(p.changed_cells for p in plan.changed)
     changes = tuple(ch for p in plan.changed for ch in p.changes)
@@ -2218,4 +2305,5 @@ def _write_locked(
         changes_omitted=changed_cells - len(changes),
         wellformed=tuple(parsed),
         digest=fileops.content_digest(plan.data),
+        unchanged_keys=(*plan.found_keys, *plan.written_keys),
     )

@@ -993,14 +993,18 @@ def write_owned(path: Path, role: str, sheets: dict[str, list[list[object]]], ba
     ``read_version``: the version the results were computed from (:attr:`Run.versions`); a
     workbook saved since is not written (``error``, "ändrades efter att den lästes").
     ``cache``: told the content of the parts written, which the verification parsed (the next
-    run's safety gate need not parse them again)."""
+    run's safety gate need not parse them again), and the keys of the owned sheets found or
+    written holding these outputs; an owned sheet whose key it knows is not rendered and
+    compared again (``xlsx_writer.write_cells(known_unchanged=...)``)."""
     updates = {name: _owned_block(rows) for name, rows in sheets.items()}
     clear = {name: [S.OUTPUT_CLEAR] for name in sheets}
-    result: WriteResult = write_cells(path, updates, clear=clear, owned_sheets=list(sheets),
-                                      backups=backups, max_changes=MAX_CHANGES,
-                                      read_version=read_version)
-    if cache is not None and result.wellformed:
+    result: WriteResult = write_cells(
+        path, updates, clear=clear, owned_sheets=list(sheets), backups=backups,
+        max_changes=MAX_CHANGES, read_version=read_version,
+        known_unchanged=cache.unchanged_sheets() if cache is not None else None)
+    if cache is not None:
         cache.remember_wellformed(result.wellformed)
+        cache.remember_unchanged_sheets(result.unchanged_keys)
     status = result.status.value
     if result.status in (WriteStatus.WRITTEN, WriteStatus.UNCHANGED) and any(
             f.severity is Severity.ERROR for f in findings):
