@@ -86,6 +86,9 @@ class FileReport:
     #: :func:`fileops.content_digest` of the file as this run's write left it, when the write
     #: went through (written or unchanged) without a finding of its own; else None
     left_as: str | None = None
+    #: not written because of what the file is (another municipality workbook, e.g. an archive
+    #: copy): a check of the same bytes decides the same, whenever it runs
+    settled: bool = False
 
     def as_dict(self) -> dict[str, object]:
         return {"path": str(self.path), "role": self.role, "status": self.status,
@@ -362,7 +365,8 @@ def _left_as_checked(report: RefreshReport, before: run_cache.State,
     the ones found before it, and every write went through without a finding of its own
     (status written, unchanged or input-errors; none open in Excel), and each file is now
     (``after``) byte for byte what that write left: the bytes it wrote and verified, or found
-    unchanged. A check of those bytes reads the same input (a write replaces only the sheets a
+    unchanged. A file skipped for what it is (:attr:`FileReport.settled`: an archive copy of
+    the municipality workbook) is not written: it must be as it was before the run. A check of those bytes reads the same input (a write replaces only the sheets a
     refresh writes, which the loader never reads), computes the same outputs, and finds each
     owned sheet holding them (the writer's idempotence): each file ``unchanged`` (or
     ``input-errors``), nothing written, no change, no backup, the same findings. A run during
@@ -375,7 +379,14 @@ def _left_as_checked(report: RefreshReport, before: run_cache.State,
             {str(r.path.absolute()) for r in report.files} != set(now):
         return None
     left: list[FileReport] = []
+    was = dict(before.files)
     for r in report.files:
+        if r.settled and r.status == "skipped" and not r.written:
+            path = str(r.path.absolute())
+            if now[path] != was[path]:
+                return None
+            left.append(replace(r, findings=list(r.findings)))
+            continue
         if r.status not in ("written", "unchanged", "input-errors") or r.open_in_excel \
                 or r.left_as is None or now[str(r.path.absolute())] != r.left_as:
             return None
@@ -607,7 +618,7 @@ def read_and_compute(kommun: Path | TableSource,
             _name_workbook(n.findings, p)
         findings.extend(found)
         if n is None and not has_errors(found):  # another municipality workbook: not ours
-            reports.append(FileReport(p, "kommun", "skipped", found))
+            reports.append(FileReport(p, "kommun", "skipped", found, settled=True))
             continue
         if n is None:
             reports.append(FileReport(p, "nämnd", "refused", found))
