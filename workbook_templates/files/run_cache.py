@@ -7,10 +7,10 @@ write, or its writes all went through), the same refresh would find nothing to w
 what a check of those bytes reports. :class:`RunCache` keeps, per set of arguments, the
 :class:`State` the full check left (every workbook's content hash, the workbooks found, the
 program's fingerprint) and that report (``refresh._left_as_checked``); a later run that sees the
-same state reuses the report and touches no workbook. Anything that could make the outcome differ is part of the
-state or makes it unusable (:func:`state` returns ``None``): a workbook open in Excel or
-LibreOffice, a refresh under way (its lock) or killed (its temp files), a link, a file that is not
-writable, or one that cannot be read.
+same state reuses the report and touches no workbook. Anything that could make the outcome
+differ is part of the state or makes it unusable (:func:`state` returns ``None``): a workbook
+open in Excel or LibreOffice, a refresh under way (its lock) or killed (its temp files), a link,
+a file that is not writable, or one that cannot be read.
 
 The record is a pickle in the user's cache folder (``KOMMUNBUDGET_CACHE``, else
 ``$XDG_CACHE_HOME/kommunbudget``, ``~/.cache/kommunbudget``; ``%LOCALAPPDATA%`` on Windows),

@@ -366,10 +366,11 @@ def _left_as_checked(report: RefreshReport, before: run_cache.State,
     (status written, unchanged or input-errors; none open in Excel), and each file is now
     (``after``) byte for byte what that write left: the bytes it wrote and verified, or found
     unchanged. A file skipped for what it is (:attr:`FileReport.settled`: an archive copy of
-    the municipality workbook) is not written: it must be as it was before the run. A check of those bytes reads the same input (a write replaces only the sheets a
-    refresh writes, which the loader never reads), computes the same outputs, and finds each
-    owned sheet holding them (the writer's idempotence): each file ``unchanged`` (or
-    ``input-errors``), nothing written, no change, no backup, the same findings. A run during
+    the municipality workbook) is not written: it must be as it was before the run. A check
+    of those bytes reads the same input (a write replaces only the sheets a refresh writes,
+    which the loader never reads), computes the same outputs, and finds each owned sheet
+    holding them (the writer's idempotence): each file ``unchanged`` (or ``input-errors``),
+    nothing written, no change, no backup, the same findings. A run during
     which anyone else saved a workbook leaves another digest than its write's and is not
     recorded. ``tests/test_run_cache.py`` holds such a report equal to a full check's."""
     if after is None or report.failed or report.outputs is None:
@@ -381,7 +382,7 @@ def _left_as_checked(report: RefreshReport, before: run_cache.State,
     left: list[FileReport] = []
     was = dict(before.files)
     for r in report.files:
-        if r.settled and r.status == "skipped" and not r.written:
+        if r.settled:  # skipped, never written
             path = str(r.path.absolute())
             if now[path] != was[path]:
                 return None
