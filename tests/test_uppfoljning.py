@@ -446,3 +446,25 @@ def test_a_tasks_outturn_on_a_line_nothing_follows_up_is_said_at_the_row() -> No
                                                          (Severity.INFO, at[1])]
     assert "följs inte upp" in found[0].message and "RR.VB" in found[0].message
     assert "står inte i tablån" in found[1].message and "RR.AVS.PLAN" in found[1].message
+
+
+def test_lines_and_below_are_the_catalogues_walk() -> None:
+    """``_and_below`` (kept per catalogue and code since issue 17) is the depth-first walk of
+    the catalogue from the line, every time it is asked; an unknown code is itself alone."""
+    from engine.catalogue import catalogue
+    from engine.uppfoljning import _and_below
+
+    cat = catalogue()
+
+    def walk(code: str) -> list[str]:
+        out = [code]
+        for kid in cat.children(code):
+            out.extend(walk(kid))
+        return out
+
+    for _ in range(2):  # the second round is answered from what the first kept
+        for code in cat.lines:
+            assert list(_and_below(cat, code)) == walk(code)
+    assert list(_and_below(cat, "RR.VI")) == ["RR.VI", *(c for k in cat.children("RR.VI")
+                                                          for c in walk(k))]
+    assert _and_below(cat, "XX.OKAND") == ("XX.OKAND",)
