@@ -286,3 +286,84 @@ def test_records_of_reads_not_written_for_long_are_removed(tmp_path: Path) -> No
     assert not old.exists()
     assert cache.load_read(tmp_path / "here.xlsx", "k2") == {"read": 2}
     assert cache.load_read(tmp_path / "here.xlsx", "k1") is None  # another key: not this read
+
+
+# the read as the cache keeps it (workbook_templates.pipeline.read_record) -------------------
+
+def _exact(n) -> tuple:
+    """A read's tasks, type for type and each amount's sign, digits and exponent."""
+    return tuple((type(u), u.namn, u.namnd, u.finansiering, type(u.belopp), tuple(
+        (code, type(vals), tuple(None if v is None else (type(v), v.as_tuple()) for v in vals))
+        for code, vals in u.belopp.items())) for u in n.uppgifter)
+
+
+def _kept(n):
+    import pickle
+
+    from workbook_templates.pipeline import read_record
+
+    return read_record.unpack(pickle.loads(pickle.dumps(read_record.pack(n),
+                                                        protocol=pickle.HIGHEST_PROTOCOL)))
+
+
+def test_a_kept_read_is_the_read_it_was_type_for_type(folder: Path) -> None:
+    from workbook_templates.pipeline import read_record
+
+    for path in _committees(folder):
+        n = read_namnd(path, read_kolumner(open_workbook(folder / "kommun.xlsx"), []))
+        assert n.uppgifter and type(read_record.pack(n)) is tuple  # packed, not kept as it is
+        back = _kept(n)
+        assert back == n
+        assert _exact(back) == _exact(n)
+
+
+def test_amounts_of_every_form_are_kept_exactly() -> None:
+    from decimal import Decimal
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from engine.budget import Finansiering, Uppgift
+    from workbook_templates.pipeline.loader import NamndInput
+
+    amounts = st.one_of(
+        st.none(),
+        st.decimals(allow_nan=False, allow_infinity=False, places=None),
+        st.sampled_from([Decimal("-0.00"), Decimal("0"), Decimal("1E+3"), Decimal("-5.10"),
+                         Decimal("NaN"), Decimal("-Infinity")]))
+    tasks = st.lists(st.builds(
+        Uppgift, st.text(), st.text(), st.sampled_from(list(Finansiering)),
+        st.dictionaries(st.text(), st.lists(amounts, max_size=6).map(tuple), max_size=5)),
+        max_size=6)
+
+    @settings(max_examples=300, deadline=None)
+    @given(tasks)
+    def check(ups: list) -> None:
+        n = NamndInput(Path("n.xlsx"), "Nämnd", uppgifter=ups)
+        back = _kept(n)
+        assert back is not None and back.path == n.path and back.namnd == n.namnd
+        assert _exact(back) == _exact(n)
+
+    check()
+
+
+def test_a_read_of_another_shape_is_kept_as_it_is_and_a_damaged_record_is_none() -> None:
+    from decimal import Decimal
+
+    from engine.budget import Uppgift
+    from workbook_templates.pipeline import read_record
+    from workbook_templates.pipeline.loader import NamndInput
+
+    odd = NamndInput(Path("n.xlsx"), uppgifter=[Uppgift("a", "b", belopp={"RR.VI": [
+        Decimal("1.00")]})])  # a list row: not what the loader makes
+    assert read_record.pack(odd) is odd
+    assert _kept(odd) == odd
+    good = NamndInput(Path("n.xlsx"), uppgifter=[Uppgift("a", "b", belopp={"RR.VI": (
+        Decimal("1.00"), None)})])
+    layout, bare, shape, count, text = read_record.pack(good)
+    assert (count, text) == (2, "1.00,")
+    assert read_record.unpack((layout, bare, shape, count, "1.00,x")) is None
+    assert read_record.unpack((layout, bare, shape, 3, "1.00,,")) is None
+    assert read_record.unpack((layout, bare, shape, 1, "1.00")) is None
+    assert read_record.unpack(("other", bare, shape, count, text)) is None
+    assert read_record.unpack({"read": 1}) is None

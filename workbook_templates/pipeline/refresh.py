@@ -46,6 +46,7 @@ from workbook_templates.files.xlsx_writer import (
     changed_beyond,
     write_cells,
 )
+from workbook_templates.pipeline import read_record
 from workbook_templates.pipeline.loader import (
     Kolumn,
     KommunInput,
@@ -885,8 +886,8 @@ def _read_committee(args: tuple
     if key is not None:
         # unpickling makes tens of thousands of objects that live to the run's end: no
         # collections meanwhile (and frozen after it, as a read is)
-        n = without_gc_pauses(cache.load_read)(path, key)  # type: ignore[union-attr]
-        if isinstance(n, NamndInput) and n.path == path:
+        n = without_gc_pauses(_load_read)(cache, path, key)
+        if n is not None and n.path == path:
             return path, found, n, still_as_read(path, before)
     reader = _reader_if_committee(path)
     if reader is False:  # e.g. an archive copy of kommun.xlsx in the folder: never written
@@ -899,12 +900,18 @@ def _read_committee(args: tuple
     _name_workbook(n.findings, path)
     version = still_as_read(path, before)
     if key is not None and version is not None and n.readable:
-        cache.save_read(path, key, n)  # type: ignore[union-attr]
+        cache.save_read(path, key, read_record.pack(n))  # type: ignore[union-attr]
     return path, found, n, version
 
 
+def _load_read(cache: RunCache, path: Path, key: str) -> NamndInput | None:
+    """The read kept under ``key`` for ``path`` (:mod:`~workbook_templates.pipeline.read_record`),
+    or None."""
+    return read_record.unpack(cache.load_read(path, key))
+
+
 #: what a committee's read record holds; a record of another layout is never reused
-_READ_FORMAT = "NamndInput-1"
+_READ_FORMAT = "NamndInput-2"
 
 
 def _read_key(path: Path, kolumner: Sequence[Kolumn], gate: GateReport,
