@@ -292,19 +292,39 @@ def float_rows(rows: Sequence[Sequence[object]]) -> list[tuple[Decimal, ...] | N
     append = out.append
     floats = _FLOATS.issuperset
     known = _FLOAT_ROWS.get
+    new: list[tuple[int, tuple[float, ...]]] = []  # (position, row) of rows not seen before
     for row in rows:
         if floats(map(type, row)) and 0.0 not in row:
             key = tuple(row)
             got = known(key)
             if got is None:
-                try:
-                    got = _float_row(key)
-                except MoneyError:
-                    append(None)
-                    continue
+                new.append((len(out), key))
             append(got)
         else:
             append(None)
+    if not new:
+        return out
+    # the new rows' numbers in one conversion (issue 17: a call per row of five cost more than
+    # the conversion); any problem in them: row by row, a row with one left to amounts()
+    try:
+        flat = floats_to_money([v for _, key in new for v in key])
+    except MoneyError:
+        for pos, key in new:
+            try:
+                out[pos] = _float_row(key)
+            except MoneyError:
+                pass
+        return out
+    keep = len(new) <= _FLOAT_ROWS_MAX  # (a larger range is converted, not kept)
+    if keep and len(_FLOAT_ROWS) + len(new) > _FLOAT_ROWS_MAX:
+        _FLOAT_ROWS.clear()
+    i = 0
+    for pos, key in new:
+        k = i + len(key)
+        out[pos] = got = flat[i:k]
+        if keep:
+            _FLOAT_ROWS[key] = got
+        i = k
     return out
 
 
