@@ -599,12 +599,19 @@ def read_and_compute(kommun: Path | TableSource,
     if callable(committees):
         committees = committees(k)
     files = [p for p in committees if isinstance(p, Path)]
-    read = iter(_map(_read_committee, [(p, k.kolumner, cache) for p in files], jobs,
+    # in worker processes, each read comes back packed (read_record: its amounts as one text,
+    # a fraction of the pickling both ends would do on it as it is)
+    reader = _read_committee_packed if jobs > 1 and len(files) > 1 else _read_committee
+    read = iter(_map(reader, [(p, k.kolumner, cache) for p in files], jobs,
                      lambda a: say(f"Läser {a[0].name}")))
     namnder: list[NamndInput] = []
     for src in committees:
         if isinstance(src, Path):
             p, found, n, version = next(read)
+            if n is not None and type(n) is not NamndInput:  # (packed by a worker)
+                n = read_record.unpack(n)
+                if n is None:
+                    raise RuntimeError(f"{p.name}: a worker's read could not be unpacked")
             if n is not None and n.readable and version is None:
                 changed = _changed_while_read(p)
                 findings.extend(found)
@@ -902,6 +909,13 @@ def _read_committee(args: tuple
     if key is not None and version is not None and n.readable:
         cache.save_read(path, key, read_record.pack(n))  # type: ignore[union-attr]
     return path, found, n, version
+
+
+def _read_committee_packed(args: tuple) -> tuple[Path, list[Finding], object, ReadVersion | None]:
+    """:func:`_read_committee` in a worker process, its read packed
+    (:func:`read_record.pack`) for the way back to the parent, which unpacks it."""
+    path, found, n, version = _read_committee(args)
+    return path, found, None if n is None else read_record.pack(n), version
 
 
 def _load_read(cache: RunCache, path: Path, key: str) -> NamndInput | None:
