@@ -811,6 +811,13 @@ the floor, unchanged 20×, openpyxl/refresh 0.7 (figures from the issue, measure
   (same minutes). What is left is the Decimal conversion itself (about 0.12 ms for 200
   numbers), the statement (0.08 ms) and the per-row label, sign and duplicate checks; 0.2 ms
   would take a statement on integer cents (below).
+- **Session 10, this run**: the machine ran Python code about 1.5–2 times as slowly as in
+  session 9's run (start-up 0.40 s against 0.25 s, the engine computation inside the UDF call
+  0.15 ms against 0.08 ms) while the floor, mostly calamine's Rust, did not slow down: every
+  ratio above is worse than session 9's for that reason alone. Alternating fresh processes in
+  the same minutes (wall, city), session 9's code against this session's: first refresh
+  7.3–7.8 s against 6.7–7.0 s (with `--report`), one committee changed 2.5–3.2 s against
+  2.5–2.7 s.
 
 ## What remains (why the first refresh is not within 3× of the floor)
 
