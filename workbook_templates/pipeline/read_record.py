@@ -28,7 +28,8 @@ _Shape = tuple[str, str, Finansiering, tuple[str, ...], tuple[int, ...]]
 
 def _packable(n: NamndInput) -> bool:
     """Whether every task is an :class:`Uppgift` whose amounts are a dict of tuples of
-    ``Decimal`` or ``None`` (what the loader makes), and no code or name holds a separator."""
+    ``Decimal`` or ``None`` (what the loader makes; names and codes are kept apart from the
+    text, so any text is fine in them)."""
     if type(n) is not NamndInput or type(n.uppgifter) is not list:
         return False
     for u in n.uppgifter:
