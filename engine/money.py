@@ -216,27 +216,16 @@ def floats_to_money(values: Iterable[float]) -> tuple[Decimal, ...]:
     Decimal of exponent -2 that ``to_money`` gives; otherwise number by number, the others
     (a formula's result with more decimals, ±0.0, too large) through ``to_money``."""
     vals = values if type(values) is tuple else tuple(values)
-    cent = CENT
     try:
         cents = [round(v * 100) for v in vals]
-    except (ValueError, OverflowError):  # a NaN or an infinity among them: one by one
-        cents = None
-    if cents is not None:
-        if vals and -1e13 < min(vals) and max(vals) < 1e13 and 0 not in cents \
-                and [c / 100 for c in cents] == list(vals):
-            return tuple([Decimal(c) * cent for c in cents])
-        return tuple([Decimal(c) * cent if c and -1e13 < v < 1e13 and c / 100 == v
-                      else to_money(v) for v, c in zip(vals, cents, strict=True)])
-    out: list[Decimal] = []
-    append = out.append
-    for v in vals:
-        if -1e13 < v < 1e13:
-            c = round(v * 100)
-            if c and c / 100 == v:
-                append(Decimal(c) * cent)
-                continue
-        append(to_money(v))
-    return tuple(out)
+    except (ValueError, OverflowError):  # a NaN or an infinity among them: to_money words it
+        return tuple(map(to_money, vals))
+    cent = CENT
+    if vals and -1e13 < min(vals) and max(vals) < 1e13 and 0 not in cents \
+            and [c / 100 for c in cents] == list(vals):
+        return tuple([Decimal(c) * cent for c in cents])
+    return tuple([Decimal(c) * cent if c and -1e13 < v < 1e13 and c / 100 == v
+                  else to_money(v) for v, c in zip(vals, cents, strict=True)])
 
 
 def allocate(
