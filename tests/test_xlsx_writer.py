@@ -568,6 +568,38 @@ def test_failed_verification_keeps_the_original(book: Path, monkeypatch: pytest.
     assert sorted(p.name for p in book.parent.iterdir()) == [book.name]
 
 
+def _bad_crc(data: bytes, name: str) -> bytes:
+    """``data`` (a zip) with the CRC-32 of member ``name`` in its central directory changed,
+    so that the member's data no longer matches it."""
+    out = bytearray(data)
+    p = out.find(b"PK\x01\x02")
+    while p >= 0:
+        nlen = int.from_bytes(out[p + 28 : p + 30], "little")
+        if out[p + 46 : p + 46 + nlen] == name.encode():
+            out[p + 16] ^= 0xFF
+            return bytes(out)
+        p = out.find(b"PK\x01\x02", p + 46)
+    raise AssertionError(f"{name} not in the zip")
+
+
+# a replaced sheet part (decompressed once, to be parsed), a part copied as it is that is XML
+# and one that is not: the verification checks every member's CRC (issue 17 took the replaced
+# XML parts out of the testzip pass, since reading them to parse checks their CRC)
+@pytest.mark.parametrize("member", [OWNED_PART, "xl/styles.xml", "xl/vbaProject.bin"])
+def test_a_member_not_matching_its_crc_in_the_temp_file_keeps_the_original(
+        book: Path, monkeypatch: pytest.MonkeyPatch, member: str) -> None:
+    data = book.read_bytes()
+    with zipfile.ZipFile(book) as zf:
+        assert member in zf.namelist()
+    real = xw._build_zip
+    monkeypatch.setattr(xw, "_build_zip", lambda *a: _bad_crc(real(*a), member))
+    r = write_cells(book, UPDATES)
+    assert r.status is WriteStatus.ERROR and "kontrollen" in r.findings[0].message
+    assert f"CRC error in {member}" in r.findings[0].message
+    assert book.read_bytes() == data
+    assert sorted(p.name for p in book.parent.iterdir()) == [book.name]
+
+
 def test_file_changed_during_refresh_is_not_overwritten(
     book: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -929,3 +961,22 @@ def test_libreoffice_reads_the_tricky_xstrings_as_written(book: Path, tmp_path: 
     sheet = content.find(f".//table:table[@table:name='{OWNED_SHEET}']", ns)
     seen = {"".join(p.itertext()) for p in sheet.iterfind(".//text:p", ns)}
     assert set(texts) <= seen
+
+
+_CELL_VALUES = st.one_of(
+    st.none(), st.booleans(), st.integers(-10**6, 10**6),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.decimals(allow_nan=False, allow_infinity=False, places=2),
+    st.text(max_size=5), st.just(Formula("=1+1")), st.just(CellError("#N/A")))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(_CELL_VALUES, max_size=4), max_size=4))
+def test_a_blocks_plainness_is_the_type_check_of_its_values(rows: list[list[object]]) -> None:
+    """The normaliser's knowledge that every row was plain (issue 17: worked out once per block,
+    not three times) is the verification's type check of the normalised values."""
+    norm = xw._normalise_block(xw.RowBlock("B2", rows))
+    if isinstance(norm, xw._Block):
+        want = all(set(map(type, vals)) <= xw._BULK_TYPES for vals in norm.rows.values())
+        assert xw._plain(norm) is want
+        assert xw._plain(norm) is want  # (asked again: the kept answer)

@@ -220,11 +220,14 @@ class _Block:
     column ``c0``, checked; ``{(row, col): value}`` (what every other path takes) is built only
     when asked for (:func:`_cell_map`)."""
 
-    __slots__ = ("_map", "c0", "rows")
+    __slots__ = ("_map", "_plain", "c0", "rows")
 
-    def __init__(self, c0: int, rows: dict[int, list[CellValue]]) -> None:
+    def __init__(self, c0: int, rows: dict[int, list[CellValue]],
+                 plain: bool | None = None) -> None:
         self.c0, self.rows = c0, rows
         self._map: dict[tuple[int, int], CellValue] | None = None
+        #: every value a number, a text, a boolean or a blank (None: not yet worked out)
+        self._plain = plain
 
     def cell_map(self) -> dict[tuple[int, int], CellValue]:
         if self._map is None:
@@ -1579,6 +1582,7 @@ def _normalise_block(block: RowBlock) -> Cells:
         parse_cell(cell_name(r0 + len(block.rows) - 1, c0 + width - 1))
     rows: dict[int, list[CellValue]] = {}
     dates = False
+    plain = True  # every row taken as it is: numbers, texts and blanks only (see _plain)
     for i, values in enumerate(block.rows):
         types = set(map(type, values))
         if types <= _PLAIN_TYPES and (
@@ -1586,6 +1590,7 @@ def _normalise_block(block: RowBlock) -> Cells:
         ) and (str not in types or max(len(v) for v in values if type(v) is str) <= 32767):
             rows[r0 + i] = list(values)
             continue
+        plain = False  # (worked out when asked for)
         line: list[CellValue] = []
         for v in values:  # the general checks, cell by cell (and their first error)
             t = type(v)
@@ -1598,7 +1603,7 @@ def _normalise_block(block: RowBlock) -> Cells:
                 dates = dates or isinstance(v, dt.date)
             line.append(v)  # type: ignore[arg-type]
         rows[r0 + i] = line
-    out = _Block(c0, rows)
+    out = _Block(c0, rows, True if plain else None)
     return out.cell_map() if dates else out  # dates are converted in the cell map
 
 
@@ -1892,6 +1897,22 @@ class _NoTree:
         return None
 
 
+def _crc_error(zf: zipfile.ZipFile, read_later: Collection[int]) -> str | None:
+    """:meth:`zipfile.ZipFile.testzip` (the first member whose data does not match its CRC, or
+    None) over every member but those whose ``id`` of their ZipInfo is in ``read_later``: the
+    caller reads them whole, which checks their CRC the same way."""
+    for info in zf.filelist:
+        if id(info) in read_later:
+            continue
+        try:
+            with zf.open(info, "r") as f:
+                while f.read(1 << 20):  # by chunks, as testzip: a large embedded file
+                    pass
+        except zipfile.BadZipFile:
+            return info.filename
+    return None
+
+
 def _check_parses(xml: bytes) -> None:
     from workbook_templates.files.safety import safe_xml_parser
 
@@ -1902,8 +1923,12 @@ _BULK_TYPES = frozenset((Decimal, str, int, float, bool, type(None)))
 
 
 def _plain(block: _Block) -> bool:
-    """Only numbers, texts, booleans and blanks (no formula, error value or date)."""
-    return all(set(map(type, vals)) <= _BULK_TYPES for vals in block.rows.values())
+    """Only numbers, texts, booleans and blanks (no formula, error value or date): worked out
+    once per block (the write asks up to three times; the rows are not changed after
+    :func:`_normalise_block`, which knows it already when every row was plain)."""
+    if block._plain is None:
+        block._plain = all(set(map(type, vals)) <= _BULK_TYPES for vals in block.rows.values())
+    return block._plain
 
 
 def _read_back_in_bulk(wb: object, sheet: str, block: _Block,
@@ -1953,15 +1978,21 @@ def _verify(
     gets the blake2b of each replaced XML part that parsed well-formed."""
     try:
         with zipfile.ZipFile(tmp) as zf:
-            bad = zf.testzip()
+            # every member decompressed and its CRC checked once (zipfile checks it when a
+            # member is read to its end): what ZipFile.testzip does, without decompressing the
+            # replaced XML parts a second time to parse them below
+            xml_parts = [p for p in plan.replaced if p.endswith(".xml") or p.endswith(".rels")]
+            bad = _crc_error(zf, {id(zf.getinfo(p)) for p in xml_parts})
             if bad is not None:
                 return f"CRC error in {bad}"
-            for part in plan.replaced:
-                if part.endswith(".xml") or part.endswith(".rels"):
+            for part in xml_parts:
+                try:
                     xml = zf.read(part)
-                    _check_parses(xml)
-                    if parsed is not None:
-                        parsed.append(hashlib.blake2b(xml, digest_size=20).hexdigest())
+                except zipfile.BadZipFile:
+                    return f"CRC error in {part}"
+                _check_parses(xml)
+                if parsed is not None:
+                    parsed.append(hashlib.blake2b(xml, digest_size=20).hexdigest())
             structure = workbook_structure(zf)
             if structure.workbook_part in plan.replaced and not _check_calc_pr(
                 zf.read(structure.workbook_part)
