@@ -367,3 +367,20 @@ def test_a_read_of_another_shape_is_kept_as_it_is_and_a_damaged_record_is_none()
     assert read_record.unpack((layout, bare, shape, 1, "1.00")) is None
     assert read_record.unpack(("other", bare, shape, count, text)) is None
     assert read_record.unpack({"read": 1}) is None
+
+
+def test_a_task_field_the_record_does_not_know_is_never_dropped(monkeypatch) -> None:
+    """A field added to Uppgift that the packer does not know turns packing off (the read is
+    kept as it is, whole) rather than being lost; the test above of a real read says packed,
+    so such a field also breaks it, which points here."""
+    from decimal import Decimal
+
+    from engine.budget import Uppgift
+    from workbook_templates.pipeline import read_record
+    from workbook_templates.pipeline.loader import NamndInput
+
+    good = NamndInput(Path("n.xlsx"), uppgifter=[Uppgift("a", "b", belopp={"RR.VI": (
+        Decimal("1.00"),)})])
+    assert type(read_record.pack(good)) is tuple
+    monkeypatch.setattr(read_record, "_TASK_FIELDS", (*read_record._TASK_FIELDS[:3],))
+    assert read_record.pack(good) is good

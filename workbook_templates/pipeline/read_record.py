@@ -12,7 +12,7 @@ as it is.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
 from decimal import Decimal
 
 from engine.budget import Finansiering, Uppgift
@@ -25,12 +25,17 @@ _LAYOUT = "tasks-as-text-1"
 
 _Shape = tuple[str, str, Finansiering, tuple[str, ...], tuple[int, ...]]
 
+#: the fields of a task that a record keeps; a task with any other (a field added to
+#: :class:`Uppgift` later) is kept as it is, never packed without it
+_TASK_FIELDS = ("namn", "namnd", "finansiering", "belopp")
+
 
 def _packable(n: NamndInput) -> bool:
     """Whether every task is an :class:`Uppgift` whose amounts are a dict of tuples of
     ``Decimal`` or ``None`` (what the loader makes; names and codes are kept apart from the
     text, so any text is fine in them)."""
-    if type(n) is not NamndInput or type(n.uppgifter) is not list:
+    if type(n) is not NamndInput or type(n.uppgifter) is not list \
+            or tuple(f.name for f in fields(Uppgift)) != _TASK_FIELDS:
         return False
     for u in n.uppgifter:
         if type(u) is not Uppgift or type(u.belopp) is not dict \
