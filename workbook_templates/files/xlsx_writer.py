@@ -415,6 +415,13 @@ def _report_value(v: CellValue) -> object:
     return v
 
 
+def _date_serials(cells: dict[tuple[int, int], CellValue], date1904: bool) -> None:
+    """Every date among ``cells`` as its serial number in the workbook's date system."""
+    for key, v in cells.items():
+        if isinstance(v, dt.date):
+            cells[key] = _date_serial(v, date1904)
+
+
 def _date_serial(v: dt.date, date1904: bool) -> int | float:
     """A date/datetime as Excel's serial number (the cell's own number format shows it)."""
     d = v if isinstance(v, dt.datetime) else dt.datetime(v.year, v.month, v.day)
@@ -1279,6 +1286,33 @@ def _verdict_what(context: bytes, upd: dict[int, _RowCells],
     return h.digest()
 
 
+def _raw_plain(block: RowBlock) -> bool:
+    """Whether a write's :class:`RowBlock`, as it came, is lists (or tuples) of numbers,
+    texts, booleans and blanks only: then its ``repr`` is exact, value for value and type for
+    type, and its normalisation takes every value as it is (see :func:`_verdict_what_block`)."""
+    rows = block.rows
+    if type(rows) not in (list, tuple):  # (e.g. an array's repr elides)
+        return False
+    bulk = _BULK_TYPES.issuperset
+    for row in rows:
+        if type(row) not in (list, tuple) or not bulk(map(type, row)):
+            return False
+    return True
+
+
+def _verdict_what_block(context: bytes, block: RowBlock,
+                        rects: Sequence[tuple[int, int, int, int]]) -> bytes:
+    """:func:`_verdict_what` of a write given as a :class:`RowBlock` of plain values
+    (:func:`_raw_plain`), taken from the block as it came: its anchor and rows (whose ``repr``
+    is exact), so that a full check finds a sheet it knows without normalising its write.
+    Never equal to a :func:`_verdict_what` (another input to the hash)."""
+    h = hashlib.blake2b(context, digest_size=20)
+    h.update(b"\0rows\0")
+    h.update(repr((block._r0, block._c0, block.rows)).encode("utf-8", "surrogatepass"))
+    h.update(repr(list(rects)).encode())
+    return h.digest()
+
+
 def _verdict_key(what: bytes, sheet_xml: bytes) -> str:
     """The key under which "this sheet holds what this write would write" is known: the write
     and its context (:func:`_verdict_what`) and the sheet part's bytes. What the verdict of
@@ -1611,11 +1645,16 @@ def _normalise_updates(
     updates: Mapping[str, Mapping[str, CellValue]],
     clear: Mapping[str, Iterable[str]] | None,
     owned_sheets: Collection[str] | None,
+    *,
+    defer_blocks: bool = False,
 ) -> tuple[dict[str, Cells], dict[str, list[tuple[int, int, int, int]]]]:
+    """The updates checked and in the writer's form. ``defer_blocks``: a :class:`RowBlock` is
+    left as it came, for :func:`_plan` to normalise only when its sheet's verdict is not known
+    (a full check knows most of them: issue 17)."""
     norm: dict[str, Cells] = {}
     for sheet, cells in updates.items():
         if isinstance(cells, RowBlock) and sheet not in norm:
-            norm[sheet] = _normalise_block(cells)
+            norm[sheet] = cells if defer_blocks else _normalise_block(cells)  # type: ignore[assignment]
             continue
         d = norm.setdefault(sheet, {})
         for addr, v in cells.items():
@@ -1660,7 +1699,8 @@ def _plan(
     path for every sheet (the equivalence tests hold the two equal). ``known_unchanged``: keys
     (:func:`_verdict_key`) of sheets known to hold what would be written; a sheet whose key is
     among them is unchanged without rendering its rows, and the plan says the keys it found or
-    will write (None: no keys are made)."""
+    will write (None: no keys are made). A :class:`RowBlock` among ``updates`` (left by
+    ``_normalise_updates(defer_blocks=True)``) is normalised here, unless its key is known."""
     raw = _parse_zip(data)
     found_keys: list[str] = []
     written_keys: list[str] = []
@@ -1687,11 +1727,9 @@ def _plan(
                                    f"{sheet_name!r})")
             seen[info.part] = sheet_name
         for cells in updates.values():  # dates → serial numbers of this workbook's system
-            if isinstance(cells, _Block):  # none there (see _normalise_block)
-                continue
-            for key, v in cells.items():
-                if isinstance(v, dt.date):
-                    cells[key] = _date_serial(v, structure.date1904)
+            if isinstance(cells, _Block | RowBlock):  # none there (see _normalise_block), or
+                continue  # not normalised yet (below, where the dates are converted)
+            _date_serials(cells, structure.date1904)
         room = max_changes
         for sheet_name, cells in updates.items():
             info = structure.sheet(sheet_name)
@@ -1699,13 +1737,31 @@ def _plan(
             part_xml = zf.read(info.part)
             rp = None
             what = None  # the verdict key without the sheet's bytes (None: no key made)
+            if isinstance(cells, RowBlock):  # (deferred by write_cells: see _normalise_updates)
+                if known_unchanged is not None and row_text and _raw_plain(cells) \
+                        and b"array" not in part_xml and b"shared" not in part_xml \
+                        and not _has_tables(zf, info.part):
+                    if not context:
+                        context.append(_verdict_context(zf, structure.workbook_part))
+                    what = _verdict_what_block(context[0], cells, clears.get(sheet_name, []))
+                    key = _verdict_key(what, part_xml)
+                    if key in known_unchanged:  # holds this write: nothing to normalise
+                        found_keys.append(key)
+                        continue
+                try:
+                    cells = _normalise_block(cells)
+                except ValueError as e:  # a caller's bug, as when normalised before the lock
+                    raise _CallerError(str(e)) from None
+                if not isinstance(cells, _Block):
+                    _date_serials(cells, structure.date1904)
+                updates[sheet_name] = cells
             if row_text:
                 try:
                     if not _has_tables(zf, info.part) and b"array" not in part_xml \
                             and b"shared" not in part_xml:
                         rects = clears.get(sheet_name, [])
                         upd = _rows_of(cells)
-                        if known_unchanged is not None and (
+                        if what is None and known_unchanged is not None and (
                                 _plain(cells) if isinstance(cells, _Block)
                                 else set(map(type, cells.values())) <= _BULK_TYPES):
                             if not context:
@@ -2091,7 +2147,9 @@ def write_cells(
     ``known_unchanged``: keys of owned sheets known to hold what this write would write (the
     ``unchanged_keys`` of earlier results, kept by the caller): such a sheet is not rendered
     and compared again (None: no keys are made). The result's ``unchanged_keys`` are the keys
-    of the sheets it found unchanged or wrote and verified.
+    of the sheets it found unchanged or wrote and verified. With ``known_unchanged``, a
+    :class:`RowBlock` of plain values is keyed as it came and normalised only when its key is
+    not known (a value that cannot be written then raises as it would have before the lock).
 
     ``_fail_after`` (tests only) raises :class:`SimulatedCrash` right after the named step of
     :data:`STEPS`, leaving the disk exactly as a crash at that point would.
@@ -2102,7 +2160,8 @@ def write_cells(
     target = Path(os.path.realpath(path)) if path.is_symlink() else path
     if _fail_after is not None and _fail_after not in STEPS:
         raise ValueError(f"unknown step {_fail_after!r}; steps: {STEPS}")
-    norm, clears = _normalise_updates(updates, clear, owned_sheets)
+    norm, clears = _normalise_updates(updates, clear, owned_sheets,
+                                      defer_blocks=known_unchanged is not None)
 
     def step(name: str) -> None:
         if _fail_after == name:
