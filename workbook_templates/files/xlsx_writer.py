@@ -1737,6 +1737,7 @@ def _plan(
             part_xml = zf.read(info.part)
             rp = None
             what = None  # the verdict key without the sheet's bytes (None: no key made)
+            looked_up = False  # the key was looked up among the known ones, and is not there
             if isinstance(cells, RowBlock):  # (deferred by write_cells: see _normalise_updates)
                 if known_unchanged is not None and row_text and _raw_plain(cells) \
                         and b"array" not in part_xml and b"shared" not in part_xml \
@@ -1748,6 +1749,7 @@ def _plan(
                     if key in known_unchanged:  # holds this write: nothing to normalise
                         found_keys.append(key)
                         continue
+                    looked_up = True
                 try:
                     cells = _normalise_block(cells)
                 except ValueError as e:  # a caller's bug, as when normalised before the lock
@@ -1767,7 +1769,8 @@ def _plan(
                             if not context:
                                 context.append(_verdict_context(zf, structure.workbook_part))
                             what = _verdict_what(context[0], upd, rects)
-                        if what is not None and _verdict_key(what, part_xml) in known_unchanged:
+                        if what is not None and not looked_up \
+                                and _verdict_key(what, part_xml) in known_unchanged:
                             rp = _RowPatch(None, 0, [], [])
                             found_keys.append(_verdict_key(what, part_xml))
                         else:
