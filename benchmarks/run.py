@@ -832,6 +832,12 @@ the floor, unchanged 20×, openpyxl/refresh 0.7 (figures from the issue, measure
   when its key is not known (docs/DECISIONS.md): in-process, same minutes, city check night
   normalising and keys about 0.30 s → 0.16 s (the municipality's sheet of dates is still
   normalised first, its cells depend on the workbook's date system).
+- **Session 11, this run**: the floor measured 0.61 s for the city (0.42 s in session 10's
+  run, 0.64 s in this session's first run; the same floor code), while the engine and the UDF
+  ran faster than in session 10's run (0.13 against 0.19 s per 1 000 units): ratios to the
+  floor are not comparable between runs. Seconds, city, session 10's run against this one:
+  first refresh 6.94 → 6.13 s, forced check 2.26 → 1.61 s, one committee changed 2.54 →
+  2.08 s, --no-cache 4.41 → 3.30 s (part of each the machine's state).
 - **Session 11, measured and not done**: (1) the 94 dataclasses' 516 generated methods cost
   0.085–0.11 s of every start (of 0.26–0.31 s of imports); every generated text is distinct
   (field names), so only a compile cache on disk around ``dataclasses._create_fn``, a private
