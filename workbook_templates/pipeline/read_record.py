@@ -79,11 +79,11 @@ def unpack(record: object) -> NamndInput | None:
     if type(n) is not NamndInput or type(text) is not str:
         return None
     dec = Decimal
-    fields = text.split(",") if count else []
-    if len(fields) != count:
+    texts = text.split(",") if count else []  # (not ``fields``: the dataclasses function)
+    if len(texts) != count:
         return None
     try:
-        flat = [dec(s) if s else None for s in fields]
+        flat = [dec(s) if s else None for s in texts]
         tasks = []
         i = 0
         for namn, namnd, finansiering, codes, lengths in shape:
