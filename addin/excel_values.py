@@ -21,7 +21,7 @@ from itertools import chain
 
 from engine.input_hygiene import EXCEL_ERRORS as _HYGIENE_ERRORS
 from engine.input_hygiene import AmountProblem, excel_error, read_amount
-from engine.money import MoneyError, floats_to_money, to_money
+from engine.money import MoneyError, floats_to_cents, floats_to_money, to_money
 from engine.svenska import antal
 
 __all__ = [
@@ -282,6 +282,25 @@ def amounts(row: Sequence[object], where: Callable[[int], str]) -> tuple[Decimal
         else:
             out.append(amount(v, where(j)))
     return tuple(out)
+
+
+def cent_rows(rows: Sequence[Sequence[object]]
+              ) -> tuple[list[tuple[int | None, ...]], bool] | None:
+    """Every row's amounts in integer cents (:func:`engine.money.floats_to_cents`: what
+    :func:`amounts` reads, as cents; a blank stays ``None``) and whether any is blank; ``None``
+    when some cell is anything else (text, an error value, a boolean, −0.0, a number too large):
+    the caller reads the rows with :func:`amounts`, which words the problem."""
+    flat = [v for row in rows for v in row]
+    cents = floats_to_cents(flat)
+    if cents is None:
+        return None
+    out: list[tuple[int | None, ...]] = []
+    i = 0
+    for row in rows:
+        k = i + len(row)
+        out.append(tuple(cents[i:k]))
+        i = k
+    return out, None in cents
 
 
 def float_rows(rows: Sequence[Sequence[object]]) -> list[tuple[Decimal, ...] | None]:

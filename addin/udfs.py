@@ -31,6 +31,7 @@ from addin.excel_values import (
     amounts,
     as_column,
     as_matrix,
+    cent_rows,
     check_errors,
     float_rows,
     kb_error,
@@ -46,6 +47,7 @@ from addin.udfs_resultatbalansering import (  # noqa: F401 - registered as Excel
 )
 from engine.catalogue import WORDINGS, LabelError, catalogue, normalize_label
 from engine.findings import Severity, excerpt
+from engine.money import cents_to_money
 from engine.ratios import ACKUMULERAT_KASSAFLODE, ackumulerat_kassaflode, find_ratio, nyckeltal
 from engine.signs import LINE_SIGNS, line_sign_finding
 from engine.statements import Statement, compute
@@ -131,13 +133,23 @@ def _compute_statement(rader: list[list[object]], belopp: list[list[object]]
     given: dict[str, tuple[Decimal | None, ...]] = {}
     first_row: dict[str, int] = {}
     texts: list[str] = []
-    numbers = float_rows(rows)  # the common case at once; any other row below, in its turn
+    # every amount a number or a blank (the common case): integer cents, added as integers
+    # (issue 17), the statement's lines made Decimal amounts when looked up; otherwise
+    # Decimal amounts, each row of numbers at once, any other row below in its turn
+    in_cents = cent_rows(rows)
+    numbers: Sequence[tuple[object, ...] | None]
+    if in_cents is None:
+        numbers, any_blank, money = float_rows(rows), True, None
+    else:
+        (numbers, any_blank), money = in_cents, cents_to_money
     for i, (raw, row, vals) in enumerate(zip(labels, rows, numbers, strict=True), start=1):
         text = (raw.strip() or None) if type(raw) is str else label_text(raw)
         if vals is None:
             vals = amounts(row, lambda j, i=i: f"belopp rad {i}"
                            + (f" kolumn {j}" if n_years > 1 else ""))
             blanks = sum(map(is_, vals, _NONE))  # (not list.count: Decimal == None is slow)
+        elif any_blank:  # integer cents with a blank among them
+            blanks = sum(map(is_, vals, _NONE))
         else:
             blanks = 0  # a row of numbers
         if text is None:
@@ -163,7 +175,7 @@ def _compute_statement(rader: list[list[object]], belopp: list[list[object]]
             for j, v in enumerate(vals, start=1):
                 # the cases where line_sign_finding finds something (it words the message)
                 if v is not None and (v < 0 if sign == "+" else v > 0):
-                    wrong = line_sign_finding(code, v)
+                    wrong = line_sign_finding(code, v if money is None else money(v))
                     if wrong is not None:  # one convention: never a number from a wrong sign
                         col = f" kolumn {j}" if n_years > 1 else ""
                         raise UdfInputError(f"rad {i}{col}: {wrong.message}")
@@ -184,7 +196,8 @@ def _compute_statement(rader: list[list[object]], belopp: list[list[object]]
             raise UdfInputError(
                 f"kolumn {j + 1} har inga belopp (en tom årskolumn räknas inte som noll): fyll "
                 "i beloppen eller ta bort kolumnen ur området")
-    st = compute(given, [str(j) for j in range(1, n_years + 1)], ALL_PARTS)
+    st = compute(given, [str(j) for j in range(1, n_years + 1)], ALL_PARTS,
+                 cents=money is not None)
     errors = [f for f in st.findings if f.severity is Severity.ERROR]
     if errors:
         raise UdfInputError(errors[0].message)

@@ -30,8 +30,10 @@ __all__ = [
     "ZERO",
     "MoneyError",
     "allocate",
+    "cents_to_money",
     "excel_decimal",
     "excel_round",
+    "floats_to_cents",
     "floats_to_money",
     "format_sv",
     "quantize",
@@ -226,6 +228,60 @@ def floats_to_money(values: Iterable[float]) -> tuple[Decimal, ...]:
         return tuple([Decimal(c) * cent for c in cents])
     return tuple([Decimal(c) * cent if c and -1e13 < v < 1e13 and c / 100 == v
                   else to_money(v) for v, c in zip(vals, cents, strict=True)])
+
+
+_FLOAT_ONLY = frozenset({float})
+_FLOAT_OR_BLANK = frozenset({float, type(None)})
+
+
+def floats_to_cents(values: Sequence[object]) -> list[int | None] | None:
+    """Each amount of ``values`` as a whole number of cents, exactly the amount :func:`to_money`
+    gives for it (``cents_to_money(c)`` is ``to_money(v)``, exponent and all); a blank
+    (``None``) stays ``None``. ``None`` instead of the list when some value is anything else:
+    not a float, not finite, too large for :func:`to_money`, −0.0 or a negative figure that
+    rounds to −0.00 (its Decimal keeps the sign, whole cents cannot): the caller reads those
+    amounts the general way.
+
+    Integer cents are the fast form of an amount (issue 17): a typed figure is
+    ``round(v * 100)``, checked to read back as the same double (as in :func:`to_money`), with
+    no Decimal made; a figure with more decimals (a formula's result) is rounded by
+    :func:`to_money` itself."""
+    types = set(map(type, values))
+    if types == _FLOAT_ONLY:
+        try:
+            cents = [round(v * 100) for v in values]
+        except (ValueError, OverflowError):  # a NaN or an infinity among them
+            return None
+        if -1e13 < min(values) and max(values) < 1e13 \
+                and [c / 100 for c in cents] == list(values):  # (−0.0 == 0.0: checked below)
+            if 0 in cents and any(math.copysign(1.0, v) < 0 for v in values if v == 0.0):
+                return None
+            return cents  # type: ignore[return-value]
+    elif not types <= _FLOAT_OR_BLANK:
+        return None
+    out: list[int | None] = []
+    for v in values:
+        if v is None:
+            out.append(None)
+            continue
+        if not (-1e13 < v < 1e13):  # type: ignore[operator]  # (also a NaN)
+            return None
+        c = round(v * 100)  # type: ignore[operator]
+        if c / 100 != v:  # more decimals than cents: to_money rounds them
+            try:
+                c = int(to_money(v).scaleb(2))
+            except MoneyError:
+                return None
+        if c == 0 and math.copysign(1.0, v) < 0:  # type: ignore[arg-type]
+            return None  # −0.0, or a negative figure rounded to −0.00
+        out.append(c)
+    return out
+
+
+def cents_to_money(cents: int) -> Decimal:
+    """Whole cents as the engine's amount: exponent −2, exact below 10²⁸ cents (far above any
+    sum of amounts under :data:`MAX_AMOUNT`); 0 is :data:`ZERO`."""
+    return Decimal(cents) * CENT if cents else ZERO
 
 
 def allocate(

@@ -22,7 +22,7 @@ never are: those are refused before they reach this module.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
@@ -31,11 +31,12 @@ from operator import add, is_, is_not
 
 from engine.catalogue import Catalogue, catalogue
 from engine.findings import Finding, Severity
-from engine.money import ZERO
+from engine.money import ZERO, cents_to_money
 from engine.money import format_sv as _fmt
 
 __all__ = [
     "Amounts",
+    "CentValues",
     "Row",
     "Statement",
     "Consolidation",
@@ -73,7 +74,9 @@ class Statement:
 
     parts: tuple[str, ...]
     years: tuple[str, ...]
-    values: dict[str, tuple[Decimal, ...]]
+    #: line code -> one amount per year column (a dict, or :class:`CentValues` when computed
+    #: from integer cents)
+    values: Mapping[str, tuple[Decimal, ...]]
     given: frozenset[str]
     has_data: frozenset[str]
     findings: tuple[Finding, ...] = field(default=())
@@ -112,6 +115,42 @@ class Statement:
         return out
 
 
+class CentValues(Mapping[str, tuple[Decimal, ...]]):
+    """A statement's values computed in integer cents (:func:`compute` with ``cents=True``),
+    each line made Decimal amounts (:func:`engine.money.cents_to_money`) when it is first
+    looked up: a caller that reads one line (an Excel function's result) converts five
+    numbers, not every line's. The same values as the Decimal computation gives, exponent and
+    sign included (``tests/test_engine_equivalence.py``)."""
+
+    __slots__ = ("_cents", "_money")
+
+    def __init__(self, cents: dict[str, tuple[int, ...]]) -> None:
+        self._cents = cents
+        self._money: dict[str, tuple[Decimal, ...]] = {}
+
+    def __getitem__(self, code: str) -> tuple[Decimal, ...]:
+        got = self._money.get(code)
+        if got is None:
+            got = self._money[code] = tuple(map(cents_to_money, self._cents[code]))
+        return got
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._cents
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._cents)
+
+    def __len__(self) -> int:
+        return len(self._cents)
+
+    def cents(self, code: str) -> tuple[int, ...]:
+        """Line ``code``'s values in cents, as computed."""
+        return self._cents[code]
+
+    def __repr__(self) -> str:
+        return f"CentValues({self._cents!r})"
+
+
 def _depth(cat: Catalogue, code: str) -> int:
     """Indentation level: group members are indented below their group header."""
     line = cat[code]
@@ -137,14 +176,25 @@ def compute(
     *,
     cat: Catalogue | None = None,
     unallocated: Amounts | None = None,
+    cents: bool = False,
 ) -> Statement:
     """Evaluate every line of ``parts`` from the ``given`` amounts (see the module docstring).
 
     ``unallocated``: amounts of computed lines that are part of the line's value without being
     broken down into its components (a consolidation where one source gave only the total, see
     :func:`consolidate`): the line is the sum of its components with data plus this amount; it
-    is not a given figure and is checked against nothing."""
+    is not a given figure and is checked against nothing.
+
+    ``cents``: the given amounts are integer cents (what :func:`engine.money.floats_to_cents`
+    makes of an Excel function's arguments), added as integers; the statement's values are
+    :class:`CentValues`, each line the Decimal amounts the same computation in Decimal gives
+    for ``cents_to_money`` of the given cents (every sum of amounts is exact in both: Decimal
+    keeps 28 digits, and every sum of two-decimal amounts is a two-decimal amount, so the
+    ``ZERO`` start that normalises a Decimal sum has nothing to do). Not with ``unallocated``."""
+    if cents and unallocated:
+        raise ValueError("unallocated amounts are Decimal amounts: not with cents=True")
     cat = cat or catalogue()
+    zero = 0 if cents else ZERO
     year_labels = tuple(map(str, years))
     n = len(year_labels)
     findings: list[Finding] = []
@@ -174,7 +224,7 @@ def compute(
             if filled:
                 given_vals[code] = vals
                 # a blank year of a given line counts as zero (and is remembered as blank)
-                own_vals[code] = tuple([v if v is not None else ZERO for v in vals])
+                own_vals[code] = tuple([v if v is not None else zero for v in vals])
                 blank.extend((code, i) for i, v in enumerate(vals) if v is None)
 
     frozen_parts = parts if type(parts) is frozenset else frozenset(parts)
@@ -187,7 +237,7 @@ def compute(
     # given lines take their own values (given lines of other parts, e.g. BAL figures for
     # ratios, are carried along after the parts' lines, in the order given); then the computed
     # and transfer lines with data are evaluated, in evaluation order.
-    values = plan.zeros.copy()
+    values = plan.cent_zeros.copy() if cents else plan.zeros.copy()
     values.update(own_vals)
     if extra:
         values.update(extra)
@@ -195,14 +245,15 @@ def compute(
         # per year ((ZERO + first) + second) + ..., the additions of sum(column, ZERO); a
         # transfer line is its source's tuple
         result = values[kids[0]]
-        if zero_start:
+        if zero_start and not cents:
             result = map(add, repeat(ZERO), result)
         for k in kids[1:]:
             result = map(add, result, values[k])
         if type(result) is not tuple:
             result = tuple(result)
         if compare is not None:
-            _compare(cat, code, given_vals[code], result, compare, year_labels, findings)
+            _compare(cat, code, given_vals[code], result, compare, year_labels, findings,
+                     cents_to_money if cents else None)
             if code in _SOFT_TRANSFERS:  # may differ (disposal gains): a given year stands
                 result = tuple([c if g is None else g for g, c in zip(given_vals[code], result,
                                                                        strict=True)])
@@ -212,7 +263,7 @@ def compute(
     return Statement(
         parts=tuple(parts),
         years=year_labels,
-        values=values,
+        values=CentValues(values) if cents else values,
         given=given_codes,
         has_data=plan.has_data,
         findings=tuple(findings),
@@ -241,13 +292,17 @@ _TUPLE = frozenset({tuple})
 
 def _compare(cat: Catalogue, code: str, own: Sequence[Decimal | None],
              result: Sequence[Decimal], check: tuple[str, Severity],
-             year_labels: tuple[str, ...], findings: list[Finding]) -> None:
+             year_labels: tuple[str, ...], findings: list[Finding],
+             money: Callable[[int], Decimal] | None = None) -> None:
     """A given computed or transfer line against its computed value: a finding per year that
-    differs (``check``: the rule, ``SUM`` or ``V4``, and its severity)."""
+    differs (``check``: the rule, ``SUM`` or ``V4``, and its severity); ``money``: the amounts
+    are integer cents, worded as the amounts it makes of them."""
     rule, severity = check
     line = cat[code]
     for i, (g, c) in enumerate(zip(own, result, strict=True)):
         if g is not None and g != c:
+            if money is not None:
+                g, c = money(g), money(c)  # type: ignore[arg-type]
             if rule == "V4" and code in _SOFT_TRANSFERS:
                 src = cat[line.source].label if line.source else ""
                 msg = (
@@ -282,6 +337,8 @@ class _Plan:
 
     #: every line of the parts -> zeros, in evaluation order (copied per call)
     zeros: dict[str, tuple[Decimal, ...]]
+    #: the same in integer cents (``compute(…, cents=True)``)
+    cent_zeros: dict[str, tuple[int, ...]]
     #: the computed and transfer lines with data, in evaluation order: (code, terms, whether
     #: the sum starts at ZERO, (rule, severity) of the check of a given line against its value
     #: or None). A computed line is ``sum(column, ZERO)`` of its components with data (always
@@ -350,8 +407,8 @@ def _plan(cat: Catalogue, parts: frozenset[str], given: frozenset[str], n: int,
         if own:
             has_data.add(code)  # given: its own value, unless computed above
     zeros = (ZERO,) * n
-    plan = _Plan({code: zeros for code, _, _ in order}, tuple(steps),
-                 frozenset(has_data | given))
+    plan = _Plan({code: zeros for code, _, _ in order}, dict.fromkeys(
+        (code for code, _, _ in order), (0,) * n), tuple(steps), frozenset(has_data | given))
     if len(per_cat) >= _MAX_PLANS:
         per_cat.clear()
     per_cat[key] = plan

@@ -375,3 +375,135 @@ def test_statement_functions_read_their_input_as_cell_by_cell(args: tuple[list, 
         first = fn(rader, belopp)
         assert repr(first) == repr(want)  # the same figures, or the same first problem
         assert repr(fn(rader, belopp)) == repr(want)  # again, from the remembered rows
+
+
+# ---- integer cents (issue 17: an Excel function's statement added in integers) --------------
+
+#: whole cents as floats turn into them (typed amounts, formula results, the edges), blanks
+_CENTS = st.one_of(st.none(), st.integers(-10**15 + 1, 10**15 - 1),
+                   st.integers(-10**6, 10**6), st.sampled_from([0, 1, -1, 5, -5]))
+
+
+@st.composite
+def cent_statements(draw: st.DrawFn) -> tuple[dict, list[str], tuple[str, ...]]:
+    """Given amounts in cents as the Excel functions give them: known codes (sums given with
+    their components, transfer lines such as FD.VK.AB with or without their source), an unknown
+    code now and then, blanks, every year filled or not."""
+    n = draw(st.integers(1, 5))
+    codes = draw(st.lists(st.sampled_from(CODES), min_size=1, max_size=30, unique=True))
+    filled = draw(st.booleans())
+    cell = st.integers(-10**15 + 1, 10**15 - 1) if filled else _CENTS
+    given = {c: tuple(draw(st.lists(cell, min_size=n, max_size=n))) for c in codes}
+    parts = tuple(draw(st.lists(st.sampled_from(PARTS), min_size=1, max_size=5, unique=True)))
+    return given, [str(2024 + i) for i in range(n)], parts
+
+
+@settings(max_examples=1500)
+@given(cent_statements())
+def test_compute_in_cents_is_the_decimal_computation(case: tuple) -> None:
+    """compute(…, cents=True) of integer cents: the statement the Decimal computation gives for
+    the same amounts (cents_to_money of each), every value's digits, exponent and sign, every
+    line in the same order, the same findings in the same words."""
+    from engine.money import cents_to_money
+
+    given_cents, years, parts = case
+    as_money = {c: tuple(None if v is None else cents_to_money(v) for v in vals)
+                for c, vals in given_cents.items()}
+    assert outcome(lambda: compute(given_cents, years, parts, cents=True)) == \
+        outcome(lambda: compute(as_money, years, parts))
+
+
+def test_cent_values_are_a_read_only_mapping_of_amounts() -> None:
+    import pickle
+
+    from engine.statements import CentValues
+
+    vals = CentValues({"RR.VI": (123456, 0), "RR.VU": (-5, -100)})
+    assert vals["RR.VI"] == (Decimal("1234.56"), Decimal("0.00"))
+    assert [repr(v) for v in vals["RR.VU"]] == ["Decimal('-0.05')", "Decimal('-1.00')"]
+    assert list(vals) == ["RR.VI", "RR.VU"] and len(vals) == 2 and "RR.VU" in vals
+    assert vals.get("RR.AB") is None and "RR.AB" not in vals
+    with pytest.raises(KeyError):
+        vals["RR.AB"]
+    assert vals == {"RR.VI": (Decimal("1234.56"), Decimal(0)), "RR.VU": (Decimal("-0.05"),
+                                                                         Decimal(-1))}
+    assert vals != {"RR.VI": (Decimal("1234.56"), Decimal(0))}
+    assert vals.cents("RR.VU") == (-5, -100)
+    again = pickle.loads(pickle.dumps(vals))
+    assert again == vals and again.cents("RR.VI") == (123456, 0)
+    with pytest.raises(TypeError):
+        vals["RR.VI"] = (Decimal(1),)  # type: ignore[index]
+
+
+def test_compute_in_cents_takes_no_unallocated_amounts() -> None:
+    with pytest.raises(ValueError, match="cents=True"):
+        compute({"RR.VI": (100,)}, ["2024"], ("RR",), cents=True,
+                unallocated={"RR.VB": (Decimal(1),)})
+
+
+@settings(max_examples=3000)
+@given(st.one_of(floats, st.integers(-10**15, 10**15).map(lambda c: c / 100)))
+def test_floats_to_cents_is_to_money_in_cents(value: float) -> None:
+    """A float's cents are exactly what to_money gives for it (cents_to_money of them: digits,
+    exponent, sign); refused (None, the caller's general path) only where to_money refuses or
+    gives −0.00 (a Decimal keeps the sign of zero, whole cents cannot), nothing else."""
+    from engine.money import MoneyError, cents_to_money, floats_to_cents, to_money
+
+    got = floats_to_cents([value])
+    try:
+        want = to_money(value)
+    except MoneyError:
+        assert got is None
+        return
+    if not want and want.is_signed():  # −0.0, or a negative figure rounded to −0.00
+        assert got is None
+        return
+    assert got is not None and type(got[0]) is int
+    assert repr(cents_to_money(got[0])) == repr(want)
+
+
+@settings(max_examples=500)
+@given(st.lists(st.one_of(floats, st.none(), st.sampled_from(["12", True, 1, Decimal(1)])),
+                max_size=12))
+def test_floats_to_cents_of_a_row_is_each_alone(values: list) -> None:
+    """A row at once (the typed amounts' pass) is each number alone; any cell that is not a
+    float or a blank, or a number refused alone, refuses the row."""
+    from engine.money import floats_to_cents
+
+    alone = []
+    for v in values:
+        if v is None:
+            alone.append(None)
+        elif type(v) is not float or (one := floats_to_cents([v])) is None:
+            alone = None
+            break
+        else:
+            alone.append(one[0])
+    assert floats_to_cents(values) == alone
+    assert floats_to_cents(tuple(values)) == alone
+
+
+@settings(max_examples=1500)
+@given(statement_arguments())
+def test_a_statement_of_numbers_in_cents_is_the_decimal_statement(args: tuple[list, list]
+                                                                   ) -> None:
+    """What every statement function reads its arguments into, computed in integer cents when
+    every amount is a number or a blank: the statement of reading them cell by cell into
+    Decimal amounts (tests/reference_udf.py), every line's values exactly (digits, exponent,
+    sign), its findings and labels; or the same first problem."""
+    from addin.excel_values import UdfInputError, from_com
+    from addin.udfs import _compute_statement, _statement
+    from tests.reference_udf import reference_statement
+
+    rader, belopp = args
+
+    def exactly(fn: object) -> tuple:
+        try:
+            st_, texts = fn(from_com(rader), from_com(belopp))  # type: ignore[operator]
+        except UdfInputError as err:
+            return ("raises", str(err))
+        return ("ok", exact(st_), texts)
+
+    want = exactly(reference_statement)
+    assert exactly(_compute_statement) == want
+    assert exactly(_statement) == want  # and kept, as the functions take it
