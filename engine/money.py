@@ -248,15 +248,20 @@ def floats_to_cents(values: Sequence[object]) -> list[int | None] | None:
     :func:`to_money` itself."""
     types = set(map(type, values))
     if types == _FLOAT_ONLY:
-        try:
-            cents = [round(v * 100) for v in values]
-        except (ValueError, OverflowError):  # a NaN or an infinity among them
-            return None
-        if -1e13 < min(values) and max(values) < 1e13 \
-                and [c / 100 for c in cents] == list(values):  # (−0.0 == 0.0: checked below)
-            if 0 in cents and any(math.copysign(1.0, v) < 0 for v in values if v == 0.0):
-                return None
-            return cents  # type: ignore[return-value]
+        # numbers only: in one numpy pass (an Excel function's range, about twice as fast as a
+        # loop step per number); the same doubles, ``round`` (half to even, as numpy's
+        # ``rint``) and IEEE division as the loop below, so the same cents
+        import numpy as np
+
+        a = np.fromiter(values, np.float64, len(values))
+        if -1e13 < a.min() and a.max() < 1e13:  # (False for a NaN or an infinity)
+            c = np.rint(a * 100)
+            if np.array_equal(c / 100, a):
+                cents = c.astype(np.int64).tolist()  # (−0.0 == 0.0 above: checked here)
+                if 0 in cents and any(math.copysign(1.0, v) < 0 for v in values if v == 0.0):
+                    return None
+                return cents  # type: ignore[no-any-return]
+        # a NaN, an infinity, a figure too large or with more decimals: number by number
     elif not types <= _FLOAT_OR_BLANK:
         return None
     out: list[int | None] = []
