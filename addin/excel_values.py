@@ -74,9 +74,12 @@ def from_com(value: object) -> object:
     if isinstance(value, (list, tuple)):
         if _AS_THEY_ARE.issuperset(map(type, value)):  # a row of numbers, texts, blanks
             return list(value)
-        if _LISTS.issuperset(map(type, value)) and \
-                _AS_THEY_ARE.issuperset(map(type, chain.from_iterable(value))):
-            return [list(row) for row in value]  # a range of numbers, texts, blanks
+        if _LISTS.issuperset(map(type, value)):
+            kinds = frozenset(map(type, chain.from_iterable(value)))
+            if kinds <= _AS_THEY_ARE:  # a range of numbers, texts, blanks: its rows, once
+                rows = Rows([list(row) for row in value])
+                rows.kinds = kinds
+                return rows
         return [from_com(v) for v in value]
     if isinstance(value, int) and not isinstance(value, bool):
         if value == COM_MISSING:
@@ -131,8 +134,13 @@ def kb_error(message: str) -> str:
 
 
 class Rows(list):
-    """An argument made rows once by :func:`rows_of`; the functions here that take an
-    argument take it as it is (a function checks, then shapes, the same argument)."""
+    """An argument made rows once (by :func:`rows_of`, or by :func:`from_com` for a range of
+    numbers, texts and blanks); the functions here that take an argument take it as it is (a
+    function checks, then shapes, the same argument). Never changed once made."""
+
+    #: the types of its cells when :func:`from_com` saw them all (None: not known), so that
+    #: the checks of the same argument need not look at every cell again
+    kinds: frozenset[type] | None = None
 
 
 def rows_of(value: object) -> Rows:
@@ -218,7 +226,9 @@ def check_errors(value: object, name: str) -> None:
     if len(rows) == 1 and len(rows[0]) == 1:
         check_error(rows[0][0], name)
         return
-    if _NEVER_ERRORS.issuperset(map(type, chain.from_iterable(rows))):
+    kinds = rows.kinds if type(rows) is Rows else None
+    if _NEVER_ERRORS.issuperset(kinds if kinds is not None
+                                else map(type, chain.from_iterable(rows))):
         return  # numbers and blanks
     if _NUMBERS_AND_TEXTS.issuperset(map(type, chain.from_iterable(rows))) and "#" not in "".join(
             [v for v in chain.from_iterable(rows) if type(v) is str]):
@@ -290,6 +300,9 @@ def cent_rows(rows: Sequence[Sequence[object]]
     :func:`amounts` reads, as cents; a blank stays ``None``) and whether any is blank; ``None``
     when some cell is anything else (text, an error value, a boolean, −0.0, a number too large):
     the caller reads the rows with :func:`amounts`, which words the problem."""
+    kinds = rows.kinds if type(rows) is Rows else None
+    if kinds is not None and not kinds <= _NEVER_ERRORS:
+        return None  # a text among them
     flat = [v for row in rows for v in row]
     cents = floats_to_cents(flat)
     if cents is None:

@@ -26,6 +26,7 @@ from typing import Any
 
 from addin.excel_function import kb_function
 from addin.excel_values import (
+    Rows,
     UdfInputError,
     amount,
     amounts,
@@ -88,15 +89,19 @@ def _statement_key(rader: list[list[object]], belopp: list[list[object]]) -> tup
     key, but it keeps its own sign). Equal keys are equal arguments, type for type."""
     key = (tuple(map(tuple, rader)), tuple(map(tuple, belopp)))
     plain = _PLAIN_CELLS.issuperset
-    for row in key[0]:
-        if not plain(map(type, row)):
+    for arg, rows in zip((rader, belopp), key, strict=True):
+        kinds = arg.kinds if type(arg) is Rows else None  # (from_com saw every cell)
+        if kinds is not None:
+            if not plain(kinds):
+                return None
+        elif not all(plain(map(type, row)) for row in rows):
             return None
-    for row in key[1]:
-        if not plain(map(type, row)):
-            return None
-        if 0.0 in row and any(type(v) is float and v == 0.0 and math.copysign(1.0, v) < 0
-                              for v in row):
-            return None
+    amount_kinds = belopp.kinds if type(belopp) is Rows else None
+    if amount_kinds is None or float in amount_kinds:
+        for row in key[1]:
+            if 0.0 in row and any(type(v) is float and v == 0.0 and math.copysign(1.0, v) < 0
+                                  for v in row):
+                return None
     return key
 
 

@@ -507,3 +507,21 @@ def test_a_statement_of_numbers_in_cents_is_the_decimal_statement(args: tuple[li
     want = exactly(reference_statement)
     assert exactly(_compute_statement) == want
     assert exactly(_statement) == want  # and kept, as the functions take it
+
+
+@settings(max_examples=500)
+@given(st.lists(st.lists(_CELLS, max_size=4), max_size=6))
+def test_a_range_read_from_com_knows_the_types_of_its_cells(value: list) -> None:
+    """from_com's rows of a range carry the types of their cells (which the checks of the
+    same argument then take instead of looking at every cell again): exactly those types, the
+    cells themselves unchanged; a range with any other kind of cell carries none."""
+    from addin.excel_values import Rows, from_com
+
+    for given_as in (value, tuple(map(tuple, value))):
+        got = from_com(given_as)
+        assert [list(r) for r in got] == [list(r) for r in value]
+        kinds = frozenset(type(v) for row in value for v in row)
+        if type(got) is Rows and got.kinds is not None:
+            assert got.kinds == kinds
+        else:
+            assert not value or not kinds <= {float, str, type(None)}  # ([]: no rows)
