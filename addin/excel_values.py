@@ -55,6 +55,7 @@ _XL_ERRORS = {
 _AS_THEY_ARE = frozenset({float, str, type(None)})
 _LISTS = frozenset({list, tuple})
 _FLOATS = frozenset({float})
+_ONE = frozenset({1})
 #: Cell types that are never an Excel error value.
 _NEVER_ERRORS = frozenset({float, type(None)})
 #: Cell types that are an error value only as a text starting with "#".
@@ -170,7 +171,7 @@ def as_column(value: object, name: str) -> list[object]:
     rows = _rows(value)
     if not rows:
         return []
-    if all(len(r) == 1 for r in rows):
+    if set(map(len, rows)) == _ONE:
         return [r[0] for r in rows]
     if len(rows) == 1:
         return list(rows[0])
@@ -188,7 +189,7 @@ def as_matrix(value: object, n_rows: int, name: str) -> list[list[object]]:
             f"{name} har {antal(len(rows), 'rad')} men radbeteckningarna {n_rows}; markera lika "
             "många rader"
         )
-    widths = {len(r) for r in rows}
+    widths = set(map(len, rows))
     if len(widths) > 1:
         raise UdfInputError(f"{name}: raderna har olika antal kolumner")
     return rows
@@ -303,17 +304,21 @@ def cent_rows(rows: Sequence[Sequence[object]]
     kinds = rows.kinds if type(rows) is Rows else None
     if kinds is not None and not kinds <= _NEVER_ERRORS:
         return None  # a text among them
-    flat = [v for row in rows for v in row]
-    cents = floats_to_cents(flat)
+    cents = floats_to_cents(list(chain.from_iterable(rows)))
     if cents is None:
         return None
-    out: list[tuple[int | None, ...]] = []
-    i = 0
-    for row in rows:
-        k = i + len(row)
-        out.append(tuple(cents[i:k]))
-        i = k
-    return out, None in cents
+    widths = set(map(len, rows))
+    out: list[tuple[int | None, ...]]
+    if len(widths) == 1 and 0 not in widths:  # every row as wide (as as_matrix makes them)
+        out = list(zip(*[iter(cents)] * widths.pop(), strict=True))
+    else:
+        out = []
+        i = 0
+        for row in rows:
+            k = i + len(row)
+            out.append(tuple(cents[i:k]))
+            i = k
+    return out, (type(None) in kinds) if kinds is not None else (None in cents)
 
 
 def float_rows(rows: Sequence[Sequence[object]]) -> list[tuple[Decimal, ...] | None]:

@@ -70,9 +70,9 @@ __all__ = [
 ]
 
 ALL_PARTS = ("RR", "IN", "FD", "BAL")
-#: label text -> line code, as :meth:`Catalogue.resolve` found it (the catalogue is fixed; a
-#: workbook recalculates with the same labels again and again)
-_CODES: dict[str, str] = {}
+#: label text -> (line code, as :meth:`Catalogue.resolve` found it, and the line's sign rule)
+#: (the catalogue is fixed; a workbook recalculates with the same labels again and again)
+_CODES: dict[str, tuple[str, str | None]] = {}
 _NONE = repeat(None)
 
 
@@ -165,15 +165,16 @@ def _compute_statement(rader: list[list[object]], belopp: list[list[object]]
             continue
         if blanks == len(vals):
             continue  # a group heading as printed ("Henkilösivukulut"): no amount to read
-        code = _CODES.get(text)
-        if code is None:
+        known = _CODES.get(text)
+        if known is None:
             try:
                 code = cat.resolve(text, ALL_PARTS)
             except LabelError as err:
                 raise UdfInputError(f"rad {i}: {err.message}") from None
+            known = (code, LINE_SIGNS.get(code))
             if len(_CODES) < 1 << 14:
-                _CODES[text] = code
-        sign = LINE_SIGNS.get(code)
+                _CODES[text] = known
+        code, sign = known
         # "±" lines take either sign; a row of the right sign needs no look at each amount
         if (sign == "+" or sign == "-") and (blanks or (
                 min(vals) < 0 if sign == "+" else max(vals) > 0)):  # type: ignore[type-var]
