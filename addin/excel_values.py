@@ -56,6 +56,7 @@ _AS_THEY_ARE = frozenset({float, str, type(None)})
 _LISTS = frozenset({list, tuple})
 _FLOATS = frozenset({float})
 _ONE = frozenset({1})
+_TEXTS = frozenset({str})
 #: Cell types that are never an Excel error value.
 _NEVER_ERRORS = frozenset({float, type(None)})
 #: Cell types that are an error value only as a text starting with "#".
@@ -231,8 +232,12 @@ def check_errors(value: object, name: str) -> None:
     if _NEVER_ERRORS.issuperset(kinds if kinds is not None
                                 else map(type, chain.from_iterable(rows))):
         return  # numbers and blanks
-    if _NUMBERS_AND_TEXTS.issuperset(map(type, chain.from_iterable(rows))) and "#" not in "".join(
-            [v for v in chain.from_iterable(rows) if type(v) is str]):
+    if kinds == _TEXTS:  # a column of labels
+        if "#" not in "".join(chain.from_iterable(rows)):  # type: ignore[arg-type]
+            return  # every error value's text starts with "#"
+    elif _NUMBERS_AND_TEXTS.issuperset(kinds if kinds is not None
+                                       else map(type, chain.from_iterable(rows))) \
+            and "#" not in "".join([v for v in chain.from_iterable(rows) if type(v) is str]):
         return  # every error value's text starts with "#"
     width = max((len(r) for r in rows), default=0)
     for i, row in enumerate(rows, start=1):
