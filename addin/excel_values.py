@@ -21,7 +21,7 @@ from itertools import chain
 
 from engine.input_hygiene import EXCEL_ERRORS as _HYGIENE_ERRORS
 from engine.input_hygiene import AmountProblem, excel_error, read_amount
-from engine.money import MoneyError, floats_to_cents, floats_to_money, to_money
+from engine.money import MoneyError, cents_to_money, floats_to_cents, to_money
 from engine.svenska import antal
 
 __all__ = [
@@ -54,7 +54,6 @@ _XL_ERRORS = {
 #: The types :func:`from_com` returns as they are.
 _AS_THEY_ARE = frozenset({float, str, type(None)})
 _LISTS = frozenset({list, tuple})
-_FLOATS = frozenset({float})
 _ONE = frozenset({1})
 _TEXTS = frozenset({str})
 #: Cell types that are never an Excel error value.
@@ -258,34 +257,13 @@ def _float_money(value: float) -> Decimal:
     return to_money(value)
 
 
-#: row of floats -> its amounts (:func:`_float_row`); emptied when full: a plain dict costs less
-#: per new row than an LRU's bookkeeping, and new amounts are mostly new rows
-_FLOAT_ROWS: dict[tuple[float, ...], tuple[Decimal, ...]] = {}
-_FLOAT_ROWS_MAX = 1 << 12
-
-
-def _float_row(row: tuple[float, ...]) -> tuple[Decimal, ...]:
-    """:func:`to_money` of a row of non-zero floats, once per distinct row (not through
-    :func:`_float_money`: new amounts are mostly new numbers, and caching each costs more than
-    converting it)."""
-    got = _FLOAT_ROWS.get(row)
-    if got is None:
-        got = floats_to_money(row)
-        if len(_FLOAT_ROWS) >= _FLOAT_ROWS_MAX:
-            _FLOAT_ROWS.clear()
-        _FLOAT_ROWS[row] = got
-    return got
-
-
 def amounts(row: Sequence[object], where: Callable[[int], str]) -> tuple[Decimal | None, ...]:
     """:func:`amount` of every cell of a row (``where(j)`` names cell j, 1-based, only for a
-    message). Numbers, the common case, are converted once per distinct row (a UDF is
-    recalculated with the same amounts again and again)."""
-    if _FLOATS.issuperset(map(type, row)) and 0.0 not in row:  # no ±0.0 (they keep their sign)
-        try:
-            return _float_row(tuple(row))
-        except MoneyError:
-            pass  # a non-finite or too large number: the general path below says which cell
+    message). A row of numbers and blanks in one pass (:func:`engine.money.floats_to_cents`);
+    any other row cell by cell."""
+    cents = floats_to_cents(row)
+    if cents is not None:
+        return tuple([None if c is None else cents_to_money(c) for c in cents])
     out: list[Decimal | None] = []
     for j, v in enumerate(row, start=1):
         if v is None:
@@ -324,50 +302,6 @@ def cent_rows(rows: Sequence[Sequence[object]]
             out.append(tuple(cents[i:k]))
             i = k
     return out, (type(None) in kinds) if kinds is not None else (None in cents)
-
-
-def float_rows(rows: Sequence[Sequence[object]]) -> list[tuple[Decimal, ...] | None]:
-    """:func:`amounts` of each row of non-zero numbers (without a call each), None for any
-    other row: the caller takes :func:`amounts` for it, where it would have (so that the
-    first problem reported is the same)."""
-    out: list[tuple[Decimal, ...] | None] = []
-    append = out.append
-    floats = _FLOATS.issuperset
-    known = _FLOAT_ROWS.get
-    new: list[tuple[int, tuple[float, ...]]] = []  # (position, row) of rows not seen before
-    for row in rows:
-        if floats(map(type, row)) and 0.0 not in row:
-            key = tuple(row)
-            got = known(key)
-            if got is None:
-                new.append((len(out), key))
-            append(got)
-        else:
-            append(None)
-    if not new:
-        return out
-    # the new rows' numbers in one conversion (issue 17: a call per row of five cost more than
-    # the conversion); any problem in them: row by row, a row with one left to amounts()
-    try:
-        flat = floats_to_money([v for _, key in new for v in key])
-    except MoneyError:
-        for pos, key in new:
-            try:
-                out[pos] = _float_row(key)
-            except MoneyError:
-                pass
-        return out
-    keep = len(new) <= _FLOAT_ROWS_MAX  # (a larger range is converted, not kept)
-    if keep and len(_FLOAT_ROWS) + len(new) > _FLOAT_ROWS_MAX:
-        _FLOAT_ROWS.clear()
-    i = 0
-    for pos, key in new:
-        k = i + len(key)
-        out[pos] = got = flat[i:k]
-        if keep:
-            _FLOAT_ROWS[key] = got
-        i = k
-    return out
 
 
 def to_excel(value: Decimal | None) -> float | None:

@@ -34,7 +34,6 @@ from addin.excel_values import (
     as_matrix,
     cent_rows,
     check_errors,
-    float_rows,
     kb_error,
     label_text,
     row_result,
@@ -140,11 +139,11 @@ def _compute_statement(rader: list[list[object]], belopp: list[list[object]]
     texts: list[str] = []
     # every amount a number or a blank (the common case): integer cents, added as integers
     # (issue 17), the statement's lines made Decimal amounts when looked up; otherwise
-    # Decimal amounts, each row of numbers at once, any other row below in its turn
+    # Decimal amounts, each row below in its turn (so the first problem is reported)
     in_cents = cent_rows(rows)
     numbers: Sequence[tuple[object, ...] | None]
     if in_cents is None:
-        numbers, any_blank, money = float_rows(rows), True, None
+        numbers, any_blank, money = [None] * len(rows), True, None
     else:
         (numbers, any_blank), money = in_cents, cents_to_money
     for i, (raw, row, vals) in enumerate(zip(labels, rows, numbers, strict=True), start=1):

@@ -16,7 +16,7 @@ Rules (spec §4):
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal, DecimalException, InvalidOperation
 from fractions import Fraction
 
@@ -34,7 +34,6 @@ __all__ = [
     "excel_decimal",
     "excel_round",
     "floats_to_cents",
-    "floats_to_money",
     "format_sv",
     "quantize",
     "short_number",
@@ -206,28 +205,6 @@ def to_money(value: object) -> Decimal:
     if abs(number) >= MAX_AMOUNT:
         raise AmountTooLarge(f"beloppet är orimligt stort: {short_number(value)}")
     return quantize(number, CENT)
-
-
-def floats_to_money(values: Iterable[float]) -> tuple[Decimal, ...]:
-    """``tuple(to_money(v) for v in values)`` for floats, the cents fast path taken inline (a
-    UDF's amounts; :func:`to_money` words any problem).
-
-    Each number's cents are worked out in one pass over all of them (issue 17: a loop step per
-    number cost more than the conversion); when every number is a non-zero whole number of
-    cents below 1e13 in size (typed amounts), each amount is ``cents × 0.01``, exactly the
-    Decimal of exponent -2 that ``to_money`` gives; otherwise number by number, the others
-    (a formula's result with more decimals, ±0.0, too large) through ``to_money``."""
-    vals = values if type(values) is tuple else tuple(values)
-    try:
-        cents = [round(v * 100) for v in vals]
-    except (ValueError, OverflowError):  # a NaN or an infinity among them: to_money words it
-        return tuple(map(to_money, vals))
-    cent = CENT
-    if vals and -1e13 < min(vals) and max(vals) < 1e13 and 0 not in cents \
-            and [c / 100 for c in cents] == list(vals):
-        return tuple([Decimal(c) * cent for c in cents])
-    return tuple([Decimal(c) * cent if c and -1e13 < v < 1e13 and c / 100 == v
-                  else to_money(v) for v, c in zip(vals, cents, strict=True)])
 
 
 _FLOAT_ONLY = frozenset({float})

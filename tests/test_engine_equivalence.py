@@ -201,32 +201,6 @@ def test_a_row_of_amounts_is_read_as_cell_by_cell(row: list) -> None:
     assert outcome(lambda: amounts(row, where)) == first  # again, from the cache
 
 
-@settings(max_examples=400)
-@given(st.lists(st.one_of(
-    st.lists(floats, min_size=1, max_size=5),
-    st.lists(st.integers(-10**12, 10**12).map(lambda c: c / 100), min_size=1, max_size=5),
-    st.lists(st.one_of(floats, st.none(), st.just("12")), min_size=1, max_size=5)),
-    max_size=12))
-def test_rows_of_numbers_at_once_are_each_row_alone(rows: list) -> None:
-    """addin.excel_values.float_rows (every new row's numbers in one conversion, issue 17)
-    against each row alone: a row of non-zero numbers is what amounts() gives it, any other
-    row (a blank, a text, a zero, a number amounts() words a problem with) is None."""
-    from addin.excel_values import UdfInputError, amounts, float_rows
-
-    def alone(row: list) -> tuple | None:
-        if not all(type(v) is float and v != 0 for v in row):
-            return None
-        try:
-            return tuple(repr(v) for v in amounts(row, lambda j: f"kolumn {j}"))
-        except UdfInputError:
-            return None
-
-    want = [alone(row) for row in rows]
-    for _ in range(2):  # the second time from what the first kept
-        got = [None if r is None else tuple(map(repr, r)) for r in float_rows(rows)]
-        assert got == want
-
-
 # ---- engine.money.quantize (amounts that are whole cents or units already) -----------------
 
 #: amounts of every exponent and sign, whole cents or not, −0, more digits than the context
