@@ -397,3 +397,21 @@ def test_functions_over_the_same_ranges_compute_the_statement_once(
     xl.call("KB_ARSBIDRAG", column(RADER), cells([[150.0, "#REF!"], *BELOPP[1:]]))
     xl.call("KB_ARSBIDRAG", column(RADER), cells([[150.0, "#REF!"], *BELOPP[1:]]))
     assert len(made) == 4  # an error value: every call takes the full path (and is refused)
+
+
+def test_amounts_as_excel_holds_them_in_the_integer_cents_path(xl: XlwingsWindows) -> None:
+    """Through xlwings' own code, a range of doubles (the integer-cents path, issue 17): a
+    formula's result with more decimals rounded as Excel shows it (15 digits, then half away
+    from zero), zeros and a blank year; with a −0.0 (the Decimal path) the same: by hand."""
+    rader = column(["Skatteinkomster", "Verksamhetsutgifter", "Statsandelar"])
+    # 0.1 × 1.15 is the double 0.11499999999999999: Excel shows 0.115, rounds to 0.12; the
+    # double 1234.565 (1234.56499…) shows 1234.565, rounds to 1234.57. ÅB per year:
+    # 1234.57 + 0 + 0.12 = 1234.69 ; 0 − 0 + 0.12 = 0.12 ; 0 + blank + 5 = 5
+    belopp = cells([[1234.565, 0.0, 0.0], [0.0, -0.0, None], [0.1 * 1.15, 0.1 * 1.15, 5.0]])
+    assert xl.call("KB_ARSBIDRAG", rader, belopp) == [[1234.69, 0.12, 5.0]]
+    # the same amounts typed in cents (no −0.0: the integer-cents path): the same figures
+    typed = cells([[1234.57, 0.0, 0.0], [0.0, 0.0, None], [0.12, 0.12, 5.0]])
+    assert xl.call("KB_ARSBIDRAG", rader, typed) == [[1234.69, 0.12, 5.0]]
+    assert xl.call("KB_ARSBIDRAG", rader, cells([[1234.565, 0.0, 0.0], [0.0, 0.0, None],
+                                                 [0.1 * 1.15, 0.1 * 1.15, 5.0]])) \
+        == [[1234.69, 0.12, 5.0]]
