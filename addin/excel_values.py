@@ -55,6 +55,7 @@ _XL_ERRORS = {
 _AS_THEY_ARE = frozenset({float, str, type(None)})
 _LISTS = frozenset({list, tuple})
 _ONE = frozenset({1})
+_FLOAT_ONLY = frozenset({float})
 _TEXTS = frozenset({str})
 #: Cell types that are never an Excel error value.
 _NEVER_ERRORS = frozenset({float, type(None)})
@@ -78,7 +79,7 @@ def from_com(value: object) -> object:
         if _LISTS.issuperset(map(type, value)):
             kinds = frozenset(map(type, chain.from_iterable(value)))
             if kinds <= _AS_THEY_ARE:  # a range of numbers, texts, blanks: its rows, once
-                rows = Rows([list(row) for row in value])
+                rows = Rows(map(tuple, value))  # (rows never changed: tuples, as COM hands)
                 rows.kinds = kinds
                 return rows
         return [from_com(v) for v in value]
@@ -287,7 +288,7 @@ def cent_rows(rows: Sequence[Sequence[object]]
     kinds = rows.kinds if type(rows) is Rows else None
     if kinds is not None and not kinds <= _NEVER_ERRORS:
         return None  # a text among them
-    cents = floats_to_cents(list(chain.from_iterable(rows)))
+    cents = floats_to_cents(list(chain.from_iterable(rows)), floats_only=kinds == _FLOAT_ONLY)
     if cents is None:
         return None
     widths = set(map(len, rows))

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from decimal import Decimal
-from itertools import repeat
+from itertools import chain, repeat
 from operator import is_
 from typing import Any
 
@@ -86,7 +86,10 @@ def _statement_key(rader: list[list[object]], belopp: list[list[object]]) -> tup
     """The arguments as a key, when every cell is a number, a text or blank (anything else,
     e.g. an error value, is left to the full path), and no amount is -0.0 (equal to 0.0 as a
     key, but it keeps its own sign). Equal keys are equal arguments, type for type."""
-    key = (tuple(map(tuple, rader)), tuple(map(tuple, belopp)))
+    key = (tuple(rader) if type(rader) is Rows and rader.kinds is not None
+           else tuple(map(tuple, rader)),
+           tuple(belopp) if type(belopp) is Rows and belopp.kinds is not None
+           else tuple(map(tuple, belopp)))
     plain = _PLAIN_CELLS.issuperset
     for arg, rows in zip((rader, belopp), key, strict=True):
         kinds = arg.kinds if type(arg) is Rows else None  # (from_com saw every cell)
@@ -96,7 +99,7 @@ def _statement_key(rader: list[list[object]], belopp: list[list[object]]) -> tup
         elif not all(plain(map(type, row)) for row in rows):
             return None
     amount_kinds = belopp.kinds if type(belopp) is Rows else None
-    if amount_kinds is None or float in amount_kinds:
+    if (amount_kinds is None or float in amount_kinds) and 0.0 in chain.from_iterable(key[1]):
         for row in key[1]:
             if 0.0 in row and any(type(v) is float and v == 0.0 and math.copysign(1.0, v) < 0
                                   for v in row):

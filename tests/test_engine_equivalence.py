@@ -455,6 +455,8 @@ def test_floats_to_cents_of_a_row_is_each_alone(values: list) -> None:
             alone.append(one[0])
     assert floats_to_cents(values) == alone
     assert floats_to_cents(tuple(values)) == alone
+    if all(type(v) is float for v in values):  # as a caller that knows it
+        assert floats_to_cents(values, floats_only=True) == alone
 
 
 @settings(max_examples=1500)
