@@ -866,13 +866,16 @@ the floor, unchanged 20×, openpyxl/refresh 0.7 (figures from the issue, measure
   measured no faster at 25 sums of five years). The budget's engine (a refresh) still adds
   Decimals: its amounts come from the loader as Decimals, and converting them costs what the
   additions do.
-- **Session 12, this run**: the floor measured 0.35 s for the city (0.61 s in session 11's
-  run, the same floor code) and the engine 0.15–0.19 s per 1 000 units (0.13 s in session 11's
-  run, the same engine code): ratios to the floor are again not comparable between runs.
-  Seconds, city, session 11's run against this one: first refresh 6.13 → 5.83 s, forced check
-  1.61 → 1.62 s, one committee changed 2.08 → 1.83 s; KB_ARSBIDRAG (40 × 5) with new amounts
-  0.58 → 0.25 ms, recalculated 0.11 → 0.05 ms (the engine computation inside the call 0.107
-  and 0.074 ms in the two runs).
+- **Session 12, this run and the one before it**: this session ran `make bench` twice. The
+  first, at the commit that made the statement functions add in cents, found a fast machine:
+  floor 0.35 s (city), first refresh 5.83 s, the engine computation inside the UDF call
+  0.074 ms, KB_ARSBIDRAG new amounts 0.25 ms and recalculated 0.05 ms. This run, at the
+  session's final code (whose refresh and engine are the same), found Python running about
+  1.5 times as slowly: the same engine computation inside the call 0.120 ms, the city's first
+  refresh 7.67 s, new amounts 0.35 ms, recalculated 0.08 ms. Against the engine computation
+  measured inside the same calls, new amounts cost 5.5× it in session 11's run (0.584 against
+  0.107 ms), 3.3× in the first run and 2.9× in this one; a recalculation 1.04×, 0.72× and
+  0.65×. Seconds and ratios to the floor are not comparable between runs.
 
 ## What remains (why the first refresh is not within 3× of the floor)
 
