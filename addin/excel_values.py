@@ -145,6 +145,12 @@ class Rows(list):
     kinds: frozenset[type] | None = None
 
 
+def kinds_of(value: object) -> frozenset[type] | None:
+    """The types of an argument's cells when :func:`from_com` saw them all (its rows are then
+    tuples), else None."""
+    return value.kinds if type(value) is Rows else None
+
+
 def rows_of(value: object) -> Rows:
     """Any Excel argument as a list of rows, for :func:`check_errors`, :func:`as_column` and
     :func:`as_matrix` to share."""
@@ -228,7 +234,7 @@ def check_errors(value: object, name: str) -> None:
     if len(rows) == 1 and len(rows[0]) == 1:
         check_error(rows[0][0], name)
         return
-    kinds = rows.kinds if type(rows) is Rows else None
+    kinds = kinds_of(rows)
     if _NEVER_ERRORS.issuperset(kinds if kinds is not None
                                 else map(type, chain.from_iterable(rows))):
         return  # numbers and blanks
@@ -285,7 +291,7 @@ def cent_rows(rows: Sequence[Sequence[object]]
     :func:`amounts` reads, as cents; a blank stays ``None``) and whether any is blank; ``None``
     when some cell is anything else (text, an error value, a boolean, −0.0, a number too large):
     the caller reads the rows with :func:`amounts`, which words the problem."""
-    kinds = rows.kinds if type(rows) is Rows else None
+    kinds = kinds_of(rows)
     if kinds is not None and not kinds <= _NEVER_ERRORS:
         return None  # a text among them
     cents = floats_to_cents(list(chain.from_iterable(rows)), floats_only=kinds == _FLOAT_ONLY)

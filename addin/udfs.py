@@ -26,7 +26,6 @@ from typing import Any
 
 from addin.excel_function import kb_function
 from addin.excel_values import (
-    Rows,
     UdfInputError,
     amount,
     amounts,
@@ -35,6 +34,7 @@ from addin.excel_values import (
     cent_rows,
     check_errors,
     kb_error,
+    kinds_of,
     label_text,
     row_result,
     rows_of,
@@ -86,25 +86,26 @@ def _statement_key(rader: list[list[object]], belopp: list[list[object]]) -> tup
     """The arguments as a key, when every cell is a number, a text or blank (anything else,
     e.g. an error value, is left to the full path), and no amount is -0.0 (equal to 0.0 as a
     key, but it keeps its own sign). Equal keys are equal arguments, type for type."""
-    key = (tuple(rader) if type(rader) is Rows and rader.kinds is not None
-           else tuple(map(tuple, rader)),
-           tuple(belopp) if type(belopp) is Rows and belopp.kinds is not None
-           else tuple(map(tuple, belopp)))
     plain = _PLAIN_CELLS.issuperset
-    for arg, rows in zip((rader, belopp), key, strict=True):
-        kinds = arg.kinds if type(arg) is Rows else None  # (from_com saw every cell)
-        if kinds is not None:
-            if not plain(kinds):
+    key = []
+    for arg in (rader, belopp):
+        kinds = kinds_of(arg)  # (from_com saw every cell; its rows are tuples)
+        if kinds is None:
+            rows = tuple(map(tuple, arg))
+            if not all(plain(map(type, row)) for row in rows):
                 return None
-        elif not all(plain(map(type, row)) for row in rows):
+        elif plain(kinds):
+            rows = tuple(arg)
+        else:
             return None
-    amount_kinds = belopp.kinds if type(belopp) is Rows else None
-    if (amount_kinds is None or float in amount_kinds) and 0.0 in chain.from_iterable(key[1]):
-        for row in key[1]:
+        key.append(rows)
+    amount_kinds, amount_rows = kinds_of(belopp), key[1]
+    if (amount_kinds is None or float in amount_kinds) and 0.0 in chain.from_iterable(amount_rows):
+        for row in amount_rows:
             if 0.0 in row and any(type(v) is float and v == 0.0 and math.copysign(1.0, v) < 0
                                   for v in row):
                 return None
-    return key
+    return tuple(key)
 
 
 def _statement(rader: object, belopp: object) -> tuple[Statement, list[str]]:
