@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from itertools import chain, repeat
 from operator import is_
-from typing import Any
+from typing import Any, NamedTuple
 
 from addin.excel_function import kb_function
 from addin.excel_values import (
@@ -137,7 +137,6 @@ def _compute_statement(rader: list[list[object]], belopp: list[list[object]]
     labels = as_column(rader, "rader")
     rows = as_matrix(belopp, len(labels), "belopp")
     n_years = len(rows[0]) if rows else 1
-    cat = catalogue()
     given: dict[str, tuple[Decimal | None, ...]] = {}
     first_row: dict[str, int] = {}
     texts: list[str] = []
@@ -150,6 +149,12 @@ def _compute_statement(rader: list[list[object]], belopp: list[list[object]]
         numbers, any_blank, money = [None] * len(rows), True, None
     else:
         (numbers, any_blank), money = in_cents, cents_to_money
+        if not any_blank:  # every row a known line of its own, of the right sign: at once
+            plan = _label_plan(labels, kinds_of(rader))
+            if plan is not None and plan.right_signs(numbers):
+                st = compute(dict(zip(plan.codes, numbers, strict=True)),
+                             [str(j) for j in range(1, n_years + 1)], ALL_PARTS, cents=True)
+                return _no_errors(st), list(plan.texts)
     for i, (raw, row, vals) in enumerate(zip(labels, rows, numbers, strict=True), start=1):
         text = (raw.strip() or None) if type(raw) is str else label_text(raw)
         if vals is None:
@@ -171,12 +176,9 @@ def _compute_statement(rader: list[list[object]], belopp: list[list[object]]
         known = _CODES.get(text)
         if known is None:
             try:
-                code = cat.resolve(text, ALL_PARTS)
+                known = _line_of(text)
             except LabelError as err:
                 raise UdfInputError(f"rad {i}: {err.message}") from None
-            known = (code, LINE_SIGNS.get(code))
-            if len(_CODES) < 1 << 14:
-                _CODES[text] = known
         code, sign = known
         # "±" lines take either sign; a row of the right sign needs no look at each amount
         if (sign == "+" or sign == "-") and (blanks or (
@@ -207,10 +209,93 @@ def _compute_statement(rader: list[list[object]], belopp: list[list[object]]
                 "i beloppen eller ta bort kolumnen ur området")
     st = compute(given, [str(j) for j in range(1, n_years + 1)], ALL_PARTS,
                  cents=money is not None)
-    errors = [f for f in st.findings if f.severity is Severity.ERROR]
-    if errors:
-        raise UdfInputError(errors[0].message)
-    return st, texts
+    return _no_errors(st), texts
+
+
+def _no_errors(st: Statement) -> Statement:
+    """``st``, or raise for its first error (an inconsistent statement)."""
+    for f in st.findings:
+        if f.severity is Severity.ERROR:
+            raise UdfInputError(f.message)
+    return st
+
+
+def _line_of(text: str) -> tuple[str, str | None]:
+    """(line code, sign rule) of a label's text, remembered in :data:`_CODES`; raises
+    :class:`LabelError` for a text that names no line."""
+    known = _CODES.get(text)
+    if known is None:
+        code = catalogue().resolve(text, ALL_PARTS)
+        known = (code, LINE_SIGNS.get(code))
+        if len(_CODES) < 1 << 14:
+            _CODES[text] = known
+    return known
+
+
+class _LabelPlan(NamedTuple):
+    """A column of labels where every row is a known line of its own (no blank or unknown
+    label, no line twice): what reading it row by row gives whenever no amount is blank or of
+    the wrong sign, so that such a call skips the row-by-row reading (issue 17)."""
+
+    #: each label as given, stripped (the wording of a table)
+    texts: tuple[str, ...]
+    #: each row's line code
+    codes: tuple[str, ...]
+    #: the rows of lines that take only amounts >= 0, and those that take only <= 0
+    plus: tuple[int, ...]
+    minus: tuple[int, ...]
+
+    def right_signs(self, numbers: Sequence[tuple[int, ...]]) -> bool:
+        """No amount (integer cents, none blank) of a row contradicts its line's sign."""
+        row = numbers.__getitem__
+        return not (self.plus and min(map(min, map(row, self.plus))) < 0
+                    or self.minus and max(map(max, map(row, self.minus))) > 0)
+
+
+#: a column of labels (all texts, as Excel gave them) -> its plan, or None when some row needs
+#: reading on its own; emptied when full (a workbook has a few statements' label columns)
+_LABEL_PLANS: dict[tuple[str, ...], _LabelPlan | None] = {}
+_LABEL_PLANS_MAX = 256
+_TEXTS_ONLY = frozenset({str})
+
+
+def _label_plan(labels: Sequence[object], kinds: frozenset[type] | None) -> _LabelPlan | None:
+    """The plan of a column of texts (``kinds``: its cells' types when known), or None."""
+    if kinds != _TEXTS_ONLY and (kinds is not None or not all(type(t) is str for t in labels)):
+        return None
+    key = tuple(labels)
+    try:
+        return _LABEL_PLANS[key]
+    except KeyError:
+        pass
+    plan = _make_label_plan(key)  # type: ignore[arg-type]
+    if len(_LABEL_PLANS) >= _LABEL_PLANS_MAX:
+        _LABEL_PLANS.clear()
+    _LABEL_PLANS[key] = plan
+    return plan
+
+
+def _make_label_plan(labels: tuple[str, ...]) -> _LabelPlan | None:
+    texts, codes, plus, minus = [], [], [], []
+    for i, raw in enumerate(labels):
+        text = raw.strip()
+        if not text:
+            return None  # (a row without label: refused if it has amounts)
+        try:
+            code, sign = _line_of(text)
+        except LabelError:
+            return None  # (refused, worded by the row-by-row reading)
+        if code in codes:
+            return None  # (two rows of one line: their amounts compared row by row)
+        texts.append(text)
+        codes.append(code)
+        if sign == "+":
+            plus.append(i)
+        elif sign == "-":
+            minus.append(i)
+    if not codes:
+        return None
+    return _LabelPlan(tuple(texts), tuple(codes), tuple(plus), tuple(minus))
 
 
 def _wording(texts: Sequence[str]) -> str:

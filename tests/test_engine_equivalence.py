@@ -501,3 +501,71 @@ def test_a_range_read_from_com_knows_the_types_of_its_cells(value: list) -> None
             assert got.kinds == kinds
         else:
             assert not value or not kinds <= {float, str, type(None)}  # ([]: no rows)
+
+
+# ---- a column of labels read once (issue 17, session 13) -------------------------------------
+
+_LINES = list(catalogue().lines.values())
+
+
+@st.composite
+def known_line_arguments(draw: st.DrawFn) -> tuple[list, list, list]:
+    """A statement as a workbook holds one: known lines (codes or any wording, sometimes padded),
+    mostly each once, amounts mostly of their line's sign; and a second set of amounts for the
+    same labels (Excel recalculating after a figure changed). Now and then a blank amount, an
+    amount of the wrong sign, a line twice, a blank or unknown label."""
+    lines = draw(st.lists(st.sampled_from(_LINES), min_size=1, max_size=10,
+                          unique_by=lambda ln: ln.code))
+    if draw(st.integers(0, 7)) == 0:
+        lines.insert(draw(st.integers(0, len(lines))), draw(st.sampled_from(lines)))
+    labels: list[object] = []
+    for ln in lines:
+        text = draw(st.sampled_from([ln.code, *ln.labels.values()]))
+        labels.append(draw(st.sampled_from([text, text, text, f" {text}  "])))
+    if draw(st.integers(0, 7)) == 0:
+        labels[draw(st.integers(0, len(labels) - 1))] = draw(
+            st.sampled_from(["", "  ", "okänd rad", None, 12.0]))
+    width = draw(st.integers(1, 5))
+
+    def amount(line: object) -> float | None:
+        kind = draw(st.integers(0, 29))
+        if kind == 0:
+            return None
+        cents = draw(st.integers(0, 10**10))
+        sign = line.sign  # type: ignore[attr-defined]
+        negative = sign == "-" or sign == "±" and draw(st.booleans())
+        if kind == 1:
+            negative = not negative  # the wrong sign for a "+" or "−" line
+        return (-cents if negative else cents) / 100
+
+    def belopp() -> list[list[float | None]]:
+        return [[amount(ln) for _ in range(width)] for ln in lines]
+
+    rader = [[t] for t in labels]
+    return rader, belopp(), belopp()
+
+
+@settings(max_examples=1500)
+@given(known_line_arguments())
+def test_a_column_of_known_lines_is_read_as_row_by_row(args: tuple[list, list, list]) -> None:
+    """A column of labels is looked up once (``addin.udfs._label_plan``) and its amounts taken
+    at once when each row is a known line of its own and no amount is blank or of the wrong
+    sign: the same statement (values exactly, findings, labels) or the same first problem as
+    reading cell by cell, for the labels' first amounts and again for others (the plan kept)."""
+    from addin.excel_values import UdfInputError, from_com
+    from addin.udfs import _compute_statement, _statement
+    from tests.reference_udf import reference_statement
+
+    rader, *sets = args
+
+    def exactly(fn: object, belopp: list) -> tuple:
+        try:
+            st_, texts = fn(from_com(rader), from_com(belopp))  # type: ignore[operator]
+        except UdfInputError as err:
+            return ("raises", str(err))
+        return ("ok", exact(st_), texts)
+
+    for belopp in sets:
+        want = exactly(reference_statement, belopp)
+        assert exactly(_compute_statement, belopp) == want
+        assert exactly(_statement, belopp) == want
