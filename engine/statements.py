@@ -241,6 +241,37 @@ def compute(
     values.update(own_vals)
     if extra:
         values.update(extra)
+    run = plan.compiled(cents)
+    if run is not None:  # the same steps as the loop below, as straight-line code
+
+        def check(code: str, result: tuple) -> tuple:
+            _compare(cat, code, given_vals[code], result, plan.checks[code], year_labels,
+                     findings, cents_to_money if cents else None)
+            if code in _SOFT_TRANSFERS:  # may differ (disposal gains): a given year stands
+                result = tuple([c if g is None else g for g, c in zip(given_vals[code], result,
+                                                                       strict=True)])
+            return result
+
+        run(values, check)
+    else:
+        _evaluate(plan, values, cents, cat, given_vals, year_labels, findings)
+    for term in extra:
+        del values[term]
+    return Statement(
+        parts=tuple(parts),
+        years=year_labels,
+        values=CentValues(values) if cents else values,
+        given=given_codes,
+        has_data=plan.has_data,
+        findings=tuple(findings),
+        blank=frozenset(blank) if blank else _NO_BLANKS,
+    )
+
+
+def _evaluate(plan: _Plan, values: dict[str, tuple], cents: bool, cat: Catalogue,
+              given_vals: Mapping[str, tuple], year_labels: tuple[str, ...],
+              findings: list[Finding]) -> None:
+    """The plan's steps on ``values`` (what :meth:`_Plan.compiled` makes straight-line code)."""
     for code, kids, zero_start, compare in plan.steps:
         # per year ((ZERO + first) + second) + ..., the additions of sum(column, ZERO); a
         # transfer line is its source's tuple
@@ -258,17 +289,6 @@ def compute(
                 result = tuple([c if g is None else g for g, c in zip(given_vals[code], result,
                                                                        strict=True)])
         values[code] = result
-    for term in extra:
-        del values[term]
-    return Statement(
-        parts=tuple(parts),
-        years=year_labels,
-        values=CentValues(values) if cents else values,
-        given=given_codes,
-        has_data=plan.has_data,
-        findings=tuple(findings),
-        blank=frozenset(blank) if blank else _NO_BLANKS,
-    )
 
 
 def _every_year_filled(given: Amounts, lines: Mapping[str, object], n: int) -> bool:
@@ -348,6 +368,62 @@ class _Plan:
     #: source, one term, no ZERO.
     steps: tuple[tuple[str, tuple[str, ...], bool, tuple[str, Severity] | None], ...]
     has_data: frozenset[str]
+    #: the number of year columns
+    n: int
+    #: the check of each checked step's line (as in ``steps``)
+    checks: dict[str, tuple[str, Severity]] = field(init=False)
+    #: per ``cents``: the steps as straight-line code, or how often the plan has been used
+    _compiled: dict[bool, Callable[..., None] | int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "checks", {code: compare for code, _, _, compare in self.steps
+                                            if compare is not None})
+        object.__setattr__(self, "_compiled", {})
+
+    def compiled(self, cents: bool) -> Callable[..., None] | None:
+        """The steps as one generated function ``run(values, check)`` (issue 17): per line
+        with data, one tuple of per-year additions in the loop's order (``ZERO + a + b + …``
+        for a Decimal sum, ``a + b + …`` in cents; a transfer line is its source's tuple;
+        ``check(code, result)`` gives a checked line's value), without the loop's map
+        objects. Made when the plan is used the :data:`COMPILE_AFTER`-th time (a budget has
+        a handful of shapes, used again and again); None until then."""
+        got = self._compiled.get(cents, 0)
+        if type(got) is int:
+            if got < COMPILE_AFTER:
+                self._compiled[cents] = got + 1
+                return None
+            got = self._compiled[cents] = _straight_line(self.steps, self.n, cents)
+        return got  # type: ignore[return-value]
+
+
+#: uses of a plan before its steps are made straight-line code (tests set 0 and a large value
+#: to run each path)
+COMPILE_AFTER = 1
+
+
+def _straight_line(steps: tuple[tuple[str, tuple[str, ...], bool, object], ...], n: int,
+                   cents: bool) -> Callable[..., None]:
+    """See :meth:`_Plan.compiled`. Line codes appear as literals (``repr``); the additions are
+    Python's ``+`` on the same values in the same order as the loop's ``map(add, …)`` chain,
+    year by year, so the same results (exponents, signs, roundings, context flags) and the
+    same first exception."""
+    src = ["def run(v, check):"]
+    for code, kids, zero_start, compare in steps:
+        start = "Z + " if zero_start and not cents else ""
+        if len(kids) == 1 and not start:
+            expr = f"v[{kids[0]!r}]"  # a transfer line (or a sum of one in cents): its tuple
+        else:
+            src.append("    " + "; ".join(f"t{i} = v[{k!r}]" for i, k in enumerate(kids)))
+            expr = "(" + "".join(
+                start + " + ".join(f"t{i}[{j}]" for i in range(len(kids))) + ", "
+                for j in range(n)) + ")"
+        if compare is not None:
+            expr = f"check({code!r}, {expr})"
+        src.append(f"    v[{code!r}] = {expr}")
+    src.append("    return None")
+    namespace: dict[str, object] = {"Z": ZERO}
+    exec(compile("\n".join(src), "<engine.statements plan>", "exec"), namespace)  # noqa: S102
+    return namespace["run"]  # type: ignore[return-value]
 
 
 _PLANS: weakref.WeakKeyDictionary[Catalogue, dict[tuple, _Plan]] = weakref.WeakKeyDictionary()
@@ -408,7 +484,8 @@ def _plan(cat: Catalogue, parts: frozenset[str], given: frozenset[str], n: int,
             has_data.add(code)  # given: its own value, unless computed above
     zeros = (ZERO,) * n
     plan = _Plan({code: zeros for code, _, _ in order}, dict.fromkeys(
-        (code for code, _, _ in order), (0,) * n), tuple(steps), frozenset(has_data | given))
+        (code for code, _, _ in order), (0,) * n), tuple(steps), frozenset(has_data | given),
+        n)
     if len(per_cat) >= _MAX_PLANS:
         per_cat.clear()
     per_cat[key] = plan

@@ -8,6 +8,8 @@ same values with the same exponents and signs, in the same order, the same findi
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from fractions import Fraction
 
@@ -16,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.catalogue import PARTS, catalogue
+from engine.findings import Severity
 from engine.statements import Statement, compute, sum_amounts
 from tests.reference_engine import reference_compute, reference_sum_amounts
 
@@ -40,6 +43,31 @@ def exact(s: Statement) -> tuple:
     """Everything a statement shows, every Decimal by its repr (exponent and sign included)."""
     return (s.parts, s.years, [(c, [repr(v) for v in vals]) for c, vals in s.values.items()],
             s.given, s.has_data, s.findings)
+
+
+@contextmanager
+def plans_run(after: int) -> Iterator[None]:
+    """compute()'s plans made anew, their steps made straight-line code after ``after`` uses
+    (0: at once; a large number: never, the loop runs them)."""
+    import engine.statements as statements
+
+    saved = statements.COMPILE_AFTER
+    statements.COMPILE_AFTER = after
+    statements._PLANS.clear()
+    try:
+        yield
+    finally:
+        statements.COMPILE_AFTER = saved
+        statements._PLANS.clear()
+
+
+def each_path(fn: Callable[[], tuple]) -> list[tuple]:
+    """``fn()`` with every plan's steps run by the loop, then as straight-line code."""
+    out = []
+    for after in (10**9, 0):
+        with plans_run(after):
+            out.append(fn())
+    return out
 
 
 def outcome(fn: object, *args: object) -> tuple:
@@ -70,8 +98,9 @@ def statements(draw: st.DrawFn) -> tuple[dict, list[str], tuple[str, ...]]:
 @given(statements())
 def test_compute_is_the_reference_computation(case: tuple) -> None:
     given_amounts, years, parts = case
-    assert outcome(compute, given_amounts, years, parts) == \
-        outcome(reference_compute, given_amounts, years, parts)
+    want = outcome(reference_compute, given_amounts, years, parts)
+    for got in each_path(lambda: outcome(compute, given_amounts, years, parts)):
+        assert got == want
 
 
 @st.composite
@@ -99,8 +128,9 @@ def tasks_without_blanks(draw: st.DrawFn) -> tuple[dict, list[str], tuple[str, .
 @given(tasks_without_blanks())
 def test_compute_of_filled_input_is_the_reference_computation(case: tuple) -> None:
     given_amounts, years, parts = case
-    assert outcome(compute, given_amounts, years, parts) == \
-        outcome(reference_compute, given_amounts, years, parts)
+    want = outcome(reference_compute, given_amounts, years, parts)
+    for got in each_path(lambda: outcome(compute, given_amounts, years, parts)):
+        assert got == want
 
 
 def test_the_loader_gives_the_engine_rows_it_takes_as_they_are(tmp_path) -> None:
@@ -383,8 +413,10 @@ def test_compute_in_cents_is_the_decimal_computation(case: tuple) -> None:
     given_cents, years, parts = case
     as_money = {c: tuple(None if v is None else cents_to_money(v) for v in vals)
                 for c, vals in given_cents.items()}
-    assert outcome(lambda: compute(given_cents, years, parts, cents=True)) == \
-        outcome(lambda: compute(as_money, years, parts))
+    want = outcome(reference_compute, as_money, years, parts)
+    for got in each_path(lambda: outcome(lambda: compute(given_cents, years, parts,
+                                                          cents=True))):
+        assert got == want
 
 
 def test_cent_values_are_a_read_only_mapping_of_amounts() -> None:
@@ -569,3 +601,24 @@ def test_a_column_of_known_lines_is_read_as_row_by_row(args: tuple[list, list, l
         want = exactly(reference_statement, belopp)
         assert exactly(_compute_statement, belopp) == want
         assert exactly(_statement, belopp) == want
+
+
+@pytest.mark.parametrize("cents", [False, True])
+def test_a_soft_transfer_keeps_its_given_year_on_each_path(cents: bool) -> None:
+    """FD.IK.FORS carries IN.FORS (§6.6) but may differ from it: a given year stands, with a
+    warning; a blank year takes the source's figure. Hand-computed: IN.FORS 100.00 and 80.00,
+    FD.IK.FORS given as 150.00 (a corrected disposal gain) and blank."""
+    src, given_fors = (10000, 8000), (15000, None)
+    if not cents:
+        src, given_fors = (Decimal("100.00"), Decimal("80.00")), (Decimal("150.00"), None)
+    given = {"IN.FORS": src, "FD.IK.FORS": given_fors}
+    for got in each_path(lambda: outcome(lambda: compute(given, ["2025", "2026"], ("IN", "FD"),
+                                                          cents=cents))):
+        assert got[0] == "ok"
+        values = dict(got[1][2])
+        assert values["FD.IK.FORS"] == [repr(Decimal("150.00")), repr(Decimal("80.00"))]
+        assert values["IN.FORS"] == [repr(Decimal("100.00")), repr(Decimal("80.00"))]
+        [finding] = got[1][5]
+        assert (finding.rule, finding.severity, finding.object, finding.year) == \
+            ("V4", Severity.WARNING, "FD.IK.FORS", 2025)
+        assert "150,00" in finding.message and "100,00" in finding.message
