@@ -389,8 +389,13 @@ class _Plan:
         a handful of shapes, used again and again); None until then."""
         got = self._compiled.get(cents, 0)
         if type(got) is int:
-            if got < COMPILE_AFTER:
-                self._compiled[cents] = got + 1
+            if got < COMPILE_AFTER or got < 0:
+                if got >= 0:
+                    self._compiled[cents] = got + 1
+                return None
+            if self.n > _STRAIGHT_MAX or any(len(kids) > _STRAIGHT_MAX
+                                             for _, kids, _, _ in self.steps):
+                self._compiled[cents] = -1  # (the code would grow with it: the loop runs it)
                 return None
             got = self._compiled[cents] = _straight_line(self.steps, self.n, cents)
         return got  # type: ignore[return-value]
@@ -399,6 +404,9 @@ class _Plan:
 #: uses of a plan before its steps are made straight-line code (tests set 0 and a large value
 #: to run each path)
 COMPILE_AFTER = 1
+#: at most this many year columns, and terms in a sum, are made straight-line code (a budget
+#: has a handful of years; an Excel range can have 16 384 columns)
+_STRAIGHT_MAX = 64
 
 
 def _straight_line(steps: tuple[tuple[str, tuple[str, ...], bool, object], ...], n: int,

@@ -622,3 +622,23 @@ def test_a_soft_transfer_keeps_its_given_year_on_each_path(cents: bool) -> None:
         assert (finding.rule, finding.severity, finding.object, finding.year) == \
             ("V4", Severity.WARNING, "FD.IK.FORS", 2025)
         assert "150,00" in finding.message and "100,00" in finding.message
+
+
+def test_a_plan_of_many_years_is_run_by_the_loop() -> None:
+    """Straight-line code grows with the year columns (an Excel range may have 16 384): beyond
+    64 the loop runs the plan, with the same figures. Hand-computed: RR.VI 1.00 per year and
+    RR.VU.PERS −0.25 make the verksamhetsbidrag 0.75 in each of 65 years."""
+    import engine.statements as statements
+
+    years = [str(2000 + i) for i in range(65)]
+    given = {"RR.VI": (Decimal("1.00"),) * 65, "RR.VU.PERS": (Decimal("-0.25"),) * 65}
+    with plans_run(0):
+        for _ in range(2):
+            st_ = compute(given, years, ("RR",))
+            assert st_["RR.VB"] == (Decimal("0.75"),) * 65
+        [plan] = statements._PLANS[catalogue()].values()
+        assert plan.compiled(False) is None
+        small = compute({c: v[:5] for c, v in given.items()}, years[:5], ("RR",))
+        assert small["RR.VB"] == (Decimal("0.75"),) * 5
+        assert all(p.compiled(False) is not None
+                   for p in statements._PLANS[catalogue()].values() if p.n == 5)
