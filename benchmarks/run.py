@@ -876,6 +876,22 @@ the floor, unchanged 20×, openpyxl/refresh 0.7 (figures from the issue, measure
   measured inside the same calls, new amounts cost 5.5× it in session 11's run (0.584 against
   0.107 ms), 3.3× in the first run and 2.9× in this one; a recalculation 1.04×, 0.72× and
   0.65×. Seconds and ratios to the floor are not comparable between runs.
+- **Session 13, KB_ARSBIDRAG with new amounts**: measured by instruction counts as well as
+  time (`valgrind --tool=cachegrind`, a fixed hash seed, the collector off, N = 650 against 50
+  calls: deterministic, where this machine's medians moved by 2× within a minute). A call
+  with new amounts cost 1.18 M instructions: reading the arguments (`from_com`) 0.16 M, the
+  key 0.06 M, the cents conversion 0.22 M, the row-by-row reading of labels, signs and
+  duplicates about 0.13 M, the statement 0.34 M. Two changes: a column of labels is looked
+  up once and kept (line codes, sign rules, duplicates: `addin.udfs._label_plan`), so a call
+  whose amounts are numbers of the right signs takes them at once; and `compute()` runs a
+  plan's steps as generated straight-line code from the plan's second use (the same
+  additions in the same order; docs/DECISIONS.md), the statement 0.34 → 0.22 M. The call:
+  1.18 → 0.96 M instructions (1.04 M with the collector on). Timed, best of 8 fresh processes
+  alternating with the session's starting code: new amounts 0.232 → 0.172 ms. The engine
+  computation the benchmark reports beside the UDF (the same statement in Decimal) takes the
+  generated code too, so it is faster than in earlier runs. The city's engine: 1.40 → 1.29 G
+  instructions (its sums are a small part of it: follow-up and resultatbalansering are not
+  sums of a plan).
 
 ## What remains (why the first refresh is not within 3× of the floor)
 
