@@ -137,6 +137,7 @@ def _compute_statement(rader: list[list[object]], belopp: list[list[object]]
     labels = as_column(rader, "rader")
     rows = as_matrix(belopp, len(labels), "belopp")
     n_years = len(rows[0]) if rows else 1
+    years = [str(j) for j in range(1, n_years + 1)]
     given: dict[str, tuple[Decimal | None, ...]] = {}
     first_row: dict[str, int] = {}
     texts: list[str] = []
@@ -152,8 +153,8 @@ def _compute_statement(rader: list[list[object]], belopp: list[list[object]]
         if not any_blank:  # every row a known line of its own, of the right sign: at once
             plan = _label_plan(labels, kinds_of(rader))
             if plan is not None and plan.right_signs(numbers):
-                st = compute(dict(zip(plan.codes, numbers, strict=True)),
-                             [str(j) for j in range(1, n_years + 1)], ALL_PARTS, cents=True)
+                st = compute(dict(zip(plan.codes, numbers, strict=True)), years, ALL_PARTS,
+                             cents=True)
                 return _no_errors(st), list(plan.texts)
     for i, (raw, row, vals) in enumerate(zip(labels, rows, numbers, strict=True), start=1):
         text = (raw.strip() or None) if type(raw) is str else label_text(raw)
@@ -207,8 +208,7 @@ def _compute_statement(rader: list[list[object]], belopp: list[list[object]]
             raise UdfInputError(
                 f"kolumn {j + 1} har inga belopp (en tom årskolumn räknas inte som noll): fyll "
                 "i beloppen eller ta bort kolumnen ur området")
-    st = compute(given, [str(j) for j in range(1, n_years + 1)], ALL_PARTS,
-                 cents=money is not None)
+    st = compute(given, years, ALL_PARTS, cents=money is not None)
     return _no_errors(st), texts
 
 

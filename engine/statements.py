@@ -241,20 +241,22 @@ def compute(
     values.update(own_vals)
     if extra:
         values.update(extra)
+    money = cents_to_money if cents else None
+
+    def checked(code: str, result: tuple) -> tuple:
+        """A given line's computed ``result`` checked against the given figures; its value."""
+        _compare(cat, code, given_vals[code], result, plan.checks[code], year_labels,
+                 findings, money)
+        if code in _SOFT_TRANSFERS:  # may differ (disposal gains): a given year stands
+            result = tuple([c if g is None else g for g, c in zip(given_vals[code], result,
+                                                                   strict=True)])
+        return result
+
     run = plan.compiled(cents)
     if run is not None:  # the same steps as the loop below, as straight-line code
-
-        def check(code: str, result: tuple) -> tuple:
-            _compare(cat, code, given_vals[code], result, plan.checks[code], year_labels,
-                     findings, cents_to_money if cents else None)
-            if code in _SOFT_TRANSFERS:  # may differ (disposal gains): a given year stands
-                result = tuple([c if g is None else g for g, c in zip(given_vals[code], result,
-                                                                       strict=True)])
-            return result
-
-        run(values, check)
+        run(values, checked)
     else:
-        _evaluate(plan, values, cents, cat, given_vals, year_labels, findings)
+        _evaluate(plan, values, cents, checked)
     for term in extra:
         del values[term]
     return Statement(
@@ -268,10 +270,10 @@ def compute(
     )
 
 
-def _evaluate(plan: _Plan, values: dict[str, tuple], cents: bool, cat: Catalogue,
-              given_vals: Mapping[str, tuple], year_labels: tuple[str, ...],
-              findings: list[Finding]) -> None:
-    """The plan's steps on ``values`` (what :meth:`_Plan.compiled` makes straight-line code)."""
+def _evaluate(plan: _Plan, values: dict[str, tuple], cents: bool,
+              checked: Callable[[str, tuple], tuple]) -> None:
+    """The plan's steps on ``values`` (what :meth:`_Plan.compiled` makes straight-line code);
+    ``checked(code, result)`` is a given line's value."""
     for code, kids, zero_start, compare in plan.steps:
         # per year ((ZERO + first) + second) + ..., the additions of sum(column, ZERO); a
         # transfer line is its source's tuple
@@ -282,13 +284,7 @@ def _evaluate(plan: _Plan, values: dict[str, tuple], cents: bool, cat: Catalogue
             result = map(add, result, values[k])
         if type(result) is not tuple:
             result = tuple(result)
-        if compare is not None:
-            _compare(cat, code, given_vals[code], result, compare, year_labels, findings,
-                     cents_to_money if cents else None)
-            if code in _SOFT_TRANSFERS:  # may differ (disposal gains): a given year stands
-                result = tuple([c if g is None else g for g, c in zip(given_vals[code], result,
-                                                                       strict=True)])
-        values[code] = result
+        values[code] = result if compare is None else checked(code, result)
 
 
 def _every_year_filled(given: Amounts, lines: Mapping[str, object], n: int) -> bool:
@@ -388,17 +384,19 @@ class _Plan:
         objects. Made when the plan is used the :data:`COMPILE_AFTER`-th time (a budget has
         a handful of shapes, used again and again); None until then."""
         got = self._compiled.get(cents, 0)
-        if type(got) is int:
-            if got < COMPILE_AFTER or got < 0:
-                if got >= 0:
-                    self._compiled[cents] = got + 1
-                return None
-            if self.n > _STRAIGHT_MAX or any(len(kids) > _STRAIGHT_MAX
-                                             for _, kids, _, _ in self.steps):
-                self._compiled[cents] = -1  # (the code would grow with it: the loop runs it)
-                return None
-            got = self._compiled[cents] = _straight_line(self.steps, self.n, cents)
-        return got  # type: ignore[return-value]
+        if type(got) is not int:
+            return got  # type: ignore[return-value]
+        if got < 0:  # (never: see below)
+            return None
+        if got < COMPILE_AFTER:
+            self._compiled[cents] = got + 1
+            return None
+        if self.n > _STRAIGHT_MAX or any(len(kids) > _STRAIGHT_MAX
+                                         for _, kids, _, _ in self.steps):
+            self._compiled[cents] = -1  # (the code would grow with them: the loop runs it)
+            return None
+        run = self._compiled[cents] = _straight_line(self.steps, self.n, cents)
+        return run
 
 
 #: uses of a plan before its steps are made straight-line code (tests set 0 and a large value
