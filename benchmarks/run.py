@@ -367,6 +367,25 @@ def udf_overhead(calls: int = 300) -> dict[str, float]:
             "engine_median_ms": statistics.median(eng) * 1000}
 
 
+def udf_fresh_processes(rounds: int, calls: int) -> dict[str, float]:
+    """:func:`udf_overhead` in ``rounds`` fresh processes (as Excel's UDF server is a process
+    of its own), each figure the minimum of the rounds' medians, as every other figure here is
+    the minimum of its repeats."""
+    best = {"udf_median_ms": float("inf"), "udf_fresh_median_ms": float("inf"),
+            "engine_median_ms": float("inf")}
+    code = ("import json; from benchmarks.run import udf_overhead; "
+            f"print(json.dumps(udf_overhead({int(calls)})))")
+    for _ in range(rounds):
+        proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=_env(),
+                              capture_output=True, text=True, check=False)
+        if proc.returncode:
+            raise RuntimeError(f"the UDF benchmark exited {proc.returncode}:\n"
+                               f"{proc.stderr[-2000:]}")
+        got = json.loads(proc.stdout.strip().splitlines()[-1])
+        best = {k: min(v, got[k]) for k, v in best.items()}
+    return best
+
+
 def machine() -> str:
     return (f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, Python "
             f"{platform.python_version()}, load average {os.getloadavg()[0]:.1f}")
@@ -461,7 +480,7 @@ def main(argv: list[str] | None = None) -> int:
         for size in sizes:
             print(f"measuring {size} ...", file=sys.stderr, flush=True)
             rows.append(measure(size, Path(tmp), repeat))
-    udf = udf_overhead(100 if args.quick else 500)
+    udf = udf_fresh_processes(1 if args.quick else max(repeat, 5), 100 if args.quick else 500)
     text = [f"Machine: {machine()}; each figure the minimum of {repeat} fresh process(es), "
             "all measured in this one run.", "",
             f"Process start: Python alone {start['python_s']:.3f} s; with python-calamine (the "
@@ -471,7 +490,8 @@ def main(argv: list[str] | None = None) -> int:
             f"UDF KB_ARSBIDRAG (40 lines × 5 years): median {udf['udf_median_ms']:.3f} ms per "
             f"call recalculated with the same amounts (what Excel does on every recalculation), "
             f"{udf['udf_fresh_median_ms']:.3f} ms with amounts never seen before; the engine "
-            f"computation inside it {udf['engine_median_ms']:.3f} ms.", "",
+            f"computation inside it {udf['engine_median_ms']:.3f} ms (each the minimum of the "
+            f"medians of {1 if args.quick else max(repeat, 5)} fresh processes).", "",
             goals(rows, udf), "", profile_table(rows)]
     if not args.no_ledger:
         from benchmarks import bench_ledger
@@ -891,7 +911,10 @@ the floor, unchanged 20×, openpyxl/refresh 0.7 (figures from the issue, measure
   computation the benchmark reports beside the UDF (the same statement in Decimal) takes the
   generated code too, so it is faster than in earlier runs. The city's engine: 1.40 → 1.29 G
   instructions (its sums are a small part of it: follow-up and resultatbalansering are not
-  sums of a plan).
+  sums of a plan). The UDF line above is now measured like every other figure: the minimum,
+  over five fresh processes, of each process's median of 500 calls (until this session: one
+  round of calls inside the benchmark process, after the sizes, so one slow minute decided
+  it; the median of the same code measured 0.17 to 0.33 ms in rounds a minute apart).
 
 ## What remains (why the first refresh is not within 3× of the floor)
 
