@@ -415,3 +415,23 @@ def test_amounts_as_excel_holds_them_in_the_integer_cents_path(xl: XlwingsWindow
     assert xl.call("KB_ARSBIDRAG", rader, cells([[1234.565, 0.0, 0.0], [0.0, 0.0, None],
                                                  [0.1 * 1.15, 0.1 * 1.15, 5.0]])) \
         == [[1234.69, 0.12, 5.0]]
+
+
+def test_a_label_column_used_again_reads_each_call_s_amounts(xl: XlwingsWindows) -> None:
+    """Through xlwings' own code, one label range recalculated with other amounts (its lines
+    looked up once and kept, issue 17): figures by hand, then a cost typed positive refused
+    where it is, then a blank cost counted as zero, then figures again."""
+    rader = column(["Skatteinkomster", "Verksamhetsutgifter", "Statsandelar"])
+    # ÅB = skatteinkomster + verksamhetsutgifter + statsandelar:
+    # 1000.00 − 400.00 + 250.50 = 850.50 ; 1100.00 − 450.25 + 0 = 649.75
+    good = cells([[1000.0, 1100.0], [-400.0, -450.25], [250.5, 0.0]])
+    assert xl.call("KB_ARSBIDRAG", rader, good) == [[850.5, 649.75]]
+    positive = cells([[1000.0, 1100.0], [400.0, -450.25], [250.5, 0.0]])
+    [[got]] = xl.call("KB_ARSBIDRAG", rader, positive)  # (one cell, as Excel shows it)
+    assert isinstance(got, str) and got.startswith("#KB: rad 2 kolumn 1: ")
+    assert "fel tecken" in got and "400,00" in got
+    # a blank year of a given line is zero: 1000.00 + 0 + 250.50 = 1250.50
+    blank = cells([[1000.0, 1100.0], [None, -450.25], [250.5, 0.0]])
+    assert xl.call("KB_ARSBIDRAG", rader, blank) == [[1250.5, 649.75]]
+    assert xl.call("KB_ARSBIDRAG", rader, cells([[1000.0, 1100.0], [-0.5, -450.25],
+                                                 [250.5, 0.0]])) == [[1250.0, 649.75]]
