@@ -384,3 +384,88 @@ def test_a_task_field_the_record_does_not_know_is_never_dropped(monkeypatch) -> 
     assert type(read_record.pack(good)) is tuple
     monkeypatch.setattr(read_record, "_TASK_FIELDS", (*read_record._TASK_FIELDS[:3],))
     assert read_record.pack(good) is good
+
+
+# a run reads and writes the records of known content once (RunCache.run) -----------------
+
+def _record_io(monkeypatch, cache: RunCache) -> collections.Counter:
+    """Counts of reads and writes of the records of known content, by record."""
+    io: collections.Counter = collections.Counter()
+    load, save = RunCache._load, RunCache._save
+
+    def loading(self, path):
+        if not path.name.startswith(("read-", "refresh-")):
+            io["load " + path.stem] += 1
+        return load(self, path)
+
+    def saving(self, path, payload):
+        if not path.name.startswith(("read-", "refresh-")):
+            io["save " + path.stem] += 1
+        return save(self, path, payload)
+
+    monkeypatch.setattr(RunCache, "_load", loading)
+    monkeypatch.setattr(RunCache, "_save", saving)
+    return io
+
+
+def test_a_refresh_reads_and_saves_each_record_of_known_content_once(
+        folder: Path, tmp_path: Path, monkeypatch) -> None:
+    """Read and written per workbook (twice per write), a record of a year's nights cost
+    seconds per refresh: once each, and what the run learnt is all there afterwards."""
+    cache = RunCache(tmp_path / "cache")
+    io = _record_io(monkeypatch, cache)
+    first = R.refresh([folder], folder / "kommun.xlsx", cache=cache)
+    assert {r.status for r in first.files} >= {"written"}
+    assert io == {"load wellformed": 2, "load unchanged-sheets": 2,  # first use, and the end
+                  "save wellformed": 1, "save unchanged-sheets": 1}
+    # what the run learnt: every part of every workbook the gate parsed, every sheet written
+    after = RunCache(tmp_path / "cache")
+    known = after.wellformed()
+    for p in [folder / "kommun.xlsx", *_committees(folder)]:
+        gate = inspect_workbook(p)
+        assert set(gate.wellformed) <= known, p.name  # (the written parts, as verified)
+    assert len(after.unchanged_sheets()) >= 2 * len(_committees(folder))
+
+
+def test_a_run_keeps_what_another_run_saved_meanwhile(tmp_path: Path) -> None:
+    cache, other = RunCache(tmp_path / "cache"), RunCache(tmp_path / "cache")
+    cache.remember_wellformed(["a" * 40])
+    with cache.run():
+        assert cache.wellformed() == {"a" * 40}
+        cache.remember_wellformed(["b" * 40])
+        assert cache.wellformed() == {"a" * 40, "b" * 40}  # known at once in this run …
+        assert other.wellformed() == {"a" * 40}  # … saved when it ends
+        other.remember_wellformed(["c" * 40])  # another run, meanwhile
+        with cache.run():  # nested: the outer run saves
+            cache.remember_unchanged_sheets(["k" * 40])
+        assert other.unchanged_sheets() == frozenset()
+    assert other.wellformed() == {"a" * 40, "b" * 40, "c" * 40}
+    assert other.unchanged_sheets() == {"k" * 40}
+
+
+def test_a_run_that_fails_still_saves_what_it_learnt_and_a_copy_writes_its_own(
+        tmp_path: Path) -> None:
+    import pickle
+
+    cache = RunCache(tmp_path / "cache")
+    with pytest.raises(RuntimeError), cache.run():
+        cache.remember_wellformed(["a" * 40])
+        copy = pickle.loads(pickle.dumps(cache))  # what a worker process gets
+        assert copy.wellformed() == frozenset()  # (not saved yet)
+        copy.remember_wellformed(["w" * 40])  # a worker's copy saves at once
+        assert RunCache(tmp_path / "cache").wellformed() == {"w" * 40}
+        raise RuntimeError
+    assert RunCache(tmp_path / "cache").wellformed() == {"a" * 40, "w" * 40}
+
+
+def test_a_run_grown_past_the_bound_starts_the_record_again(tmp_path: Path,
+                                                            monkeypatch) -> None:
+    from workbook_templates.files import run_cache
+
+    cache = RunCache(tmp_path / "cache")
+    cache.remember_wellformed(["a" * 40, "b" * 40])
+    monkeypatch.setattr(run_cache, "_KNOWN_MAX", 3)
+    with cache.run():
+        cache.remember_wellformed(["c" * 40])
+        cache.remember_wellformed(["d" * 40])
+    assert RunCache(tmp_path / "cache").wellformed() == {"c" * 40, "d" * 40}

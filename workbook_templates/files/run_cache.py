@@ -30,7 +30,8 @@ import stat
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -165,6 +166,38 @@ class RunCache:
 
     def __init__(self, folder: Path | None = None) -> None:
         self.folder = Path(folder) if folder is not None else default_folder()
+        #: inside :meth:`run`: per record of known content (``kind``), the keys known (the
+        #: record as first read, and what this run added) and the keys this run added
+        self._run: dict[str, tuple[set[str], set[str]]] | None = None
+
+    def __getstate__(self) -> dict[str, object]:
+        # a copy for a worker process: the folder only; the copy reads and writes the records
+        # itself, call by call (this run's additions not yet saved are saved by this object)
+        return {"folder": self.folder}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.folder = state["folder"]  # type: ignore[assignment]
+        self._run = None
+
+    @contextlib.contextmanager
+    def run(self) -> Iterator[RunCache]:
+        """One run's use of the records of known content (:meth:`wellformed`,
+        :meth:`unchanged_sheets`): inside, each record is read once, when first asked, and
+        what is remembered is kept in memory and saved once at the end, merged with the
+        record as it is then (another run's additions kept; the bound applied as
+        :meth:`remember_wellformed` says). Outside, every call reads and writes the record.
+        A refresh asks for them per workbook (twice per write): read and written every time,
+        a record of a year's nights (tens of thousands of keys) cost seconds per refresh."""
+        if self._run is not None:  # (nested: the outer run saves)
+            yield self
+            return
+        self._run = {}
+        try:
+            yield self
+        finally:
+            kept, self._run = self._run, None
+            for kind, (_known, added) in kept.items():
+                self._remember(kind, added)
 
     @staticmethod
     def key(parts: Iterable[str]) -> str:
@@ -255,7 +288,18 @@ class RunCache:
                             os.unlink(entry.path)
 
     # what this program has established about content, by key ------------------------------
-    def _known(self, kind: str) -> frozenset[str]:
+    def _known(self, kind: str) -> AbstractSet[str]:
+        if self._run is not None:
+            return self._in_run(kind)[0]
+        return self._read_known(kind)
+
+    def _in_run(self, kind: str) -> tuple[set[str], set[str]]:
+        got = self._run.get(kind)  # type: ignore[union-attr]
+        if got is None:
+            got = self._run[kind] = (set(self._read_known(kind)), set())  # type: ignore[index]
+        return got
+
+    def _read_known(self, kind: str) -> frozenset[str]:
         got = self._load(self.folder / f"{kind}.pickle")
         if not (isinstance(got, tuple) and len(got) == 3 and got[0] == _FORMAT
                 and got[1] == program_fingerprint() and isinstance(got[2], frozenset)
@@ -264,16 +308,22 @@ class RunCache:
         return got[2]
 
     def _remember(self, kind: str, keys: Iterable[str]) -> None:
+        if self._run is not None:  # kept until the run ends (:meth:`run`)
+            known, added = self._in_run(kind)
+            new = set(keys).difference(known)
+            known |= new
+            added |= new
+            return
         new = frozenset(keys)
         if not new:
             return
-        known = self._known(kind)
+        known = self._read_known(kind)
         if new <= known:
             return
         merged = known | new if len(known) + len(new) <= _KNOWN_MAX else new
         self._save(self.folder / f"{kind}.pickle", (_FORMAT, program_fingerprint(), merged))
 
-    def wellformed(self) -> frozenset[str]:
+    def wellformed(self) -> AbstractSet[str]:
         """blake2b digests of XML content this program's safety gate or verification parsed
         well-formed (``safety.inspect_workbook(known_wellformed=...)``); empty when there is no
         usable record (none, unreadable, not private to this user, another program)."""
@@ -285,7 +335,7 @@ class RunCache:
         written (two runs at once may each keep only their own: then a part is parsed again)."""
         self._remember("wellformed", digests)
 
-    def unchanged_sheets(self) -> frozenset[str]:
+    def unchanged_sheets(self) -> AbstractSet[str]:
         """Keys of owned sheets this program found holding, or wrote and verified to hold, what
         a write would write (``xlsx_writer.write_cells(known_unchanged=...)``); empty when there
         is no usable record, as for :meth:`wellformed`."""

@@ -283,7 +283,7 @@ def refresh(
     to write) instead of checking again (:func:`_refresh_reusing`; ``reused_from`` says so); a full
     check reuses a committee workbook's last read when nothing the loader reads has changed
     (:func:`_read_key`), and the safety gate does not parse XML content parsed before."""
-    with collector_paused():
+    with collector_paused(), cache.run() if cache is not None else contextlib.nullcontext():
         if cache is not None and write:
             return _refresh_reusing(cache, paths, kommun, backups=backups, progress=progress,
                                     jobs=jobs)
