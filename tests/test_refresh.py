@@ -637,3 +637,51 @@ def test_an_adjustment_without_its_reason_is_found_at_the_reason_cell(workbooks)
     (f,) = [f for f in report.findings if f.rule == "R2" and "orsak" in f.message]
     assert (f.location.workbook, f.location.sheet, f.location.cell) == (
         kommun.name, spec.sheet, orsak)
+
+
+def test_a_refresh_that_lists_no_changes_counts_them_and_writes_the_same_bytes(
+        workbooks, tmp_path: Path) -> None:
+    """Without ``--report`` nothing reads the list of changed cells: they are counted, not
+    listed; the workbooks come out byte for byte as when they are listed."""
+    kommun, namnder = workbooks
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for p in [kommun, *namnder]:
+        (copy / p.name).write_bytes(p.read_bytes())
+    listed = refresh([kommun.parent], kommun)
+    counted = refresh([copy], copy / kommun.name, list_changes=False)
+    assert [f.status for f in counted.files] == [f.status for f in listed.files]
+    for a, b in zip(listed.files, counted.files, strict=True):
+        assert a.path.name == b.path.name
+        assert b.changes == []
+        assert b.changes_omitted == len(a.changes) + a.changes_omitted, a.path.name
+        assert _digest(a.path) == _digest(b.path), a.path.name
+    assert sum(f.changes_omitted for f in counted.files) > 1000  # (every result cell is new)
+
+
+def test_the_command_line_lists_changes_only_for_the_json_report(
+        workbooks, tmp_path: Path, monkeypatch) -> None:
+    import json
+
+    from workbook_templates.cli import main as cli
+
+    kommun, namnder = workbooks
+    pristine = {p: p.read_bytes() for p in [kommun, *namnder]}
+    asked: list[bool] = []
+    real = cli.refresh
+
+    def spy(*args, **kwargs):
+        asked.append(kwargs.get("list_changes", True))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cli, "refresh", spy)
+    monkeypatch.setenv("KOMMUNBUDGET_CACHE", str(tmp_path / "cache"))
+    main(["refresh", str(kommun.parent), "--kommun", str(kommun), "--quiet"])
+    for p, data in pristine.items():
+        p.write_bytes(data)
+    report = tmp_path / "r.json"
+    main(["refresh", str(kommun.parent), "--kommun", str(kommun), "--quiet",
+          "--report", str(report)])
+    assert asked == [False, True]
+    files = json.loads(report.read_text("utf-8"))["files"]
+    assert all(f["changes"] for f in files), [f["path"] for f in files if not f["changes"]]

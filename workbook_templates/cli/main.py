@@ -243,7 +243,8 @@ def _validate(args: argparse.Namespace) -> int:
 def _refresh(args: argparse.Namespace) -> int:
     started = datetime.now().astimezone()
     report = refresh(args.paths, args.kommun, backups=args.backups, progress=_progress,
-                     jobs=args.jobs, cache=None if args.no_cache else RunCache())
+                     jobs=args.jobs, cache=None if args.no_cache else RunCache(),
+                     list_changes=args.report is not None)  # (only the JSON report lists them)
     if args.report:
         write_report(args.report, _refresh_report("refresh", report, started))
     _print_summary(report)

@@ -270,6 +270,7 @@ def refresh(
     progress: Callable[[str], None] | None = None,
     jobs: int = 1,
     cache: RunCache | None = None,
+    list_changes: bool = True,
 ) -> RefreshReport:
     """Refresh the municipality workbook ``kommun`` and the committee workbooks in ``paths``.
 
@@ -282,13 +283,18 @@ def refresh(
     finding of their own, reuses its report (as a check of those bytes would give it: nothing
     to write) instead of checking again (:func:`_refresh_reusing`; ``reused_from`` says so); a full
     check reuses a committee workbook's last read when nothing the loader reads has changed
-    (:func:`_read_key`), and the safety gate does not parse XML content parsed before."""
+    (:func:`_read_key`), and the safety gate does not parse XML content parsed before.
+
+    ``list_changes``: each file report lists the cells a write changed (up to
+    :data:`MAX_CHANGES`, the rest counted in ``changes_omitted``); False when nothing reads
+    the list (the command line without ``--report``): every change is only counted."""
+    room = MAX_CHANGES if list_changes else 0
     with collector_paused(), cache.run() if cache is not None else contextlib.nullcontext():
         if cache is not None and write:
             return _refresh_reusing(cache, paths, kommun, backups=backups, progress=progress,
-                                    jobs=jobs)
+                                    jobs=jobs, room=room)
         return _refresh(paths, kommun, write=write, backups=backups, progress=progress, jobs=jobs,
-                        cache=cache)
+                        cache=cache, room=room)
 
 
 @dataclass
@@ -322,7 +328,7 @@ def _run_files(paths: Sequence[str | Path], kommun: str | Path | None) -> list[P
 
 def _refresh_reusing(cache: RunCache, paths: Sequence[str | Path], kommun: str | Path | None,
                      *, backups: int, progress: Callable[[str], None] | None,
-                     jobs: int) -> RefreshReport:
+                     jobs: int, room: int = MAX_CHANGES) -> RefreshReport:
     """A refresh that reuses the report of the last full check when nothing it depends on has
     changed since (:mod:`workbook_templates.files.run_cache`): the same arguments, the same
     program, the same workbooks found, each with the same bytes, none open in an office program,
@@ -343,7 +349,7 @@ def _refresh_reusing(cache: RunCache, paths: Sequence[str | Path], kommun: str |
             say(f"Ingen arbetsbok har ändrats sedan kontrollen {record.checked_at}")
             return record.payload.report(record.checked_at)
     report = _refresh(paths, kommun, write=True, backups=backups, progress=progress, jobs=jobs,
-                      cache=cache)
+                      cache=cache, room=room)
     if before is None:
         return report
     after = run_cache.state(files)
@@ -441,6 +447,7 @@ def _refresh(
     progress: Callable[[str], None] | None,
     jobs: int,
     cache: RunCache | None = None,
+    room: int = MAX_CHANGES,
 ) -> RefreshReport:
     say = progress or (lambda _msg: None)
     missing = check_paths(paths, kommun)
@@ -495,8 +502,8 @@ def _refresh(
     # the municipality workbook first (its report first); with jobs > 1 it is written in a
     # worker beside the committees' workbooks (it is the largest write)
     tasks = [(kommun_path, "kommun", out.kommun_sheets, backups, k.findings,
-              run.versions.get(kommun_path), cache),
-             *((*args, cache) for args in run.committee_writes(backups))]
+              run.versions.get(kommun_path), cache, room),
+             *((*args, cache, room) for args in run.committee_writes(backups))]
     reports.extend(_map(_write_committee, tasks, jobs, lambda a: say(f"Skriver {a[0].name}")))
     for r in reports:
         if r.status in ("skipped", "error"):
@@ -1018,7 +1025,7 @@ def _owned_block(rows: list[list[object]]) -> RowBlock:
 
 def write_owned(path: Path, role: str, sheets: dict[str, list[list[object]]], backups: int,
                 findings: list[Finding], read_version: ReadVersion | None = None,
-                cache: RunCache | None = None) -> FileReport:
+                cache: RunCache | None = None, max_changes: int = MAX_CHANGES) -> FileReport:
     """Write one workbook's owned sheets (the caller chooses which: a committee whose input has
     errors gets only its Kontroll sheet). Each owned sheet is cleared below its header rows
     (:data:`schema.OUTPUT_CLEAR`), so nothing of an earlier, longer output stays. The status is
@@ -1028,12 +1035,13 @@ def write_owned(path: Path, role: str, sheets: dict[str, list[list[object]]], ba
     ``cache``: told the content of the parts written, which the verification parsed (the next
     run's safety gate need not parse them again), and the keys of the owned sheets found or
     written holding these outputs; an owned sheet whose key it knows is not rendered and
-    compared again (``xlsx_writer.write_cells(known_unchanged=...)``)."""
+    compared again (``xlsx_writer.write_cells(known_unchanged=...)``). ``max_changes``: how
+    many changed cells the report lists (the rest are counted)."""
     updates = {name: _owned_block(rows) for name, rows in sheets.items()}
     clear = {name: [S.OUTPUT_CLEAR] for name in sheets}
     result: WriteResult = write_cells(
         path, updates, clear=clear, owned_sheets=list(sheets), backups=backups,
-        max_changes=MAX_CHANGES, read_version=read_version,
+        max_changes=max_changes, read_version=read_version,
         known_unchanged=cache.unchanged_sheets() if cache is not None else None)
     if cache is not None:
         cache.remember_wellformed(result.wellformed)
