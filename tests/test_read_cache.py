@@ -469,3 +469,25 @@ def test_a_run_grown_past_the_bound_starts_the_record_again(tmp_path: Path,
         cache.remember_wellformed(["c" * 40])
         cache.remember_wellformed(["d" * 40])
     assert RunCache(tmp_path / "cache").wellformed() == {"c" * 40, "d" * 40}
+
+
+def test_runs_in_two_threads_on_one_cache_keep_everything_both_learnt(tmp_path: Path) -> None:
+    import threading
+
+    cache = RunCache(tmp_path / "cache")
+    start = threading.Barrier(2)
+
+    def night(tag: str, n: int) -> None:
+        start.wait()
+        with cache.run():
+            for i in range(n):
+                cache.remember_wellformed([f"{tag}{i:039d}"])
+                assert f"{tag}{i:039d}" in cache.wellformed()
+
+    threads = [threading.Thread(target=night, args=(tag, n)) for tag, n in (("a", 50), ("b", 80))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    got = RunCache(tmp_path / "cache").wellformed()
+    assert got == {f"a{i:039d}" for i in range(50)} | {f"b{i:039d}" for i in range(80)}

@@ -29,6 +29,7 @@ import pickle
 import stat
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
@@ -169,6 +170,7 @@ class RunCache:
         #: inside :meth:`run`: per record of known content (``kind``), the keys known (the
         #: record as first read, and what this run added) and the keys this run added
         self._run: dict[str, tuple[set[str], set[str]]] | None = None
+        self._lock = threading.Lock()  # (one object may serve runs in several threads)
 
     def __getstate__(self) -> dict[str, object]:
         # a copy for a worker process: the folder only; the copy reads and writes the records
@@ -178,6 +180,7 @@ class RunCache:
     def __setstate__(self, state: dict[str, object]) -> None:
         self.folder = state["folder"]  # type: ignore[assignment]
         self._run = None
+        self._lock = threading.Lock()
 
     @contextlib.contextmanager
     def run(self) -> Iterator[RunCache]:
@@ -188,16 +191,20 @@ class RunCache:
         :meth:`remember_wellformed` says). Outside, every call reads and writes the record.
         A refresh asks for them per workbook (twice per write): read and written every time,
         a record of a year's nights (tens of thousands of keys) cost seconds per refresh."""
-        if self._run is not None:  # (nested: the outer run saves)
+        with self._lock:
+            nested = self._run is not None
+            if not nested:
+                self._run = {}
+        if nested:  # (the outer run saves)
             yield self
             return
-        self._run = {}
         try:
             yield self
         finally:
-            kept, self._run = self._run, None
-            for kind, (_known, added) in kept.items():
-                self._remember(kind, added)
+            with self._lock:
+                kept, self._run = self._run, None
+                for kind, (_known, added) in kept.items():  # type: ignore[union-attr]
+                    self._save_known(kind, added)
 
     @staticmethod
     def key(parts: Iterable[str]) -> str:
@@ -289,8 +296,9 @@ class RunCache:
 
     # what this program has established about content, by key ------------------------------
     def _known(self, kind: str) -> AbstractSet[str]:
-        if self._run is not None:
-            return self._in_run(kind)[0]
+        with self._lock:
+            if self._run is not None:
+                return self._in_run(kind)[0]
         return self._read_known(kind)
 
     def _in_run(self, kind: str) -> tuple[set[str], set[str]]:
@@ -308,12 +316,18 @@ class RunCache:
         return got[2]
 
     def _remember(self, kind: str, keys: Iterable[str]) -> None:
-        if self._run is not None:  # kept until the run ends (:meth:`run`)
-            known, added = self._in_run(kind)
-            new = set(keys).difference(known)
-            known |= new
-            added |= new
-            return
+        with self._lock:  # (read, merged and saved by one thread of this process at a time)
+            if self._run is not None:  # kept until the run ends (:meth:`run`)
+                known, added = self._in_run(kind)
+                new = set(keys).difference(known)
+                known |= new
+                added |= new
+                return
+            self._save_known(kind, keys)
+
+    def _save_known(self, kind: str, keys: Iterable[str]) -> None:
+        """Merge ``keys`` into the record as it is now and save it (the caller holds the
+        lock)."""
         new = frozenset(keys)
         if not new:
             return
