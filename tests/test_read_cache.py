@@ -288,6 +288,26 @@ def test_records_of_reads_not_written_for_long_are_removed(tmp_path: Path) -> No
     assert cache.load_read(tmp_path / "here.xlsx", "k1") is None  # another key: not this read
 
 
+def test_records_of_runs_not_written_for_long_are_removed(tmp_path: Path) -> None:
+    """A nightly job that refreshes a folder of its own every night leaves a record per
+    night: one not written for as long as a read's is removed."""
+    import os
+    import time
+
+    from workbook_templates.files import run_cache
+
+    cache = RunCache(tmp_path / "cache")
+    record = run_cache.Record(run_cache.State("p", ()), "2026-01-01T00:00:00+00:00", "x")
+    assert cache.save("night1", record)
+    assert cache.save("night2", record)
+    old, recent = cache._path("night1"), cache._path("night2")
+    os.utime(old, (time.time() - (run_cache._READ_DAYS + 1) * 86_400,) * 2)
+    os.utime(recent, (time.time() - (run_cache._READ_DAYS - 1) * 86_400,) * 2)
+    assert cache.save("night3", record)
+    assert not old.exists() and recent.exists()
+    assert cache.load("night3") == record and cache.load("night2") == record
+
+
 # the read as the cache keeps it (workbook_templates.pipeline.read_record) -------------------
 
 def _exact(n) -> tuple:

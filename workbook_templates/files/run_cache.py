@@ -49,7 +49,7 @@ _OWN_PACKAGES = ("engine", "workbook_templates", "addin")
 _LIBRARIES = ("python_calamine", "lxml", "openpyxl")  # openpyxl: the writer's formula translator
 #: keys kept at most in a record of what is known about content (about 60 bytes each)
 _KNOWN_MAX = 200_000
-#: a workbook's kept read not written again for this many days is removed
+#: a workbook's kept read, or a run's record, not written again for this many days is removed
 _READ_DAYS = 60
 
 
@@ -258,8 +258,13 @@ class RunCache:
 
     def save(self, key: str, record: Record) -> bool:
         """Store ``record`` under ``key`` (temp file, atomic replace); False when it could not
-        be written (nothing else happens: the next run does the full check)."""
-        return self._save(self._path(key), (_FORMAT, record))
+        be written (nothing else happens: the next run does the full check). Records of runs
+        not written for :data:`_READ_DAYS` days are removed (arguments no longer used, e.g. a
+        folder of its own for every night)."""
+        saved = self._save(self._path(key), (_FORMAT, record))
+        if saved:
+            self._prune("refresh-")
+        return saved
 
     # reads of single workbooks -----------------------------------------------------------
     def _read_path(self, workbook: Path) -> Path:
@@ -282,14 +287,14 @@ class RunCache:
         whose record goes is read once more)."""
         saved = self._save(self._read_path(workbook), (_FORMAT, key, payload))
         if saved:
-            self._prune_reads()
+            self._prune("read-")
         return saved
 
-    def _prune_reads(self) -> None:
+    def _prune(self, prefix: str) -> None:
         limit = time.time() - _READ_DAYS * 86_400
         with contextlib.suppress(OSError), os.scandir(self.folder) as entries:
             for entry in entries:
-                if entry.name.startswith("read-") and entry.name.endswith(".pickle"):
+                if entry.name.startswith(prefix) and entry.name.endswith(".pickle"):
                     with contextlib.suppress(OSError):
                         if entry.stat(follow_symlinks=False).st_mtime < limit:
                             os.unlink(entry.path)
