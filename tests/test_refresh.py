@@ -31,6 +31,14 @@ def workbooks(tmp_path: Path) -> tuple[Path, list[Path]]:
     return kommun, namnder
 
 
+def _copied(paths: list[Path], folder: Path) -> Path:
+    """``folder`` with a copy of each of ``paths`` (the same bytes, the same names)."""
+    folder.mkdir()
+    for p in paths:
+        (folder / p.name).write_bytes(p.read_bytes())
+    return folder
+
+
 def _cells(path: Path, sheet: str) -> dict[str, object]:
     with open_workbook(path) as r:
         res = r.range(sheet, "A1:H200")
@@ -197,10 +205,7 @@ def test_refresh_is_idempotent_across_processes(workbooks) -> None:
 
 def test_jobs_give_the_same_result_as_one_process(workbooks, tmp_path: Path) -> None:
     kommun, namnder = workbooks
-    twin = tmp_path / "twin"
-    twin.mkdir()
-    for p in [kommun, *namnder]:
-        (twin / p.name).write_bytes(p.read_bytes())
+    twin = _copied([kommun, *namnder], tmp_path / "twin")
     one = refresh([kommun.parent], kommun)
     two = refresh([twin], twin / kommun.name, jobs=2)
     assert [(f.path.name, f.status) for f in one.files] == \
@@ -644,10 +649,7 @@ def test_a_refresh_that_lists_no_changes_counts_them_and_writes_the_same_bytes(
     """Without ``--report`` nothing reads the list of changed cells: they are counted, not
     listed; the workbooks come out byte for byte as when they are listed."""
     kommun, namnder = workbooks
-    copy = tmp_path / "copy"
-    copy.mkdir()
-    for p in [kommun, *namnder]:
-        (copy / p.name).write_bytes(p.read_bytes())
+    copy = _copied([kommun, *namnder], tmp_path / "copy")
     listed = refresh([kommun.parent], kommun)
     counted = refresh([copy], copy / kommun.name, list_changes=False)
     assert [f.status for f in counted.files] == [f.status for f in listed.files]
