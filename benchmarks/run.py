@@ -967,6 +967,20 @@ the floor, unchanged 20×, openpyxl/refresh 0.7 (figures from the issue, measure
   (a nightly job that does not keep the JSON) the city's row patching took 0.38 s → 0.12 s.
   Tried and dropped for want of a measurable gain: building the change records in C
   (`map`/`zip`), caching value texts in the report, a C-level blank test in `compute()`.
+- **Session 15, worker processes**: with `--jobs 2`, each worker's copy of the cache still
+  read the records of known content at every gate and write and saved them after each: with a
+  year's records the city's first refresh took 7.8–7.9 s in two workers against 6.8–7.4 s in
+  one process. The copies in a worker process now read each record once between them and hand
+  what they learn back with each result, which the run saves once: 6.0–6.7 s (same minutes,
+  fresh processes). A read a worker reuses from the cache goes back as its record, not
+  unpacked and packed again. `--jobs auto` (not the default) takes workers where they pay:
+  reads of at least 8 committee workbooks, writes when at least 8 were read anew. Measured on
+  this machine, one core busy with other jobs throughout (min of 3–4 fresh processes, same
+  minutes, city): first refresh 7.2 → 5.5–6.0 s with auto, full check 2.0–2.4 s either way,
+  one committee changed 2.3–2.7 s either way, `--no-cache` check 4.1–4.6 → 3.1–3.5 s; but
+  processor time +40 % (the outputs pickled to the workers and the change lists back: city
+  3.1 MB and 4.8 MB, about 1.4 s of pickling) and the large size's memory, the refresh and
+  its workers summed, 402 → 709 MB. So the default stays one process (docs/DECISIONS.md).
 
 ## What remains (why the first refresh is not within 3× of the floor)
 

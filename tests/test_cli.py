@@ -72,7 +72,9 @@ def test_help_is_swedish(argv: list[str], capsys) -> None:
     (["refresh"], "följande argument saknas: SÖKVÄG"),
     (["nope"], "ogiltigt val: 'nope'"),
     (["new", "hus", "x.xlsx"], "ogiltigt val: 'hus'"),
-    (["refresh", "x", "--jobs", "många"], "ogiltigt värde (int): 'många'"),
+    (["refresh", "x", "--jobs", "många"], "ogiltigt antal: 'många' (ange ett heltal från 1"),
+    (["refresh", "x", "--jobs", "0"], "ogiltigt antal: '0'"),
+    (["import-utfall", "x", "--jobs", "många"], "ogiltigt värde (int): 'många'"),
     (["refresh", "x", "--okand"], "okända argument: --okand"),
     (["refresh", "x", "--quiet", "--verbose"], "kan inte anges tillsammans med"),
 ])

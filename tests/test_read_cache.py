@@ -463,7 +463,7 @@ def test_a_run_keeps_what_another_run_saved_meanwhile(tmp_path: Path) -> None:
     assert other.unchanged_sheets() == {"k" * 40}
 
 
-def test_a_run_that_fails_still_saves_what_it_learnt_and_a_copy_writes_its_own(
+def test_a_run_that_fails_still_saves_what_it_learnt_and_what_a_copy_handed_back(
         tmp_path: Path) -> None:
     import pickle
 
@@ -472,10 +472,57 @@ def test_a_run_that_fails_still_saves_what_it_learnt_and_a_copy_writes_its_own(
         cache.remember_wellformed(["a" * 40])
         copy = pickle.loads(pickle.dumps(cache))  # what a worker process gets
         assert copy.wellformed() == frozenset()  # (not saved yet)
-        copy.remember_wellformed(["w" * 40])  # a worker's copy saves at once
-        assert RunCache(tmp_path / "cache").wellformed() == {"w" * 40}
+        copy.remember_wellformed(["w" * 40])  # a worker's copy keeps it …
+        assert "w" * 40 in copy.wellformed()
+        assert RunCache(tmp_path / "cache").wellformed() == frozenset()
+        cache.add(copy.take_added())  # … until the run's own object takes it
+        assert copy.take_added() == {}
         raise RuntimeError
     assert RunCache(tmp_path / "cache").wellformed() == {"a" * 40, "w" * 40}
+
+
+def test_copies_in_one_process_read_each_record_once_and_save_none(
+        tmp_path: Path, monkeypatch) -> None:
+    """A worker gets a copy with every task: the copies of its process read each record of
+    known content once between them, share what they learn, and write nothing (a worker
+    reading and saving a year's record per workbook cost more than its work)."""
+    import pickle
+
+    seed = RunCache(tmp_path / "cache")
+    seed.remember_wellformed(["s" * 40])
+    seed.remember_unchanged_sheets(["u" * 40])
+    io = _record_io(monkeypatch, seed)
+    blob = pickle.dumps(RunCache(tmp_path / "cache"))
+    tasks = [pickle.loads(blob) for _ in range(3)]
+    learnt = []
+    for i, copy in enumerate(tasks):
+        assert "s" * 40 in copy.wellformed() and "u" * 40 in copy.unchanged_sheets()
+        assert all(f"{j}" * 40 in copy.wellformed() for j in range(i))  # the others' too
+        copy.remember_wellformed([f"{i}" * 40])
+        copy.remember_unchanged_sheets([f"{i}" * 40])
+        learnt.append(copy.take_added())
+    assert io == {"load wellformed": 1, "load unchanged-sheets": 1}
+    assert learnt == [{"wellformed": {f"{i}" * 40}, "unchanged-sheets": {f"{i}" * 40}}
+                      for i in range(3)]
+    parent = RunCache(tmp_path / "cache")
+    for got in learnt:
+        parent.add({**got, "refresh-x": {"z" * 40}})  # (only records of known content)
+    assert parent.wellformed() == {"s" * 40, *(f"{i}" * 40 for i in range(3))}
+    assert not list(parent.folder.glob("refresh-*"))
+
+
+def test_a_refresh_in_worker_processes_keeps_what_its_workers_learnt(
+        folder: Path, tmp_path: Path) -> None:
+    """Reads and writes in two workers: every part the gates parsed, every sheet written,
+    is known afterwards, as after a run in one process."""
+    cache = RunCache(tmp_path / "cache")
+    first = R.refresh([folder], folder / "kommun.xlsx", cache=cache, jobs=2)
+    assert {r.status for r in first.files} >= {"written"}
+    after = RunCache(tmp_path / "cache")
+    known = after.wellformed()
+    for p in [folder / "kommun.xlsx", *_committees(folder)]:
+        assert set(inspect_workbook(p).wellformed) <= known, p.name
+    assert len(after.unchanged_sheets()) >= 2 * len(_committees(folder))
 
 
 def test_a_run_grown_past_the_bound_starts_the_record_again(tmp_path: Path,

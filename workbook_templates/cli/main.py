@@ -240,6 +240,20 @@ def _validate(args: argparse.Namespace) -> int:
     return report.exit_code
 
 
+def _jobs(text: str) -> int | str:
+    """``--jobs``: a whole number from 1, or ``auto``."""
+    if text.strip().casefold() == "auto":
+        return "auto"
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(
+            f"ogiltigt antal: {text!r} (ange ett heltal från 1, eller auto)")
+    return n
+
+
 def _refresh(args: argparse.Namespace) -> int:
     started = datetime.now().astimezone()
     report = refresh(args.paths, args.kommun, backups=args.backups, progress=_progress,
@@ -373,9 +387,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="kommunens arbetsbok (standard: hittas på tabellen tblCentrala)")
     ref.add_argument("--backups", type=int, default=3, metavar="ANTAL",
                      help="säkerhetskopior per arbetsbok (standard: 3)")
-    ref.add_argument("--jobs", type=int, default=1, metavar="ANTAL",
+    ref.add_argument("--jobs", type=_jobs, default=1, metavar="ANTAL",
                      help="processer för att läsa nämndarbetsböckerna och skriva alla "
-                          "arbetsböcker (standard: 1)")
+                          "arbetsböcker (standard: 1); auto: en per processorkärna, högst 4, "
+                          "där det lönar sig (minst 8 arbetsböcker att läsa, eller att skriva "
+                          "efter att ha lästs på nytt)")
     ref.add_argument("--no-cache", action="store_true",
                      help="läs och kontrollera allt även när ingen arbetsbok har ändrats sedan "
                           "förra fullständiga kontrollen (standard: dess resultat återanvänds, och "

@@ -51,6 +51,12 @@ _LIBRARIES = ("python_calamine", "lxml", "openpyxl")  # openpyxl: the writer's f
 _KNOWN_MAX = 200_000
 #: a workbook's kept read, or a run's record, not written again for this many days is removed
 _READ_DAYS = 60
+#: the records of known content
+_KNOWN_KINDS = frozenset({"wellformed", "unchanged-sheets"})
+#: the run state the copies of a RunCache share in this process (per folder; see
+#: ``RunCache.__setstate__``), and the lock they share
+_PROCESS_RUNS: dict[Path, dict[str, tuple[set[str], set[str]]]] = {}
+_PROCESS_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -173,14 +179,20 @@ class RunCache:
         self._lock = threading.Lock()  # (one object may serve runs in several threads)
 
     def __getstate__(self) -> dict[str, object]:
-        # a copy for a worker process: the folder only; the copy reads and writes the records
-        # itself, call by call (this run's additions not yet saved are saved by this object)
+        # a copy for a worker process: the folder only (see __setstate__)
         return {"folder": self.folder}
 
     def __setstate__(self, state: dict[str, object]) -> None:
+        """A copy (a worker process's, one per task) is always inside a run: it reads each
+        record of known content once per process (the records as they are then: this run's
+        additions not yet saved are not in them), shares what it knows with the other copies of
+        the folder in its process, and keeps what it learns until :meth:`take_added` hands it
+        to the run's own object (:meth:`add`), which saves it: a worker reading or saving a
+        record of a year's nights per workbook cost more than the work it was given."""
         self.folder = state["folder"]  # type: ignore[assignment]
-        self._run = None
-        self._lock = threading.Lock()
+        self._lock = _PROCESS_LOCK
+        with self._lock:
+            self._run = _PROCESS_RUNS.setdefault(self.folder, {})
 
     @contextlib.contextmanager
     def run(self) -> Iterator[RunCache]:
@@ -341,6 +353,26 @@ class RunCache:
             return
         merged = known | new if len(known) + len(new) <= _KNOWN_MAX else new
         self._save(self.folder / f"{kind}.pickle", (_FORMAT, program_fingerprint(), merged))
+
+    def take_added(self) -> dict[str, frozenset[str]]:
+        """What this run learnt (per record of known content) since it was last taken, now
+        taken: a worker's copy hands it back with each task's result (empty outside a run)."""
+        with self._lock:
+            if self._run is None:
+                return {}
+            out = {}
+            for kind, (_known, added) in self._run.items():
+                if added:
+                    out[kind] = frozenset(added)
+                    added.clear()
+            return out
+
+    def add(self, learnt: dict[str, Iterable[str]]) -> None:
+        """Remember what :meth:`take_added` of a copy gave (as :meth:`remember_wellformed`
+        does); anything but a record of known content is ignored."""
+        for kind, keys in learnt.items():
+            if kind in _KNOWN_KINDS:
+                self._remember(kind, keys)
 
     def wellformed(self) -> AbstractSet[str]:
         """blake2b digests of XML content this program's safety gate or verification parsed

@@ -67,6 +67,35 @@ WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 #: the rest are only counted, so a large first refresh does not hold every cell's old and new value
 MAX_CHANGES = 20_000
 
+#: ``jobs``: how many worker processes read the committee workbooks and write every workbook;
+#: ``"auto"`` (``--jobs auto``) chooses by :func:`_workers`
+Jobs = int | Literal["auto"]
+#: ``jobs="auto"``: at most this many workers (each holds one workbook's read or write)
+AUTO_MAX_WORKERS = 4
+#: ``jobs="auto"``: workers only from this many workbooks to read (or written after being read
+#: anew) on: starting them, and pickling each workbook's read or write both ways, costs more
+#: than it saves on fewer, and on a night whose reads were reused (the writes then mostly find
+#: the outputs in place) the pickling costs more than the work it spreads (docs/PERFORMANCE.md)
+AUTO_MIN_WORKBOOKS = 8
+
+
+def auto_workers() -> int:
+    """The processors this process may run on, at most :data:`AUTO_MAX_WORKERS`."""
+    try:
+        n = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # (not on every platform)
+        n = os.cpu_count() or 1
+    return max(1, min(n, AUTO_MAX_WORKERS))
+
+
+def _workers(jobs: Jobs, count: int) -> int:
+    """Worker processes for ``count`` workbooks' reads or writes: ``jobs`` as given (1: none),
+    or for ``"auto"`` :func:`auto_workers` when ``count`` is at least
+    :data:`AUTO_MIN_WORKBOOKS`, else none."""
+    if jobs == "auto":
+        return auto_workers() if count >= AUTO_MIN_WORKBOOKS else 1
+    return max(1, jobs)
+
 
 @dataclass
 class FileReport:
@@ -268,7 +297,7 @@ def refresh(
     write: bool = True,
     backups: int = 3,
     progress: Callable[[str], None] | None = None,
-    jobs: int = 1,
+    jobs: Jobs = 1,
     cache: RunCache | None = None,
     list_changes: bool = True,
 ) -> RefreshReport:
@@ -276,7 +305,10 @@ def refresh(
 
     ``jobs`` > 1 reads the committee workbooks, and writes every workbook, in that many worker
     processes (the municipality workbook is read and the engine runs once, in this process);
-    results are identical, in the same order.
+    results are identical, in the same order. ``jobs="auto"`` (``--jobs auto``) takes
+    workers only where they pay (:func:`_workers`): the reads of at least
+    :data:`AUTO_MIN_WORKBOOKS` committee workbooks, and the writes when at least as many were
+    read anew (not reused from the cache).
 
     With a ``cache``, a refresh that finds every workbook byte for byte as a full check with
     the same arguments and program left them, when that check's writes went through without a
@@ -328,7 +360,7 @@ def _run_files(paths: Sequence[str | Path], kommun: str | Path | None) -> list[P
 
 def _refresh_reusing(cache: RunCache, paths: Sequence[str | Path], kommun: str | Path | None,
                      *, backups: int, progress: Callable[[str], None] | None,
-                     jobs: int, room: int = MAX_CHANGES) -> RefreshReport:
+                     jobs: Jobs, room: int = MAX_CHANGES) -> RefreshReport:
     """A refresh that reuses the report of the last full check when nothing it depends on has
     changed since (:mod:`workbook_templates.files.run_cache`): the same arguments, the same
     program, the same workbooks found, each with the same bytes, none open in an office program,
@@ -445,7 +477,7 @@ def _refresh(
     write: bool,
     backups: int,
     progress: Callable[[str], None] | None,
-    jobs: int,
+    jobs: Jobs,
     cache: RunCache | None = None,
     room: int = MAX_CHANGES,
 ) -> RefreshReport:
@@ -504,7 +536,15 @@ def _refresh(
     tasks = [(kommun_path, "kommun", out.kommun_sheets, backups, k.findings,
               run.versions.get(kommun_path), cache, room),
              *((*args, cache, room) for args in run.committee_writes(backups))]
-    reports.extend(_map(_write_committee, tasks, jobs, lambda a: say(f"Skriver {a[0].name}")))
+    workers = _workers(jobs, run.read_anew)
+    announce = lambda a: say(f"Skriver {a[0].name}")  # noqa: E731
+    if workers > 1 and len(tasks) > 1:
+        for report, learnt in _map(_write_in_worker, tasks, workers, announce):
+            reports.append(report)
+            if cache is not None:
+                cache.add(learnt)
+    else:
+        reports.extend(_map(_write_committee, tasks, 1, announce))
     for r in reports:
         if r.status in ("skipped", "error"):
             all_findings.extend(f for f in r.findings if f not in all_findings)
@@ -552,6 +592,8 @@ class Run:
     #: each workbook file read: the version read (its write must find that version,
     #: :func:`write_owned`); a workbook read live in Excel has none
     versions: dict[Path, ReadVersion] = field(default_factory=dict)
+    #: how many committee workbooks were read anew (not reused from the run cache)
+    read_anew: int = 0
 
     def committee_writes(self, backups: int, only: NamndInput | None = None) -> list[tuple]:
         """``write_owned`` arguments for the committee workbooks (``only``: that one): every
@@ -567,7 +609,7 @@ class Run:
 def read_and_compute(kommun: Path | TableSource,
                      committees: Sequence[Path | TableSource]
                      | Callable[[KommunInput], Sequence[Path | TableSource]], *,
-                     findings: list[Finding], reports: list[FileReport], jobs: int = 1,
+                     findings: list[Finding], reports: list[FileReport], jobs: Jobs = 1,
                      say: Callable[[str], None] = lambda _msg: None,
                      cache: RunCache | None = None) -> Run | None:
     """Read the municipality workbook and the committee workbooks, choose the committees that
@@ -607,18 +649,26 @@ def read_and_compute(kommun: Path | TableSource,
         committees = committees(k)
     files = [p for p in committees if isinstance(p, Path)]
     # in worker processes, each read comes back packed (read_record: its amounts as one text,
-    # a fraction of the pickling both ends would do on it as it is)
-    reader = _read_committee_packed if jobs > 1 and len(files) > 1 else _read_committee
-    read = iter(_map(reader, [(p, k.kolumner, cache) for p in files], jobs,
+    # a fraction of the pickling both ends would do on it as it is); a read reused from the
+    # cache comes back as its record, unpacked here only
+    workers = _workers(jobs, len(files))
+    reader = _read_committee_packed if workers > 1 and len(files) > 1 else _read_committee
+    read = iter(_map(reader, [(p, k.kolumner, cache) for p in files], workers,
                      lambda a: say(f"Läser {a[0].name}")))
     namnder: list[NamndInput] = []
+    read_anew = 0
     for src in committees:
         if isinstance(src, Path):
-            p, found, n, version = next(read)
+            p, found, n, version, reused, *learnt = next(read)
+            if learnt and cache is not None:  # (a worker's)
+                cache.add(learnt[0])
             if n is not None and type(n) is not NamndInput:  # (packed by a worker)
                 n = read_record.unpack(n)
-                if n is None:
+                if n is None and not reused:
                     raise RuntimeError(f"{p.name}: a worker's read could not be unpacked")
+            if reused and (n is None or n.path != p):  # a record not of this read after all
+                p, found, n, version, reused = _read_committee((p, k.kolumner))  # read it
+            read_anew += not reused
             if n is not None and n.readable and version is None:
                 changed = _changed_while_read(p)
                 findings.extend(found)
@@ -653,7 +703,7 @@ def read_and_compute(kommun: Path | TableSource,
     out = compute_outputs(k, namnder, saknas)
     findings.extend(out.findings)
     _kontroll_of_the_run(out, k, namnder, findings)
-    return Run(k, namnder, apart, findings, out, versions)
+    return Run(k, namnder, apart, findings, out, versions, read_anew)
 
 
 #: The sheets a refresh writes: what a refresh computes does not depend on them, so another
@@ -883,46 +933,58 @@ def _validate_committees(paths: list[Path], gate: Callable[[Path, str], bool],
 
 
 def _read_committee(args: tuple
-                    ) -> tuple[Path, list[Finding], NamndInput | None, ReadVersion | None]:
+                    ) -> tuple[Path, list[Finding], object, ReadVersion | None, bool]:
     """Gate and read one committee workbook (a worker-process task with ``jobs`` > 1), with the
     version read (None when the file changed while it was read: then what was read may mix two
-    versions). ``args``: the path, the municipality's year columns and, optionally, the
-    :class:`RunCache` whose record of the workbook's last read is reused when nothing it was
-    read from has changed (:func:`_read_key`)."""
-    path, kolumner, *rest = args
-    cache: RunCache | None = rest[0] if rest else None
+    versions) and whether the read was reused from the cache. ``args``: the path, the
+    municipality's year columns and, optionally, the :class:`RunCache` whose record of the
+    workbook's last read is reused when nothing it was read from has changed
+    (:func:`_read_key`) and whether a reused read is returned as its record (packed, as
+    :func:`_read_committee_packed` returns every read; the caller unpacks it and checks its
+    path)."""
+    path, kolumner, cache, packed = (*args, None, False)[:4]
     before = version_before_reading(path)
     gate = _gated(path, cache)
     found = list(gate.findings)
     if any(f.severity is Severity.ERROR for f in found):
-        return path, found, None, None
+        return path, found, None, None, False
     key = _read_key(path, kolumner, gate, before) if cache is not None else None
     if key is not None:
-        # unpickling makes tens of thousands of objects that live to the run's end: no
-        # collections meanwhile (and frozen after it, as a read is)
-        n = without_gc_pauses(_load_read)(cache, path, key)
-        if n is not None and n.path == path:
-            return path, found, n, still_as_read(path, before)
+        if packed:  # a worker: the record as it is (the parent unpacks it)
+            record = cache.load_read(path, key)
+            if record is not None:
+                return path, found, record, still_as_read(path, before), True
+        else:
+            # unpickling makes tens of thousands of objects that live to the run's end: no
+            # collections meanwhile (and frozen after it, as a read is)
+            n = without_gc_pauses(_load_read)(cache, path, key)
+            if n is not None and n.path == path:
+                return path, found, n, still_as_read(path, before), True
     reader = _reader_if_committee(path)
     if reader is False:  # e.g. an archive copy of kommun.xlsx in the folder: never written
         return path, [*found, Finding(
             "IN", Severity.WARNING,
             f"{path.name} är en kommunarbetsbok (den har tabellen tblCentrala), inte en nämnds; "
             "den lästes inte och skrevs inte. Flytta arkivkopior ut ur mappen.",
-            location=Location(workbook=path.name))], None, None
+            location=Location(workbook=path.name))], None, None, False
     n = read_namnd(path if reader is None else reader, kolumner)
     _name_workbook(n.findings, path)
     version = still_as_read(path, before)
     if key is not None and version is not None and n.readable:
         cache.save_read(path, key, read_record.pack(n))  # type: ignore[union-attr]
-    return path, found, n, version
+    return path, found, n, version, False
 
 
-def _read_committee_packed(args: tuple) -> tuple[Path, list[Finding], object, ReadVersion | None]:
+def _read_committee_packed(args: tuple) -> tuple[Path, list[Finding], object,
+                                                 ReadVersion | None, bool, dict]:
     """:func:`_read_committee` in a worker process, its read packed
-    (:func:`read_record.pack`) for the way back to the parent, which unpacks it."""
-    path, found, n, version = _read_committee(args)
-    return path, found, None if n is None else read_record.pack(n), version
+    (:func:`read_record.pack`) for the way back to the parent, which unpacks it, and what the
+    worker's copy of the cache learnt (``RunCache.take_added``), which the parent keeps."""
+    path, kolumner, cache = (*args, None)[:3]
+    path, found, n, version, reused = _read_committee((path, kolumner, cache, True))
+    if n is not None and not reused:
+        n = read_record.pack(n)  # type: ignore[arg-type]
+    return path, found, n, version, reused, cache.take_added() if cache is not None else {}
 
 
 def _load_read(cache: RunCache, path: Path, key: str) -> NamndInput | None:
@@ -976,6 +1038,13 @@ def _name_workbook(findings: list[Finding], path: Path) -> None:
 
 def _write_committee(args: tuple) -> FileReport:
     return write_owned(*args)
+
+
+def _write_in_worker(args: tuple) -> tuple[FileReport, dict]:
+    """:func:`_write_committee` in a worker process, with what the worker's copy of the cache
+    (``args[6]``) learnt, which the parent keeps."""
+    cache = args[6]
+    return write_owned(*args), cache.take_added() if cache is not None else {}
 
 
 def _map(fn: Callable, items: list, jobs: int, announce: Callable[[object], None]) -> list:
