@@ -976,7 +976,7 @@ the floor, unchanged 20×, openpyxl/refresh 0.7 (figures from the issue, measure
   unpacked and packed again. `--jobs auto` (not the default) takes workers where they pay:
   reads of at least 8 committee workbooks, writes when at least 8 were read anew. Measured on
   this machine, one core busy with other jobs throughout (min of 3–4 fresh processes, same
-  minutes, city): first refresh 7.2 → 5.5–6.0 s with auto, full check 2.0–2.4 s either way,
+  minutes, city): first refresh 5.8–7.3 → 5.4–6.3 s with auto, full check 2.0–2.4 s either way,
   one committee changed 2.3–2.7 s either way, `--no-cache` check 4.1–4.6 → 3.1–3.5 s; but
   processor time +40 % (the outputs pickled to the workers and the change lists back: city
   3.1 MB and 4.8 MB, about 1.4 s of pickling) and the large size's memory, the refresh and
