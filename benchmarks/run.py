@@ -994,6 +994,13 @@ the floor, unchanged 20×, openpyxl/refresh 0.7 (figures from the issue, measure
   processor time +40 % (the outputs pickled to the workers and the change lists back: city
   3.1 MB and 4.8 MB, about 1.4 s of pickling) and the large size's memory, the refresh and
   its workers summed, 402 → 709 MB. So the default stays one process (docs/DECISIONS.md).
+  The table now has that memory as a column of its own (`--jobs 2 MB, all processes`: one
+  run sampled every 20 ms; this run: city 162 MB against 117 MB in one process, large 559 MB
+  against 427 MB). In this run the machine was slower than in session 14 throughout (the
+  engine computation inside a UDF call 0.082 ms against 0.052 ms, the same code; the session-14
+  code measured again right after this run: KB_ARSBIDRAG with new amounts 0.28 ms, this
+  session's 0.25 ms): the UDF's "new amounts" row reads 0.28 ms (0.20 ms in session 14), its
+  code unchanged since.
 
 ## What remains (why the first refresh is not within 3× of the floor)
 
