@@ -16,6 +16,7 @@ import os
 import runpy
 import subprocess
 import sys
+import tempfile
 import time
 
 
@@ -57,15 +58,16 @@ def tree_peak_mb(cmd: list[str], cwd: str, env: dict[str, str], ok: tuple[int, .
     NaN where ``/proc`` has no ``smaps_rollup`` (not Linux)."""
     if not os.path.exists(f"/proc/{os.getpid()}/smaps_rollup"):
         return float("nan")
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
     best = 0
-    while proc.poll() is None:
-        best = max(best, _pss_kb(proc.pid) + sum(map(_pss_kb, _children(proc.pid))))
-        time.sleep(every)
-    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-    if proc.returncode not in ok:
-        raise RuntimeError(f"{cmd} exited {proc.returncode}:\n{err[-2000:]}")
+    with tempfile.TemporaryFile() as err:  # (a pipe nobody reads meanwhile could fill up)
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=err)
+        while proc.poll() is None:
+            best = max(best, _pss_kb(proc.pid) + sum(map(_pss_kb, _children(proc.pid))))
+            time.sleep(every)
+        if proc.returncode not in ok:
+            err.seek(0)
+            raise RuntimeError(f"{cmd} exited {proc.returncode}:\n"
+                               f"{err.read().decode(errors='replace')[-2000:]}")
     return best / 1024
 
 

@@ -41,3 +41,16 @@ def test_the_workers_memory_is_counted_with_the_parents() -> None:
 def test_a_failing_command_is_an_error_not_a_figure() -> None:
     with pytest.raises(RuntimeError, match="exited 3"):
         tree_peak_mb([sys.executable, "-c", FORKING, "3"], os.getcwd(), dict(os.environ), (0,))
+
+
+def test_a_command_that_writes_much_to_stderr_is_not_blocked() -> None:
+    """Its error output goes to a file, not a pipe that fills up while nobody reads it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    cmd = [sys.executable, "-c", "import sys; sys.stderr.write('x' * 1_000_000)"]
+    pool = ThreadPoolExecutor(1)
+    try:  # (a blocked run fails the test after a minute instead of hanging it)
+        mb = pool.submit(tree_peak_mb, cmd, os.getcwd(), dict(os.environ), (0,)).result(timeout=60)
+    finally:
+        pool.shutdown(wait=False)
+    assert mb > 0
