@@ -126,6 +126,10 @@ def test_building_the_package_gives_no_warnings(tmp_path: Path) -> None:
                 and "Location 'file" not in ln]
     assert warnings == []
     (wheel,) = tmp_path.glob("kommunbudget-*.whl")
+    import workbook_templates
+
+    # the version comes from workbook_templates.__version__ (pyproject's dynamic version)
+    assert wheel.name.startswith(f"kommunbudget-{workbook_templates.__version__}-"), wheel.name
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in ("kommunbudget_guide/ANVANDARGUIDE.md", "kommunbudget_guide/img/kommun_kontroll.png",
                    "workbook_templates/cli/report.schema.json", "engine/data/lines.csv",

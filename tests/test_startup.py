@@ -47,3 +47,37 @@ def test_version_is_read_when_asked_for(tmp_path: Path) -> None:
     assert done.returncode == 0
     assert done.stdout.strip() == f"kommunbudget {workbook_templates.__version__}"
     assert workbook_templates.__version__ != "0+unknown"
+
+
+def test_a_refresh_with_a_report_does_not_read_the_installed_metadata(pristine: Path,
+                                                                      tmp_path: Path) -> None:
+    """The report's tool_version is the package's constant: importlib.metadata (and email) are
+    not imported for it (about 15 ms of every such refresh)."""
+    import shutil
+
+    folder = tmp_path / "f"
+    shutil.copytree(pristine, folder)
+    report = tmp_path / "r.json"
+    loaded = _modules_after(
+        "import os\nos.environ['KOMMUNBUDGET_CACHE'] = " + repr(str(tmp_path / "cache")) + "\n"
+        "from workbook_templates.cli.main import main\n"
+        "try:\n"
+        f"    main(['refresh', {str(folder)!r}, '--report', {str(report)!r}, '--quiet'])\n"
+        "except SystemExit:\n"
+        "    pass", tmp_path)
+    import json
+
+    import workbook_templates
+
+    assert json.loads(report.read_text(encoding="utf-8"))["tool_version"] == \
+        workbook_templates.__version__
+    assert "importlib.metadata" not in loaded and "email" not in loaded
+
+
+def test_the_installed_metadata_says_the_packages_version() -> None:
+    """pyproject.toml takes the version from workbook_templates.__version__ (one place)."""
+    from importlib import metadata
+
+    import workbook_templates
+
+    assert metadata.version("kommunbudget") == workbook_templates.__version__
