@@ -403,3 +403,55 @@ def test_a_refresh_leaves_nothing_frozen_behind(tmp_path: Path) -> None:
         freeze_now()
         assert gc.get_freeze_count() > 0
     assert gc.get_freeze_count() == 0
+
+
+def test_the_command_lines_report_is_made_with_the_collector_paused(pristine: Path,
+                                                                    tmp_path: Path,
+                                                                    monkeypatch) -> None:
+    """``kommunbudget refresh --report``: the report is built and written inside the refresh's
+    collector pause (a full collection after the refresh scanned everything the run had made,
+    about 0.13 s of a city refresh), and the thresholds are restored and nothing is frozen
+    once the command has ended."""
+    import gc
+    import shutil
+
+    from workbook_templates.cli import main as M
+
+    folder = tmp_path / "f"
+    shutil.copytree(pristine, folder)
+    monkeypatch.setenv("KOMMUNBUDGET_CACHE", str(tmp_path / "cache"))
+    before = gc.get_threshold()
+    seen = {}
+    real = M.write_report
+
+    def write_report(path, report) -> None:
+        seen["threshold"] = gc.get_threshold()
+        real(path, report)
+
+    monkeypatch.setattr(M, "write_report", write_report)
+    M.main(["refresh", str(folder), "--report", str(tmp_path / "r.json"), "--quiet"])
+    assert seen["threshold"][:2] == before[:2] and seen["threshold"][2] > before[2]
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+
+
+def test_a_write_runs_with_the_collector_off(pristine: Path, tmp_path: Path,
+                                             monkeypatch) -> None:
+    """write_owned holds the collector off (its young collections scanned the changed-cell
+    lists again and again) and turns it on again after."""
+    import gc
+    import shutil
+
+    folder = tmp_path / "f"
+    shutil.copytree(pristine, folder)
+    real = R.write_cells
+    enabled = []
+
+    def write_cells(*args, **kwargs):
+        enabled.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(R, "write_cells", write_cells)
+    report = R.refresh([folder], folder / "kommun.xlsx", cache=None)
+    assert enabled and not any(enabled)
+    assert {r.status for r in report.files} <= {"written", "input-errors"}
+    assert gc.isenabled()
