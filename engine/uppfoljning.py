@@ -241,9 +241,38 @@ def _and_below(cat: Catalogue, code: str) -> tuple[str, ...]:
     return got
 
 
+class _RowIndex:
+    """The outturn rows' positions by object (casefolded) and by line code, made once per
+    follow-up: each binding item looks at the rows that can be its own instead of every row
+    (a city's outturn of 26 000 rows against 4 400 items was about 15 s, growing with the
+    square of the budget's size; issue 17)."""
+
+    __slots__ = ("by_kod", "by_object")
+
+    def __init__(self, rows: Sequence[PostUtfall]) -> None:
+        self.by_object: dict[str, list[int]] = {}
+        self.by_kod: dict[str, list[int]] = {}
+        for i, r in enumerate(rows):
+            self.by_object.setdefault(r.objekt.casefold(), []).append(i)
+            self.by_kod.setdefault(r.kod, []).append(i)
+
+    def candidates(self, item: BindingItem, wanted: set[str]) -> list[int]:
+        """Positions, ascending, of every row that can be ``item``'s (a superset of those
+        :func:`_item_outturn` takes): the rows of its object, and for a line item also every
+        row on one of its lines (``wanted``)."""
+        own = self.by_object.get(item.object.casefold(), [])
+        if item.object_type is not ObjectType.RAD:
+            return own
+        found = set(own)
+        for code in wanted:
+            found.update(self.by_kod.get(code, ()))
+        return sorted(found)
+
+
 def _item_outturn(item: BindingItem, b: Berakning, rows: Sequence[PostUtfall],
                   findings: list[Finding] | None = None,
                   task_lines: Mapping[str, frozenset[str]] | None = None,
+                  index: _RowIndex | None = None,
                   ) -> tuple[Decimal | None, Decimal | None, Location | None]:
     """Outturn to date and forecast of ``item`` from the rows typed for its object and lines.
 
@@ -255,11 +284,18 @@ def _item_outturn(item: BindingItem, b: Berakning, rows: Sequence[PostUtfall],
     its parts); a group line typed together with lines below it would count twice, so the lines
     below are used and the group line is an error. A forecast typed on some of the rows but not on
     others is no forecast of the item (the blank would count as nothing spent): an error at the
-    blank cell, and the item is judged on its outturn to date, as when no forecast is typed."""
+    blank cell, and the item is judged on its outturn to date, as when no forecast is typed.
+
+    ``index``: :class:`_RowIndex` of ``rows``; only the rows it names are looked at (the same
+    rows are taken, in the same order)."""
+    if not rows:
+        return None, None, None
     cat = catalogue()
-    wanted = set()
+    wanted: set[str] = set()
     for code in _rader(item, b):
         wanted.update(_and_below(cat, code))
+    if index is not None:
+        rows = [rows[j] for j in index.candidates(item, wanted)]
     # a central line's row names itself (Objekt empty): a row on a line below the item
     # (FD.OVR.FORDR of the item FD.OVR) is the item's too
     central = item.object_type is ObjectType.RAD
@@ -474,11 +510,12 @@ def uppfoljning(
         changed = {c.item for c in andringar if c.year == aktuellt_ar}
         task_lines = {u.namn.casefold(): task_line_codes(u.finansiering)
                       for u in b.budget.uppgifter}
+        index = _RowIndex(utfall)
         for item in items:
             amount = post_belopp(item, b, i)
             if amount is None:
                 continue
-            u, p, loc = _item_outturn(item, b, utfall, findings, task_lines)
+            u, p, loc = _item_outturn(item, b, utfall, findings, task_lines, index)
             if u is None and p is None:
                 # the tablå keeps the budget's whole layout (seed §7.5): a row with its budget
                 # and changes, "utfall saknas"; its part's outturn total is left blank
