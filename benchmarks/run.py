@@ -41,7 +41,7 @@ from benchmarks.generate import Kommun, generate_kommun
 from benchmarks.peak import tree_peak_mb
 from engine.budget import Budget, Finansiering, Projekt, Uppgift
 from engine.resultatbalansering import Resultatenhet
-from workbook_templates.generate.example import Exempel, exempelkommun
+from workbook_templates.generate.example import Exempel, ExUtfall, exempelkommun
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -50,9 +50,44 @@ def _d(ore: int) -> Decimal:
     return Decimal(int(ore)).scaleb(-2).quantize(Decimal("0.01"))
 
 
-def exempel_from(k: Kommun) -> Exempel:
+#: the year whose outturn to date and forecast the generated workbooks hold (the example's
+#: current year, as its settings say)
+UTFALL_AR = "2025"
+
+
+def _outturn(budget: Budget) -> tuple[ExUtfall, ...]:
+    """Mid-year outturn as controllers type it in each committee's Utfall sheet: for every
+    task's operating line and every project's flows in :data:`UTFALL_AR`, a full-year forecast
+    (the budget within ±4 %, varying by task) and the outturn to date (8 months of it); the
+    central tax lines too. Whole kronor, seeded by position (reproducible)."""
+    i = budget.years.index(UTFALL_AR)
+    out = []
+
+    def row(namnd: str, obj: str, code: str, amount: Decimal | None, k: int) -> None:
+        if amount is None or amount == 0:
+            return
+        prognos = (amount * (1 + Decimal((k % 9) - 4) / 100)).quantize(Decimal(1))
+        utfall = (prognos * 8 / 12).quantize(Decimal(1))
+        out.append(ExUtfall(namnd, obj, code, utfall.quantize(Decimal("0.01")),
+                            prognos.quantize(Decimal("0.01"))))
+
+    for k, u in enumerate(budget.uppgifter):
+        for code, vals in u.belopp.items():
+            if code.startswith(("RR.", "DR.")):
+                row(u.namnd, u.namn, code, vals[i], k)
+    for k, p in enumerate(budget.projekt):
+        for code, vals in p.belopp.items():
+            row("", p.namn, code, vals[i], k)
+    for code, vals in budget.central.items():
+        row("", "", code, vals[i], 0)
+    return tuple(out)
+
+
+def exempel_from(k: Kommun, *, utfall: bool = True) -> Exempel:
     """The generated municipality as an :class:`Exempel` the templates can write: every unit is
-    a task (and a result unit), central lines keep the totals in balance."""
+    a task (and a result unit), central lines keep the totals in balance; ``utfall``: with the
+    outturn of the current year typed in (:func:`_outturn`), as in the months a controller
+    follows the budget up."""
     years = tuple(str(y) for y in k.ar)
     names = dict(zip(k.namnder["kod"], k.namnder["namn"], strict=True))
     unit_namnd = {u: names[n] for u, n in zip(k.enheter["kod"], k.enheter["namnd"], strict=True)}
@@ -92,7 +127,8 @@ def exempel_from(k: Kommun) -> Exempel:
     budget = Budget(k.namn, years, uppgifter, tuple(projekt), central,
                     tuple(10_000 * len(k.enheter) // 40 for _ in years))
     return replace(base, budget=budget, enheter=tuple(enheter), namnder=(), justeringar=(),
-                   namndlista=tuple(k.namnder["namn"]), utfall=(), andringar=())
+                   namndlista=tuple(k.namnder["namn"]),
+                   utfall=_outturn(budget) if utfall else (), andringar=())
 
 
 def write_workbooks(ex: Exempel, folder: Path) -> Path:
@@ -249,7 +285,7 @@ def measure(size: str, work: Path, repeat: int = 3) -> dict[str, object]:
     from other jobs on the machine hits all of them alike."""
     from engine.budget import berakna
     from engine.resultatbalansering import balansera
-    from engine.uppfoljning import uppfoljning
+    from engine.uppfoljning import PostUtfall, uppfoljning
 
     k = generate_kommun(size)
     ex = exempel_from(k)
@@ -332,9 +368,12 @@ def measure(size: str, work: Path, repeat: int = 3) -> dict[str, object]:
     profile = _profile(folder, work / f"{size}-profile")
     units = len(ex.enheter)
 
-    def engine() -> None:
+    outturn = [PostUtfall(r.uppgift or r.kod, r.kod, r.utfall, r.prognos) for r in ex.utfall]
+
+    def engine() -> None:  # as a refresh calls it: the follow-up of the current year's outturn
         b = berakna(ex.budget)
-        uppfoljning(b, budgetar=int(ex.budget.years[2]))
+        uppfoljning(b, aktuellt_ar=int(UTFALL_AR), budgetar=int(ex.budget.years[2]),
+                    utfall=outturn)
         balansera(ex.enheter, ar=2024)
 
     t_engine = _time(engine, repeat=repeat)
@@ -566,6 +605,15 @@ hits every measurement alike. No test asserts a time.
 This machine has 2 cores shared with other engineers' test runs, so absolute seconds are noisy;
 compare the **ratios** (measured in the same run) rather than seconds between runs.
 
+The workbooks (`benchmarks/generate.py`, `benchmarks.run.exempel_from`): every unit a task with
+15 lines over five years, the investment projects, the central lines, and, since session 16,
+the current year's outturn typed in each committee's Utfall sheet (every task's operating
+lines and every project's flows, with a full-year forecast: 30 000 rows in the city), as in the
+months a controller follows the budget up. Before, the sheets were empty and the follow-up
+of the outturn was never measured: each binding item scanned every outturn row, a city
+refresh with outturn took 30 s (22 s of it in the follow-up), and the large size grew with the
+square of its size; the figures of earlier sessions are of workbooks without outturn.
+
 - **floor**: one fresh Python process (`benchmarks/floor.py`) that reads every cell of every
   sheet of every workbook with python-calamine and copies every file: the I/O a refresh cannot
   avoid. **refresh/floor** and **unchanged/floor** say how close the refresh comes to it.
@@ -604,7 +652,8 @@ compare the **ratios** (measured in the same run) rather than seconds between ru
 - **peak MB**: the largest resident memory of a refresh process (first or check), its own
   `VmHWM` (`benchmarks/peak.py`; not `wait4`'s figure, which on Linux includes the benchmark
   process it was forked from).
-- **engine**: statements, follow-up checks and resultatbalansering alone, per 1 000 units.
+- **engine**: statements, follow-up checks (with the current year's outturn, as a refresh
+  runs them) and resultatbalansering alone, per 1 000 units.
 - **Phases**: `benchmarks/profile_refresh.py` runs one refresh in a fresh process with the phase
   functions wrapped by wall-clock timers, each phase counted exclusively of the phases nested in
   it (see its docstring for what belongs to which phase); it runs the timed command

@@ -20,7 +20,7 @@ listed in the sammandrag, not binding, so that it reconciles with inverkan på l
 from __future__ import annotations
 
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
@@ -256,7 +256,7 @@ class _RowIndex:
             self.by_object.setdefault(r.objekt.casefold(), []).append(i)
             self.by_kod.setdefault(r.kod, []).append(i)
 
-    def candidates(self, item: BindingItem, wanted: set[str]) -> list[int]:
+    def candidates(self, item: BindingItem, wanted: Collection[str]) -> list[int]:
         """Positions, ascending, of every row that can be ``item``'s (a superset of those
         :func:`_item_outturn` takes): the rows of its object, and for a line item also every
         row on one of its lines (``wanted``)."""
@@ -267,6 +267,23 @@ class _RowIndex:
         for code in wanted:
             found.update(self.by_kod.get(code, ()))
         return sorted(found)
+
+
+#: :func:`_lines_and_below` of each tuple of lines, per catalogue (a handful of tuples:
+#: :func:`_rader` gives the same few for every task's items)
+_BELOW_ALL: weakref.WeakKeyDictionary[Catalogue, dict[tuple[str, ...], frozenset[str]]] = (
+    weakref.WeakKeyDictionary())
+
+
+def _lines_and_below(cat: Catalogue, codes: tuple[str, ...]) -> frozenset[str]:
+    """Every line of ``codes`` and below them (:func:`_and_below` of each, together)."""
+    per_cat = _BELOW_ALL.get(cat)
+    if per_cat is None:
+        per_cat = _BELOW_ALL.setdefault(cat, {})
+    got = per_cat.get(codes)
+    if got is None:
+        got = per_cat[codes] = frozenset().union(*(_and_below(cat, c) for c in codes))
+    return got
 
 
 def _item_outturn(item: BindingItem, b: Berakning, rows: Sequence[PostUtfall],
@@ -291,9 +308,7 @@ def _item_outturn(item: BindingItem, b: Berakning, rows: Sequence[PostUtfall],
     if not rows:
         return None, None, None
     cat = catalogue()
-    wanted: set[str] = set()
-    for code in _rader(item, b):
-        wanted.update(_and_below(cat, code))
+    wanted = _lines_and_below(cat, _rader(item, b))
     if index is not None:
         rows = [rows[j] for j in index.candidates(item, wanted)]
     # a central line's row names itself (Objekt empty): a row on a line below the item
@@ -384,9 +399,8 @@ def _task_outturn_not_followed_up(rows: Sequence[PostUtfall], items: Sequence[Bi
     covered: dict[str, set[str]] = {}
     for item in items:
         if item.part is Part.DRIFT and item.object.casefold() in kinds:
-            codes = covered.setdefault(item.object.casefold(), set())
-            for code in _rader(item, b):
-                codes.update(_and_below(cat, code))
+            covered.setdefault(item.object.casefold(), set()).update(
+                _lines_and_below(cat, _rader(item, b)))
     out: list[Finding] = []
     for r in rows:
         key = r.objekt.casefold()
