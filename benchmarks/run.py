@@ -34,6 +34,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -41,7 +42,7 @@ from benchmarks.generate import Kommun, generate_kommun
 from benchmarks.peak import tree_peak_mb
 from engine.budget import Budget, Finansiering, Projekt, Uppgift
 from engine.resultatbalansering import Resultatenhet
-from workbook_templates.generate.example import Exempel, ExUtfall, exempelkommun
+from workbook_templates.generate.example import ExAndring, Exempel, ExUtfall, exempelkommun
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -83,11 +84,39 @@ def _outturn(budget: Budget) -> tuple[ExUtfall, ...]:
     return tuple(out)
 
 
+def _changes(budget: Budget, per_committee: int = 10) -> tuple[ExAndring, ...]:
+    """A year's budget changes in :data:`UTFALL_AR` as the council decides them: for each
+    committee, ``per_committee`` changes of its tasks' anslag and beräknade inkomster (every
+    ``n``-th task of the committee in turn, alternating the two, raising the anslag by 1 % of
+    the task's costs or lowering the income estimate by 2 % of its income)."""
+    i = budget.years.index(UTFALL_AR)
+    by_namnd: dict[str, list[Uppgift]] = {}
+    for u in budget.uppgifter:
+        by_namnd.setdefault(u.namnd, []).append(u)
+    out = []
+    n = 0
+    for tasks in by_namnd.values():
+        step = max(1, len(tasks) // per_committee)
+        for j, u in enumerate(tasks[::step][:per_committee]):
+            side = [v[i] for c, v in u.belopp.items()
+                    if c.startswith("RR.V") and v[i] is not None and (v[i] < 0) == (j % 2 == 0)]
+            total = sum(side, Decimal(0))
+            if not total:
+                continue
+            n += 1
+            share = Decimal("0.01") if j % 2 == 0 else Decimal("0.02")
+            out.append(ExAndring(date(2025, 3 + n % 9, 1 + n % 27), f"§ {n}",
+                                 f"{u.namn} / {'anslag' if j % 2 == 0 else 'beräknad inkomst'}",
+                                 int(UTFALL_AR), -abs((total * share).quantize(Decimal(1))),
+                                 "Tilläggsanslag" if j % 2 == 0 else "Lägre inkomster"))
+    return tuple(out)
+
+
 def exempel_from(k: Kommun, *, utfall: bool = True) -> Exempel:
     """The generated municipality as an :class:`Exempel` the templates can write: every unit is
     a task (and a result unit), central lines keep the totals in balance; ``utfall``: with the
-    outturn of the current year typed in (:func:`_outturn`), as in the months a controller
-    follows the budget up."""
+    outturn of the current year typed in (:func:`_outturn`) and the year's budget changes
+    (:func:`_changes`), as in the months a controller follows the budget up."""
     years = tuple(str(y) for y in k.ar)
     names = dict(zip(k.namnder["kod"], k.namnder["namn"], strict=True))
     unit_namnd = {u: names[n] for u, n in zip(k.enheter["kod"], k.enheter["namnd"], strict=True)}
@@ -128,7 +157,8 @@ def exempel_from(k: Kommun, *, utfall: bool = True) -> Exempel:
                     tuple(10_000 * len(k.enheter) // 40 for _ in years))
     return replace(base, budget=budget, enheter=tuple(enheter), namnder=(), justeringar=(),
                    namndlista=tuple(k.namnder["namn"]),
-                   utfall=_outturn(budget) if utfall else (), andringar=())
+                   utfall=_outturn(budget) if utfall else (),
+                   andringar=_changes(budget) if utfall else ())
 
 
 def write_workbooks(ex: Exempel, folder: Path) -> Path:
@@ -608,11 +638,14 @@ compare the **ratios** (measured in the same run) rather than seconds between ru
 The workbooks (`benchmarks/generate.py`, `benchmarks.run.exempel_from`): every unit a task with
 15 lines over five years, the investment projects, the central lines, and, since session 16,
 the current year's outturn typed in each committee's Utfall sheet (every task's operating
-lines and every project's flows, with a full-year forecast: 30 000 rows in the city), as in the
+lines and every project's flows, with a full-year forecast: 30 000 rows in the city) and the
+year's budget changes in the municipality's Budgetändringar (ten per committee), as in the
 months a controller follows the budget up. Before, the sheets were empty and the follow-up
 of the outturn was never measured: each binding item scanned every outturn row, a city
 refresh with outturn took 30 s (22 s of it in the follow-up), and the large size grew with the
-square of its size; the figures of earlier sessions are of workbooks without outturn.
+square of its size (so did the budget changes: each resolved against, and each tablå row
+looking through, all of the others); the figures of earlier sessions are of workbooks without
+outturn and changes.
 
 - **floor**: one fresh Python process (`benchmarks/floor.py`) that reads every cell of every
   sheet of every workbook with python-calamine and copies every file: the I/O a refresh cannot

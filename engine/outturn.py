@@ -34,6 +34,7 @@ from engine.binding import (
     AFFARSVERK_POSTER,
     BindingItem,
     BudgetChange,
+    ItemKey,
     Kind,
     Organ,
     Part,
@@ -385,9 +386,14 @@ def tabla(inputs: Iterable[OutturnInput], changes: Sequence[BudgetChange] = ()) 
     rows: list[OutturnRow] = []
     findings: list[Finding] = []
     used: set[int] = set()
+    # the log's changes per (item, year), in the log's order: what each row takes of it (one
+    # pass over the log instead of one per row: issue 17)
+    by_item: dict[tuple[ItemKey, int], list[BudgetChange]] = {}
+    for c in changes:
+        by_item.setdefault((c.item, c.year), []).append(c)
     for inp in inputs:
         if changes:
-            mine = [c for c in changes if c.item == inp.item.key and c.year == inp.year]
+            mine = by_item.get((inp.item.key, inp.year), [])
             used.update(id(c) for c in mine)
             inp = replace(inp, andringar=tuple(inp.andringar) + tuple(change_log(mine)))
         row, f = outturn_row(inp)

@@ -449,3 +449,28 @@ def test_an_item_without_outturn_with_a_sign_mix_is_refused():
     # one convention (V10) holds for the budget figures of a row without outturn too
     row, findings = outturn_row(OutturnInput(SKOLA_A, 2025, D("100"), None))
     assert row is None and [f.rule for f in findings] == ["V10"]
+
+
+def test_tabla_reads_the_change_log_once_however_many_rows():
+    """Issue 17: each row took its changes by scanning the whole log (rows × changes: a city's
+    4 400 items against a year's decisions). The log is now grouped per item and year once;
+    each row still gets its own changes, a stray one is still flagged."""
+    items = [BindingItem(Part.DRIFT, f"U{i}", ANSLAG, B) for i in range(60)]
+
+    class Log(list):
+        reads = 0
+
+        def __iter__(self):
+            Log.reads += 1
+            return super().__iter__()
+
+    log = Log([change(items[7], "-300", datum=date(2025, 9, 1), par="§ 9"),
+               change(items[7], "-200", datum=date(2025, 3, 1), par="§ 3"),
+               change(items[30], "-50"), change(KOST, "-5")])
+    t = tabla([OutturnInput(it, 2025, D("-1000"), D("-900")) for it in items], changes=log)
+    assert Log.reads <= 3
+    by_object = {r.item.object: r for r in t.rows}
+    assert by_object["U7"].andringar == D("-500") and by_object["U7"].budget_efter == D("-1500")
+    assert by_object["U30"].budget_efter == D("-1050") and by_object["U1"].andringar == 0
+    [f] = t.findings
+    assert (f.rule, f.severity) == ("B1", Severity.WARNING) and "N20" in f.object

@@ -532,3 +532,25 @@ def test_the_follow_up_reads_the_outturn_rows_a_fixed_number_of_times() -> None:
     assert len(u.items) > 80 and Rows.reads <= 4
     row = next(r for r in u.tabla.rows if r.item.object == "Enhet 7" and r.item.kind is Kind.ANSLAG)
     assert (row.utfall, row.prognos) == (D("-40"), D("-90"))
+
+
+_POST_TEXTS = st.sampled_from([
+    "Skola", "skola / anslag", "SKOLA / beräknad inkomst", "Skola / netto", "Bygglov",
+    "bygglov / netto", "Gata / anslag", "gata", "RR.SKATT", "Skatteinkomster", "rr.fin.ru / anslag",
+    "FD.LAN.MINL", "Okänd / anslag", "Skola / Förändring av reserver", "", "/", "Skola / x"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_POST_TEXTS, min_size=1, max_size=6))
+def test_resolving_a_change_through_the_index_is_the_scan_of_every_item(texts: list[str]) -> None:
+    """Issue 17: every budget change was resolved by scanning every binding item (changes ×
+    items); with :func:`post_index` the same item (or none) comes back."""
+    from engine.uppfoljning import post_index
+
+    b = _with_balance_unit("Lokaler", {"RR.VI.FORS": (D("300"), D("300")),
+                                       "RR.VU.TJ": (D("-170"), D("-170")),
+                                       "RR.BD.RES": (D("-10"), D("-10"))})
+    items = uppfoljning(b).items
+    index = post_index(items)
+    for text in [*texts, "Lokaler / Förändring av reserver", "Lokaler / netto"]:
+        assert resolve_post(text, items, index=index) == resolve_post(text, items), text

@@ -45,6 +45,7 @@ from engine.uppfoljning import (
     PostUtfall,
     Uppfoljning,
     bindande_poster,
+    post_index,
     resolve_post,
     uppfoljning,
 )
@@ -238,9 +239,10 @@ def _changes(k: KommunInput, items: Sequence[BindingItem], findings: list[Findin
              derived: list[Finding]) -> list[BudgetChange]:
     """The budget-change table as engine changes; an unknown item or a bad cell is a finding."""
     out: list[BudgetChange] = []
+    index = post_index(items)
     for row in k.andringar:
         post = row["Bindande post"]
-        item = resolve_post(str(post.value or ""), items)
+        item = resolve_post(str(post.value or ""), items, index=index)
         if item is None:
             findings.append(Finding(
                 "B1", Severity.ERROR,
