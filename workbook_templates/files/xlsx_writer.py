@@ -1577,15 +1577,22 @@ def _patch_rows(
     ref = range_name(lo_r, lo_c, hi_r, hi_c) if lo_r else "A1"
     if dim.get("ref") != ref:
         head = _DIM_RE.sub(f'<dimension ref="{ref}"/>', head, count=1)
-    rows_text = "".join(out)
-    del out
-    sd = f"<sheetData>{rows_text}</sheetData>" if rows_text else "<sheetData/>"
     standalone = root.getroottree().docinfo.standalone
-    decl = b'<?xml version="1.0" encoding="UTF-8"'
+    decl = '<?xml version="1.0" encoding="UTF-8"'
     if standalone is not None:
-        decl += b' standalone="yes"' if standalone else b' standalone="no"'
-    return _RowPatch(decl + b"?>\r\n" + (head + sd + tail).encode("utf-8"), changed, lost,
-                     changes)
+        decl += ' standalone="yes"' if standalone else ' standalone="no"'
+    # the part's text joined once and encoded once, the rendered rows let go before it is
+    # encoded: a large sheet (the municipality's tablå, 10 000 units) was joined, wrapped and
+    # encoded in five copies at once (about 200 MB of the large size's peak)
+    if any(out):
+        text = "".join([decl, "?>\r\n", head, "<sheetData>", *out, "</sheetData>", tail])
+    else:
+        text = "".join([decl, "?>\r\n", head, "<sheetData/>", tail])
+    del out
+    render.done.clear()
+    xml = text.encode("utf-8")
+    del text
+    return _RowPatch(xml, changed, lost, changes)
 
 
 # --------------------------------------------------------------------------------------------
