@@ -69,10 +69,11 @@ def _outturn(budget: Budget) -> tuple[ExUtfall, ...]:
     def row(namnd: str, obj: str, code: str, amount: Decimal | None, k: int) -> None:
         if amount is None or amount == 0:
             return
-        within = Decimal(k % 5) / 100  # 0–4 %: costs lower, income higher than budgeted
-        factor = Decimal("1.03") if k % 25 == 24 else (1 - within if amount < 0 else 1 + within)
-        if k % 25 == 24 and amount > 0:
-            factor = Decimal("0.97")  # income short of its estimate
+        if k % 25 == 24:  # over: costs 3 % above their budget, income 3 % short of it
+            factor = Decimal("1.03") if amount < 0 else Decimal("0.97")
+        else:  # within: costs 0–4 % lower, income 0–4 % higher than budgeted
+            within = Decimal(k % 5) / 100
+            factor = 1 - within if amount < 0 else 1 + within
         prognos = (amount * factor).quantize(Decimal(1))
         utfall = (prognos * 8 / 12).quantize(Decimal(1))
         out.append(ExUtfall(namnd, obj, code, utfall.quantize(Decimal("0.01")),
