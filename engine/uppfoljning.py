@@ -210,15 +210,23 @@ def post_belopp(item: BindingItem, b: Berakning, year: int, *,
     return sum([values[c][year] for c in lines if c in values], ZERO)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PostUtfall:
-    """Outturn to date and full-year forecast for one object and line (published signs)."""
+    """Outturn to date and full-year forecast for one object and line (published signs).
+
+    Slotted: a refresh of the large size holds 150 000 of them (each with a ``__dict__`` they
+    took 37 MB, 26 MB of it the dicts; issue 17, the peak memory)."""
 
     objekt: str  # task or project name; a line code for central lines
     kod: str
     utfall: Decimal | None
     prognos: Decimal | None
     location: Location | None = None
+
+    def __reduce__(self) -> tuple[type[PostUtfall], tuple[object, ...]]:
+        # as its constructor's arguments (as Location): a frozen slotted dataclass otherwise
+        # unpickles through dataclasses' Python-level __setstate__ (the kept committee reads)
+        return (PostUtfall, (self.objekt, self.kod, self.utfall, self.prognos, self.location))
 
 
 #: :func:`_and_below` of each line code, per catalogue (the follow-up asks it for every

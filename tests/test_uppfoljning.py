@@ -554,3 +554,18 @@ def test_resolving_a_change_through_the_index_is_the_scan_of_every_item(texts: l
     index = post_index(items)
     for text in [*texts, "Lokaler / Förändring av reserver", "Lokaler / netto"]:
         assert resolve_post(text, items, index=index) == resolve_post(text, items), text
+
+
+def test_an_outturn_row_is_slotted_and_pickles_as_itself() -> None:
+    """Issue 17: a large refresh holds 150 000 outturn rows (kept reads pickle them); each had
+    an instance dict (26 MB at the peak)."""
+    import pickle
+
+    from engine.findings import Location
+    from engine.uppfoljning import PostUtfall
+
+    row = PostUtfall("Uppgift 1", "RR.VI.FORS", D("-12.50"), None,
+                     Location("n.xlsx", "Utfall", "C7"))
+    assert not hasattr(row, "__dict__")
+    again = pickle.loads(pickle.dumps(row))
+    assert again == row and type(again.utfall) is D and again.location == row.location
