@@ -759,3 +759,25 @@ def test_row_addresses_are_the_cell_names(row, c1, more) -> None:
     got = _row_addresses(row, c1, c2)
     assert got == tuple(cell_name(row, c) for c in range(c1, c2 + 1))
     assert all(type(a) is str for a in got)
+
+
+@given(extent_sheet(), st.integers(1, 64))
+@example(_sheet('<row r="1"><c r="A1"><v>1</v></c><c\nr="XFD1048576"><v>1</v></c></row>'), 1)
+@example(_sheet('<row r="3"><c r="B3"><v>1</v></c><x:c r="c3"><v>1</v></x:c></row>'), 3)
+def test_the_extent_in_pieces_is_the_extent_of_the_whole(sheet: bytes, chunk: int) -> None:
+    """Issue 17: the extent check scans a part in pieces (cut before a ``<``) to hold little
+    memory; however small the pieces, the verdict is the one of the part scanned whole."""
+    whole = _sheet_extent(sheet, chunk=len(sheet) + 1)
+    assert _sheet_extent(sheet, chunk=chunk) == whole
+
+
+def test_the_pieces_of_a_part_are_the_part_cut_before_a_tag() -> None:
+    from workbook_templates.files.reader import _pieces
+
+    data = b'<a><c r="A1"/><c r="B1"/>text<d/>'
+    pieces = list(_pieces(data, 4))
+    assert b"".join(pieces) == data
+    assert pieces == [b'<a><c r="A1"/>', b'<c r="B1"/>text', b"<d/>"]
+    assert list(_pieces(b"", 4)) == [] and list(_pieces(b"<a/>", 100)) == [b"<a/>"]
+    rows = "".join(f'<c r="C{r}"><v>{r}</v></c>' for r in range(1, 500))
+    assert _sheet_extent(_sheet(f'<row r="1">{rows}</row>'), chunk=7) == (499, 3)

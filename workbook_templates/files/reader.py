@@ -1635,25 +1635,53 @@ def _surely_small(sheet_xml: bytes) -> bool:
             and _PREFIXED_CELL_TAG.search(sheet_xml) is None)  # <x:c …>
 
 
-def _sheet_extent(sheet_xml: bytes) -> tuple[int, int]:
+#: :func:`_sheet_extent` scans a part in pieces of about this many bytes (cut before a ``<``,
+#: where no pattern it counts can be cut in two)
+EXTENT_CHUNK = 1 << 20
+_CELL_TAGS = (b"<c ", b"<c>", b"<c/>", b"<c\t", b"<c\n", b"<c\r")
+
+
+def _pieces(data: bytes, size: int) -> Iterator[bytes]:
+    """``data`` in consecutive pieces of at least ``size`` bytes (the last may be shorter),
+    each cut just before a ``<``."""
+    start, n = 0, len(data)
+    while start < n:
+        end = data.find(b"<", start + size) if start + size < n else -1
+        end = n if end < 0 else end
+        yield data[start:end]
+        start = end
+
+
+def _sheet_extent(sheet_xml: bytes, chunk: int = EXTENT_CHUNK) -> tuple[int, int]:
     """(last row, last column) of the cells with content in a worksheet part (no tree).
 
     Fast path (about 0.15 s for 20,000 rows × 6 columns): when every cell has its own ``r``
     (what Excel, openpyxl and XlsxWriter write), the largest reference, empty formatted cells
-    included; only when that is over the limit, or positions are implicit, the exact scan."""
-    refs = _C_REF_RE.findall(sheet_xml)  # <c r="..." first, as every writer we know writes it
-    if b":c" in sheet_xml:  # maybe prefixed elements (x:c)
-        tags = len(_CELL_TAG_RE.findall(sheet_xml))
-    else:  # every cell tag: <c …>, <c>, <c/>, and a tab or line break after the name
-        tags = sum(map(sheet_xml.count, (b"<c ", b"<c>", b"<c/>", b"<c\t", b"<c\n", b"<c\r")))
-    if len(refs) != tags:  # a cell whose position is not `<c r="` first: count them exactly
+    included; only when that is over the limit, or positions are implicit, the exact scan.
+    The part is scanned in pieces of ``chunk`` bytes: the references of a whole part found at
+    once were a tuple and two bytes objects per cell (25 MB for the municipality's largest
+    sheet of the large size, read back after its write at the run's memory peak, issue 17)."""
+    prefixed = b":c" in sheet_xml  # maybe prefixed elements (x:c)
+    refs = tags = last_row = 0
+    last_letters = b""
+    for piece in _pieces(sheet_xml, chunk):
+        found = _C_REF_RE.findall(piece)  # <c r="..." first, as every writer we know writes it
+        refs += len(found)
+        if prefixed:
+            tags += len(_CELL_TAG_RE.findall(piece))
+        else:  # every cell tag: <c …>, <c>, <c/>, and a tab or line break after the name
+            tags += sum(map(piece.count, _CELL_TAGS))
+        if found:
+            columns, rows = zip(*found, strict=True)  # distinct values first, in C (issue 17)
+            last_row = max(last_row, *map(int, set(rows)))
+            last_letters = max(last_letters, *map(bytes.upper, set(columns)),
+                               key=lambda x: (len(x), x))
+        del found
+    if refs != tags:  # a cell whose position is not `<c r="` first: count them exactly
         return _sheet_extent_exact(sheet_xml)
     if not refs:
         return 0, 0
-    columns, rows = zip(*refs, strict=True)  # distinct values first, in C (issue 17)
-    last_row = max(map(int, set(rows)))
-    letters = max(set(map(bytes.upper, set(columns))), key=lambda x: (len(x), x))
-    last_col = col_number(letters.decode("ascii"))
+    last_col = col_number(last_letters.decode("ascii"))
     if last_row * last_col > MAX_SHEET_CELLS:
         return _sheet_extent_exact(sheet_xml)  # formatted empty cells may be all that is there
     return last_row, last_col
