@@ -409,3 +409,48 @@ def test_the_changed_cells_text_is_the_same_in_pieces(n: int) -> None:
     whole = "".join(cli_report._changes_text(changes, 3, batch=10**9))
     for batch in (1, 2, 3, n):
         assert "".join(cli_report._changes_text(changes, 3, batch=batch)) == whole
+
+
+# ---------------------------------------------------------------------------------------------
+# Memory at the large size's peak (issue 17): what a write keeps, and what it does not make
+
+
+def test_a_block_with_dates_is_written_and_verified_without_a_map_of_every_cell(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The municipality's budget changes carry dates; their block was turned into a dict of
+    every cell (15 MB at the large size's write), and the verification made one again. Now the
+    dates are converted in their rows and the cells are checked one by one from the rows; the
+    caller's rows (the refresh's outputs, shared with its report) are left as they were."""
+    book = build_fixture(tmp_path / "d.xlsm")
+    rows = [["Paragraf 7", dt.date(2025, 6, 1), Decimal("-1250.50")],
+            ["text", Decimal(3), None],
+            [dt.datetime(2025, 1, 2, 12, 0), "x", Decimal("0.25")]]
+    before = [list(r) for r in rows]
+
+    def no_map(self: object) -> None:
+        raise AssertionError("a map of every cell was made")
+
+    monkeypatch.setattr(xw._Block, "cell_map", no_map)
+    result = write_cells(book, {OWNED_SHEET: RowBlock("B30", rows)}, backups=0)
+    assert result.status is WriteStatus.WRITTEN, result.findings
+    assert rows == before  # not converted in the caller's rows
+    monkeypatch.undo()
+    with open_workbook(book) as wb:
+        got = wb.read_back(OWNED_SHEET)
+        assert got(30, 3) in (dt.date(2025, 6, 1), dt.datetime(2025, 6, 1), 45809)
+        assert got(30, 4) == Decimal("-1250.50") and got(31, 2) == "text"
+    # the same write again changes nothing (the dates compare as what was written)
+    again = write_cells(book, {OWNED_SHEET: RowBlock("B30", rows)}, backups=0)
+    assert again.status is WriteStatus.UNCHANGED
+
+
+def test_a_plain_block_keeps_the_callers_rows_as_they_are(fixture_bytes: bytes) -> None:
+    rows = [["a", Decimal(1), None], ["b", Decimal(2), 3]]
+    block = xw._normalise_block(RowBlock("B2", rows))
+    assert isinstance(block, xw._Block) and not block.dates
+    assert [block.rows[2], block.rows[3]] == rows
+    assert block.rows[2] is rows[0]  # not copied: the large municipality held 11 MB of copies
+    dated = xw._normalise_block(RowBlock("B2", [["a", dt.date(2025, 1, 1)]]))
+    assert isinstance(dated, xw._Block) and dated.dates
+    assert sorted(dated.items()) == sorted(dated.cell_map().items())
+    assert dated.has(2, 2) and dated.has(2, 3) and not dated.has(2, 4) and not dated.has(3, 2)

@@ -46,20 +46,37 @@ def _json_value(v: object) -> object:
 
 
 class _Changes(list):
-    """A file's listed changed cells in the report: held as the writer's (sheet, cell, old,
-    new) records and made JSON objects one at a time as they are read or encoded (a large
-    first refresh lists hundreds of thousands; the objects are never all in memory)."""
+    """A file's listed changed cells in the report: a view of the writer's (sheet, cell, old,
+    new) records (:class:`~workbook_templates.files.changes.ChangeLog`, or any sequence of
+    them), each made a JSON object when it is read or encoded. A large first refresh lists
+    790 000 cells: neither the objects nor the records are ever all in memory at once (the log
+    keeps 24 bytes a cell). A ``list`` to every reader of the report (``json.dumps`` encodes it
+    as an array, a schema validator sees one), whose own storage stays empty: length, items
+    and iteration come from the records."""
+
+    __slots__ = ("_records",)
+
+    def __init__(self, records: Sequence[Any] = ()) -> None:
+        super().__init__()
+        self._records = records
 
     @staticmethod
     def _obj(c: Any) -> dict[str, object]:
         return {"sheet": c.sheet, "cell": c.cell, "old": _json_value(c.old),
                 "new": _json_value(c.new)}
 
+    def records(self) -> Iterator[Any]:
+        """The writer's records, in order."""
+        return iter(self._records)
+
+    def __len__(self) -> int:
+        return len(self._records)
+
     def __iter__(self) -> Iterator[dict[str, object]]:  # type: ignore[override]
-        return map(self._obj, list.__iter__(self))
+        return map(self._obj, self._records)
 
     def __getitem__(self, i: Any) -> Any:
-        got = list.__getitem__(self, i)
+        got = self._records[i]
         return [self._obj(c) for c in got] if isinstance(i, slice) else self._obj(got)
 
     def __eq__(self, other: object) -> bool:
@@ -87,7 +104,7 @@ def _file(fr: Any) -> dict[str, object]:
         "status": fr.status,
         "findings": count_by_severity(fr.findings),
         "backup": str(fr.backup) if fr.backup else None,
-        "changes": _Changes(changes[:MAX_CHANGES]),
+        "changes": _Changes(changes if len(changes) <= MAX_CHANGES else changes[:MAX_CHANGES]),
         # the writer keeps only the first changes (refresh.MAX_CHANGES) and counts the rest
         "changes_omitted": max(0, len(changes) - MAX_CHANGES)
         + int(getattr(fr, "changes_omitted", 0) or 0),
@@ -220,7 +237,7 @@ def _changes_text(changes: _Changes, level: int, batch: int = 2048) -> Iterator[
     value = _value_text
     parts: list[str] = []
     lead = "[\n"
-    for c in list.__iter__(changes):
+    for c in changes.records():
         sheet = sheets.get(c.sheet)
         if sheet is None:
             sheet = sheets[c.sheet] = _json_scalar(c.sheet)

@@ -50,12 +50,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation, getcontext
 from enum import StrEnum
 from pathlib import Path
-from typing import NamedTuple
 
 from lxml import etree
 
 from engine.findings import Finding, Location, Severity
 from workbook_templates.files import fileops
+from workbook_templates.files.changes import CellChange, ChangeLog, ChangeLogBuilder
 from workbook_templates.files.reader import (
     CellError,
     WorkbookReadError,
@@ -74,7 +74,9 @@ from workbook_templates.files.reader import (
 )
 
 __all__ = [
+    "CellChange",
     "CellError",
+    "ChangeLog",
     "RowBlock",
     "CellValue",
     "Formula",
@@ -108,16 +110,6 @@ CellValue = None | str | int | Decimal | float | bool | Formula | CellError | dt
 number format decides how they show); numpy and other numeric scalars are accepted as numbers."""
 
 
-class CellChange(NamedTuple):
-    """One cell a write changed: its old and new value (numbers as Decimal, text as str, a
-    formula as ``"=…"``, an error value as its code, an empty cell as None)."""
-
-    sheet: str
-    cell: str
-    old: object
-    new: object
-
-
 class WriteStatus(StrEnum):
     WRITTEN = "written"
     UNCHANGED = "unchanged"
@@ -135,7 +127,7 @@ class WriteResult:
     findings: tuple[Finding, ...] = ()
     #: the cells changed (old -> new), in sheet order; the writer compares them anyway. With
     #: ``max_changes`` only the first that many are kept, the rest counted in ``changes_omitted``
-    changes: tuple[CellChange, ...] = ()
+    changes: ChangeLog = field(default_factory=ChangeLog)
     changes_omitted: int = 0
     #: blake2b of each XML part the write replaced, as the verification parsed it well-formed
     #: with the safety gate's parser (the gate need not parse that content again)
@@ -220,14 +212,28 @@ class _Block:
     column ``c0``, checked; ``{(row, col): value}`` (what every other path takes) is built only
     when asked for (:func:`_cell_map`)."""
 
-    __slots__ = ("_map", "_plain", "c0", "rows")
+    __slots__ = ("_map", "_plain", "c0", "dates", "rows")
 
     def __init__(self, c0: int, rows: dict[int, list[CellValue]],
-                 plain: bool | None = None) -> None:
+                 plain: bool | None = None, dates: bool = False) -> None:
         self.c0, self.rows = c0, rows
         self._map: dict[tuple[int, int], CellValue] | None = None
         #: every value a number, a text, a boolean or a blank (None: not yet worked out)
         self._plain = plain
+        #: some value is a date, still to be made a serial number (:func:`_block_date_serials`)
+        self.dates = dates
+
+    def items(self) -> Iterator[tuple[tuple[int, int], CellValue]]:
+        """``cell_map().items()``, without the map."""
+        c0 = self.c0
+        for r, vals in self.rows.items():
+            for j, v in enumerate(vals):
+                yield (r, c0 + j), v
+
+    def has(self, r: int, c: int) -> bool:
+        """``(r, c) in cell_map()``, without the map."""
+        vals = self.rows.get(r)
+        return vals is not None and 0 <= c - self.c0 < len(vals)
 
     def cell_map(self) -> dict[tuple[int, int], CellValue]:
         if self._map is None:
@@ -415,8 +421,16 @@ def _report_value(v: CellValue) -> object:
     return v
 
 
-def _date_serials(cells: dict[tuple[int, int], CellValue], date1904: bool) -> None:
+def _date_serials(cells: dict[tuple[int, int], CellValue] | _Block, date1904: bool) -> None:
     """Every date among ``cells`` as its serial number in the workbook's date system."""
+    if isinstance(cells, _Block):
+        if cells.dates:  # (only in rows of their own: see _normalise_block)
+            for vals in cells.rows.values():
+                for j, v in enumerate(vals):
+                    if isinstance(v, dt.date):
+                        vals[j] = _date_serial(v, date1904)
+            cells.dates = False
+        return
     for key, v in cells.items():
         if isinstance(v, dt.date):
             cells[key] = _date_serial(v, date1904)
@@ -501,7 +515,7 @@ class _SheetPatch:
     sheet_id: int
     changed_cells: int = 0
     lost_formulas: list[str] = field(default_factory=list)
-    changes: list[CellChange] = field(default_factory=list)
+    changes: ChangeLog = field(default_factory=ChangeLog)
 
 
 class _SheetEditor:
@@ -1388,20 +1402,12 @@ def _unchanged_raw(
     return False, render
 
 
-class _Letters(dict[int, str]):
-    """Column number → letters, each computed once."""
-
-    def __missing__(self, col: int) -> str:
-        letters = self[col] = col_letters(col)
-        return letters
-
-
 @dataclass(slots=True)
 class _RowPatch:
     xml: bytes | None  # None: nothing changed
     changed_cells: int
     lost_formulas: list[str]
-    changes: list[CellChange]
+    changes: ChangeLog
 
 
 def _patch_rows(
@@ -1481,7 +1487,7 @@ def _patch_rows(
         render = _RowRenderer(ed.col_styles)
     if upd is None:
         upd = _rows_of(cells)
-    changes: list[CellChange] = []
+    log = ChangeLogBuilder(sheet, room)
     lost: list[str] = []
     changed = 0
     out: list[str] = []
@@ -1495,15 +1501,7 @@ def _patch_rows(
             lo_c, hi_c = min(lo_c, first), max(hi_c, last)
         hi_r = r
 
-    letters = _Letters()
-    make = tuple.__new__  # CellChange without its Python-level constructor
-
-    def note(r: int, c: int, old: object, new: object) -> None:
-        nonlocal room
-        if room is None or room > 0:
-            changes.append(make(CellChange, (sheet, f"{letters[c]}{r}", old, new)))
-            if room is not None:
-                room -= 1
+    note = log.note
 
     for r in sorted(chunks.keys() | upd.keys()):
         chunk = chunks.get(r)
@@ -1514,15 +1512,13 @@ def _patch_rows(
                 out.append(text)
                 span(r, first, last)
                 changed += n
-                if room is None or room > 0:  # every cell is new: noted as note() would
-                    new = [make(CellChange, (sheet, f"{letters[c]}{r}", None,
-                                             v if type(v) in _AS_REPORTED else _report_value(v)))
-                           for c, v in zip(*row_cells, strict=True)  # type: ignore[misc]
-                           if v is not None]
-                    if room is not None:
-                        del new[room:]
-                        room -= len(new)
-                    changes.extend(new)
+                if log.room is None or log.room > 0:  # every cell is new: as note() would
+                    cols, values = row_cells  # type: ignore[misc]
+                    if None in values:
+                        cols = [c for c, v in zip(cols, values, strict=True) if v is not None]
+                        values = [v for v in values if v is not None]
+                    log.note_new_row(r, cols, [v if type(v) in _AS_REPORTED else _report_value(v)
+                                               for v in values])
             continue
         cleared = any(r1 <= r <= r2 for r1, _, r2, _ in rects)
         if row_cells is None and not cleared:  # a row the write does not touch
@@ -1573,7 +1569,7 @@ def _patch_rows(
         if ed.cells[r]:
             span(r, min(ed.cells[r]), max(ed.cells[r]))
     if not changed:
-        return _RowPatch(None, 0, [], [])
+        return _RowPatch(None, 0, [], ChangeLog())
     ref = range_name(lo_r, lo_c, hi_r, hi_c) if lo_r else "A1"
     if dim.get("ref") != ref:
         head = _DIM_RE.sub(f'<dimension ref="{ref}"/>', head, count=1)
@@ -1592,7 +1588,7 @@ def _patch_rows(
     render.done.clear()
     xml = text.encode("utf-8")
     del text
-    return _RowPatch(xml, changed, lost, changes)
+    return _RowPatch(xml, changed, lost, log.log)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1629,7 +1625,9 @@ def _normalise_block(block: RowBlock) -> Cells:
         if types <= _PLAIN_TYPES and (
                 Decimal not in types or all(v.is_finite() for v in values if type(v) is Decimal)
         ) and (str not in types or max(len(v) for v in values if type(v) is str) <= 32767):
-            rows[r0 + i] = list(values)
+            # taken as it is (not copied: nothing changes a plain row; the large size's
+            # municipality workbook held 11 MB of copies at its write)
+            rows[r0 + i] = values if type(values) is list else list(values)
             continue
         plain = False  # (worked out when asked for)
         line: list[CellValue] = []
@@ -1644,8 +1642,9 @@ def _normalise_block(block: RowBlock) -> Cells:
                 dates = dates or isinstance(v, dt.date)
             line.append(v)  # type: ignore[arg-type]
         rows[r0 + i] = line
-    out = _Block(c0, rows, True if plain else None)
-    return out.cell_map() if dates else out  # dates are converted in the cell map
+    # dates are converted in the rows of their own (_date_serials), not in a cell map: the
+    # municipality's budget changes (their dates) made one of every cell of its largest write
+    return _Block(c0, rows, True if plain else None, dates)
 
 
 def _normalise_updates(
@@ -1734,8 +1733,8 @@ def _plan(
                                    f"{sheet_name!r})")
             seen[info.part] = sheet_name
         for cells in updates.values():  # dates → serial numbers of this workbook's system
-            if isinstance(cells, _Block | RowBlock):  # none there (see _normalise_block), or
-                continue  # not normalised yet (below, where the dates are converted)
+            if isinstance(cells, RowBlock):  # not normalised yet (below, where the dates
+                continue  # are converted)
             _date_serials(cells, structure.date1904)
         room = max_changes
         for sheet_name, cells in updates.items():
@@ -1761,8 +1760,7 @@ def _plan(
                     cells = _normalise_block(cells)
                 except ValueError as e:  # a caller's bug, as when normalised before the lock
                     raise _CallerError(str(e)) from None
-                if not isinstance(cells, _Block):
-                    _date_serials(cells, structure.date1904)
+                _date_serials(cells, structure.date1904)
                 updates[sheet_name] = cells
             if row_text:
                 try:
@@ -1778,11 +1776,11 @@ def _plan(
                             what = _verdict_what(context[0], upd, rects)
                         if what is not None and not looked_up \
                                 and _verdict_key(what, part_xml) in known_unchanged:
-                            rp = _RowPatch(None, 0, [], [])
+                            rp = _RowPatch(None, 0, [], ChangeLog())
                             found_keys.append(_verdict_key(what, part_xml))
                         else:
                             same, render = _unchanged_raw(part_xml, upd, rects, shared)
-                            rp = _RowPatch(None, 0, [], []) if same else _patch_rows(
+                            rp = _RowPatch(None, 0, [], ChangeLog()) if same else _patch_rows(
                                 part_xml, info.name, cells, rects, shared, room, upd, render)
                             if what is not None:  # (nothing to change: also when the
                                 # rows' text differs but no cell's content does)
@@ -1836,8 +1834,10 @@ def _plan(
             if room is not None:
                 del diffs[room:]
                 room -= len(diffs)
-            patch.changes = [CellChange(info.name, cell_name(r, c), old, new)
-                             for (r, c), (old, new) in diffs]
+            log = ChangeLogBuilder(info.name, None)
+            for (r, c), (old, new) in diffs:
+                log.note(r, c, old, new)
+            patch.changes = log.log
             del diffs
             if patch.changed_cells:
                 for r in touched_rows:
@@ -2069,7 +2069,7 @@ def _verify(
                 cells = updates.get(patch.key, {})
                 if isinstance(cells, _Block) and _plain(cells):
                     continue  # numbers, texts and blanks only
-                if any(isinstance(v, Formula) for v in _cell_map(cells).values()):
+                if any(isinstance(v, Formula) for _, v in cells.items()):
                     xml_cells[patch.name] = _SheetEditor(zf.read(patch.part), lambda: [])
     except (zipfile.BadZipFile, etree.XMLSyntaxError, KeyError, PackageError, OSError) as e:
         return f"{type(e).__name__}: {e}"
@@ -2083,10 +2083,13 @@ def _verify(
                         wb, sheet, block, clears.get(patch.key, [])):
                     wb.release(sheet)  # one sheet's grid in memory at a time
                     continue  # every row read back as written, every cleared cell empty
-                cells = _cell_map(block)
+                # the cells one by one (a block's without making its map of every cell)
+                items = block.items()
+                has = block.has if isinstance(block, _Block) else \
+                    lambda r, c, cells=block: (r, c) in cells
                 ed = xml_cells.get(sheet)
                 got = wb.read_back(sheet)  # one pass over the sheet as calamine reads it
-                for (r, c), v in cells.items():
+                for (r, c), v in items:
                     if isinstance(v, Formula):
                         el = ed.cells.get(r, {}).get(c) if ed is not None else None
                         if el is None or ed.formula_text(el) != v.body:
@@ -2101,7 +2104,7 @@ def _verify(
                 for r1, c1, r2, c2 in clears.get(patch.key, []):
                     for r in range(r1, min(r2, rows) + 1):
                         for c in range(c1, min(c2, cols) + 1):
-                            if (r, c) not in cells and got(r, c) is not None:
+                            if not has(r, c) and got(r, c) is not None:
                                 return (f"{sheet}!{cell_name(r, c)}: wrote None, read back "
                                         f"{got(r, c)!r}")
     except WorkbookReadError as e:
@@ -2343,7 +2346,7 @@ def _write_locked(
                            unchanged_keys=tuple(plan.found_keys))
     changed_sheets = tuple(p.name for p in plan.changed)
     changed_cells = sum(p.changed_cells for p in plan.changed)
-    changes = tuple(ch for p in plan.changed for ch in p.changes)
+    changes = ChangeLog.join(p.changes for p in plan.changed)
     tmp = fileops.temp_path(path)
     try:
         fileops.atomic_write_bytes(path.parent, plan.data, tmp)

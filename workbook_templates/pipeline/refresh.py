@@ -40,6 +40,7 @@ from workbook_templates.files.run_cache import Record, RunCache
 from workbook_templates.files.safety import GateReport, inspect_workbook
 from workbook_templates.files.xlsx_writer import (
     CellChange,
+    ChangeLog,
     RowBlock,
     WriteResult,
     WriteStatus,
@@ -106,7 +107,7 @@ class FileReport:
     backup: Path | None = None
     #: output cells this run changed: (sheet, cell, old value, new value), from the writer; the
     #: first :data:`MAX_CHANGES` (what the change report lists), the rest counted below
-    changes: list[CellChange] = field(default_factory=list)
+    changes: Sequence[CellChange] = field(default_factory=ChangeLog)
     changes_omitted: int = 0
     #: skipped because it is open in Excel: not written, so the run exits 2 (README contract);
     #: a workbook locked by another refresh is skipped too, but that run writes it
@@ -431,7 +432,7 @@ def _left_as_checked(report: RefreshReport, before: run_cache.State,
                 or r.left_as is None or now[str(r.path.absolute())] != r.left_as:
             return None
         left.append(replace(r, status="unchanged" if r.status == "written" else r.status,
-                            findings=list(r.findings), backup=None, changes=[],
+                            findings=list(r.findings), backup=None, changes=ChangeLog(),
                             changes_omitted=0, written=False))
     return left
 
@@ -1127,7 +1128,7 @@ def write_owned(path: Path, role: str, sheets: dict[str, list[list[object]]], ba
             f.severity is Severity.ERROR for f in findings):
         status = "input-errors"
     fr = FileReport(path, role, status, [*findings, *result.findings], result.backup,
-                    list(result.changes), result.changes_omitted,
+                    result.changes, result.changes_omitted,
                     open_in_excel=result.status is WriteStatus.SKIPPED
                     and bool(excel_owner_files(path)),
                     written=result.status is WriteStatus.WRITTEN,
