@@ -1111,13 +1111,14 @@ the floor, unchanged 20×, openpyxl/refresh 0.7 (figures from the issue, measure
   in a city refresh 0.12–0.15 → 0.05 s; same-minute A/B in fresh processes, user CPU 6.5–6.8 →
   5.7–6.4 s). The report's `tool_version` no longer imports `importlib.metadata` (15 ms).
 - **Session 17, the peak memory** (large size, first refresh with `--report`, cold cache):
-  594 → 492 MiB, measured before and after in the same minute (the check with the kept reads
-  471 MiB; city 147 → 132 MiB; wall time unchanged within 1 %). The peak is the municipality
+  594 → 482 MiB, measured before and after in the same minute (the check with the kept reads
+  471 MiB; city 147 → 130 MiB; wall time unchanged within noise). The peak is the municipality
   workbook's write, on top of what the run holds before it. What was cut: the report's changed
   cells kept as a compact log (24 bytes a cell, the records made as the report is written:
   110 MB held for 790 000 cells before), the outturn rows slotted (26 MB of instance dicts),
-  no map of every cell for a block with dates (15 MB) and no copy of plain rows (11 MB), and
-  the extent check of a sheet read back scanning its part in pieces (25 MB for the largest).
+  no map of every cell for a block with dates (15 MB) and no copy of plain rows (11 MB), the
+  extent check of a sheet read back scanning its part in pieces (25 MB for the largest), and
+  a patched part encoded row by row instead of as one text beside its bytes.
   docs/DECISIONS.md, "Memory of the large size with outturn".
 
 ## What remains (why the first refresh is not within 3× of the floor)

@@ -368,3 +368,26 @@ def test_a_sheet_part_in_a_single_byte_encoding_is_read(tmp_path: Path) -> None:
         lambda t: t.replace('encoding="UTF-8"', 'encoding="ISO-8859-1"').encode("latin-1"))
     with open_workbook(path) as r:
         assert r.cell("Blad1", 1, 2).value == Decimal(1000)
+
+
+def test_a_sheets_text_is_let_go_before_calamine_loads_it(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 17: the extent check's bytes of a sheet part were kept for the error-value scan
+    while calamine loaded the sheet (the part's text and its grid at once: the large size's
+    peak). The scan now runs first; the error values are still found at their cells."""
+    from workbook_templates.files import reader as rd
+
+    book = build_fixture(tmp_path / "b.xlsm")
+    held: list[bool] = []
+    real = rd._load_sheet
+
+    def load(cal: object, sheet: str) -> object:
+        held.append(sheet in wb._sheet_xml)
+        return real(cal, sheet)
+
+    monkeypatch.setattr(rd, "_load_sheet", load)
+    with open_workbook(book) as wb:
+        t = wb.table(TABLE_NAME, TABLE_HEADERS).table
+        rows = {r["Nämnd"].value: r for r in t.rows}
+    assert held and not any(held)
+    assert rows["Socialnämnden"]["Belopp"].value == CellError("#DIV/0!")

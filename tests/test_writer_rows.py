@@ -454,3 +454,22 @@ def test_a_plain_block_keeps_the_callers_rows_as_they_are(fixture_bytes: bytes) 
     assert isinstance(dated, xw._Block) and dated.dates
     assert sorted(dated.items()) == sorted(dated.cell_map().items())
     assert dated.has(2, 2) and dated.has(2, 3) and not dated.has(2, 4) and not dated.has(3, 2)
+
+
+_row_piece = st.lists(st.sampled_from(["<c>", "<t></t>", "<t/>", "ä", "1", "</c>"]), max_size=5)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_row_piece.map(lambda p: f"<row>{''.join(p)}</row>"), max_size=5),
+       st.binary(max_size=6), st.sampled_from(["same", "short", "other", "cut", "more"]),
+       st.booleans())
+def test_rows_compared_piece_by_piece_as_the_joined_text(texts: list[str], head: bytes,
+                                                         how: str, empty: bool) -> None:
+    """Issue 17: the unchanged check compares the sheet's rows with the rendered row texts one
+    by one instead of joining and encoding them all; the verdict is the joined text's."""
+    want = "".join(texts).encode("utf-8")
+    rest = {"same": want, "short": want.replace(b"<t></t>", b"<t/>"),
+            "other": want.replace(b"1", b"2"), "cut": want[:-1], "more": want + b"<row/>"}[how]
+    body = head + rest
+    expected = rest == want or empty and rest == want.replace(b"<t></t>", b"<t/>")
+    assert xw._rows_are(body, len(head), texts, empty) is expected

@@ -1395,11 +1395,35 @@ def _unchanged_raw(
         if n:
             texts.append(text)
             empty = empty or e
-    rest = body[pos:]
-    want = "".join(texts).encode("utf-8")
-    if rest == want or empty and rest == want.replace(b"<t></t>", b"<t/>"):
-        return True, render
-    return False, render
+    return _rows_are(body, pos, texts, empty), render
+
+
+def _rows_are(body: bytes, pos: int, texts: Sequence[str], empty: bool) -> bool:
+    """``body[pos:] == "".join(texts).encode("utf-8")``, or, when ``empty`` (some cell's text
+    is empty), the same with each ``<t></t>`` written ``<t/>``: compared row text by row text,
+    without the joined text (the municipality's largest part is 11 MB: joined, encoded and
+    rewritten it was three copies at the large size's peak, issue 17), and at an end with the
+    first row that differs (a first write: the first row). No ``<t></t>`` spans two rows: each
+    text is one whole ``<row>`` element."""
+    n = len(body)
+    plain_at = short_at = pos  # where each reading has got to in body
+    plain, short = True, empty
+    for text in texts:
+        b = text.encode("utf-8")
+        if plain:
+            if body.startswith(b, plain_at):
+                plain_at += len(b)
+            else:
+                plain = False
+        if short:
+            t = b.replace(b"<t></t>", b"<t/>")
+            if body.startswith(t, short_at):
+                short_at += len(t)
+            else:
+                short = False
+        if not (plain or short):
+            return False
+    return plain and plain_at == n or short and short_at == n
 
 
 @dataclass(slots=True)
@@ -1577,17 +1601,20 @@ def _patch_rows(
     decl = '<?xml version="1.0" encoding="UTF-8"'
     if standalone is not None:
         decl += ' standalone="yes"' if standalone else ' standalone="no"'
-    # the part's text joined once and encoded once, the rendered rows let go before it is
-    # encoded: a large sheet (the municipality's tablå, 10 000 units) was joined, wrapped and
-    # encoded in five copies at once (about 200 MB of the large size's peak)
-    if any(out):
-        text = "".join([decl, "?>\r\n", head, "<sheetData>", *out, "</sheetData>", tail])
-    else:
-        text = "".join([decl, "?>\r\n", head, "<sheetData/>", tail])
+    # the part's bytes made from each row's, each row's text let go as it is encoded, and
+    # joined once: a large sheet (the municipality's tablå, 10 000 units) was joined, wrapped
+    # and encoded in five copies at once (about 200 MB of the large size's peak), then as one
+    # text (two bytes a character when one of them is beyond Latin-1, e.g. "–") beside its
+    # encoding, the peak of the large size's run (issue 17). Byte for byte the same as
+    # "".join(parts).encode("utf-8"): each part is whole characters.
+    render.done.clear()  # (the renderer's references to the rows' texts)
+    parts = [decl, "?>\r\n", head, "<sheetData>", *out, "</sheetData>", tail] if any(out) \
+        else [decl, "?>\r\n", head, "<sheetData/>", tail]
     del out
-    render.done.clear()
-    xml = text.encode("utf-8")
-    del text
+    for i, piece in enumerate(parts):
+        parts[i] = piece.encode("utf-8")  # type: ignore[call-overload]
+    xml = b"".join(parts)  # type: ignore[arg-type]
+    del parts
     return _RowPatch(xml, changed, lost, log.log)
 
 
