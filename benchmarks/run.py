@@ -1119,6 +1119,8 @@ the floor, unchanged 20×, openpyxl/refresh 0.7 (figures from the issue, measure
   no map of every cell for a block with dates (15 MB) and no copy of plain rows (11 MB), the
   extent check of a sheet read back scanning its part in pieces (25 MB for the largest), and
   a patched part encoded row by row instead of as one text beside its bytes.
+  The report renders the changed cells run by run from the log's arrays (one sheet's cells at
+  a time, no record per cell): 160 000 cells 0.163 → 0.112 s, the same text to the byte.
   docs/DECISIONS.md, "Memory of the large size with outturn".
 
 ## What remains (why the first refresh is not within 3× of the floor)

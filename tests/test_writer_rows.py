@@ -473,3 +473,33 @@ def test_rows_compared_piece_by_piece_as_the_joined_text(texts: list[str], head:
     body = head + rest
     expected = rest == want or empty and rest == want.replace(b"<t></t>", b"<t/>")
     assert xw._rows_are(body, len(head), texts, empty) is expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.tuples(st.sampled_from(["S", "T ä", "\"x\""]), st.integers(1, 99),
+                                   st.integers(1, 30), _change_values, _change_values),
+                         max_size=6), max_size=3),
+       st.sampled_from([1, 2, 5, 2048]))
+def test_the_report_text_of_a_change_log_is_the_encoders(files: list, batch: int) -> None:
+    """The writer's changes come as a ChangeLog, rendered run by run from its arrays; the text
+    is json.dumps's of the same records, in pieces of any size."""
+    import json
+    import tempfile
+
+    from workbook_templates.files.changes import ChangeLog
+    from workbook_templates.files.reader import cell_name
+
+    logs = [ChangeLog(xw.CellChange(s, cell_name(r, c), o, n) for s, r, c, o, n in chs)
+            for chs in files]
+    reports = [cli_report._file(rf.FileReport(Path(f"k{i}.xlsx"), "nämnd", "written",
+                                              changes=log)) for i, log in enumerate(logs)]
+    report = {"schema": "x", "files": reports}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "r.json"
+        cli_report.write_report(path, report)
+        text = path.read_text(encoding="utf-8")
+    assert text == json.dumps(report, ensure_ascii=False, indent=2, default=str) + "\n"
+    for out, log in zip(reports, logs, strict=True):
+        if log:
+            whole = "".join(cli_report._changes_text(out["changes"], 3, batch=10**9))
+            assert "".join(cli_report._changes_text(out["changes"], 3, batch=batch)) == whole

@@ -20,6 +20,7 @@ from typing import Any
 
 import workbook_templates
 from engine.findings import Finding, count_by_severity
+from workbook_templates.files.changes import ChangeLog
 
 __all__ = ["MAX_CHANGES", "SCHEMA_VERSION", "build_report", "schema", "write_report"]
 
@@ -190,6 +191,27 @@ def write_report(path: str | Path, report: dict[str, object]) -> None:
 _ENCODE_TEXT = json.encoder.encode_basestring  # ensure_ascii=False, as the report's encoder
 
 
+def _runs(changes: _Changes, size: int) -> Iterator[tuple[object, list[str], list[object],
+                                                          list[object]]]:
+    """The changed cells as (sheet, cells as JSON strings, old values, new values) of one sheet
+    and at most ``size`` cells each, in order."""
+    records = changes._records
+    if isinstance(records, ChangeLog):
+        for sheet, names, olds, news in records.runs(size):
+            yield sheet, list(map(_ENCODE_TEXT, names)), olds, news
+        return
+    run: list[Any] = []
+    for c in records:  # any sequence of records: consecutive ones of one sheet together
+        if run and (c.sheet != run[0].sheet or len(run) >= size):
+            yield run[0].sheet, [_json_scalar(r.cell) for r in run], [r.old for r in run], \
+                [r.new for r in run]
+            run = []
+        run.append(c)
+    if run:
+        yield run[0].sheet, [_json_scalar(r.cell) for r in run], [r.old for r in run], \
+            [r.new for r in run]
+
+
 def _json_scalar(v: object) -> str:
     """One value as ``json.JSONEncoder(ensure_ascii=False, default=str)`` writes it."""
     if isinstance(v, str):
@@ -225,28 +247,20 @@ def _value_text(v: object) -> str:
 
 def _changes_text(changes: _Changes, level: int, batch: int = 2048) -> Iterator[str]:
     """A non-empty list of changed cells as the indented encoder writes it at ``level`` (the
-    list's own indentation, two spaces a level), in pieces of ``batch`` cells (never the whole
-    text at once: a large first refresh lists 20 000 cells in each of 61 files)."""
+    list's own indentation, two spaces a level), in pieces of at most ``batch`` cells (never the
+    whole text at once: a large first refresh lists 20 000 cells in each of 61 files), each
+    piece the cells of one sheet (from a :class:`ChangeLog`, without a record per cell)."""
     close = " " * (2 * level)
     item = " " * (2 * level + 2)
     key = " " * (2 * level + 4)
     head = f"{item}{{\n{key}\"sheet\": "
     cell, old, new = f",\n{key}\"cell\": ", f",\n{key}\"old\": ", f",\n{key}\"new\": "
     tail = f"\n{item}}}"
-    sheets: dict[object, str] = {}
     value = _value_text
-    parts: list[str] = []
     lead = "[\n"
-    for c in changes.records():
-        sheet = sheets.get(c.sheet)
-        if sheet is None:
-            sheet = sheets[c.sheet] = _json_scalar(c.sheet)
-        parts.append("".join((head, sheet, cell, _json_scalar(c.cell), old, value(c.old), new,
-                              value(c.new), tail)))
-        if len(parts) >= batch:
-            yield lead + ",\n".join(parts)
-            lead = ",\n"
-            parts.clear()
-    if parts:
-        yield lead + ",\n".join(parts)
+    for sheet, cells, olds, news in _runs(changes, batch):
+        pre = f"{head}{_json_scalar(sheet)}{cell}"
+        yield lead + ",\n".join([f"{pre}{c}{old}{value(o)}{new}{value(n)}{tail}"
+                                  for c, o, n in zip(cells, olds, news, strict=True)])
+        lead = ",\n"
     yield "\n" + close + "]"

@@ -132,6 +132,18 @@ class ChangeLog(Sequence[CellChange]):
                 yield _make(CellChange, (sheet, f"{letters[c + 1]}{r}", old[i], new[i]))
             begin = end
 
+    def runs(self, size: int) -> Iterator[tuple[str, list[str], list[object], list[object]]]:
+        """The log in order as (sheet, cell names, old values, new values) of one sheet and at
+        most ``size`` cells each: what a report renders, without a record per cell."""
+        at, letters, cols = self._at, _LETTERS, _COLS
+        begin = 0
+        for sheet, end in zip(self._sheets, self._ends, strict=True):
+            for lo in range(begin, end, size):
+                hi = min(end, lo + size)
+                names = [f"{letters[c + 1]}{r}" for r, c in (divmod(p, cols) for p in at[lo:hi])]
+                yield sheet, names, self._old[lo:hi], self._new[lo:hi]
+            begin = end
+
     def sheets(self) -> list[str]:
         """The sheets with changed cells, in order (each once per run of its cells)."""
         return list(self._sheets)
