@@ -14,6 +14,7 @@ from __future__ import annotations
 import bisect
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import repeat
 from typing import NamedTuple, overload
 
 from workbook_templates.files.reader import col_letters, parse_cell
@@ -124,13 +125,8 @@ class ChangeLog(Sequence[CellChange]):
         return out
 
     def __iter__(self) -> Iterator[CellChange]:
-        at, old, new, letters = self._at, self._old, self._new, _LETTERS
-        begin = 0
-        for sheet, end in zip(self._sheets, self._ends, strict=True):
-            for i in range(begin, end):
-                r, c = divmod(at[i], _COLS)
-                yield _make(CellChange, (sheet, f"{letters[c + 1]}{r}", old[i], new[i]))
-            begin = end
+        for sheet, names, olds, news in self.runs(4096):
+            yield from map(_make, repeat(CellChange), zip(repeat(sheet), names, olds, news))
 
     def runs(self, size: int) -> Iterator[tuple[str, list[str], list[object], list[object]]]:
         """The log in order as (sheet, cell names, old values, new values) of one sheet and at
@@ -174,10 +170,15 @@ def _restore(sheets: list[str], ends: list[int], at: array, old: list[object],
     return log
 
 
-def _append(log: ChangeLog, sheet: str, r: int, c: int, old: object, new: object) -> None:
+def _open(log: ChangeLog, sheet: str) -> None:
+    """The cells noted next are ``sheet``'s: a new run unless the last one is that sheet's."""
     if not log._sheets or log._sheets[-1] != sheet:
         log._sheets.append(sheet)
         log._ends.append(len(log._at))
+
+
+def _append(log: ChangeLog, sheet: str, r: int, c: int, old: object, new: object) -> None:
+    _open(log, sheet)
     log._at.append(r * _COLS + c - 1)
     log._old.append(old)
     log._new.append(new)
@@ -207,9 +208,7 @@ class ChangeLogBuilder:
         if not n:
             return
         log = self.log
-        if not log._sheets or log._sheets[-1] != self._sheet:
-            log._sheets.append(self._sheet)
-            log._ends.append(len(log._at))
+        _open(log, self._sheet)
         base = r * _COLS - 1
         log._at.extend([base + c for c in cols[:n]])
         log._old.extend([None] * n)

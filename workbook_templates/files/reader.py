@@ -691,10 +691,10 @@ class WorkbookReader:
     def _grid(self, sheet: str) -> list[list[object]]:
         if sheet not in self._grids:
             self._check_extent(sheet)
-            if sheet in self._sheet_xml:  # the error-value scan of the bytes the extent check
-                self._error_cells(sheet)  # read, which it lets go, before calamine loads the
-                # sheet: not the part's text and calamine's grid at once (the large size's
-                # peak is the read-back of the municipality's 11 MB tablå part, issue 17)
+            if sheet in self._sheet_xml:  # scan the bytes the extent check read for error
+                self._error_cells(sheet)  # values now (which lets them go), not after calamine
+                # has loaded the sheet: never the part's text and calamine's grid at once (the
+                # large size's peak: the read-back of the municipality's 11 MB tablå, issue 17)
             try:
                 grid, merges = _load_sheet(self._cal, sheet)
             except BaseException as e:  # calamine's own error types for a damaged sheet part
