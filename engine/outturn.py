@@ -395,7 +395,8 @@ def tabla(inputs: Iterable[OutturnInput], changes: Sequence[BudgetChange] = ()) 
         if changes:
             mine = by_item.get((inp.item.key, inp.year), [])
             used.update(id(c) for c in mine)
-            inp = replace(inp, andringar=tuple(inp.andringar) + tuple(change_log(mine)))
+            if mine or type(inp.andringar) is not tuple:  # (most rows: no change, as they are)
+                inp = replace(inp, andringar=tuple(inp.andringar) + tuple(change_log(mine)))
         row, f = outturn_row(inp)
         findings.extend(f)
         if row is not None:

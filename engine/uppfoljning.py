@@ -286,6 +286,18 @@ _BELOW_ALL: weakref.WeakKeyDictionary[Catalogue, dict[tuple[str, ...], frozenset
     weakref.WeakKeyDictionary())
 
 
+#: :func:`_group_lines` per catalogue
+_GROUPS: weakref.WeakKeyDictionary[Catalogue, frozenset[str]] = weakref.WeakKeyDictionary()
+
+
+def _group_lines(cat: Catalogue) -> frozenset[str]:
+    """The lines of ``cat`` that have lines below them."""
+    got = _GROUPS.get(cat)
+    if got is None:
+        got = _GROUPS[cat] = frozenset(c for c in cat.lines if cat.children(c))
+    return got
+
+
 def _lines_and_below(cat: Catalogue, codes: tuple[str, ...]) -> frozenset[str]:
     """Every line of ``codes`` and below them (:func:`_and_below` of each, together)."""
     per_cat = _BELOW_ALL.get(cat)
@@ -326,17 +338,21 @@ def _item_outturn(item: BindingItem, b: Berakning, rows: Sequence[PostUtfall],
     # (FD.OVR.FORDR of the item FD.OVR) is the item's too
     central = item.object_type is ObjectType.RAD
     lines = task_lines or {}
+    own = item.object.casefold()
     mine = [r for r in rows if r.kod in wanted and (
-        r.objekt.casefold() == item.object.casefold() or central and (
+        r.objekt.casefold() == own or central and (
             r.objekt == r.kod or r.kod in lines.get(r.objekt.casefold(), ())))]
     if not mine:
         return None, None, None
     # a group line typed together with lines below it, by the same object (a central total and
-    # a task's sub-line are two sources, as in the budget's consolidation)
-    typed = {(r.objekt.casefold(), r.kod) for r in mine}
-    groups = {(r.objekt.casefold(), r.kod) for r in mine
-              if any(k != r.kod and (r.objekt.casefold(), k) in typed
-                     for k in _and_below(cat, r.kod))}
+    # a task's sub-line are two sources, as in the budget's consolidation); only a row on a line
+    # with lines below it can be one (most rows are on leaf lines: nothing to look at)
+    groups: set[tuple[str, str]] = set()
+    if not _group_lines(cat).isdisjoint([r.kod for r in mine]):
+        typed = {(r.objekt.casefold(), r.kod) for r in mine}
+        groups = {(r.objekt.casefold(), r.kod) for r in mine
+                  if any(k != r.kod and (r.objekt.casefold(), k) in typed
+                         for k in _and_below(cat, r.kod))}
     if groups:
         for r in mine:
             if (r.objekt.casefold(), r.kod) in groups and findings is not None:

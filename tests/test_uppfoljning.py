@@ -569,3 +569,15 @@ def test_an_outturn_row_is_slotted_and_pickles_as_itself() -> None:
     assert not hasattr(row, "__dict__")
     again = pickle.loads(pickle.dumps(row))
     assert again == row and type(again.utfall) is D and again.location == row.location
+
+
+def test_the_group_lines_are_those_with_lines_below_them() -> None:
+    """The follow-up looks for a group line typed with its sub-lines only on rows whose line
+    has lines below it (issue 17: most rows are on leaf lines)."""
+    from engine.catalogue import catalogue
+    from engine.uppfoljning import _and_below, _group_lines
+
+    cat = catalogue()
+    groups = _group_lines(cat)
+    assert groups == {c for c in cat.lines if len(_and_below(cat, c)) > 1}
+    assert groups and all(cat.children(c) for c in groups)
