@@ -64,5 +64,5 @@ def test_hand_computed_positions_and_sheets() -> None:
     log = ChangeLog([CellChange("A", "XFD1048576", 1, 2), CellChange("A", "A1", None, 3),
                      CellChange("B", "AA10", "x", None)])
     assert [c.cell for c in log] == ["XFD1048576", "A1", "AA10"]
-    assert log.sheets() == ["A", "B"] and log[-1] == ("B", "AA10", "x", None)
+    assert [c.sheet for c in log] == ["A", "A", "B"] and log[-1] == ("B", "AA10", "x", None)
     assert log != [] and ChangeLog() == [] and ChangeLog() == () and not ChangeLog()

@@ -66,10 +66,6 @@ class _Changes(list):
         return {"sheet": c.sheet, "cell": c.cell, "old": _json_value(c.old),
                 "new": _json_value(c.new)}
 
-    def records(self) -> Iterator[Any]:
-        """The writer's records, in order."""
-        return iter(self._records)
-
     def __len__(self) -> int:
         return len(self._records)
 

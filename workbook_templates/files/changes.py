@@ -140,10 +140,6 @@ class ChangeLog(Sequence[CellChange]):
                 yield sheet, names, self._old[lo:hi], self._new[lo:hi]
             begin = end
 
-    def sheets(self) -> list[str]:
-        """The sheets with changed cells, in order (each once per run of its cells)."""
-        return list(self._sheets)
-
     def __eq__(self, other: object) -> bool:
         if isinstance(other, ChangeLog):
             return (self._sheets == other._sheets and self._ends == other._ends

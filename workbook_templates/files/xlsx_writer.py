@@ -220,26 +220,25 @@ class _Block:
         self._map: dict[tuple[int, int], CellValue] | None = None
         #: every value a number, a text, a boolean or a blank (None: not yet worked out)
         self._plain = plain
-        #: some value is a date, still to be made a serial number (:func:`_block_date_serials`)
+        #: some value is a date, still to be made a serial number (:func:`_date_serials`)
         self.dates = dates
 
     def items(self) -> Iterator[tuple[tuple[int, int], CellValue]]:
-        """``cell_map().items()``, without the map."""
+        """Every cell of the rows as ((row, column), value), row by row: what
+        :meth:`cell_map` holds, without making it."""
         c0 = self.c0
         for r, vals in self.rows.items():
             for j, v in enumerate(vals):
                 yield (r, c0 + j), v
 
     def has(self, r: int, c: int) -> bool:
-        """``(r, c) in cell_map()``, without the map."""
+        """Is (r, c) one of the block's cells (``(r, c) in cell_map()``, without the map)?"""
         vals = self.rows.get(r)
         return vals is not None and 0 <= c - self.c0 < len(vals)
 
     def cell_map(self) -> dict[tuple[int, int], CellValue]:
         if self._map is None:
-            c0 = self.c0
-            self._map = {(r, c0 + j): v for r, vals in self.rows.items()
-                         for j, v in enumerate(vals)}
+            self._map = dict(self.items())
         return self._map
 
     def row_cells(self) -> dict[int, tuple[Sequence[int], Sequence[CellValue]]]:
