@@ -250,6 +250,141 @@ def test_the_gate_of_an_unchanged_check_parses_no_content_it_has_parsed_or_writt
     assert {r.status for r in again.files} <= {"unchanged", "input-errors"}
 
 
+# bytes gated clean before are not gated again when their read is kept -------------------
+
+def _gated_names(monkeypatch) -> list[str]:
+    """The names of the workbooks the safety gate inspects from now on, in order."""
+    seen: list[str] = []
+    real = R.inspect_workbook
+
+    def gate(path, *args, **kwargs):
+        seen.append(Path(path).name)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(R, "inspect_workbook", gate)
+    return seen
+
+
+def test_bytes_gated_clean_before_are_not_gated_again_when_their_read_is_kept(
+        folder: Path, tmp_path: Path, monkeypatch) -> None:
+    """The first refresh writes every workbook (new bytes); the check after it gates the
+    written bytes once; from then on a check gates only the municipality's workbook, which it
+    reads, and reports what a full check reports."""
+    cache = RunCache(tmp_path / "cache")
+    assert all(not inspect_workbook(p).findings for p in _committees(folder))  # clean
+    _run(folder, cache, monkeypatch)
+    gated = _gated_names(monkeypatch)
+    _run(folder, cache, monkeypatch)
+    assert sorted(gated) == sorted(p.name for p in folder.glob("*.xlsx"))  # new bytes: gated
+    gated.clear()
+    again, read = _run(folder, cache, monkeypatch)
+    assert read == [] and gated == ["kommun.xlsx"]
+    full, read = _run(folder, None, monkeypatch)  # --no-cache: every workbook gated and read
+    assert len(read) == len(_committees(folder))
+    assert sorted(gated) == sorted(["kommun.xlsx", *(p.name for p in folder.glob("*.xlsx"))])
+    _same(again, full)
+
+
+def _with_dtd(path: Path) -> None:
+    """``path`` saved again with a document type declaration in docProps/app.xml (an entity
+    expansion attack: the gate refuses the file)."""
+    with zipfile.ZipFile(path) as zf:
+        entries = [(i, zf.read(i)) for i in zf.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for info, data in entries:
+            if info.filename == "docProps/app.xml":
+                dtd = b'<!DOCTYPE x [<!ENTITY a "b">]>'
+                at = data.find(b"?>") + 2 if data.startswith(b"<?xml") else 0
+                data = data[:at] + dtd + data[at:]
+            out.writestr(info, data)
+
+
+def test_a_workbook_whose_bytes_changed_is_gated_again_and_refused_when_hostile(
+        folder: Path, tmp_path: Path, monkeypatch) -> None:
+    cache = RunCache(tmp_path / "cache")
+    _run(folder, cache, monkeypatch)
+    _run(folder, cache, monkeypatch)
+    hostile = _committees(folder)[0]
+    _with_dtd(hostile)
+    assert inspect_workbook(hostile).refused
+    gated = _gated_names(monkeypatch)
+    report, read = _run(folder, cache, monkeypatch)
+    assert sorted(gated) == sorted(["kommun.xlsx", hostile.name])
+    assert read == []  # refused: not read (and its kept read not used)
+    assert {r.path.name: r.status for r in report.files}[hostile.name] == "refused"
+
+
+def test_a_workbook_the_gate_warns_about_is_gated_every_time(
+        folder: Path, tmp_path: Path, monkeypatch) -> None:
+    """Only a gate that found nothing at all is remembered: a warning is said every run."""
+    from engine.findings import Finding, Location, Severity
+
+    warned = _committees(folder)[0]
+    real = R.inspect_workbook
+    seen: list[str] = []
+
+    def gate(path, *args, **kwargs):
+        seen.append(Path(path).name)
+        got = real(path, *args, **kwargs)
+        if Path(path).name != warned.name:
+            return got
+        w = Finding("IN", Severity.WARNING, "Arbetsboken har externa länkar.",
+                    location=Location(workbook=warned.name))
+        return type(got)((*got.findings, w), (*got.codes, "external_links"),
+                         got.bytes_decompressed, got.entries_checked, got.part_digests,
+                         got.wellformed)
+
+    monkeypatch.setattr(R, "inspect_workbook", gate)
+    cache = RunCache(tmp_path / "cache")
+    for _ in range(3):  # written, then checked twice
+        seen.clear()
+        report = R.refresh([folder], folder / "kommun.xlsx", cache=cache)
+        for record in cache.folder.glob("refresh-*.pickle"):
+            record.unlink()
+    assert sorted(seen) == sorted(["kommun.xlsx", warned.name])  # the others: known clean
+    assert any(f.message == "Arbetsboken har externa länkar." for f in report.findings)
+
+
+def test_bytes_that_changed_while_read_are_not_remembered_as_gated(
+        folder: Path, tmp_path: Path, monkeypatch) -> None:
+    """A version after the read that is not the bytes hashed before the gate (here: the sheets
+    a refresh writes changed meanwhile) keeps the gate from being remembered for them."""
+    from workbook_templates.files.fileops import ReadVersion
+
+    cache = RunCache(tmp_path / "cache")
+    _run(folder, cache, monkeypatch)
+    real = R.still_as_read
+
+    def moved_on(path, before):
+        got = real(path, before)
+        return None if got is None else ReadVersion("0" * 40, got.entries, got.may_change)
+
+    monkeypatch.setattr(R, "still_as_read", moved_on)
+    _run(folder, cache, monkeypatch)
+    monkeypatch.undo()
+    for p in _committees(folder):
+        assert cache.gated_parts(p, R.version_before_reading(p).digest) is None, p.name
+
+
+def test_a_gate_is_remembered_per_file_content_and_program(tmp_path: Path,
+                                                           monkeypatch) -> None:
+    from workbook_templates.files import run_cache
+
+    cache = RunCache(tmp_path / "cache")
+    a, b = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
+    cache.remember_gated(a, "1" * 40, "p" * 40)
+    assert cache.gated_parts(a, "1" * 40) == "p" * 40
+    assert cache.gated_parts(a, "2" * 40) is None  # other bytes
+    assert cache.gated_parts(b, "1" * 40) is None  # the same bytes in another file
+    with cache.run():  # inside a run: what it learns is found at once
+        assert cache.gated_parts(a, "1" * 40) == "p" * 40
+        cache.remember_gated(b, "1" * 40, "q" * 40)
+        assert cache.gated_parts(b, "1" * 40) == "q" * 40
+    assert RunCache(tmp_path / "cache").gated_parts(b, "1" * 40) == "q" * 40  # saved
+    monkeypatch.setattr(run_cache, "_PROGRAM", ["another program"])
+    assert cache.gated_parts(a, "1" * 40) is None
+
+
 def test_a_record_of_well_formed_content_is_trusted_only_when_private_and_this_programs(
         tmp_path: Path, monkeypatch) -> None:
     from workbook_templates.files import run_cache
@@ -437,7 +572,8 @@ def test_a_refresh_reads_and_saves_each_record_of_known_content_once(
     first = R.refresh([folder], folder / "kommun.xlsx", cache=cache)
     assert {r.status for r in first.files} >= {"written"}
     assert io == {"load wellformed": 2, "load unchanged-sheets": 2,  # first use, and the end
-                  "save wellformed": 1, "save unchanged-sheets": 1}
+                  "load gated": 2, "save wellformed": 1, "save unchanged-sheets": 1,
+                  "save gated": 1}
     # what the run learnt: every part of every workbook the gate parsed, every sheet written
     after = RunCache(tmp_path / "cache")
     known = after.wellformed()

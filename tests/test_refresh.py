@@ -687,3 +687,42 @@ def test_the_command_line_lists_changes_only_for_the_json_report(
     assert asked == [False, True]
     files = json.loads(report.read_text("utf-8"))["files"]
     assert all(f["changes"] for f in files), [f["path"] for f in files if not f["changes"]]
+
+
+def test_finding_the_municipality_workbook_opens_no_file_before_the_gate(
+        workbooks, tmp_path: Path, monkeypatch) -> None:
+    """Without --kommun the refresh looks for tblCentrala in every workbook of the folder. A
+    zip bomb in a workbook's own workbook part (what the reader opens first) is refused by the
+    gate and never opened by the reader: the look for tblCentrala decompressed it whole
+    before, 1 GB for a 1 MB file. Every other workbook is gated once."""
+    import hostile_files as hf
+
+    from workbook_templates.files import reader as reader_module
+    from workbook_templates.pipeline import refresh as R
+
+    kommun, namnder = workbooks
+    folder = _copied([kommun, *namnder], tmp_path / "mapp")
+    size = 256 * hf.MiB
+    comp, crc = hf._zeros_deflated(size)
+    entries = [hf.Entry(e.name, comp, raw=True, crc=crc, size=size)
+               if e.name == "xl/workbook.xml" else e for e in hf.read_entries(namnder[0])]
+    bomb = hf.write_zip(folder / "bomb.xlsx", entries)
+    opened: list[str] = []
+    gated: list[str] = []
+    init, inspect = reader_module.WorkbookReader.__init__, R.inspect_workbook
+
+    def opening(self, path, *args, **kwargs):
+        opened.append(Path(path).name)
+        return init(self, path, *args, **kwargs)
+
+    def gating(path, *args, **kwargs):
+        gated.append(Path(path).name)
+        return inspect(path, *args, **kwargs)
+
+    monkeypatch.setattr(reader_module.WorkbookReader, "__init__", opening)
+    monkeypatch.setattr(R, "inspect_workbook", gating)
+    report = refresh([folder])
+    assert bomb.name not in opened
+    assert {r.path.name: r.status for r in report.files}[bomb.name] == "refused"
+    assert sorted(gated) == sorted(p.name for p in folder.glob("*.xlsx"))  # each once
+    assert report.outputs is not None and not report.complete  # a committee workbook refused

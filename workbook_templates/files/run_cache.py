@@ -52,7 +52,7 @@ _KNOWN_MAX = 200_000
 #: a workbook's kept read, or a run's record, not written again for this many days is removed
 _READ_DAYS = 60
 #: the records of known content
-_KNOWN_KINDS = frozenset({"wellformed", "unchanged-sheets"})
+_KNOWN_KINDS = frozenset({"wellformed", "unchanged-sheets", "gated"})
 #: the run state the copies of a RunCache share in this process (per folder; see
 #: ``RunCache.__setstate__``), and the lock they share
 _PROCESS_RUNS: dict[Path, dict[str, tuple[set[str], set[str]]]] = {}
@@ -177,6 +177,9 @@ class RunCache:
         #: record as first read, and what this run added) and the keys this run added
         self._run: dict[str, tuple[set[str], set[str]]] | None = None
         self._lock = threading.Lock()  # (one object may serve runs in several threads)
+        #: :meth:`gated_parts`' index of the record of files gated clean: (the set it was
+        #: made from, its size then, {file key: parts key})
+        self._gated: tuple[object, int, dict[str, str]] | None = None
 
     def __getstate__(self) -> dict[str, object]:
         # a copy for a worker process: the folder only (see __setstate__)
@@ -191,6 +194,7 @@ class RunCache:
         record of a year's nights per workbook cost more than the work it was given."""
         self.folder = state["folder"]  # type: ignore[assignment]
         self._lock = _PROCESS_LOCK
+        self._gated = None
         with self._lock:
             self._run = _PROCESS_RUNS.setdefault(self.folder, {})
 
@@ -396,6 +400,36 @@ class RunCache:
         """Add ``keys`` (a write's ``unchanged_keys``) to the record, as
         :meth:`remember_wellformed`."""
         self._remember("unchanged-sheets", keys)
+
+    @staticmethod
+    def _gated_key(workbook: Path, digest: str) -> str:
+        return RunCache.key(["gated", str(Path(workbook).absolute()), digest])
+
+    def gated_parts(self, workbook: Path, digest: str) -> str | None:
+        """The key of the parts that the safety gate of this program found in the bytes of
+        ``workbook`` whose content digest (:func:`fileops.content_digest`) is ``digest``, when
+        it found nothing at all in them (:meth:`remember_gated`); None when no such gate is
+        known (none, another program, another file or content)."""
+        want = self._gated_key(workbook, digest)
+        with self._lock:
+            if self._run is None:  # (outside a run every call reads the record)
+                return next((k[40:] for k in self._read_known("gated")
+                             if len(k) > 40 and k.startswith(want)), None)
+            known = self._in_run("gated")[0]
+            if self._gated is None or self._gated[0] is not known \
+                    or self._gated[1] != len(known):  # (made again when the run learnt more)
+                self._gated = (known, len(known),
+                               {k[:40]: k[40:] for k in known if len(k) > 40})
+            return self._gated[2].get(want)
+
+    def remember_gated(self, workbook: Path, digest: str, parts: str) -> None:
+        """Remember that the safety gate found nothing in the bytes of ``workbook`` with the
+        content digest ``digest``, and that the parts a reading keys on hash to ``parts``
+        (``refresh._parts_key``): a later run that finds the same bytes there need not gate
+        them again to find its kept read (docs/DECISIONS.md). A refresh remembers it only for a
+        committee workbook it read (or whose kept read it used), so it also says that the file
+        is no municipality workbook. As :meth:`remember_wellformed`."""
+        self._remember("gated", [self._gated_key(workbook, digest) + parts])
 
     def forget(self, key: str) -> None:
         """Remove the record under ``key`` (a run that wrote something or could not finish)."""

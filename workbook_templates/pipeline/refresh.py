@@ -264,9 +264,22 @@ def find_workbooks(paths: Sequence[str | Path]) -> list[Path]:
     return out
 
 
-def _is_kommun(path: Path) -> bool:
+def _is_kommun(path: Path, cache: RunCache | None = None,
+               memo: dict[tuple[str, str], GateReport] | None = None) -> bool:
     """A municipality workbook has the tblCentrala table (checked cheaply via the reader; an
-    unreadable file is not one: the loader reports it)."""
+    unreadable file is not one: the loader reports it). The reader opens only a file that
+    passes the safety gate (a file it refuses is no municipality workbook: its read as a
+    committee's takes the gate's report from ``memo``, :func:`_gated`, and reports it
+    refused): the gate is what keeps a zip bomb or an entity attack from every reading, this
+    one too (a zip bomb in the workbook part was decompressed whole here, 1 GB, before
+    2026-12)."""
+    before = version_before_reading(path)
+    if before is None:
+        return False  # unreadable: the gate and the loader say why
+    if cache is not None and cache.gated_parts(path, before.digest) is not None:
+        return False  # these bytes were read as a committee's (only then is a gate kept)
+    if _gated(path, cache, before, memo).refused:
+        return False
     reader = _reader_if_committee(path)
     if isinstance(reader, WorkbookReader):
         reader.close()
@@ -492,8 +505,9 @@ def _refresh(
                     f"{', '.join(str(p) for p in paths)}. Ange mappen med arbetsböckerna.")
         return RefreshReport([], [*all_findings, f], None, failed=True)
     kommun_path = Path(kommun) if kommun else None
+    gates: dict[tuple[str, str], GateReport] = {}  # this run's gate reports (_gated)
     if kommun_path is None:
-        candidates = [f for f in files if _is_kommun(f)]
+        candidates = [f for f in files if _is_kommun(f, cache, gates)]
         if len(candidates) > 1:  # e.g. an archive copy: never guess which one to write
             names = ", ".join(c.name for c in candidates)
             f = Finding("IN", Severity.ERROR,
@@ -509,7 +523,8 @@ def _refresh(
     reports: list[FileReport] = []
 
     def gate(path: Path, role: str) -> bool:
-        return _gate(path, role, reports, all_findings)
+        return _gate(path, role, reports, all_findings, None, version_before_reading(path),
+                     gates)
 
     if kommun_path is None and not write:
         return _validate_committees(namnd_paths, gate, reports, all_findings)
@@ -519,7 +534,7 @@ def _refresh(
         return RefreshReport([], [*all_findings, f], None, failed=True)
 
     run = read_and_compute(kommun_path, namnd_paths, findings=all_findings, reports=reports,
-                           jobs=jobs, say=say, cache=cache)
+                           jobs=jobs, say=say, cache=cache, gates=gates)
     if run is None:
         return RefreshReport(reports, all_findings, None)
     k, out = run.kommun, run.outputs
@@ -552,22 +567,34 @@ def _refresh(
     return _finish(RefreshReport(reports, all_findings, out, out.saknas))
 
 
-def _gated(path: Path, cache: RunCache | None) -> GateReport:
+def _gated(path: Path, cache: RunCache | None, before: ReadVersion | None = None,
+           memo: dict[tuple[str, str], GateReport] | None = None) -> GateReport:
     """The safety gate's report on ``path``; with a ``cache``, XML content it parsed
     well-formed before is not parsed again (every other check runs), and what it parses now is
-    remembered."""
+    remembered. ``memo``: one run's reports by (absolute path, content digest of the bytes
+    gated), with ``before`` the file's version just before (:func:`version_before_reading`):
+    the detection of the municipality workbook gates each file, and the file's read takes
+    that report when the file is still those bytes (one gate per file and run)."""
+    at = (str(path.absolute()), before.digest) if before is not None and memo is not None \
+        else None
+    if at is not None and at in memo:  # type: ignore[operator]
+        return memo[at]  # type: ignore[index]
     if cache is None:
-        return inspect_workbook(path)
-    gate = inspect_workbook(path, known_wellformed=cache.wellformed())
-    cache.remember_wellformed(gate.wellformed)
+        gate = inspect_workbook(path)
+    else:
+        gate = inspect_workbook(path, known_wellformed=cache.wellformed())
+        cache.remember_wellformed(gate.wellformed)
+    if at is not None:
+        memo[at] = gate  # type: ignore[index]
     return gate
 
 
 def _gate(path: Path, role: str, reports: list[FileReport], findings: list[Finding],
-          cache: RunCache | None = None) -> bool:
-    """The safety gate on one file: its findings kept; False (and a ``refused`` report) when
-    it refuses the file."""
-    found = list(_gated(path, cache).findings)
+          cache: RunCache | None = None, before: ReadVersion | None = None,
+          memo: dict[tuple[str, str], GateReport] | None = None) -> bool:
+    """The safety gate on one file (:func:`_gated`): its findings kept; False (and a
+    ``refused`` report) when it refuses the file."""
+    found = list(_gated(path, cache, before, memo).findings)
     findings.extend(found)
     if has_errors(found):
         reports.append(FileReport(path, role, "refused", found))
@@ -612,7 +639,8 @@ def read_and_compute(kommun: Path | TableSource,
                      | Callable[[KommunInput], Sequence[Path | TableSource]], *,
                      findings: list[Finding], reports: list[FileReport], jobs: Jobs = 1,
                      say: Callable[[str], None] = lambda _msg: None,
-                     cache: RunCache | None = None) -> Run | None:
+                     cache: RunCache | None = None,
+                     gates: dict[tuple[str, str], GateReport] | None = None) -> Run | None:
     """Read the municipality workbook and the committee workbooks, choose the committees that
     count, and compute every output: the one reading of a refresh, for the batch command and the
     buttons alike. A workbook is a file (safety gate, then the loader; read in ``jobs`` worker
@@ -622,7 +650,9 @@ def read_and_compute(kommun: Path | TableSource,
     of the committee workbooks). ``findings`` and ``reports`` are extended in place (a file refused or not read is a report
     of its own). None when the municipality workbook cannot be read. The municipality's Kontroll
     sheet holds every finding of the reading too: a committee workbook that was refused or could
-    not be read, one set apart, an archive copy of the municipality workbook skipped."""
+    not be read, one set apart, an archive copy of the municipality workbook skipped.
+    ``gates``: the run's gate reports so far (:func:`_gated`), e.g. of the search for the
+    municipality workbook: a file still the bytes it gated is not gated again."""
     saknas: list[Saknas] = []
     versions: dict[Path, ReadVersion] = {}
     path = kommun if isinstance(kommun, Path) else kommun.path
@@ -630,7 +660,7 @@ def read_and_compute(kommun: Path | TableSource,
     before = None
     if isinstance(kommun, Path):
         before = version_before_reading(kommun)
-        if not _gate(kommun, "kommun", reports, findings, cache):
+        if not _gate(kommun, "kommun", reports, findings, cache, before, gates):
             return None
     k = read_kommun(kommun)
     _name_workbook(k.findings, path)
@@ -654,7 +684,10 @@ def read_and_compute(kommun: Path | TableSource,
     # cache comes back as its record, unpacked here only
     workers = _workers(jobs, len(files))
     reader = _read_committee_packed if workers > 1 and len(files) > 1 else _read_committee
-    read = iter(_map(reader, [(p, k.kolumner, cache) for p in files], workers,
+    # (one process: the gate reports of the detection of the municipality workbook along)
+    tasks = [(p, k.kolumner, cache) if workers > 1 else (p, k.kolumner, cache, False, gates)
+             for p in files]
+    read = iter(_map(reader, tasks, workers,
                      lambda a: say(f"Läser {a[0].name}")))
     namnder: list[NamndInput] = []
     read_anew = 0
@@ -943,24 +976,32 @@ def _read_committee(args: tuple
     (:func:`_read_key`) and whether a reused read is returned as its record (packed, as
     :func:`_read_committee_packed` returns every read; the caller unpacks it and checks its
     path)."""
-    path, kolumner, cache, packed = (*args, None, False)[:4]
+    path, kolumner = args[0], args[1]
+    cache = args[2] if len(args) > 2 else None
+    packed = bool(args[3]) if len(args) > 3 else False
+    memo = args[4] if len(args) > 4 else None
     before = version_before_reading(path)
-    gate = _gated(path, cache)
+    if cache is not None and before is not None:
+        # these very bytes gated before, and nothing found: their kept read is reused without
+        # gating them again, as the gate would find what it found then (the file is not read
+        # here; when there is no kept read, the gate runs before anything reads the file)
+        parts = cache.gated_parts(path, before.digest)
+        if parts is not None:
+            kept = _kept_read(cache, path, _read_key_of(path, kolumner, parts), packed)
+            if kept is not None:
+                return path, [], kept, still_as_read(path, before), True
+    gate = _gated(path, cache, before, memo)
     found = list(gate.findings)
     if any(f.severity is Severity.ERROR for f in found):
         return path, found, None, None, False
-    key = _read_key(path, kolumner, gate, before) if cache is not None else None
+    parts = _parts_key(path, gate, before) if cache is not None else None
+    key = _read_key_of(path, kolumner, parts) if parts is not None else None
     if key is not None:
-        if packed:  # a worker: the record as it is (the parent unpacks it)
-            record = cache.load_read(path, key)
-            if record is not None:
-                return path, found, record, still_as_read(path, before), True
-        else:
-            # unpickling makes tens of thousands of objects that live to the run's end: no
-            # collections meanwhile (and frozen after it, as a read is)
-            n = without_gc_pauses(_load_read)(cache, path, key)
-            if n is not None and n.path == path:
-                return path, found, n, still_as_read(path, before), True
+        kept = _kept_read(cache, path, key, packed)
+        if kept is not None:
+            version = still_as_read(path, before)
+            _remember_gated(cache, path, gate, before, version, parts)
+            return path, found, kept, version, True
     reader = _reader_if_committee(path)
     if reader is False:  # e.g. an archive copy of kommun.xlsx in the folder: never written
         return path, [*found, Finding(
@@ -972,8 +1013,34 @@ def _read_committee(args: tuple
     _name_workbook(n.findings, path)
     version = still_as_read(path, before)
     if key is not None and version is not None and n.readable:
-        cache.save_read(path, key, read_record.pack(n))  # type: ignore[union-attr]
+        if cache.save_read(path, key, read_record.pack(n)):  # type: ignore[union-attr]
+            _remember_gated(cache, path, gate, before, version, parts)
     return path, found, n, version, False
+
+
+def _kept_read(cache: RunCache, path: Path, key: str, packed: bool) -> object | None:
+    """The read of ``path`` kept under ``key`` (None: none): as its record in a worker
+    (``packed``: the parent unpacks it), else unpacked, and only when it is ``path``'s."""
+    if packed:
+        return cache.load_read(path, key)
+    # unpickling makes tens of thousands of objects that live to the run's end: no collections
+    # meanwhile (and frozen after it, as a read is)
+    n = without_gc_pauses(_load_read)(cache, path, key)
+    return n if n is not None and n.path == path else None
+
+
+def _remember_gated(cache: RunCache | None, path: Path, gate: GateReport,
+                    before: ReadVersion | None, version: ReadVersion | None,
+                    parts: str | None) -> None:
+    """Tell ``cache`` that the bytes of ``before`` passed the gate with nothing found and what
+    their parts key is (:func:`_parts_key`: the gate decompressed every entry of ``before``'s
+    package whole), when that is so: the gate found nothing at all (a warning would have to be
+    said again) and the file was the same bytes before the gate and after the read
+    (``version``; not merely the same but for the sheets a refresh writes)."""
+    if cache is None or before is None or version is None or parts is None or gate.findings:
+        return
+    if version.digest == before.digest:
+        cache.remember_gated(path, before.digest, parts)
 
 
 def _read_committee_packed(args: tuple) -> tuple[Path, list[Finding], object,
@@ -995,7 +1062,7 @@ def _load_read(cache: RunCache, path: Path, key: str) -> NamndInput | None:
 
 
 #: what a committee's read record holds; a record of another layout is never reused
-_READ_FORMAT = "NamndInput-2"
+_READ_FORMAT = "NamndInput-3"
 
 
 def _read_key(path: Path, kolumner: Sequence[Kolumn], gate: GateReport,
@@ -1006,6 +1073,19 @@ def _read_key(path: Path, kolumner: Sequence[Kolumn], gate: GateReport,
     loader never reads (``tests/test_read_cache.py`` holds it to that): a refresh's own write
     leaves the key as it was. None when the gate did not check every part whole, or the
     workbook's sheets cannot be told apart: then it is read."""
+    parts = _parts_key(path, gate, before)
+    return _read_key_of(path, kolumner, parts) if parts is not None else None
+
+
+def _read_key_of(path: Path, kolumner: Sequence[Kolumn], parts: str) -> str:
+    """:func:`_read_key` from its :func:`_parts_key`."""
+    return RunCache.key([_READ_FORMAT, run_cache.program_fingerprint(), str(path.absolute()),
+                         repr(list(kolumner)), parts])
+
+
+def _parts_key(path: Path, gate: GateReport, before: ReadVersion | None) -> str | None:
+    """The content of the parts a committee's read is keyed on (:func:`_read_key`) as one
+    key, or None when they cannot be told."""
     if before is None or not before.entries:
         return None
     digests = dict(gate.part_digests)
@@ -1022,10 +1102,8 @@ def _read_key(path: Path, kolumner: Sequence[Kolumn], gate: GateReport,
         info = structure.sheet(name)
         if info is not None and info.part:
             owned.add(info.part)
-    return RunCache.key([_READ_FORMAT, run_cache.program_fingerprint(), str(path.absolute()),
-                         repr(list(kolumner)),
-                         *(f"{part}\0{digest}" for part, digest in gate.part_digests
-                           if part not in owned)])
+    return RunCache.key([f"{part}\0{digest}" for part, digest in gate.part_digests
+                         if part not in owned])
 
 
 def _name_workbook(findings: list[Finding], path: Path) -> None:
