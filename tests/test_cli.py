@@ -143,7 +143,30 @@ def test_log_file_has_time_and_level(folder: Path, tmp_path: Path, capsys) -> No
     assert any(" ERROR " in ln and "U1 fel" in ln for ln in lines)
     assert any(" INFO " in ln and "skriven" in ln for ln in lines)
     assert any(" DEBUG " in ln and "Läser" in ln for ln in lines)
+    assert any(" DEBUG " in ln and " varning: " in ln for ln in lines)  # each warning
     assert all(ln[:4].isdigit() and ln[4] == "-" for ln in lines)
+
+
+def test_lines_no_one_shows_are_not_made(folder: Path, monkeypatch, capsys) -> None:
+    """Without --verbose or --log-file a finding's line is made only for an error (the
+    console shows those); the debug lines of the warnings and infos were made and dropped."""
+    import logging
+
+    from workbook_templates.cli import main as cli
+
+    made: list[str] = []
+    real = cli.finding_line
+
+    def counting(f):
+        made.append(f.severity.value)
+        return real(f)
+
+    monkeypatch.setattr(cli, "finding_line", counting)
+    records: list[int] = []
+    monkeypatch.setattr(logging.Logger, "handle", lambda self, r: records.append(r.levelno))
+    main(["refresh", str(folder)])
+    assert made and set(made) == {"error"}
+    assert logging.DEBUG not in records and logging.INFO in records
 
 
 # 3. The JSON report ---------------------------------------------------------------------------
