@@ -445,11 +445,25 @@ def test_records_of_runs_not_written_for_long_are_removed(tmp_path: Path) -> Non
 
 # the read as the cache keeps it (workbook_templates.pipeline.read_record) -------------------
 
+def _amount(v) -> object:
+    return None if v is None else (type(v), v.as_tuple() if hasattr(v, "as_tuple") else v)
+
+
+def _place(loc) -> object:
+    return None if loc is None else (type(loc), loc.workbook, loc.sheet, loc.cell, loc.table,
+                                     *map(type, (loc.workbook, loc.sheet, loc.cell, loc.table)))
+
+
 def _exact(n) -> tuple:
-    """A read's tasks, type for type and each amount's sign, digits and exponent."""
-    return tuple((type(u), u.namn, u.namnd, u.finansiering, type(u.belopp), tuple(
-        (code, type(vals), tuple(None if v is None else (type(v), v.as_tuple()) for v in vals))
+    """A read's tasks, outturn rows and row locations, type for type and each amount's sign,
+    digits and exponent."""
+    tasks = tuple((type(u), u.namn, u.namnd, u.finansiering, type(u.belopp), tuple(
+        (code, type(vals), tuple(_amount(v) for v in vals))
         for code, vals in u.belopp.items())) for u in n.uppgifter)
+    rows = (type(n.utfall), tuple((type(r), r.objekt, r.kod, _amount(r.utfall),
+                                   _amount(r.prognos), _place(r.location)) for r in n.utfall))
+    places = (type(n.rader), tuple((type(k), k, _place(v)) for k, v in n.rader.items()))
+    return tasks, rows, places
 
 
 def _kept(n):
@@ -466,7 +480,9 @@ def test_a_kept_read_is_the_read_it_was_type_for_type(folder: Path) -> None:
 
     for path in _committees(folder):
         n = read_namnd(path, read_kolumner(open_workbook(folder / "kommun.xlsx"), []))
-        assert n.uppgifter and type(read_record.pack(n)) is tuple  # packed, not kept as it is
+        packed = read_record.pack(n)
+        assert n.uppgifter and type(packed) is tuple  # packed, not kept as it is
+        assert n.utfall and n.rader and packed[-2] is not None and packed[-1] is not None
         back = _kept(n)
         assert back == n
         assert _exact(back) == _exact(n)
@@ -515,13 +531,81 @@ def test_a_read_of_another_shape_is_kept_as_it_is_and_a_damaged_record_is_none()
     assert _kept(odd) == odd
     good = NamndInput(Path("n.xlsx"), uppgifter=[Uppgift("a", "b", belopp={"RR.VI": (
         Decimal("1.00"), None)})])
-    layout, bare, shape, count, text = read_record.pack(good)
+    layout, bare, shape, count, text, rows, places = read_record.pack(good)
     assert (count, text) == (2, "1.00,")
-    assert read_record.unpack((layout, bare, shape, count, "1.00,x")) is None
-    assert read_record.unpack((layout, bare, shape, 3, "1.00,,")) is None
-    assert read_record.unpack((layout, bare, shape, 1, "1.00")) is None
-    assert read_record.unpack(("other", bare, shape, count, text)) is None
+    assert read_record.unpack((layout, bare, shape, count, "1.00,x", rows, places)) is None
+    assert read_record.unpack((layout, bare, shape, 3, "1.00,,", rows, places)) is None
+    assert read_record.unpack((layout, bare, shape, 1, "1.00", rows, places)) is None
+    assert read_record.unpack(("other", bare, shape, count, text, rows, places)) is None
+    assert read_record.unpack((layout, bare, shape, count, text)) is None  # the old layout
     assert read_record.unpack({"read": 1}) is None
+
+
+def test_outturn_rows_and_row_places_of_every_form_are_kept_exactly() -> None:
+    """The outturn rows and the task rows' locations, kept as columns, come back equal type for
+    type (every amount its own exponent, a location's every field, None where None)."""
+    from decimal import Decimal
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from engine.findings import Location
+    from engine.uppfoljning import PostUtfall
+    from workbook_templates.pipeline import read_record
+    from workbook_templates.pipeline.loader import NamndInput
+
+    amounts = st.one_of(st.none(), st.decimals(allow_nan=True, allow_infinity=True),
+                        st.sampled_from([Decimal("-0.00"), Decimal("1E+3"), Decimal("5.10")]))
+    texts = st.one_of(st.none(), st.text(max_size=8), st.sampled_from(["a,b", "", ","]))
+    locations = st.builds(Location, texts, texts, texts, texts)
+    rows = st.lists(st.builds(PostUtfall, st.text(max_size=8), st.text(max_size=8), amounts,
+                              amounts, st.one_of(st.none(), locations)), max_size=8)
+    places = st.dictionaries(st.tuples(st.text(max_size=6), st.text(max_size=6)), locations,
+                             max_size=6)
+
+    @settings(max_examples=300, deadline=None)
+    @given(rows, places)
+    def check(utfall: list, rader: dict) -> None:
+        n = NamndInput(Path("n.xlsx"), "Nämnd", utfall=utfall, rader=rader)
+        packed = read_record.pack(n)
+        assert packed[-2] is not None and packed[-1] is not None  # both as columns
+        back = _kept(n)
+        assert back is not None and back.path == n.path and back.namnd == n.namnd
+        assert _exact(back) == _exact(n)  # (not ==: a NaN is not equal to itself)
+
+    check()
+
+
+def test_outturn_rows_of_another_shape_are_kept_as_they_are() -> None:
+    from decimal import Decimal
+
+    from engine.findings import Location
+    from engine.uppfoljning import PostUtfall
+    from workbook_templates.pipeline import read_record
+    from workbook_templates.pipeline.loader import NamndInput
+
+    plain = PostUtfall("a", "RR.VI", Decimal("1.00"), None, Location("n.xlsx", "Utfall", "A2"))
+    odd_row = PostUtfall("a", "RR.VI", 1.5, None)  # a float: not what the loader makes
+    odd_place = Location("n.xlsx", "Utfall", 7)  # a cell that is no text
+    for n in (NamndInput(Path("n.xlsx"), utfall=[plain, odd_row]),
+              NamndInput(Path("n.xlsx"), utfall=[replace_location(plain, odd_place)]),
+              NamndInput(Path("n.xlsx"), rader={("a", "RR.VI"): odd_place}),
+              NamndInput(Path("n.xlsx"), rader={("a", "RR.VI"): None})):
+        packed = read_record.pack(n)
+        assert packed[-2] is None or packed[-1] is None
+        back = _kept(n)
+        assert back == n and _exact(back) == _exact(n)
+    damaged = read_record.pack(NamndInput(Path("n.xlsx"), utfall=[plain, plain]))
+    objekts, kods, text, locations = damaged[5]
+    for rows in ((objekts[:1], kods, text, locations), (objekts, kods, text + ",1", locations),
+                 (objekts, kods, text, (locations[0], locations[1][:1], locations[2]))):
+        assert read_record.unpack((*damaged[:5], rows, damaged[6])) is None
+
+
+def replace_location(row, loc):
+    from dataclasses import replace
+
+    return replace(row, location=loc)
 
 
 def test_a_task_field_the_record_does_not_know_is_never_dropped(monkeypatch) -> None:
