@@ -533,11 +533,13 @@ def uppfoljning(
     atgarder: Sequence[Atgard] = (),
     kris: Sequence[KrisNyckeltal] = (),
     v9_version: str = "2019",
+    poster: tuple[list[BudgetObject], list[BindingItem]] | None = None,
 ) -> Uppfoljning:
     """Outturn statement for ``aktuellt_ar`` (the current year), sammandrag and checks for
-    ``budgetar`` (the budget year). Years are calendar years present among the budget's columns."""
+    ``budgetar`` (the budget year). Years are calendar years present among the budget's columns.
+    ``poster``: ``bindande_poster(b, principer)`` when the caller has made it already."""
     years = [int(y) for y in b.budget.years]
-    objects, items = bindande_poster(b, principer)
+    objects, items = poster if poster is not None else bindande_poster(b, principer)
     findings: list[Finding] = _totals_without_binding_lines(b)
     st = b.statement
 

@@ -86,6 +86,19 @@ def test_outturn_mid_year_with_a_change_and_forecast() -> None:
     assert bygg.prognos == D("-35") and bygg.status is Status.NETTOANSLAG_OVERSKRIDS
 
 
+def test_binding_items_given_by_the_caller_are_the_ones_used() -> None:
+    """A caller that made the binding items already (the refresh, for the budget changes)
+    passes them in: the follow-up is the same as with its own, and uses the ones given."""
+    from engine.uppfoljning import bindande_poster
+
+    b = berakna(_budget())
+    rows = [PostUtfall("Skola", "RR.VU.PERS.LON", D("-600"), D("-960"))]
+    own = uppfoljning(b, aktuellt_ar=2025, utfall=rows)
+    poster = bindande_poster(b)
+    given_ = uppfoljning(b, aktuellt_ar=2025, utfall=rows, poster=poster)
+    assert given_ == own and given_.items is poster[1]
+
+
 def test_resolve_post_by_code_label_and_kind() -> None:
     items = uppfoljning(berakna(_budget())).items
     assert resolve_post("Skatteinkomster", items).object == "RR.SKATT"

@@ -686,7 +686,8 @@ def compute_outputs(k: KommunInput, namnder: Sequence[NamndInput],
     years = [c.ar for c in k.kolumner]
     aktuellt = k.bokslutsar + 1 if k.bokslutsar is not None else None
     principer = {u: p for n in namnder for u, p in n.principer.items()}
-    _objects, items = bindande_poster(b, principer)
+    poster = bindande_poster(b, principer)
+    items = poster[1]
     input_findings: list[Finding] = []
     changes = _changes(k, items, input_findings, derived)
     # a budget change that cannot be read is an input error of the municipality workbook: its
@@ -699,7 +700,7 @@ def compute_outputs(k: KommunInput, namnder: Sequence[NamndInput],
         utfall=[*k.utfall, *_own_outturn(namnder, derived)],
         andringar=valid_changes(changes, items),  # a change with a B1 error changes nothing
         overskridningsratt=k.overskridningsratt, historik=k.historik, atgarder=k.atgarder,
-        kris=k.kris, v9_version=k.v9_version)
+        kris=k.kris, v9_version=k.v9_version, poster=poster)
     out.uppfoljning = uf
     derived.extend(uf.findings)
 
