@@ -194,3 +194,24 @@ def test_the_command_line_takes_one_process_unless_asked(monkeypatch: pytest.Mon
     for extra in ([], ["--jobs", "auto"], ["--jobs", "2"]):
         assert main(["refresh", str(folder), "--quiet", "--no-cache", *extra]) in (0, 1)
     assert asked == [1, "auto", 2]
+
+
+def test_workers_take_the_gate_of_the_search_for_the_municipality_workbook(
+        pristine: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without --kommun every file is gated before the reader looks for tblCentrala; a worker
+    that reads a committee workbook takes that gate's report along: each file is gated once,
+    in whichever process."""
+    folder = _copy(pristine, tmp_path / "k")
+    log = tmp_path / "gate.log"
+    real = R.inspect_workbook
+
+    def gating(path, *args, **kwargs):
+        with open(log, "a", encoding="utf-8") as f:  # (one short line: appended whole)
+            f.write(Path(path).name + "\n")
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(R, "inspect_workbook", gating)
+    report = R.refresh([folder], jobs=2)
+    assert report.outputs is not None and any(f.written for f in report.files)
+    assert sorted(log.read_text(encoding="utf-8").split()) == sorted(
+        p.name for p in folder.glob("*.xlsx"))

@@ -684,9 +684,10 @@ def read_and_compute(kommun: Path | TableSource,
     # cache comes back as its record, unpacked here only
     workers = _workers(jobs, len(files))
     reader = _read_committee_packed if workers > 1 and len(files) > 1 else _read_committee
-    # (one process: the gate reports of the detection of the municipality workbook along)
-    tasks = [(p, k.kolumner, cache) if workers > 1 else (p, k.kolumner, cache, False, gates)
-             for p in files]
+    # the gate reports of the search for the municipality workbook along (to a worker, the
+    # file's own only)
+    tasks = [(p, k.kolumner, cache, _own_gates(gates, p)) if workers > 1
+             else (p, k.kolumner, cache, False, gates) for p in files]
     read = iter(_map(reader, tasks, workers,
                      lambda a: say(f"Läser {a[0].name}")))
     namnder: list[NamndInput] = []
@@ -1043,13 +1044,22 @@ def _remember_gated(cache: RunCache | None, path: Path, gate: GateReport,
         cache.remember_gated(path, before.digest, parts)
 
 
+def _own_gates(gates: dict[tuple[str, str], GateReport] | None, path: Path
+               ) -> dict[tuple[str, str], GateReport] | None:
+    """The reports in ``gates`` of ``path`` (what a worker that reads it needs of them)."""
+    if not gates:
+        return None
+    at = str(path.absolute())
+    return {k: v for k, v in gates.items() if k[0] == at} or None
+
+
 def _read_committee_packed(args: tuple) -> tuple[Path, list[Finding], object,
                                                  ReadVersion | None, bool, dict]:
     """:func:`_read_committee` in a worker process, its read packed
     (:func:`read_record.pack`) for the way back to the parent, which unpacks it, and what the
     worker's copy of the cache learnt (``RunCache.take_added``), which the parent keeps."""
-    path, kolumner, cache = (*args, None)[:3]
-    path, found, n, version, reused = _read_committee((path, kolumner, cache, True))
+    path, kolumner, cache, gates = (*args, None, None)[:4]
+    path, found, n, version, reused = _read_committee((path, kolumner, cache, True, gates))
     if n is not None and not reused:
         n = read_record.pack(n)  # type: ignore[arg-type]
     return path, found, n, version, reused, cache.take_added() if cache is not None else {}
