@@ -1161,13 +1161,14 @@ the floor, unchanged 20×, openpyxl/refresh 0.7 (figures from the issue, measure
   1 000 units in `make bench`. The rest is spread over per-item and per-row rules with no
   single hot spot left.
   docs/DECISIONS.md, "Memory of the large size with outturn".
-- **Session 18, the nights** (measured before and after in the same minute, city): a forced
-  check 1.23 → 0.95 s, the night after one committee changed 1.37 → 1.08 s. (1) A committee
+- **Session 18, the nights** (the code at the session's start and at its end, measured in the
+  same minute, city): a forced check 1.19 → 0.93 s, the night after one committee changed
+  1.35 → 1.13 s. (1) A committee
   workbook whose very bytes passed the gate with nothing found, and whose kept read is used,
   is not gated again (the gate was a tenth of such a night; docs/DECISIONS.md). (2) The kept
   reads hold the outturn rows and the rows' locations as columns, rebuilt by their slots. (3)
   The command line made a debug line for every finding (about 3 000) that no handler took.
-- **Session 18, the first refresh**: city 3.55 → 3.26 s in the same minute: the kept reads
+- **Session 18, the first refresh**: city 3.50 → 3.33 s (the same two, same minute): the kept reads
   saved as columns (0.12 → 0.05 s), the written parts deflated at zlib level 3 instead of 6
   (0.13 → 0.06 s, 14 % larger sheets), the binding items made once. Also found and fixed: the
   search for the municipality workbook (no `--kommun`, as this benchmark runs) opened every
@@ -1191,14 +1192,15 @@ calamine (and parses it, and CRC-checks every copied part) before the backup and
 replace. The table "The work of the safety properties" above measures the part of that done
 in C and Rust libraries, which no change to our Python can shorten: for the city it is about
 2.8 times the floor by itself, and with the command line's start about 3.2 times, before a
-single input cell has become a Python value. The goal "first refresh within 3× of the floor"
+single input cell has become a Python value (the large size: 2.9 and 3.0 times). The goal "first refresh within 3× of the floor"
 therefore cannot be met while every safety property stays as the issue requires (the gate,
 the independent read-back, the CRC pass); it could only by a cheaper equivalent of one of
 them (one parse shared by the gate and the reader, which needs a reader that also checks
 well-formedness; a read-back of the written rows from their own bytes, which would no longer
 be an independent reader). The nights, which is what the nightly job runs, are where the
-product now is close: the unchanged night reuses its check (below the floor), a forced check
-is about 3× the floor and the night after one committee changed about 3.5×.
+product now is close: the unchanged night reuses its check (below the floor), and a forced
+check and the night after one committee changed are both 3.2 times the floor for the city
+(3.0 and 2.9 times for the large size), from 3.5 and 3.9 times before session 18.
 
 The engine goal (0.03 s per 1 000 units) would need an engine on integer cents from the loader
 to the writer: a task's amounts are Decimals from the loader on, and converting them in and out

@@ -321,7 +321,7 @@ def _parse_zip(data: bytes) -> _RawZip:
 
 #: zlib's level for the parts a write replaces: 3 compresses the sheets a refresh writes in
 #: half the time of zlib's default 6 (city's first refresh: 0.13 -> 0.06 s), 14 % larger (the
-#: sheets, about 5 % of the workbooks), inflated as fast (docs/DECISIONS.md)
+#: written sheets; about 3 % of the folder), inflated as fast (docs/DECISIONS.md)
 DEFLATE_LEVEL = 3
 
 
