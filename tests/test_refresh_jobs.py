@@ -129,7 +129,9 @@ def test_auto_reads_and_writes_in_workers_only_where_they_pay(
     assert {f.status for f in check.files} <= {"unchanged", "input-errors"}
 
     changed = change_one_committee(auto)
-    assert change_one_committee(one) == changed
+    # the same bytes in both folders (two saves straddling a second differ in their
+    # docProps/core.xml, whose modified time openpyxl writes)
+    shutil.copyfile(auto / changed, one / changed)
     night = _check(auto, auto_cache, "auto")
     assert seen.take() == ([("_read_committee_packed", 2), ("_write_committee", 1)], [changed])
     _same(night, _check(one, one_cache, 1))
