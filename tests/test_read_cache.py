@@ -588,7 +588,7 @@ def test_outturn_rows_of_another_shape_are_kept_as_they_are() -> None:
     odd_row = PostUtfall("a", "RR.VI", 1.5, None)  # a float: not what the loader makes
     odd_place = Location("n.xlsx", "Utfall", 7)  # a cell that is no text
     for n in (NamndInput(Path("n.xlsx"), utfall=[plain, odd_row]),
-              NamndInput(Path("n.xlsx"), utfall=[replace_location(plain, odd_place)]),
+              NamndInput(Path("n.xlsx"), utfall=[_with_location(plain, odd_place)]),
               NamndInput(Path("n.xlsx"), rader={("a", "RR.VI"): odd_place}),
               NamndInput(Path("n.xlsx"), rader={("a", "RR.VI"): None})):
         packed = read_record.pack(n)
@@ -602,7 +602,7 @@ def test_outturn_rows_of_another_shape_are_kept_as_they_are() -> None:
         assert read_record.unpack((*damaged[:5], rows, damaged[6])) is None
 
 
-def replace_location(row, loc):
+def _with_location(row, loc):
     from dataclasses import replace
 
     return replace(row, location=loc)
