@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import sys
 import zipfile
 from decimal import Decimal
 from pathlib import Path
@@ -726,3 +727,35 @@ def test_finding_the_municipality_workbook_opens_no_file_before_the_gate(
     assert {r.path.name: r.status for r in report.files}[bomb.name] == "refused"
     assert sorted(gated) == sorted(p.name for p in folder.glob("*.xlsx"))  # each once
     assert report.outputs is not None and not report.complete  # a committee workbook refused
+
+
+_LIMITED_REFRESH = r"""
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+sys.path.insert(0, sys.argv[1])
+from workbook_templates.cli.main import main
+sys.exit(main(["refresh", sys.argv[2], "--quiet"]))
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="resource limits are POSIX only")
+def test_a_file_too_large_for_the_gate_is_refused_before_it_is_read_whole(
+        workbooks, tmp_path: Path) -> None:
+    """A 1 GiB file in the folder (an export or a video saved as .xlsx) is refused by the
+    gate for its size; nothing reads it into memory first (the hashes of the files, taken
+    before the gate for the run's reuse and for the version read, read it whole: a refresh
+    limited to 1 GiB of address space ended in a MemoryError, exit code 3)."""
+    import os
+    import subprocess
+
+    kommun, namnder = workbooks
+    folder = _copied([kommun, *namnder], tmp_path / "mapp")
+    with open(folder / "stor.xlsx", "wb") as f:  # sparse: no disk is used
+        f.truncate(1 << 30)
+    env = {**os.environ, "KOMMUNBUDGET_CACHE": str(tmp_path / "cache")}
+    out = subprocess.run([sys.executable, "-c", _LIMITED_REFRESH,
+                          str(Path(__file__).resolve().parent.parent), str(folder)],
+                         capture_output=True, text=True, check=False, env=env)
+    assert out.returncode == 2, out.stdout + out.stderr  # errors found, no internal error
+    assert "stor.xlsx: IN fel: Filen är 1024.0 MB, mer än gränsen 100.0 MB" in out.stdout
+    assert "Internt fel" not in out.stdout + out.stderr

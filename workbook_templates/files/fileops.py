@@ -400,24 +400,51 @@ class ReadVersion:
 
 def package_entries(data: bytes) -> tuple[tuple[str, int, int], ...]:
     """(name, CRC-32, size) of every entry of a zip package, from its central directory; empty
-    when the bytes are not a zip file."""
+    when the bytes are not a zip file (or a damaged or hostile one: whatever zipfile raises for
+    it, as the safety gate catches it)."""
     import io
+    import struct
     import zipfile
+    import zlib
 
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             return tuple((i.filename, i.CRC, i.file_size) for i in zf.infolist())
-    except (zipfile.BadZipFile, ValueError, OSError):
+    except (zipfile.BadZipFile, zlib.error, EOFError, struct.error, ValueError,
+            NotImplementedError, OverflowError, RuntimeError, OSError, KeyError, IndexError):
         return ()
 
 
-def file_version(path: Path, may_change: frozenset[str] = frozenset()) -> ReadVersion | None:
-    """:class:`ReadVersion` of the file now; None when it cannot be read."""
+def read_bounded(path: Path) -> bytes | None:
+    """The bytes of ``path``, or None when it cannot be read or is larger than the safety gate
+    lets any workbook be (``safety.DEFAULT_LIMITS.max_file_bytes``): a file is never read whole
+    into memory before the gate has refused it for its size (a 600 MB file in the folder took
+    a refresh to 657 MB before 2026-12; a few GB would have ended it without a report)."""
+    from workbook_templates.files.safety import DEFAULT_LIMITS
+
+    limit = DEFAULT_LIMITS.max_file_bytes
     try:
         with open(path, "rb") as f:
-            return ReadVersion.of(f.read(), may_change)
+            if os.fstat(f.fileno()).st_size > limit:
+                return None
+            data = f.read(limit + 1)
     except OSError:
         return None
+    return data if len(data) <= limit else None
+
+
+def file_version(path: Path, may_change: frozenset[str] = frozenset()) -> ReadVersion | None:
+    """:class:`ReadVersion` of the file now; None when it cannot be read, or is larger than
+    any workbook the safety gate passes (:func:`read_bounded`; the gate refuses it)."""
+    data = read_bounded(path)
+    return None if data is None else ReadVersion.of(data, may_change)
+
+
+def file_digest(path: Path) -> str | None:
+    """:func:`content_digest` of the file now, as :func:`file_version` reads it; None when it
+    cannot be read (or is too large)."""
+    data = read_bounded(path)
+    return None if data is None else content_digest(data)
 
 
 class ChangedWhileReading(OSError):

@@ -119,8 +119,9 @@ def program_fingerprint() -> str:
 
 def state(files: Sequence[Path]) -> State | None:
     """The state of ``files`` now, or None when a reused report could differ from a full
-    check: a file that is a link, cannot be read, is not writable (the full check reports it),
-    is open in an office program, or has a refresh's lock or temp files beside it."""
+    check: a file that is a link, cannot be read, is too large for the safety gate, is not
+    writable (the full check reports it), is open in an office program, or has a refresh's
+    lock or temp files beside it."""
     listings: dict[Path, set[str]] = {}
     out: list[tuple[str, str]] = []
     for path in files:
@@ -147,10 +148,8 @@ def state(files: Sequence[Path]) -> State | None:
             busy.add(f"~${low[2:]}")
         if busy & names:
             return None
-        try:
-            with open(path, "rb") as f:
-                digest = fileops.content_digest(f.read())
-        except OSError:
+        digest = fileops.file_digest(path)  # (None: unreadable, or larger than the gate lets
+        if digest is None:                   # any workbook be: the full check refuses it)
             return None
         out.append((str(path.absolute()), digest))
     return State(program_fingerprint(), tuple(out))

@@ -33,7 +33,9 @@ from workbook_templates.files.fileops import (
     ReadVersion,
     content_digest,
     excel_owner_files,
+    file_digest,
     file_version,
+    read_bounded,
 )
 from workbook_templates.files.reader import WorkbookReader, open_workbook, workbook_structure
 from workbook_templates.files.run_cache import Record, RunCache
@@ -758,9 +760,8 @@ def still_as_read(path: Path, before: ReadVersion | None) -> ReadVersion | None:
     the sheets a refresh writes; None when it changed (what was read may mix two versions)."""
     if before is None:
         return None
-    try:
-        data = path.read_bytes()
-    except OSError:
+    data = read_bounded(path)
+    if data is None:
         return None
     if content_digest(data) == before.digest or not changed_beyond(
             data, before, before.may_change, absent_ok=True):
@@ -1036,11 +1037,12 @@ def _remember_gated(cache: RunCache | None, path: Path, gate: GateReport,
     """Tell ``cache`` that the bytes of ``before`` passed the gate with nothing found and what
     their parts key is (:func:`_parts_key`: the gate decompressed every entry of ``before``'s
     package whole), when that is so: the gate found nothing at all (a warning would have to be
-    said again) and the file was the same bytes before the gate and after the read
-    (``version``; not merely the same but for the sheets a refresh writes)."""
+    said again) and the file is still the very bytes hashed before the gate, after the read
+    (``version`` also stands for a file changed since only in the sheets a refresh writes:
+    those bytes were not what the gate saw, and the writer reads those sheets)."""
     if cache is None or before is None or version is None or parts is None or gate.findings:
         return
-    if version.digest == before.digest:
+    if file_digest(path) == before.digest:
         cache.remember_gated(path, before.digest, parts)
 
 
