@@ -163,6 +163,32 @@ def test_dangling_link_is_a_finding(tmp_path: Path) -> None:
     assert link.is_symlink() and not (tmp_path / "borta.xlsm").exists()
 
 
+def test_a_file_grown_too_large_for_the_gate_is_not_read_whole_by_the_writer(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A workbook that grew past the gate's size limit after its gate (replaced by a huge
+    file, say) is refused by the write with the reason and left untouched; the writer does not
+    read it into memory first (it reads nothing of it)."""
+    path = tmp_path / "Nämnd.xlsm"
+    with open(path, "wb") as f:  # sparse: no disk is used
+        f.truncate(200 << 20)
+    reads: list[int] = []
+    real_open = open
+
+    def counting_open(file, mode="r", *args, **kwargs):  # type: ignore[no-untyped-def]
+        handle = real_open(file, mode, *args, **kwargs)
+        if Path(str(file)) == path and "r" in mode and "b" in mode:
+            real_read = handle.read
+            handle.read = lambda n=-1: reads.append(n) or real_read(n)  # type: ignore[method-assign]
+        return handle
+
+    monkeypatch.setattr("builtins.open", counting_open)
+    r = write_cells(path, UPDATES)
+    monkeypatch.undo()
+    assert r.status is WriteStatus.ERROR
+    assert "större än gränsen 100 MB för en arbetsbok" in r.findings[0].message
+    assert reads == [] and path.stat().st_size == 200 << 20 and _leftovers(tmp_path) == []
+
+
 # ---------------------------------------------------------------------------------------------
 # 3. Owner, group and mode
 

@@ -454,11 +454,18 @@ class ChangedWhileReading(OSError):
 def read_with_snapshot(path: Path) -> tuple[bytes, os.stat_result, Snapshot]:
     """The bytes of ``path``, its stat and the :class:`Snapshot` that identifies them.
 
-    Raises :class:`ChangedWhileReading` if the file changed while it was read.
+    Raises :class:`ChangedWhileReading` if the file changed while it was read, and OSError
+    (EFBIG) for a file larger than the safety gate lets any workbook be (it is not read).
     """
+    from workbook_templates.files.safety import DEFAULT_LIMITS
+
+    limit = DEFAULT_LIMITS.max_file_bytes
     with open(path, "rb") as f:
         st = os.fstat(f.fileno())
-        data = f.read()
+        if st.st_size > limit:  # (the gate refuses such a file: never read it whole)
+            raise OSError(errno.EFBIG, f"filen är större än gränsen {limit // (1 << 20)} MB "
+                          "för en arbetsbok", str(path))
+        data = f.read(limit + 1)
         st2 = os.fstat(f.fileno())
     if (st.st_size, st.st_mtime_ns) != (st2.st_size, st2.st_mtime_ns) or len(data) != st.st_size:
         raise ChangedWhileReading(errno.EAGAIN, "changed while it was read", str(path))
