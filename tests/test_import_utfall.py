@@ -248,3 +248,37 @@ def test_an_export_that_cannot_be_read_leaves_the_previous_outturn(tmp_path: Pat
     seen = capsys.readouterr()
     assert "ingenting skrevs" in seen.out + seen.err
     assert social.read_bytes() == before
+
+
+def test_a_municipality_workbook_the_gate_refuses_is_neither_read_nor_written(
+        tmp_path: Path, monkeypatch) -> None:
+    """The municipality workbook passes the safety gate before its list of committees is read
+    and before the import writes into it (it did neither before 2026-12): refused, nothing is
+    read from it, and no workbook is written."""
+    import zipfile
+
+    from workbook_templates.pipeline import import_utfall as iu
+    from workbook_templates.pipeline import loader
+
+    kommun, social, mappning = _setup(tmp_path)
+    with zipfile.ZipFile(kommun) as zf:
+        entries = [(i, zf.read(i)) for i in zf.infolist()]
+    with zipfile.ZipFile(kommun, "w", zipfile.ZIP_DEFLATED) as out:
+        for info, data in entries:
+            if info.filename == "docProps/app.xml":  # an entity attack: the gate refuses it
+                at = data.find(b"?>") + 2 if data.startswith(b"<?xml") else 0
+                data = data[:at] + b'<!DOCTYPE x [<!ENTITY a "b">]>' + data[at:]
+            out.writestr(info, data)
+    before = {p: p.read_bytes() for p in (kommun, social)}
+    read: list[str] = []
+    real = loader.read_kommun
+    monkeypatch.setattr(loader, "read_kommun",
+                        lambda src, *a, **k: read.append(Path(src).name) or real(src, *a, **k))
+    good = tmp_path / "good.csv"
+    good.write_text("Konto;Kst;Period;Belopp\n4000;3100;1;3000,00\n", encoding="utf-8")
+    result = iu.import_utfall(good, mappning, kommun)
+    assert read == []
+    assert [(f.path.name, f.status) for f in result.files] == [("kommun.xlsx", "refused")]
+    assert result.exit_code == 2
+    assert any(f.rule == "IN" and f.severity.value == "error" for f in result.findings)
+    assert {p: p.read_bytes() for p in (kommun, social)} == before

@@ -139,6 +139,13 @@ def import_utfall(
             if any(f.severity is Severity.ERROR for f in gate):
                 result.findings.extend(gate)
                 return result
+    # the municipality workbook too: its list of committees is read, and it is written (it
+    # was read and patched without the gate before 2026-12)
+    gate = check_workbook(kommun)
+    if any(f.severity is Severity.ERROR for f in gate):
+        result.files.append(FileReport(kommun, "kommun", "refused", gate))
+        result.findings.extend(gate)
+        return result
     frame, report = read_and_aggregate(export, mappning, options=options,
                                        known_codes=set(catalogue().lines), jobs=jobs)
     result.report = report
