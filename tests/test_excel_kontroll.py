@@ -96,8 +96,35 @@ def test_a_workbook_without_macros(tmp_path: Path) -> None:
 def test_not_a_workbook_or_missing(tmp_path: Path) -> None:
     bad = tmp_path / "x.xlsm"
     bad.write_text("hej")
-    assert check(bad)[0] == 2 and "ingen Excel-arbetsbok" in check(bad)[1][-1]
+    assert check(bad)[0] == 2 and "inte en Excel-arbetsbok" in check(bad)[1][-1]
     assert "finns inte" in check(tmp_path / "saknas.xlsm")[1][-1]
+
+
+def test_a_workbook_the_safety_gate_refuses_is_not_read(tmp_path: Path, monkeypatch) -> None:
+    """A workbook with an entity attack (a DTD) is refused by the gate with its reason before
+    the VBA project or the xlwings.conf sheet is read (both were read ungated before 2026-12)."""
+    import zipfile
+
+    from addin import excel_kontroll as EK
+
+    path = tmp_path / "Budget.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    wb.add_worksheet()
+    wb.close()
+    with zipfile.ZipFile(path) as zf:
+        entries = [(i, zf.read(i)) for i in zf.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for info, data in entries:
+            if info.filename == "docProps/app.xml":
+                at = data.find(b"?>") + 2 if data.startswith(b"<?xml") else 0
+                data = data[:at] + b'<!DOCTYPE x [<!ENTITY a "b">]>' + data[at:]
+            out.writestr(info, data)
+    read: list[str] = []
+    monkeypatch.setattr(EK, "read_vba", lambda p: read.append("vba"))
+    monkeypatch.setattr(EK, "read_config", lambda p: read.append("config") or {})
+    code, lines = check(path)
+    assert code == 2 and read == []
+    assert lines[-1].startswith("PROBLEM: ") and "dokumenttypdeklaration" in lines[-1]
 
 
 def test_wrappers_as_import_functions_writes_them(monkeypatch, xlsm: Path) -> None:

@@ -40,6 +40,36 @@ def test_workbook_role(templates, tmp_path) -> None:
         ES.workbook_role(tmp_path / "trasig.xlsx")
 
 
+def test_a_workbook_the_safety_gate_refuses_is_not_opened(tmp_path, monkeypatch) -> None:
+    """excel-setup opens the workbook with the reader to tell its role only after the safety
+    gate passed it (it read it ungated before 2026-12); a refused one is a SetupError with the
+    gate's reason."""
+    import zipfile
+
+    from workbook_templates.files import reader
+
+    path = new_namnd(tmp_path / "social.xlsx", "Socialnämnden")
+    with zipfile.ZipFile(path) as zf:
+        entries = [(i, zf.read(i)) for i in zf.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for info, data in entries:
+            if info.filename == "docProps/app.xml":  # an entity attack: the gate refuses it
+                at = data.find(b"?>") + 2 if data.startswith(b"<?xml") else 0
+                data = data[:at] + b'<!DOCTYPE x [<!ENTITY a "b">]>' + data[at:]
+            out.writestr(info, data)
+    opened: list[Path] = []
+    real = reader.WorkbookReader.__init__
+
+    def opening(self, p, *args, **kwargs):
+        opened.append(Path(p))
+        return real(self, p, *args, **kwargs)
+
+    monkeypatch.setattr(reader.WorkbookReader, "__init__", opening)
+    with pytest.raises(ES.SetupError, match="social.xlsx: .*dokumenttypdeklaration"):
+        ES.workbook_role(path)
+    assert opened == []
+
+
 def _actions(steps: list[ES.Step]) -> list[str]:
     return [s.action for s in steps]
 
