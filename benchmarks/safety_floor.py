@@ -25,14 +25,13 @@ import argparse
 import glob
 import hashlib
 import json
-import time
 import zipfile
 import zlib
-from collections.abc import Callable
 from pathlib import Path
 
 from python_calamine import CalamineWorkbook
 
+from benchmarks.bench_reader import best_of
 from workbook_templates import schema as S
 from workbook_templates.files.reader import workbook_structure
 from workbook_templates.files.safety import inspect_workbook
@@ -40,15 +39,6 @@ from workbook_templates.files.xlsx_writer import DEFLATE_LEVEL, _check_parses
 
 #: the sheets a refresh writes (every other sheet is read by the loader or left alone)
 OWNED = frozenset((*S.KOMMUN_OUTPUTS, *S.NAMND_OUTPUTS))
-
-
-def _best(fn: Callable[[], object], rounds: int = 3) -> float:
-    times = []
-    for _ in range(rounds):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 def measure(pristine: Path, written: Path) -> dict[str, float]:
@@ -102,9 +92,9 @@ def measure(pristine: Path, written: Path) -> dict[str, float]:
         for p in (*before, *after):
             hashlib.blake2b(Path(p).read_bytes(), digest_size=20).digest()
 
-    out = {"gate_s": _best(gate), "read_s": _best(read_inputs), "deflate_s": _best(deflate),
-           "read_back_s": _best(read_back), "parse_written_s": _best(parse_written),
-           "crc_copied_s": _best(crc_copied), "digests_s": _best(digests)}
+    out = {"gate_s": best_of(gate), "read_s": best_of(read_inputs), "deflate_s": best_of(deflate),
+           "read_back_s": best_of(read_back), "parse_written_s": best_of(parse_written),
+           "crc_copied_s": best_of(crc_copied), "digests_s": best_of(digests)}
     out["total_s"] = sum(out.values())
     return out
 

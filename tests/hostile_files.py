@@ -243,6 +243,16 @@ def xxe_utf16(directory: Path) -> Path:
     return write_zip(directory / "xxe_utf16.xlsx", _replace(base, "xl/workbook.xml", doc))
 
 
+def with_dtd(path: Path, part: str = "docProps/app.xml") -> Path:
+    """``path`` written again with a document type declaration (an entity) in ``part``, after
+    its XML declaration: any workbook made hostile in place, which the gate refuses."""
+    entries = read_entries(path)
+    (data,) = [e.data for e in entries if e.name == part]
+    at = data.find(b"?>") + 2 if data.startswith(b"<?xml") else 0
+    return write_zip(path, _replace(entries, part,
+                                    data[:at] + b'<!DOCTYPE x [<!ENTITY a "b">]>' + data[at:]))
+
+
 def truncated(directory: Path) -> Path:
     data = valid_workbook(directory, "base.xlsx").read_bytes()
     path = directory / "truncated.xlsx"

@@ -103,7 +103,7 @@ def test_not_a_workbook_or_missing(tmp_path: Path) -> None:
 def test_a_workbook_the_safety_gate_refuses_is_not_read(tmp_path: Path, monkeypatch) -> None:
     """A workbook with an entity attack (a DTD) is refused by the gate with its reason before
     the VBA project or the xlwings.conf sheet is read (both were read ungated before 2026-12)."""
-    import zipfile
+    import hostile_files as hf
 
     from addin import excel_kontroll as EK
 
@@ -111,14 +111,7 @@ def test_a_workbook_the_safety_gate_refuses_is_not_read(tmp_path: Path, monkeypa
     wb = xlsxwriter.Workbook(str(path))
     wb.add_worksheet()
     wb.close()
-    with zipfile.ZipFile(path) as zf:
-        entries = [(i, zf.read(i)) for i in zf.infolist()]
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
-        for info, data in entries:
-            if info.filename == "docProps/app.xml":
-                at = data.find(b"?>") + 2 if data.startswith(b"<?xml") else 0
-                data = data[:at] + b'<!DOCTYPE x [<!ENTITY a "b">]>' + data[at:]
-            out.writestr(info, data)
+    hf.with_dtd(path)  # an entity attack: the gate refuses it
     read: list[str] = []
     monkeypatch.setattr(EK, "read_vba", lambda p: read.append("vba"))
     monkeypatch.setattr(EK, "read_config", lambda p: read.append("config") or {})

@@ -15,6 +15,7 @@ import shutil
 import zipfile
 from pathlib import Path
 
+import hostile_files as hf
 import pytest
 from workbook_fixtures import with_raw_values
 
@@ -285,27 +286,13 @@ def test_bytes_gated_clean_before_are_not_gated_again_when_their_read_is_kept(
     _same(again, full)
 
 
-def _with_dtd(path: Path) -> None:
-    """``path`` saved again with a document type declaration in docProps/app.xml (an entity
-    expansion attack: the gate refuses the file)."""
-    with zipfile.ZipFile(path) as zf:
-        entries = [(i, zf.read(i)) for i in zf.infolist()]
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
-        for info, data in entries:
-            if info.filename == "docProps/app.xml":
-                dtd = b'<!DOCTYPE x [<!ENTITY a "b">]>'
-                at = data.find(b"?>") + 2 if data.startswith(b"<?xml") else 0
-                data = data[:at] + dtd + data[at:]
-            out.writestr(info, data)
-
-
 def test_a_workbook_whose_bytes_changed_is_gated_again_and_refused_when_hostile(
         folder: Path, tmp_path: Path, monkeypatch) -> None:
     cache = RunCache(tmp_path / "cache")
     _run(folder, cache, monkeypatch)
     _run(folder, cache, monkeypatch)
     hostile = _committees(folder)[0]
-    _with_dtd(hostile)
+    hf.with_dtd(hostile)
     assert inspect_workbook(hostile).refused
     gated = _gated_names(monkeypatch)
     report, read = _run(folder, cache, monkeypatch)

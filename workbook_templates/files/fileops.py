@@ -403,15 +403,14 @@ def package_entries(data: bytes) -> tuple[tuple[str, int, int], ...]:
     when the bytes are not a zip file (or a damaged or hostile one: whatever zipfile raises for
     it, as the safety gate catches it)."""
     import io
-    import struct
     import zipfile
-    import zlib
+
+    from workbook_templates.files.safety import _ZIP_ERRORS
 
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             return tuple((i.filename, i.CRC, i.file_size) for i in zf.infolist())
-    except (zipfile.BadZipFile, zlib.error, EOFError, struct.error, ValueError,
-            NotImplementedError, OverflowError, RuntimeError, OSError, KeyError, IndexError):
+    except _ZIP_ERRORS:
         return ()
 
 
