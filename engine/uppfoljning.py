@@ -256,16 +256,27 @@ class _RowIndex:
     """The outturn rows' positions by object (casefolded) and by line code, made once per
     follow-up: each binding item looks at the rows that can be its own instead of every row
     (a city's outturn of 21 000 rows against 4 400 items took 37 s, growing with the square
-    of the budget's size; now 0.6 s: issue 17)."""
+    of the budget's size; now 0.6 s: issue 17). ``folded``: each row's object casefolded, in
+    row order (what every pass over the rows compares; folded once per follow-up)."""
 
-    __slots__ = ("by_kod", "by_object")
+    __slots__ = ("by_kod", "by_object", "folded")
 
     def __init__(self, rows: Sequence[PostUtfall]) -> None:
+        self.folded: list[str] = [r.objekt.casefold() for r in rows]
         self.by_object: dict[str, list[int]] = {}
         self.by_kod: dict[str, list[int]] = {}
-        for i, r in enumerate(rows):
-            self.by_object.setdefault(r.objekt.casefold(), []).append(i)
-            self.by_kod.setdefault(r.kod, []).append(i)
+        by_object, by_kod = self.by_object, self.by_kod
+        for i, (key, r) in enumerate(zip(self.folded, rows, strict=True)):
+            got = by_object.get(key)
+            if got is None:
+                by_object[key] = [i]
+            else:
+                got.append(i)
+            got = by_kod.get(r.kod)
+            if got is None:
+                by_kod[r.kod] = [i]
+            else:
+                got.append(i)
 
     def candidates(self, item: BindingItem, wanted: Collection[str]) -> list[int]:
         """Positions, ascending, of every row that can be ``item``'s (a superset of those
@@ -332,16 +343,23 @@ def _item_outturn(item: BindingItem, b: Berakning, rows: Sequence[PostUtfall],
         return None, None, None
     cat = catalogue()
     wanted = _lines_and_below(cat, _rader(item, b))
-    if index is not None:
-        rows = [rows[j] for j in index.candidates(item, wanted)]
     # a central line's row names itself (Objekt empty): a row on a line below the item
     # (FD.OVR.FORDR of the item FD.OVR) is the item's too
     central = item.object_type is ObjectType.RAD
     lines = task_lines or {}
     own = item.object.casefold()
-    mine = [r for r in rows if r.kod in wanted and (
-        r.objekt.casefold() == own or central and (
-            r.objekt == r.kod or r.kod in lines.get(r.objekt.casefold(), ())))]
+    if index is None:
+        mine = [r for r in rows if r.kod in wanted and (
+            r.objekt.casefold() == own or central and (
+                r.objekt == r.kod or r.kod in lines.get(r.objekt.casefold(), ())))]
+    elif not central:  # the rows of its object (casefolded, as ``own``): those on its lines
+        mine = [r for r in map(rows.__getitem__, index.by_object.get(own, ()))
+                if r.kod in wanted]
+    else:  # the same test as the scan's, on the candidates, with their names folded once
+        folded = index.folded
+        mine = [rows[j] for j in index.candidates(item, wanted)
+                if rows[j].kod in wanted and (folded[j] == own or rows[j].objekt == rows[j].kod
+                                              or rows[j].kod in lines.get(folded[j], ()))]
     if not mine:
         return None, None, None
     # a group line typed together with lines below it, by the same object (a central total and
@@ -380,12 +398,13 @@ def _item_outturn(item: BindingItem, b: Berakning, rows: Sequence[PostUtfall],
 
 
 def _outturn_without_item(rows: Sequence[PostUtfall], items: Sequence[BindingItem],
-                          b: Berakning) -> list[Finding]:
+                          b: Berakning, folded: Sequence[str] | None = None) -> list[Finding]:
     """V1: an outturn row must name something that is followed up: a task or project of the
     budget (by its name, as in tblUppgifter or tblInvesteringar) or a central line with a binding
     item (Objekt empty, the line's code). A name that is none of these (a typo) is an error: its
     figures would be left out of the outturn statement without a word. A central line that is
-    not a binding item (a sum, an operating line) is a warning: it is not followed up."""
+    not a binding item (a sum, an operating line) is a warning: it is not followed up.
+    ``folded``: each row's object casefolded (:attr:`_RowIndex.folded`), else folded here."""
     known = {i.object.casefold() for i in items}
     known.update(u.namn.casefold() for u in b.budget.uppgifter)  # enterprises' tasks too
     known.update(p.namn.casefold() for p in b.budget.projekt)
@@ -393,9 +412,11 @@ def _outturn_without_item(rows: Sequence[PostUtfall], items: Sequence[BindingIte
     # the lines below a central line item (FD.OVR.FORDR of FD.OVR) are followed up on it
     known.update(c.casefold() for i in items if i.object_type is ObjectType.RAD
                  for c in _and_below(cat, i.object))
+    if folded is None:
+        folded = [r.objekt.casefold() for r in rows]
     out: list[Finding] = []
-    for r in rows:
-        if r.objekt.casefold() in known or (r.utfall is None and r.prognos is None):
+    for key, r in zip(folded, rows, strict=True):
+        if key in known or (r.utfall is None and r.prognos is None):
             continue
         if r.objekt == r.kod and r.kod in cat:
             out.append(Finding(
@@ -415,27 +436,39 @@ def _outturn_without_item(rows: Sequence[PostUtfall], items: Sequence[BindingIte
 
 
 def _task_outturn_not_followed_up(rows: Sequence[PostUtfall], items: Sequence[BindingItem],
-                                  b: Berakning, task_lines: Mapping[str, frozenset[str]]
-                                  ) -> list[Finding]:
+                                  b: Berakning, task_lines: Mapping[str, frozenset[str]],
+                                  folded: Sequence[str] | None = None) -> list[Finding]:
     """V1: a task's outturn typed on a line that none of its items and no line item follows up
     (depreciation of a budget-financed task, say) is in no row of the tablå: a warning at the
     row, never left out without a word. Enterprises' rows are outside the municipality's
-    budget (their council-binding posts have no amounts) and are not judged here."""
+    budget (their council-binding posts have no amounts) and are not judged here.
+    ``folded``: each row's object casefolded (:attr:`_RowIndex.folded`), else folded here."""
     cat = catalogue()
     kinds = {u.namn.casefold(): u.finansiering for u in b.budget.uppgifter}
-    covered: dict[str, set[str]] = {}
+    # per task (casefolded): the lines its items and the line items follow up on it, made once
+    # per task from the few distinct sets of lines (issue 17: not looked up per row)
+    lines_of: dict[str, list[frozenset[str]]] = {}
     for item in items:
-        if item.part is Part.DRIFT and item.object.casefold() in kinds:
-            covered.setdefault(item.object.casefold(), set()).update(
-                _lines_and_below(cat, _rader(item, b)))
-    out: list[Finding] = []
-    for r in rows:
-        key = r.objekt.casefold()
-        kind = kinds.get(key)
-        if kind is None or kind is Finansiering.AFFARSVERK or (r.utfall is None
-                                                               and r.prognos is None):
+        if item.part is Part.DRIFT:
+            key = item.object.casefold()
+            if key in kinds:
+                lines_of.setdefault(key, []).append(_lines_and_below(cat, _rader(item, b)))
+    unions: dict[tuple[frozenset[str], ...], frozenset[str]] = {}
+    followed: dict[str, frozenset[str]] = {}  # enterprises' tasks: not judged, not in it
+    for key, kind in kinds.items():
+        if kind is Finansiering.AFFARSVERK:
             continue
-        if r.kod in covered.get(key, ()) or r.kod in task_lines.get(key, ()):
+        sets = (*lines_of.get(key, ()), task_lines.get(key, frozenset()))
+        got = unions.get(sets)
+        if got is None:
+            got = unions[sets] = frozenset().union(*sets)
+        followed[key] = got
+    if folded is None:
+        folded = [r.objekt.casefold() for r in rows]
+    out: list[Finding] = []
+    for key, r in zip(folded, rows, strict=True):
+        lines = followed.get(key)
+        if lines is None or r.kod in lines or (r.utfall is None and r.prognos is None):
             continue
         line = cat.lines.get(r.kod)
         label = line.label if line is not None else r.kod
@@ -602,8 +635,9 @@ def uppfoljning(
                 "status \"utfall saknas\", och delens summa av utfallet lämnas tom. Ange "
                 "utfall hittills och prognos (0 om inget har använts) för dem i Utfall.",
                 year=aktuellt_ar))
-        findings.extend(_outturn_without_item(utfall, items, b))
-        findings.extend(_task_outturn_not_followed_up(utfall, items, b, task_lines))
+        findings.extend(_outturn_without_item(utfall, items, b, index.folded))
+        findings.extend(_task_outturn_not_followed_up(utfall, items, b, task_lines,
+                                                      index.folded))
 
     summary = None
     if budgetar in years:

@@ -594,3 +594,62 @@ def test_the_group_lines_are_those_with_lines_below_them() -> None:
     groups = _group_lines(cat)
     assert groups == {c for c in cat.lines if len(_and_below(cat, c)) > 1}
     assert groups and all(cat.children(c) for c in groups)
+
+
+_TASK_OBJECTS = ("Skola", "skola", "BYGGLOV", "Vatten", "vatten", "Gata", "Okänd", "")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.builds(
+    lambda obj, code, u, p, n: PostUtfall(obj or code, code, u, p,
+                                          Location(workbook="w.xlsx", sheet="Utfall",
+                                                   cell=f"D{n}")),
+    st.sampled_from(_TASK_OBJECTS), st.sampled_from(_CODES), _AMOUNTS, _AMOUNTS,
+    st.integers(2, 999)), max_size=25))
+def test_the_rows_said_to_be_outside_the_tabla_are_those_of_the_rule(
+        rows: list[PostUtfall]) -> None:
+    """V1 at the rows (issue 17: the follow-up judges each task's lines once, not per row, and
+    folds each row's name once for every pass): the rows named are exactly those the rule names,
+    judged row by row here, in row order: a row of a task that is not an enterprise's, with
+    something typed, on a line none of the task's items and no line item follows up; and a row
+    whose name is no task, project or binding line of the budget."""
+    from engine.catalogue import catalogue
+    from engine.uppfoljning import (
+        _and_below,
+        _outturn_without_item,
+        _rader,
+        _RowIndex,
+        _task_outturn_not_followed_up,
+        task_line_codes,
+    )
+
+    base = _budget()
+    vatten = Uppgift("Vatten", "Tekniska nämnden", Finansiering.AFFARSVERK, {
+        "RR.VI.AVG": (D("50"), D("50")), "RR.VU.TJ": (D("-40"), D("-40"))})
+    b = berakna(replace(base, uppgifter=(*base.uppgifter, vatten)))
+    items = uppfoljning(b).items
+    cat = catalogue()
+    lines = {u.namn.casefold(): task_line_codes(u.finansiering) for u in b.budget.uppgifter}
+    kinds = {u.namn.casefold(): u.finansiering for u in b.budget.uppgifter}
+    want = []
+    for r in rows:
+        key = r.objekt.casefold()
+        if kinds.get(key) in (None, Finansiering.AFFARSVERK) or (r.utfall is None
+                                                                  and r.prognos is None):
+            continue
+        if any(i.part is Part.DRIFT and i.object.casefold() == key
+               and r.kod in set().union(*(_and_below(cat, c) for c in _rader(i, b)))
+               for i in items) or r.kod in lines[key]:
+            continue
+        want.append(r.location)
+    known = {i.object.casefold() for i in items} | set(kinds) | {"gata"} | {
+        c.casefold() for i in items if i.object_type.name == "RAD"
+        for c in _and_below(cat, i.object)}
+    unknown = [r.location for r in rows if r.objekt.casefold() not in known
+               and (r.utfall is not None or r.prognos is not None)]
+    folded = _RowIndex(rows).folded
+    for given_folded in (None, folded):
+        got = _task_outturn_not_followed_up(rows, items, b, lines, given_folded)
+        assert [f.location for f in got] == want
+        assert [f.location for f in _outturn_without_item(rows, items, b, given_folded)] \
+            == unknown
