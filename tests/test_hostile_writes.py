@@ -12,6 +12,7 @@ import os
 import stat
 from pathlib import Path
 
+import hostile_files as hf
 import pytest
 from workbook_fixtures import OWNED_SHEET, build_fixture
 
@@ -187,6 +188,20 @@ def test_a_file_grown_too_large_for_the_gate_is_not_read_whole_by_the_writer(
     assert r.status is WriteStatus.ERROR
     assert "större än gränsen 100 MB för en arbetsbok" in r.findings[0].message
     assert reads == [] and path.stat().st_size == 200 << 20 and _leftovers(tmp_path) == []
+
+
+def test_a_write_never_leaves_a_file_the_safety_gate_would_refuse(tmp_path: Path) -> None:
+    """The verification gates the temp file as the next run's gate will gate the workbook. A
+    part the gate refuses (a DTD in docProps/app.xml, a part the write copies as it is: a
+    refresh gates a workbook before it writes, and the writer is the last line) is not left in
+    the folder: the write is refused with the gate's reason, and the file is as it was."""
+    book = hf.with_dtd(build_fixture(tmp_path / "Nämnd.xlsm"))
+    data = book.read_bytes()
+    r = write_cells(book, UPDATES)
+    assert r.status is WriteStatus.ERROR, r
+    message = r.findings[0].message
+    assert "säkerhetskontrollen" in message and "docProps/app.xml" in message, message
+    assert book.read_bytes() == data and _leftovers(tmp_path) == []
 
 
 # ---------------------------------------------------------------------------------------------

@@ -229,8 +229,10 @@ def test_a_location_pickles_as_its_constructor_arguments_every_field_kept() -> N
 def test_the_gate_of_an_unchanged_check_parses_no_content_it_has_parsed_or_written(
         folder: Path, tmp_path: Path, monkeypatch) -> None:
     """After a refresh has written, the next check's safety gate knows every XML part: those it
-    parsed, and those the writer wrote (their verification parsed them with the gate's
-    parser). It still decompresses, CRC-checks and scans each; it parses none."""
+    parsed, and those the writer wrote (their verification gated the written file, parsing
+    them with the gate's parser). It still decompresses, CRC-checks and scans the workbook it
+    gates; it parses none. It gates only the municipality's workbook: the committees' written
+    bytes passed the gate in their verification, with nothing found, and their reads are kept."""
     cache = RunCache(tmp_path / "cache")
     reports: list = []
     real = R.inspect_workbook
@@ -246,7 +248,7 @@ def test_the_gate_of_an_unchanged_check_parses_no_content_it_has_parsed_or_writt
     for record in cache.folder.glob("refresh-*.pickle"):
         record.unlink()
     again = R.refresh([folder], folder / "kommun.xlsx", cache=cache)
-    assert len(reports) == 1 + len(_committees(folder))
+    assert len(reports) == 1  # the municipality's workbook (its read is not kept)
     assert all(r.wellformed == () and r.part_digests for r in reports)
     assert {r.status for r in again.files} <= {"unchanged", "input-errors"}
 
@@ -268,15 +270,17 @@ def _gated_names(monkeypatch) -> list[str]:
 
 def test_bytes_gated_clean_before_are_not_gated_again_when_their_read_is_kept(
         folder: Path, tmp_path: Path, monkeypatch) -> None:
-    """The first refresh writes every workbook (new bytes); the check after it gates the
-    written bytes once; from then on a check gates only the municipality's workbook, which it
-    reads, and reports what a full check reports."""
+    """The first refresh gates and reads every workbook and writes every one (new bytes, which
+    its verification gates); from then on a check gates only the municipality's workbook,
+    which it reads, and reports what a full check reports."""
     cache = RunCache(tmp_path / "cache")
     assert all(not inspect_workbook(p).findings for p in _committees(folder))  # clean
-    _run(folder, cache, monkeypatch)
     gated = _gated_names(monkeypatch)
     _run(folder, cache, monkeypatch)
-    assert sorted(gated) == sorted(p.name for p in folder.glob("*.xlsx"))  # new bytes: gated
+    assert sorted(gated) == sorted(p.name for p in folder.glob("*.xlsx"))  # unknown: gated
+    gated.clear()
+    _run(folder, cache, monkeypatch)
+    assert gated == ["kommun.xlsx"]  # the written bytes passed the gate as they were written
     gated.clear()
     again, read = _run(folder, cache, monkeypatch)
     assert read == [] and gated == ["kommun.xlsx"]
@@ -303,33 +307,25 @@ def test_a_workbook_whose_bytes_changed_is_gated_again_and_refused_when_hostile(
 
 def test_a_workbook_the_gate_warns_about_is_gated_every_time(
         folder: Path, tmp_path: Path, monkeypatch) -> None:
-    """Only a gate that found nothing at all is remembered: a warning is said every run."""
-    from engine.findings import Finding, Location, Severity
-
+    """Only a gate that found nothing at all is remembered: a warning is said every run. The
+    workbook holds data connections (xl/connections.xml), which the gate warns about wherever
+    it looks: before the read, and in the verification of the bytes written."""
     warned = _committees(folder)[0]
-    real = R.inspect_workbook
-    seen: list[str] = []
-
-    def gate(path, *args, **kwargs):
-        seen.append(Path(path).name)
-        got = real(path, *args, **kwargs)
-        if Path(path).name != warned.name:
-            return got
-        w = Finding("IN", Severity.WARNING, "Arbetsboken har externa länkar.",
-                    location=Location(workbook=warned.name))
-        return type(got)((*got.findings, w), (*got.codes, "external_links"),
-                         got.bytes_decompressed, got.entries_checked, got.part_digests,
-                         got.wellformed)
-
-    monkeypatch.setattr(R, "inspect_workbook", gate)
+    entries = hf.read_entries(warned)
+    hf.write_zip(warned, [*entries, hf.Entry(
+        "xl/connections.xml", b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        b'<connections xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"/>')])
+    assert [c for c in inspect_workbook(warned).codes] == ["data_connections"]
+    seen = _gated_names(monkeypatch)
     cache = RunCache(tmp_path / "cache")
-    for _ in range(3):  # written, then checked twice
+    for i in range(3):  # written, then checked twice
         seen.clear()
         report = R.refresh([folder], folder / "kommun.xlsx", cache=cache)
+        assert report.files[1].path == warned and report.files[1].written is (i == 0)
         for record in cache.folder.glob("refresh-*.pickle"):
             record.unlink()
     assert sorted(seen) == sorted(["kommun.xlsx", warned.name])  # the others: known clean
-    assert any(f.message == "Arbetsboken har externa länkar." for f in report.findings)
+    assert any("dataanslutningar" in f.message for f in report.findings)
 
 
 def test_bytes_that_changed_while_read_are_not_remembered_as_gated(
@@ -343,6 +339,10 @@ def test_bytes_that_changed_while_read_are_not_remembered_as_gated(
     moved = _committees(folder)[0]
     with zipfile.ZipFile(moved) as zf:
         owned = workbook_structure(zf).sheet(S.NAMND_OUTPUTS[0]).part
+        entries = [(i, zf.read(i)) for i in zf.infolist()]
+    with zipfile.ZipFile(moved, "w") as out:  # bytes its write's gate never saw: gated below
+        for info, data in entries:
+            out.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
     hashed: list[str] = []
     real = R.inspect_workbook
 
@@ -781,3 +781,32 @@ def test_runs_in_two_threads_on_one_cache_keep_everything_both_learnt(tmp_path: 
         t.join()
     got = RunCache(tmp_path / "cache").wellformed()
     assert got == {f"a{i:039d}" for i in range(50)} | {f"b{i:039d}" for i in range(80)}
+
+
+def test_written_committee_bytes_are_remembered_gated_by_their_writer_and_kommuns_never(
+        folder: Path, tmp_path: Path, monkeypatch) -> None:
+    """A write's verification gates the bytes it leaves. A committee's, found clean, is
+    remembered, also by the worker process that wrote it (``--jobs 2``); the municipality's
+    never: a record of its bytes would tell the detection of the municipality workbook (no
+    ``--kommun``) that they are a committee's. The next check, detecting the municipality
+    workbook, gates only it, reads no committee and reports what a check without the cache
+    reports."""
+    cache = RunCache(tmp_path / "cache")
+    first = R.refresh([folder], None, cache=cache, jobs=2)
+    assert all(r.written for r in first.files)
+    for p in _committees(folder):
+        assert cache.gated_parts(p, R.version_before_reading(p).digest) is not None, p.name
+    kommun = folder / "kommun.xlsx"
+    assert cache.gated_parts(kommun, R.version_before_reading(kommun).digest) is None
+    gated = _gated_names(monkeypatch)
+    read: list[str] = []
+    real_read = R.read_namnd
+    monkeypatch.setattr(R, "read_namnd", lambda src, *a, **k: read.append(str(src)) or
+                        real_read(src, *a, **k))
+    for record in cache.folder.glob("refresh-*.pickle"):
+        record.unlink()
+    again = R.refresh([folder], None, cache=cache)
+    assert gated == ["kommun.xlsx"] and read == []
+    assert again.files[0].path == kommun and {r.status for r in again.files} == {"unchanged"}
+    full = R.refresh([folder], None, cache=None)
+    _same(again, full)

@@ -582,9 +582,8 @@ def _bad_crc(data: bytes, name: str) -> bytes:
     raise AssertionError(f"{name} not in the zip")
 
 
-# a replaced sheet part (decompressed once, to be parsed), a part copied as it is that is XML
-# and one that is not: the verification checks every member's CRC (issue 17 took the replaced
-# XML parts out of the testzip pass, since reading them to parse checks their CRC)
+# a replaced sheet part, a part copied as it is that is XML and one that is not: the
+# verification's safety gate checks every member's CRC and names the damaged one
 @pytest.mark.parametrize("member", [OWNED_PART, "xl/styles.xml", "xl/vbaProject.bin"])
 def test_a_member_not_matching_its_crc_in_the_temp_file_keeps_the_original(
         book: Path, monkeypatch: pytest.MonkeyPatch, member: str) -> None:
@@ -595,7 +594,7 @@ def test_a_member_not_matching_its_crc_in_the_temp_file_keeps_the_original(
     monkeypatch.setattr(xw, "_build_zip", lambda *a: _bad_crc(real(*a), member))
     r = write_cells(book, UPDATES)
     assert r.status is WriteStatus.ERROR and "kontrollen" in r.findings[0].message
-    assert f"CRC error in {member}" in r.findings[0].message
+    assert f"säkerhetskontrollen: Delen {member} är skadad" in r.findings[0].message
     assert book.read_bytes() == data
     assert sorted(p.name for p in book.parent.iterdir()) == [book.name]
 

@@ -426,8 +426,9 @@ class RunCache:
         content digest ``digest``, and that the parts a reading keys on hash to ``parts``
         (``refresh._parts_key``): a later run that finds the same bytes there need not gate
         them again to find its kept read (docs/DECISIONS.md). A refresh remembers it only for a
-        committee workbook it read (or whose kept read it used), so it also says that the file
-        is no municipality workbook. As :meth:`remember_wellformed`."""
+        committee workbook it read (or whose kept read it used) or wrote (the bytes its write's
+        verification gated), so it also says that the file is no municipality workbook. As
+        :meth:`remember_wellformed`."""
         self._remember("gated", [self._gated_key(workbook, digest) + parts])
 
     def forget(self, key: str) -> None:

@@ -23,9 +23,10 @@ round-trip a user's workbook through it. Instead:
   formula (a stale chain entry makes Excel "repair" the file); then only those entries go. If
   none remain the part, its relationship and its content-type override are removed.
 
-Safety: the new package is written to a temp file in the same folder, verified (zip CRCs, the
-patched parts parse, every written cell reads back as written through :mod:`reader` and the
-sheet XML), the previous version is rotated into ``.kommunbudget-backup/``, and the temp file
+Safety: the new package is written to a temp file in the same folder, verified (it passes the
+safety gate, as it must on the next run: every zip CRC, no DTD, every XML part well-formed, the
+gate's limits; every written cell reads back as written through :mod:`reader` and the sheet
+XML), the previous version is rotated into ``.kommunbudget-backup/``, and the temp file
 replaces the original with ``os.replace`` (atomic). A workbook open in Excel (``~$`` owner file)
 or locked by another refresh is skipped, never half-written. Writing the same values again
 changes nothing and does not rewrite the file (status ``unchanged``).
@@ -118,6 +119,16 @@ class WriteStatus(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class GatedContent:
+    """The bytes a write left, as the safety gate saw them when it found nothing in them: the
+    blake2b of every part (the gate decompressed every entry of the package whole) and the
+    workbook's structure (its sheets' parts), read from the same bytes."""
+
+    part_digests: tuple[tuple[str, str], ...]
+    structure: WorkbookStructure
+
+
+@dataclass(frozen=True, slots=True)
 class WriteResult:
     path: Path
     status: WriteStatus
@@ -129,8 +140,8 @@ class WriteResult:
     #: ``max_changes`` only the first that many are kept, the rest counted in ``changes_omitted``
     changes: ChangeLog = field(default_factory=ChangeLog)
     changes_omitted: int = 0
-    #: blake2b of each XML part the write replaced, as the verification parsed it well-formed
-    #: with the safety gate's parser (the gate need not parse that content again)
+    #: blake2b of each XML part the verification's safety gate parsed well-formed (the parts
+    #: the write replaced, and any other not in ``known_wellformed``): not parsed again
     wellformed: tuple[str, ...] = ()
     #: :func:`fileops.content_digest` of the file as this write left it (``written``: the bytes
     #: written and verified; ``unchanged``: the bytes found); None for any other status
@@ -138,6 +149,10 @@ class WriteResult:
     #: keys (:func:`_verdict_key`) of owned sheets found holding, or written and verified to
     #: hold, what was written: a later write of the same with the same key changes nothing
     unchanged_keys: tuple[str, ...] = ()
+    #: ``written``: the written bytes passed the safety gate (the verification gates the temp
+    #: file) and it found nothing at all: what it saw of them (:class:`GatedContent`), for a
+    #: caller that keeps a record of content gated clean; None otherwise
+    gated: GatedContent | None = None
 
     @property
     def ok(self) -> bool:
@@ -1986,37 +2001,6 @@ def _expected_matches(expected: CellValue, got: object, date1904: bool = False) 
     return False
 
 
-class _NoTree:
-    """An lxml parser target that builds nothing: the part is parsed by the same parser with
-    the same options (every well-formedness error raised), without a tree in memory (a large
-    output sheet's tree is a hundred MB)."""
-
-    def close(self) -> None:
-        return None
-
-
-def _crc_error(zf: zipfile.ZipFile, read_later: Collection[int]) -> str | None:
-    """:meth:`zipfile.ZipFile.testzip` (the first member whose data does not match its CRC, or
-    None) over every member but those whose ``id`` of their ZipInfo is in ``read_later``: the
-    caller reads them whole, which checks their CRC the same way."""
-    for info in zf.filelist:
-        if id(info) in read_later:
-            continue
-        try:
-            with zf.open(info, "r") as f:
-                while f.read(1 << 20):  # by chunks, as testzip: a large embedded file
-                    pass
-        except zipfile.BadZipFile:
-            return info.filename
-    return None
-
-
-def _check_parses(xml: bytes) -> None:
-    from workbook_templates.files.safety import safe_xml_parser
-
-    etree.fromstring(xml, parser=safe_xml_parser(target=_NoTree()))
-
-
 _BULK_TYPES = frozenset((Decimal, str, int, float, bool, type(None)))
 
 
@@ -2071,27 +2055,34 @@ def _verify(
     updates: dict[str, Cells],
     clears: dict[str, list[tuple[int, int, int, int]]],
     parsed: list[str] | None = None,
+    known_wellformed: Collection[str] | None = None,
+    gated: list[GatedContent] | None = None,
 ) -> str | None:
-    """None if the temp file is sound and holds what we wrote; else what is wrong. ``parsed``
-    gets the blake2b of each replaced XML part that parsed well-formed."""
+    """None if the temp file is sound and holds what we wrote; else what is wrong.
+
+    The temp file first passes the safety gate (:func:`safety.inspect_workbook`), as the
+    workbook must on the next run: every entry decompressed and its CRC checked, no DTD, every
+    XML part parsed well-formed with the gate's parser (but content in ``known_wellformed``,
+    parsed well-formed by this program before), within the gate's limits; an error of the gate
+    fails the write (a file the next run would refuse is never left). ``parsed`` gets the
+    blake2b of each XML part the gate parsed well-formed; ``gated`` gets what the gate saw of
+    the bytes when it found nothing at all (:class:`GatedContent`). Then every written cell
+    is read back through calamine."""
+    from workbook_templates.files.safety import inspect_workbook
+
+    gate = inspect_workbook(tmp, known_wellformed=known_wellformed)
+    refused = [f for f in gate.findings if f.severity is Severity.ERROR]
+    if refused:
+        return f"säkerhetskontrollen: {refused[0].message}"
+    if parsed is not None:
+        parsed.extend(gate.wellformed)
     try:
         with zipfile.ZipFile(tmp) as zf:
-            # every member decompressed and its CRC checked once (zipfile checks it when a
-            # member is read to its end): what ZipFile.testzip does, without decompressing the
-            # replaced XML parts a second time to parse them below
-            xml_parts = [p for p in plan.replaced if p.endswith(".xml") or p.endswith(".rels")]
-            bad = _crc_error(zf, {id(zf.getinfo(p)) for p in xml_parts})
-            if bad is not None:
-                return f"CRC error in {bad}"
-            for part in xml_parts:
-                try:
-                    xml = zf.read(part)
-                except zipfile.BadZipFile:
-                    return f"CRC error in {part}"
-                _check_parses(xml)
-                if parsed is not None:
-                    parsed.append(hashlib.blake2b(xml, digest_size=20).hexdigest())
             structure = workbook_structure(zf)
+            if gated is not None and not gate.findings \
+                    and len(dict(gate.part_digests)) == len(gate.part_digests) \
+                    and set(dict(gate.part_digests)) == set(zf.namelist()):
+                gated.append(GatedContent(gate.part_digests, structure))
             if structure.workbook_part in plan.replaced and not _check_calc_pr(
                 zf.read(structure.workbook_part)
             ):
@@ -2166,6 +2157,7 @@ def write_cells(
     max_changes: int | None = None,
     read_version: fileops.ReadVersion | None = None,
     known_unchanged: Collection[str] | None = None,
+    known_wellformed: Collection[str] | None = None,
     _fail_after: str | None = None,
 ) -> WriteResult:
     """Patch cell values into the workbook at ``path``, losing nothing else.
@@ -2195,6 +2187,12 @@ def write_cells(
     of the sheets it found unchanged or wrote and verified. With ``known_unchanged``, a
     :class:`RowBlock` of plain values is keyed as it came and normalised only when its key is
     not known (a value that cannot be written then raises as it would have before the lock).
+
+    ``known_wellformed``: blake2b digests of XML content this program parsed well-formed before
+    (as the safety gate takes them): the verification's gate on the temp file does not parse
+    such a part again (the parts copied unchanged from a workbook the gate passed); every other
+    check of the gate runs. The result's ``wellformed`` are the parts it parsed, its ``gated``
+    what the gate saw when it found nothing at all.
 
     ``_fail_after`` (tests only) raises :class:`SimulatedCrash` right after the named step of
     :data:`STEPS`, leaving the disk exactly as a crash at that point would.
@@ -2231,7 +2229,7 @@ def write_cells(
     try:
         with fileops.refresh_lock(target, stale_after=stale_lock_after):
             return _write_locked(target, norm, clears, backups, recalc_on_open, step, path,
-                                 max_changes, read_version, known_unchanged)
+                                 max_changes, read_version, known_unchanged, known_wellformed)
     except fileops.LockBusy as e:
         return WriteResult(
             path,
@@ -2304,6 +2302,7 @@ def _write_locked(
     max_changes: int | None = None,
     read_version: fileops.ReadVersion | None = None,
     known_unchanged: Collection[str] | None = None,
+    known_wellformed: Collection[str] | None = None,
 ) -> WriteResult:
     """Write ``path`` (a real file, links resolved); results and findings name ``shown``."""
 
@@ -2385,7 +2384,8 @@ def _write_locked(
         fileops.keep_owner_and_mode(tmp, st)
         step("temp_written")
         parsed: list[str] = []
-        problem = _verify(tmp, plan, norm, clears, parsed)
+        gated: list[GatedContent] = []
+        problem = _verify(tmp, plan, norm, clears, parsed, known_wellformed, gated)
         if problem is not None:
             with contextlib.suppress(OSError):
                 tmp.unlink()
@@ -2441,4 +2441,5 @@ def _write_locked(
         wellformed=tuple(parsed),
         digest=fileops.content_digest(plan.data),
         unchanged_keys=(*plan.found_keys, *plan.written_keys),
+        gated=gated[0] if gated else None,
     )

@@ -37,7 +37,12 @@ from workbook_templates.files.fileops import (
     file_version,
     read_bounded,
 )
-from workbook_templates.files.reader import WorkbookReader, open_workbook, workbook_structure
+from workbook_templates.files.reader import (
+    WorkbookReader,
+    WorkbookStructure,
+    open_workbook,
+    workbook_structure,
+)
 from workbook_templates.files.run_cache import Record, RunCache
 from workbook_templates.files.safety import GateReport, inspect_workbook
 from workbook_templates.files.xlsx_writer import (
@@ -1109,12 +1114,18 @@ def _parts_key(path: Path, gate: GateReport, before: ReadVersion | None) -> str 
             structure = workbook_structure(zf)
     except Exception:  # noqa: BLE001 - not told apart: read it (the loader reports why)
         return None
+    return _parts_key_of(gate.part_digests, structure)
+
+
+def _parts_key_of(part_digests: Sequence[tuple[str, str]], structure: WorkbookStructure) -> str:
+    """:func:`_parts_key` from every part's digest and the workbook's structure (the same
+    bytes'): every part but those of the sheets a refresh writes."""
     owned = set()
     for name in REFRESH_SHEETS:
         info = structure.sheet(name)
         if info is not None and info.part:
             owned.add(info.part)
-    return RunCache.key([f"{part}\0{digest}" for part, digest in gate.part_digests
+    return RunCache.key([f"{part}\0{digest}" for part, digest in part_digests
                          if part not in owned])
 
 
@@ -1209,10 +1220,19 @@ def write_owned(path: Path, role: str, sheets: dict[str, list[list[object]]], ba
     result: WriteResult = write_cells(
         path, updates, clear=clear, owned_sheets=list(sheets), backups=backups,
         max_changes=max_changes, read_version=read_version,
-        known_unchanged=cache.unchanged_sheets() if cache is not None else None)
+        known_unchanged=cache.unchanged_sheets() if cache is not None else None,
+        known_wellformed=cache.wellformed() if cache is not None else None)
     if cache is not None:
         cache.remember_wellformed(result.wellformed)
         cache.remember_unchanged_sheets(result.unchanged_keys)
+        if role == "nämnd" and result.gated is not None and result.digest is not None:
+            # the bytes written passed the gate (the verification's) with nothing found: the
+            # next run that finds them reuses their kept read without gating them again, as
+            # it does for bytes it read (:func:`_read_committee`); a committee's only: a
+            # municipality workbook's record would tell its detection it is a committee's
+            cache.remember_gated(path, result.digest,
+                                 _parts_key_of(result.gated.part_digests,
+                                               result.gated.structure))
     status = result.status.value
     if result.status in (WriteStatus.WRITTEN, WriteStatus.UNCHANGED) and any(
             f.severity is Severity.ERROR for f in findings):
