@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
 
 from engine.binding import (
@@ -156,7 +156,15 @@ def utnyttjandegrad(budget: Decimal, utfall: Decimal) -> Decimal | None:
     """
     if budget == 0 or (utfall != 0 and (utfall > 0) != (budget > 0)):
         return None
-    return excel_round(Decimal(100) * utfall / budget, 1)
+    share = _HUNDRED * utfall / budget
+    try:  # excel_round(share, 1) in one step: Decimal's ROUND_HALF_UP is half away from zero
+        return share.quantize(_TENTH, rounding=ROUND_HALF_UP)
+    except InvalidOperation:  # (a share of 10^27 % or more) the general rule says why
+        return excel_round(share, 1)
+
+
+_HUNDRED = Decimal(100)
+_TENTH = Decimal("0.1")
 
 
 @dataclass(frozen=True, slots=True)

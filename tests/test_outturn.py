@@ -182,6 +182,31 @@ def test_utnyttjandegrad_not_defined():
     assert utnyttjandegrad(D("-100"), D("0")) == D("0.0")
 
 
+_CENTS = st.integers(-10**15, 10**15).map(lambda c: D(c).scaleb(-2))
+
+
+@given(_CENTS, _CENTS)
+def test_utnyttjandegrad_is_excels_round_of_the_share_to_one_decimal(budget, utfall):
+    """100 × utfall / budget, rounded as Excel's ROUND(…; 1) (half away from zero), with its
+    exponent and sign (issue 17: one quantize instead of the general rule); by hand:
+    0.05 % rounds away from zero to 0.1, 0.04 % to 0.0."""
+    from engine.money import excel_round
+
+    got = utnyttjandegrad(budget, utfall)
+    if budget == 0 or (utfall != 0 and (utfall > 0) != (budget > 0)):
+        assert got is None
+        return
+    want = excel_round(D(100) * utfall / budget, 1)
+    assert got == want and str(got) == str(want)
+
+
+def test_utnyttjandegrad_rounds_half_away_from_zero():
+    assert utnyttjandegrad(D("10000"), D("5")) == D("0.1")  # 0.05 %
+    assert utnyttjandegrad(D("-10000"), D("-5")) == D("0.1")
+    assert utnyttjandegrad(D("10000"), D("4")) == D("0.0")  # 0.04 %
+    assert utnyttjandegrad(D("0.01"), D("10000000000000")) == D("100000000000000000.0")
+
+
 def test_status_text_for_every_status():
     texts = {s: status_text(s) for s in Status}
     assert texts[Status.INOM] == "inom ramen"
