@@ -284,7 +284,8 @@ def _is_kommun(path: Path, cache: RunCache | None = None,
     if before is None:
         return False  # unreadable: the gate and the loader say why
     if cache is not None and cache.gated_parts(path, before.digest) is not None:
-        return False  # these bytes were read as a committee's (only then is a gate kept)
+        return False  # these bytes were read or written as a committee's (only then is a
+        # gate kept: write_owned keeps none for a municipality workbook)
     if _gated(path, cache, before, memo).refused:
         return False
     reader = _reader_if_committee(path)
