@@ -62,6 +62,7 @@ from workbook_templates.pipeline.refresh import (
     Run,
     find_workbooks,
     kontroll_findings,
+    parsed_in,
     read_and_compute,
     write_owned,
 )
@@ -211,7 +212,9 @@ def _run_kommun(src: TableSource, sink: Sink, action: str, backups: int,
                             "inställningen Nämndarbetsböcker.", wbname))
     else:
         paths = _committee_paths(folder, [src.path])
-    run = read_and_compute(src, paths, findings=findings, reports=reports, say=say)
+    gates: dict = {}  # this run's gate reports: what they parsed, the writes' gates need not
+    run = read_and_compute(src, paths, findings=findings, reports=reports, say=say,
+                           gates=gates)
     if run is None:  # the open workbook itself cannot be read: its findings, nothing else
         return _kontroll_only(action, "kommun", sink, findings)
     out = run.outputs
@@ -219,9 +222,10 @@ def _run_kommun(src: TableSource, sink: Sink, action: str, backups: int,
     later: list[Finding] = []
     if action == "uppdatera_allt":
         result.files.extend(reports)  # refused, unreadable or skipped: named as not updated
+        known = parsed_in(gates)
         for args in run.committee_writes(backups):
             say(f"Skriver {args[0].name}")
-            report = write_owned(*args)
+            report = write_owned(*args, known_wellformed=known)
             result.files.append(report)
             later.extend(report.findings)
     kontroll = kontroll_findings(run.kommun, run.namnder, out, findings, later)

@@ -17,7 +17,7 @@ import json
 import os
 import threading
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
@@ -557,9 +557,12 @@ def _refresh(
 
     # the municipality workbook first (its report first); with jobs > 1 it is written in a
     # worker beside the committees' workbooks (it is the largest write)
+    # without a cache, what this run's gates parsed well-formed (the parts a write copies)
+    # need not be parsed again by the verification's gate (with one, the cache knows it)
+    known = None if cache is not None else parsed_in(gates)
     tasks = [(kommun_path, "kommun", out.kommun_sheets, backups, k.findings,
-              run.versions.get(kommun_path), cache, room),
-             *((*args, cache, room) for args in run.committee_writes(backups))]
+              run.versions.get(kommun_path), cache, room, known),
+             *((*args, cache, room, known) for args in run.committee_writes(backups))]
     workers = _workers(jobs, run.read_anew)
     announce = lambda a: say(f"Skriver {a[0].name}")  # noqa: E731
     if workers > 1 and len(tasks) > 1:
@@ -595,6 +598,13 @@ def _gated(path: Path, cache: RunCache | None, before: ReadVersion | None = None
     if at is not None:
         memo[at] = gate  # type: ignore[index]
     return gate
+
+
+def parsed_in(gates: Mapping[tuple[str, str], GateReport]) -> frozenset[str]:
+    """The XML content (blake2b) that the gate reports ``gates`` (one run's, :func:`_gated`)
+    parsed well-formed: what the verification of a write in that run need not parse again
+    when there is no cache to know it (``write_owned(known_wellformed=...)``)."""
+    return frozenset(d for g in gates.values() for d in g.wellformed)
 
 
 def _gate(path: Path, role: str, reports: list[FileReport], findings: list[Finding],
@@ -1198,7 +1208,8 @@ def _owned_block(rows: list[list[object]]) -> RowBlock:
 @without_gc_pauses  # (its allocations: no collections; what survives it is frozen)
 def write_owned(path: Path, role: str, sheets: dict[str, list[list[object]]], backups: int,
                 findings: list[Finding], read_version: ReadVersion | None = None,
-                cache: RunCache | None = None, max_changes: int = MAX_CHANGES) -> FileReport:
+                cache: RunCache | None = None, max_changes: int = MAX_CHANGES,
+                known_wellformed: Collection[str] | None = None) -> FileReport:
     """Write one workbook's owned sheets (the caller chooses which: a committee whose input has
     errors gets only its Kontroll sheet). Each owned sheet is cleared below its header rows
     (:data:`schema.OUTPUT_CLEAR`), so nothing of an earlier, longer output stays. The status is
@@ -1209,7 +1220,9 @@ def write_owned(path: Path, role: str, sheets: dict[str, list[list[object]]], ba
     run's safety gate need not parse them again), and the keys of the owned sheets found or
     written holding these outputs; an owned sheet whose key it knows is not rendered and
     compared again (``xlsx_writer.write_cells(known_unchanged=...)``). ``max_changes``: how
-    many changed cells the report lists (the rest are counted).
+    many changed cells the report lists (the rest are counted). ``known_wellformed``, without
+    a cache: XML content this run parsed well-formed (:func:`parsed_in`), which the
+    verification's gate does not parse again (with a cache, the cache's record is used).
 
     The cyclic collector is off while it runs (:func:`engine.gc_pause.without_gc_pauses`): a
     write makes hundreds of thousands of short-lived strings and tuples, whose young
@@ -1222,7 +1235,7 @@ def write_owned(path: Path, role: str, sheets: dict[str, list[list[object]]], ba
         path, updates, clear=clear, owned_sheets=list(sheets), backups=backups,
         max_changes=max_changes, read_version=read_version,
         known_unchanged=cache.unchanged_sheets() if cache is not None else None,
-        known_wellformed=cache.wellformed() if cache is not None else None)
+        known_wellformed=cache.wellformed() if cache is not None else known_wellformed)
     if cache is not None:
         cache.remember_wellformed(result.wellformed)
         cache.remember_unchanged_sheets(result.unchanged_keys)
