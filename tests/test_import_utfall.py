@@ -275,3 +275,26 @@ def test_a_municipality_workbook_the_gate_refuses_is_neither_read_nor_written(
     assert result.exit_code == 2
     assert any(f.rule == "IN" and f.severity.value == "error" for f in result.findings)
     assert {p: p.read_bytes() for p in (kommun, social)} == before
+
+
+def test_the_imports_writes_parse_only_the_parts_they_write(tmp_path: Path,
+                                                           monkeypatch) -> None:
+    """Each write's verification gates the file written; told what the import's own gates
+    parsed well-formed, it parses only the sheet it wrote (Bokfört utfall), not the parts it
+    copied (a city's municipality workbook holds about 20 MB of XML)."""
+    from workbook_templates.files import safety
+    from workbook_templates.pipeline import import_utfall as iu
+
+    kommun, social, mappning = _setup(tmp_path)
+    before = {d for p in (kommun, social) for d in safety.inspect_workbook(p).wellformed}
+    seen: list = []
+    real = safety.inspect_workbook
+    monkeypatch.setattr(safety, "inspect_workbook",
+                        lambda p, *a, **k: seen.append(real(p, *a, **k)) or seen[-1])
+    good = tmp_path / "good.csv"
+    good.write_text("Konto;Kst;Period;Belopp\n4000;3100;1;3000,00\n", encoding="utf-8")
+    result = iu.import_utfall(good, mappning, kommun)
+    assert [f.status for f in result.files] == ["written", "written"]
+    assert len(seen) == 2  # the two writes' (the import's own gates are another binding)
+    for g in seen:
+        assert g.wellformed and not set(g.wellformed) & before and not g.findings

@@ -26,7 +26,7 @@ from engine.svenska import antal
 from workbook_templates.files.fileops import ReadVersion
 from workbook_templates.files.ledger_io import CsvOptions
 from workbook_templates.files.ledger_io import import_utfall as read_and_aggregate
-from workbook_templates.files.safety import check_workbook
+from workbook_templates.files.safety import check_workbook, inspect_workbook
 from workbook_templates.pipeline.loader import NamndInput, read_namnd
 from workbook_templates.pipeline.refresh import (
     FileReport,
@@ -141,11 +141,15 @@ def import_utfall(
                 return result
     # the municipality workbook too: its list of committees is read, and it is written (it
     # was read and patched without the gate before 2026-12)
-    gate = check_workbook(kommun)
+    report_k = inspect_workbook(kommun)
+    gate = list(report_k.findings)
     if any(f.severity is Severity.ERROR for f in gate):
         result.files.append(FileReport(kommun, "kommun", "refused", gate))
         result.findings.extend(gate)
         return result
+    # what the gates parsed well-formed: the writes' verification (a gate of its own) need
+    # not parse the parts they copy again
+    parsed: set[str] = set(report_k.wellformed)
     frame, report = read_and_aggregate(export, mappning, options=options,
                                        known_codes=set(catalogue().lines), jobs=jobs)
     result.report = report
@@ -187,10 +191,12 @@ def import_utfall(
     unreadable: list[FileReport] = []
     for path in paths:
         before = version_before_reading(path)
-        gate = check_workbook(path)
+        inspected = inspect_workbook(path)
+        gate = list(inspected.findings)
         if any(f.severity is Severity.ERROR for f in gate):
             unreadable.append(FileReport(path, "nämnd", "refused", gate))
             continue
+        parsed.update(inspected.wellformed)
         n = read_namnd(path)
         if not n.readable:
             unreadable.append(FileReport(path, "nämnd", "error", n.findings))
@@ -240,7 +246,7 @@ def import_utfall(
     for path, role, rows, version in planned:
         try:
             result.files.append(write_owned(path, role, {BOKFORT_SHEET: rows}, backups, [],
-                                            version))
+                                            version, known_wellformed=frozenset(parsed)))
         except Exception as exc:  # noqa: BLE001 - a bug must not hide what was already written
             result.files.append(FileReport(path, role, "error", [Finding(
                 "IN", Severity.ERROR,
