@@ -312,3 +312,26 @@ def test_cleanup_never_touches_another_workbooks_temp_file(tmp_path: Path) -> No
     mine.write_bytes(b"left by a killed run")
     assert write_cells(book, UPDATES).status is WriteStatus.WRITTEN
     assert theirs.exists() and not mine.exists()
+
+
+@pytest.mark.parametrize("name", ["a+b (1).xlsm", "[x].*.xlsm", "Nämnd\n2.xlsm"])
+def test_cleanup_takes_a_name_as_it_is_not_as_a_pattern(tmp_path: Path, name: str) -> None:
+    """Names with the characters of a regular expression, or a line break: the temp files of
+    exactly that name are removed (also the backup slot's), no other."""
+    book = tmp_path / name
+    book.write_bytes(b"")
+    backups = tmp_path / fileops.BACKUP_DIR
+    backups.mkdir()
+    stem, suffix = book.stem, book.suffix
+    mine = [tmp_path / f"{fileops.TEMP_PREFIX}0badf00d-{name}",
+            tmp_path / f"{fileops.TEMP_PREFIX}old-12345678-{name}",
+            backups / f"{fileops.TEMP_PREFIX}abcdef01-{stem}.bak1{suffix}"]
+    theirs = [tmp_path / f"{fileops.TEMP_PREFIX}0badf00d-x{name}",
+              tmp_path / f"{fileops.TEMP_PREFIX}0badf00-{name}",  # 7 hex: not a temp name
+              tmp_path / f"{fileops.TEMP_PREFIX}0BADF00D-{name}",  # upper case: not ours
+              tmp_path / f"{fileops.TEMP_PREFIX}0badf00d-{name}.bak",
+              backups / f"{fileops.TEMP_PREFIX}abcdef01-{stem}.bak2{suffix}"]
+    for p in (*mine, *theirs):
+        p.write_bytes(b"x")
+    assert sorted(fileops.cleanup_temp_files(book)) == sorted(mine)
+    assert all(p.exists() for p in theirs) and not any(p.exists() for p in mine)

@@ -193,17 +193,25 @@ def refresh_lock(path: Path, *, stale_after: float = DEFAULT_STALE_AFTER) -> Ite
                 lock.unlink()
 
 
+#: a temp file's name: ".~kb-tmp-" [old-] 8 hex "-" and the name of the file it is of
+_TEMP_NAME = re.compile(rf"{re.escape(TEMP_PREFIX)}(?:old-)?[0-9a-f]{{8}}-(.*)", re.S)
+
+
 def cleanup_temp_files(path: Path) -> list[Path]:
     """Remove temp files a crashed earlier write of ``path`` left behind. Call under the lock."""
     removed = []
     # the workbook's own temp files, and those of its backup slot (a run killed mid-backup)
     for folder, name in ((path.parent, path.name),
                          (path.parent / BACKUP_DIR, f"{path.stem}.bak1{path.suffix}")):
-        # exactly ours: ".~kb-tmp-" [old-] 8 hex "-" name (not another workbook ending the same)
-        ours = re.compile(rf"{re.escape(TEMP_PREFIX)}(?:old-)?[0-9a-f]{{8}}-{re.escape(name)}")
+        # exactly ours: the temp name of this very name (not another workbook ending the same);
+        # one pattern for every file (a pattern made per call was compiled per write)
         with contextlib.suppress(OSError):
-            for p in folder.iterdir():
-                if ours.fullmatch(p.name):
+            for entry in os.listdir(folder):
+                if not entry.startswith(TEMP_PREFIX):
+                    continue
+                m = _TEMP_NAME.fullmatch(entry)
+                if m is not None and m.group(1) == name:
+                    p = folder / entry
                     with contextlib.suppress(OSError):
                         p.unlink()
                         removed.append(p)
