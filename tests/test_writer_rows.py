@@ -503,3 +503,31 @@ def test_the_report_text_of_a_change_log_is_the_encoders(files: list, batch: int
         if log:
             whole = "".join(cli_report._changes_text(out["changes"], 3, batch=10**9))
             assert "".join(cli_report._changes_text(out["changes"], 3, batch=batch)) == whole
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["S", "T ä"]), st.integers(1, 99), st.integers(1, 30),
+                          st.one_of(st.none(), st.none(), _change_values), _change_values),
+                max_size=12),
+       st.sampled_from([1, 3, 2048]))
+def test_the_report_text_of_cells_that_were_empty_is_the_encoders(changes: list,
+                                                                   batch: int) -> None:
+    """A first refresh's changes were empty cells nearly all ("old": null): runs of them, and
+    runs with some other old value, are json.dumps's."""
+    import json
+    import tempfile
+
+    from workbook_templates.files.changes import ChangeLog
+    from workbook_templates.files.reader import cell_name
+
+    log = ChangeLog(xw.CellChange(s, cell_name(r, c), o, n) for s, r, c, o, n in changes)
+    out = cli_report._file(rf.FileReport(Path("k.xlsx"), "nämnd", "written", changes=log))
+    report = {"files": [out]}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "r.json"
+        cli_report.write_report(path, report)
+        text = path.read_text(encoding="utf-8")
+    assert text == json.dumps(report, ensure_ascii=False, indent=2, default=str) + "\n"
+    if log:
+        whole = "".join(cli_report._changes_text(out["changes"], 3, batch=10**9))
+        assert "".join(cli_report._changes_text(out["changes"], 3, batch=batch)) == whole
