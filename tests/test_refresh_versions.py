@@ -140,10 +140,10 @@ def test_an_import_writes_a_committees_outturn_only_into_the_version_it_read(
     saved: list[bytes] = []
     write = iu.write_owned
 
-    def save_then_write(path: Path, *args: object) -> object:
+    def save_then_write(path: Path, *args: object, **kwargs: object) -> object:
         if path == social and not saved:
             saved.append(_save_new_version(social))
-        return write(path, *args)
+        return write(path, *args, **kwargs)
 
     monkeypatch.setattr(iu, "write_owned", save_then_write)
     result = iu.import_utfall(_export(folder / "export.csv"),
