@@ -124,10 +124,9 @@ def check(path: Path, *, xlwings_version: str | None = None) -> tuple[int, list[
                         "<kommunbudget-mappen> (det installerar en xlwings-version som stöds).")
     if not path.exists():
         return EXIT_PROBLEM, [*lines, f"PROBLEM: filen {path} finns inte."]
-    from engine.findings import Severity
-    from workbook_templates.files.safety import check_workbook
+    from workbook_templates.files.safety import inspect_workbook
 
-    refused = [f for f in check_workbook(path) if f.severity is Severity.ERROR]
+    refused = inspect_workbook(path).errors
     if refused:  # nothing of a file the safety gate refuses is read
         return EXIT_PROBLEM, [*lines, f"PROBLEM: {refused[0].message}"]
     try:

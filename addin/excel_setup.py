@@ -116,11 +116,10 @@ def workbook_role(path: Path) -> str:
     """``"kommun"`` (has tblCentrala) or ``"nämnd"`` (has tblUppgifter); else SetupError. The
     workbook passes the safety gate before the reader opens it (a file the gate refuses is a
     SetupError with the gate's reason)."""
-    from engine.findings import Severity
     from workbook_templates.files.reader import WorkbookReadError, open_workbook
-    from workbook_templates.files.safety import check_workbook
+    from workbook_templates.files.safety import inspect_workbook
 
-    refused = [f for f in check_workbook(path) if f.severity is Severity.ERROR]
+    refused = inspect_workbook(path).errors
     if refused:
         raise SetupError(f"{path.name}: {refused[0].message}")
     try:

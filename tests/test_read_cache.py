@@ -226,6 +226,20 @@ def test_a_location_pickles_as_its_constructor_arguments_every_field_kept() -> N
     assert pickle.loads(pickle.dumps(Location())) == Location()
 
 
+def _gate_reports(monkeypatch, owner) -> list:
+    """The reports of the safety gate called through ``owner``'s binding of it
+    (``owner.inspect_workbook``) from now on, in order."""
+    seen: list = []
+    real = owner.inspect_workbook
+
+    def gate(path, *args, **kwargs):
+        seen.append(real(path, *args, **kwargs))
+        return seen[-1]
+
+    monkeypatch.setattr(owner, "inspect_workbook", gate)
+    return seen
+
+
 def test_the_gate_of_an_unchanged_check_parses_no_content_it_has_parsed_or_written(
         folder: Path, tmp_path: Path, monkeypatch) -> None:
     """After a refresh has written, the next check's safety gate knows every XML part: those it
@@ -234,14 +248,7 @@ def test_the_gate_of_an_unchanged_check_parses_no_content_it_has_parsed_or_writt
     gates; it parses none. It gates only the municipality's workbook: the committees' written
     bytes passed the gate in their verification, with nothing found, and their reads are kept."""
     cache = RunCache(tmp_path / "cache")
-    reports: list = []
-    real = R.inspect_workbook
-
-    def gate(path, *args, **kwargs):
-        reports.append(real(path, *args, **kwargs))
-        return reports[-1]
-
-    monkeypatch.setattr(R, "inspect_workbook", gate)
+    reports = _gate_reports(monkeypatch, R)
     R.refresh([folder], folder / "kommun.xlsx", cache=cache)
     assert len(reports) == 1 + len(_committees(folder)) and any(r.wellformed for r in reports)
     reports.clear()
@@ -817,15 +824,7 @@ def _writers_gates(monkeypatch) -> list:
     gate in refresh is another binding of it, not counted)."""
     from workbook_templates.files import safety
 
-    seen: list = []
-    real = safety.inspect_workbook
-
-    def gate(path, *args, **kwargs):
-        seen.append(real(path, *args, **kwargs))
-        return seen[-1]
-
-    monkeypatch.setattr(safety, "inspect_workbook", gate)
-    return seen
+    return _gate_reports(monkeypatch, safety)
 
 
 def _parsed_by_reads(folder: Path) -> set[str]:

@@ -563,3 +563,21 @@ def test_IN_a_dtd_in_known_content_is_still_refused(tmp_path: Path) -> None:
     path = _variant(tmp_path, "xxe.xlsx", change)
     known = {hashlib.blake2b(hf.XXE, digest_size=20).hexdigest()}
     assert "xml_dtd" in inspect_workbook(path, known_wellformed=known).codes
+
+
+def test_a_gate_covers_a_package_only_when_it_digested_each_entry_once(tmp_path: Path) -> None:
+    """``GateReport.covers``: its part digests stand for the package only when they name every
+    entry, each once, and nothing else; ``errors`` are the findings that refuse the file."""
+    from workbook_templates.files.safety import GateReport, inspect_workbook
+
+    path = hf.valid_workbook(tmp_path)
+    report = inspect_workbook(path)
+    with zipfile.ZipFile(path) as zf:
+        names = zf.namelist()
+    assert report.covers(names) and report.errors == ()
+    assert not report.covers(names[:-1]) and not report.covers([*names, "x.xml"])
+    twice = GateReport((), (), 0, 0, (*report.part_digests, report.part_digests[0]))
+    assert not twice.covers(names)  # an entry digested twice (a duplicate name)
+    bad = inspect_workbook(hf.with_dtd(path))
+    assert bad.refused and bad.errors and all(f.severity is Severity.ERROR for f in bad.errors)
+    assert not bad.covers(names)  # the refused part was not digested whole

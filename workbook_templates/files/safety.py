@@ -126,6 +126,18 @@ class GateReport:
     def refused(self) -> bool:
         return any(f.severity is Severity.ERROR for f in self.findings)
 
+    @property
+    def errors(self) -> tuple[Finding, ...]:
+        """The findings that refuse the file, in order (none: it passed)."""
+        return tuple(f for f in self.findings if f.severity is Severity.ERROR)
+
+    def covers(self, names: Collection[str]) -> bool:
+        """Whether the gate decompressed whole exactly the entries ``names`` of the package,
+        each once (its part digests name each of them once, and nothing else): then the
+        digests stand for the whole package's content."""
+        digests = dict(self.part_digests)
+        return len(digests) == len(self.part_digests) and digests.keys() == set(names)
+
 
 class UnsafePartError(ValueError):
     """Raised by ``parse_part`` when a part is too big, declares a DTD or is not well-formed XML.

@@ -2071,17 +2071,14 @@ def _verify(
     from workbook_templates.files.safety import inspect_workbook
 
     gate = inspect_workbook(tmp, known_wellformed=known_wellformed)
-    refused = [f for f in gate.findings if f.severity is Severity.ERROR]
-    if refused:
-        return f"säkerhetskontrollen: {refused[0].message}"
+    if gate.errors:
+        return f"säkerhetskontrollen: {gate.errors[0].message}"
     if parsed is not None:
         parsed.extend(gate.wellformed)
     try:
         with zipfile.ZipFile(tmp) as zf:
             structure = workbook_structure(zf)
-            if gated is not None and not gate.findings \
-                    and len(dict(gate.part_digests)) == len(gate.part_digests) \
-                    and set(dict(gate.part_digests)) == set(zf.namelist()):
+            if gated is not None and not gate.findings and gate.covers(zf.namelist()):
                 gated.append(GatedContent(gate.part_digests, structure))
             if structure.workbook_part in plan.replaced and not _check_calc_pr(
                 zf.read(structure.workbook_part)

@@ -143,7 +143,7 @@ def import_utfall(
     # was read and patched without the gate before 2026-12)
     report_k = inspect_workbook(kommun)
     gate = list(report_k.findings)
-    if any(f.severity is Severity.ERROR for f in gate):
+    if report_k.refused:
         result.files.append(FileReport(kommun, "kommun", "refused", gate))
         result.findings.extend(gate)
         return result
@@ -193,7 +193,7 @@ def import_utfall(
         before = version_before_reading(path)
         inspected = inspect_workbook(path)
         gate = list(inspected.findings)
-        if any(f.severity is Severity.ERROR for f in gate):
+        if inspected.refused:
             unreadable.append(FileReport(path, "nämnd", "refused", gate))
             continue
         parsed.update(inspected.wellformed)
