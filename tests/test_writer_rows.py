@@ -531,3 +531,31 @@ def test_the_report_text_of_cells_that_were_empty_is_the_encoders(changes: list,
     if log:
         whole = "".join(cli_report._changes_text(out["changes"], 3, batch=10**9))
         assert "".join(cli_report._changes_text(out["changes"], 3, batch=batch)) == whole
+
+
+def test_bulk_read_back_takes_a_number_in_a_date_cell_cell_by_cell(tmp_path: Path) -> None:
+    """A number written into a date-formatted cell reads back through calamine as a date: the
+    bulk check compares that row by the general rule (the serial of the date) instead of
+    sending the whole block to the cell-by-cell path; a wrong number there is still caught."""
+    import xlsxwriter
+
+    book = tmp_path / "d.xlsx"
+    wb = xlsxwriter.Workbook(str(book))
+    ws = wb.add_worksheet(OWNED_SHEET)
+    ws.set_column("C:C", 12, wb.add_format({"num_format": "yyyy-mm-dd"}))
+    ws.write("A1", "Rubrik")
+    wb.close()
+    rows = [["a", Decimal(1), Decimal(45700)], ["b", Decimal(2), Decimal("45726.5")],
+            ["c", Decimal(3), None]]
+    assert write_cells(book, {OWNED_SHEET: RowBlock("A3", rows)}, backups=0).ok
+    with open_workbook(book) as wb_:
+        assert isinstance(wb_.read_back(OWNED_SHEET)(3, 3), dt.date)  # calamine: a date
+    block = xw._normalise_updates({OWNED_SHEET: RowBlock("A3", rows)}, None, None)[0]
+    with open_workbook(book) as wb_:
+        assert xw._read_back_in_bulk(wb_, OWNED_SHEET, block[OWNED_SHEET], [(3, 1, 40, 10)])
+    for wrong in ([["a", Decimal(1), Decimal(45701)], *rows[1:]],  # another day
+                  [["a", Decimal(1), Decimal("45700.25")], *rows[1:]],  # another time
+                  [*rows[:2], ["c", Decimal(3), Decimal(45700)]]):  # a date where none is
+        other = xw._normalise_updates({OWNED_SHEET: RowBlock("A3", wrong)}, None, None)[0]
+        with open_workbook(book) as wb_:
+            assert not xw._read_back_in_bulk(wb_, OWNED_SHEET, other[OWNED_SHEET], [])

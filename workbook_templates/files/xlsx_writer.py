@@ -2015,27 +2015,39 @@ def _plain(block: _Block) -> bool:
 
 def _read_back_in_bulk(wb: object, sheet: str, block: _Block,
                        rects: Sequence[tuple[int, int, int, int]]) -> bool:
-    """True when calamine's grid holds every row of ``block`` exactly as written (numbers as
-    the same float, texts equal, a blank or "" empty) and every other cell of the cleared
-    ``rects`` empty: each row compared as a whole list. False means: not shown here (the cell
-    by cell check decides and names the cell), never that something is wrong."""
+    """True when calamine's grid holds every row of ``block`` as written and every other cell
+    of the cleared ``rects`` empty. Each row is compared as a whole list (numbers as the same
+    float, texts equal, a blank or "" empty); a row that differs so is compared cell by cell
+    by the general rule of the cell-by-cell check (:func:`_expected_matches`, on the value
+    :meth:`read_back` gives: e.g. a number written into a date-formatted cell, which calamine
+    reads as a date), so one such row does not send the whole block down the slow path.
+    False means: not shown here (the cell-by-cell check decides and names the cell), never
+    that something is wrong."""
     grid, errors = wb.read_back_grid(sheet)  # type: ignore[attr-defined]
     if errors:
         return False
     c0 = block.c0
     n = len(grid)
     empty: list[object] = []
+    cell: Callable[[int, int], object] | None = None
+    date1904 = False
     for r, vals in block.rows.items():
         width = len(vals)
         got = grid[r - 1][c0 - 1 : c0 - 1 + width] if r <= n else empty
         if len(got) < width:
             got = [*got, *[""] * (width - len(got))]
         want = [float(v) if type(v) is Decimal else "" if v is None else v for v in vals]
-        if got != want:
-            return False
-        if (bool in set(map(type, got)) or bool in set(map(type, want))) \
-                and list(map(type, got)) != list(map(type, want)):  # True == 1.0 in Python
-            return False
+        if got == want:
+            if (bool in set(map(type, got)) or bool in set(map(type, want))) \
+                    and list(map(type, got)) != list(map(type, want)):  # True == 1.0
+                return False
+            continue
+        if cell is None:
+            cell = wb.read_back(sheet)  # type: ignore[attr-defined]
+            date1904 = wb.structure.date1904  # type: ignore[attr-defined]
+        for c, v in enumerate(vals, c0):
+            if not _expected_matches(v, cell(r, c), date1904):
+                return False
     for r1, c1, r2, c2 in rects:
         for r in range(r1, min(r2, n) + 1):
             line = grid[r - 1]
