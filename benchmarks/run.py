@@ -1205,6 +1205,26 @@ the floor, unchanged 20×, openpyxl/refresh 0.7 (figures from the issue, measure
   followed up on once per task (city follow-up 0.137 → 0.130 s); the utilisation share is
   rounded by one quantize (0.134 → 0.130 s, same minute). A property test holds V1 at the
   rows to a row-by-row reading of the rule, another the share to Excel's ROUND.
+- **Session 20, the verification in bulk**: a row whose bulk comparison with calamine's grid
+  fails (a number written into a date-formatted cell reads back as a date) is now compared
+  cell by cell by the general rule, the rest of the sheet still in bulk. Before, one such row
+  sent the whole sheet down the cell-by-cell path, its cleared range checked cell by cell too
+  (the municipality's 3 816-row sheet of the city): the verification's own time in a city's
+  first refresh 0.032 → 0.011 s.
+- **Session 20, measured and not done**: (1) Threads. zlib, blake2b, lxml's feed parser and
+  python-calamine 0.9.1 each run about twice as fast in two threads as one after the other,
+  but beside the refresh's own Python work they gain little (first refresh, city, pairs in the
+  same minutes): the gate of the next workbook in a thread while this one is read made it
+  slower (3.52–3.71 s against 3.40–3.61 s; the gate's loop over 64 KB pieces waits for the
+  interpreter lock at every piece, and takes it from the main thread as often); two committee
+  reads in two threads, within the noise (3.50–3.76 s against 3.60–3.76 s); the
+  verification's gate in a thread beside its read-back, about 0.07 s, and it would let
+  calamine read the written file before the gate has judged it. (2) The verification's gate
+  skipping the entries a write copies byte for byte from a source this run gated (their
+  compressed bytes' digest against the source gate's): at most 0.1 s of a city's first
+  refresh (inflating, digesting and scanning the copied entries, 24 of the written files'
+  39 MB), 0.03 s of it paid back in digests of the compressed bytes; not worth a second way
+  through the safety gate.
 
 ## What remains (why the first refresh is not within 3× of the floor)
 
