@@ -256,6 +256,82 @@ def test_an_input_error_in_the_municipality_workbook_marks_it_too(ex: Path) -> N
     assert head.startswith("Ofullständig") and f"Centrala poster!E{row}" in head
 
 
+def _resultat_head(path: Path) -> str:
+    return str(_cell(path, "Resultat", "A3") or "")
+
+
+def _resultat_row(path: Path, label: str) -> list[object]:
+    for row in _sheet_values(path, "Resultat"):
+        if row and row[0] == label:
+            return list(row[1:5])
+    raise AssertionError(f"no {label!r} row on Resultat")
+
+
+def test_a_budget_change_that_cannot_be_read_marks_the_committees_follow_up(ex: Path) -> None:
+    """The committee's Budgetutfall rows take the municipality's budget changes: a change that
+    cannot be read (its amount typed as text) leaves "budget efter ändringar" without it in
+    the committee workbook too. That sheet is marked, and the committee's U1 computed from
+    it is held back (before 2026-12: no mark, and "Anslaget överskrids" with the wrong
+    deviation reported as a fact)."""
+    _refresh(ex)
+    clean = _resultat_row(ex / SOCIAL, "Äldreomsorg – anslag")
+    row = _row_of(ex / KOMMUN, "Budgetändringar", "Äldreomsorg / anslag", col=3)
+    assert _cell(ex / KOMMUN, "Budgetändringar", f"E{row}") == -400000
+    _edit(ex / KOMMUN, "Budgetändringar", f"E{row}", "-400 000")
+    _code, data = _refresh(ex)
+    assert data["complete"] is False
+    head = _resultat_head(ex / SOCIAL)
+    assert head.startswith("Ofullständig") and f"{KOMMUN} Budgetändringar!E{row}" in head
+    # the figure below the mark is provisional: the change is missing from it
+    assert _resultat_row(ex / SOCIAL, "Äldreomsorg – anslag")[0] == clean[0] + 400000
+    # no U1 of the committee's follow-up reported as a fact; the hold-back said in its Kontroll
+    assert not [f for f in data["findings"] if f["rule"] == "U1"
+                and SOCIAL in (f.get("workbooks") or [f["workbook"]])]
+    kontroll = [r for r in _sheet_values(ex / SOCIAL, "Kontroll") if r and r[0]]
+    assert any("visas inte eftersom underlaget är ofullständigt" in str(r) for r in kontroll)
+    # the amount typed as a number again: no mark, the figure as before
+    _edit(ex / KOMMUN, "Budgetändringar", f"E{row}", -400000)
+    _code, data = _refresh(ex)
+    assert data["complete"] is True
+    assert not _resultat_head(ex / SOCIAL).startswith("Ofullständig")
+    assert _resultat_row(ex / SOCIAL, "Äldreomsorg – anslag") == clean
+
+
+def test_an_adjustment_that_cannot_be_read_marks_the_committees_resultatbalansering(
+        ex: Path) -> None:
+    """The committee's resultatbalansering takes the municipality's adjustments (Resultat-
+    balansering in): one typed as text is missing from the committee's justerat resultat,
+    which is marked, and the R5 warning computed from it held back."""
+    _refresh(ex)
+    clean = _resultat_row(ex / SOCIAL, "Hemvård")
+    row = _row_of(ex / KOMMUN, "Resultatbalansering in", "Hemvård", col=2)
+    assert _cell(ex / KOMMUN, "Resultatbalansering in", f"D{row}") == 150000
+    _edit(ex / KOMMUN, "Resultatbalansering in", f"D{row}", "150 000")
+    _code, data = _refresh(ex)
+    assert data["complete"] is False
+    assert f"Resultatbalansering in!D{row}" in _resultat_head(ex / SOCIAL)
+    assert _resultat_row(ex / SOCIAL, "Hemvård")[1] == clean[1] - 150000  # provisional
+    assert not [f for f in data["findings"] if f["rule"] == "R5"
+                and "Hemvård" in (f.get("object") or "")]
+
+
+def test_a_committees_input_error_does_not_mark_another_committees_sheet(ex: Path) -> None:
+    """Another committee's error leaves this committee's figures as they are (they take
+    nothing of the other committee's workbook): no mark there, and its own checks stay."""
+    _refresh(ex)
+    clean = _sheet_values(ex / SOCIAL, "Resultat")
+    other = next(p for p in sorted(ex.glob("namnd_*.xlsx")) if p.name != SOCIAL)
+    first = _sheet_values(other, "Driftsbudget")
+    row = next(i for i, r in enumerate(first, start=1)
+               if i > 3 and r and isinstance(r[4], int | float) and r[4])
+    _edit(other, "Driftsbudget", f"E{row}", "1 200,50")
+    _code, data = _refresh(ex)
+    assert data["complete"] is False
+    assert _sheet_values(ex / SOCIAL, "Resultat") == clean
+    assert [f for f in data["findings"] if f["rule"] == "U1"
+            and SOCIAL in (f.get("workbooks") or [f["workbook"]])]
+
+
 # ------------------------------------------------------------------ 4. Kontroll always current
 
 

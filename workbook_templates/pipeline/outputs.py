@@ -103,6 +103,28 @@ def banner(saknas: Sequence[Saknas]) -> str:
             f"sammanställning: {shown}{rest}. Rätta och uppdatera igen.")
 
 
+def namnd_banner(saknas: Sequence[Saknas]) -> str:
+    """The first row of a committee's Resultat sheet when the municipality workbook's own input
+    is incomplete (:func:`in_kommun`): the committee's follow-up (its budget after the
+    municipality's budget changes, its overskridningsrätt) and its resultatbalansering (the
+    municipality's rules and adjustments) are computed with that input."""
+    shown = "; ".join(str(s).rstrip(". ") for s in saknas[:_BANNER_ITEMS])
+    more = len(saknas) - _BANNER_ITEMS
+    rest = f"; och {more} till (se fliken Kontroll i kommunens arbetsbok)" if more > 0 else ""
+    return (f"{INCOMPLETE} – budgetutfallet och resultatbalanseringen nedan räknas med "
+            f"kommunens arbetsbok, där något inte kunde läsas, och är preliminära: {shown}{rest}. "
+            "Rätta kommunens arbetsbok och uppdatera igen.")
+
+
+def in_kommun(k: KommunInput, saknas: Sequence[Saknas]) -> list[Saknas]:
+    """The reasons of ``saknas`` that are in the municipality workbook's own input (or of no
+    known place, taken as such): its budget changes, overskridningsrätt, rules and adjustments
+    of the resultatbalansering and outturn rows are what every committee's follow-up and
+    resultatbalansering are computed with, not only the consolidated figures."""
+    return [s for s in saknas
+            if s.workbook == k.path.name or s.namnd is None and not s.workbook]
+
+
 @dataclass
 class Outputs:
     kommun_sheets: dict[str, Rows] = field(default_factory=dict)
@@ -715,8 +737,9 @@ def compute_outputs(k: KommunInput, namnder: Sequence[NamndInput],
 
     locate = _Locator(k, namnder)
     derived = [locate(f) for f in derived]
+    kommun_saknas = in_kommun(k, out.saknas)
     if out.saknas:
-        derived = _root_causes_only(derived, k, namnder, out.saknas)
+        derived = _root_causes_only(derived, k, namnder, out.saknas, not kommun_saknas)
     out.findings.extend([*input_findings, *derived])  # after the missing committees
     all_findings = [*k.findings, *(f for n in namnder for f in n.findings), *out.findings]
     out.kommun_sheets = {
@@ -738,10 +761,13 @@ def compute_outputs(k: KommunInput, namnder: Sequence[NamndInput],
     owners = CommitteeFindings(all_findings, namnder)
     for n in namnder:
         own = owners.of(n)
-        out.namnd_sheets[n.namnd] = {
-            "Resultat": _namnd_rows(n, b, rb, cols, uf, per_committee),
-            "Kontroll": findings_rows(own),
-        }
+        resultat = _namnd_rows(n, b, rb, cols, uf, per_committee)
+        if kommun_saknas and any(r[:1] in (["Budgetutfall"], ["Resultatbalansering"])
+                                 for r in resultat):
+            # computed with the municipality's budget changes, rules and adjustments, where
+            # something could not be read: marked, as the consolidated sheets are
+            resultat = [[namnd_banner(kommun_saknas)], *resultat]
+        out.namnd_sheets[n.namnd] = {"Resultat": resultat, "Kontroll": findings_rows(own)}
     return out
 
 
@@ -763,11 +789,15 @@ def _incomplete(k: KommunInput, namnder: Sequence[NamndInput],
 
 
 def _root_causes_only(derived: list[Finding], k: KommunInput, namnder: Sequence[NamndInput],
-                      saknas: Sequence[Saknas]) -> list[Finding]:
+                      saknas: Sequence[Saknas], kommun_input_whole: bool = True
+                      ) -> list[Finding]:
     """Of the checks computed from an incomplete consolidation, keep those that concern a
-    committee read completely; the others (a committee's figures with a dropped row, and every
-    check of the consolidated figures) would state a consequence of the missing input as a fact
-    of its own. Their root causes are the findings that made the run incomplete."""
+    committee read completely, computed with a municipality input read completely
+    (``kommun_input_whole``: nothing of :func:`in_kommun`); the others (a committee's figures
+    with a dropped row, a committee's follow-up without a budget change of the municipality
+    workbook that could not be read, and every check of the consolidated figures) would state
+    a consequence of the missing input as a fact of its own. Their root causes are the
+    findings that made the run incomplete."""
     broken = {s.namnd.casefold() for s in saknas if s.namnd}
     kommun_whole = not any(s.namnd is None for s in saknas)
     whole = [n for n in namnder if n.namnd.casefold() not in broken]
@@ -779,7 +809,8 @@ def _root_causes_only(derived: list[Finding], k: KommunInput, namnder: Sequence[
             owners.setdefault(id(f), []).append(n)
     for f in derived:
         mine = owners.get(id(f), [])
-        if mine and all(n in whole for n in mine) and _not_consolidated(f, k):
+        if mine and kommun_input_whole and all(n in whole for n in mine) \
+                and _not_consolidated(f, k):
             keep.append(f)  # a committee's own check on its own complete input
         elif kommun_whole and not mine and f.location is not None and (
                 f.location.sheet == "Investeringar"
