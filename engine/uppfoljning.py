@@ -324,6 +324,7 @@ def _item_outturn(item: BindingItem, b: Berakning, rows: Sequence[PostUtfall],
                   findings: list[Finding] | None = None,
                   task_lines: Mapping[str, frozenset[str]] | None = None,
                   index: _RowIndex | None = None,
+                  year: int | None = None,
                   ) -> tuple[Decimal | None, Decimal | None, Location | None]:
     """Outturn to date and forecast of ``item`` from the rows typed for its object and lines.
 
@@ -336,6 +337,9 @@ def _item_outturn(item: BindingItem, b: Berakning, rows: Sequence[PostUtfall],
     below are used and the group line is an error. A forecast typed on some of the rows but not on
     others is no forecast of the item (the blank would count as nothing spent): an error at the
     blank cell, and the item is judged on its outturn to date, as when no forecast is typed.
+    A row with neither figure typed is such a blank too when its line has a budget for the
+    item's task or project in column ``year`` (a budgeted line's forecast left out: the item
+    would look the whole line's budget under it); on a line without a budget it is nothing.
 
     ``index``: :class:`_RowIndex` of ``rows``; only the rows it names are looked at (the same
     rows are taken, in the same order)."""
@@ -382,7 +386,10 @@ def _item_outturn(item: BindingItem, b: Berakning, rows: Sequence[PostUtfall],
         mine = [r for r in mine if (r.objekt.casefold(), r.kod) not in groups]
     utfall = sum((r.utfall for r in mine if r.utfall is not None), ZERO)
     forecasts = [r.prognos for r in mine if r.prognos is not None]
-    blank = [r for r in mine if r.prognos is None and r.utfall]  # (nothing typed: nothing)
+    blank = [r for r in mine if r.prognos is None and r.utfall]
+    if forecasts and len(forecasts) + len(blank) < len(mine):  # a row with nothing typed:
+        budgeted = _budgeted_lines(item, b, year)  # a blank if its line has a budget
+        blank = [r for r in mine if r.prognos is None and (r.utfall or r.kod in budgeted)]
     if forecasts and blank:
         if findings is not None:
             for r in blank:
@@ -395,6 +402,18 @@ def _item_outturn(item: BindingItem, b: Berakning, rows: Sequence[PostUtfall],
         forecasts = []
     prognos = sum(forecasts, ZERO) if forecasts else None
     return utfall, prognos, mine[0].location
+
+
+def _budgeted_lines(item: BindingItem, b: Berakning, year: int | None) -> frozenset[str]:
+    """The lines with a budget other than zero in column ``year`` of the item's task or project
+    (none for a central line item, or without a column)."""
+    if year is None or item.object_type is ObjectType.RAD:
+        return frozenset()
+    st = (b.uppgifter if item.part is Part.DRIFT else b.investeringar.projekt).get(item.object)
+    if st is None:
+        return frozenset()
+    return frozenset(code for code, vals in st.values.items()
+                     if year < len(vals) and vals[year])
 
 
 def _outturn_without_item(rows: Sequence[PostUtfall], items: Sequence[BindingItem],
@@ -612,7 +631,7 @@ def uppfoljning(
             amount = post_belopp(item, b, i)
             if amount is None:
                 continue
-            u, p, loc = _item_outturn(item, b, utfall, findings, task_lines, index)
+            u, p, loc = _item_outturn(item, b, utfall, findings, task_lines, index, i)
             if u is None and p is None:
                 # the tablå keeps the budget's whole layout (seed §7.5): a row with its budget
                 # and changes, "utfall saknas"; its part's outturn total is left blank

@@ -270,6 +270,42 @@ def test_a_forecast_blank_on_one_row_of_an_item_is_no_forecast() -> None:
     assert f.severity.value == "error" and f.location == blank_at
 
 
+def test_a_budgeted_line_typed_with_neither_figure_is_a_blank_forecast() -> None:
+    # found by metamorphic testing (2026-12): both cells of a salaries row emptied, the other
+    # rows of the item forecast: the item's forecast lost the whole line (-12 M of -22 M) and
+    # "anslaget överskrids" turned "inom ramen" without a word, while emptying the forecast
+    # alone was an error. A row with nothing typed on a line with a budget is now that error;
+    # on a line without a budget it is still nothing.
+    from engine.findings import Location
+
+    base = _budget()
+    skola = Uppgift("Skola", "Bildningsnämnden", Finansiering.BUDGETFINANSIERAD, {
+        "RR.VI.AVG": (D("100"), D("100")), "RR.VU.PERS.LON": (D("-900"), D("-950")),
+        "RR.VU.TJ": (D("-100"), D("-100"))})
+    b = berakna(replace(base, uppgifter=(skola, *base.uppgifter[1:])))
+    at = Location(workbook="n.xlsx", sheet="Utfall", cell="A6")
+    rows = [PostUtfall("Skola", "RR.VU.PERS.LON", D("-600"), D("-960")),
+            PostUtfall("Skola", "RR.VU.TJ", None, None, at),  # budget -100: left out
+            PostUtfall("Skola", "RR.VU.MAT", None, None)]  # no budget: nothing to say
+    u = uppfoljning(b, aktuellt_ar=2025, utfall=rows)
+    row = {(r.item.object, r.item.kind): r for r in u.tabla.rows}[("Skola", Kind.ANSLAG)]
+    assert row.prognos is None and row.utfall == D("-600")  # judged on the outturn to date
+    [f] = [f for f in u.findings if "Prognos helår saknas" in f.message]
+    assert f.severity.value == "error" and f.location == at and "RR.VU.TJ" in f.message
+    # the line's forecast typed (0: nothing more will be spent): the item's forecast again
+    rows[1] = PostUtfall("Skola", "RR.VU.TJ", None, D("-100"), at)
+    u = uppfoljning(b, aktuellt_ar=2025, utfall=rows)
+    row = {(r.item.object, r.item.kind): r for r in u.tabla.rows}[("Skola", Kind.ANSLAG)]
+    assert row.prognos == D("-1060")
+    assert not [f for f in u.findings if "Prognos helår saknas" in f.message]
+    # the budget year's column decides, not another year's: no budget on TJ in 2025
+    skola0 = replace(skola, belopp={**skola.belopp, "RR.VU.TJ": (D("0"), D("-100"))})
+    b0 = berakna(replace(base, uppgifter=(skola0, *base.uppgifter[1:])))
+    u = uppfoljning(b0, aktuellt_ar=2025, utfall=[rows[0], PostUtfall("Skola", "RR.VU.TJ",
+                                                                         None, None, at)])
+    assert not [f for f in u.findings if "Prognos helår saknas" in f.message]
+
+
 def test_binding_items_without_outturn_are_named_not_left_out_silently() -> None:
     # found by an audit (2026-12): items with a budget but no outturn row were left out of the
     # tablå (and its totals) without a word. Outturn for Skola's anslag only: the others of
