@@ -189,6 +189,9 @@ CASES: tuple[Case, ...] = (
          ""),
     Case("merged_header", "namnd", _merge("Resultatenheter", "C3:D3"), "V10", "Resultatenheter",
          None, ""),
+    # (found by metamorphic testing, 2026-12: the covered cell read as a blank, 0, silently)
+    Case("merged_data_cells", "namnd", _merge("Driftsbudget", "E5:F5"), "V10", "Driftsbudget",
+         "E5:F5", "sammanfogade"),
     Case("missing_table", "namnd", _delete_table("Utfall", "tblUtfall"), "V10", None, None,
          "tblUtfall"),
     Case("renamed_table", "namnd", _rename_table("Driftsbudget", "tblDrift", "tblDrift2"), "V10",

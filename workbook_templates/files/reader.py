@@ -1113,6 +1113,21 @@ class WorkbookReader:
                         table=name,
                     )
                 )
+            elif r1 < mr2 and mr1 <= r2 and not (mc2 < c1 or mc1 > c2):
+                # (Excel does not merge inside a table; other tools do) the merged cells but
+                # the first read as empty: a value there would be a blank without a word
+                findings.append(
+                    _finding(
+                        f"Tabellen {name!r} har sammanfogade celler ({range_name(*m)}): bara den "
+                        "första cellen har ett värde, de andra läses som tomma. Dela upp "
+                        "cellerna (Start → Koppla och centrera → Dela upp celler) och skriv "
+                        "värdet i varje cell.",
+                        workbook=wbname,
+                        sheet=sheet,
+                        cell=range_name(*m),
+                        table=name,
+                    )
+                )
 
         index: dict[str, int] = {}
         unnamed = 0
