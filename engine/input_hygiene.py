@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Context, Decimal
 
 from engine.checks import FD_ALLA, RR_ALLA
@@ -54,6 +54,7 @@ __all__ = [
     "parse_amount",
     "parse_amounts",
     "parse_number",
+    "parse_year",
     "parse_year_header",
     "read_amount",
 ]
@@ -137,7 +138,7 @@ class AmountProblem:
         if self.kind == "sanningsvärde":
             return f"innehåller ett sanningsvärde ({v}), inte ett belopp; ange beloppet som tal"
         if self.kind == "datum":
-            return f"innehåller ett datum ({v}), inte ett belopp; ange beloppet som tal"
+            return f"innehåller {_date_text(v)}, inte ett belopp; ange beloppet som tal"
         if self.kind == "ej ändligt":
             return f"innehåller {v}, inte ett ändligt tal; ange beloppet"
         if self.kind == "för stort":
@@ -180,8 +181,8 @@ def read_amount(
         return AmountProblem("felvärde", value, err)
     if isinstance(value, bool):
         return AmountProblem("sanningsvärde", value)
-    if isinstance(value, (date, datetime)):
-        return AmountProblem("datum", value)
+    if isinstance(value, (date, datetime, time, timedelta)):  # (a time: e.g. a negative
+        return AmountProblem("datum", value)  # number in a date-formatted cell, to calamine)
     if isinstance(value, float) and not math.isfinite(value):
         return AmountProblem("ej ändligt", value)
     if isinstance(value, str) and not accept_numeric_text:
@@ -226,7 +227,7 @@ def _cell_message(problem: AmountProblem, location: Location | None) -> str:
         return (f"Cellen{where} innehåller ett sanningsvärde ({v}), inte ett belopp. Ange "
                 "beloppet som tal.")
     if problem.kind == "datum":
-        return (f"Cellen{where} innehåller ett datum ({v}), inte ett belopp. Ändra cellformatet "
+        return (f"Cellen{where} innehåller {_date_text(v)}, inte ett belopp. Ändra cellformatet "
                 "till tal och skriv in beloppet.")
     if problem.kind == "ej ändligt":
         return f"Cellen{where} innehåller inget ändligt tal ({v}). Ange beloppet."
@@ -239,6 +240,19 @@ def _cell_message(problem: AmountProblem, location: Location | None) -> str:
                 f"mindre än {_sv(MAX_AMOUNT, 0)} (Excel räknar exakt med 15 siffror). "
                 "Kontrollera cellen: ett felskrivet tal eller ett tal i fel enhet.")
     return f"Cellen{where} innehåller {excerpt(v)}, som inte är ett belopp. Skriv in ett belopp."
+
+
+def _date_text(v: object) -> str:
+    """A date or time value as the messages name it: "ett datum (2025-06-12)", "ett klockslag
+    (00:00:00)" (what a reader gives for a number in a date- or time-formatted cell)."""
+    if isinstance(v, datetime):
+        shown = v.isoformat(sep=" ")
+        return f"ett datum ({shown[:10] if shown.endswith(' 00:00:00') else shown})"
+    if isinstance(v, date):
+        return f"ett datum ({v.isoformat()})"
+    if isinstance(v, time):
+        return f"ett klockslag ({v.isoformat()})"
+    return f"en tidslängd ({v})"
 
 
 def _where(location: Location | None) -> str:
@@ -340,6 +354,38 @@ class _General:
 
 #: What :func:`parse_amounts` gives for a value that only :func:`parse_amount` may decide.
 GENERAL = _General()
+
+
+def parse_year(value: object, *, location: Location | None = None,
+               rule: str = "V10") -> int | Finding | None:
+    """A calendar year (1900–2200) from a cell: None for a blank, else the year or a finding
+    that names the cell and says a year is wanted (not "an amount", as :func:`parse_amount`
+    would: a year typed as text, a date, 2025.5)."""
+    got = read_amount(value, exact=True)
+    if got is None:
+        return None
+    if not isinstance(got, AmountProblem) and got == got.to_integral_value() \
+            and 1900 <= got <= 2200:
+        return int(got)
+    if isinstance(got, AmountProblem) and got.kind == "felvärde":
+        what = f"innehåller felvärdet {got.error}"
+    elif isinstance(got, AmountProblem) and got.kind == "ej beräknad":
+        what = "innehåller en formel utan beräknat värde"
+    elif isinstance(value, (date, datetime, time, timedelta)):
+        what = f"innehåller {_date_text(value)}"
+    elif isinstance(value, str):
+        what = f"innehåller text ({excerpt(value)})"
+    elif isinstance(value, bool):
+        what = f"innehåller ett sanningsvärde ({value})"
+    elif isinstance(value, int | float | Decimal):
+        what = f"innehåller {short_number(value)}"
+    else:
+        what = f"innehåller {excerpt(value)}"
+    hint = " som tal" if isinstance(value, str) and isinstance(got, AmountProblem) \
+        and got.kind == "siffertext" else ""
+    return Finding(rule, Severity.ERROR,
+                   f"Cellen{_where(location)} {what}, inte ett årtal. Skriv året{hint} "
+                   "(t.ex. 2025).", location=location)
 
 
 def parse_amounts(values: Sequence[object], line: str | None = None) -> list[object]:

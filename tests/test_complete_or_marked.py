@@ -315,6 +315,24 @@ def test_an_adjustment_that_cannot_be_read_marks_the_committees_resultatbalanser
                 and "Hemvård" in (f.get("object") or "")]
 
 
+@pytest.mark.parametrize(("column", "typed", "rule", "says"), [
+    ("A", "12.6.2025", "B1", "Beslutsdatumet '12.6.2025' är inget datum"),  # not "saknar"
+    ("D", "2025", "V10", "innehåller text ('2025'), inte ett årtal. Skriv året som tal"),
+    ("D", 2025.5, "V10", "innehåller 2025.5, inte ett årtal"),
+])
+def test_a_budget_changes_date_or_year_that_is_none_is_said_as_such(
+        ex: Path, column: str, typed: object, rule: str, says: str) -> None:
+    """Found by metamorphic testing (2026-12): a date typed as text was "saknar
+    beslutsdatum" (as if empty), a year typed as text "där ett belopp ska stå"."""
+    row = _row_of(ex / KOMMUN, "Budgetändringar", "Äldreomsorg / anslag", col=3)
+    _edit(ex / KOMMUN, "Budgetändringar", f"{column}{row}", typed)
+    _code, data = _refresh(ex)
+    [f] = [f for f in data["findings"] if f["sheet"] == "Budgetändringar"
+           and f["cell"] == f"{column}{row}"]
+    assert f["rule"] == rule and f["severity"] == "error" and says in f["message"], f
+    assert data["complete"] is False
+
+
 def test_a_committees_input_error_does_not_mark_another_committees_sheet(ex: Path) -> None:
     """Another committee's error leaves this committee's figures as they are (they take
     nothing of the other committee's workbook): no mark there, and its own checks stay."""

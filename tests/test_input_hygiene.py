@@ -203,6 +203,27 @@ def test_read_amount_is_the_one_parser() -> None:
     assert read_amount("1 234,50", accept_numeric_text=True) == Decimal("1234.50")
 
 
+def test_a_date_or_time_in_an_amount_cell_is_named_as_such() -> None:
+    # found by metamorphic testing (2026-12): a negative amount in a date-formatted cell reads
+    # (calamine) as a time of day, and the message showed Python's "datetime.time(0, 0)"
+    from datetime import date, datetime, time, timedelta
+
+    from engine.findings import Location
+    from engine.input_hygiene import parse_amount, read_amount
+
+    at = Location(workbook="n.xlsx", sheet="Driftsbudget", cell="E5")
+    for value, shown in ((time(0, 0), "ett klockslag (00:00:00)"),
+                         (datetime(2025, 6, 12), "ett datum (2025-06-12)"),
+                         (datetime(2025, 6, 12, 8, 30), "ett datum (2025-06-12 08:30:00)"),
+                         (date(2025, 6, 12), "ett datum (2025-06-12)"),
+                         (timedelta(hours=30), "en tidslängd (1 day, 6:00:00)")):
+        got = read_amount(value)
+        assert got.kind == "datum" and got.text().startswith(f"innehåller {shown}, inte ett")
+        finding = parse_amount(value, location=at)
+        assert f"innehåller {shown}, inte ett belopp" in finding.message
+        assert "datetime" not in finding.message
+
+
 _ROW_VALUES = st.lists(st.one_of(
     st.none(),
     st.decimals(allow_nan=False, allow_infinity=False, places=3, min_value=D("-1e6"),
@@ -252,3 +273,26 @@ def test_an_error_value_no_list_knows_is_quoted_as_its_text() -> None:
 
     assert excerpt(CellError("#FOO!")) == "'#FOO!'"
     assert "CellError" not in excerpt(CellError("#" + "X" * 100))
+
+
+def test_a_year_is_a_whole_number_of_a_plausible_year_and_said_so() -> None:
+    from datetime import date
+    from decimal import Decimal
+
+    from engine.findings import Finding, Location
+    from engine.input_hygiene import parse_year
+
+    at = Location(workbook="k.xlsx", sheet="Budgetändringar", cell="D4")
+    assert parse_year(2025.0) == 2025 and parse_year(Decimal("2025")) == 2025
+    assert parse_year(None) is None and parse_year("  ") is None
+    for value, says in (("2025", "innehåller text ('2025'), inte ett årtal. Skriv året som tal"),
+                        ("tjugo", "innehåller text ('tjugo'), inte ett årtal. Skriv året ("),
+                        (2025.5, "innehåller 2025.5, inte ett årtal"),
+                        (1850, "innehåller 1850, inte ett årtal"),
+                        (date(2025, 1, 1), "innehåller ett datum (2025-01-01), inte ett årtal"),
+                        ("#REF!", "innehåller felvärdet #REF!, inte ett årtal"),
+                        (True, "innehåller ett sanningsvärde (True), inte ett årtal")):
+        got = parse_year(value, location=at)
+        assert isinstance(got, Finding) and got.location == at, value
+        assert got.rule == "V10" and got.severity.value == "error"
+        assert says in got.message and "belopp" not in got.message, (value, got.message)

@@ -24,7 +24,13 @@ from engine.budget import Finansiering, Projekt, Uppgift
 from engine.catalogue import Catalogue, LabelError, catalogue
 from engine.findings import Finding, Location, Severity, excerpt
 from engine.gc_pause import without_gc_pauses
-from engine.input_hygiene import GENERAL, parse_amount, parse_amounts, parse_number
+from engine.input_hygiene import (
+    GENERAL,
+    parse_amount,
+    parse_amounts,
+    parse_number,
+    parse_year,
+)
 from engine.money import ZERO
 from engine.rb_rules import DEFAULT_RULES, Regelverk, rules_from_table
 from engine.resultatbalansering import (
@@ -738,14 +744,11 @@ def _number(cell: Cell, findings: list[Finding]) -> Decimal | None:
 
 
 def _year(cell: Cell, f: list[Finding]) -> int | None:
-    value = _amount(cell, f)
-    if value is None:
+    year = parse_year(cell.value, location=cell.location)
+    if isinstance(year, Finding):
+        f.append(year)
         return None
-    if value != value.to_integral_value() or not 1900 <= value <= 2200:
-        f.append(Finding("V10", Severity.ERROR, f"{cell.value!r} är inte ett årtal; skriv året "
-                         "(t.ex. 2024).", location=cell.location))
-        return None
-    return int(value)
+    return year
 
 
 def _balans_och_kris(r: TableSource, inp: KommunInput, f: list[Finding]) -> None:

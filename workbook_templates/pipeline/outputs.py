@@ -34,8 +34,8 @@ from engine.budget import (
     berakna,
 )
 from engine.catalogue import catalogue
-from engine.findings import Finding, Location, Severity
-from engine.input_hygiene import parse_amount
+from engine.findings import Finding, Location, Severity, excerpt
+from engine.input_hygiene import parse_amount, parse_year
 from engine.money import CENT, ZERO, quantize
 from engine.resultatbalansering import DISPOSITION, Balansering, balansera
 from engine.svenska import antal
@@ -274,7 +274,7 @@ def _changes(k: KommunInput, items: Sequence[BindingItem], findings: list[Findin
             continue
         found: list[Finding] = []
         amount = parse_amount(row["Belopp"].value, location=row["Belopp"].location)
-        year = parse_amount(row["År"].value, location=row["År"].location)
+        year = parse_year(row["År"].value, location=row["År"].location)
         datum = row["Datum"].value
         if isinstance(amount, Finding) or amount is None:
             found.append(amount if isinstance(amount, Finding) else Finding(
@@ -285,9 +285,14 @@ def _changes(k: KommunInput, items: Sequence[BindingItem], findings: list[Findin
                 "B1", Severity.ERROR, "Budgetändringen saknar år.", location=row["År"].location))
         if isinstance(datum, datetime):
             datum = datum.date()
-        if not isinstance(datum, date):
+        if datum is None or isinstance(datum, str) and not datum.strip():
             found.append(Finding("B1", Severity.ERROR,
                                  "Budgetändringen saknar beslutsdatum (ÅÅÅÅ-MM-DD).",
+                                 location=row["Datum"].location))
+        elif not isinstance(datum, date):  # e.g. "12.6.2025" typed as text
+            found.append(Finding("B1", Severity.ERROR,
+                                 f"Beslutsdatumet {excerpt(datum)} är inget datum. Skriv det som "
+                                 "ÅÅÅÅ-MM-DD (t.ex. 2025-06-12) i en cell med datumformat.",
                                  location=row["Datum"].location))
         beslutat_av = row["Beslutat av"]
         if beslutat_av.is_blank:
