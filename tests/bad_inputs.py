@@ -234,6 +234,10 @@ CASES: tuple[Case, ...] = (
          "A4", "hör inte till någon uppgift", input_error=False),
     Case("outturn_project_typo", "kommun", _set("Utfall", "A4", "Skolcentrum Nord"), "V1",
          "Utfall", "B4", "hör inte till någon uppgift", input_error=False),  # (the row's Kod)
+    # a project's committee not in the list: its findings shown in no committee's Kontroll,
+    # without a word before 2026-12 (found by metamorphic testing); a warning, nothing refused
+    Case("project_committee_typo", "kommun", _set("Investeringar", "B4", "Bildningsnämnd"), "V1",
+         "Investeringar", "B4", "inte finns i nämndlistan", input_error=False),
     # a row typed under a table's Summa row is outside the table: not read, without a word,
     # before 2026-12 (a result unit, a line of the budget)
     Case("row_under_totals_result_units", "namnd",

@@ -580,6 +580,7 @@ def read_kommun(source: str | Path | TableSource) -> KommunInput:
                 inp.central_plats[code] = (row.get("Kod") or row["Rad"]).location
 
         t = _table(r, T.INVESTERINGAR, f)
+        projekt_namnd: dict[str, Location] = {}  # each project's Nämnd cell (its first row)
         if t is not None:
             _missing_year_columns(t, inp.kolumner, f)
             inp.projekt = _projekt(t, inp.kolumner, f)
@@ -587,6 +588,7 @@ def read_kommun(source: str | Path | TableSource) -> KommunInput:
                 name = _text(row["Projekt"])
                 if name and name not in inp.projekt_plats:
                     inp.projekt_plats[name] = row["Projekt"].location
+                    projekt_namnd[name] = row["Nämnd"].location
 
         t = _table(r, T.UTFALL_KOMMUN, f)
         seen_utfall: dict[tuple[str, str], str] = {}
@@ -671,6 +673,15 @@ def read_kommun(source: str | Path | TableSource) -> KommunInput:
                     ok = _yes_no(row["Måluppfyllelse"], f, None)
                     inp.namnder.append(Namnd(name, maluppfyllelse=ok))
                     inp.namnder_plats.setdefault(name.casefold(), row["Måluppfyllelse"].location)
+        if inp.namnder:  # a project's committee not in the list (a typo): said, at its cell
+            for p in inp.projekt:
+                if p.namnd and p.namnd.casefold() not in inp.namnder_plats:
+                    f.append(Finding(
+                        "V1", Severity.WARNING,
+                        f"Projektet {p.namn!r} hör enligt kolumnen Nämnd till {p.namnd!r}, som "
+                        "inte finns i nämndlistan (tblNamnder på fliken Resultatbalansering in), "
+                        "så projektets fynd visas inte hos någon nämnd. Skriv nämndens namn "
+                        "som i listan.", object=p.namn, location=projekt_namnd.get(p.namn)))
         t = _table(r, T.JUSTERINGAR, f)
         if t is not None:
             for row in t.rows:
