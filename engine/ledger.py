@@ -518,6 +518,10 @@ class ImportReport:
     unmapped_cost_centres: tuple[Unmapped, ...]
     invalid_periods: tuple[Unmapped, ...]
     findings: tuple[Finding, ...] = field(default=())
+    #: the calendar years of the export's periods (none when its periods name no year)
+    years: tuple[int, ...] = ()
+    #: how many identical copies of one block of rows the export is (2: appended twice)
+    copies: int = 1
 
     @property
     def reconciled(self) -> bool:

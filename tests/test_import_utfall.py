@@ -298,3 +298,97 @@ def test_the_imports_writes_parse_only_the_parts_they_write(tmp_path: Path,
     assert len(seen) == 2  # the two writes' (the import's own gates are another binding)
     for g in seen:
         assert g.wellformed and not set(g.wellformed) & before and not g.findings
+
+
+# --- found by metamorphic testing of export habits (2026-12) ------------------------------------
+
+
+def _run(tmp_path: Path, kommun: Path, mappning: Path, name: str, text: str) -> int:
+    export = tmp_path / name
+    export.write_text(text, encoding="utf-8")
+    return main(["import-utfall", str(export), "--mappning", str(mappning), "--kommun",
+                 str(kommun)])
+
+
+def test_an_export_of_only_its_header_writes_nothing(tmp_path: Path, capsys) -> None:
+    # it emptied every workbook's Bokfört utfall, exit 0, no word but "Läste 0 rader"
+    kommun, social, mappning = _setup(tmp_path)
+    _imported(tmp_path, kommun, mappning)
+    before = _booked(social)
+    assert before[("Äldreomsorg", "RR.VU.PERS.LON")] == Decimal("-3000.00")
+    capsys.readouterr()
+    assert _run(tmp_path, kommun, mappning, "header.csv", "Konto;Kst;Period;Belopp\n") == 1
+    out = capsys.readouterr().out
+    assert "inga rader (bara rubrikraden)" in out and "ingenting skrevs" in out
+    assert _booked(social) == before
+
+
+def test_an_export_of_another_year_or_of_several_writes_nothing(tmp_path: Path,
+                                                                capsys) -> None:
+    # the example's Bokslutsår is 2024: the follow-up's year 2025. A whole export of 2024 was
+    # written as 2025's outturn without a word; 2024 and 2025 together were summed per month
+    # under one warning
+    kommun, social, mappning = _setup(tmp_path)
+    _imported(tmp_path, kommun, mappning)
+    before = _booked(social)
+    capsys.readouterr()
+    assert _run(tmp_path, kommun, mappning, "y2024.csv",
+                "Konto;Kst;Period;Belopp\n4000;3100;2024-01;500,00\n4000;3100;2024-02;1,00\n") == 1
+    out = capsys.readouterr().out
+    assert "Exporten gäller 2024, men uppföljningsåret är 2025" in out
+    assert _booked(social) == before
+    assert _run(tmp_path, kommun, mappning, "both.csv",
+                "Konto;Kst;Period;Belopp\n4000;3100;2024-01;500,00\n4000;3100;2025-01;1,00\n") == 1
+    assert "perioder från flera år (2024, 2025)" in capsys.readouterr().out
+    assert _booked(social) == before
+    # the follow-up's own year is imported (hand-computed: 500,00 + 1,00 debit -> -501,00)
+    assert _run(tmp_path, kommun, mappning, "y2025.csv",
+                "Konto;Kst;Period;Belopp\n4000;3100;2025-01;500,00\n4000;3100;2025-02;1,00\n") == 0
+    assert _booked(social)[("Äldreomsorg", "RR.VU.PERS.LON")] == Decimal("-501.00")
+
+
+def test_an_export_appended_to_itself_writes_nothing(tmp_path: Path, capsys) -> None:
+    # the same rows twice (the second copy without its header): every amount counted twice,
+    # without a word. Twelve rows of one month each, then the same twelve again.
+    kommun, social, mappning = _setup(tmp_path)
+    _imported(tmp_path, kommun, mappning)
+    before = _booked(social)
+    rows = [f"4000;3100;{m};{m}00,00" for m in range(1, 13)]
+    capsys.readouterr()
+    text = "Konto;Kst;Period;Belopp\n" + "\n".join(rows + rows) + "\n"
+    assert _run(tmp_path, kommun, mappning, "twice.csv", text) == 1
+    out = capsys.readouterr().out
+    assert "2 exakt lika kopior" in out and "rad 2–13" in out and "ingenting skrevs" in out
+    assert _booked(social) == before
+    # three copies too; but one amount different in the second half: a real ledger, imported
+    assert _run(tmp_path, kommun, mappning, "thrice.csv",
+                "Konto;Kst;Period;Belopp\n" + "\n".join(rows * 3) + "\n") == 1
+    assert "3 exakt lika kopior" in capsys.readouterr().out
+    other = [*rows, *rows[:-1], "4000;3100;12;1200,01"]
+    assert _run(tmp_path, kommun, mappning, "near.csv",
+                "Konto;Kst;Period;Belopp\n" + "\n".join(other) + "\n") == 0
+    # by hand: 2 × (100 + 200 + … + 1 200) + 0,01 = 15 600,01 debit -> cost -15 600,01
+    assert _booked(social)[("Äldreomsorg", "RR.VU.PERS.LON")] == Decimal("-15600.01")
+    # two equal rows in a short export can be two real bookings: imported, not judged
+    assert _run(tmp_path, kommun, mappning, "pair.csv",
+                "Konto;Kst;Period;Belopp\n4000;3100;1;5,00\n4000;3100;1;5,00\n") == 0
+    assert _booked(social)[("Äldreomsorg", "RR.VU.PERS.LON")] == Decimal("-10.00")
+
+
+def test_an_export_whose_last_line_has_no_line_end_is_said(tmp_path: Path) -> None:
+    # a transfer cut inside the last amount ("1000,50" -> "10") was read without a word
+    from workbook_templates.pipeline.import_utfall import import_utfall
+
+    kommun, social, mappning = _setup(tmp_path)
+    cut = tmp_path / "cut.csv"
+    cut.write_text("Konto;Kst;Period;Belopp\n4000;3100;1;3000,00\n4000;3100;2;10",
+                   encoding="utf-8")
+    result = import_utfall(cut, mappning, kommun)
+    [f] = [f for f in result.findings if "radslut" in f.message]
+    assert f.severity.value == "warning" and f.location.cell == "A3"
+    assert f.message.startswith("Exportens sista rad (rad 3) slutar utan radslut")
+    assert result.exit_code == 0  # a warning: the import is written (it may be whole)
+    whole = tmp_path / "whole.csv"
+    whole.write_text(cut.read_text(encoding="utf-8") + "\r\n", encoding="utf-8")
+    assert not [f for f in import_utfall(whole, mappning, kommun).findings
+                if "radslut" in f.message]

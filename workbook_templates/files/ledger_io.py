@@ -38,7 +38,7 @@ import io
 import re
 import warnings
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -118,6 +118,8 @@ class LedgerRead:
     delimiter: str | None = None
     decimal: str | None = None
     years: tuple[int, ...] = field(default=())
+    #: how many identical copies of one block of rows the export is (2: appended twice)
+    copies: int = 1
 
 
 # --------------------------------------------------------------------------------------------
@@ -955,7 +957,44 @@ def _finish(
                     "slås ihop per månad. Exportera ett år i taget.", None, None,
                     Location(workbook=source, sheet=sheet))
         )
-    return frame, findings, rows_read, rejected, found_years
+    kept = np.flatnonzero(keep)
+    # (the frame's own columns: no copy of the kept rows; a period by its month, whose year
+    # several-year exports are refused for anyway)
+    copies = _copies(frame["konto"].cat.codes.to_numpy(), frame["kostnadsstalle"].cat.codes
+                     .to_numpy(), frame["period"].to_numpy(), frame["belopp"].to_numpy())
+    if copies > 1:
+        size = len(kept) // copies
+        findings.append(Finding(
+            RULE, Severity.ERROR,
+            f"Exporten är {copies} exakt lika kopior av samma rader (rad {line_of(int(kept[0]))}–"
+            f"{line_of(int(kept[size - 1]))} och sedan samma rader i samma ordning "
+            f"{'en gång' if copies == 2 else f'{copies - 1} gånger'} till): den verkar vara "
+            f"inklistrad flera gånger, och varje belopp skulle räknas {copies} gånger. Exportera "
+            "på nytt, en gång.", None, None,
+            Location(workbook=source, sheet=sheet, cell=f"A{line_of(int(kept[size]))}")))
+    return frame, findings, rows_read, rejected, found_years, copies
+
+
+#: an export shorter than this is not judged a repeated block (two equal rows can be real)
+MIN_ROWS_FOR_COPIES = 10
+
+
+def _copies(*columns: np.ndarray) -> int:
+    """How many identical copies, one after the other, the rows are of one block (2 or 3;
+    else 1): the signature of an export appended to itself (its header not repeated, which the
+    reader refuses anyway). Exact on every field a row is counted by (account, cost centre,
+    month, amount); a real ledger is never two equal halves in the same order."""
+    n = len(columns[0])
+    if n < MIN_ROWS_FOR_COPIES:
+        return 1
+    for copies in (2, 3):
+        if n % copies:
+            continue
+        size = n // copies
+        if all(np.array_equal(col[:size], col[i * size:(i + 1) * size])
+               for col in columns for i in range(1, copies)):
+            return copies
+    return 1
 
 
 def _period_table(values: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -1044,6 +1083,17 @@ def _read_ledger_csv_unguarded(path: Path, options: CsvOptions, jobs: int) -> Le
     if encoding == "utf-8-sig":
         data = data[len(codecs.BOM_UTF8):]
         encoding = "utf-8"
+    if data and not data.endswith((b"\n", b"\r")) and b"\n" in data:
+        # an export ends its last line (a cut transfer leaves a part of one, whose amount
+        # would be read as another number): said, with the line
+        last = data.count(b"\n") + 1
+        findings.append(Finding(
+            RULE, Severity.WARNING,
+            f"Exportens sista rad (rad {last}) slutar utan radslut. En export brukar sluta med "
+            "ett radslut; saknas det kan filen vara avkortad (en avbruten överföring eller "
+            "kopiering), och då saknas rader och den sista radens belopp kan vara avhugget. "
+            "Jämför antalet rader och summan med bokföringen, eller exportera på nytt.",
+            None, None, Location(workbook=source, cell=f"A{last}")))
     first_nl = data.find(b"\n")
     header = (data if first_nl < 0 else data[:first_nl]).decode(encoding).rstrip("\r")
     delimiter = options.delimiter or _sniff_delimiter(header)
@@ -1083,7 +1133,7 @@ def _read_ledger_csv_unguarded(path: Path, options: CsvOptions, jobs: int) -> Le
                     trailing=trailing)
     del data  # the file's bytes are no longer needed: lower peak memory in _finish
 
-    frame, f, rows_read, rejected, years = _finish(acc, cols, source, None)
+    frame, f, rows_read, rejected, years, copies = _finish(acc, cols, source, None)
     shown = {"\t": "tab", ";": ";", ",": ",", "|": "|"}.get(delimiter, delimiter)
     f.append(Finding(
         RULE, Severity.INFO,
@@ -1091,7 +1141,7 @@ def _read_ledger_csv_unguarded(path: Path, options: CsvOptions, jobs: int) -> Le
         f"{'.' if acc.decimal in (None, AMBIGUOUS) else acc.decimal}; kolumner {', '.join(_quote(headers[use[r]]) for r in use)}).",
         None, None, Location(workbook=source)))
     return LedgerRead(frame, tuple(findings + f), rows_read, rejected, source, reported, delimiter,
-                      "." if acc.decimal in (None, AMBIGUOUS) else acc.decimal, years)
+                      "." if acc.decimal in (None, AMBIGUOUS) else acc.decimal, years, copies)
 
 
 def _float_text(value: object) -> str:
@@ -1237,15 +1287,16 @@ def _read_ledger_xlsx(path: Path, options: CsvOptions) -> LedgerRead:
             acc.kst.add_texts(key_text(column("kostnadsstalle"))),
             acc.period.add_texts(key_text(column("period"))), cents, ok, texts_of)
 
-    frame, f, rows_read, rejected, years = _finish(acc, cols, source, sheet_name,
-                                                   first_line=header_at + 2)
+    frame, f, rows_read, rejected, years, copies = _finish(acc, cols, source, sheet_name,
+                                                           first_line=header_at + 2)
     used = ["konto", "kostnadsstalle", "period", *amount_roles]
     f.append(Finding(
         RULE, Severity.INFO,
         f"Läste {antal(rows_read, 'rad')} från bladet {sheet_name} (kolumner "
         f"{', '.join(headers[cols[r]] for r in used)}).", None, None,
         Location(workbook=source, sheet=sheet_name)))
-    return LedgerRead(frame, tuple(f), rows_read, rejected, source, None, None, None, years)
+    return LedgerRead(frame, tuple(f), rows_read, rejected, source, None, None, None, years,
+                      copies)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1308,9 +1359,10 @@ def import_utfall(
     if not isinstance(mappning, Mappning):
         mappning, map_findings = read_mappning(mappning, known_codes=known_codes)
     read = read_ledger(export, options, jobs=jobs)
-    return aggregate_ledger(
+    frame, report = aggregate_ledger(
         read.frame,
         mappning,
         rows_rejected=read.rows_rejected,
         input_findings=[*map_findings, *read.findings],
     )
+    return frame, replace(report, years=read.years, copies=read.copies)

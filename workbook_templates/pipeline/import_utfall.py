@@ -27,7 +27,7 @@ from workbook_templates.files.fileops import ReadVersion
 from workbook_templates.files.ledger_io import CsvOptions
 from workbook_templates.files.ledger_io import import_utfall as read_and_aggregate
 from workbook_templates.files.safety import check_workbook, inspect_workbook
-from workbook_templates.pipeline.loader import NamndInput, read_namnd
+from workbook_templates.pipeline.loader import NamndInput, read_kommun, read_namnd
 from workbook_templates.pipeline.refresh import (
     FileReport,
     check_paths,
@@ -86,16 +86,6 @@ def ledger_rows(frame: pd.DataFrame, units: Sequence[str] | None) -> list[list[o
         rows.append([unit, code, label, *(ore_to_decimal(v) for v in months),
                      ore_to_decimal(sum(months))])
     return rows
-
-
-def _listed_committees(kommun: Path) -> set[str] | None:
-    """The committees of the municipality's list (tblNamnder), case-folded; None when the list
-    is empty or cannot be read (then every committee workbook in the folder counts)."""
-    from workbook_templates.pipeline.loader import read_kommun
-
-    k = read_kommun(kommun)
-    names = {x.namn.casefold() for x in k.namnder}
-    return names or None
 
 
 def _not_ours(path: Path, n: NamndInput, listed: set[str] | None) -> str | None:
@@ -160,11 +150,25 @@ def import_utfall(
             "omappat ≠ exportens summa); ingenting skrevs. Kontrollera exporten.",
             location=Location(workbook=export.name)))
         return result
+    k = read_kommun(kommun)
+    current = k.bokslutsar + 1 if k.bokslutsar is not None else None  # the follow-up's year
     why = None
     if not report.rows_read and any(f.severity is Severity.ERROR for f in report.findings):
         # the export could not be read at all (no amount column, an encoding it is not in …):
         # writing would empty every workbook's imported outturn
         why = "Exporten kunde inte läsas (se fynden)"
+    elif not report.rows_read:  # a header and nothing else (2026-12: written as empty)
+        why = "Exporten har inga rader (bara rubrikraden), så utfallet skulle bli tomt"
+    elif report.copies > 1:  # an export appended to itself: every amount counted twice
+        why = (f"Exporten är {report.copies} lika kopior av samma rader (se fynden), så varje "
+               f"belopp skulle räknas {report.copies} gånger")
+    elif len(report.years) > 1:
+        why = (f"Exporten har perioder från flera år ({', '.join(map(str, report.years))}), och "
+               "varje månads belopp skulle slås ihop över åren")
+    elif current is not None and report.years and report.years[0] != current:
+        why = (f"Exporten gäller {report.years[0]}, men uppföljningsåret är {current} "
+               f"(Bokslutsår {k.bokslutsar} i kommunens arbetsbok, plus ett), så ett annat års "
+               "utfall skulle skrivas som årets")
     elif report.rows_aggregated and not (report.rows_mapped or report.rows_excluded):
         # no row reached a rule: the mapping could not be read, has no account rules or is
         # another chart's; writing would empty every workbook's imported outturn
@@ -183,7 +187,7 @@ def import_utfall(
 
     paths = [p for p in find_workbooks(namnd_paths or [kommun.parent])
              if p.resolve() != kommun.resolve()]
-    listed = _listed_committees(kommun)
+    listed = {x.namn.casefold() for x in k.namnder} or None  # None: every workbook counts
     # 1. Read every committee workbook and lay out every sheet before writing anything: a
     # workbook that cannot be read would send its tasks' outturn to the municipality workbook.
     claimed: set[str] = set()
