@@ -544,7 +544,10 @@ class ImportReport:
             f"  mappat:          {d(self.total_mapped_ore)}",
             f"  exkluderat:      {d(self.total_excluded_ore)}",
             f"  omappat:         {d(self.total_unmapped_ore)}",
-            "Avstämning: " + ("stämmer på centen" if self.reconciled else "STÄMMER INTE"),
+            "Avstämning: " + ("STÄMMER INTE" if not self.reconciled else "stämmer på centen"
+                              if not self.rows_rejected else
+                              f"stämmer på centen för de lästa raderna; "
+                              f"{heltal(self.rows_rejected)} avvisade rader ingår inte"),
         ]
         for title, items in (
             ("Omappade konton", self.unmapped_accounts),

@@ -149,6 +149,9 @@ def test_a_row_with_both_sides_empty_is_rejected_and_nothing_is_written(tmp_path
                  str(kommun)]) == 1
     seen = capsys.readouterr()
     assert "ingenting skrevs" in seen.out + seen.err
+    # the reconciliation line does not read as if every row were in it
+    assert "Avstämning: stämmer på centen för de lästa raderna; 2 avvisade rader ingår " \
+           "inte" in seen.out
     assert social.read_bytes() == before
     assert _booked(social)[("Äldreomsorg", "RR.VU.PERS.LON")] == Decimal("-3000.00")
 
