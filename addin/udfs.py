@@ -18,6 +18,7 @@ contradicts its line (a cost line above zero, an income line below zero) is refu
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from itertools import chain, repeat
@@ -431,14 +432,21 @@ def KB_TACKNINGSAR(bokslutsar: object, faststallelsear: object = None) -> object
     return tackningsar(year, approved)
 
 
+#: a year typed as text: four ASCII digits, nothing else (Python's float() also reads
+#: "20_16", "2e3" and full-width digits, which gave plausible years: found 2026-12)
+_YEAR_TEXT = re.compile(r"[0-9]{4}")
+
+
 def _year(value: object, name: str) -> int:
     check_errors(value, name)
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise UdfInputError(f"{name} ska vara ett årtal")
-    try:
-        number = float(str(value).strip())
-    except ValueError:
-        raise UdfInputError(f"{name} ska vara ett årtal, inte {excerpt(value)}") from None
-    if not number.is_integer() or not 1900 <= number <= 2200:
+    if isinstance(value, str):
+        if not _YEAR_TEXT.fullmatch(value.strip()):
+            raise UdfInputError(f"{name} ska vara ett årtal, inte {excerpt(value)}")
+        number = float(value.strip())
+    else:
+        number = float(value)
+    if not math.isfinite(number) or not number.is_integer() or not 1900 <= number <= 2200:
         raise UdfInputError(f"{name} ska vara ett årtal, inte {excerpt(value)}")
     return int(number)

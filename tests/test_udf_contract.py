@@ -108,6 +108,12 @@ def test_tackningsar_with_and_without_the_optional(xl: XlwingsWindows) -> None:
     assert one(xl.call("KB_TACKNINGSAR", cell(2016.0), cell(2017.0))) == 2021
     # an empty optional cell is "not given"
     assert one(xl.call("KB_TACKNINGSAR", cell(2016.0), cell(None))) == 2021
+    # a year as text: four digits only (float() read "20_16" as 2016, "2e3" as 2000 and
+    # full-width digits: plausible years from garbage; found by metamorphic testing 2026-12)
+    assert one(xl.call("KB_TACKNINGSAR", cell("2016"), MISSING)) == 2021
+    for text in ("20_16", "2e3", "２０１６", "2016.0", " 2 016", "0x7e0", "2016\n1"):
+        got = one(xl.call("KB_TACKNINGSAR", cell(text), MISSING))
+        assert isinstance(got, str) and got.startswith("#KB:") and "årtal" in got, (text, got)
 
 
 def test_binding_functions(xl: XlwingsWindows) -> None:
