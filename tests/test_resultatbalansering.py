@@ -722,6 +722,47 @@ def test_property_every_split_conserves_the_total_exactly(data, rules):
                    if (t.namnd, t.resultatenhet) == (e.namnd, e.namn)) == e.overforing
 
 
+def test_a_unit_deficit_floor_never_makes_a_deficit_committee_carry_a_surplus():
+    # found by metamorphic testing (2026-12): floor 800, A -5 000 (central), B +2 000, goals
+    # not met. The floor moved 4 200 of A's deficit to KS out of the committee's carry:
+    # -3 000 + 4 200 = +1 200 carried by a committee in deficit, KS bearing 4 200 of a 3 000
+    # deficit. Now: the committee carries 0, KS bears the whole -3 000, A carries -800 (its
+    # floor), B keeps its guaranteed third (667, rounded up), the disposition balances:
+    # 0 - (-800 + 667) = 133.
+    rules = replace(DEFAULT_RULES, tak_underskott_enhet_belopp=D(800))
+    b = balansera([Resultatenhet("N", "A", D(-5000), central=True),
+                   Resultatenhet("N", "B", D(2000))], rules, namnder=[Namnd("N", False)])
+    n = b.namnd("N")
+    assert (n.justerat_resultat, n.overforing, n.ks_andel, n.disposition) == (
+        D(-3000), D(0), D(-3000), D(133))
+    assert [(e.namn, e.overforing) for e in b.enheter] == [("A", D(-800)), ("B", D(667))]
+    assert any(f.rule == "R3" and "motsatt tecken" in f.message for f in b.findings)
+
+
+cap_rule_sets = st.builds(
+    lambda over_e, over_n, under_e, under_n, unit: replace(
+        DEFAULT_RULES, tak_overskott_enhet_belopp=over_e, tak_overskott_namnd_belopp=over_n,
+        tak_underskott_enhet_belopp=under_e, tak_underskott_namnd_belopp=under_n,
+        avrundning=unit),
+    *(st.one_of(st.none(), st.integers(0, 3_000_000).map(D)) for _ in range(4)),
+    st.sampled_from([CENT, UNIT, THOUSAND]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(committees(), cap_rule_sets)
+def test_property_caps_never_turn_a_committees_result_around(data, rules):
+    # the carry has the sign of the adjusted result or is zero: KS never bears more than a
+    # committee's whole deficit nor gets more than its whole surplus (the rounding of the
+    # carried amount aside: within one rounding unit); the reconciliation holds
+    units, namnder, justeringar = data
+    b = _balansera(units, rules, justeringar, namnder=namnder, ar=2025)
+    for n in b.namnder:
+        total, carry = n.justerat_resultat, n.overforing
+        assert not (total >= 0 > carry or total <= 0 < carry), (total, carry)
+        assert carry + n.ks_andel == total
+        assert n.enheternas_overforing + n.disposition == carry
+
+
 @settings(max_examples=150, deadline=None)
 @given(committees(), st.sampled_from([CENT, UNIT, THOUSAND]))
 def test_property_r4_every_unit_keeps_at_least_its_guarantee(data, unit):
