@@ -426,12 +426,16 @@ def rules_from_mapping(
                 object=setting.etikett, location=loc,
             ))
     rules = replace(base, **changes)
-    rules, more = _check_consistency(rules, base, source)
+    # where the shares were typed (the check of their sum is located there: found 2026-12)
+    share_at = [at[key] for key in settings if at and key in at
+                and (found := _setting_for(key)) is not None
+                and found.falt.startswith("overskott_andel_")]
+    rules, more = _check_consistency(rules, base, source, share_at)
     return rules, findings + more
 
 
 def _check_consistency(
-    rules: Regelverk, base: Regelverk, source: str
+    rules: Regelverk, base: Regelverk, source: str, share_at: Sequence[Location] = ()
 ) -> tuple[Regelverk, list[Finding]]:
     findings: list[Finding] = []
     total = rules.overskott_andel_enheter + rules.overskott_andel_namnd + rules.overskott_andel_ks
@@ -441,7 +445,8 @@ def _check_consistency(
             f"{source}: överskottsandelarna (enheter {rules.overskott_andel_enheter}, nämnd "
             f"{rules.overskott_andel_namnd}, KS {rules.overskott_andel_ks}) summerar till {total}, "
             f"inte 1. Ange exakta bråk (1/3, inte 0,33). Standardandelarna används.",
-            object="Överskott andel",
+            object="Överskott andel", location=share_at[0] if share_at else None,
+            also=tuple(share_at[1:]),
         ))
         rules = replace(
             rules,

@@ -223,3 +223,20 @@ def test_load_rules_other_sources():
     assert rules.avrundning == CENT and not findings
     rules, findings = load_rules(42)  # type: ignore[arg-type]
     assert rules == DEFAULT_RULES and findings[0].severity is Severity.ERROR
+
+
+def test_shares_that_do_not_sum_to_one_are_located_at_the_shares() -> None:
+    # found by metamorphic testing (2026-12): the R0 error had no sheet or cell, while every
+    # other finding of the rules table is located at its row
+    from engine.findings import Location
+    from engine.rb_rules import rules_from_table
+
+    rows = [["Inställning", "Värde"], ["Avrundning", "krona"], ["Överskott andel enheter", "0,4"],
+            ["Överskott andel nämnd", "0,4"], ["Överskott andel KS", "0,4"]]
+    at = [None, *(Location(workbook="k.xlsx", sheet="Regler RB", cell=f"B{r}")
+                  for r in range(6, 10))]
+    rules, findings = rules_from_table(rows, locations=at)
+    [f] = [f for f in findings if "summerar till" in f.message]
+    assert f.severity.value == "error" and f.location == at[2]
+    assert f.also == (at[3], at[4])
+    assert rules.overskott_andel_ks == DEFAULT_RULES.overskott_andel_ks  # the defaults used
