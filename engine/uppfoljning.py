@@ -707,6 +707,8 @@ def uppfoljning(
         acc = _accumulated_forecast(b, budgetar)
         findings.extend(check_v11_investeringsreserv(budgetar, st.get("RR.BD.RES", i), acc))
         findings.extend(_balansenheter_reserv(b, i, budgetar))
+        findings.extend(_typed_balances_off_the_statements(
+            b, aktuellt_ar if aktuellt_ar is not None and aktuellt_ar < budgetar else budgetar))
         kolumner = _accounts_from_columns(b, budgetar)
         if acc is not None:
             findings.extend(check_v8_balans(budgetar, overskott, acc, historik, atgarder,
@@ -830,6 +832,56 @@ def _liquid_assets_at_start(b: Berakning, budgetar: int) -> Decimal | None:
     if budgetar - 1 in years and closing is not None:
         return closing[years.index(budgetar - 1)]
     return None
+
+
+def _typed_balances_off_the_statements(b: Berakning, first: int) -> list[Finding]:
+    """The balance figures typed for the years from ``first`` on (the current year's forecast,
+    the budget and the plan) against the budget's own figures rolled forward: likvida medel
+    31.12 of Y = those at the start of Y (BAL.LIKV.START, else BAL.LIKV 31.12 of Y − 1) +
+    inverkan på likviditeten of Y; the earlier periods' surplus of Y + 1 (BAL.TIDOVERSK) = that
+    of Y + the överskott of Y. A typed figure that is not (left from before a budget change)
+    feeds the key ratios (kassadagar, ackumulerat överskott per invånare), while V7 and V8 roll
+    the figures forward themselves: a warning, never a ratio on a stale figure without a word
+    (found by metamorphic testing, 2026-12)."""
+    years = [int(y) for y in b.budget.years]
+    central = b.budget.central
+    st = b.statement
+    likv, start = central.get("BAL.LIKV"), central.get("BAL.LIKV.START")
+    acc = central.get("BAL.TIDOVERSK")
+    out: list[Finding] = []
+    for j, y in enumerate(years):
+        if y < first:
+            continue
+        if likv is not None and likv[j] is not None:
+            prev = start[j] if start is not None and start[j] is not None else (
+                likv[years.index(y - 1)] if y - 1 in years else None)
+            if prev is not None:
+                inv = st.get("FD.INV", j)
+                if likv[j] != prev + inv:
+                    out.append(Finding(
+                        "V7", Severity.WARNING,
+                        f"Likvida medel 31.12.{y} är {_sv(likv[j])}, men likvida medel vid årets "
+                        f"början {_sv(prev)} + inverkan på likviditeten {_sv(inv)} = "
+                        f"{_sv(prev + inv)} (skillnad {_sv(likv[j] - prev - inv)}). Nyckeltalen "
+                        "(kassadagar) räknas på det inskrivna värdet, likviditetskontrollen (V7) "
+                        "på budgetens egna siffror. Uppdatera likvida medel under Centrala poster "
+                        "efter en budgetändring, eller kontrollera finansieringsdelen.",
+                        "BAL.LIKV", y))
+        if acc is not None and acc[j] is not None and y + 1 in years:
+            k = years.index(y + 1)
+            if acc[k] is not None:
+                over = st.get("RR.OVERSKOTT", j)
+                if acc[k] != acc[j] + over:
+                    out.append(Finding(
+                        "V8", Severity.WARNING,
+                        f"Överskott från tidigare räkenskapsperioder för {y + 1} är "
+                        f"{_sv(acc[k])}, men det för {y} ({_sv(acc[j])}) + räkenskapsperiodens "
+                        f"överskott {y} ({_sv(over)}) = {_sv(acc[j] + over)} (skillnad "
+                        f"{_sv(acc[k] - acc[j] - over)}). Nyckeltalen (ackumulerat överskott per "
+                        "invånare) räknas på det inskrivna värdet. Uppdatera det under Centrala "
+                        "poster efter en budgetändring (en rättelse direkt mot eget kapital "
+                        "förklarar en skillnad).", "BAL.TIDOVERSK", y + 1))
+    return out
 
 
 def _accumulated_forecast(b: Berakning, budgetar: int) -> Decimal | None:

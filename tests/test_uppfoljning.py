@@ -689,3 +689,32 @@ def test_the_rows_said_to_be_outside_the_tabla_are_those_of_the_rule(
         assert [f.location for f in got] == want
         assert [f.location for f in _outturn_without_item(rows, items, b, given_folded)] \
             == unknown
+
+
+def test_typed_balances_that_the_budget_does_not_roll_to_are_said() -> None:
+    # found by metamorphic testing (2026-12): after a budget change the typed cash 31.12 and
+    # the earlier periods' surplus went stale, and the key ratios (kassadagar) used them
+    # without a word while V7 rolled the cash forward itself. Hand-computed from _budget():
+    # inverkan på likviditeten 2026 = 100 - 950 + 80 - 100 + 1000 - 10 - 50 - 5 - 40 = 25
+    # (the operating flows, taxes, interest, loans, the correction and the project's -40),
+    # överskott 2025 = 100 - 900 + 80 - 100 + 1000 - 10 = 170.
+    base = _budget()
+    b0 = berakna(base)
+    inv26, over25 = b0.statement.get("FD.INV", 1), b0.statement.get("RR.OVERSKOTT", 0)
+    assert (inv26, over25) == (D("25"), D("170"))
+
+    def findings(likv26: D, acc26: D) -> list:
+        central = {**base.central, "BAL.LIKV": (D("500"), likv26),
+                   "BAL.TIDOVERSK": (D("40"), acc26)}
+        b = berakna(replace(base, central=central))
+        return [f for f in uppfoljning(b, aktuellt_ar=2025, budgetar=2026).findings
+                if "Uppdatera" in f.message]
+
+    assert findings(D("525"), D("210")) == []  # 500 + 25, 40 + 170: as the budget rolls
+    [likv] = findings(D("600"), D("210"))
+    assert (likv.rule, likv.severity.value, likv.object, likv.year) == ("V7", "warning",
+                                                                         "BAL.LIKV", 2026)
+    assert "= 525,00 (skillnad 75,00)" in likv.message.replace("\xa0", " ")
+    [acc] = findings(D("525"), D("200"))
+    assert (acc.rule, acc.object, acc.year) == ("V8", "BAL.TIDOVERSK", 2026)
+    assert "= 210,00 (skillnad -10,00)" in acc.message.replace("\xa0", " ")
