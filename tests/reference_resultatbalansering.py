@@ -1,5 +1,6 @@
 """Reference copy (issue 17) of engine/resultatbalansering.py before its integer rounding paths,
-kept verbatim for tests/test_engine_equivalence.py.
+kept verbatim for tests/test_engine_equivalence.py (a rule changed since is changed here
+too: the caps' sign rule of 2026-12, docs/RESULTATBALANSERING.md §2.8).
 
 Resultatbalansering: carrying each unit's and committee's result into next year's budget.
 
@@ -748,6 +749,21 @@ def _balansera_namnd(
             object=namn,
         ))
         carry = -cap_under
+    # the units' caps move their excess to KS out of the committee's carry; they never turn a
+    # deficit into a carried surplus or a surplus into a carried deficit (KS never bears more
+    # than the committee's whole deficit, nor gets more than its whole surplus): found by
+    # metamorphic testing 2026-12 (a unit deficit floor let a committee at -3 000 carry +1 200)
+    if total >= 0 > carry or total <= 0 < carry:
+        findings.append(Finding(
+            "R3", Severity.INFO,
+            f"Nämnden {namn}: enheternas tak för över mer till KS än nämndens hela "
+            f"{'överskott' if total > 0 else 'underskott' if total < 0 else 'resultat'} "
+            f"({_sv(total)}), så överföringen blev {_sv(carry)}, med motsatt tecken. Nämnden för "
+            "inte över något; KS tar hela resultatet, och nämndens disposition balanserar "
+            "enheternas överföringar.",
+            object=namn,
+        ))
+        carry = ZERO
     ks = total - carry
     guaranteed = sum((r.overforing for r in rader), ZERO)
     disposition = carry - guaranteed
