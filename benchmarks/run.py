@@ -1235,8 +1235,8 @@ renders every owned row as XML text, deflates, runs the safety gate on the writt
 (parsing the written sheets; the copied parts are known) and reads every written sheet back
 through calamine before the backup and the atomic replace. The table "The work of the safety properties" above measures the part of that done
 in C and Rust libraries, which no change to our Python can shorten: for the city it is about
-3.1 times the floor by itself, and with the command line's start about 3.5 times, before a
-single input cell has become a Python value (the large size: 3.2 and 3.3 times; until session
+3.2 times the floor by itself, and with the command line's start about 3.6 times, before a
+single input cell has become a Python value (the large size: 3.3 and 3.4 times; until session
 19 the verification's part was the CRC pass and the parse of the written sheets, 2.8 and 3.2
 times for the city, and it is now the whole gate). The goal "first refresh within 3× of the floor"
 therefore cannot be met while every safety property stays as the issue requires (the gate,
@@ -1245,8 +1245,9 @@ them (one parse shared by the gate and the reader, which needs a reader that als
 well-formedness; a read-back of the written rows from their own bytes, which would no longer
 be an independent reader). The nights, which is what the nightly job runs, are where the
 product now is close: the unchanged night reuses its check (below the floor), a forced check
-is 2.8 times the floor for the city and the night after one committee changed 3.2 times,
-measured as the nights go since session 19 (2.6 and 3.0 times for the large size), from 3.5
+is 2.8–3.0 times the floor for the city and the night after one committee changed 3.2–3.3 times,
+measured as the nights go since session 19 (2.6–2.7 and 3.0 times for the large size; the
+last two runs of `make bench`), from 3.5
 and 3.9 times before session 18.
 
 The engine goal (0.03 s per 1 000 units) would need an engine on integer cents from the loader
