@@ -372,6 +372,10 @@ def test_an_export_appended_to_itself_writes_nothing(tmp_path: Path, capsys) -> 
                 "Konto;Kst;Period;Belopp\n" + "\n".join(other) + "\n") == 0
     # by hand: 2 × (100 + 200 + … + 1 200) + 0,01 = 15 600,01 debit -> cost -15 600,01
     assert _booked(social)[("Äldreomsorg", "RR.VU.PERS.LON")] == Decimal("-15600.01")
+    # twelve equal bookings (one row repeated) are no copies of a block: imported, not judged
+    assert _run(tmp_path, kommun, mappning, "same.csv",
+                "Konto;Kst;Period;Belopp\n" + "\n".join(["4000;3100;1;5,00"] * 12) + "\n") == 0
+    assert _booked(social)[("Äldreomsorg", "RR.VU.PERS.LON")] == Decimal("-60.00")
     # two equal rows in a short export can be two real bookings: imported, not judged
     assert _run(tmp_path, kommun, mappning, "pair.csv",
                 "Konto;Kst;Period;Belopp\n4000;3100;1;5,00\n4000;3100;1;5,00\n") == 0

@@ -992,7 +992,10 @@ def _copies(*columns: np.ndarray) -> int:
             continue
         size = n // copies
         if all(np.array_equal(col[:size], col[i * size:(i + 1) * size])
-               for col in columns for i in range(1, copies)):
+               for col in columns for i in range(1, copies)) \
+                and any(bool((col[:size] != col[0]).any()) for col in columns):
+            # (a block of one row repeated is any number of copies of itself: twelve equal
+            # bookings are not judged)
             return copies
     return 1
 
