@@ -384,8 +384,11 @@ def _item_outturn(item: BindingItem, b: Berakning, rows: Sequence[PostUtfall],
                     "under den; summaraden räknas inte (annars räknades beloppen två gånger). Ta "
                     "bort summaraden eller delraderna.", object=r.objekt, location=r.location))
         mine = [r for r in mine if (r.objekt.casefold(), r.kod) not in groups]
-    utfall = sum((r.utfall for r in mine if r.utfall is not None), ZERO)
-    forecasts = [r.prognos for r in mine if r.prognos is not None]
+    typed = [r for r in mine if r.utfall is not None or r.prognos is not None]
+    if not typed:  # rows listed with nothing typed: no outturn ("utfall saknas"), never 0
+        return None, None, None
+    utfall = sum((r.utfall for r in typed if r.utfall is not None), ZERO)
+    forecasts = [r.prognos for r in typed if r.prognos is not None]
     blank = [r for r in mine if r.prognos is None and r.utfall]
     if forecasts and len(forecasts) + len(blank) < len(mine):  # a row with nothing typed:
         budgeted = _budgeted_lines(item, b, year)  # a blank if its line has a budget
@@ -401,7 +404,7 @@ def _item_outturn(item: BindingItem, b: Berakning, rows: Sequence[PostUtfall],
                     location=r.location))
         forecasts = []
     prognos = sum(forecasts, ZERO) if forecasts else None
-    return utfall, prognos, mine[0].location
+    return utfall, prognos, typed[0].location
 
 
 def _budgeted_lines(item: BindingItem, b: Berakning, year: int | None) -> frozenset[str]:

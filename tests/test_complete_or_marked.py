@@ -333,6 +333,56 @@ def test_a_budget_changes_date_or_year_that_is_none_is_said_as_such(
     assert data["complete"] is False
 
 
+def _kommun_utfall_row(ex: Path, values: list[object]) -> str:
+    """A row appended to kommun.xlsx's tblUtfallKommun (its table grown by one row)."""
+    wb = openpyxl.load_workbook(ex / KOMMUN)
+    ws = wb["Utfall"]
+    t = ws.tables["tblUtfallKommun"]
+    first, last = t.ref.split(":")
+    row = int("".join(ch for ch in last if ch.isdigit())) + 1
+    for j, v in enumerate(values):
+        ws.cell(row=row, column=1 + j, value=v)
+    t.ref = f"{first}:{''.join(ch for ch in last if ch.isalpha())}{row}"
+    wb.save(ex / KOMMUN)
+    return str(row)
+
+
+def _tabla_row(ex: Path, name: str) -> list[object]:
+    for row in _sheet_values(ex / KOMMUN, "Budgetutfall"):
+        if len(row) > 1 and row[1] == name:
+            return list(row[3:11])
+    raise AssertionError(name)
+
+
+def test_a_tasks_outturn_copied_into_the_municipality_workbook_counts_once(ex: Path) -> None:
+    # found by metamorphic testing (2026-12): Socialarbete's row copied into kommun.xlsx Utfall
+    # was added to the committee's own: forecast 714 560 -> 1 429 120, "underskrids" turned
+    # "inom ramen" without a word. Now a V1 error at the row, which does not count.
+    _refresh(ex)
+    clean = _tabla_row(ex, "Socialarbete – beräknad inkomst")
+    row = _kommun_utfall_row(ex, ["Socialarbete", "RR.VI.UND", "Understöd och bidrag",
+                                  476373, 714560])
+    _code, data = _refresh(ex)
+    assert _tabla_row(ex, "Socialarbete – beräknad inkomst") == clean
+    [f] = [f for f in data["findings"] if f["rule"] == "V1" and f["workbook"] == KOMMUN
+           and f["sheet"] == "Utfall" and f["cell"] and f["cell"].endswith(row)]
+    assert f["severity"] == "error" and "skrivs i nämndens arbetsbok" in f["message"]
+
+
+@pytest.mark.parametrize("code", ["RR.VU.TJ", "RR.VU.UND"])  # a line the committee reports,
+def test_a_tasks_right_in_the_municipality_workbook_is_no_outturn_row(  # and one it does not
+        ex: Path, code: str) -> None:
+    # found by metamorphic testing (2026-12): a row giving Äldreomsorg its överskridningsrätt
+    # on a line the committee reports (figures empty) was read as a blank forecast: the item
+    # judged on its outturn to date ("inom ramen"), the overrun's U1 gone
+    _kommun_utfall_row(ex, ["Äldreomsorg", code, None, None, None, 300000])
+    _code, data = _refresh(ex)
+    got = _tabla_row(ex, "Äldreomsorg – anslag")
+    assert got[4] == -22464865 and got[5] == -294465, got  # the forecast and its deviation
+    assert "inom beviljad överskridningsrätt" in str(got[7]), got
+    assert not [f for f in data["findings"] if "Prognos helår saknas" in f["message"]]
+
+
 def test_a_committees_input_error_does_not_mark_another_committees_sheet(ex: Path) -> None:
     """Another committee's error leaves this committee's figures as they are (they take
     nothing of the other committee's workbook): no mark there, and its own checks stay."""

@@ -718,3 +718,19 @@ def test_typed_balances_that_the_budget_does_not_roll_to_are_said() -> None:
     [acc] = findings(D("525"), D("200"))
     assert (acc.rule, acc.object, acc.year) == ("V8", "BAL.TIDOVERSK", 2026)
     assert "= 210,00 (skillnad -10,00)" in acc.message.replace("\xa0", " ")
+
+
+def test_rows_listed_with_nothing_typed_are_no_outturn() -> None:
+    # found by metamorphic testing (2026-12): an item whose rows were listed (object and
+    # line) with both figures empty was judged on an outturn of 0 ("inom ramen") instead of
+    # "utfall saknas"
+    b = berakna(_budget())
+    u = uppfoljning(b, aktuellt_ar=2025,
+                    utfall=[PostUtfall("Skola", "RR.VU.PERS.LON", None, None)])
+    row = {(r.item.object, r.item.kind): r for r in u.tabla.rows}[("Skola", Kind.ANSLAG)]
+    assert row.utfall is None and row.status is Status.UTFALL_SAKNAS
+    # typed 0 is an outturn of 0
+    u = uppfoljning(b, aktuellt_ar=2025,
+                    utfall=[PostUtfall("Skola", "RR.VU.PERS.LON", D("0"), None)])
+    row = {(r.item.object, r.item.kind): r for r in u.tabla.rows}[("Skola", Kind.ANSLAG)]
+    assert row.utfall == D("0") and row.status is not Status.UTFALL_SAKNAS

@@ -610,11 +610,14 @@ def read_kommun(source: str | Path | TableSource) -> KommunInput:
                         "ihop raderna.", object=obj or code, location=row["Kod"].location))
                     continue
                 seen_utfall[key] = row["Kod"].address
-                inp.utfall.append(PostUtfall(
-                    obj or code, code,
-                    _amount(row["Utfall hittills"], f, line=code, obj=obj or code),
-                    _amount(row["Prognos helår"], f, line=code, obj=obj or code),
-                    row["Kod"].location))
+                if not (row["Utfall hittills"].is_blank and row["Prognos helår"].is_blank):
+                    # (a row with neither figure carries only an överskridningsrätt: no
+                    # outturn row, never a blank forecast beside a committee's own rows)
+                    inp.utfall.append(PostUtfall(
+                        obj or code, code,
+                        _amount(row["Utfall hittills"], f, line=code, obj=obj or code),
+                        _amount(row["Prognos helår"], f, line=code, obj=obj or code),
+                        row["Kod"].location))
                 ratt = row.get("Överskridningsrätt")
                 if ratt is not None and not ratt.is_blank:
                     value = _amount(ratt, f, obj=obj or code)

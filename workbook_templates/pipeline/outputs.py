@@ -319,6 +319,32 @@ def _changes(k: KommunInput, items: Sequence[BindingItem], findings: list[Findin
     return out
 
 
+def _kommun_outturn(k: KommunInput, namnder: Sequence[NamndInput],
+                    findings: list[Finding]) -> list[PostUtfall]:
+    """The municipality workbook's outturn rows, but those that name a committee's task: a
+    task's outturn is typed in its committee's workbook (there a row of its own counts once),
+    so such a row is a V1 error at the row and does not count. Found by metamorphic testing
+    (2026-12): a committee's row copied into kommun.xlsx was added to the committee's own, and
+    "underskrids" turned "inom ramen" without a word. A row with only an överskridningsrätt
+    for a task is no outturn row (the loader keeps its right only)."""
+    owner = {u.namn.casefold(): n for n in namnder for u in n.uppgifter}
+    out: list[PostUtfall] = []
+    for r in k.utfall:
+        n = owner.get(r.objekt.casefold())
+        if n is None:
+            out.append(r)
+            continue
+        findings.append(Finding(
+            "V1", Severity.ERROR,
+            f"Utfallet avser uppgiften {r.objekt!r}, som hör till {n.namnd} ({n.path.name}); en "
+            "uppgifts utfall och prognos skrivs i nämndens arbetsbok (fliken Utfall), så raden "
+            "räknas inte (annars kunde samma utfall räknas två gånger). Flytta beloppen dit; på "
+            "kommunens flik Utfall anges för en uppgift bara dess överskridningsrätt.",
+            object=r.objekt, location=r.location if r.location is None
+            or r.location.workbook else replace(r.location, workbook=k.path.name)))
+    return out
+
+
 def _own_outturn(namnder: Sequence[NamndInput], findings: list[Finding]) -> list[PostUtfall]:
     """The committees' outturn rows that name one of their own tasks. A row naming another
     committee's task is a V1 error at the row and does not count (found by an audit, 2026-12:
@@ -724,7 +750,7 @@ def compute_outputs(k: KommunInput, namnder: Sequence[NamndInput],
                       if f.severity is Severity.ERROR)
     uf = uppfoljning(
         b, principer=principer, aktuellt_ar=aktuellt, budgetar=years[budget_year],
-        utfall=[*k.utfall, *_own_outturn(namnder, derived)],
+        utfall=[*_kommun_outturn(k, namnder, derived), *_own_outturn(namnder, derived)],
         andringar=valid_changes(changes, items),  # a change with a B1 error changes nothing
         overskridningsratt=k.overskridningsratt, historik=k.historik, atgarder=k.atgarder,
         kris=k.kris, v9_version=k.v9_version, poster=poster)
