@@ -319,6 +319,8 @@ def test_an_adjustment_that_cannot_be_read_marks_the_committees_resultatbalanser
     ("A", "12.6.2025", "B1", "Beslutsdatumet '12.6.2025' är inget datum"),  # not "saknar"
     ("D", "2025", "V10", "innehåller text ('2025'), inte ett årtal. Skriv året som tal"),
     ("D", 2025.5, "V10", "innehåller 2025.5, inte ett årtal"),
+    # a year outside the plan: counted nowhere, under warnings only, before 2026-12
+    ("D", 2030, "B1", "gäller år 2030, som inte finns bland budgetens årskolumner (2024–2028)"),
 ])
 def test_a_budget_changes_date_or_year_that_is_none_is_said_as_such(
         ex: Path, column: str, typed: object, rule: str, says: str) -> None:

@@ -262,6 +262,7 @@ def _changes(k: KommunInput, items: Sequence[BindingItem], findings: list[Findin
     """The budget-change table as engine changes; an unknown item or a bad cell is a finding."""
     out: list[BudgetChange] = []
     index = post_index(items)
+    years = [c.ar for c in k.kolumner]
     for row in k.andringar:
         post = row["Bindande post"]
         item = resolve_post(str(post.value or ""), items, index=index)
@@ -283,6 +284,12 @@ def _changes(k: KommunInput, items: Sequence[BindingItem], findings: list[Findin
         if isinstance(year, Finding) or year is None:
             found.append(year if isinstance(year, Finding) else Finding(
                 "B1", Severity.ERROR, "Budgetändringen saknar år.", location=row["År"].location))
+        elif years and year not in years:  # (2030 in a plan to 2028: counted nowhere, 2026-12)
+            found.append(Finding(
+                "B1", Severity.ERROR,
+                f"Budgetändringen gäller år {year}, som inte finns bland budgetens årskolumner "
+                f"({years[0]}–{years[-1]}), så den räknas ingenstans. Rätta året.",
+                location=row["År"].location))
         if isinstance(datum, datetime):
             datum = datum.date()
         if datum is None or isinstance(datum, str) and not datum.strip():
