@@ -172,9 +172,14 @@ def add_udf_sheet(wb: Workbook, example: Exempel | None) -> None:
                 f"(se Instruktioner och användarguiden); utan tillägget visar de "
                 f"'{NEEDS_ADDIN}'. Kolumnen Inbyggd formel räknas i alla kalkylprogram.")
     ws["A2"].font = _font(italic=True, color="595959")
-    ws["A3"] = ("Underlaget är exempelkommunens resultat- och finansieringsdel (värden). "
-                f"Funktionerna räknar kolumnen {years[year_index]}. Belopp med publiceringens "
-                "tecken: inkomster positiva, utgifter negativa (fel tecken ger #KB).")
+    # (a demonstration on values copied when the workbook was made: said so, so that its
+    # figures are never read as the budget's after it changes; found 2026-12 by comparing
+    # them with the refresh's through LibreOffice)
+    ws["A3"] = ("Underlaget är en kopia av exempelkommunens resultat- och finansieringsdel när "
+                "arbetsboken skapades (värden som inte följer budgeten: budgetens siffror står "
+                f"på fliken Resultaträkning). Funktionerna räknar kolumnen {years[year_index]}. "
+                "Belopp med publiceringens tecken: inkomster positiva, utgifter negativa (fel "
+                "tecken ger #KB).")
     ws["A3"].font = _font(italic=True, color="595959")
 
     # the statement block
