@@ -248,8 +248,9 @@ def test_berakna_never_counts_a_copied_committee_workbook_twice(excel, copy) -> 
 
 def test_committee_berakna_refuses_a_task_named_as_another_committees(excel, copy) -> None:
     """The open committee workbook's task has the name of another committee's task (in the
-    folder): its Resultat sheet would show a mix of both; the button writes only Kontroll, with
-    the V1 error naming both workbooks."""
+    folder): its Resultat sheet would show a mix of both; the button writes Kontroll, with the
+    V1 error naming both workbooks, and a Resultat of one "Ofullständig" row (since 2026-12:
+    no figure of an earlier refresh left standing)."""
     from tests.bad_inputs import rename_first_task
 
     live = copy("live")
@@ -262,7 +263,8 @@ def test_committee_berakna_refuses_a_task_named_as_another_committees(excel, cop
     (clash,) = [f for f in result.findings if "flera nämnder" in f.message]
     assert clash.rule == "V1" and clash.severity.value == "error"
     assert set(clash.workbooks) == {"n2.xlsx", "n3.xlsx"}
-    assert result.sheets == ("Kontroll",)
+    assert set(result.sheets) == {"Resultat", "Kontroll"}
+    assert str(book.cells("Resultat")[0][0]).startswith("Ofullständig – inget resultat")
     assert any("flera nämnder" in str(v) for r in book.cells("Kontroll") for v in r)
 
 
@@ -310,9 +312,11 @@ def test_committee_button_reads_its_own_bokfort_utfall(excel, copy, tmp_path: Pa
     assert book.cells("Resultat") == _file_rows(batch / "n2.xlsx", "Resultat")
 
 
-def test_a_committee_with_input_errors_keeps_its_resultat_through_both_buttons(excel, copy) -> None:
-    # text in an amount cell: the batch writes only Kontroll (status input-errors); the buttons
-    # wrote Resultat with Verksamhetsutgifter 2026 −8 699 380 instead of −20 878 512
+def test_a_committee_with_input_errors_gets_the_same_resultat_through_both_buttons(
+        excel, copy) -> None:
+    # text in an amount cell: the batch writes Kontroll and a Resultat of one "Ofullständig"
+    # row (status input-errors); the buttons wrote Resultat with Verksamhetsutgifter 2026
+    # −8 699 380 instead of −20 878 512. Both ways give the same sheets now.
     batch, live, own = copy("batch"), copy("live"), copy("own")
     for d in (batch, live, own):
         _edit(d / "n2.xlsx", lambda wb: wb["Driftsbudget"].__setitem__("F5", "-12 179 132"))
@@ -323,7 +327,8 @@ def test_a_committee_with_input_errors_keeps_its_resultat_through_both_buttons(e
     assert {f.path.name: f.status for f in r.files}["n2.xlsx"] == "input-errors"
     assert _file_rows(live / "n2.xlsx", "Resultat") == before
     book, result = _committee_button(excel, own)
-    assert book.cells("Resultat") == before and result.sheets == ("Kontroll",)
+    assert book.cells("Resultat") == before and set(result.sheets) == {"Resultat", "Kontroll"}
+    assert str(before[0][0]).startswith("Ofullständig – inget resultat: arbetsboken har fel")
 
 
 def test_an_older_municipality_workbook_without_balans_tables_is_complete_live(excel, copy) -> None:

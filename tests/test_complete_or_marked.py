@@ -406,13 +406,36 @@ def test_a_committees_input_error_does_not_mark_another_committees_sheet(ex: Pat
 
 
 def test_a_committee_with_input_errors_gets_its_current_kontroll_sheet(ex: Path) -> None:
+    _refresh(ex)
     resultat_before = _sheet_values(ex / SOCIAL, "Resultat")
     _edit(ex / SOCIAL, "Driftsbudget", "F4", "1 200,50")
     _refresh(ex)
     rows = _sheet_values(ex / SOCIAL, "Kontroll")
     located = [r for r in rows if r[:1] == ("V10",)]
     assert any(r[2] == SOCIAL and r[3] == "Driftsbudget" and r[4] == "F4" for r in located)
-    assert _sheet_values(ex / SOCIAL, "Resultat") == resultat_before  # may keep last values
+    # its Resultat keeps no figure of an earlier refresh (found 2026-12 by comparing the sheets
+    # through LibreOffice: last night's figures stood unmarked beside today's Kontroll): one
+    # "Ofullständig" row, the sheet's own header rows above it, nothing below
+    after = _sheet_values(ex / SOCIAL, "Resultat")
+    assert after[:2] == resultat_before[:2]
+    assert str(after[2][0]).startswith("Ofullständig – inget resultat: arbetsboken har fel")
+    assert not [v for row in after[3:] for v in row if v is not None]
+    # corrected: the figures again
+    _edit(ex / SOCIAL, "Driftsbudget", "F4", 1200.5)
+    _refresh(ex)
+    assert not str(_sheet_values(ex / SOCIAL, "Resultat")[2][0]).startswith("Ofullständig")
+
+
+def test_a_copy_of_a_committee_workbook_leaves_no_old_figures_in_either(ex: Path) -> None:
+    # both copies are set apart (neither counted): neither keeps an earlier refresh's figures
+    _refresh(ex)
+    copy = ex / "namnd_socialnämnden - Kopia.xlsx"
+    shutil.copy(ex / SOCIAL, copy)
+    _refresh(ex)
+    for path in (ex / SOCIAL, copy):
+        rows = _sheet_values(path, "Resultat")
+        assert str(rows[2][0]).startswith("Ofullständig – inget resultat:"), path.name
+        assert not [v for row in rows[3:] for v in row if v is not None], path.name
 
 
 # ------------------------------------------------------------------ 5. root causes only

@@ -63,7 +63,7 @@ from workbook_templates.pipeline.loader import (
     read_kommun,
     read_namnd,
 )
-from workbook_templates.pipeline.outputs import Outputs, Saknas, compute_outputs
+from workbook_templates.pipeline.outputs import INCOMPLETE, Outputs, Saknas, compute_outputs
 
 __all__ = ["FileReport", "RefreshReport", "Run", "RunCache", "Summary", "check_paths",
            "collector_paused", "dedupe", "find_workbooks", "kontroll_findings",
@@ -938,10 +938,18 @@ def _committee_sheets(n: NamndInput, out: Outputs,
                       kontroll: Callable[[NamndInput], list[list[object]]]
                       ) -> dict[str, list[list[object]]]:
     """A committee's owned sheets to write: its Kontroll sheet always (its current findings,
-    also when its input has errors); its other sheets only when its input is clean."""
+    also when its input has errors); its other sheets when its input is clean and it counts.
+    Else its Resultat holds one "Ofullständig" row and nothing else: before 2026-12 it kept
+    the figures of an earlier refresh, unmarked beside today's Kontroll (found by comparing
+    the sheets through LibreOffice), and an old figure is as plausible as a wrong one."""
     sheets = {"Kontroll": kontroll(n)}
-    if not any(f.severity is Severity.ERROR for f in n.findings):
-        sheets = {**out.namnd_sheets.get(n.namnd, {}), **sheets}
+    errors = any(f.severity is Severity.ERROR for f in n.findings)
+    if not errors and n.namnd in out.namnd_sheets:
+        return {**out.namnd_sheets[n.namnd], **sheets}
+    why = ("arbetsboken har fel (se fliken Kontroll)" if errors else
+           "arbetsboken räknades inte med i sammanställningen (se fliken Kontroll)")
+    sheets["Resultat"] = [[f"{INCOMPLETE} – inget resultat: {why}. Resultatet visas igen när "
+                           "felet är rättat och uppdateringen har körts."]]
     return sheets
 
 
