@@ -476,8 +476,10 @@ def _rb_checks(ws: Worksheet, row: int, slots: int, ncols: int) -> int:
     first = row
     for k in range(1, slots + 1):
         lookup = f'IFERROR(INDEX({col_a},{namnd_hdr}+{k})&"","")'
-        # the list ends at the first blank row below the committee table
-        name = ws.cell(row, 1, f'=IF($A{row - 1}="","",{lookup})' if k > 1 else f"={lookup}")
+        # the list ends at the first blank row below the committee table; none while the run
+        # is incomplete ($A$4 holds its mark): no figure under it, as above (found 2026-12)
+        name = ws.cell(row, 1, f'=IF($A{row - 1}="","",{lookup})' if k > 1
+                       else f'=IF($A$4<>"","",{lookup})')
         name.font = _font()
         a = f"$A{row}"
         units = ws.cell(row, 2, f'=IF({a}="","",IFERROR(SUMPRODUCT(--({span("A")}={a}),'
@@ -493,8 +495,9 @@ def _rb_checks(ws: Worksheet, row: int, slots: int, ncols: int) -> int:
     # over the whole tables, not the rows above: committees beyond the slots still count
     tillagg_hdr = f'MATCH("Budgettillägg (R1)",{col_a},0)'
     d = f"{rb}!$D$1:$D${_LAST_ROW}"
-    totals = (f'=IFERROR(SUM({span("G")}),"")',
-              f'=IFERROR(SUM(INDEX({d},{namnd_hdr}+1):INDEX({d},{tillagg_hdr}-1)),"")')
+    totals = (f'=IF($A$4<>"","",IFERROR(SUM({span("G")}),""))',
+              f'=IF($A$4<>"","",IFERROR(SUM(INDEX({d},{namnd_hdr}+1):'
+              f'INDEX({d},{tillagg_hdr}-1)),""))')
     for col, formula in zip((2, 3), totals, strict=True):
         c = ws.cell(row, col, formula)
         c.number_format = AMOUNT_FORMAT
