@@ -989,6 +989,16 @@ def read_namnd(source: str | Path | TableSource,
                 lines[code] = vals
         inp.uppgifter = [Uppgift(name, inp.namnd, fin[name], belopp.get(name, {}))
                          for name in fin]
+        if not inp.uppgifter and t is not None:
+            # an untouched template: the committee would count as zero in a run called
+            # complete (found 2026-12); it is missing until its budget is filled in, as a
+            # committee of the list without a workbook is
+            f.append(Finding(
+                "V1", Severity.ERROR,
+                f"Nämndens arbetsbok har inga uppgifter (tabellen {T.UPPGIFTER.name} är tom), "
+                "så nämnden saknas i sammanställningen. Fyll i nämndens uppgifter och budget.",
+                object=inp.namnd, location=Location(sheet=T.UPPGIFTER.sheet,
+                                                    table=T.UPPGIFTER.name)))
 
         t = _table(r, T.UTFALL, f)
         seen_utfall: dict[tuple[str, str], str] = {}

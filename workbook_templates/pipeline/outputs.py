@@ -50,6 +50,7 @@ from engine.uppfoljning import (
     uppfoljning,
 )
 from workbook_templates.pipeline.loader import KommunInput, NamndInput
+from workbook_templates.schema import T
 
 __all__ = ["CONSOLIDATED", "CommitteeFindings", "Outputs", "Saknas", "belongs_to", "compute_outputs",
            "consolidated_budget", "findings_rows"]
@@ -791,6 +792,28 @@ def compute_outputs(k: KommunInput, namnder: Sequence[NamndInput],
         "Resultatbalansering": _rb_rows(rb) if rb else [["Inga resultatenheter i underlaget."]],
         "Kontroll": findings_rows(all_findings),
     }
+    empty = _years_without_input(budget)
+    if empty:
+        # a year column no input has an amount in (an untouched template, plan years not filled
+        # in yet): its statements would be all zeros, read as real figures (found 2026-12 on
+        # fresh templates); they are left blank, and said
+        for name, first in (("Resultaträkning", 1), ("Finansieringsdel", 1),
+                            ("Investeringsdel", 5), ("Nyckeltal", 1)):
+            rows = out.kommun_sheets[name]
+            out.kommun_sheets[name] = [rows[0], *(
+                [*row[:first], *(None if i in empty else v for i, v in enumerate(row[first:]))]
+                if row else row for row in rows[1:])]
+        shown = ", ".join(cols[i] for i in empty)
+        f = Finding(
+            "V10", Severity.WARNING,
+            f"{'Årskolumnen' if len(empty) == 1 else 'Årskolumnerna'} {shown} har inga belopp i "
+            "indata (varken i nämndernas driftsbudget, i kommunens centrala poster eller i "
+            "investeringarna), så resultaträkningen, finansieringsdelen, investeringsdelen och "
+            "nyckeltalen lämnas tomma där i stället för att visa nollor. Fyll i budgeten för "
+            "året, eller ta bort årskolumnen ur tblAr.",
+            location=Location(workbook=k.path.name, sheet=T.AR.sheet, table=T.AR.name))
+        out.findings.append(f)
+        out.kommun_sheets["Kontroll"] = findings_rows([*all_findings, f])
     if out.saknas:
         head = banner(out.saknas)
         for name in CONSOLIDATED:
@@ -807,6 +830,32 @@ def compute_outputs(k: KommunInput, namnder: Sequence[NamndInput],
             resultat = [[namnd_banner(kommun_saknas)], *resultat]
         out.namnd_sheets[n.namnd] = {"Resultat": resultat, "Kontroll": findings_rows(own)}
     return out
+
+
+def _years_without_input(budget: Budget) -> list[int]:
+    """The year columns (indices) in which no input has an amount: no task's line, no central
+    line but the balance-sheet stocks (BAL.*, which the statements do not sum), no project."""
+    n = len(budget.years)
+    seen = [False] * n
+
+    def note(vals: Sequence[object]) -> bool:
+        for i, v in enumerate(vals):
+            if v is not None and i < n:
+                seen[i] = True
+        return all(seen)
+
+    for u in budget.uppgifter:
+        for vals in u.belopp.values():
+            if note(vals):
+                return []
+    for code, vals in budget.central.items():
+        if not code.startswith("BAL.") and note(vals):
+            return []
+    for p in budget.projekt:
+        for vals in p.belopp.values():
+            if note(vals):
+                return []
+    return [i for i in range(n) if not seen[i]]
 
 
 def _incomplete(k: KommunInput, namnder: Sequence[NamndInput],
