@@ -932,6 +932,7 @@ def read_namnd(source: str | Path | TableSource,
 
         fin: dict[str, Finansiering] = {}
         t = _table(r, T.UPPGIFTER, f)
+        has_uppgifter = t is not None  # (a missing table is a finding of its own)
         if t is not None:
             first_row: dict[str, str] = {}
             for row in t.rows:
@@ -989,7 +990,7 @@ def read_namnd(source: str | Path | TableSource,
                 lines[code] = vals
         inp.uppgifter = [Uppgift(name, inp.namnd, fin[name], belopp.get(name, {}))
                          for name in fin]
-        if not inp.uppgifter and t is not None:
+        if not inp.uppgifter and has_uppgifter:
             # an untouched template: the committee would count as zero in a run called
             # complete (found 2026-12); it is missing until its budget is filled in, as a
             # committee of the list without a workbook is
