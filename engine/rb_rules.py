@@ -392,6 +392,7 @@ def rules_from_mapping(
     findings: list[Finding] = []
     changes: dict[str, object] = {}
     seen: dict[str, str] = {}
+    share_at: list[Location] = []  # where the surplus shares were typed
     for key, value in settings.items():
         place = f"{source} {where[key]}" if where and key in where else source
         loc = at.get(key) if at else None
@@ -415,6 +416,8 @@ def rules_from_mapping(
             ))
             continue
         seen[setting.falt] = str(key)
+        if loc is not None and setting.falt.startswith("overskott_andel_"):
+            share_at.append(loc)  # (the check of the shares' sum is located there: 2026-12)
         if _is_blank(value):
             continue
         try:
@@ -426,10 +429,6 @@ def rules_from_mapping(
                 object=setting.etikett, location=loc,
             ))
     rules = replace(base, **changes)
-    # where the shares were typed (the check of their sum is located there: found 2026-12)
-    share_at = [at[key] for key in settings if at and key in at
-                and (found := _setting_for(key)) is not None
-                and found.falt.startswith("overskott_andel_")]
     rules, more = _check_consistency(rules, base, source, share_at)
     return rules, findings + more
 

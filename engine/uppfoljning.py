@@ -849,15 +849,13 @@ def _typed_balances_off_the_statements(b: Berakning, first: int) -> list[Finding
     years = [int(y) for y in b.budget.years]
     central = b.budget.central
     st = b.statement
-    likv, start = central.get("BAL.LIKV"), central.get("BAL.LIKV.START")
-    acc = central.get("BAL.TIDOVERSK")
+    likv, acc = central.get("BAL.LIKV"), central.get("BAL.TIDOVERSK")
     out: list[Finding] = []
     for j, y in enumerate(years):
         if y < first:
             continue
         if likv is not None and likv[j] is not None:
-            prev = start[j] if start is not None and start[j] is not None else (
-                likv[years.index(y - 1)] if y - 1 in years else None)
+            prev = _liquid_assets_at_start(b, y)  # (as V7 takes them)
             if prev is not None:
                 inv = st.get("FD.INV", j)
                 if likv[j] != prev + inv:

@@ -957,12 +957,12 @@ def _finish(
                     "slås ihop per månad. Exportera ett år i taget.", None, None,
                     Location(workbook=source, sheet=sheet))
         )
-    kept = np.flatnonzero(keep)
     # (the frame's own columns: no copy of the kept rows; a period by its month, whose year
     # several-year exports are refused for anyway)
     copies = _copies(frame["konto"].cat.codes.to_numpy(), frame["kostnadsstalle"].cat.codes
                      .to_numpy(), frame["period"].to_numpy(), frame["belopp"].to_numpy())
     if copies > 1:
+        kept = np.flatnonzero(keep)  # (file lines of the kept rows)
         size = len(kept) // copies
         findings.append(Finding(
             RULE, Severity.ERROR,

@@ -8,7 +8,7 @@ patch or live Excel), is the caller's business.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -95,13 +95,17 @@ class Saknas:
                    loc.cell if loc else None, f.message)
 
 
-def banner(saknas: Sequence[Saknas]) -> str:
-    """The first row of every consolidated sheet of an incomplete run."""
+def _reasons(saknas: Sequence[Saknas], kontroll: str) -> str:
+    """The first :data:`_BANNER_ITEMS` reasons, the rest counted (all on ``kontroll``)."""
     shown = "; ".join(str(s).rstrip(". ") for s in saknas[:_BANNER_ITEMS])
     more = len(saknas) - _BANNER_ITEMS
-    rest = f"; och {more} till (se fliken Kontroll)" if more > 0 else ""
+    return shown + (f"; och {more} till (se {kontroll})" if more > 0 else "")
+
+
+def banner(saknas: Sequence[Saknas]) -> str:
+    """The first row of every consolidated sheet of an incomplete run."""
     return (f"{INCOMPLETE} – siffrorna nedan är preliminära och får inte användas som "
-            f"sammanställning: {shown}{rest}. Rätta och uppdatera igen.")
+            f"sammanställning: {_reasons(saknas, 'fliken Kontroll')}. Rätta och uppdatera igen.")
 
 
 def namnd_banner(saknas: Sequence[Saknas]) -> str:
@@ -109,12 +113,10 @@ def namnd_banner(saknas: Sequence[Saknas]) -> str:
     is incomplete (:func:`in_kommun`): the committee's follow-up (its budget after the
     municipality's budget changes, its overskridningsrätt) and its resultatbalansering (the
     municipality's rules and adjustments) are computed with that input."""
-    shown = "; ".join(str(s).rstrip(". ") for s in saknas[:_BANNER_ITEMS])
-    more = len(saknas) - _BANNER_ITEMS
-    rest = f"; och {more} till (se fliken Kontroll i kommunens arbetsbok)" if more > 0 else ""
     return (f"{INCOMPLETE} – budgetutfallet och resultatbalanseringen nedan räknas med "
-            f"kommunens arbetsbok, där något inte kunde läsas, och är preliminära: {shown}{rest}. "
-            "Rätta kommunens arbetsbok och uppdatera igen.")
+            "kommunens arbetsbok, där något inte kunde läsas, och är preliminära: "
+            f"{_reasons(saknas, 'fliken Kontroll i kommunens arbetsbok')}. Rätta kommunens "
+            "arbetsbok och uppdatera igen.")
 
 
 def in_kommun(k: KommunInput, saknas: Sequence[Saknas]) -> list[Saknas]:
@@ -160,14 +162,22 @@ def _wording(sprak: str) -> str:
     return "fi_budget" if sprak == "fi" else "sv_budget"
 
 
-def _statement_rows(b: Berakning, part: str, cols: Sequence[str], sprak: str) -> Rows:
+def _years(values: Sequence[object], empty: Collection[int]) -> list[object]:
+    """A row's year values, blank in the year columns without any input (``empty``:
+    :func:`_years_without_input`)."""
+    return [None if i in empty else v for i, v in enumerate(values)] if empty else [*values]
+
+
+def _statement_rows(b: Berakning, part: str, cols: Sequence[str], sprak: str,
+                    empty: Collection[int] = ()) -> Rows:
     rows: Rows = [["Post", *cols]]
     for row in b.statement.rows(part, _wording(sprak)):
-        rows.append(["  " * row.depth + row.label, *row.values])
+        rows.append(["  " * row.depth + row.label, *_years(row.values, empty)])
     return rows
 
 
-def _investment_rows(b: Berakning, cols: Sequence[str], sprak: str) -> Rows:
+def _investment_rows(b: Berakning, cols: Sequence[str], sprak: str,
+                     empty: Collection[int] = ()) -> Rows:
     cat = catalogue()
     w = _wording(sprak)
     rows: Rows = [["Projekt", "Nämnd", "Princip", "Kostnadskalkyl", "Post", *cols]]
@@ -180,15 +190,16 @@ def _investment_rows(b: Berakning, cols: Sequence[str], sprak: str) -> Rows:
             if code in st.has_data:
                 rows.append([p.namn, p.namnd, "netto" if p.netto else "brutto",
                              p.kostnadskalkyl if code == "IN.UTG" else None,
-                             cat[code].label_in(w), *st[code]])
+                             cat[code].label_in(w), *_years(st[code], empty)])
     rows.append([])
     tot = b.investeringar.totals
     for code in ("IN.UTG", "IN.FA", "IN.FORS", "IN.NETTO"):
-        rows.append(["Totalt", None, None, None, cat[code].label_in(w), *tot[code]])
+        rows.append(["Totalt", None, None, None, cat[code].label_in(w),
+                     *_years(tot[code], empty)])
     return rows
 
 
-def _ratio_rows(b: Berakning, cols: Sequence[str]) -> Rows:
+def _ratio_rows(b: Berakning, cols: Sequence[str], empty: Collection[int] = ()) -> Rows:
     rows: Rows = [["Nyckeltal", *cols]]
     for name in b.nyckeltal[0]:
         cells: list[object] = []
@@ -197,10 +208,10 @@ def _ratio_rows(b: Berakning, cols: Sequence[str]) -> Rows:
             # two decimals, half away from zero as Excel's ROUND (quantize's default context
             # rounded half to even: 12.345 % showed 12.34)
             cells.append(quantize(r.value, CENT) if r.defined else r.reason)
-        rows.append([name, *cells])
+        rows.append([name, *_years(cells, empty)])
     acc = b.ackumulerat_kassaflode
     rows.append(["Ackumulerat kassaflöde för verksamhet och investeringar",
-                 *(r.value if r.defined else r.reason for r in acc)])
+                 *_years([r.value if r.defined else r.reason for r in acc], empty)])
     return rows
 
 
@@ -327,53 +338,48 @@ def _changes(k: KommunInput, items: Sequence[BindingItem], findings: list[Findin
     return out
 
 
-def _kommun_outturn(k: KommunInput, namnder: Sequence[NamndInput],
-                    findings: list[Finding]) -> list[PostUtfall]:
-    """The municipality workbook's outturn rows, but those that name a committee's task: a
-    task's outturn is typed in its committee's workbook (there a row of its own counts once),
-    so such a row is a V1 error at the row and does not count. Found by metamorphic testing
-    (2026-12): a committee's row copied into kommun.xlsx was added to the committee's own, and
-    "underskrids" turned "inom ramen" without a word. A row with only an överskridningsrätt
-    for a task is no outturn row (the loader keeps its right only)."""
+def _counted_outturn(k: KommunInput, namnder: Sequence[NamndInput],
+                     findings: list[Finding]) -> list[PostUtfall]:
+    """The outturn rows that count: the municipality workbook's (central lines and projects)
+    and the committees' that name one of their own tasks. A task's outturn is typed in its
+    committee's workbook only, where a row of its own counts once, so a row that names a task
+    of another committee, or a committee's task in the municipality workbook, is a V1 error
+    at the row and does not count. Found by audits (2026-12): such a row was added to that
+    task's outturn without a word (rows copied when a task moved between committees, or into
+    kommun.xlsx: a forecast counted twice, "underskrids" turned "inom ramen"). A row with only
+    an överskridningsrätt for a task in the municipality workbook is no outturn row (the
+    loader keeps its right only); a row naming no task at all is the follow-up's own V1
+    (``uppfoljning._outturn_without_item``)."""
     owner = {u.namn.casefold(): n for n in namnder for u in n.uppgifter}
     out: list[PostUtfall] = []
+
+    def refused(r: PostUtfall, workbook: str, message: str) -> None:
+        findings.append(Finding(
+            "V1", Severity.ERROR, message, object=r.objekt,
+            location=r.location if r.location is None or r.location.workbook
+            else replace(r.location, workbook=workbook)))
+
     for r in k.utfall:
         n = owner.get(r.objekt.casefold())
         if n is None:
             out.append(r)
             continue
-        findings.append(Finding(
-            "V1", Severity.ERROR,
-            f"Utfallet avser uppgiften {r.objekt!r}, som hör till {n.namnd} ({n.path.name}); en "
-            "uppgifts utfall och prognos skrivs i nämndens arbetsbok (fliken Utfall), så raden "
-            "räknas inte (annars kunde samma utfall räknas två gånger). Flytta beloppen dit; på "
-            "kommunens flik Utfall anges för en uppgift bara dess överskridningsrätt.",
-            object=r.objekt, location=r.location if r.location is None
-            or r.location.workbook else replace(r.location, workbook=k.path.name)))
-    return out
-
-
-def _own_outturn(namnder: Sequence[NamndInput], findings: list[Finding]) -> list[PostUtfall]:
-    """The committees' outturn rows that name one of their own tasks. A row naming another
-    committee's task is a V1 error at the row and does not count (found by an audit, 2026-12:
-    it was added to that task's outturn without a word, e.g. rows copied when a task moved
-    between committees); a row naming no task at all is the follow-up's own V1
-    (``uppfoljning._outturn_without_item``)."""
-    owner = {u.namn.casefold(): n for n in namnder for u in n.uppgifter}
-    out: list[PostUtfall] = []
+        refused(r, k.path.name,
+                f"Utfallet avser uppgiften {r.objekt!r}, som hör till {n.namnd} ({n.path.name}); "
+                "en uppgifts utfall och prognos skrivs i nämndens arbetsbok (fliken Utfall), så "
+                "raden räknas inte (annars kunde samma utfall räknas två gånger). Flytta beloppen "
+                "dit; på kommunens flik Utfall anges för en uppgift bara dess "
+                "överskridningsrätt.")
     for n in namnder:
         for r in n.utfall:
             other = owner.get(r.objekt.casefold())
             if other is None or other is n:
                 out.append(r)
                 continue
-            findings.append(Finding(
-                "V1", Severity.ERROR,
-                f"Utfallet avser uppgiften {r.objekt!r}, som hör till {other.namnd} "
-                f"({other.path.name}), inte till {n.namnd}; det räknas inte. Ange utfallet i "
-                f"{other.namnd}s arbetsbok, eller rätta namnet.",
-                object=r.objekt, location=r.location if r.location is None
-                or r.location.workbook else replace(r.location, workbook=n.path.name)))
+            refused(r, n.path.name,
+                    f"Utfallet avser uppgiften {r.objekt!r}, som hör till {other.namnd} "
+                    f"({other.path.name}), inte till {n.namnd}; det räknas inte. Ange utfallet i "
+                    f"{other.namnd}s arbetsbok, eller rätta namnet.")
     return out
 
 
@@ -758,7 +764,7 @@ def compute_outputs(k: KommunInput, namnder: Sequence[NamndInput],
                       if f.severity is Severity.ERROR)
     uf = uppfoljning(
         b, principer=principer, aktuellt_ar=aktuellt, budgetar=years[budget_year],
-        utfall=[*_kommun_outturn(k, namnder, derived), *_own_outturn(namnder, derived)],
+        utfall=_counted_outturn(k, namnder, derived),
         andringar=valid_changes(changes, items),  # a change with a B1 error changes nothing
         overskridningsratt=k.overskridningsratt, historik=k.historik, atgarder=k.atgarder,
         kris=k.kris, v9_version=k.v9_version, poster=poster)
@@ -780,40 +786,32 @@ def compute_outputs(k: KommunInput, namnder: Sequence[NamndInput],
     if out.saknas:
         derived = _root_causes_only(derived, k, namnder, out.saknas, not kommun_saknas)
     out.findings.extend([*input_findings, *derived])  # after the missing committees
+    # a year column no input has an amount in (an untouched template, plan years not filled in
+    # yet): its statements would be all zeros, read as real figures (found 2026-12 on fresh
+    # templates); they are left blank, and said
+    empty = _years_without_input(budget)
+    if empty:
+        out.findings.append(Finding(
+            "V10", Severity.WARNING,
+            f"{'Årskolumnen' if len(empty) == 1 else 'Årskolumnerna'} "
+            f"{', '.join(cols[i] for i in empty)} har inga belopp i indata (varken i nämndernas "
+            "driftsbudget, i kommunens centrala poster eller i investeringarna), så "
+            "resultaträkningen, finansieringsdelen, investeringsdelen och nyckeltalen lämnas "
+            "tomma där i stället för att visa nollor. Fyll i budgeten för året, eller ta bort "
+            "årskolumnen ur tblAr.",
+            location=Location(workbook=k.path.name, sheet=T.AR.sheet, table=T.AR.name)))
     all_findings = [*k.findings, *(f for n in namnder for f in n.findings), *out.findings]
     out.kommun_sheets = {
-        "Resultaträkning": _statement_rows(b, "RR", cols, k.sprak),
-        "Finansieringsdel": _statement_rows(b, "FD", cols, k.sprak),
-        "Investeringsdel": _investment_rows(b, cols, k.sprak),
-        "Nyckeltal": _ratio_rows(b, cols),
+        "Resultaträkning": _statement_rows(b, "RR", cols, k.sprak, empty),
+        "Finansieringsdel": _statement_rows(b, "FD", cols, k.sprak, empty),
+        "Investeringsdel": _investment_rows(b, cols, k.sprak, empty),
+        "Nyckeltal": _ratio_rows(b, cols, empty),
         "Affärsverk": _inverkan_rows(out.inverkan, cols, budget_year),
         "Budgetutfall": _tabla_rows(uf, aktuellt),
         "Sammandrag": _sammandrag_rows(uf, years[budget_year]),
         "Resultatbalansering": _rb_rows(rb) if rb else [["Inga resultatenheter i underlaget."]],
         "Kontroll": findings_rows(all_findings),
     }
-    empty = _years_without_input(budget)
-    if empty:
-        # a year column no input has an amount in (an untouched template, plan years not filled
-        # in yet): its statements would be all zeros, read as real figures (found 2026-12 on
-        # fresh templates); they are left blank, and said
-        for name, first in (("Resultaträkning", 1), ("Finansieringsdel", 1),
-                            ("Investeringsdel", 5), ("Nyckeltal", 1)):
-            rows = out.kommun_sheets[name]
-            out.kommun_sheets[name] = [rows[0], *(
-                [*row[:first], *(None if i in empty else v for i, v in enumerate(row[first:]))]
-                if row else row for row in rows[1:])]
-        shown = ", ".join(cols[i] for i in empty)
-        f = Finding(
-            "V10", Severity.WARNING,
-            f"{'Årskolumnen' if len(empty) == 1 else 'Årskolumnerna'} {shown} har inga belopp i "
-            "indata (varken i nämndernas driftsbudget, i kommunens centrala poster eller i "
-            "investeringarna), så resultaträkningen, finansieringsdelen, investeringsdelen och "
-            "nyckeltalen lämnas tomma där i stället för att visa nollor. Fyll i budgeten för "
-            "året, eller ta bort årskolumnen ur tblAr.",
-            location=Location(workbook=k.path.name, sheet=T.AR.sheet, table=T.AR.name))
-        out.findings.append(f)
-        out.kommun_sheets["Kontroll"] = findings_rows([*all_findings, f])
     if out.saknas:
         head = banner(out.saknas)
         for name in CONSOLIDATED:
