@@ -117,6 +117,10 @@ def bindande_poster(
         towards = Organ.parse(mot) if mot else Organ.FULLMAKTIGE
         if tt is TaskType.BUDGETFINANSIERAD and princ == "netto":
             new = [BindingItem(Part.DRIFT, u.namn, Kind.NETTO, Principle.NETTO, towards)]
+        elif tt is TaskType.AFFARSVERK:
+            # its council posts (capital return, operating subsidy …) bind towards fullmäktige
+            # whatever its own budget binds towards (its direktion): KL 120 §, V6
+            new = default_binding_items(obj)
         else:
             new = default_binding_items(obj)
             new = [_with_towards(i, towards) for i in new]

@@ -31,7 +31,7 @@ from engine.input_hygiene import (
     parse_number,
     parse_year,
 )
-from engine.money import ZERO
+from engine.money import ZERO, format_sv
 from engine.rb_rules import DEFAULT_RULES, Regelverk, rules_from_table
 from engine.resultatbalansering import (
     Justering,
@@ -101,6 +101,7 @@ class KommunInput:
     readable: bool = True
     #: where each project and central line was read (to locate the engine's findings)
     projekt_plats: dict[str, Location] = field(default_factory=dict)
+    projekt_uppgift: dict[str, Location] = field(default_factory=dict)  # its Uppgift cell
     central_plats: dict[str, Location] = field(default_factory=dict)
     namnder_plats: dict[str, Location] = field(default_factory=dict)  # tblNamnder rows
     #: tblInstallningar as {setting (case-folded): value} (e.g. Nämndarbetsböcker, which the
@@ -180,6 +181,51 @@ def _choice(cell: Cell | None, kind: type[Principle] | type[Organ], header: str,
     if len(_CHOSEN) < 1_000:
         _CHOSEN[(kind, text)] = value
     return value
+
+
+#: What a task of each financing is bound on by the rules, when its Princip says otherwise
+_BOUND_BY_RULE = {
+    Finansiering.NETTOENHET: "En nettoenhet binds netto, på sitt verksamhetsbidrag",
+    Finansiering.BALANSENHET: "En annan balansenhet binds netto, på räkenskapsperiodens resultat",
+    Finansiering.AFFARSVERK: "Ett affärsverk ligger utanför kommunens budget; gentemot "
+                             "fullmäktige binder bara de poster kommunen budgeterar för det",
+}
+
+
+def _binding(row: TableRow, fin: Finansiering, f: list[Finding], name: str) -> tuple[str, str]:
+    """A task's (Princip, Bindande mot) from its tblUppgifter row, checked against its financing
+    (found 2026-12: both were taken without a word where the rules allow no choice):
+
+    * Princip brutto is a budget-financed task's choice only (V1 error at the cell otherwise;
+      the rule's binding applies, under the error);
+    * an enterprise's items bind towards its direktion, or fullmäktige for the council's posts
+      (KL 120 §), never a committee or the executive board (V6 error); a direktion is an
+      enterprise's board, so no other task binds towards one (V1 error); fullmäktige applies."""
+    princ = _choice(row["Princip"], Principle, "Princip", f, name)
+    mot = _choice(row["Bindande mot"], Organ, "Bindande mot", f, name)
+    if princ == Principle.BRUTTO.value and fin in _BOUND_BY_RULE:
+        f.append(Finding("V1", Severity.ERROR,
+                         f"{_BOUND_BY_RULE[fin]}; Princip brutto gäller bara budgetfinansierade "
+                         "uppgifter. Töm Princip (eller välj netto), eller ändra finansieringen.",
+                         object=name, location=row["Princip"].location))
+        princ = ""
+    if fin is Finansiering.AFFARSVERK and mot in (Organ.NAMND.value,
+                                                   Organ.KOMMUNSTYRELSEN.value):
+        f.append(Finding("V6", Severity.ERROR,
+                         f"Ett affärsverks poster är bindande gentemot direktionen (och de poster "
+                         f"fullmäktige budgeterar för det gentemot fullmäktige), inte gentemot "
+                         f"{Organ(mot).bestamd}. Välj direktion eller fullmäktige.",
+                         object=name, location=row["Bindande mot"].location))
+        mot = ""
+    elif fin is not Finansiering.AFFARSVERK and mot == Organ.DIREKTION.value:
+        f.append(Finding("V1", Severity.ERROR,
+                         "En direktion är ett affärsverks styrelse; uppgiften är inget "
+                         "affärsverk, så dess poster kan inte vara bindande gentemot en direktion. "
+                         "Välj fullmäktige, kommunstyrelsen eller nämnd (eller ändra "
+                         "finansieringen till affärsverk).",
+                         object=name, location=row["Bindande mot"].location))
+        mot = ""
+    return princ, mot or Organ.FULLMAKTIGE.value
 
 
 #: (kind, cell text) → the choice ``kind.parse`` found for it (issue 17: parse walks the enum's
@@ -570,6 +616,15 @@ def read_kommun(source: str | Path | TableSource) -> KommunInput:
                 code = _code(row, f, ("RR", "FD", "BAL", "IN"), years)
                 if code is None:
                     continue
+                if code.startswith("IN."):  # the investeringsdel is its projects' sum
+                    f.append(Finding(
+                        "V10", Severity.ERROR,
+                        f"Investeringsdelens rad {code} budgeteras per projekt i tblInvesteringar "
+                        "(fliken Investeringar), inte bland de centrala posterna (investeringsdelen "
+                        "är projektens summa: här syntes raden inte där). Flytta beloppen "
+                        "till ett projekt, eller ange finansieringsdelens rad (FD.IK.…).",
+                        object=code, location=(row.get("Kod") or row["Rad"]).location))
+                    continue
                 vals = _year_values(t, i, inp.kolumner, code, f, columns=columns)
                 if code in inp.central:
                     f.append(Finding("V1", Severity.ERROR,
@@ -583,10 +638,11 @@ def read_kommun(source: str | Path | TableSource) -> KommunInput:
         projekt_namnd: dict[str, Location] = {}  # each project's Nämnd cell (its first row)
         if t is not None:
             _missing_year_columns(t, inp.kolumner, f)
-            inp.projekt = _projekt(t, inp.kolumner, f)
+            inp.projekt = _projekt(t, inp.kolumner, f, inp.projekt_uppgift)
+            names = {p.namn for p in inp.projekt}
             for row in t.rows:
                 name = _text(row["Projekt"])
-                if name and name not in inp.projekt_plats:
+                if name in names and name not in inp.projekt_plats:
                     inp.projekt_plats[name] = row["Projekt"].location
                     projekt_namnd[name] = row["Nämnd"].location
 
@@ -861,10 +917,39 @@ def _cost(cell: Cell, what: str, obj: str, f: list[Finding]) -> Decimal | None:
     return -amount
 
 
-def _projekt(t: Table, kolumner: Sequence[Kolumn], f: list[Finding]) -> list[Projekt]:
+def _projekt(t: Table, kolumner: Sequence[Kolumn], f: list[Finding],
+             uppgift_plats: dict[str, Location] | None = None) -> list[Projekt]:
+    """The projects of tblInvesteringar, one per name, from one row per line (IN.UTG, IN.FA …).
+
+    A project's own cells (Nämnd, Uppgift, Princip, Kostnadskalkyl, Tidigare år) may be typed on
+    any of its rows, once or alike on several; typed differently on two rows they are a V1
+    error at the second, and the first value counts (found 2026-12: the first row's Princip,
+    Nämnd and Uppgift and the last row's Kostnadskalkyl were taken without a word, so the row
+    order decided a project's binding or whether an enterprise's investment entered the
+    municipality's sums). A name written in another case than on its first row is a V1 error at
+    the row, which is not counted (one project or two? the outturn and the budget changes match
+    names without regard to case). ``uppgift_plats``: filled with each project's Uppgift cell."""
     grouped: dict[str, dict[str, object]] = {}
+    spelled: dict[str, str] = {}  # casefolded name -> the name as on its first row
+    first: dict[tuple[str, str], str] = {}  # (project, field) -> the cell that set it
     columns = _year_columns(t, kolumner)
     amounts = [*(k.namn for k in kolumner), "Kostnadskalkyl", "Tidigare år"]
+
+    def own(name: str, g: dict[str, object], key: str, header: str, value: object,
+            cell: Cell, shown: str) -> None:
+        """Set ``g[key]`` from this row's ``cell`` unless an earlier row set it to another
+        value: then a V1 error at this cell and the earlier value stays."""
+        if (name, key) not in first:
+            g[key] = value
+            first[(name, key)] = cell.address
+        elif g[key] != value and not (isinstance(value, str) and isinstance(g[key], str)
+                                      and g[key].casefold() == value.casefold()):
+            f.append(Finding("V1", Severity.ERROR,
+                             f"Projektet {name!r} har {header} {shown} här men något annat på "
+                             f"raden i {first[(name, key)]}; det gäller projektet och ska stå "
+                             "lika på alla dess rader (eller bara på en). Rätta den ena.",
+                             object=name, location=cell.location))
+
     for i, row in enumerate(t.rows):
         name = _text(row["Projekt"])
         if not name:
@@ -872,21 +957,37 @@ def _projekt(t: Table, kolumner: Sequence[Kolumn], f: list[Finding]) -> list[Pro
                 f.append(Finding("V10", Severity.ERROR, "Raden saknar projektnamn; fyll i "
                                  "Projekt.", location=row["Projekt"].location))
             continue
+        known = spelled.setdefault(name.casefold(), name)
+        if known != name:
+            f.append(Finding("V1", Severity.ERROR,
+                             f"Projektet skrivs {name!r} här men {known!r} på en rad ovanför; "
+                             "raden räknas inte (samma projekt eller två?). Skriv namnet lika på "
+                             "projektets alla rader, eller ge två projekt olika namn.",
+                             object=name, location=row["Projekt"].location))
+            continue
         code = _code(row, f, ("IN",), amounts)
         if code is None:
             continue
         vals = _year_values(t, i, kolumner, code, f, obj=name, columns=columns)
-        g = grouped.setdefault(name, {"namnd": _text(row["Nämnd"]),
-                                      "uppgift": _text(row["Uppgift"]) or None,
-                                      "netto": _choice(row["Princip"], Principle, "Princip",
-                                                       f, name) == Principle.NETTO.value,
+        g = grouped.setdefault(name, {"namnd": "", "uppgift": None, "netto": False,
                                       "kalkyl": None, "tidigare": ZERO, "belopp": {}})
-        kalkyl = _cost(row["Kostnadskalkyl"], "Kostnadskalkylen", name, f)
-        if kalkyl is not None:
-            g["kalkyl"] = kalkyl
-        tidigare = _cost(row["Tidigare år"], "Tidigare års investeringsutgifter", name, f)
-        if tidigare is not None:
-            g["tidigare"] = tidigare
+        for header, key in (("Nämnd", "namnd"), ("Uppgift", "uppgift")):
+            cell = row[header]
+            text = _text(cell)
+            if text:
+                own(name, g, key, header, text, cell, repr(text))
+                if key == "uppgift" and uppgift_plats is not None:
+                    uppgift_plats.setdefault(name, cell.location)
+        princip = _choice(row["Princip"], Principle, "Princip", f, name)
+        if princip:
+            own(name, g, "netto", "Princip", princip == Principle.NETTO.value, row["Princip"],
+                repr(princip))
+        for header, key, what in (
+                ("Kostnadskalkyl", "kalkyl", "Kostnadskalkylen"),
+                ("Tidigare år", "tidigare", "Tidigare års investeringsutgifter")):
+            value = _cost(row[header], what, name, f)
+            if value is not None:
+                own(name, g, key, header, value, row[header], format_sv(-value))
         belopp = g["belopp"]
         assert isinstance(belopp, dict)
         if code in belopp:
@@ -956,9 +1057,7 @@ def read_namnd(source: str | Path | TableSource,
                                      location=row["Finansiering"].location))
                     fin[name] = Finansiering.BUDGETFINANSIERAD
                 inp.plats.setdefault(name, row["Uppgift"].location)
-                inp.principer[name] = (_choice(row["Princip"], Principle, "Princip", f, name),
-                                       _choice(row["Bindande mot"], Organ, "Bindande mot", f, name)
-                                       or "fullmäktige")
+                inp.principer[name] = _binding(row, fin[name], f, name)
 
         t = _table(r, T.DRIFT, f)
         belopp: dict[str, dict[str, list[Decimal | None]]] = {}

@@ -29,6 +29,7 @@ from engine.budget import (
     Budget,
     Finansiering,
     InverkanRad,
+    Projekt,
     Uppgift,
     affarsverk_inverkan,
     berakna,
@@ -144,18 +145,53 @@ class Outputs:
         return not self.saknas
 
 
-def consolidated_budget(k: KommunInput, namnder: Sequence[NamndInput]) -> Budget:
-    """The engine's Budget from the municipality input and the committee inputs."""
+def consolidated_budget(k: KommunInput, namnder: Sequence[NamndInput],
+                        findings: list[Finding] | None = None,
+                        committees_missing: bool = False) -> Budget:
+    """The engine's Budget from the municipality input and the committee inputs.
+    ``findings``: receives the findings of :func:`_project_tasks`."""
     uppgifter: list[Uppgift] = [u for n in namnder for u in n.uppgifter]
     return Budget(
         kommun=k.kommun,
         years=tuple(str(c.ar) for c in k.kolumner),
         uppgifter=tuple(uppgifter),
-        projekt=tuple(k.projekt),
+        projekt=_project_tasks(k, uppgifter, [] if findings is None else findings,
+                               committees_missing),
         central=k.central,
         invanare=tuple(c.invanare for c in k.kolumner),
         samkommun=k.samkommun,
     )
+
+
+def _project_tasks(k: KommunInput, uppgifter: Sequence[Uppgift], findings: list[Finding],
+                   committees_missing: bool = False) -> tuple[Projekt, ...]:
+    """The projects of ``k`` with each Uppgift (the task, an enterprise's say, that owns the
+    project) spelled as the committees' tblUppgifter spell it. An Uppgift that names no task is
+    a V1 error at the cell: whether the project is an enterprise's, and stays out of the
+    municipality's sums (V6), hangs on that name (found 2026-12: "vattenverket" or a typo put
+    an enterprise's investment into the municipality's finansieringsdel without a word). When
+    a committee's workbook is missing or was not read whole (``committees_missing``: the run is
+    marked incomplete already), the task may be that committee's: a warning, not a second root
+    cause (which would hold back the municipality's own checks)."""
+    tasks = {u.namn.casefold(): u.namn for u in uppgifter}
+    out = []
+    for p in k.projekt:
+        if p.uppgift is not None and p.uppgift not in tasks.values():
+            task = tasks.get(p.uppgift.casefold())
+            if task is None:
+                findings.append(Finding(
+                    "V1", Severity.WARNING if committees_missing else Severity.ERROR,
+                    f"Projektet {p.namn!r} anger uppgiften {p.uppgift!r}, som inte finns i någon "
+                    "nämnds arbetsbok (tblUppgifter), så det går inte att veta om projektet är "
+                    "ett affärsverks (som inte ingår i kommunens investeringar) eller inte. "
+                    "Skriv uppgiftens namn som i nämndens arbetsbok, eller töm Uppgift. (Finns "
+                    "uppgiften i en nämnds arbetsbok som saknas eller inte kunde läsas, rätta "
+                    "först den.)", object=p.namn,
+                    location=k.projekt_uppgift.get(p.namn, k.projekt_plats.get(p.namn))))
+            else:
+                p = replace(p, uppgift=task)
+        out.append(p)
+    return tuple(out)
 
 
 def _wording(sprak: str) -> str:
@@ -743,7 +779,9 @@ def compute_outputs(k: KommunInput, namnder: Sequence[NamndInput],
     cols = [c.namn for c in k.kolumner]
     if not cols:
         return out
-    budget = consolidated_budget(k, namnder)
+    input_findings: list[Finding] = []
+    budget = consolidated_budget(k, namnder, input_findings,
+                                 committees_missing=any(s.namnd for s in out.saknas))
     b = berakna(budget)
     out.berakning = b
     derived: list[Finding] = list(b.findings)
@@ -755,7 +793,6 @@ def compute_outputs(k: KommunInput, namnder: Sequence[NamndInput],
     principer = {u: p for n in namnder for u, p in n.principer.items()}
     poster = bindande_poster(b, principer)
     items = poster[1]
-    input_findings: list[Finding] = []
     changes = _changes(k, items, input_findings, derived)
     # a budget change that cannot be read is an input error of the municipality workbook: its
     # amount is missing from "budget efter ändringar", so the run is incomplete (as for any
