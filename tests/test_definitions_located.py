@@ -200,24 +200,47 @@ def _all_rows(path: Path, sheet: str) -> list[tuple]:
         wb.close()
 
 
-def test_an_investment_line_among_the_central_lines_is_an_error(ex: Path) -> None:
-    # before: IN.UTG −1 000 000 typed centrally reached the finansieringsdel (−8 000 000) but
-    # not the investeringsdel (−7 000 000), with an unlocated V5 error only
+def _central_row(ex: Path, kod: str | None, rad: str | None, budget_2026: int) -> int:
+    """A row added to tblCentrala above its totals row, as Excel does; its row number."""
     wb = openpyxl.load_workbook(ex / KOMMUN)
     ws = wb["Centrala poster"]
     table = ws.tables["tblCentrala"]
     assert table.ref == "A3:G31"  # the example's table, its totals row last
     row = 31
-    ws.insert_rows(row)  # a row added above the totals row, as Excel does
-    ws.cell(row, 1).value = "IN.UTG"
-    ws.cell(row, 5).value = -1_000_000  # Budget 2026
+    ws.insert_rows(row)
+    ws.cell(row, 1).value, ws.cell(row, 2).value = kod, rad
+    ws.cell(row, 5).value = budget_2026  # Budget 2026
     table.ref = "A3:G32"
     wb.save(ex / KOMMUN)
+    return row
+
+
+def test_an_investment_line_among_the_central_lines_is_an_error(ex: Path) -> None:
+    # before: IN.UTG −1 000 000 typed centrally reached the finansieringsdel (−8 000 000) but
+    # not the investeringsdel (−7 000 000), with an unlocated V5 error only
+    row = _central_row(ex, "IN.UTG", None, -1_000_000)
     report = _refresh(ex)
     assert report["complete"] is False
     (f,) = _found(report, "V10", "Centrala poster", f"A{row}")
     assert "tblInvesteringar" in f["message"]
     assert _investeringsutgifter_2026(ex) == -7_000_000
+
+
+@pytest.mark.parametrize(("kod", "rad", "amount"), [
+    (None, "Investeringsutgifter", -7_000_000),  # the finansieringsdel's line by its name
+    ("FD.IK.UTG", "Investeringsutgifter", -7_000_000),
+    ("FD.VK.AB", "Årsbidrag", 5_272_150),  # a transfer named as its source
+])
+def test_a_finansieringsdel_line_by_its_own_name_among_the_central_lines_is_no_finding(
+        ex: Path, kod: str | None, rad: str, amount: int) -> None:
+    # the figure its source gives (Investeringsdel's total, the årsbidrag 2026): nothing to say;
+    # before, the name read as the investeringsdel's or the resultaträkning's line ("avser
+    # olika poster", or now the IN line's refusal)
+    row = _central_row(ex, kod, rad, amount)
+    report = _refresh(ex)
+    assert report["complete"] is True
+    assert not [f for f in report["findings"] if f["sheet"] == "Centrala poster"
+                and f["cell"] in (f"A{row}", f"B{row}")]
 
 
 @pytest.mark.parametrize(("book", "task", "cell", "what"), [

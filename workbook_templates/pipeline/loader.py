@@ -410,7 +410,8 @@ def _code_of(row: TableRow, findings: list[Finding], parts: Sequence[str],
                                         f"{err.message}. Skriv radens namn som i mallen eller "
                                         "ange Kod.", location=row_label.location))
             by_label = None
-        if code is not None and by_label is not None and by_label != code:
+        if code is not None and by_label is not None and by_label != code \
+                and (cat[code].source or code) != by_label:  # (a transfer: its source's name)
             findings.append(Finding("V10", Severity.WARNING,
                                     f"Koden {code} och radnamnet {label_text!r} ({by_label}) "
                                     "avser olika poster; koden gäller. Rätta den ena.",
@@ -613,17 +614,19 @@ def read_kommun(source: str | Path | TableSource) -> KommunInput:
             columns = _year_columns(t, inp.kolumner)
             years = [k.namn for k in inp.kolumner]
             for i, row in enumerate(t.rows):
-                code = _code(row, f, ("RR", "FD", "BAL", "IN"), years)
-                if code is None:
-                    continue
-                if code.startswith("IN."):  # the investeringsdel is its projects' sum
+                kod = _text(row.get("Kod"))
+                if kod[:3].upper() == "IN.":  # the investeringsdel is its projects' sum
                     f.append(Finding(
                         "V10", Severity.ERROR,
-                        f"Investeringsdelens rad {code} budgeteras per projekt i tblInvesteringar "
+                        f"Investeringsdelens rad {kod} budgeteras per projekt i tblInvesteringar "
                         "(fliken Investeringar), inte bland de centrala posterna (investeringsdelen "
                         "är projektens summa: här syntes raden inte där). Flytta beloppen "
                         "till ett projekt, eller ange finansieringsdelens rad (FD.IK.…).",
-                        object=code, location=(row.get("Kod") or row["Rad"]).location))
+                        object=kod, location=row["Kod"].location))
+                    continue
+                # (a name such as "Investeringsutgifter" is the finansieringsdel's line here)
+                code = _code(row, f, ("RR", "FD", "BAL"), years)
+                if code is None:
                     continue
                 vals = _year_values(t, i, inp.kolumner, code, f, columns=columns)
                 if code in inp.central:
