@@ -79,10 +79,14 @@ class Status(StrEnum):
     #: a binding item of the budget with no outturn typed: shown with its budget (the tablå
     #: keeps the budget's whole layout, seed §7.5), judged on nothing
     UTFALL_SAKNAS = "utfall_saknas"
+    #: figures of mixed signs (V10): shown with its budget, judged on nothing; its part's
+    #: outturn totals are left blank and the run is incomplete (a refusal, never a gap)
+    FEL_TECKEN = "fel_tecken"
 
     @property
     def needs_decision(self) -> bool:
-        return self not in (Status.INOM, Status.INOM_OVERSKRIDNINGSRATT, Status.UTFALL_SAKNAS)
+        return self not in (Status.INOM, Status.INOM_OVERSKRIDNINGSRATT, Status.UTFALL_SAKNAS,
+                            Status.FEL_TECKEN)
 
 
 def status_text(status: Status, towards: Organ = Organ.FULLMAKTIGE) -> str:
@@ -101,6 +105,7 @@ def status_text(status: Status, towards: Organ = Organ.FULLMAKTIGE) -> str:
         Status.NETTOANSLAG_OVERSKRIDS: f"nettoanslaget överskrids – {beslut}",
         Status.NETTOINKOMST_UNDERSKRIDS: f"beräknad nettoinkomst underskrids – {beslut}",
         Status.UTFALL_SAKNAS: "utfall saknas – kan inte bedömas",
+        Status.FEL_TECKEN: "fel tecken – kan inte bedömas (se Kontroll)",
     }[status]
 
 
@@ -201,7 +206,7 @@ class OutturnRow:
     ursprunglig: Decimal
     andringar: Decimal
     budget_efter: Decimal
-    utfall: Decimal | None  # None: no outturn typed (status UTFALL_SAKNAS)
+    utfall: Decimal | None  # None: no outturn typed (UTFALL_SAKNAS) or refused (FEL_TECKEN)
     prognos: Decimal | None
     avvikelse: Decimal | None  # utfall − budget_efter
     prognosavvikelse: Decimal | None  # prognos − budget_efter
@@ -252,23 +257,39 @@ def _gross_explanation(inp: OutturnInput, status: Status, net_dev: Decimal) -> s
     return text
 
 
-def _row_without_outturn(inp: OutturnInput, andringar: Decimal, budget_efter: Decimal,
-                         findings: list[Finding]) -> tuple[OutturnRow | None, list[Finding]]:
-    """The row of an item with no outturn typed: its budget and changes, nothing judged."""
-    item = inp.item
-    wrong = item_sign_finding(
-        item.kind.value,
-        [("budget", inp.ursprunglig), ("budget efter ändringar", budget_efter)],
-        location=inp.location or item.location, year=inp.year, object=item.name)
-    if wrong is not None:
-        findings.append(wrong)
-        return None, findings
+def _unjudged_row(inp: OutturnInput, andringar: Decimal, budget_efter: Decimal,
+                  status: Status) -> OutturnRow:
+    """A row with the item's budget and changes, nothing judged: no outturn typed
+    (:attr:`Status.UTFALL_SAKNAS`) or figures of mixed signs (:attr:`Status.FEL_TECKEN`)."""
     return OutturnRow(
-        item=item, year=inp.year, ursprunglig=inp.ursprunglig, andringar=andringar,
+        item=inp.item, year=inp.year, ursprunglig=inp.ursprunglig, andringar=andringar,
         budget_efter=budget_efter, utfall=None, prognos=None, avvikelse=None,
         prognosavvikelse=None, utnyttjandegrad=None, overskridningsratt=inp.overskridningsratt,
-        status=Status.UTFALL_SAKNAS, forklaring="", location=inp.location or item.location,
-    ), findings
+        status=status, forklaring="", location=inp.location or inp.item.location,
+    )
+
+
+def _sign_refusal(inp: OutturnInput, own: Sequence[BudgetChange],
+                  figures: list[tuple[str, Decimal | None]]) -> Finding | None:
+    """V10 when the item's figures have signs that contradict its kind or each other, located
+    at the budget change that turned the budget's sign when one did (the first whose running
+    total contradicts the original budget), else at the outturn row (or the item)."""
+    item = inp.item
+    wrong = item_sign_finding(item.kind.value, figures, location=inp.location or item.location,
+                              year=inp.year, object=item.name)
+    if wrong is None or item_sign_finding(item.kind.value, [("budget", inp.ursprunglig)]):
+        return wrong
+    running = inp.ursprunglig
+    for ch in own:
+        running += ch.belopp
+        if ch.location is not None and item_sign_finding(
+                item.kind.value, [("budget", inp.ursprunglig),
+                                  ("budget efter ändringar", running)]) is not None:
+            return item_sign_finding(
+                item.kind.value, [("budget", inp.ursprunglig),
+                                  (f"budget efter ändringen {ch.paragraf}", running)],
+                location=ch.location, year=inp.year, object=item.name)
+    return wrong
 
 
 def outturn_row(inp: OutturnInput) -> tuple[OutturnRow | None, list[Finding]]:
@@ -289,18 +310,22 @@ def outturn_row(inp: OutturnInput) -> tuple[OutturnRow | None, list[Finding]]:
     andringar = sum_changes(own)
     budget_efter = inp.ursprunglig + andringar
     if inp.utfall is None and inp.prognos is None:
-        return _row_without_outturn(inp, andringar, budget_efter, findings)
+        wrong = _sign_refusal(inp, own, [("budget", inp.ursprunglig),
+                                         ("budget efter ändringar", budget_efter)])
+        if wrong is not None:
+            findings.append(wrong)
+            return _unjudged_row(inp, andringar, budget_efter, Status.FEL_TECKEN), findings
+        return _unjudged_row(inp, andringar, budget_efter, Status.UTFALL_SAKNAS), findings
     if inp.utfall is None:
         raise ValueError("an outturn row with a forecast needs the outturn to date (0 if none)")
     bedomt = inp.prognos if inp.prognos is not None else inp.utfall
-    wrong = item_sign_finding(
-        item.kind.value,
-        [("budget", inp.ursprunglig), ("budget efter ändringar", budget_efter),
-         ("utfall", inp.utfall), ("prognos", inp.prognos)],
-        location=inp.location or item.location, year=inp.year, object=item.name)
-    if wrong is not None:  # one convention (V10): no status from figures of mixed signs
+    wrong = _sign_refusal(inp, own, [
+        ("budget", inp.ursprunglig), ("budget efter ändringar", budget_efter),
+        ("utfall", inp.utfall), ("prognos", inp.prognos)])
+    if wrong is not None:  # one convention (V10): no status from figures of mixed signs;
+        # the row stays with its budget (its part's budget totals hold it), judged on nothing
         findings.append(wrong)
-        return None, findings
+        return _unjudged_row(inp, andringar, budget_efter, Status.FEL_TECKEN), findings
     try:
         status = bindning_status(
             item.principle, item.kind, budget_efter, bedomt, inp.overskridningsratt
@@ -367,6 +392,7 @@ class PartTotal:
     avvikelse: Decimal | None  # as utfall
     antal_som_kraver_beslut: int
     antal_utan_utfall: int = 0
+    antal_fel_tecken: int = 0  # rows refused for mixed signs: no outturn totals either
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,6 +402,9 @@ class Tabla:
     rows: tuple[OutturnRow, ...]
     parts: tuple[PartTotal, ...]
     findings: tuple[Finding, ...]
+    #: the V10 findings (also in ``findings``) of the rows refused for mixed signs
+    #: (:attr:`Status.FEL_TECKEN`): what makes a run that shows them incomplete
+    refusals: tuple[Finding, ...] = ()
 
     def rows_for(self, part: Part) -> list[OutturnRow]:
         return [r for r in self.rows if r.item.part is part]
@@ -393,6 +422,7 @@ def tabla(inputs: Iterable[OutturnInput], changes: Sequence[BudgetChange] = ()) 
     """
     rows: list[OutturnRow] = []
     findings: list[Finding] = []
+    refusals: list[Finding] = []
     used: set[int] = set()
     # the log's changes per (item, year), in the log's order: what each row takes of it (one
     # pass over the log instead of one per row: issue 17)
@@ -409,6 +439,8 @@ def tabla(inputs: Iterable[OutturnInput], changes: Sequence[BudgetChange] = ()) 
         findings.extend(f)
         if row is not None:
             rows.append(row)
+            if row.status is Status.FEL_TECKEN:
+                refusals.extend(x for x in f if x.rule == "V10")
     for c in changes:
         if id(c) not in used:
             findings.append(Finding(
@@ -422,7 +454,8 @@ def tabla(inputs: Iterable[OutturnInput], changes: Sequence[BudgetChange] = ()) 
         if not pr:
             continue
         has_prognos = all(r.prognos is not None for r in pr)
-        missing = sum(1 for r in pr if r.utfall is None)
+        missing = sum(1 for r in pr if r.utfall is None)  # without outturn, or refused
+        refused = sum(1 for r in pr if r.status is Status.FEL_TECKEN)
         totals.append(PartTotal(
             part=part,
             ursprunglig=sum((r.ursprunglig for r in pr), ZERO),
@@ -437,9 +470,10 @@ def tabla(inputs: Iterable[OutturnInput], changes: Sequence[BudgetChange] = ()) 
             avvikelse=sum((r.avvikelse for r in pr if r.avvikelse is not None), ZERO)
             if not missing else None,
             antal_som_kraver_beslut=sum(1 for r in pr if r.status.needs_decision),
-            antal_utan_utfall=missing,
+            antal_utan_utfall=missing - refused,
+            antal_fel_tecken=refused,
         ))
-    return Tabla(tuple(rows), tuple(totals), tuple(findings))
+    return Tabla(tuple(rows), tuple(totals), tuple(findings), tuple(refusals))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -397,7 +397,10 @@ def _item_outturn(item: BindingItem, b: Berakning, rows: Sequence[PostUtfall],
     if forecasts and len(forecasts) + len(blank) < len(mine):  # a row with nothing typed:
         budgeted = _budgeted_lines(item, b, year)  # a blank if its line has a budget
         blank = [r for r in mine if r.prognos is None and (r.utfall or r.kod in budgeted)]
-    if forecasts and blank:
+    # a budgeted line of the item with no row at all (deleted, or never written by the ledger
+    # import because nothing is booked on it yet): its forecast is missing as a blank one is
+    absent = _budgeted_lines_without_rows(item, b, year, wanted, mine) if forecasts else []
+    if forecasts and (blank or absent):
         if findings is not None:
             for r in blank:
                 findings.append(Finding(
@@ -406,6 +409,16 @@ def _item_outturn(item: BindingItem, b: Berakning, rows: Sequence[PostUtfall],
                     "andra rader; en tom prognos skulle räknas som att inget mer används. Posten "
                     "bedöms på utfallet hittills tills prognosen är ifylld.", object=r.objekt,
                     location=r.location))
+            for code in absent:
+                label = cat[code].label if code in cat else code
+                findings.append(Finding(
+                    "V10", Severity.ERROR,
+                    f"{item.object!r} har budget på raden {label!r} ({code}) men ingen rad i "
+                    "Utfall, medan postens andra rader har Prognos helår; radens prognos saknas "
+                    "och skulle räknas som att inget används. Posten bedöms på utfallet "
+                    "hittills. Lägg till raden i Utfall med Prognos helår (0 om inget används).",
+                    object=item.object,
+                    year=int(b.budget.years[year]) if year is not None else None))
         forecasts = []
     prognos = sum(forecasts, ZERO) if forecasts else None
     return utfall, prognos, typed[0].location
@@ -423,6 +436,63 @@ def _budgeted_lines(item: BindingItem, b: Berakning, year: int | None) -> frozen
                      if year < len(vals) and vals[year])
 
 
+def _budgeted_lines_without_rows(item: BindingItem, b: Berakning, year: int | None,
+                                 wanted: Collection[str], mine: Sequence[PostUtfall]
+                                 ) -> list[str]:
+    """The lines of ``item`` (``wanted``) with a budget in column ``year`` of its task or
+    project on which no row of ``mine`` stands, nor on a line above or below it (a row on
+    *Personalutgifter* covers *Löner och arvoden*). Only the lowest budgeted lines are looked
+    at: a sum line is budgeted through its parts. None for a central line item (its budget is
+    not the rows'), in the catalogue's order."""
+    budgeted = _budgeted_lines(item, b, year) & frozenset(wanted)
+    if not budgeted:
+        return []
+    cat = catalogue()
+    typed = {r.kod for r in mine}
+    covered: set[str] = set()
+    for code in typed:
+        covered.update(_and_below(cat, code))
+    out: list[str] = []
+    for code in sorted(budgeted, key=lambda c: (cat[c].order if c in cat else 10**9, c)):
+        below = _and_below(cat, code)[1:]
+        if any(c in budgeted for c in below):
+            continue  # budgeted through the lines below it: those are looked at
+        if code in covered or not typed.isdisjoint(below):
+            continue
+        out.append(code)
+    return out
+
+
+def _followed_up_objects(items: Sequence[BindingItem], b: Berakning) -> set[str]:
+    """The names (casefolded) an outturn row or an överskridningsrätt may give: every item's
+    object, every task (enterprises' too) and project, and the lines below a central line item
+    (FD.OVR.FORDR of FD.OVR is followed up on it)."""
+    known = {i.object.casefold() for i in items}
+    known.update(u.namn.casefold() for u in b.budget.uppgifter)  # enterprises' tasks too
+    known.update(p.namn.casefold() for p in b.budget.projekt)
+    cat = catalogue()
+    known.update(c.casefold() for i in items if i.object_type is ObjectType.RAD
+                 for c in _and_below(cat, i.object))
+    return known
+
+
+def _right_without_item(ratt: Mapping[str, Decimal], plats: Mapping[str, Location],
+                        items: Sequence[BindingItem], b: Berakning) -> list[Finding]:
+    """V1: an överskridningsrätt must name something followed up, as an outturn row must
+    (:func:`_outturn_without_item`); a typo's right would be dropped without a word and the
+    item shown as exceeding its appropriation (found by metamorphic testing, 2026-12)."""
+    if not ratt:
+        return []
+    known = _followed_up_objects(items, b)
+    return [Finding(
+        "V1", Severity.ERROR,
+        f"Överskridningsrätten för {obj!r} hör inte till någon uppgift, något projekt eller "
+        "någon central bindande post i budgeten, så den används inte. Skriv namnet som i "
+        "tblUppgifter eller tblInvesteringar (tomt Objekt och radens kod för kommunens "
+        "centrala poster).", object=obj, location=plats.get(obj))
+        for obj in ratt if obj.casefold() not in known]
+
+
 def _outturn_without_item(rows: Sequence[PostUtfall], items: Sequence[BindingItem],
                           b: Berakning, folded: Sequence[str] | None = None) -> list[Finding]:
     """V1: an outturn row must name something that is followed up: a task or project of the
@@ -431,13 +501,8 @@ def _outturn_without_item(rows: Sequence[PostUtfall], items: Sequence[BindingIte
     figures would be left out of the outturn statement without a word. A central line that is
     not a binding item (a sum, an operating line) is a warning: it is not followed up.
     ``folded``: each row's object casefolded (:attr:`_RowIndex.folded`), else folded here."""
-    known = {i.object.casefold() for i in items}
-    known.update(u.namn.casefold() for u in b.budget.uppgifter)  # enterprises' tasks too
-    known.update(p.namn.casefold() for p in b.budget.projekt)
+    known = _followed_up_objects(items, b)
     cat = catalogue()
-    # the lines below a central line item (FD.OVR.FORDR of FD.OVR) are followed up on it
-    known.update(c.casefold() for i in items if i.object_type is ObjectType.RAD
-                 for c in _and_below(cat, i.object))
     if folded is None:
         folded = [r.objekt.casefold() for r in rows]
     out: list[Finding] = []
@@ -588,6 +653,7 @@ def uppfoljning(
     utfall: Sequence[PostUtfall] = (),
     andringar: Sequence[BudgetChange] = (),
     overskridningsratt: Mapping[str, Decimal] | None = None,
+    overskridningsratt_plats: Mapping[str, Location] | None = None,
     historik: Sequence[Bokslutsbalans] = (),
     atgarder: Sequence[Atgard] = (),
     kris: Sequence[KrisNyckeltal] = (),
@@ -596,7 +662,10 @@ def uppfoljning(
 ) -> Uppfoljning:
     """Outturn statement for ``aktuellt_ar`` (the current year), sammandrag and checks for
     ``budgetar`` (the budget year). Years are calendar years present among the budget's columns.
-    ``poster``: ``bindande_poster(b, principer)`` when the caller has made it already."""
+    ``poster``: ``bindande_poster(b, principer)`` when the caller has made it already.
+    ``overskridningsratt``: the right granted per object (a task or project name, a line code),
+    matched to the items as the outturn rows are, without regard to case; one naming nothing
+    of the budget is a V1 error, at its cell in ``overskridningsratt_plats`` (same keys)."""
     years = [int(y) for y in b.budget.years]
     objects, items = poster if poster is not None else bindande_poster(b, principer)
     findings: list[Finding] = _totals_without_binding_lines(b)
@@ -627,7 +696,9 @@ def uppfoljning(
     tab = None
     if aktuellt_ar in years:
         i = years.index(aktuellt_ar)
-        ratt = overskridningsratt or {}
+        ratt: dict[str, Decimal] = {}  # casefolded: typed "äldreomsorg", it is Äldreomsorg's
+        for obj, value in (overskridningsratt or {}).items():
+            ratt.setdefault(obj.casefold(), value)
         inputs = []
         without: list[str] = []  # items with a budget but no outturn typed
         changed = {c.item for c in andringar if c.year == aktuellt_ar}
@@ -645,10 +716,10 @@ def uppfoljning(
                 if utfall and (amount or item.key in changed):
                     without.append(item.name)
                     inputs.append(OutturnInput(item, aktuellt_ar, amount, None,
-                                               overskridningsratt=ratt.get(item.object)))
+                                               overskridningsratt=ratt.get(item.object.casefold())))
                 continue
             inputs.append(OutturnInput(item, aktuellt_ar, amount, u or ZERO, prognos=p,
-                                       overskridningsratt=ratt.get(item.object), location=loc))
+                                       overskridningsratt=ratt.get(item.object.casefold()), location=loc))
         tab = tabla(inputs, andringar)
         findings.extend(tab.findings)
         if without:  # never left out without a word (seed §7.5: the budget's whole layout)
@@ -662,6 +733,8 @@ def uppfoljning(
                 "utfall hittills och prognos (0 om inget har använts) för dem i Utfall.",
                 year=aktuellt_ar))
         findings.extend(_outturn_without_item(utfall, items, b, index.folded))
+        findings.extend(_right_without_item(overskridningsratt or {},
+                                            overskridningsratt_plats or {}, items, b))
         findings.extend(_task_outturn_not_followed_up(utfall, items, b, task_lines,
                                                       index.folded))
 
@@ -691,6 +764,21 @@ def uppfoljning(
                             object_type=ObjectType.RAD,
                             label="Korrektivposter till internt tillförda medel (ej bindande)"),
                 korr))
+        # FD.IK.FORS is the sales at book value (the projects' IN.FORS, in the investment
+        # items above) plus the disposal gains corrected out of årsbidrag (seed §6.6, domain
+        # §5.4); typed centrally with the gain, the gain is in inverkan på likviditeten and
+        # in no item: a non-binding row of its own, as the korrektivposter that remove it
+        fors = st.values.get("FD.IK.FORS")
+        bokfort = st.values.get("IN.FORS")
+        vinst = (fors[i] if fors is not None else ZERO) - (
+            bokfort[i] if bokfort is not None else ZERO)
+        if vinst:
+            posts.append(SammandragPost(
+                BindingItem(Part.FINANSIERING, "FD.IK.FORS", Kind.NETTO, Principle.NETTO,
+                            object_type=ObjectType.RAD,
+                            label="Korrigerade försäljningsvinster (-förluster) i "
+                                  "försäljningsinkomsterna (ej bindande)"),
+                vinst))
         summary = sammandrag(posts, st.get("FD.INV", i))
         findings.extend(summary.findings)
 

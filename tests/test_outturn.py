@@ -373,7 +373,9 @@ def test_property_row_budget_after_changes_and_deviation(original, changes, utfa
     row, findings = outturn_row(OutturnInput(SKOLA_A, 2025, original, utfall, log))
     after = original + sum(changes, D(0))
     if original > 0 or after > 0 or utfall > 0:  # an anslag above zero: refused, no number
-        assert row is None and [f.rule for f in findings] == ["V10"]
+        # (since 2026-12 the row stays with its budget, judged on nothing)
+        assert row.status is Status.FEL_TECKEN and row.bedomd_avvikelse is None
+        assert [f.rule for f in findings] == ["V10"]
         return
     assert row.budget_efter == after
     assert row.avvikelse == utfall - row.budget_efter
@@ -383,7 +385,8 @@ def test_property_row_budget_after_changes_and_deviation(original, changes, utfa
        prognos=st.none() | money)
 def test_property_no_sign_mix_yields_a_status(kind, budget, utfall, prognos):
     """Issue 14: a figure whose sign contradicts the item's kind, or budget and outturn of one
-    netto item with different signs, give a located V10 finding and no row — never a status."""
+    netto item with different signs, give a located V10 finding and no status: since 2026-12
+    a row with the budget only (FEL_TECKEN), so the part's totals are not short of it."""
     principle = N if kind is NETTO else B
     item = BindingItem(Part.DRIFT, "Uppgift", kind, principle)
     loc = Location(sheet="Utfall", cell="D9")
@@ -397,7 +400,7 @@ def test_property_no_sign_mix_yields_a_status(kind, budget, utfall, prognos):
     else:
         mixed = any(v > 0 for v in figures) and any(v < 0 for v in figures)
     if mixed:
-        assert row is None
+        assert row.status is Status.FEL_TECKEN and row.utfall is None and row.prognos is None
         [f] = findings
         assert f.rule == "V10" and f.location == loc and "tecken" in f.message
     else:
@@ -408,7 +411,7 @@ def test_netto_budget_and_outturn_of_different_signs_is_refused():
     # a net appropriation −1 000 against a net outturn +1 050: V10, no status
     row, findings = outturn_row(OutturnInput(KOST, 2025, D("-1000"), D("1050"),
                                              location=Location(sheet="Utfall", cell="E4")))
-    assert row is None
+    assert row.status is Status.FEL_TECKEN and row.avvikelse is None
     [f] = findings
     assert (f.rule, f.severity, f.year) == ("V10", Severity.ERROR, 2025)
     assert "E4" in f.message and "-1" in f.message and "olika tecken" in f.message
@@ -473,7 +476,7 @@ def test_an_item_without_outturn_keeps_its_row_and_blanks_its_parts_outturn_tota
 def test_an_item_without_outturn_with_a_sign_mix_is_refused():
     # one convention (V10) holds for the budget figures of a row without outturn too
     row, findings = outturn_row(OutturnInput(SKOLA_A, 2025, D("100"), None))
-    assert row is None and [f.rule for f in findings] == ["V10"]
+    assert row.status is Status.FEL_TECKEN and [f.rule for f in findings] == ["V10"]
 
 
 def test_tabla_reads_the_change_log_once_however_many_rows():
@@ -499,3 +502,39 @@ def test_tabla_reads_the_change_log_once_however_many_rows():
     assert by_object["U30"].budget_efter == D("-1050") and by_object["U1"].andringar == 0
     [f] = t.findings
     assert (f.rule, f.severity) == ("B1", Severity.WARNING) and "N20" in f.object
+
+
+def test_an_item_refused_for_mixed_signs_stays_with_its_budget_and_blanks_the_outturn_totals(
+        ) -> None:
+    # found by testers (2026-12): the refused row vanished and its part's totals were the
+    # other rows' as if complete. Net unit: budget −100, forecast +40 (mixed): a row with its
+    # budget, status FEL_TECKEN; the part's budget totals hold it (−100 + −50 = −150), its
+    # outturn, forecast and deviation totals are blank; the finding is among the refusals.
+    netto = BindingItem(Part.DRIFT, "Bygglov", NETTO, N)
+    anslag = BindingItem(Part.DRIFT, "Skola", ANSLAG, B)
+    t = tabla([OutturnInput(netto, 2025, D("-100"), D("10"), prognos=D("40")),
+               OutturnInput(anslag, 2025, D("-50"), D("-20"), prognos=D("-50"))])
+    row = {r.item.object: r for r in t.rows}["Bygglov"]
+    assert row.status is Status.FEL_TECKEN and row.budget_efter == D("-100")
+    assert row.utfall is None and row.prognos is None and row.bedomd_avvikelse is None
+    [part] = t.parts
+    assert part.ursprunglig == D("-150") and part.budget_efter == D("-150")
+    assert part.utfall is None and part.prognos is None and part.avvikelse is None
+    assert part.antal_fel_tecken == 1 and part.antal_utan_utfall == 0
+    [f] = t.refusals
+    assert f.rule == "V10" and f in t.findings
+
+
+def test_a_budget_change_turning_the_sign_is_refused_at_the_change() -> None:
+    item = BindingItem(Part.INVESTERING, "Gata", ANSLAG, B)
+    at = Location(workbook="kommun.xlsx", sheet="Budgetändringar", cell="C7")
+    first = BudgetChange(item.key, 2025, date(2025, 3, 1), "§ 1", D("200"), "", Organ.FULLMAKTIGE)
+    turn = BudgetChange(item.key, 2025, date(2025, 9, 1), "§ 9", D("500"), "", Organ.FULLMAKTIGE,
+                        at)
+    # −600 + 200 = −400 (fine), + 500 = +100: an anslag above zero from § 9 on
+    t = tabla([OutturnInput(item, 2025, D("-600"), D("-300"), prognos=D("-500"))],
+              [first, turn])
+    [row] = t.rows
+    assert row.status is Status.FEL_TECKEN and row.budget_efter == D("100")
+    [f] = t.refusals
+    assert f.location == at and "§ 9" in f.message

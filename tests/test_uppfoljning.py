@@ -734,3 +734,69 @@ def test_rows_listed_with_nothing_typed_are_no_outturn() -> None:
                     utfall=[PostUtfall("Skola", "RR.VU.PERS.LON", D("0"), None)])
     row = {(r.item.object, r.item.kind): r for r in u.tabla.rows}[("Skola", Kind.ANSLAG)]
     assert row.utfall == D("0") and row.status is not Status.UTFALL_SAKNAS
+
+
+def test_a_budgeted_line_without_any_row_beside_forecasts_is_a_missing_forecast() -> None:
+    # found by testers (2026-12): a budgeted line's row deleted while the item's other rows
+    # forecast: the forecast lacked the line and an overrun read "inom ramen". Skola's anslag
+    # 2025: LON −900, TJ −100 (budget −1 000); only LON's row, forecast −960: the item's
+    # forecast would be −960 ("inom ramen" by 40, though at least 60 over with TJ's −100).
+    # Now a V10 error naming TJ, and the item judged on its outturn to date (−600).
+    base = _budget()
+    skola = Uppgift("Skola", "Bildningsnämnden", Finansiering.BUDGETFINANSIERAD, {
+        "RR.VI.AVG": (D("100"), D("100")), "RR.VU.PERS.LON": (D("-900"), D("-950")),
+        "RR.VU.TJ": (D("-100"), D("-100")), "RR.AVS": (D("-30"), D("-30"))})
+    b = berakna(replace(base, uppgifter=(skola, *base.uppgifter[1:])))
+    lon = PostUtfall("Skola", "RR.VU.PERS.LON", D("-600"), D("-960"))
+    u = uppfoljning(b, aktuellt_ar=2025, utfall=[lon])
+    row = {(r.item.object, r.item.kind): r for r in u.tabla.rows}[("Skola", Kind.ANSLAG)]
+    assert row.prognos is None and row.utfall == D("-600")
+    [f] = [f for f in u.findings if "ingen rad i Utfall" in f.message]
+    assert (f.rule, f.severity.value, f.object, f.year) == ("V10", "error", "Skola", 2025)
+    assert "RR.VU.TJ" in f.message and "RR.AVS" not in f.message  # AVS: not the item's line
+    # no forecast typed at all: judged on the outturn to date as always, nothing to say
+    u = uppfoljning(b, aktuellt_ar=2025, utfall=[replace(lon, prognos=None)])
+    assert not [f for f in u.findings if "ingen rad i Utfall" in f.message]
+    # a row on the group line above TJ (Verksamhetsutgifter's Köp av tjänster is a leaf; the
+    # group RR.VU covers every expense line) stands for it: −960 + −150 = −1 110
+    u = uppfoljning(b, aktuellt_ar=2025, utfall=[
+        PostUtfall("Skola", "RR.VU", D("-700"), D("-1110"))])
+    row = {(r.item.object, r.item.kind): r for r in u.tabla.rows}[("Skola", Kind.ANSLAG)]
+    assert row.prognos == D("-1110")
+    assert not [f for f in u.findings if "ingen rad i Utfall" in f.message]
+    # a central line item (RR.FIN.RU, budget −10) with a forecast: its budget is not the
+    # rows', so no line of it is missing
+    u = uppfoljning(b, aktuellt_ar=2025, utfall=[lon, PostUtfall("RR.FIN.RU", "RR.FIN.RU",
+                                                                  D("-5"), D("-12"))])
+    assert [f.object for f in u.findings if "ingen rad i Utfall" in f.message] == ["Skola"]
+
+
+def test_an_overrun_right_is_matched_without_regard_to_case_and_a_typo_is_said() -> None:
+    # found by testers (2026-12): a right typed for "skola" was dropped without a word.
+    # Skola's anslag: budget −900, forecast −960: 60 over; a right of 100 covers it.
+    b = berakna(_budget())
+    rows = [PostUtfall("Skola", "RR.VU.PERS.LON", D("-600"), D("-960"))]
+    at = Location(workbook="kommun.xlsx", sheet="Utfall", cell="F9")
+    u = uppfoljning(b, aktuellt_ar=2025, utfall=rows, overskridningsratt={"skola": D("100")})
+    row = {(r.item.object, r.item.kind): r for r in u.tabla.rows}[("Skola", Kind.ANSLAG)]
+    assert row.status is Status.INOM_OVERSKRIDNINGSRATT
+    u = uppfoljning(b, aktuellt_ar=2025, utfall=rows, overskridningsratt={"Skolan": D("100")},
+                    overskridningsratt_plats={"Skolan": at})
+    row = {(r.item.object, r.item.kind): r for r in u.tabla.rows}[("Skola", Kind.ANSLAG)]
+    assert row.status is Status.ANSLAG_OVERSKRIDS
+    [f] = [f for f in u.findings if "Överskridningsrätten" in f.message]
+    assert (f.rule, f.severity.value, f.location) == ("V1", "error", at)
+
+
+def test_a_sale_gain_typed_in_fd_ik_fors_is_a_row_of_the_sammandrag() -> None:
+    # the base budget balances at 1 100 = 1 100 (test above). A gain of 7 corrected into
+    # FD.IK.FORS typed centrally (no project sells: book value 0) raises inverkan by 7, so the
+    # liquidity row moves 7 to the anslag side; the non-binding row FD.IK.FORS − IN.FORS =
+    # 7 − 0 = 7 on the inkomst side balances it: 1 107 = 1 107.
+    base = _budget()
+    central = {**base.central, "FD.IK.FORS": (D("7"), D("7"))}
+    u = uppfoljning(berakna(replace(base, central=central)), budgetar=2026)
+    s = u.sammandrag
+    assert s.i_balans and s.summa_anslag == s.summa_inkomster == D("1107")
+    [gain] = [r for r in s.rows if "försäljningsvinster" in r.name]
+    assert gain.inkomst == D("7") and gain.anslag == 0

@@ -89,6 +89,8 @@ class KommunInput:
     andringar: list[dict[str, Cell]] = field(default_factory=list)
     utfall: list[PostUtfall] = field(default_factory=list)
     overskridningsratt: dict[str, Decimal] = field(default_factory=dict)
+    #: where each överskridningsrätt was typed (its cell), by the same key
+    overskridningsratt_plats: dict[str, Location] = field(default_factory=dict)
     historik: list[Bokslutsbalans] = field(default_factory=list)
     atgarder: list[Atgard] = field(default_factory=list)
     kris: list[KrisNyckeltal] = field(default_factory=list)
@@ -651,6 +653,7 @@ def read_kommun(source: str | Path | TableSource) -> KommunInput:
 
         t = _table(r, T.UTFALL_KOMMUN, f)
         seen_utfall: dict[tuple[str, str], str] = {}
+        seen_ratt: set[str] = set()  # the objects given a right, casefolded
         if t is not None:
             for row in t.rows:
                 if row.is_blank:
@@ -680,7 +683,7 @@ def read_kommun(source: str | Path | TableSource) -> KommunInput:
                 ratt = row.get("Överskridningsrätt")
                 if ratt is not None and not ratt.is_blank:
                     value = _amount(ratt, f, obj=obj or code)
-                    if value is not None and (obj or code) in inp.overskridningsratt:
+                    if value is not None and (obj or code).casefold() in seen_ratt:
                         # one right per object: which of two? never the last one silently
                         f.append(Finding(
                             "V10", Severity.ERROR,
@@ -688,7 +691,10 @@ def read_kommun(source: str | Path | TableSource) -> KommunInput:
                             "gäller objektet. Ange den på en rad och töm de andra.",
                             object=obj or code, location=ratt.location))
                     elif value is not None:
+                        # one object whatever the case it is typed in (as the outturn rows)
+                        seen_ratt.add((obj or code).casefold())
                         inp.overskridningsratt[obj or code] = abs(value)
+                        inp.overskridningsratt_plats[obj or code] = ratt.location
 
         if "v9-kriterier" in s:
             inp.v9_version = _text(s["v9-kriterier"]).casefold() or "2019"

@@ -51,7 +51,7 @@ from engine.uppfoljning import (
     uppfoljning,
 )
 from workbook_templates.pipeline.loader import KommunInput, NamndInput
-from workbook_templates.schema import T
+from workbook_templates.schema import OUTPUT_ANCHOR, T
 
 __all__ = ["CONSOLIDATED", "CommitteeFindings", "Outputs", "Saknas", "belongs_to", "compute_outputs",
            "consolidated_budget", "findings_rows"]
@@ -442,11 +442,17 @@ def _tabla_rows(uf: Uppfoljning, year: int | None) -> Rows:
         # outturn to date's deviation summed here read as a part far below its budget mid-year.
         # A part with items without outturn has no outturn or deviation total (a sum of some
         # rows would read as the part's): blank, and the count says why
+        # (a row refused for mixed signs likewise: its figures are in no total of the outturn)
         devs = [r.bedomd_avvikelse for r in uf.tabla.rows if r.item.part is t.part]
-        shown = None if t.antal_utan_utfall else sum(devs, Decimal(0))
+        gaps = t.antal_utan_utfall + t.antal_fel_tecken
+        shown = None if gaps else sum(devs, Decimal(0))
         status = antal(t.antal_som_kraver_beslut, "post")
         if t.antal_utan_utfall:
-            status += f"; {t.antal_utan_utfall} utan utfall (summan av utfallet saknas)"
+            status += f"; {t.antal_utan_utfall} utan utfall"
+        if t.antal_fel_tecken:
+            status += f"; {t.antal_fel_tecken} med fel tecken"
+        if gaps:
+            status += " (summan av utfallet saknas)"
         rows.append([t.part.value, None, None, t.ursprunglig, t.andringar, t.budget_efter,
                      t.utfall, t.prognos, shown, None, status])
     return rows
@@ -462,6 +468,19 @@ def _item_name(item: BindingItem) -> str:
     return f"{label} – {item.kind._value_}"
 
 
+def _skillnad_cell(k: KommunInput, uf: Uppfoljning, year: int, marked: bool) -> Location:
+    """The cell of the Sammandrag sheet that shows the difference V5 finds: the Skillnad row's
+    amount, as :func:`_sammandrag_rows` lays it out from the output anchor (one row lower under
+    the "Ofullständig" mark)."""
+    rows = _sammandrag_rows(uf, year)
+    first = int(OUTPUT_ANCHOR[1:]) + (1 if marked else 0)
+    at = next(j for j, r in enumerate(rows) if r[:1] == [SKILLNAD])
+    return Location(workbook=k.path.name, sheet="Sammandrag", cell=f"E{first + at}")
+
+
+SKILLNAD = "Skillnad (ska vara 0)"
+
+
 def _sammandrag_rows(uf: Uppfoljning, year: int) -> Rows:
     s = uf.sammandrag
     if s is None:
@@ -473,7 +492,7 @@ def _sammandrag_rows(uf: Uppfoljning, year: int) -> Rows:
                      r.anslag or None, r.inkomst or None])
     rows.append([])
     rows.append(["Summa", None, None, s.summa_anslag, s.summa_inkomster])
-    rows.append(["Skillnad (ska vara 0)", None, None, None, s.skillnad])
+    rows.append([SKILLNAD, None, None, None, s.skillnad])
     return rows
 
 
@@ -803,10 +822,21 @@ def compute_outputs(k: KommunInput, namnder: Sequence[NamndInput],
         b, principer=principer, aktuellt_ar=aktuellt, budgetar=years[budget_year],
         utfall=_counted_outturn(k, namnder, derived),
         andringar=valid_changes(changes, items),  # a change with a B1 error changes nothing
-        overskridningsratt=k.overskridningsratt, historik=k.historik, atgarder=k.atgarder,
-        kris=k.kris, v9_version=k.v9_version, poster=poster)
+        overskridningsratt=k.overskridningsratt,
+        overskridningsratt_plats=k.overskridningsratt_plats, historik=k.historik,
+        atgarder=k.atgarder, kris=k.kris, v9_version=k.v9_version, poster=poster)
     out.uppfoljning = uf
-    derived.extend(uf.findings)
+    # an item refused for mixed signs (V10) is in the tablå with its budget only: the run is
+    # incomplete, as for an input error, and the refusal is its root cause (never held back)
+    refused = {id(f) for f in uf.tabla.refusals} if uf.tabla is not None else set()
+    derived.extend(f for f in uf.findings if id(f) not in refused)
+    if refused:
+        locate = _Locator(k, namnder)
+        for f in uf.tabla.refusals:
+            f = locate(f)
+            input_findings.append(f)
+            out.saknas.append(Saknas.of(next((n.namnd for n in namnder
+                                                if n.path.name in f.workbooks), None), f))
 
     enheter = [e for n in namnder for e in n.enheter]
     rb = None
@@ -818,6 +848,10 @@ def compute_outputs(k: KommunInput, namnder: Sequence[NamndInput],
         derived.extend(rb.findings)
 
     locate = _Locator(k, namnder)
+    if uf.sammandrag is not None:  # the imbalance at the cell that shows it (Skillnad)
+        at = _skillnad_cell(k, uf, years[budget_year], bool(out.saknas))
+        derived = [replace(f, location=at) if f.rule == "V5" and f.location is None
+                   and f.object == "sammandrag" else f for f in derived]
     derived = [locate(f) for f in derived]
     kommun_saknas = in_kommun(k, out.saknas)
     if out.saknas:
