@@ -15,7 +15,8 @@ xlwings calls used (and nothing else; ``tests/xlwings_double.py`` implements exa
 ``table.name``, ``table.show_headers``, ``table.show_totals``, ``table.range.address``,
 ``table.range.options(ndim=2, err_to_str=True).value``, ``sheet.range(a1).clear_contents()``,
 ``sheet.range(a1).value = rows``, ``sheet.range(ref).options(ndim=2, err_to_str=True).value``,
-``sheet.used_range.address``, ``range.api.Value2`` (only where a cell formatted as currency
+``sheet.used_range.address``, ``range.merge_area.address`` (the sink's check for a merged
+range reaching into the output area), ``range.api.Value2`` (only where a cell formatted as currency
 came as a four-decimal Decimal); on a protected owned sheet ``sheet.api.ProtectContents``,
 ``ProtectDrawingObjects``, ``ProtectScenarios``, ``Protection.Allow…``, ``Unprotect()`` and
 ``Protect(...)`` (Excel's COM). Tested through the double and through the installed xlwings'
