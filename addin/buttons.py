@@ -47,6 +47,7 @@ from engine.svenska import antal
 from workbook_templates import schema as S
 from workbook_templates.pipeline.loader import (
     KommunInput,
+    NamndInput,
     TableSource,
     read_kolumner,
     read_namnd,
@@ -54,6 +55,7 @@ from workbook_templates.pipeline.loader import (
 from workbook_templates.pipeline.outputs import (
     CommitteeFindings,
     Outputs,
+    Saknas,
     compute_outputs,
     findings_rows,
 )
@@ -62,8 +64,10 @@ from workbook_templates.pipeline.refresh import (
     Run,
     find_workbooks,
     kontroll_findings,
+    one_per_committee,
     parsed_in,
     read_and_compute,
+    read_committee,
     write_owned,
 )
 
@@ -375,9 +379,38 @@ def _run_namnd(src: TableSource, sink: Sink, action: str,
     own = [f for f in findings if src.path.name in f.workbooks or not f.workbooks]
     k = _alone(src, settings, own, kpath is None)
     n = read_namnd(src, k.kolumner)
-    run = Run(k, [n], [], [*own, *n.findings], compute_outputs(k, [n]))
-    run.findings.extend(run.outputs.findings)
+    why = ("kommunens arbetsbok är inte angiven (inställningen Kommunarbetsbok)" if kpath is None
+           else f"kommunens arbetsbok {kpath.name} "
+                f"{'finns inte' if not kpath.is_file() else 'kunde inte läsas'}")
+    saknas = [Saknas(None, None, None, None, why)]
+    found = [*own, *n.findings]
+    namnder, apart = [n], []
+    copies = _copies_of(n, k, own_folder, say)
+    if copies:  # one committee in two workbooks: counted in neither, as the batch does
+        namnder, apart = one_per_committee(k, [n, *copies], found, saknas)
+        found = [f for f in found  # (the municipality's empty list: no list read here)
+                 if f.location is None or f.location.table != S.T.NAMNDER.name]
+    run = Run(k, namnder, apart, found, compute_outputs(k, namnder, saknas, alone=True))
+    run.findings.extend(f for f in run.outputs.findings  # no committee counted: no year has
+                        if namnder or f.location is None  # input, which is not this one's
+                        or f.location.table != S.T.AR.name)
     return _write_own(run, src, sink, action, own, say)
+
+
+def _copies_of(n: NamndInput, k: KommunInput, folder: Path | None,
+               say: Callable[[str], None]) -> list[NamndInput]:
+    """The other workbooks of the committee ``n`` in ``folder`` (a "- Kopia"), gated and read
+    as the batch reads them; a committee computed alone has no municipality workbook to name
+    its folder, so its own folder is searched."""
+    if folder is None or not folder.is_dir():
+        return []
+    copies = []
+    for p in _committee_paths(folder, [n.path]):
+        say(f"Läser {p.name}")
+        other = read_committee(p, k.kolumner)
+        if other is not None and other.readable and other.namnd.casefold() == n.namnd.casefold():
+            copies.append(other)
+    return copies
 
 
 def _write_own(run: Run, src: TableSource, sink: Sink, action: str, extra: list[Finding],

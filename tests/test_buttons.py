@@ -170,7 +170,8 @@ def test_committee_alone_computes_its_own_budget_and_says_so(excel, copy) -> Non
     expected = _norm(out.namnd_sheets["Socialnämnden"]["Resultat"])
     got = book.cells("Resultat")
     cut = next(i for i, r in enumerate(expected) if not r)  # the driftsekonomidel part
-    assert got[:cut] == expected[:cut]
+    assert got[0][0].startswith("Ofullständig – nämnden beräknades ensam")  # (since 2026-12)
+    assert got[1:cut + 1] == expected[:cut]
     info = [f for f in result.findings if f.rule == "IN" and "Kommunarbetsbok" in f.message]
     assert info and info[0].severity.value == "info"
 
@@ -640,3 +641,49 @@ def test_uppdatera_allt_counts_a_workbook_written_with_input_errors_as_updated(e
     box = result.summary
     assert "Nämndarbetsböcker uppdaterade: 6 av 6." in box
     assert "Inte uppdaterade" not in box and "Med fel i indata" in box and "n2.xlsx" in box
+
+
+# --- a committee computed alone (no Kommunarbetsbok, a missing one, or a copy) -----------------
+# Its Resultat showed "budget efter ändringar" without the council's changes (Äldreomsorg's
+# anslag −21 770 400 where the batch shows −21 770 400 − 400 000 = −22 170 400) under the usual
+# headings, unmarked, and its Kontroll listed checks of a municipality that was not read (V5
+# "Sammandraget balanserar inte", V7, V8, R8 at sheets a committee workbook does not have).
+
+
+def _row(rows: list[list[object]], label: str) -> list[object]:
+    return next(r for r in rows if r and r[0] == label)
+
+
+@pytest.mark.parametrize("setting", [None, "finns_inte.xlsx"], ids=["unset", "missing"])
+def test_a_committee_computed_alone_is_marked_and_runs_only_its_own_checks(excel, copy,
+                                                                           setting) -> None:
+    batch, d = copy("batch"), copy("alone")
+    refresh([batch], batch / "kommun.xlsx")
+    book = excel.Book(d / "n2.xlsx")  # Socialnämnden
+    if setting:
+        _set_setting(book, "Kommunarbetsbok", setting)
+    excel.run(book, "berakna")
+    rows, kontroll = book.cells("Resultat"), book.cells("Kontroll")
+    assert rows[0][0].startswith("Ofullständig – nämnden beräknades ensam, utan kommunens "
+                                 "arbetsbok")
+    assert ("är inte angiven" if setting is None else "finns_inte.xlsx finns inte") in rows[0][0]
+    # the figures under the mark are the committee's alone: without the council's −400 000
+    assert _row(rows, "Äldreomsorg – anslag")[1] == -21_770_400.0
+    assert _row(_file_rows(batch / "n2.xlsx", "Resultat"), "Äldreomsorg – anslag")[1] == \
+        -22_170_400.0
+    assert not [r for r in kontroll[2:] if r[0] in ("V5", "V7", "V8", "R8", "U1", "B1")]
+    assert any("kontroller av de sammanställda siffrorna" in str(r[-1]) for r in kontroll)
+
+
+def test_a_copy_computed_alone_is_set_apart_as_the_batch_does(excel, copy) -> None:
+    batch, d = copy("batch"), copy("alone")
+    for x in (batch, d):
+        shutil.copy(x / "n2.xlsx", x / "n2 - Kopia.xlsx")
+    refresh([batch], batch / "kommun.xlsx")
+    book = excel.Book(d / "n2 - Kopia.xlsx")  # no Kommunarbetsbok
+    excel.run(book, "berakna")
+    assert book.cells("Resultat") == _file_rows(batch / "n2 - Kopia.xlsx", "Resultat")
+    assert book.cells("Resultat")[0][0].startswith("Ofullständig – inget resultat")
+    kontroll = book.cells("Kontroll")
+    assert any("flera arbetsböcker" in str(r[-1]) for r in kontroll)
+    assert not [r for r in kontroll[2:] if r[0] in ("V5", "V7", "V8", "R8", "V10")]
