@@ -25,10 +25,12 @@ The municipality workbook (the one with ``tblCentrala``) reads the committee wor
 from the folder in its setting ``Nämndarbetsböcker`` (default: its own folder; every
 ``.xlsx``/``.xlsm`` but itself). A committee workbook reads the municipality workbook named by its
 setting ``Kommunarbetsbok`` (and, through it, the other committees) so its figures are exactly the
-batch refresh's; without that setting it computes what it can alone (default rules) and says so.
+batch refresh's; without that setting it computes what it can alone (default rules), its
+Resultat marked "Ofullständig" and its engine checks held back, and says so.
 
 Nothing escapes as a Python traceback: every exception becomes an ``IN`` finding in the Kontroll
-sheet and a short message box. The status bar shows progress while working.
+sheet and a short message box. A sheet the press cannot write is found before anything is
+written, and then no figure is written (:func:`_write`). The status bar shows progress while working.
 """
 
 from __future__ import annotations
