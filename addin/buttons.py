@@ -25,10 +25,12 @@ The municipality workbook (the one with ``tblCentrala``) reads the committee wor
 from the folder in its setting ``Nämndarbetsböcker`` (default: its own folder; every
 ``.xlsx``/``.xlsm`` but itself). A committee workbook reads the municipality workbook named by its
 setting ``Kommunarbetsbok`` (and, through it, the other committees) so its figures are exactly the
-batch refresh's; without that setting it computes what it can alone (default rules) and says so.
+batch refresh's; without that setting it computes what it can alone (default rules), its
+Resultat marked "Ofullständig" and its engine checks held back, and says so.
 
 Nothing escapes as a Python traceback: every exception becomes an ``IN`` finding in the Kontroll
-sheet and a short message box. The status bar shows progress while working.
+sheet and a short message box. A sheet the press cannot write is found before anything is
+written, and then no figure is written (:func:`_write`). The status bar shows progress while working.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from engine.svenska import antal
 from workbook_templates import schema as S
 from workbook_templates.pipeline.loader import (
     KommunInput,
+    NamndInput,
     TableSource,
     read_kolumner,
     read_namnd,
@@ -54,6 +57,7 @@ from workbook_templates.pipeline.loader import (
 from workbook_templates.pipeline.outputs import (
     CommitteeFindings,
     Outputs,
+    Saknas,
     compute_outputs,
     findings_rows,
 )
@@ -62,8 +66,10 @@ from workbook_templates.pipeline.refresh import (
     Run,
     find_workbooks,
     kontroll_findings,
+    one_per_committee,
     parsed_in,
     read_and_compute,
+    read_committee,
     write_owned,
 )
 
@@ -92,19 +98,35 @@ Rows = list[list[object]]
 
 
 class Sink(Protocol):
-    """Where the rows of the owned sheets go: live Excel or a file."""
+    """Where the rows of the owned sheets go: live Excel or a file. ``written``: the sheets
+    written so far."""
 
-    def write(self, sheets: dict[str, Rows]) -> list[Finding]: ...
+    written: list[str]
+
+    def check(self, names: Sequence[str]) -> list[Finding]: ...
+
+    def write(self, sheets: dict[str, Rows],
+              kontroll: Callable[[list[Finding]], Rows] | None = None) -> list[Finding]: ...
 
 
 class FileSink:
-    """The file adapter: the batch refresh's writer (lossless patch, atomic replace, backups)."""
+    """The file adapter: the batch refresh's writer (lossless patch, atomic replace, backups).
+    It writes a file whole or not at all (a missing sheet refuses the file), so it has nothing
+    to find beforehand, and Kontroll is written with the other sheets."""
 
     def __init__(self, path: str | Path, role: str = "kommun", backups: int = 3) -> None:
         self.path, self.role, self.backups = Path(path), role, backups
+        self.written: list[str] = []
 
-    def write(self, sheets: dict[str, Rows]) -> list[Finding]:
-        report = write_owned(self.path, self.role, sheets, self.backups, [])
+    def check(self, names: Sequence[str]) -> list[Finding]:
+        return []
+
+    def write(self, sheets: dict[str, Rows],
+              kontroll: Callable[[list[Finding]], Rows] | None = None) -> list[Finding]:
+        rows = {**sheets, **({"Kontroll": kontroll([])} if kontroll is not None else {})}
+        report = write_owned(self.path, self.role, rows, self.backups, [])
+        if report.status in ("written", "unchanged", "input-errors"):
+            self.written.extend(rows)
         return list(report.findings)
 
 
@@ -116,20 +138,55 @@ class ButtonResult:
     files: list[FileReport] = field(default_factory=list)  # committee workbooks written
     findings: list[Finding] = field(default_factory=list)  # everything in the Kontroll sheet
     outputs: Outputs | None = None
+    unwritten: tuple[str, ...] = ()  # owned sheets of the button not written (findings say why)
+    shown: bool = True  # the findings are on the Kontroll sheet (False: it could not be written)
 
     @property
     def summary(self) -> str:
         c = count_by_severity(self.findings)
         text = (f"{LABELS[self.action]} klart: {antal(c['error'], 'fel')}, "
-                f"{antal(c['warning'], 'varning')}, {antal(c['info'], 'info')}. Se fliken "
-                "Kontroll.")
+                f"{antal(c['warning'], 'varning')}, {antal(c['info'], 'info')}.")
+        if self.shown:
+            text += " Se fliken Kontroll."
+        if self.unwritten:
+            text += (f"\nInte skrivna (visar inte denna körnings resultat): "
+                     f"{', '.join(self.unwritten)}.")
+        if not self.shown:
+            text += "\nFliken Kontroll kunde inte skrivas, så fynden står här:\n" + \
+                _listed(self.findings)
         if self.files:
-            done = sum(f.status in ("written", "unchanged") for f in self.files)
-            skipped = [f.path.name for f in self.files if f.status not in ("written", "unchanged")]
+            ok = ("written", "unchanged", "input-errors")
+            done = sum(f.status in ok for f in self.files)
+            errors = [f.path.name for f in self.files if f.status == "input-errors"]
+            skipped = [f.path.name for f in self.files if f.status not in ok]
             text += f"\nNämndarbetsböcker uppdaterade: {done} av {len(self.files)}."
+            if errors:
+                text += (" Med fel i indata (bara fliken Kontroll och en rad 'Ofullständig' på "
+                         f"fliken Resultat): {', '.join(errors)}.")
             if skipped:
                 text += f" Inte uppdaterade (se Kontroll): {', '.join(skipped)}."
         return text
+
+
+#: Findings a message box lists when the Kontroll sheet could not be written (the rest counted)
+BOX_FINDINGS = 8
+
+
+def _listed(findings: Sequence[Finding]) -> str:
+    """The findings as message-box lines, errors first, the first :data:`BOX_FINDINGS`."""
+    order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+    ranked = sorted(findings, key=lambda f: order.get(f.severity, 3))
+    word = {Severity.ERROR: "fel", Severity.WARNING: "varning", Severity.INFO: "info"}
+    lines = []
+    for f in ranked[:BOX_FINDINGS]:
+        loc = f.location
+        where = " ".join(x for x in (loc.workbook, loc.sheet, loc.cell) if x) if loc else ""
+        message = f.message if len(f.message) <= 300 else f.message[:297] + "…"
+        lines.append(f"• {f.rule} {word.get(f.severity, '')}"
+                     f"{' (' + where + ')' if where else ''}: {message}")
+    if len(ranked) > BOX_FINDINGS:
+        lines.append(f"… och {len(ranked) - BOX_FINDINGS} till.")
+    return "\n".join(lines)
 
 
 def _in(message: str, workbook: str | None = None, severity: Severity = Severity.ERROR) -> Finding:
@@ -216,7 +273,7 @@ def _run_kommun(src: TableSource, sink: Sink, action: str, backups: int,
     run = read_and_compute(src, paths, findings=findings, reports=reports, say=say,
                            gates=gates)
     if run is None:  # the open workbook itself cannot be read: its findings, nothing else
-        return _kontroll_only(action, "kommun", sink, findings)
+        return _kontroll_only(action, "kommun", sink, findings, say)
     out = run.outputs
     result = ButtonResult(action, "kommun", outputs=out)
     later: list[Finding] = []
@@ -230,20 +287,56 @@ def _run_kommun(src: TableSource, sink: Sink, action: str, backups: int,
             later.extend(report.findings)
     kontroll = kontroll_findings(run.kommun, run.namnder, out, findings, later)
     sheets = {name: out.kommun_sheets[name] for name in KOMMUN_SHEETS[action]
-              if name in out.kommun_sheets}
-    sheets["Kontroll"] = findings_rows(kontroll)
+              if name in out.kommun_sheets and name != "Kontroll"}
+    return _write(result, sink, sheets, kontroll, say)
+
+
+def _write(result: ButtonResult, sink: Sink, sheets: dict[str, Rows], kontroll: list[Finding],
+           say: Callable[[str], None]) -> ButtonResult:
+    """Write the button's ``sheets`` and, last, Kontroll with ``kontroll`` and whatever the
+    write found. The sheets that cannot be written are found first (:meth:`Sink.check`): then
+    no figure is written at all, as the batch refuses the whole file, and Kontroll lists why
+    (before 2026-12 the other sheets were written, the unwritable one kept its old figures and
+    Kontroll, built before the write, never named it). When Kontroll itself cannot be written,
+    ``result.shown`` is False and the message box lists the findings."""
     say("Skriver resultaten")
-    kontroll.extend(sink.write(sheets))
-    result.sheets = tuple(sheets)
+    start = len(sink.written)
+    blocked = sink.check([*sheets, "Kontroll"])
+    kontroll_blocked = any(f.location is not None and (f.location.sheet or "").casefold()
+                           == "kontroll" for f in blocked)
+    if blocked:
+        head = []
+        if sheets:
+            stopped = ", ".join(dict.fromkeys(f.location.sheet for f in blocked
+                                              if f.location is not None and f.location.sheet))
+            head.append(_in(
+                f"Inga resultat skrevs, eftersom utdatabladet {stopped} inte kan skrivas (se "
+                f"nedan): bladen {', '.join(sheets)} visar en tidigare körnings siffror"
+                f"{'' if kontroll_blocked else ' och bara fliken Kontroll uppdaterades'}. "
+                "Rätta bladet och kör igen.", _workbook_of(blocked)))
+        kontroll[:0] = [*head, *blocked]  # the cause first
+        result.unwritten = tuple(sheets)
+        sheets = {}
+    if kontroll_blocked:
+        result.findings, result.shown = kontroll, False
+        return result
+    found = sink.write(sheets, kontroll=lambda extra: findings_rows([*kontroll, *extra]))
+    kontroll.extend(found)
+    written = tuple(sink.written[start:])
+    result.sheets = written
+    result.unwritten = (*result.unwritten, *(n for n in sheets if n not in written))
+    result.shown = "Kontroll" in written
     result.findings = kontroll
     return result
 
 
-def _kontroll_only(action: str, role: str, sink: Sink, findings: list[Finding]
-                   ) -> ButtonResult:
-    found = list(dict.fromkeys(findings))
-    found.extend(sink.write({"Kontroll": findings_rows(found)}))
-    return ButtonResult(action, role, ("Kontroll",), findings=found)
+def _workbook_of(findings: Sequence[Finding]) -> str | None:
+    return next((f.location.workbook for f in findings if f.location is not None), None)
+
+
+def _kontroll_only(action: str, role: str, sink: Sink, findings: list[Finding],
+                   say: Callable[[str], None] = lambda _msg: None) -> ButtonResult:
+    return _write(ButtonResult(action, role), sink, {}, list(dict.fromkeys(findings)), say)
 
 
 def _same_workbook(a: Path, b: Path) -> bool:
@@ -288,9 +381,38 @@ def _run_namnd(src: TableSource, sink: Sink, action: str,
     own = [f for f in findings if src.path.name in f.workbooks or not f.workbooks]
     k = _alone(src, settings, own, kpath is None)
     n = read_namnd(src, k.kolumner)
-    run = Run(k, [n], [], [*own, *n.findings], compute_outputs(k, [n]))
-    run.findings.extend(run.outputs.findings)
+    why = ("kommunens arbetsbok är inte angiven (inställningen Kommunarbetsbok)" if kpath is None
+           else f"kommunens arbetsbok {kpath.name} "
+                f"{'finns inte' if not kpath.is_file() else 'kunde inte läsas'}")
+    saknas = [Saknas(None, None, None, None, why)]
+    found = [*own, *n.findings]
+    namnder, apart = [n], []
+    copies = _copies_of(n, k, own_folder, say)
+    if copies:  # one committee in two workbooks: counted in neither, as the batch does
+        namnder, apart = one_per_committee(k, [n, *copies], found, saknas)
+        found = [f for f in found  # (the municipality's empty list: no list read here)
+                 if f.location is None or f.location.table != S.T.NAMNDER.name]
+    run = Run(k, namnder, apart, found, compute_outputs(k, namnder, saknas, alone=True))
+    run.findings.extend(f for f in run.outputs.findings  # no committee counted: no year has
+                        if namnder or f.location is None  # input, which is not this one's
+                        or f.location.table != S.T.AR.name)
     return _write_own(run, src, sink, action, own, say)
+
+
+def _copies_of(n: NamndInput, k: KommunInput, folder: Path | None,
+               say: Callable[[str], None]) -> list[NamndInput]:
+    """The other workbooks of the committee ``n`` in ``folder`` (a "- Kopia"), gated and read
+    as the batch reads them; a committee computed alone has no municipality workbook to name
+    its folder, so its own folder is searched."""
+    if folder is None or not folder.is_dir():
+        return []
+    copies = []
+    for p in _committee_paths(folder, [n.path]):
+        say(f"Läser {p.name}")
+        other = read_committee(p, k.kolumner)
+        if other is not None and other.readable and other.namnd.casefold() == n.namnd.casefold():
+            copies.append(other)
+    return copies
 
 
 def _write_own(run: Run, src: TableSource, sink: Sink, action: str, extra: list[Finding],
@@ -299,16 +421,14 @@ def _write_own(run: Run, src: TableSource, sink: Sink, action: str, extra: list[
     n = next((x for x in [*run.namnder, *run.apart] if x.path == src.path), None)
     if n is None:  # not read as a committee (e.g. refused): its findings only
         mine = [f for f in run.findings if src.path.name in f.workbooks]
-        return _kontroll_only(action, "nämnd", sink, [*mine, *extra])
+        return _kontroll_only(action, "nämnd", sink, [*mine, *extra], say)
     [(_path, _role, sheets, _backups, _own, _version)] = run.committee_writes(0, only=n)
     kontroll = CommitteeFindings(list(dict.fromkeys(run.findings)),
                                  [*run.namnder, *run.apart]).of(n)
     kontroll.extend(f for f in extra if f not in kontroll)  # e.g. the setting's own findings
-    sheets = {name: rows for name, rows in sheets.items() if name in NAMND_SHEETS[action]}
-    sheets["Kontroll"] = findings_rows(kontroll)
-    say("Skriver resultaten")
-    kontroll.extend(sink.write(sheets))
-    return ButtonResult(action, "nämnd", tuple(sheets), findings=kontroll, outputs=run.outputs)
+    sheets = {name: rows for name, rows in sheets.items()
+              if name in NAMND_SHEETS[action] and name != "Kontroll"}
+    return _write(ButtonResult(action, "nämnd", outputs=run.outputs), sink, sheets, kontroll, say)
 
 
 def _alone(src: TableSource, settings: dict[str, object], extra: list[Finding],
@@ -348,20 +468,27 @@ def run(book: Any, action: str, *, backups: int = 3) -> ButtonResult:
     """The button ``action`` on the live ``book``: status bar while working, a message box at
     the end; any exception becomes an ``IN`` finding in Kontroll and a short message box."""
     app = book.app
+    sink = ExcelSink(book)
     try:
-        result = run_on(ExcelTableSource(book), ExcelSink(book), action, backups=backups,
+        result = run_on(ExcelTableSource(book), sink, action, backups=backups,
                         say=_say(app))
         message = result.summary
     except Exception as err:  # noqa: BLE001 - never a traceback dialog in Excel
         name = Path(str(getattr(book, "fullname", ""))).name or None
+        done = [s for s in sink.written if s != "Kontroll"]
+        written = (f"Bladen {', '.join(done)} skrevs före felet; de andra visar inte denna "
+                   "körnings resultat." if done else "Inga andra resultat skrevs.")
         finding = _in(f"{LABELS.get(action, action)} avbröts av ett oväntat fel "
-                      f"({type(err).__name__}: {err}). Inga andra resultat skrevs. Rätta det "
+                      f"({type(err).__name__}: {err}). {written} Rätta det "
                       "som meddelandet pekar på, eller kör 'kommunbudget validate' på filen "
                       "och skicka utskriften till den som förvaltar verktyget.", name)
         result = ButtonResult(action if action in ACTIONS else "kontrollera", "",
                               findings=[finding])
         try:
-            ExcelSink(book).write({"Kontroll": findings_rows([finding])})
+            again = ExcelSink(book)
+            problems = again.write({}, kontroll=lambda _extra: findings_rows([finding]))
+            if problems:
+                raise RuntimeError(problems[0].message)
             message = f"{finding.message}\n(Fyndet står också på fliken Kontroll.)"
         except Exception:  # noqa: BLE001
             message = finding.message

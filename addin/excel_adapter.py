@@ -15,7 +15,8 @@ xlwings calls used (and nothing else; ``tests/xlwings_double.py`` implements exa
 ``table.name``, ``table.show_headers``, ``table.show_totals``, ``table.range.address``,
 ``table.range.options(ndim=2, err_to_str=True).value``, ``sheet.range(a1).clear_contents()``,
 ``sheet.range(a1).value = rows``, ``sheet.range(ref).options(ndim=2, err_to_str=True).value``,
-``sheet.used_range.address``, ``range.api.Value2`` (only where a cell formatted as currency
+``sheet.used_range.address``, ``range.merge_area.address`` (the sink's check for a merged
+range reaching into the output area), ``range.api.Value2`` (only where a cell formatted as currency
 came as a four-decimal Decimal); on a protected owned sheet ``sheet.api.ProtectContents``,
 ``ProtectDrawingObjects``, ``ProtectScenarios``, ``Protection.Allow…``, ``Unprotect()`` and
 ``Protect(...)`` (Excel's COM). Tested through the double and through the installed xlwings'
@@ -29,7 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -287,40 +288,107 @@ def _protection(api: Any) -> dict[str, bool]:
 
 
 class ExcelSink:
-    """Writes the tool's rows into the owned sheets of a live ``xlwings.Book``."""
+    """Writes the tool's rows into the owned sheets of a live ``xlwings.Book``.
+
+    :meth:`check` first finds every sheet of a write that cannot be written, changing nothing
+    (a missing sheet, one protected with a password, a merged range reaching into the output
+    area from above, which Excel's ClearContents refuses); the buttons then write no figures
+    at all, as the batch refuses the whole file (docs/DECISIONS.md, 2026-12). :meth:`write`
+    writes sheet by sheet and Kontroll last, so Kontroll can list what failed on the way."""
 
     def __init__(self, book: Any) -> None:
         self.book = book
+        self.written: list[str] = []  # the sheets written so far (for a message after a crash)
 
-    def write(self, sheets: dict[str, list[list[object]]]) -> list[Finding]:
-        """Write ``{sheet name: rows}``; a missing owned sheet is a finding, not an error."""
+    def _where(self, name: str) -> Location:
+        return Location(workbook=Path(self.book.fullname).name, sheet=name)
+
+    def check(self, names: Sequence[str]) -> list[Finding]:
+        """The findings for the sheets of ``names`` that cannot be written; nothing changes."""
         by_name = {s.name.casefold(): s for s in self.book.sheets}
         findings: list[Finding] = []
-        for name, rows in sheets.items():
+        for name in names:
             sheet = by_name.get(name.casefold())
             if sheet is None:
-                findings.append(Finding("IN", Severity.ERROR,
-                                        f"Utdatabladet {name!r} saknas; återställ det från mallen "
-                                        "(kommunbudget new) och kör igen.",
-                                        location=Location(workbook=Path(self.book.fullname).name,
-                                                          sheet=name)))
+                findings.append(Finding(
+                    "IN", Severity.ERROR, f"Utdatabladet {name!r} saknas (bytt namn eller "
+                    "borttaget); byt tillbaka bladets namn eller återställ det från mallen "
+                    "(kommunbudget new) och kör igen.", location=self._where(name)))
                 continue
-            api = getattr(sheet, "api", None)
-            protected = bool(api is not None and api.ProtectContents)
-            if protected:  # the grey sheets are protected against typing, not against us
+            api = sheet.api
+            if api.ProtectContents:
                 try:
-                    # Protect() locks what its omitted Allow… arguments do not allow: give back
-                    # what the sheet allowed (the template: widths, formats, sorting, filter)
                     again = _protection(api)
                     api.Unprotect()
                 except Exception:  # noqa: BLE001 - a password set by the user: Excel refuses
                     findings.append(Finding(
                         "IN", Severity.ERROR,
-                        f"Utdatabladet {name!r} är skyddat med lösenord och kunde inte "
+                        f"Utdatabladet {name!r} är skyddat med lösenord och kan inte "
                         "uppdateras. Ta bort lösenordet (Granska → Ta bort skydd) och kör igen; "
-                        "mallens skydd har inget lösenord.",
-                        location=Location(workbook=Path(self.book.fullname).name, sheet=name)))
+                        "mallens skydd har inget lösenord.", location=self._where(name)))
                     continue
+                api.Protect(**again)
+            merged = _merged_into_output(sheet)
+            if merged is not None:
+                findings.append(Finding(
+                    "IN", Severity.ERROR,
+                    f"Utdatabladet {name!r} har sammanfogade celler ({merged}) som når in i "
+                    f"verktygets område (från {S.OUTPUT_ANCHOR} och nedåt), så Excel låter inte "
+                    "bladet skrivas om. Dela upp cellerna (Start → Sammanfoga och centrera → "
+                    "Dela upp celler) och kör igen.",
+                    location=Location(workbook=Path(self.book.fullname).name, sheet=name,
+                                      cell=merged)))
+        return findings
+
+    def write(self, sheets: dict[str, list[list[object]]],
+              kontroll: Callable[[list[Finding]], list[list[object]]] | None = None
+              ) -> list[Finding]:
+        """Write ``{sheet name: rows}`` sheet by sheet, then (``kontroll``) the Kontroll sheet
+        with the rows made from the findings of those writes. A sheet that cannot be written
+        is a finding naming it and the sheets written and not, never an exception; the others
+        are still written (:meth:`check` before finds what can be found without writing)."""
+        by_name = {s.name.casefold(): s for s in self.book.sheets}
+        findings: list[Finding] = []
+        failed: list[str] = []
+        for name, rows in sheets.items():
+            problem = self._write_one(by_name.get(name.casefold()), name, rows)
+            if problem is None:
+                self.written.append(name)
+                continue
+            failed.append(name)
+            findings.append(Finding("IN", Severity.ERROR, f"Utdatabladet {name!r} kunde inte "
+                                    f"skrivas ({problem}) och visar inte denna körnings "
+                                    "resultat. Rätta bladet och kör igen.",
+                                    location=self._where(name)))
+        if failed and len(sheets) > 1:
+            done = [n for n in sheets if n not in failed]
+            findings.append(Finding(
+                "IN", Severity.ERROR,
+                f"Bara en del av resultaten skrevs. Skrevs: {', '.join(done) or 'inga'}; "
+                f"skrevs inte (kan visa en tidigare körnings siffror): {', '.join(failed)}.",
+                location=self._where(failed[0])))
+        if kontroll is not None:
+            problem = self._write_one(by_name.get("kontroll"), "Kontroll", kontroll(findings))
+            if problem is None:
+                self.written.append("Kontroll")
+            else:
+                findings.append(Finding("IN", Severity.ERROR, "Fliken Kontroll kunde inte "
+                                        f"skrivas ({problem}).", location=self._where("Kontroll")))
+        return findings
+
+    @staticmethod
+    def _write_one(sheet: Any, name: str, rows: list[list[object]]) -> str | None:
+        """Clear and write one owned sheet; what went wrong, or None."""
+        if sheet is None:
+            return "bladet saknas"
+        try:
+            api = getattr(sheet, "api", None)
+            protected = bool(api is not None and api.ProtectContents)
+            if protected:  # the grey sheets are protected against typing, not against us
+                # Protect() locks what its omitted Allow… arguments do not allow: give back
+                # what the sheet allowed (the template: widths, formats, sorting, filter)
+                again = _protection(api)
+                api.Unprotect()
             try:
                 sheet.range(S.OUTPUT_CLEAR).clear_contents()
                 block = to_excel_rows(rows)
@@ -329,4 +397,29 @@ class ExcelSink:
             finally:
                 if protected:
                     api.Protect(**again)
-        return findings
+        except Exception as err:  # noqa: BLE001 - Excel's refusal, said at the sheet
+            return f"Excel: {_com_message(err)}"
+        return None
+
+
+def _com_message(err: Exception) -> str:
+    """The text Excel gave for a failed call (pywin32's com_error carries it inside)."""
+    args = getattr(err, "args", ())
+    if len(args) >= 3 and isinstance(args[2], tuple) and len(args[2]) >= 3 and args[2][2]:
+        return str(args[2][2])
+    return str(err) or type(err).__name__
+
+
+def _merged_into_output(sheet: Any) -> str | None:
+    """A merged range that starts above the output area and reaches into it (Excel refuses to
+    clear part of a merged range), as its A1 address; None when there is none. Only row
+    ``OUTPUT_ANCHOR``'s cells within the used range can be part of one."""
+    top = parse_range(S.OUTPUT_ANCHOR)[0]
+    r1, _c1, r2, c2 = parse_range(sheet.used_range.address.replace("$", ""))
+    if r2 < top:
+        return None
+    for c in range(1, c2 + 1):
+        area = parse_range(sheet.range(cell_name(top, c)).merge_area.address.replace("$", ""))
+        if area[0] < top:
+            return range_name(*area)
+    return None

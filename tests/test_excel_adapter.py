@@ -151,9 +151,12 @@ def test_sink_clears_then_writes_at_the_anchor(excel, example, tmp_path) -> None
 
 def test_sink_missing_sheet_is_a_finding(excel, example) -> None:
     kommun, _ = example
-    findings = ExcelSink(excel.source(excel.Book(kommun)).book).write({"Finns inte": [["x"]]})
+    sink = ExcelSink(excel.source(excel.Book(kommun)).book)
+    (checked,) = sink.check(["Kontroll", "Finns inte"])  # found before anything is written
+    assert checked.rule == "IN" and "Finns inte" in checked.message
+    findings = sink.write({"Finns inte": [["x"]]})
     assert [f.rule for f in findings] == ["IN"]
-    assert "Finns inte" in findings[0].message
+    assert "Finns inte" in findings[0].message and sink.written == []
 
 
 def test_totals_row_is_not_data_live_or_file(excel, example, tmp_path) -> None:

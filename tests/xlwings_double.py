@@ -10,11 +10,12 @@ exactly what :mod:`addin.excel_adapter` and :mod:`addin.buttons` call on a live 
 * ``Table``: ``name``, ``show_headers``, ``show_totals``, ``range``.
 * ``Range``: ``address`` (absolute, ``$A$1:$B$2``), ``options(ndim=2, err_to_str=...)``,
   ``value`` (read: 2-D list; write: scalar or 2-D list from the top-left cell),
-  ``clear_contents()``.
+  ``clear_contents()``, ``merge_area`` (the merged range holding the first cell, or that cell).
 
 It mimics what xlwings hands Python: every number is a ``float``, blanks are ``None``, dates are
 ``datetime.datetime``, error cells are their text (``"#REF!"``) with ``err_to_str=True`` and
-``None`` without. Writing a ragged list raises, as xlwings does. Written values are stored as
+``None`` without. Writing a ragged list raises, as xlwings does; clearing a range that holds part of a merged
+range raises, as Excel does ("Cannot change part of a merged cell"). Written values are stored as
 Excel stores them (``tests/xlwings_excel.store``): a string as if typed, so "4010" becomes a
 number and "2025-03-31" a date unless written behind an apostrophe (xlwings #1269); an empty
 string leaves the cell empty. Anything else is deliberately
@@ -99,6 +100,15 @@ class Range:
         return a if (r1, c1) == (r2, c2) else f"{a}:${get_column_letter(c2)}${r2}"
 
     @property
+    def merge_area(self) -> Range:
+        """xlwings' ``Range.merge_area``: the merged range holding the first cell, or it."""
+        r1, c1, _, _ = self._bounds
+        for m in self._ws.merged_cells.ranges:
+            if m.min_row <= r1 <= m.max_row and m.min_col <= c1 <= m.max_col:
+                return Range(self._ws, m.coord)
+        return Range(self._ws, f"{get_column_letter(c1)}{r1}")
+
+    @property
     def api(self) -> _RangeApi:
         return _RangeApi(self)
 
@@ -132,6 +142,11 @@ class Range:
     def clear_contents(self) -> None:
         _check_unprotected(self._ws)
         r1, c1, r2, c2 = self._bounds
+        for m in self._ws.merged_cells.ranges:  # as Excel: part of a merged range is refused
+            inside = r1 <= m.min_row and m.max_row <= r2 and c1 <= m.min_col and m.max_col <= c2
+            apart = m.max_row < r1 or m.min_row > r2 or m.max_col < c1 or m.min_col > c2
+            if not inside and not apart:
+                raise RuntimeError("(-2146827284) Cannot change part of a merged cell.")
         for row in self._ws.iter_rows(min_row=r1, max_row=min(r2, self._ws.max_row),
                                       min_col=c1, max_col=min(c2, self._ws.max_column)):
             for cell in row:
@@ -224,7 +239,10 @@ class _SheetApi:
         return Protection(self._ws)
 
     def Unprotect(self, Password: str | None = None) -> None:  # noqa: N802, N803
-        self._ws.protection.sheet = False
+        p = self._ws.protection
+        if p.sheet and p.password and not Password:  # a password set by the user: as Excel
+            raise RuntimeError("(-2146827284) The password you supplied is not correct.")
+        p.sheet = False
 
     def Protect(self, Password: str | None = None, **kw: Any) -> None:  # noqa: N802, N803
         """As Excel's: an omitted ``Allow…`` argument is False (the action is locked)."""

@@ -582,6 +582,14 @@ class ComRange(_Com):
         return ComRange(self.Worksheet, self._r1 + RowOffset, self._c1 + ColumnOffset,
                         self._r2 + RowOffset, self._c2 + ColumnOffset)
 
+    @property
+    def MergeArea(self) -> ComRange:  # noqa: N802 - COM name
+        """Excel's: the merged range holding the range's first cell, or that cell itself."""
+        for m in self.Worksheet._ws.merged_cells.ranges:
+            if m.min_row <= self._r1 <= m.max_row and m.min_col <= self._c1 <= m.max_col:
+                return ComRange(self.Worksheet, m.min_row, m.min_col, m.max_row, m.max_col)
+        return ComRange(self.Worksheet, self._r1, self._c1, self._r1, self._c1)
+
     # values ------------------------------------------------------------------------------------
     def _rows(self) -> Iterator[tuple[int, int]]:
         return ((r, c) for r in range(self._r1, self._r2 + 1)

@@ -109,11 +109,18 @@ def banner(saknas: Sequence[Saknas]) -> str:
             f"sammanställning: {_reasons(saknas, 'fliken Kontroll')}. Rätta och uppdatera igen.")
 
 
-def namnd_banner(saknas: Sequence[Saknas]) -> str:
+def namnd_banner(saknas: Sequence[Saknas], alone: bool = False) -> str:
     """The first row of a committee's Resultat sheet when the municipality workbook's own input
     is incomplete (:func:`in_kommun`): the committee's follow-up (its budget after the
     municipality's budget changes, its overskridningsrätt) and its resultatbalansering (the
-    municipality's rules and adjustments) are computed with that input."""
+    municipality's rules and adjustments) are computed with that input. ``alone``: a committee
+    workbook's button computed it without the municipality workbook (``saknas`` says why)."""
+    if alone:
+        return (f"{INCOMPLETE} – nämnden beräknades ensam, utan kommunens arbetsbok "
+                f"({_reasons(saknas, 'fliken Kontroll')}): budget efter ändringar, avvikelserna "
+                "och resultatbalanseringen nedan saknar kommunens budgetändringar, regler och "
+                "justeringar och är preliminära. Ange kommunens arbetsbok under Inställningar "
+                "(Kommunarbetsbok) och beräkna igen.")
     return (f"{INCOMPLETE} – budgetutfallet och resultatbalanseringen nedan räknas med "
             "kommunens arbetsbok, där något inte kunde läsas, och är preliminära: "
             f"{_reasons(saknas, 'fliken Kontroll i kommunens arbetsbok')}. Rätta kommunens "
@@ -774,14 +781,17 @@ class CommitteeFindings:
 
 
 def compute_outputs(k: KommunInput, namnder: Sequence[NamndInput],
-                    saknas: Sequence[Saknas] = ()) -> Outputs:
+                    saknas: Sequence[Saknas] = (), alone: bool = False) -> Outputs:
     """Run the engine on the inputs and lay out every owned sheet.
 
     ``saknas``: what the caller could not read (missing, unreadable or duplicated committee
     workbooks). With the input errors of ``k`` and ``namnder`` and the committees of the
     municipality's list that have no workbook, they make the run incomplete: every consolidated
     sheet then starts with the "Ofullständig" row, and the checks computed from the consolidated
-    figures are not reported as facts (their root causes are)."""
+    figures are not reported as facts (their root causes are). ``alone``: a committee workbook
+    computed without the municipality workbook (its button; ``saknas`` names why): its Resultat
+    is marked as :func:`namnd_banner` says, its checks held back as for any incomplete input of
+    the municipality workbook."""
     out = Outputs()
     out.saknas = _incomplete(k, namnder, saknas)
     for gone in out.saknas:
@@ -896,7 +906,7 @@ def compute_outputs(k: KommunInput, namnder: Sequence[NamndInput],
                                  for r in resultat):
             # computed with the municipality's budget changes, rules and adjustments, where
             # something could not be read: marked, as the consolidated sheets are
-            resultat = [[namnd_banner(kommun_saknas)], *resultat]
+            resultat = [[namnd_banner(kommun_saknas, alone)], *resultat]
         out.namnd_sheets[n.namnd] = {"Resultat": resultat, "Kontroll": findings_rows(own)}
     return out
 

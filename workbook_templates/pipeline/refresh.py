@@ -1079,6 +1079,14 @@ def _own_gates(gates: dict[tuple[str, str], GateReport] | None, path: Path
     return {k: v for k, v in gates.items() if k[0] == at} or None
 
 
+def read_committee(path: Path, kolumner: Sequence[Kolumn]) -> NamndInput | None:
+    """One committee workbook gated and read as a refresh reads it (None: refused by the
+    gate, or not a committee workbook); for a committee workbook's button computed alone,
+    which looks for copies of itself in its folder."""
+    n = _read_committee((path, kolumner))[2]
+    return n if isinstance(n, NamndInput) else None
+
+
 def _read_committee_packed(args: tuple) -> tuple[Path, list[Finding], object,
                                                  ReadVersion | None, bool, dict]:
     """:func:`_read_committee` in a worker process, its read packed
