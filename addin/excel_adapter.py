@@ -388,7 +388,11 @@ class ExcelSink:
                 # Protect() locks what its omitted Allow… arguments do not allow: give back
                 # what the sheet allowed (the template: widths, formats, sorting, filter)
                 again = _protection(api)
-                api.Unprotect()
+                try:
+                    api.Unprotect()
+                except Exception:  # noqa: BLE001 - a password set by the user: Excel refuses
+                    return ("bladet är skyddat med lösenord; ta bort lösenordet under Granska → "
+                            "Ta bort skydd, mallens skydd har inget")
             try:
                 sheet.range(S.OUTPUT_CLEAR).clear_contents()
                 block = to_excel_rows(rows)

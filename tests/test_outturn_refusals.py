@@ -129,6 +129,10 @@ def test_an_overrun_right_in_another_case_is_the_objects(ex: Path, typed: str) -
     assert _d(row[8]) == Decimal("-294465")
     assert row[10] == "enligt prognos: överskrids inom beviljad överskridningsrätt"
     assert not [f for f in report["findings"] if "Överskridningsrätten" in f["message"]]
+    # the right granted is shown in the tablå's last column (spec §9), on the appropriation's
+    # row only: it never applies to a gross revenue estimate
+    assert _d(row[12]) == Decimal("300000")
+    assert items["Äldreomsorg – beräknad inkomst"][12] is None
 
 
 def test_an_overrun_right_naming_nothing_is_a_v1_error_at_its_cell(ex: Path) -> None:

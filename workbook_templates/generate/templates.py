@@ -143,7 +143,7 @@ def _input_sheet(wb: Workbook, title: str, heading: str, help_text: str) -> Work
 OUTPUT_WIDTHS = {
     "Kontroll": {"A": 8, "B": 9, "C": 24, "D": 18, "E": 7, "F": 40, "G": 7, "H": 160},
     "Resultatbalansering": {"A": 28, "B": 40, "H": 20, "I": 90},
-    "Budgetutfall": {"B": 44, "K": 60, "L": 50},
+    "Budgetutfall": {"B": 44, "K": 60, "L": 50, "M": 18},
     "Sammandrag": {"B": 70},
 }
 #: Other number formats of owned sheets' columns (dates as dates).
@@ -152,7 +152,7 @@ OUTPUT_FORMATS = {"Resultatbalansering": {"H": "yyyy-mm-dd"}}
 AMOUNT_COLUMNS = {
     "Kontroll": "",
     "Resultatbalansering": "CDEFG",
-    "Budgetutfall": "DEFGHI",
+    "Budgetutfall": "DEFGHIM",
     "Sammandrag": "DE",
     "Nyckeltal": "",
     "Bokfört utfall": "DEFGHIJKLMNOP",

@@ -17,6 +17,7 @@ from functools import cache, lru_cache
 from engine.binding import (
     BindingItem,
     BudgetChange,
+    Kind,
     Organ,
     Principle,
     check_changes,
@@ -38,6 +39,7 @@ from engine.catalogue import catalogue
 from engine.findings import Finding, Location, Severity, excerpt
 from engine.input_hygiene import parse_amount, parse_year
 from engine.money import CENT, ZERO, quantize
+from engine.outturn import OutturnRow
 from engine.resultatbalansering import DISPOSITION, Balansering, balansera
 from engine.svenska import antal
 from engine.uppfoljning import (
@@ -432,12 +434,15 @@ def _tabla_rows(uf: Uppfoljning, year: int | None) -> Rows:
     rows: Rows = [[f"Tablå över budgetens utfall {year}"],
                   ["Del", "Bindande post", "Princip", "Ursprunglig budget", "Ändringar",
                    "Budget efter ändringar", "Utfall hittills", "Prognos helår",
-                   "Avvikelse (prognos)", "Utnyttjat %", "Status", "Förklaring"]]
+                   "Avvikelse (prognos)", "Utnyttjat %", "Status", "Förklaring",
+                   "Överskridningsrätt"]]
+    # the overrun right the council granted, where it did (spec §9), last: a column added
+    # after the others moves none of them (a user's formula on Status or Förklaring stays)
     for r in uf.tabla.rows:  # _value_: an enum's value without the descriptor call
         rows.append([r.item.part._value_, _item_name(r.item), r.item.principle._value_,
                      r.ursprunglig, r.andringar, r.budget_efter, r.utfall, r.prognos,
                      r.bedomd_avvikelse,
-                     r.utnyttjandegrad, r.status_text, r.forklaring])
+                     r.utnyttjandegrad, r.status_text, r.forklaring, _right_shown(r)])
     rows.append([])
     # the totals in the same columns as the rows above (amount format D–I); the count of items
     # that need a council decision as text in the Status column
@@ -463,6 +468,15 @@ def _tabla_rows(uf: Uppfoljning, year: int | None) -> Rows:
         rows.append([t.part.value, None, None, t.ursprunglig, t.andringar, t.budget_efter,
                      t.utfall, t.prognos, shown, None, status])
     return rows
+
+
+def _right_shown(r: OutturnRow) -> Decimal | None:
+    """The överskridningsrätt of a tablå row where it applies: an appropriation's, a net
+    item's; never a gross revenue estimate's (the right is the object's, typed once for it)."""
+    if not r.overskridningsratt or (r.item.principle is Principle.BRUTTO
+                                    and r.item.kind is Kind.BERAKNAD_INKOMST):
+        return None
+    return r.overskridningsratt
 
 
 def _item_name(item: BindingItem) -> str:
