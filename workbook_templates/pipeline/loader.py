@@ -73,7 +73,8 @@ class Kolumn:
     namn: str  # the column header, e.g. "Budget 2026"
     ar: int
     typ: str
-    invanare: int | None
+    #: inhabitants on 31.12 as typed (a projection may be 14 950,6): exact, never truncated
+    invanare: Decimal | None
 
 
 @dataclass
@@ -392,9 +393,11 @@ def read_kolumner(r: TableSource, findings: list[Finding]) -> list[Kolumn]:
                                         f"Årskolumnen {name!r} saknar ett årtal; skriv året (t.ex. "
                                         "2026).", location=year_cell.location))
             continue
-        inv = _amount(row["Invånare"], findings) if row.get("Invånare") is not None else None
+        # as typed (15 significant digits, as KB_NYCKELTAL reads it): int() truncated a
+        # projected 14 950,6 to 14 950 and 0,5 to 0 (found 2026-12)
+        inv = _number(row["Invånare"], findings) if row.get("Invånare") is not None else None
         typ = _listed(row["Typ"], AR_TYPER, "Typ", findings) or "budget"
-        out.append(Kolumn(name, int(year), typ, int(inv) if inv is not None else None))
+        out.append(Kolumn(name, int(year), typ, inv))
         year_cells.append(year_cell)
     years = [k.ar for k in out]
     if years != sorted(years) or len(set(years)) != len(years):
