@@ -206,7 +206,9 @@ def _ratio_rows(b: Berakning, cols: Sequence[str], empty: Collection[int] = ()) 
         for per_year in b.nyckeltal:
             r = per_year[name]
             # two decimals, half away from zero as Excel's ROUND (quantize's default context
-            # rounded half to even: 12.345 % showed 12.34)
+            # rounded half to even: 12.345 % showed 12.34); the one rounding of the ratio
+            # (engine.ratios keeps the quotient unrounded: 45,00499…9 was rounded to ten
+            # decimals first and showed 45,01)
             cells.append(quantize(r.value, CENT) if r.defined else r.reason)
         rows.append([name, *_years(cells, empty)])
     acc = b.ackumulerat_kassaflode
