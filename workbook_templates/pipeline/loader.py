@@ -103,6 +103,9 @@ class KommunInput:
     #: where each project and central line was read (to locate the engine's findings)
     projekt_plats: dict[str, Location] = field(default_factory=dict)
     central_plats: dict[str, Location] = field(default_factory=dict)
+    #: each balance-sheet stock's (BAL.*) year cell: (code, year) -> where its amount is typed
+    #: (V7/V8 findings on a typed balance are said at the year's cell, not at the code)
+    central_celler: dict[tuple[str, int], Location] = field(default_factory=dict)
     namnder_plats: dict[str, Location] = field(default_factory=dict)  # tblNamnder rows
     #: tblInstallningar as {setting (case-folded): value} (e.g. Nämndarbetsböcker, which the
     #: buttons read)
@@ -581,6 +584,11 @@ def read_kommun(source: str | Path | TableSource) -> KommunInput:
                     continue
                 inp.central[code] = vals
                 inp.central_plats[code] = (row.get("Kod") or row["Rad"]).location
+                if code.startswith("BAL."):
+                    cells = t.rows[i].cells
+                    for kol, j in zip(inp.kolumner, columns, strict=True):
+                        if j is not None:
+                            inp.central_celler[(code, kol.ar)] = cells[j].location
 
         t = _table(r, T.INVESTERINGAR, f)
         projekt_namnd: dict[str, Location] = {}  # each project's Nämnd cell (its first row)
@@ -781,7 +789,8 @@ def _balans_och_kris(r: TableSource, inp: KommunInput, f: list[Finding]) -> None
                      "ett fastställt bokslut behövs för tidsfristen i V8 och V9; en rad utan "
                      "år eller belopp räknas inte")
         if ar is not None and acc is not None:
-            inp.historik.append(Bokslutsbalans(ar, acc, approved, row["Bokslutsår"].location))
+            inp.historik.append(Bokslutsbalans(ar, acc, approved, row["Bokslutsår"].location,
+                                               row["Ackumulerat överskott"].location))
     t = _optional_table(r, T.ATGARDER, f)
     for row in t.rows if t is not None else ():
         if row.is_blank:

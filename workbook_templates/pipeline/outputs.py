@@ -952,6 +952,8 @@ def _locate(f: Finding, k: KommunInput, namnder: Sequence[NamndInput]) -> Findin
     tail = key.partition(" ")[2]
     if f.rule == "R3" and key in k.namnder_plats:  # goal attainment: the municipality's list
         return replace(f, location=k.namnder_plats[key])
+    if f.year is not None and (obj, f.year) in k.central_celler:  # a typed balance's year cell
+        return replace(f, location=k.central_celler[(obj, f.year)])
     for n in namnder:  # a task or a committee
         for task, where in n.plats.items():
             t = task.casefold()
@@ -1005,6 +1007,8 @@ class _Locator:
         tail = key.partition(" ")[2]
         if f.rule == "R3" and key in k.namnder_plats:
             return replace(f, location=k.namnder_plats[key])
+        if f.year is not None and (obj, f.year) in k.central_celler:
+            return replace(f, location=k.central_celler[(obj, f.year)])
         where = self._task(key, tail)
         if where is not None:
             return replace(f, location=where)
