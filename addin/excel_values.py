@@ -219,6 +219,16 @@ def amount(value: object, where: str, *, required: bool = False) -> Decimal | No
     return read
 
 
+def number(value: object, where: str) -> Decimal | None:
+    """One key-figure cell (e.g. inhabitants): ``None`` for a blank, the number at the precision
+    Excel holds it (not rounded to the cent, as the workbook loader's ``parse_number``); error
+    values, text, booleans, dates raise :class:`UdfInputError` naming ``where``."""
+    read = read_amount(from_com(value), exact=True)
+    if isinstance(read, AmountProblem):
+        raise UdfInputError(f"{where}: {read.text()}")
+    return read
+
+
 def check_error(value: object, where: str) -> None:
     """Raise :class:`UdfInputError` if ``value`` is an Excel error value."""
     err = excel_error(from_com(value))

@@ -28,7 +28,6 @@ from typing import Any, NamedTuple
 from addin.excel_function import kb_function
 from addin.excel_values import (
     UdfInputError,
-    amount,
     amounts,
     as_column,
     as_matrix,
@@ -37,6 +36,7 @@ from addin.excel_values import (
     kb_error,
     kinds_of,
     label_text,
+    number,
     row_result,
     rows_of,
     to_excel,
@@ -405,7 +405,7 @@ def KB_NYCKELTAL(namn: object, rader: object, belopp: object, invanare: object =
     inhabitants: list[Decimal | None] = []
     for j in range(n):
         raw = inv_values[0] if len(inv_values) == 1 else (inv_values[j] if inv_values else None)
-        inhabitants.append(amount(raw, "invanare"))
+        inhabitants.append(number(raw, "invanare"))  # as typed, as the Nyckeltal sheet
     if name == ACKUMULERAT_KASSAFLODE:
         ratios = ackumulerat_kassaflode(st)
     else:

@@ -156,7 +156,8 @@ class Bokslutsbalans:
     ar: int
     ackumulerat: Decimal
     faststallelsear: int | None = None
-    location: Location | None = None
+    location: Location | None = None  # the row (its Bokslutsår cell)
+    belopp_location: Location | None = None  # its Ackumulerat överskott cell
 
 
 @dataclass(frozen=True, slots=True)

@@ -108,7 +108,7 @@ class Budget:
     uppgifter: tuple[Uppgift, ...] = ()
     projekt: tuple[Projekt, ...] = ()
     central: Mapping[str, Sequence[Decimal | None]] = field(default_factory=dict)
-    invanare: Sequence[int | None] = ()
+    invanare: Sequence[Decimal | int | None] = ()  # as typed, not truncated
     samkommun: bool = False
 
     @property

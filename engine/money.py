@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from decimal import ROUND_HALF_UP, Decimal, DecimalException, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal, DecimalException, InvalidOperation
 from fractions import Fraction
 
 __all__ = [
@@ -157,12 +157,20 @@ def quantize(value: Decimal, unit: Decimal = CENT) -> Decimal:
     return _quantize(value, unit)
 
 
+#: :func:`_quantize`'s division by the unit: exact for any value the engine makes (amounts of at
+#: most 17 digits, ratios of 40) and a unit such as 0.01 or 1000
+_WIDE = Context(prec=100)
+
+
 def _quantize(value: Decimal, unit: Decimal) -> Decimal:
     """:func:`quantize`'s general rule, for any amount and unit."""
     if unit <= 0:
         raise ValueError("rounding unit must be positive")
     try:
-        steps = (value / unit).quantize(UNIT, rounding=ROUND_HALF_UP)
+        # value / unit in a wide context: a value of more digits than the default 28 (a ratio's
+        # 40-digit quotient, engine.ratios) would be rounded half to even there first, and a
+        # second rounding can cross a half (45,00499…9 → 45,005 → 45,01)
+        steps = _WIDE.divide(value, unit).quantize(UNIT, rounding=ROUND_HALF_UP)
     except InvalidOperation:
         raise AmountTooLarge(f"beloppet är för stort: {short_number(value)}") from None
     result = steps * unit

@@ -5,6 +5,11 @@ A ratio whose denominator is zero or of the wrong sign, or that needs a figure t
 is *not defined*: :class:`Ratio` then has ``value=None`` and a Swedish ``reason``. It never
 raises and never shows a misleading number.
 
+A defined value is not rounded for display: each formula's one division is kept to 40
+significant digits (:data:`_QUOTIENT`), and only a display rounds it, once (the Nyckeltal sheet
+to two decimals, half away from zero; the KB_ functions return the value, which Excel holds to
+15 digits, for the user's ROUND).
+
 Amounts in a statement are in the published sign convention (costs negative); the formulas are
 written with costs as positive amounts, so costs are negated where they enter.
 """
@@ -14,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_05UP, Context, Decimal
 
 from engine.statements import Statement
 
@@ -50,20 +55,35 @@ class RatioDef:
     formula: Callable[[Callable[[str], Decimal], Decimal | None], Decimal]
 
 
+#: The one inexact step of every ratio, its final division: 40 significant digits rounded
+#: "05up" (decimal round-to-odd: an inexact last digit 0 or 5 is moved away from zero), so the
+#: quotient is never exactly on a rounding boundary unless the exact value is. Any later
+#: rounding to fewer digits (the sheet's two decimals, half away from zero) then gives what
+#: rounding the exact quotient gives: one rounding, never two. Until 2026-12 ratios were rounded
+#: to ten decimals half up first: 45,004999999999480… became 45,0050000000 and showed 45,01.
+_QUOTIENT = Context(prec=40, rounding=ROUND_05UP)
+
+
+def _quotient(num: Decimal, den: Decimal) -> Decimal:
+    return _QUOTIENT.divide(num, den)
+
+
 def _div(num: Decimal, den: Decimal, what: str) -> Decimal:
+    """``num / den`` (:func:`_quotient`); ``num`` must be exact (sums and products of amounts
+    by 100 or 365 are), so that this is the formula's only rounding."""
     if den == 0:
         raise _NotDefined(f"ej definierat: {what} är noll")
     if den < 0:
         raise _NotDefined(f"ej definierat: {what} har fel tecken")
-    return num / den
+    return _quotient(num, den)
 
 
-def _inv(inv: Decimal | None) -> Decimal:
+def _per_inv(num: Decimal, inv: Decimal | None) -> Decimal:
     if inv is None:
         raise _NotDefined("ej definierat: antal invånare saknas")
     if inv <= 0:
         raise _NotDefined("ej definierat: antal invånare måste vara större än noll")
-    return inv
+    return _quotient(num, inv)
 
 
 def _amortizations(v: Callable[[str], Decimal]) -> Decimal:
@@ -95,8 +115,8 @@ RATIOS: tuple[RatioDef, ...] = (
         ("Toimintatulot / toimintamenot, %", "Verksamhetsintäkter / verksamhetskostnader, %"),
         ("RR.VI", "RR.VU"),
         False,
-        lambda v, inv: HUNDRED * _div(v("RR.VI"), -v("RR.VU") - v("RR.TEB"),
-                                      "verksamhetsutgifter − tillverkning för eget bruk"),
+        lambda v, inv: _div(HUNDRED * v("RR.VI"), -v("RR.VU") - v("RR.TEB"),
+                            "verksamhetsutgifter − tillverkning för eget bruk"),
     ),
     RatioDef(
         "Årsbidrag / avskrivningar, %",
@@ -105,7 +125,7 @@ RATIOS: tuple[RatioDef, ...] = (
          "Årsbidrag / avskrivningar och nedskrivningar, %"),
         ("RR.AB", "RR.AVS"),
         False,
-        lambda v, inv: HUNDRED * _div(v("RR.AB"), -v("RR.AVS"), "avskrivningar och nedskrivningar"),
+        lambda v, inv: _div(HUNDRED * v("RR.AB"), -v("RR.AVS"), "avskrivningar och nedskrivningar"),
     ),
     RatioDef(
         "Årsbidrag, €/inv",
@@ -113,7 +133,7 @@ RATIOS: tuple[RatioDef, ...] = (
         ("Årsbidrag per invånare", "Vuosikate euroa/asukas"),
         ("RR.AB",),
         True,
-        lambda v, inv: v("RR.AB") / _inv(inv),
+        lambda v, inv: _per_inv(v("RR.AB"), inv),
     ),
     RatioDef(
         "Verksamhetsbidragsprocent",
@@ -121,7 +141,7 @@ RATIOS: tuple[RatioDef, ...] = (
         ("Verksamhetsbidrag, %",),
         ("RR.VB", "RR.VI"),
         False,
-        lambda v, inv: HUNDRED * _div(v("RR.VB"), v("RR.VI"), "verksamhetsinkomster"),
+        lambda v, inv: _div(HUNDRED * v("RR.VB"), v("RR.VI"), "verksamhetsinkomster"),
     ),
     RatioDef(
         "Ackumulerat överskott (underskott), €/inv",
@@ -129,7 +149,7 @@ RATIOS: tuple[RatioDef, ...] = (
         ("Ackumulerat överskott, €/inv", "Kertynyt ylijäämä, €/asukas"),
         ("BAL.TIDOVERSK", "RR.OVERSKOTT"),
         True,
-        lambda v, inv: (v("BAL.TIDOVERSK") + v("RR.OVERSKOTT")) / _inv(inv),
+        lambda v, inv: _per_inv(v("BAL.TIDOVERSK") + v("RR.OVERSKOTT"), inv),
     ),
     RatioDef(
         "Investeringarnas internt tillförda medel, %",
@@ -137,8 +157,8 @@ RATIOS: tuple[RatioDef, ...] = (
         (),
         ("RR.AB", "FD.IK.UTG"),
         False,
-        lambda v, inv: HUNDRED * _div(v("RR.AB"), -v("FD.IK.UTG") - v("FD.IK.FA"),
-                                      "investeringsutgifter − finansieringsandelar"),
+        lambda v, inv: _div(HUNDRED * v("RR.AB"), -v("FD.IK.UTG") - v("FD.IK.FA"),
+                            "investeringsutgifter − finansieringsandelar"),
     ),
     RatioDef(
         "Kapitalutgifternas internt tillförda medel, %",
@@ -146,8 +166,8 @@ RATIOS: tuple[RatioDef, ...] = (
         (),
         ("RR.AB", "FD.IK.UTG"),
         False,
-        lambda v, inv: HUNDRED * _div(
-            v("RR.AB"),
+        lambda v, inv: _div(
+            HUNDRED * v("RR.AB"),
             -v("FD.IK.UTG") - v("FD.IK.FA") - v("FD.UTL.OKN") - v("FD.UTL.MIN") + _amortizations(v),
             "kapitalutgifterna (investeringar netto + nettoutlåning + amorteringar)",
         ),
@@ -165,11 +185,11 @@ RATIOS: tuple[RatioDef, ...] = (
         "Relativ skuldsättning, %",
         "Suhteellinen velkaantuneisuus, %",
         (),
-        ("BAL.FK", "RR.VI", "RR.SKATT"),
+        ("BAL.FK", "BAL.FORSK", "RR.VI", "RR.SKATT"),  # a blank stock is unknown, not 0
         False,
-        lambda v, inv: HUNDRED * _div(v("BAL.FK") - v("BAL.FORSK"),
-                                      v("RR.VI") + v("RR.SKATT") + v("RR.SA"),
-                                      "verksamhetsinkomster + skatteinkomster + statsandelar"),
+        lambda v, inv: _div(HUNDRED * (v("BAL.FK") - v("BAL.FORSK")),
+                            v("RR.VI") + v("RR.SKATT") + v("RR.SA"),
+                            "verksamhetsinkomster + skatteinkomster + statsandelar"),
     ),
     RatioDef(
         "Likviditet, kassadagar",
@@ -177,7 +197,7 @@ RATIOS: tuple[RatioDef, ...] = (
         ("Likviditet", "Kassadagar", "Likviditeetti, pv"),
         ("BAL.LIKV", "RR.VU"),
         False,
-        lambda v, inv: DAYS * _div(v("BAL.LIKV"), _kassautbetalningar(v), "kassautbetalningarna"),
+        lambda v, inv: _div(DAYS * v("BAL.LIKV"), _kassautbetalningar(v), "kassautbetalningarna"),
     ),
     RatioDef(
         "Lånestock, €/inv",
@@ -185,7 +205,7 @@ RATIOS: tuple[RatioDef, ...] = (
         ("Lånestock per invånare", "Lainakanta euroa/asukas"),
         ("BAL.LAN",),
         True,
-        lambda v, inv: v("BAL.LAN") / _inv(inv),
+        lambda v, inv: _per_inv(v("BAL.LAN"), inv),
     ),
 )
 
@@ -194,25 +214,40 @@ ACKUMULERAT_KASSAFLODE_FI = "Toiminnan ja investointien rahavirran kertymä 5 vu
 
 
 def _key(name: str) -> str:
-    return re.sub(r"[^0-9a-zåäöéü]", "", name.casefold().replace("€", "eur"))
+    """A name as looked up: case, spaces and punctuation ignored, but "%" kept. Without it
+    ("verksamhetsbidrag, %" → "verksamhetsbidrag") an amount's name called up a ratio:
+    KB_NYCKELTAL("Verksamhetsbidrag") gave Verksamhetsbidragsprocent, and "Kassadagar, %" or
+    "Likviditet, %" resolved too (found 2026-12). A name resolves only to its own ratio."""
+    return re.sub(r"[^0-9a-zåäöéü%]", "", name.casefold().replace("€", "eur"))
 
 
 _BY_KEY: dict[str, str] = {}
 for _r in RATIOS:
     for _n in (_r.name, _r.fi, *_r.aliases):
         _BY_KEY[_key(_n)] = _r.name
+
+
+def _without_percent() -> dict[str, str]:
+    """A percentage ratio's name may be written without "%" ("Årsbidrag / avskrivningar"),
+    unless that is the name of an amount (a catalogue line: "Verksamhetsbidrag") or of
+    another ratio: a name never calls up a ratio it does not name."""
+    from engine.catalogue import catalogue
+
+    amounts = {_key(text) for line in catalogue().lines.values()
+               for text in (*line.labels.values(), *line.aliases)}
+    out: dict[str, str] = {}
+    for key, name in _BY_KEY.items():
+        bare = key.replace("%", "")
+        if bare != key and bare not in amounts and bare not in _BY_KEY:
+            out[bare] = name
+    return out
+
+
+_BY_KEY.update(_without_percent())
 for _n in (ACKUMULERAT_KASSAFLODE, ACKUMULERAT_KASSAFLODE_FI,
            "Ackumulerat kassaflöde för verksamhet och investeringar",
            "Toiminnan ja investointien rahavirran kertymä"):
     _BY_KEY[_key(_n)] = ACKUMULERAT_KASSAFLODE
-
-
-PRECISION = Decimal("1e-10")
-
-
-def _q(value: Decimal) -> Decimal:
-    """Ratios keep ten decimals (exact enough for any published rounding, and stable)."""
-    return value.quantize(PRECISION, rounding=ROUND_HALF_UP)
 
 
 def find_ratio(name: str) -> str | None:
@@ -253,7 +288,7 @@ def nyckeltal(st: Statement, year: int = 0, invanare: object = None) -> dict[str
             out[r.name] = Ratio(r.name, None, missing)
             continue
         try:
-            out[r.name] = Ratio(r.name, _q(r.formula(v, inv)))
+            out[r.name] = Ratio(r.name, r.formula(v, inv))
         except _NotDefined as nd:
             out[r.name] = Ratio(r.name, None, nd.reason)
     return out

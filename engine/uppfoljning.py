@@ -797,14 +797,21 @@ def uppfoljning(
                 "Likviditetskontrollen (en negativ inverkan på likviditeten får inte vara större "
                 f"än de likvida medlen vid budgetårets ingång) kan inte göras: {why}. Fyll i de "
                 f"likvida medlen vid ingången av {budgetar} under Centrala poster.",
-                "BAL.LIKV", budgetar))
+                "BAL.LIKV.START", budgetar))  # (said at that cell, Likvida medel 1.1)
         overskott = {y: st.get("RR.OVERSKOTT", j) for j, y in enumerate(years) if y >= budgetar}
-        acc = _accumulated_forecast(b, budgetar)
+        acc = _accumulated_forecast(b, budgetar, historik)
         findings.extend(check_v11_investeringsreserv(budgetar, st.get("RR.BD.RES", i), acc))
         findings.extend(_balansenheter_reserv(b, i, budgetar))
         findings.extend(_typed_balances_off_the_statements(
-            b, aktuellt_ar if aktuellt_ar is not None and aktuellt_ar < budgetar else budgetar))
+            b, aktuellt_ar if aktuellt_ar is not None and aktuellt_ar < budgetar else budgetar,
+            budgetar))
         kolumner = _accounts_from_columns(b, budgetar)
+        differ = _accounts_differ(historik, kolumner)
+        findings.extend(differ)
+        told = {f.year - 1 for f in differ if f.year is not None}
+        # a year said above is not said again (by V8's or V9's deadline, when the sign differs
+        # too): tblBokslut counts for it there as well
+        kolumner = [k for k in kolumner if k.ar not in told]
         if acc is not None:
             findings.extend(check_v8_balans(budgetar, overskott, acc, historik, atgarder,
                                             kolumnhistorik=kolumner))
@@ -820,7 +827,7 @@ def uppfoljning(
                 "V8", Severity.WARNING,
                 "Balanskontrollen kräver det ackumulerade överskottet från tidigare "
                 "räkenskapsperioder (BAL.TIDOVERSK) för åren före budgetåret; fyll i det under "
-                "Centrala poster.", "BAL.TIDOVERSK", budgetar))
+                "Centrala poster.", "BAL.TIDOVERSK", budgetar - 1))  # (the blank cell's year)
     else:
         kolumner = []
     if kris or historik:
@@ -929,7 +936,8 @@ def _liquid_assets_at_start(b: Berakning, budgetar: int) -> Decimal | None:
     return None
 
 
-def _typed_balances_off_the_statements(b: Berakning, first: int) -> list[Finding]:
+def _typed_balances_off_the_statements(b: Berakning, first: int,
+                                       budgetar: int | None = None) -> list[Finding]:
     """The balance figures typed for the years from ``first`` on (the current year's forecast,
     the budget and the plan) against the budget's own figures rolled forward: likvida medel
     31.12 of Y = those at the start of Y (BAL.LIKV.START, else BAL.LIKV 31.12 of Y − 1) +
@@ -937,13 +945,29 @@ def _typed_balances_off_the_statements(b: Berakning, first: int) -> list[Finding
     of Y + the överskott of Y. A typed figure that is not (left from before a budget change)
     feeds the key ratios (kassadagar, ackumulerat överskott per invånare), while V7 and V8 roll
     the figures forward themselves: a warning, never a ratio on a stale figure without a word
-    (found by metamorphic testing, 2026-12)."""
+    (found by metamorphic testing, 2026-12). Also, for any year: likvida medel 1.1 (BAL.LIKV.START)
+    typed unlike 31.12 of the year before, the same cash (V7 takes 1.1 for ``budgetar``;
+    found 2026-12: a stale 1.1 figure passed a budget whose cash runs out)."""
     years = [int(y) for y in b.budget.years]
     central = b.budget.central
     st = b.statement
     likv, acc = central.get("BAL.LIKV"), central.get("BAL.TIDOVERSK")
+    start = central.get("BAL.LIKV.START")
     out: list[Finding] = []
     for j, y in enumerate(years):
+        if start is not None and start[j] is not None and likv is not None \
+                and y - 1 in years and likv[years.index(y - 1)] is not None \
+                and start[j] != likv[years.index(y - 1)]:
+            closing = likv[years.index(y - 1)]
+            out.append(Finding(
+                "V7", Severity.WARNING,
+                f"Likvida medel 1.1.{y} är {_sv(start[j])}, men likvida medel 31.12.{y - 1} är "
+                f"{_sv(closing)} (skillnad {_sv(start[j] - closing)}); det är samma kassa. "
+                + ("Likviditetskontrollen (V7) för budgetåret och kontrollen av likvida medel "
+                   if y == budgetar else "Kontrollen (V7) av likvida medel ")
+                + f"31.12.{y} räknar med 1.1-värdet {_sv(start[j])}. Rätta det värde som är "
+                f"fel, eller töm likvida medel 1.1 för {y} så används 31.12.{y - 1}.",
+                "BAL.LIKV.START", y))
         if y < first:
             continue
         if likv is not None and likv[j] is not None:
@@ -977,15 +1001,50 @@ def _typed_balances_off_the_statements(b: Berakning, first: int) -> list[Finding
     return out
 
 
-def _accumulated_forecast(b: Berakning, budgetar: int) -> Decimal | None:
+def _accumulated_forecast(b: Berakning, budgetar: int,
+                          historik: Sequence[Bokslutsbalans] = ()) -> Decimal | None:
     """Accumulated surplus at the end of the year before ``budgetar`` (the current year): its
     earlier surpluses plus its own result (its balance forecast); None when that year has no
-    column or no BAL.TIDOVERSK."""
+    column, or neither approved accounts nor BAL.TIDOVERSK give its earlier surpluses.
+
+    The earlier surpluses are the approved accounts of the year before the current year when
+    tblBokslut has them (the first row of that year), else the current year's BAL.TIDOVERSK:
+    the approved accounts are the authority for the deficit to cover (docs/DECISIONS.md; a
+    difference between the two is a V8 warning, :func:`_accounts_differ`)."""
     years = [int(y) for y in b.budget.years]
-    prev = b.budget.central.get("BAL.TIDOVERSK")
-    if budgetar - 1 not in years or prev is None:
+    if budgetar - 1 not in years:
         return None
     j = years.index(budgetar - 1)
-    if prev[j] is None:
+    approved = next((h.ackumulerat for h in historik if h.ar == budgetar - 2), None)
+    prev = b.budget.central.get("BAL.TIDOVERSK")
+    earlier = approved if approved is not None else (prev[j] if prev is not None else None)
+    if earlier is None:
         return None
-    return prev[j] + b.statement.get("RR.OVERSKOTT", j)
+    return earlier + b.statement.get("RR.OVERSKOTT", j)
+
+
+def _accounts_differ(historik: Sequence[Bokslutsbalans],
+                     kolumner: Sequence[Bokslutsbalans]) -> list[Finding]:
+    """V8: an approved accounts' accumulated surplus (tblBokslut, year Y) that the surplus from
+    earlier periods of Y + 1 in the year columns (BAL.TIDOVERSK) does not equal: the same
+    balance typed twice. Said at tblBokslut's amount with both figures; the accounts count
+    (found 2026-12: they differed by 1 000 and V8 judged on the column without a word)."""
+    first: dict[int, Bokslutsbalans] = {}
+    for h in historik:
+        first.setdefault(h.ar, h)
+    out: list[Finding] = []
+    for k in kolumner:
+        h = first.get(k.ar)
+        if h is None or h.ackumulerat == k.ackumulerat:
+            continue
+        out.append(Finding(
+            "V8", Severity.WARNING,
+            f"Det fastställda bokslutet för {k.ar} visar ackumulerat överskott "
+            f"{_sv(h.ackumulerat)} (tblBokslut, Balans och kris), men överskottet från tidigare "
+            f"räkenskapsperioder för {k.ar + 1} (BAL.TIDOVERSK under Centrala poster) är "
+            f"{_sv(k.ackumulerat)} (skillnad {_sv(k.ackumulerat - h.ackumulerat)}). Det är samma "
+            "belopp i balansräkningen. Balanskontrollen och tidsfristen (V8) räknar med det "
+            "fastställda bokslutet; nyckeltalet ackumulerat överskott per invånare med "
+            "BAL.TIDOVERSK. Rätta den uppgift som är fel.",
+            "BAL.TIDOVERSK", k.ar + 1, h.belopp_location or h.location))
+    return out

@@ -759,3 +759,123 @@ def test_a_file_too_large_for_the_gate_is_refused_before_it_is_read_whole(
     assert out.returncode == 2, out.stdout + out.stderr  # errors found, no internal error
     assert "stor.xlsx: IN fel: Filen är 1024.0 MB, mer än gränsen 100.0 MB" in out.stdout
     assert "Internt fel" not in out.stdout + out.stderr
+
+
+# --- ratios and the balance checks on the example, through the command line (2026-12) --------
+# The example's Centrala poster: columns C..G = 2024..2028; row 25 BAL.LIKV, 26 BAL.LIKV.START,
+# 27 BAL.FK, 28 BAL.FORSK, 29 BAL.LAN, 30 BAL.TIDOVERSK; tblAr on Inställningar rows 14..18
+# (Invånare in D); tblBokslut on Balans och kris rows 4 (2023) and 5 (2024).
+
+
+def _edited_and_refreshed(workbooks, edits: dict[str, dict[str, object]]) -> Path:
+    from openpyxl import load_workbook
+
+    kommun, _ = workbooks
+    wb = load_workbook(kommun)
+    for sheet, cells in edits.items():
+        for ref, value in cells.items():
+            wb[sheet][ref] = value
+    wb.save(kommun)
+    main(["refresh", str(kommun.parent), "--kommun", str(kommun), "--quiet", "--no-cache"])
+    return kommun
+
+
+def _sheet_rows(path: Path, sheet: str) -> list[tuple]:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True, data_only=True)
+    try:
+        return [r for r in wb[sheet].iter_rows(values_only=True) if r and r[0] is not None]
+    finally:
+        wb.close()
+
+
+def _ratio(path: Path, name: str) -> tuple:
+    [row] = [r for r in _sheet_rows(path, "Nyckeltal") if r[0] == name]
+    return row[1:6]  # 2024..2028
+
+
+def _kontroll(path: Path, rule: str) -> list[tuple]:
+    """Kontroll rows of ``rule``: (rule, severity, workbook, sheet, cell, object, year, text)."""
+    return [r[:8] for r in _sheet_rows(path, "Kontroll") if r[0] == rule]
+
+
+def test_inhabitants_are_used_as_typed_on_the_nyckeltal_sheet(workbooks) -> None:
+    # found 2026-12: int() truncated a projected 14 950,6 to 14 950 and 0,5 to 0 (then "ej
+    # definierat"), while KB_NYCKELTAL took the value as typed. By hand, lånestock per invånare:
+    # 2026: 31 500 000 / 0,5 = 63 000 000,00; 2027: 32 600 000 / 14 950,6 = 2 180,514… → 2 180,51
+    # (14 950 gave 2 180,60)
+    kommun = _edited_and_refreshed(workbooks, {"Inställningar": {"D16": 0.5, "D17": 14950.6}})
+    per_inv = _ratio(kommun, "Lånestock, €/inv")
+    assert per_inv[2:4] == (63000000, 2180.51)
+    assert not [r for r in _kontroll(kommun, "V10") if r[3] == "Inställningar"]
+
+
+def test_a_ratio_is_shown_rounded_once_half_away_from_zero(workbooks) -> None:
+    # found 2026-12: ratios were rounded to ten decimals half up, then to two on the sheet.
+    # Budget 2026: verksamhetsinkomster 8 790 910 (the example's), skatt 59 900 000,01, SA
+    # 27 500 000: denominator 96 190 910,01; FK 44 490 719,05 − förskott 1 200 000 =
+    # 43 290 719,05. 45,005 × 96 190 910,01 = 4 329 071 905,00005 > 100 × 43 290 719,05 =
+    # 4 329 071 905, so the ratio is 45,005 − 5,2e-13: 45,00 (it showed 45,01)
+    kommun = _edited_and_refreshed(workbooks, {"Centrala poster": {
+        "E4": 59900000.01, "E27": 44490719.05}})
+    assert _ratio(kommun, "Relativ skuldsättning, %")[2] == 45.0
+
+
+def test_advances_left_blank_for_a_year_make_relative_indebtedness_undefined(workbooks) -> None:
+    # found 2026-12: a blank Erhållna förskott 2026 counted as 0 and showed 51,98 %
+    # (100 × 50 000 000 / 96 190 910) instead of "ej definierat"; a blank stock is unknown
+    kommun = _edited_and_refreshed(workbooks, {"Centrala poster": {"E28": None}})
+    shown = _ratio(kommun, "Relativ skuldsättning, %")
+    assert shown[2] == "ej definierat: uppgift saknas (Erhållna förskott)"
+    # 2027 as before: 100 × (51 100 000 − 1 200 000) / its denominator, a number
+    assert isinstance(shown[3], float)
+
+
+def test_typed_balance_warnings_are_at_the_years_cell(workbooks) -> None:
+    # found 2026-12: the V7/V8 warnings on a typed balance were at the code (A25, A30).
+    # Likvida medel 31.12.2026 typed 1 000 above the roll-forward (5 278 225 + 1 000) and the
+    # earlier periods' surplus for 2026 one euro above 6 918 000 + 2 904 975 = 9 822 975
+    kommun = _edited_and_refreshed(workbooks, {"Centrala poster": {
+        "E25": 5279225, "E30": 9822976}})
+    [likv] = [r for r in _kontroll(kommun, "V7") if "31.12.2026" in r[7]]
+    assert likv[3:7] == ("Centrala poster", "E25", "BAL.LIKV", 2026)
+    assert "(skillnad 1\u00a0000,00)" in likv[7]
+    # (2027's, typed as the example's 9 551 432, is then 1 below 9 822 976 + överskott 2026:
+    # said at F30)
+    [acc] = [r for r in _kontroll(kommun, "V8") if "perioder för 2026 är" in r[7]]
+    assert acc[3:7] == ("Centrala poster", "E30", "BAL.TIDOVERSK", 2026)
+    assert "(skillnad 1,00)" in acc[7]
+    [nxt] = [r for r in _kontroll(kommun, "V8") if "perioder för 2027 är" in r[7]]
+    assert nxt[3:7] == ("Centrala poster", "F30", "BAL.TIDOVERSK", 2027)
+
+
+def test_cash_at_the_start_of_a_year_unlike_the_close_of_the_year_before_is_said(
+        workbooks) -> None:
+    # found 2026-12 (repro r2): Likvida medel 1.1.2026 typed 20 000 000 while 31.12.2025 is
+    # 7 996 075: V7 took 1.1 without a word. Difference 20 000 000 − 7 996 075 = 12 003 925
+    kommun = _edited_and_refreshed(workbooks, {"Centrala poster": {"E26": 20000000}})
+    [start] = [r for r in _kontroll(kommun, "V7") if "1.1.2026" in r[7]]
+    assert start[1:7] == ("varning", "kommun.xlsx", "Centrala poster", "E26",
+                          "BAL.LIKV.START", 2026)
+    text = start[7]
+    assert "20\u00a0000\u00a0000,00" in text and "7\u00a0996\u00a0075,00" in text
+    assert "12\u00a0003\u00a0925,00" in text and "räknar med 1.1-värdet" in text
+
+
+def test_approved_accounts_unlike_the_columns_surplus_are_said_and_count(workbooks) -> None:
+    # found 2026-12 (repro r5): tblBokslut 2024 and BAL.TIDOVERSK 2025 (the same balance)
+    # differed in amount without a word, and V8 judged on the column. Accounts typed 6 917 000
+    # (the column 6 918 000). The approved accounts count: the accumulated surplus at the end
+    # of 2025 is 6 917 000 + överskott 2025 2 904 975 = 9 821 975 (the column gave
+    # 9 822 975), and a reserve increase of 10 000 000 in 2026 exceeds it by 178 025 (V11
+    # takes the figure V8 uses)
+    kommun = _edited_and_refreshed(workbooks, {
+        "Balans och kris": {"B5": 6917000}, "Centrala poster": {"E15": -10000000}})
+    [v8] = [r for r in _kontroll(kommun, "V8") if "fastställda bokslutet" in r[7]]
+    assert v8[1:7] == ("varning", "kommun.xlsx", "Balans och kris", "B5", "BAL.TIDOVERSK",
+                       2025)
+    assert "6\u00a0917\u00a0000,00" in v8[7] and "6\u00a0918\u00a0000,00" in v8[7]
+    assert "(skillnad 1\u00a0000,00)" in v8[7]
+    [v11] = [r[7] for r in _kontroll(kommun, "V11") if "överskottsposterna" in r[7]]
+    assert "178\u00a0025,00" in v11 and "9\u00a0821\u00a0975,00" in v11

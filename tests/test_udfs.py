@@ -224,3 +224,46 @@ def test_property_no_sign_mix_yields_a_number(code, magnitude, others) -> None:
     result = KB_ARSBIDRAG(rader, ok)
     assert not isinstance(result, str) or "tecken" not in result, result
     assert KB_NYCKELTAL("Årsbidrag, €/inv", rader, belopp, 10).startswith("#KB:")
+
+
+# --- KB_NYCKELTAL through xlwings' own Windows code (tests/xlwings_windows.py) -----------------
+
+
+def test_kb_nyckeltal_reads_inhabitants_as_typed(xl) -> None:
+    # found 2026-12: the inhabitants went through the amount reader (rounded to the cent) here
+    # and through int() on the Nyckeltal sheet; both now take the number as typed.
+    # By hand: årsbidrag 1 000 / 0,125 inhabitants = 8 000 (0,13 gave 7 692,31);
+    # lånestock 32 600 000 / 14 950,6 = 2 180,5144944… (the sheet's 14 950 gave 2 180,60)
+    from tests.xlwings_windows import cell, column
+
+    got = xl.call("KB_NYCKELTAL", "Årsbidrag, €/inv", column(["Årsbidrag"]), cell(1000.0),
+                  cell(0.125))
+    assert got == [[8000.0]]
+    got = xl.call("KB_NYCKELTAL", "Lånestock, €/inv", column(["BAL.LAN"]), cell(32600000.0),
+                  cell(14950.6))
+    assert abs(got[0][0] - 32600000 / 14950.6) < 1e-9 and round(got[0][0], 2) == 2180.51
+
+
+def test_kb_nyckeltal_resolves_a_name_only_to_its_own_ratio(xl) -> None:
+    # found 2026-12: "Verksamhetsbidrag" (an amount) returned Verksamhetsbidragsprocent:
+    # 100 × (1 000 − 5 000) / 1 000 = −400
+    from tests.xlwings_windows import MISSING, cells, column
+
+    rader = column(["Verksamhetsinkomster", "Verksamhetsutgifter", "Skatteinkomster"])
+    belopp = cells([[1000.0], [-5000.0], [4500.0]])
+    for name in ("Verksamhetsbidrag", "Kassadagar, %", "Likviditet, %"):
+        [[got]] = xl.call("KB_NYCKELTAL", name, rader, belopp, MISSING)
+        assert got == f"#KB: okänt nyckeltal: {name!r}", got
+    for name in ("Verksamhetsbidragsprocent", "Verksamhetsbidrag, %", "Toimintakateprosentti"):
+        assert xl.call("KB_NYCKELTAL", name, rader, belopp, MISSING) == [[-400.0]], name
+
+
+def test_kb_nyckeltal_relative_indebtedness_needs_the_advances_of_each_year(xl) -> None:
+    # found 2026-12: Erhållna förskott blank in year 2 counted as 0. By hand:
+    # year 1: 100 × (500 − 100) / (100 + 900) = 40; year 2: unknown, not 100 × 500 / 1 000 = 50
+    from tests.xlwings_windows import cells, column
+
+    rader = column(["Verksamhetsinkomster", "Skatteinkomster", "BAL.FK", "BAL.FORSK"])
+    belopp = cells([[100.0, 100.0], [900.0, 900.0], [500.0, 500.0], [100.0, None]])
+    got = xl.call("KB_NYCKELTAL", "Relativ skuldsättning, %", rader, belopp)
+    assert got == [[40.0, "ej definierat: uppgift saknas (Erhållna förskott)"]]

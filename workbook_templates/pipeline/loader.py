@@ -73,7 +73,8 @@ class Kolumn:
     namn: str  # the column header, e.g. "Budget 2026"
     ar: int
     typ: str
-    invanare: int | None
+    #: inhabitants on 31.12 as typed (a projection may be 14 950,6): exact, never truncated
+    invanare: Decimal | None
 
 
 @dataclass
@@ -105,6 +106,9 @@ class KommunInput:
     projekt_plats: dict[str, Location] = field(default_factory=dict)
     projekt_uppgift: dict[str, Location] = field(default_factory=dict)  # its Uppgift cell
     central_plats: dict[str, Location] = field(default_factory=dict)
+    #: each balance-sheet stock's (BAL.*) year cell: (code, year) -> where its amount is typed
+    #: (V7/V8 findings on a typed balance are said at the year's cell, not at the code)
+    central_celler: dict[tuple[str, int], Location] = field(default_factory=dict)
     namnder_plats: dict[str, Location] = field(default_factory=dict)  # tblNamnder rows
     #: tblInstallningar as {setting (case-folded): value} (e.g. Nämndarbetsböcker, which the
     #: buttons read)
@@ -441,9 +445,11 @@ def read_kolumner(r: TableSource, findings: list[Finding]) -> list[Kolumn]:
                                         f"Årskolumnen {name!r} saknar ett årtal; skriv året (t.ex. "
                                         "2026).", location=year_cell.location))
             continue
-        inv = _amount(row["Invånare"], findings) if row.get("Invånare") is not None else None
+        # as typed (15 significant digits, as KB_NYCKELTAL reads it): int() truncated a
+        # projected 14 950,6 to 14 950 and 0,5 to 0 (found 2026-12)
+        inv = _number(row["Invånare"], findings) if row.get("Invånare") is not None else None
         typ = _listed(row["Typ"], AR_TYPER, "Typ", findings) or "budget"
-        out.append(Kolumn(name, int(year), typ, int(inv) if inv is not None else None))
+        out.append(Kolumn(name, int(year), typ, inv))
         year_cells.append(year_cell)
     years = [k.ar for k in out]
     if years != sorted(years) or len(set(years)) != len(years):
@@ -638,6 +644,11 @@ def read_kommun(source: str | Path | TableSource) -> KommunInput:
                     continue
                 inp.central[code] = vals
                 inp.central_plats[code] = (row.get("Kod") or row["Rad"]).location
+                if code.startswith("BAL."):
+                    cells = t.rows[i].cells
+                    for kol, j in zip(inp.kolumner, columns, strict=True):
+                        if j is not None:
+                            inp.central_celler[(code, kol.ar)] = cells[j].location
 
         t = _table(r, T.INVESTERINGAR, f)
         projekt_namnd: dict[str, Location] = {}  # each project's Nämnd cell (its first row)
@@ -843,7 +854,8 @@ def _balans_och_kris(r: TableSource, inp: KommunInput, f: list[Finding]) -> None
                      "ett fastställt bokslut behövs för tidsfristen i V8 och V9; en rad utan "
                      "år eller belopp räknas inte")
         if ar is not None and acc is not None:
-            inp.historik.append(Bokslutsbalans(ar, acc, approved, row["Bokslutsår"].location))
+            inp.historik.append(Bokslutsbalans(ar, acc, approved, row["Bokslutsår"].location,
+                                               row["Ackumulerat överskott"].location))
     t = _optional_table(r, T.ATGARDER, f)
     for row in t.rows if t is not None else ():
         if row.is_blank:

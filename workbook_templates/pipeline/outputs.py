@@ -251,7 +251,9 @@ def _ratio_rows(b: Berakning, cols: Sequence[str], empty: Collection[int] = ()) 
         for per_year in b.nyckeltal:
             r = per_year[name]
             # two decimals, half away from zero as Excel's ROUND (quantize's default context
-            # rounded half to even: 12.345 % showed 12.34)
+            # rounded half to even: 12.345 % showed 12.34); the one rounding of the ratio
+            # (engine.ratios keeps the quotient unrounded: 45,00499…9 was rounded to ten
+            # decimals first and showed 45,01)
             cells.append(quantize(r.value, CENT) if r.defined else r.reason)
         rows.append([name, *_years(cells, empty)])
     acc = b.ackumulerat_kassaflode
@@ -1045,6 +1047,8 @@ def _locate(f: Finding, k: KommunInput, namnder: Sequence[NamndInput]) -> Findin
     tail = key.partition(" ")[2]
     if f.rule == "R3" and key in k.namnder_plats:  # goal attainment: the municipality's list
         return replace(f, location=k.namnder_plats[key])
+    if f.year is not None and (obj, f.year) in k.central_celler:  # a typed balance's year cell
+        return replace(f, location=k.central_celler[(obj, f.year)])
     for n in namnder:  # a task or a committee
         for task, where in n.plats.items():
             t = task.casefold()
@@ -1098,6 +1102,8 @@ class _Locator:
         tail = key.partition(" ")[2]
         if f.rule == "R3" and key in k.namnder_plats:
             return replace(f, location=k.namnder_plats[key])
+        if f.year is not None and (obj, f.year) in k.central_celler:
+            return replace(f, location=k.central_celler[(obj, f.year)])
         where = self._task(key, tail)
         if where is not None:
             return replace(f, location=where)
