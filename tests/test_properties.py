@@ -41,7 +41,7 @@ from engine.binding import BindingItem, BudgetChange, Kind, Part, Principle
 from engine.budget import Budget, Finansiering, Projekt, Uppgift, berakna
 from engine.catalogue import catalogue
 from engine.money import ZERO
-from engine.outturn import OutturnInput, tabla
+from engine.outturn import OutturnInput, Status, tabla
 from workbook_templates.files.reader import open_workbook
 from workbook_templates.files.xlsx_writer import WriteStatus, write_cells
 from workbook_templates.generate.templates import new_namnd
@@ -234,21 +234,27 @@ def test_tabla_budget_after_changes_is_original_plus_its_own_changes(rows, in_ta
     inputs = [OutturnInput(ITEMS[k], 2025, orig, utfall)
               for k, (orig, utfall) in enumerate(rows) if in_table[k]]
     t = tabla(inputs, changes)
-    # a netto item whose budget after changes and outturn have different signs gets no row, only
-    # a V10 finding (issue 14: one sign convention, never a status from mixed signs)
+    # a netto item whose budget after changes and outturn have different signs is judged on
+    # nothing: a V10 finding, and (since 2026-12) a row with its budget and the status "fel
+    # tecken" (issue 14: one sign convention, never a status from mixed signs)
     refused = {f.object for f in t.findings if f.rule == "V10"}
+    status = {r.item.name: r.status for r in t.rows}
     for inp in inputs:
         after = inp.ursprunglig + sum((c.belopp for c in changes
                                        if c.item == inp.item.key and c.year == 2025), ZERO)
         figures = [v for v in (inp.ursprunglig, after, inp.utfall) if v != 0]
         mixed = any(v > 0 for v in figures) and any(v < 0 for v in figures)
         assert (inp.item.name in refused) == mixed
-    assert len(t.rows) == len(inputs) - len(refused)
+        assert (status[inp.item.name] is Status.FEL_TECKEN) == mixed
+    assert len(t.rows) == len(inputs)
     for row in t.rows:
         own = [c.belopp for c in changes if c.item == row.item.key and c.year == 2025]
         assert row.andringar == sum(own, ZERO)
         assert row.budget_efter == row.ursprunglig + sum(own, ZERO)
-        assert row.avvikelse == row.utfall - row.budget_efter
+        if row.status is Status.FEL_TECKEN:  # judged on nothing: no outturn, no deviation
+            assert row.utfall is None and row.avvikelse is None
+        else:
+            assert row.avvikelse == row.utfall - row.budget_efter
     for total in t.parts:
         mine = [r for r in t.rows if r.item.part is total.part]
         assert total.budget_efter == sum((r.budget_efter for r in mine), ZERO)
