@@ -299,3 +299,27 @@ def test_a_projects_task_of_a_missing_committee_is_a_warning_beside_the_mark(ex:
     (f,) = _found(report, "V1", "Investeringar", "C11")
     assert f["severity"] == "warning"
     assert not any(s["cell"] == "C11" for s in report["ofullstandig"])
+
+
+# -- Bokslutsår against the year columns (the yearly rollover, found 2026-12) ------------------
+# The example: Bokslutsår 2024 (Inställningar!B6); tblAr Bokslut 2024, Budget 2025, Budget 2026,
+# Plan 2027, Plan 2028. The tablå follows up 2025 (Bokslutsår + 1), the budget year is 2026.
+
+@pytest.mark.parametrize(("typed", "said"), [
+    (2023, "'Bokslut 2024' av typen bokslut"),  # the tablå took the accounts as the budget
+    (2025, "'Plan 2027' av typen plan"),        # the budget year a plan column
+    (None, "Bokslutsår saknas"),                # the tablå and its U1 checks left out
+    (2024.6, "inte ett årtal"),                 # read as 2024 without a word
+])
+def test_a_bokslutsar_that_does_not_fit_the_year_columns_is_an_error(
+        ex: Path, typed: object, said: str) -> None:
+    wb = openpyxl.load_workbook(ex / KOMMUN)
+    ws = wb["Inställningar"]
+    assert (ws["A6"].value, ws["B6"].value) == ("Bokslutsår", 2024)
+    ws["B6"] = typed
+    wb.save(ex / KOMMUN)
+    report = _refresh(ex)
+    assert report["complete"] is False
+    (f,) = _found(report, "V10", "Inställningar", "B6")
+    assert said in f["message"] and f["severity"] == "error"
+    assert str(_sheet_head(ex / KOMMUN, "Budgetutfall")).startswith("Ofullständig")

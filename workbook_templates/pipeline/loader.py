@@ -593,6 +593,50 @@ def _open(source: str | Path | TableSource, findings: list[Finding]) -> TableSou
     return None
 
 
+def _years_against_bokslutsar(inp: KommunInput, cell: Cell | None,
+                              f: list[Finding]) -> None:
+    """Bokslutsår (the last closed accounts, B) against the year columns of tblAr: B + 1 is the
+    current year, whose outturn the tablå follows up against its budget column, and B + 2 the
+    budget year (the sammandrag, V7, V8). Found 2026-12 in the yearly rollover: with tblAr moved
+    on and Bokslutsår not (or the reverse) the tablå took the accounts column "Bokslut 2025" as
+    the budget, or next year's budget and a plan column, and with Bokslutsår blank the tablå and
+    its U1 checks were left out; each without a word. Each is a V10 error at Bokslutsår (the
+    run is marked incomplete); a column of a year not yet closed typed bokslut too."""
+    cols = inp.kolumner
+    if not cols:
+        return
+    where = cell.location if cell is not None else Location(workbook=inp.path.name,
+                                                            sheet=T.INSTALLNINGAR.sheet)
+    b = inp.bokslutsar
+    if b is None:
+        if cell is None or cell.is_blank:  # (a value that is no year is said by parse_year)
+            f.append(Finding("V10", Severity.ERROR,
+                             "Bokslutsår saknas under Inställningar. Det anger året för det "
+                             "senaste bokslutet och därmed innevarande år (bokslutsåret + 1, "
+                             "vars utfall tablån följer upp) och budgetåret (bokslutsåret + 2). "
+                             "Fyll i det (t.ex. 2024).", location=where))
+        return
+    typ = {c.ar: c for c in cols}
+    wrong = []
+    for year, what in ((b + 1, "innevarande år (tablån över budgetens utfall)"),
+                       (b + 2, "budgetåret (sammandraget och balanskontrollerna)")):
+        c = typ.get(year)
+        if c is None:
+            wrong.append(f"{what}, {year}, har ingen årskolumn")
+        elif c.typ in ("bokslut", "plan"):
+            wrong.append(f"{what}, {year}, är kolumnen {c.namn!r} av typen {c.typ}")
+    late = [c.namn for c in cols if c.ar > b and c.typ == "bokslut"]
+    if late:
+        wrong.append(f"{', '.join(repr(n) for n in late)} är bokslut för ett år efter "
+                     "bokslutsåret")
+    if wrong:
+        f.append(Finding("V10", Severity.ERROR,
+                         f"Bokslutsåret {b} stämmer inte med årskolumnerna i tblAr: "
+                         f"{'; '.join(wrong)}. Har åren flyttats fram bara på ena stället? "
+                         "Rätta Bokslutsår eller tblAr (År och Typ) så att de hör till samma "
+                         "år.", location=where))
+
+
 @without_gc_pauses  # reading allocates many small tuples, no cycles (issue 17)
 def read_kommun(source: str | Path | TableSource) -> KommunInput:
     """Read the municipality workbook from a file or any :class:`TableSource`."""
@@ -609,11 +653,15 @@ def read_kommun(source: str | Path | TableSource) -> KommunInput:
         inp.kommun = _text(s.get("kommun")) or path.stem
         inp.sprak = "fi" if _text(s.get("språk")).casefold().startswith("fi") else "sv"
         if "bokslutsår" in s:
-            y = _amount(s["bokslutsår"], f)
-            inp.bokslutsar = int(y) if y is not None else None
+            y = parse_year(s["bokslutsår"].value, location=s["bokslutsår"].location)
+            if isinstance(y, Finding):  # 2024,6 was read as 2024 and 24 as the year 24
+                f.append(y)
+            else:
+                inp.bokslutsar = y
         if "samkommun" in s:
             inp.samkommun = bool(_yes_no(s["samkommun"], f, False))
         inp.kolumner = read_kolumner(r, f)
+        _years_against_bokslutsar(inp, s.get("bokslutsår"), f)
         n = len(inp.kolumner)
 
         t = _table(r, T.CENTRALA, f)
