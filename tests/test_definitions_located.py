@@ -323,3 +323,25 @@ def test_a_bokslutsar_that_does_not_fit_the_year_columns_is_an_error(
     (f,) = _found(report, "V10", "Inställningar", "B6")
     assert said in f["message"] and f["severity"] == "error"
     assert str(_sheet_head(ex / KOMMUN, "Budgetutfall")).startswith("Ofullständig")
+
+
+def test_a_result_unit_moved_but_left_in_its_old_committee_is_said(ex: Path) -> None:
+    # Parkavdelningen (Tekniska nämnden: budget −780 000, utfall −768 000, result +12 000) is
+    # added to Miljö- och byggnämnden and left in Tekniska: counted in both committees'
+    # resultatbalansering (Miljö's total 45 000 → 57 000) without a word before
+    wb = openpyxl.load_workbook(ex / MILJO)
+    ws = wb["Resultatenheter"]
+    table = ws.tables["tblResultatenheter"]
+    assert table.ref == "A3:I7" and ws["A7"].value == "Summa"
+    ws.insert_rows(7)  # above the totals row, as Excel adds a row to a table
+    for col, value in zip("ABCDE", ["Parkavdelningen", "nej", -780_000, -768_000, "ja"],
+                          strict=True):
+        ws[f"{col}7"] = value
+    table.ref = "A3:I8"
+    wb.save(ex / MILJO)
+    report = _refresh(ex)
+    (f,) = [f for f in report["findings"] if f["rule"] == "V1"
+            and "Parkavdelningen" in f["message"]]
+    assert f["severity"] == "warning" and "Tekniska nämnden" in f["message"] \
+        and "Miljö- och byggnämnden" in f["message"]
+    assert set(f["workbooks"]) == {MILJO, TEKNISKA}  # at both rows: each Kontroll shows it

@@ -40,7 +40,7 @@ from engine.findings import Finding, Location, Severity, excerpt
 from engine.input_hygiene import parse_amount, parse_year
 from engine.money import CENT, ZERO, quantize
 from engine.outturn import OutturnRow
-from engine.resultatbalansering import DISPOSITION, Balansering, balansera
+from engine.resultatbalansering import DISPOSITION, Balansering, Resultatenhet, balansera
 from engine.svenska import antal
 from engine.uppfoljning import (
     BALANSENHET_RADER,
@@ -865,6 +865,7 @@ def compute_outputs(k: KommunInput, namnder: Sequence[NamndInput],
                                                 if n.path.name in f.workbooks), None), f))
 
     enheter = [e for n in namnder for e in n.enheter]
+    input_findings.extend(_units_in_two_committees(enheter))
     rb = None
     if enheter:
         justeringar = [*k.justeringar, *(j for n in namnder for j in n.justeringar)]
@@ -924,6 +925,30 @@ def compute_outputs(k: KommunInput, namnder: Sequence[NamndInput],
             # something could not be read: marked, as the consolidated sheets are
             resultat = [[namnd_banner(kommun_saknas, alone)], *resultat]
         out.namnd_sheets[n.namnd] = {"Resultat": resultat, "Kontroll": findings_rows(own)}
+    return out
+
+
+def _units_in_two_committees(enheter: Sequence[Resultatenhet]) -> list[Finding]:
+    """V1 warning: one result unit's name, net budget and result in two committees' workbooks:
+    a unit moved to another committee and left in the old one is counted in both (found
+    2026-12 in the yearly rollover). A name alone is no sign (every committee may have a
+    "Central förvaltningsledning"); the same figures with it are. A unit without any figure
+    counts nothing twice and is not said."""
+    first: dict[tuple[str, Decimal, Decimal | None], Resultatenhet] = {}
+    out = []
+    for e in enheter:
+        if not e.resultat and not e.budget:
+            continue
+        key = (e.namn.casefold(), e.resultat, e.budget)
+        seen = first.setdefault(key, e)
+        if seen is not e and seen.namnd.casefold() != e.namnd.casefold():
+            out.append(Finding(
+                "V1", Severity.WARNING,
+                f"Resultatenheten {e.namn!r} finns hos både {seen.namnd} och {e.namnd} med samma "
+                "budget och resultat, så den räknas i båda nämndernas resultatbalansering. Har "
+                "den flyttats till en annan nämnd? Ta då bort den ur den gamla nämndens "
+                "arbetsbok.", object=e.namn, location=e.plats,
+                also=(seen.plats,) if seen.plats is not None else ()))
     return out
 
 
