@@ -17,7 +17,8 @@ xlwings calls used (and nothing else; ``tests/xlwings_double.py`` implements exa
 ``sheet.range(a1).value = rows``, ``sheet.range(ref).options(ndim=2, err_to_str=True).value``,
 ``sheet.used_range.address``, ``range.merge_area.address`` (the sink's check for a merged
 range reaching into the output area), ``range.api.Value2`` (only where a cell formatted as currency
-came as a four-decimal Decimal); on a protected owned sheet ``sheet.api.ProtectContents``,
+came as a four-decimal Decimal), ``sheet.range(a1).number_format`` (only the Värde cells of
+tblRegler holding a number for a percent setting); on a protected owned sheet ``sheet.api.ProtectContents``,
 ``ProtectDrawingObjects``, ``ProtectScenarios``, ``Protection.Allow…``, ``Unprotect()`` and
 ``Protect(...)`` (Excel's COM). Tested through the double and through the installed xlwings'
 own Windows code over faked COM objects (``tests/xlwings_excel.py``).
@@ -51,6 +52,7 @@ from workbook_templates.files.reader import (
     _to_decimal,
     below_table_finding,
     cell_name,
+    is_percent_format,
     parse_range,
     range_name,
 )
@@ -182,6 +184,17 @@ class ExcelTableSource:
                       header_cells=header_cells,
                       rows=tuple(r for r in rows if not r.is_blank), _index=index)
         return TableResult(table, tuple(findings))
+
+    def percent_formatted(self, sheet: str, addresses: Sequence[str]) -> dict[str, bool | None]:
+        """Whether each cell of ``addresses`` on ``sheet`` has a number format that shows
+        percent (``Range.NumberFormat``, one call a cell: the loader asks only for the few
+        settings read as percent); None where Excel gives no format."""
+        s = self._sheet(sheet)
+        out: dict[str, bool | None] = {}
+        for a in addresses:
+            code = s.range(a).number_format if s is not None else None
+            out[a] = is_percent_format(code) if isinstance(code, str) else None
+        return out
 
     # What the file reader offers besides tables, for the loader's optional parts: a table an
     # older workbook may lack, and the owned sheet Bokfört utfall (a sheet, not a table). Before

@@ -161,7 +161,10 @@ def _rules(regler: object) -> Regelverk:
             for i, row in enumerate(rows, start=1):
                 for c in row:
                     _check_error(c, f"regler rad {i}")
-            rules, findings = rules_from_table(rows)
+            # a function gets the cells' values without their number formats: a number of a
+            # percent setting up to 1 (0,1 % or "10 %" typed, which Excel stores as 0.1?) is
+            # refused, never guessed (docs/DECISIONS.md, 2026-12)
+            rules, findings = rules_from_table(rows, percent_format=[None] * len(rows))
             _raise_on_bad(findings)
             return rules
     if isinstance(source, str):

@@ -40,6 +40,7 @@ __all__ = [
     "R6_TILLATNA",
     "Installning",
     "Regelverk",
+    "is_percent_setting",
     "load_rules",
     "normalize_key",
     "rules_from_mapping",
@@ -254,14 +255,50 @@ def _parse_number(value: object) -> Decimal:
         raise ValueError(f"{value!r} är inte ett tal") from None
 
 
-def _parse_percent(value: object) -> Decimal:
+def _parse_percent(value: object, shown_as_percent: bool | None = False) -> Decimal:
+    """A number of percent: ``5``, ``"5 %"``, ``"7,5"``.
+
+    ``shown_as_percent`` is what is known of a *number*'s cell format (text is read as typed):
+    True — the cell has a percent number format, so Excel stores a typed "10 %" (or 10 typed
+    into the formatted cell) as 0.1 and shows 10 %: the value is taken × 100; False — the
+    number is as typed (a General cell, a rule file); None — not known (a range handed to an
+    Excel function): a number above 0 up to 1 could be either (0.1 % or, shown as percent,
+    10 %; 1 % or 100 %) and is refused, never guessed (2026-12).
+    """
     text = value.strip() if isinstance(value, str) else value
     if isinstance(text, str) and text.endswith("%"):
         text = text[:-1]
     result = _parse_number(text)
+    number = not isinstance(value, str)
+    if number and shown_as_percent:
+        result = result * 100
+        shown = format(result.normalize(), "f").replace(".", ",")
+        if not 0 <= result <= 100:
+            raise ValueError(
+                f"cellen har procentformat och visar {shown} %, som inte ligger mellan 0 och "
+                f"100 %; skriv procentsatsen, t.ex. 10 %"
+            )
+        return result
+    if number and shown_as_percent is None and 0 < result <= 1:
+        typed = format(result.normalize(), "f").replace(".", ",")
+        hundred = format((result * 100).normalize(), "f").replace(".", ",")
+        raise ValueError(
+            f"talet {typed} kan betyda {typed} % eller {hundred} % (Excel sparar 10 % som "
+            f"0,1), och cellens talformat kan inte läsas här. Skriv värdet som text med "
+            f"procenttecken och en apostrof först, '{hundred} % eller '{typed} %, eller ta "
+            f"bort procentformatet och skriv antalet procent"
+        )
     if not 0 <= result <= 100:
         raise ValueError(f"{value!r} ligger inte mellan 0 och 100 (procent)")
     return result
+
+
+def is_percent_setting(key: object) -> bool:
+    """Is ``key`` (a label or field name) a setting given as a number of percent? Only a
+    number typed for such a setting depends on its cell's number format (the loader asks the
+    format of those cells alone)."""
+    setting = _setting_for(key)
+    return setting is not None and setting.typ in ("percent", "percent?")
 
 
 def _parse_amount(value: object) -> Decimal:
@@ -382,12 +419,16 @@ def rules_from_mapping(
     source: str = "regler",
     where: Mapping[str, str] | None = None,
     at: Mapping[str, Location] | None = None,
+    percent_format: Mapping[str, bool | None] | None = None,
 ) -> tuple[Regelverk, list[Finding]]:
     """Apply ``settings`` (setting name -> value) on top of ``base``; collect findings.
 
     Unknown names are warnings (ignored); bad values are errors (the base value is kept). A blank
     value means "not set": the base value stays (for a cap: no cap). ``where`` maps a key to a
     human location ("rad 4") for the messages, ``at`` to the cell its findings are located at.
+    ``percent_format`` maps a key to what is known of its cell's number format (True: a
+    percent format, None: not known; a key not in it: the number as typed), which decides how
+    a number for a percent setting is read (:func:`_parse_percent`).
     """
     findings: list[Finding] = []
     changes: dict[str, object] = {}
@@ -421,7 +462,11 @@ def rules_from_mapping(
         if _is_blank(value):
             continue
         try:
-            changes[setting.falt] = _PARSERS[setting.typ](value)
+            if setting.typ in ("percent", "percent?"):
+                changes[setting.falt] = _parse_percent(
+                    value, percent_format.get(key, False) if percent_format else False)
+            else:
+                changes[setting.falt] = _PARSERS[setting.typ](value)
         except (ValueError, TypeError) as exc:
             findings.append(Finding(
                 RULE_CONFIG, Severity.ERROR,
@@ -474,15 +519,21 @@ def rules_from_table(
     base: Regelverk = DEFAULT_RULES,
     source: str = "regeltabell",
     locations: Sequence[Location | None] | None = None,
+    percent_format: Sequence[bool | None] | None = None,
 ) -> tuple[Regelverk, list[Finding]]:
     """Read a two-column settings table ``Inställning | Värde`` (2-D list, header optional).
 
     Blank rows are skipped. Rows are numbered from 1 as they appear in the range.
     ``locations``: where each row is (a cell of it), so that its findings are located there.
+    ``percent_format``: per row, what is known of its Värde cell's number format: True a
+    percent format (Excel stores a typed "10 %" as 0.1), False none (the number as typed),
+    None not known (a number above 0 up to 1 for a percent setting is then refused as
+    ambiguous). Without it every number is taken as typed (a table built in Python).
     """
     settings: dict[str, object] = {}
     where: dict[str, str] = {}
     at: dict[str, Location] = {}
+    formats: dict[str, bool | None] = {}
     findings: list[Finding] = []
     for i, row in enumerate(rows, start=1):
         loc = locations[i - 1] if locations is not None and i <= len(locations) else None
@@ -513,7 +564,10 @@ def rules_from_table(
         where[key] = f"rad {i}"
         if loc is not None:
             at[key] = loc
-    rules, more = rules_from_mapping(settings, base, source, where, at)
+        if percent_format is not None:
+            formats[key] = percent_format[i - 1] if i <= len(percent_format) else None
+    rules, more = rules_from_mapping(settings, base, source, where, at,
+                                     formats if percent_format is not None else None)
     return rules, findings + more
 
 

@@ -115,6 +115,31 @@ def test_resultatbalansera_writes_rb_and_kontroll(excel, copy) -> None:
     assert book.cells("Resultaträkning") == []
 
 
+def _haircut(value: object, fmt: str):  # noqa: ANN202
+    def fn(wb: Any) -> None:
+        ws = wb["Regler RB"]
+        cell = next(b for a, b in ws.iter_rows(min_col=1, max_col=2)
+                    if a.value == "Avdrag överskott procent")
+        cell.value, cell.number_format = value, fmt
+    return fn
+
+
+def test_a_percent_typed_as_excel_stores_it_is_read_live_as_shown(excel, copy) -> None:
+    # "10 %" typed into a General cell: Excel stores 0.1 with the format 0 % (2026-12, found by
+    # testers: read as 0,1 % by both the batch and the button). Live, the button reads the
+    # cell's NumberFormat; it must write what the haircut typed as the number 10 gives
+    typed, live = copy("typed"), copy("live")
+    _edit(typed / "kommun.xlsx", _haircut(10, "General"))
+    _edit(live / "kommun.xlsx", _haircut(0.1, "0%"))
+    book = excel.Book(live / "kommun.xlsx")
+    excel.run(book, "resultatbalansera")
+    out, _ = _expected(typed)
+    assert book.cells("Resultatbalansering") == _norm(out.kommun_sheets["Resultatbalansering"])
+    plain, _ = _expected(copy("plain"))  # (and the haircut is there: 10 % changes the carries)
+    assert out.kommun_sheets["Resultatbalansering"] != plain.kommun_sheets["Resultatbalansering"]
+    assert not [f for f in read_kommun(excel.source(book)).findings if f.rule == "R0"]
+
+
 def test_open_committee_workbook_is_skipped_with_a_message(excel, copy) -> None:
     d = copy("a")
     (d / "~$n2.xlsx").write_bytes(b"owner")  # Excel's lock file: n2.xlsx is open somewhere

@@ -8,7 +8,7 @@ from fractions import Fraction
 
 import pytest
 
-from engine.findings import Severity
+from engine.findings import Location, Severity
 from engine.money import CENT, THOUSAND, UNIT
 from engine.rb_rules import (
     DATA_DIR,
@@ -240,3 +240,45 @@ def test_shares_that_do_not_sum_to_one_are_located_at_the_shares() -> None:
     assert f.severity.value == "error" and f.location == at[2]
     assert f.also == (at[3], at[4])
     assert rules.overskott_andel_ks == DEFAULT_RULES.overskott_andel_ks  # the defaults used
+
+
+# A number for a percent setting and its cell's number format (2026-12, found by testers):
+# Excel stores "10 %" typed into a General cell as 0.1 with a percent format.
+
+
+def test_a_number_in_a_percent_formatted_cell_is_read_as_it_is_shown():
+    loc = Location(workbook="kommun.xlsx", sheet="Regler RB", cell="B16")
+    table = [["Avdrag överskott procent", Decimal("0.1")],
+             ["Tak överskott enhet procent", 0.05],
+             ["Garanti överskott enhet", Decimal("0.25")]]  # a fraction: 25 % is 1/4 already
+    rules, findings = rules_from_table(table, locations=[loc] * 3,
+                                       percent_format=[True, True, True])
+    assert findings == []
+    assert rules.avdrag_overskott_procent == 10 and rules.tak_overskott_enhet_procent == 5
+    assert rules.garanti_overskott_enhet == Fraction(1, 4)
+    # the same numbers without a percent format are percent as typed
+    rules, findings = rules_from_table(table, percent_format=[False, False, False])
+    assert findings == [] and rules.avdrag_overskott_procent == Decimal("0.1")
+    # text is as typed whatever the format; 10 shown as percent is 1000 %: refused, at the cell
+    rules, findings = rules_from_table([["Avdrag överskott procent", "10 %"]],
+                                       percent_format=[True])
+    assert findings == [] and rules.avdrag_overskott_procent == 10
+    rules, (f,) = rules_from_table([["Avdrag överskott procent", 10]], locations=[loc],
+                                   percent_format=[True])
+    assert rules == DEFAULT_RULES and f.severity is Severity.ERROR and f.location == loc
+    assert "1000 %" in f.message
+
+
+@pytest.mark.parametrize("value", [Decimal("0.1"), 0.5, 1])
+def test_a_number_up_to_one_whose_format_is_not_known_is_refused_never_guessed(value):
+    loc = Location(workbook="kommun.xlsx", sheet="Regler RB", cell="B16")
+    rules, (f,) = rules_from_table([["Avdrag överskott procent", value]], locations=[loc],
+                                   percent_format=[None])
+    assert rules == DEFAULT_RULES and f.rule == "R0" and f.severity is Severity.ERROR
+    assert f.location == loc and "procentformat" in f.message and "'" in f.message
+    # above 1 it is a number of percent either way (shown as percent it would exceed 100 %)
+    rules, findings = rules_from_table([["Avdrag överskott procent", 10],
+                                        ["Tak överskott nämnd procent", "0,5 %"]],
+                                       percent_format=[None, None])
+    assert findings == [] and rules.avdrag_overskott_procent == 10
+    assert rules.tak_overskott_namnd_procent == Decimal("0.5")

@@ -27,6 +27,7 @@ from workbook_templates.files.reader import (
     col_letters,
     col_number,
     expect_number,
+    is_percent_format,
     open_workbook,
     parse_cell,
     parse_range,
@@ -391,3 +392,32 @@ def test_a_sheets_text_is_let_go_before_calamine_loads_it(tmp_path: Path,
         rows = {r["Nämnd"].value: r for r in t.rows}
     assert held and not any(held)
     assert rows["Socialnämnden"]["Belopp"].value == CellError("#DIV/0!")
+
+
+# ---------------------------------------------------------------------------------------------
+# Number formats of a few cells: a percent setting typed "10 %" is stored 0.1 (2026-12)
+
+
+@pytest.mark.parametrize(("code", "percent"), [
+    ("0%", True), ("0.00%", True), ("0.0 %", True), ("#,##0.0%;[Red]-0.0%", True),
+    ("[$-41D]0%", True), ("General", False), ("0", False), ('0 "%"', False), ("0\\%", False),
+    ("0;0%", False), ("@", False), ("", False), (None, False)])
+def test_a_percent_format_is_a_percent_sign_outside_literals(code: str, percent: bool) -> None:
+    assert is_percent_format(code) is percent
+
+
+def test_percent_formatted_reads_the_cells_styles(tmp_path: Path) -> None:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Regler RB"
+    for a, value, fmt in [("B1", 0.1, "0%"), ("B2", 0.1, "0.00%"), ("B3", 0.1, "0.0 %"),
+                          ("B4", 10, "General"), ("B5", 10, "0"), ("B6", 0.1, '0 "%"')]:
+        ws[a].value, ws[a].number_format = value, fmt
+    wb.save(tmp_path / "f.xlsx")
+    with open_workbook(tmp_path / "f.xlsx") as r:
+        got = r.percent_formatted("Regler RB", ["B1", "$B$2", "B3", "B4", "B5", "B6", "B9"])
+        assert got == {"B1": True, "B2": True, "B3": True, "B4": False, "B5": False,
+                       "B6": False, "B9": None}  # B9: no such cell, nothing known
+        assert r.percent_formatted("Finns inte", ["B1"]) == {"B1": None}

@@ -249,3 +249,13 @@ def test_udfs_never_raise(rows, regler):
     for fn in (KB_RESULTATBALANSERING, KB_RESULTATBALANSERING_NAMND):
         out = fn(table, regler)
         assert isinstance(out, list) or (isinstance(out, str) and out.startswith("#KB:"))
+
+
+def test_a_percent_setting_up_to_one_is_refused_as_ambiguous():
+    # a function gets values without number formats: 0.1 may be 0,1 % or "10 %" as Excel
+    # stores it (2026-12); never a guess, the way to type it unambiguously is said
+    msg = KB_RESULTATBALANSERING(example(), [["Avdrag överskott procent", 0.1]])
+    assert isinstance(msg, str) and msg.startswith("#KB:") and "'10 %" in msg, msg
+    rows = KB_RESULTATBALANSERING(example(), [["Avdrag överskott procent", "10 %"]])
+    assert rows == KB_RESULTATBALANSERING(example(), [["Avdrag överskott procent", 10.0]])
+    assert not isinstance(rows, str)

@@ -10,7 +10,8 @@ exactly what :mod:`addin.excel_adapter` and :mod:`addin.buttons` call on a live 
 * ``Table``: ``name``, ``show_headers``, ``show_totals``, ``range``.
 * ``Range``: ``address`` (absolute, ``$A$1:$B$2``), ``options(ndim=2, err_to_str=...)``,
   ``value`` (read: 2-D list; write: scalar or 2-D list from the top-left cell),
-  ``clear_contents()``, ``merge_area`` (the merged range holding the first cell, or that cell).
+  ``clear_contents()``, ``merge_area`` (the merged range holding the first cell, or that cell),
+  ``number_format`` (read, one cell: its format code, "General" for openpyxl's default).
 
 It mimics what xlwings hands Python: every number is a ``float``, blanks are ``None``, dates are
 ``datetime.datetime``, error cells are their text (``"#REF!"``) with ``err_to_str=True`` and
@@ -107,6 +108,14 @@ class Range:
             if m.min_row <= r1 <= m.max_row and m.min_col <= c1 <= m.max_col:
                 return Range(self._ws, m.coord)
         return Range(self._ws, f"{get_column_letter(c1)}{r1}")
+
+    @property
+    def number_format(self) -> str:
+        """xlwings' ``Range.number_format`` of one cell (Excel's ``NumberFormat``)."""
+        r1, c1, r2, c2 = self._bounds
+        if (r1, c1) != (r2, c2):
+            raise NotImplementedError("the double reads the number format of one cell only")
+        return self._ws.cell(r1, c1).number_format or "General"
 
     @property
     def api(self) -> _RangeApi:

@@ -19,6 +19,8 @@ What COM hands (and what this fake hands):
   UTC); an error its VT_ERROR code (:data:`~tests.xlwings_windows.ERRORS`, the newer ones
   included); a formula cell its value (the value cached in the file: this fake does not
   calculate). ``Value2`` the same without Currency and dates (serial numbers).
+* ``Range.NumberFormat``: the cells' format code (``"General"``, ``"0%"``), None when they
+  differ. A number typed as "10 %" is stored 0.1 with the format ``0%``.
 * ``Range.Value = x``: a scalar fills the range; a 2-D array must have the range's shape. A
   string is taken as if typed: ``"2026"``, ``"-12,5"``, ``"1 000"`` become numbers,
   ``"2026-05-31"`` a date, ``"TRUE"``/``"SANT"`` a boolean, ``"#REF!"`` an error value, ``"=…"`` a
@@ -589,6 +591,14 @@ class ComRange(_Com):
             if m.min_row <= self._r1 <= m.max_row and m.min_col <= self._c1 <= m.max_col:
                 return ComRange(self.Worksheet, m.min_row, m.min_col, m.max_row, m.max_col)
         return ComRange(self.Worksheet, self._r1, self._c1, self._r1, self._c1)
+
+    @property
+    def NumberFormat(self) -> object:  # noqa: N802 - COM name
+        """Excel's: the cells' format code, None when they differ."""
+        ws = self.Worksheet._ws
+        codes = {(ws.cell(r, c).number_format or "General") if r <= ws.max_row
+                 and c <= ws.max_column else "General" for r, c in self._rows()}
+        return codes.pop() if len(codes) == 1 else None
 
     # values ------------------------------------------------------------------------------------
     def _rows(self) -> Iterator[tuple[int, int]]:

@@ -58,6 +58,7 @@ __all__ = [
     "col_letters",
     "col_number",
     "expect_number",
+    "is_percent_format",
     "open_workbook",
     "parse_cell",
     "parse_range",
@@ -1269,6 +1270,51 @@ class WorkbookReader:
         return RangeResult(info.name, range_name(r1, c1, r2, c2),
                            self.block(info.name, r1, c1, r2, c2), ())
 
+    def percent_formatted(self, sheet: str, addresses: Iterable[str]) -> dict[str, bool | None]:
+        """Whether each cell of ``addresses`` on ``sheet`` has a number format that shows
+        percent: Excel stores "10 %" typed into a cell as 0.1 with such a format (built-in 9 or
+        10, or a custom code with "%"; :func:`is_percent_format`). None where it cannot be
+        known (no such cell element, a style index beyond the workbook's styles, an unreadable
+        part). calamine gives no formats, so this reads the sheet part and styles.xml: meant
+        for a few cells (the settings read as percent), never for every cell of a read."""
+        wanted = {a.replace("$", "").upper() for a in addresses}
+        out: dict[str, bool | None] = dict.fromkeys(wanted)
+        info = self.structure.sheet(sheet)
+        if not wanted or info is None or not info.part:
+            return out
+        try:
+            root = parse_xml(self._zip.read(info.part))
+            styles = next((r.target for r in read_rels(self._zip, self.structure.workbook_part)
+                           .values() if r.type == "styles" and not r.external), None)
+            xfs = _percent_styles(self._zip.read(styles) if styles else None)
+        except (KeyError, etree.XMLSyntaxError, OSError, ValueError, zipfile.BadZipFile):
+            return out
+        data = next((el for el in root if local(el.tag) == "sheetData"), None)
+        row_no = 0
+        for row in data if data is not None else ():
+            if local(row.tag) != "row":
+                continue
+            r = row.get("r", "")
+            row_no = int(r) if r.isdigit() else row_no + 1
+            col = 0
+            for c in row:
+                if local(c.tag) != "c":
+                    continue
+                ref = (c.get("r") or "").upper()
+                try:
+                    col = parse_cell(ref)[1] if ref else col + 1
+                except ValueError:
+                    col = col + 1
+                name = cell_name(row_no, col)
+                if name in wanted:
+                    s = c.get("s", "0")
+                    index = int(s) if s.isdigit() else -1
+                    if 0 <= index < len(xfs):
+                        out[name] = xfs[index]
+                    elif index == 0 or styles is None:  # no styles: every cell is General
+                        out[name] = False
+        return out
+
     def named_range(self, name: str) -> RangeResult:
         """The range a defined name refers to (workbook-level first, then sheet-level)."""
         wbname = self.path.name
@@ -1306,6 +1352,47 @@ class WorkbookReader:
             )
         sheet, ref = parsed
         return self.range(sheet, ref)
+
+
+#: Excel's built-in number formats that show a number as percent (0 %, 0,00 %); a workbook
+#: lists only its custom formats (id 164 on) in styles.xml
+PERCENT_BUILTIN_FORMATS = frozenset({9, 10})
+_FORMAT_LITERALS = re.compile(r'"[^"]*"|\\.|[_*].|\[[^\]]*\]')
+
+
+def is_percent_format(code: str | None) -> bool:
+    r"""Does a number format code show a positive number as percent (× 100 with "%")? A "%"
+    in its first section outside quoted text, escapes (``\%``), fill or space characters and
+    brackets (``[Red]``, ``[$-41D]``) does, as Excel reads the code: ``0%``, ``0.0 %``,
+    ``#,##0.00%;[Red]-0%`` yes; ``0 "%"``, ``0\%``, ``General`` no."""
+    if not code:
+        return False
+    return "%" in _FORMAT_LITERALS.sub("", code).split(";", 1)[0]
+
+
+def _percent_styles(styles_xml: bytes | None) -> list[bool]:
+    """Per cell style (``cellXfs``, the index a cell's ``s`` gives), whether its number format
+    shows percent (:func:`is_percent_format`, built-ins 9 and 10)."""
+    if styles_xml is None:
+        return []
+    root = parse_xml(styles_xml)
+    custom: dict[int, str] = {}
+    xfs: list[bool] = []
+    for el in root:
+        tag = local(el.tag)
+        if tag == "numFmts":
+            for nf in el:
+                if local(nf.tag) == "numFmt" and (nf.get("numFmtId") or "").isdigit():
+                    custom[int(nf.get("numFmtId", ""))] = nf.get("formatCode", "")
+        elif tag == "cellXfs":
+            for xf in el:
+                if local(xf.tag) != "xf":
+                    continue
+                num = xf.get("numFmtId", "0")
+                fid = int(num) if num.isdigit() else 0
+                xfs.append(fid in PERCENT_BUILTIN_FORMATS if fid not in custom
+                           else is_percent_format(custom[fid]))
+    return xfs
 
 
 def _parse_sheet_ref(text: str) -> tuple[str, str] | None:

@@ -32,7 +32,7 @@ from engine.input_hygiene import (
     parse_year,
 )
 from engine.money import ZERO, format_sv
-from engine.rb_rules import DEFAULT_RULES, Regelverk, rules_from_table
+from engine.rb_rules import DEFAULT_RULES, Regelverk, is_percent_setting, rules_from_table
 from engine.resultatbalansering import (
     Justering,
     Namnd,
@@ -572,6 +572,31 @@ class TableSource(Protocol):
     def __exit__(self, *exc: object) -> None: ...
 
 
+def _percent_formats(source: TableSource, rows: Sequence[TableRow]) -> list[bool | None]:
+    """Per row of tblRegler, whether its Värde cell shows percent (True), not (False) or is
+    not known (None). Asked of the source only for a non-zero number given for a percent
+    setting (a few cells, often none); a source that cannot tell (no ``percent_formatted``)
+    gives None, and such a number up to 1 is refused as ambiguous (rb_rules)."""
+    out: list[bool | None] = [False] * len(rows)
+    asked: dict[int, Cell] = {}
+    for i, row in enumerate(rows):
+        cell = row["Värde"]
+        v = cell.value
+        if (isinstance(v, (int, float, Decimal)) and not isinstance(v, bool) and v != 0
+                and is_percent_setting(row.value("Inställning"))):
+            asked[i] = cell
+    if not asked:
+        return out
+    ask = getattr(source, "percent_formatted", None)
+    for sheet in {c.sheet for c in asked.values()}:
+        known = ask(sheet, [c.address for c in asked.values() if c.sheet == sheet]) if ask \
+            else {}
+        for i, c in asked.items():
+            if c.sheet == sheet:
+                out[i] = known.get(c.address)
+    return out
+
+
 def _path_of(source: str | Path | TableSource) -> Path:
     return Path(source) if isinstance(source, (str, Path)) else source.path
 
@@ -771,9 +796,11 @@ def read_kommun(source: str | Path | TableSource) -> KommunInput:
             rows = [row for row in t.rows if not row.is_blank]
             table = [["Inställning", "Värde"]] + [[row.value("Inställning"), row.value("Värde")]
                                                    for row in rows]
-            # each row's findings at its Värde cell (the header row has none)
+            # each row's findings at its Värde cell (the header row has none); a number for a
+            # percent setting is read with its cell's format: "10 %" typed is stored as 0.1
             regler, rf = rules_from_table(table, locations=[None, *(row["Värde"].location
-                                                                    for row in rows)])
+                                                                    for row in rows)],
+                                          percent_format=[False, *_percent_formats(r, rows)])
             f.extend(_with_workbook(x, path) for x in rf)
             inp.regler = regler
 
