@@ -60,6 +60,7 @@ from workbook_templates.pipeline.loader import (
     KommunInput,
     NamndInput,
     TableSource,
+    bokfort_for_year,
     read_kommun,
     read_namnd,
 )
@@ -743,6 +744,8 @@ def read_and_compute(kommun: Path | TableSource,
             reports.append(FileReport(p, "nämnd", "refused", found))
             saknas.extend(Saknas.of(None, x) for x in found if x.severity is Severity.ERROR)
             continue
+        if n.readable:  # its Bokfört utfall counts for the follow-up year only
+            n = bokfort_for_year(n, k.bokslutsar)
         findings.extend(n.findings)
         if not n.readable:
             reports.append(FileReport(p, "nämnd", "error", n.findings))
