@@ -51,6 +51,7 @@ from workbook_templates.pipeline.loader import (
     KommunInput,
     NamndInput,
     TableSource,
+    bokfort_for_year,
     read_kolumner,
     read_namnd,
 )
@@ -380,7 +381,8 @@ def _run_namnd(src: TableSource, sink: Sink, action: str,
                             "ovan). Nämnden beräknades ensam.", wbname))
     own = [f for f in findings if src.path.name in f.workbooks or not f.workbooks]
     k = _alone(src, settings, own, kpath is None)
-    n = read_namnd(src, k.kolumner)
+    # its Bokfört utfall counts for the follow-up year only (its own Bokslutsår here)
+    n = bokfort_for_year(read_namnd(src, k.kolumner), k.bokslutsar)
     why = ("kommunens arbetsbok är inte angiven (inställningen Kommunarbetsbok)" if kpath is None
            else f"kommunens arbetsbok {kpath.name} "
                 f"{'finns inte' if not kpath.is_file() else 'kunde inte läsas'}")

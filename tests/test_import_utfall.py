@@ -399,3 +399,126 @@ def test_an_export_whose_last_line_has_no_line_end_is_said(tmp_path: Path) -> No
     whole.write_text(cut.read_text(encoding="utf-8") + "\r\n", encoding="utf-8")
     assert not [f for f in import_utfall(whole, mappning, kommun).findings
                 if "radslut" in f.message]
+
+
+# --- found by a test of the yearly rollover (2026-12) -------------------------------------------
+# Controllers copy last year's folder and move the years on (Bokslutsår, tblAr). Bokfört utfall
+# still held last year's imported bookings, and the next refresh counted them as this year's
+# outturn to date, without a word. import-utfall now writes the year the outturn is for (C1);
+# the refresh counts the rows only when that is Bokslutsår + 1.
+
+# Äldreomsorg's anslag in the example, every outturn typed except the salaries (left to the
+# ledger by _setup): pensions −1 798 071, other social costs −348 243, services −2 956 512,
+# materials −724 914, internal purchases −990 000 = −6 817 740,00
+_OTHER_COSTS = Decimal("-6817740.00")
+
+
+def _roll_over(*paths: Path) -> None:
+    """The yearly rollover as controllers do it: Bokslutsår and every year of tblAr plus one."""
+    for path in paths:
+        wb = openpyxl.load_workbook(path)
+        ws = wb["Inställningar"]
+        for row in ws.iter_rows():
+            if row[0].value == "Bokslutsår" and isinstance(row[1].value, int):
+                row[1].value += 1
+        ref = openpyxl.worksheet.cell_range.CellRange(ws.tables["tblAr"].ref)
+        for r in range(ref.min_row + 1, ref.max_row + 1):
+            cell = ws.cell(r, ref.min_col + 1)  # År
+            if isinstance(cell.value, int):
+                cell.value += 1
+        wb.save(path)
+
+
+def _refresh(tmp_path: Path, kommun: Path, name: str) -> tuple[int, dict, Decimal | None]:
+    """``kommunbudget refresh`` through the CLI: exit code, JSON report, and the tablå's Utfall
+    hittills of Äldreomsorg's anslag (sheet Budgetutfall of the municipality workbook)."""
+    import json
+
+    report = tmp_path / f"{name}.json"
+    code = main(["refresh", str(tmp_path), "--kommun", str(kommun), "--report", str(report),
+                 "-q"])
+    wb = openpyxl.load_workbook(kommun, read_only=True)
+    utfall = next((Decimal(str(row[6])) for row in wb["Budgetutfall"].iter_rows(values_only=True)
+                   if len(row) > 6 and row[1] == "Äldreomsorg – anslag"), None)
+    wb.close()
+    return code, json.loads(report.read_text(encoding="utf-8")), utfall
+
+
+def _at_year_cell(data: dict) -> list[dict]:
+    return [f for f in data["findings"] if f.get("workbook") == "social.xlsx"
+            and f.get("sheet") == BOKFORT_SHEET and f.get("cell") == "C1"]
+
+
+def _incomplete_for_it(data: dict) -> bool:
+    """The run is marked incomplete because of the year cell (only social.xlsx of the list's
+    committees is in the folder, so the run is incomplete anyway: the reason is what counts)."""
+    return data["complete"] is False and any(
+        (x["workbook"], x["sheet"], x["cell"]) == ("social.xlsx", BOKFORT_SHEET, "C1")
+        for x in data["ofullstandig"])
+
+
+def test_last_years_imported_outturn_is_not_counted_after_the_rollover(tmp_path: Path) -> None:
+    kommun, social, mappning = _setup(tmp_path)  # Bokslutsår 2024: the follow-up year is 2025
+    # 3 000,00 + 1 000,00 debit on salaries in January and February 2025 -> −4 000,00
+    assert _run(tmp_path, kommun, mappning, "e2025.csv", "Konto;Kst;Period;Belopp\n"
+                "4000;3100;2025-01;3000,00\n4000;3100;2025-02;1000,00\n") == 0
+    code, data, utfall = _refresh(tmp_path, kommun, "before")
+    assert utfall == Decimal("-4000.00") + _OTHER_COSTS == Decimal("-6821740.00")
+    assert not _at_year_cell(data) and not _incomplete_for_it(data)
+
+    _roll_over(kommun, social)  # the follow-up year is 2026, Bokfört utfall still 2025's
+    code, data, utfall = _refresh(tmp_path, kommun, "after")
+    assert utfall == _OTHER_COSTS  # the 2025 bookings are not 2026's outturn to date
+    [f] = _at_year_cell(data)
+    assert f["severity"] == "error" and f["rule"] == "V10"
+    assert "har bokfört utfall för 2025" in f["message"]
+    assert "uppföljningsåret är 2026" in f["message"]
+    assert "Kör import-utfall med exporten för 2026, eller töm bladet" in f["message"]
+    assert _incomplete_for_it(data)
+    assert {Path(x["path"]).name: x["status"] for x in data["files"]}[
+        "social.xlsx"] == "input-errors"
+
+    # the year's own export: written with its year, counted again (2 500,00 debit -> −2 500,00)
+    assert _run(tmp_path, kommun, mappning, "e2026.csv",
+                "Konto;Kst;Period;Belopp\n4000;3100;2026-03;2500,00\n") == 0
+    code, data, utfall = _refresh(tmp_path, kommun, "again")
+    assert utfall == Decimal("-2500.00") + _OTHER_COSTS
+    assert not _at_year_cell(data) and not _incomplete_for_it(data)
+    wb = openpyxl.load_workbook(social, read_only=True)
+    ws = wb[BOKFORT_SHEET]
+    title = [ws[c].value for c in ("A1", "B1", "C1", "D1", "E1")]
+    wb.close()
+    assert title == [BOKFORT_SHEET, "Utfallsår", 2026, "Till och med period", 3]
+
+
+def test_a_sheet_without_its_year_is_said_and_one_with_no_year_there_does_not_count(
+        tmp_path: Path) -> None:
+    # a sheet an older version wrote (no year in C1): counted, with a warning at C1; a C1 that
+    # holds no year (typed over): not counted, an error at C1
+    kommun, social, mappning = _setup(tmp_path)
+    assert _run(tmp_path, kommun, mappning, "e2025.csv",
+                "Konto;Kst;Period;Belopp\n4000;3100;2025-01;3000,00\n") == 0
+
+    def title(c1: object):  # noqa: ANN202
+        def edit(path: Path) -> None:
+            wb = openpyxl.load_workbook(path)
+            ws = wb[BOKFORT_SHEET]
+            for cell in ("B1", "D1", "E1"):
+                ws[cell] = None
+            ws["C1"] = c1
+            wb.save(path)
+        return edit
+
+    title(None)(social)
+    code, data, utfall = _refresh(tmp_path, kommun, "old")
+    assert utfall == Decimal("-3000.00") + _OTHER_COSTS  # counted as before
+    [f] = _at_year_cell(data)
+    assert f["severity"] == "warning" and "inget utfallsår" in f["message"]
+    assert "äldre version av import-utfall" in f["message"] and not _incomplete_for_it(data)
+
+    title("förra året")(social)
+    code, data, utfall = _refresh(tmp_path, kommun, "text")
+    assert utfall == _OTHER_COSTS
+    [f] = _at_year_cell(data)
+    assert f["severity"] == "error" and "är 'förra året', inte ett år" in f["message"]
+    assert _incomplete_for_it(data)

@@ -13,6 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "BOKFORT_AR_CELL",
+    "BOKFORT_AR_LABEL",
+    "BOKFORT_PERIOD_CELL",
+    "BOKFORT_PERIOD_LABEL",
     "BOKFORT_SHEET",
     "KOMMUN_OUTPUTS",
     "NAMND_OUTPUTS",
@@ -123,3 +127,12 @@ RB_STEG = ("Bokslutsgenomgång kommunledning–förvaltningsledning",
 
 # Owned sheet written by ``import-utfall`` and read back by the refresh as outturn to date.
 BOKFORT_SHEET = "Bokfört utfall"
+#: What the outturn in *Bokfört utfall* is for, written by ``import-utfall`` in the title row
+#: beside the template's title (A1), above the rows it writes from :data:`OUTPUT_ANCHOR` (so no
+#: column moves): the label in B1, the follow-up year in C1 (the refresh counts the rows only
+#: when C1 is Bokslutsår + 1), the label in D1 and the last period with bookings in E1.
+#: A sheet written before 2026-12 has rows and no year (docs/DECISIONS.md).
+BOKFORT_AR_LABEL = ("B1", "Utfallsår")
+BOKFORT_AR_CELL = "C1"
+BOKFORT_PERIOD_LABEL = ("D1", "Till och med period")
+BOKFORT_PERIOD_CELL = "E1"

@@ -5,7 +5,8 @@ outturn per task, line and month is then written into the owned sheet *Bokfört 
 committee workbook (rows for its own tasks) and of the municipality workbook (everything whose
 unit is not a task of any committee: central lines, projects, unknown units). The refresh reads
 that sheet as the outturn to date wherever *Utfall hittills* in the committee's tblUtfall is
-left empty (a typed figure wins).
+left empty (a typed figure wins). The title row says which year (C1) and up to which period
+the outturn is for; the refresh counts it only for that follow-up year.
 
 Nothing is written when the import does not reconcile to the cent.
 """
@@ -36,9 +37,16 @@ from workbook_templates.pipeline.refresh import (
     version_before_reading,
     write_owned,
 )
-from workbook_templates.schema import BOKFORT_SHEET, T
+from workbook_templates.schema import (
+    BOKFORT_AR_CELL,
+    BOKFORT_AR_LABEL,
+    BOKFORT_PERIOD_CELL,
+    BOKFORT_PERIOD_LABEL,
+    BOKFORT_SHEET,
+    T,
+)
 
-__all__ = ["BOKFORT_SHEET", "ImportResult", "import_utfall", "ledger_rows"]
+__all__ = ["BOKFORT_SHEET", "ImportResult", "import_utfall", "ledger_rows", "ledger_title"]
 
 MONTHS = 12
 
@@ -86,6 +94,18 @@ def ledger_rows(frame: pd.DataFrame, units: Sequence[str] | None) -> list[list[o
         rows.append([unit, code, label, *(ore_to_decimal(v) for v in months),
                      ore_to_decimal(sum(months))])
     return rows
+
+
+def ledger_title(year: int | None, frame: pd.DataFrame) -> dict[str, object]:
+    """The cells of the title row that say what the outturn is for: the follow-up ``year``
+    (C1, which the refresh compares with Bokslutsår + 1) and the last period with bookings in
+    the export (E1), each beside its label. A year not known (no Bokslutsår in the
+    municipality workbook and periods that name none) is an empty C1, which the refresh
+    reports as a sheet without a year."""
+    periods = [int(p) for p in frame["period"] if 1 <= int(p) <= MONTHS]
+    return {BOKFORT_AR_LABEL[0]: BOKFORT_AR_LABEL[1], BOKFORT_AR_CELL: year,
+            BOKFORT_PERIOD_LABEL[0]: BOKFORT_PERIOD_LABEL[1],
+            BOKFORT_PERIOD_CELL: max(periods) if periods else None}
 
 
 def _not_ours(path: Path, n: NamndInput, listed: set[str] | None) -> str | None:
@@ -245,12 +265,19 @@ def import_utfall(
             location=Location(workbook=kommun.name, sheet=BOKFORT_SHEET)))
     planned.append((kommun, "kommun", ledger_rows(rest, None), None))
 
+    # the year the outturn is for, in every sheet written (C1): the follow-up's, which the
+    # export's periods were checked against above (2026-12: a sheet left from last year was
+    # counted as this year's outturn after the yearly rollover, without a word)
+    title = ledger_title(current if current is not None else
+                         (report.years[0] if report.years else None), frame)
+
     # 2. Write them. Each write is all or nothing for its file; if one fails the others are
     # still written, and a finding names exactly which were written and which were not.
     for path, role, rows, version in planned:
         try:
             result.files.append(write_owned(path, role, {BOKFORT_SHEET: rows}, backups, [],
-                                            version, known_wellformed=frozenset(parsed)))
+                                            version, known_wellformed=frozenset(parsed),
+                                            cells={BOKFORT_SHEET: title}))
         except Exception as exc:  # noqa: BLE001 - a bug must not hide what was already written
             result.files.append(FileReport(path, role, "error", [Finding(
                 "IN", Severity.ERROR,

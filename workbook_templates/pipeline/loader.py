@@ -51,9 +51,11 @@ from workbook_templates.files.reader import (
     TableRow,
     WorkbookReadError,
     open_workbook,
+    parse_cell,
 )
 from workbook_templates.schema import (
     AR_TYPER,
+    BOKFORT_AR_CELL,
     BOKFORT_SHEET,
     MALLVERSION,
     MALLVERSION_INSTALLNING,
@@ -64,8 +66,8 @@ from workbook_templates.schema import (
     TableSpec,
 )
 
-__all__ = ["Kolumn", "KommunInput", "NamndInput", "TableSource", "read_kolumner", "read_kommun",
-           "read_namnd"]
+__all__ = ["Kolumn", "KommunInput", "NamndInput", "TableSource", "bokfort_for_year",
+           "read_kolumner", "read_kommun", "read_namnd"]
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,13 @@ class NamndInput:
     plats: dict[str, Location] = field(default_factory=dict)
     rader: dict[tuple[str, str], Location] = field(default_factory=dict)
     plats_namnd: Location | None = None
+    #: the year *Bokfört utfall* says its outturn is for (C1, written by import-utfall; None:
+    #: not said, or no such sheet), where it is said, and the rows of :attr:`utfall` whose
+    #: outturn to date came from that sheet (their indices): :func:`bokfort_for_year` takes
+    #: them out again when the year is not the follow-up's
+    bokfort_ar: int | None = None
+    bokfort_ar_plats: Location | None = None
+    bokfort_rader: list[int] = field(default_factory=list)
 
 
 def _text(cell: Cell | None) -> str:
@@ -1259,7 +1268,7 @@ def _bokfort_utfall(r: TableSource, inp: NamndInput) -> None:
                 "eller kör import-utfall igen.",
                 location=Location(workbook=inp.path.name, sheet=BOKFORT_SHEET)))
             return
-        res = read_range(BOKFORT_SHEET, f"A3:P{last}")
+        res = read_range(BOKFORT_SHEET, f"A1:P{last}")  # the title row too: its year (C1)
     except WorkbookReadError as err:  # the sheet cannot be read at all: a finding, not a crash
         inp.findings.append(_with_workbook(err.finding, inp.path))
         return
@@ -1267,7 +1276,7 @@ def _bokfort_utfall(r: TableSource, inp: NamndInput) -> None:
         return
     typed = {(u.objekt.casefold(), u.kod): i for i, u in enumerate(inp.utfall)}
     bokfort: dict[tuple[str, str], Decimal] = {}
-    for row in res.cells[1:]:  # like read_bokfort, but every total checked where it stands
+    for row in res.cells[3:]:  # like read_bokfort, but every total checked where it stands
         if len(row) < 16 or not row[0].value or not row[1].value:
             continue
         total = row[15]
@@ -1279,14 +1288,91 @@ def _bokfort_utfall(r: TableSource, inp: NamndInput) -> None:
             inp.findings.append(amount)
             continue
         bokfort[(str(row[0].value), str(row[1].value))] = amount
+    if not bokfort:
+        return
+    if not _bokfort_year(res.cells, inp):  # a C1 that is no year: none of it counts
+        return
     for (task, code), total in bokfort.items():
         i = typed.get((task.casefold(), code))
         if i is None:
+            inp.bokfort_rader.append(len(inp.utfall))
             inp.utfall.append(PostUtfall(task, code, total, None,
                                          Location(workbook=inp.path.name, sheet=BOKFORT_SHEET)))
         elif inp.utfall[i].utfall is None:
             old = inp.utfall[i]
+            inp.bokfort_rader.append(i)
             inp.utfall[i] = PostUtfall(old.objekt, old.kod, total, old.prognos, old.location)
+
+
+def _bokfort_year(cells: Sequence[Sequence[Cell]], inp: NamndInput) -> bool:
+    """The year *Bokfört utfall* says its rows are for (C1, written by import-utfall since
+    2026-12), kept in ``inp`` for :func:`bokfort_for_year`. False (an error at C1: the rows do
+    not count) when C1 holds anything but a year; an empty C1 (a sheet an older version wrote)
+    is a warning at C1 and the rows count, as they did (docs/DECISIONS.md, 2026-12)."""
+    r, c = parse_cell(BOKFORT_AR_CELL)
+    row = cells[r - 1] if len(cells) >= r else ()
+    cell = row[c - 1] if len(row) >= c else None
+    at = Location(workbook=inp.path.name, sheet=BOKFORT_SHEET, cell=BOKFORT_AR_CELL)
+    inp.bokfort_ar_plats = at
+    value = None if cell is None or cell.is_blank else cell.value
+    if value is None:
+        inp.findings.append(Finding(
+            "V10", Severity.WARNING,
+            f"Bladet {BOKFORT_SHEET!r} har bokfört utfall men inget utfallsår (cell "
+            f"{BOKFORT_AR_CELL} är tom): det skrevs av en äldre version av import-utfall, så "
+            "det går inte att se vilket år utfallet gäller. Det räknas som årets utfall "
+            "hittills; är det ett tidigare års (arbetsboken kopierad från förra året) blir "
+            "utfallet fel. Kör import-utfall med årets export (då skrivs året och kontrolleras), "
+            "eller töm bladet.", location=at))
+        return True
+    year = None
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        try:
+            d = Decimal(str(value))
+            if d.is_finite() and d == d.to_integral_value() and 1900 <= d <= 2200:
+                year = int(d)
+        except ArithmeticError:
+            year = None
+    if year is None:
+        inp.findings.append(Finding(
+            "V10", Severity.ERROR,
+            f"Utfallsåret i bladet {BOKFORT_SHEET!r} (cell {BOKFORT_AR_CELL}) är "
+            f"{excerpt(str(value), 40)}, inte ett år, så det går inte att se vilket år det "
+            "bokförda utfallet gäller; det räknas inte. Kör import-utfall med årets export "
+            "(den skriver året), eller töm bladet.", location=at))
+        return False
+    inp.bokfort_ar = year
+    return True
+
+
+def bokfort_for_year(n: NamndInput, bokslutsar: int | None) -> NamndInput:
+    """``n`` with the outturn of its *Bokfört utfall* counted only when the sheet is for the
+    follow-up year, ``bokslutsar`` + 1: else a V10 error at the sheet's year (C1), the rows
+    that came from it taken out again (a typed row's Utfall hittills blank once more) and the
+    committee's input thereby in error (the run is incomplete, as for any input error). Found
+    by a test of the yearly rollover (2026-12): the workbooks copied and their years moved on,
+    last year's imported bookings were this year's outturn to date, without a word. Not judged
+    when the follow-up year is not known or the sheet says no year (the loader's warning)."""
+    if not n.bokfort_rader or bokslutsar is None or n.bokfort_ar is None \
+            or n.bokfort_ar == bokslutsar + 1:
+        return n
+    year = bokslutsar + 1
+    taken = set(n.bokfort_rader)
+    utfall: list[PostUtfall] = []
+    for i, r in enumerate(n.utfall):
+        if i in taken:
+            if r.location is not None and r.location.sheet == BOKFORT_SHEET:
+                continue  # a row of the sheet alone
+            r = PostUtfall(r.objekt, r.kod, None, r.prognos, r.location)
+        utfall.append(r)
+    f = Finding(
+        "V10", Severity.ERROR,
+        f"Bladet {BOKFORT_SHEET!r} har bokfört utfall för {n.bokfort_ar} (cell "
+        f"{BOKFORT_AR_CELL}), men uppföljningsåret är {year} (Bokslutsår {bokslutsar} plus "
+        f"ett), så det räknas inte som årets utfall hittills (arbetsboken är troligen kopierad "
+        f"från förra året). Kör import-utfall med exporten för {year}, eller töm bladet.",
+        object=n.namnd, location=n.bokfort_ar_plats)
+    return replace(n, utfall=utfall, findings=[*n.findings, f], bokfort_rader=[])
 
 
 def _mallversion(s: dict[str, Cell], f: list[Finding]) -> str:

@@ -60,6 +60,7 @@ from workbook_templates.pipeline.loader import (
     KommunInput,
     NamndInput,
     TableSource,
+    bokfort_for_year,
     read_kommun,
     read_namnd,
 )
@@ -743,6 +744,8 @@ def read_and_compute(kommun: Path | TableSource,
             reports.append(FileReport(p, "nämnd", "refused", found))
             saknas.extend(Saknas.of(None, x) for x in found if x.severity is Severity.ERROR)
             continue
+        if n.readable:  # its Bokfört utfall counts for the follow-up year only
+            n = bokfort_for_year(n, k.bokslutsar)
         findings.extend(n.findings)
         if not n.readable:
             reports.append(FileReport(p, "nämnd", "error", n.findings))
@@ -1222,7 +1225,8 @@ def _owned_block(rows: list[list[object]]) -> RowBlock:
 def write_owned(path: Path, role: str, sheets: dict[str, list[list[object]]], backups: int,
                 findings: list[Finding], read_version: ReadVersion | None = None,
                 cache: RunCache | None = None, max_changes: int = MAX_CHANGES,
-                known_wellformed: Collection[str] | None = None) -> FileReport:
+                known_wellformed: Collection[str] | None = None,
+                cells: dict[str, dict[str, object]] | None = None) -> FileReport:
     """Write one workbook's owned sheets (the caller chooses which: a committee whose input has
     errors gets only its Kontroll sheet). Each owned sheet is cleared below its header rows
     (:data:`schema.OUTPUT_CLEAR`), so nothing of an earlier, longer output stays. The status is
@@ -1241,8 +1245,12 @@ def write_owned(path: Path, role: str, sheets: dict[str, list[list[object]]], ba
     write makes hundreds of thousands of short-lived strings and tuples, whose young
     collections scanned the changed-cell lists again and again (city refresh: collector time
     0.12 -> 0.06 s; the cyclic garbage of the writes, about a thousand objects, is collected
-    when the run ends)."""
-    updates = {name: _owned_block(rows) for name, rows in sheets.items()}
+    when the run ends). ``cells``: single cells of a sheet written besides its rows, e.g.
+    above them (``{"Bokfört utfall": {"C1": 2026}}``: import-utfall's year; None empties one)."""
+    updates: dict[str, Mapping[str, object]] = {
+        name: _owned_block(rows) for name, rows in sheets.items()}
+    for name, extra in (cells or {}).items():
+        updates[name] = {**updates[name], **extra}
     clear = {name: [S.OUTPUT_CLEAR] for name in sheets}
     result: WriteResult = write_cells(
         path, updates, clear=clear, owned_sheets=list(sheets), backups=backups,
