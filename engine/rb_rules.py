@@ -29,7 +29,7 @@ from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
-from engine.findings import Finding, Location, Severity
+from engine.findings import Finding, Location, Severity, excerpt
 from engine.money import CENT, ROUNDING_UNITS, THOUSAND, UNIT, D, MoneyError
 
 __all__ = [
@@ -228,6 +228,28 @@ def _setting_for(key: object) -> Installning | None:
 # --- value parsers: each returns the parsed value or raises ValueError with a Swedish message ---
 
 
+def _shown(value: object) -> str:
+    """A typed value as a message quotes it: text without its surrounding spaces, a number as
+    Swedish writes it, a date as a date (Excel turns "1/3" or "3-4" typed into a General cell
+    into one, which is worth saying); never a Python repr such as ``datetime.date(2025, 3, 1)``
+    (found 2026-12)."""
+    from datetime import date, datetime, time
+
+    if isinstance(value, datetime | date):
+        day = value.date() if isinstance(value, datetime) else value
+        return (f"datumet {day.isoformat()} (Excel gjorde om det som skrevs till ett datum; "
+                "skriv värdet med en apostrof först, t.ex. '1/3)")
+    if isinstance(value, time):
+        return f"klockslaget {value.isoformat()}"
+    if isinstance(value, str):
+        return excerpt(value.strip())
+    if isinstance(value, bool):
+        return "SANT" if value else "FALSKT"
+    if isinstance(value, int | float | Decimal):
+        return format(Decimal(str(value)).normalize(), "f").replace(".", ",")
+    return excerpt(value)
+
+
 def _parse_fraction(value: object) -> Fraction:
     if isinstance(value, Fraction):
         result = value
@@ -236,14 +258,14 @@ def _parse_fraction(value: object) -> Fraction:
         try:
             result = Fraction(D(num)) / Fraction(D(den))
         except (MoneyError, ZeroDivisionError):
-            raise ValueError(f"{value!r} är inte ett bråk; skriv t.ex. 1/3") from None
+            raise ValueError(f"{_shown(value)} är inte ett bråk; skriv t.ex. 1/3") from None
     elif isinstance(value, str) and value.strip().endswith("%"):
         result = Fraction(_parse_number(value.strip()[:-1])) / 100
     else:
         result = Fraction(_parse_number(value))
     if not 0 <= result <= 1:
         raise ValueError(
-            f"{value!r} ligger inte mellan 0 och 1; skriv en andel som 1/3, 0,5 eller 50 %"
+            f"{_shown(value)} ligger inte mellan 0 och 1; skriv en andel som 1/3, 0,5 eller 50 %"
         )
     return result
 
@@ -252,7 +274,7 @@ def _parse_number(value: object) -> Decimal:
     try:
         return D(value)
     except MoneyError:
-        raise ValueError(f"{value!r} är inte ett tal") from None
+        raise ValueError(f"{_shown(value)} är inte ett tal") from None
 
 
 def _parse_percent(value: object, shown_as_percent: bool | None = False) -> Decimal:
@@ -289,7 +311,7 @@ def _parse_percent(value: object, shown_as_percent: bool | None = False) -> Deci
             f"bort procentformatet och skriv antalet procent"
         )
     if not 0 <= result <= 100:
-        raise ValueError(f"{value!r} ligger inte mellan 0 och 100 (procent)")
+        raise ValueError(f"{_shown(value)} ligger inte mellan 0 och 100 (procent)")
     return result
 
 
@@ -304,14 +326,14 @@ def is_percent_setting(key: object) -> bool:
 def _parse_amount(value: object) -> Decimal:
     result = _parse_number(value)
     if result < 0:
-        raise ValueError(f"{value!r} är negativt; ange beloppet som ett positivt tal")
+        raise ValueError(f"{_shown(value)} är negativt; ange beloppet som ett positivt tal")
     return result
 
 
 def _parse_int(value: object) -> int:
     number = _parse_number(value)
     if number != number.to_integral_value() or number < 1:
-        raise ValueError(f"{value!r} är inte ett heltal ≥ 1")
+        raise ValueError(f"{_shown(value)} är inte ett heltal ≥ 1")
     return int(number)
 
 
@@ -325,7 +347,7 @@ def _parse_bool(value: object) -> bool:
         return True
     if norm in {"nej", "n", "false", "falskt", "no", "0"}:
         return False
-    raise ValueError(f"{value!r} är inte ja eller nej")
+    raise ValueError(f"{_shown(value)} är inte ja eller nej")
 
 
 def _parse_rounding(value: object) -> Decimal:
@@ -344,7 +366,7 @@ def _parse_rounding(value: object) -> Decimal:
     for unit in (CENT, UNIT, THOUSAND):
         if number == unit:
             return unit
-    raise ValueError(f"{value!r} är ingen avrundningsenhet; välj öre, krona eller tusen")
+    raise ValueError(f"{_shown(value)} är ingen avrundningsenhet; välj öre, krona eller tusen")
 
 
 def _parse_choice(value: object) -> str:
@@ -353,7 +375,7 @@ def _parse_choice(value: object) -> str:
         return "uppat"
     if norm in {"narmaste", "avrunda", "excel"}:
         return "narmaste"
-    raise ValueError(f"{value!r} är inget giltigt val; skriv uppåt eller närmaste")
+    raise ValueError(f"{_shown(value)} är inget giltigt val; skriv uppåt eller närmaste")
 
 
 def _parse_list(value: object) -> tuple[str, ...]:
@@ -362,7 +384,7 @@ def _parse_list(value: object) -> tuple[str, ...]:
     elif isinstance(value, Sequence):
         parts = [str(v) for v in value if v is not None]
     else:
-        raise ValueError(f"{value!r} är ingen lista; skriv namnen åtskilda med semikolon")
+        raise ValueError(f"{_shown(value)} är ingen lista; skriv namnen åtskilda med semikolon")
     return tuple(p.strip() for p in parts if p and p.strip())
 
 
@@ -372,7 +394,7 @@ def _parse_month(text: str) -> int:
         return _MONTHS[norm]
     month = _parse_int(text)
     if not 1 <= month <= 12:
-        raise ValueError(f"{text!r} är ingen månad")
+        raise ValueError(f"{_shown(text)} är ingen månad")
     return month
 
 
@@ -384,12 +406,12 @@ def _parse_window(value: object) -> tuple[int, int]:
     elif isinstance(value, str):
         parts = [p for p in re.split(r"\s*[-–/]\s*|\s+till\s+", value.strip()) if p]
         if not 1 <= len(parts) <= 2:
-            raise ValueError(f"{value!r} är ingen månad eller period; skriv t.ex. februari-mars")
+            raise ValueError(f"{_shown(value)} är ingen månad eller period; skriv t.ex. februari-mars")
         first, last = _parse_month(parts[0]), _parse_month(parts[-1])
     else:
-        raise ValueError(f"{value!r} är ingen månad eller period")
+        raise ValueError(f"{_shown(value)} är ingen månad eller period")
     if first > last:
-        raise ValueError(f"{value!r}: första månaden ligger efter den sista")
+        raise ValueError(f"{_shown(value)}: första månaden ligger efter den sista")
     return (first, last)
 
 
@@ -443,7 +465,7 @@ def rules_from_mapping(
         if setting is None:
             findings.append(Finding(
                 RULE_CONFIG, Severity.WARNING,
-                f"{place}: okänd inställning {key!r} ignoreras. Kontrollera stavningen; giltiga "
+                f"{place}: okänd inställning {_shown(key)} ignoreras. Kontrollera stavningen; giltiga "
                 f"inställningar finns i docs/RESULTATBALANSERING.md.",
                 object=str(key), location=loc,
             ))
@@ -451,8 +473,8 @@ def rules_from_mapping(
         if setting.falt in seen:
             findings.append(Finding(
                 RULE_CONFIG, Severity.ERROR,
-                f"{place}: inställningen {setting.etikett!r} anges två gånger ({seen[setting.falt]!r}"
-                f" och {key!r}). Ta bort den ena.",
+                f"{place}: inställningen {setting.etikett!r} anges två gånger ({_shown(seen[setting.falt])}"
+                f" och {_shown(key)}). Ta bort den ena.",
                 object=setting.etikett, location=loc,
             ))
             continue
@@ -484,11 +506,18 @@ def _check_consistency(
     findings: list[Finding] = []
     total = rules.overskott_andel_enheter + rules.overskott_andel_namnd + rules.overskott_andel_ks
     if total != 1:
+        def share(x: Fraction) -> str:  # 1/3 as a fraction, =1/3's 0,333333333333333 as such
+            if x.denominator <= 1000:
+                return str(x)
+            return format(Decimal(x.numerator) / Decimal(x.denominator), "f").rstrip("0") \
+                .replace(".", ",")
+
         findings.append(Finding(
             RULE_CONFIG, Severity.ERROR,
-            f"{source}: överskottsandelarna (enheter {rules.overskott_andel_enheter}, nämnd "
-            f"{rules.overskott_andel_namnd}, KS {rules.overskott_andel_ks}) summerar till {total}, "
-            f"inte 1. Ange exakta bråk (1/3, inte 0,33). Standardandelarna används.",
+            f"{source}: överskottsandelarna (enheter {share(rules.overskott_andel_enheter)}, "
+            f"nämnd {share(rules.overskott_andel_namnd)}, KS {share(rules.overskott_andel_ks)}) "
+            f"summerar till {share(total)}, inte 1. Ange exakta bråk (1/3, inte 0,33 eller "
+            f"=1/3). Standardandelarna används.",
             object="Överskott andel", location=share_at[0] if share_at else None,
             also=tuple(share_at[1:]),
         ))

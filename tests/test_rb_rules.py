@@ -282,3 +282,18 @@ def test_a_number_up_to_one_whose_format_is_not_known_is_refused_never_guessed(v
                                        percent_format=[None, None])
     assert findings == [] and rules.avdrag_overskott_procent == 10
     assert rules.tak_overskott_namnd_procent == Decimal("0.5")
+
+
+def test_a_bad_value_is_quoted_as_typed_never_as_a_python_repr() -> None:
+    # Excel turns "1/3" typed into a General cell into the date 1 March; the message said
+    # "datetime.date(2025, 3, 1) är inte ett tal" (found 2026-12); the sum of =1/3 three times
+    # read 333333333333333/1000000000000000
+    import datetime
+
+    _, f = rules_from_mapping({"Överskott andel enheter": datetime.date(2025, 3, 1)})
+    assert "datumet 2025-03-01" in f[0].message and "datetime" not in f[0].message
+    third = 0.333333333333333
+    _, f = rules_from_mapping({"Överskott andel enheter": third, "Överskott andel nämnd": third,
+                               "Överskott andel KS": third})
+    assert "summerar till 0,999999999999999, inte 1" in f[0].message
+    assert "/1000000000000000" not in f[0].message
