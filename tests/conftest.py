@@ -119,3 +119,21 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
     new_namnd(folder / "social.xlsx", "Socialnämnden", ex)
     new_namnd(folder / "bildning.xlsx", "Bildningsnämnden", ex)
     return folder
+
+
+@pytest.fixture(scope="module")
+def demo_set(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example set as ``kommunbudget demo`` writes and refreshes it (once per module)."""
+    from workbook_templates.cli.main import main
+
+    out = tmp_path_factory.mktemp("demo") / "ex"
+    assert main(["demo", "--out", str(out), "--quiet"]) == 0
+    return out
+
+
+@pytest.fixture
+def ex(demo_set: Path, tmp_path: Path) -> Path:
+    """A copy of :func:`demo_set` of the test's own, to edit as a user would."""
+    target = tmp_path / "ex"
+    shutil.copytree(demo_set, target)
+    return target

@@ -30,20 +30,6 @@ SOCIAL = "namnd_socialnämnden.xlsx"
 KOMMUN = "kommun.xlsx"
 
 
-@pytest.fixture(scope="module")
-def demo_set(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("demo") / "ex"
-    assert main(["demo", "--out", str(out), "--quiet"]) == 0
-    return out
-
-
-@pytest.fixture
-def ex(demo_set: Path, tmp_path: Path) -> Path:
-    target = tmp_path / "ex"
-    shutil.copytree(demo_set, target)
-    return target
-
-
 def _refresh(folder: Path, *extra: str, report: bool = True) -> tuple[int, dict]:
     args = ["refresh", str(folder), *extra, "--kommun", str(folder / KOMMUN), "--quiet"]
     rpath = folder.parent / "report.json"

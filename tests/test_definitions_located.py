@@ -20,7 +20,6 @@ so the municipality's investeringsutgifter 2026 are −(5 000 000 + 400 000 + 60
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 from pathlib import Path
 
@@ -38,20 +37,6 @@ KOMMUN = "kommun.xlsx"
 TEKNISKA = "namnd_tekniska_nämnden.xlsx"
 MILJO = "namnd_miljö_och_byggnämnden.xlsx"
 SOCIAL = "namnd_socialnämnden.xlsx"
-
-
-@pytest.fixture(scope="module")
-def demo_set(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("demo") / "ex"
-    assert main(["demo", "--out", str(out), "--quiet"]) == 0
-    return out
-
-
-@pytest.fixture
-def ex(demo_set: Path, tmp_path: Path) -> Path:
-    target = tmp_path / "ex"
-    shutil.copytree(demo_set, target)
-    return target
 
 
 def _refresh(folder: Path) -> dict:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 from decimal import Decimal
 from pathlib import Path
 
@@ -29,20 +28,6 @@ from workbook_templates.cli.main import main
 KOMMUN = "kommun.xlsx"
 SOCIAL = "namnd_socialnämnden.xlsx"
 MILJO = "namnd_miljö_och_byggnämnden.xlsx"
-
-
-@pytest.fixture(scope="module")
-def demo_set(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("demo") / "ex"
-    assert main(["demo", "--out", str(out), "--quiet"]) == 0
-    return out
-
-
-@pytest.fixture
-def ex(demo_set: Path, tmp_path: Path) -> Path:
-    target = tmp_path / "ex"
-    shutil.copytree(demo_set, target)
-    return target
 
 
 def _refresh(folder: Path) -> dict:

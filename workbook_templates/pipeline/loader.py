@@ -1325,15 +1325,8 @@ def _bokfort_year(cells: Sequence[Sequence[Cell]], inp: NamndInput) -> bool:
             "utfallet fel. Kör import-utfall med årets export (då skrivs året och kontrolleras), "
             "eller töm bladet.", location=at))
         return True
-    year = None
-    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
-        try:
-            d = Decimal(str(value))
-            if d.is_finite() and d == d.to_integral_value() and 1900 <= d <= 2200:
-                year = int(d)
-        except ArithmeticError:
-            year = None
-    if year is None:
+    year = parse_year(value, location=at)  # (the one year parser: text years, dates …)
+    if not isinstance(year, int):
         inp.findings.append(Finding(
             "V10", Severity.ERROR,
             f"Utfallsåret i bladet {BOKFORT_SHEET!r} (cell {BOKFORT_AR_CELL}) är "
