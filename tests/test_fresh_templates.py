@@ -41,6 +41,14 @@ def _refresh(d: Path) -> dict:
     return json.loads((d / "r.json").read_text(encoding="utf-8"))
 
 
+def _sheet(path: Path, sheet: str) -> list[tuple]:
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        return [tuple(r) for r in wb[sheet].iter_rows(min_row=3, values_only=True)]
+    finally:
+        wb.close()
+
+
 def _rows(path: Path, sheet: str) -> dict[str, tuple]:
     wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
@@ -80,8 +88,16 @@ def test_year_columns_without_any_amount_are_left_blank_and_said(tmp_path: Path)
     fd = _rows(tmp_path / "kommun.xlsx", "Finansieringsdel")
     assert [v is None for v in fd["Inverkan på likviditeten"][:len(years)]] == \
         [i != at for i in range(len(years))]
+    # the Affärsverk sheet's impact per year likewise (it showed 0,00 there: found 2026-12)
+    av = _sheet(tmp_path / "kommun.xlsx", "Affärsverk")
+    head = next(i for i, r in enumerate(av) if r and r[0] == "Inverkan per år")
+    per_year = [r for r in av[head + 1:] if r and r[0]]
+    assert per_year and all(
+        [v is None for v in r[1:1 + len(years)]] == [i != at for i in range(len(years))]
+        for r in per_year)
     [f] = [f for f in data["findings"] if "har inga belopp i indata" in f["message"]]
     assert f["severity"] == "warning" and f["workbook"] == "kommun.xlsx"
+    assert "affärsverkens inverkan" in f["message"]
     assert all(y in f["message"] for y in years if y != "Budget 2026")
     assert "Budget 2026" not in f["message"]
 

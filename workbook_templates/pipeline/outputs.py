@@ -262,17 +262,21 @@ def _ratio_rows(b: Berakning, cols: Sequence[str], empty: Collection[int] = ()) 
     return rows
 
 
-def _inverkan_rows(inv: Sequence[InverkanRad], cols: Sequence[str], year: int) -> Rows:
+def _inverkan_rows(inv: Sequence[InverkanRad], cols: Sequence[str], year: int,
+                   empty: Collection[int] = ()) -> Rows:
+    """The Affärsverk sheet: the budget year's comparison, then the impact per year; a year
+    column without any input is blank, as on the statements (found 2026-12: zeros)."""
     rows: Rows = [[f"Affärsverkens inverkan, {cols[year]}", "Kommunen utan affärsverk",
                    "Affärsverken sammanlagt", "Elimineringar", "Kommunen inkl. affärsverk",
                    "Inverkan"]]
     for r in inv:
-        rows.append([r.label, r.utan[year], r.affarsverk[year], r.elimineringar[year],
-                     r.med[year], r.inverkan[year]])
+        rows.append([r.label, *(None if year in empty else v for v in (
+            r.utan[year], r.affarsverk[year], r.elimineringar[year], r.med[year],
+            r.inverkan[year]))])
     rows.append([])
     rows.append(["Inverkan per år", *cols])
     for r in inv:
-        rows.append([r.label, *r.inverkan])
+        rows.append([r.label, *_years(r.inverkan, empty)])
     return rows
 
 
@@ -894,8 +898,8 @@ def compute_outputs(k: KommunInput, namnder: Sequence[NamndInput],
             f"{'Årskolumnen' if len(empty) == 1 else 'Årskolumnerna'} "
             f"{', '.join(cols[i] for i in empty)} har inga belopp i indata (varken i nämndernas "
             "driftsbudget, i kommunens centrala poster eller i investeringarna), så "
-            "resultaträkningen, finansieringsdelen, investeringsdelen och nyckeltalen lämnas "
-            "tomma där i stället för att visa nollor. Fyll i budgeten för året, eller ta bort "
+            "resultaträkningen, finansieringsdelen, investeringsdelen, nyckeltalen och "
+            "affärsverkens inverkan lämnas tomma där i stället för att visa nollor. Fyll i budgeten för året, eller ta bort "
             "årskolumnen ur tblAr.",
             location=Location(workbook=k.path.name, sheet=T.AR.sheet, table=T.AR.name)))
     all_findings = [*k.findings, *(f for n in namnder for f in n.findings), *out.findings]
@@ -904,7 +908,7 @@ def compute_outputs(k: KommunInput, namnder: Sequence[NamndInput],
         "Finansieringsdel": _statement_rows(b, "FD", cols, k.sprak, empty),
         "Investeringsdel": _investment_rows(b, cols, k.sprak, empty),
         "Nyckeltal": _ratio_rows(b, cols, empty),
-        "Affärsverk": _inverkan_rows(out.inverkan, cols, budget_year),
+        "Affärsverk": _inverkan_rows(out.inverkan, cols, budget_year, empty),
         "Budgetutfall": _tabla_rows(uf, aktuellt),
         "Sammandrag": _sammandrag_rows(uf, years[budget_year]),
         "Resultatbalansering": _rb_rows(rb) if rb else [["Inga resultatenheter i underlaget."]],
