@@ -290,12 +290,43 @@ def _internal_balance(budget: Budget) -> list[Finding]:
                     Severity.WARNING,
                     f"interna inkomster ({format_sv(a)}) och interna utgifter ({format_sv(b)}) tar inte ut "
                     "varandra; kontrollera att varje intern försäljning har en motsvarande intern "
-                    "köpare",
+                    "köpare (ett köp från eller en försäljning till ett affärsverk är ingen intern "
+                    "post i kommunens budget, som affärsverket ligger utanför: ange den som en "
+                    "vanlig verksamhetskostnad eller -intäkt)",
                     object=INTERNA_POSTER,
                     year=int(year) if year.isdigit() else None,
                 )
             )
-    return findings
+    return findings + _enterprises_internal(budget)
+
+
+def _enterprises_internal(budget: Budget) -> list[Finding]:
+    """V6: an enterprise's internal items (DR.INT.…) that do not cancel among the enterprises
+    are its sales to (purchases from) the municipality, whose budget it is outside: they are
+    left out of the enterprise's figures (the Affärsverk sheet), as every task's internal items
+    are left out of its result. An error at each such task: type them as its ordinary income or
+    costs (found 2026-12: a water enterprise's sales to the municipality's tasks, typed as
+    internal income, were missing from its verksamhetsbidrag without a word)."""
+    ents = [u for u in budget.uppgifter if u.finansiering is Finansiering.AFFARSVERK
+            and ("DR.INT.INK" in u.belopp or "DR.INT.UTG" in u.belopp)]
+    if not ents:
+        return []
+    n = budget.n
+    blank = (None,) * n
+    rows = [v for u in ents for v in (u.belopp.get("DR.INT.INK", blank),
+                                      u.belopp.get("DR.INT.UTG", blank))]
+    total = sum_rows(rows, n)
+    off = [y for i, y in enumerate(budget.years) if total[i] not in (None, ZERO)]
+    if not off:  # between the enterprises' own units: they cancel there
+        return []
+    return [Finding(
+        "V6", Severity.ERROR,
+        f"Affärsverkets interna poster (år {', '.join(off)}) tar inte ut varandra inom "
+        "affärsverken, så de är försäljning till eller köp från kommunen. Affärsverket ligger "
+        "utanför kommunens budget: sådana poster är inte interna, och som interna räknas de inte "
+        "i affärsverkets siffror (fliken Affärsverk). Ange dem som verksamhetsintäkter "
+        "(t.ex. Försäljningsintäkter) eller verksamhetskostnader (t.ex. Köp av tjänster).",
+        object=u.namn) for u in ents]
 
 
 @without_gc_pauses
@@ -312,6 +343,11 @@ def berakna(budget: Budget) -> Berakning:
     inv = investeringsdel([p for p in budget.projekt if p.uppgift not in affarsverk],
                           budget.years)
     findings.extend(inv.findings)
+    # an enterprise's projects are outside the investeringsdel, not outside its checks (their
+    # kostnadskalkyl overrun was computed for the Affärsverk sheet and dropped: 2026-12)
+    ent_projects = [p for p in budget.projekt if p.uppgift in affarsverk]
+    if ent_projects:
+        findings.extend(investeringsdel(ent_projects, budget.years).findings)
     in_totals = {c: inv.totals[c] for c in ("IN.UTG", "IN.FA", "IN.FORS")
                  if c in inv.totals.has_data}
     parts = ("RR", "IN", "FD")
