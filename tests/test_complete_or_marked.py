@@ -309,6 +309,23 @@ def test_an_adjustment_that_cannot_be_read_marks_the_committees_resultatbalanser
                 and "Hemvård" in (f.get("object") or "")]
 
 
+@pytest.mark.parametrize(("column", "typed"), [("A", "Socialnämden"),  # the committee mistyped
+                                               ("B", "Hemvårdd")])      # the unit mistyped
+def test_an_adjustment_that_attaches_to_nothing_marks_the_committees_resultatbalansering(
+        ex: Path, column: str, typed: str) -> None:
+    """An adjustment whose committee or unit is mistyped is ignored (an R2 error): before
+    2026-12 the run was called complete and Socialnämnden's Resultat showed Hemvård's justerat
+    resultat −258 000 (with the adjustment −258 000 + 150 000 = −108 000) unmarked."""
+    row = _row_of(ex / KOMMUN, "Resultatbalansering in", "Hemvård", col=2)
+    _edit(ex / KOMMUN, "Resultatbalansering in", f"{column}{row}", typed)
+    _code, data = _refresh(ex)
+    assert data["complete"] is False
+    assert f"Resultatbalansering in!A{row}" in _resultat_head(ex / SOCIAL)
+    assert _resultat_row(ex / SOCIAL, "Hemvård")[1] == -258000  # provisional, under the mark
+    assert not [f for f in data["findings"] if f["rule"] == "R5"
+                and "Hemvård" in (f.get("object") or "")]
+
+
 @pytest.mark.parametrize(("column", "typed", "rule", "says"), [
     ("A", "12.6.2025", "B1", "Beslutsdatumet '12.6.2025' är inget datum"),  # not "saknar"
     ("D", "2025", "V10", "innehåller text ('2025'), inte ett årtal. Skriv året som tal"),

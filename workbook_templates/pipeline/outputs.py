@@ -876,7 +876,20 @@ def compute_outputs(k: KommunInput, namnder: Sequence[NamndInput],
         rb = balansera(enheter, k.regler, justeringar, k.tidplan, namnder=k.namnder,
                        ar=k.bokslutsar)
         out.balansering = rb
-        derived.extend(rb.findings)
+        # an adjustment that attaches to nothing (its committee or unit mistyped: "justeringen
+        # ignoreras") is input left out, as an adjustment typed as text is: the run is
+        # incomplete and the committees' Resultat marked (found 2026-12: a committee's justerat
+        # resultat was shown without its adjustment, unmarked, in a run called complete)
+        typed_at = {id(j.plats) for j in justeringar if j.plats is not None}
+        for f in rb.findings:
+            if f.rule == "R2" and f.severity is Severity.ERROR and f.location is not None \
+                    and id(f.location) in typed_at:
+                input_findings.append(f)
+                out.saknas.append(Saknas.of(
+                    next((n.namnd for n in namnder if n.path.name == f.location.workbook),
+                         None), f))
+            else:
+                derived.append(f)
 
     locate = _Locator(k, namnder)
     if uf.sammandrag is not None:  # the imbalance at the cell that shows it (Skillnad)
