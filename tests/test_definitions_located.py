@@ -366,3 +366,22 @@ def test_an_enterprises_project_over_its_cost_estimate_is_said(ex: Path) -> None
            and "kostnadskalkylen" in f["message"]]
     assert "3\xa0750\xa0000,00" in f["message"] and "2\xa0000\xa0000,00" in f["message"]
     assert (f["sheet"], f["cell"]) == ("Investeringar", "A11")
+
+
+def test_a_project_named_like_a_task_is_an_error(ex: Path) -> None:
+    # a project "Bibliotek" beside Kultur- och fritidsnämnden's task Bibliotek: its outturn row
+    # was taken for the task's (a V1 error telling to type it in the committee's workbook,
+    # where an IN code is refused), and the project shown "utfall saknas" in a complete run
+    wb = openpyxl.load_workbook(ex / KOMMUN)
+    ws = wb["Investeringar"]
+    table = ws.tables["tblInvesteringar"]
+    assert table.ref == "A3:M12"
+    ws.insert_rows(12)  # above the totals row
+    ws["A12"], ws["B12"], ws["G12"], ws["J12"] = ("bibliotek", "Kultur- och fritidsnämnden",
+                                                  "IN.UTG", -100_000)
+    table.ref = "A3:M13"
+    wb.save(ex / KOMMUN)
+    report = _refresh(ex)
+    assert report["complete"] is False
+    (f,) = _found(report, "V1", "Investeringar", "A12")
+    assert "'bibliotek'" in f["message"] and "'Bibliotek'" in f["message"]

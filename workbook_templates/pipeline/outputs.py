@@ -182,11 +182,21 @@ def _project_tasks(k: KommunInput, uppgifter: Sequence[Uppgift], findings: list[
     a committee's workbook is missing or was not read whole (``committees_missing``: the run is
     marked incomplete already), the task may be that committee's: a warning, not a second root
     cause (which would hold back the municipality's own checks)."""
-    tasks = {u.namn.casefold(): u.namn for u in uppgifter}
+    tasks = {u.namn.casefold(): u for u in uppgifter}
     out = []
     for p in k.projekt:
-        if p.uppgift is not None and p.uppgift not in tasks.values():
-            task = tasks.get(p.uppgift.casefold())
+        same = tasks.get(p.namn.casefold())
+        if same is not None:  # one name, two objects: outturn, changes and findings mixed
+            findings.append(Finding(
+                "V1", Severity.ERROR,
+                f"Projektet {p.namn!r} har samma namn som uppgiften {same.namn!r} "
+                f"({same.namnd}); utfall, budgetändringar och fynd som anger namnet kan inte "
+                "skiljas åt (projektets utfallsrad räknades som uppgiftens). Ge projektet ett "
+                "eget namn.", object=p.namn, location=k.projekt_plats.get(p.namn)))
+        if p.uppgift is not None and (p.uppgift.casefold() not in tasks
+                                      or tasks[p.uppgift.casefold()].namn != p.uppgift):
+            owner = tasks.get(p.uppgift.casefold())
+            task = owner.namn if owner is not None else None
             if task is None:
                 findings.append(Finding(
                     "V1", Severity.WARNING if committees_missing else Severity.ERROR,
