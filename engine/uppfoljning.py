@@ -405,7 +405,12 @@ def _item_outturn(item: BindingItem, b: Berakning, rows: Sequence[PostUtfall],
     absent = _budgeted_lines_without_rows(item, b, year, wanted, mine,
                                           index.leaves if index is not None else None) \
         if forecasts else []
-    if forecasts and (blank or absent):
+    # a central line item's sources (the central line, the tasks' own lines it follows up):
+    # one with a budget and no row leaves its part out of the forecast alike (found 2026-12:
+    # a central budget of −20 000 without a row beside a task's −500 row read "inom ramen")
+    sources = _line_sources_without_rows(item, b, year, wanted, mine, lines) \
+        if forecasts and central else []
+    if forecasts and (blank or absent or sources):
         if findings is not None:
             for r in blank:
                 findings.append(Finding(
@@ -423,6 +428,18 @@ def _item_outturn(item: BindingItem, b: Berakning, rows: Sequence[PostUtfall],
                     "och skulle räknas som att inget används. Posten bedöms på utfallet "
                     "hittills. Lägg till raden i Utfall med Prognos helår (0 om inget används).",
                     object=item.object,
+                    year=int(b.budget.years[year]) if year is not None else None))
+            for source, code in sources:
+                label = cat[code].label if code in cat else code
+                where = ("under Centrala poster men ingen rad för den i kommunens Utfall (tomt "
+                         f"Objekt, koden {code})") if source is None else (
+                    f"hos uppgiften {source!r} men ingen rad för uppgiften i Utfall")
+                findings.append(Finding(
+                    "V10", Severity.ERROR,
+                    f"Raden {label!r} ({code}) har budget {where}, medan postens andra rader har "
+                    "Prognos helår; den delens prognos saknas och skulle räknas som att inget "
+                    "används. Posten bedöms på utfallet hittills. Lägg till raden i Utfall med "
+                    "Prognos helår (0 om inget används).", object=source or code,
                     year=int(b.budget.years[year]) if year is not None else None))
         forecasts = []
     prognos = sum(forecasts, ZERO) if forecasts else None
@@ -491,6 +508,45 @@ def _budgeted_lines_without_rows(item: BindingItem, b: Berakning, year: int | No
     out = [c for c in missing
            if c not in covered and typed.isdisjoint(_and_below(cat, c)[1:])]
     out.sort(key=lambda c: (cat[c].order if c in cat else 10**9, c))
+    return out
+
+
+def _line_sources_without_rows(item: BindingItem, b: Berakning, year: int | None,
+                               wanted: Collection[str], mine: Sequence[PostUtfall],
+                               task_lines: Mapping[str, frozenset[str]]
+                               ) -> list[tuple[str | None, str]]:
+    """The sources of a central line item's budget in column ``year`` without an outturn row:
+    the central line itself (None) when it has a budget there and no central row (Objekt the
+    line's code) stands on it or a line above or below it, and each task with a budget on a
+    line the item follows up for it (``task_lines``) and no row of its own there. Pairs
+    (source, line code), in the catalogue's order."""
+    if year is None:
+        return []
+    cat = catalogue()
+    central_rows = {r.kod for r in mine if r.objekt == r.kod}
+    task_rows: dict[str, set[str]] = {}
+    for r in mine:
+        if r.objekt != r.kod:
+            task_rows.setdefault(r.objekt.casefold(), set()).add(r.kod)
+
+    def covered(code: str, typed: set[str]) -> bool:
+        return any(code in _and_below(cat, t) for t in typed) or \
+            not typed.isdisjoint(_and_below(cat, code)[1:])
+
+    out: list[tuple[str | None, str]] = []
+    central = b.budget.central
+    for code in _budgeted_leaves({c: v for c, v in central.items() if c in wanted}, year):
+        if not covered(code, central_rows):
+            out.append((None, code))
+    for u in b.budget.uppgifter:
+        followed = task_lines.get(u.namn.casefold(), frozenset())
+        own = {c: v for c, v in u.belopp.items() if c in wanted and c in followed}
+        if not own:
+            continue
+        typed = task_rows.get(u.namn.casefold(), set())
+        out.extend((u.namn, code) for code in _budgeted_leaves(own, year)
+                   if not covered(code, typed))
+    out.sort(key=lambda sc: (cat[sc[1]].order if sc[1] in cat else 10**9, sc[0] or ""))
     return out
 
 

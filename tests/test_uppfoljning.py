@@ -802,3 +802,33 @@ def test_a_sale_gain_typed_in_fd_ik_fors_is_a_row_of_the_sammandrag() -> None:
     assert s.i_balans and s.summa_anslag == s.summa_inkomster == D("1107")
     [gain] = [r for r in s.rows if "försäljningsvinster" in r.name]
     assert gain.inkomst == D("7") and gain.anslag == 0
+
+
+def test_a_central_line_items_source_without_a_row_beside_forecasts_is_a_missing_forecast(
+) -> None:
+    # found by testers (2026-12): a central line item (Ränteutgifter, RR.FIN.RU) takes the
+    # central budget (−10) and the tasks' own budget on the line (Skola −5): −15. With only
+    # Skola's row (forecast −5) the forecast was −5: "inom ramen" by 10 though the central
+    # part's forecast was never given. Now a V10 error naming the central line, and the item
+    # judged on its outturn to date (−3); likewise a task's part without its row.
+    base = _budget()
+    skola = replace(base.uppgifter[0], belopp={**base.uppgifter[0].belopp,
+                                               "RR.FIN.RU": (D("-5"), D("-5"))})
+    b = berakna(replace(base, uppgifter=(skola, *base.uppgifter[1:])))
+    ru = {(r.item.object, r.item.kind): r for r in uppfoljning(
+        b, aktuellt_ar=2025, utfall=[PostUtfall("RR.FIN.RU", "RR.FIN.RU", D("-2"), D("-9")),
+                                     PostUtfall("Skola", "RR.FIN.RU", D("-3"), D("-5"))]
+    ).tabla.rows}[("RR.FIN.RU", Kind.ANSLAG)]
+    assert (ru.ursprunglig, ru.prognos) == (D("-15"), D("-14"))  # both parts: no finding
+    u = uppfoljning(b, aktuellt_ar=2025, utfall=[PostUtfall("Skola", "RR.FIN.RU", D("-3"),
+                                                            D("-5"))])
+    row = {(r.item.object, r.item.kind): r for r in u.tabla.rows}[("RR.FIN.RU", Kind.ANSLAG)]
+    assert row.prognos is None and row.utfall == D("-3")
+    [f] = [f for f in u.findings if "har budget under Centrala poster" in f.message]
+    assert (f.rule, f.severity.value, f.object) == ("V10", "error", "RR.FIN.RU")
+    u = uppfoljning(b, aktuellt_ar=2025, utfall=[PostUtfall("RR.FIN.RU", "RR.FIN.RU", D("-2"),
+                                                            D("-9"))])
+    row = {(r.item.object, r.item.kind): r for r in u.tabla.rows}[("RR.FIN.RU", Kind.ANSLAG)]
+    assert row.prognos is None
+    [f] = [f for f in u.findings if "hos uppgiften 'Skola'" in f.message]
+    assert f.object == "Skola"
