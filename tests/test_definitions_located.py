@@ -385,3 +385,29 @@ def test_a_project_named_like_a_task_is_an_error(ex: Path) -> None:
     assert report["complete"] is False
     (f,) = _found(report, "V1", "Investeringar", "A12")
     assert "'bibliotek'" in f["message"] and "'Bibliotek'" in f["message"]
+
+
+def test_a_budget_change_over_a_projects_cost_estimate_is_said_at_the_change(ex: Path) -> None:
+    # Gatubelysning LED spends 350 000 + 600 000 + 600 000 + 600 000 = 2 150 000; with a
+    # kostnadskalkyl of 2 400 000 it is within it. A council change of −300 000 on its 2025
+    # appropriation takes it to 2 450 000 > 2 400 000: said at the change (only the original
+    # budget was checked before 2026-12)
+    import datetime
+
+    _edit_rows(ex / KOMMUN, "Investeringar", [({"Projekt": "Gatubelysning LED"},
+                                                {"Kostnadskalkyl": -2_400_000})])
+    wb = openpyxl.load_workbook(ex / KOMMUN)
+    ws = wb["Budgetändringar"]
+    table = ws.tables["tblAndringar"]
+    assert table.ref == "A3:G6" and ws["A7"].value is None
+    for col, value in zip("ABCDEFG", [datetime.datetime(2025, 10, 1), "§ 90",
+                                      "Gatubelysning LED / anslag", 2025, -300_000,
+                                      "Fördyring", "fullmäktige"], strict=True):
+        ws[f"{col}7"] = value
+    table.ref = "A3:G7"
+    wb.save(ex / KOMMUN)
+    report = _refresh(ex)
+    [f] = [f for f in report["findings"] if f["object"] == "Gatubelysning LED"
+           and "kostnadskalkylen" in f["message"]]
+    assert (f["rule"], f["severity"], f["sheet"]) == ("V1", "warning", "Budgetändringar")
+    assert f["cell"].endswith("7") and "2\xa0450\xa0000,00" in f["message"]

@@ -19,6 +19,7 @@ from engine.binding import (
     BudgetChange,
     Kind,
     Organ,
+    Part,
     Principle,
     check_changes,
     detalj_label,
@@ -38,7 +39,7 @@ from engine.budget import (
 from engine.catalogue import catalogue
 from engine.findings import Finding, Location, Severity, excerpt
 from engine.input_hygiene import parse_amount, parse_year
-from engine.money import CENT, ZERO, quantize
+from engine.money import CENT, ZERO, format_sv, quantize
 from engine.outturn import OutturnRow
 from engine.resultatbalansering import DISPOSITION, Balansering, Resultatenhet, balansera
 from engine.svenska import antal
@@ -858,10 +859,12 @@ def compute_outputs(k: KommunInput, namnder: Sequence[NamndInput],
     # other input error), never a tablå that looks complete without it
     out.saknas.extend(Saknas.of(None, f) for f in input_findings
                       if f.severity is Severity.ERROR)
+    valid = valid_changes(changes, items)  # a change with a B1 error changes nothing
+    derived.extend(_changes_over_cost_estimates(budget, valid))
     uf = uppfoljning(
         b, principer=principer, aktuellt_ar=aktuellt, budgetar=years[budget_year],
         utfall=_counted_outturn(k, namnder, derived),
-        andringar=valid_changes(changes, items),  # a change with a B1 error changes nothing
+        andringar=valid,
         overskridningsratt=k.overskridningsratt,
         overskridningsratt_plats=k.overskridningsratt_plats, historik=k.historik,
         atgarder=k.atgarder, kris=k.kris, v9_version=k.v9_version, poster=poster)
@@ -952,6 +955,44 @@ def compute_outputs(k: KommunInput, namnder: Sequence[NamndInput],
             # something could not be read: marked, as the consolidated sheets are
             resultat = [[namnd_banner(kommun_saknas, alone)], *resultat]
         out.namnd_sheets[n.namnd] = {"Resultat": resultat, "Kontroll": findings_rows(own)}
+    return out
+
+
+def _changes_over_cost_estimates(budget: Budget, changes: Sequence[BudgetChange]
+                                 ) -> list[Finding]:
+    """V1 warning at the budget change that takes a project's investment expenditure (earlier
+    years + the year columns + the changes to its appropriation) above its kostnadskalkyl when
+    the budget alone stays within it: the council's change needs a new cost estimate too
+    (found 2026-12: only the original budget was checked against it). A budget already above
+    it is the investeringsdel's V1 error."""
+    raised: dict[str, list[BudgetChange]] = {}
+    for c in changes:
+        part, obj, _detalj, kind = c.item
+        if part is Part.INVESTERING and kind is Kind.ANSLAG:
+            raised.setdefault(obj, []).append(c)
+    if not raised:
+        return []
+    out = []
+    for p in budget.projekt:
+        own = raised.get(p.namn)
+        if not own or p.kostnadskalkyl is None:
+            continue
+        planned = p.tidigare - sum((v for v in p.belopp.get("IN.UTG", ()) if v is not None),
+                                   ZERO)
+        if planned > p.kostnadskalkyl:
+            continue
+        total = planned
+        for c in sorted(own, key=lambda c: c.datum):
+            total -= c.belopp  # raising an appropriation is negative: spending grows
+            if total > p.kostnadskalkyl:
+                out.append(Finding(
+                    "V1", Severity.WARNING,
+                    f"Budgetändringen {c.paragraf} tar projektets investeringsutgifter "
+                    f"({format_sv(total)} inkl. tidigare år) över kostnadskalkylen "
+                    f"{format_sv(p.kostnadskalkyl)}. Fullmäktige ska godkänna en ny "
+                    "kostnadskalkyl: skriv in den i Kostnadskalkyl när den är beslutad.",
+                    object=p.namn, year=c.year, location=c.location))
+                break
     return out
 
 
