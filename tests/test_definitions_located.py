@@ -411,3 +411,13 @@ def test_a_budget_change_over_a_projects_cost_estimate_is_said_at_the_change(ex:
            and "kostnadskalkylen" in f["message"]]
     assert (f["rule"], f["severity"], f["sheet"]) == ("V1", "warning", "Budgetändringar")
     assert f["cell"].endswith("7") and "2\xa0450\xa0000,00" in f["message"]
+
+
+def test_a_budget_change_naming_no_item_says_what_the_object_has(ex: Path) -> None:
+    # Äldreomsorg bound netto: § 45 "Äldreomsorg / anslag" names no item; the B1 error gave
+    # "t.ex. 'Äldreomsorg / anslag'" as the example, the text it refused (found 2026-12)
+    _edit_rows(ex / SOCIAL, "Uppgifter", [({"Uppgift": "Äldreomsorg"}, {"Princip": "netto"})])
+    report = _refresh(ex)
+    (f,) = _found(report, "B1", "Budgetändringar", "C4")
+    assert "'Äldreomsorg / netto'" in f["message"]
+    assert "t.ex. 'Äldreomsorg / anslag'" not in f["message"]

@@ -331,9 +331,35 @@ def _rb_rows(rb: Balansering) -> Rows:
     return rows
 
 
+def _posts_of(text: str, items: Sequence[BindingItem], enterprises: Collection[str]) -> str:
+    """What to write instead of ``text`` in a budget change: the items of the object it names
+    (the example was the text refused itself: "t.ex. 'Äldreomsorg / anslag'" for a task bound
+    netto), or why an enterprise's object has none, or the form (found 2026-12)."""
+    name = text.split("/")[0].strip()
+    key = name.casefold()
+    if key in enterprises:
+        return (f"{name!r} hör till ett affärsverk, som ligger utanför kommunens budget: dess "
+                "budget är bindande gentemot direktionen, som beslutar ändringarna. Ange bara "
+                "fullmäktiges poster för affärsverket (under Centrala poster).")
+    own = [i for i in items if i.object.casefold() == key]
+    if own:
+        shown = ", ".join(f"'{i.object} / {_slag(i)}'" for i in own)
+        return f"Objektet {name!r} har {'posten' if len(own) == 1 else 'posterna'} {shown}."
+    return ("Skriv 'Objekt / slag' (t.ex. 'Äldreomsorg / anslag') med uppgiftens eller "
+            "projektets namn eller radens kod.")
+
+
+def _slag(item: BindingItem) -> str:
+    """The kind of ``item`` as a budget change names it ("anslag", "netto", a line)."""
+    if item.detalj in ("RR.BD.AVSD", "RR.BD.RES"):
+        return detalj_label(item.detalj)
+    return item.kind.value
+
+
 def _changes(k: KommunInput, items: Sequence[BindingItem], findings: list[Finding],
-             derived: list[Finding]) -> list[BudgetChange]:
-    """The budget-change table as engine changes; an unknown item or a bad cell is a finding."""
+             derived: list[Finding], enterprises: Collection[str] = ()) -> list[BudgetChange]:
+    """The budget-change table as engine changes; an unknown item or a bad cell is a finding.
+    ``enterprises``: the enterprises' tasks and projects (casefolded), which have no item."""
     out: list[BudgetChange] = []
     index = post_index(items)
     years = [c.ar for c in k.kolumner]
@@ -343,9 +369,9 @@ def _changes(k: KommunInput, items: Sequence[BindingItem], findings: list[Findin
         if item is None:
             findings.append(Finding(
                 "B1", Severity.ERROR,
-                f"Budgetändringen avser {post.value!r}, som inte är en bindande post. Skriv "
-                "'Objekt / slag' (t.ex. 'Äldreomsorg / anslag') med uppgiftens eller projektets "
-                "namn eller radens kod.", location=post.location))
+                f"Budgetändringen avser {post.value!r}, som inte är en bindande post. "
+                f"{_posts_of(str(post.value or ''), items, enterprises)}",
+                location=post.location))
             continue
         found: list[Finding] = []
         amount = parse_amount(row["Belopp"].value, location=row["Belopp"].location)
@@ -853,7 +879,10 @@ def compute_outputs(k: KommunInput, namnder: Sequence[NamndInput],
     principer = {u: p for n in namnder for u, p in n.principer.items()}
     poster = bindande_poster(b, principer)
     items = poster[1]
-    changes = _changes(k, items, input_findings, derived)
+    ent = budget.affarsverk()
+    changes = _changes(k, items, input_findings, derived,
+                       {n.casefold() for n in ent} | {p.namn.casefold() for p in budget.projekt
+                                                      if p.uppgift in ent})
     # a budget change that cannot be read is an input error of the municipality workbook: its
     # amount is missing from "budget efter ändringar", so the run is incomplete (as for any
     # other input error), never a tablå that looks complete without it
