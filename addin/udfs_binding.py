@@ -145,7 +145,8 @@ _UTFALL = "Utfallet eller helårsprognosen, i samma tecken som budgeten."
      "budget": _BUDGET,
      "utfall": _UTFALL,
      "andringar": _ANDRINGAR,
-     "overskridningsratt": "Valfritt: beviljad överskridningsrätt, ett positivt belopp.",
+     "overskridningsratt": "Valfritt: beviljad överskridningsrätt, ett belopp (tecknet "
+                           "spelar ingen roll).",
      "tecken": "Valfritt, lämna tomt: bara publicerade tecken finns (inkomster +, "
                "utgifter −)."},
 )
@@ -172,8 +173,8 @@ def KB_BINDNING_STATUS(  # noqa: N802 - Excel function name
         assert b is not None and u is not None
         ch = _changes(andringar)
         right = _amount("overskridningsratt", overskridningsratt, required=False)
-        if right is not None and right < 0:
-            raise _BadArg("#KB: overskridningsratt: ska vara ett positivt belopp")
+        if right is not None:  # a size, as the workbooks read it: typed −30 000 is 30 000
+            right = abs(right)
         _tecken(tecken)
         if p is Principle.BRUTTO and k is Kind.NETTO:
             raise _BadArg("#KB: slag: en bruttopost är anslag eller beräknad inkomst, inte netto")

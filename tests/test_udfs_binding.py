@@ -33,6 +33,10 @@ def test_status_netto_over_and_net_revenue():
 def test_status_overrun_right():
     assert KB_BINDNING_STATUS("brutto", "anslag", -300.0, -310.0, None, 15.0) \
         == "överskrids inom beviljad överskridningsrätt"
+    # typed negative, as the workbooks read it (its size): before 2026-12 a #KB: refusal here
+    # while the Utfall sheet's −15 gave the right
+    assert KB_BINDNING_STATUS("brutto", "anslag", -300.0, -310.0, None, -15.0) \
+        == "överskrids inom beviljad överskridningsrätt"
 
 
 @pytest.mark.parametrize(
@@ -87,7 +91,6 @@ def test_status_float_noise_rounded_to_cent():
         (("brutto", "anslag", -1.0, "abc"), "#KB: utfall: innehåller text"),
         (("brutto", "anslag", -1.0, -1.0, [[1.0], ["x"]]), "#KB: andringar rad 2 kolumn 1"),
         (("brutto", "anslag", -1.0, -1.0, ["#DIV/0!"]), "#KB: andringar nr 1: innehåller felvärdet"),
-        (("brutto", "anslag", -1.0, -1.0, None, -5.0), "#KB: overskridningsratt"),
         (("brutto", "anslag", -1.0, -1.0, None, None, "minus"), "#KB: tecken"),
         (("#VALUE!", "anslag", -1.0, -1.0), "#KB: princip: innehåller felvärdet #VALUE!"),
         ((None, "anslag", -1.0, -1.0), "#KB: princip: saknas"),
