@@ -66,7 +66,8 @@ from workbook_templates.schema import (
     TableSpec,
 )
 
-__all__ = ["Kolumn", "KommunInput", "NamndInput", "TableSource", "bokfort_for_year",
+__all__ = ["Kolumn", "KommunInput", "NamndInput", "TableSource", "against_kommun",
+           "bokfort_for_year",
            "read_kolumner", "read_kommun", "read_namnd"]
 
 
@@ -140,6 +141,15 @@ class NamndInput:
     bokfort_ar: int | None = None
     bokfort_ar_plats: Location | None = None
     bokfort_rader: list[int] = field(default_factory=list)
+    #: the committee's own settings Bokslutsår and Kommun as typed (None / "": blank), and
+    #: where: the municipality workbook's apply, a disagreement is said (:func:`against_kommun`)
+    bokslutsar: int | None = None
+    bokslutsar_plats: Location | None = None
+    kommun: str = ""
+    kommun_plats: Location | None = None
+    #: the header cell in tblDrift of each year column (by its name): where a year column
+    #: left wholly blank is said (``outputs.compute_outputs``)
+    drift_rubriker: dict[str, Location] = field(default_factory=dict)
 
 
 def _text(cell: Cell | None) -> str:
@@ -435,8 +445,10 @@ def _code_of(row: TableRow, findings: list[Finding], parts: Sequence[str],
     return code
 
 
-def read_kolumner(r: TableSource, findings: list[Finding]) -> list[Kolumn]:
-    """The year columns of tblAr, in order; problems become findings."""
+def read_kolumner(r: TableSource, findings: list[Finding],
+                  cells: list[tuple[Cell, Cell]] | None = None) -> list[Kolumn]:
+    """The year columns of tblAr, in order; problems become findings. ``cells``, when given, is
+    extended with each column's År and Typ cells (in the order of the columns returned)."""
     t = _table(r, T.AR, findings)
     out: list[Kolumn] = []
     if t is None:
@@ -460,6 +472,8 @@ def read_kolumner(r: TableSource, findings: list[Finding]) -> list[Kolumn]:
         typ = _listed(row["Typ"], AR_TYPER, "Typ", findings) or "budget"
         out.append(Kolumn(name, int(year), typ, inv))
         year_cells.append(year_cell)
+        if cells is not None:
+            cells.append((year_cell, row["Typ"]))
     years = [k.ar for k in out]
     if years != sorted(years) or len(set(years)) != len(years):
         findings.append(Finding("V10", Severity.ERROR,
@@ -1128,13 +1142,17 @@ def read_namnd(source: str | Path | TableSource,
             inp.namnd = path.stem
         inp.plats_namnd = (s["nämnd"].location if "nämnd" in s
                            else Location(workbook=path.name, sheet=T.INSTALLNINGAR.sheet))
-        own = read_kolumner(r, f)
+        _own_settings(inp, s, f)
+        own_cells: list[tuple[Cell, Cell]] = []
+        own = read_kolumner(r, f, own_cells)
         kol = list(kolumner) if kolumner is not None else own
         if kolumner is not None and [k.namn for k in own] != [k.namn for k in kolumner]:
             f.append(Finding("V10", Severity.WARNING,
                              "Nämndarbetsbokens årskolumner skiljer sig från kommunens "
                              f"({', '.join(k.namn for k in kolumner)}); kommunens gäller. Uppdatera "
                              "tblAr.", location=Location(sheet=T.AR.sheet, table=T.AR.name)))
+        if kolumner is not None:
+            _years_against_kommun(own, own_cells, kolumner, f)
 
         fin: dict[str, Finansiering] = {}
         t = _table(r, T.UPPGIFTER, f)
@@ -1168,6 +1186,8 @@ def read_namnd(source: str | Path | TableSource,
         belopp: dict[str, dict[str, list[Decimal | None]]] = {}
         if t is not None:
             _missing_year_columns(t, kol, f)
+            inp.drift_rubriker = {
+                k.namn: _at(t.header_cell(k.namn).location, path) for k in kol if t.has(k.namn)}
             columns = _year_columns(t, kol)
             years = [k.namn for k in kol]
             for i, row in enumerate(t.rows):
@@ -1241,6 +1261,83 @@ def read_namnd(source: str | Path | TableSource,
             inp.enheter, inp.justeringar = _enheter(t, inp.namnd, f, inp.mallversion)
     inp.findings[:] = [_with_workbook(x, path) for x in f]
     return inp
+
+
+def _at(loc: Location, path: Path) -> Location:
+    """``loc`` naming the workbook ``path`` (a live-Excel cell may not)."""
+    return loc if loc.workbook else replace(loc, workbook=path.name)
+
+
+def _own_settings(inp: NamndInput, s: dict[str, Cell], f: list[Finding]) -> None:
+    """The committee's own Bokslutsår and Kommun, kept with their cells for
+    :func:`against_kommun` (the municipality workbook's apply). A Bokslutsår that is no year is
+    a V10 warning at the cell: it is not used, but never ignored without a word."""
+    cell = s.get("kommun")
+    if cell is not None and not cell.is_blank:
+        inp.kommun, inp.kommun_plats = _text(cell), cell.location
+    cell = s.get("bokslutsår")
+    if cell is None or cell.is_blank:
+        return
+    inp.bokslutsar_plats = cell.location
+    year = parse_year(cell.value, location=cell.location)
+    if isinstance(year, Finding):
+        f.append(Finding("V10", Severity.WARNING,
+                         f"Bokslutsåret {excerpt(_text(cell), 40)} är inget år. Det används inte "
+                         "(kommunens arbetsboks Bokslutsår gäller); skriv året (t.ex. 2025) eller "
+                         "töm cellen.", location=cell.location))
+    else:
+        inp.bokslutsar = year
+
+
+def _years_against_kommun(own: Sequence[Kolumn], cells: Sequence[tuple[Cell, Cell]],
+                          kolumner: Sequence[Kolumn], f: list[Finding]) -> None:
+    """A year column of the committee's tblAr named as one of the municipality's but with
+    another År or Typ: the municipality's applies, a V10 warning at the committee's cell (a
+    committee that rolled its years on under the same names saw no sign, found 2026-12)."""
+    theirs = {k.namn.casefold(): k for k in kolumner}
+    for k, (year_cell, typ_cell) in zip(own, cells, strict=True):
+        other = theirs.get(k.namn.casefold())
+        if other is None:
+            continue  # (a renamed column: the table's warning above)
+        if k.ar != other.ar:
+            f.append(Finding(
+                "V10", Severity.WARNING,
+                f"Årskolumnen {k.namn!r} har året {k.ar} här men {other.ar} i kommunens "
+                f"arbetsbok; kommunens år ({other.ar}) gäller. Rätta tblAr så att den stämmer "
+                "med kommunens arbetsbok (har bara nämndens arbetsbok rullats fram ett år?).",
+                location=year_cell.location))
+        if k.typ != other.typ:
+            f.append(Finding(
+                "V10", Severity.WARNING,
+                f"Årskolumnen {k.namn!r} har typen {k.typ!r} här men {other.typ!r} i kommunens "
+                f"arbetsbok; kommunens typ ({other.typ}) gäller. Rätta Typ i tblAr så att den "
+                "stämmer med kommunens arbetsbok.", location=typ_cell.location))
+
+
+def against_kommun(n: NamndInput, kommun: str, bokslutsar: int | None) -> NamndInput:
+    """``n`` with a V10 warning for each of its own settings that disagrees with the
+    municipality workbook's (``kommun``: its Kommun as typed, "" when blank; ``bokslutsar``):
+    the municipality's applies, so no figure changes, but a committee that rolled its year on
+    alone (or a neighbour's workbook in the folder) saw no sign before 2026-12. A blank
+    setting on either side says nothing."""
+    found = []
+    if n.bokslutsar is not None and bokslutsar is not None and n.bokslutsar != bokslutsar:
+        found.append(Finding(
+            "V10", Severity.WARNING,
+            f"Nämndens Bokslutsår är {n.bokslutsar} men kommunens arbetsbok har {bokslutsar}; "
+            f"kommunens gäller (uppföljningsåret {bokslutsar + 1}), så nämndens utfall och "
+            "resultatenheter räknas som det årets. Rätta Bokslutsår under Inställningar så att "
+            "arbetsböckerna hör till samma år.", object=n.namnd,
+            location=_at(n.bokslutsar_plats or Location(sheet=T.INSTALLNINGAR.sheet), n.path)))
+    if n.kommun and kommun and n.kommun.casefold() != kommun.strip().casefold():
+        found.append(Finding(
+            "V10", Severity.WARNING,
+            f"Nämndarbetsboken anger kommunen {excerpt(n.kommun, 60)!r} men kommunens arbetsbok "
+            f"{excerpt(kommun.strip(), 60)!r}; nämnden räknas ändå med i den kommunens "
+            "sammanställning. Är det rätt arbetsbok? Rätta Kommun under Inställningar, eller ta "
+            "bort arbetsboken ur mappen.", object=n.namnd,
+            location=_at(n.kommun_plats or Location(sheet=T.INSTALLNINGAR.sheet), n.path)))
+    return replace(n, findings=[*n.findings, *found]) if found else n
 
 
 BOKFORT_MAX_ROWS = 125_000  # 16 columns × 125,000 rows = the reader's MAX_SHEET_CELLS

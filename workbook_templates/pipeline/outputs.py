@@ -635,7 +635,10 @@ class _PerCommittee:
 
 
 def _namnd_rows(n: NamndInput, b: Berakning, rb: Balansering | None, cols: Sequence[str],
-                uf: Uppfoljning | None = None, index: _PerCommittee | None = None) -> Rows:
+                uf: Uppfoljning | None = None, index: _PerCommittee | None = None,
+                empty: Collection[int] = ()) -> Rows:
+    """A committee's Resultat sheet; its task blocks blank in the year columns ``empty`` (the
+    committee has no amount there: :func:`_committee_years_without_input`)."""
     idx = index if index is not None else _PerCommittee(rb, uf)
     rows: Rows = [[f"{n.namnd}: driftsekonomidel per uppgift", *cols]]
     principer = n.principer
@@ -647,10 +650,11 @@ def _namnd_rows(n: NamndInput, b: Berakning, rb: Balansering | None, cols: Seque
         values = st.values
         for label, codes in _uppgift_layout(st.has_data, _netto_rader(u, principer)):
             if len(codes) == 1:
-                rows.append([label, *values[codes[0]]])
+                rows.append([label, *_years(values[codes[0]], empty)])
             else:  # the net binding item with its internal items, summed as post_belopp does
-                rows.append([label, *(sum(year, ZERO) for year in
-                                      zip(*(values[c] for c in codes), strict=True))])
+                rows.append([label, *_years([sum(year, ZERO) for year in
+                                             zip(*(values[c] for c in codes), strict=True)],
+                                            empty)])
     own = idx.tabla_rows({u.namn for u in n.uppgifter})
     if own:
         rows.append([])
@@ -910,6 +914,27 @@ def compute_outputs(k: KommunInput, namnder: Sequence[NamndInput],
             out.saknas.append(Saknas.of(next((n.namnd for n in namnder
                                                 if n.path.name in f.workbooks), None), f))
 
+    # a committee's year column without any amount while other input has that year: the
+    # consolidated year lacks the committee (it was summed without it, unmarked, found 2026-12):
+    # the run is incomplete, as for a committee missing from the folder; its Resultat leaves
+    # the column blank (below)
+    empty = _years_without_input(budget)
+    tomma = {n.namnd: _committee_years_without_input(n, len(cols)) for n in namnder}
+    for n in namnder:
+        for i in tomma[n.namnd] if n.uppgifter else ():  # (no tasks: the loader's V1 error)
+            if i in empty:
+                continue  # no input at all that year: blank everywhere, said once below
+            f = Finding(
+                "V10", Severity.WARNING,
+                f"Nämnden {n.namnd} har inga belopp alls i årskolumnen {cols[i]} i "
+                f"driftsbudgeten (tblDrift), så kommunens sammanställda siffror för {cols[i]} "
+                "saknar nämnden och markeras Ofullständig; nämndens resultat lämnas tomt för "
+                "året. Fyll i nämndens budget för året.", object=n.namnd,
+                location=n.drift_rubriker.get(cols[i]) or Location(
+                    workbook=n.path.name, sheet=T.DRIFT.sheet, table=T.DRIFT.name))
+            input_findings.append(f)
+            out.saknas.append(Saknas.of(n.namnd, f))
+
     enheter = [e for n in namnder for e in n.enheter]
     input_findings.extend(_units_in_two_committees(enheter))
     rb = None
@@ -945,8 +970,7 @@ def compute_outputs(k: KommunInput, namnder: Sequence[NamndInput],
     out.findings.extend([*input_findings, *derived])  # after the missing committees
     # a year column no input has an amount in (an untouched template, plan years not filled in
     # yet): its statements would be all zeros, read as real figures (found 2026-12 on fresh
-    # templates); they are left blank, and said
-    empty = _years_without_input(budget)
+    # templates); they are left blank (``empty`` above), and said
     if empty:
         out.findings.append(Finding(
             "V10", Severity.WARNING,
@@ -977,7 +1001,7 @@ def compute_outputs(k: KommunInput, namnder: Sequence[NamndInput],
     owners = CommitteeFindings(all_findings, namnder)
     for n in namnder:
         own = owners.of(n)
-        resultat = _namnd_rows(n, b, rb, cols, uf, per_committee)
+        resultat = _namnd_rows(n, b, rb, cols, uf, per_committee, tomma[n.namnd])
         if kommun_saknas and any(r[:1] in (["Budgetutfall"], ["Resultatbalansering"])
                                  for r in resultat):
             # computed with the municipality's budget changes, rules and adjustments, where
@@ -1073,6 +1097,19 @@ def _years_without_input(budget: Budget) -> list[int]:
             if note(vals):
                 return []
     return [i for i in range(n) if not seen[i]]
+
+
+def _committee_years_without_input(n: NamndInput, years: int) -> list[int]:
+    """The year columns (indices, of ``years``) in which the committee has no amount at all
+    (no task's line): left blank on its Resultat, never a column of zeros. A column with some
+    amounts is computed as always (a blank there is 0)."""
+    seen = [False] * years
+    for u in n.uppgifter:
+        for vals in u.belopp.values():
+            for i, v in enumerate(vals[:years]):
+                if v is not None:
+                    seen[i] = True
+    return [i for i in range(years) if not seen[i]]
 
 
 def _incomplete(k: KommunInput, namnder: Sequence[NamndInput],

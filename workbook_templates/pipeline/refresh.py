@@ -60,6 +60,7 @@ from workbook_templates.pipeline.loader import (
     KommunInput,
     NamndInput,
     TableSource,
+    against_kommun,
     bokfort_for_year,
     read_kommun,
     read_namnd,
@@ -746,6 +747,10 @@ def read_and_compute(kommun: Path | TableSource,
             continue
         if n.readable:  # its Bokfört utfall counts for the follow-up year only
             n = bokfort_for_year(n, k.bokslutsar)
+            # its own Bokslutsår and Kommun: the municipality's apply, a disagreement is said
+            kommun_namn = k.installningar.get("kommun")
+            n = against_kommun(n, str(kommun_namn) if kommun_namn is not None else "",
+                               k.bokslutsar)
         findings.extend(n.findings)
         if not n.readable:
             reports.append(FileReport(p, "nämnd", "error", n.findings))
