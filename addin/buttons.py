@@ -59,6 +59,7 @@ from workbook_templates.pipeline.outputs import (
     CommitteeFindings,
     Outputs,
     Saknas,
+    at_own_place,
     compute_outputs,
     findings_rows,
 )
@@ -422,11 +423,12 @@ def _write_own(run: Run, src: TableSource, sink: Sink, action: str, extra: list[
     """The open committee workbook's owned sheets of ``action``, as the batch writes them."""
     n = next((x for x in [*run.namnder, *run.apart] if x.path == src.path), None)
     if n is None:  # not read as a committee (e.g. refused): its findings only
-        mine = [f for f in run.findings if src.path.name in f.workbooks]
+        mine = [at_own_place(f, src.path.name) for f in run.findings
+                if src.path.name in f.workbooks]
         return _kontroll_only(action, "nämnd", sink, [*mine, *extra], say)
     [(_path, _role, sheets, _backups, _own, _version)] = run.committee_writes(0, only=n)
     kontroll = CommitteeFindings(list(dict.fromkeys(run.findings)),
-                                 [*run.namnder, *run.apart]).of(n)
+                                 [*run.namnder, *run.apart], run.kommun.projekt).kontroll(n)
     kontroll.extend(f for f in extra if f not in kontroll)  # e.g. the setting's own findings
     sheets = {name: rows for name, rows in sheets.items()
               if name in NAMND_SHEETS[action] and name != "Kontroll"}

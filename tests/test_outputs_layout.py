@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.binding import Kind, ObjectType, Part, Principle
-from engine.budget import Finansiering, Uppgift
+from engine.budget import Finansiering, Projekt, Uppgift
 from engine.findings import Finding, Location, Severity
 from engine.outturn import OutturnRow
 from engine.resultatbalansering import DISPOSITION
@@ -31,7 +31,8 @@ from workbook_templates.pipeline.loader import KommunInput, NamndInput
 
 # -- generated inputs -----------------------------------------------------------------------
 
-WORDS = ["", "a", "A", "ab", "Ab", "a b", "ab c", "b", "ä", "Ä", "ss", "ß", "E1", "E1 x", "drift"]
+WORDS = ["", "a", "A", "ab", "Ab", "a b", "ab c", "b", "ä", "Ä", "ss", "ß", "E1", "E1 x", "drift",
+         "a-b", "a- b", "a -b", "a-"]
 name = st.sampled_from(WORDS)
 workbook = st.sampled_from(["n1.xlsx", "n2.xlsx", "N1.xlsx", "kommun.xlsx"])
 codes = st.sampled_from(["A", "A.B", "A.B.C", "AB", "A.BC", "DR.INT", "DR.INT.INK", "x y"])
@@ -90,13 +91,57 @@ def kommuner(draw: st.DrawFn) -> KommunInput:
 
 # -- which findings belong to a committee -----------------------------------------------------
 
+projects = st.lists(st.builds(Projekt, name, name), max_size=3)
+
+
 @settings(max_examples=300, deadline=None)
-@given(st.lists(findings(), max_size=12), committees(), committees())
+@given(st.lists(findings(), max_size=12), committees(), committees(), projects)
 def test_committee_findings_equal_belongs_to(fs: list[Finding], namnder: list[NamndInput],
-                                             others: list[NamndInput]) -> None:
-    owners = O.CommitteeFindings(fs, namnder)
+                                             others: list[NamndInput],
+                                             projekt: list[Projekt]) -> None:
+    owners = O.CommitteeFindings(fs, namnder, projekt)
     for n in [*namnder, *others]:  # indexed committees, and any other committee
-        assert owners.of(n) == [f for f in fs if O.belongs_to(f, n)]
+        assert owners.of(n) == [f for f in fs if O.belongs_to(f, n, projekt=projekt)]
+        assert owners.kontroll(n) == [O.at_own_place(f, n.path.name) for f in owners.of(n)]
+
+
+def test_a_projects_findings_belong_to_the_committee_its_column_namnd_names() -> None:
+    """Case-insensitively; by the project's name as object or after the object's first word."""
+    teknik = NamndInput(path=Path("/x/t.xlsx"), namnd="Tekniska nämnden")
+    skola = NamndInput(path=Path("/x/s.xlsx"), namnd="Bildningsnämnden")
+    projekt = [Projekt("Gatubelysning LED", "TEKNISKA NÄMNDEN"), Projekt("Skola Norr", "bildningsnämnden")]
+    fs = [Finding("U1", Severity.ERROR, "m", object="investering Gatubelysning LED (anslag, brutto)"),
+          Finding("V1", Severity.ERROR, "m", object="Skola Norr"),
+          Finding("V1", Severity.ERROR, "m", object="Skola Norrmalm")]  # another name
+    for owners in (O.CommitteeFindings(fs, [teknik, skola], projekt),
+                   O.CommitteeFindings(fs, (), projekt)):
+        assert owners.of(teknik) == [fs[0]]
+        assert owners.of(skola) == [fs[1]]
+    assert O.CommitteeFindings(fs, [teknik, skola]).of(teknik) == []  # without the projects
+
+
+def test_a_name_followed_by_a_hyphen_and_letters_is_a_longer_name() -> None:
+    """Task "Kultur" is not "Kultur- och fritidsnämnden"'s, nor "Kultur-Fritid"'s."""
+    bildning = NamndInput(path=Path("/x/b.xlsx"), namnd="Bildningsnämnden",
+                          uppgifter=[Uppgift("Kultur", "B")])
+    fs = [Finding("R5", Severity.WARNING, "m", object="Kultur- och fritidsnämnden / Idrott"),
+          Finding("R3", Severity.INFO, "m", object="Kultur-Fritid"),
+          Finding("B1", Severity.ERROR, "m", object="drift Kultur (anslag, netto)"),
+          Finding("V1", Severity.ERROR, "m", object="Kultur - rad 3"),
+          Finding("V1", Severity.ERROR, "m", object="Kultur-"),
+          Finding("V1", Severity.ERROR, "m", object="Kultur: rad 3")]
+    for owners in (O.CommitteeFindings(fs, [bildning]), O.CommitteeFindings(fs)):
+        assert owners.of(bildning) == fs[2:]
+
+
+def test_a_finding_in_several_workbooks_is_shown_at_each_ones_own_place() -> None:
+    a, b, c = (Location(workbook=w, sheet="Driftsbudget", cell=x)
+               for w, x in (("a.xlsx", "A10"), ("b.xlsx", "A18"), ("c.xlsx", "A12")))
+    f = Finding("V5", Severity.WARNING, "m", object="interna poster", location=a, also=(b, c))
+    got = O.at_own_place(f, "c.xlsx")
+    assert (got.location, got.also, got.workbooks) == (c, (a, b), ("c.xlsx", "a.xlsx", "b.xlsx"))
+    assert O.at_own_place(f, "a.xlsx") is f
+    assert O.at_own_place(f, "d.xlsx") is f  # no place there: as it is
 
 
 def test_committee_findings_match_on_prefix_tail_and_workbook() -> None:

@@ -56,8 +56,8 @@ from engine.uppfoljning import (
 from workbook_templates.pipeline.loader import KommunInput, NamndInput
 from workbook_templates.schema import OUTPUT_ANCHOR, T
 
-__all__ = ["CONSOLIDATED", "CommitteeFindings", "Outputs", "Saknas", "belongs_to", "compute_outputs",
-           "consolidated_budget", "findings_rows"]
+__all__ = ["CONSOLIDATED", "CommitteeFindings", "Outputs", "Saknas", "at_own_place", "belongs_to",
+           "compute_outputs", "consolidated_budget", "findings_rows"]
 
 Rows = list[list[object]]
 
@@ -768,48 +768,93 @@ def _uppgift_layout(has: frozenset[str], netto: tuple[str, ...] | None
     return tuple(rows)
 
 
-def belongs_to(f: Finding, n: NamndInput, prefixes: tuple[str, ...] | None = None) -> bool:
-    """Whether a finding concerns this committee's workbook, committee or tasks.
+def belongs_to(f: Finding, n: NamndInput, prefixes: tuple[str, ...] | None = None,
+               projekt: Sequence[Projekt] = ()) -> bool:
+    """Whether a finding concerns this committee's workbook, committee, tasks or (of
+    ``projekt``, the municipality's investment projects) the projects its column Nämnd names.
     ``prefixes`` (from :func:`object_prefixes`) saves recomputing them for many findings."""
     if n.path.name in f.workbooks:
         return True
     obj = (f.object or "").casefold()
-    pre = prefixes or object_prefixes(n)
+    pre = prefixes or object_prefixes(n, projekt)
     # "drift Äldreomsorg (anslag, brutto)": a binding item's object starts with its part
     return bool(obj) and (_starts_with_name(obj, pre)
                           or _starts_with_name(obj.partition(" ")[2], pre))
 
 
 def _starts_with_name(text: str, names: tuple[str, ...]) -> bool:
-    """``text`` is one of ``names`` or starts with one followed by something other than a
-    letter or digit ("nämnd 10: …" does not start with the name "nämnd 1")."""
+    """``text`` is one of ``names`` or starts with one that ends there (:func:`_name_ends`):
+    "nämnd 10: …" does not start with the name "nämnd 1", "kultur- och fritidsnämnden" not
+    with "kultur"."""
     for name in names:
-        if text.startswith(name) and (len(text) == len(name) or not text[len(name)].isalnum()):
+        if text.startswith(name) and _name_ends(text, len(name)):
             return True
     return False
 
 
-def object_prefixes(n: NamndInput) -> tuple[str, ...]:
-    """The committee's and its tasks' names, case-folded: finding objects start with one."""
-    return (n.namnd.casefold(), *(u.namn.casefold() for u in n.uppgifter))
+def _name_ends(text: str, at: int) -> bool:
+    """Whether a name that starts ``text`` and is ``at`` characters long ends there: at the end
+    of the text or before something other than a letter or digit, but not before a hyphen
+    followed by more letters (after spaces or not): "Kultur- och fritidsnämnden" and
+    "Kultur-Fritid" are longer names than "Kultur"; "Kultur - rest" and "Kultur: rest" are
+    "Kultur"'s."""
+    if at == len(text):
+        return True
+    ch = text[at]
+    if ch.isalnum():
+        return False
+    if ch == "-":
+        rest = text[at + 1:].lstrip()
+        return not (rest and rest[0].isalnum())
+    return True
+
+
+def object_prefixes(n: NamndInput, projekt: Sequence[Projekt] = ()) -> tuple[str, ...]:
+    """The committee's and its tasks' names, and those of the projects of ``projekt`` whose
+    column Nämnd names the committee (case-insensitively), case-folded: finding objects start
+    with one."""
+    namnd = n.namnd.casefold()
+    return (namnd, *(u.namn.casefold() for u in n.uppgifter),
+            *(p.namn.casefold() for p in projekt if p.namnd.casefold() == namnd))
+
+
+def at_own_place(f: Finding, workbook: str) -> Finding:
+    """The finding as ``workbook``'s Kontroll sheet shows it: at its place in that workbook
+    when it spans several (a V5 sum over tasks in several committees' workbooks names the first
+    row of each), that workbook first; else as it is. Never another workbook's cell beside
+    this workbook's name."""
+    loc = f.location
+    if loc is None or loc.workbook == workbook:
+        return f
+    for i, p in enumerate(f.also):
+        if p.workbook == workbook:
+            return replace(f, location=p, also=(loc, *f.also[:i], *f.also[i + 1:]))
+    return f
 
 
 class CommitteeFindings:
     """Which of ``findings`` :func:`belongs_to` each committee: ``of(n)`` is
-    ``[f for f in findings if belongs_to(f, n)]``. For the committees given here the answer is
-    indexed once: each finding is looked up by its workbooks and by the prefixes of its object
-    that are a committee's or a task's name, instead of being matched against every committee
-    (``tests/test_outputs_layout.py`` holds the two equal). Any other committee is matched the
-    general way."""
+    ``[f for f in findings if belongs_to(f, n, projekt=projekt)]``. For the committees given
+    here the answer is indexed once: each finding is looked up by its workbooks and by the
+    prefixes of its object that are a committee's, a task's or a project's name, instead of
+    being matched against every committee (``tests/test_outputs_layout.py`` holds the two
+    equal). Any other committee is matched the general way. ``kontroll(n)`` is what the
+    committee's Kontroll sheet shows: the same findings, each at its place in the committee's
+    workbook (:func:`at_own_place`)."""
 
-    def __init__(self, findings: Sequence[Finding], namnder: Sequence[NamndInput] = ()) -> None:
+    def __init__(self, findings: Sequence[Finding], namnder: Sequence[NamndInput] = (),
+                 projekt: Sequence[Projekt] = ()) -> None:
         self._findings = list(findings)
+        self._projekt = projekt
         self._index = {id(n): i for i, n in enumerate(namnder)}
         by_workbook: dict[str, list[int]] = {}
         by_prefix: dict[str, list[int]] = {}
+        projects: dict[str, list[Projekt]] = {}  # committee (case-folded) -> its projects
+        for p in projekt:
+            projects.setdefault(p.namnd.casefold(), []).append(p)
         for i, n in enumerate(namnder):
             by_workbook.setdefault(n.path.name, []).append(i)
-            for p in object_prefixes(n):
+            for p in object_prefixes(n, projects.get(n.namnd.casefold(), ())):
                 by_prefix.setdefault(p, []).append(i)
         lengths = sorted({len(p) for p in by_prefix})
         own: list[list[Finding]] = [[] for _ in namnder]
@@ -818,14 +863,14 @@ class CommitteeFindings:
             for name in f.workbooks:
                 hit.update(by_workbook.get(name, ()))
             obj = (f.object or "").casefold()
-            if obj:  # a committee's or task's name starts the object or what follows its part
+            if obj:  # a name starts the object or what follows its part
                 for text in (obj, obj.partition(" ")[2]):
                     size = len(text)
                     for length in lengths:
                         if length > size:
                             break
-                        if length < size and text[length].isalnum():
-                            continue  # a longer word: not this name (_starts_with_name)
+                        if not _name_ends(text, length):
+                            continue  # a longer name: not this one (_starts_with_name)
                         found = by_prefix.get(text[:length])
                         if found:
                             hit.update(found)
@@ -836,9 +881,14 @@ class CommitteeFindings:
     def of(self, n: NamndInput) -> list[Finding]:
         i = self._index.get(id(n))
         if i is None:
-            pre = object_prefixes(n)
+            pre = object_prefixes(n, self._projekt)
             return [f for f in self._findings if belongs_to(f, n, pre)]
         return list(self._own[i])
+
+    def kontroll(self, n: NamndInput) -> list[Finding]:
+        """The committee's findings as its Kontroll sheet shows them (at its own places)."""
+        name = n.path.name
+        return [at_own_place(f, name) for f in self.of(n)]
 
 
 def compute_outputs(k: KommunInput, namnder: Sequence[NamndInput],
@@ -998,9 +1048,9 @@ def compute_outputs(k: KommunInput, namnder: Sequence[NamndInput],
         for name in CONSOLIDATED:
             out.kommun_sheets[name] = [[head], *out.kommun_sheets[name]]
     per_committee = _PerCommittee(rb, uf)
-    owners = CommitteeFindings(all_findings, namnder)
+    owners = CommitteeFindings(all_findings, namnder, k.projekt)
     for n in namnder:
-        own = owners.of(n)
+        own = owners.kontroll(n)
         resultat = _namnd_rows(n, b, rb, cols, uf, per_committee, tomma[n.namnd])
         if kommun_saknas and any(r[:1] in (["Budgetutfall"], ["Resultatbalansering"])
                                  for r in resultat):

@@ -24,6 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
+from engine.budget import Projekt
 from engine.findings import Finding, Location, Severity, count_by_severity, has_errors, located
 from engine.gc_pause import freeze_now, freezing_survivors, without_gc_pauses
 from engine.money import ZERO
@@ -648,7 +649,7 @@ class Run:
         workbook read, counted or set apart, gets its Kontroll sheet; its other owned sheets
         only when its own input has no errors."""
         written = [*self.namnder, *self.apart]
-        kontroll = _kontroll_rows(self.findings, written)
+        kontroll = _kontroll_rows(self.findings, written, self.kommun.projekt)
         return [(n.path, "nämnd", _committee_sheets(n, self.outputs, kontroll), backups,
                  n.findings, self.versions.get(n.path))
                 for n in written if only is None or n is only]
@@ -929,16 +930,18 @@ def _task_place(n: NamndInput, task: str) -> Location:
     return n.plats_namnd or Location(workbook=n.path.name)
 
 
-def _kontroll_rows(findings: list[Finding], namnder: Sequence[NamndInput] = ()
+def _kontroll_rows(findings: list[Finding], namnder: Sequence[NamndInput] = (),
+                   projekt: Sequence[Projekt] = ()
                    ) -> Callable[[NamndInput], list[list[object]]]:
-    """A committee's Kontroll rows: the findings (each once) that belong to it. The findings are
+    """A committee's Kontroll rows: the findings (each once) that belong to it (its projects'
+    among them: ``projekt``), each at its place in the committee's workbook. The findings are
     taken as they are now, deduplicated and matched to ``namnder`` once for all of them."""
     from workbook_templates.pipeline.outputs import CommitteeFindings, findings_rows
 
-    owners = CommitteeFindings(list(dict.fromkeys(findings)), namnder)
+    owners = CommitteeFindings(list(dict.fromkeys(findings)), namnder, projekt)
 
     def rows(n: NamndInput) -> list[list[object]]:
-        return findings_rows(owners.of(n))
+        return findings_rows(owners.kontroll(n))
     return rows
 
 
