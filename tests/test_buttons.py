@@ -479,6 +479,9 @@ def test_a_text_that_looks_like_a_number_is_written_as_text(excel, copy) -> None
         for row in wb["Investeringar"].iter_rows(min_row=4):
             if row[0].value == "Gatubelysning LED":
                 row[0].value = "2301"
+        for row in wb["Resultatbalansering in"].iter_rows(min_row=4):  # the unit renamed in
+            if row[1].value == "Hemvård":  # its adjustment too (else it attaches to nothing:
+                row[1].value = "4010"      # an R2 error that marks the run, since 2026-12)
     batch, live, own = copy("batch"), copy("live"), copy("own")
     for d in (batch, live, own):
         _edit(d / "n2.xlsx", number_names)

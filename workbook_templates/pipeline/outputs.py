@@ -974,6 +974,8 @@ def compute_outputs(k: KommunInput, namnder: Sequence[NamndInput],
         for i in tomma[n.namnd] if n.uppgifter else ():  # (no tasks: the loader's V1 error)
             if i in empty:
                 continue  # no input at all that year: blank everywhere, said once below
+            if cols[i] not in n.drift_rubriker:
+                continue  # the column itself missing (renamed "Kolumn1"): the loader's error
             f = Finding(
                 "V10", Severity.WARNING,
                 f"Nämnden {n.namnd} har inga belopp alls i årskolumnen {cols[i]} i "
