@@ -146,6 +146,10 @@ class Finding:
             "sheet": loc.sheet,
             "cell": loc.cell,
             "table": loc.table,
+            # every place, the first one first: a finding spanning workbooks (a unit in two
+            # committees, the internal-items warning) is at a cell of each (2026-12)
+            "places": [{"workbook": x.workbook, "sheet": x.sheet, "cell": x.cell}
+                       for x in (self.location, *self.also) if x is not None],
         }
 
 

@@ -331,6 +331,9 @@ def test_a_result_unit_moved_but_left_in_its_old_committee_is_said(ex: Path) -> 
     assert f["severity"] == "warning" and "Tekniska nämnden" in f["message"] \
         and "Miljö- och byggnämnden" in f["message"]
     assert set(f["workbooks"]) == {MILJO, TEKNISKA}  # at both rows: each Kontroll shows it
+    # the report names both rows (Miljö's added row 7, Tekniska's Parkavdelningen row 6)
+    assert {(x["workbook"], x["sheet"], x["cell"]) for x in f["places"]} == {
+        (MILJO, "Resultatenheter", "A7"), (TEKNISKA, "Resultatenheter", "A6")}
 
 
 # -- an enterprise (Vattenverket, Tekniska nämnden) -------------------------------------------

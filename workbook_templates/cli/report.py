@@ -24,7 +24,7 @@ from workbook_templates.files.changes import ChangeLog
 
 __all__ = ["MAX_CHANGES", "SCHEMA_VERSION", "build_report", "schema", "write_report"]
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 #: changed cells listed per file; more are counted in ``changes_omitted`` (a first refresh of a
 #: large municipality writes every output cell)
 MAX_CHANGES = 20_000
