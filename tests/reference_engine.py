@@ -185,15 +185,20 @@ def reference_sum_amounts(parts: Sequence[Amounts], n: int) -> dict[str, tuple[D
 
 
 def reference_quantize(value: Decimal, unit: Decimal) -> Decimal:
-    """engine.money.quantize before its whole-cents fast path: the general rule for every input."""
-    from decimal import ROUND_HALF_UP, InvalidOperation
+    """engine.money.quantize before its whole-cents fast path: the general rule for every input.
+
+    With the rule change of 2026-12 applied to this copy too (a deliberate change, not a faster
+    path): the division by the unit is exact (100 digits), where the default context cut a value
+    of more than 28 digits half to even first, which could cross a half (…122.2228 to 0.05 gave
+    .25; a ratio's 40-digit quotient is the case that matters)."""
+    from decimal import ROUND_HALF_UP, Context, InvalidOperation
 
     from engine.money import UNIT, AmountTooLarge, short_number
 
     if unit <= 0:
         raise ValueError("rounding unit must be positive")
     try:
-        steps = (value / unit).quantize(UNIT, rounding=ROUND_HALF_UP)
+        steps = Context(prec=100).divide(value, unit).quantize(UNIT, rounding=ROUND_HALF_UP)
     except InvalidOperation:
         raise AmountTooLarge(f"beloppet är för stort: {short_number(value)}") from None
     result = steps * unit
